@@ -1,0 +1,215 @@
+//! The blob store: run inputs and outputs, as files under keys such as
+//! `runs/42/outputs/forecast.csv`. A local directory on one machine, S3 on AWS.
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_core::Stream;
+
+use crate::ids::RunId;
+
+/// A checked key: relative, `/`-separated, without empty, `.` or `..`
+/// segments, backslashes or control characters. A key can never name
+/// anything outside the store's root, whatever the backend.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobKey(String);
+
+/// Longest key accepted (S3 allows 1024 bytes).
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Longest output name accepted.
+pub const MAX_OUTPUT_NAME_BYTES: usize = 512;
+
+/// Checks a relative path made of `/`-separated segments.
+pub fn check_relative_path(path: &str, max_bytes: usize) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("is empty".to_owned());
+    }
+    if path.len() > max_bytes {
+        return Err(format!("is longer than {max_bytes} bytes"));
+    }
+    if path.chars().any(|c| c.is_control() || c == '\\') {
+        return Err("contains a control character or a backslash".to_owned());
+    }
+    if path
+        .split('/')
+        .any(|segment| segment.is_empty() || segment == "." || segment == "..")
+    {
+        return Err("has an empty, '.' or '..' segment (or starts or ends with /)".to_owned());
+    }
+    Ok(())
+}
+
+impl BlobKey {
+    pub fn new(key: impl Into<String>) -> Result<Self, BlobError> {
+        let key = key.into();
+        check_relative_path(&key, MAX_KEY_BYTES)
+            .map_err(|why| BlobError::InvalidKey(format!("{key:?} {why}")))?;
+        Ok(BlobKey(key))
+    }
+
+    /// `runs/<id>/inputs.json`
+    pub fn run_inputs(run: RunId) -> Self {
+        BlobKey(format!("runs/{run}/inputs.json"))
+    }
+
+    /// `runs/<id>/outputs`, the prefix of every output of a run.
+    pub fn run_outputs(run: RunId) -> Self {
+        BlobKey(format!("runs/{run}/outputs"))
+    }
+
+    /// `runs/<id>/outputs/<name>`, refusing names that are not plain relative paths.
+    pub fn run_output(run: RunId, name: &str) -> Result<Self, BlobError> {
+        check_relative_path(name, MAX_OUTPUT_NAME_BYTES)
+            .map_err(|why| BlobError::InvalidKey(format!("output name {name:?} {why}")))?;
+        Ok(BlobKey(format!("runs/{run}/outputs/{name}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part of this key below `prefix`, if it is below it.
+    pub fn strip_prefix<'a>(&'a self, prefix: &BlobKey) -> Option<&'a str> {
+        self.0.strip_prefix(prefix.as_str())?.strip_prefix('/')
+    }
+}
+
+impl fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What is known of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub key: BlobKey,
+    pub size: u64,
+    /// Hex SHA-256 of the content, where the backend has it.
+    pub sha256: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// A body read piece by piece; never held in memory whole.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// An object being read.
+pub struct Blob {
+    pub meta: ObjectMeta,
+    pub body: ByteStream,
+}
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Blob")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("no object at {0}")]
+    NotFound(String),
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    #[error("blob store I/O failed")]
+    Io(#[from] io::Error),
+    #[error("blob store failed: {0}")]
+    Backend(String),
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug {
+    /// Stores bytes, replacing what was there.
+    async fn put(
+        &self,
+        key: &BlobKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<ObjectMeta, BlobError>;
+    /// Stores a file's content, streaming it.
+    async fn put_file(
+        &self,
+        key: &BlobKey,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<ObjectMeta, BlobError>;
+    async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError>;
+    /// Every object below `prefix`, in key order.
+    async fn list(&self, prefix: &BlobKey) -> Result<Vec<ObjectMeta>, BlobError>;
+    /// A URL that downloads the object directly for `ttl`, as an attachment
+    /// named `download_name`; `None` where the backend cannot sign (a local
+    /// directory), and the app streams the object itself.
+    async fn presign_get(
+        &self,
+        key: &BlobKey,
+        download_name: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, BlobError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_cannot_escape_their_root() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "..",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "a/",
+            "a\0b",
+            "a\nb",
+        ] {
+            assert!(BlobKey::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(BlobKey::new("runs/1/outputs/charts/a.png").is_ok());
+        assert!(BlobKey::new("x".repeat(MAX_KEY_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn output_names_are_checked_before_they_become_keys() {
+        let run = RunId(7);
+        assert_eq!(
+            BlobKey::run_output(run, "charts/a.png")
+                .map(|k| k.to_string())
+                .ok(),
+            Some("runs/7/outputs/charts/a.png".to_owned())
+        );
+        for bad in [
+            "../inputs.json",
+            "../../8/outputs/x",
+            "/abs",
+            "a/../../x",
+            "",
+        ] {
+            assert!(BlobKey::run_output(run, bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn strip_prefix_needs_a_whole_segment() {
+        let key = BlobKey::new("runs/1/outputs/a.csv").expect("key");
+        assert_eq!(
+            key.strip_prefix(&BlobKey::run_outputs(RunId(1))),
+            Some("a.csv")
+        );
+        let other = BlobKey::new("runs/10/outputs/a.csv").expect("key");
+        assert_eq!(
+            other.strip_prefix(&BlobKey::new("runs/1").expect("key")),
+            None
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Executors run model versions: local processes on one machine, AWS Batch
+//! jobs in the cloud. Both follow the same container contract (see
+//! `docs/ARCHITECTURE.md`) and report progress as [`JobReport`]s, which the
+//! worker turns into status changes.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::blob::BlobKey;
+use crate::ids::RunId;
+use crate::manifest::Resources;
+use crate::model::Runtime;
+use crate::run::Run;
+use crate::status::RunStatus;
+
+/// Everything an executor needs to start one run.
+#[derive(Debug, Clone)]
+pub struct JobRequest {
+    pub run_id: RunId,
+    /// Deterministic for the run and the dispatch attempt, so that a retried
+    /// dispatch finds the job it already submitted instead of submitting twice.
+    pub name: String,
+    pub runtime: Runtime,
+    pub job_definition: Option<String>,
+    pub inputs: BlobKey,
+    pub outputs: BlobKey,
+    pub resources: Resources,
+}
+
+impl JobRequest {
+    /// `modelrun-run-<id>`: the job name of a run. One run has one job; a
+    /// dispatch that is retried looks the job up by this name first.
+    pub fn job_name(run: RunId) -> String {
+        format!("modelrun-run-{run}")
+    }
+
+    /// The run a job name belongs to, if it is one of ours.
+    pub fn run_of_job_name(name: &str) -> Option<RunId> {
+        name.strip_prefix("modelrun-run-")?.parse().ok()
+    }
+}
+
+/// What an executor says about a job it accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
+    pub job_id: String,
+    /// True when the job already existed (a retried dispatch).
+    pub existing: bool,
+}
+
+/// A report on a job: from an event, a poll, or a local process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReport {
+    pub run_id: RunId,
+    pub job_id: String,
+    pub status: RunStatus,
+    pub reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub log_stream: Option<String>,
+}
+
+impl JobReport {
+    pub fn new(run_id: RunId, job_id: impl Into<String>, status: RunStatus) -> Self {
+        JobReport {
+            run_id,
+            job_id: job_id.into(),
+            status,
+            reason: None,
+            exit_code: None,
+            log_stream: None,
+        }
+    }
+}
+
+/// Part of a run's log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogPage {
+    pub text: String,
+    /// Where to continue reading; pass it back to get what came after.
+    pub next: Option<String>,
+    /// True when the text was cut short at the page limit.
+    pub truncated: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutorError {
+    /// Worth retrying: the service was unreachable or throttled us.
+    #[error("executor unavailable: {0}")]
+    Unavailable(String),
+    /// Retrying will not help: the job is invalid.
+    #[error("executor refused the job: {0}")]
+    Refused(String),
+}
+
+#[async_trait]
+pub trait Executor: Send + Sync + fmt::Debug {
+    /// `local` or `batch`.
+    fn kind(&self) -> &'static str;
+    /// Starts the job, or finds the one already started under `job.name`.
+    async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError>;
+    /// Current state of these jobs. A job the executor does not know is
+    /// reported `failed` with a reason.
+    async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError>;
+    /// Asks the job to stop. It ends with its own report.
+    async fn cancel(&self, run: &Run, reason: &str) -> Result<(), ExecutorError>;
+    /// A page of the run's log, from `cursor` (the start when `None`).
+    async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError>;
+}

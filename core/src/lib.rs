@@ -1,0 +1,25 @@
+//! The heart of modelrun: domain types, the run status machine, input
+//! schemas and manifests, and the traits that every backend implements
+//! (store, task queue, executor, blob store, mailer, kicker). No I/O lives
+//! here.
+
+pub mod blob;
+pub mod config;
+pub mod crypto;
+mod definition;
+pub mod email;
+pub mod executor;
+pub mod ids;
+pub mod kick;
+pub mod mailer;
+pub mod manifest;
+pub mod model;
+pub mod run;
+pub mod schema;
+pub mod secret;
+pub mod status;
+pub mod store;
+pub mod task;
+pub mod user;
+
+pub use definition::DefinitionError;

@@ -1,0 +1,288 @@
+//! `modelrun.toml`: what a model's repository says about the model.
+//!
+//! ```toml
+//! name = "forecast"
+//! title = "Revenue forecast"
+//! description = "Monthly revenue with a low–high band."
+//! owner = "Data Science"
+//! command = ["python3", "forecast.py"]   # how the local executor runs it
+//!
+//! [resources]                             # defaults for every run
+//! vcpu = 0.5
+//! memory_mib = 1024
+//! timeout_seconds = 600
+//!
+//! [inputs]                                # a JSON Schema (see docs/models.md)
+//! type = "object"
+//! ...
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::DefinitionError;
+use crate::schema::InputSchema;
+
+/// Compute a run asks for. The version's values are the defaults and the
+/// upper limits for its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    pub vcpu: f64,
+    pub memory_mib: i64,
+    pub timeout_seconds: i64,
+}
+
+impl Resources {
+    pub const MIN_VCPU: f64 = 0.25;
+    pub const MAX_VCPU: f64 = 16.0;
+    pub const MIN_MEMORY_MIB: i64 = 128;
+    pub const MAX_MEMORY_MIB: i64 = 122_880;
+    pub const MAX_TIMEOUT_SECONDS: i64 = 14 * 24 * 3600;
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources {
+            vcpu: 1.0,
+            memory_mib: 2048,
+            timeout_seconds: 3600,
+        }
+    }
+}
+
+/// A parsed and checked manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub owner: String,
+    /// The command the local executor runs, relative to the model directory.
+    pub command: Option<Vec<String>>,
+    pub resources: Resources,
+    pub inputs: InputSchema,
+}
+
+/// What a model name may be: it appears in URLs, S3 keys and ECR names.
+pub fn valid_model_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z' | '0'..='9'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+        && name.len() <= 63
+}
+
+/// What a version label may be: a git short sha, a tag, a content digest.
+pub fn valid_version_label(label: &str) -> bool {
+    let mut chars = label.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && label.len() <= 64
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: String,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    owner: String,
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    resources: RawResources,
+    inputs: toml::Value,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResources {
+    vcpu: Option<f64>,
+    memory_mib: Option<i64>,
+    timeout_seconds: Option<i64>,
+}
+
+impl Manifest {
+    /// Parses `modelrun.toml` text. Every problem is reported, with its path.
+    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
+        let raw: RawManifest = toml::from_str(text)
+            .map_err(|error| DefinitionError::one("modelrun.toml", error.message().to_owned()))?;
+        let mut problems = Vec::new();
+        let mut problem = |path: &str, message: String| problems.push((path.to_owned(), message));
+        if !valid_model_name(&raw.name) {
+            problem(
+                "name",
+                "must be 1–63 lowercase letters, digits or -, starting with a letter or digit"
+                    .into(),
+            );
+        }
+        let title = raw.title.unwrap_or_else(|| raw.name.clone());
+        if title.trim().is_empty() || title.chars().count() > 200 {
+            problem("title", "must be 1–200 characters".into());
+        }
+        if raw.description.chars().count() > 20_000 {
+            problem("description", "must be at most 20000 characters".into());
+        }
+        if raw.owner.chars().count() > 200 {
+            problem("owner", "must be at most 200 characters".into());
+        }
+        if let Some(command) = &raw.command
+            && (command.is_empty()
+                || command
+                    .iter()
+                    .any(|part| part.is_empty() || part.contains('\0')))
+        {
+            problem(
+                "command",
+                "must be a non-empty list of non-empty strings".into(),
+            );
+        }
+        let defaults = Resources::default();
+        let resources = Resources {
+            vcpu: raw.resources.vcpu.unwrap_or(defaults.vcpu),
+            memory_mib: raw.resources.memory_mib.unwrap_or(defaults.memory_mib),
+            timeout_seconds: raw
+                .resources
+                .timeout_seconds
+                .unwrap_or(defaults.timeout_seconds),
+        };
+        if !(Resources::MIN_VCPU..=Resources::MAX_VCPU).contains(&resources.vcpu) {
+            problem(
+                "resources.vcpu",
+                format!(
+                    "must be from {} to {}",
+                    Resources::MIN_VCPU,
+                    Resources::MAX_VCPU
+                ),
+            );
+        }
+        if !(Resources::MIN_MEMORY_MIB..=Resources::MAX_MEMORY_MIB).contains(&resources.memory_mib)
+        {
+            problem(
+                "resources.memory_mib",
+                format!(
+                    "must be from {} to {}",
+                    Resources::MIN_MEMORY_MIB,
+                    Resources::MAX_MEMORY_MIB
+                ),
+            );
+        }
+        if !(1..=Resources::MAX_TIMEOUT_SECONDS).contains(&resources.timeout_seconds) {
+            problem(
+                "resources.timeout_seconds",
+                format!("must be from 1 to {}", Resources::MAX_TIMEOUT_SECONDS),
+            );
+        }
+        let inputs = match InputSchema::parse(&toml_to_json(raw.inputs), "inputs") {
+            Ok(inputs) => Some(inputs),
+            Err(error) => {
+                problems.extend(error.problems);
+                None
+            }
+        };
+        match inputs {
+            Some(inputs) if problems.is_empty() => Ok(Manifest {
+                name: raw.name,
+                title,
+                description: raw.description,
+                owner: raw.owner,
+                command: raw.command,
+                resources,
+                inputs,
+            }),
+            _ => Err(DefinitionError { problems }),
+        }
+    }
+}
+
+/// TOML has dates and times where JSON has none; they become text.
+fn toml_to_json(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => Value::Object(
+            table
+                .into_iter()
+                .map(|(k, v)| (k, toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "forecast"
+title = "Revenue forecast"
+command = ["python3", "forecast.py"]
+
+[resources]
+vcpu = 0.5
+memory_mib = 1024
+
+[inputs]
+type = "object"
+required = ["growth"]
+
+[inputs.properties.growth]
+type = "number"
+maximum = 0.5
+
+[inputs.properties.start]
+type = "string"
+format = "date"
+default = 2027-01-01
+"#;
+
+    #[test]
+    fn parses_a_manifest_with_defaults_filled_in() {
+        let manifest = Manifest::parse(GOOD).expect("valid");
+        assert_eq!(manifest.name, "forecast");
+        assert_eq!(manifest.resources.vcpu, 0.5);
+        assert_eq!(manifest.resources.timeout_seconds, 3600);
+        assert_eq!(
+            manifest.command.as_deref(),
+            Some(&["python3".to_owned(), "forecast.py".to_owned()][..])
+        );
+        let start = manifest.inputs.field("start").expect("start");
+        assert_eq!(start.default, Some(Value::from("2027-01-01")));
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_path() {
+        let bad = GOOD
+            .replace("name = \"forecast\"", "name = \"Forecast!\"")
+            .replace("vcpu = 0.5", "vcpu = 64.0")
+            .replace("maximum = 0.5", "maximum = \"high\"");
+        let error = Manifest::parse(&bad).expect_err("invalid");
+        let paths: Vec<_> = error.problems.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["name", "resources.vcpu", "inputs.properties.growth.maximum"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_broken_toml_are_refused() {
+        let error = Manifest::parse(&format!("colour = \"red\"\n{GOOD}")).expect_err("unknown key");
+        assert!(error.to_string().contains("colour"), "{error}");
+        let error = Manifest::parse("name = ").expect_err("broken");
+        assert_eq!(error.problems[0].0, "modelrun.toml");
+    }
+
+    #[test]
+    fn names_and_labels_follow_their_rules() {
+        assert!(valid_model_name("revenue-forecast"));
+        assert!(!valid_model_name("-x") && !valid_model_name("A") && !valid_model_name(""));
+        assert!(valid_version_label("a1b2c3d") && valid_version_label("v1.2.0"));
+        assert!(
+            !valid_version_label("../x") && !valid_version_label("") && !valid_version_label("a b")
+        );
+    }
+}

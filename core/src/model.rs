@@ -1,0 +1,110 @@
+//! Models and their immutable versions.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ModelId, VersionId};
+use crate::manifest::Resources;
+use crate::schema::InputSchema;
+
+/// A model: the thing people pick, with its versions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Model {
+    pub id: ModelId,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub owner: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How a version's code is run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Runtime {
+    /// A command run by the local executor in a copy of `dir`, the snapshot
+    /// taken when the version was registered.
+    Local { command: Vec<String>, dir: String },
+    /// A container image, run by AWS Batch.
+    Image { uri: String, digest: Option<String> },
+}
+
+/// One immutable version of a model. Changes make a new version; the only
+/// later writes are `retired_at` and, once, `job_definition_arn`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersion {
+    pub id: VersionId,
+    pub model_id: ModelId,
+    pub label: String,
+    /// A digest of what was registered: the model directory's contents for a
+    /// local version, the image digest for an image.
+    pub digest: String,
+    pub runtime: Runtime,
+    pub inputs: InputSchema,
+    pub resources: Resources,
+    pub source_commit: Option<String>,
+    /// How it was registered: `cli`, `example`, `api`, `ecr`.
+    pub registered_via: String,
+    pub registered_at: DateTime<Utc>,
+    pub job_definition_arn: Option<String>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl ModelVersion {
+    pub fn is_active(&self) -> bool {
+        self.retired_at.is_none()
+    }
+}
+
+/// The model-level facts that come with a registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelMeta {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub owner: String,
+}
+
+/// A version to register (creating its model if it is the first).
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub model: ModelMeta,
+    pub label: String,
+    pub digest: String,
+    pub runtime: Runtime,
+    pub inputs: InputSchema,
+    pub resources: Resources,
+    pub source_commit: Option<String>,
+    pub registered_via: String,
+}
+
+/// What a registration did.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// A new version exists.
+    Created(ModelVersion),
+    /// This label was already registered with the same digest: nothing changed.
+    Unchanged(ModelVersion),
+}
+
+impl Registered {
+    pub fn version(&self) -> &ModelVersion {
+        match self {
+            Registered::Created(version) | Registered::Unchanged(version) => version,
+        }
+    }
+}
+
+/// A model with all its versions, newest first.
+#[derive(Debug, Clone)]
+pub struct ModelWithVersions {
+    pub model: Model,
+    pub versions: Vec<ModelVersion>,
+}
+
+impl ModelWithVersions {
+    /// The newest version that is not retired.
+    pub fn latest_active(&self) -> Option<&ModelVersion> {
+        self.versions.iter().find(|version| version.is_active())
+    }
+}

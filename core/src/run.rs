@@ -1,0 +1,178 @@
+//! Runs, their append-only event history, and their outputs.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::email::NewEmail;
+use crate::ids::{ModelId, RunId, UserId, VersionId};
+use crate::manifest::Resources;
+use crate::schema::Inputs;
+use crate::status::RunStatus;
+use crate::task::NewTask;
+
+/// One execution of one version with validated inputs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    pub id: RunId,
+    pub model_id: ModelId,
+    pub model_name: String,
+    pub version_id: VersionId,
+    pub version_label: String,
+    pub submitted_by: UserId,
+    pub submitter_email: String,
+    pub inputs: Inputs,
+    pub resources: Resources,
+    pub status: RunStatus,
+    pub status_reason: Option<String>,
+    /// The executor's id for the job, once submitted.
+    pub job_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When it first reached `running`.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Run {
+    /// Run time from start to end, or to `now` while it runs.
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        let start = self.started_at?;
+        Some(self.finished_at.unwrap_or(now) - start)
+    }
+}
+
+/// A run to create. The inputs are already validated against the version.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub version_id: VersionId,
+    pub submitted_by: UserId,
+    pub inputs: Inputs,
+    pub resources: Resources,
+}
+
+/// What an event records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The run's status changed.
+    Status,
+    /// A fact worth keeping: an exit code, a log stream, a diagnosis.
+    Fact,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Status => "status",
+            EventKind::Fact => "fact",
+        }
+    }
+}
+
+/// One entry of a run's history. Never changed once written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEvent {
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+    /// For status events, the status entered.
+    pub status: Option<RunStatus>,
+    pub message: String,
+    pub data: Value,
+}
+
+/// A file a run produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunOutput {
+    /// The path relative to the run's output directory, with `/` separators.
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: Option<String>,
+}
+
+/// Work that must happen if, and only if, the change it comes with is written.
+#[derive(Debug, Clone)]
+pub enum FollowUp {
+    Task(NewTask),
+    /// Stored in the outbox, with a task that sends it.
+    Email(NewEmail),
+}
+
+/// A requested status change, with everything that is written along with it
+/// in the same transaction.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub run_id: RunId,
+    pub to: RunStatus,
+    /// Why, in words a person understands ("exit code 1", "timed out after 600 s").
+    pub reason: Option<String>,
+    /// The executor's job id, when this change reports the submission.
+    pub job_id: Option<String>,
+    /// Facts that came with the report (exit code, log stream, who cancelled).
+    pub data: Value,
+    /// The run's outputs, recorded with its end.
+    pub outputs: Vec<RunOutput>,
+    pub follow_ups: Vec<FollowUp>,
+}
+
+impl StatusChange {
+    pub fn new(run_id: RunId, to: RunStatus) -> Self {
+        StatusChange {
+            run_id,
+            to,
+            reason: None,
+            job_id: None,
+            data: Value::Object(Default::default()),
+            outputs: Vec::new(),
+            follow_ups: Vec::new(),
+        }
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn fact(mut self, key: &str, value: impl Into<Value>) -> Self {
+        if let Value::Object(map) = &mut self.data {
+            map.insert(key.to_owned(), value.into());
+        }
+        self
+    }
+}
+
+/// What became of a [`StatusChange`].
+#[derive(Debug, Clone)]
+pub enum Transitioned {
+    /// Written, with its event and follow-ups.
+    Applied(Run),
+    /// Nothing written: a repeated or stale report.
+    Ignored(Run),
+}
+
+impl Transitioned {
+    pub fn run(&self) -> &Run {
+        match self {
+            Transitioned::Applied(run) | Transitioned::Ignored(run) => run,
+        }
+    }
+}
+
+/// Which runs to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub model: Option<String>,
+    pub status: Option<RunStatus>,
+    /// Only runs with a smaller id (the cursor of the previous page).
+    pub before: Option<RunId>,
+    pub limit: u32,
+}
+
+/// One page of a list, and the cursor of the next page if there is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<RunId>,
+}

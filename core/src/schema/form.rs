@@ -1,0 +1,193 @@
+//! Reading an HTML form: every value arrives as text, and an unticked
+//! checkbox arrives as nothing at all.
+
+use serde_json::{Map, Number, Value};
+
+use super::{FieldKind, InputSchema, Inputs, ValidationErrors};
+
+impl InputSchema {
+    /// Validates a submitted HTML form. Values are read as their field's type
+    /// first (`"0.05"` becomes a number; an empty box is absent; a missing
+    /// checkbox is `false`), then checked as in [`InputSchema::validate`].
+    /// Pairs that are not inputs (a version picker, a form key) must be
+    /// removed by the caller, or they are reported as unknown.
+    pub fn validate_form(&self, form: &[(String, String)]) -> Result<Inputs, ValidationErrors> {
+        let mut typed = Map::new();
+        let mut unreadable = ValidationErrors::default();
+        for (name, text) in form {
+            if typed.contains_key(name) || unreadable.message(name).is_some() {
+                unreadable.push(name, "was sent more than once");
+                continue;
+            }
+            let Some(field) = self.field(name) else {
+                typed.insert(name.clone(), Value::String(text.clone()));
+                continue;
+            };
+            match read(&field.kind, text) {
+                Ok(Some(value)) => {
+                    typed.insert(name.clone(), value);
+                }
+                Ok(None) => {}
+                Err(message) => unreadable.push(name, message),
+            }
+        }
+        for field in &self.fields {
+            if matches!(field.kind, FieldKind::Boolean)
+                && !form.iter().any(|(n, _)| n == &field.name)
+            {
+                typed.insert(field.name.clone(), Value::Bool(false));
+            }
+        }
+        let checked = self.validate(&typed);
+        if unreadable.is_empty() {
+            return checked;
+        }
+        // Report each field once: what could not be read wins over what
+        // validation made of its absence.
+        let mut merged = ValidationErrors::default();
+        let later = checked.err().unwrap_or_default();
+        for field in &self.fields {
+            if let Some(message) = unreadable.message(&field.name) {
+                merged.push(&field.name, message);
+            } else if let Some(message) = later.message(&field.name) {
+                merged.push(&field.name, message);
+            }
+        }
+        for error in unreadable.errors.iter().chain(&later.errors) {
+            if self.field(&error.field).is_none() && merged.message(&error.field).is_none() {
+                merged.push(&error.field, &error.message);
+            }
+        }
+        Err(merged)
+    }
+}
+
+/// Reads one form value as its field's type; `Ok(None)` means "left empty".
+fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
+    let trimmed = text.trim();
+    match kind {
+        FieldKind::String { .. } => Ok((!text.is_empty()).then(|| Value::String(text.to_owned()))),
+        _ if trimmed.is_empty() => Ok(None),
+        FieldKind::Enum { .. } | FieldKind::Date => Ok(Some(Value::String(trimmed.to_owned()))),
+        FieldKind::Boolean => match trimmed {
+            "true" | "on" | "1" => Ok(Some(Value::Bool(true))),
+            "false" | "off" | "0" => Ok(Some(Value::Bool(false))),
+            _ => Err("must be true or false".to_owned()),
+        },
+        FieldKind::Number { integer: true, .. } => trimmed
+            .parse::<i64>()
+            .map(|n| Some(Value::Number(n.into())))
+            .map_err(|_| "must be a whole number".to_owned()),
+        FieldKind::Number { integer: false, .. } => {
+            if let Ok(whole) = trimmed.parse::<i64>() {
+                return Ok(Some(Value::Number(whole.into())));
+            }
+            trimmed
+                .parse::<f64>()
+                .ok()
+                .and_then(Number::from_f64)
+                .map(|n| Some(Value::Number(n)))
+                .ok_or_else(|| "must be a number".to_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn schema() -> InputSchema {
+        InputSchema::parse(
+            &json!({
+                "type": "object",
+                "required": ["growth", "horizon"],
+                "properties": {
+                    "growth": {"type": "number", "maximum": 0.5},
+                    "horizon": {"type": "integer", "minimum": 1, "default": 12},
+                    "name": {"type": "string"},
+                    "audit": {"type": "boolean"}
+                }
+            }),
+            "inputs",
+        )
+        .expect("schema")
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_text_as_typed_values() {
+        let inputs = schema()
+            .validate_form(&form(&[
+                ("growth", " 0.05 "),
+                ("horizon", "24"),
+                ("audit", "on"),
+                ("name", " x "),
+            ]))
+            .expect("valid");
+        assert_eq!(
+            Value::Object(inputs),
+            json!({"growth": 0.05, "horizon": 24, "name": " x ", "audit": true})
+        );
+    }
+
+    #[test]
+    fn empty_boxes_take_defaults_and_unticked_boxes_are_false() {
+        let inputs = schema()
+            .validate_form(&form(&[("growth", "0"), ("horizon", ""), ("name", "")]))
+            .expect("valid");
+        assert_eq!(
+            Value::Object(inputs),
+            json!({"growth": 0, "horizon": 12, "audit": false})
+        );
+    }
+
+    #[test]
+    fn unreadable_values_are_reported_once_per_field() {
+        let errors = schema()
+            .validate_form(&form(&[
+                ("growth", "five"),
+                ("horizon", "2.5"),
+                ("zzz", "1"),
+                ("audit", "maybe"),
+            ]))
+            .expect_err("invalid");
+        assert_eq!(errors.message("growth"), Some("must be a number"));
+        assert_eq!(errors.message("horizon"), Some("must be a whole number"));
+        assert_eq!(errors.message("audit"), Some("must be true or false"));
+        assert_eq!(errors.message("zzz"), Some("is not an input of this model"));
+        assert_eq!(errors.errors.len(), 4, "{errors}");
+    }
+
+    #[test]
+    fn bounds_apply_after_reading_and_empty_required_fields_are_named() {
+        let errors = schema()
+            .validate_form(&form(&[("growth", "0.9")]))
+            .expect_err("too high");
+        assert_eq!(errors.message("growth"), Some("must be at most 0.5"));
+        let errors = schema()
+            .validate_form(&form(&[("growth", "  ")]))
+            .expect_err("empty");
+        assert_eq!(errors.message("growth"), Some("is required"));
+        assert_eq!(errors.errors.len(), 1);
+    }
+
+    #[test]
+    fn infinities_and_duplicates_are_refused() {
+        let errors = schema()
+            .validate_form(&form(&[("growth", "inf")]))
+            .expect_err("inf");
+        assert_eq!(errors.message("growth"), Some("must be a number"));
+        let errors = schema()
+            .validate_form(&form(&[("growth", "0.1"), ("growth", "0.2")]))
+            .expect_err("twice");
+        assert_eq!(errors.message("growth"), Some("was sent more than once"));
+    }
+}

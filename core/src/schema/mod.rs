@@ -1,0 +1,138 @@
+//! Input schemas: the documented subset of JSON Schema that a model's manifest
+//! uses to describe its inputs.
+//!
+//! A schema is parsed once, when a version is registered, into typed [`Field`]s.
+//! Anything outside the subset is refused at that point with the path of the
+//! offending keyword, so that a form can always be generated and every
+//! submitted value can always be checked on the server.
+//!
+//! The subset: an object whose properties are `number`, `integer`, `string`
+//! (optionally with `enum`, or `format: "date"`) or `boolean`, annotated with
+//! `title`, `description` and `default`, bounded by `minimum`, `maximum`,
+//! `exclusiveMinimum`, `exclusiveMaximum`, `minLength`, `maxLength` and
+//! `pattern`. Unknown inputs are always rejected (`additionalProperties` may
+//! only be `false`).
+
+mod form;
+mod parse;
+mod validate;
+
+use std::fmt;
+
+use serde_json::Value;
+
+pub use validate::{FieldError, ValidationErrors};
+
+/// Inputs after validation: every key is a field of the schema, every value
+/// has the field's type, and defaults are filled in.
+pub type Inputs = serde_json::Map<String, Value>;
+
+/// Most fields one schema may have; a form longer than this is not a form.
+pub const MAX_FIELDS: usize = 100;
+
+/// A parsed, checked input schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSchema {
+    fields: Vec<Field>,
+    source: Value,
+}
+
+impl InputSchema {
+    /// The fields, in the order the manifest declares them.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+
+    /// The JSON Schema document this was parsed from, as published by the API.
+    pub fn as_json(&self) -> &Value {
+        &self.source
+    }
+}
+
+/// One input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub required: bool,
+    pub default: Option<Value>,
+    pub kind: FieldKind,
+}
+
+impl Field {
+    /// What a person calls this field: its title, or its name.
+    pub fn label(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// The type of an input and the bounds that apply to it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldKind {
+    Number {
+        integer: bool,
+        minimum: Option<Bound>,
+        maximum: Option<Bound>,
+    },
+    String {
+        min_length: Option<u64>,
+        max_length: Option<u64>,
+        pattern: Option<Pattern>,
+    },
+    Enum {
+        options: Vec<String>,
+    },
+    Date,
+    Boolean,
+}
+
+/// A numeric limit, kept with its text so that messages show what the author wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    pub value: f64,
+    pub exclusive: bool,
+    text: String,
+}
+
+impl Bound {
+    fn new(number: &serde_json::Number, exclusive: bool) -> Option<Self> {
+        Some(Bound {
+            value: number.as_f64()?,
+            exclusive,
+            text: number.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A compiled `pattern`, with its source.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    regex: regex::Regex,
+}
+
+impl Pattern {
+    pub fn as_str(&self) -> &str {
+        self.regex.as_str()
+    }
+
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}

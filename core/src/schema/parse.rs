@@ -1,0 +1,555 @@
+//! From a JSON Schema document to an [`InputSchema`], refusing anything outside
+//! the subset with the path of the keyword at fault.
+
+use serde_json::{Map, Value};
+
+use crate::DefinitionError;
+
+use super::{Bound, Field, FieldKind, InputSchema, MAX_FIELDS, Pattern};
+
+/// Keywords that carry no meaning for validation and are allowed anywhere.
+const ANNOTATIONS: [&str; 5] = ["title", "description", "$comment", "examples", "$schema"];
+
+const FIELD_NAME_MAX: usize = 64;
+const PATTERN_MAX: usize = 1000;
+
+impl InputSchema {
+    /// Parses a schema document. `root` names the document in messages
+    /// (`inputs` for a manifest).
+    pub fn parse(document: &Value, root: &str) -> Result<Self, DefinitionError> {
+        let mut problems = Problems::default();
+        let fields = parse_root(document, root, &mut problems);
+        if problems.0.is_empty() {
+            Ok(InputSchema {
+                fields,
+                source: document.clone(),
+            })
+        } else {
+            Err(DefinitionError {
+                problems: problems.0,
+            })
+        }
+    }
+}
+
+#[derive(Default)]
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push((path.into(), message.into()));
+    }
+}
+
+fn parse_root(document: &Value, root: &str, problems: &mut Problems) -> Vec<Field> {
+    let Some(object) = document.as_object() else {
+        problems.add(root, "must be a table (a JSON Schema object)");
+        return Vec::new();
+    };
+    if object.get("type") != Some(&Value::from("object")) {
+        problems.add(format!("{root}.type"), "must be \"object\"");
+    }
+    for key in object.keys() {
+        let known = matches!(
+            key.as_str(),
+            "type" | "properties" | "required" | "additionalProperties"
+        ) || is_annotation(key);
+        if !known {
+            problems.add(format!("{root}.{key}"), unsupported(key));
+        }
+    }
+    match object.get("additionalProperties") {
+        None | Some(Value::Bool(false)) => {}
+        Some(_) => problems.add(
+            format!("{root}.additionalProperties"),
+            "may only be false: unknown inputs are always rejected",
+        ),
+    }
+    let required = parse_required(object, root, problems);
+    let properties = match object.get("properties") {
+        None => Map::new(),
+        Some(Value::Object(properties)) => properties.clone(),
+        Some(_) => {
+            problems.add(format!("{root}.properties"), "must be a table of fields");
+            Map::new()
+        }
+    };
+    if properties.len() > MAX_FIELDS {
+        problems.add(
+            format!("{root}.properties"),
+            format!(
+                "has {} fields; at most {MAX_FIELDS} are allowed",
+                properties.len()
+            ),
+        );
+    }
+    for name in &required {
+        if !properties.contains_key(name) {
+            problems.add(
+                format!("{root}.required"),
+                format!("names {name:?}, which is not in properties"),
+            );
+        }
+    }
+    properties
+        .iter()
+        .filter_map(|(name, spec)| {
+            let path = format!("{root}.properties.{name}");
+            parse_field(name, spec, required.contains(name), &path, problems)
+        })
+        .collect()
+}
+
+fn parse_required(object: &Map<String, Value>, root: &str, problems: &mut Problems) -> Vec<String> {
+    match object.get("required") {
+        None => Vec::new(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        Some(_) => {
+            problems.add(format!("{root}.required"), "must be a list of field names");
+            Vec::new()
+        }
+    }
+}
+
+fn is_annotation(key: &str) -> bool {
+    ANNOTATIONS.contains(&key) || key.starts_with("x-")
+}
+
+fn unsupported(key: &str) -> String {
+    format!("the keyword {key:?} is not supported (see docs/models.md for the supported subset)")
+}
+
+fn valid_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && name.len() <= FIELD_NAME_MAX
+}
+
+fn parse_field(
+    name: &str,
+    spec: &Value,
+    required: bool,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<Field> {
+    if !valid_field_name(name) {
+        problems.add(
+            path,
+            format!(
+                "field names use lowercase letters, digits and _, start with a letter or _, \
+                 and have at most {FIELD_NAME_MAX} characters"
+            ),
+        );
+    }
+    let Some(spec) = spec.as_object() else {
+        problems.add(path, "must be a table describing the field");
+        return None;
+    };
+    let before = problems.0.len();
+    let kind = parse_kind(spec, path, problems)?;
+    let text = |key: &str, problems: &mut Problems| match spec.get(key) {
+        None => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(_) => {
+            problems.add(format!("{path}.{key}"), "must be text");
+            None
+        }
+    };
+    let title = text("title", problems);
+    let description = text("description", problems);
+    let mut field = Field {
+        name: name.to_owned(),
+        title,
+        description,
+        required,
+        default: None,
+        kind,
+    };
+    if let Some(default) = spec.get("default") {
+        match field.check(default) {
+            Ok(value) => field.default = Some(value),
+            Err(message) => problems.add(
+                format!("{path}.default"),
+                format!("is not a valid value for this field: it {message}"),
+            ),
+        }
+    }
+    (problems.0.len() == before).then_some(field)
+}
+
+fn parse_kind(spec: &Map<String, Value>, path: &str, problems: &mut Problems) -> Option<FieldKind> {
+    let Some(kind) = spec.get("type").and_then(Value::as_str) else {
+        problems.add(
+            format!("{path}.type"),
+            "is required: one of number, integer, string, boolean",
+        );
+        return None;
+    };
+    let allowed: &[&str] = match kind {
+        "number" | "integer" => &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
+        "string" => &["minLength", "maxLength", "pattern", "enum", "format"],
+        "boolean" => &[],
+        other => {
+            problems.add(
+                format!("{path}.type"),
+                format!("{other:?} is not supported: use number, integer, string or boolean"),
+            );
+            return None;
+        }
+    };
+    for key in spec.keys() {
+        let known = key == "type" || key == "default" || allowed.contains(&key.as_str());
+        if !known && !is_annotation(key) {
+            problems.add(format!("{path}.{key}"), unsupported(key));
+        }
+    }
+    match kind {
+        "number" | "integer" => Some(parse_number(kind == "integer", spec, path, problems)),
+        "boolean" => Some(FieldKind::Boolean),
+        _ => parse_string(spec, path, problems),
+    }
+}
+
+fn parse_number(
+    integer: bool,
+    spec: &Map<String, Value>,
+    path: &str,
+    problems: &mut Problems,
+) -> FieldKind {
+    let mut bound = |inclusive: &str, exclusive: &str| {
+        let found = [(inclusive, false), (exclusive, true)]
+            .into_iter()
+            .filter_map(|(key, is_exclusive)| spec.get(key).map(|v| (key, v, is_exclusive)))
+            .collect::<Vec<_>>();
+        if found.len() > 1 {
+            problems.add(
+                format!("{path}.{exclusive}"),
+                format!("use either {inclusive} or {exclusive}, not both"),
+            );
+            return None;
+        }
+        let (key, value, is_exclusive) = found.into_iter().next()?;
+        match value {
+            Value::Number(number) => Bound::new(number, is_exclusive),
+            _ => {
+                problems.add(format!("{path}.{key}"), "must be a number");
+                None
+            }
+        }
+    };
+    let minimum = bound("minimum", "exclusiveMinimum");
+    let maximum = bound("maximum", "exclusiveMaximum");
+    if let (Some(min), Some(max)) = (&minimum, &maximum)
+        && min.value > max.value
+    {
+        problems.add(
+            path,
+            format!("the minimum {min} is above the maximum {max}"),
+        );
+    }
+    FieldKind::Number {
+        integer,
+        minimum,
+        maximum,
+    }
+}
+
+fn parse_string(
+    spec: &Map<String, Value>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<FieldKind> {
+    let mut length = |key: &str| match spec.get(key) {
+        None => None,
+        Some(value) => match value.as_u64() {
+            Some(n) => Some(n),
+            None => {
+                problems.add(format!("{path}.{key}"), "must be a whole number, 0 or more");
+                None
+            }
+        },
+    };
+    let min_length = length("minLength");
+    let max_length = length("maxLength");
+    let pattern = match spec.get("pattern") {
+        None => None,
+        Some(Value::String(source)) if source.len() <= PATTERN_MAX => {
+            match regex::RegexBuilder::new(source).size_limit(1 << 20).build() {
+                Ok(regex) => Some(Pattern { regex }),
+                Err(error) => {
+                    problems.add(
+                        format!("{path}.pattern"),
+                        format!("is not a valid pattern: {error}"),
+                    );
+                    None
+                }
+            }
+        }
+        Some(_) => {
+            problems.add(
+                format!("{path}.pattern"),
+                format!("must be a regular expression of at most {PATTERN_MAX} characters"),
+            );
+            None
+        }
+    };
+    let format = spec.get("format");
+    let options = spec.get("enum");
+    let extras = min_length.is_some() || max_length.is_some() || pattern.is_some();
+    match (format, options) {
+        (Some(_), Some(_)) => {
+            problems.add(path, "use either format or enum, not both");
+            None
+        }
+        (Some(format), None) => {
+            if format != "date" {
+                problems.add(
+                    format!("{path}.format"),
+                    "only \"date\" is supported (a calendar date, YYYY-MM-DD)",
+                );
+            }
+            if extras {
+                problems.add(path, "a date takes no length or pattern");
+            }
+            Some(FieldKind::Date)
+        }
+        (None, Some(options)) => {
+            if extras {
+                problems.add(path, "an enum takes no length or pattern");
+            }
+            parse_enum(options, path, problems)
+        }
+        (None, None) => {
+            if let (Some(min), Some(max)) = (min_length, max_length)
+                && min > max
+            {
+                problems.add(path, format!("minLength {min} is above maxLength {max}"));
+            }
+            Some(FieldKind::String {
+                min_length,
+                max_length,
+                pattern,
+            })
+        }
+    }
+}
+
+fn parse_enum(options: &Value, path: &str, problems: &mut Problems) -> Option<FieldKind> {
+    let options = match options.as_array() {
+        Some(items) if !items.is_empty() && items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect::<Vec<_>>(),
+        _ => {
+            problems.add(
+                format!("{path}.enum"),
+                "must be a non-empty list of text options",
+            );
+            return None;
+        }
+    };
+    let mut sorted = options.clone();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() != options.len() {
+        problems.add(format!("{path}.enum"), "lists an option twice");
+    }
+    Some(FieldKind::Enum { options })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn problems(document: Value) -> Vec<(String, String)> {
+        match InputSchema::parse(&document, "inputs") {
+            Ok(schema) => panic!("expected a refusal, got {schema:?}"),
+            Err(error) => error.problems,
+        }
+    }
+
+    fn paths(document: Value) -> Vec<String> {
+        problems(document)
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect()
+    }
+
+    #[test]
+    fn parses_every_supported_type_in_declared_order() {
+        let schema = InputSchema::parse(
+            &json!({
+                "type": "object",
+                "required": ["growth", "horizon"],
+                "additionalProperties": false,
+                "properties": {
+                    "horizon": {"type": "integer", "minimum": 1, "maximum": 60, "default": 12},
+                    "growth": {"type": "number", "exclusiveMinimum": -1, "title": "Growth"},
+                    "label": {"type": "string", "maxLength": 20, "pattern": "^[a-z]+$"},
+                    "profile": {"type": "string", "enum": ["none", "retail"], "default": "none"},
+                    "start": {"type": "string", "format": "date", "x-widget": "calendar"},
+                    "audit": {"type": "boolean", "default": false, "description": "Keep a trail"}
+                }
+            }),
+            "inputs",
+        )
+        .expect("schema is valid");
+        let names: Vec<_> = schema.fields().iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["horizon", "growth", "label", "profile", "start", "audit"]
+        );
+        let horizon = schema.field("horizon").expect("horizon");
+        assert!(horizon.required);
+        assert_eq!(horizon.default, Some(json!(12)));
+        assert!(matches!(
+            horizon.kind,
+            FieldKind::Number { integer: true, .. }
+        ));
+        let growth = schema.field("growth").expect("growth");
+        assert_eq!(growth.label(), "Growth");
+        match &growth.kind {
+            FieldKind::Number {
+                minimum: Some(min),
+                maximum: None,
+                integer: false,
+            } => {
+                assert!(min.exclusive);
+                assert_eq!(min.to_string(), "-1");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            schema.field("start").map(|f| &f.kind),
+            Some(FieldKind::Date)
+        ));
+        assert!(!schema.field("audit").is_some_and(|f| f.required));
+    }
+
+    #[test]
+    fn refuses_unsupported_keywords_with_their_path() {
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "number", "multipleOf": 2}}})
+            ),
+            ["inputs.properties.a.multipleOf"]
+        );
+        assert_eq!(
+            paths(json!({"type": "object", "oneOf": [], "properties": {}})),
+            ["inputs.oneOf"]
+        );
+        assert_eq!(
+            paths(json!({"type": "object", "properties": {"a": {"type": "array"}}})),
+            ["inputs.properties.a.type"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "string", "format": "email"}}})
+            ),
+            ["inputs.properties.a.format"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "boolean", "maxLength": 3}}})
+            ),
+            ["inputs.properties.a.maxLength"]
+        );
+    }
+
+    #[test]
+    fn refuses_broken_structure() {
+        assert_eq!(paths(json!([1])), ["inputs"]);
+        assert_eq!(paths(json!({"properties": {}})), ["inputs.type"]);
+        assert_eq!(
+            paths(json!({"type": "object", "additionalProperties": true})),
+            ["inputs.additionalProperties"]
+        );
+        assert_eq!(
+            paths(json!({"type": "object", "required": ["ghost"], "properties": {}})),
+            ["inputs.required"]
+        );
+        assert_eq!(
+            paths(json!({"type": "object", "properties": {"Bad-Name": {"type": "number"}}})),
+            ["inputs.properties.Bad-Name"]
+        );
+        assert_eq!(
+            paths(json!({"type": "object", "properties": {"a": {"title": "no type"}}})),
+            ["inputs.properties.a.type"]
+        );
+    }
+
+    #[test]
+    fn refuses_contradictory_or_malformed_bounds() {
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "number", "minimum": 5, "maximum": 1}}})
+            ),
+            ["inputs.properties.a"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "number", "minimum": 1, "exclusiveMinimum": 1}}})
+            ),
+            ["inputs.properties.a.exclusiveMinimum"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "number", "maximum": "10"}}})
+            ),
+            ["inputs.properties.a.maximum"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}})
+            ),
+            ["inputs.properties.a.pattern"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": -1}}})
+            ),
+            ["inputs.properties.a.maxLength"]
+        );
+        assert_eq!(
+            paths(json!({"type": "object", "properties": {"a": {"type": "string", "enum": []}}})),
+            ["inputs.properties.a.enum"]
+        );
+        assert_eq!(
+            paths(
+                json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x", "x"]}}})
+            ),
+            ["inputs.properties.a.enum"]
+        );
+    }
+
+    #[test]
+    fn a_default_must_satisfy_its_own_field() {
+        let found = problems(json!({
+            "type": "object",
+            "properties": {"rate": {"type": "number", "maximum": 1, "default": 2}}
+        }));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "inputs.properties.rate.default");
+        assert!(found[0].1.contains("must be at most 1"), "{}", found[0].1);
+    }
+
+    #[test]
+    fn lists_every_problem_at_once() {
+        let error = InputSchema::parse(
+            &json!({"type": "object", "properties": {
+                "a": {"type": "number", "minimum": "x"},
+                "b": {"type": "string", "format": "time"}
+            }}),
+            "inputs",
+        )
+        .expect_err("two problems");
+        assert_eq!(error.problems.len(), 2);
+        assert!(error.to_string().contains("; "));
+    }
+}

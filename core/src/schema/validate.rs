@@ -1,0 +1,349 @@
+//! Server-side validation of submitted inputs. The browser's checks are a
+//! convenience; these are the ones that count.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+use super::{Field, FieldKind, InputSchema, Inputs};
+
+/// One rejected input, with a message that completes the sentence
+/// "<field label> …" (for example "must be at most 0.5").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every rejected input of a submission, in the schema's order (unknown
+/// inputs last).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationErrors {
+    pub errors: Vec<FieldError>,
+}
+
+impl ValidationErrors {
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// The message for one field, if it was rejected.
+    pub fn message(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", error.field, error.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+impl InputSchema {
+    /// Checks submitted inputs. A `null` counts as absent. Absent fields take
+    /// their default; absent required fields without one are an error, and so
+    /// is any input the schema does not declare.
+    pub fn validate(&self, submitted: &Map<String, Value>) -> Result<Inputs, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut inputs = Inputs::new();
+        for field in &self.fields {
+            match submitted.get(&field.name).filter(|value| !value.is_null()) {
+                Some(value) => match field.check(value) {
+                    Ok(value) => {
+                        inputs.insert(field.name.clone(), value);
+                    }
+                    Err(message) => errors.push(&field.name, message),
+                },
+                None => match &field.default {
+                    Some(default) => {
+                        inputs.insert(field.name.clone(), default.clone());
+                    }
+                    None if field.required => errors.push(&field.name, "is required"),
+                    None => {}
+                },
+            }
+        }
+        for name in submitted.keys() {
+            if self.field(name).is_none() {
+                errors.push(name, "is not an input of this model");
+            }
+        }
+        if errors.is_empty() {
+            Ok(inputs)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl Field {
+    /// Checks one value against this field's type and bounds, returning it
+    /// in normal form (an integral `3.0` becomes `3` for an integer field).
+    pub fn check(&self, value: &Value) -> Result<Value, String> {
+        match &self.kind {
+            FieldKind::Number {
+                integer,
+                minimum,
+                maximum,
+            } => {
+                let Some(number) = value.as_number() else {
+                    return Err(expected(*integer));
+                };
+                let (normal, x) = normalize(number, *integer).ok_or_else(|| expected(*integer))?;
+                if let Some(min) = minimum {
+                    if min.exclusive && x <= min.value {
+                        return Err(format!("must be more than {min}"));
+                    }
+                    if x < min.value {
+                        return Err(format!("must be at least {min}"));
+                    }
+                }
+                if let Some(max) = maximum {
+                    if max.exclusive && x >= max.value {
+                        return Err(format!("must be less than {max}"));
+                    }
+                    if x > max.value {
+                        return Err(format!("must be at most {max}"));
+                    }
+                }
+                Ok(Value::Number(normal))
+            }
+            FieldKind::String {
+                min_length,
+                max_length,
+                pattern,
+            } => {
+                let text = value.as_str().ok_or("must be text")?;
+                let length = text.chars().count() as u64;
+                if let Some(min) = min_length
+                    && length < *min
+                {
+                    return Err(format!("must be at least {min} characters long"));
+                }
+                if let Some(max) = max_length
+                    && length > *max
+                {
+                    return Err(format!("must be at most {max} characters long"));
+                }
+                if let Some(pattern) = pattern
+                    && !pattern.is_match(text)
+                {
+                    return Err(format!("must match the pattern {}", pattern.as_str()));
+                }
+                Ok(value.clone())
+            }
+            FieldKind::Enum { options } => match value.as_str() {
+                Some(text) if options.iter().any(|option| option == text) => Ok(value.clone()),
+                _ => Err(format!("must be one of: {}", options.join(", "))),
+            },
+            FieldKind::Date => match value.as_str() {
+                Some(text) if parse_date(text).is_some() => Ok(value.clone()),
+                _ => Err("must be a date written YYYY-MM-DD".to_owned()),
+            },
+            FieldKind::Boolean => match value {
+                Value::Bool(_) => Ok(value.clone()),
+                _ => Err("must be true or false".to_owned()),
+            },
+        }
+    }
+}
+
+fn expected(integer: bool) -> String {
+    if integer {
+        "must be a whole number".to_owned()
+    } else {
+        "must be a number".to_owned()
+    }
+}
+
+/// An integer field takes any integral number in i64's range; a number field
+/// any finite number (JSON cannot carry NaN or infinity).
+fn normalize(number: &Number, integer: bool) -> Option<(Number, f64)> {
+    if !integer {
+        return Some((number.clone(), number.as_f64()?));
+    }
+    if let Some(whole) = number.as_i64() {
+        return Some((Number::from(whole), whole as f64));
+    }
+    let x = number.as_f64()?;
+    // 2^63 is the first float outside i64.
+    let in_range = x.fract() == 0.0 && x >= -(2f64.powi(63)) && x < 2f64.powi(63);
+    in_range.then(|| (Number::from(x as i64), x))
+}
+
+/// Strictly `YYYY-MM-DD`, and a real calendar day.
+pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
+    let shaped = text.len() == 10
+        && text.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn schema() -> InputSchema {
+        InputSchema::parse(
+            &json!({
+                "type": "object",
+                "required": ["growth", "horizon", "start"],
+                "properties": {
+                    "growth": {"type": "number", "minimum": -0.5, "maximum": 0.5, "title": "Growth"},
+                    "horizon": {"type": "integer", "minimum": 1, "maximum": 60},
+                    "start": {"type": "string", "format": "date"},
+                    "churn": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.02},
+                    "profile": {"type": "string", "enum": ["none", "retail"], "default": "none"},
+                    "note": {"type": "string", "minLength": 2, "maxLength": 5, "pattern": "^[a-z]+$"},
+                    "audit": {"type": "boolean"}
+                }
+            }),
+            "inputs",
+        )
+        .expect("valid schema")
+    }
+
+    fn errors(inputs: Value) -> Vec<(String, String)> {
+        let Value::Object(inputs) = inputs else {
+            panic!("object expected")
+        };
+        match schema().validate(&inputs) {
+            Ok(valid) => panic!("expected errors, got {valid:?}"),
+            Err(errors) => errors
+                .errors
+                .into_iter()
+                .map(|e| (e.field, e.message))
+                .collect(),
+        }
+    }
+
+    fn one_error(inputs: Value) -> (String, String) {
+        let mut found = errors(inputs);
+        assert_eq!(found.len(), 1, "{found:?}");
+        found.remove(0)
+    }
+
+    fn base() -> Value {
+        json!({"growth": 0.1, "horizon": 12, "start": "2027-01-01"})
+    }
+
+    fn with(key: &str, value: Value) -> Value {
+        let mut inputs = base();
+        inputs[key] = value;
+        inputs
+    }
+
+    #[test]
+    fn valid_inputs_get_defaults_and_normal_form() {
+        let Value::Object(submitted) = with("horizon", json!(24.0)) else {
+            unreachable!()
+        };
+        let inputs = schema().validate(&submitted).expect("valid");
+        assert_eq!(
+            Value::Object(inputs),
+            json!({"growth": 0.1, "horizon": 24, "start": "2027-01-01", "churn": 0.02, "profile": "none"})
+        );
+    }
+
+    #[test]
+    fn numbers_check_type_and_each_bound() {
+        let msg = |key: &str, value: Value| one_error(with(key, value)).1;
+        assert_eq!(msg("growth", json!("0.1")), "must be a number");
+        assert_eq!(msg("growth", json!(0.51)), "must be at most 0.5");
+        assert_eq!(msg("growth", json!(-0.6)), "must be at least -0.5");
+        assert_eq!(msg("churn", json!(0)), "must be more than 0");
+        assert_eq!(msg("churn", json!(1)), "must be less than 1");
+        assert_eq!(msg("horizon", json!(1.5)), "must be a whole number");
+        assert_eq!(msg("horizon", json!(61)), "must be at most 60");
+        assert_eq!(msg("horizon", json!(0)), "must be at least 1");
+        assert_eq!(msg("horizon", json!(1e300)), "must be a whole number");
+        assert_eq!(msg("horizon", json!(true)), "must be a whole number");
+    }
+
+    #[test]
+    fn strings_enums_dates_and_booleans_check_their_rules() {
+        let msg = |key: &str, value: Value| one_error(with(key, value)).1;
+        assert_eq!(
+            msg("note", json!("a")),
+            "must be at least 2 characters long"
+        );
+        assert_eq!(
+            msg("note", json!("abcdef")),
+            "must be at most 5 characters long"
+        );
+        assert_eq!(msg("note", json!("AB")), "must match the pattern ^[a-z]+$");
+        assert_eq!(msg("note", json!(12)), "must be text");
+        assert_eq!(
+            msg("profile", json!("winter")),
+            "must be one of: none, retail"
+        );
+        assert_eq!(
+            msg("start", json!("2027-02-30")),
+            "must be a date written YYYY-MM-DD"
+        );
+        assert_eq!(
+            msg("start", json!("2027-1-01")),
+            "must be a date written YYYY-MM-DD"
+        );
+        assert_eq!(
+            msg("start", json!("2027-01-01T00:00")),
+            "must be a date written YYYY-MM-DD"
+        );
+        assert_eq!(msg("audit", json!("yes")), "must be true or false");
+        // Length counts characters, not bytes.
+        let Value::Object(ok) = with("note", json!("éé")) else {
+            unreachable!()
+        };
+        assert!(InputSchema::parse(
+            &json!({"type": "object", "properties": {"note": {"type": "string", "maxLength": 2}}}),
+            "inputs"
+        )
+        .expect("schema")
+        .validate(&serde_json::Map::from_iter([("note".to_owned(), ok["note"].clone())]))
+        .is_ok());
+    }
+
+    #[test]
+    fn missing_required_and_unknown_fields_are_named() {
+        assert_eq!(
+            errors(json!({"growth": null, "extra": 1, "horizon": 3, "start": "2027-01-01"})),
+            [
+                ("growth".to_owned(), "is required".to_owned()),
+                (
+                    "extra".to_owned(),
+                    "is not an input of this model".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(errors(json!({})).len(), 3);
+    }
+}

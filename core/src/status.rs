@@ -1,0 +1,269 @@
+//! The run status machine. This module is the only place that decides which
+//! status changes are legal; every store calls [`plan`] before it writes.
+//!
+//! Statuses follow AWS Batch (`submitted … running`), framed by our own
+//! `queued`/`dispatching` at the start and `cancelling`/`cancelled` for cancels.
+//! Status reports arrive at least once and in any order (events, polling,
+//! local processes), so a report that would move a run backwards, or repeat
+//! its current status, is not an error: it is a no-op.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a run is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Queued,
+    Dispatching,
+    Submitted,
+    Pending,
+    Runnable,
+    Starting,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelling,
+    Cancelled,
+}
+
+impl RunStatus {
+    /// Every status, in the order of a run's life.
+    pub const ALL: [RunStatus; 11] = [
+        RunStatus::Queued,
+        RunStatus::Dispatching,
+        RunStatus::Submitted,
+        RunStatus::Pending,
+        RunStatus::Runnable,
+        RunStatus::Starting,
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Cancelling,
+        RunStatus::Cancelled,
+    ];
+
+    /// The statuses a run can still leave.
+    pub const ACTIVE: [RunStatus; 8] = [
+        RunStatus::Queued,
+        RunStatus::Dispatching,
+        RunStatus::Submitted,
+        RunStatus::Pending,
+        RunStatus::Runnable,
+        RunStatus::Starting,
+        RunStatus::Running,
+        RunStatus::Cancelling,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Dispatching => "dispatching",
+            RunStatus::Submitted => "submitted",
+            RunStatus::Pending => "pending",
+            RunStatus::Runnable => "runnable",
+            RunStatus::Starting => "starting",
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelling => "cancelling",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// True once nothing can change the status any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
+        )
+    }
+
+    /// Position on the forward path; a run only ever moves to a higher rank.
+    /// `cancelling` sits after every non-terminal status and before the ends.
+    fn rank(self) -> u8 {
+        match self {
+            RunStatus::Queued => 0,
+            RunStatus::Dispatching => 1,
+            RunStatus::Submitted => 2,
+            RunStatus::Pending => 3,
+            RunStatus::Runnable => 4,
+            RunStatus::Starting => 5,
+            RunStatus::Running => 6,
+            RunStatus::Cancelling => 7,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled => 8,
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not a run status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown run status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for RunStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+/// What to do with a requested status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Write the new status and append an event.
+    Apply,
+    /// Already there, or the report is stale: write nothing.
+    Ignore,
+}
+
+/// A status change that no report or request may cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a run cannot go from {from} to {to}")]
+pub struct IllegalTransition {
+    pub from: RunStatus,
+    pub to: RunStatus,
+}
+
+/// Decides a status change.
+///
+/// * Same status: ignored (reports repeat).
+/// * A terminal run never changes.
+/// * Forward along the path is applied, skipping steps is fine (a poll may
+///   miss `runnable`). Backwards among the executor's statuses (`submitted`
+///   to `running`) is a stale report and ignored; back to `queued` or
+///   `dispatching`, which only we set, is illegal.
+/// * `cancelling` is reachable from any active status; from `cancelling` the
+///   run can only end (`cancelled`, or `succeeded`/`failed` if it ended first).
+/// * `cancelled` is only reachable through `cancelling`.
+pub fn plan(from: RunStatus, to: RunStatus) -> Result<Plan, IllegalTransition> {
+    let illegal = Err(IllegalTransition { from, to });
+    if from == to {
+        return Ok(Plan::Ignore);
+    }
+    if from.is_terminal() {
+        return if to.is_terminal() {
+            illegal
+        } else {
+            // A late report about a run that already ended.
+            Ok(Plan::Ignore)
+        };
+    }
+    match (from, to) {
+        (RunStatus::Cancelling, to) if to.is_terminal() => Ok(Plan::Apply),
+        // The job kept reporting progress while the cancel was under way.
+        (RunStatus::Cancelling, _) => Ok(Plan::Ignore),
+        (_, RunStatus::Cancelling) => Ok(Plan::Apply),
+        (_, RunStatus::Cancelled) => illegal,
+        (_, RunStatus::Queued | RunStatus::Dispatching) if to.rank() < from.rank() => illegal,
+        (from, to) if to.rank() > from.rank() => Ok(Plan::Apply),
+        _ => Ok(Plan::Ignore),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunStatus::*;
+    use super::*;
+
+    #[test]
+    fn the_forward_path_applies_step_by_step_and_with_skips() {
+        let path = [
+            Queued,
+            Dispatching,
+            Submitted,
+            Pending,
+            Runnable,
+            Starting,
+            Running,
+            Succeeded,
+        ];
+        for pair in path.windows(2) {
+            assert_eq!(plan(pair[0], pair[1]), Ok(Plan::Apply), "{pair:?}");
+        }
+        assert_eq!(plan(Submitted, Running), Ok(Plan::Apply));
+        assert_eq!(plan(Queued, Failed), Ok(Plan::Apply));
+        assert_eq!(plan(Runnable, Succeeded), Ok(Plan::Apply));
+    }
+
+    #[test]
+    fn repeats_and_stale_reports_are_ignored() {
+        assert_eq!(plan(Running, Running), Ok(Plan::Ignore));
+        assert_eq!(plan(Running, Runnable), Ok(Plan::Ignore));
+        assert_eq!(plan(Starting, Submitted), Ok(Plan::Ignore));
+        assert_eq!(plan(Succeeded, Running), Ok(Plan::Ignore));
+        assert_eq!(plan(Cancelled, Cancelling), Ok(Plan::Ignore));
+        assert_eq!(plan(Cancelling, Running), Ok(Plan::Ignore));
+    }
+
+    #[test]
+    fn illegal_changes_are_rejected() {
+        for (from, to) in [
+            (Succeeded, Failed),
+            (Failed, Succeeded),
+            (Cancelled, Succeeded),
+            (Succeeded, Cancelled),
+            (Running, Queued),
+            (Submitted, Dispatching),
+            (Dispatching, Queued),
+        ] {
+            assert_eq!(plan(from, to), Err(IllegalTransition { from, to }));
+        }
+    }
+
+    #[test]
+    fn cancel_goes_through_cancelling_from_any_active_status() {
+        for from in RunStatus::ACTIVE {
+            if from == Cancelling {
+                continue;
+            }
+            assert_eq!(plan(from, Cancelling), Ok(Plan::Apply), "{from}");
+            assert_eq!(
+                plan(from, Cancelled),
+                Err(IllegalTransition {
+                    from,
+                    to: Cancelled
+                }),
+                "{from}"
+            );
+        }
+        assert_eq!(plan(Cancelling, Cancelled), Ok(Plan::Apply));
+        assert_eq!(plan(Cancelling, Succeeded), Ok(Plan::Apply));
+        assert_eq!(plan(Cancelling, Failed), Ok(Plan::Apply));
+    }
+
+    #[test]
+    fn statuses_round_trip_through_strings() {
+        for status in RunStatus::ALL {
+            assert_eq!(status.as_str().parse::<RunStatus>(), Ok(status));
+            assert_eq!(
+                serde_json::to_string(&status).ok(),
+                Some(format!("\"{status}\""))
+            );
+        }
+        assert!("RUNNING".parse::<RunStatus>().is_err());
+    }
+
+    #[test]
+    fn active_and_terminal_partition_all_statuses() {
+        for status in RunStatus::ALL {
+            assert_ne!(
+                RunStatus::ACTIVE.contains(&status),
+                status.is_terminal(),
+                "{status}"
+            );
+        }
+    }
+}

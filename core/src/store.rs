@@ -1,0 +1,192 @@
+//! The store: everything modelrun remembers. One trait per concern, one
+//! [`Store`] that has them all. Implementations (SQLite, Postgres) live in the
+//! `modelrun-db` crate and pass one conformance suite.
+//!
+//! Multi-step writes happen inside one method, in one transaction: a status
+//! change with its event, outputs and follow-up tasks; a run with its first
+//! event and its dispatch task. A caller never sees half of such a write.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use crate::email::{Email, NewEmail};
+use crate::ids::{EmailId, RunId, TaskId, TokenId, UserId, VersionId};
+use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
+use crate::run::{NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned};
+use crate::status::IllegalTransition;
+use crate::task::{Claimed, Failure, NewTask, Task, TaskState};
+use crate::user::{ApiToken, Credentials, NewApiToken, NewUser, User};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule would be broken; the message says which.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    /// The lease on a task was lost: it expired and another worker claimed it.
+    #[error("the lease on task {0} was lost")]
+    LeaseLost(TaskId),
+    /// No connection could be had in time: the caller should answer 503.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("database error")]
+    Backend(#[source] BoxError),
+    /// A stored value could not be read back (a schema or status that no
+    /// longer parses).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Accounts, sessions and API tokens.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Fails with [`StoreError::Conflict`] if the email is taken.
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn count_users(&self) -> StoreResult<i64>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
+
+    /// Stores a session under the hash of its token.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user of a live session. A session idle longer than `idle`, or
+    /// older than `absolute`, is deleted and gives `None`.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+        absolute: Duration,
+    ) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken>;
+    /// The owner of a token that is neither revoked nor expired, with the
+    /// token (its role may be lower than the owner's).
+    async fn token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(User, ApiToken)>>;
+    async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    async fn revoke_token(
+        &self,
+        user: UserId,
+        token: TokenId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// Models and versions.
+#[async_trait]
+pub trait ModelStore: Send + Sync {
+    /// Registers a version, creating the model on its first version and
+    /// updating the model's title, description and owner from the newest
+    /// registration. The same label with the same digest is
+    /// [`Registered::Unchanged`]; with another digest it is a
+    /// [`StoreError::Conflict`]: versions are immutable. `follow_ups` are
+    /// enqueued only when a version is created.
+    async fn register_version(
+        &self,
+        version: NewVersion,
+        follow_ups: Vec<NewTask>,
+    ) -> StoreResult<Registered>;
+    /// Every model with its versions (newest first), models by name.
+    async fn models(&self) -> StoreResult<Vec<ModelWithVersions>>;
+    async fn model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>>;
+    async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>>;
+    /// Retires a version: it stays visible, with its runs, but takes no new runs.
+    async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// Runs and their history.
+#[async_trait]
+pub trait RunStore: Send + Sync {
+    /// Creates a `queued` run with its first event and its `dispatch_run`
+    /// task, in one transaction. Fails with [`StoreError::Conflict`] if the
+    /// version is retired.
+    async fn create_run(&self, run: NewRun) -> StoreResult<Run>;
+    async fn run(&self, id: RunId) -> StoreResult<Option<Run>>;
+    /// The history, oldest first.
+    async fn run_events(&self, id: RunId) -> StoreResult<Vec<RunEvent>>;
+    async fn run_outputs(&self, id: RunId) -> StoreResult<Vec<RunOutput>>;
+    /// Newest first, one page.
+    async fn list_runs(&self, filter: &RunFilter) -> StoreResult<Page<Run>>;
+    /// Runs that have not ended, oldest first.
+    async fn active_runs(&self) -> StoreResult<Vec<Run>>;
+    /// The one way a run's status changes. Checks the change with
+    /// [`crate::status::plan`]; when it applies, writes the status, an event,
+    /// the job id, the outputs and the follow-ups in one transaction.
+    async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned>;
+    /// Appends a fact to a run's history without changing its status.
+    async fn add_fact(&self, run: RunId, message: &str, data: Value) -> StoreResult<()>;
+}
+
+/// The durable task queue: at-least-once, leased, retried with backoff.
+#[async_trait]
+pub trait TaskQueue: Send + Sync {
+    /// Enqueues a task. If a queued task has the same dedupe key, returns it instead.
+    async fn enqueue(&self, task: NewTask) -> StoreResult<Task>;
+    /// Leases the next due task until `now + lease`, counting an attempt.
+    /// A task whose lease expired is due again.
+    async fn claim(&self, now: DateTime<Utc>, lease: Duration) -> StoreResult<Option<Claimed>>;
+    /// Marks a leased task done. [`StoreError::LeaseLost`] if the lease is not ours.
+    async fn complete(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a failure: retried later, or dead.
+    async fn fail(
+        &self,
+        claimed: &Claimed,
+        error: &str,
+        failure: Failure,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Gives a task back without counting the attempt (the worker is shutting
+    /// down, or out of time).
+    async fn release(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
+    /// Newest first.
+    async fn list_tasks(&self, state: Option<TaskState>, limit: u32) -> StoreResult<Vec<Task>>;
+    /// Puts a dead task back in the queue with fresh attempts.
+    async fn retry_task(&self, id: TaskId, now: DateTime<Utc>) -> StoreResult<Task>;
+}
+
+/// Stored messages, sent or not.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Stores a message with the task that sends it.
+    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Email>;
+    async fn email(&self, id: EmailId) -> StoreResult<Option<Email>>;
+    async fn mark_email_sent(
+        &self,
+        id: EmailId,
+        provider_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn mark_email_failed(&self, id: EmailId, error: &str) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_emails(&self, before: Option<EmailId>, limit: u32) -> StoreResult<Vec<Email>>;
+}
+
+/// Everything modelrun stores.
+#[async_trait]
+pub trait Store: UserStore + ModelStore + RunStore + TaskQueue + Outbox + fmt::Debug {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+}

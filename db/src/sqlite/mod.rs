@@ -1,0 +1,112 @@
+//! The SQLite store: one file, no server.
+//!
+//! SQLite allows one writer at a time. Peers that let every connection write
+//! answer concurrent submitters with `database is locked`; this store does
+//! not. Writes go through a pool of exactly one connection, so they queue in
+//! the pool (up to [`WRITE_WAIT`]) instead of failing in SQLite, and every
+//! write transaction starts with `BEGIN IMMEDIATE`, so it holds the write
+//! lock from its first statement and never fails upgrading a read lock.
+//! Reads use a separate pool and, thanks to WAL mode, never wait for writes.
+//! `busy_timeout` covers the remaining case: another process (a separate
+//! `modelrun worker`) writing to the same file.
+
+mod models;
+mod outbox;
+mod queue;
+mod rows;
+mod runs;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use modelrun_core::store::{Store, StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::convert::db_error;
+
+/// How long a write may wait for the writer connection.
+const WRITE_WAIT: Duration = Duration::from_secs(30);
+/// How long a read may wait for a reader connection.
+const READ_WAIT: Duration = Duration::from_secs(10);
+/// How long SQLite waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const READERS: u32 = 8;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// A store in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                StoreError::Unavailable(
+                    format!("cannot create the directory {}: {error}", parent.display()).into(),
+                )
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(db_error)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(WRITE_WAIT)
+            .connect_with(options.clone())
+            .await
+            .map_err(db_error)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(READ_WAIT)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Applies pending migrations from `migrations/sqlite`.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR
+            .run(&self.writer)
+            .await
+            .map_err(|error| StoreError::Backend(Box::new(error)))
+    }
+
+    /// Starts a write transaction holding the write lock from the start.
+    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map(|_| ())
+            .map_err(db_error)
+    }
+}

@@ -1,0 +1,47 @@
+//! The store conformance suite: every test runs against every backend.
+//! A backend is a function that opens a fresh, migrated, empty store.
+
+mod models;
+mod outbox;
+mod queue;
+mod runs;
+mod support;
+mod users;
+
+/// Declares each test once per backend: `sqlite::name`, and later others.
+macro_rules! conformance {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let backend = crate::support::Backend::sqlite().await;
+                    crate::$module::$test(backend.store.clone()).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    users::creates_users_and_refuses_duplicate_emails,
+    users::sessions_expire_when_idle_or_old,
+    users::tokens_work_until_revoked_or_expired,
+    models::registers_versions_immutably,
+    models::lists_models_with_versions_newest_first,
+    models::retired_versions_take_no_runs,
+    runs::a_new_run_comes_with_its_event_and_dispatch_task,
+    runs::transitions_follow_the_status_machine,
+    runs::an_applied_transition_writes_its_outputs_and_follow_ups,
+    runs::an_ignored_transition_writes_nothing,
+    runs::lists_runs_newest_first_with_filters_and_pages,
+    runs::facts_are_appended_without_changing_status,
+    runs::concurrent_submitters_all_succeed,
+    queue::enqueue_dedupes_while_a_task_is_queued,
+    queue::claims_due_tasks_in_order_with_a_lease,
+    queue::concurrent_claims_never_share_a_task,
+    queue::expired_leases_are_reclaimed_and_the_old_lease_is_void,
+    queue::failures_back_off_then_die_and_dead_tasks_stay_visible,
+    queue::release_gives_a_task_back_without_counting_it,
+    outbox::emails_are_stored_with_their_send_task,
+);

@@ -1,0 +1,148 @@
+use std::sync::Arc;
+
+use chrono::Utc;
+use modelrun_core::model::Registered;
+use modelrun_core::run::NewRun;
+use modelrun_core::store::{Store, StoreError};
+use modelrun_core::task::{NewTask, TaskKind, TaskState};
+use serde_json::json;
+
+use crate::support;
+
+pub async fn registers_versions_immutably(store: Arc<dyn Store>) {
+    let follow_up = || {
+        vec![NewTask::new(
+            TaskKind::SendEmail,
+            json!({"note": "on create only"}),
+        )]
+    };
+    let first = store
+        .register_version(
+            support::new_version("forecast", "a1", "digest-1"),
+            follow_up(),
+        )
+        .await
+        .expect("register");
+    let Registered::Created(v1) = first else {
+        panic!("expected a new version")
+    };
+    assert_eq!(v1.label, "a1");
+    assert!(v1.is_active());
+    assert_eq!(v1.inputs.fields().len(), 1);
+
+    let again = store
+        .register_version(
+            support::new_version("forecast", "a1", "digest-1"),
+            follow_up(),
+        )
+        .await
+        .expect("register again");
+    assert!(matches!(again, Registered::Unchanged(ref v) if v.id == v1.id));
+    assert_eq!(
+        store
+            .list_tasks(Some(TaskState::Queued), 10)
+            .await
+            .expect("tasks")
+            .len(),
+        1
+    );
+
+    let changed = store
+        .register_version(
+            support::new_version("forecast", "a1", "digest-2"),
+            follow_up(),
+        )
+        .await;
+    assert!(matches!(changed, Err(StoreError::Conflict(message)) if message.contains("a1")));
+
+    let mut newer = support::new_version("forecast", "b2", "digest-2");
+    newer.model.title = "Revenue forecast".to_owned();
+    store
+        .register_version(newer, Vec::new())
+        .await
+        .expect("second version");
+    let model = store
+        .model("forecast")
+        .await
+        .expect("query")
+        .expect("model");
+    assert_eq!(model.model.title, "Revenue forecast");
+    let labels: Vec<_> = model.versions.iter().map(|v| v.label.as_str()).collect();
+    assert_eq!(labels, ["b2", "a1"]);
+    assert_eq!(
+        store.version(v1.id).await.expect("query").map(|v| v.digest),
+        Some("digest-1".to_owned())
+    );
+    assert!(store.model("absent").await.expect("query").is_none());
+}
+
+pub async fn lists_models_with_versions_newest_first(store: Arc<dyn Store>) {
+    for (model, label) in [
+        ("zeta", "1"),
+        ("alpha", "1"),
+        ("alpha", "2"),
+        ("zeta", "2"),
+        ("alpha", "3"),
+    ] {
+        support::version(&store, model, label).await;
+    }
+    let models = store.models().await.expect("models");
+    let shape: Vec<(String, Vec<String>)> = models
+        .iter()
+        .map(|m| {
+            (
+                m.model.name.clone(),
+                m.versions.iter().map(|v| v.label.clone()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (
+                "alpha".to_owned(),
+                vec!["3".to_owned(), "2".to_owned(), "1".to_owned()]
+            ),
+            ("zeta".to_owned(), vec!["2".to_owned(), "1".to_owned()]),
+        ]
+    );
+    assert_eq!(
+        models[0].latest_active().map(|v| v.label.as_str()),
+        Some("3")
+    );
+}
+
+pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let old = support::version(&store, "forecast", "old").await;
+    let new = support::version(&store, "forecast", "new").await;
+    store
+        .retire_version(new.id, Utc::now())
+        .await
+        .expect("retire");
+    let model = store
+        .model("forecast")
+        .await
+        .expect("query")
+        .expect("model");
+    assert_eq!(model.latest_active().map(|v| v.id), Some(old.id));
+    let refused = store
+        .create_run(NewRun {
+            version_id: new.id,
+            submitted_by: ann.id,
+            inputs: support::inputs(0.1),
+            resources: new.resources,
+        })
+        .await;
+    assert!(matches!(refused, Err(StoreError::Conflict(message)) if message.contains("retired")));
+    let missing = store
+        .create_run(NewRun {
+            version_id: modelrun_core::ids::VersionId(9999),
+            submitted_by: ann.id,
+            inputs: support::inputs(0.1),
+            resources: new.resources,
+        })
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+    assert!(store.list_tasks(None, 10).await.expect("tasks").is_empty());
+}

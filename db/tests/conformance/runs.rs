@@ -1,0 +1,400 @@
+use std::sync::Arc;
+
+use modelrun_core::email::NewEmail;
+use modelrun_core::run::{EventKind, FollowUp, RunFilter, RunOutput, StatusChange, Transitioned};
+use modelrun_core::status::RunStatus;
+use modelrun_core::store::{Store, StoreError};
+use modelrun_core::task::{NewTask, RunPayload, TaskKind};
+use serde_json::json;
+
+use crate::support;
+
+pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Store>) {
+    let (ann, version, run) = support::seeded(&store).await;
+    assert_eq!(run.status, RunStatus::Queued);
+    assert_eq!(
+        (run.model_name.as_str(), run.version_label.as_str()),
+        ("forecast", "v1")
+    );
+    assert_eq!(run.submitted_by, ann.id);
+    assert_eq!(run.submitter_email, "ann@example.com");
+    assert_eq!(run.inputs, support::inputs(0.1));
+    assert_eq!(run.resources, version.resources);
+    assert!(run.started_at.is_none() && run.finished_at.is_none() && run.job_id.is_none());
+
+    let events = store.run_events(run.id).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].status),
+        (EventKind::Status, Some(RunStatus::Queued))
+    );
+
+    let tasks = store.list_tasks(None, 10).await.expect("tasks");
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].kind, TaskKind::DispatchRun);
+    let payload: RunPayload = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
+    assert_eq!(payload.run_id, run.id);
+    assert_eq!(store.run(run.id).await.expect("get"), Some(run));
+}
+
+pub async fn transitions_follow_the_status_machine(store: Arc<dyn Store>) {
+    let (_, _, run) = support::seeded(&store).await;
+    let to = |status| StatusChange::new(run.id, status);
+    let mut submitted = to(RunStatus::Submitted);
+    submitted.job_id = Some("job-1".to_owned());
+    for change in [
+        to(RunStatus::Dispatching),
+        submitted,
+        to(RunStatus::Running),
+    ] {
+        assert!(matches!(
+            store.transition(change).await.expect("apply"),
+            Transitioned::Applied(_)
+        ));
+    }
+    let running = store.run(run.id).await.expect("get").expect("run");
+    assert_eq!(running.status, RunStatus::Running);
+    assert_eq!(running.job_id.as_deref(), Some("job-1"));
+    assert!(running.started_at.is_some() && running.finished_at.is_none());
+
+    // Stale and repeated reports change nothing.
+    assert!(matches!(
+        store
+            .transition(to(RunStatus::Runnable))
+            .await
+            .expect("stale"),
+        Transitioned::Ignored(_)
+    ));
+    assert!(matches!(
+        store
+            .transition(to(RunStatus::Running))
+            .await
+            .expect("repeat"),
+        Transitioned::Ignored(_)
+    ));
+    // Illegal requests are refused.
+    assert!(matches!(
+        store.transition(to(RunStatus::Cancelled)).await,
+        Err(StoreError::IllegalTransition(_))
+    ));
+    assert!(matches!(
+        store.transition(to(RunStatus::Queued)).await,
+        Err(StoreError::IllegalTransition(_))
+    ));
+
+    let done = store
+        .transition(
+            to(RunStatus::Succeeded)
+                .reason("exit code 0")
+                .fact("exit_code", 0),
+        )
+        .await
+        .expect("finish");
+    let Transitioned::Applied(done) = done else {
+        panic!("expected applied")
+    };
+    assert_eq!(done.status, RunStatus::Succeeded);
+    assert_eq!(done.status_reason.as_deref(), Some("exit code 0"));
+    assert!(done.finished_at.is_some());
+    assert_eq!(done.started_at, running.started_at);
+    assert!(matches!(
+        store.transition(to(RunStatus::Failed)).await,
+        Err(StoreError::IllegalTransition(_))
+    ));
+
+    let statuses: Vec<_> = store
+        .run_events(run.id)
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            Some(RunStatus::Queued),
+            Some(RunStatus::Dispatching),
+            Some(RunStatus::Submitted),
+            Some(RunStatus::Running),
+            Some(RunStatus::Succeeded)
+        ]
+    );
+    let last = store
+        .run_events(run.id)
+        .await
+        .expect("events")
+        .pop()
+        .expect("event");
+    assert_eq!(last.data, json!({"exit_code": 0}));
+    assert!(matches!(
+        store
+            .transition(StatusChange::new(
+                modelrun_core::ids::RunId(999),
+                RunStatus::Running
+            ))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn email(subject: &str) -> NewEmail {
+    NewEmail {
+        to: "ann@example.com".to_owned(),
+        subject: subject.to_owned(),
+        text: "t".to_owned(),
+        html: "h".to_owned(),
+        run_id: None,
+    }
+}
+
+pub async fn an_applied_transition_writes_its_outputs_and_follow_ups(store: Arc<dyn Store>) {
+    let (_, _, run) = support::seeded(&store).await;
+    let mut change = StatusChange::new(run.id, RunStatus::Succeeded);
+    change.outputs = vec![
+        RunOutput {
+            name: "forecast.csv".to_owned(),
+            size: 120,
+            content_type: "text/csv".to_owned(),
+            sha256: Some("ab".repeat(32)),
+        },
+        RunOutput {
+            name: "charts/a.png".to_owned(),
+            size: 7,
+            content_type: "image/png".to_owned(),
+            sha256: None,
+        },
+    ];
+    change.follow_ups = vec![
+        FollowUp::Email(email("Run succeeded")),
+        FollowUp::Task(NewTask::new(TaskKind::CancelRun, json!({"run_id": run.id}))),
+    ];
+    store.transition(change).await.expect("apply");
+    let names: Vec<_> = store
+        .run_outputs(run.id)
+        .await
+        .expect("outputs")
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["charts/a.png", "forecast.csv"]);
+    let emails = store.list_emails(None, 10).await.expect("emails");
+    assert_eq!(emails.len(), 1);
+    let kinds: Vec<_> = store
+        .list_tasks(None, 10)
+        .await
+        .expect("tasks")
+        .into_iter()
+        .map(|t| t.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            TaskKind::CancelRun,
+            TaskKind::SendEmail,
+            TaskKind::DispatchRun
+        ]
+    );
+}
+
+pub async fn an_ignored_transition_writes_nothing(store: Arc<dyn Store>) {
+    let (_, _, run) = support::seeded(&store).await;
+    store
+        .transition(StatusChange::new(run.id, RunStatus::Running))
+        .await
+        .expect("running");
+    let mut stale = StatusChange::new(run.id, RunStatus::Starting);
+    stale.outputs = vec![RunOutput {
+        name: "x".to_owned(),
+        size: 1,
+        content_type: "text/plain".to_owned(),
+        sha256: None,
+    }];
+    stale.follow_ups = vec![FollowUp::Email(email("should not exist"))];
+    let outcome = store.transition(stale).await.expect("ignored");
+    assert!(matches!(outcome, Transitioned::Ignored(ref r) if r.status == RunStatus::Running));
+    assert!(store.run_outputs(run.id).await.expect("outputs").is_empty());
+    assert!(
+        store
+            .list_emails(None, 10)
+            .await
+            .expect("emails")
+            .is_empty()
+    );
+    assert_eq!(store.run_events(run.id).await.expect("events").len(), 2);
+    assert_eq!(store.list_tasks(None, 10).await.expect("tasks").len(), 1);
+}
+
+pub async fn lists_runs_newest_first_with_filters_and_pages(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let forecast = support::version(&store, "forecast", "v1").await;
+    let churn = support::version(&store, "churn", "v1").await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let version = if i % 2 == 0 { &forecast } else { &churn };
+        ids.push(support::run(&store, version, ann.id).await.id);
+    }
+    store
+        .transition(StatusChange::new(ids[6], RunStatus::Failed))
+        .await
+        .expect("fail");
+    store
+        .transition(StatusChange::new(ids[2], RunStatus::Failed))
+        .await
+        .expect("fail");
+
+    let page = |model: Option<&str>, status, before, limit| RunFilter {
+        model: model.map(str::to_owned),
+        status,
+        before,
+        limit,
+    };
+    let all = store
+        .list_runs(&page(None, None, None, 50))
+        .await
+        .expect("list");
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(
+        all.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first
+    );
+    assert_eq!(all.next, None);
+
+    let first = store
+        .list_runs(&page(None, None, None, 3))
+        .await
+        .expect("page 1");
+    assert_eq!(
+        first.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first[..3]
+    );
+    assert_eq!(first.next, Some(newest_first[2]));
+    let second = store
+        .list_runs(&page(None, None, first.next, 3))
+        .await
+        .expect("page 2");
+    assert_eq!(
+        second.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first[3..6]
+    );
+    let third = store
+        .list_runs(&page(None, None, second.next, 3))
+        .await
+        .expect("page 3");
+    assert_eq!(
+        third.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first[6..]
+    );
+    assert_eq!(third.next, None);
+
+    let forecast_runs = store
+        .list_runs(&page(Some("forecast"), None, None, 50))
+        .await
+        .expect("model");
+    assert_eq!(
+        forecast_runs.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[6], ids[4], ids[2], ids[0]]
+    );
+    let failed = store
+        .list_runs(&page(Some("forecast"), Some(RunStatus::Failed), None, 50))
+        .await
+        .expect("both");
+    assert_eq!(
+        failed.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[6], ids[2]]
+    );
+    assert!(
+        store
+            .list_runs(&page(Some("nope"), None, None, 50))
+            .await
+            .expect("none")
+            .items
+            .is_empty()
+    );
+
+    let active: Vec<_> = store
+        .active_runs()
+        .await
+        .expect("active")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(active, [ids[0], ids[1], ids[3], ids[4], ids[5]]);
+}
+
+pub async fn facts_are_appended_without_changing_status(store: Arc<dyn Store>) {
+    let (_, _, run) = support::seeded(&store).await;
+    store
+        .add_fact(
+            run.id,
+            "log stream is modelrun/1",
+            json!({"log_stream": "modelrun/1"}),
+        )
+        .await
+        .expect("fact");
+    let events = store.run_events(run.id).await.expect("events");
+    assert_eq!(events.len(), 2);
+    assert_eq!((events[1].kind, events[1].status), (EventKind::Fact, None));
+    assert_eq!(events[1].data["log_stream"], "modelrun/1");
+    assert_eq!(
+        store.run(run.id).await.expect("get").map(|r| r.status),
+        Some(RunStatus::Queued)
+    );
+    assert!(matches!(
+        store
+            .add_fact(modelrun_core::ids::RunId(999), "x", json!({}))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// Fifty people submitting at the same moment all get their run: writes wait
+/// for each other, none fails with a lock error.
+pub async fn concurrent_submitters_all_succeed(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let version = support::version(&store, "forecast", "v1").await;
+    let mut handles = Vec::new();
+    for _ in 0..50 {
+        let store = store.clone();
+        let version = version.clone();
+        handles.push(tokio::spawn(async move {
+            support::run(&store, &version, ann.id).await.id
+        }));
+    }
+    // A busy worker claiming and completing at the same time.
+    let worker = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut claimed = 0;
+            for _ in 0..200 {
+                if let Some(task) = store
+                    .claim(chrono::Utc::now(), chrono::Duration::seconds(60))
+                    .await
+                    .expect("claim")
+                {
+                    store
+                        .complete(&task, chrono::Utc::now())
+                        .await
+                        .expect("complete");
+                    claimed += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            claimed
+        })
+    };
+    let mut ids = Vec::new();
+    for handle in handles {
+        ids.push(handle.await.expect("submitter"));
+    }
+    let claimed = worker.await.expect("worker");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 50);
+    let remaining = store
+        .list_tasks(Some(modelrun_core::task::TaskState::Queued), 100)
+        .await
+        .expect("tasks")
+        .len();
+    assert_eq!(claimed + remaining, 50);
+}
