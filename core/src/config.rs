@@ -44,6 +44,8 @@ pub struct LocalExecutorConfig {
     pub data_dir: PathBuf,
     /// Runs executing at once; the rest wait in `runnable`.
     pub max_concurrent_runs: usize,
+    /// `PATH` of model processes (they get no other variable of ours).
+    pub search_path: String,
 }
 
 /// The web app.

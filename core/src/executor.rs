@@ -102,8 +102,10 @@ pub trait Executor: Send + Sync + fmt::Debug {
     /// Current state of these jobs. A job the executor does not know is
     /// reported `failed` with a reason.
     async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError>;
-    /// Asks the job to stop. It ends with its own report.
-    async fn cancel(&self, run: &Run, reason: &str) -> Result<(), ExecutorError>;
+    /// Asks the run's job to stop; it ends with its own report. Finds the job
+    /// by id, or by its deterministic name when no id was recorded yet.
+    /// `false` when the run has no job, so there is nothing to stop.
+    async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError>;
     /// A page of the run's log, from `cursor` (the start when `None`).
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError>;
 }

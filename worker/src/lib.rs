@@ -1,1 +1,47 @@
+//! The worker: it claims durable tasks and runs them, and keeps runs in step
+//! with their executor. Also here: the executors, blob stores and mailers
+//! that the worker drives, and local model registration.
 
+pub mod blob;
+pub mod executor;
+mod files;
+pub mod kick;
+pub mod mail;
+mod recorder;
+pub mod register;
+mod runner;
+mod tasks;
+
+use std::sync::Arc;
+
+use modelrun_core::blob::{BlobError, BlobStore};
+use modelrun_core::executor::{Executor, ExecutorError};
+use modelrun_core::mailer::{MailError, Mailer};
+use modelrun_core::store::{Store, StoreError};
+
+pub use recorder::Recorder;
+pub use runner::{TaskOutcome, Worker};
+
+/// Everything the worker's handlers use.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub blob: Arc<dyn BlobStore>,
+    pub executor: Arc<dyn Executor>,
+    pub mailer: Arc<dyn Mailer>,
+    pub recorder: Recorder,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Executor(#[from] ExecutorError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("{0}")]
+    Internal(String),
+}

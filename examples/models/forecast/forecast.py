@@ -1,0 +1,106 @@
+"""Revenue forecast: the example model of modelrun.
+
+Reads its inputs from the file named by MODELRUN_INPUTS and writes every
+output to the directory named by MODELRUN_OUTPUT_DIR:
+
+  forecast.csv  month, revenue, low, high (one row per month)
+  metrics.json  key figures: total, average, final month, CAGR, ...
+
+Standard library only. Exit code 0 means success; anything else is a failure
+and the message on stderr says why.
+"""
+
+import csv
+import json
+import math
+import os
+import sys
+
+# Monthly multipliers, January first. Each profile averages 1.0, so that
+# seasonality moves revenue between months without changing the year's total.
+PROFILES = {
+    "none": [1.0] * 12,
+    "retail": [0.85, 0.82, 0.92, 0.94, 0.98, 0.95, 0.93, 0.97, 0.96, 1.04, 1.22, 1.42],
+    "summer": [0.82, 0.84, 0.9, 0.98, 1.06, 1.18, 1.24, 1.2, 1.04, 0.94, 0.9, 0.9],
+    "b2b": [0.92, 0.95, 1.13, 0.92, 0.95, 1.13, 0.92, 0.95, 1.13, 0.92, 0.95, 1.13],
+}
+
+
+def fail(message):
+    print(f"forecast: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_inputs(path):
+    with open(path, encoding="utf-8") as handle:
+        inputs = json.load(handle)
+    try:
+        year, month = (int(part) for part in inputs["start_month"].split("-"))
+        return {
+            "year": year,
+            "month": month,
+            "horizon": int(inputs["horizon_months"]),
+            "base": float(inputs["base_revenue"]),
+            "growth": float(inputs["growth_rate"]),
+            "churn": float(inputs["churn_rate"]),
+            "profile": PROFILES[inputs["seasonality"]],
+        }
+    except (KeyError, ValueError) as error:
+        fail(f"invalid inputs: {error!r}")
+
+
+def months(year, month, count):
+    """Yields (label, month index 0-11) for `count` months from year-month."""
+    for offset in range(count):
+        index = (month - 1 + offset) % 12
+        yield f"{year + (month - 1 + offset) // 12:04d}-{index + 1:02d}", index
+
+
+def forecast(p):
+    rows = []
+    # Net monthly factor: new business grows, churn takes its share.
+    factor = (1 + p["growth"]) * (1 - p["churn"])
+    for t, (label, index) in enumerate(months(p["year"], p["month"], p["horizon"]), start=1):
+        revenue = p["base"] * factor**t * p["profile"][index]
+        # The band widens with the square root of the horizon: ±5 % at one
+        # month, about ±20 % at two years.
+        spread = 0.05 + 0.03 * math.sqrt(t - 1)
+        rows.append((label, revenue, revenue * (1 - spread), revenue * (1 + spread)))
+    return rows, factor
+
+
+def main():
+    inputs_path = os.environ.get("MODELRUN_INPUTS")
+    output_dir = os.environ.get("MODELRUN_OUTPUT_DIR")
+    if not inputs_path or not output_dir:
+        fail("MODELRUN_INPUTS and MODELRUN_OUTPUT_DIR must be set (run it with modelrun)")
+    p = read_inputs(inputs_path)
+    print(f"Forecasting {p['horizon']} months from {p['year']:04d}-{p['month']:02d}")
+    print(f"Base revenue {p['base']:,.2f}, growth {p['growth']:.2%}, churn {p['churn']:.2%} a month")
+    rows, factor = forecast(p)
+
+    with open(os.path.join(output_dir, "forecast.csv"), "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["month", "revenue", "low", "high"])
+        for label, revenue, low, high in rows:
+            writer.writerow([label, f"{revenue:.2f}", f"{low:.2f}", f"{high:.2f}"])
+    print(f"Wrote forecast.csv ({len(rows)} months)")
+
+    revenues = [row[1] for row in rows]
+    total = sum(revenues)
+    metrics = {
+        "total_revenue": round(total, 2),
+        "average_monthly_revenue": round(total / len(rows), 2),
+        "final_month_revenue": round(revenues[-1], 2),
+        "peak_month_revenue": round(max(revenues), 2),
+        # The annual growth rate that the monthly growth and churn imply.
+        "cagr": round(factor**12 - 1, 6),
+        "months": len(rows),
+    }
+    with open(os.path.join(output_dir, "metrics.json"), "w", encoding="utf-8") as handle:
+        json.dump(metrics, handle, indent=2)
+    print(f"Total revenue {total:,.2f}; implied annual growth {metrics['cagr']:.2%}")
+
+
+if __name__ == "__main__":
+    main()

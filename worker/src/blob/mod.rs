@@ -1,0 +1,5 @@
+//! Blob store implementations.
+
+mod local;
+
+pub use local::LocalBlobStore;

@@ -1,0 +1,333 @@
+//! The life of one local job: wait for a slot, prepare the working
+//! directory, run the process, store the outputs, report the end.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use modelrun_core::blob::{BlobKey, BlobStore, MAX_OUTPUT_NAME_BYTES, check_relative_path};
+use modelrun_core::executor::{JobReport, JobRequest};
+use modelrun_core::ids::RunId;
+use modelrun_core::status::RunStatus;
+use tokio::sync::watch;
+
+use super::process::{self, Outcome};
+use super::{Inner, Stop};
+use crate::files;
+
+/// Most output files one run may leave.
+const MAX_OUTPUTS: usize = 10_000;
+
+/// What one job runs.
+pub(super) struct Spec {
+    pub request: JobRequest,
+    pub command: Vec<String>,
+    pub model_dir: PathBuf,
+}
+
+/// Runs a job to its end. Never fails: every problem becomes the run's
+/// `failed` status with a reason a person can act on.
+pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Receiver<Option<Stop>>) {
+    let run_id = spec.request.run_id;
+    let report = |status| JobReport::new(run_id, spec.request.name.clone(), status);
+    progress(&inner, report(RunStatus::Runnable)).await;
+    let slot = tokio::select! {
+        slot = inner.slots.clone().acquire_owned() => slot,
+        stop = wait_for_stop(&mut stopped) => {
+            finish(&inner, ended_by_stop(report(RunStatus::Failed), &stop)).await;
+            return;
+        }
+    };
+    progress(&inner, report(RunStatus::Starting)).await;
+    let ended = execute(&inner, &spec, &mut stopped).await;
+    let work = inner.work_dir(run_id);
+    if let Err(error) = tokio::fs::remove_dir_all(&work).await {
+        tracing::warn!(run_id = %run_id, %error, "could not remove the working directory {}", work.display());
+    }
+    drop(slot);
+    finish(&inner, ended).await;
+}
+
+async fn wait_for_stop(stopped: &mut watch::Receiver<Option<Stop>>) -> Stop {
+    match stopped.wait_for(Option::is_some).await {
+        Ok(stop) => stop.clone().unwrap_or(Stop::Shutdown),
+        // The executor is gone: treat it as a shutdown.
+        Err(_) => Stop::Shutdown,
+    }
+}
+
+fn ended_by_stop(mut report: JobReport, stop: &Stop) -> JobReport {
+    match stop {
+        Stop::Cancel(reason) => {
+            report.status = RunStatus::Cancelled;
+            report.reason = Some(reason.clone());
+        }
+        Stop::Shutdown => {
+            report.status = RunStatus::Failed;
+            report.reason =
+                Some("modelrun stopped while the run was in progress; submit it again".to_owned());
+        }
+    }
+    report
+}
+
+/// Records progress; a failure to record is logged, and the end is retried.
+async fn progress(inner: &Inner, report: JobReport) {
+    if let Some(job) = inner.jobs().get_mut(&report.run_id) {
+        job.status = report.status;
+    }
+    if let Err(error) = inner.recorder.report(report.clone()).await {
+        tracing::warn!(run_id = %report.run_id, status = %report.status, %error, "could not record progress");
+    }
+}
+
+/// Records the end, retrying for a while; if the store stays unreachable
+/// the end waits in the job table for the sweep to collect it.
+async fn finish(inner: &Inner, report: JobReport) {
+    if let Some(job) = inner.jobs().get_mut(&report.run_id) {
+        job.status = report.status;
+        job.ended = Some(report.clone());
+    }
+    for attempt in 0..5u32 {
+        match inner.recorder.report(report.clone()).await {
+            Ok(_) => {
+                inner.jobs().remove(&report.run_id);
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(run_id = %report.run_id, attempt, %error, "could not record the end of a run");
+                tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+            }
+        }
+    }
+}
+
+/// Where a run's files are.
+struct Paths {
+    model: PathBuf,
+    inputs: PathBuf,
+    outputs: PathBuf,
+    tmp: PathBuf,
+}
+
+async fn execute(
+    inner: &Inner,
+    spec: &Spec,
+    stopped: &mut watch::Receiver<Option<Stop>>,
+) -> JobReport {
+    let request = &spec.request;
+    let mut report = JobReport::new(request.run_id, request.name.clone(), RunStatus::Failed);
+    let log_path = inner.log_path(request.run_id);
+    let log = match open_log(&log_path) {
+        Ok(log) => log,
+        Err(error) => {
+            report.reason = Some(format!(
+                "could not create the log file {}: {error}",
+                log_path.display()
+            ));
+            return report;
+        }
+    };
+    let paths = match prepare(inner, spec).await {
+        Ok(paths) => paths,
+        Err(error) => {
+            report.reason = Some(format!("could not prepare the run: {error}"));
+            return report;
+        }
+    };
+    let env = contract_env(inner, request.run_id, &paths);
+    let mut child = match process::spawn(&spec.command, &paths.model, env, &log) {
+        Ok(child) => child,
+        Err(error) => {
+            report.reason = Some(format!(
+                "could not start `{}`: {error}",
+                spec.command.join(" ")
+            ));
+            return report;
+        }
+    };
+    let mut running = JobReport::new(request.run_id, request.name.clone(), RunStatus::Running);
+    running.log_stream = Some(format!("logs/{}.log", request.run_id));
+    progress(inner, running).await;
+
+    let timeout = Duration::from_secs(request.resources.timeout_seconds.max(1).unsigned_abs());
+    let outcome = process::wait(&mut child, timeout, stopped).await;
+    let stored = store_outputs(
+        inner.blob.as_ref(),
+        request.run_id,
+        &paths.outputs,
+        &log_path,
+    )
+    .await;
+    match outcome {
+        Ok(Outcome::Exited(status)) => {
+            report.exit_code = status.code();
+            match (status.code(), &stored) {
+                (Some(0), Ok(())) => report.status = RunStatus::Succeeded,
+                (Some(0), Err(error)) => {
+                    report.reason = Some(format!("could not store the outputs: {error}"))
+                }
+                (Some(code), _) => {
+                    report.reason = Some(format!("the model exited with code {code}"))
+                }
+                (None, _) => report.reason = Some(process::describe_signal(&status)),
+            }
+        }
+        Ok(Outcome::TimedOut) => {
+            note(
+                &log_path,
+                &format!(
+                    "timed out after {} s; the process was stopped",
+                    timeout.as_secs()
+                ),
+            );
+            report.reason = Some(format!(
+                "timed out after {} s (the version's limit)",
+                timeout.as_secs()
+            ));
+        }
+        Ok(Outcome::Stopped(stop)) => report = ended_by_stop(report, &stop),
+        Err(error) => report.reason = Some(format!("lost track of the process: {error}")),
+    }
+    report
+}
+
+/// The run's log, started afresh; both output streams append to it.
+fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::File::create(path)?;
+    std::fs::OpenOptions::new().append(true).open(path)
+}
+
+/// Appends a line from modelrun itself to a run's log.
+fn note(log_path: &Path, message: &str) {
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .open(log_path)
+        .and_then(|mut file| writeln!(file, "[modelrun] {message}"));
+    if let Err(error) = written {
+        tracing::warn!(%error, "could not write to {}", log_path.display());
+    }
+}
+
+async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
+    let work = inner.work_dir(spec.request.run_id);
+    let paths = Paths {
+        model: work.join("model"),
+        inputs: work.join("inputs.json"),
+        outputs: work.join("outputs"),
+        tmp: work.join("tmp"),
+    };
+    let (source, model, outputs, tmp, work_dir) = (
+        spec.model_dir.clone(),
+        paths.model.clone(),
+        paths.outputs.clone(),
+        paths.tmp.clone(),
+        work.clone(),
+    );
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        if work_dir.exists() {
+            std::fs::remove_dir_all(&work_dir)?;
+        }
+        files::copy_tree(&source, &model, false)?;
+        std::fs::create_dir_all(&outputs)?;
+        std::fs::create_dir_all(&tmp)
+    })
+    .await
+    .map_err(|error| error.to_string())?
+    .map_err(|error| {
+        format!(
+            "copying the model from {}: {error}",
+            spec.model_dir.display()
+        )
+    })?;
+    let inputs = read_blob(inner.blob.as_ref(), &spec.request.inputs).await?;
+    tokio::fs::write(&paths.inputs, inputs)
+        .await
+        .map_err(|error| format!("writing inputs.json: {error}"))?;
+    Ok(paths)
+}
+
+async fn read_blob(blob: &dyn BlobStore, key: &BlobKey) -> Result<Vec<u8>, String> {
+    use futures_util::TryStreamExt;
+    let object = blob
+        .get(key)
+        .await
+        .map_err(|error| format!("reading {key}: {error}"))?;
+    object
+        .body
+        .try_fold(Vec::new(), |mut all, chunk| async move {
+            all.extend_from_slice(&chunk);
+            Ok(all)
+        })
+        .await
+        .map_err(|error| format!("reading {key}: {error}"))
+}
+
+/// The environment of a model process: the contract, and little else.
+fn contract_env(inner: &Inner, run: RunId, paths: &Paths) -> Vec<(String, String)> {
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+    vec![
+        ("PATH".to_owned(), inner.config.search_path.clone()),
+        ("HOME".to_owned(), path(&paths.tmp)),
+        ("TMPDIR".to_owned(), path(&paths.tmp)),
+        ("LANG".to_owned(), "C.UTF-8".to_owned()),
+        ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
+        ("MODELRUN_RUN_ID".to_owned(), run.to_string()),
+        ("MODELRUN_INPUTS".to_owned(), path(&paths.inputs)),
+        ("MODELRUN_OUTPUT_DIR".to_owned(), path(&paths.outputs)),
+    ]
+}
+
+/// Copies every regular file of the output directory into the blob store.
+/// Links, special files and names that are not plain relative paths are
+/// skipped, with a note in the log.
+async fn store_outputs(
+    blob: &dyn BlobStore,
+    run: RunId,
+    outputs: &Path,
+    log_path: &Path,
+) -> Result<(), String> {
+    let dir = outputs.to_path_buf();
+    let listed = tokio::task::spawn_blocking(move || files::regular_files(&dir, false))
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| format!("listing the output directory: {error}"))?;
+    if listed.len() > MAX_OUTPUTS {
+        return Err(format!(
+            "the model wrote {} files; at most {MAX_OUTPUTS} are kept",
+            listed.len()
+        ));
+    }
+    for relative in listed {
+        let Some(name) = relative
+            .to_str()
+            .map(|name| name.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
+            note(
+                log_path,
+                &format!(
+                    "skipped output {}: its name is not UTF-8",
+                    relative.display()
+                ),
+            );
+            continue;
+        };
+        if let Err(why) = check_relative_path(&name, MAX_OUTPUT_NAME_BYTES) {
+            note(
+                log_path,
+                &format!("skipped output {name:?}: the name {why}"),
+            );
+            continue;
+        }
+        let key = BlobKey::run_output(run, &name).map_err(|error| error.to_string())?;
+        let content_type = mime_guess::from_path(&name).first_or_octet_stream();
+        blob.put_file(&key, &outputs.join(&relative), content_type.essence_str())
+            .await
+            .map_err(|error| format!("{name}: {error}"))?;
+    }
+    Ok(())
+}

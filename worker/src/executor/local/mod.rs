@@ -1,0 +1,264 @@
+//! The local executor: runs a version's command as a process on this
+//! machine, following the container contract.
+//!
+//! Each run gets a fresh working directory, `<data>/work/<run id>/`, with a
+//! copy of the version's files (`model/`, the process's working directory),
+//! `inputs.json` and an empty `outputs/`. The process sees only the contract
+//! variables and a minimal environment (never modelrun's own secrets). Its
+//! stdout and stderr go to `<data>/logs/<run id>.log`. At most
+//! `max_concurrent_runs` processes run at once; the others wait in
+//! `runnable`. The version's timeout is enforced by stopping the whole
+//! process group.
+//!
+//! One worker process owns the local executor: runs it does not know about
+//! when asked were lost in a restart, and are reported failed.
+
+mod job;
+mod process;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use modelrun_core::blob::BlobStore;
+use modelrun_core::config::LocalExecutorConfig;
+use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
+use modelrun_core::ids::RunId;
+use modelrun_core::model::Runtime;
+use modelrun_core::run::Run;
+use modelrun_core::status::RunStatus;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::{Semaphore, watch};
+use tokio_util::task::TaskTracker;
+
+use crate::recorder::Recorder;
+
+/// Most bytes of log returned in one page.
+const LOG_PAGE_BYTES: u64 = 256 * 1024;
+
+/// Why a job is asked to stop.
+#[derive(Debug, Clone, PartialEq)]
+enum Stop {
+    /// A person cancelled the run.
+    Cancel(String),
+    /// modelrun is shutting down.
+    Shutdown,
+}
+
+/// What the executor knows of one job.
+#[derive(Debug)]
+struct JobEntry {
+    job_id: String,
+    status: RunStatus,
+    /// Set once the job ended, until its end is recorded.
+    ended: Option<JobReport>,
+    stop: watch::Sender<Option<Stop>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: LocalExecutorConfig,
+    slots: Arc<Semaphore>,
+    jobs: Mutex<HashMap<RunId, JobEntry>>,
+    blob: Arc<dyn BlobStore>,
+    recorder: Recorder,
+    tracker: TaskTracker,
+}
+
+/// Runs versions as local processes.
+#[derive(Debug, Clone)]
+pub struct LocalExecutor {
+    inner: Arc<Inner>,
+}
+
+impl LocalExecutor {
+    pub fn new(config: LocalExecutorConfig, blob: Arc<dyn BlobStore>, recorder: Recorder) -> Self {
+        let slots = Arc::new(Semaphore::new(config.max_concurrent_runs.max(1)));
+        LocalExecutor {
+            inner: Arc::new(Inner {
+                config,
+                slots,
+                jobs: Mutex::new(HashMap::new()),
+                blob,
+                recorder,
+                tracker: TaskTracker::new(),
+            }),
+        }
+    }
+
+    /// Jobs that have not finished.
+    pub fn active_jobs(&self) -> usize {
+        self.inner
+            .jobs()
+            .values()
+            .filter(|job| job.ended.is_none())
+            .count()
+    }
+
+    /// Stops every job (each run ends `failed`, saying modelrun stopped) and
+    /// waits for them to record it.
+    pub async fn shutdown(&self) {
+        for job in self.inner.jobs().values() {
+            job.stop.send_replace(Some(Stop::Shutdown));
+        }
+        self.inner.tracker.close();
+        self.inner.tracker.wait().await;
+    }
+
+    fn log_path(&self, run: RunId) -> PathBuf {
+        self.inner.log_path(run)
+    }
+}
+
+impl Inner {
+    fn jobs(&self) -> MutexGuard<'_, HashMap<RunId, JobEntry>> {
+        // A panic while holding this lock leaves plain data behind; keep going.
+        self.jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn log_path(&self, run: RunId) -> PathBuf {
+        self.config.data_dir.join("logs").join(format!("{run}.log"))
+    }
+
+    fn work_dir(&self, run: RunId) -> PathBuf {
+        self.config.data_dir.join("work").join(run.to_string())
+    }
+}
+
+#[async_trait]
+impl Executor for LocalExecutor {
+    fn kind(&self) -> &'static str {
+        "local"
+    }
+
+    async fn submit(&self, request: &JobRequest) -> Result<Submitted, ExecutorError> {
+        let Runtime::Local { command, dir } = &request.runtime else {
+            return Err(ExecutorError::Refused(
+                "this version is a container image; the local executor runs local versions \
+                 (registered with `modelrun models register`)"
+                    .to_owned(),
+            ));
+        };
+        let mut jobs = self.inner.jobs();
+        if let Some(existing) = jobs.get(&request.run_id) {
+            return Ok(Submitted {
+                job_id: existing.job_id.clone(),
+                existing: true,
+            });
+        }
+        let (stop, stopped) = watch::channel(None);
+        jobs.insert(
+            request.run_id,
+            JobEntry {
+                job_id: request.name.clone(),
+                status: RunStatus::Runnable,
+                ended: None,
+                stop,
+            },
+        );
+        drop(jobs);
+        let spec = job::Spec {
+            request: request.clone(),
+            command: command.clone(),
+            model_dir: PathBuf::from(dir),
+        };
+        self.inner
+            .tracker
+            .spawn(job::run(self.inner.clone(), spec, stopped));
+        Ok(Submitted {
+            job_id: request.name.clone(),
+            existing: false,
+        })
+    }
+
+    async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError> {
+        let mut jobs = self.inner.jobs();
+        Ok(runs
+            .iter()
+            .map(|run| {
+                let job_id = run
+                    .job_id
+                    .clone()
+                    .unwrap_or_else(|| JobRequest::job_name(run.id));
+                match jobs.get(&run.id) {
+                    Some(JobEntry {
+                        ended: Some(report),
+                        ..
+                    }) => {
+                        let report = report.clone();
+                        jobs.remove(&run.id);
+                        report
+                    }
+                    Some(job) => JobReport::new(run.id, job.job_id.clone(), job.status),
+                    None if run.status == RunStatus::Cancelling => {
+                        let mut report = JobReport::new(run.id, job_id, RunStatus::Cancelled);
+                        report.reason =
+                            Some("cancelled; the process had already stopped".to_owned());
+                        report
+                    }
+                    None => {
+                        let mut report = JobReport::new(run.id, job_id, RunStatus::Failed);
+                        report.reason = Some(
+                            "the run was lost: modelrun stopped while it was in progress; \
+                             submit it again"
+                                .to_owned(),
+                        );
+                        report
+                    }
+                }
+            })
+            .collect())
+    }
+
+    async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError> {
+        match self.inner.jobs().get(&run.id) {
+            Some(job) if job.ended.is_none() => {
+                job.stop.send_replace(Some(Stop::Cancel(reason.to_owned())));
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError> {
+        let offset: u64 = match cursor {
+            None => 0,
+            Some(cursor) => cursor
+                .parse()
+                .map_err(|_| ExecutorError::Refused(format!("invalid log cursor {cursor:?}")))?,
+        };
+        let mut file = match tokio::fs::File::open(self.log_path(run.id)).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(LogPage::default());
+            }
+            Err(error) => {
+                return Err(ExecutorError::Unavailable(format!(
+                    "cannot read the log: {error}"
+                )));
+            }
+        };
+        let io = |error: std::io::Error| {
+            ExecutorError::Unavailable(format!("cannot read the log: {error}"))
+        };
+        let length = file.metadata().await.map_err(io)?.len();
+        let start = offset.min(length);
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(LOG_PAGE_BYTES)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(io)?;
+        let end = start + bytes.len() as u64;
+        Ok(LogPage {
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            next: Some(end.to_string()),
+            truncated: end < length,
+        })
+    }
+}

@@ -1,0 +1,5 @@
+//! Executor implementations.
+
+pub mod local;
+
+pub use local::LocalExecutor;

@@ -1,0 +1,131 @@
+//! File-tree helpers for local models: snapshots, per-run copies, digests.
+//! Symbolic links and special files are never followed or copied, so a
+//! model directory cannot smuggle in files from elsewhere on the machine.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Directories that are never part of a model: version control, caches,
+/// virtual environments, modelrun's own data.
+pub fn is_ignored(name: &str) -> bool {
+    matches!(
+        name,
+        ".git"
+            | ".hg"
+            | ".svn"
+            | "__pycache__"
+            | ".venv"
+            | "venv"
+            | "node_modules"
+            | ".modelrun"
+            | ".pytest_cache"
+    )
+}
+
+/// Every regular file below `root`, as paths relative to it, sorted.
+/// Ignored directories are skipped when `skip_ignored` is set.
+pub fn regular_files(root: &Path, skip_ignored: bool) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        for entry in fs::read_dir(root.join(&relative))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let file_type = entry.file_type()?;
+            let path = relative.join(&name);
+            if file_type.is_dir() {
+                if !(skip_ignored && is_ignored(&name.to_string_lossy())) {
+                    pending.push(path);
+                }
+            } else if file_type.is_file() {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Copies the regular files of `from` into `to` (created if missing).
+pub fn copy_tree(from: &Path, to: &Path, skip_ignored: bool) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for relative in regular_files(from, skip_ignored)? {
+        let target = to.join(&relative);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::copy(from.join(&relative), target)?;
+    }
+    Ok(())
+}
+
+/// SHA-256 over the names and contents of a model's files: equal digests
+/// mean equal models.
+pub fn digest_tree(root: &Path) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    for relative in regular_files(root, true)? {
+        let name = relative.to_string_lossy();
+        let content = fs::read(root.join(&relative))?;
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update((content.len() as u64).to_le_bytes());
+        hasher.update(&content);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("dir");
+        fs::write(dir.path().join("model.py"), "print(1)").expect("write");
+        fs::create_dir_all(dir.path().join("data")).expect("mkdir");
+        fs::write(dir.path().join("data/rates.csv"), "a,b").expect("write");
+        fs::create_dir_all(dir.path().join("__pycache__")).expect("mkdir");
+        fs::write(dir.path().join("__pycache__/x.pyc"), "junk").expect("write");
+        dir
+    }
+
+    #[test]
+    fn copies_regular_files_but_not_caches() {
+        let from = tree();
+        let to = tempfile::tempdir().expect("dir");
+        copy_tree(from.path(), &to.path().join("copy"), true).expect("copy");
+        let copied = regular_files(&to.path().join("copy"), false).expect("list");
+        assert_eq!(
+            copied,
+            [PathBuf::from("data/rates.csv"), PathBuf::from("model.py")]
+        );
+    }
+
+    #[test]
+    fn digests_change_with_names_and_contents_only() {
+        let dir = tree();
+        let first = digest_tree(dir.path()).expect("digest");
+        fs::write(dir.path().join("__pycache__/y.pyc"), "more junk").expect("write");
+        assert_eq!(digest_tree(dir.path()).expect("digest"), first);
+        fs::write(dir.path().join("model.py"), "print(2)").expect("write");
+        let changed = digest_tree(dir.path()).expect("digest");
+        assert_ne!(changed, first);
+        fs::rename(dir.path().join("model.py"), dir.path().join("main.py")).expect("rename");
+        assert_ne!(digest_tree(dir.path()).expect("digest"), changed);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_are_not_followed() {
+        let dir = tree();
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link")).expect("symlink");
+        std::os::unix::fs::symlink("/etc", dir.path().join("etc")).expect("symlink");
+        let files = regular_files(dir.path(), true).expect("list");
+        assert_eq!(
+            files,
+            [PathBuf::from("data/rates.csv"), PathBuf::from("model.py")]
+        );
+    }
+}

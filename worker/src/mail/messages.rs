@@ -1,0 +1,110 @@
+//! The messages modelrun sends. Each has a subject, a plain-text body and an
+//! HTML body; the bodies are templates in `worker/templates/emails/`.
+
+use askama::Template;
+use modelrun_core::email::NewEmail;
+use modelrun_core::run::Run;
+use modelrun_core::status::RunStatus;
+
+#[derive(Template)]
+#[template(path = "emails/run_finished.txt")]
+struct RunFinishedText<'a> {
+    run: &'a Run,
+    outcome: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/run_finished.html")]
+struct RunFinishedHtml<'a> {
+    run: &'a Run,
+    outcome: &'a str,
+    url: &'a str,
+}
+
+/// "Your run ended" for the person who submitted it. `run` is the run as it
+/// will be once ended (status and reason set); `public_url` is where people
+/// reach the app.
+pub fn run_finished(run: &Run, public_url: &str) -> Result<NewEmail, askama::Error> {
+    let outcome = match run.status {
+        RunStatus::Succeeded => "succeeded",
+        RunStatus::Cancelled => "was cancelled",
+        _ => "failed",
+    };
+    let url = format!("{}/runs/{}", public_url.trim_end_matches('/'), run.id);
+    Ok(NewEmail {
+        to: run.submitter_email.clone(),
+        subject: format!("Run #{} of {} {outcome}", run.id, run.model_name),
+        text: RunFinishedText {
+            run,
+            outcome,
+            url: &url,
+        }
+        .render()?,
+        html: RunFinishedHtml {
+            run,
+            outcome,
+            url: &url,
+        }
+        .render()?,
+        run_id: Some(run.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use modelrun_core::ids::{ModelId, RunId, UserId, VersionId};
+    use modelrun_core::manifest::Resources;
+
+    use super::*;
+
+    fn run(status: RunStatus, reason: Option<&str>) -> Run {
+        Run {
+            id: RunId(42),
+            model_id: ModelId(1),
+            model_name: "forecast".to_owned(),
+            version_id: VersionId(1),
+            version_label: "<b>v1</b>".to_owned(),
+            submitted_by: UserId(1),
+            submitter_email: "ann@example.com".to_owned(),
+            inputs: Default::default(),
+            resources: Resources::default(),
+            status,
+            status_reason: reason.map(str::to_owned),
+            job_id: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn says_what_happened_with_a_link() {
+        let email = run_finished(
+            &run(RunStatus::Failed, Some("exit code 3")),
+            "http://127.0.0.1:8080/",
+        )
+        .expect("render");
+        assert_eq!(email.to, "ann@example.com");
+        assert_eq!(email.subject, "Run #42 of forecast failed");
+        assert!(email.text.contains("Reason: exit code 3"), "{}", email.text);
+        assert!(email.text.contains("http://127.0.0.1:8080/runs/42"));
+        assert!(
+            email
+                .html
+                .contains("href=\"http://127.0.0.1:8080/runs/42\"")
+        );
+        // HTML is escaped; text is not.
+        assert!(
+            email.html.contains("&#60;b&#62;v1") || email.html.contains("&lt;b&gt;v1"),
+            "{}",
+            email.html
+        );
+        assert!(email.text.contains("<b>v1</b>"));
+        let ok = run_finished(&run(RunStatus::Succeeded, None), "http://x").expect("render");
+        assert_eq!(ok.subject, "Run #42 of forecast succeeded");
+        assert!(!ok.text.contains("Reason"));
+    }
+}

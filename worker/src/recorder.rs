@@ -1,0 +1,122 @@
+//! From executor reports to recorded status changes. Every source of news
+//! about a job (a local process, a Batch event, a poll) goes through
+//! [`Recorder::report`], which builds one [`StatusChange`] and lets the store
+//! decide whether it applies. A repeated or late report changes nothing.
+
+use std::sync::Arc;
+
+use modelrun_core::blob::{BlobKey, BlobStore};
+use modelrun_core::executor::JobReport;
+use modelrun_core::kick::Kicker;
+use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
+use modelrun_core::status::RunStatus;
+use modelrun_core::store::{Store, StoreError};
+
+use crate::WorkerError;
+use crate::mail;
+
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    store: Arc<dyn Store>,
+    blob: Arc<dyn BlobStore>,
+    kicker: Arc<dyn Kicker>,
+    public_url: String,
+}
+
+impl Recorder {
+    pub fn new(
+        store: Arc<dyn Store>,
+        blob: Arc<dyn BlobStore>,
+        kicker: Arc<dyn Kicker>,
+        public_url: impl Into<String>,
+    ) -> Self {
+        Recorder {
+            store,
+            blob,
+            kicker,
+            public_url: public_url.into(),
+        }
+    }
+
+    /// Records what an executor says about a run's job.
+    pub async fn report(&self, report: JobReport) -> Result<Transitioned, WorkerError> {
+        let run = self
+            .store
+            .run(report.run_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if run.status.is_terminal() || run.status == report.status {
+            return Ok(Transitioned::Ignored(run));
+        }
+        let mut change = StatusChange::new(run.id, report.status);
+        change.reason = report.reason.clone();
+        change.job_id = Some(report.job_id.clone());
+        if let Some(code) = report.exit_code {
+            change = change.fact("exit_code", code);
+        }
+        if let Some(stream) = &report.log_stream {
+            change = change.fact("log_stream", stream.as_str());
+        }
+        if report.status.is_terminal() {
+            change.outputs = self.index_outputs(&run).await?;
+            change.follow_ups.push(self.finished_email(&run, &change)?);
+        }
+        self.apply(change).await
+    }
+
+    /// Ends a run from the worker's side (a dispatch that gave up, a cancel
+    /// before the run reached the executor), emailing the submitter.
+    pub async fn end(
+        &self,
+        run: &Run,
+        status: RunStatus,
+        reason: &str,
+    ) -> Result<Transitioned, WorkerError> {
+        let mut change = StatusChange::new(run.id, status).reason(reason);
+        change.follow_ups.push(self.finished_email(run, &change)?);
+        self.apply(change).await
+    }
+
+    async fn apply(&self, change: StatusChange) -> Result<Transitioned, WorkerError> {
+        let has_follow_ups = !change.follow_ups.is_empty();
+        let outcome = self.store.transition(change).await?;
+        if has_follow_ups && matches!(outcome, Transitioned::Applied(_)) {
+            self.kicker.kick().await;
+        }
+        Ok(outcome)
+    }
+
+    fn finished_email(&self, run: &Run, change: &StatusChange) -> Result<FollowUp, WorkerError> {
+        let mut ended = run.clone();
+        ended.status = change.to;
+        ended.status_reason = change.reason.clone();
+        let email = mail::run_finished(&ended, &self.public_url).map_err(|error| {
+            WorkerError::Internal(format!("cannot render the run email: {error}"))
+        })?;
+        Ok(FollowUp::Email(email))
+    }
+
+    /// The outputs of a run, from what its job left in the blob store.
+    async fn index_outputs(&self, run: &Run) -> Result<Vec<RunOutput>, WorkerError> {
+        let prefix = BlobKey::run_outputs(run.id);
+        let objects = self.blob.list(&prefix).await?;
+        Ok(objects
+            .into_iter()
+            .filter_map(|object| {
+                let name = object.key.strip_prefix(&prefix)?.to_owned();
+                let content_type = object.content_type.unwrap_or_else(|| {
+                    mime_guess::from_path(&name)
+                        .first_or_octet_stream()
+                        .essence_str()
+                        .to_owned()
+                });
+                Some(RunOutput {
+                    size: i64::try_from(object.size).unwrap_or(i64::MAX),
+                    content_type,
+                    sha256: object.sha256,
+                    name,
+                })
+            })
+            .collect())
+    }
+}

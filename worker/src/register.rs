@@ -1,0 +1,165 @@
+//! Registering a model version from a directory (`modelrun models register
+//! <dir>`). The directory's files are snapshotted under the data directory,
+//! so that the version stays what it was when registered, whatever happens
+//! to the directory later.
+//!
+//! The label defaults to the first 12 hex digits of the content digest:
+//! registering unchanged files again changes nothing, and any change makes
+//! a new version. The git commit, when there is one, is kept as the source.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use modelrun_core::DefinitionError;
+use modelrun_core::manifest::{Manifest, valid_version_label};
+use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
+use modelrun_core::store::{Store, StoreError};
+
+use crate::files;
+
+/// The manifest's file name in a model directory.
+pub const MANIFEST: &str = "modelrun.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid manifest: {error}")]
+    Manifest {
+        path: String,
+        error: DefinitionError,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What to register.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub dir: PathBuf,
+    /// The version label; by default derived from the content.
+    pub label: Option<String>,
+    /// How it is registered: `cli`, `example`.
+    pub via: String,
+}
+
+/// Reads, checks, snapshots and registers a local model directory.
+pub async fn register_local(
+    store: &Arc<dyn Store>,
+    data_dir: &Path,
+    registration: Registration,
+) -> Result<Registered, RegisterError> {
+    let dir = registration.dir.clone();
+    let manifest_path = dir.join(MANIFEST);
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| RegisterError::Io { path, source }
+    };
+    let text = tokio::fs::read_to_string(&manifest_path)
+        .await
+        .map_err(io(&manifest_path))?;
+    let manifest = Manifest::parse(&text).map_err(|error| RegisterError::Manifest {
+        path: manifest_path.display().to_string(),
+        error,
+    })?;
+    let Some(command) = manifest.command.clone() else {
+        return Err(RegisterError::Invalid(format!(
+            "{}: `command` is required to run the model locally (for example command = [\"python3\", \"model.py\"])",
+            manifest_path.display()
+        )));
+    };
+    let digest = {
+        let source = dir.clone();
+        tokio::task::spawn_blocking(move || files::digest_tree(&source))
+            .await
+            .map_err(|error| RegisterError::Invalid(error.to_string()))?
+            .map_err(io(&dir))?
+    };
+    let label = match registration.label {
+        Some(label) if valid_version_label(&label) => label,
+        Some(label) => {
+            return Err(RegisterError::Invalid(format!(
+                "the label {label:?} is not valid: use 1–64 letters, digits, '.', '_' or '-', \
+                 starting with a letter or digit"
+            )));
+        }
+        None => digest[..12].to_owned(),
+    };
+    let snapshot = data_dir.join("models").join(&manifest.name).join(&label);
+    snapshot_once(&dir, &snapshot)
+        .await
+        .map_err(io(&snapshot))?;
+    let version = NewVersion {
+        model: ModelMeta {
+            name: manifest.name.clone(),
+            title: manifest.title.clone(),
+            description: manifest.description.clone(),
+            owner: manifest.owner.clone(),
+        },
+        label,
+        digest,
+        runtime: Runtime::Local {
+            command,
+            dir: snapshot.display().to_string(),
+        },
+        inputs: manifest.inputs.clone(),
+        resources: manifest.resources,
+        source_commit: git_commit(&dir).await,
+        registered_via: registration.via,
+    };
+    Ok(store.register_version(version, Vec::new()).await?)
+}
+
+/// Copies `from` to `to` unless `to` exists. The copy is made beside it
+/// and renamed, so a snapshot is never half there.
+async fn snapshot_once(from: &Path, to: &Path) -> std::io::Result<()> {
+    if tokio::fs::try_exists(to).await? {
+        return Ok(());
+    }
+    let (from, to) = (from.to_path_buf(), to.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let parent = to.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)?;
+        let temp = parent.join(format!(".tmp-{}", modelrun_core::crypto::random_hex(8)));
+        let copied =
+            files::copy_tree(&from, &temp, true).and_then(|()| std::fs::rename(&temp, &to));
+        if copied.is_err() {
+            let _ = std::fs::remove_dir_all(&temp);
+        }
+        copied
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// The short commit of the directory's git checkout, marked `-dirty` when
+/// the directory has uncommitted changes; `None` outside git.
+async fn git_commit(dir: &Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        tokio::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"])
+        .await
+        .ok()
+        .filter(|out| out.status.success())?;
+    let commit = String::from_utf8(head.stdout).ok()?.trim().to_owned();
+    let status = git(&["status", "--porcelain", "--", "."]).await.ok()?;
+    let dirty = !status.stdout.is_empty();
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
+}

@@ -1,0 +1,241 @@
+//! The worker loop: claim due tasks, run them, record the outcome; check
+//! active runs with the executor now and then. Tests drive the same code
+//! one step at a time with [`Worker::run_one`] and [`Worker::drain`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use modelrun_core::config::WorkerConfig;
+use modelrun_core::ids::TaskId;
+use modelrun_core::status::RunStatus;
+use modelrun_core::store::StoreError;
+use modelrun_core::task::{Claimed, Failure, TaskKind, backoff};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::kick::LocalKicker;
+use crate::tasks::{self, TaskError};
+use crate::{Services, WorkerError};
+
+/// What became of one task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    Done {
+        task: TaskId,
+        kind: TaskKind,
+    },
+    Retrying {
+        task: TaskId,
+        kind: TaskKind,
+        error: String,
+    },
+    Dead {
+        task: TaskId,
+        kind: TaskKind,
+        error: String,
+    },
+    /// The lease expired while the handler ran; another worker has the task.
+    LeaseLost {
+        task: TaskId,
+        kind: TaskKind,
+    },
+}
+
+#[derive(Debug)]
+pub struct Worker {
+    services: Services,
+    config: WorkerConfig,
+}
+
+impl Worker {
+    pub fn new(services: Services, config: WorkerConfig) -> Self {
+        Worker { services, config }
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Claims and runs one due task; `None` when nothing is due.
+    pub async fn run_one(&self) -> Result<Option<TaskOutcome>, WorkerError> {
+        let Some(claimed) = self.claim().await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.process(claimed).await?))
+    }
+
+    /// Runs due tasks until none is left; returns how many ran.
+    pub async fn run_due(&self) -> Result<usize, WorkerError> {
+        let mut ran = 0;
+        while self.run_one().await?.is_some() {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Runs tasks until no run is active and no task is due, or fails after
+    /// `timeout` naming what is still active.
+    pub async fn drain(&self, timeout: Duration) -> Result<(), WorkerError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let active = self.services.store.active_runs().await?;
+            let ran = self.run_due().await?;
+            if active.is_empty() && ran == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let ids: Vec<String> = active
+                    .iter()
+                    .map(|run| format!("{} ({})", run.id, run.status))
+                    .collect();
+                return Err(WorkerError::Internal(format!(
+                    "runs still active after {timeout:?}: {}",
+                    ids.join(", ")
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Asks the executor about every run it should have, and records what
+    /// it says. Returns how many runs were checked.
+    pub async fn sweep(&self) -> Result<usize, WorkerError> {
+        let runs: Vec<_> = self
+            .services
+            .store
+            .active_runs()
+            .await?
+            .into_iter()
+            .filter(|run| {
+                run.job_id.is_some()
+                    && !matches!(run.status, RunStatus::Queued | RunStatus::Dispatching)
+            })
+            .collect();
+        if runs.is_empty() {
+            return Ok(0);
+        }
+        for report in self.services.executor.describe(&runs).await? {
+            let run_id = report.run_id;
+            if let Err(error) = self.services.recorder.report(report).await {
+                tracing::warn!(%run_id, error = %tasks::error_chain(&error), "sweep could not record a report");
+            }
+        }
+        Ok(runs.len())
+    }
+
+    async fn process(&self, claimed: Claimed) -> Result<TaskOutcome, WorkerError> {
+        let task = &claimed.task;
+        let (id, kind) = (task.id, task.kind);
+        let span = tracing::info_span!("task", task_id = %id, kind = %kind, run_id = tracing::field::Empty);
+        if let Some(run_id) = task.payload.get("run_id") {
+            span.record("run_id", tracing::field::display(run_id));
+        }
+        async {
+            let result = if task.attempts > task.max_attempts {
+                Err(TaskError::Fatal(format!(
+                    "gave up after {} attempts whose leases expired (the worker stopped or hung)",
+                    task.max_attempts
+                )))
+            } else {
+                tasks::handle(&self.services, task).await
+            };
+            let store = &self.services.store;
+            let recorded = match result {
+                Ok(()) => store.complete(&claimed, Utc::now()).await.map(|()| TaskOutcome::Done { task: id, kind }),
+                Err(TaskError::Retry(error)) if task.attempts < task.max_attempts => {
+                    let at = Utc::now() + backoff(task.attempts, jitter());
+                    tracing::warn!(attempt = task.attempts, %error, retry_at = %at, "task failed; will retry");
+                    store
+                        .fail(&claimed, &error, Failure::RetryAt(at), Utc::now())
+                        .await
+                        .map(|()| TaskOutcome::Retrying { task: id, kind, error })
+                }
+                Err(error) => {
+                    let error = error.message().to_owned();
+                    tracing::error!(attempt = task.attempts, %error, "task is dead");
+                    tasks::on_dead(&self.services, task, &error).await?;
+                    store
+                        .fail(&claimed, &error, Failure::Dead, Utc::now())
+                        .await
+                        .map(|()| TaskOutcome::Dead { task: id, kind, error })
+                }
+            };
+            match recorded {
+                Err(StoreError::LeaseLost(_)) => {
+                    tracing::warn!("lease expired while the task ran; another worker took it");
+                    Ok(TaskOutcome::LeaseLost { task: id, kind })
+                }
+                other => Ok(other?),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Runs until `shutdown`: claims up to `concurrency` tasks at once, wakes
+    /// on a kick or every `poll_interval`, sweeps every `sweep_interval`.
+    /// On shutdown it stops claiming and waits for the tasks it holds.
+    pub async fn run(self: Arc<Self>, wake: LocalKicker, shutdown: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let tracker = TaskTracker::new();
+        let mut next_sweep = Instant::now();
+        tracing::info!(concurrency = self.config.concurrency, "worker started");
+        while !shutdown.is_cancelled() {
+            while let Ok(slot) = slots.clone().try_acquire_owned() {
+                match self.claim().await {
+                    Ok(Some(claimed)) => {
+                        let (worker, wake) = (self.clone(), wake.clone());
+                        tracker.spawn(async move {
+                            if let Err(error) = worker.process(claimed).await {
+                                tracing::error!(error = %tasks::error_chain(&error), "could not record a task's outcome");
+                            }
+                            drop(slot);
+                            // A slot is free: look for more work at once.
+                            modelrun_core::kick::Kicker::kick(&wake).await;
+                        });
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        tracing::error!(error = %tasks::error_chain(&error), "could not claim tasks");
+                        break;
+                    }
+                }
+            }
+            if Instant::now() >= next_sweep {
+                if let Err(error) = self.sweep().await {
+                    tracing::error!(error = %tasks::error_chain(&error), "sweep failed");
+                }
+                next_sweep = Instant::now() + self.config.sweep_interval;
+            }
+            tokio::select! {
+                () = wake.kicked() => {}
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+        tracker.close();
+        if tokio::time::timeout(self.config.lease, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "stopped waiting for running tasks; their leases will expire and they will run again"
+            );
+        }
+        tracing::info!("worker stopped");
+    }
+
+    async fn claim(&self) -> Result<Option<Claimed>, WorkerError> {
+        let lease = chrono::Duration::from_std(self.config.lease)
+            .map_err(|error| WorkerError::Internal(format!("lease out of range: {error}")))?;
+        Ok(self.services.store.claim(Utc::now(), lease).await?)
+    }
+}
+
+/// A number in [0, 1) to spread retries out.
+fn jitter() -> f64 {
+    getrandom::u32().map_or(0.5, |n| f64::from(n) / (f64::from(u32::MAX) + 1.0))
+}

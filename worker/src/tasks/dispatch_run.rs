@@ -1,0 +1,95 @@
+//! `dispatch_run`: hands a queued run to the executor.
+//!
+//! Idempotent: a run that is past `dispatching` is left alone, and the
+//! executor finds an existing job by its deterministic name instead of
+//! starting a second one.
+
+use bytes::Bytes;
+use modelrun_core::blob::BlobKey;
+use modelrun_core::executor::JobRequest;
+use modelrun_core::run::{StatusChange, Transitioned};
+use modelrun_core::status::RunStatus;
+use modelrun_core::task::RunPayload;
+
+use super::TaskError;
+use crate::{Services, WorkerError};
+
+pub(super) async fn run(services: &Services, payload: RunPayload) -> Result<(), TaskError> {
+    let store = &services.store;
+    let Some(run) = store.run(payload.run_id).await? else {
+        return Err(TaskError::Fatal(format!(
+            "run {} does not exist",
+            payload.run_id
+        )));
+    };
+    if !matches!(run.status, RunStatus::Queued | RunStatus::Dispatching) {
+        return Ok(());
+    }
+    store
+        .transition(StatusChange::new(run.id, RunStatus::Dispatching))
+        .await?;
+    let Some(version) = store.version(run.version_id).await? else {
+        return Err(TaskError::Fatal(format!(
+            "version {} of run {} does not exist",
+            run.version_id, run.id
+        )));
+    };
+    let inputs = serde_json::to_vec(&run.inputs)
+        .map_err(|error| TaskError::Fatal(format!("cannot encode the inputs: {error}")))?;
+    let inputs_key = BlobKey::run_inputs(run.id);
+    services
+        .blob
+        .put(&inputs_key, Bytes::from(inputs), "application/json")
+        .await?;
+    let request = JobRequest {
+        run_id: run.id,
+        name: JobRequest::job_name(run.id),
+        runtime: version.runtime.clone(),
+        job_definition: version.job_definition_arn.clone(),
+        inputs: inputs_key,
+        outputs: BlobKey::run_outputs(run.id),
+        resources: run.resources,
+    };
+    let submitted = services.executor.submit(&request).await?;
+    let mut change =
+        StatusChange::new(run.id, RunStatus::Submitted).fact("executor", services.executor.kind());
+    if submitted.existing {
+        change = change.fact("found_existing_job", true);
+    }
+    change.job_id = Some(submitted.job_id);
+    // Ignored when the job already reported progress, which is fine, or
+    // when the run was cancelled while it was being submitted: then the
+    // new job is stopped at once.
+    if let Transitioned::Ignored(now) = store.transition(change).await?
+        && matches!(now.status, RunStatus::Cancelling | RunStatus::Cancelled)
+    {
+        services
+            .executor
+            .cancel(&now, "cancelled while it was being submitted")
+            .await?;
+    }
+    Ok(())
+}
+
+/// The run cannot be started: it fails, and its submitter is told why.
+pub(super) async fn on_dead(
+    services: &Services,
+    payload: RunPayload,
+    error: &str,
+) -> Result<(), WorkerError> {
+    let Some(run) = services.store.run(payload.run_id).await? else {
+        return Ok(());
+    };
+    if run.status.is_terminal() || run.status == RunStatus::Cancelling {
+        return Ok(());
+    }
+    services
+        .recorder
+        .end(
+            &run,
+            RunStatus::Failed,
+            &format!("could not start the run: {error}"),
+        )
+        .await?;
+    Ok(())
+}
