@@ -1,1 +1,55 @@
+//! The web app of modelrun: pages for people, a JSON API for scripts, and
+//! the `modelrun` command line. `main.rs` only calls [`cli::run`]; the same
+//! [`app`] serves the local server, the tests and (later) Lambda.
 
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+mod downloads;
+pub mod error;
+mod extract;
+mod format;
+mod forms;
+mod health;
+pub mod pages;
+pub mod runtime;
+pub mod state;
+mod submit;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{ApiError, AppError};
+use crate::state::AppState;
+
+/// The whole HTTP app.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(auth::routes::router())
+        .merge(pages::models::router())
+        .merge(pages::new_run::router())
+        .merge(pages::run::router())
+        .merge(pages::runs::router())
+        .merge(pages::admin::router())
+        .merge(api::router())
+        .merge(health::router())
+        .merge(assets::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(AppError::NotFound).into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `modelrun` binary: everything is in the library.
+
+fn main() -> std::process::ExitCode {
+    modelrun_web::cli::run()
+}

@@ -7,8 +7,9 @@ use super::{FieldKind, InputSchema, Inputs, ValidationErrors};
 
 impl InputSchema {
     /// Validates a submitted HTML form. Values are read as their field's type
-    /// first (`"0.05"` becomes a number; an empty box is absent; a missing
-    /// checkbox is `false`), then checked as in [`InputSchema::validate`].
+    /// first (`"0.05"` becomes a number; an empty box is absent, and refused
+    /// if the field is required; a missing checkbox is `false`), then
+    /// checked as in [`InputSchema::validate`].
     /// Pairs that are not inputs (a version picker, a form key) must be
     /// removed by the caller, or they are reported as unknown.
     pub fn validate_form(&self, form: &[(String, String)]) -> Result<Inputs, ValidationErrors> {
@@ -27,6 +28,9 @@ impl InputSchema {
                 Ok(Some(value)) => {
                     typed.insert(name.clone(), value);
                 }
+                // The box was shown filled in (with the default, if any):
+                // emptying a required one is not asking for the default.
+                Ok(None) if field.required => unreadable.push(name, "is required"),
                 Ok(None) => {}
                 Err(message) => unreadable.push(name, message),
             }
@@ -139,14 +143,23 @@ mod tests {
     }
 
     #[test]
-    fn empty_boxes_take_defaults_and_unticked_boxes_are_false() {
+    fn empty_optional_boxes_are_absent_and_unticked_boxes_are_false() {
         let inputs = schema()
-            .validate_form(&form(&[("growth", "0"), ("horizon", ""), ("name", "")]))
+            .validate_form(&form(&[("growth", "0"), ("name", "")]))
             .expect("valid");
         assert_eq!(
             Value::Object(inputs),
             json!({"growth": 0, "horizon": 12, "audit": false})
         );
+    }
+
+    #[test]
+    fn an_emptied_required_box_is_refused_even_with_a_default() {
+        let errors = schema()
+            .validate_form(&form(&[("growth", "0"), ("horizon", " ")]))
+            .expect_err("emptied");
+        assert_eq!(errors.message("horizon"), Some("is required"));
+        assert_eq!(errors.errors.len(), 1);
     }
 
     #[test]

@@ -118,18 +118,19 @@ impl RunStore for SqliteStore {
         .await
         .map_err(db_error)?;
         let id = RunId(id);
-        let data = serde_json::json!({ "submitted_by": run.submitted_by });
+        let created = fetch_run(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let message = format!("queued: submitted by {}", created.submitter_email);
+        let no_facts = serde_json::json!({});
         insert_event(
             &mut tx,
             id,
             now,
             Some(RunStatus::Queued),
-            "queued: submitted",
-            &data,
+            &message,
+            &no_facts,
         )
         .await?;
         insert_task(&mut tx, &NewTask::dispatch_run(id), now).await?;
-        let created = fetch_run(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         tx.commit().await.map_err(db_error)?;
         Ok(created)
     }
@@ -200,12 +201,14 @@ impl RunStore for SqliteStore {
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
         let now = Utc::now();
         let mut tx = self.write().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
-            .bind(change.run_id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let from: RunStatus = parse("run status", &current.ok_or(StoreError::NotFound)?)?;
+        let current: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT status, job_id FROM runs WHERE id = ?")
+                .bind(change.run_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        let (status, known_job) = current.ok_or(StoreError::NotFound)?;
+        let from: RunStatus = parse("run status", &status)?;
         if plan(from, change.to)? == Plan::Ignore {
             let run = fetch_run(&mut tx, change.run_id)
                 .await?
@@ -231,7 +234,10 @@ impl RunStore for SqliteStore {
         .await
         .map_err(db_error)?;
         let mut data = change.data.clone();
-        if let (Some(job_id), Value::Object(map)) = (&change.job_id, &mut data) {
+        // The job id is a fact worth one mention: when it is first known.
+        if let (Some(job_id), Value::Object(map)) = (&change.job_id, &mut data)
+            && known_job.as_ref() != Some(job_id)
+        {
             map.insert("job_id".to_owned(), Value::from(job_id.as_str()));
         }
         let message = status_message(change.to, change.reason.as_deref());

@@ -42,11 +42,9 @@ pub async fn transitions_follow_the_status_machine(store: Arc<dyn Store>) {
     let to = |status| StatusChange::new(run.id, status);
     let mut submitted = to(RunStatus::Submitted);
     submitted.job_id = Some("job-1".to_owned());
-    for change in [
-        to(RunStatus::Dispatching),
-        submitted,
-        to(RunStatus::Running),
-    ] {
+    let mut reported = to(RunStatus::Running);
+    reported.job_id = Some("job-1".to_owned());
+    for change in [to(RunStatus::Dispatching), submitted, reported] {
         assert!(matches!(
             store.transition(change).await.expect("apply"),
             Transitioned::Applied(_)
@@ -119,13 +117,14 @@ pub async fn transitions_follow_the_status_machine(store: Arc<dyn Store>) {
             Some(RunStatus::Succeeded)
         ]
     );
-    let last = store
-        .run_events(run.id)
-        .await
-        .expect("events")
-        .pop()
-        .expect("event");
-    assert_eq!(last.data, json!({"exit_code": 0}));
+    let events = store.run_events(run.id).await.expect("events");
+    assert_eq!(events[0].message, "queued: submitted by ann@example.com");
+    assert_eq!(
+        events[2].data["job_id"], "job-1",
+        "the job id is recorded when first known"
+    );
+    assert_eq!(events[3].data.get("job_id"), None, "and not repeated");
+    assert_eq!(events[4].data, json!({"exit_code": 0}));
     assert!(matches!(
         store
             .transition(StatusChange::new(

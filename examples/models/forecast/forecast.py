@@ -80,7 +80,7 @@ def main():
     rows, factor = forecast(p)
 
     with open(os.path.join(output_dir, "forecast.csv"), "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["month", "revenue", "low", "high"])
         for label, revenue, low, high in rows:
             writer.writerow([label, f"{revenue:.2f}", f"{low:.2f}", f"{high:.2f}"])

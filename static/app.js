@@ -1,0 +1,62 @@
+// modelrun: a little progressive enhancement. Every page works without it.
+"use strict";
+
+// Pickers that submit their form as soon as they change; their button is
+// only needed without script.
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
+for (const button of document.querySelectorAll("[data-hide-with-js]")) {
+  button.hidden = true;
+}
+
+// Forms that ask before doing something that cannot be undone.
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+}
+
+// A run page refreshes its live part while the run is active.
+const live = document.getElementById("run-live");
+if (live && live.dataset.live === "true") {
+  const refresh = async () => {
+    try {
+      const response = await fetch(window.location.href, {
+        headers: { Accept: "text/html" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        return true;
+      }
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("run-live");
+      if (!fresh) {
+        return false;
+      }
+      const log = live.querySelector("pre.log");
+      const atBottom = !log || log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      live.replaceChildren(...fresh.childNodes);
+      live.dataset.live = fresh.dataset.live;
+      document.title = page.title;
+      const newLog = live.querySelector("pre.log");
+      if (newLog && atBottom) {
+        newLog.scrollTop = newLog.scrollHeight;
+      }
+      return fresh.dataset.live === "true";
+    } catch {
+      return true;
+    }
+  };
+  const loop = async () => {
+    if (await refresh()) {
+      window.setTimeout(loop, 2000);
+    } else {
+      // The run ended: reload once so that every part of the page is final.
+      window.location.reload();
+    }
+  };
+  window.setTimeout(loop, 2000);
+}

@@ -1,0 +1,14 @@
+//! The JSON API for scripts, behind `Authorization: Bearer <token>`.
+//! Errors are `{"error": {"status": …, "message": …}}`, with `fields` for
+//! inputs that were refused.
+
+mod models;
+mod runs;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(models::router()).merge(runs::router())
+}

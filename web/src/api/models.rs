@@ -1,0 +1,77 @@
+//! `GET /api/v1/models`: models, their versions and input schemas.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use modelrun_core::manifest::Resources;
+use modelrun_core::model::{ModelVersion, ModelWithVersions};
+use serde::Serialize;
+
+use crate::auth::ApiUser;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/models", get(list))
+}
+
+#[derive(Serialize)]
+struct VersionJson {
+    label: String,
+    active: bool,
+    registered_at: DateTime<Utc>,
+    registered_via: String,
+    source_commit: Option<String>,
+    resources: Resources,
+    input_schema: serde_json::Value,
+}
+
+impl VersionJson {
+    fn new(version: &ModelVersion) -> Self {
+        VersionJson {
+            label: version.label.clone(),
+            active: version.is_active(),
+            registered_at: version.registered_at,
+            registered_via: version.registered_via.clone(),
+            source_commit: version.source_commit.clone(),
+            resources: version.resources,
+            input_schema: version.inputs.as_json().clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ModelJson {
+    name: String,
+    title: String,
+    description: String,
+    owner: String,
+    latest_version: Option<String>,
+    versions: Vec<VersionJson>,
+}
+
+impl ModelJson {
+    fn new(model: &ModelWithVersions) -> Self {
+        ModelJson {
+            name: model.model.name.clone(),
+            title: model.model.title.clone(),
+            description: model.model.description.clone(),
+            owner: model.model.owner.clone(),
+            latest_version: model.latest_active().map(|v| v.label.clone()),
+            versions: model.versions.iter().map(VersionJson::new).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ModelsJson {
+    models: Vec<ModelJson>,
+}
+
+async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<ModelsJson>> {
+    let models = state.store.models().await?;
+    Ok(Json(ModelsJson {
+        models: models.iter().map(ModelJson::new).collect(),
+    }))
+}

@@ -1,0 +1,239 @@
+//! Runs through the API: submit, list, get, download, cancel, log.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use modelrun_core::manifest::Resources;
+use modelrun_core::run::{Run, RunEvent, RunOutput};
+use modelrun_core::schema::Inputs;
+use modelrun_core::status::RunStatus;
+use modelrun_core::user::Role;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{ApiUser, require};
+use crate::downloads;
+use crate::error::{ApiResult, AppError};
+use crate::extract::ApiJson;
+use crate::pages::run::{request_cancel, visible_run};
+use crate::pages::runs::{RunsQuery, parse_filter};
+use crate::state::AppState;
+use crate::submit::{pick_version, submit};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/models/{model}/runs", post(create))
+        .route("/api/v1/runs", get(list))
+        .route("/api/v1/runs/{id}", get(detail))
+        .route("/api/v1/runs/{id}/outputs/{*name}", get(output))
+        .route("/api/v1/runs/{id}/cancel", post(cancel))
+        .route("/api/v1/runs/{id}/log", get(log))
+}
+
+#[derive(Serialize)]
+struct OutputJson {
+    name: String,
+    size: i64,
+    content_type: String,
+    sha256: Option<String>,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct RunJson {
+    id: i64,
+    model: String,
+    version: String,
+    status: RunStatus,
+    status_reason: Option<String>,
+    submitted_by: String,
+    inputs: Inputs,
+    resources: Resources,
+    job_id: Option<String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    duration_seconds: Option<f64>,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<RunEvent>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outputs: Option<Vec<OutputJson>>,
+}
+
+impl RunJson {
+    fn new(run: &Run) -> Self {
+        RunJson {
+            id: run.id.0,
+            model: run.model_name.clone(),
+            version: run.version_label.clone(),
+            status: run.status,
+            status_reason: run.status_reason.clone(),
+            submitted_by: run.submitter_email.clone(),
+            inputs: run.inputs.clone(),
+            resources: run.resources,
+            job_id: run.job_id.clone(),
+            created_at: run.created_at,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            duration_seconds: run
+                .duration(Utc::now())
+                .map(|d| d.num_milliseconds() as f64 / 1000.0),
+            url: format!("/runs/{}", run.id),
+            events: None,
+            outputs: None,
+        }
+    }
+
+    fn with_details(mut self, events: Vec<RunEvent>, outputs: &[RunOutput]) -> Self {
+        self.events = Some(events);
+        self.outputs = Some(
+            outputs
+                .iter()
+                .map(|o| OutputJson {
+                    name: o.name.clone(),
+                    size: o.size,
+                    content_type: o.content_type.clone(),
+                    sha256: o.sha256.clone(),
+                    url: format!(
+                        "/api/v1/runs/{}/outputs/{}",
+                        self.id,
+                        percent_encoding::utf8_percent_encode(&o.name, PATH_SEGMENTS)
+                    ),
+                })
+                .collect(),
+        );
+        self
+    }
+}
+
+/// Escapes what cannot stand in a URL path, keeping `/` between segments.
+const PATH_SEGMENTS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_');
+
+async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
+    let (events, outputs) = tokio::try_join!(
+        state.store.run_events(run.id),
+        state.store.run_outputs(run.id)
+    )?;
+    Ok(RunJson::new(run).with_details(events, &outputs))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitRequest {
+    #[serde(default)]
+    inputs: serde_json::Map<String, serde_json::Value>,
+    version: Option<String>,
+}
+
+async fn create(
+    api: ApiUser,
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+    ApiJson(request): ApiJson<SubmitRequest>,
+) -> ApiResult<Response> {
+    require(api.role, Role::Runner, "submit runs")?;
+    let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
+    let version = pick_version(&model, request.version.as_deref())?;
+    let inputs = version
+        .inputs
+        .validate(&request.inputs)
+        .map_err(AppError::Invalid)?;
+    let run = submit(&state, &api.user, api.role, version, inputs).await?;
+    let body = detailed(&state, &run).await?;
+    let location = format!("/api/v1/runs/{}", run.id);
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    model: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RunsJson {
+    runs: Vec<RunJson>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    _: ApiUser,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<RunsJson>> {
+    let limit = match query.limit.as_deref() {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "limit must be a whole number from 1 to {MAX_LIMIT}"
+                ))
+            })?,
+    };
+    let filter = parse_filter(
+        &RunsQuery::new(query.model, query.status, query.cursor),
+        limit,
+    )?;
+    let page = state.store.list_runs(&filter).await?;
+    Ok(Json(RunsJson {
+        runs: page.items.iter().map(RunJson::new).collect(),
+        next_cursor: page.next.map(|id| id.to_string()),
+    }))
+}
+
+async fn detail(
+    api: ApiUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunJson>> {
+    let run = visible_run(&state, &api.user, &id).await?;
+    Ok(Json(detailed(&state, &run).await?))
+}
+
+async fn output(
+    api: ApiUser,
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let run = visible_run(&state, &api.user, &id).await?;
+    Ok(downloads::output(&state, &run, &name).await?)
+}
+
+async fn log(
+    api: ApiUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let run = visible_run(&state, &api.user, &id).await?;
+    Ok(downloads::log(&state, run))
+}
+
+async fn cancel(
+    api: ApiUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    require(api.role, Role::Runner, "cancel runs")?;
+    let run = visible_run(&state, &api.user, &id).await?;
+    let mut user = api.user.clone();
+    user.role = api.role;
+    request_cancel(&state, &user, &run).await?;
+    let run = state.store.run(run.id).await?.ok_or(AppError::NotFound)?;
+    Ok((StatusCode::ACCEPTED, Json(detailed(&state, &run).await?)).into_response())
+}

@@ -1,0 +1,84 @@
+//! Passwords: argon2id, hashed off the async threads because it is slow on
+//! purpose.
+
+use crate::error::AppError;
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// A hash of a password nobody knows, verified when the email is unknown,
+/// so that a wrong email takes as long to refuse as a wrong password.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$N6VqXZ3o2m7CvWqT6pQ0Vw$8zjf8IJqRS6g0Q5Pp6h8Yl2m7o4sY1dXj3X2n7bqg0E";
+
+/// Says why a new password is refused, if it is.
+pub fn check_password_rules(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if length > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
+
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Checks a password against a stored hash, or against a decoy when there
+/// is none, taking the same time either way.
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DECOY_HASH.to_owned());
+        known && password_auth::verify_password(password, &hash).is_ok()
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_the_decoy_never_matches() {
+        let hash = hash_password("correct horse battery".to_owned())
+            .await
+            .expect("hash");
+        assert!(hash.starts_with("$argon2"));
+        assert!(
+            verify_password("correct horse battery".to_owned(), Some(hash.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !verify_password("wrong".to_owned(), Some(hash))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !verify_password("anything".to_owned(), None)
+                .await
+                .expect("verify")
+        );
+        // The decoy is a well-formed hash, so it costs a real verification.
+        assert!(password_auth::verify_password("x", DECOY_HASH).is_err());
+        assert!(password_auth::is_hash_obsolete(DECOY_HASH).is_ok());
+    }
+
+    #[test]
+    fn passwords_have_a_minimum_and_a_generous_maximum() {
+        assert!(check_password_rules("short").is_err());
+        assert!(check_password_rules(&"x".repeat(12)).is_ok());
+        assert!(check_password_rules(&"x".repeat(64)).is_ok());
+        assert!(check_password_rules(&"x".repeat(1025)).is_err());
+    }
+}

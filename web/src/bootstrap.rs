@@ -1,0 +1,169 @@
+//! What a fresh install needs before anyone signs in: an administrator, and
+//! the example model.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use modelrun_core::crypto::{random_hex, sha256_hex};
+use modelrun_core::model::Registered;
+use modelrun_core::store::{Store, StoreError};
+use modelrun_core::user::{ApiToken, NewApiToken, NewUser, Role, User, normalize_email};
+use modelrun_worker::register::{Registration, register_local};
+
+use crate::auth::{check_password_rules, hash_password};
+
+/// The files of the example model, built into the binary so that `up`
+/// works from any directory.
+const EXAMPLE: [(&str, &str); 4] = [
+    (
+        "modelrun.toml",
+        include_str!("../../examples/models/forecast/modelrun.toml"),
+    ),
+    (
+        "forecast.py",
+        include_str!("../../examples/models/forecast/forecast.py"),
+    ),
+    (
+        "Dockerfile",
+        include_str!("../../examples/models/forecast/Dockerfile"),
+    ),
+    (
+        "README.md",
+        include_str!("../../examples/models/forecast/README.md"),
+    ),
+];
+
+/// Default email of the first administrator.
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
+
+/// Creates a user, hashing the password.
+pub async fn create_user(
+    store: &Arc<dyn Store>,
+    email: &str,
+    password: &str,
+    role: Role,
+) -> anyhow::Result<User> {
+    let email =
+        normalize_email(email).map_err(|why| anyhow::anyhow!("the email {email:?} {why}"))?;
+    check_password_rules(password).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let password_hash = hash_password(password.to_owned()).await?;
+    match store
+        .create_user(NewUser {
+            email,
+            password_hash,
+            role,
+        })
+        .await
+    {
+        Ok(user) => Ok(user),
+        Err(StoreError::Conflict(message)) => Err(anyhow::anyhow!(message)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Creates an API token for the user with this email. Returns the stored
+/// token and the token itself, which is never stored and must be shown once.
+pub async fn create_token(
+    store: &Arc<dyn Store>,
+    owner_email: &str,
+    name: &str,
+    role: Option<Role>,
+    expires_in_days: Option<u32>,
+) -> anyhow::Result<(ApiToken, String)> {
+    let email =
+        normalize_email(owner_email).map_err(|why| anyhow::anyhow!("the owner's email {why}"))?;
+    let Some(owner) = store.credentials(&email).await?.map(|c| c.user) else {
+        anyhow::bail!(
+            "there is no user {email}; create one with `modelrun users create --email {email}`"
+        );
+    };
+    let role = role.unwrap_or(owner.role);
+    if role > owner.role {
+        anyhow::bail!(
+            "a token cannot have a higher role ({role}) than its owner ({})",
+            owner.role
+        );
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        anyhow::bail!("the token name must be 1–100 characters");
+    }
+    let token = format!("mr_{}", random_hex(24));
+    let stored = store
+        .create_token(NewApiToken {
+            user_id: owner.id,
+            name: name.to_owned(),
+            token_hash: sha256_hex(&token),
+            prefix: token[..10].to_owned(),
+            role,
+            expires_at: expires_in_days
+                .map(|days| Utc::now() + chrono::Duration::days(i64::from(days))),
+        })
+        .await?;
+    Ok((stored, token))
+}
+
+/// A password for a person to type once: 24 hex digits, 96 random bits.
+pub fn generate_password() -> String {
+    random_hex(12)
+}
+
+/// Creates the first administrator when there is no user at all. With no
+/// password given, a random one is printed once.
+pub async fn ensure_admin(
+    store: &Arc<dyn Store>,
+    email: Option<&str>,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let email = email.unwrap_or(DEFAULT_ADMIN_EMAIL);
+    match password {
+        Some(password) => {
+            let user = create_user(store, email, password, Role::Admin)
+                .await
+                .context("MODELRUN_ADMIN_PASSWORD / MODELRUN_ADMIN_EMAIL")?;
+            println!(
+                "Created the administrator {} with the password from MODELRUN_ADMIN_PASSWORD.",
+                user.email
+            );
+        }
+        None => {
+            let password = generate_password();
+            let user = create_user(store, email, &password, Role::Admin)
+                .await
+                .context("MODELRUN_ADMIN_EMAIL")?;
+            println!(
+                "Created the administrator {} with the password {password}\n\
+                 It is shown only this once: sign in and keep it somewhere safe.",
+                user.email
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Registers the built-in example model (a new version only if its files changed).
+pub async fn register_example(
+    store: &Arc<dyn Store>,
+    data_dir: &Path,
+) -> anyhow::Result<Registered> {
+    let dir = data_dir.join("examples").join("forecast");
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, content) in EXAMPLE {
+        tokio::fs::write(dir.join(name), content)
+            .await
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    }
+    let registration = Registration {
+        dir,
+        label: None,
+        via: "example".to_owned(),
+    };
+    Ok(register_local(store, data_dir, registration).await?)
+}

@@ -1,0 +1,118 @@
+//! One-shot commands: migrate, models, users, tokens.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use anyhow::Context;
+use modelrun_core::model::Registered;
+use modelrun_core::store::Store;
+use modelrun_worker::register::{Registration, register_local};
+
+use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
+use crate::bootstrap::{create_token, create_user, generate_password};
+
+async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
+    let settings = global.settings(String::new());
+    modelrun_db::open(&settings.database, settings.migrate)
+        .await
+        .with_context(|| format!("cannot open the database in {}", global.data_dir.display()))
+}
+
+pub(super) async fn migrate(global: &Global) -> anyhow::Result<()> {
+    let settings = global.settings(String::new());
+    modelrun_db::open(&settings.database, true)
+        .await
+        .context("migrating the database")?;
+    println!("The database is up to date.");
+    Ok(())
+}
+
+pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::Result<()> {
+    let store = open(global).await?;
+    match command {
+        ModelsCommand::Register { dir, label } => {
+            let registration = Registration {
+                dir,
+                label,
+                via: "cli".to_owned(),
+            };
+            match register_local(&store, &global.data_dir, registration).await? {
+                Registered::Created(version) => {
+                    println!("Registered version {} of the model.", version.label)
+                }
+                Registered::Unchanged(version) => {
+                    println!(
+                        "Version {} is already registered with these files; nothing changed.",
+                        version.label
+                    )
+                }
+            }
+        }
+        ModelsCommand::List => {
+            for model in store.models().await? {
+                println!("{} — {}", model.model.name, model.model.title);
+                for version in &model.versions {
+                    let state = if version.is_active() {
+                        ""
+                    } else {
+                        " (retired)"
+                    };
+                    println!(
+                        "  {}  registered {} via {}{state}",
+                        version.label,
+                        version.registered_at.format("%Y-%m-%d %H:%M"),
+                        version.registered_via
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn users(global: &Global, command: UsersCommand) -> anyhow::Result<()> {
+    let UsersCommand::Create {
+        email,
+        role,
+        password_stdin,
+    } = command;
+    let store = open(global).await?;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (generate_password(), true)
+    };
+    let user = create_user(&store, &email, &password, role).await?;
+    println!("Created {} ({}).", user.email, user.role);
+    if generated {
+        println!("Password, shown only this once:\n{password}");
+    }
+    Ok(())
+}
+
+pub(super) async fn tokens(global: &Global, command: TokensCommand) -> anyhow::Result<()> {
+    let TokensCommand::Create {
+        user,
+        name,
+        role,
+        expires_in_days,
+    } = command;
+    let store = open(global).await?;
+    let (created, token) = create_token(&store, &user, &name, role, expires_in_days).await?;
+    let expiry = created.expires_at.map_or_else(
+        || "never expires".to_owned(),
+        |at| format!("expires {}", at.format("%Y-%m-%d")),
+    );
+    println!(
+        "Created the token {:?} with the {} role; it {expiry}.",
+        created.name, created.role
+    );
+    println!("It is shown only this once:");
+    println!("{token}");
+    Ok(())
+}

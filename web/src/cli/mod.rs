@@ -1,0 +1,276 @@
+//! The `modelrun` command line. Every option also reads from a `MODELRUN_*`
+//! variable, and everything is read once, here, at start-up.
+
+mod accounts;
+mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use modelrun_core::config::WorkerConfig;
+use modelrun_core::secret::Secret;
+use modelrun_core::user::Role;
+
+use crate::runtime::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "modelrun",
+    version,
+    about = "Put a model behind a web page: forms, runs, results."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Where modelrun keeps its state on this machine: the database, run
+    /// files, logs and the outbox.
+    #[arg(
+        long,
+        env = "MODELRUN_DATA_DIR",
+        default_value = ".modelrun",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Do not apply database migrations at start-up (run `modelrun migrate` instead).
+    #[arg(long, env = "MODELRUN_NO_MIGRATE", global = true)]
+    no_migrate: bool,
+    /// How to write logs.
+    #[arg(long, env = "MODELRUN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web app and run the worker in one process: all of modelrun on one machine.
+    Up(UpArgs),
+    /// Serve the web app only (run a worker separately).
+    Serve(ServeArgs),
+    /// Run the worker only: dispatch runs, send emails, follow jobs.
+    Worker(WorkerArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Register and list models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Debug, Args)]
+struct HttpArgs {
+    /// The address to listen on.
+    #[arg(long, env = "MODELRUN_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Email of the first administrator, created when there is no user.
+    #[arg(long, env = "MODELRUN_ADMIN_EMAIL")]
+    admin_email: Option<String>,
+    /// Password of the first administrator; without it a random one is printed once.
+    #[arg(long, env = "MODELRUN_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// The address people use to reach modelrun, for links in emails
+    /// (default: http://<bind address>).
+    #[arg(long, env = "MODELRUN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Runs executing at once on this machine; the rest wait in `runnable`.
+    #[arg(long, env = "MODELRUN_MAX_CONCURRENT_RUNS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    max_concurrent_runs: u16,
+}
+
+#[derive(Debug, Args)]
+struct WorkerTuning {
+    /// Tasks the worker handles at once.
+    #[arg(long, env = "MODELRUN_WORKER_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    worker_concurrency: u16,
+    /// Seconds between looks for due tasks when nothing wakes the worker.
+    #[arg(long, env = "MODELRUN_POLL_INTERVAL_SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    poll_interval_secs: u64,
+    /// Seconds between checks of active runs with the executor.
+    #[arg(long, env = "MODELRUN_SWEEP_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    sweep_interval_secs: u64,
+}
+
+#[derive(Debug, Args)]
+struct UpArgs {
+    #[command(flatten)]
+    http: HttpArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    tuning: WorkerTuning,
+    /// Do not register the built-in example model.
+    #[arg(long, env = "MODELRUN_NO_EXAMPLE")]
+    no_example: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    http: HttpArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+struct WorkerArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    tuning: WorkerTuning,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// Register a version from a model directory (with its modelrun.toml).
+    Register {
+        /// The model directory.
+        dir: PathBuf,
+        /// The version label (default: derived from the files' content).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List models and their versions.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create a user. Prints a random password unless one is given on stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "runner", value_parser = parse_role)]
+        role: Role,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Create an API token. The token is printed once, alone on the last line.
+    Create {
+        /// Email of the token's owner.
+        #[arg(long)]
+        user: String,
+        /// A name to tell the token apart.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// The token's role, no higher than its owner's (default: the owner's).
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        /// Days until the token expires (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+}
+
+impl Global {
+    fn settings(&self, public_url: String) -> Settings {
+        let mut settings = Settings::local(self.data_dir.clone(), public_url);
+        settings.migrate = !self.no_migrate;
+        settings
+    }
+}
+
+impl CommonArgs {
+    fn apply(&self, settings: &mut Settings) {
+        settings.local.max_concurrent_runs = usize::from(self.max_concurrent_runs);
+        // Model processes get this machine's PATH, read once here.
+        if let Ok(path) = std::env::var("PATH") {
+            settings.local.search_path = path;
+        }
+    }
+}
+
+impl WorkerTuning {
+    fn config(&self) -> WorkerConfig {
+        WorkerConfig {
+            concurrency: usize::from(self.worker_concurrency),
+            poll_interval: Duration::from_secs(self.poll_interval_secs),
+            sweep_interval: Duration::from_secs(self.sweep_interval_secs),
+            ..WorkerConfig::default()
+        }
+    }
+}
+
+impl HttpArgs {
+    fn admin_password(&self) -> Option<Secret<String>> {
+        self.admin_password.clone().map(Secret::new)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Up(args) => server::up(&global, args).await,
+        Command::Serve(args) => server::serve(&global, args).await,
+        Command::Worker(args) => server::worker(&global, args).await,
+        Command::Migrate => accounts::migrate(&global).await,
+        Command::Models(command) => accounts::models(&global, command).await,
+        Command::Users(command) => accounts::users(&global, command).await,
+        Command::Tokens(command) => accounts::tokens(&global, command).await,
+    }
+}

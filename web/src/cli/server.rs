@@ -1,0 +1,143 @@
+//! `up`, `serve` and `worker`: the long-running commands.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use modelrun_core::config::WebConfig;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::{CommonArgs, Global, HttpArgs, ServeArgs, UpArgs, WorkerArgs};
+use crate::bootstrap;
+use crate::runtime::{Components, Settings};
+
+fn public_url(common: &CommonArgs, bind: SocketAddr) -> String {
+    common
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bind}"))
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+async fn listen(http: &HttpArgs) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(http.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (MODELRUN_BIND)", http.bind))?;
+    let address = listener.local_addr()?;
+    Ok((listener, address))
+}
+
+/// Resolves on Ctrl-C or SIGTERM, and cancels `token`.
+async fn stop_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminate = async {
+        match term.as_mut() {
+            Some(term) => {
+                term.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = terminate => {}
+        () = token.cancelled() => {}
+    }
+    tracing::info!("stopping");
+    token.cancel();
+}
+
+async fn start(
+    global: &Global,
+    http: &HttpArgs,
+    common: &CommonArgs,
+    settings_for: impl FnOnce(&mut Settings),
+) -> anyhow::Result<(Components, TcpListener, WebConfig)> {
+    let (listener, address) = listen(http).await?;
+    let url = public_url(common, address);
+    let mut settings = global.settings(url.clone());
+    common.apply(&mut settings);
+    settings_for(&mut settings);
+    let components = Components::build(&settings).await?;
+    let password = http.admin_password();
+    bootstrap::ensure_admin(
+        &components.store,
+        http.admin_email.as_deref(),
+        password.as_ref().map(|p| p.expose().as_str()),
+    )
+    .await?;
+    let mut web = WebConfig::new(address);
+    web.public_url = url;
+    Ok((components, listener, web))
+}
+
+pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
+    let tuning = args.tuning.config();
+    let (components, listener, web) = start(global, &args.http, &args.common, |settings| {
+        settings.worker = tuning
+    })
+    .await?;
+    if !args.no_example {
+        bootstrap::register_example(&components.store, &global.data_dir)
+            .await
+            .context("registering the example model")?;
+    }
+    let shutdown = CancellationToken::new();
+    let worker = tokio::spawn(
+        components
+            .worker
+            .clone()
+            .run(components.kicker.clone(), shutdown.clone()),
+    );
+    println!(
+        "modelrun is running at {} (data in {})",
+        web.public_url,
+        global.data_dir.display()
+    );
+    let app = crate::app(components.app_state(web));
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal(shutdown.clone()))
+        .await;
+    shutdown.cancel();
+    worker.await.context("the worker stopped abnormally")?;
+    components.executor.shutdown().await;
+    served.context("the web server failed")
+}
+
+pub(super) async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
+    let (components, listener, web) = start(global, &args.http, &args.common, |_| {}).await?;
+    println!(
+        "modelrun web is serving at {} (run `modelrun worker` too)",
+        web.public_url
+    );
+    let app = crate::app(components.app_state(web));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal(CancellationToken::new()))
+        .await
+        .context("the web server failed")
+}
+
+pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<()> {
+    let url = args
+        .common
+        .public_url
+        .clone()
+        .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+    let mut settings = global.settings(url);
+    args.common.apply(&mut settings);
+    settings.worker = args.tuning.config();
+    let components = Components::build(&settings).await?;
+    let shutdown = CancellationToken::new();
+    let worker = tokio::spawn(
+        components
+            .worker
+            .clone()
+            .run(components.kicker.clone(), shutdown.clone()),
+    );
+    stop_signal(shutdown).await;
+    worker.await.context("the worker stopped abnormally")?;
+    components.executor.shutdown().await;
+    Ok(())
+}

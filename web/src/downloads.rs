@@ -1,0 +1,123 @@
+//! Downloading a run's output and log. An output is found by its exact
+//! recorded name, never by a path built from the request, so no name can
+//! reach outside its run. Bodies are streamed, never held whole.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use modelrun_core::blob::BlobKey;
+use modelrun_core::run::Run;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// How long a presigned download URL lives.
+pub const PRESIGNED_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name.
+pub fn attachment(name: &str) -> HeaderValue {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let fallback: String = file
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(file, percent_encoding::NON_ALPHANUMERIC);
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// One output of a run, as a download.
+pub async fn output(state: &AppState, run: &Run, name: &str) -> AppResult<Response> {
+    let outputs = state.store.run_outputs(run.id).await?;
+    let output = outputs
+        .into_iter()
+        .find(|o| o.name == name)
+        .ok_or(AppError::NotFound)?;
+    let key = BlobKey::run_output(run.id, &output.name)?;
+    if let Some(url) = state
+        .blob
+        .presign_get(&key, &output.name, PRESIGNED_TTL)
+        .await?
+    {
+        return Ok(Redirect::to(&url).into_response());
+    }
+    let blob = state.blob.get(&key).await?;
+    let content_type = HeaderValue::from_str(&output.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, content_type),
+            (CONTENT_LENGTH, HeaderValue::from(blob.meta.size)),
+            (CONTENT_DISPOSITION, attachment(&output.name)),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        ],
+        Body::from_stream(blob.body),
+    )
+        .into_response())
+}
+
+/// The whole log of a run as text, read page by page from the executor.
+pub fn log(state: &AppState, run: Run) -> Response {
+    let executor = state.executor.clone();
+    // `Some(cursor)` while there is more to read.
+    let pages = futures_util::stream::unfold(Some(None::<String>), move |cursor| {
+        let (executor, run) = (executor.clone(), run.clone());
+        async move {
+            let cursor = cursor?;
+            match executor.log(&run, cursor.as_deref()).await {
+                Ok(page) if page.text.is_empty() => None,
+                Ok(page) => {
+                    let next = page.next.filter(|_| page.truncated).map(Some);
+                    Some((Ok(Bytes::from(page.text)), next))
+                }
+                Err(error) => Some((Err(std::io::Error::other(error)), None)),
+            }
+        }
+    });
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        ],
+        Body::from_stream(pages.boxed()),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment;
+
+    #[test]
+    fn attachment_names_are_safe_and_exact() {
+        assert_eq!(
+            attachment("forecast.csv"),
+            "attachment; filename=\"forecast.csv\"; filename*=UTF-8''forecast%2Ecsv"
+        );
+        assert_eq!(
+            attachment("charts/prévision \"q1\".csv"),
+            "attachment; filename=\"pr_vision _q1_.csv\"; filename*=UTF-8''pr%C3%A9vision%20%22q1%22%2Ecsv"
+        );
+    }
+}

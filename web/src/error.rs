@@ -1,0 +1,177 @@
+//! Errors at the HTTP edge. Pages answer with an HTML page, the API with
+//! JSON; both say what happened and what to do. A 5xx logs its cause chain
+//! and shows a generic message, never the cause.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use modelrun_core::blob::BlobError;
+use modelrun_core::executor::ExecutorError;
+use modelrun_core::schema::ValidationErrors;
+use modelrun_core::store::{BoxError, StoreError};
+use serde_json::json;
+
+use crate::pages::Nav;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    /// A request the HTTP layer refused (wrong content type, undecodable body).
+    #[error("{1}")]
+    Rejected(StatusCode, String),
+    #[error("the inputs are not valid")]
+    Invalid(ValidationErrors),
+    #[error("the service is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn internal(error: impl Into<BoxError>) -> Self {
+        AppError::Internal(error.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Rejected(status, _) => *status,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What a person is told.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound => "There is nothing here, or you may not see it.".to_owned(),
+            AppError::Unavailable(_) => {
+                "The database is busy or unreachable. Try again in a moment.".to_owned()
+            }
+            AppError::Internal(_) => {
+                "Something went wrong on our side. It has been logged; try again, and tell \
+                 your administrator if it keeps happening."
+                    .to_owned()
+            }
+            AppError::Invalid(errors) => format!("The inputs are not valid: {errors}."),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs server-side failures with their whole cause chain.
+    fn log(&self) {
+        if self.status().is_server_error() {
+            tracing::error!(error = %chain(self), "request failed");
+        }
+    }
+}
+
+/// An error and its causes, joined.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::IllegalTransition(illegal) => AppError::Conflict(illegal.to_string()),
+            StoreError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<BlobError> for AppError {
+    fn from(error: BlobError) -> Self {
+        match error {
+            BlobError::NotFound(_) | BlobError::InvalidKey(_) => AppError::NotFound,
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<ExecutorError> for AppError {
+    fn from(error: ExecutorError) -> Self {
+        match error {
+            ExecutorError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
+            ExecutorError::Refused(message) => AppError::BadRequest(message),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    nav: Nav,
+    status: u16,
+    title: String,
+    message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let page = ErrorPage {
+            nav: Nav::anonymous(),
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            message: self.public_message(),
+        };
+        (status, page).into_response()
+    }
+}
+
+/// An [`AppError`] answered as JSON:
+/// `{"error": {"status": 422, "message": "...", "fields": [...]}}`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        ApiError(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        error.log();
+        let status = error.status();
+        let mut body = json!({ "status": status.as_u16(), "message": error.public_message() });
+        if let AppError::Invalid(errors) = &error {
+            body["message"] = json!("the inputs are not valid");
+            body["fields"] = json!(errors.errors);
+        }
+        (status, Json(json!({ "error": body }))).into_response()
+    }
+}

@@ -1,0 +1,219 @@
+//! The run form, generated from a version's input schema: one field per
+//! input, with its label, help, HTML constraints, current value and error.
+//! The browser's checks only help; the server checks everything again.
+
+use std::collections::HashMap;
+
+use modelrun_core::schema::{Bound, Field, FieldKind, InputSchema, ValidationErrors};
+use serde_json::Value;
+
+use crate::format;
+
+/// One input of the form, ready for the template.
+#[derive(Debug, Clone)]
+pub struct FormField {
+    pub name: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub required: bool,
+    /// `number`, `text`, `date`, `select` or `checkbox`.
+    pub kind: &'static str,
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub step: Option<&'static str>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<String>,
+    pub options: Vec<String>,
+    pub value: String,
+    pub checked: bool,
+    pub error: Option<String>,
+}
+
+/// Inclusive bounds only: HTML has no exclusive ones, and the server checks those.
+fn html_bound(bound: &Option<Bound>) -> Option<String> {
+    bound
+        .as_ref()
+        .filter(|b| !b.exclusive)
+        .map(ToString::to_string)
+}
+
+/// A pattern the browser reads as the server does: an HTML pattern must
+/// match the whole value, so only patterns anchored at both ends qualify.
+fn html_pattern(source: &str) -> Option<String> {
+    let anchored = source.starts_with('^') && source.ends_with('$') && !source.ends_with("\\$");
+    anchored.then(|| source.to_owned())
+}
+
+impl FormField {
+    fn new(field: &Field, value: String, checked: bool, error: Option<String>) -> Self {
+        let mut form_field = FormField {
+            name: field.name.clone(),
+            label: field.label().to_owned(),
+            help: field.description.clone(),
+            required: field.required,
+            kind: "text",
+            min: None,
+            max: None,
+            step: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            options: Vec::new(),
+            value,
+            checked,
+            error,
+        };
+        match &field.kind {
+            FieldKind::Number {
+                integer,
+                minimum,
+                maximum,
+            } => {
+                form_field.kind = "number";
+                form_field.min = html_bound(minimum);
+                form_field.max = html_bound(maximum);
+                form_field.step = Some(if *integer { "1" } else { "any" });
+            }
+            FieldKind::String {
+                min_length,
+                max_length,
+                pattern,
+            } => {
+                form_field.min_length = *min_length;
+                form_field.max_length = *max_length;
+                form_field.pattern = pattern.as_ref().and_then(|p| html_pattern(p.as_str()));
+            }
+            FieldKind::Enum { options } => {
+                form_field.kind = "select";
+                form_field.options = options.clone();
+            }
+            FieldKind::Date => form_field.kind = "date",
+            FieldKind::Boolean => form_field.kind = "checkbox",
+        }
+        form_field
+    }
+}
+
+/// The form as first shown: every field holds its default (or `prefill`).
+pub fn fields_from_values(
+    schema: &InputSchema,
+    prefill: &serde_json::Map<String, Value>,
+) -> Vec<FormField> {
+    schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let value = prefill.get(&field.name).or(field.default.as_ref());
+            let checked = value.and_then(Value::as_bool).unwrap_or(false);
+            let text = value
+                .filter(|v| !v.is_boolean())
+                .map(format::value)
+                .unwrap_or_default();
+            FormField::new(field, text, checked, None)
+        })
+        .collect()
+}
+
+/// The form shown again after a refusal: what the person typed, and a
+/// message at each wrong field.
+pub fn fields_from_submission(
+    schema: &InputSchema,
+    submitted: &[(String, String)],
+    errors: &ValidationErrors,
+) -> Vec<FormField> {
+    let typed: HashMap<&str, &str> = submitted
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let text = typed.get(field.name.as_str()).copied().unwrap_or_default();
+            let checked = matches!(text, "true" | "on" | "1");
+            let error = errors.message(&field.name).map(str::to_owned);
+            FormField::new(field, text.to_owned(), checked, error)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn schema() -> InputSchema {
+        InputSchema::parse(
+            &json!({"type": "object", "required": ["growth"], "properties": {
+                "growth": {"type": "number", "minimum": -0.5, "exclusiveMaximum": 1, "default": 0.02, "title": "Growth"},
+                "months": {"type": "integer", "minimum": 1, "default": 12},
+                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "maxLength": 7},
+                "loose": {"type": "string", "pattern": "abc"},
+                "profile": {"type": "string", "enum": ["none", "retail"], "default": "retail"},
+                "day": {"type": "string", "format": "date"},
+                "audit": {"type": "boolean", "default": true}
+            }}),
+            "inputs",
+        )
+        .expect("schema")
+    }
+
+    #[test]
+    fn fields_carry_their_constraints_and_defaults() {
+        let fields = fields_from_values(&schema(), &serde_json::Map::new());
+        let by_name = |name: &str| {
+            fields
+                .iter()
+                .find(|f| f.name == name)
+                .expect("field")
+                .clone()
+        };
+        let growth = by_name("growth");
+        assert_eq!(
+            (growth.kind, growth.label.as_str(), growth.value.as_str()),
+            ("number", "Growth", "0.02")
+        );
+        assert_eq!(
+            (growth.min.as_deref(), growth.max.as_deref(), growth.step),
+            (Some("-0.5"), None, Some("any"))
+        );
+        assert!(growth.required);
+        assert_eq!(by_name("months").step, Some("1"));
+        assert_eq!(
+            by_name("month").pattern.as_deref(),
+            Some("^[0-9]{4}-[0-9]{2}$")
+        );
+        assert_eq!(
+            by_name("loose").pattern,
+            None,
+            "an unanchored pattern is left to the server"
+        );
+        let profile = by_name("profile");
+        assert_eq!(
+            (profile.kind, profile.value.as_str(), profile.options.len()),
+            ("select", "retail", 2)
+        );
+        assert_eq!(by_name("day").kind, "date");
+        let audit = by_name("audit");
+        assert_eq!((audit.kind, audit.checked), ("checkbox", true));
+    }
+
+    #[test]
+    fn a_refused_form_keeps_what_was_typed_with_errors() {
+        let mut errors = ValidationErrors::default();
+        errors.push("growth", "must be a number");
+        let submitted = vec![
+            ("growth".to_owned(), "five".to_owned()),
+            ("months".to_owned(), "3".to_owned()),
+        ];
+        let fields = fields_from_submission(&schema(), &submitted, &errors);
+        assert_eq!(fields[0].value, "five");
+        assert_eq!(fields[0].error.as_deref(), Some("must be a number"));
+        assert_eq!(fields[1].value, "3");
+        assert_eq!(fields[1].error, None);
+        let audit = fields.iter().find(|f| f.name == "audit").expect("audit");
+        assert!(!audit.checked, "an unticked box stays unticked");
+    }
+}

@@ -1,0 +1,140 @@
+//! What administrators see: the outbox of every message modelrun sent.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use modelrun_core::email::Email;
+use modelrun_core::ids::EmailId;
+use modelrun_core::user::{Role, User};
+use serde::Deserialize;
+
+use super::Nav;
+use crate::auth::{CurrentUser, require};
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::state::AppState;
+
+const PAGE: u32 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/outbox", get(outbox))
+        .route("/admin/outbox/{id}", get(message))
+        .route("/admin/outbox/{id}/html", get(message_html))
+}
+
+fn admin(user: &User) -> AppResult<()> {
+    require(user.role, Role::Admin, "read the outbox")
+}
+
+struct EmailRow {
+    id: EmailId,
+    to: String,
+    subject: String,
+    status: &'static str,
+    created: String,
+    created_ago: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    nav: Nav,
+    emails: Vec<EmailRow>,
+    next: Option<EmailId>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OutboxQuery {
+    before: Option<i64>,
+}
+
+async fn outbox(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Query(query): Query<OutboxQuery>,
+) -> AppResult<OutboxPage> {
+    admin(&user)?;
+    let emails = state
+        .store
+        .list_emails(query.before.map(EmailId), PAGE)
+        .await?;
+    let now = Utc::now();
+    let next = (emails.len() == PAGE as usize)
+        .then(|| emails.last().map(|e| e.id))
+        .flatten();
+    Ok(OutboxPage {
+        nav: Nav::new(&user, "admin"),
+        emails: emails
+            .into_iter()
+            .map(|email| EmailRow {
+                id: email.id,
+                to: email.to,
+                subject: email.subject,
+                status: email.status.as_str(),
+                created: format::timestamp(email.created_at),
+                created_ago: format::ago(email.created_at, now),
+            })
+            .collect(),
+        next,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "email.html")]
+struct EmailPage {
+    nav: Nav,
+    email: Email,
+    created: String,
+    sent: String,
+}
+
+async fn load(state: &AppState, id: &str) -> AppResult<Email> {
+    let id = id.parse::<EmailId>().map_err(|_| AppError::NotFound)?;
+    state.store.email(id).await?.ok_or(AppError::NotFound)
+}
+
+async fn message(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<EmailPage> {
+    admin(&user)?;
+    let email = load(&state, &id).await?;
+    Ok(EmailPage {
+        nav: Nav::new(&user, "admin"),
+        created: format::timestamp(email.created_at),
+        sent: email.sent_at.map(format::timestamp).unwrap_or_default(),
+        email,
+    })
+}
+
+/// The HTML body, served in a sandbox: no script runs, nothing loads.
+async fn message_html(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    admin(&user)?;
+    let email = load(&state, &id).await?;
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'"),
+            ),
+        ],
+        email.html,
+    )
+        .into_response())
+}

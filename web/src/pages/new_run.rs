@@ -1,0 +1,149 @@
+//! "New run": the form generated from a version's input schema, and its
+//! submission. A refused form comes back with what was typed and a message
+//! at each wrong field; nothing is created.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use modelrun_core::model::ModelWithVersions;
+use modelrun_core::user::Role;
+use serde::Deserialize;
+
+use super::Nav;
+use crate::auth::{CurrentUser, require};
+use crate::error::{AppError, AppResult};
+use crate::extract::PageForm;
+use crate::forms::{FormField, fields_from_submission, fields_from_values};
+use crate::state::AppState;
+use crate::submit::{pick_version, submit};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/models/{name}/runs/new", get(form).post(create))
+}
+
+struct VersionOption {
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "new_run.html")]
+struct NewRunPage {
+    nav: Nav,
+    name: String,
+    title: String,
+    version: String,
+    versions: Vec<VersionOption>,
+    fields: Vec<FormField>,
+    problem: Option<String>,
+}
+
+impl NewRunPage {
+    fn new(
+        user: &CurrentUser,
+        model: &ModelWithVersions,
+        version: &str,
+        fields: Vec<FormField>,
+    ) -> Self {
+        NewRunPage {
+            nav: Nav::new(&user.0, "models"),
+            name: model.model.name.clone(),
+            title: model.model.title.clone(),
+            version: version.to_owned(),
+            versions: model
+                .versions
+                .iter()
+                .filter(|v| v.is_active())
+                .map(|v| VersionOption {
+                    label: v.label.clone(),
+                    selected: v.label == version,
+                })
+                .collect(),
+            fields,
+            problem: None,
+        }
+    }
+
+    fn invalid_count(&self) -> usize {
+        self.fields.iter().filter(|f| f.error.is_some()).count()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionQuery {
+    version: Option<String>,
+}
+
+async fn load(state: &AppState, name: &str) -> AppResult<ModelWithVersions> {
+    state.store.model(name).await?.ok_or(AppError::NotFound)
+}
+
+async fn form(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(query): Query<VersionQuery>,
+) -> AppResult<NewRunPage> {
+    require(user.0.role, Role::Runner, "submit runs")?;
+    let model = load(&state, &name).await?;
+    let version = pick_version(&model, query.version.as_deref())?;
+    let fields = fields_from_values(&version.inputs, &serde_json::Map::new());
+    Ok(NewRunPage::new(&user, &model, &version.label, fields))
+}
+
+/// Form pairs that are not inputs of the model.
+const RESERVED: [&str; 1] = ["version"];
+
+async fn create(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    require(user.0.role, Role::Runner, "submit runs")?;
+    let model = load(&state, &name).await?;
+    let label = pairs
+        .iter()
+        .find(|(k, _)| k == "version")
+        .map(|(_, v)| v.as_str());
+    let version = pick_version(&model, label)?;
+    let inputs: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    let refused = |page: NewRunPage| Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    match version.inputs.validate_form(&inputs) {
+        Ok(valid) => match submit(&state, &user.0, user.0.role, version, valid).await {
+            Ok(run) => Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response()),
+            Err(AppError::TooLarge(message)) => {
+                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default());
+                let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+                page.problem = Some(format!("The run was not submitted: {message}."));
+                refused(page)
+            }
+            Err(other) => Err(other),
+        },
+        Err(errors) => {
+            let fields = fields_from_submission(&version.inputs, &inputs, &errors);
+            let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+            let unknown: Vec<_> = errors
+                .errors
+                .iter()
+                .filter(|e| version.inputs.field(&e.field).is_none())
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect();
+            if !unknown.is_empty() {
+                page.problem = Some(format!(
+                    "The form sent values this version does not take: {}.",
+                    unknown.join("; ")
+                ));
+            }
+            refused(page)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! One run: status, history, inputs, log, outputs and key figures. While
+//! the run is active the page refreshes itself: by script when it can, by
+//! a `<noscript>` refresh when it cannot.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use futures_util::TryStreamExt;
+use modelrun_core::blob::BlobKey;
+use modelrun_core::ids::RunId;
+use modelrun_core::run::{FollowUp, Run, RunEvent, RunOutput, StatusChange};
+use modelrun_core::status::RunStatus;
+use modelrun_core::task::NewTask;
+use modelrun_core::user::{Role, User};
+
+use super::Nav;
+use crate::auth::{CurrentUser, require};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::{downloads, format};
+
+/// `metrics.json` larger than this is not read for key figures.
+const MAX_METRICS_BYTES: i64 = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/runs/{id}", get(page))
+        .route("/runs/{id}/log", get(log))
+        .route("/runs/{id}/outputs/{*name}", get(output))
+        .route("/runs/{id}/cancel", post(cancel))
+}
+
+/// The run a person asked for, if they may see it.
+pub async fn visible_run(state: &AppState, _user: &User, id: &str) -> AppResult<Run> {
+    let id: RunId = id.parse().map_err(|_| AppError::NotFound)?;
+    state.store.run(id).await?.ok_or(AppError::NotFound)
+}
+
+struct EventView {
+    at: String,
+    status: Option<RunStatus>,
+    message: String,
+    facts: Vec<(String, String)>,
+}
+
+impl EventView {
+    fn new(event: &RunEvent) -> Self {
+        let facts = event
+            .data
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| (k.replace('_', " "), format::value(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        EventView {
+            at: event.at.format("%H:%M:%S").to_string(),
+            status: event.status,
+            message: event.message.clone(),
+            facts,
+        }
+    }
+}
+
+struct OutputView {
+    name: String,
+    size: String,
+    content_type: String,
+    sha256: String,
+}
+
+impl OutputView {
+    fn new(output: &RunOutput) -> Self {
+        OutputView {
+            name: output.name.clone(),
+            size: format::bytes(output.size),
+            content_type: output.content_type.clone(),
+            sha256: output.sha256.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "run.html")]
+struct RunPage {
+    nav: Nav,
+    run: Run,
+    active: bool,
+    can_cancel: bool,
+    submitted: String,
+    duration: String,
+    events: Vec<EventView>,
+    inputs: Vec<(String, String)>,
+    outputs: Vec<OutputView>,
+    metrics: Vec<(String, String)>,
+    log: String,
+    log_truncated: bool,
+}
+
+/// Numbers from the run's `metrics.json`, in its order. Anything else in
+/// the file is not a key figure and is left out.
+async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, String)> {
+    let Some(output) = outputs
+        .iter()
+        .find(|o| o.name == "metrics.json" && o.size <= MAX_METRICS_BYTES)
+    else {
+        return Vec::new();
+    };
+    let read = async {
+        let key = BlobKey::run_output(run.id, &output.name)?;
+        let blob = state.blob.get(&key).await?;
+        let bytes: Vec<u8> = blob
+            .body
+            .try_fold(Vec::new(), |mut all, chunk| async move {
+                all.extend_from_slice(&chunk);
+                Ok(all)
+            })
+            .await
+            .map_err(modelrun_core::blob::BlobError::Io)?;
+        Ok::<_, modelrun_core::blob::BlobError>(bytes)
+    };
+    match read.await {
+        Ok(bytes) => {
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
+                Ok(map) => map
+                    .iter()
+                    .filter_map(|(key, value)| {
+                        Some((key.replace('_', " "), format::figure(value.as_f64()?)))
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        }
+        Err(error) => {
+            tracing::warn!(run_id = %run.id, %error, "could not read metrics.json");
+            Vec::new()
+        }
+    }
+}
+
+fn can_cancel(user: &User, run: &Run) -> bool {
+    !run.status.is_terminal()
+        && run.status != RunStatus::Cancelling
+        && (user.role == Role::Admin || (user.role >= Role::Runner && user.id == run.submitted_by))
+}
+
+async fn page(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<RunPage> {
+    let run = visible_run(&state, &user, &id).await?;
+    let (events, outputs, version) = tokio::try_join!(
+        state.store.run_events(run.id),
+        state.store.run_outputs(run.id),
+        state.store.version(run.version_id),
+    )?;
+    let inputs = run
+        .inputs
+        .iter()
+        .map(|(key, value)| {
+            let label = version
+                .as_ref()
+                .and_then(|v| v.inputs.field(key))
+                .map_or_else(|| key.clone(), |f| f.label().to_owned());
+            (label, format::value(value))
+        })
+        .collect();
+    let log = match state.executor.log(&run, None).await {
+        Ok(page) => page,
+        Err(error) => {
+            tracing::warn!(run_id = %run.id, %error, "could not read the log");
+            modelrun_core::executor::LogPage {
+                text: format!("(the log cannot be read right now: {error})"),
+                ..Default::default()
+            }
+        }
+    };
+    Ok(RunPage {
+        nav: Nav::new(&user, "runs"),
+        active: !run.status.is_terminal(),
+        can_cancel: can_cancel(&user, &run),
+        submitted: format::timestamp(run.created_at),
+        duration: run
+            .duration(Utc::now())
+            .map(format::duration)
+            .unwrap_or_default(),
+        events: events.iter().map(EventView::new).collect(),
+        inputs,
+        metrics: metrics(&state, &run, &outputs).await,
+        outputs: outputs.iter().map(OutputView::new).collect(),
+        log: log.text,
+        log_truncated: log.truncated,
+        run,
+    })
+}
+
+async fn log(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let run = visible_run(&state, &user, &id).await?;
+    Ok(downloads::log(&state, run))
+}
+
+async fn output(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let run = visible_run(&state, &user, &id).await?;
+    downloads::output(&state, &run, &name).await
+}
+
+/// Asks for a run to stop: `cancelling` now, with who asked; `cancelled`
+/// once the executor confirms.
+pub async fn request_cancel(state: &AppState, user: &User, run: &Run) -> AppResult<()> {
+    if !can_cancel(user, run) {
+        if run.status.is_terminal() || run.status == RunStatus::Cancelling {
+            return Ok(());
+        }
+        return Err(AppError::Forbidden(
+            "Only the person who submitted a run, or an administrator, may cancel it.".to_owned(),
+        ));
+    }
+    let mut change = StatusChange::new(run.id, RunStatus::Cancelling)
+        .reason(format!("cancel requested by {}", user.email))
+        .fact("by", user.email.as_str());
+    change
+        .follow_ups
+        .push(FollowUp::Task(NewTask::cancel_run(run.id, &user.email)));
+    state.store.transition(change).await?;
+    tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
+    state.kicker.kick().await;
+    Ok(())
+}
+
+async fn cancel(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    require(user.role, Role::Runner, "cancel runs")?;
+    let run = visible_run(&state, &user, &id).await?;
+    request_cancel(&state, &user, &run).await?;
+    Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
+}

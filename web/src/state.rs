@@ -1,0 +1,33 @@
+//! The state every handler can reach, and the parts a handler may take alone.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use modelrun_core::blob::BlobStore;
+use modelrun_core::config::WebConfig;
+use modelrun_core::executor::Executor;
+use modelrun_core::kick::Kicker;
+use modelrun_core::store::Store;
+
+/// Cheap to clone: every field is shared.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub blob: Arc<dyn BlobStore>,
+    /// Read-only uses: logs. Starting and stopping jobs is the worker's.
+    pub executor: Arc<dyn Executor>,
+    pub kicker: Arc<dyn Kicker>,
+    pub config: Arc<WebConfig>,
+}
+
+impl FromRef<AppState> for Arc<dyn Store> {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<WebConfig> {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.clone()
+    }
+}

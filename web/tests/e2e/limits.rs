@@ -1,0 +1,217 @@
+//! Bad input at the edges: too large, path tricks, many at once.
+
+use modelrun_core::run::RunFilter;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_ten_megabyte_body_is_refused_and_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let huge = format!(
+        "{{\"inputs\": {{\"start_month\": \"{}\"}}}}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    let refused = api
+        .post("/api/v1/models/forecast/runs")
+        .header("content-type", "application/json")
+        .body(huge.clone())
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(
+        body["error"]["message"],
+        "the request body is larger than the limit of 262144 bytes"
+    );
+
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let form = browser
+        .client
+        .post(app.url("/models/forecast/runs/new"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("start_month={}", "x".repeat(10 * 1024 * 1024)))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(form.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        form.text()
+            .await
+            .expect("body")
+            .contains("larger than the limit of 262144 bytes")
+    );
+    let runs = app
+        .store
+        .list_runs(&RunFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("runs");
+    assert!(runs.items.is_empty());
+}
+
+#[tokio::test]
+async fn inputs_over_their_own_limit_are_refused() {
+    let app = TestApp::spawn_with(|web| web.max_inputs_bytes = 100).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let refused = api
+        .post("/api/v1/models/forecast/runs")
+        .json(&json!({"inputs": {}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = refused.json().await.expect("json");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("at most 100 bytes are accepted"),
+        "{message}"
+    );
+    assert!(
+        app.store
+            .list_tasks(None, 10)
+            .await
+            .expect("tasks")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn output_names_cannot_reach_outside_their_run() {
+    let app = TestApp::spawn().await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let api = app.api(&token);
+    for _ in 0..2 {
+        api.post("/api/v1/models/forecast/runs")
+            .json(&json!({"inputs": {}}))
+            .send()
+            .await
+            .expect("POST");
+    }
+    app.drain().await;
+    let inputs_of_run_1 = app.dir.path().join("data/blobs/runs/1/inputs.json");
+    assert!(
+        inputs_of_run_1.exists(),
+        "the file the attacks aim at exists"
+    );
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let signed_in = app
+        .browser()
+        .post_form(
+            "/login",
+            &[("email", RUNNER_EMAIL), ("password", RUNNER_PASSWORD)],
+        )
+        .await;
+    let session = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let cookie = format!(
+        "Cookie: {}\r\n",
+        session.split(';').next().unwrap_or_default()
+    );
+    for name in [
+        "../inputs.json",
+        "..%2Finputs.json",
+        "%2E%2E/inputs.json",
+        "%2e%2e%2finputs.json",
+        "../../2/outputs/forecast.csv",
+        "..%2F..%2F2%2Foutputs%2Fforecast.csv",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "..\\inputs.json",
+        "forecast.csv%00",
+        "./forecast.csv",
+    ] {
+        for (prefix, auth) in [
+            ("/api/v1/runs/1/outputs/", &bearer),
+            ("/runs/1/outputs/", &cookie),
+        ] {
+            // Sent byte for byte: no client tidies the dots away.
+            let response = raw_get(&app.base, &format!("{prefix}{name}"), auth).await;
+            let status = response
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            assert!(status.starts_with('4'), "{prefix}{name} answered {status}");
+            assert!(
+                !response.contains("start_month"),
+                "{prefix}{name} leaked the inputs"
+            );
+        }
+    }
+    for (path, auth) in [
+        ("/api/v1/runs/1/outputs/forecast.csv", &bearer),
+        ("/runs/1/outputs/forecast.csv", &cookie),
+    ] {
+        let ok = raw_get(&app.base, path, auth).await;
+        assert!(ok.starts_with("HTTP/1.1 200"), "{path}: {ok}");
+    }
+}
+
+/// A GET with the path exactly as given, past any client normalisation.
+async fn raw_get(base: &str, path: &str, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Fifty people submit at once while the worker is busy: every submission
+/// is created, none sees a lock error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_submitters_all_get_their_run() {
+    let app = TestApp::spawn().await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let mut submitters = Vec::new();
+    for i in 0..50 {
+        let api = app.api(&token);
+        submitters.push(tokio::spawn(async move {
+            let response = api
+                .post("/api/v1/models/forecast/runs")
+                .json(&json!({"inputs": {"horizon_months": 1 + i % 12}}))
+                .send()
+                .await
+                .expect("POST");
+            response.status()
+        }));
+    }
+    let worker = app.components.worker.clone();
+    let busy = tokio::spawn(async move {
+        for _ in 0..100 {
+            worker.run_due().await.expect("worker");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
+    for submitter in submitters {
+        assert_eq!(submitter.await.expect("submitter"), StatusCode::CREATED);
+    }
+    busy.await.expect("worker");
+    app.drain().await;
+    let runs = app
+        .store
+        .list_runs(&RunFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("runs");
+    assert_eq!(runs.items.len(), 50);
+    assert!(
+        runs.items
+            .iter()
+            .all(|run| run.status == modelrun_core::status::RunStatus::Succeeded)
+    );
+}

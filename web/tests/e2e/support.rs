@@ -1,0 +1,207 @@
+//! `TestApp::spawn()`: a fresh modelrun on a free port.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use modelrun_core::config::WebConfig;
+use modelrun_core::store::Store;
+use modelrun_core::user::Role;
+use modelrun_web::bootstrap::{create_token, create_user, ensure_admin, register_example};
+use modelrun_web::runtime::{Components, Settings};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const RUNNER_EMAIL: &str = "ann@example.com";
+pub const RUNNER_PASSWORD: &str = "ann-password-for-tests";
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub components: Components,
+    pub dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut WebConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let base = format!("http://{address}");
+        let settings = Settings::local(dir.path().join("data"), base.clone());
+        let components = Components::build(&settings).await.expect("components");
+        let store = components.store.clone();
+        ensure_admin(&store, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
+            .await
+            .expect("admin");
+        create_user(&store, RUNNER_EMAIL, RUNNER_PASSWORD, Role::Runner)
+            .await
+            .expect("runner");
+        register_example(&store, &settings.data_dir)
+            .await
+            .expect("example");
+        let mut web = WebConfig::new(address);
+        web.public_url = base.clone();
+        configure(&mut web);
+        let app = modelrun_web::app(components.app_state(web));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("server");
+        });
+        TestApp {
+            base,
+            store,
+            components,
+            dir,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> Browser {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client");
+        Browser {
+            client,
+            base: self.base.clone(),
+        }
+    }
+
+    /// A signed-in browser.
+    pub async fn signed_in(&self, email: &str, password: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser
+            .post_form(
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("next", "/models"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in failed");
+        browser
+    }
+
+    /// A fresh API token for the user.
+    pub async fn token(&self, email: &str) -> String {
+        create_token(&self.store, email, "tests", None, None)
+            .await
+            .expect("token")
+            .1
+    }
+
+    pub fn api(&self, token: &str) -> Api {
+        Api {
+            client: Client::new(),
+            base: self.base.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// Runs the worker until no run is active and no task is due.
+    pub async fn drain(&self) {
+        self.components
+            .worker
+            .drain(Duration::from_secs(60))
+            .await
+            .expect("drain");
+    }
+
+    /// The example model's current version label.
+    pub async fn forecast_label(&self) -> String {
+        let model = self
+            .store
+            .model("forecast")
+            .await
+            .expect("query")
+            .expect("forecast");
+        model.latest_active().expect("active version").label.clone()
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+    base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.expect("body")
+    }
+}
+
+pub struct Api {
+    pub client: Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+}
+
+/// Where a redirect points.
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The forecast's first month: base × (1 + growth) × (1 − churn), no seasonality.
+pub fn first_month(base: f64, growth: f64, churn: f64) -> String {
+    format!("{:.2}", base * (1.0 + growth) * (1.0 - churn))
+}
