@@ -29,28 +29,52 @@ fn row(name: &str, samples: &mut [f64]) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let runs: usize = std::env::var("MODELRUN_BENCH_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(40);
+    let runs: usize = std::env::var("MODELRUN_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(40);
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
     let base = format!("http://{address}");
     let settings = Settings::local(data.clone(), base.clone());
     let components = Components::build(&settings).await.expect("components");
     let store = components.store.clone();
-    create_user(&store, "bench@example.com", "bench-password-long", Role::Runner).await.expect("user");
+    create_user(
+        &store,
+        "bench@example.com",
+        "bench-password-long",
+        Role::Runner,
+    )
+    .await
+    .expect("user");
     register_example(&store, &data).await.expect("example");
-    let (_, token) = create_token(&store, "bench@example.com", "bench", None, None).await.expect("token");
+    let (_, token) = create_token(&store, "bench@example.com", "bench", None, None)
+        .await
+        .expect("token");
     let shutdown = CancellationToken::new();
-    let worker = tokio::spawn(components.worker.clone().run(components.kicker.clone(), shutdown.clone()));
+    let worker = tokio::spawn(
+        components
+            .worker
+            .clone()
+            .run(components.kicker.clone(), shutdown.clone()),
+    );
     let app = modelrun_web::app(components.app_state(WebConfig::new(address)));
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
 
     // Baseline: the same model, started and run directly, the same number of times.
     let model_dir = data.join("examples/forecast");
     let inputs = dir.path().join("inputs.json");
-    std::fs::write(&inputs, json!({"start_month": "2027-01", "horizon_months": 24, "base_revenue": 100000,
-        "growth_rate": 0.02, "seasonality": "none", "churn_rate": 0.01}).to_string()).expect("inputs");
+    std::fs::write(
+        &inputs,
+        json!({"start_month": "2027-01", "horizon_months": 24, "base_revenue": 100000,
+        "growth_rate": 0.02, "seasonality": "none", "churn_rate": 0.01})
+        .to_string(),
+    )
+    .expect("inputs");
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).expect("out");
     let (mut spawn_ms, mut direct_ms) = (Vec::new(), Vec::new());
@@ -73,7 +97,8 @@ async fn main() {
     }
 
     let client = reqwest::Client::new();
-    let (mut accepted_ms, mut to_running_ms, mut to_end_ms, mut observed_ms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut accepted_ms, mut to_running_ms, mut to_end_ms, mut observed_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let start = Instant::now();
         let created: Value = client
@@ -98,21 +123,57 @@ async fn main() {
         }
         observed_ms.push(start.elapsed().as_secs_f64() * 1000.0);
         let events = store.run_events(id).await.expect("events");
-        let at = |status| events.iter().find(|e| e.status == Some(status)).map(|e| e.at).expect("event");
+        let at = |status| {
+            events
+                .iter()
+                .find(|e| e.status == Some(status))
+                .map(|e| e.at)
+                .expect("event")
+        };
         let queued = at(RunStatus::Queued);
-        to_running_ms.push((at(RunStatus::Running) - queued).num_microseconds().unwrap_or(0) as f64 / 1000.0);
-        to_end_ms.push((at(RunStatus::Succeeded) - queued).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+        to_running_ms.push(
+            (at(RunStatus::Running) - queued)
+                .num_microseconds()
+                .unwrap_or(0) as f64
+                / 1000.0,
+        );
+        to_end_ms.push(
+            (at(RunStatus::Succeeded) - queued)
+                .num_microseconds()
+                .unwrap_or(0) as f64
+                / 1000.0,
+        );
     }
     shutdown.cancel();
     worker.await.expect("worker");
 
-    println!("{runs} runs of the example forecast, one at a time, embedded defaults (SQLite, local processes).\n");
+    println!(
+        "{runs} runs of the example forecast, one at a time, embedded defaults (SQLite, local processes).\n"
+    );
     println!("| measure | median (ms) | p95 (ms) |");
     println!("|---|---|---|");
-    row("baseline: spawn `python3 forecast.py` directly", &mut spawn_ms);
-    row("baseline: run `python3 forecast.py` directly, start to exit", &mut direct_ms);
-    row("modelrun: `POST /api/v1/models/forecast/runs` answered (201)", &mut accepted_ms);
-    row("modelrun: submitted → `running` (run events)", &mut to_running_ms);
-    row("modelrun: submitted → `succeeded` (run events)", &mut to_end_ms);
-    row("modelrun: submit → client sees `succeeded`", &mut observed_ms);
+    row(
+        "baseline: spawn `python3 forecast.py` directly",
+        &mut spawn_ms,
+    );
+    row(
+        "baseline: run `python3 forecast.py` directly, start to exit",
+        &mut direct_ms,
+    );
+    row(
+        "modelrun: `POST /api/v1/models/forecast/runs` answered (201)",
+        &mut accepted_ms,
+    );
+    row(
+        "modelrun: submitted → `running` (run events)",
+        &mut to_running_ms,
+    );
+    row(
+        "modelrun: submitted → `succeeded` (run events)",
+        &mut to_end_ms,
+    );
+    row(
+        "modelrun: submit → client sees `succeeded`",
+        &mut observed_ms,
+    );
 }
