@@ -84,8 +84,8 @@ struct HttpArgs {
     #[arg(long, env = "MODELRUN_ADMIN_EMAIL")]
     admin_email: Option<String>,
     /// Password of the first administrator; without it a random one is printed once.
-    #[arg(long, env = "MODELRUN_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: Option<String>,
+    #[arg(long, env = "MODELRUN_ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    admin_password: Option<Secret<String>>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +192,11 @@ fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
 }
 
+/// Keeps a secret option out of `Debug` output from the moment it is read.
+fn parse_secret(text: &str) -> Result<Secret<String>, String> {
+    Ok(Secret::new(text.to_owned()))
+}
+
 impl Global {
     fn settings(&self, public_url: String) -> Settings {
         let mut settings = Settings::local(self.data_dir.clone(), public_url);
@@ -218,12 +223,6 @@ impl WorkerTuning {
             sweep_interval: Duration::from_secs(self.sweep_interval_secs),
             ..WorkerConfig::default()
         }
-    }
-}
-
-impl HttpArgs {
-    fn admin_password(&self) -> Option<Secret<String>> {
-        self.admin_password.clone().map(Secret::new)
     }
 }
 

@@ -61,13 +61,11 @@ async fn start(
     common.apply(&mut settings);
     settings_for(&mut settings);
     let components = Components::build(&settings).await?;
-    let password = http.admin_password();
-    bootstrap::ensure_admin(
-        &components.store,
-        http.admin_email.as_deref(),
-        password.as_ref().map(|p| p.expose().as_str()),
-    )
-    .await?;
+    let password = http
+        .admin_password
+        .as_ref()
+        .map(|secret| secret.expose().as_str());
+    bootstrap::ensure_admin(&components.store, http.admin_email.as_deref(), password).await?;
     let mut web = WebConfig::new(address);
     web.public_url = url;
     Ok((components, listener, web))

@@ -34,7 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/cancel", post(cancel))
 }
 
-/// The run a person asked for, if they may see it.
+/// The run a person asked for, if they may see it; every signed-in person
+/// sees every run of the team. An id that is not a number is simply not found.
 pub async fn visible_run(state: &AppState, _user: &User, id: &str) -> AppResult<Run> {
     let id: RunId = id.parse().map_err(|_| AppError::NotFound)?;
     state.store.run(id).await?.ok_or(AppError::NotFound)

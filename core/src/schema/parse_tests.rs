@@ -1,0 +1,181 @@
+//! Tests of schema parsing: what the subset accepts and how it refuses.
+
+use serde_json::json;
+
+use super::*;
+
+fn problems(document: Value) -> Vec<(String, String)> {
+    match InputSchema::parse(&document, "inputs") {
+        Ok(schema) => panic!("expected a refusal, got {schema:?}"),
+        Err(error) => error.problems,
+    }
+}
+
+fn paths(document: Value) -> Vec<String> {
+    problems(document)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
+}
+
+#[test]
+fn parses_every_supported_type_in_declared_order() {
+    let schema = InputSchema::parse(
+        &json!({
+            "type": "object",
+            "required": ["growth", "horizon"],
+            "additionalProperties": false,
+            "properties": {
+                "horizon": {"type": "integer", "minimum": 1, "maximum": 60, "default": 12},
+                "growth": {"type": "number", "exclusiveMinimum": -1, "title": "Growth"},
+                "label": {"type": "string", "maxLength": 20, "pattern": "^[a-z]+$"},
+                "profile": {"type": "string", "enum": ["none", "retail"], "default": "none"},
+                "start": {"type": "string", "format": "date", "x-widget": "calendar"},
+                "audit": {"type": "boolean", "default": false, "description": "Keep a trail"}
+            }
+        }),
+        "inputs",
+    )
+    .expect("schema is valid");
+    let names: Vec<_> = schema.fields().iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["horizon", "growth", "label", "profile", "start", "audit"]
+    );
+    let horizon = schema.field("horizon").expect("horizon");
+    assert!(horizon.required);
+    assert_eq!(horizon.default, Some(json!(12)));
+    assert!(matches!(
+        horizon.kind,
+        FieldKind::Number { integer: true, .. }
+    ));
+    let growth = schema.field("growth").expect("growth");
+    assert_eq!(growth.label(), "Growth");
+    match &growth.kind {
+        FieldKind::Number {
+            minimum: Some(min),
+            maximum: None,
+            integer: false,
+        } => {
+            assert!(min.exclusive);
+            assert_eq!(min.to_string(), "-1");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(
+        schema.field("start").map(|f| &f.kind),
+        Some(FieldKind::Date)
+    ));
+    assert!(!schema.field("audit").is_some_and(|f| f.required));
+}
+
+#[test]
+fn refuses_unsupported_keywords_with_their_path() {
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "number", "multipleOf": 2}}})),
+        ["inputs.properties.a.multipleOf"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "oneOf": [], "properties": {}})),
+        ["inputs.oneOf"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "array"}}})),
+        ["inputs.properties.a.type"]
+    );
+    assert_eq!(
+        paths(
+            json!({"type": "object", "properties": {"a": {"type": "string", "format": "email"}}})
+        ),
+        ["inputs.properties.a.format"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "boolean", "maxLength": 3}}})),
+        ["inputs.properties.a.maxLength"]
+    );
+}
+
+#[test]
+fn refuses_broken_structure() {
+    assert_eq!(paths(json!([1])), ["inputs"]);
+    assert_eq!(paths(json!({"properties": {}})), ["inputs.type"]);
+    assert_eq!(
+        paths(json!({"type": "object", "additionalProperties": true})),
+        ["inputs.additionalProperties"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "required": ["ghost"], "properties": {}})),
+        ["inputs.required"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"Bad-Name": {"type": "number"}}})),
+        ["inputs.properties.Bad-Name"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"title": "no type"}}})),
+        ["inputs.properties.a.type"]
+    );
+}
+
+#[test]
+fn refuses_contradictory_or_malformed_bounds() {
+    assert_eq!(
+        paths(
+            json!({"type": "object", "properties": {"a": {"type": "number", "minimum": 5, "maximum": 1}}})
+        ),
+        ["inputs.properties.a"]
+    );
+    assert_eq!(
+        paths(
+            json!({"type": "object", "properties": {"a": {"type": "number", "minimum": 1, "exclusiveMinimum": 1}}})
+        ),
+        ["inputs.properties.a.exclusiveMinimum"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "number", "maximum": "10"}}})),
+        ["inputs.properties.a.maximum"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}})),
+        ["inputs.properties.a.pattern"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": -1}}})),
+        ["inputs.properties.a.maxLength"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "string", "enum": []}}})),
+        ["inputs.properties.a.enum"]
+    );
+    assert_eq!(
+        paths(
+            json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x", "x"]}}})
+        ),
+        ["inputs.properties.a.enum"]
+    );
+}
+
+#[test]
+fn a_default_must_satisfy_its_own_field() {
+    let found = problems(json!({
+        "type": "object",
+        "properties": {"rate": {"type": "number", "maximum": 1, "default": 2}}
+    }));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, "inputs.properties.rate.default");
+    assert!(found[0].1.contains("must be at most 1"), "{}", found[0].1);
+}
+
+#[test]
+fn lists_every_problem_at_once() {
+    let error = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "a": {"type": "number", "minimum": "x"},
+            "b": {"type": "string", "format": "time"}
+        }}),
+        "inputs",
+    )
+    .expect_err("two problems");
+    assert_eq!(error.problems.len(), 2);
+    assert!(error.to_string().contains("; "));
+}

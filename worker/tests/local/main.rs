@@ -1,0 +1,6 @@
+//! The worker with the embedded defaults, end to end: a SQLite store, a blob
+//! directory, real processes, an outbox directory.
+
+mod runs;
+mod stops;
+mod support;

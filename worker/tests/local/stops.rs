@@ -1,0 +1,127 @@
+//! Runs that are stopped: timeouts, slots, cancels, restarts.
+
+use std::time::Duration;
+
+use modelrun_core::run::{FollowUp, StatusChange};
+use modelrun_core::status::RunStatus;
+use modelrun_core::task::NewTask;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_stops_the_whole_process_group() {
+    let h = Harness::new(2).await;
+    let marker = h.dir.path().join("survivor");
+    let script = format!("(sleep 3; touch {}) & sleep 30", marker.display());
+    let version = h.shell_model("sleepy", &script, 1).await;
+    let run = h.submit(&version, json!({})).await;
+    h.drain().await;
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(
+        run.status_reason.as_deref(),
+        Some("timed out after 1 s (the version's limit)")
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        !marker.exists(),
+        "a background child of the model outlived the timeout"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_beyond_the_slot_limit_wait_in_runnable() {
+    let h = Harness::new(1).await;
+    let version = h.shell_model("slow", "sleep 1", 60).await;
+    let first = h.submit(&version, json!({})).await;
+    let second = h.submit(&version, json!({})).await;
+    h.wait_for(first.id, RunStatus::Running).await;
+    h.wait_for(second.id, RunStatus::Runnable).await;
+    assert_eq!(h.run(first.id).await.status, RunStatus::Running);
+    h.wait_for(second.id, RunStatus::Running).await;
+    assert_eq!(h.run(first.id).await.status, RunStatus::Succeeded);
+    h.drain().await;
+    assert_eq!(h.run(second.id).await.status, RunStatus::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_stops_and_says_who_cancelled_it() {
+    let h = Harness::new(2).await;
+    let version = h.shell_model("long", "sleep 30", 60).await;
+    let run = h.submit(&version, json!({})).await;
+    h.wait_for(run.id, RunStatus::Running).await;
+    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling).fact("by", "ann@example.com");
+    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
+        run.id,
+        "ann@example.com",
+    )));
+    h.store.transition(cancel).await.expect("cancel");
+    h.drain().await;
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(
+        run.status_reason.as_deref(),
+        Some("cancelled by ann@example.com")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cancelled_before_dispatch_never_starts() {
+    let h = Harness::new(2).await;
+    let version = h
+        .shell_model("never", "touch \"$MODELRUN_OUTPUT_DIR/ran\"", 60)
+        .await;
+    let run = h.submit(&version, json!({})).await;
+    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling);
+    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
+        run.id,
+        "bob@example.com",
+    )));
+    h.store.transition(cancel).await.expect("cancel");
+    h.drain().await;
+    let run = h.run(run.id).await;
+    assert_eq!((run.status, run.job_id), (RunStatus::Cancelled, None));
+    assert!(
+        h.store
+            .run_outputs(run.id)
+            .await
+            .expect("outputs")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_fails_runs_that_a_restart_lost() {
+    let h = Harness::new(2).await;
+    let version = h.shell_model("lost", "sleep 30", 60).await;
+    let run = h.submit(&version, json!({})).await;
+    // As if a previous process had started it and died.
+    let mut running = StatusChange::new(run.id, RunStatus::Running);
+    running.job_id = Some("modelrun-run-1".to_owned());
+    h.store.transition(running).await.expect("running");
+    assert_eq!(h.worker.sweep().await.expect("sweep"), 1);
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(
+        run.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("lost"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_fails_running_runs_with_a_reason() {
+    let h = Harness::new(2).await;
+    let version = h.shell_model("busy", "sleep 30", 60).await;
+    let run = h.submit(&version, json!({})).await;
+    h.wait_for(run.id, RunStatus::Running).await;
+    h.executor.shutdown().await;
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(
+        run.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("modelrun stopped"))
+    );
+}

@@ -1,0 +1,190 @@
+//! A worker over the embedded defaults, in a temporary directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use modelrun_core::blob::BlobStore;
+use modelrun_core::config::{LocalExecutorConfig, WorkerConfig};
+use modelrun_core::model::ModelVersion;
+use modelrun_core::run::{NewRun, Run};
+use modelrun_core::status::RunStatus;
+use modelrun_core::store::Store;
+use modelrun_core::user::{NewUser, Role, User};
+use modelrun_worker::blob::LocalBlobStore;
+use modelrun_worker::executor::LocalExecutor;
+use modelrun_worker::kick::LocalKicker;
+use modelrun_worker::mail::OutboxMailer;
+use modelrun_worker::register::{Registration, register_local};
+use modelrun_worker::{Recorder, Services, Worker};
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub executor: LocalExecutor,
+    pub worker: Worker,
+    pub user: User,
+}
+
+impl Harness {
+    pub async fn new(max_concurrent_runs: usize) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let db = modelrun_db::SqliteStore::open(&data.join("modelrun.db"))
+            .await
+            .expect("open");
+        db.migrate().await.expect("migrate");
+        let store: Arc<dyn Store> = Arc::new(db);
+        let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(data.join("blobs")));
+        let kicker = LocalKicker::new();
+        let recorder = Recorder::new(
+            store.clone(),
+            blob.clone(),
+            Arc::new(kicker),
+            "http://127.0.0.1:8080",
+        );
+        let executor = LocalExecutor::new(
+            LocalExecutorConfig {
+                data_dir: data.clone(),
+                max_concurrent_runs,
+                search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
+            },
+            blob.clone(),
+            recorder.clone(),
+        );
+        let services = Services {
+            store: store.clone(),
+            blob,
+            executor: Arc::new(executor.clone()),
+            mailer: Arc::new(OutboxMailer::new(data.join("outbox"))),
+            recorder,
+        };
+        let worker = Worker::new(services, WorkerConfig::default());
+        let user = store
+            .create_user(NewUser {
+                email: "ann@example.com".to_owned(),
+                password_hash: "x".to_owned(),
+                role: Role::Runner,
+            })
+            .await
+            .expect("user");
+        Harness {
+            dir,
+            store,
+            executor,
+            worker,
+            user,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub async fn register(&self, dir: &Path) -> ModelVersion {
+        register_local(
+            &self.store,
+            &self.data(),
+            Registration {
+                dir: dir.to_owned(),
+                label: None,
+                via: "test".to_owned(),
+            },
+        )
+        .await
+        .expect("register")
+        .version()
+        .clone()
+    }
+
+    /// A model whose command is a shell script.
+    pub async fn shell_model(
+        &self,
+        name: &str,
+        script: &str,
+        timeout_seconds: i64,
+    ) -> ModelVersion {
+        let dir = self.dir.path().join("src").join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let manifest = format!(
+            "name = \"{name}\"\ncommand = [\"sh\", \"-c\", {script:?}]\n\
+             [resources]\ntimeout_seconds = {timeout_seconds}\n\
+             [inputs]\ntype = \"object\"\n[inputs.properties.n]\ntype = \"integer\"\ndefault = 1\n"
+        );
+        std::fs::write(dir.join("modelrun.toml"), manifest).expect("manifest");
+        self.register(&dir).await
+    }
+
+    pub async fn submit(&self, version: &ModelVersion, inputs: serde_json::Value) -> Run {
+        let serde_json::Value::Object(submitted) = inputs else {
+            panic!("object")
+        };
+        let inputs = version.inputs.validate(&submitted).expect("valid inputs");
+        self.store
+            .create_run(NewRun {
+                version_id: version.id,
+                submitted_by: self.user.id,
+                inputs,
+                resources: version.resources,
+            })
+            .await
+            .expect("create run")
+    }
+
+    pub async fn run(&self, id: modelrun_core::ids::RunId) -> Run {
+        self.store.run(id).await.expect("query").expect("run")
+    }
+
+    pub async fn drain(&self) {
+        self.worker
+            .drain(Duration::from_secs(60))
+            .await
+            .expect("drain");
+    }
+
+    pub async fn wait_for(&self, id: modelrun_core::ids::RunId, status: RunStatus) {
+        for _ in 0..500 {
+            self.worker.run_due().await.expect("tasks");
+            if self.run(id).await.status == status {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "run {id} never reached {status}; it is {}",
+            self.run(id).await.status
+        );
+    }
+}
+
+pub fn forecast_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/forecast")
+}
+
+pub mod fixtures {
+    use modelrun_core::manifest::Resources;
+    use modelrun_core::model::{ModelMeta, NewVersion, Runtime};
+    use modelrun_core::schema::InputSchema;
+
+    pub fn image_version(name: &str) -> NewVersion {
+        NewVersion {
+            model: ModelMeta {
+                name: name.to_owned(),
+                title: name.to_owned(),
+                description: String::new(),
+                owner: String::new(),
+            },
+            label: "abc1234".to_owned(),
+            digest: "sha256:0".to_owned(),
+            runtime: Runtime::Image {
+                uri: "example.com/model:abc1234".to_owned(),
+                digest: None,
+            },
+            inputs: InputSchema::parse(&serde_json::json!({"type": "object"}), "inputs")
+                .expect("schema"),
+            resources: Resources::default(),
+            source_commit: None,
+            registered_via: "test".to_owned(),
+        }
+    }
+}
