@@ -6,11 +6,38 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::secret::Secret;
+
 /// Where state lives.
 #[derive(Debug, Clone)]
 pub enum DatabaseConfig {
     /// A SQLite file: the embedded default.
     Sqlite { path: PathBuf },
+    /// A Postgres server: the production store.
+    Postgres(PostgresConfig),
+}
+
+/// A Postgres connection pool.
+#[derive(Debug, Clone)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host/db`; it may hold a password, so it never prints.
+    pub url: Secret<String>,
+    /// Most connections this process opens. Small on Lambda, where every
+    /// instance has its own pool.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// The database is behind RDS Proxy or a transaction pooler: LISTEN is
+    /// off (the periodic poll finds new tasks) and prepared statements are
+    /// not kept between queries, both of which would pin connections.
+    pub behind_proxy: bool,
+}
+
+impl PostgresConfig {
+    /// Pool size when nothing is configured: 2 on Lambda, 10 elsewhere.
+    pub fn default_max_connections(on_lambda: bool) -> u32 {
+        if on_lambda { 2 } else { 10 }
+    }
 }
 
 /// The worker's loop.

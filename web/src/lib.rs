@@ -5,6 +5,7 @@
 pub mod api;
 mod assets;
 pub mod auth;
+mod body_limit;
 pub mod bootstrap;
 pub mod cli;
 mod downloads;
@@ -21,6 +22,7 @@ mod submit;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower_http::trace::TraceLayer;
 
@@ -42,6 +44,10 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_limit::refuse_oversized,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

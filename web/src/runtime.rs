@@ -49,6 +49,14 @@ impl Settings {
     }
 }
 
+/// The database, as a person reads it in an error (never the password).
+fn describe(database: &DatabaseConfig) -> String {
+    match database {
+        DatabaseConfig::Sqlite { path } => format!("SQLite file {}", path.display()),
+        DatabaseConfig::Postgres(_) => "Postgres at --database-url / DATABASE_URL".to_owned(),
+    }
+}
+
 /// The running parts.
 #[derive(Debug, Clone)]
 pub struct Components {
@@ -63,7 +71,12 @@ impl Components {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = modelrun_db::open(&settings.database, settings.migrate)
             .await
-            .with_context(|| format!("cannot open the database ({:?})", settings.database))?;
+            .with_context(|| {
+                format!(
+                    "cannot open the database ({})",
+                    describe(&settings.database)
+                )
+            })?;
         let blob: Arc<dyn BlobStore> =
             Arc::new(LocalBlobStore::new(settings.data_dir.join("blobs")));
         let kicker = LocalKicker::new();
@@ -89,6 +102,15 @@ impl Components {
             kicker,
             worker,
         })
+    }
+
+    /// Wakes this process's worker when another process commits a task
+    /// (Postgres `LISTEN`); a no-op for SQLite and behind a proxy.
+    pub fn listen_for_tasks(&self, settings: &Settings) {
+        if let DatabaseConfig::Postgres(config) = &settings.database {
+            let kicker = self.kicker.clone();
+            modelrun_db::postgres::spawn_listener(config, Arc::new(move || kicker.wake()));
+        }
     }
 
     /// The web app's state over these parts.

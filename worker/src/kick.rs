@@ -1,5 +1,6 @@
 //! The in-process kick: the web half of `modelrun up` wakes the worker half
-//! directly. Separate processes do not hear it; they rely on the poll.
+//! directly. Separate processes do not hear it: on Postgres they hear
+//! `NOTIFY`, and otherwise rely on the poll.
 
 use std::sync::Arc;
 
@@ -19,6 +20,11 @@ impl LocalKicker {
         Self::default()
     }
 
+    /// Wakes the worker now, from synchronous code.
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
     /// Resolves at the next kick (or at once if one is pending).
     pub async fn kicked(&self) {
         self.notify.notified().await;
@@ -28,6 +34,6 @@ impl LocalKicker {
 #[async_trait]
 impl Kicker for LocalKicker {
     async fn kick(&self) {
-        self.notify.notify_one();
+        self.wake();
     }
 }

@@ -1,5 +1,8 @@
 //! The store conformance suite: every test runs against every backend.
-//! A backend is a function that opens a fresh, migrated, empty store.
+//! A backend is a function that opens a fresh, migrated, empty store: a
+//! temporary SQLite file, or a new database on the Postgres server named by
+//! `MODELRUN_TEST_DATABASE_URL` (default: the local server). Without a
+//! Postgres server the Postgres half fails; it never skips.
 
 mod models;
 mod outbox;
@@ -8,7 +11,7 @@ mod runs;
 mod support;
 mod users;
 
-/// Declares each test once per backend: `sqlite::name`, and later others.
+/// Declares each test once per backend: `sqlite::name` and `postgres::name`.
 macro_rules! conformance {
     ($($module:ident :: $test:ident),* $(,)?) => {
         mod sqlite {
@@ -16,6 +19,15 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     let backend = crate::support::Backend::sqlite().await;
+                    crate::$module::$test(backend.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let backend = crate::support::Backend::postgres().await;
                     crate::$module::$test(backend.store.clone()).await;
                 }
             )*
@@ -37,6 +49,7 @@ conformance!(
     runs::lists_runs_newest_first_with_filters_and_pages,
     runs::facts_are_appended_without_changing_status,
     runs::concurrent_submitters_all_succeed,
+    runs::a_failed_transaction_leaves_nothing_behind,
     queue::enqueue_dedupes_while_a_task_is_queued,
     queue::claims_due_tasks_in_order_with_a_lease,
     queue::concurrent_claims_never_share_a_task,

@@ -397,3 +397,71 @@ pub async fn concurrent_submitters_all_succeed(store: Arc<dyn Store>) {
         .len();
     assert_eq!(claimed + remaining, 50);
 }
+
+/// A multi-step write that fails part-way leaves nothing of itself: here the
+/// follow-up email names a run that does not exist, after the status,
+/// event and outputs were already written in the same transaction.
+pub async fn a_failed_transaction_leaves_nothing_behind(store: Arc<dyn Store>) {
+    let (ann, version, run) = support::seeded(&store).await;
+    let before_events = store.run_events(run.id).await.expect("events").len();
+    let mut change = StatusChange::new(run.id, RunStatus::Succeeded);
+    change.outputs = vec![RunOutput {
+        name: "forecast.csv".to_owned(),
+        size: 1,
+        content_type: "text/csv".to_owned(),
+        sha256: None,
+    }];
+    change.follow_ups = vec![
+        FollowUp::Task(NewTask::new(TaskKind::CancelRun, json!({"run_id": run.id}))),
+        FollowUp::Email(NewEmail {
+            run_id: Some(modelrun_core::ids::RunId(9999)),
+            ..email("dangling")
+        }),
+    ];
+    assert!(
+        store.transition(change).await.is_err(),
+        "the dangling email should fail the write"
+    );
+    let after = store.run(run.id).await.expect("get").expect("run");
+    assert_eq!(after.status, RunStatus::Queued);
+    assert!(after.finished_at.is_none());
+    assert_eq!(
+        store.run_events(run.id).await.expect("events").len(),
+        before_events
+    );
+    assert!(store.run_outputs(run.id).await.expect("outputs").is_empty());
+    assert!(
+        store
+            .list_emails(None, 10)
+            .await
+            .expect("emails")
+            .is_empty()
+    );
+    assert_eq!(
+        store.list_tasks(None, 10).await.expect("tasks").len(),
+        1,
+        "only the dispatch task"
+    );
+
+    // A run for a submitter who does not exist is refused whole: no run, no task.
+    let refused = store
+        .create_run(modelrun_core::run::NewRun {
+            version_id: version.id,
+            submitted_by: modelrun_core::ids::UserId(ann.id.0 + 100),
+            inputs: support::inputs(0.2),
+            resources: version.resources,
+        })
+        .await;
+    assert!(refused.is_err());
+    let runs = store
+        .list_runs(&RunFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("runs");
+    assert_eq!(runs.items.len(), 1);
+    assert_eq!(store.list_tasks(None, 10).await.expect("tasks").len(), 1);
+    store.ping().await.expect("ping");
+    assert!(["sqlite", "postgres"].contains(&store.backend()));
+}

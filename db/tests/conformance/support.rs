@@ -14,7 +14,13 @@ use serde_json::json;
 /// A fresh store, and what must live as long as it does.
 pub struct Backend {
     pub store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    _place: Place,
+}
+
+/// Where a test's data lives; removed when the test ends.
+enum Place {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Database(#[allow(dead_code)] modelrun_db::postgres::testing::TempDatabase),
 }
 
 impl Backend {
@@ -26,7 +32,19 @@ impl Backend {
         store.migrate().await.expect("migrate");
         Backend {
             store: Arc::new(store),
-            _dir: dir,
+            _place: Place::Dir(dir),
+        }
+    }
+
+    pub async fn postgres() -> Self {
+        let database = modelrun_db::postgres::testing::TempDatabase::create().await;
+        let store = modelrun_db::PgStore::open(&database.config)
+            .await
+            .expect("open postgres");
+        store.migrate().await.expect("migrate");
+        Backend {
+            store: Arc::new(store),
+            _place: Place::Database(database),
         }
     }
 }

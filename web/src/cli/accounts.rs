@@ -12,14 +12,14 @@ use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
 use crate::bootstrap::{create_token, create_user, generate_password};
 
 async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
-    let settings = global.settings(String::new());
+    let settings = global.settings(String::new())?;
     modelrun_db::open(&settings.database, settings.migrate)
         .await
-        .with_context(|| format!("cannot open the database in {}", global.data_dir.display()))
+        .context("cannot open the database")
 }
 
 pub(super) async fn migrate(global: &Global) -> anyhow::Result<()> {
-    let settings = global.settings(String::new());
+    let settings = global.settings(String::new())?;
     modelrun_db::open(&settings.database, true)
         .await
         .context("migrating the database")?;

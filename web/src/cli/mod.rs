@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use modelrun_core::config::WorkerConfig;
+use modelrun_core::config::{DatabaseConfig, PostgresConfig, WorkerConfig};
 use modelrun_core::secret::Secret;
 use modelrun_core::user::Role;
 
@@ -40,6 +40,21 @@ struct Global {
         global = true
     )]
     data_dir: PathBuf,
+    /// A Postgres URL (postgres://user:password@host/db): the production
+    /// store. Without it, modelrun uses a SQLite file in the data directory.
+    /// DATABASE_URL is read when MODELRUN_DATABASE_URL is not set.
+    #[arg(long, env = "MODELRUN_DATABASE_URL", hide_env_values = true, value_parser = parse_secret, global = true)]
+    database_url: Option<Secret<String>>,
+    /// Most Postgres connections this process opens (default 10, or 2 on AWS Lambda).
+    #[arg(long, env = "MODELRUN_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    db_max_connections: Option<u32>,
+    /// Seconds a request waits for a Postgres connection before it is answered 503.
+    #[arg(long, env = "MODELRUN_DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    db_acquire_timeout_secs: u64,
+    /// Postgres is behind RDS Proxy or a transaction pooler: no LISTEN/NOTIFY,
+    /// no prepared statements kept between queries.
+    #[arg(long, env = "MODELRUN_DB_BEHIND_PROXY", global = true)]
+    db_behind_proxy: bool,
     /// Do not apply database migrations at start-up (run `modelrun migrate` instead).
     #[arg(long, env = "MODELRUN_NO_MIGRATE", global = true)]
     no_migrate: bool,
@@ -198,10 +213,33 @@ fn parse_secret(text: &str) -> Result<Secret<String>, String> {
 }
 
 impl Global {
-    fn settings(&self, public_url: String) -> Settings {
+    fn settings(&self, public_url: String) -> anyhow::Result<Settings> {
         let mut settings = Settings::local(self.data_dir.clone(), public_url);
         settings.migrate = !self.no_migrate;
-        settings
+        let url = self.database_url.clone().or_else(|| {
+            std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|url| !url.is_empty())
+                .map(Secret::new)
+        });
+        if let Some(url) = url {
+            let scheme = url.expose().split("://").next().unwrap_or_default();
+            if !matches!(scheme, "postgres" | "postgresql") {
+                anyhow::bail!(
+                    "--database-url (MODELRUN_DATABASE_URL or DATABASE_URL) must be a postgres:// URL"
+                );
+            }
+            let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+            settings.database = DatabaseConfig::Postgres(PostgresConfig {
+                url,
+                max_connections: self
+                    .db_max_connections
+                    .unwrap_or_else(|| PostgresConfig::default_max_connections(on_lambda)),
+                acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+                behind_proxy: self.db_behind_proxy,
+            });
+        }
+        Ok(settings)
     }
 }
 

@@ -54,10 +54,10 @@ async fn start(
     http: &HttpArgs,
     common: &CommonArgs,
     settings_for: impl FnOnce(&mut Settings),
-) -> anyhow::Result<(Components, TcpListener, WebConfig)> {
+) -> anyhow::Result<(Components, Settings, TcpListener, WebConfig)> {
     let (listener, address) = listen(http).await?;
     let url = public_url(common, address);
-    let mut settings = global.settings(url.clone());
+    let mut settings = global.settings(url.clone())?;
     common.apply(&mut settings);
     settings_for(&mut settings);
     let components = Components::build(&settings).await?;
@@ -68,15 +68,17 @@ async fn start(
     bootstrap::ensure_admin(&components.store, http.admin_email.as_deref(), password).await?;
     let mut web = WebConfig::new(address);
     web.public_url = url;
-    Ok((components, listener, web))
+    Ok((components, settings, listener, web))
 }
 
 pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
     let tuning = args.tuning.config();
-    let (components, listener, web) = start(global, &args.http, &args.common, |settings| {
-        settings.worker = tuning
-    })
-    .await?;
+    let (components, settings, listener, web) =
+        start(global, &args.http, &args.common, |settings| {
+            settings.worker = tuning
+        })
+        .await?;
+    components.listen_for_tasks(&settings);
     if !args.no_example {
         bootstrap::register_example(&components.store, &global.data_dir)
             .await
@@ -105,7 +107,7 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
-    let (components, listener, web) = start(global, &args.http, &args.common, |_| {}).await?;
+    let (components, _, listener, web) = start(global, &args.http, &args.common, |_| {}).await?;
     println!(
         "modelrun web is serving at {} (run `modelrun worker` too)",
         web.public_url
@@ -123,10 +125,11 @@ pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<
         .public_url
         .clone()
         .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
-    let mut settings = global.settings(url);
+    let mut settings = global.settings(url)?;
     args.common.apply(&mut settings);
     settings.worker = args.tuning.config();
     let components = Components::build(&settings).await?;
+    components.listen_for_tasks(&settings);
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(
         components

@@ -12,6 +12,7 @@ use chrono::Utc;
 use futures_util::TryStreamExt;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::ids::RunId;
+use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{FollowUp, Run, RunEvent, RunOutput, StatusChange};
 use modelrun_core::status::RunStatus;
 use modelrun_core::task::NewTask;
@@ -144,6 +145,27 @@ async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(Str
     }
 }
 
+/// The inputs as (label, value) rows, in the order of the version's form;
+/// anything the schema does not name comes last.
+fn input_rows(run: &Run, version: Option<&ModelVersion>) -> Vec<(String, String)> {
+    let fields = version.map(|v| v.inputs.fields()).unwrap_or_default();
+    let mut rows: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|field| {
+            Some((
+                field.label().to_owned(),
+                format::value(run.inputs.get(&field.name)?),
+            ))
+        })
+        .collect();
+    for (key, value) in &run.inputs {
+        if !fields.iter().any(|field| &field.name == key) {
+            rows.push((key.clone(), format::value(value)));
+        }
+    }
+    rows
+}
+
 fn can_cancel(user: &User, run: &Run) -> bool {
     !run.status.is_terminal()
         && run.status != RunStatus::Cancelling
@@ -161,17 +183,7 @@ async fn page(
         state.store.run_outputs(run.id),
         state.store.version(run.version_id),
     )?;
-    let inputs = run
-        .inputs
-        .iter()
-        .map(|(key, value)| {
-            let label = version
-                .as_ref()
-                .and_then(|v| v.inputs.field(key))
-                .map_or_else(|| key.clone(), |f| f.label().to_owned());
-            (label, format::value(value))
-        })
-        .collect();
+    let inputs = input_rows(&run, version.as_ref());
     let log = match state.executor.log(&run, None).await {
         Ok(page) => page,
         Err(error) => {

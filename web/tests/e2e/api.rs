@@ -5,9 +5,8 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn tokens_are_required_and_checked() {
-    let app = TestApp::spawn().await;
+pub async fn tokens_are_required_and_checked(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let anonymous = reqwest::get(app.url("/api/v1/models")).await.expect("GET");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -38,9 +37,8 @@ async fn tokens_are_required_and_checked() {
     );
 }
 
-#[tokio::test]
-async fn models_come_with_versions_and_schemas() {
-    let app = TestApp::spawn().await;
+pub async fn models_come_with_versions_and_schemas(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     let body: Value = api
         .get("/api/v1/models")
@@ -58,9 +56,8 @@ async fn models_come_with_versions_and_schemas() {
     assert_eq!(forecast["versions"][0]["resources"]["memory_mib"], 512);
 }
 
-#[tokio::test]
-async fn a_run_submitted_through_the_api_can_be_followed_and_downloaded() {
-    let app = TestApp::spawn().await;
+pub async fn a_run_submitted_through_the_api_can_be_followed_and_downloaded(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     let created = api
         .post("/api/v1/models/forecast/runs")
@@ -131,9 +128,8 @@ async fn a_run_submitted_through_the_api_can_be_followed_and_downloaded() {
     );
 }
 
-#[tokio::test]
-async fn schema_violations_name_each_field() {
-    let app = TestApp::spawn().await;
+pub async fn schema_violations_name_each_field(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     let refused = api
         .post("/api/v1/models/forecast/runs")
@@ -231,9 +227,8 @@ async fn schema_violations_name_each_field() {
     );
 }
 
-#[tokio::test]
-async fn unknown_things_are_404_without_detail() {
-    let app = TestApp::spawn().await;
+pub async fn unknown_things_are_404_without_detail(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     for path in [
         "/api/v1/runs/999",
@@ -255,9 +250,8 @@ async fn unknown_things_are_404_without_detail() {
     assert_eq!(unknown_model.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn runs_are_listed_newest_first_in_pages() {
-    let app = TestApp::spawn().await;
+pub async fn runs_are_listed_newest_first_in_pages(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     for _ in 0..5 {
         let created = api
@@ -322,9 +316,8 @@ async fn runs_are_listed_newest_first_in_pages() {
     }
 }
 
-#[tokio::test]
-async fn viewers_cannot_submit() {
-    let app = TestApp::spawn().await;
+pub async fn viewers_cannot_submit(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     modelrun_web::bootstrap::create_user(
         &app.store,
         "vic@example.com",
@@ -354,14 +347,17 @@ async fn viewers_cannot_submit() {
     );
 }
 
-#[tokio::test]
-async fn health_says_whether_the_store_answers() {
-    let app = TestApp::spawn().await;
+pub async fn health_says_whether_the_store_answers(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let health: Value = reqwest::get(app.url("/healthz"))
         .await
         .expect("GET")
         .json()
         .await
         .expect("json");
-    assert_eq!(health, json!({"status": "ok", "store": "sqlite"}));
+    let backend = match store {
+        StoreKind::Sqlite => "sqlite",
+        StoreKind::Postgres => "postgres",
+    };
+    assert_eq!(health, json!({"status": "ok", "store": backend}));
 }

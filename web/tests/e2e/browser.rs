@@ -5,9 +5,8 @@ use reqwest::StatusCode;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn signing_in_and_out() {
-    let app = TestApp::spawn().await;
+pub async fn signing_in_and_out(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.browser();
     let response = browser.get("/models").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -81,9 +80,8 @@ async fn signing_in_and_out() {
     );
 }
 
-#[tokio::test]
-async fn models_are_listed_with_their_versions() {
-    let app = TestApp::spawn().await;
+pub async fn models_are_listed_with_their_versions(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let label = app.forecast_label().await;
     let page = browser.page("/models").await;
@@ -99,9 +97,8 @@ async fn models_are_listed_with_their_versions() {
     );
 }
 
-#[tokio::test]
-async fn the_form_is_generated_from_the_schema_with_defaults() {
-    let app = TestApp::spawn().await;
+pub async fn the_form_is_generated_from_the_schema_with_defaults(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let page = browser.page("/models/forecast/runs/new").await;
     for expected in [
@@ -142,9 +139,8 @@ async fn submit_form(
     browser.post_form("/models/forecast/runs/new", &form).await
 }
 
-#[tokio::test]
-async fn bad_form_input_comes_back_with_messages_and_creates_nothing() {
-    let app = TestApp::spawn().await;
+pub async fn bad_form_input_comes_back_with_messages_and_creates_nothing(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let label = app.forecast_label().await;
     let refused = submit_form(
@@ -201,9 +197,8 @@ async fn bad_form_input_comes_back_with_messages_and_creates_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_run_submitted_in_the_browser_is_watched_and_downloaded() {
-    let app = TestApp::spawn().await;
+pub async fn a_run_submitted_in_the_browser_is_watched_and_downloaded(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let label = app.forecast_label().await;
     let submitted = submit_form(&browser, &label, &[("growth_rate", "0.07")]).await;
@@ -265,9 +260,8 @@ async fn a_run_submitted_in_the_browser_is_watched_and_downloaded() {
     assert_eq!(csv.lines().count(), 13);
 }
 
-#[tokio::test]
-async fn the_runs_list_filters_and_pages() {
-    let app = TestApp::spawn().await;
+pub async fn the_runs_list_filters_and_pages(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let label = app.forecast_label().await;
     for _ in 0..27 {
@@ -305,9 +299,8 @@ async fn the_runs_list_filters_and_pages() {
     );
 }
 
-#[tokio::test]
-async fn the_submitter_gets_an_email_and_admins_read_the_outbox() {
-    let app = TestApp::spawn().await;
+pub async fn the_submitter_gets_an_email_and_admins_read_the_outbox(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let label = app.forecast_label().await;
     let run_path = location(&submit_form(&browser, &label, &[]).await);

@@ -151,8 +151,31 @@ impl Drop for Server {
 /// model, a run from submit to download.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_starts_everything_on_a_fresh_machine() {
+    up_flow(None).await;
+}
+
+/// `DATABASE_URL=postgres://… modelrun up` gives the same product.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_starts_everything_on_postgres_from_database_url() {
+    let database = modelrun_db::postgres::testing::TempDatabase::create().await;
+    up_flow(Some(database.config.url.expose())).await;
+    let store = modelrun_db::PgStore::open(&database.config)
+        .await
+        .expect("open");
+    let runs = modelrun_core::store::RunStore::list_runs(&store, &Default::default())
+        .await
+        .expect("runs");
+    assert_eq!(runs.items.len(), 1, "the run was stored in Postgres");
+    store.close().await;
+}
+
+async fn up_flow(database_url: Option<&str>) {
     let dir = tempfile::tempdir().expect("dir");
-    let mut child = modelrun(dir.path())
+    let mut up = modelrun(dir.path());
+    if let Some(url) = database_url {
+        up.env("DATABASE_URL", url);
+    }
+    let mut child = up
         .args(["up", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -203,8 +226,11 @@ async fn up_starts_everything_on_a_fresh_machine() {
     );
 
     let token = {
-        let (ok, out, err) =
-            output(modelrun(dir.path()).args(["tokens", "create", "--user", "admin@localhost"]));
+        let mut create = modelrun(dir.path());
+        if let Some(url) = database_url {
+            create.env("DATABASE_URL", url);
+        }
+        let (ok, out, err) = output(create.args(["tokens", "create", "--user", "admin@localhost"]));
         assert!(ok, "{err}");
         out.lines().last().unwrap_or_default().to_owned()
     };

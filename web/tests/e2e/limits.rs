@@ -6,43 +6,58 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn a_ten_megabyte_body_is_refused_and_leaves_nothing_behind() {
-    let app = TestApp::spawn().await;
-    let api = app.api(&app.token(RUNNER_EMAIL).await);
-    let huge = format!(
+pub async fn a_ten_megabyte_body_is_refused_and_leaves_nothing_behind(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let body = format!(
         "{{\"inputs\": {{\"start_month\": \"{}\"}}}}",
         "x".repeat(10 * 1024 * 1024)
     );
-    let refused = api
-        .post("/api/v1/models/forecast/runs")
-        .header("content-type", "application/json")
-        .body(huge.clone())
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = refused.json().await.expect("json");
-    assert_eq!(
-        body["error"]["message"],
-        "the request body is larger than the limit of 262144 bytes"
+    // Like curl, announce the body and wait: the server refuses before it is sent.
+    let headers = format!(
+        "Authorization: Bearer {token}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+    );
+    let refused = raw_post(
+        &app.base,
+        "/api/v1/models/forecast/runs",
+        &headers,
+        body.as_bytes(),
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 413"), "{refused}");
+    assert!(
+        refused.contains("the request body is larger than the limit of 262144 bytes"),
+        "{refused}"
     );
 
-    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
-    let form = browser
-        .client
-        .post(app.url("/models/forecast/runs/new"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("start_month={}", "x".repeat(10 * 1024 * 1024)))
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(form.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let signed_in = app
+        .browser()
+        .post_form(
+            "/login",
+            &[("email", RUNNER_EMAIL), ("password", RUNNER_PASSWORD)],
+        )
+        .await;
+    let session = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let headers = format!(
+        "Cookie: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n",
+        session.split(';').next().unwrap_or_default()
+    );
+    let form = format!("start_month={}", "x".repeat(10 * 1024 * 1024));
+    let refused = raw_post(
+        &app.base,
+        "/models/forecast/runs/new",
+        &headers,
+        form.as_bytes(),
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 413"), "{refused}");
     assert!(
-        form.text()
-            .await
-            .expect("body")
-            .contains("larger than the limit of 262144 bytes")
+        refused.contains("larger than the limit of 262144 bytes"),
+        "{refused}"
     );
     let runs = app
         .store
@@ -53,11 +68,17 @@ async fn a_ten_megabyte_body_is_refused_and_leaves_nothing_behind() {
         .await
         .expect("runs");
     assert!(runs.items.is_empty());
+    assert!(
+        app.store
+            .list_tasks(None, 10)
+            .await
+            .expect("tasks")
+            .is_empty()
+    );
 }
 
-#[tokio::test]
-async fn inputs_over_their_own_limit_are_refused() {
-    let app = TestApp::spawn_with(|web| web.max_inputs_bytes = 100).await;
+pub async fn inputs_over_their_own_limit_are_refused(store: StoreKind) {
+    let app = TestApp::spawn_with(store, |web| web.max_inputs_bytes = 100).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     let refused = api
         .post("/api/v1/models/forecast/runs")
@@ -81,9 +102,8 @@ async fn inputs_over_their_own_limit_are_refused() {
     );
 }
 
-#[tokio::test]
-async fn output_names_cannot_reach_outside_their_run() {
-    let app = TestApp::spawn().await;
+pub async fn output_names_cannot_reach_outside_their_run(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let token = app.token(RUNNER_EMAIL).await;
     let api = app.api(&token);
     for _ in 0..2 {
@@ -156,24 +176,10 @@ async fn output_names_cannot_reach_outside_their_run() {
     }
 }
 
-/// A GET with the path exactly as given, past any client normalisation.
-async fn raw_get(base: &str, path: &str, headers: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let host = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    String::from_utf8_lossy(&response).into_owned()
-}
-
 /// Fifty people submit at once while the worker is busy: every submission
 /// is created, none sees a lock error.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_submitters_all_get_their_run() {
-    let app = TestApp::spawn().await;
+pub async fn fifty_concurrent_submitters_all_get_their_run(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
     let token = app.token(RUNNER_EMAIL).await;
     let mut submitters = Vec::new();
     for i in 0..50 {

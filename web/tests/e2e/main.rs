@@ -1,5 +1,5 @@
 //! End-to-end tests: the real server on a free port of 127.0.0.1, a real
-//! SQLite file, real model processes. The worker is drained by the tests,
+//! SQLite file or Postgres database, real model processes. The worker is drained by the tests,
 //! so every step is deterministic.
 
 mod api;
@@ -7,3 +7,47 @@ mod browser;
 mod cli;
 mod limits;
 mod support;
+
+/// Declares each test once per store: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_stores {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    crate::$module::$test(crate::support::StoreKind::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    crate::$module::$test(crate::support::StoreKind::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    browser::signing_in_and_out,
+    browser::models_are_listed_with_their_versions,
+    browser::the_form_is_generated_from_the_schema_with_defaults,
+    browser::bad_form_input_comes_back_with_messages_and_creates_nothing,
+    browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
+    browser::the_runs_list_filters_and_pages,
+    browser::the_submitter_gets_an_email_and_admins_read_the_outbox,
+    api::tokens_are_required_and_checked,
+    api::models_come_with_versions_and_schemas,
+    api::a_run_submitted_through_the_api_can_be_followed_and_downloaded,
+    api::schema_violations_name_each_field,
+    api::unknown_things_are_404_without_detail,
+    api::runs_are_listed_newest_first_in_pages,
+    api::viewers_cannot_submit,
+    api::health_says_whether_the_store_answers,
+    limits::a_ten_megabyte_body_is_refused_and_leaves_nothing_behind,
+    limits::inputs_over_their_own_limit_are_refused,
+    limits::output_names_cannot_reach_outside_their_run,
+    limits::fifty_concurrent_submitters_all_get_their_run,
+);

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use modelrun_core::config::WebConfig;
+use modelrun_core::config::{DatabaseConfig, WebConfig};
 use modelrun_core::store::Store;
 use modelrun_core::user::Role;
+use modelrun_db::postgres::testing::TempDatabase;
 use modelrun_web::bootstrap::{create_token, create_user, ensure_admin, register_example};
 use modelrun_web::runtime::{Components, Settings};
 use reqwest::redirect::Policy;
@@ -16,12 +17,20 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const RUNNER_EMAIL: &str = "ann@example.com";
 pub const RUNNER_PASSWORD: &str = "ann-password-for-tests";
 
+/// Which store a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
 pub struct TestApp {
     pub base: String,
     pub store: Arc<dyn Store>,
     pub components: Components,
     pub dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
+    _database: Option<TempDatabase>,
 }
 
 impl Drop for TestApp {
@@ -31,18 +40,26 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(|_| {}).await
+    pub async fn spawn(kind: StoreKind) -> Self {
+        Self::spawn_with(kind, |_| {}).await
     }
 
-    pub async fn spawn_with(configure: impl FnOnce(&mut WebConfig)) -> Self {
+    pub async fn spawn_with(kind: StoreKind, configure: impl FnOnce(&mut WebConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let base = format!("http://{address}");
-        let settings = Settings::local(dir.path().join("data"), base.clone());
+        let mut settings = Settings::local(dir.path().join("data"), base.clone());
+        let database = match kind {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => {
+                let database = TempDatabase::create().await;
+                settings.database = DatabaseConfig::Postgres(database.config.clone());
+                Some(database)
+            }
+        };
         let components = Components::build(&settings).await.expect("components");
         let store = components.store.clone();
         ensure_admin(&store, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
@@ -67,6 +84,7 @@ impl TestApp {
             components,
             dir,
             server,
+            _database: database,
         }
     }
 
@@ -204,4 +222,42 @@ pub fn location(response: &Response) -> String {
 /// The forecast's first month: base × (1 + growth) × (1 − churn), no seasonality.
 pub fn first_month(base: f64, growth: f64, churn: f64) -> String {
     format!("{:.2}", base * (1.0 + growth) * (1.0 - churn))
+}
+
+/// A GET with the path exactly as given, past any client normalisation.
+/// `headers` are extra header lines, each ending in CRLF.
+pub async fn raw_get(base: &str, path: &str, headers: &str) -> String {
+    raw_request(base, &format!("GET {path} HTTP/1.1\r\n{headers}"), &[]).await
+}
+
+/// A POST that announces its body with `Expect: 100-continue` (in
+/// `headers`) and sends it only if the server asks for it, as curl does.
+pub async fn raw_post(base: &str, path: &str, headers: &str, body: &[u8]) -> String {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\n{headers}Content-Length: {}\r\n",
+        body.len()
+    );
+    raw_request(base, &head, body).await
+}
+
+async fn raw_request(base: &str, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        let read = stream.read(&mut buffer).await.expect("read");
+        if read == 0 {
+            break;
+        }
+        response.extend_from_slice(&buffer[..read]);
+        if !body.is_empty() && response.starts_with(b"HTTP/1.1 100") {
+            response.clear();
+            stream.write_all(body).await.expect("write body");
+        }
+    }
+    String::from_utf8_lossy(&response).into_owned()
 }

@@ -1,0 +1,332 @@
+//! Rows as Postgres returns them, and their conversion to domain types.
+
+use chrono::{DateTime, Utc};
+use modelrun_core::email::{Email, EmailStatus};
+use modelrun_core::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
+use modelrun_core::manifest::Resources;
+use modelrun_core::model::{Model, ModelVersion, Runtime};
+use modelrun_core::run::{EventKind, Run, RunEvent, RunOutput};
+use modelrun_core::schema::{InputSchema, Inputs};
+use modelrun_core::store::StoreError;
+use modelrun_core::task::Task;
+use modelrun_core::user::{ApiToken, User};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::convert::parse;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: i64,
+    email: String,
+    role: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: UserId(row.id),
+            email: row.email,
+            role: parse("role", &row.role)?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TokenRow {
+    id: i64,
+    user_id: i64,
+    name: String,
+    prefix: String,
+    role: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+
+    fn try_from(row: TokenRow) -> Result<Self, StoreError> {
+        Ok(ApiToken {
+            id: TokenId(row.id),
+            user_id: UserId(row.user_id),
+            name: row.name,
+            prefix: row.prefix,
+            role: parse("role", &row.role)?,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ModelRow {
+    id: i64,
+    name: String,
+    title: String,
+    description: String,
+    owner: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ModelRow> for Model {
+    fn from(row: ModelRow) -> Self {
+        Model {
+            id: ModelId(row.id),
+            name: row.name,
+            title: row.title,
+            description: row.description,
+            owner: row.owner,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct VersionRow {
+    id: i64,
+    pub(super) model_id: i64,
+    label: String,
+    digest: String,
+    runtime: Json<Runtime>,
+    input_schema: Value,
+    vcpu: f64,
+    memory_mib: i64,
+    timeout_seconds: i64,
+    source_commit: Option<String>,
+    registered_via: String,
+    registered_at: DateTime<Utc>,
+    job_definition_arn: Option<String>,
+    retired_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<VersionRow> for ModelVersion {
+    type Error = StoreError;
+
+    fn try_from(row: VersionRow) -> Result<Self, StoreError> {
+        let inputs = InputSchema::parse(&row.input_schema, "inputs").map_err(|error| {
+            StoreError::Corrupt(format!("input schema of version {}: {error}", row.id))
+        })?;
+        Ok(ModelVersion {
+            id: VersionId(row.id),
+            model_id: ModelId(row.model_id),
+            label: row.label,
+            digest: row.digest,
+            runtime: row.runtime.0,
+            inputs,
+            resources: Resources {
+                vcpu: row.vcpu,
+                memory_mib: row.memory_mib,
+                timeout_seconds: row.timeout_seconds,
+            },
+            source_commit: row.source_commit,
+            registered_via: row.registered_via,
+            registered_at: row.registered_at,
+            job_definition_arn: row.job_definition_arn,
+            retired_at: row.retired_at,
+        })
+    }
+}
+
+/// `SELECT` of a [`RunRow`]: a run joined with its model, version and
+/// submitter. A macro, so that `concat!` can build `'static` query text.
+macro_rules! select_runs {
+    () => {
+        "SELECT r.id, r.model_id, m.name AS model_name, r.version_id, v.label AS version_label, \
+         r.submitted_by, u.email AS submitter_email, r.inputs, r.vcpu, r.memory_mib, \
+         r.timeout_seconds, r.status, r.status_reason, r.job_id, r.created_at, r.updated_at, \
+         r.started_at, r.finished_at \
+         FROM runs r \
+         JOIN models m ON m.id = r.model_id \
+         JOIN model_versions v ON v.id = r.version_id \
+         JOIN users u ON u.id = r.submitted_by "
+    };
+}
+pub(super) use select_runs;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RunRow {
+    id: i64,
+    model_id: i64,
+    model_name: String,
+    version_id: i64,
+    version_label: String,
+    submitted_by: i64,
+    submitter_email: String,
+    inputs: Json<Inputs>,
+    vcpu: f64,
+    memory_mib: i64,
+    timeout_seconds: i64,
+    status: String,
+    status_reason: Option<String>,
+    job_id: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<RunRow> for Run {
+    type Error = StoreError;
+
+    fn try_from(row: RunRow) -> Result<Self, StoreError> {
+        Ok(Run {
+            id: RunId(row.id),
+            model_id: ModelId(row.model_id),
+            model_name: row.model_name,
+            version_id: VersionId(row.version_id),
+            version_label: row.version_label,
+            submitted_by: UserId(row.submitted_by),
+            submitter_email: row.submitter_email,
+            inputs: row.inputs.0,
+            resources: Resources {
+                vcpu: row.vcpu,
+                memory_mib: row.memory_mib,
+                timeout_seconds: row.timeout_seconds,
+            },
+            status: parse("run status", &row.status)?,
+            status_reason: row.status_reason,
+            job_id: row.job_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    at: DateTime<Utc>,
+    kind: String,
+    status: Option<String>,
+    message: String,
+    data: Value,
+}
+
+impl TryFrom<EventRow> for RunEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        Ok(RunEvent {
+            at: row.at,
+            kind: match row.kind.as_str() {
+                "status" => EventKind::Status,
+                _ => EventKind::Fact,
+            },
+            status: row
+                .status
+                .as_deref()
+                .map(|s| parse("run status", s))
+                .transpose()?,
+            message: row.message,
+            data: row.data,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OutputRow {
+    name: String,
+    size: i64,
+    content_type: String,
+    sha256: Option<String>,
+}
+
+impl From<OutputRow> for RunOutput {
+    fn from(row: OutputRow) -> Self {
+        RunOutput {
+            name: row.name,
+            size: row.size,
+            content_type: row.content_type,
+            sha256: row.sha256,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TaskRow {
+    id: i64,
+    kind: String,
+    payload: Value,
+    state: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_after: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    dedupe_key: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+
+    fn try_from(row: TaskRow) -> Result<Self, StoreError> {
+        Ok(Task {
+            id: TaskId(row.id),
+            kind: parse("task kind", &row.kind)?,
+            payload: row.payload,
+            state: parse("task state", &row.state)?,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            run_after: row.run_after,
+            locked_until: row.locked_until,
+            last_error: row.last_error,
+            dedupe_key: row.dedupe_key,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EmailRow {
+    id: i64,
+    to_address: String,
+    subject: String,
+    text_body: String,
+    html_body: String,
+    run_id: Option<i64>,
+    status: String,
+    provider_id: Option<String>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<EmailRow> for Email {
+    type Error = StoreError;
+
+    fn try_from(row: EmailRow) -> Result<Self, StoreError> {
+        Ok(Email {
+            id: EmailId(row.id),
+            to: row.to_address,
+            subject: row.subject,
+            text: row.text_body,
+            html: row.html_body,
+            run_id: row.run_id.map(RunId),
+            status: EmailStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("email status {:?}", row.status)))?,
+            provider_id: row.provider_id,
+            last_error: row.last_error,
+            created_at: row.created_at,
+            sent_at: row.sent_at,
+        })
+    }
+}
+
+/// Converts every row, failing on the first that cannot be read.
+pub(super) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

@@ -1,0 +1,288 @@
+//! Runs, events and outputs on Postgres.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use modelrun_core::ids::RunId;
+use modelrun_core::run::{
+    FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned,
+};
+use modelrun_core::status::{Plan, RunStatus, plan};
+use modelrun_core::store::{RunStore, StoreError, StoreResult};
+use modelrun_core::task::NewTask;
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+
+use super::PgStore;
+use super::outbox::insert_email;
+use super::queue::insert_task;
+use super::rows::{EventRow, OutputRow, RunRow, convert_all, select_runs};
+use crate::convert::{db_error, parse};
+
+/// Most runs one page may hold.
+const MAX_PAGE: u32 = 200;
+
+async fn fetch_run(conn: &mut PgConnection, id: RunId) -> StoreResult<Option<Run>> {
+    sqlx::query_as::<_, RunRow>(concat!(select_runs!(), "WHERE r.id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .map(Run::try_from)
+        .transpose()
+}
+
+async fn insert_event(
+    conn: &mut PgConnection,
+    run: RunId,
+    at: DateTime<Utc>,
+    status: Option<RunStatus>,
+    message: &str,
+    data: &Value,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO run_events (run_id, at, kind, status, message, data) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(run.0)
+        .bind(at)
+        .bind(if status.is_some() { "status" } else { "fact" })
+        .bind(status.map(RunStatus::as_str))
+        .bind(message)
+        .bind(data)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn insert_follow_ups(
+    conn: &mut PgConnection,
+    follow_ups: &[FollowUp],
+    now: DateTime<Utc>,
+    notify: bool,
+) -> StoreResult<()> {
+    for follow_up in follow_ups {
+        match follow_up {
+            FollowUp::Task(task) => {
+                insert_task(conn, task, now, notify).await?;
+            }
+            FollowUp::Email(email) => {
+                insert_email(conn, email, now, notify).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The words of a status event: the reason when there is one.
+fn status_message(to: RunStatus, reason: Option<&str>) -> String {
+    match reason {
+        Some(reason) => format!("{to}: {reason}"),
+        None => to.to_string(),
+    }
+}
+
+#[async_trait]
+impl RunStore for PgStore {
+    async fn create_run(&self, run: NewRun) -> StoreResult<Run> {
+        let now = Utc::now();
+        let mut tx = self.write().await?;
+        // FOR SHARE: a version cannot be retired while a run is being created on it.
+        let version: Option<(i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT model_id, retired_at FROM model_versions WHERE id = $1 FOR SHARE",
+        )
+        .bind(run.version_id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let Some((model_id, retired_at)) = version else {
+            return Err(StoreError::NotFound);
+        };
+        if retired_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "version {} is retired and takes no new runs",
+                run.version_id
+            )));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
+             timeout_seconds, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8) RETURNING id",
+        )
+        .bind(model_id)
+        .bind(run.version_id.0)
+        .bind(run.submitted_by.0)
+        .bind(Json(&run.inputs))
+        .bind(run.resources.vcpu)
+        .bind(run.resources.memory_mib)
+        .bind(run.resources.timeout_seconds)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let id = RunId(id);
+        let created = fetch_run(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let message = format!("queued: submitted by {}", created.submitter_email);
+        insert_event(
+            &mut tx,
+            id,
+            now,
+            Some(RunStatus::Queued),
+            &message,
+            &serde_json::json!({}),
+        )
+        .await?;
+        insert_task(&mut tx, &NewTask::dispatch_run(id), now, self.notify).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(created)
+    }
+
+    async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        fetch_run(&mut conn, id).await
+    }
+
+    async fn run_events(&self, id: RunId) -> StoreResult<Vec<RunEvent>> {
+        let rows = sqlx::query_as::<_, EventRow>(
+            "SELECT at, kind, status, message, data FROM run_events WHERE run_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        convert_all(rows)
+    }
+
+    async fn run_outputs(&self, id: RunId) -> StoreResult<Vec<RunOutput>> {
+        let rows = sqlx::query_as::<_, OutputRow>(
+            "SELECT name, size, content_type, sha256 FROM run_outputs WHERE run_id = $1 ORDER BY name",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(RunOutput::from).collect())
+    }
+
+    async fn list_runs(&self, filter: &RunFilter) -> StoreResult<Page<Run>> {
+        let limit = filter.limit.clamp(1, MAX_PAGE);
+        let rows = sqlx::query_as::<_, RunRow>(concat!(
+            select_runs!(),
+            "WHERE ($1::text IS NULL OR r.model_id = (SELECT id FROM models WHERE name = $1)) \
+             AND ($2::text IS NULL OR r.status = $2) AND ($3::bigint IS NULL OR r.id < $3) \
+             ORDER BY r.id DESC LIMIT $4"
+        ))
+        .bind(filter.model.as_deref())
+        .bind(filter.status.map(RunStatus::as_str))
+        .bind(filter.before.map(|id| id.0))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut items: Vec<Run> = convert_all(rows)?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|run| run.id)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn active_runs(&self) -> StoreResult<Vec<Run>> {
+        let rows = sqlx::query_as::<_, RunRow>(concat!(
+            select_runs!(),
+            "WHERE r.status NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY r.id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        convert_all(rows)
+    }
+
+    async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
+        let now = Utc::now();
+        let mut tx = self.write().await?;
+        // FOR UPDATE: reports about one run from several processes apply one after the other.
+        let current: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT status, job_id FROM runs WHERE id = $1 FOR UPDATE")
+                .bind(change.run_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        let (status, known_job) = current.ok_or(StoreError::NotFound)?;
+        let from: RunStatus = parse("run status", &status)?;
+        if plan(from, change.to)? == Plan::Ignore {
+            let run = fetch_run(&mut tx, change.run_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(Transitioned::Ignored(run));
+        }
+        sqlx::query(
+            "UPDATE runs SET status = $1, status_reason = $2, job_id = coalesce($3, job_id), \
+             updated_at = $4, \
+             started_at = CASE WHEN $1 = 'running' THEN coalesce(started_at, $4) ELSE started_at END, \
+             finished_at = CASE WHEN $1 IN ('succeeded', 'failed', 'cancelled') THEN $4 \
+                           ELSE finished_at END \
+             WHERE id = $5",
+        )
+        .bind(change.to.as_str())
+        .bind(&change.reason)
+        .bind(&change.job_id)
+        .bind(now)
+        .bind(change.run_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let mut data = change.data.clone();
+        // The job id is a fact worth one mention: when it is first known.
+        if let (Some(job_id), Value::Object(map)) = (&change.job_id, &mut data)
+            && known_job.as_ref() != Some(job_id)
+        {
+            map.insert("job_id".to_owned(), Value::from(job_id.as_str()));
+        }
+        let message = status_message(change.to, change.reason.as_deref());
+        insert_event(
+            &mut tx,
+            change.run_id,
+            now,
+            Some(change.to),
+            &message,
+            &data,
+        )
+        .await?;
+        for output in &change.outputs {
+            sqlx::query(
+                "INSERT INTO run_outputs (run_id, name, size, content_type, sha256) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (run_id, name) DO NOTHING",
+            )
+            .bind(change.run_id.0)
+            .bind(&output.name)
+            .bind(output.size)
+            .bind(&output.content_type)
+            .bind(&output.sha256)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        insert_follow_ups(&mut tx, &change.follow_ups, now, self.notify).await?;
+        let run = fetch_run(&mut tx, change.run_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Transitioned::Applied(run))
+    }
+
+    async fn add_fact(&self, run: RunId, message: &str, data: Value) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE id = $1")
+            .bind(run.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        insert_event(&mut tx, run, Utc::now(), None, message, &data).await?;
+        tx.commit().await.map_err(db_error)
+    }
+}

@@ -1,0 +1,236 @@
+//! Users, sessions and API tokens on Postgres.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use modelrun_core::ids::{TokenId, UserId};
+use modelrun_core::store::{StoreError, StoreResult, UserStore};
+use modelrun_core::user::{ApiToken, Credentials, NewApiToken, NewUser, User};
+
+use super::PgStore;
+use super::rows::{TokenRow, UserRow, convert_all};
+use crate::convert::{db_error, is_unique_violation};
+
+/// Last-seen and last-used times are refreshed at most this often, so that
+/// reading a page does not cost a write every time.
+fn touch_every() -> Duration {
+    Duration::seconds(60)
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        let row = sqlx::query_as::<_, UserRow>(
+            "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, email, role, created_at",
+        )
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(Utc::now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| {
+            if is_unique_violation(&error) {
+                StoreError::Conflict(format!(
+                    "a user with the email {} already exists",
+                    user.email
+                ))
+            } else {
+                db_error(error)
+            }
+        })?;
+        row.try_into()
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        sqlx::query_as::<_, UserRow>("SELECT id, email, role, created_at FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: String,
+        }
+        let row = sqlx::query_as::<_, Row>(
+            "SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|row| {
+            Ok(Credentials {
+                user: row.user.try_into()?,
+                password_hash: row.password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(token_hash)
+        .bind(user.0)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+        absolute: Duration,
+    ) -> StoreResult<Option<User>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            session_created_at: DateTime<Utc>,
+            last_seen_at: DateTime<Utc>,
+        }
+        let Some(row) = sqlx::query_as::<_, Row>(
+            "SELECT u.id, u.email, u.role, u.created_at, s.created_at AS session_created_at, \
+             s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        if now - row.last_seen_at > idle || now - row.session_created_at > absolute {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        if now - row.last_seen_at > touch_every() {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        row.user.try_into().map(Some)
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken> {
+        sqlx::query_as::<_, TokenRow>(
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, role, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             RETURNING id, user_id, name, prefix, role, created_at, expires_at, last_used_at",
+        )
+        .bind(token.user_id.0)
+        .bind(&token.name)
+        .bind(&token.token_hash)
+        .bind(&token.prefix)
+        .bind(token.role.as_str())
+        .bind(Utc::now())
+        .bind(token.expires_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?
+        .try_into()
+    }
+
+    async fn token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(User, ApiToken)>> {
+        let Some(row) = sqlx::query_as::<_, TokenRow>(
+            "SELECT id, user_id, name, prefix, role, created_at, expires_at, last_used_at \
+             FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let token = ApiToken::try_from(row)?;
+        let Some(user) = self.user(token.user_id).await? else {
+            return Ok(None);
+        };
+        if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token.id.0)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(Some((user, token)))
+    }
+
+    async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+        let rows = sqlx::query_as::<_, TokenRow>(
+            "SELECT id, user_id, name, prefix, role, created_at, expires_at, last_used_at \
+             FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        convert_all(rows)
+    }
+
+    async fn revoke_token(
+        &self,
+        user: UserId,
+        token: TokenId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(token.0)
+        .bind(user.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
