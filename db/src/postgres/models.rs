@@ -61,25 +61,20 @@ fn existing_outcome(existing: ModelVersion, version: &NewVersion) -> StoreResult
     }
 }
 
-/// What one attempt at registering found.
-enum Attempt {
-    Done(Registered),
-    /// Another registration inserted this label first; look again.
-    LabelTaken,
-}
-
 impl PgStore {
+    /// One attempt; `None` when another registration inserted this label
+    /// between our look and our insert.
     async fn try_register(
         &self,
         version: &NewVersion,
         follow_ups: &[NewTask],
-    ) -> StoreResult<Attempt> {
+    ) -> StoreResult<Option<Registered>> {
         let now = Utc::now();
         let mut tx = self.write().await?;
         if let Some(existing) =
             version_by_label(&mut tx, &version.model.name, &version.label).await?
         {
-            return existing_outcome(existing, version).map(Attempt::Done);
+            return existing_outcome(existing, version).map(Some);
         }
         let meta = &version.model;
         let model_id: i64 = sqlx::query_scalar(
@@ -122,14 +117,14 @@ impl PgStore {
         .await;
         let row = match inserted {
             Ok(row) => row,
-            Err(error) if is_unique_violation(&error) => return Ok(Attempt::LabelTaken),
+            Err(error) if is_unique_violation(&error) => return Ok(None),
             Err(error) => return Err(db_error(error)),
         };
         for task in follow_ups {
             insert_task(&mut tx, task, now, self.notify).await?;
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(Attempt::Done(Registered::Created(row.try_into()?)))
+        Ok(Some(Registered::Created(row.try_into()?)))
     }
 }
 
@@ -141,8 +136,8 @@ impl ModelStore for PgStore {
         follow_ups: Vec<NewTask>,
     ) -> StoreResult<Registered> {
         match self.try_register(&version, &follow_ups).await? {
-            Attempt::Done(registered) => Ok(registered),
-            Attempt::LabelTaken => {
+            Some(registered) => Ok(registered),
+            None => {
                 let mut conn = self.pool.acquire().await.map_err(db_error)?;
                 let existing = version_by_label(&mut conn, &version.model.name, &version.label)
                     .await?

@@ -11,16 +11,11 @@ use modelrun_core::store::Store;
 use modelrun_core::user::{NewUser, Role, User};
 use serde_json::json;
 
-/// A fresh store, and what must live as long as it does.
+/// A fresh store, and where its data lives (removed when the test ends).
 pub struct Backend {
     pub store: Arc<dyn Store>,
-    _place: Place,
-}
-
-/// Where a test's data lives; removed when the test ends.
-enum Place {
-    Dir(#[allow(dead_code)] tempfile::TempDir),
-    Database(#[allow(dead_code)] modelrun_db::postgres::testing::TempDatabase),
+    _dir: Option<tempfile::TempDir>,
+    _database: Option<modelrun_db::postgres::testing::TempDatabase>,
 }
 
 impl Backend {
@@ -32,7 +27,8 @@ impl Backend {
         store.migrate().await.expect("migrate");
         Backend {
             store: Arc::new(store),
-            _place: Place::Dir(dir),
+            _dir: Some(dir),
+            _database: None,
         }
     }
 
@@ -44,7 +40,8 @@ impl Backend {
         store.migrate().await.expect("migrate");
         Backend {
             store: Arc::new(store),
-            _place: Place::Database(database),
+            _dir: None,
+            _database: Some(database),
         }
     }
 }
