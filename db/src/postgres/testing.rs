@@ -7,7 +7,7 @@ use modelrun_core::config::PostgresConfig;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::secret::Secret;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use sqlx::{Connection, PgConnection};
 
 /// The variable that names the server for tests: a URL whose user may
 /// create databases. Defaults to the local server with trust auth.
@@ -45,7 +45,7 @@ impl TempDatabase {
             .execute(&mut conn)
             .await?;
         conn.close().await?;
-        let url = admin.clone().database(&name).to_url_lossy().to_string();
+        let url = with_database(url, &name);
         Ok(TempDatabase {
             config: PostgresConfig {
                 url: Secret::new(url),
@@ -57,6 +57,24 @@ impl TempDatabase {
             name,
         })
     }
+}
+
+/// `url` with its database replaced by `name`, everything else as written,
+/// so that libpq tools (psql, pgbench) read it too.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
 }
 
 impl Drop for TempDatabase {
@@ -81,5 +99,23 @@ impl Drop for TempDatabase {
         if !matches!(dropped, Ok(Some(_))) {
             eprintln!("could not drop the test database {}", self.name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_only_the_database() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=require", "t1"),
+            "postgres://u:p@h/t1?sslmode=require"
+        );
+        assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
     }
 }

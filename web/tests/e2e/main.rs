@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod limits;
 mod support;
+mod workers;
 
 /// Declares each test once per store: `sqlite::name` and `postgres::name`.
 macro_rules! on_both_stores {

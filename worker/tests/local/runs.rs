@@ -21,10 +21,14 @@ async fn the_forecast_runs_and_its_outputs_are_stored() {
     let run = h.run(run.id).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.status_reason);
     assert!(run.started_at.is_some() && run.finished_at.is_some());
-    assert_eq!(
-        run.job_id.as_deref(),
-        Some(format!("modelrun-run-{}", run.id).as_str())
+    // The job id names the run and the process that ran it.
+    let owner = format!(
+        "modelrun-run-{}@{}:{}",
+        run.id,
+        hostname(),
+        std::process::id()
     );
+    assert_eq!(run.job_id.as_deref(), Some(owner.as_str()));
     // `submitted` is recorded unless the job's first report beat it: both
     // come from different tasks, and either order is correct.
     let statuses: Vec<_> = h

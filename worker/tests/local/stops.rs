@@ -91,23 +91,63 @@ async fn a_run_cancelled_before_dispatch_never_starts() {
     );
 }
 
+/// A run whose job belongs to `owner` (`host:pid`), as another process left it.
+async fn running_elsewhere(h: &Harness, name: &str, owner: &str) -> modelrun_core::run::Run {
+    let version = h.shell_model(name, "sleep 30", 60).await;
+    let run = h.submit(&version, json!({})).await;
+    let mut running = StatusChange::new(run.id, RunStatus::Running);
+    running.job_id = Some(format!("modelrun-run-{}@{owner}", run.id));
+    h.store.transition(running).await.expect("running");
+    run
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweep_fails_runs_that_a_restart_lost() {
     let h = Harness::new(2).await;
-    let version = h.shell_model("lost", "sleep 30", 60).await;
-    let run = h.submit(&version, json!({})).await;
-    // As if a previous process had started it and died.
-    let mut running = StatusChange::new(run.id, RunStatus::Running);
-    running.job_id = Some("modelrun-run-1".to_owned());
-    h.store.transition(running).await.expect("running");
+    // As if this process had started it before a restart.
+    let run = running_elsewhere(
+        &h,
+        "lost",
+        &format!("{}:{}", hostname(), std::process::id()),
+    )
+    .await;
     assert_eq!(h.worker.sweep().await.expect("sweep"), 1);
     let run = h.run(run.id).await;
     assert_eq!(run.status, RunStatus::Failed);
     assert!(
         run.status_reason
             .as_deref()
-            .is_some_and(|r| r.contains("lost"))
+            .is_some_and(|r| r.starts_with("the run was lost: modelrun stopped"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_leaves_live_neighbours_alone_and_fails_dead_ones() {
+    let h = Harness::new(2).await;
+    // pid 1 is alive on every machine; a pid above the kernel's maximum never is.
+    let alive = running_elsewhere(&h, "alive", &format!("{}:1", hostname())).await;
+    let dead = running_elsewhere(&h, "dead", &format!("{}:{}", hostname(), i32::MAX - 1)).await;
+    let remote = running_elsewhere(&h, "remote", "other-host.example:42").await;
+    h.worker.sweep().await.expect("sweep");
+    assert_eq!(h.run(alive.id).await.status, RunStatus::Running);
+    assert_eq!(h.run(remote.id).await.status, RunStatus::Running);
+    let dead = h.run(dead.id).await;
+    assert_eq!(dead.status, RunStatus::Failed);
+    assert!(
+        dead.status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("the worker process that ran it stopped"))
+    );
+
+    // Cancelling a neighbour's run leaves the stopping to its owner's sweep.
+    let mut cancel = StatusChange::new(alive.id, RunStatus::Cancelling);
+    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
+        alive.id,
+        "ann@example.com",
+    )));
+    h.store.transition(cancel).await.expect("cancel");
+    h.worker.run_due().await.expect("tasks");
+    assert_eq!(h.run(alive.id).await.status, RunStatus::Cancelling);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -157,6 +157,13 @@ impl Harness {
     }
 }
 
+/// This machine's name, as the local executor puts it in job ids.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
+}
+
 pub fn forecast_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/forecast")
 }

@@ -21,6 +21,8 @@ const MAX_OUTPUTS: usize = 10_000;
 
 /// What one job runs.
 pub(super) struct Spec {
+    /// The job's id: its name and its owning process.
+    pub job_id: String,
     pub request: JobRequest,
     pub command: Vec<String>,
     pub model_dir: PathBuf,
@@ -30,7 +32,7 @@ pub(super) struct Spec {
 /// `failed` status with a reason a person can act on.
 pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Receiver<Option<Stop>>) {
     let run_id = spec.request.run_id;
-    let report = |status| JobReport::new(run_id, spec.request.name.clone(), status);
+    let report = |status| JobReport::new(run_id, spec.job_id.clone(), status);
     progress(&inner, report(RunStatus::Runnable)).await;
     let slot = tokio::select! {
         slot = inner.slots.clone().acquire_owned() => slot,
@@ -117,7 +119,7 @@ async fn execute(
     stopped: &mut watch::Receiver<Option<Stop>>,
 ) -> JobReport {
     let request = &spec.request;
-    let mut report = JobReport::new(request.run_id, request.name.clone(), RunStatus::Failed);
+    let mut report = JobReport::new(request.run_id, spec.job_id.clone(), RunStatus::Failed);
     let log_path = inner.log_path(request.run_id);
     let log = match open_log(&log_path) {
         Ok(log) => log,
@@ -147,7 +149,7 @@ async fn execute(
             return report;
         }
     };
-    let mut running = JobReport::new(request.run_id, request.name.clone(), RunStatus::Running);
+    let mut running = JobReport::new(request.run_id, spec.job_id.clone(), RunStatus::Running);
     running.log_stream = Some(format!("logs/{}.log", request.run_id));
     progress(inner, running).await;
 

@@ -10,10 +10,13 @@
 //! `runnable`. The version's timeout is enforced by stopping the whole
 //! process group.
 //!
-//! One worker process owns the local executor: runs it does not know about
-//! when asked were lost in a restart, and are reported failed.
+//! Each worker process runs its own jobs; a job id names its process
+//! (`modelrun-run-42@host:pid`). A sweep reports the runs it started and no
+//! longer knows, and those of processes on this host that died, as lost;
+//! runs of live neighbours are theirs to report.
 
 mod job;
+mod owner;
 mod process;
 
 use std::collections::HashMap;
@@ -21,6 +24,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::LocalExecutorConfig;
 use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
@@ -32,6 +36,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
+use self::owner::{Owner, Whose};
 use crate::recorder::Recorder;
 
 /// Most bytes of log returned in one page.
@@ -59,6 +64,7 @@ struct JobEntry {
 #[derive(Debug)]
 struct Inner {
     config: LocalExecutorConfig,
+    owner: Owner,
     slots: Arc<Semaphore>,
     jobs: Mutex<HashMap<RunId, JobEntry>>,
     blob: Arc<dyn BlobStore>,
@@ -78,6 +84,7 @@ impl LocalExecutor {
         LocalExecutor {
             inner: Arc::new(Inner {
                 config,
+                owner: Owner::current(),
                 slots,
                 jobs: Mutex::new(HashMap::new()),
                 blob,
@@ -126,6 +133,70 @@ impl Inner {
     fn work_dir(&self, run: RunId) -> PathBuf {
         self.config.data_dir.join("work").join(run.to_string())
     }
+
+    /// What this executor can say about one active run, if anything.
+    fn describe(
+        &self,
+        jobs: &mut HashMap<RunId, JobEntry>,
+        run: &Run,
+        now: DateTime<Utc>,
+    ) -> Option<JobReport> {
+        if let Some(job) = jobs.get(&run.id) {
+            if let Some(report) = &job.ended {
+                let report = report.clone();
+                jobs.remove(&run.id);
+                return Some(report);
+            }
+            if run.status == RunStatus::Cancelling {
+                // Cancelled through another worker process: stop it here.
+                let reason = run
+                    .status_reason
+                    .clone()
+                    .unwrap_or_else(|| "cancelled".to_owned());
+                job.stop.send_if_modified(|stop| {
+                    let unset = stop.is_none();
+                    if unset {
+                        *stop = Some(Stop::Cancel(reason));
+                    }
+                    unset
+                });
+            }
+            return Some(JobReport::new(run.id, job.job_id.clone(), job.status));
+        }
+        let job_id = run
+            .job_id
+            .clone()
+            .unwrap_or_else(|| JobRequest::job_name(run.id));
+        let reason = match self.owner.whose(&job_id) {
+            Whose::Ours => {
+                "the run was lost: modelrun stopped while it was in progress; submit it again"
+            }
+            Whose::DeadNeighbour => {
+                "the run was lost: the worker process that ran it stopped while it was in progress; \
+                 submit it again"
+            }
+            Whose::LiveNeighbour | Whose::Elsewhere if overdue(run, now) => {
+                "no worker has reported on the run for longer than its time limit; \
+                 its worker was probably lost"
+            }
+            Whose::LiveNeighbour | Whose::Elsewhere => return None,
+        };
+        let mut report = JobReport::new(run.id, job_id, RunStatus::Failed);
+        if run.status == RunStatus::Cancelling {
+            report.status = RunStatus::Cancelled;
+            report.reason = Some("cancelled; the process had already stopped".to_owned());
+        } else {
+            report.reason = Some(reason.to_owned());
+        }
+        Some(report)
+    }
+}
+
+/// Started longer ago than its time limit, with ten minutes to spare.
+fn overdue(run: &Run, now: DateTime<Utc>) -> bool {
+    let limit =
+        chrono::Duration::seconds(run.resources.timeout_seconds) + chrono::Duration::minutes(10);
+    run.started_at.is_some_and(|started| now - started > limit)
 }
 
 #[async_trait]
@@ -149,11 +220,12 @@ impl Executor for LocalExecutor {
                 existing: true,
             });
         }
+        let job_id = self.inner.owner.job_id(&request.name);
         let (stop, stopped) = watch::channel(None);
         jobs.insert(
             request.run_id,
             JobEntry {
-                job_id: request.name.clone(),
+                job_id: job_id.clone(),
                 status: RunStatus::Runnable,
                 ended: None,
                 stop,
@@ -161,6 +233,7 @@ impl Executor for LocalExecutor {
         );
         drop(jobs);
         let spec = job::Spec {
+            job_id: job_id.clone(),
             request: request.clone(),
             command: command.clone(),
             model_dir: PathBuf::from(dir),
@@ -169,58 +242,35 @@ impl Executor for LocalExecutor {
             .tracker
             .spawn(job::run(self.inner.clone(), spec, stopped));
         Ok(Submitted {
-            job_id: request.name.clone(),
+            job_id,
             existing: false,
         })
     }
 
     async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError> {
+        let now = Utc::now();
         let mut jobs = self.inner.jobs();
         Ok(runs
             .iter()
-            .map(|run| {
-                let job_id = run
-                    .job_id
-                    .clone()
-                    .unwrap_or_else(|| JobRequest::job_name(run.id));
-                match jobs.get(&run.id) {
-                    Some(JobEntry {
-                        ended: Some(report),
-                        ..
-                    }) => {
-                        let report = report.clone();
-                        jobs.remove(&run.id);
-                        report
-                    }
-                    Some(job) => JobReport::new(run.id, job.job_id.clone(), job.status),
-                    None if run.status == RunStatus::Cancelling => {
-                        let mut report = JobReport::new(run.id, job_id, RunStatus::Cancelled);
-                        report.reason =
-                            Some("cancelled; the process had already stopped".to_owned());
-                        report
-                    }
-                    None => {
-                        let mut report = JobReport::new(run.id, job_id, RunStatus::Failed);
-                        report.reason = Some(
-                            "the run was lost: modelrun stopped while it was in progress; \
-                             submit it again"
-                                .to_owned(),
-                        );
-                        report
-                    }
-                }
-            })
+            .filter_map(|run| self.inner.describe(&mut jobs, run, now))
             .collect())
     }
 
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError> {
-        match self.inner.jobs().get(&run.id) {
-            Some(job) if job.ended.is_none() => {
-                job.stop.send_replace(Some(Stop::Cancel(reason.to_owned())));
-                Ok(true)
-            }
-            _ => Ok(false),
+        if let Some(job) = self.inner.jobs().get(&run.id)
+            && job.ended.is_none()
+        {
+            job.stop.send_replace(Some(Stop::Cancel(reason.to_owned())));
+            return Ok(true);
         }
+        // A job of another worker process is stopped by that process's
+        // sweep, which sees the run `cancelling`.
+        let owned_elsewhere = run
+            .job_id
+            .as_deref()
+            .map(|id| self.inner.owner.whose(id))
+            .is_some_and(|whose| matches!(whose, Whose::LiveNeighbour | Whose::Elsewhere));
+        Ok(owned_elsewhere)
     }
 
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError> {

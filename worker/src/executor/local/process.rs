@@ -105,6 +105,19 @@ fn signal_group(pid: u32, signal: libc::c_int) {
     }
 }
 
+/// Whether a process with this id exists (it may belong to another user).
+#[allow(unsafe_code)]
+pub(super) fn is_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) with signal 0 sends nothing and touches no memory of
+    // ours; it only checks that the process exists. EPERM means it exists
+    // but belongs to someone else.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 /// "stopped by signal 9 (SIGKILL)" and the like.
 pub(super) fn describe_signal(status: &ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
