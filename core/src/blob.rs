@@ -113,6 +113,24 @@ impl fmt::Debug for Blob {
     }
 }
 
+/// `Content-Disposition` for downloading `name` (its last segment) as a
+/// file: an ASCII fallback name and the exact UTF-8 name (RFC 6266).
+pub fn attachment_disposition(name: &str) -> String {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let fallback: String = file
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(file, percent_encoding::NON_ALPHANUMERIC);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("no object at {0}")]
@@ -197,6 +215,18 @@ mod tests {
         ] {
             assert!(BlobKey::run_output(run, bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn attachment_names_are_safe_and_exact() {
+        assert_eq!(
+            attachment_disposition("forecast.csv"),
+            "attachment; filename=\"forecast.csv\"; filename*=UTF-8''forecast%2Ecsv"
+        );
+        assert_eq!(
+            attachment_disposition("charts/prévision \"q1\".csv"),
+            "attachment; filename=\"pr_vision _q1_.csv\"; filename*=UTF-8''pr%C3%A9vision%20%22q1%22%2Ecsv"
+        );
     }
 
     #[test]

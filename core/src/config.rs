@@ -51,6 +51,11 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// How often to check active runs with the executor.
     pub sweep_interval: Duration,
+    /// A run in `runnable` or `starting` for longer than this is diagnosed,
+    /// and the administrators are told.
+    pub stuck_after: Duration,
+    /// How often the sweep queues an image sync, when a registry is configured.
+    pub image_sync_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -60,6 +65,8 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(120),
             concurrency: 4,
             sweep_interval: Duration::from_secs(30),
+            stuck_after: Duration::from_secs(10 * 60),
+            image_sync_interval: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -106,4 +113,106 @@ impl WebConfig {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// How modelrun talks to AWS. Credentials and the region come from the
+/// usual places (environment, profile, the Lambda or ECS role).
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    /// An endpoint for every AWS API (an emulator such as moto); the SDK
+    /// also honours `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    /// Attempts per AWS call, the first included, before the error reaches
+    /// modelrun (whose task retries then take over).
+    pub max_attempts: u32,
+    pub connect_timeout: Duration,
+    /// Longest an AWS call may take, retries included.
+    pub operation_timeout: Duration,
+    /// Sign requests with fixed, fake credentials: for an emulator (moto)
+    /// at `endpoint_url`, which checks none.
+    pub emulator_credentials: bool,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        AwsSettings {
+            endpoint_url: None,
+            region: None,
+            max_attempts: 3,
+            connect_timeout: Duration::from_secs(3),
+            operation_timeout: Duration::from_secs(30),
+            emulator_credentials: false,
+        }
+    }
+}
+
+/// Where runs execute on AWS Batch.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// Name or ARN of the job queue.
+    pub job_queue: String,
+    /// `FARGATE` or `EC2`: the platform of the compute environments behind the queue.
+    pub platform: BatchPlatform,
+    /// The role ECS uses to pull the image and write logs.
+    pub execution_role_arn: String,
+    /// The role the model's container runs as (S3 access to `runs/*`).
+    pub job_role_arn: String,
+    /// CloudWatch Logs group for the jobs' output.
+    pub log_group: String,
+    /// The blob store's bucket (and prefix) as an S3 URI, for the job's
+    /// `MODELRUN_INPUTS` and `MODELRUN_OUTPUT_DIR`.
+    pub artifacts_uri: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchPlatform {
+    Fargate,
+    Ec2,
+}
+
+impl BatchPlatform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchPlatform::Fargate => "FARGATE",
+            BatchPlatform::Ec2 => "EC2",
+        }
+    }
+}
+
+/// The artifacts bucket.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Keys go under this prefix (no leading or trailing `/`), if any.
+    pub prefix: Option<String>,
+    /// Path-style URLs (`http://host/bucket/key`): needed by emulators.
+    pub force_path_style: bool,
+}
+
+impl S3Config {
+    /// `s3://bucket/prefix/`.
+    pub fn uri(&self) -> String {
+        match &self.prefix {
+            Some(prefix) => format!("s3://{}/{prefix}/", self.bucket),
+            None => format!("s3://{}/", self.bucket),
+        }
+    }
+}
+
+/// Sending email with SES.
+#[derive(Debug, Clone)]
+pub struct SesConfig {
+    /// The sender, from a verified identity: `modelrun <modelrun@example.com>`.
+    pub from: String,
+    pub configuration_set: Option<String>,
+}
+
+/// Model images in ECR.
+#[derive(Debug, Clone)]
+pub struct EcrConfig {
+    /// Repositories named `<prefix><model name>` hold the models' images.
+    pub repository_prefix: String,
+    /// Tags that become versions (a regular expression); others are ignored.
+    pub tag_pattern: String,
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crate::blob::BlobKey;
 use crate::ids::RunId;
 use crate::manifest::Resources;
-use crate::model::Runtime;
+use crate::model::{ModelVersion, Runtime};
 use crate::run::Run;
 use crate::status::RunStatus;
 
@@ -58,6 +58,9 @@ pub struct JobReport {
     pub reason: Option<String>,
     pub exit_code: Option<i32>,
     pub log_stream: Option<String>,
+    /// Other facts worth keeping in the run's history (the executor's own
+    /// status reason, say), by name.
+    pub facts: serde_json::Map<String, serde_json::Value>,
 }
 
 impl JobReport {
@@ -69,6 +72,7 @@ impl JobReport {
             reason: None,
             exit_code: None,
             log_stream: None,
+            facts: serde_json::Map::new(),
         }
     }
 }
@@ -97,6 +101,13 @@ pub enum ExecutorError {
 pub trait Executor: Send + Sync + fmt::Debug {
     /// `local` or `batch`.
     fn kind(&self) -> &'static str;
+    /// Prepares for running a version (AWS Batch registers its job
+    /// definition) and returns what to keep with the version, if anything.
+    /// Called once per version, by a task; must be idempotent.
+    async fn prepare_version(
+        &self,
+        version: &ModelVersion,
+    ) -> Result<Option<String>, ExecutorError>;
     /// Starts the job, or finds the one already started under `job.name`.
     async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError>;
     /// Current state of these jobs. A job the executor does not know is
@@ -108,4 +119,18 @@ pub trait Executor: Send + Sync + fmt::Debug {
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError>;
     /// A page of the run's log, from `cursor` (the start when `None`).
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError>;
+    /// Why a run may be stuck waiting (`runnable` or `starting` for long):
+    /// what the executor sees, as facts for the run's history and a page.
+    async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError>;
+}
+
+/// What an executor found about a run that waits too long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    /// One sentence: what was found.
+    pub summary: String,
+    /// The findings, as data (compute environments, the job's status reason).
+    pub findings: serde_json::Value,
+    /// The usual causes to check, each with what to look at.
+    pub causes: Vec<(String, String)>,
 }

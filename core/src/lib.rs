@@ -14,6 +14,7 @@ pub mod kick;
 pub mod mailer;
 pub mod manifest;
 pub mod model;
+pub mod registry;
 pub mod run;
 pub mod schema;
 pub mod secret;

@@ -27,6 +27,8 @@ pub struct Run {
     pub status_reason: Option<String>,
     /// The executor's id for the job, once submitted.
     pub job_id: Option<String>,
+    /// Where the executor keeps the job's log (a CloudWatch stream), once known.
+    pub log_stream: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When it first reached `running`.
@@ -110,6 +112,8 @@ pub struct StatusChange {
     pub reason: Option<String>,
     /// The executor's job id, when this change reports the submission.
     pub job_id: Option<String>,
+    /// Where the job's log is, when the report says.
+    pub log_stream: Option<String>,
     /// Facts that came with the report (exit code, log stream, who cancelled).
     pub data: Value,
     /// The run's outputs, recorded with its end.
@@ -124,6 +128,7 @@ impl StatusChange {
             to,
             reason: None,
             job_id: None,
+            log_stream: None,
             data: Value::Object(Default::default()),
             outputs: Vec::new(),
             follow_ups: Vec::new(),

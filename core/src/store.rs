@@ -54,6 +54,8 @@ pub trait UserStore: Send + Sync {
     /// Fails with [`StoreError::Conflict`] if the email is taken.
     async fn create_user(&self, user: NewUser) -> StoreResult<User>;
     async fn count_users(&self) -> StoreResult<i64>;
+    /// Everyone, by email.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
 
@@ -110,6 +112,9 @@ pub trait ModelStore: Send + Sync {
     async fn models(&self) -> StoreResult<Vec<ModelWithVersions>>;
     async fn model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>>;
     async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>>;
+    /// Records the version's AWS Batch job definition, once: a version that
+    /// has one keeps it ([`StoreError::Conflict`] if another is given).
+    async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()>;
     /// Retires a version: it stays visible, with its runs, but takes no new runs.
     async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()>;
 }
@@ -133,7 +138,8 @@ pub trait RunStore: Send + Sync {
     /// [`crate::status::plan`]; when it applies, writes the status, an event,
     /// the job id, the outputs and the follow-ups in one transaction.
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned>;
-    /// Appends a fact to a run's history without changing its status.
+    /// Appends a fact to a run's history without changing its status, and
+    /// records its log stream if the fact names one.
     async fn add_fact(&self, run: RunId, message: &str, data: Value) -> StoreResult<()>;
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ids::{EmailId, RunId, TaskId};
+use crate::ids::{EmailId, RunId, TaskId, VersionId};
 
 /// The kinds of work the worker knows. Each has a typed payload and one
 /// idempotent handler.
@@ -20,13 +20,19 @@ pub enum TaskKind {
     SendEmail,
     /// Ask the executor to stop a run.
     CancelRun,
+    /// Register an image version's AWS Batch job definition.
+    RegisterJobDefinition,
+    /// Register new versions from the images pushed to ECR.
+    SyncImages,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 3] = [
+    pub const ALL: [TaskKind; 5] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
+        TaskKind::RegisterJobDefinition,
+        TaskKind::SyncImages,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +40,8 @@ impl TaskKind {
             TaskKind::DispatchRun => "dispatch_run",
             TaskKind::SendEmail => "send_email",
             TaskKind::CancelRun => "cancel_run",
+            TaskKind::RegisterJobDefinition => "register_job_definition",
+            TaskKind::SyncImages => "sync_images",
         }
     }
 }
@@ -163,6 +171,19 @@ impl NewTask {
         .dedupe(format!("send_email:{email_id}"))
     }
 
+    pub fn register_job_definition(version: VersionId) -> Self {
+        NewTask::new(
+            TaskKind::RegisterJobDefinition,
+            serde_json::json!({ "version_id": version }),
+        )
+        .dedupe(format!("register_job_definition:{version}"))
+    }
+
+    /// One sync at a time: a sync queued while another waits is the same work.
+    pub fn sync_images() -> Self {
+        NewTask::new(TaskKind::SyncImages, serde_json::json!({})).dedupe("sync_images")
+    }
+
     pub fn dedupe(mut self, key: impl Into<String>) -> Self {
         self.dedupe_key = Some(key.into());
         self
@@ -175,6 +196,12 @@ pub struct RunPayload {
     pub run_id: RunId,
     #[serde(default)]
     pub by: Option<String>,
+}
+
+/// Payload of [`TaskKind::RegisterJobDefinition`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct VersionPayload {
+    pub version_id: VersionId,
 }
 
 /// Payload of [`TaskKind::SendEmail`].

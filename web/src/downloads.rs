@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use modelrun_core::blob::BlobKey;
+use modelrun_core::blob::{BlobKey, attachment_disposition};
 use modelrun_core::run::Run;
 
 use crate::error::{AppError, AppResult};
@@ -21,24 +21,10 @@ use crate::state::AppState;
 /// How long a presigned download URL lives.
 pub const PRESIGNED_TTL: Duration = Duration::from_secs(10 * 60);
 
-/// `attachment` with an ASCII fallback name and the exact UTF-8 name.
+/// `attachment`, with the output's name.
 pub fn attachment(name: &str) -> HeaderValue {
-    let file = name.rsplit('/').next().unwrap_or(name);
-    let fallback: String = file
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let exact = percent_encoding::utf8_percent_encode(file, percent_encoding::NON_ALPHANUMERIC);
-    HeaderValue::from_str(&format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+    HeaderValue::from_str(&attachment_disposition(name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
 /// One output of a run, as a download.
@@ -103,21 +89,4 @@ pub fn log(state: &AppState, run: Run) -> Response {
         Body::from_stream(pages.boxed()),
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::attachment;
-
-    #[test]
-    fn attachment_names_are_safe_and_exact() {
-        assert_eq!(
-            attachment("forecast.csv"),
-            "attachment; filename=\"forecast.csv\"; filename*=UTF-8''forecast%2Ecsv"
-        );
-        assert_eq!(
-            attachment("charts/prévision \"q1\".csv"),
-            "attachment; filename=\"pr_vision _q1_.csv\"; filename*=UTF-8''pr%C3%A9vision%20%22q1%22%2Ecsv"
-        );
-    }
 }

@@ -7,12 +7,19 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use modelrun_core::blob::BlobStore;
-use modelrun_core::config::{DatabaseConfig, LocalExecutorConfig, WebConfig, WorkerConfig};
+use modelrun_core::config::{
+    AwsSettings, BatchConfig, DatabaseConfig, EcrConfig, LocalExecutorConfig, S3Config, SesConfig,
+    WebConfig, WorkerConfig,
+};
+use modelrun_core::executor::Executor;
+use modelrun_core::mailer::Mailer;
+use modelrun_core::registry::Registry;
 use modelrun_core::store::Store;
-use modelrun_worker::blob::LocalBlobStore;
-use modelrun_worker::executor::LocalExecutor;
+use modelrun_worker::blob::{LocalBlobStore, S3BlobStore};
+use modelrun_worker::ecr::EcrRegistry;
+use modelrun_worker::executor::{BatchExecutor, LocalExecutor};
 use modelrun_worker::kick::LocalKicker;
-use modelrun_worker::mail::OutboxMailer;
+use modelrun_worker::mail::{OutboxMailer, SesMailer};
 use modelrun_worker::{Recorder, Services, Worker};
 
 use crate::state::AppState;
@@ -27,6 +34,15 @@ pub struct Settings {
     pub local: LocalExecutorConfig,
     /// Where people reach the app, for links in emails.
     pub public_url: String,
+    pub aws: AwsSettings,
+    /// AWS Batch instead of local processes.
+    pub batch: Option<BatchConfig>,
+    /// S3 instead of the data directory.
+    pub s3: Option<S3Config>,
+    /// SES instead of the outbox directory.
+    pub ses: Option<SesConfig>,
+    /// Versions from images pushed to ECR.
+    pub ecr: Option<EcrConfig>,
 }
 
 impl Settings {
@@ -45,7 +61,16 @@ impl Settings {
             },
             data_dir,
             public_url,
+            aws: AwsSettings::default(),
+            batch: None,
+            s3: None,
+            ses: None,
+            ecr: None,
         }
+    }
+
+    fn uses_aws(&self) -> bool {
+        self.batch.is_some() || self.s3.is_some() || self.ses.is_some() || self.ecr.is_some()
     }
 }
 
@@ -62,7 +87,9 @@ fn describe(database: &DatabaseConfig) -> String {
 pub struct Components {
     pub store: Arc<dyn Store>,
     pub blob: Arc<dyn BlobStore>,
-    pub executor: LocalExecutor,
+    pub executor: Arc<dyn Executor>,
+    /// The local executor, when runs execute here (it must be stopped).
+    pub local: Option<LocalExecutor>,
     pub kicker: LocalKicker,
     pub worker: Arc<Worker>,
 }
@@ -77,8 +104,15 @@ impl Components {
                     describe(&settings.database)
                 )
             })?;
-        let blob: Arc<dyn BlobStore> =
-            Arc::new(LocalBlobStore::new(settings.data_dir.join("blobs")));
+        let sdk = match settings.uses_aws() {
+            true => Some(modelrun_worker::aws::sdk_config(&settings.aws).await),
+            false => None,
+        };
+        let aws = || sdk.as_ref().context("AWS is not configured");
+        let blob: Arc<dyn BlobStore> = match &settings.s3 {
+            Some(s3) => Arc::new(S3BlobStore::new(aws()?, s3.clone())),
+            None => Arc::new(LocalBlobStore::new(settings.data_dir.join("blobs"))),
+        };
         let kicker = LocalKicker::new();
         let recorder = Recorder::new(
             store.clone(),
@@ -86,12 +120,31 @@ impl Components {
             Arc::new(kicker.clone()),
             settings.public_url.clone(),
         );
-        let executor = LocalExecutor::new(settings.local.clone(), blob.clone(), recorder.clone());
+        let (executor, local): (Arc<dyn Executor>, _) = match &settings.batch {
+            Some(batch) => (Arc::new(BatchExecutor::new(aws()?, batch.clone())), None),
+            None => {
+                let local =
+                    LocalExecutor::new(settings.local.clone(), blob.clone(), recorder.clone());
+                (Arc::new(local.clone()), Some(local))
+            }
+        };
+        let mailer: Arc<dyn Mailer> = match &settings.ses {
+            Some(ses) => Arc::new(SesMailer::new(aws()?, ses.clone())),
+            None => Arc::new(OutboxMailer::new(settings.data_dir.join("outbox"))),
+        };
+        let registry: Option<Arc<dyn Registry>> = match &settings.ecr {
+            Some(ecr) => Some(Arc::new(
+                EcrRegistry::new(aws()?, ecr.clone())
+                    .context("--ecr-tag-pattern is not a regular expression")?,
+            )),
+            None => None,
+        };
         let services = Services {
             store: store.clone(),
             blob: blob.clone(),
-            executor: Arc::new(executor.clone()),
-            mailer: Arc::new(OutboxMailer::new(settings.data_dir.join("outbox"))),
+            executor: executor.clone(),
+            mailer,
+            registry,
             recorder,
         };
         let worker = Arc::new(Worker::new(services, settings.worker.clone()));
@@ -99,9 +152,17 @@ impl Components {
             store,
             blob,
             executor,
+            local,
             kicker,
             worker,
         })
+    }
+
+    /// Stops what runs here (local model processes), recording why.
+    pub async fn shutdown(&self) {
+        if let Some(local) = &self.local {
+            local.shutdown().await;
+        }
     }
 
     /// Wakes this process's worker when another process commits a task
@@ -118,7 +179,7 @@ impl Components {
         AppState {
             store: self.store.clone(),
             blob: self.blob.clone(),
-            executor: Arc::new(self.executor.clone()),
+            executor: self.executor.clone(),
             kicker: Arc::new(self.kicker.clone()),
             config: Arc::new(web),
         }

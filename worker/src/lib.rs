@@ -2,7 +2,9 @@
 //! with their executor. Also here: the executors, blob stores and mailers
 //! that the worker drives, and local model registration.
 
+pub mod aws;
 pub mod blob;
+pub mod ecr;
 pub mod executor;
 mod files;
 pub mod kick;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use modelrun_core::blob::{BlobError, BlobStore};
 use modelrun_core::executor::{Executor, ExecutorError};
 use modelrun_core::mailer::{MailError, Mailer};
+use modelrun_core::registry::Registry;
 use modelrun_core::store::{Store, StoreError};
 
 pub use recorder::Recorder;
@@ -29,6 +32,8 @@ pub struct Services {
     pub blob: Arc<dyn BlobStore>,
     pub executor: Arc<dyn Executor>,
     pub mailer: Arc<dyn Mailer>,
+    /// Where model images are pushed, when versions come from images.
+    pub registry: Option<Arc<dyn Registry>>,
     pub recorder: Recorder,
 }
 

@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use modelrun_core::blob::{BlobKey, BlobStore};
-use modelrun_core::executor::JobReport;
+use modelrun_core::executor::{Diagnosis, JobReport};
 use modelrun_core::kick::Kicker;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::{Store, StoreError};
+use modelrun_core::user::Role;
+use serde_json::json;
 
 use crate::WorkerError;
 use crate::mail;
@@ -46,18 +48,38 @@ impl Recorder {
             .await?
             .ok_or(StoreError::NotFound)?;
         if run.status.is_terminal() || run.status == report.status {
+            // No new status, but a new fact is still worth keeping.
+            if let Some(stream) = report
+                .log_stream
+                .as_ref()
+                .filter(|s| run.log_stream.as_ref() != Some(*s))
+            {
+                let message = format!("log stream {stream}");
+                self.store
+                    .add_fact(run.id, &message, json!({ "log_stream": stream }))
+                    .await?;
+            }
             return Ok(Transitioned::Ignored(run));
         }
-        let mut change = StatusChange::new(run.id, report.status);
+        // A job that a cancel stopped ends `failed` on some executors.
+        let status = match (run.status, report.status) {
+            (RunStatus::Cancelling, RunStatus::Failed) => RunStatus::Cancelled,
+            (_, status) => status,
+        };
+        let mut change = StatusChange::new(run.id, status);
         change.reason = report.reason.clone();
         change.job_id = Some(report.job_id.clone());
+        change.log_stream = report.log_stream.clone();
         if let Some(code) = report.exit_code {
             change = change.fact("exit_code", code);
         }
         if let Some(stream) = &report.log_stream {
             change = change.fact("log_stream", stream.as_str());
         }
-        if report.status.is_terminal() {
+        for (name, value) in &report.facts {
+            change = change.fact(name, value.clone());
+        }
+        if status.is_terminal() {
             change.outputs = self.index_outputs(&run).await?;
             change.follow_ups.push(self.finished_email(&run, &change)?);
         }
@@ -75,6 +97,47 @@ impl Recorder {
         let mut change = StatusChange::new(run.id, status).reason(reason);
         change.follow_ups.push(self.finished_email(run, &change)?);
         self.apply(change).await
+    }
+
+    /// Records what a check found about a run that waits too long, and
+    /// emails every administrator about it.
+    pub async fn stuck(
+        &self,
+        run: &Run,
+        diagnosis: &Diagnosis,
+        minutes: i64,
+    ) -> Result<(), WorkerError> {
+        let causes: Vec<_> = diagnosis
+            .causes
+            .iter()
+            .map(|(cause, check)| json!({ "cause": cause, "check": check }))
+            .collect();
+        let facts = json!({
+            "diagnosis": run.status.as_str(),
+            "summary": diagnosis.summary,
+            "findings": diagnosis.findings,
+            "causes": causes,
+        });
+        let message = format!(
+            "{} for {minutes} minutes: {}",
+            run.status, diagnosis.summary
+        );
+        self.store.add_fact(run.id, &message, facts).await?;
+        for admin in self
+            .store
+            .list_users()
+            .await?
+            .iter()
+            .filter(|u| u.role == Role::Admin)
+        {
+            let email = mail::run_stuck(run, diagnosis, minutes, &self.public_url, &admin.email)
+                .map_err(|error| {
+                    WorkerError::Internal(format!("cannot render the email: {error}"))
+                })?;
+            self.store.enqueue_email(email).await?;
+        }
+        self.kicker.kick().await;
+        Ok(())
     }
 
     async fn apply(&self, change: StatusChange) -> Result<Transitioned, WorkerError> {

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use modelrun_core::config::WorkerConfig;
 use modelrun_core::ids::TaskId;
+use modelrun_core::run::Transitioned;
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::StoreError;
-use modelrun_core::task::{Claimed, Failure, TaskKind, backoff};
+use modelrun_core::task::{Claimed, Failure, NewTask, TaskKind, backoff};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -48,11 +49,63 @@ pub enum TaskOutcome {
 pub struct Worker {
     services: Services,
     config: WorkerConfig,
+    /// When the sweep last queued an image sync.
+    last_sync: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Worker {
     pub fn new(services: Services, config: WorkerConfig) -> Self {
-        Worker { services, config }
+        Worker {
+            services,
+            config,
+            last_sync: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Records what a "Batch Job State Change" event says. `None` when the
+    /// event is not about one of this installation's runs.
+    pub async fn handle_batch_event(
+        &self,
+        event: &serde_json::Value,
+    ) -> Result<Option<Transitioned>, WorkerError> {
+        let Some(report) = crate::executor::batch::events::report(event) else {
+            return Ok(None);
+        };
+        let Some(run) = self.services.store.run(report.run_id).await? else {
+            return Ok(None);
+        };
+        // A job of that name that is not the run's job belongs to someone else.
+        if run
+            .job_id
+            .as_deref()
+            .is_some_and(|known| known != report.job_id)
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.services.recorder.report(report).await?))
+    }
+
+    /// Queues an image sync if a registry is configured and the last one
+    /// was queued more than `image_sync_interval` ago.
+    async fn sync_images_when_due(&self) -> Result<(), WorkerError> {
+        if self.services.registry.is_none() {
+            return Ok(());
+        }
+        let due = {
+            let mut last = self
+                .last_sync
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let due = last.is_none_or(|at| at.elapsed() >= self.config.image_sync_interval);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            self.services.store.enqueue(NewTask::sync_images()).await?;
+        }
+        Ok(())
     }
 
     pub fn services(&self) -> &Services {
@@ -103,6 +156,9 @@ impl Worker {
     /// Asks the executor about every run it should have, and records what
     /// it says. Returns how many runs were checked.
     pub async fn sweep(&self) -> Result<usize, WorkerError> {
+        self.sync_images_when_due().await?;
+        // On what the store knows, before news from the executor moves runs on.
+        self.diagnose_waiting().await?;
         let runs: Vec<_> = self
             .services
             .store
@@ -124,6 +180,47 @@ impl Worker {
             }
         }
         Ok(runs.len())
+    }
+
+    /// Runs that have waited in `runnable` or `starting` longer than
+    /// `stuck_after` get a diagnosis in their history, and the
+    /// administrators an email: once per run and status.
+    async fn diagnose_waiting(&self) -> Result<(), WorkerError> {
+        let now = Utc::now();
+        let threshold = chrono::Duration::from_std(self.config.stuck_after)
+            .map_err(|error| WorkerError::Internal(format!("stuck_after out of range: {error}")))?;
+        let waiting = self
+            .services
+            .store
+            .active_runs()
+            .await?
+            .into_iter()
+            .filter(|run| {
+                matches!(run.status, RunStatus::Runnable | RunStatus::Starting)
+                    && now - run.updated_at > threshold
+            });
+        for run in waiting {
+            let events = self.services.store.run_events(run.id).await?;
+            let diagnosed = events.iter().any(|e| {
+                e.data.get("diagnosis").and_then(|d| d.as_str()) == Some(run.status.as_str())
+            });
+            if diagnosed {
+                continue;
+            }
+            match self.services.executor.diagnose(&run).await {
+                Ok(diagnosis) => {
+                    let minutes = (now - run.updated_at).num_minutes();
+                    self.services
+                        .recorder
+                        .stuck(&run, &diagnosis, minutes)
+                        .await?;
+                }
+                Err(error) => {
+                    tracing::warn!(run_id = %run.id, %error, "could not diagnose a waiting run")
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn process(&self, claimed: Claimed) -> Result<TaskOutcome, WorkerError> {

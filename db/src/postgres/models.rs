@@ -222,6 +222,34 @@ impl ModelStore for PgStore {
         .transpose()
     }
 
+    async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE model_versions SET job_definition_arn = $1 WHERE id = $2 \
+             AND (job_definition_arn IS NULL OR job_definition_arn = $1)",
+        )
+        .bind(arn)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        let existing: Option<Option<String>> =
+            sqlx::query_scalar("SELECT job_definition_arn FROM model_versions WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        match existing {
+            None => Err(StoreError::NotFound),
+            Some(other) => Err(StoreError::Conflict(format!(
+                "version {id} already has the job definition {}",
+                other.unwrap_or_default()
+            ))),
+        }
+    }
+
     async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE model_versions SET retired_at = coalesce(retired_at, $1) WHERE id = $2",

@@ -49,6 +49,16 @@ impl UserStore for PgStore {
             .map_err(db_error)
     }
 
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, role, created_at FROM users ORDER BY email",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        convert_all(rows)
+    }
+
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         sqlx::query_as::<_, UserRow>("SELECT id, email, role, created_at FROM users WHERE id = $1")
             .bind(id.0)

@@ -140,8 +140,8 @@ macro_rules! select_runs {
     () => {
         "SELECT r.id, r.model_id, m.name AS model_name, r.version_id, v.label AS version_label, \
          r.submitted_by, u.email AS submitter_email, r.inputs, r.vcpu, r.memory_mib, \
-         r.timeout_seconds, r.status, r.status_reason, r.job_id, r.created_at, r.updated_at, \
-         r.started_at, r.finished_at \
+         r.timeout_seconds, r.status, r.status_reason, r.job_id, r.log_stream, r.created_at, \
+         r.updated_at, r.started_at, r.finished_at \
          FROM runs r \
          JOIN models m ON m.id = r.model_id \
          JOIN model_versions v ON v.id = r.version_id \
@@ -166,6 +166,7 @@ pub(super) struct RunRow {
     status: String,
     status_reason: Option<String>,
     job_id: Option<String>,
+    log_stream: Option<String>,
     created_at: i64,
     updated_at: i64,
     started_at: Option<i64>,
@@ -193,6 +194,7 @@ impl TryFrom<RunRow> for Run {
             status: parse("run status", &row.status)?,
             status_reason: row.status_reason,
             job_id: row.job_id,
+            log_stream: row.log_stream,
             created_at: from_ms(row.created_at)?,
             updated_at: from_ms(row.updated_at)?,
             started_at: from_ms_opt(row.started_at)?,

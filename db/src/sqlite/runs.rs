@@ -219,7 +219,7 @@ impl RunStore for SqliteStore {
         let now_ms = to_ms(now);
         sqlx::query(
             "UPDATE runs SET status = ?1, status_reason = ?2, job_id = coalesce(?3, job_id), \
-             updated_at = ?4, \
+             log_stream = coalesce(?6, log_stream), updated_at = ?4, \
              started_at = CASE WHEN ?1 = 'running' THEN coalesce(started_at, ?4) ELSE started_at END, \
              finished_at = CASE WHEN ?1 IN ('succeeded', 'failed', 'cancelled') THEN ?4 \
                            ELSE finished_at END \
@@ -230,6 +230,7 @@ impl RunStore for SqliteStore {
         .bind(&change.job_id)
         .bind(now_ms)
         .bind(change.run_id.0)
+        .bind(&change.log_stream)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -283,6 +284,14 @@ impl RunStore for SqliteStore {
             return Err(StoreError::NotFound);
         }
         insert_event(&mut tx, run, Utc::now(), None, message, &data).await?;
+        if let Some(stream) = data.get("log_stream").and_then(Value::as_str) {
+            sqlx::query("UPDATE runs SET log_stream = ? WHERE id = ?")
+                .bind(stream)
+                .bind(run.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
         tx.commit().await.map_err(db_error)
     }
 }

@@ -47,6 +47,16 @@ impl UserStore for SqliteStore {
             .map_err(db_error)
     }
 
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, role, created_at FROM users ORDER BY email",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error)?;
+        convert_all(rows)
+    }
+
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         sqlx::query_as::<_, UserRow>("SELECT id, email, role, created_at FROM users WHERE id = ?")
             .bind(id.0)

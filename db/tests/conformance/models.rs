@@ -146,3 +146,34 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
     assert!(matches!(missing, Err(StoreError::NotFound)));
     assert!(store.list_tasks(None, 10).await.expect("tasks").is_empty());
 }
+
+pub async fn a_job_definition_is_recorded_once(store: Arc<dyn Store>) {
+    let version = support::version(&store, "forecast", "v1").await;
+    assert_eq!(version.job_definition_arn, None);
+    let arn = "arn:aws:batch:eu-west-1:123456789012:job-definition/modelrun-forecast-v1:1";
+    store
+        .set_job_definition(version.id, arn)
+        .await
+        .expect("set");
+    store
+        .set_job_definition(version.id, arn)
+        .await
+        .expect("the same again is fine");
+    let other = store.set_job_definition(version.id, "arn:other").await;
+    assert!(matches!(other, Err(StoreError::Conflict(message)) if message.contains(arn)));
+    assert_eq!(
+        store
+            .version(version.id)
+            .await
+            .expect("get")
+            .and_then(|v| v.job_definition_arn)
+            .as_deref(),
+        Some(arn)
+    );
+    assert!(matches!(
+        store
+            .set_job_definition(modelrun_core::ids::VersionId(999), arn)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}

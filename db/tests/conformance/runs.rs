@@ -465,3 +465,51 @@ pub async fn a_failed_transaction_leaves_nothing_behind(store: Arc<dyn Store>) {
     store.ping().await.expect("ping");
     assert!(["sqlite", "postgres"].contains(&store.backend()));
 }
+
+pub async fn the_log_stream_is_recorded_from_a_change_or_a_fact(store: Arc<dyn Store>) {
+    let (_, _, run) = support::seeded(&store).await;
+    assert_eq!(run.log_stream, None);
+    store
+        .add_fact(
+            run.id,
+            "log stream known",
+            json!({"log_stream": "jobs/default/abc"}),
+        )
+        .await
+        .expect("fact");
+    assert_eq!(
+        store
+            .run(run.id)
+            .await
+            .expect("get")
+            .and_then(|r| r.log_stream)
+            .as_deref(),
+        Some("jobs/default/abc")
+    );
+    let mut running = StatusChange::new(run.id, RunStatus::Running);
+    running.log_stream = Some("jobs/default/def".to_owned());
+    store.transition(running).await.expect("running");
+    assert_eq!(
+        store
+            .run(run.id)
+            .await
+            .expect("get")
+            .and_then(|r| r.log_stream)
+            .as_deref(),
+        Some("jobs/default/def")
+    );
+    // A change that says nothing about the log keeps what is known.
+    store
+        .transition(StatusChange::new(run.id, RunStatus::Succeeded))
+        .await
+        .expect("end");
+    assert_eq!(
+        store
+            .run(run.id)
+            .await
+            .expect("get")
+            .and_then(|r| r.log_stream)
+            .as_deref(),
+        Some("jobs/default/def")
+    );
+}

@@ -186,3 +186,20 @@ pub async fn tokens_work_until_revoked_or_expired(store: Arc<dyn Store>) {
     ));
     assert_eq!(store.list_tokens(ann.id).await.expect("list").len(), 1);
 }
+
+pub async fn lists_users_by_email(store: Arc<dyn Store>) {
+    for email in ["zoe@example.com", "ann@example.com", "max@example.com"] {
+        support::user(&store, email).await;
+    }
+    let emails: Vec<_> = store
+        .list_users()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    assert_eq!(
+        emails,
+        ["ann@example.com", "max@example.com", "zoe@example.com"]
+    );
+}

@@ -2,6 +2,7 @@
 //! variable, and everything is read once, here, at start-up.
 
 mod accounts;
+mod backends;
 mod server;
 
 use std::net::SocketAddr;
@@ -112,6 +113,8 @@ struct CommonArgs {
     /// Runs executing at once on this machine; the rest wait in `runnable`.
     #[arg(long, env = "MODELRUN_MAX_CONCURRENT_RUNS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     max_concurrent_runs: u16,
+    #[command(flatten)]
+    backends: backends::BackendArgs,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +128,10 @@ struct WorkerTuning {
     /// Seconds between checks of active runs with the executor.
     #[arg(long, env = "MODELRUN_SWEEP_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     sweep_interval_secs: u64,
+    /// Minutes a run may wait in `runnable` or `starting` before it is
+    /// diagnosed and the administrators are emailed.
+    #[arg(long, env = "MODELRUN_STUCK_AFTER_MINS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    stuck_after_mins: u64,
 }
 
 #[derive(Debug, Args)]
@@ -244,12 +251,13 @@ impl Global {
 }
 
 impl CommonArgs {
-    fn apply(&self, settings: &mut Settings) {
+    fn apply(&self, settings: &mut Settings) -> anyhow::Result<()> {
         settings.local.max_concurrent_runs = usize::from(self.max_concurrent_runs);
         // Model processes get this machine's PATH, read once here.
         if let Ok(path) = std::env::var("PATH") {
             settings.local.search_path = path;
         }
+        self.backends.apply(settings)
     }
 }
 
@@ -259,6 +267,7 @@ impl WorkerTuning {
             concurrency: usize::from(self.worker_concurrency),
             poll_interval: Duration::from_secs(self.poll_interval_secs),
             sweep_interval: Duration::from_secs(self.sweep_interval_secs),
+            stuck_after: Duration::from_secs(self.stuck_after_mins * 60),
             ..WorkerConfig::default()
         }
     }

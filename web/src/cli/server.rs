@@ -58,7 +58,7 @@ async fn start(
     let (listener, address) = listen(http).await?;
     let url = public_url(common, address);
     let mut settings = global.settings(url.clone())?;
-    common.apply(&mut settings);
+    common.apply(&mut settings)?;
     settings_for(&mut settings);
     let components = Components::build(&settings).await?;
     let password = http
@@ -102,7 +102,7 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         .await;
     shutdown.cancel();
     worker.await.context("the worker stopped abnormally")?;
-    components.executor.shutdown().await;
+    components.shutdown().await;
     served.context("the web server failed")
 }
 
@@ -126,7 +126,7 @@ pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<
         .clone()
         .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
     let mut settings = global.settings(url)?;
-    args.common.apply(&mut settings);
+    args.common.apply(&mut settings)?;
     settings.worker = args.tuning.config();
     let components = Components::build(&settings).await?;
     components.listen_for_tasks(&settings);
@@ -139,6 +139,6 @@ pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<
     );
     stop_signal(shutdown).await;
     worker.await.context("the worker stopped abnormally")?;
-    components.executor.shutdown().await;
+    components.shutdown().await;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! so every step is deterministic.
 
 mod api;
+mod aws;
 mod browser;
 mod cli;
 mod limits;

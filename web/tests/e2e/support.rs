@@ -7,6 +7,7 @@ use modelrun_core::config::{DatabaseConfig, WebConfig};
 use modelrun_core::store::Store;
 use modelrun_core::user::Role;
 use modelrun_db::postgres::testing::TempDatabase;
+use modelrun_testkit::AwsWorld;
 use modelrun_web::bootstrap::{create_token, create_user, ensure_admin, register_example};
 use modelrun_web::runtime::{Components, Settings};
 use reqwest::redirect::Policy;
@@ -25,6 +26,8 @@ pub enum StoreKind {
 }
 
 pub struct TestApp {
+    /// The emulated AWS account, when the app runs on AWS backends.
+    pub world: Option<AwsWorld>,
     pub base: String,
     pub store: Arc<dyn Store>,
     pub components: Components,
@@ -45,6 +48,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(kind: StoreKind, configure: impl FnOnce(&mut WebConfig)) -> Self {
+        Self::spawn_full(kind, None, configure).await
+    }
+
+    /// modelrun on AWS backends (Batch, S3, SES, ECR) in `world`, on SQLite.
+    /// No model is registered: versions come from images.
+    pub async fn spawn_on_aws(world: AwsWorld) -> Self {
+        Self::spawn_full(StoreKind::Sqlite, Some(world), |_| {}).await
+    }
+
+    async fn spawn_full(
+        kind: StoreKind,
+        world: Option<AwsWorld>,
+        configure: impl FnOnce(&mut WebConfig),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -60,6 +77,13 @@ impl TestApp {
                 Some(database)
             }
         };
+        if let Some(world) = &world {
+            settings.aws = world.aws.clone();
+            settings.s3 = Some(world.s3.clone());
+            settings.batch = Some(world.batch.clone());
+            settings.ses = Some(world.ses.clone());
+            settings.ecr = Some(world.ecr.clone());
+        }
         let components = Components::build(&settings).await.expect("components");
         let store = components.store.clone();
         ensure_admin(&store, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
@@ -79,6 +103,7 @@ impl TestApp {
             axum::serve(listener, app).await.expect("server");
         });
         TestApp {
+            world,
             base,
             store,
             components,

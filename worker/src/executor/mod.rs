@@ -1,5 +1,7 @@
 //! Executor implementations.
 
+pub mod batch;
 pub mod local;
 
+pub use batch::BatchExecutor;
 pub use local::LocalExecutor;

@@ -3,6 +3,7 @@
 
 use askama::Template;
 use modelrun_core::email::NewEmail;
+use modelrun_core::executor::Diagnosis;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 
@@ -20,6 +21,57 @@ struct RunFinishedHtml<'a> {
     run: &'a Run,
     outcome: &'a str,
     url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/run_stuck.txt")]
+struct RunStuckText<'a> {
+    run: &'a Run,
+    diagnosis: &'a Diagnosis,
+    minutes: i64,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/run_stuck.html")]
+struct RunStuckHtml<'a> {
+    run: &'a Run,
+    diagnosis: &'a Diagnosis,
+    minutes: i64,
+    url: &'a str,
+}
+
+/// "This run has waited long" for an administrator.
+pub fn run_stuck(
+    run: &Run,
+    diagnosis: &Diagnosis,
+    minutes: i64,
+    public_url: &str,
+    to: &str,
+) -> Result<NewEmail, askama::Error> {
+    let url = format!("{}/runs/{}", public_url.trim_end_matches('/'), run.id);
+    Ok(NewEmail {
+        to: to.to_owned(),
+        subject: format!(
+            "Run #{} of {} has been {} for {minutes} minutes",
+            run.id, run.model_name, run.status
+        ),
+        text: RunStuckText {
+            run,
+            diagnosis,
+            minutes,
+            url: &url,
+        }
+        .render()?,
+        html: RunStuckHtml {
+            run,
+            diagnosis,
+            minutes,
+            url: &url,
+        }
+        .render()?,
+        run_id: Some(run.id),
+    })
 }
 
 /// "Your run ended" for the person who submitted it. `run` is the run as it
@@ -73,6 +125,7 @@ mod tests {
             status,
             status_reason: reason.map(str::to_owned),
             job_id: None,
+            log_stream: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
             started_at: None,

@@ -2,6 +2,8 @@
 
 mod messages;
 mod outbox;
+mod ses;
 
-pub use messages::run_finished;
+pub use messages::{run_finished, run_stuck};
 pub use outbox::OutboxMailer;
+pub use ses::SesMailer;

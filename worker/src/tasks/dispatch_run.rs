@@ -7,8 +7,10 @@
 use bytes::Bytes;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::executor::JobRequest;
+use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
+use modelrun_core::store::StoreError;
 use modelrun_core::task::RunPayload;
 
 use super::TaskError;
@@ -34,6 +36,7 @@ pub(super) async fn run(services: &Services, payload: RunPayload) -> Result<(), 
             run.version_id, run.id
         )));
     };
+    let version = prepare(services, version).await?;
     let inputs = serde_json::to_vec(&run.inputs)
         .map_err(|error| TaskError::Fatal(format!("cannot encode the inputs: {error}")))?;
     let inputs_key = BlobKey::run_inputs(run.id);
@@ -69,6 +72,33 @@ pub(super) async fn run(services: &Services, payload: RunPayload) -> Result<(), 
             .await?;
     }
     Ok(())
+}
+
+/// Makes sure the executor is prepared for the version (its job definition
+/// on AWS Batch), preparing it now if the task that should have did not yet.
+pub(super) async fn prepare(
+    services: &Services,
+    mut version: ModelVersion,
+) -> Result<ModelVersion, TaskError> {
+    if version.job_definition_arn.is_some() {
+        return Ok(version);
+    }
+    let Some(arn) = services.executor.prepare_version(&version).await? else {
+        return Ok(version);
+    };
+    match services.store.set_job_definition(version.id, &arn).await {
+        Ok(()) => version.job_definition_arn = Some(arn),
+        // Prepared meanwhile by another worker: use what it recorded.
+        Err(StoreError::Conflict(_)) => {
+            version = services
+                .store
+                .version(version.id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        }
+        Err(error) => return Err(error.into()),
+    }
+    Ok(version)
 }
 
 /// The run cannot be started: it fails, and its submitter is told why.

@@ -3,7 +3,9 @@
 
 mod cancel_run;
 mod dispatch_run;
+mod register_job_definition;
 mod send_email;
+mod sync_images;
 
 use modelrun_core::blob::BlobError;
 use modelrun_core::executor::ExecutorError;
@@ -58,6 +60,12 @@ impl From<MailError> for TaskError {
     }
 }
 
+impl From<modelrun_core::registry::RegistryError> for TaskError {
+    fn from(error: modelrun_core::registry::RegistryError) -> Self {
+        TaskError::Retry(error.to_string())
+    }
+}
+
 impl From<BlobError> for TaskError {
     fn from(error: BlobError) -> Self {
         match error {
@@ -102,6 +110,10 @@ pub(crate) async fn handle(services: &Services, task: &Task) -> Result<(), TaskE
         TaskKind::DispatchRun => dispatch_run::run(services, payload(task)?).await,
         TaskKind::SendEmail => send_email::run(services, payload(task)?).await,
         TaskKind::CancelRun => cancel_run::run(services, payload(task)?).await,
+        TaskKind::RegisterJobDefinition => {
+            register_job_definition::run(services, payload(task)?).await
+        }
+        TaskKind::SyncImages => sync_images::run(services).await,
     }
 }
 
@@ -128,6 +140,9 @@ pub(crate) async fn on_dead(
                 cancel_run::on_dead(services, payload, error).await?;
             }
         }
+        // The next dispatch of a run of the version tries again; the next
+        // sync looks at every image again.
+        TaskKind::RegisterJobDefinition | TaskKind::SyncImages => {}
     }
     Ok(())
 }

@@ -165,3 +165,54 @@ async fn shutting_down_fails_running_runs_with_a_reason() {
             .is_some_and(|r| r.contains("modelrun stopped"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_waiting_for_a_slot_is_diagnosed_once() {
+    let h = Harness::with_config(
+        1,
+        modelrun_core::config::WorkerConfig {
+            stuck_after: std::time::Duration::ZERO,
+            ..Default::default()
+        },
+    )
+    .await;
+    modelrun_core::store::UserStore::create_user(
+        h.store.as_ref(),
+        modelrun_core::user::NewUser {
+            email: "ops@example.com".to_owned(),
+            password_hash: "x".to_owned(),
+            role: modelrun_core::user::Role::Admin,
+        },
+    )
+    .await
+    .expect("admin");
+    let version = h.shell_model("hog", "sleep 30", 60).await;
+    let first = h.submit(&version, json!({})).await;
+    let second = h.submit(&version, json!({})).await;
+    h.wait_for(first.id, RunStatus::Running).await;
+    h.wait_for(second.id, RunStatus::Runnable).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    h.worker.sweep().await.expect("sweep");
+    h.worker.sweep().await.expect("sweep again");
+    let facts: Vec<_> = h
+        .store
+        .run_events(second.id)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.data.get("diagnosis").is_some())
+        .collect();
+    assert_eq!(facts.len(), 1, "diagnosed once, however many sweeps");
+    assert_eq!(facts[0].data["findings"]["busy"], 1);
+    assert!(
+        facts[0]
+            .message
+            .contains("1 of 1 run slots on this machine are busy"),
+        "{}",
+        facts[0].message
+    );
+    let emails = h.store.list_emails(None, 10).await.expect("emails");
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].to, "ops@example.com");
+    h.executor.shutdown().await;
+}

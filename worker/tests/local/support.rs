@@ -28,6 +28,10 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new(max_concurrent_runs: usize) -> Self {
+        Self::with_config(max_concurrent_runs, WorkerConfig::default()).await
+    }
+
+    pub async fn with_config(max_concurrent_runs: usize, config: WorkerConfig) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let db = modelrun_db::SqliteStore::open(&data.join("modelrun.db"))
@@ -57,9 +61,10 @@ impl Harness {
             blob,
             executor: Arc::new(executor.clone()),
             mailer: Arc::new(OutboxMailer::new(data.join("outbox"))),
+            registry: None,
             recorder,
         };
-        let worker = Worker::new(services, WorkerConfig::default());
+        let worker = Worker::new(services, config);
         let user = store
             .create_user(NewUser {
                 email: "ann@example.com".to_owned(),

@@ -27,9 +27,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::LocalExecutorConfig;
-use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
+use modelrun_core::executor::{
+    Diagnosis, Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted,
+};
 use modelrun_core::ids::RunId;
-use modelrun_core::model::Runtime;
+use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -244,6 +246,42 @@ impl Executor for LocalExecutor {
         Ok(Submitted {
             job_id,
             existing: false,
+        })
+    }
+
+    async fn prepare_version(
+        &self,
+        _version: &ModelVersion,
+    ) -> Result<Option<String>, ExecutorError> {
+        // A local version is its snapshot: nothing to prepare.
+        Ok(None)
+    }
+
+    async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError> {
+        let slots = self.inner.config.max_concurrent_runs.max(1);
+        let busy = slots - self.inner.slots.available_permits();
+        let waiting = self
+            .inner
+            .jobs()
+            .values()
+            .filter(|job| job.ended.is_none() && job.status == RunStatus::Runnable)
+            .count();
+        let known = self.inner.jobs().contains_key(&run.id);
+        Ok(Diagnosis {
+            summary: format!("{busy} of {slots} run slots on this machine are busy, and {waiting} runs wait for one"),
+            findings: serde_json::json!({ "slots": slots, "busy": busy, "waiting": waiting, "job_known": known }),
+            causes: vec![
+                (
+                    "Every run slot is taken".to_owned(),
+                    "Wait for the running runs to end, or start modelrun with a higher \
+                     --max-concurrent-runs (MODELRUN_MAX_CONCURRENT_RUNS) if the machine has room."
+                        .to_owned(),
+                ),
+                (
+                    "A run holds its slot for long".to_owned(),
+                    "Look at the running runs of this machine; cancel one that no longer makes progress.".to_owned(),
+                ),
+            ],
         })
     }
 

@@ -1,0 +1,15 @@
+//! Test harnesses for modelrun's own tests.
+//!
+//! [`Moto`] runs moto server (AWS APIs, emulated) on a free port of
+//! 127.0.0.1 for one test, and stops it when dropped. [`AwsWorld`] creates
+//! what modelrun needs in it: a bucket, roles, a network, a Batch compute
+//! environment and queue, a log group, an SES identity. [`Outage`] cuts the
+//! line to it on demand.
+
+mod moto;
+mod outage;
+mod world;
+
+pub use moto::Moto;
+pub use outage::Outage;
+pub use world::AwsWorld;

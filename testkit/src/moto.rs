@@ -1,0 +1,175 @@
+//! moto server, one per test.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use modelrun_core::config::AwsSettings;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+/// The region every test uses.
+pub const REGION: &str = "eu-west-1";
+
+/// A moto server of this test's own.
+#[derive(Debug)]
+pub struct Moto {
+    pub url: String,
+    pub port: u16,
+    _server: Child,
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("MODELRUN_MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("moto_server")
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|error| panic!("no free port on 127.0.0.1: {error}"))
+}
+
+impl Moto {
+    /// Starts moto with Batch and Lambda running nothing in Docker.
+    pub async fn start() -> Self {
+        Self::start_on(free_port(), &[]).await
+    }
+
+    /// Starts moto on `port`, with extra environment (such as
+    /// `MOTO_SIMPLE_BATCH_FAIL_AFTER=0`, which makes every job fail).
+    pub async fn start_on(port: u16, env: &[(&str, &str)]) -> Self {
+        let binary = moto_binary();
+        // testkit/moto/sitecustomize.py corrects where moto's answers differ from AWS's.
+        let corrections = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto");
+        let server = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("PYTHONPATH", corrections)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start {} ({error}): run ./scripts/test, which creates .venv with moto, \
+                     or set MODELRUN_MOTO_SERVER",
+                    binary.display()
+                )
+            });
+        let moto = Moto {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            _server: server,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if moto
+                .post(
+                    "/moto-api/config",
+                    json!({"batch": {"use_docker": false}, "lambda": {"use_docker": false}}),
+                )
+                .await
+                .is_ok()
+            {
+                return moto;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto server did not start on port {port} within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// AWS settings that point every client at this server.
+    pub fn aws_settings(&self) -> AwsSettings {
+        AwsSettings {
+            endpoint_url: Some(self.url.clone()),
+            region: Some(REGION.to_owned()),
+            max_attempts: 1,
+            connect_timeout: Duration::from_secs(2),
+            operation_timeout: Duration::from_secs(20),
+            emulator_credentials: true,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<String, reqwest::Error> {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await
+    }
+
+    /// Starts recording every request the server receives.
+    pub async fn start_recording(&self) {
+        for path in [
+            "/moto-api/recorder/reset-recording",
+            "/moto-api/recorder/start-recording",
+        ] {
+            self.post(path, json!({})).await.expect("moto recorder");
+        }
+    }
+
+    /// The bodies of the recorded requests, decoded, as JSON where they are JSON.
+    pub async fn recorded_bodies(&self) -> Vec<Value> {
+        use base64::Engine;
+        let text = reqwest::get(format!("{}/moto-api/recorder/download-recording", self.url))
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("moto recording")
+            .text()
+            .await
+            .expect("recording text");
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|request| {
+                let body = request.get("body")?.as_str()?;
+                let bytes = base64::prelude::BASE64_STANDARD
+                    .decode(body)
+                    .unwrap_or_else(|_| body.as_bytes().to_vec());
+                serde_json::from_slice(&bytes).ok()
+            })
+            .collect()
+    }
+
+    /// A query-protocol call (IAM, EC2), which moto routes by the service
+    /// named in the Authorization header and does not check.
+    pub async fn query(&self, service: &str, params: &[(&str, &str)]) -> String {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=emulator/20260101/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        reqwest::Client::new()
+            .post(&self.url)
+            .header("Authorization", authorization)
+            .form(params)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|error| panic!("moto {service} {params:?}: {error}"))
+            .text()
+            .await
+            .expect("moto answer")
+    }
+}
+
+/// The text of the first `<tag>` in an XML answer.
+pub(crate) fn xml_value(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    xml.split_once(&open)
+        .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
+        .map(|(value, _)| value.to_owned())
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+}

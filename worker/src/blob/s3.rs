@@ -1,0 +1,241 @@
+//! The blob store in S3. Every object is uploaded with a SHA-256 checksum,
+//! which S3 verifies on receipt and returns on request; the output index
+//! of a run is built from a listing with those checksums. Downloads are
+//! presigned URLs, short-lived and forcing `Content-Disposition: attachment`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
+use bytes::Bytes;
+use modelrun_core::blob::{
+    Blob, BlobError, BlobKey, BlobStore, ObjectMeta, attachment_disposition,
+};
+use modelrun_core::config::S3Config;
+use tokio_util::io::ReaderStream;
+
+use crate::aws::AwsFailure;
+
+/// Longest life of a presigned download URL.
+pub const MAX_PRESIGNED_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Most objects listed below one prefix (a run's outputs).
+const MAX_LISTED: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct S3BlobStore {
+    client: Client,
+    config: S3Config,
+}
+
+impl S3BlobStore {
+    pub fn new(sdk: &aws_config::SdkConfig, config: S3Config) -> Self {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(config.force_path_style)
+            .build();
+        S3BlobStore {
+            client: Client::from_conf(s3),
+            config,
+        }
+    }
+
+    fn object_key(&self, key: &BlobKey) -> String {
+        match &self.config.prefix {
+            Some(prefix) => format!("{prefix}/{key}"),
+            None => key.to_string(),
+        }
+    }
+
+    /// The blob key of an S3 object key, if it is one of ours and valid.
+    fn blob_key(&self, object_key: &str) -> Option<BlobKey> {
+        let relative = match &self.config.prefix {
+            Some(prefix) => object_key
+                .strip_prefix(prefix.as_str())?
+                .strip_prefix('/')?,
+            None => object_key,
+        };
+        BlobKey::new(relative).ok()
+    }
+
+    async fn put_body(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        size: u64,
+        content_type: &str,
+    ) -> Result<ObjectMeta, BlobError> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.config.bucket)
+            .key(self.object_key(key))
+            .content_type(content_type)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| backend(AwsFailure::new("S3 PutObject", error)))?;
+        Ok(ObjectMeta {
+            key: key.clone(),
+            size,
+            sha256: put.checksum_sha256().and_then(base64_to_hex),
+            content_type: Some(content_type.to_owned()),
+        })
+    }
+}
+
+fn backend(failure: AwsFailure) -> BlobError {
+    BlobError::Backend(failure.message)
+}
+
+/// S3 gives checksums in base64; modelrun shows them in hex.
+fn base64_to_hex(checksum: &str) -> Option<String> {
+    BASE64_STANDARD.decode(checksum).ok().map(hex::encode)
+}
+
+#[async_trait]
+impl BlobStore for S3BlobStore {
+    async fn put(
+        &self,
+        key: &BlobKey,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<ObjectMeta, BlobError> {
+        let size = bytes.len() as u64;
+        self.put_body(key, ByteStream::from(bytes), size, content_type)
+            .await
+    }
+
+    async fn put_file(
+        &self,
+        key: &BlobKey,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<ObjectMeta, BlobError> {
+        let size = tokio::fs::metadata(path).await?.len();
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|error| BlobError::Backend(format!("reading {}: {error}", path.display())))?;
+        self.put_body(key, body, size, content_type).await
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
+        let object = match self
+            .client
+            .get_object()
+            .bucket(&self.config.bucket)
+            .key(self.object_key(key))
+            .send()
+            .await
+        {
+            Ok(object) => object,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Err(BlobError::NotFound(key.to_string()));
+            }
+            Err(error) => return Err(backend(AwsFailure::new("S3 GetObject", error))),
+        };
+        let size = object
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+        let content_type = object.content_type().map(str::to_owned);
+        Ok(Blob {
+            meta: ObjectMeta {
+                key: key.clone(),
+                size,
+                sha256: None,
+                content_type,
+            },
+            body: Box::pin(ReaderStream::new(object.body.into_async_read())),
+        })
+    }
+
+    async fn list(&self, prefix: &BlobKey) -> Result<Vec<ObjectMeta>, BlobError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.config.bucket)
+            .prefix(format!("{}/", self.object_key(prefix)))
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|error| backend(AwsFailure::new("S3 ListObjectsV2", error)))?;
+            for object in page.contents() {
+                let Some(key) = object.key().and_then(|k| self.blob_key(k)) else {
+                    continue;
+                };
+                keys.push(key);
+                if keys.len() > MAX_LISTED {
+                    return Err(BlobError::Backend(format!(
+                        "more than {MAX_LISTED} objects under {prefix}"
+                    )));
+                }
+            }
+        }
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            let head = self
+                .client
+                .head_object()
+                .bucket(&self.config.bucket)
+                .key(self.object_key(&key))
+                .checksum_mode(ChecksumMode::Enabled)
+                .send()
+                .await
+                .map_err(|error| backend(AwsFailure::new("S3 HeadObject", error)))?;
+            found.push(ObjectMeta {
+                size: head
+                    .content_length()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
+                sha256: head.checksum_sha256().and_then(base64_to_hex),
+                content_type: head.content_type().map(str::to_owned),
+                key,
+            });
+        }
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+
+    async fn presign_get(
+        &self,
+        key: &BlobKey,
+        download_name: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, BlobError> {
+        let config = PresigningConfig::expires_in(ttl.min(MAX_PRESIGNED_TTL))
+            .map_err(|error| BlobError::Backend(format!("presigning: {error}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.config.bucket)
+            .key(self.object_key(key))
+            .response_content_disposition(attachment_disposition(download_name))
+            .presigned(config)
+            .await
+            .map_err(|error| backend(AwsFailure::new("S3 presign GetObject", error)))?;
+        Ok(Some(request.uri().to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64_to_hex;
+
+    #[test]
+    fn checksums_turn_from_base64_to_hex() {
+        // S3's ChecksumSHA256 of "a,b\n1,2\n".
+        assert_eq!(
+            base64_to_hex("SS1epJYFbxpqZZIkEDL6t2TDIVljF5MLT6Dh6Lw7dHA=").as_deref(),
+            Some(modelrun_core::crypto::sha256_hex("a,b\n1,2\n").as_str())
+        );
+        assert_eq!(base64_to_hex("not base64!"), None);
+    }
+}

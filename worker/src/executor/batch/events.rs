@@ -1,0 +1,92 @@
+//! "Batch Job State Change" events from EventBridge. They arrive at least
+//! once and in any order; each becomes a report for the recorder, which
+//! ignores what is stale or repeated.
+
+use modelrun_core::executor::{JobReport, JobRequest};
+use serde_json::Value;
+
+use super::JobState;
+
+fn text(value: Option<&Value>) -> Option<&str> {
+    value.and_then(Value::as_str)
+}
+
+/// The report an event carries, if it is a Batch job state change about
+/// one of modelrun's runs (a job named `modelrun-run-<id>`).
+pub fn report(event: &Value) -> Option<JobReport> {
+    if event.get("source")?.as_str()? != "aws.batch"
+        || event.get("detail-type")?.as_str()? != "Batch Job State Change"
+    {
+        return None;
+    }
+    let detail = event.get("detail")?;
+    let run = JobRequest::run_of_job_name(detail.get("jobName")?.as_str()?)?;
+    let container = detail.get("container");
+    let state = JobState {
+        job_id: text(detail.get("jobId"))?,
+        status: text(detail.get("status"))?,
+        status_reason: text(detail.get("statusReason")),
+        container_reason: text(container.and_then(|c| c.get("reason"))),
+        exit_code: container
+            .and_then(|c| c.get("exitCode"))
+            .and_then(Value::as_i64)
+            .and_then(|code| i32::try_from(code).ok()),
+        log_stream: text(container.and_then(|c| c.get("logStreamName"))),
+    };
+    state.report(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use modelrun_core::ids::RunId;
+    use modelrun_core::status::RunStatus;
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(name: &str, status: &str) -> Value {
+        json!({
+            "version": "0",
+            "id": "c8f9c4b5-76e5-d76a-f980-7011e206042b",
+            "detail-type": "Batch Job State Change",
+            "source": "aws.batch",
+            "account": "123456789012",
+            "time": "2026-11-22T14:00:00Z",
+            "region": "eu-west-1",
+            "resources": ["arn:aws:batch:eu-west-1:123456789012:job/4c7599ae-0a82-49aa-ba5a-4727fcce14a8"],
+            "detail": {
+                "jobName": name,
+                "jobId": "4c7599ae-0a82-49aa-ba5a-4727fcce14a8",
+                "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/modelrun",
+                "status": status,
+                "statusReason": "Essential container in task exited",
+                "attempts": [],
+                "container": {"exitCode": 2, "logStreamName": "modelrun/default/abc"},
+            }
+        })
+    }
+
+    #[test]
+    fn reads_batch_state_changes_about_our_runs() {
+        let report = report(&event("modelrun-run-42", "FAILED")).expect("ours");
+        assert_eq!(report.run_id, RunId(42));
+        assert_eq!(report.status, RunStatus::Failed);
+        assert_eq!(report.exit_code, Some(2));
+        assert_eq!(report.log_stream.as_deref(), Some("modelrun/default/abc"));
+        assert_eq!(
+            report.reason.as_deref(),
+            Some("the model exited with code 2")
+        );
+    }
+
+    #[test]
+    fn ignores_everything_else() {
+        assert!(report(&event("someone-elses-job", "RUNNING")).is_none());
+        assert!(report(&event("modelrun-run-x", "RUNNING")).is_none());
+        assert!(report(&event("modelrun-run-1", "UNKNOWN")).is_none());
+        let mut other = event("modelrun-run-1", "RUNNING");
+        other["source"] = json!("aws.ecr");
+        assert!(report(&other).is_none());
+        assert!(report(&json!({"not": "an event"})).is_none());
+    }
+}

@@ -1,0 +1,385 @@
+//! The AWS Batch executor: each run is one Batch job named after it
+//! (`modelrun-run-<id>`), on the configured queue, from its version's job
+//! definition. The model's image runs `modelrun exec`, which fetches the
+//! inputs from S3 and uploads the outputs there.
+//!
+//! News about jobs arrives two ways, both going through the recorder:
+//! "Batch Job State Change" events ([`events`]) and the sweep's
+//! `DescribeJobs`. Logs are read from CloudWatch Logs.
+
+mod definition;
+mod diagnose;
+pub mod events;
+
+use async_trait::async_trait;
+use aws_sdk_batch::Client as BatchClient;
+use aws_sdk_batch::types::{
+    ContainerOverrides, JobDetail, JobStatus, KeyValuePair, KeyValuesPair, ResourceRequirement,
+    ResourceType,
+};
+use aws_sdk_cloudwatchlogs::Client as LogsClient;
+use modelrun_core::config::BatchConfig;
+use modelrun_core::executor::{
+    Diagnosis, Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted,
+};
+use modelrun_core::model::{ModelVersion, Runtime};
+use modelrun_core::run::Run;
+use modelrun_core::status::RunStatus;
+
+use crate::aws::AwsFailure;
+
+/// Most log events returned in one page.
+const LOG_PAGE_EVENTS: i32 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct BatchExecutor {
+    batch: BatchClient,
+    logs: LogsClient,
+    config: BatchConfig,
+}
+
+impl BatchExecutor {
+    pub fn new(sdk: &aws_config::SdkConfig, config: BatchConfig) -> Self {
+        BatchExecutor {
+            batch: BatchClient::new(sdk),
+            logs: LogsClient::new(sdk),
+            config,
+        }
+    }
+
+    /// The job that carries this name on our queue, if any: the guard
+    /// against submitting a run twice after a crash.
+    async fn find_by_name(&self, name: &str) -> Result<Option<String>, ExecutorError> {
+        let found = self
+            .batch
+            .list_jobs()
+            .job_queue(&self.config.job_queue)
+            .filters(
+                KeyValuesPair::builder()
+                    .name("JOB_NAME")
+                    .values(name)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|error| to_executor(AwsFailure::new("Batch ListJobs", error)))?;
+        Ok(found
+            .job_summary_list()
+            .iter()
+            .find(|job| job.job_name() == Some(name))
+            .and_then(|job| job.job_id().map(str::to_owned)))
+    }
+}
+
+pub(crate) fn to_executor(failure: AwsFailure) -> ExecutorError {
+    if failure.transient {
+        ExecutorError::Unavailable(failure.message)
+    } else {
+        ExecutorError::Refused(failure.message)
+    }
+}
+
+/// A Batch status as a run status.
+pub(crate) fn run_status(status: &str) -> Option<RunStatus> {
+    Some(match status {
+        "SUBMITTED" => RunStatus::Submitted,
+        "PENDING" => RunStatus::Pending,
+        "RUNNABLE" => RunStatus::Runnable,
+        "STARTING" => RunStatus::Starting,
+        "RUNNING" => RunStatus::Running,
+        "SUCCEEDED" => RunStatus::Succeeded,
+        "FAILED" => RunStatus::Failed,
+        _ => return None,
+    })
+}
+
+/// What Batch says about a job, from an event or from `DescribeJobs`.
+#[derive(Debug, Default)]
+pub(crate) struct JobState<'a> {
+    pub job_id: &'a str,
+    pub status: &'a str,
+    pub status_reason: Option<&'a str>,
+    pub container_reason: Option<&'a str>,
+    pub exit_code: Option<i32>,
+    pub log_stream: Option<&'a str>,
+}
+
+impl JobState<'_> {
+    /// The report for the recorder; `None` for a status modelrun does not know.
+    pub(crate) fn report(&self, run: modelrun_core::ids::RunId) -> Option<JobReport> {
+        let mut report = JobReport::new(run, self.job_id, run_status(self.status)?);
+        report.exit_code = self.exit_code;
+        report.log_stream = self.log_stream.map(str::to_owned);
+        if let Some(reason) = self.status_reason {
+            report
+                .facts
+                .insert("status_reason".to_owned(), reason.into());
+        }
+        if let Some(reason) = self.container_reason {
+            report
+                .facts
+                .insert("container_reason".to_owned(), reason.into());
+        }
+        report.reason = match (report.status, self.container_reason, self.exit_code) {
+            (RunStatus::Succeeded, _, _) => None,
+            (_, Some(reason), _) => Some(reason.to_owned()),
+            (RunStatus::Failed, None, Some(code)) if code != 0 => {
+                Some(format!("the model exited with code {code}"))
+            }
+            _ => self.status_reason.map(str::to_owned),
+        };
+        Some(report)
+    }
+}
+
+fn job_state(job: &JobDetail) -> JobState<'_> {
+    let container = job.container();
+    JobState {
+        job_id: job.job_id().unwrap_or_default(),
+        status: job.status().map(JobStatus::as_str).unwrap_or_default(),
+        status_reason: job.status_reason(),
+        container_reason: container.and_then(|c| c.reason()),
+        exit_code: container.and_then(|c| c.exit_code()),
+        log_stream: container.and_then(|c| c.log_stream_name()),
+    }
+}
+
+#[async_trait]
+impl Executor for BatchExecutor {
+    fn kind(&self) -> &'static str {
+        "batch"
+    }
+
+    async fn prepare_version(
+        &self,
+        version: &ModelVersion,
+    ) -> Result<Option<String>, ExecutorError> {
+        definition::register(self, version).await
+    }
+
+    async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError> {
+        if !matches!(job.runtime, Runtime::Image { .. }) {
+            return Err(ExecutorError::Refused(
+                "this version runs on the local executor only; AWS Batch runs versions built as images".to_owned(),
+            ));
+        }
+        let Some(definition) = &job.job_definition else {
+            return Err(ExecutorError::Unavailable(
+                "the version's job definition is not registered yet".to_owned(),
+            ));
+        };
+        if let Some(job_id) = self.find_by_name(&job.name).await? {
+            return Ok(Submitted {
+                job_id,
+                existing: true,
+            });
+        }
+        let artifacts = self.config.artifacts_uri.trim_end_matches('/');
+        let environment = [
+            ("MODELRUN_RUN_ID", job.run_id.to_string()),
+            ("MODELRUN_INPUTS", format!("{artifacts}/{}", job.inputs)),
+            (
+                "MODELRUN_OUTPUT_DIR",
+                format!("{artifacts}/{}/", job.outputs),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+        .collect();
+        let resources = vec![
+            requirement(ResourceType::Vcpu, job.resources.vcpu.to_string()),
+            requirement(ResourceType::Memory, job.resources.memory_mib.to_string()),
+        ];
+        let submitted = self
+            .batch
+            .submit_job()
+            .job_name(&job.name)
+            .job_queue(&self.config.job_queue)
+            .job_definition(definition)
+            .container_overrides(
+                ContainerOverrides::builder()
+                    .set_environment(Some(environment))
+                    .set_resource_requirements(Some(resources))
+                    .build(),
+            )
+            .timeout(
+                aws_sdk_batch::types::JobTimeout::builder()
+                    .attempt_duration_seconds(definition::attempt_seconds(
+                        job.resources.timeout_seconds,
+                    ))
+                    .build(),
+            )
+            .tags("modelrun:run", job.run_id.to_string())
+            .propagate_tags(true)
+            .send()
+            .await
+            .map_err(|error| to_executor(AwsFailure::new("Batch SubmitJob", error)))?;
+        let job_id = submitted.job_id().ok_or_else(|| {
+            ExecutorError::Unavailable("Batch accepted the job without an id".to_owned())
+        })?;
+        Ok(Submitted {
+            job_id: job_id.to_owned(),
+            existing: false,
+        })
+    }
+
+    async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError> {
+        let with_jobs: Vec<_> = runs.iter().filter(|run| run.job_id.is_some()).collect();
+        let mut reports = Vec::new();
+        for chunk in with_jobs.chunks(100) {
+            let ids: Vec<String> = chunk.iter().filter_map(|run| run.job_id.clone()).collect();
+            let described = self
+                .batch
+                .describe_jobs()
+                .set_jobs(Some(ids))
+                .send()
+                .await
+                .map_err(|error| to_executor(AwsFailure::new("Batch DescribeJobs", error)))?;
+            for run in chunk {
+                let job = described
+                    .jobs()
+                    .iter()
+                    .find(|job| job.job_id() == run.job_id.as_deref());
+                match job {
+                    Some(job) => reports.extend(job_state(job).report(run.id)),
+                    None => {
+                        let mut report = JobReport::new(
+                            run.id,
+                            run.job_id.clone().unwrap_or_default(),
+                            RunStatus::Failed,
+                        );
+                        report.reason = Some("AWS Batch no longer knows the run's job".to_owned());
+                        reports.push(report);
+                    }
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError> {
+        let job_id = match &run.job_id {
+            Some(id) => id.clone(),
+            None => match self.find_by_name(&JobRequest::job_name(run.id)).await? {
+                Some(id) => id,
+                None => return Ok(false),
+            },
+        };
+        // TerminateJob also cancels a job that has not started yet.
+        self.batch
+            .terminate_job()
+            .job_id(&job_id)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(|error| to_executor(AwsFailure::new("Batch TerminateJob", error)))?;
+        Ok(true)
+    }
+
+    async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError> {
+        let Some(stream) = &run.log_stream else {
+            return Ok(LogPage::default());
+        };
+        let page = self
+            .logs
+            .get_log_events()
+            .log_group_name(&self.config.log_group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .limit(LOG_PAGE_EVENTS)
+            .set_next_token(cursor.map(str::to_owned))
+            .send()
+            .await;
+        let page = match page {
+            Ok(page) => page,
+            // The stream appears when the container starts.
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(LogPage::default());
+            }
+            Err(error) => {
+                return Err(to_executor(AwsFailure::new(
+                    "CloudWatch Logs GetLogEvents",
+                    error,
+                )));
+            }
+        };
+        let events = page.events();
+        let mut text = String::new();
+        for event in events {
+            text.push_str(event.message().unwrap_or_default());
+            text.push('\n');
+        }
+        Ok(LogPage {
+            text,
+            next: page.next_forward_token().map(str::to_owned),
+            truncated: events.len() >= LOG_PAGE_EVENTS as usize,
+        })
+    }
+
+    async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError> {
+        diagnose::diagnose(self, run).await
+    }
+}
+
+fn requirement(kind: ResourceType, value: String) -> ResourceRequirement {
+    ResourceRequirement::builder()
+        .r#type(kind)
+        .value(value)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use modelrun_core::ids::RunId;
+
+    use super::*;
+
+    #[test]
+    fn batch_states_become_reports() {
+        let failed = JobState {
+            job_id: "j1",
+            status: "FAILED",
+            status_reason: Some("Essential container in task exited"),
+            exit_code: Some(3),
+            ..JobState::default()
+        };
+        let report = failed.report(RunId(1)).expect("report");
+        assert_eq!(report.status, RunStatus::Failed);
+        assert_eq!(
+            report.reason.as_deref(),
+            Some("the model exited with code 3")
+        );
+        assert_eq!(
+            report.facts["status_reason"],
+            "Essential container in task exited"
+        );
+
+        let oom = JobState {
+            container_reason: Some("OutOfMemoryError: Container killed due to memory usage"),
+            ..failed
+        };
+        assert_eq!(
+            oom.report(RunId(1)).and_then(|r| r.reason).as_deref(),
+            Some("OutOfMemoryError: Container killed due to memory usage")
+        );
+        let succeeded = JobState {
+            job_id: "j1",
+            status: "SUCCEEDED",
+            exit_code: Some(0),
+            ..JobState::default()
+        };
+        assert_eq!(succeeded.report(RunId(1)).and_then(|r| r.reason), None);
+        assert!(
+            JobState {
+                status: "WEIRD",
+                ..JobState::default()
+            }
+            .report(RunId(1))
+            .is_none()
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! The AWS backends against AWS APIs emulated by moto server: Batch, S3,
+//! SES, ECR and CloudWatch Logs. Each test has a moto server of its own.
+
+mod batch;
+mod faults;
+mod registry;
+mod storage;
+mod support;

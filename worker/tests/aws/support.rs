@@ -1,0 +1,199 @@
+//! A worker over the AWS backends, on a moto server of its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use modelrun_core::blob::BlobStore;
+use modelrun_core::config::WorkerConfig;
+use modelrun_core::manifest::Resources;
+use modelrun_core::model::{ModelMeta, ModelVersion, NewVersion, Runtime};
+use modelrun_core::run::{NewRun, Run};
+use modelrun_core::schema::InputSchema;
+use modelrun_core::store::Store;
+use modelrun_core::user::{NewUser, Role, User};
+use modelrun_testkit::AwsWorld;
+use modelrun_worker::blob::S3BlobStore;
+use modelrun_worker::ecr::EcrRegistry;
+use modelrun_worker::executor::BatchExecutor;
+use modelrun_worker::kick::LocalKicker;
+use modelrun_worker::mail::SesMailer;
+use modelrun_worker::{Recorder, Services, Worker};
+use serde_json::json;
+
+pub struct Harness {
+    pub world: AwsWorld,
+    pub store: Arc<dyn Store>,
+    pub blob: Arc<S3BlobStore>,
+    pub executor: Arc<BatchExecutor>,
+    pub worker: Worker,
+    pub user: User,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        Self::in_world(AwsWorld::create().await, WorkerConfig::default()).await
+    }
+
+    pub async fn in_world(world: AwsWorld, config: WorkerConfig) -> Self {
+        let sdk = world.sdk.clone();
+        Self::through(world, sdk, config).await
+    }
+
+    /// modelrun's clients use `sdk` (a proxy, say); the test's own use the world's.
+    pub async fn through(
+        world: AwsWorld,
+        sdk: aws_config::SdkConfig,
+        config: WorkerConfig,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = modelrun_db::SqliteStore::open(&dir.path().join("modelrun.db"))
+            .await
+            .expect("open");
+        db.migrate().await.expect("migrate");
+        let store: Arc<dyn Store> = Arc::new(db);
+        let blob = Arc::new(S3BlobStore::new(&sdk, world.s3.clone()));
+        let executor = Arc::new(BatchExecutor::new(&sdk, world.batch.clone()));
+        let recorder = Recorder::new(
+            store.clone(),
+            blob.clone(),
+            Arc::new(LocalKicker::new()),
+            "https://models.example.com",
+        );
+        let services = Services {
+            store: store.clone(),
+            blob: blob.clone(),
+            executor: executor.clone(),
+            mailer: Arc::new(SesMailer::new(&sdk, world.ses.clone())),
+            registry: Some(Arc::new(
+                EcrRegistry::new(&sdk, world.ecr.clone()).expect("registry"),
+            )),
+            recorder,
+        };
+        let worker = Worker::new(services, config);
+        let user = store
+            .create_user(NewUser {
+                email: "ann@example.com".to_owned(),
+                password_hash: "x".to_owned(),
+                role: Role::Runner,
+            })
+            .await
+            .expect("user");
+        Harness {
+            world,
+            store,
+            blob,
+            executor,
+            worker,
+            user,
+            _dir: dir,
+        }
+    }
+
+    /// An image version of model `name`, as the image sync would register it.
+    pub async fn image_version(&self, name: &str, tag: &str) -> ModelVersion {
+        let version = NewVersion {
+            model: ModelMeta { name: name.to_owned(), title: name.to_owned(), description: String::new(), owner: String::new() },
+            label: tag.to_owned(),
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            runtime: Runtime::Image {
+                uri: format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelrun/{name}:{tag}"),
+                digest: Some(format!("sha256:{}", "ab".repeat(32))),
+            },
+            inputs: InputSchema::parse(&json!({"type": "object", "properties": {"growth": {"type": "number", "default": 0.02}}}), "inputs")
+                .expect("schema"),
+            resources: Resources { vcpu: 0.5, memory_mib: 1024, timeout_seconds: 600 },
+            source_commit: Some(tag.to_owned()),
+            registered_via: "ecr".to_owned(),
+        };
+        self.store
+            .register_version(version, Vec::new())
+            .await
+            .expect("register")
+            .version()
+            .clone()
+    }
+
+    pub async fn submit(&self, version: &ModelVersion) -> Run {
+        let inputs = version
+            .inputs
+            .validate(&serde_json::Map::new())
+            .expect("inputs");
+        self.store
+            .create_run(NewRun {
+                version_id: version.id,
+                submitted_by: self.user.id,
+                inputs,
+                resources: version.resources,
+            })
+            .await
+            .expect("run")
+    }
+
+    pub async fn run(&self, id: modelrun_core::ids::RunId) -> Run {
+        self.store.run(id).await.expect("query").expect("run")
+    }
+
+    pub async fn put_output(&self, run: &Run, name: &str, body: &'static [u8]) {
+        let key = modelrun_core::blob::BlobKey::run_output(run.id, name).expect("key");
+        self.blob
+            .put(&key, bytes::Bytes::from_static(body), "text/csv")
+            .await
+            .expect("put output");
+    }
+}
+
+/// A "Batch Job State Change" event as EventBridge delivers it.
+pub fn state_change(
+    run: &Run,
+    job_id: &str,
+    status: &str,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut detail = json!({
+        "jobArn": format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}"),
+        "jobName": format!("modelrun-run-{}", run.id),
+        "jobId": job_id,
+        "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/modelrun",
+        "status": status,
+        "attempts": [],
+        "createdAt": 1_795_355_834_262_i64,
+        "retryStrategy": {"attempts": 3},
+        "dependsOn": [],
+        "jobDefinition": "arn:aws:batch:eu-west-1:123456789012:job-definition/modelrun-version-1:1",
+        "parameters": {},
+        "container": {"image": "modelrun/forecast:a1b2c3d", "vcpus": 0, "memory": 1024, "command": []},
+        "tags": {"modelrun:run": run.id.to_string()},
+    });
+    if let (Some(detail), Some(extra)) = (detail.as_object_mut(), extra.as_object()) {
+        for (key, value) in extra {
+            if key == "container" {
+                if let (Some(container), Some(more)) =
+                    (detail["container"].as_object_mut(), value.as_object())
+                {
+                    container.extend(more.clone());
+                }
+            } else {
+                detail.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "Batch Job State Change",
+        "source": "aws.batch",
+        "account": "123456789012",
+        "time": "2026-11-22T14:00:00Z",
+        "region": "eu-west-1",
+        "resources": [format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}")],
+        "detail": detail,
+    })
+}
+
+/// Runs due tasks until none is left (no model runs here: jobs are Batch's).
+pub async fn run_tasks(worker: &Worker) -> usize {
+    worker.run_due().await.expect("tasks")
+}
+
+pub const SECOND: Duration = Duration::from_secs(1);
