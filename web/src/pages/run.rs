@@ -69,6 +69,60 @@ impl EventView {
     }
 }
 
+/// What the check of a waiting run found, for the banner.
+struct WaitingView {
+    at: String,
+    summary: String,
+    findings: Vec<String>,
+    causes: Vec<(String, String)>,
+}
+
+impl WaitingView {
+    /// The diagnosis of the run's current status, while it still waits.
+    fn find(run: &Run, events: &[RunEvent]) -> Option<Self> {
+        if !matches!(run.status, RunStatus::Runnable | RunStatus::Starting) {
+            return None;
+        }
+        let event = events.iter().rev().find(|e| {
+            e.data.get("diagnosis").and_then(|d| d.as_str()) == Some(run.status.as_str())
+        })?;
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let mut findings = Vec::new();
+        let found = &event.data["findings"];
+        if let Some(reason) = text(&found["job_status_reason"]) {
+            findings.push(format!("The job: {reason}"));
+        }
+        for environment in found["compute_environments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let mut line = format!(
+                "Compute environment {}: {}, {}",
+                text(&environment["name"]).unwrap_or_default(),
+                text(&environment["state"]).unwrap_or_default(),
+                text(&environment["status"]).unwrap_or_default()
+            );
+            if let Some(reason) = text(&environment["status_reason"]) {
+                line.push_str(&format!(" ({reason})"));
+            }
+            findings.push(line);
+        }
+        let causes = event.data["causes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some((text(&c["cause"])?, text(&c["check"])?)))
+            .collect();
+        Some(WaitingView {
+            at: format::timestamp(event.at),
+            summary: text(&event.data["summary"]).unwrap_or_default(),
+            findings,
+            causes,
+        })
+    }
+}
+
 struct OutputView {
     name: String,
     size: String,
@@ -93,6 +147,7 @@ struct RunPage {
     nav: Nav,
     run: Run,
     active: bool,
+    waiting: Option<WaitingView>,
     can_cancel: bool,
     submitted: String,
     duration: String,
@@ -197,6 +252,7 @@ async fn page(
     Ok(RunPage {
         nav: Nav::new(&user, "runs"),
         active: !run.status.is_terminal(),
+        waiting: WaitingView::find(&run, &events),
         can_cancel: can_cancel(&user, &run),
         submitted: format::timestamp(run.created_at),
         duration: run

@@ -329,3 +329,66 @@ pub async fn the_submitter_gets_an_email_and_admins_read_the_outbox(store: Store
     let eml = std::fs::read_to_string(app.dir.path().join("data/outbox/000001.eml")).expect("eml");
     assert!(eml.contains(&format!("To: {RUNNER_EMAIL}")));
 }
+
+pub async fn a_run_that_waits_long_shows_what_the_check_found(store: StoreKind) {
+    let app = TestApp::spawn_tuned(store, |settings| {
+        settings.local.max_concurrent_runs = 1;
+        settings.worker.stuck_after = std::time::Duration::ZERO;
+    })
+    .await;
+    let model = app.dir.path().join("hog");
+    std::fs::create_dir_all(&model).expect("mkdir");
+    std::fs::write(
+        model.join("modelrun.toml"),
+        "name = \"hog\"\ncommand = [\"sleep\", \"30\"]\n[inputs]\ntype = \"object\"\n",
+    )
+    .expect("manifest");
+    let registration = modelrun_worker::register::Registration {
+        dir: model,
+        label: None,
+        via: "cli".to_owned(),
+    };
+    modelrun_worker::register::register_local(
+        &app.store,
+        &app.dir.path().join("data"),
+        registration,
+    )
+    .await
+    .expect("register");
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    for _ in 0..2 {
+        let created = api
+            .post("/api/v1/models/hog/runs")
+            .json(&serde_json::json!({"inputs": {}}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let waiting = modelrun_core::ids::RunId(2);
+    for _ in 0..200 {
+        app.components.worker.run_due().await.expect("tasks");
+        let second = app.store.run(waiting).await.expect("query").expect("run");
+        if second.status == modelrun_core::status::RunStatus::Runnable {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    app.components.worker.sweep().await.expect("sweep");
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = browser.page("/runs/2").await;
+    for expected in [
+        "This run has been runnable for long",
+        "1 of 1 run slots on this machine are busy, and 1 run waits for one",
+        "Every run slot is taken",
+        "--max-concurrent-runs",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?}");
+    }
+    assert!(
+        !browser.page("/runs/1").await.contains("for long"),
+        "the running run has no banner"
+    );
+    app.components.shutdown().await;
+}

@@ -40,6 +40,7 @@ on_both_stores!(
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,
     browser::the_submitter_gets_an_email_and_admins_read_the_outbox,
+    browser::a_run_that_waits_long_shows_what_the_check_found,
     api::tokens_are_required_and_checked,
     api::models_come_with_versions_and_schemas,
     api::a_run_submitted_through_the_api_can_be_followed_and_downloaded,

@@ -48,18 +48,24 @@ impl TestApp {
     }
 
     pub async fn spawn_with(kind: StoreKind, configure: impl FnOnce(&mut WebConfig)) -> Self {
-        Self::spawn_full(kind, None, configure).await
+        Self::spawn_full(kind, None, |_| {}, configure).await
+    }
+
+    /// With the runtime settings changed (slots, worker timings).
+    pub async fn spawn_tuned(kind: StoreKind, tune: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_full(kind, None, tune, |_| {}).await
     }
 
     /// modelrun on AWS backends (Batch, S3, SES, ECR) in `world`, on SQLite.
     /// No model is registered: versions come from images.
     pub async fn spawn_on_aws(world: AwsWorld) -> Self {
-        Self::spawn_full(StoreKind::Sqlite, Some(world), |_| {}).await
+        Self::spawn_full(StoreKind::Sqlite, Some(world), |_| {}, |_| {}).await
     }
 
     async fn spawn_full(
         kind: StoreKind,
         world: Option<AwsWorld>,
+        tune: impl FnOnce(&mut Settings),
         configure: impl FnOnce(&mut WebConfig),
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -84,6 +90,7 @@ impl TestApp {
             settings.ses = Some(world.ses.clone());
             settings.ecr = Some(world.ecr.clone());
         }
+        tune(&mut settings);
         let components = Components::build(&settings).await.expect("components");
         let store = components.store.clone();
         ensure_admin(&store, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))

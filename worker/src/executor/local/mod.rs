@@ -268,7 +268,10 @@ impl Executor for LocalExecutor {
             .count();
         let known = self.inner.jobs().contains_key(&run.id);
         Ok(Diagnosis {
-            summary: format!("{busy} of {slots} run slots on this machine are busy, and {waiting} runs wait for one"),
+            summary: format!(
+                "{busy} of {slots} run slots on this machine are busy, and {waiting} {} for one",
+                if waiting == 1 { "run waits" } else { "runs wait" }
+            ),
             findings: serde_json::json!({ "slots": slots, "busy": busy, "waiting": waiting, "job_known": known }),
             causes: vec![
                 (
