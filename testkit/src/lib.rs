@@ -4,12 +4,15 @@
 //! 127.0.0.1 for one test, and stops it when dropped. [`AwsWorld`] creates
 //! what modelrun needs in it: a bucket, roles, a network, a Batch compute
 //! environment and queue, a log group, an SES identity. [`Outage`] cuts the
-//! line to it on demand.
+//! line to it on demand. [`LambdaRuntime`] serves the Lambda Runtime API
+//! to the real binary.
 
+mod lambda;
 mod moto;
 mod outage;
 mod world;
 
+pub use lambda::LambdaRuntime;
 pub use moto::Moto;
 pub use outage::Outage;
 pub use world::AwsWorld;

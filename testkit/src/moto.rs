@@ -123,8 +123,8 @@ impl Moto {
         }
     }
 
-    /// The bodies of the recorded requests, decoded, as JSON where they are JSON.
-    pub async fn recorded_bodies(&self) -> Vec<Value> {
+    /// Every request recorded since [`Moto::start_recording`].
+    pub async fn recorded_requests(&self) -> Vec<Recorded> {
         use base64::Engine;
         let text = reqwest::get(format!("{}/moto-api/recorder/download-recording", self.url))
             .await
@@ -135,13 +135,26 @@ impl Moto {
             .expect("recording text");
         text.lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter_map(|request| {
-                let body = request.get("body")?.as_str()?;
-                let bytes = base64::prelude::BASE64_STANDARD
-                    .decode(body)
-                    .unwrap_or_else(|_| body.as_bytes().to_vec());
-                serde_json::from_slice(&bytes).ok()
+            .map(|request| {
+                let body = request["body"].as_str().unwrap_or_default();
+                Recorded {
+                    method: request["method"].as_str().unwrap_or_default().to_owned(),
+                    url: request["url"].as_str().unwrap_or_default().to_owned(),
+                    headers: request["headers"].clone(),
+                    body: base64::prelude::BASE64_STANDARD
+                        .decode(body)
+                        .unwrap_or_else(|_| body.as_bytes().to_vec()),
+                }
             })
+            .collect()
+    }
+
+    /// The bodies of the recorded requests that are JSON.
+    pub async fn recorded_bodies(&self) -> Vec<Value> {
+        self.recorded_requests()
+            .await
+            .iter()
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
             .collect()
     }
 
@@ -163,6 +176,15 @@ impl Moto {
             .await
             .expect("moto answer")
     }
+}
+
+/// A request moto received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub url: String,
+    pub headers: Value,
+    pub body: Vec<u8>,
 }
 
 /// The text of the first `<tag>` in an XML answer.

@@ -14,6 +14,7 @@ mod extract;
 mod format;
 mod forms;
 mod health;
+pub mod lambda;
 pub mod pages;
 pub mod runtime;
 pub mod state;

@@ -12,13 +12,14 @@ use modelrun_core::config::{
     WebConfig, WorkerConfig,
 };
 use modelrun_core::executor::Executor;
+use modelrun_core::kick::Kicker;
 use modelrun_core::mailer::Mailer;
 use modelrun_core::registry::Registry;
 use modelrun_core::store::Store;
 use modelrun_worker::blob::{LocalBlobStore, S3BlobStore};
 use modelrun_worker::ecr::EcrRegistry;
 use modelrun_worker::executor::{BatchExecutor, LocalExecutor};
-use modelrun_worker::kick::LocalKicker;
+use modelrun_worker::kick::{LambdaKicker, LocalKicker};
 use modelrun_worker::mail::{OutboxMailer, SesMailer};
 use modelrun_worker::{Recorder, Services, Worker};
 
@@ -43,6 +44,8 @@ pub struct Settings {
     pub ses: Option<SesConfig>,
     /// Versions from images pushed to ECR.
     pub ecr: Option<EcrConfig>,
+    /// The worker Lambda function that the web function kicks, on Lambda.
+    pub kick_function: Option<String>,
 }
 
 impl Settings {
@@ -66,11 +69,16 @@ impl Settings {
             s3: None,
             ses: None,
             ecr: None,
+            kick_function: None,
         }
     }
 
     fn uses_aws(&self) -> bool {
-        self.batch.is_some() || self.s3.is_some() || self.ses.is_some() || self.ecr.is_some()
+        self.batch.is_some()
+            || self.s3.is_some()
+            || self.ses.is_some()
+            || self.ecr.is_some()
+            || self.kick_function.is_some()
     }
 }
 
@@ -90,7 +98,11 @@ pub struct Components {
     pub executor: Arc<dyn Executor>,
     /// The local executor, when runs execute here (it must be stopped).
     pub local: Option<LocalExecutor>,
+    /// Wakes this process's worker loop.
     pub kicker: LocalKicker,
+    /// What the web app kicks after committing a task: this process's
+    /// worker, or the worker Lambda function.
+    pub web_kicker: Arc<dyn Kicker>,
     pub worker: Arc<Worker>,
 }
 
@@ -148,12 +160,17 @@ impl Components {
             recorder,
         };
         let worker = Arc::new(Worker::new(services, settings.worker.clone()));
+        let web_kicker: Arc<dyn Kicker> = match &settings.kick_function {
+            Some(function) => Arc::new(LambdaKicker::new(aws()?, function.clone())),
+            None => Arc::new(kicker.clone()),
+        };
         Ok(Components {
             store,
             blob,
             executor,
             local,
             kicker,
+            web_kicker,
             worker,
         })
     }
@@ -180,7 +197,7 @@ impl Components {
             store: self.store.clone(),
             blob: self.blob.clone(),
             executor: self.executor.clone(),
-            kicker: Arc::new(self.kicker.clone()),
+            kicker: self.web_kicker.clone(),
             config: Arc::new(web),
         }
     }

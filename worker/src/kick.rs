@@ -1,6 +1,6 @@
-//! The in-process kick: the web half of `modelrun up` wakes the worker half
-//! directly. Separate processes do not hear it: on Postgres they hear
-//! `NOTIFY`, and otherwise rely on the poll.
+//! Kicks. In one process (`modelrun up`) the web half wakes the worker half
+//! directly; separate processes hear Postgres `NOTIFY` or rely on the poll;
+//! on AWS Lambda the web function invokes the worker function.
 
 use std::sync::Arc;
 
@@ -35,5 +35,46 @@ impl LocalKicker {
 impl Kicker for LocalKicker {
     async fn kick(&self) {
         self.wake();
+    }
+}
+
+/// The kick on AWS Lambda: the web function invokes the worker function
+/// asynchronously (`InvocationType=Event`). Best effort: a failed invoke is
+/// logged, and the scheduled sweep finds the task within a minute.
+#[derive(Debug, Clone)]
+pub struct LambdaKicker {
+    client: aws_sdk_lambda::Client,
+    function: String,
+}
+
+impl LambdaKicker {
+    /// `function`: the worker function's name or ARN.
+    pub fn new(sdk: &aws_config::SdkConfig, function: impl Into<String>) -> Self {
+        LambdaKicker {
+            client: aws_sdk_lambda::Client::new(sdk),
+            function: function.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Kicker for LambdaKicker {
+    async fn kick(&self) {
+        let invoked = self
+            .client
+            .invoke()
+            .function_name(&self.function)
+            .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+            .payload(aws_sdk_lambda::primitives::Blob::new(
+                br#"{"kick":{}}"#.to_vec(),
+            ))
+            .send()
+            .await;
+        if let Err(error) = invoked {
+            tracing::warn!(
+                error = %aws_sdk_lambda::error::DisplayErrorContext(&error),
+                "could not kick the worker; the scheduled sweep will find the task"
+            );
+        }
     }
 }

@@ -5,9 +5,11 @@
 pub mod aws;
 pub mod blob;
 pub mod ecr;
+pub mod exec;
 pub mod executor;
 mod files;
 pub mod kick;
+pub mod lambda;
 pub mod mail;
 mod recorder;
 pub mod register;

@@ -129,6 +129,39 @@ impl Worker {
         Ok(ran)
     }
 
+    /// Runs due tasks until none is left or `deadline` comes near (an AWS
+    /// Lambda invocation's end). A task still running [`DEADLINE_MARGIN`]
+    /// before the deadline is stopped and given back, uncounted, for the
+    /// next invocation to run: released, not abandoned.
+    pub async fn run_due_until(&self, deadline: Instant) -> Result<usize, WorkerError> {
+        let mut ran = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left <= DEADLINE_MARGIN {
+                break;
+            }
+            let Some(claimed) = self.claim().await? else {
+                break;
+            };
+            match tokio::time::timeout(left - DEADLINE_MARGIN, self.process(claimed.clone())).await
+            {
+                Ok(outcome) => {
+                    outcome?;
+                    ran += 1;
+                }
+                Err(_) => {
+                    let task = claimed.task.id;
+                    tracing::warn!(%task, "out of time: the task is given back for the next invocation");
+                    if let Err(error) = self.services.store.release(&claimed, Utc::now()).await {
+                        tracing::warn!(%task, %error, "could not give the task back; its lease will expire");
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(ran)
+    }
+
     /// Runs tasks until no run is active and no task is due, or fails after
     /// `timeout` naming what is still active.
     pub async fn drain(&self, timeout: Duration) -> Result<(), WorkerError> {
@@ -157,8 +190,6 @@ impl Worker {
     /// it says. Returns how many runs were checked.
     pub async fn sweep(&self) -> Result<usize, WorkerError> {
         self.sync_images_when_due().await?;
-        // On what the store knows, before news from the executor moves runs on.
-        self.diagnose_waiting().await?;
         let runs: Vec<_> = self
             .services
             .store
@@ -170,22 +201,24 @@ impl Worker {
                     && !matches!(run.status, RunStatus::Queued | RunStatus::Dispatching)
             })
             .collect();
-        if runs.is_empty() {
-            return Ok(0);
-        }
-        for report in self.services.executor.describe(&runs).await? {
-            let run_id = report.run_id;
-            if let Err(error) = self.services.recorder.report(report).await {
-                tracing::warn!(%run_id, error = %tasks::error_chain(&error), "sweep could not record a report");
+        if !runs.is_empty() {
+            for report in self.services.executor.describe(&runs).await? {
+                let run_id = report.run_id;
+                if let Err(error) = self.services.recorder.report(report).await {
+                    tracing::warn!(%run_id, error = %tasks::error_chain(&error), "sweep could not record a report");
+                }
             }
         }
+        // After the executor's news: a run that has just started is not waiting.
+        self.diagnose_waiting().await?;
         Ok(runs.len())
     }
 
     /// Runs that have waited in `runnable` or `starting` longer than
     /// `stuck_after` get a diagnosis in their history, and the
-    /// administrators an email: once per run and status.
-    async fn diagnose_waiting(&self) -> Result<(), WorkerError> {
+    /// administrators an email: once per run and status. The sweep calls
+    /// this after recording what the executor reports.
+    pub async fn diagnose_waiting(&self) -> Result<(), WorkerError> {
         let now = Utc::now();
         let threshold = chrono::Duration::from_std(self.config.stuck_after)
             .map_err(|error| WorkerError::Internal(format!("stuck_after out of range: {error}")))?;
@@ -331,6 +364,9 @@ impl Worker {
         Ok(self.services.store.claim(Utc::now(), lease).await?)
     }
 }
+
+/// How long before an invocation's deadline the worker stops a task.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 /// A number in [0, 1) to spread retries out.
 fn jitter() -> f64 {

@@ -1,19 +1,25 @@
 //! `GET /api/v1/models`: models, their versions and input schemas.
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
+use modelrun_core::task::NewTask;
+use modelrun_core::user::Role;
 use serde::Serialize;
 
-use crate::auth::ApiUser;
+use crate::auth::{ApiUser, require};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/models", get(list))
+    Router::new()
+        .route("/api/v1/models", get(list))
+        .route("/api/v1/images/sync", post(sync_images))
 }
 
 #[derive(Serialize)]
@@ -74,4 +80,18 @@ async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<Model
     Ok(Json(ModelsJson {
         models: models.iter().map(ModelJson::new).collect(),
     }))
+}
+
+/// Registers versions from newly pushed images now, rather than at the
+/// next ECR push event or scheduled sync: the fallback for a build that
+/// cannot rely on EventBridge. Admins only.
+async fn sync_images(api: ApiUser, State(state): State<AppState>) -> ApiResult<Response> {
+    require(api.role, Role::Admin, "sync images")?;
+    let task = state.store.enqueue(NewTask::sync_images()).await?;
+    state.kicker.kick().await;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "queued": true, "task": task.id })),
+    )
+        .into_response())
 }

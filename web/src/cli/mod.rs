@@ -3,6 +3,7 @@
 
 mod accounts;
 mod backends;
+mod lambda;
 mod server;
 
 use std::net::SocketAddr;
@@ -89,6 +90,11 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Serve as an AWS Lambda function: the default under the Lambda runtime.
+    Lambda(lambda::LambdaArgs),
+    /// Run a model with the container contract, fetching its inputs from S3
+    /// and storing its outputs there: the entrypoint of model images.
+    Exec(lambda::ExecArgs),
 }
 
 #[derive(Debug, Args)]
@@ -273,22 +279,34 @@ impl WorkerTuning {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr, as text or JSON; on AWS Lambda always JSON to stdout,
+/// with the invocation's request id from the runtime's span.
+fn init_logging(format: LogFormat, on_lambda: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match (format, on_lambda) {
+        (_, true) => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_writer(std::io::stdout)
+            .init(),
+        (LogFormat::Text, false) => builder.with_writer(std::io::stderr).init(),
+        (LogFormat::Json, false) => builder.json().with_writer(std::io::stderr).init(),
     }
 }
 
-/// Parses the command line and runs it.
+/// Parses the command line and runs it. Under the Lambda runtime, with no
+/// arguments, the command is `lambda`.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.global.log_format);
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let cli = if on_lambda && std::env::args_os().len() == 1 {
+        Cli::parse_from(["modelrun", "lambda"])
+    } else {
+        Cli::parse()
+    };
+    init_logging(cli.global.log_format, on_lambda);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -300,7 +318,7 @@ pub fn run() -> ExitCode {
         }
     };
     match runtime.block_on(dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -308,15 +326,19 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = cli.global;
     match cli.command {
-        Command::Up(args) => server::up(&global, args).await,
-        Command::Serve(args) => server::serve(&global, args).await,
-        Command::Worker(args) => server::worker(&global, args).await,
-        Command::Migrate => accounts::migrate(&global).await,
-        Command::Models(command) => accounts::models(&global, command).await,
-        Command::Users(command) => accounts::users(&global, command).await,
-        Command::Tokens(command) => accounts::tokens(&global, command).await,
+        Command::Up(args) => server::up(&global, args).await?,
+        Command::Serve(args) => server::serve(&global, args).await?,
+        Command::Worker(args) => server::worker(&global, args).await?,
+        Command::Migrate => accounts::migrate(&global).await?,
+        Command::Models(command) => accounts::models(&global, command).await?,
+        Command::Users(command) => accounts::users(&global, command).await?,
+        Command::Tokens(command) => accounts::tokens(&global, command).await?,
+        Command::Lambda(args) => lambda::lambda(&global, args).await?,
+        // The model's exit code is the wrapper's.
+        Command::Exec(args) => return Ok(lambda::exec(args).await),
     }
+    Ok(ExitCode::SUCCESS)
 }

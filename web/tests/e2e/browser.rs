@@ -365,15 +365,23 @@ pub async fn a_run_that_waits_long_shows_what_the_check_found(store: StoreKind) 
             .expect("POST");
         assert_eq!(created.status(), StatusCode::CREATED);
     }
-    let waiting = modelrun_core::ids::RunId(2);
-    for _ in 0..200 {
+    // The first run holds the only slot, the second waits for it.
+    use modelrun_core::status::RunStatus;
+    let status = |id| {
+        let store = app.store.clone();
+        async move {
+            let run = store.run(modelrun_core::ids::RunId(id)).await;
+            run.expect("query").expect("run").status
+        }
+    };
+    for _ in 0..250 {
         app.components.worker.run_due().await.expect("tasks");
-        let second = app.store.run(waiting).await.expect("query").expect("run");
-        if second.status == modelrun_core::status::RunStatus::Runnable {
+        if status(1).await == RunStatus::Running && status(2).await == RunStatus::Runnable {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    assert_eq!(status(1).await, RunStatus::Running, "the first run started");
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     app.components.worker.sweep().await.expect("sweep");
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;

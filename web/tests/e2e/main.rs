@@ -6,6 +6,7 @@ mod api;
 mod aws;
 mod browser;
 mod cli;
+mod lambda;
 mod limits;
 mod support;
 mod workers;

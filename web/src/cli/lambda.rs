@@ -1,0 +1,147 @@
+//! `modelrun lambda` (what the binary runs on AWS Lambda, where it is the
+//! default) and `modelrun exec` (the entrypoint of model images).
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use modelrun_core::config::WebConfig;
+use modelrun_core::secret::Secret;
+use modelrun_worker::exec::{Exec, S3Uri};
+
+use super::{CommonArgs, Global, WorkerTuning, parse_secret};
+use crate::bootstrap;
+use crate::runtime::Components;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum Function {
+    /// The web app behind API Gateway.
+    Web,
+    /// The worker: kicks, Batch and ECR events, the schedule.
+    Worker,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct LambdaArgs {
+    /// Which function this is.
+    #[arg(long, env = "MODELRUN_LAMBDA_FUNCTION", value_enum)]
+    function: Function,
+    /// The worker function (name or ARN) that the web function kicks.
+    #[arg(long, env = "MODELRUN_WORKER_FUNCTION")]
+    worker_function: Option<String>,
+    /// Email of the first administrator, created when there is no user.
+    #[arg(long, env = "MODELRUN_ADMIN_EMAIL")]
+    admin_email: Option<String>,
+    /// Password of the first administrator (never printed on Lambda).
+    #[arg(long, env = "MODELRUN_ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    admin_password: Option<Secret<String>>,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    tuning: WorkerTuning,
+}
+
+pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<()> {
+    let Some(public_url) = args.common.public_url.clone() else {
+        bail!(
+            "MODELRUN_PUBLIC_URL is required on Lambda: the address people use (the API Gateway URL or your domain)"
+        );
+    };
+    let mut settings = global.settings(public_url.trim_end_matches('/').to_owned())?;
+    args.common.apply(&mut settings)?;
+    settings.worker = args.tuning.config();
+    if settings.s3.is_none() {
+        bail!("on Lambda, run files must live in S3: set --blob-store s3 (MODELRUN_BLOB_STORE)");
+    }
+    match args.function {
+        Function::Web => {
+            let Some(worker) = args.worker_function.clone() else {
+                bail!(
+                    "the web function needs MODELRUN_WORKER_FUNCTION: the worker function it kicks"
+                );
+            };
+            settings.kick_function = Some(worker);
+            let components = Components::build(&settings).await?;
+            if let Some(password) = &args.admin_password {
+                bootstrap::ensure_admin(
+                    &components.store,
+                    args.admin_email.as_deref(),
+                    Some(password.expose()),
+                )
+                .await?;
+            }
+            let mut web = WebConfig::new("0.0.0.0:0".parse().context("address")?);
+            web.public_url = settings.public_url.clone();
+            crate::lambda::web(components, web).await
+        }
+        Function::Worker => crate::lambda::worker(Components::build(&settings).await?).await,
+    }
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ExecArgs {
+    /// The inputs: s3://bucket/runs/<id>/inputs.json.
+    #[arg(long, env = "MODELRUN_INPUTS")]
+    inputs: String,
+    /// Where the outputs go: s3://bucket/runs/<id>/outputs/.
+    #[arg(long, env = "MODELRUN_OUTPUT_DIR")]
+    output_dir: String,
+    /// Path-style S3 URLs (emulators).
+    #[arg(long, env = "MODELRUN_S3_FORCE_PATH_STYLE")]
+    s3_force_path_style: bool,
+    /// One endpoint for every AWS API (an emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long, env = "MODELRUN_AWS_ENDPOINT_URL")]
+    aws_endpoint_url: Option<String>,
+    /// The model's command.
+    #[arg(last = true, required = true)]
+    command: Vec<String>,
+}
+
+/// Runs the model; the exit code is the model's (or 125 if the wrapper failed).
+pub(super) async fn exec(args: ExecArgs) -> ExitCode {
+    let code = match (
+        args.inputs.parse::<S3Uri>(),
+        args.output_dir.parse::<S3Uri>(),
+    ) {
+        (Ok(inputs), Ok(outputs)) => {
+            let aws = modelrun_core::config::AwsSettings {
+                endpoint_url: args.aws_endpoint_url,
+                ..Default::default()
+            };
+            let sdk = modelrun_worker::aws::sdk_config(&aws).await;
+            let exec = Exec {
+                inputs,
+                outputs,
+                command: args.command,
+                force_path_style: args.s3_force_path_style,
+            };
+            modelrun_worker::exec::run(&sdk, exec).await
+        }
+        // Local paths (`docker run` on a laptop): the contract holds as it is.
+        (Err(_), Err(_)) => run_in_place(&args.command).await,
+        (Err(why), Ok(_)) | (Ok(_), Err(why)) => {
+            eprintln!(
+                "[modelrun] MODELRUN_INPUTS and MODELRUN_OUTPUT_DIR must both be s3:// URIs or both paths: {why}"
+            );
+            modelrun_worker::exec::WRAPPER_FAILED
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+async fn run_in_place(command: &[String]) -> i32 {
+    let Some((program, args)) = command.split_first() else {
+        return modelrun_worker::exec::WRAPPER_FAILED;
+    };
+    match tokio::process::Command::new(program)
+        .args(args)
+        .status()
+        .await
+    {
+        Ok(status) => status.code().unwrap_or(1),
+        Err(error) => {
+            eprintln!("[modelrun] cannot start `{}`: {error}", command.join(" "));
+            modelrun_worker::exec::WRAPPER_FAILED
+        }
+    }
+}

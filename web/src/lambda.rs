@@ -1,0 +1,56 @@
+//! The binary as an AWS Lambda function. The same configuration as a server,
+//! read once at start (init), then one of two roles:
+//!
+//! - **web**: the axum app of [`crate::app`] behind API Gateway, through
+//!   `lambda_http`. It starts no slow work: after committing a task it kicks
+//!   the worker function (an asynchronous invoke) and answers.
+//! - **worker**: one handler for its four kinds of event
+//!   ([`modelrun_worker::lambda`]), running due tasks until the invocation's
+//!   deadline nears.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use modelrun_core::config::WebConfig;
+use serde_json::Value;
+
+use crate::error::chain;
+use crate::runtime::Components;
+
+/// Serves the web app until the runtime stops the process.
+pub async fn web(components: Components, config: WebConfig) -> anyhow::Result<()> {
+    let app = crate::app(components.app_state(config));
+    lambda_http::run(app)
+        .await
+        .map_err(|error| anyhow::anyhow!("the Lambda runtime stopped: {error}"))
+}
+
+/// Handles worker events until the runtime stops the process.
+pub async fn worker(components: Components) -> anyhow::Result<()> {
+    let worker = components.worker.clone();
+    let handler = service_fn(move |event: LambdaEvent<Value>| {
+        let worker = worker.clone();
+        async move {
+            let deadline = deadline(event.context.deadline);
+            modelrun_worker::lambda::handle(&worker, &event.payload, deadline)
+                .await
+                .map_err(|error| -> lambda_runtime::Error {
+                    tracing::error!(error = %chain(&error), "the invocation failed");
+                    chain(&error).into()
+                })
+        }
+    });
+    let _keep = Arc::new(components);
+    lambda_runtime::run(handler)
+        .await
+        .map_err(|error| anyhow::anyhow!("the Lambda runtime stopped: {error}"))
+}
+
+/// The invocation's deadline (milliseconds since the epoch) as an instant.
+fn deadline(epoch_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Instant::now() + Duration::from_millis(epoch_ms.saturating_sub(now_ms))
+}

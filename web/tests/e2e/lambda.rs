@@ -1,0 +1,448 @@
+//! The binary on AWS Lambda: the web and worker functions run as they do
+//! on Lambda, against the Runtime API, with real event payloads, on AWS APIs
+//! emulated by moto. A run goes from an API Gateway request, through the
+//! kick, to Batch, a state-change event, the wrapper writing the outputs to
+//! S3, and a download redirect.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use modelrun_testkit::{AwsWorld, LambdaRuntime};
+use serde_json::{Value, json};
+
+use crate::support::{RUNNER_EMAIL, RUNNER_PASSWORD};
+
+const BUDGET: Duration = Duration::from_secs(60);
+const API: &str = "abcd1234.execute-api.eu-west-1.amazonaws.com";
+
+struct Function(Child);
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The environment both functions get from their deployment.
+fn configuration(world: &AwsWorld, data: &Path) -> Vec<(String, String)> {
+    let batch = &world.batch;
+    [
+        ("MODELRUN_DATA_DIR", data.to_string_lossy().into_owned()),
+        ("MODELRUN_PUBLIC_URL", format!("https://{API}")),
+        ("MODELRUN_EXECUTOR", "batch".to_owned()),
+        ("MODELRUN_BATCH_JOB_QUEUE", batch.job_queue.clone()),
+        (
+            "MODELRUN_BATCH_EXECUTION_ROLE_ARN",
+            batch.execution_role_arn.clone(),
+        ),
+        ("MODELRUN_BATCH_JOB_ROLE_ARN", batch.job_role_arn.clone()),
+        ("MODELRUN_BATCH_LOG_GROUP", batch.log_group.clone()),
+        ("MODELRUN_BLOB_STORE", "s3".to_owned()),
+        ("MODELRUN_S3_BUCKET", world.s3.bucket.clone()),
+        ("MODELRUN_S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ("MODELRUN_MAILER", "ses".to_owned()),
+        ("MODELRUN_SES_FROM", world.ses.from.clone()),
+        (
+            "MODELRUN_ECR_REPOSITORY_PREFIX",
+            world.ecr.repository_prefix.clone(),
+        ),
+        ("MODELRUN_AWS_ENDPOINT_URL", world.moto.url.clone()),
+        ("AWS_REGION", "eu-west-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "emulator".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "emulator".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn start(runtime: &LambdaRuntime, name: &str, env: Vec<(String, String)>) -> Function {
+    let child = Command::new(env!("CARGO_BIN_EXE_modelrun"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(runtime.environment(name))
+        .envs(env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the function");
+    Function(child)
+}
+
+/// An API Gateway HTTP API (payload 2.0) request.
+fn http(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    cookies: &[String],
+    body: Option<&str>,
+) -> Value {
+    let mut all = json!({"host": API, "user-agent": "test", "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7"});
+    for (name, value) in headers {
+        all[*name] = json!(value);
+    }
+    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": all,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcd1234",
+            "domainName": API,
+            "domainPrefix": "abcd1234",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"},
+            "requestId": "LV7fzho-PHcEJPw=",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "22/Nov/2026:15:08:21 +0000",
+            "timeEpoch": 1_795_360_101_067_i64
+        },
+        "isBase64Encoded": false
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if let Some(body) = body {
+        event["body"] = json!(body);
+    }
+    event
+}
+
+fn header(response: &Value, name: &str) -> String {
+    response["headers"][name]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn batch_event(run: i64, job_id: &str, status: &str, container: Value) -> Value {
+    json!({
+        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "Batch Job State Change", "source": "aws.batch",
+        "account": "123456789012", "time": "2026-11-22T15:00:00Z", "region": "eu-west-1",
+        "resources": [format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}")],
+        "detail": {
+            "jobArn": format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}"),
+            "jobName": format!("modelrun-run-{run}"), "jobId": job_id,
+            "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/modelrun",
+            "status": status, "attempts": [], "createdAt": 1_795_360_101_067_i64, "dependsOn": [],
+            "jobDefinition": "arn:aws:batch:eu-west-1:123456789012:job-definition/modelrun-version-1-a1b2c3d:1",
+            "parameters": {}, "container": container, "tags": {}
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
+    let world = AwsWorld::create().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let config = configuration(&world, &data);
+
+    // The runner account, made with the command line against the same store.
+    let mut create = Command::new(env!("CARGO_BIN_EXE_modelrun"));
+    create
+        .envs(config.iter().cloned())
+        .args([
+            "users",
+            "create",
+            "--email",
+            RUNNER_EMAIL,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped());
+    let mut child = create.spawn().expect("users create");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("stdin"),
+        format!("{RUNNER_PASSWORD}\n").as_bytes(),
+    )
+    .expect("write");
+    assert!(child.wait().expect("wait").success());
+
+    let web_runtime = LambdaRuntime::start().await;
+    let worker_runtime = LambdaRuntime::start().await;
+    let mut web_env = config.clone();
+    web_env.extend([
+        ("MODELRUN_LAMBDA_FUNCTION".to_owned(), "web".to_owned()),
+        (
+            "MODELRUN_WORKER_FUNCTION".to_owned(),
+            "modelrun-worker".to_owned(),
+        ),
+    ]);
+    let mut worker_env = config.clone();
+    worker_env.push(("MODELRUN_LAMBDA_FUNCTION".to_owned(), "worker".to_owned()));
+    let _web = start(&web_runtime, "modelrun-web", web_env);
+    let _worker = start(&worker_runtime, "modelrun-worker", worker_env);
+    let web = |event: Value| async {
+        web_runtime
+            .invoke(event, BUDGET)
+            .await
+            .expect("the web function answered")
+    };
+    let worker = |event: Value| async {
+        worker_runtime
+            .invoke(event, BUDGET)
+            .await
+            .expect("the worker function answered")
+    };
+
+    // The image pipeline: the manifest, the image, the ECR push event.
+    let manifest = include_str!("../../../examples/models/forecast/modelrun.toml");
+    let s3 = world.s3_client();
+    s3.put_object()
+        .bucket("modelrun-artifacts")
+        .key("manifests/forecast/a1b2c3d/modelrun.toml")
+        .body(manifest.as_bytes().to_vec().into())
+        .send()
+        .await
+        .expect("manifest");
+    let ecr = world.ecr_client();
+    ecr.create_repository()
+        .repository_name("modelrun/forecast")
+        .send()
+        .await
+        .expect("repository");
+    let image = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": format!("sha256:{}", "d".repeat(64))}, "layers": []});
+    ecr.put_image()
+        .repository_name("modelrun/forecast")
+        .image_manifest(image.to_string())
+        .image_tag("a1b2c3d")
+        .send()
+        .await
+        .expect("push");
+    let pushed = worker(json!({
+        "version": "0", "id": "13cde686-328b-6117-af20-0e5566167482", "detail-type": "ECR Image Action", "source": "aws.ecr",
+        "account": "123456789012", "time": "2026-11-22T15:00:00Z", "region": "eu-west-1", "resources": [],
+        "detail": {"result": "SUCCESS", "repository-name": "modelrun/forecast", "image-digest": format!("sha256:{}", "d".repeat(64)),
+                   "action-type": "PUSH", "image-tag": "a1b2c3d"}
+    }))
+    .await;
+    assert_eq!(pushed["event"], "image_pushed");
+    assert!(
+        pushed["tasks"].as_u64().unwrap_or(0) >= 2,
+        "the sync and the job definition ran: {pushed}"
+    );
+
+    // A page through API Gateway: sign in, then the form.
+    let signed_in = web(http(
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &[],
+        Some(&format!(
+            "email={RUNNER_EMAIL}&password={RUNNER_PASSWORD}&next=%2Fmodels%2Fforecast%2Fruns%2Fnew"
+        )),
+    ))
+    .await;
+    assert_eq!(signed_in["statusCode"], 303, "{signed_in}");
+    let cookie = signed_in["cookies"][0]
+        .as_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cookie.starts_with("__Host-modelrun_session="),
+        "HTTPS: the cookie has the __Host- prefix: {signed_in}"
+    );
+    let form = web(http(
+        "GET",
+        "/models/forecast/runs/new",
+        &[],
+        std::slice::from_ref(&cookie),
+        None,
+    ))
+    .await;
+    assert_eq!(form["statusCode"], 200);
+    assert!(
+        form["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("value=\"a1b2c3d\"")
+    );
+
+    // Submit: the web function commits the run and kicks the worker.
+    world.moto.start_recording().await;
+    let submitted = web(http(
+        "POST",
+        "/models/forecast/runs/new",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        std::slice::from_ref(&cookie),
+        Some("version=a1b2c3d&start_month=2027-01&horizon_months=3&base_revenue=100000&growth_rate=0.07&seasonality=none&churn_rate=0"),
+    ))
+    .await;
+    assert_eq!(submitted["statusCode"], 303, "{submitted}");
+    let run_path = header(&submitted, "location");
+    let run: i64 = run_path
+        .trim_start_matches("/runs/")
+        .parse()
+        .expect("run id");
+    let kicks: Vec<_> = world
+        .moto
+        .recorded_requests()
+        .await
+        .into_iter()
+        .filter(|r| {
+            r.url
+                .ends_with("/2015-03-31/functions/modelrun-worker/invocations")
+        })
+        .collect();
+    assert_eq!(kicks.len(), 1, "one kick");
+    assert_eq!(kicks[0].headers["X-Amz-Invocation-Type"], "Event");
+    let kick: Value = serde_json::from_slice(&kicks[0].body).expect("kick payload");
+    assert_eq!(kick, json!({"kick": {}}));
+
+    // Lambda delivers the kick: the worker submits the job to Batch.
+    let kicked = worker(kick).await;
+    assert_eq!(kicked["event"], "kick");
+    let jobs = world
+        .batch_client()
+        .list_jobs()
+        .job_queue("modelrun")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(jobs.job_summary_list().len(), 1);
+    let job_id = jobs.job_summary_list()[0]
+        .job_id()
+        .unwrap_or_default()
+        .to_owned();
+    let described = world
+        .batch_client()
+        .describe_jobs()
+        .jobs(&job_id)
+        .send()
+        .await
+        .expect("describe");
+    let environment: Vec<(String, String)> = described.jobs()[0]
+        .container()
+        .map(|c| {
+            c.environment()
+                .iter()
+                .map(|kv| {
+                    (
+                        kv.name().unwrap_or_default().to_owned(),
+                        kv.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // Batch starts the job.
+    let running = worker(batch_event(
+        run,
+        &job_id,
+        "RUNNING",
+        json!({"logStreamName": format!("modelrun/default/{job_id}")}),
+    ))
+    .await;
+    assert_eq!(running["recorded"], true);
+
+    // The container: `modelrun exec` runs the example model against S3.
+    let wrapper = Command::new(env!("CARGO_BIN_EXE_modelrun"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/forecast"))
+        .envs(
+            environment
+                .iter()
+                .filter(|(k, _)| k.starts_with("MODELRUN_"))
+                .cloned(),
+        )
+        .envs([
+            ("MODELRUN_AWS_ENDPOINT_URL", world.moto.url.as_str()),
+            ("MODELRUN_S3_FORCE_PATH_STYLE", "true"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "emulator"),
+            ("AWS_SECRET_ACCESS_KEY", "emulator"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ])
+        .args(["exec", "--", "python3", "forecast.py"])
+        .output()
+        .expect("modelrun exec");
+    let log = String::from_utf8_lossy(&wrapper.stdout);
+    assert!(
+        wrapper.status.success(),
+        "{log}\n{}",
+        String::from_utf8_lossy(&wrapper.stderr)
+    );
+    assert!(
+        log.contains("Forecasting 3 months from 2027-01"),
+        "the model's output passes through: {log}"
+    );
+    assert!(log.contains("[modelrun] stored 2 output files"), "{log}");
+
+    // Batch reports the end: the outputs are indexed from S3.
+    let ended = worker(batch_event(
+        run,
+        &job_id,
+        "SUCCEEDED",
+        json!({"exitCode": 0}),
+    ))
+    .await;
+    assert_eq!(ended["recorded"], true);
+    let page = web(http(
+        "GET",
+        &run_path,
+        &[],
+        std::slice::from_ref(&cookie),
+        None,
+    ))
+    .await;
+    let body = page["body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains("status-succeeded"),
+        "the run page shows the end"
+    );
+    assert!(
+        body.contains("forecast.csv</a>") && body.contains("metrics.json</a>"),
+        "the outputs are listed"
+    );
+
+    // The download answers with a presigned S3 URL.
+    let download = web(http(
+        "GET",
+        &format!("{run_path}/outputs/forecast.csv"),
+        &[],
+        std::slice::from_ref(&cookie),
+        None,
+    ))
+    .await;
+    assert_eq!(download["statusCode"], 303);
+    let url = header(&download, "location");
+    assert!(url.starts_with(&world.moto.url), "{url}");
+    let csv = reqwest::get(&url)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("csv");
+    assert!(
+        csv.starts_with("month,revenue,low,high\n2027-01,107000.00,"),
+        "{csv}"
+    );
+
+    // The schedule: the sweep runs, and finds nothing left to do.
+    let swept = worker(json!({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-22T15:01:00Z", "region": "eu-west-1",
+        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/modelrun-sweep"], "detail": {}})).await;
+    assert_eq!(swept["event"], "scheduled");
+    let email = world
+        .moto
+        .recorded_bodies()
+        .await
+        .into_iter()
+        .find(|b| b.get("FromEmailAddress").is_some())
+        .expect("SES");
+    assert_eq!(
+        email["Content"]["Simple"]["Subject"]["Data"],
+        format!("Run #{run} of forecast succeeded")
+    );
+}
