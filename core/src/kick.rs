@@ -6,7 +6,11 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+use crate::ids::TaskId;
+
 #[async_trait]
 pub trait Kicker: Send + Sync + fmt::Debug {
-    async fn kick(&self);
+    /// Says that `tasks` were committed. A kick names tasks and carries
+    /// nothing else: their work is in the store.
+    async fn kick(&self, tasks: &[TaskId]);
 }

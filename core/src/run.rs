@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::email::NewEmail;
-use crate::ids::{ModelId, RunId, UserId, VersionId};
+use crate::ids::{ModelId, RunId, TaskId, UserId, VersionId};
 use crate::manifest::Resources;
 use crate::schema::Inputs;
 use crate::status::RunStatus;
@@ -151,8 +151,9 @@ impl StatusChange {
 /// What became of a [`StatusChange`].
 #[derive(Debug, Clone)]
 pub enum Transitioned {
-    /// Written, with its event and follow-ups.
-    Applied(Run),
+    /// Written, with its event and follow-ups; `tasks` are the tasks the
+    /// follow-ups queued (what a kick names).
+    Applied { run: Run, tasks: Vec<TaskId> },
     /// Nothing written: a repeated or stale report.
     Ignored(Run),
 }
@@ -160,7 +161,15 @@ pub enum Transitioned {
 impl Transitioned {
     pub fn run(&self) -> &Run {
         match self {
-            Transitioned::Applied(run) | Transitioned::Ignored(run) => run,
+            Transitioned::Applied { run, .. } | Transitioned::Ignored(run) => run,
+        }
+    }
+
+    /// The tasks that were queued along with the change.
+    pub fn tasks(&self) -> &[TaskId] {
+        match self {
+            Transitioned::Applied { tasks, .. } => tasks,
+            Transitioned::Ignored(_) => &[],
         }
     }
 }

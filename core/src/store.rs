@@ -17,7 +17,7 @@ use crate::ids::{EmailId, RunId, TaskId, TokenId, UserId, VersionId};
 use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
 use crate::run::{NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned};
 use crate::status::IllegalTransition;
-use crate::task::{Claimed, Failure, NewTask, Task, TaskState};
+use crate::task::{Claimed, Failure, NewTask, Queued, Task, TaskState};
 use crate::user::{ApiToken, Credentials, NewApiToken, NewUser, User};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -125,7 +125,7 @@ pub trait RunStore: Send + Sync {
     /// Creates a `queued` run with its first event and its `dispatch_run`
     /// task, in one transaction. Fails with [`StoreError::Conflict`] if the
     /// version is retired.
-    async fn create_run(&self, run: NewRun) -> StoreResult<Run>;
+    async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>>;
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>>;
     /// The history, oldest first.
     async fn run_events(&self, id: RunId) -> StoreResult<Vec<RunEvent>>;
@@ -175,7 +175,7 @@ pub trait TaskQueue: Send + Sync {
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Stores a message with the task that sends it.
-    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Email>;
+    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Queued<Email>>;
     async fn email(&self, id: EmailId) -> StoreResult<Option<Email>>;
     async fn mark_email_sent(
         &self,

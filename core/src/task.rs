@@ -250,3 +250,11 @@ mod tests {
         }
     }
 }
+
+/// Something stored together with the task that carries it on, such as a
+/// new run and its dispatch, or an email and its sending.
+#[derive(Debug, Clone)]
+pub struct Queued<T> {
+    pub item: T,
+    pub task: TaskId,
+}

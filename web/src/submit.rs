@@ -64,7 +64,7 @@ pub async fn submit(
 ) -> AppResult<Run> {
     require(role, Role::Runner, "submit runs")?;
     check_inputs_size(&inputs, state.config.max_inputs_bytes)?;
-    let run = state
+    let queued = state
         .store
         .create_run(NewRun {
             version_id: version.id,
@@ -73,7 +73,8 @@ pub async fn submit(
             resources: version.resources,
         })
         .await?;
+    let run = queued.item;
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
-    state.kicker.kick().await;
+    state.kicker.kick(&[queued.task]).await;
     Ok(run)
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use modelrun_core::ids::TaskId;
 use modelrun_core::kick::Kicker;
 use tokio::sync::Notify;
 
@@ -33,7 +34,7 @@ impl LocalKicker {
 
 #[async_trait]
 impl Kicker for LocalKicker {
-    async fn kick(&self) {
+    async fn kick(&self, _tasks: &[TaskId]) {
         self.wake();
     }
 }
@@ -59,22 +60,29 @@ impl LambdaKicker {
 
 #[async_trait]
 impl Kicker for LambdaKicker {
-    async fn kick(&self) {
+    async fn kick(&self, tasks: &[TaskId]) {
+        let payload = kick_payload(tasks);
         let invoked = self
             .client
             .invoke()
             .function_name(&self.function)
             .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
-            .payload(aws_sdk_lambda::primitives::Blob::new(
-                br#"{"kick":{}}"#.to_vec(),
-            ))
+            .payload(aws_sdk_lambda::primitives::Blob::new(payload))
             .send()
             .await;
         if let Err(error) = invoked {
             tracing::warn!(
+                ?tasks,
                 error = %aws_sdk_lambda::error::DisplayErrorContext(&error),
                 "could not kick the worker; the scheduled sweep will find the task"
             );
         }
     }
+}
+
+/// `{"kick":{"tasks":[12,13]}}`: task ids only, the work is in the store.
+pub fn kick_payload(tasks: &[TaskId]) -> Vec<u8> {
+    let ids: Vec<i64> = tasks.iter().map(|task| task.0).collect();
+    serde_json::to_vec(&serde_json::json!({ "kick": { "tasks": ids } }))
+        .unwrap_or_else(|_| br#"{"kick":{"tasks":[]}}"#.to_vec())
 }

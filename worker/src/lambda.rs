@@ -5,16 +5,21 @@
 
 use std::time::Instant;
 
+use modelrun_core::ids::TaskId;
 use modelrun_core::task::NewTask;
 use serde_json::{Value, json};
 
 use crate::{Worker, WorkerError};
 
+/// A kick names the tasks of one request: a handful. More are ignored
+/// (they are run all the same, as due tasks).
+const MAX_KICKED: usize = 100;
+
 /// What an invocation was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {
-    /// `{"kick": …}` from the web function: a task was committed.
-    Kick,
+    /// `{"kick": {"tasks": [12]}}` from the web function: tasks were committed.
+    Kick { tasks: Vec<TaskId> },
     /// An EventBridge "Batch Job State Change".
     BatchJobStateChange,
     /// An EventBridge "ECR Image Action": an image was pushed.
@@ -30,8 +35,17 @@ pub enum Invocation {
 
 impl Invocation {
     pub fn of(event: &Value) -> Self {
-        if event.get("kick").is_some() {
-            return Invocation::Kick;
+        if let Some(kick) = event.get("kick") {
+            let tasks = kick["tasks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_i64)
+                .filter(|id| *id > 0)
+                .take(MAX_KICKED)
+                .map(TaskId)
+                .collect();
+            return Invocation::Kick { tasks };
         }
         let text = |key: &str| event.get(key).and_then(Value::as_str);
         match (text("source"), text("detail-type")) {
@@ -54,7 +68,7 @@ impl Invocation {
 
     fn name(&self) -> &'static str {
         match self {
-            Invocation::Kick => "kick",
+            Invocation::Kick { .. } => "kick",
             Invocation::BatchJobStateChange => "batch_job_state_change",
             Invocation::ImagePushed { .. } => "image_pushed",
             Invocation::Scheduled => "scheduled",
@@ -73,7 +87,7 @@ pub async fn handle(
     let invocation = Invocation::of(event);
     let mut summary = json!({ "event": invocation.name() });
     match &invocation {
-        Invocation::Kick | Invocation::Unknown => {}
+        Invocation::Kick { .. } | Invocation::Unknown => {}
         Invocation::BatchJobStateChange => {
             let recorded = worker.handle_batch_event(event).await?;
             summary["recorded"] = json!(recorded.is_some());
@@ -91,7 +105,22 @@ pub async fn handle(
         }
     }
     summary["tasks"] = json!(worker.run_due_until(deadline).await?);
+    if let Invocation::Kick { tasks } = &invocation {
+        summary["kicked"] = kicked(worker, tasks).await?;
+    }
     Ok(summary)
+}
+
+/// Where each kicked task stands now: usually `done`, here or in another
+/// invocation; `queued` if it waits for a retry or the deadline came first.
+async fn kicked(worker: &Worker, tasks: &[TaskId]) -> Result<Value, WorkerError> {
+    let mut states = Vec::with_capacity(tasks.len());
+    for id in tasks {
+        let state = worker.services().store.task(*id).await?;
+        let state = state.map_or("unknown", |task| task.state.as_str());
+        states.push(json!({ "task": id.0, "state": state }));
+    }
+    Ok(Value::Array(states))
 }
 
 #[cfg(test)]
@@ -100,7 +129,22 @@ mod tests {
 
     #[test]
     fn tells_the_four_shapes_apart() {
-        assert_eq!(Invocation::of(&json!({"kick": {}})), Invocation::Kick);
+        assert_eq!(
+            Invocation::of(&json!({"kick": {"tasks": [12, 13]}})),
+            Invocation::Kick {
+                tasks: vec![TaskId(12), TaskId(13)]
+            }
+        );
+        assert_eq!(
+            Invocation::of(&json!({"kick": {"tasks": ["x", -1, 4]}})),
+            Invocation::Kick {
+                tasks: vec![TaskId(4)]
+            }
+        );
+        assert_eq!(
+            Invocation::of(&json!({"kick": {}})),
+            Invocation::Kick { tasks: vec![] }
+        );
         assert_eq!(
             Invocation::of(
                 &json!({"source": "aws.batch", "detail-type": "Batch Job State Change", "detail": {}})

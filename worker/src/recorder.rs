@@ -123,6 +123,7 @@ impl Recorder {
             run.status, diagnosis.summary
         );
         self.store.add_fact(run.id, &message, facts).await?;
+        let mut tasks = Vec::new();
         for admin in self
             .store
             .list_users()
@@ -134,17 +135,18 @@ impl Recorder {
                 .map_err(|error| {
                     WorkerError::Internal(format!("cannot render the email: {error}"))
                 })?;
-            self.store.enqueue_email(email).await?;
+            tasks.push(self.store.enqueue_email(email).await?.task);
         }
-        self.kicker.kick().await;
+        if !tasks.is_empty() {
+            self.kicker.kick(&tasks).await;
+        }
         Ok(())
     }
 
     async fn apply(&self, change: StatusChange) -> Result<Transitioned, WorkerError> {
-        let has_follow_ups = !change.follow_ups.is_empty();
         let outcome = self.store.transition(change).await?;
-        if has_follow_ups && matches!(outcome, Transitioned::Applied(_)) {
-            self.kicker.kick().await;
+        if !outcome.tasks().is_empty() {
+            self.kicker.kick(outcome.tasks()).await;
         }
         Ok(outcome)
     }

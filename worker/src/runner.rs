@@ -324,7 +324,7 @@ impl Worker {
                             }
                             drop(slot);
                             // A slot is free: look for more work at once.
-                            modelrun_core::kick::Kicker::kick(&wake).await;
+                            wake.wake();
                         });
                     }
                     Ok(None) => break,

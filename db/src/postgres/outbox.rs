@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use modelrun_core::email::{Email, NewEmail};
 use modelrun_core::ids::EmailId;
 use modelrun_core::store::{Outbox, StoreError, StoreResult};
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{NewTask, Queued};
 use sqlx::PgConnection;
 
 use super::PgStore;
@@ -26,7 +26,7 @@ pub(super) async fn insert_email(
     email: &NewEmail,
     now: DateTime<Utc>,
     notify: bool,
-) -> StoreResult<Email> {
+) -> StoreResult<Queued<Email>> {
     let email: Email = sqlx::query_as::<_, EmailRow>(concat!(
         "INSERT INTO emails (to_address, subject, text_body, html_body, run_id, status, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'queued', $6) RETURNING ",
@@ -42,17 +42,20 @@ pub(super) async fn insert_email(
     .await
     .map_err(db_error)?
     .try_into()?;
-    insert_task(conn, &NewTask::send_email(email.id), now, notify).await?;
-    Ok(email)
+    let task = insert_task(conn, &NewTask::send_email(email.id), now, notify).await?;
+    Ok(Queued {
+        item: email,
+        task: task.id,
+    })
 }
 
 #[async_trait]
 impl Outbox for PgStore {
-    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Email> {
+    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Queued<Email>> {
         let mut tx = self.write().await?;
-        let email = insert_email(&mut tx, &email, Utc::now(), self.notify).await?;
+        let queued = insert_email(&mut tx, &email, Utc::now(), self.notify).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(email)
+        Ok(queued)
     }
 
     async fn email(&self, id: EmailId) -> StoreResult<Option<Email>> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use modelrun_core::email::{Email, NewEmail};
 use modelrun_core::ids::EmailId;
 use modelrun_core::store::{Outbox, StoreError, StoreResult};
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{NewTask, Queued};
 use sqlx::SqliteConnection;
 
 use super::SqliteStore;
@@ -25,7 +25,7 @@ pub(super) async fn insert_email(
     conn: &mut SqliteConnection,
     email: &NewEmail,
     now: DateTime<Utc>,
-) -> StoreResult<Email> {
+) -> StoreResult<Queued<Email>> {
     let email: Email = sqlx::query_as::<_, EmailRow>(concat!(
         "INSERT INTO emails (to_address, subject, text_body, html_body, run_id, status, created_at) \
          VALUES (?, ?, ?, ?, ?, 'queued', ?) RETURNING ",
@@ -41,17 +41,20 @@ pub(super) async fn insert_email(
     .await
     .map_err(db_error)?
     .try_into()?;
-    insert_task(conn, &NewTask::send_email(email.id), now).await?;
-    Ok(email)
+    let task = insert_task(conn, &NewTask::send_email(email.id), now).await?;
+    Ok(Queued {
+        item: email,
+        task: task.id,
+    })
 }
 
 #[async_trait]
 impl Outbox for SqliteStore {
-    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Email> {
+    async fn enqueue_email(&self, email: NewEmail) -> StoreResult<Queued<Email>> {
         let mut tx = self.write().await?;
-        let email = insert_email(&mut tx, &email, Utc::now()).await?;
+        let queued = insert_email(&mut tx, &email, Utc::now()).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(email)
+        Ok(queued)
     }
 
     async fn email(&self, id: EmailId) -> StoreResult<Option<Email>> {

@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelrun_core::ids::RunId;
+use modelrun_core::ids::{RunId, TaskId};
 use modelrun_core::run::{
     FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned,
 };
 use modelrun_core::status::{Plan, RunStatus, plan};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{NewTask, Queued};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
@@ -58,18 +58,16 @@ async fn insert_follow_ups(
     conn: &mut SqliteConnection,
     follow_ups: &[FollowUp],
     now: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<TaskId>> {
+    let mut tasks = Vec::with_capacity(follow_ups.len());
     for follow_up in follow_ups {
-        match follow_up {
-            FollowUp::Task(task) => {
-                insert_task(conn, task, now).await?;
-            }
-            FollowUp::Email(email) => {
-                insert_email(conn, email, now).await?;
-            }
-        }
+        let task = match follow_up {
+            FollowUp::Task(task) => insert_task(conn, task, now).await?.id,
+            FollowUp::Email(email) => insert_email(conn, email, now).await?.task,
+        };
+        tasks.push(task);
     }
-    Ok(())
+    Ok(tasks)
 }
 
 /// The words of a status event: the reason when there is one.
@@ -82,7 +80,7 @@ fn status_message(to: RunStatus, reason: Option<&str>) -> String {
 
 #[async_trait]
 impl RunStore for SqliteStore {
-    async fn create_run(&self, run: NewRun) -> StoreResult<Run> {
+    async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>> {
         let now = Utc::now();
         let mut tx = self.write().await?;
         let version: Option<(i64, Option<i64>)> =
@@ -130,9 +128,12 @@ impl RunStore for SqliteStore {
             &no_facts,
         )
         .await?;
-        insert_task(&mut tx, &NewTask::dispatch_run(id), now).await?;
+        let task = insert_task(&mut tx, &NewTask::dispatch_run(id), now).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(created)
+        Ok(Queued {
+            item: created,
+            task: task.id,
+        })
     }
 
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {
@@ -265,12 +266,12 @@ impl RunStore for SqliteStore {
             .await
             .map_err(db_error)?;
         }
-        insert_follow_ups(&mut tx, &change.follow_ups, now).await?;
+        let tasks = insert_follow_ups(&mut tx, &change.follow_ups, now).await?;
         let run = fetch_run(&mut tx, change.run_id)
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await.map_err(db_error)?;
-        Ok(Transitioned::Applied(run))
+        Ok(Transitioned::Applied { run, tasks })
     }
 
     async fn add_fact(&self, run: RunId, message: &str, data: Value) -> StoreResult<()> {

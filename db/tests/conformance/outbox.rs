@@ -6,7 +6,7 @@ use modelrun_core::store::Store;
 use modelrun_core::task::{EmailPayload, TaskKind};
 
 pub async fn emails_are_stored_with_their_send_task(store: Arc<dyn Store>) {
-    let email = store
+    let queued = store
         .enqueue_email(NewEmail {
             to: "ann@example.com".to_owned(),
             subject: "Run 1 succeeded".to_owned(),
@@ -16,10 +16,12 @@ pub async fn emails_are_stored_with_their_send_task(store: Arc<dyn Store>) {
         })
         .await
         .expect("enqueue");
+    let email = queued.item;
     assert_eq!(email.status, EmailStatus::Queued);
     let tasks = store.list_tasks(None, 10).await.expect("tasks");
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].kind, TaskKind::SendEmail);
+    assert_eq!(tasks[0].id, queued.task, "the send task is the one named");
     let payload: EmailPayload = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
     assert_eq!(payload.email_id, email.id);
 
@@ -57,7 +59,8 @@ pub async fn emails_are_stored_with_their_send_task(store: Arc<dyn Store>) {
             ..sent_new()
         })
         .await
-        .expect("enqueue");
+        .expect("enqueue")
+        .item;
     let listed: Vec<_> = store
         .list_emails(None, 10)
         .await

@@ -35,6 +35,21 @@ pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Sto
     let payload: RunPayload = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
     assert_eq!(payload.run_id, run.id);
     assert_eq!(store.run(run.id).await.expect("get"), Some(run));
+
+    // The store says which task carries a new run on: the kick names it.
+    let second = store
+        .create_run(modelrun_core::run::NewRun {
+            version_id: version.id,
+            submitted_by: ann.id,
+            inputs: support::inputs(0.2),
+            resources: version.resources,
+        })
+        .await
+        .expect("second run");
+    let newest = &store.list_tasks(None, 10).await.expect("tasks")[0];
+    assert_eq!(second.task, newest.id);
+    let payload: RunPayload = serde_json::from_value(newest.payload.clone()).expect("payload");
+    assert_eq!(payload.run_id, second.item.id);
 }
 
 pub async fn transitions_follow_the_status_machine(store: Arc<dyn Store>) {
@@ -47,7 +62,7 @@ pub async fn transitions_follow_the_status_machine(store: Arc<dyn Store>) {
     for change in [to(RunStatus::Dispatching), submitted, reported] {
         assert!(matches!(
             store.transition(change).await.expect("apply"),
-            Transitioned::Applied(_)
+            Transitioned::Applied { .. }
         ));
     }
     let running = store.run(run.id).await.expect("get").expect("run");
@@ -88,7 +103,7 @@ pub async fn transitions_follow_the_status_machine(store: Arc<dyn Store>) {
         )
         .await
         .expect("finish");
-    let Transitioned::Applied(done) = done else {
+    let Transitioned::Applied { run: done, .. } = done else {
         panic!("expected applied")
     };
     assert_eq!(done.status, RunStatus::Succeeded);
@@ -167,7 +182,7 @@ pub async fn an_applied_transition_writes_its_outputs_and_follow_ups(store: Arc<
         FollowUp::Email(email("Run succeeded")),
         FollowUp::Task(NewTask::new(TaskKind::CancelRun, json!({"run_id": run.id}))),
     ];
-    store.transition(change).await.expect("apply");
+    let outcome = store.transition(change).await.expect("apply");
     let names: Vec<_> = store
         .run_outputs(run.id)
         .await
@@ -178,13 +193,8 @@ pub async fn an_applied_transition_writes_its_outputs_and_follow_ups(store: Arc<
     assert_eq!(names, ["charts/a.png", "forecast.csv"]);
     let emails = store.list_emails(None, 10).await.expect("emails");
     assert_eq!(emails.len(), 1);
-    let kinds: Vec<_> = store
-        .list_tasks(None, 10)
-        .await
-        .expect("tasks")
-        .into_iter()
-        .map(|t| t.kind)
-        .collect();
+    let tasks = store.list_tasks(None, 10).await.expect("tasks");
+    let kinds: Vec<_> = tasks.iter().map(|t| t.kind).collect();
     assert_eq!(
         kinds,
         [
@@ -193,6 +203,8 @@ pub async fn an_applied_transition_writes_its_outputs_and_follow_ups(store: Arc<
             TaskKind::DispatchRun
         ]
     );
+    // The outcome names the follow-ups' tasks, in the order of the follow-ups.
+    assert_eq!(outcome.tasks(), [tasks[1].id, tasks[0].id]);
 }
 
 pub async fn an_ignored_transition_writes_nothing(store: Arc<dyn Store>) {
@@ -211,6 +223,7 @@ pub async fn an_ignored_transition_writes_nothing(store: Arc<dyn Store>) {
     stale.follow_ups = vec![FollowUp::Email(email("should not exist"))];
     let outcome = store.transition(stale).await.expect("ignored");
     assert!(matches!(outcome, Transitioned::Ignored(ref r) if r.status == RunStatus::Running));
+    assert!(outcome.tasks().is_empty());
     assert!(store.run_outputs(run.id).await.expect("outputs").is_empty());
     assert!(
         store

@@ -108,6 +108,7 @@ pub async fn run(store: &Arc<dyn Store>, version: &ModelVersion, by: UserId) -> 
         })
         .await
         .expect("create run")
+        .item
 }
 
 /// A store with one user, one version and one run.

@@ -88,7 +88,7 @@ async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<Model
 async fn sync_images(api: ApiUser, State(state): State<AppState>) -> ApiResult<Response> {
     require(api.role, Role::Admin, "sync images")?;
     let task = state.store.enqueue(NewTask::sync_images()).await?;
-    state.kicker.kick().await;
+    state.kicker.kick(&[task.id]).await;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "queued": true, "task": task.id })),

@@ -304,9 +304,9 @@ pub async fn request_cancel(state: &AppState, user: &User, run: &Run) -> AppResu
     change
         .follow_ups
         .push(FollowUp::Task(NewTask::cancel_run(run.id, &user.email)));
-    state.store.transition(change).await?;
+    let outcome = state.store.transition(change).await?;
     tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
-    state.kicker.kick().await;
+    state.kicker.kick(outcome.tasks()).await;
     Ok(())
 }
 

@@ -298,11 +298,17 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     assert_eq!(kicks.len(), 1, "one kick");
     assert_eq!(kicks[0].headers["X-Amz-Invocation-Type"], "Event");
     let kick: Value = serde_json::from_slice(&kicks[0].body).expect("kick payload");
-    assert_eq!(kick, json!({"kick": {}}));
+    let tasks = kick["kick"]["tasks"].as_array().expect("task ids");
+    assert_eq!(tasks.len(), 1, "the run's dispatch task: {kick}");
 
     // Lambda delivers the kick: the worker submits the job to Batch.
-    let kicked = worker(kick).await;
+    let kicked = worker(kick.clone()).await;
     assert_eq!(kicked["event"], "kick");
+    assert_eq!(
+        kicked["kicked"],
+        json!([{"task": tasks[0], "state": "done"}]),
+        "{kicked}"
+    );
     let jobs = world
         .batch_client()
         .list_jobs()

@@ -128,6 +128,7 @@ impl Harness {
             })
             .await
             .expect("run")
+            .item
     }
 
     pub async fn run(&self, id: modelrun_core::ids::RunId) -> Run {

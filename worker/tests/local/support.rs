@@ -134,6 +134,7 @@ impl Harness {
             })
             .await
             .expect("create run")
+            .item
     }
 
     pub async fn run(&self, id: modelrun_core::ids::RunId) -> Run {
