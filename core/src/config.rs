@@ -94,6 +94,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Largest inputs of one run, as JSON.
     pub max_inputs_bytes: usize,
+    /// Where responses are bounded (AWS Lambda: 6 MB), the log download
+    /// stops at this many bytes with a note. `None`: the whole log.
+    pub max_log_bytes: Option<usize>,
 }
 
 impl WebConfig {
@@ -106,6 +109,7 @@ impl WebConfig {
             session_absolute: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
             max_inputs_bytes: 64 * 1024,
+            max_log_bytes: None,
         }
     }
 

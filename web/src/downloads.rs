@@ -1,4 +1,4 @@
-//! Downloading a run's output and log. An output is found by its exact
+//! Downloading a run's outputs. An output is found by its exact
 //! recorded name, never by a path built from the request, so no name can
 //! reach outside its run. Bodies are streamed, never held whole.
 
@@ -10,8 +10,6 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
-use futures_util::StreamExt;
 use modelrun_core::blob::{BlobKey, attachment_disposition};
 use modelrun_core::run::Run;
 
@@ -57,36 +55,4 @@ pub async fn output(state: &AppState, run: &Run, name: &str) -> AppResult<Respon
         Body::from_stream(blob.body),
     )
         .into_response())
-}
-
-/// The whole log of a run as text, read page by page from the executor.
-pub fn log(state: &AppState, run: Run) -> Response {
-    let executor = state.executor.clone();
-    // `Some(cursor)` while there is more to read.
-    let pages = futures_util::stream::unfold(Some(None::<String>), move |cursor| {
-        let (executor, run) = (executor.clone(), run.clone());
-        async move {
-            let cursor = cursor?;
-            match executor.log(&run, cursor.as_deref()).await {
-                Ok(page) if page.text.is_empty() => None,
-                Ok(page) => {
-                    let next = page.next.filter(|_| page.truncated).map(Some);
-                    Some((Ok(Bytes::from(page.text)), next))
-                }
-                Err(error) => Some((Err(std::io::Error::other(error)), None)),
-            }
-        }
-    });
-    (
-        [
-            (
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            ),
-            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
-        ],
-        Body::from_stream(pages.boxed()),
-    )
-        .into_response()
 }

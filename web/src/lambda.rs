@@ -18,6 +18,10 @@ use serde_json::Value;
 use crate::error::chain;
 use crate::runtime::Components;
 
+/// The log download's limit on Lambda, well under the 6 MB a response may
+/// carry once encoded in the runtime's JSON.
+pub const MAX_LOG_BYTES: usize = 4 * 1024 * 1024;
+
 /// Serves the web app until the runtime stops the process.
 pub async fn web(components: Components, config: WebConfig) -> anyhow::Result<()> {
     let app = crate::app(components.app_state(config));

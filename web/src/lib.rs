@@ -15,6 +15,7 @@ mod format;
 mod forms;
 mod health;
 pub mod lambda;
+mod log_download;
 pub mod pages;
 pub mod runtime;
 pub mod state;

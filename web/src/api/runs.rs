@@ -15,13 +15,13 @@ use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{ApiUser, require};
-use crate::downloads;
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 use crate::pages::run::{request_cancel, visible_run};
 use crate::pages::runs::{RunsQuery, parse_filter};
 use crate::state::AppState;
 use crate::submit::{pick_version, submit};
+use crate::{downloads, log_download};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -221,7 +221,7 @@ async fn log(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let run = visible_run(&state, &api.user, &id).await?;
-    Ok(downloads::log(&state, run))
+    Ok(log_download::log(&state, run))
 }
 
 async fn cancel(

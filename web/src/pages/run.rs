@@ -22,7 +22,7 @@ use super::Nav;
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::{downloads, format};
+use crate::{downloads, format, log_download};
 
 /// `metrics.json` larger than this is not read for key figures.
 const MAX_METRICS_BYTES: i64 = 64 * 1024;
@@ -275,7 +275,7 @@ async fn log(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
-    Ok(downloads::log(&state, run))
+    Ok(log_download::log(&state, run))
 }
 
 async fn output(

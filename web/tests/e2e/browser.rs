@@ -336,25 +336,11 @@ pub async fn a_run_that_waits_long_shows_what_the_check_found(store: StoreKind) 
         settings.worker.stuck_after = std::time::Duration::ZERO;
     })
     .await;
-    let model = app.dir.path().join("hog");
-    std::fs::create_dir_all(&model).expect("mkdir");
-    std::fs::write(
-        model.join("modelrun.toml"),
+    app.register_model(
+        "hog",
         "name = \"hog\"\ncommand = [\"sleep\", \"30\"]\n[inputs]\ntype = \"object\"\n",
     )
-    .expect("manifest");
-    let registration = modelrun_worker::register::Registration {
-        dir: model,
-        label: None,
-        via: "cli".to_owned(),
-    };
-    modelrun_worker::register::register_local(
-        &app.store,
-        &app.dir.path().join("data"),
-        registration,
-    )
-    .await
-    .expect("register");
+    .await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     for _ in 0..2 {
         let created = api

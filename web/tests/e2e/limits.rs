@@ -221,3 +221,52 @@ pub async fn fifty_concurrent_submitters_all_get_their_run(store: StoreKind) {
             .all(|run| run.status == modelrun_core::status::RunStatus::Succeeded)
     );
 }
+
+pub async fn a_log_download_stops_at_its_limit_with_a_note(store: StoreKind) {
+    // 660 kB of log, more than two pages of the local executor's 256 KiB.
+    let app = TestApp::spawn_with(store, |web| web.max_log_bytes = Some(300_000)).await;
+    app.register_model(
+        "chatty",
+        r#"name = "chatty"
+command = ["python3", "-c", "import sys; sys.stdout.write(''.join(f'line {i:05d}\\n' for i in range(60000)))"]
+[inputs]
+type = "object"
+"#,
+    )
+    .await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let created: Value = api
+        .post("/api/v1/models/chatty/runs")
+        .json(&json!({"inputs": {}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("run");
+    app.drain().await;
+    let id = created["id"].as_i64().expect("id");
+    let run: Value = api
+        .get(&format!("/api/v1/runs/{id}"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("run");
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let log = api
+        .get(&format!("/api/v1/runs/{id}/log"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("log");
+    let (kept, note) = log.split_once("\n[modelrun: ").expect("a note at the cut");
+    assert!(kept.len() <= 300_000, "{} bytes kept", kept.len());
+    assert!(kept.len() > 299_000, "{} bytes kept", kept.len());
+    assert!(kept.ends_with('\n'), "the cut falls after a whole line");
+    assert!(kept.starts_with("line 00000\n"));
+    assert!(note.starts_with("this download stops here"), "{note}");
+}

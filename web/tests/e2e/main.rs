@@ -54,4 +54,5 @@ on_both_stores!(
     limits::inputs_over_their_own_limit_are_refused,
     limits::output_names_cannot_reach_outside_their_run,
     limits::fifty_concurrent_submitters_all_get_their_run,
+    limits::a_log_download_stops_at_its_limit_with_a_note,
 );

@@ -179,6 +179,25 @@ impl TestApp {
             .expect("drain");
     }
 
+    /// Registers a local model from a manifest, in a directory of its own.
+    pub async fn register_model(&self, name: &str, manifest: &str) {
+        let model = self.dir.path().join(name);
+        std::fs::create_dir_all(&model).expect("mkdir");
+        std::fs::write(model.join("modelrun.toml"), manifest).expect("manifest");
+        let registration = modelrun_worker::register::Registration {
+            dir: model,
+            label: None,
+            via: "cli".to_owned(),
+        };
+        modelrun_worker::register::register_local(
+            &self.store,
+            &self.dir.path().join("data"),
+            registration,
+        )
+        .await
+        .expect("register");
+    }
+
     /// The example model's current version label.
     pub async fn forecast_label(&self) -> String {
         let model = self
