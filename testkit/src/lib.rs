@@ -13,6 +13,6 @@ mod outage;
 mod world;
 
 pub use lambda::LambdaRuntime;
-pub use moto::Moto;
+pub use moto::{Moto, free_port};
 pub use outage::Outage;
 pub use world::AwsWorld;

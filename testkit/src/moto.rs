@@ -17,11 +17,15 @@ pub struct Moto {
     pub url: String,
     pub port: u16,
     _server: Child,
+    /// The server's working directory: its request recording lands here.
+    _dir: tempfile::TempDir,
 }
 
 fn moto_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("MODELRUN_MOTO_SERVER") {
-        return PathBuf::from(path);
+        // The server runs in a directory of its own: a relative path would break.
+        let path = PathBuf::from(path);
+        return std::path::absolute(&path).unwrap_or(path);
     }
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
     if venv.exists() {
@@ -31,7 +35,8 @@ fn moto_binary() -> PathBuf {
     }
 }
 
-fn free_port() -> u16 {
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
@@ -50,8 +55,11 @@ impl Moto {
         let binary = moto_binary();
         // testkit/moto/sitecustomize.py corrects where moto's answers differ from AWS's.
         let corrections = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto");
+        let dir = tempfile::tempdir().expect("a directory for moto");
         let server = Command::new(&binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .current_dir(dir.path())
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
             .env("PYTHONPATH", corrections)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
@@ -69,6 +77,7 @@ impl Moto {
             url: format!("http://127.0.0.1:{port}"),
             port,
             _server: server,
+            _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

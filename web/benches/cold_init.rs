@@ -5,12 +5,33 @@
 //!
 //! `cargo bench -p modelrun-web --bench cold_init`; set MODELRUN_BOOTSTRAP
 //! to measure the cargo-lambda build (`target/lambda/x86_64/modelrun/bootstrap`).
-//! MODELRUN_BENCH_RUNS sets the number of starts (default 20).
+//! MODELRUN_BENCH_RUNS sets the number of starts (default 20). The store is
+//! a fresh Postgres database (Lambda refuses SQLite), from
+//! MODELRUN_TEST_DATABASE_URL or the local server.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use modelrun_db::postgres::testing::TempDatabase;
 use modelrun_testkit::LambdaRuntime;
+
+/// Times `run` up to `runs` times; stops at the first failure.
+fn sample(runs: usize, mut run: impl FnMut() -> bool) -> Vec<f64> {
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        if !run() {
+            break;
+        }
+        samples.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples
+}
+
+fn with_sslmode(url: &str, mode: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode={mode}")
+}
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -28,8 +49,11 @@ async fn main() {
     let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
+    let database = TempDatabase::create().await;
+    let url = database.config.url.expose().to_owned();
     let config = [
         ("MODELRUN_DATA_DIR", data.to_string_lossy().into_owned()),
+        ("MODELRUN_DATABASE_URL", url.clone()),
         (
             "MODELRUN_PUBLIC_URL",
             "https://abcd1234.execute-api.eu-west-1.amazonaws.com".to_owned(),
@@ -54,52 +78,67 @@ async fn main() {
         String::from_utf8_lossy(&migrated.stderr)
     );
 
-    let mut baseline = Vec::new();
-    for _ in 0..runs {
-        let start = Instant::now();
-        let out = Command::new(&binary)
-            .arg("--version")
-            .output()
-            .expect("--version");
-        assert!(out.status.success());
-        baseline.push(start.elapsed().as_secs_f64() * 1000.0);
-    }
-    let mut results = Vec::new();
-    for function in ["web", "worker"] {
-        let mut samples = Vec::new();
-        for _ in 0..runs {
-            let runtime = LambdaRuntime::start().await;
-            let start = Instant::now();
-            let mut child = Command::new(&binary)
-                .env_clear()
-                .envs(runtime.environment(&format!("modelrun-{function}")))
-                .envs(config.iter().cloned())
-                .env("MODELRUN_LAMBDA_FUNCTION", function)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start");
-            let ready = runtime.ready().await;
-            samples.push((ready - start).as_secs_f64() * 1000.0);
-            let _ = child.kill();
-            let _ = child.wait();
+    let baseline = sample(runs, || {
+        let out = Command::new(&binary).arg("--version").output();
+        out.is_ok_and(|out| out.status.success())
+    });
+    let mut rows = vec![(
+        "baseline: `modelrun --version`, start to exit".to_owned(),
+        baseline,
+    )];
+    // With and without TLS to the database: sqlx 0.9.0 leaves Nagle's
+    // algorithm on, which costs a TLS handshake two delayed ACKs.
+    for (tls, mode) in [("TLS", "require"), ("no TLS", "disable")] {
+        let url = with_sslmode(&url, mode);
+        let psql = sample(runs, || {
+            let out = Command::new("psql")
+                .args([url.as_str(), "-qAtc", "SELECT 1"])
+                .output();
+            out.is_ok_and(|out| out.status.success())
+        });
+        if psql.len() < runs {
+            println!("(psql could not connect with sslmode={mode}: no {tls} rows)\n");
+            continue;
         }
-        results.push((function, samples));
+        rows.push((
+            format!("baseline: `psql -c 'SELECT 1'`, {tls}, start to exit"),
+            psql,
+        ));
+        for function in ["web", "worker"] {
+            let mut samples = Vec::new();
+            for _ in 0..runs {
+                let runtime = LambdaRuntime::start().await;
+                let start = Instant::now();
+                let mut child = Command::new(&binary)
+                    .env_clear()
+                    .envs(runtime.environment(&format!("modelrun-{function}")))
+                    .envs(config.iter().cloned())
+                    .env("MODELRUN_DATABASE_URL", &url)
+                    .env("MODELRUN_LAMBDA_FUNCTION", function)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("start");
+                let ready = runtime.ready().await;
+                samples.push((ready - start).as_secs_f64() * 1000.0);
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            rows.push((
+                format!("{function} function, {tls}: start to first `next` (init)"),
+                samples,
+            ));
+        }
     }
     println!(
-        "{runs} cold starts each, SQLite store, AWS clients configured (no network at init).\n"
+        "{runs} cold starts each, Postgres on 127.0.0.1 (migrated), AWS clients configured (no AWS call at init).\n"
     );
     println!("Binary: {binary} ({:.1} MB)\n", size as f64 / 1_000_000.0);
     println!("| measure | median (ms) | p95 (ms) |");
     println!("|---|---|---|");
-    println!(
-        "| baseline: `modelrun --version`, start to exit | {:.1} | {:.1} |",
-        percentile(&mut baseline, 0.5),
-        percentile(&mut baseline, 0.95)
-    );
-    for (function, mut samples) in results {
+    for (measure, mut samples) in rows {
         println!(
-            "| {function} function: start to first `next` (init) | {:.1} | {:.1} |",
+            "| {measure} | {:.1} | {:.1} |",
             percentile(&mut samples, 0.5),
             percentile(&mut samples, 0.95)
         );

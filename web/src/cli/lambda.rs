@@ -5,13 +5,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use modelrun_core::config::WebConfig;
+use modelrun_core::config::{DatabaseConfig, WebConfig};
 use modelrun_core::secret::Secret;
 use modelrun_worker::exec::{Exec, S3Uri};
 
 use super::{CommonArgs, Global, WorkerTuning, parse_secret};
 use crate::bootstrap;
 use crate::runtime::Components;
+
+/// The longest an AWS call of the web function may take, retries included.
+const WEB_AWS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum Function {
@@ -53,8 +56,15 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
     if settings.s3.is_none() {
         bail!("on Lambda, run files must live in S3: set --blob-store s3 (MODELRUN_BLOB_STORE)");
     }
+    if !matches!(settings.database, DatabaseConfig::Postgres(_)) {
+        bail!(
+            "on Lambda, the database must be Postgres: set MODELRUN_DATABASE_URL (each instance has its own disk, so SQLite would split the data)"
+        );
+    }
     match args.function {
         Function::Web => {
+            // API Gateway gives a request 30 s: no AWS call may take them all.
+            settings.aws.operation_timeout = settings.aws.operation_timeout.min(WEB_AWS_TIMEOUT);
             let Some(worker) = args.worker_function.clone() else {
                 bail!(
                     "the web function needs MODELRUN_WORKER_FUNCTION: the worker function it kicks"

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use modelrun_db::postgres::testing::TempDatabase;
 use modelrun_testkit::{AwsWorld, LambdaRuntime};
 use serde_json::{Value, json};
 
@@ -26,10 +27,14 @@ impl Drop for Function {
 }
 
 /// The environment both functions get from their deployment.
-fn configuration(world: &AwsWorld, data: &Path) -> Vec<(String, String)> {
+fn configuration(world: &AwsWorld, database: &TempDatabase, data: &Path) -> Vec<(String, String)> {
     let batch = &world.batch;
     [
         ("MODELRUN_DATA_DIR", data.to_string_lossy().into_owned()),
+        (
+            "MODELRUN_DATABASE_URL",
+            database.config.url.expose().to_owned(),
+        ),
         ("MODELRUN_PUBLIC_URL", format!("https://{API}")),
         ("MODELRUN_EXECUTOR", "batch".to_owned()),
         ("MODELRUN_BATCH_JOB_QUEUE", batch.job_queue.clone()),
@@ -143,7 +148,8 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     let world = AwsWorld::create().await;
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
-    let config = configuration(&world, &data);
+    let database = TempDatabase::create().await;
+    let config = configuration(&world, &database, &data);
 
     // The runner account, made with the command line against the same store.
     let mut create = Command::new(env!("CARGO_BIN_EXE_modelrun"));
@@ -450,5 +456,35 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     assert_eq!(
         email["Content"]["Simple"]["Subject"]["Data"],
         format!("Run #{run} of forecast succeeded")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_without_postgres_stops_at_init_naming_the_setting() {
+    let world = AwsWorld::create().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TempDatabase::create().await;
+    let runtime = LambdaRuntime::start().await;
+    let config: Vec<_> = configuration(&world, &database, &dir.path().join("data"))
+        .into_iter()
+        .filter(|(key, _)| key != "MODELRUN_DATABASE_URL")
+        .chain([("MODELRUN_LAMBDA_FUNCTION".to_owned(), "worker".to_owned())])
+        .collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_modelrun"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(runtime.environment("modelrun-worker"))
+        .envs(config)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("on Lambda, the database must be Postgres: set MODELRUN_DATABASE_URL"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing was created on the instance's disk"
     );
 }

@@ -2,6 +2,7 @@
 //! SES, ECR and CloudWatch Logs. Each test has a moto server of its own.
 
 mod batch;
+mod batch_status;
 mod faults;
 mod registry;
 mod storage;
