@@ -125,9 +125,9 @@ pub async fn ensure_admin(
         Some(password) => {
             let user = create_user(store, email, password, Role::Admin)
                 .await
-                .context("MODELRUN_ADMIN_PASSWORD / MODELRUN_ADMIN_EMAIL")?;
+                .context("the first administrator (MODELRUN_ADMIN_EMAIL, MODELRUN_ADMIN_PASSWORD or its secret)")?;
             println!(
-                "Created the administrator {} with the password from MODELRUN_ADMIN_PASSWORD.",
+                "Created the administrator {} with the configured password.",
                 user.email
             );
         }

@@ -9,7 +9,7 @@ use modelrun_core::config::{DatabaseConfig, WebConfig};
 use modelrun_core::secret::Secret;
 use modelrun_worker::exec::{Exec, S3Uri};
 
-use super::{CommonArgs, Global, WorkerTuning, parse_secret};
+use super::{CommonArgs, Global, WorkerTuning, parse_secret, secrets};
 use crate::bootstrap;
 use crate::runtime::Components;
 
@@ -38,6 +38,21 @@ pub(super) struct LambdaArgs {
     /// Password of the first administrator (never printed on Lambda).
     #[arg(long, env = "MODELRUN_ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
     admin_password: Option<Secret<String>>,
+    /// The first administrator's password as a Secrets Manager secret (ARN
+    /// or name), read only while there is no user.
+    #[arg(
+        long,
+        env = "MODELRUN_ADMIN_PASSWORD_SECRET_ARN",
+        conflicts_with = "admin_password"
+    )]
+    admin_password_secret_arn: Option<String>,
+    /// The database credentials as a Secrets Manager secret (ARN or name) in
+    /// the JSON RDS writes, instead of MODELRUN_DATABASE_URL.
+    #[arg(long, env = "MODELRUN_DATABASE_SECRET_ARN")]
+    database_secret_arn: Option<String>,
+    /// The host to connect to instead of the secret's: RDS Proxy's endpoint.
+    #[arg(long, env = "MODELRUN_DATABASE_HOST", requires = "database_secret_arn")]
+    database_host: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
@@ -56,6 +71,16 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
     if settings.s3.is_none() {
         bail!("on Lambda, run files must live in S3: set --blob-store s3 (MODELRUN_BLOB_STORE)");
     }
+    let sdk = modelrun_worker::aws::sdk_config(&settings.aws).await;
+    if let Some(secret) = &args.database_secret_arn {
+        if matches!(settings.database, DatabaseConfig::Postgres(_)) {
+            bail!("set MODELRUN_DATABASE_URL or MODELRUN_DATABASE_SECRET_ARN, not both");
+        }
+        let credentials = secrets::read(&sdk, secret).await?;
+        let url = secrets::database_url(&credentials, args.database_host.as_deref())
+            .with_context(|| format!("MODELRUN_DATABASE_SECRET_ARN ({secret})"))?;
+        settings.database = DatabaseConfig::Postgres(global.postgres(url));
+    }
     if !matches!(settings.database, DatabaseConfig::Postgres(_)) {
         bail!(
             "on Lambda, the database must be Postgres: set MODELRUN_DATABASE_URL (each instance has its own disk, so SQLite would split the data)"
@@ -72,13 +97,21 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
             };
             settings.kick_function = Some(worker);
             let components = Components::build(&settings).await?;
-            if let Some(password) = &args.admin_password {
-                bootstrap::ensure_admin(
-                    &components.store,
-                    args.admin_email.as_deref(),
-                    Some(password.expose()),
-                )
-                .await?;
+            if components.store.count_users().await? == 0 {
+                let password = match (&args.admin_password, &args.admin_password_secret_arn) {
+                    (Some(password), _) => Some(password.clone()),
+                    (None, Some(secret)) => Some(secrets::read(&sdk, secret).await?),
+                    (None, None) => None,
+                };
+                // Without one, no administrator: a generated password would end in the log.
+                if let Some(password) = password {
+                    bootstrap::ensure_admin(
+                        &components.store,
+                        args.admin_email.as_deref(),
+                        Some(password.expose()),
+                    )
+                    .await?;
+                }
             }
             let mut web = WebConfig::new("0.0.0.0:0".parse().context("address")?);
             web.public_url = settings.public_url.clone();

@@ -4,6 +4,7 @@
 mod accounts;
 mod backends;
 mod lambda;
+mod secrets;
 mod server;
 
 use std::net::SocketAddr;
@@ -242,17 +243,22 @@ impl Global {
                     "--database-url (MODELRUN_DATABASE_URL or DATABASE_URL) must be a postgres:// URL"
                 );
             }
-            let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-            settings.database = DatabaseConfig::Postgres(PostgresConfig {
-                url,
-                max_connections: self
-                    .db_max_connections
-                    .unwrap_or_else(|| PostgresConfig::default_max_connections(on_lambda)),
-                acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
-                behind_proxy: self.db_behind_proxy,
-            });
+            settings.database = DatabaseConfig::Postgres(self.postgres(url));
         }
         Ok(settings)
+    }
+
+    /// Postgres at `url`, with this command line's pool settings.
+    fn postgres(&self, url: Secret<String>) -> PostgresConfig {
+        let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+        PostgresConfig {
+            url,
+            max_connections: self
+                .db_max_connections
+                .unwrap_or_else(|| PostgresConfig::default_max_connections(on_lambda)),
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+            behind_proxy: self.db_behind_proxy,
+        }
     }
 }
 

@@ -4,8 +4,11 @@
 //! kick, to Batch, a state-change event, the wrapper writing the outputs to
 //! S3, and a download redirect.
 
+mod deployment;
+mod events;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use modelrun_db::postgres::testing::TempDatabase;
@@ -13,135 +16,12 @@ use modelrun_testkit::{AwsWorld, LambdaRuntime};
 use serde_json::{Value, json};
 
 use crate::support::{RUNNER_EMAIL, RUNNER_PASSWORD};
+use deployment::{configuration, create_runner, start, store_secrets};
+use events::{batch_event, header, http};
 
 const BUDGET: Duration = Duration::from_secs(60);
-const API: &str = "abcd1234.execute-api.eu-west-1.amazonaws.com";
-
-struct Function(Child);
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The environment both functions get from their deployment.
-fn configuration(world: &AwsWorld, database: &TempDatabase, data: &Path) -> Vec<(String, String)> {
-    let batch = &world.batch;
-    [
-        ("MODELRUN_DATA_DIR", data.to_string_lossy().into_owned()),
-        (
-            "MODELRUN_DATABASE_URL",
-            database.config.url.expose().to_owned(),
-        ),
-        ("MODELRUN_PUBLIC_URL", format!("https://{API}")),
-        ("MODELRUN_EXECUTOR", "batch".to_owned()),
-        ("MODELRUN_BATCH_JOB_QUEUE", batch.job_queue.clone()),
-        (
-            "MODELRUN_BATCH_EXECUTION_ROLE_ARN",
-            batch.execution_role_arn.clone(),
-        ),
-        ("MODELRUN_BATCH_JOB_ROLE_ARN", batch.job_role_arn.clone()),
-        ("MODELRUN_BATCH_LOG_GROUP", batch.log_group.clone()),
-        ("MODELRUN_BLOB_STORE", "s3".to_owned()),
-        ("MODELRUN_S3_BUCKET", world.s3.bucket.clone()),
-        ("MODELRUN_S3_FORCE_PATH_STYLE", "true".to_owned()),
-        ("MODELRUN_MAILER", "ses".to_owned()),
-        ("MODELRUN_SES_FROM", world.ses.from.clone()),
-        (
-            "MODELRUN_ECR_REPOSITORY_PREFIX",
-            world.ecr.repository_prefix.clone(),
-        ),
-        ("MODELRUN_AWS_ENDPOINT_URL", world.moto.url.clone()),
-        ("AWS_REGION", "eu-west-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "emulator".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "emulator".to_owned()),
-        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-fn start(runtime: &LambdaRuntime, name: &str, env: Vec<(String, String)>) -> Function {
-    let child = Command::new(env!("CARGO_BIN_EXE_modelrun"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(runtime.environment(name))
-        .envs(env)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the function");
-    Function(child)
-}
-
-/// An API Gateway HTTP API (payload 2.0) request.
-fn http(
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    cookies: &[String],
-    body: Option<&str>,
-) -> Value {
-    let mut all = json!({"host": API, "user-agent": "test", "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7"});
-    for (name, value) in headers {
-        all[*name] = json!(value);
-    }
-    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
-    let mut event = json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": query,
-        "headers": all,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abcd1234",
-            "domainName": API,
-            "domainPrefix": "abcd1234",
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"},
-            "requestId": "LV7fzho-PHcEJPw=",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "22/Nov/2026:15:08:21 +0000",
-            "timeEpoch": 1_795_360_101_067_i64
-        },
-        "isBase64Encoded": false
-    });
-    if !cookies.is_empty() {
-        event["cookies"] = json!(cookies);
-    }
-    if let Some(body) = body {
-        event["body"] = json!(body);
-    }
-    event
-}
-
-fn header(response: &Value, name: &str) -> String {
-    response["headers"][name]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn batch_event(run: i64, job_id: &str, status: &str, container: Value) -> Value {
-    json!({
-        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": "Batch Job State Change", "source": "aws.batch",
-        "account": "123456789012", "time": "2026-11-22T15:00:00Z", "region": "eu-west-1",
-        "resources": [format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}")],
-        "detail": {
-            "jobArn": format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}"),
-            "jobName": format!("modelrun-run-{run}"), "jobId": job_id,
-            "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/modelrun",
-            "status": status, "attempts": [], "createdAt": 1_795_360_101_067_i64, "dependsOn": [],
-            "jobDefinition": "arn:aws:batch:eu-west-1:123456789012:job-definition/modelrun-version-1-a1b2c3d:1",
-            "parameters": {}, "container": container, "tags": {}
-        }
-    })
-}
+const ADMIN_EMAIL: &str = "ops@example.com";
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
@@ -151,40 +31,37 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     let database = TempDatabase::create().await;
     let config = configuration(&world, &database, &data);
 
-    // The runner account, made with the command line against the same store.
-    let mut create = Command::new(env!("CARGO_BIN_EXE_modelrun"));
-    create
-        .envs(config.iter().cloned())
-        .args([
-            "users",
-            "create",
-            "--email",
-            RUNNER_EMAIL,
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped());
-    let mut child = create.spawn().expect("users create");
-    std::io::Write::write_all(
-        &mut child.stdin.take().expect("stdin"),
-        format!("{RUNNER_PASSWORD}\n").as_bytes(),
-    )
-    .expect("write");
-    assert!(child.wait().expect("wait").success());
-
+    // As deployed: the functions read the database credentials and the
+    // first administrator's password from Secrets Manager.
+    let (database_secret, admin_secret) = store_secrets(&world, &database, ADMIN_PASSWORD).await;
+    let deployed: Vec<(String, String)> = config
+        .iter()
+        .filter(|(key, _)| key != "MODELRUN_DATABASE_URL")
+        .cloned()
+        .chain([("MODELRUN_DATABASE_SECRET_ARN".to_owned(), database_secret)])
+        .collect();
     let web_runtime = LambdaRuntime::start().await;
     let worker_runtime = LambdaRuntime::start().await;
-    let mut web_env = config.clone();
+    let mut web_env = deployed.clone();
     web_env.extend([
         ("MODELRUN_LAMBDA_FUNCTION".to_owned(), "web".to_owned()),
         (
             "MODELRUN_WORKER_FUNCTION".to_owned(),
             "modelrun-worker".to_owned(),
         ),
+        ("MODELRUN_ADMIN_EMAIL".to_owned(), ADMIN_EMAIL.to_owned()),
+        (
+            "MODELRUN_ADMIN_PASSWORD_SECRET_ARN".to_owned(),
+            admin_secret,
+        ),
     ]);
-    let mut worker_env = config.clone();
+    let mut worker_env = deployed;
     worker_env.push(("MODELRUN_LAMBDA_FUNCTION".to_owned(), "worker".to_owned()));
     let _web = start(&web_runtime, "modelrun-web", web_env);
     let _worker = start(&worker_runtime, "modelrun-worker", worker_env);
+    // The web function created the administrator at init; then a runner.
+    web_runtime.ready().await;
+    create_runner(&config, RUNNER_EMAIL, RUNNER_PASSWORD);
     let web = |event: Value| async {
         web_runtime
             .invoke(event, BUDGET)
@@ -199,7 +76,7 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     };
 
     // The image pipeline: the manifest, the image, the ECR push event.
-    let manifest = include_str!("../../../examples/models/forecast/modelrun.toml");
+    let manifest = include_str!("../../../../examples/models/forecast/modelrun.toml");
     let s3 = world.s3_client();
     s3.put_object()
         .bucket("modelrun-artifacts")
@@ -235,6 +112,21 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
         pushed["tasks"].as_u64().unwrap_or(0) >= 2,
         "the sync and the job definition ran: {pushed}"
     );
+
+    // The administrator signs in with the password from Secrets Manager.
+    let admin = web(http(
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &[],
+        Some(&format!(
+            "email={ADMIN_EMAIL}&password={}&next=%2Fmodels",
+            ADMIN_PASSWORD.replace(' ', "+")
+        )),
+    ))
+    .await;
+    assert_eq!(admin["statusCode"], 303, "{admin}");
+    assert_eq!(header(&admin, "location"), "/models", "{admin}");
 
     // A page through API Gateway: sign in, then the form.
     let signed_in = web(http(
