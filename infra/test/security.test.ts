@@ -1,0 +1,222 @@
+// Least privilege and nothing public: IAM, S3, RDS, secrets.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { Match } from 'aws-cdk-lib/assertions';
+
+import { build, list, refId, resources } from './helpers';
+
+/**
+ * Actions that may name `*` as their resource, each because AWS allows
+ * nothing narrower.
+ */
+const STAR_ALLOWED = new Map<string, string>([
+  // Registry-wide: authorizes the docker login, no resource-level permissions.
+  ['ecr:GetAuthorizationToken', 'no resource-level permissions'],
+  // The worker's Batch reads: none of these has resource-level permissions.
+  ['batch:ListJobs', 'no resource-level permissions'],
+  ['batch:DescribeJobs', 'no resource-level permissions'],
+  ['batch:DescribeJobDefinitions', 'no resource-level permissions'],
+  ['batch:DescribeJobQueues', 'no resource-level permissions'],
+  ['batch:DescribeComputeEnvironments', 'no resource-level permissions'],
+  // CDK's custom resource that empties the default security group describes it first.
+  ['ec2:DescribeSecurityGroups', 'no resource-level permissions'],
+]);
+
+/** AWS managed policies a role may carry, and why. */
+const MANAGED_ALLOWED = new Map<string, string>([
+  ['service-role/AWSLambdaBasicExecutionRole', 'Lambda writes its own log group'],
+  ['service-role/AWSLambdaVPCAccessExecutionRole', 'Lambda in a VPC manages its network interfaces (AWS requires *)'],
+  ['service-role/AmazonEC2ContainerServiceforEC2Role', 'Batch EC2 instances join their ECS cluster (EC2 platform only)'],
+  ['service-role/AmazonRDSEnhancedMonitoringRole', 'RDS enhanced monitoring writes its metrics to its own log group'],
+]);
+
+function statements(template: ReturnType<typeof build>['template']): Array<{ id: string; statement: any }> {
+  const found: Array<{ id: string; statement: any }> = [];
+  for (const [id, policy] of Object.entries(resources(template, 'AWS::IAM::Policy'))) {
+    for (const statement of list(policy.Properties?.PolicyDocument?.Statement)) {
+      found.push({ id, statement });
+    }
+  }
+  for (const [id, role] of Object.entries(resources(template, 'AWS::IAM::Role'))) {
+    for (const policy of list(role.Properties?.Policies as any[])) {
+      for (const statement of list(policy.PolicyDocument?.Statement)) {
+        found.push({ id, statement });
+      }
+    }
+  }
+  return found;
+}
+
+function managedPolicyName(arn: unknown): string {
+  const joined = JSON.stringify(arn);
+  const match = /:iam::aws:policy\/([^"]+)"/.exec(joined);
+  return match ? match[1] : joined;
+}
+
+for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEndpoints: 'true' }]) {
+  describe(`IAM (${JSON.stringify(variant)})`, () => {
+    const { template } = build(variant);
+
+    it('names no `*` resource except for actions that allow nothing narrower', () => {
+      for (const { id, statement } of statements(template)) {
+        if (statement.Effect !== 'Allow' || !list(statement.Resource).includes('*')) {
+          continue;
+        }
+        for (const action of list<string>(statement.Action)) {
+          assert.ok(STAR_ALLOWED.has(action), `${id}: ${action} on * is not needed`);
+        }
+      }
+    });
+
+    it('grants no wildcard actions', () => {
+      for (const { id, statement } of statements(template)) {
+        for (const action of list<string>(statement.Action)) {
+          assert.ok(!/^\*$|:\*$/.test(action), `${id}: ${action}`);
+        }
+      }
+    });
+
+    it('uses only the AWS managed policies that are listed, with their reasons', () => {
+      for (const [id, role] of Object.entries(resources(template, 'AWS::IAM::Role'))) {
+        for (const arn of list(role.Properties?.ManagedPolicyArns as unknown[])) {
+          const name = managedPolicyName(arn);
+          assert.ok(MANAGED_ALLOWED.has(name), `${id}: managed policy ${name}`);
+        }
+      }
+    });
+
+    it('passes the job roles only to Batch', () => {
+      const passes = statements(template).filter(({ statement }) => list(statement.Action).includes('iam:PassRole'));
+      const byWorker = passes.filter(({ statement }) => statement.Condition?.StringEquals?.['iam:PassedToService'] === 'batch.amazonaws.com');
+      assert.equal(byWorker.length, 1, 'the worker passes roles to Batch');
+      assert.equal(list(byWorker[0].statement.Resource).length, 2, 'the execution role and the job role');
+    });
+  });
+}
+
+describe('storage', () => {
+  const { template } = build();
+
+  it('blocks public access and refuses plain HTTP on every bucket', () => {
+    const buckets = resources(template, 'AWS::S3::Bucket');
+    assert.equal(Object.keys(buckets).length, 2);
+    const policies = Object.values(resources(template, 'AWS::S3::BucketPolicy'));
+    for (const [id, bucket] of Object.entries(buckets)) {
+      assert.deepEqual(bucket.Properties?.PublicAccessBlockConfiguration, {
+        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      }, id);
+      assert.ok(bucket.Properties?.BucketEncryption, `${id} is encrypted`);
+      const policy = policies.find((p) => refId(p.Properties?.Bucket) === id);
+      const denies = list(policy?.Properties?.PolicyDocument?.Statement).filter(
+        (s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      );
+      assert.equal(denies.length, 1, `${id} refuses requests without TLS`);
+    }
+  });
+
+  it('expires run files after the retention, and keeps manifests', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifacts/' }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/', ExpirationInDays: 365, Status: 'Enabled' })]),
+      },
+    });
+    const days = build({ runRetentionDays: 30 }).template;
+    days.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'runs/', ExpirationInDays: 30 })]) },
+    });
+    for (const bucket of Object.values(resources(template, 'AWS::S3::Bucket'))) {
+      for (const rule of list(bucket.Properties?.LifecycleConfiguration?.Rules as any[])) {
+        assert.ok(rule.ExpirationInDays === undefined || rule.Prefix === 'runs/' || rule.Id === 'expire-access-logs',
+          `only run files and access logs expire: ${JSON.stringify(rule)}`);
+      }
+    }
+  });
+});
+
+describe('database', () => {
+  it('is private, encrypted, TLS-only, and open only to the functions', () => {
+    const { template, stack } = build();
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      PubliclyAccessible: false,
+      StorageEncrypted: true,
+      Engine: 'postgres',
+      DeletionProtection: true,
+    });
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: Match.objectLike({ 'rds.force_ssl': '1' }) });
+    const functionsGroup = stack.resolve(stack.network.functionsSecurityGroup.securityGroupId);
+    const ingress = Object.values(resources(template, 'AWS::EC2::SecurityGroupIngress'))
+      .filter((rule) => rule.Properties?.FromPort === 5432);
+    assert.equal(ingress.length, 1);
+    assert.deepEqual(ingress[0].Properties?.SourceSecurityGroupId, functionsGroup);
+  });
+
+  it('with RDS Proxy: the database hears only the proxy, which requires TLS', () => {
+    const { template, stack } = build({ rdsProxy: true });
+    template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    const ingress = Object.values(resources(template, 'AWS::EC2::SecurityGroupIngress'))
+      .filter((rule) => rule.Properties?.FromPort === 5432);
+    assert.equal(ingress.length, 2, 'functions → proxy, proxy → database');
+    const functionsGroup = JSON.stringify(stack.resolve(stack.network.functionsSecurityGroup.securityGroupId));
+    const fromFunctions = ingress.filter((rule) => JSON.stringify(rule.Properties?.SourceSecurityGroupId) === functionsGroup);
+    assert.equal(fromFunctions.length, 1, 'only the proxy hears the functions');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MODELRUN_DB_BEHIND_PROXY: 'true' }) },
+    });
+  });
+});
+
+describe('secrets', () => {
+  it('keeps every secret out of the functions\' environment', () => {
+    const { template } = build();
+    const functions = Object.values(resources(template, 'AWS::Lambda::Function'))
+      .filter((fn) => fn.Properties?.Runtime === 'provided.al2023');
+    assert.equal(functions.length, 2);
+    for (const fn of functions) {
+      const variables = fn.Properties?.Environment?.Variables ?? {};
+      for (const key of ['MODELRUN_DATABASE_URL', 'DATABASE_URL', 'MODELRUN_ADMIN_PASSWORD']) {
+        assert.equal(variables[key], undefined, key);
+      }
+      assert.ok(variables.MODELRUN_DATABASE_SECRET_ARN, 'the database secret by ARN');
+      assert.ok(!JSON.stringify(variables).includes('resolve:secretsmanager'), 'no secret resolved into the environment');
+    }
+  });
+});
+
+describe('encryption and lint skips', () => {
+  const { template } = build();
+
+  it('encrypts every log group, secret and queue with the stack key', () => {
+    const keys = Object.keys(resources(template, 'AWS::KMS::Key'));
+    assert.equal(keys.length, 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const usesKey = (value: unknown) => refId(value) === keys[0];
+    for (const [id, group] of Object.entries(resources(template, 'AWS::Logs::LogGroup'))) {
+      assert.ok(usesKey(group.Properties?.KmsKeyId), `${id} is encrypted with the key`);
+    }
+    for (const [id, secret] of Object.entries(resources(template, 'AWS::SecretsManager::Secret'))) {
+      assert.ok(usesKey(secret.Properties?.KmsKeyId), `${id} is encrypted with the key`);
+    }
+    for (const [id, queue] of Object.entries(resources(template, 'AWS::SQS::Queue'))) {
+      assert.ok(usesKey(queue.Properties?.KmsMasterKeyId), `${id} is encrypted with the key`);
+    }
+  });
+
+  it('gives every remaining checkov finding its reason', () => {
+    const known = new Set(['CKV_AWS_18', 'CKV_AWS_115', 'CKV_AWS_116', 'CKV_AWS_117', 'CKV_AWS_157']);
+    let count = 0;
+    for (const [id, resource] of Object.entries(template.toJSON().Resources as Record<string, any>)) {
+      for (const skip of list(resource.Metadata?.checkov?.skip as any[])) {
+        count += 1;
+        assert.ok(known.has(skip.id), `${id}: ${skip.id} is not a known skip`);
+        assert.ok(typeof skip.comment === 'string' && skip.comment.length > 20, `${id}: ${skip.id} has a reason`);
+      }
+    }
+    assert.equal(count, 6);
+    const multiAz = build({ multiAz: true }).template.toJSON().Resources as Record<string, any>;
+    const skipped = Object.values(multiAz).flatMap((r) => list(r.Metadata?.checkov?.skip as any[]).map((s: any) => s.id));
+    assert.ok(!skipped.includes('CKV_AWS_157'), 'a multi-AZ database needs no skip');
+  });
+});

@@ -1,0 +1,144 @@
+// The parts are connected as docs/lambda.md and docs/models.md describe.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { Match } from 'aws-cdk-lib/assertions';
+
+import { build, list, refId, resources } from './helpers';
+
+describe('functions', () => {
+  const { template, stack } = build();
+  const web = stack.getLogicalId(stack.functions.web.node.defaultChild as any);
+  const worker = stack.getLogicalId(stack.functions.worker.node.defaultChild as any);
+  const functions = resources(template, 'AWS::Lambda::Function');
+
+  it('runs the cargo-lambda zip on provided.al2023 with reserved concurrency', () => {
+    for (const id of [web, worker]) {
+      const fn = functions[id].Properties ?? {};
+      assert.equal(fn.Runtime, 'provided.al2023');
+      assert.equal(fn.Handler, 'bootstrap');
+      assert.deepEqual(fn.Architectures, ['x86_64']);
+      assert.ok(Number.isInteger(fn.ReservedConcurrentExecutions), `${id} has reserved concurrency`);
+    }
+    assert.equal(functions[web].Properties?.Environment?.Variables?.MODELRUN_LAMBDA_FUNCTION, 'web');
+    assert.equal(functions[worker].Properties?.Environment?.Variables?.MODELRUN_LAMBDA_FUNCTION, 'worker');
+    const arm = build({ architecture: 'arm64' }).template;
+    for (const fn of Object.values(resources(arm, 'AWS::Lambda::Function'))) {
+      if (fn.Properties?.Runtime === 'provided.al2023') {
+        assert.deepEqual(fn.Properties?.Architectures, ['arm64']);
+      }
+    }
+  });
+
+  it('stays inside API Gateway\'s 30 s and gives the worker time and a dead-letter queue', () => {
+    assert.ok(functions[web].Properties?.Timeout < 30);
+    assert.ok(functions[worker].Properties?.Timeout >= 60);
+    const dlq = refId(functions[worker].Properties?.DeadLetterConfig?.TargetArn);
+    assert.ok(dlq, 'the worker has a dead-letter queue');
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('lets the web function kick the worker, and only it', () => {
+    const kicks = Object.values(resources(template, 'AWS::IAM::Policy'))
+      .flatMap((p) => list(p.Properties?.PolicyDocument?.Statement as any[]))
+      .filter((s) => list(s.Action).includes('lambda:InvokeFunction'));
+    assert.equal(kicks.length, 1);
+    assert.deepEqual(list(kicks[0].Resource).map(refId), [worker]);
+    assert.deepEqual(functions[web].Properties?.Environment?.Variables?.MODELRUN_WORKER_FUNCTION, { 'Fn::GetAtt': [worker, 'Arn'] });
+  });
+
+  it('puts an HTTP API with access logs in front of the web function', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue(), Format: Match.anyValue() }),
+    });
+    const integrations = Object.values(resources(template, 'AWS::ApiGatewayV2::Integration'));
+    assert.ok(integrations.length >= 1);
+    for (const integration of integrations) {
+      assert.equal(integration.Properties?.IntegrationType, 'AWS_PROXY');
+      assert.equal(integration.Properties?.PayloadFormatVersion, '2.0');
+      assert.equal(refId(integration.Properties?.IntegrationUri), web);
+    }
+  });
+});
+
+describe('events', () => {
+  const { template, stack } = build();
+  const worker = stack.getLogicalId(stack.functions.worker.node.defaultChild as any);
+  const rules = Object.values(resources(template, 'AWS::Events::Rule'));
+
+  it('sends Batch state changes, image pushes and a one-minute tick to the worker', () => {
+    assert.equal(rules.length, 3);
+    for (const rule of rules) {
+      const targets = list(rule.Properties?.Targets as any[]);
+      assert.equal(targets.length, 1);
+      assert.equal(refId(targets[0].Arn), worker);
+      assert.ok(targets[0].DeadLetterConfig, 'failed deliveries are kept');
+    }
+    const patterns = rules.map((r) => r.Properties?.EventPattern).filter(Boolean);
+    const batch = patterns.find((p) => list(p.source).includes('aws.batch'));
+    assert.deepEqual(batch['detail-type'], ['Batch Job State Change']);
+    assert.equal(refId(batch.detail.jobQueue[0]), stack.getLogicalId(stack.runs.queue.node.defaultChild as any));
+    const ecr = patterns.find((p) => list(p.source).includes('aws.ecr'));
+    assert.deepEqual(ecr.detail['action-type'], ['PUSH']);
+    assert.deepEqual(ecr.detail['repository-name'], [{ prefix: 'modelrun/' }]);
+    assert.ok(rules.some((r) => r.Properties?.ScheduleExpression === 'rate(1 minute)'));
+    const permissions = Object.values(resources(template, 'AWS::Lambda::Permission'))
+      .filter((p) => p.Properties?.Principal === 'events.amazonaws.com');
+    assert.equal(permissions.length, 3, 'each rule may invoke the worker');
+  });
+});
+
+describe('model pipelines', () => {
+  const { template } = build();
+
+  it('makes an immutable, scanned repository per model, and one for the runtime image', () => {
+    const repositories = Object.values(resources(template, 'AWS::ECR::Repository'));
+    assert.deepEqual(repositories.map((r) => r.Properties?.RepositoryName).sort(),
+      ['modelrun-runtime', 'modelrun/churn', 'modelrun/forecast']);
+    for (const repository of repositories) {
+      assert.equal(repository.Properties?.ImageTagMutability, 'IMMUTABLE');
+      assert.deepEqual(repository.Properties?.ImageScanningConfiguration, { ScanOnPush: true });
+    }
+  });
+
+  it('builds each model on pushes to its branch, privileged, with the example buildspec', () => {
+    const projects = Object.values(resources(template, 'AWS::CodeBuild::Project'));
+    assert.equal(projects.length, 2);
+    const churn = projects.find((p) => p.Properties?.Name === 'modelrun-churn');
+    assert.ok(churn);
+    assert.equal(churn.Properties?.Environment?.PrivilegedMode, true);
+    assert.equal(churn.Properties?.Source?.Type, 'GITHUB');
+    assert.equal(churn.Properties?.Source?.Location, 'https://github.com/acme/churn.git');
+    assert.ok(String(churn.Properties?.Source?.BuildSpec).includes('docker push'));
+    assert.deepEqual(churn.Properties?.Triggers?.FilterGroups, [[
+      { Type: 'EVENT', Pattern: 'PUSH' },
+      { Type: 'HEAD_REF', Pattern: 'refs/heads/release' },
+    ]]);
+    const variables = Object.fromEntries(list(churn.Properties?.Environment?.EnvironmentVariables as any[])
+      .map((v) => [v.Name, v.Value]));
+    assert.equal(variables.MODEL, 'churn');
+    assert.ok(variables.ARTIFACTS_BUCKET && variables.ECR_REPOSITORY && variables.MODELRUN_IMAGE);
+  });
+
+  it('has no pipeline when no model is configured', () => {
+    const none = build({ models: '' }).template;
+    none.resourceCountIs('AWS::CodeBuild::Project', 0);
+    none.resourceCountIs('AWS::ECR::Repository', 1);
+  });
+});
+
+describe('mail and outputs', () => {
+  it('creates the SES identity and configuration set, and the outputs a team needs', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com' });
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    const outputs = Object.keys(template.findOutputs('*'));
+    for (const name of ['ApiUrl', 'ArtifactsBucket', 'JobQueueArn', 'NatPublicIp', 'AdminPasswordSecretArn']) {
+      assert.ok(outputs.includes(name), `output ${name}`);
+    }
+  });
+});
