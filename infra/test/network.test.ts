@@ -85,6 +85,12 @@ describe('network', () => {
     }
   });
 
+  it('gives jobs no public IP: private subnets assign none (job definitions set DISABLED, worker/tests/aws)', () => {
+    for (const id of privateIds) {
+      assert.equal(subnets[id].Properties?.MapPublicIpOnLaunch, false, id);
+    }
+  });
+
   it('gives Batch on EC2 private subnets and instances without public IPs too', () => {
     const ec2 = build({ batchPlatform: 'ec2' }).template;
     const environments = Object.values(resources(ec2, 'AWS::Batch::ComputeEnvironment'));
@@ -93,5 +99,10 @@ describe('network', () => {
     const templates = Object.values(resources(ec2, 'AWS::EC2::LaunchTemplate'));
     const data = templates.map((t) => t.Properties?.LaunchTemplateData);
     assert.ok(data.some((d) => d?.MetadataOptions?.HttpTokens === 'required'), 'IMDSv2 only');
+    for (const d of data) {
+      for (const network of list(d?.NetworkInterfaces as any[])) {
+        assert.notEqual(network.AssociatePublicIpAddress, true, 'no public IP on instances');
+      }
+    }
   });
 });
