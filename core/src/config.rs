@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::limit::Limits;
 use crate::secret::Secret;
 
 /// Where state lives.
@@ -97,6 +98,32 @@ pub struct WebConfig {
     /// Where responses are bounded (AWS Lambda: 6 MB), the log download
     /// stops at this many bytes with a note. `None`: the whole log.
     pub max_log_bytes: Option<usize>,
+    /// Whose runs a person sees.
+    pub run_visibility: RunVisibility,
+    /// Sign-in and submit rates.
+    pub limits: Limits,
+}
+
+/// Whose runs a person who is not an admin may see. Admins see every run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunVisibility {
+    /// Everyone sees every run of the team.
+    #[default]
+    Team,
+    /// People see only the runs they submitted.
+    Own,
+}
+
+impl std::str::FromStr for RunVisibility {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "team" => Ok(RunVisibility::Team),
+            "own" => Ok(RunVisibility::Own),
+            other => Err(format!("unknown run visibility {other:?}: use team or own")),
+        }
+    }
 }
 
 impl WebConfig {
@@ -110,6 +137,8 @@ impl WebConfig {
             max_body_bytes: 256 * 1024,
             max_inputs_bytes: 64 * 1024,
             max_log_bytes: None,
+            run_visibility: RunVisibility::Team,
+            limits: Limits::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! (store, task queue, executor, blob store, mailer, kicker). No I/O lives
 //! here.
 
+pub mod audit;
 pub mod blob;
 pub mod config;
 pub mod crypto;
@@ -11,6 +12,7 @@ pub mod email;
 pub mod executor;
 pub mod ids;
 pub mod kick;
+pub mod limit;
 pub mod mailer;
 pub mod manifest;
 pub mod model;

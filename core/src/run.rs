@@ -52,6 +52,9 @@ pub struct NewRun {
     pub submitted_by: UserId,
     pub inputs: Inputs,
     pub resources: Resources,
+    /// A one-time key from the form or the API's `Idempotency-Key`: one run
+    /// per key and submitter.
+    pub submit_key: Option<String>,
 }
 
 /// What an event records.
@@ -179,6 +182,8 @@ impl Transitioned {
 pub struct RunFilter {
     pub model: Option<String>,
     pub status: Option<RunStatus>,
+    /// Only runs of this submitter.
+    pub submitted_by: Option<UserId>,
     /// Only runs with a smaller id (the cursor of the previous page).
     pub before: Option<RunId>,
     pub limit: u32,

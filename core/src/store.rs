@@ -12,13 +12,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
+use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::email::{Email, NewEmail};
 use crate::ids::{EmailId, RunId, TaskId, TokenId, UserId, VersionId};
+use crate::limit::{Limit, Verdict};
 use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
 use crate::run::{NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned};
 use crate::status::IllegalTransition;
 use crate::task::{Claimed, Failure, NewTask, Queued, Task, TaskState};
-use crate::user::{ApiToken, Credentials, NewApiToken, NewUser, User};
+use crate::user::{ApiToken, Credentials, NewApiToken, NewUser, Role, User};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -30,6 +32,9 @@ pub enum StoreError {
     /// A uniqueness rule would be broken; the message says which.
     #[error("{0}")]
     Conflict(String),
+    /// The submitter already created a run with this one-time key: here it is.
+    #[error("run {0} was already submitted with this key")]
+    AlreadySubmitted(RunId),
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
     /// The lease on a task was lost: it expired and another worker claimed it.
@@ -76,6 +81,17 @@ pub trait UserStore: Send + Sync {
         absolute: Duration,
     ) -> StoreResult<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Sets a new password hash and ends every session of the user but
+    /// `keep` (the session that made the change, if any).
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Changes a user's role. Their tokens keep their own role, but a token
+    /// never acts above its owner's current role.
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User>;
 
     async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken>;
     /// The owner of a token that is neither revoked nor expired, with the
@@ -124,7 +140,8 @@ pub trait ModelStore: Send + Sync {
 pub trait RunStore: Send + Sync {
     /// Creates a `queued` run with its first event and its `dispatch_run`
     /// task, in one transaction. Fails with [`StoreError::Conflict`] if the
-    /// version is retired.
+    /// version is retired, and with [`StoreError::AlreadySubmitted`] if the
+    /// submitter already used the run's `submit_key`.
     async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>>;
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>>;
     /// The history, oldest first.
@@ -188,9 +205,29 @@ pub trait Outbox: Send + Sync {
     async fn list_emails(&self, before: Option<EmailId>, limit: u32) -> StoreResult<Vec<Email>>;
 }
 
+/// The audit log: append and read, never change.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn record_audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
+    /// Newest first, one page.
+    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// Rate-limit counters.
+#[async_trait]
+pub trait RateLimits: Send + Sync {
+    /// Counts an attempt against `key` and says whether it is within `limit`.
+    /// Refused attempts count too, but never lengthen the window.
+    async fn hit(&self, key: &str, limit: Limit, now: DateTime<Utc>) -> StoreResult<Verdict>;
+    /// Forgets counters whose window ended before `before`.
+    async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// Everything modelrun stores.
 #[async_trait]
-pub trait Store: UserStore + ModelStore + RunStore + TaskQueue + Outbox + fmt::Debug {
+pub trait Store:
+    UserStore + ModelStore + RunStore + TaskQueue + Outbox + AuditLog + RateLimits + fmt::Debug
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Answers when the database does.

@@ -4,6 +4,7 @@
 //! conformance suite (`db/tests/conformance`).
 
 mod convert;
+mod limits;
 pub mod postgres;
 pub mod sqlite;
 

@@ -5,11 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::Utc;
-use modelrun_core::crypto::{random_hex, sha256_hex};
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::crypto::random_hex;
 use modelrun_core::model::Registered;
 use modelrun_core::store::{Store, StoreError};
-use modelrun_core::user::{ApiToken, NewApiToken, NewUser, Role, User, normalize_email};
+use modelrun_core::user::{ApiToken, NewUser, Role, User, normalize_email};
 use modelrun_worker::register::{Registration, register_local};
 
 use crate::auth::{check_password_rules, hash_password};
@@ -37,6 +37,26 @@ const EXAMPLE: [(&str, &str); 4] = [
 
 /// Default email of the first administrator.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@localhost";
+
+/// Creates a user, hashing the password, and records it in the audit log
+/// as done by modelrun itself (`via`: `cli`, `bootstrap`).
+pub async fn create_user_via(
+    store: &Arc<dyn Store>,
+    via: &str,
+    email: &str,
+    password: &str,
+    role: Role,
+) -> anyhow::Result<User> {
+    let user = create_user(store, email, password, role).await?;
+    let entry = NewAuditEntry::new(
+        Actor::system(via),
+        AuditAction::UserCreate,
+        format!("user {}", user.id),
+    )
+    .detail(serde_json::json!({ "email": user.email, "role": user.role }));
+    store.record_audit(entry).await?;
+    Ok(user)
+}
 
 /// Creates a user, hashing the password.
 pub async fn create_user(
@@ -79,30 +99,21 @@ pub async fn create_token(
             "there is no user {email}; create one with `modelrun users create --email {email}`"
         );
     };
-    let role = role.unwrap_or(owner.role);
-    if role > owner.role {
-        anyhow::bail!(
-            "a token cannot have a higher role ({role}) than its owner ({})",
-            owner.role
-        );
-    }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        anyhow::bail!("the token name must be 1–100 characters");
-    }
-    let token = format!("mr_{}", random_hex(24));
-    let stored = store
-        .create_token(NewApiToken {
-            user_id: owner.id,
-            name: name.to_owned(),
-            token_hash: sha256_hex(&token),
-            prefix: token[..10].to_owned(),
-            role,
-            expires_at: expires_in_days
-                .map(|days| Utc::now() + chrono::Duration::days(i64::from(days))),
-        })
-        .await?;
-    Ok((stored, token))
+    let minted = crate::auth::tokens::mint(store, &owner, name, role, expires_in_days)
+        .await
+        .map_err(|error| anyhow::anyhow!(error.public_message()))?;
+    let entry = NewAuditEntry::new(
+        Actor::system("cli"),
+        AuditAction::TokenCreate,
+        format!("token {}", minted.0.id),
+    )
+    .detail(serde_json::json!({
+        "owner": owner.email,
+        "name": minted.0.name,
+        "role": minted.0.role,
+    }));
+    store.record_audit(entry).await?;
+    Ok(minted)
 }
 
 /// A password for a person to type once: 24 hex digits, 96 random bits.
@@ -123,7 +134,7 @@ pub async fn ensure_admin(
     let email = email.unwrap_or(DEFAULT_ADMIN_EMAIL);
     match password {
         Some(password) => {
-            let user = create_user(store, email, password, Role::Admin)
+            let user = create_user_via(store, "bootstrap", email, password, Role::Admin)
                 .await
                 .context("the first administrator (MODELRUN_ADMIN_EMAIL, MODELRUN_ADMIN_PASSWORD or its secret)")?;
             println!(
@@ -133,7 +144,7 @@ pub async fn ensure_admin(
         }
         None => {
             let password = generate_password();
-            let user = create_user(store, email, &password, Role::Admin)
+            let user = create_user_via(store, "bootstrap", email, &password, Role::Admin)
                 .await
                 .context("MODELRUN_ADMIN_EMAIL")?;
             println!(

@@ -10,10 +10,13 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::blob::{BlobKey, attachment_disposition};
 use modelrun_core::run::Run;
+use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
+use crate::guard::{ClientAddr, audit};
 use crate::state::AppState;
 
 /// How long a presigned download URL lives.
@@ -25,14 +28,40 @@ pub fn attachment(name: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-/// One output of a run, as a download.
-pub async fn output(state: &AppState, run: &Run, name: &str) -> AppResult<Response> {
+/// Records a download in the audit log: which run, and which file.
+pub async fn audit_download(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+    file: &str,
+) {
+    let entry = NewAuditEntry::new(
+        Actor::user(user.id, &user.email),
+        AuditAction::Download,
+        format!("run {}", run.id),
+    )
+    .detail(serde_json::json!({ "file": file }))
+    .from_address(client.as_str());
+    audit(state, entry).await;
+}
+
+/// One output of a run, as a download, recorded in the audit log. The
+/// presigned URL itself is never logged.
+pub async fn output(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+    name: &str,
+) -> AppResult<Response> {
     let outputs = state.store.run_outputs(run.id).await?;
     let output = outputs
         .into_iter()
         .find(|o| o.name == name)
         .ok_or(AppError::NotFound)?;
     let key = BlobKey::run_output(run.id, &output.name)?;
+    audit_download(state, user, client, run, &output.name).await;
     if let Some(url) = state
         .blob
         .presign_get(&key, &output.name, PRESIGNED_TTL)

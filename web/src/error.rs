@@ -5,7 +5,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use modelrun_core::blob::BlobError;
 use modelrun_core::executor::ExecutorError;
@@ -27,6 +28,12 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A rate limit was reached; answered with `Retry-After`.
+    #[error("{message}")]
+    TooMany {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// A request the HTTP layer refused (wrong content type, undecodable body).
     #[error("{1}")]
     Rejected(StatusCode, String),
@@ -52,6 +59,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Rejected(status, _) => *status,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -73,6 +81,16 @@ impl AppError {
             }
             AppError::Invalid(errors) => format!("The inputs are not valid: {errors}."),
             other => other.to_string(),
+        }
+    }
+
+    /// `Retry-After` for a refusal that ends.
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            AppError::TooMany { retry_after, .. } => {
+                HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()).ok()
+            }
+            _ => None,
         }
     }
 
@@ -101,6 +119,9 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::AlreadySubmitted(id) => {
+                AppError::Conflict(format!("run {id} was already submitted with this key"))
+            }
             StoreError::IllegalTransition(illegal) => AppError::Conflict(illegal.to_string()),
             StoreError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
             other => AppError::Internal(Box::new(other)),
@@ -145,7 +166,11 @@ impl IntoResponse for AppError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             message: self.public_message(),
         };
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        if let Some(value) = self.retry_after() {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -172,6 +197,10 @@ impl IntoResponse for ApiError {
             body["message"] = json!("the inputs are not valid");
             body["fields"] = json!(errors.errors);
         }
-        (status, Json(json!({ "error": body }))).into_response()
+        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        if let Some(value) = error.retry_after() {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        response
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 mod extract;
 mod format;
 mod forms;
+pub mod guard;
 mod health;
 pub mod lambda;
 mod log_download;
@@ -21,8 +22,11 @@ pub mod runtime;
 pub mod state;
 mod submit;
 
+use std::net::SocketAddr;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::http::Uri;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -41,6 +45,10 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::run::router())
         .merge(pages::runs::router())
         .merge(pages::admin::router())
+        .merge(pages::account::router())
+        .merge(pages::users::router())
+        .merge(pages::audit::router())
+        .merge(pages::versions::router())
         .merge(api::router())
         .merge(health::router())
         .merge(assets::router())
@@ -48,10 +56,23 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            guard::csrf::check,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             body_limit::refuse_oversized,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::headers::secure_headers,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The app as a server's service: each request knows its peer's address.
+pub fn service(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    app(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 async fn not_found(uri: Uri) -> Response {

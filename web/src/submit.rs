@@ -1,12 +1,15 @@
 //! Submitting a run: the one path that the form and the API share.
 
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::{NewRun, Run};
 use modelrun_core::schema::Inputs;
+use modelrun_core::store::StoreError;
 use modelrun_core::user::{Role, User};
 
 use crate::auth::require;
 use crate::error::{AppError, AppResult};
+use crate::guard::{ClientAddr, audit, check_limit};
 use crate::state::AppState;
 
 /// The version a submission names, or the latest active one.
@@ -53,28 +56,76 @@ pub fn check_inputs_size(inputs: &Inputs, limit: usize) -> AppResult<()> {
     Ok(())
 }
 
+/// Longest one-time key accepted from a form or an `Idempotency-Key`.
+pub const MAX_KEY_CHARS: usize = 128;
+
+/// What a submission did.
+#[derive(Debug)]
+pub enum Submitted {
+    /// A new run.
+    Created(Run),
+    /// The run that this one-time key already created.
+    Repeated(Run),
+}
+
+impl Submitted {
+    pub fn run(&self) -> &Run {
+        match self {
+            Submitted::Created(run) | Submitted::Repeated(run) => run,
+        }
+    }
+}
+
 /// Creates the run (with its first event and its dispatch task, in one
-/// transaction) and wakes the worker. The inputs are already validated.
+/// transaction) and wakes the worker. The inputs are already validated;
+/// `user` carries the role they act with. A `key` already used by this
+/// person gives back the run it created, and nothing new.
 pub async fn submit(
     state: &AppState,
     user: &User,
-    role: Role,
+    client: &ClientAddr,
     version: &ModelVersion,
     inputs: Inputs,
-) -> AppResult<Run> {
-    require(role, Role::Runner, "submit runs")?;
+    key: Option<String>,
+) -> AppResult<Submitted> {
+    require(user.role, Role::Runner, "submit runs")?;
     check_inputs_size(&inputs, state.config.max_inputs_bytes)?;
-    let queued = state
+    check_limit(
+        state,
+        &format!("submit:user:{}", user.id),
+        state.config.limits.submits_per_user,
+        "runs submitted",
+    )
+    .await?;
+    let created = state
         .store
         .create_run(NewRun {
             version_id: version.id,
             submitted_by: user.id,
             inputs,
             resources: version.resources,
+            submit_key: key,
         })
-        .await?;
+        .await;
+    let queued = match created {
+        Ok(queued) => queued,
+        Err(StoreError::AlreadySubmitted(id)) => {
+            let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
+            tracing::info!(run_id = %run.id, user_id = %user.id, "repeated submit: the run exists");
+            return Ok(Submitted::Repeated(run));
+        }
+        Err(other) => return Err(other.into()),
+    };
     let run = queued.item;
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
+    let entry = NewAuditEntry::new(
+        Actor::user(user.id, &user.email),
+        AuditAction::RunSubmit,
+        format!("run {}", run.id),
+    )
+    .detail(serde_json::json!({ "model": run.model_name, "version": run.version_label }))
+    .from_address(client.as_str());
+    audit(state, entry).await;
     state.kicker.kick(&[queued.task]).await;
-    Ok(run)
+    Ok(Submitted::Created(run))
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use modelrun_core::DefinitionError;
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::manifest::{Manifest, valid_version_label};
 use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
 use modelrun_core::store::{Store, StoreError};
@@ -111,9 +112,19 @@ pub async fn register_local(
         inputs: manifest.inputs.clone(),
         resources: manifest.resources,
         source_commit: git_commit(&dir).await,
-        registered_via: registration.via,
+        registered_via: registration.via.clone(),
     };
-    Ok(store.register_version(version, Vec::new()).await?)
+    let registered = store.register_version(version, Vec::new()).await?;
+    if let Registered::Created(version) = &registered {
+        let entry = NewAuditEntry::new(
+            Actor::system(&registration.via),
+            AuditAction::VersionRegister,
+            format!("version {}", version.id),
+        )
+        .detail(serde_json::json!({ "model": manifest.name, "label": version.label }));
+        store.record_audit(entry).await?;
+    }
+    Ok(registered)
 }
 
 /// Copies `from` to `to` unless `to` exists. The copy is made beside it

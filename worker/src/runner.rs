@@ -211,6 +211,8 @@ impl Worker {
         }
         // After the executor's news: a run that has just started is not waiting.
         self.diagnose_waiting().await?;
+        // Rate-limit counters whose window has ended count nothing.
+        self.services.store.purge_limits(Utc::now()).await?;
         Ok(runs.len())
     }
 

@@ -14,6 +14,7 @@ mod outbox;
 mod queue;
 mod rows;
 mod runs;
+mod security;
 pub mod testing;
 mod users;
 

@@ -15,6 +15,7 @@ mod outbox;
 mod queue;
 mod rows;
 mod runs;
+mod security;
 mod users;
 
 use std::path::Path;

@@ -98,10 +98,12 @@ impl RunStore for SqliteStore {
                 run.version_id
             )));
         }
-        let id: i64 = sqlx::query_scalar(
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
-             timeout_seconds, status, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING id",
+             timeout_seconds, status, created_at, updated_at, submit_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) \
+             ON CONFLICT (submitted_by, submit_key) WHERE submit_key IS NOT NULL DO NOTHING \
+             RETURNING id",
         )
         .bind(model_id)
         .bind(run.version_id.0)
@@ -112,9 +114,20 @@ impl RunStore for SqliteStore {
         .bind(run.resources.timeout_seconds)
         .bind(to_ms(now))
         .bind(to_ms(now))
-        .fetch_one(&mut *tx)
+        .bind(run.submit_key.as_deref())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;
+        let Some(id) = id else {
+            let first: i64 =
+                sqlx::query_scalar("SELECT id FROM runs WHERE submitted_by = ? AND submit_key = ?")
+                    .bind(run.submitted_by.0)
+                    .bind(run.submit_key.as_deref())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            return Err(StoreError::AlreadySubmitted(RunId(first)));
+        };
         let id = RunId(id);
         let created = fetch_run(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         let message = format!("queued: submitted by {}", created.submitter_email);
@@ -169,12 +182,14 @@ impl RunStore for SqliteStore {
             select_runs!(),
             "WHERE (?1 IS NULL OR r.model_id = (SELECT id FROM models WHERE name = ?1)) \
              AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.id < ?3) \
+             AND (?5 IS NULL OR r.submitted_by = ?5) \
              ORDER BY r.id DESC LIMIT ?4"
         ))
         .bind(filter.model.as_deref())
         .bind(filter.status.map(RunStatus::as_str))
         .bind(filter.before.map(|id| id.0))
         .bind(i64::from(limit) + 1)
+        .bind(filter.submitted_by.map(|id| id.0))
         .fetch_all(&self.reader)
         .await
         .map_err(db_error)?;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use modelrun_core::ids::{TokenId, UserId};
 use modelrun_core::store::{StoreError, StoreResult, UserStore};
-use modelrun_core::user::{ApiToken, Credentials, NewApiToken, NewUser, User};
+use modelrun_core::user::{ApiToken, Credentials, NewApiToken, NewUser, Role, User};
 
 use super::SqliteStore;
 use super::rows::{TokenRow, UserRow, convert_all};
@@ -159,6 +159,44 @@ impl UserStore for SqliteStore {
             .await
             .map_err(db_error)?;
         Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?")
+            .bind(user.0)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User> {
+        sqlx::query_as::<_, UserRow>(
+            "UPDATE users SET role = ? WHERE id = ? RETURNING id, email, role, created_at",
+        )
+        .bind(role.as_str())
+        .bind(user.0)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_error)?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
     }
 
     async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken> {

@@ -8,6 +8,7 @@ mod models;
 mod outbox;
 mod queue;
 mod runs;
+mod security;
 mod support;
 mod users;
 
@@ -60,4 +61,11 @@ conformance!(
     queue::failures_back_off_then_die_and_dead_tasks_stay_visible,
     queue::release_gives_a_task_back_without_counting_it,
     outbox::emails_are_stored_with_their_send_task,
+    security::a_password_change_ends_the_other_sessions,
+    security::roles_change,
+    security::a_submit_key_makes_one_run,
+    security::concurrent_submits_with_one_key_make_one_run,
+    security::the_audit_log_is_appended_and_filtered,
+    security::rate_limits_count_in_fixed_windows,
+    security::concurrent_hits_are_all_counted,
 );

@@ -132,6 +132,7 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             submitted_by: ann.id,
             inputs: support::inputs(0.1),
             resources: new.resources,
+            submit_key: None,
         })
         .await;
     assert!(matches!(refused, Err(StoreError::Conflict(message)) if message.contains("retired")));
@@ -141,6 +142,7 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             submitted_by: ann.id,
             inputs: support::inputs(0.1),
             resources: new.resources,
+            submit_key: None,
         })
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));

@@ -43,6 +43,7 @@ pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Sto
             submitted_by: ann.id,
             inputs: support::inputs(0.2),
             resources: version.resources,
+            submit_key: None,
         })
         .await
         .expect("second run");
@@ -259,6 +260,7 @@ pub async fn lists_runs_newest_first_with_filters_and_pages(store: Arc<dyn Store
         status,
         before,
         limit,
+        submitted_by: None,
     };
     let all = store
         .list_runs(&page(None, None, None, 50))
@@ -463,6 +465,7 @@ pub async fn a_failed_transaction_leaves_nothing_behind(store: Arc<dyn Store>) {
             submitted_by: modelrun_core::ids::UserId(ann.id.0 + 100),
             inputs: support::inputs(0.2),
             resources: version.resources,
+            submit_key: None,
         })
         .await;
     assert!(refused.is_err());

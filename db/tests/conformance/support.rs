@@ -105,6 +105,7 @@ pub async fn run(store: &Arc<dyn Store>, version: &ModelVersion, by: UserId) -> 
             submitted_by: by,
             inputs: inputs(0.1),
             resources: version.resources,
+            submit_key: None,
         })
         .await
         .expect("create run")

@@ -1,8 +1,8 @@
 //! Runs through the API: submit, list, get, download, cancel, log.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{ApiUser, require};
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
-use crate::pages::run::{request_cancel, visible_run};
+use crate::guard::ClientAddr;
+use crate::pages::run::{request_cancel, visible_run, visible_submitter};
 use crate::pages::runs::{RunsQuery, parse_filter};
 use crate::state::AppState;
-use crate::submit::{pick_version, submit};
+use crate::submit::{MAX_KEY_CHARS, Submitted, pick_version, submit};
 use crate::{downloads, log_download};
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -138,6 +139,8 @@ struct SubmitRequest {
 
 async fn create(
     api: ApiUser,
+    client: ClientAddr,
+    headers: HeaderMap,
     State(state): State<AppState>,
     Path(model): Path<String>,
     ApiJson(request): ApiJson<SubmitRequest>,
@@ -149,10 +152,34 @@ async fn create(
         .inputs
         .validate(&request.inputs)
         .map_err(AppError::Invalid)?;
-    let run = submit(&state, &api.user, api.role, version, inputs).await?;
+    let key = idempotency_key(&headers)?;
+    let submitted = submit(&state, &api.acting(), &client, version, inputs, key).await?;
+    let (status, run) = match submitted {
+        Submitted::Created(run) => (StatusCode::CREATED, run),
+        Submitted::Repeated(run) => (StatusCode::OK, run),
+    };
     let body = detailed(&state, &run).await?;
     let location = format!("/api/v1/runs/{}", run.id);
-    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(body)).into_response())
+    Ok((status, [(LOCATION, location)], Json(body)).into_response())
+}
+
+/// The optional `Idempotency-Key` header: a retried request with the same
+/// key answers with the run the first one created (200 instead of 201).
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| (1..=MAX_KEY_CHARS).contains(&key.len()))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "the Idempotency-Key header must be 1 to {MAX_KEY_CHARS} visible ASCII characters"
+            ))
+        })?;
+    Ok(Some(key.to_owned()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,7 +197,7 @@ struct RunsJson {
 }
 
 async fn list(
-    _: ApiUser,
+    api: ApiUser,
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<RunsJson>> {
@@ -186,10 +213,11 @@ async fn list(
                 ))
             })?,
     };
-    let filter = parse_filter(
+    let mut filter = parse_filter(
         &RunsQuery::new(query.model, query.status, query.cursor),
         limit,
     )?;
+    filter.submitted_by = visible_submitter(&state, &api.acting());
     let page = state.store.list_runs(&filter).await?;
     Ok(Json(RunsJson {
         runs: page.items.iter().map(RunJson::new).collect(),
@@ -202,38 +230,43 @@ async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RunJson>> {
-    let run = visible_run(&state, &api.user, &id).await?;
+    let run = visible_run(&state, &api.acting(), &id).await?;
     Ok(Json(detailed(&state, &run).await?))
 }
 
 async fn output(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let run = visible_run(&state, &api.user, &id).await?;
-    Ok(downloads::output(&state, &run, &name).await?)
+    let user = api.acting();
+    let run = visible_run(&state, &user, &id).await?;
+    Ok(downloads::output(&state, &user, &client, &run, &name).await?)
 }
 
 async fn log(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let run = visible_run(&state, &api.user, &id).await?;
+    let user = api.acting();
+    let run = visible_run(&state, &user, &id).await?;
+    downloads::audit_download(&state, &user, &client, &run, "log").await;
     Ok(log_download::log(&state, run))
 }
 
 async fn cancel(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     require(api.role, Role::Runner, "cancel runs")?;
-    let run = visible_run(&state, &api.user, &id).await?;
-    let mut user = api.user.clone();
-    user.role = api.role;
-    request_cancel(&state, &user, &run).await?;
+    let user = api.acting();
+    let run = visible_run(&state, &user, &id).await?;
+    request_cancel(&state, &user, &client, &run).await?;
     let run = state.store.run(run.id).await?.ok_or(AppError::NotFound)?;
     Ok((StatusCode::ACCEPTED, Json(detailed(&state, &run).await?)).into_response())
 }

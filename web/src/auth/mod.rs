@@ -5,6 +5,7 @@
 
 mod passwords;
 pub mod routes;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -25,9 +26,25 @@ pub use passwords::{
 
 use crate::error::{ApiError, AppError};
 
+impl ApiUser {
+    /// The owner as the token lets them act: with the lower of the two roles.
+    pub fn acting(&self) -> User {
+        User {
+            role: self.role,
+            ..self.user.clone()
+        }
+    }
+}
+
 /// A signed-in person, from their session cookie.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub User);
+pub struct CurrentUser {
+    pub user: User,
+    /// The session's form token ([`crate::guard::csrf::token_for`]).
+    pub csrf: String,
+    /// The SHA-256 of the session token: the session's key in the store.
+    pub session_hash: String,
+}
 
 /// A script, from its bearer token. `role` is the lower of the token's and
 /// its owner's.
@@ -119,7 +136,7 @@ impl IntoResponse for NoUser {
     }
 }
 
-async fn user_from_session<S>(parts: &Parts, state: &S) -> Result<Option<User>, AppError>
+async fn user_from_session<S>(parts: &Parts, state: &S) -> Result<Option<CurrentUser>, AppError>
 where
     Arc<dyn Store>: FromRef<S>,
     Arc<WebConfig>: FromRef<S>,
@@ -132,9 +149,15 @@ where
     let idle = chrono::Duration::from_std(config.session_idle).map_err(AppError::internal)?;
     let absolute =
         chrono::Duration::from_std(config.session_absolute).map_err(AppError::internal)?;
-    Ok(store
-        .session_user(&sha256_hex(token), Utc::now(), idle, absolute)
-        .await?)
+    let session_hash = sha256_hex(token);
+    let user = store
+        .session_user(&session_hash, Utc::now(), idle, absolute)
+        .await?;
+    Ok(user.map(|user| CurrentUser {
+        user,
+        csrf: crate::guard::csrf::token_for(token),
+        session_hash,
+    }))
 }
 
 impl<S> FromRequestParts<S> for CurrentUser
@@ -147,7 +170,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match user_from_session(parts, state).await {
-            Ok(Some(user)) => Ok(CurrentUser(user)),
+            Ok(Some(current)) => Ok(current),
             Ok(None) => {
                 let next = parts
                     .uri
@@ -173,7 +196,7 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(user_from_session(parts, state).await?.map(CurrentUser))
+        user_from_session(parts, state).await
     }
 }
 

@@ -9,15 +9,14 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use modelrun_core::crypto::sha256_hex;
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::user::normalize_email;
 use serde::Deserialize;
 
-use super::{
-    CurrentUser, clear_cookie, new_session_token, session_cookie, session_token, verify_password,
-};
+use super::{CurrentUser, clear_cookie, new_session_token, session_cookie, verify_password};
 use crate::error::AppResult;
 use crate::extract::PageForm;
+use crate::guard::{ClientAddr, audit, check_limit};
 use crate::pages::Nav;
 use crate::state::AppState;
 
@@ -74,10 +73,22 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     PageForm(form): PageForm<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
     let email = normalize_email(&form.email).unwrap_or_default();
+    if let Err(refusal) = check_sign_in_limits(&state, &email, &client).await {
+        let tried = if email.is_empty() {
+            "(not an email)"
+        } else {
+            &email
+        };
+        let entry = NewAuditEntry::new(Actor::anonymous(tried), AuditAction::SignInLimited, "")
+            .from_address(client.as_str());
+        audit(&state, entry).await;
+        return Err(refusal);
+    }
     let credentials = if email.is_empty() {
         None
     } else {
@@ -85,15 +96,27 @@ async fn login(
     };
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
     let valid = verify_password(form.password, hash).await?;
-    let Some(credentials) = credentials.filter(|_| valid) else {
-        tracing::info!("sign-in refused");
-        let page = LoginPage {
-            nav: Nav::anonymous(),
-            email: form.email,
-            next,
-            error: Some("The email or the password is wrong.".to_owned()),
-        };
-        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+    let credentials = match credentials {
+        Some(credentials) if valid => credentials,
+        known => {
+            tracing::info!("sign-in refused");
+            let actor = match &known {
+                Some(known) => Actor::user(known.user.id, &known.user.email),
+                None if email.is_empty() => Actor::anonymous("(not an email)"),
+                None => Actor::anonymous(&email),
+            };
+            let entry = NewAuditEntry::new(actor, AuditAction::SignInFailed, "")
+                .detail(serde_json::json!({ "known_account": known.is_some() }))
+                .from_address(client.as_str());
+            audit(&state, entry).await;
+            let page = LoginPage {
+                nav: Nav::anonymous(),
+                email: form.email,
+                next,
+                error: Some("The email or the password is wrong.".to_owned()),
+            };
+            return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+        }
     };
     let (token, hash) = new_session_token();
     state
@@ -101,6 +124,10 @@ async fn login(
         .create_session(&hash, credentials.user.id, Utc::now())
         .await?;
     tracing::info!(user_id = %credentials.user.id, "signed in");
+    let user = &credentials.user;
+    let entry = NewAuditEntry::new(Actor::user(user.id, &user.email), AuditAction::SignIn, "")
+        .from_address(client.as_str());
+    audit(&state, entry).await;
     Ok((
         [(SET_COOKIE, session_cookie(&state.config, &token))],
         Redirect::to(&next),
@@ -108,12 +135,43 @@ async fn login(
         .into_response())
 }
 
+/// Counts the attempt against the account and the client's address.
+async fn check_sign_in_limits(state: &AppState, email: &str, client: &ClientAddr) -> AppResult<()> {
+    let limits = state.config.limits;
+    if !email.is_empty() {
+        let key = format!("sign-in:account:{email}");
+        check_limit(
+            state,
+            &key,
+            limits.sign_in_per_account,
+            "sign-in attempts for this account",
+        )
+        .await?;
+    }
+    if !client.as_str().is_empty() {
+        let key = format!("sign-in:address:{}", client.as_str());
+        check_limit(
+            state,
+            &key,
+            limits.sign_in_per_address,
+            "sign-in attempts from your address",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn logout(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    user: Option<CurrentUser>,
+    client: ClientAddr,
 ) -> AppResult<Response> {
-    if let Some(token) = session_token(&headers, &state.config) {
-        state.store.delete_session(&sha256_hex(token)).await?;
+    if let Some(current) = user {
+        state.store.delete_session(&current.session_hash).await?;
+        let user = &current.user;
+        let entry = NewAuditEntry::new(Actor::user(user.id, &user.email), AuditAction::SignOut, "")
+            .from_address(client.as_str());
+        audit(&state, entry).await;
     }
     Ok((
         [(SET_COOKIE, clear_cookie(&state.config))],

@@ -9,7 +9,7 @@ use modelrun_core::store::Store;
 use modelrun_worker::register::{Registration, register_local};
 
 use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
-use crate::bootstrap::{create_token, create_user, generate_password};
+use crate::bootstrap::{create_token, create_user_via, generate_password};
 
 async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
     let settings = global.settings(String::new())?;
@@ -87,7 +87,7 @@ pub(super) async fn users(global: &Global, command: UsersCommand) -> anyhow::Res
     } else {
         (generate_password(), true)
     };
-    let user = create_user(&store, &email, &password, role).await?;
+    let user = create_user_via(&store, "cli", &email, &password, role).await?;
     println!("Created {} ({}).", user.email, user.role);
     if generated {
         println!("Password, shown only this once:\n{password}");

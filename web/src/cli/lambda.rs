@@ -116,6 +116,7 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
             let mut web = WebConfig::new("0.0.0.0:0".parse().context("address")?);
             web.public_url = settings.public_url.clone();
             web.max_log_bytes = Some(crate::lambda::MAX_LOG_BYTES);
+            web.run_visibility = args.common.run_visibility;
             crate::lambda::web(components, web).await
         }
         Function::Worker => crate::lambda::worker(Components::build(&settings).await?).await,

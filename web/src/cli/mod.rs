@@ -120,6 +120,10 @@ struct CommonArgs {
     /// Runs executing at once on this machine; the rest wait in `runnable`.
     #[arg(long, env = "MODELRUN_MAX_CONCURRENT_RUNS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     max_concurrent_runs: u16,
+    /// Whose runs people see: `team` (every run) or `own` (their own;
+    /// admins see all).
+    #[arg(long, env = "MODELRUN_RUN_VISIBILITY", default_value = "team")]
+    run_visibility: modelrun_core::config::RunVisibility,
     #[command(flatten)]
     backends: backends::BackendArgs,
 }

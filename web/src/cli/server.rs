@@ -68,6 +68,7 @@ async fn start(
     bootstrap::ensure_admin(&components.store, http.admin_email.as_deref(), password).await?;
     let mut web = WebConfig::new(address);
     web.public_url = url;
+    web.run_visibility = common.run_visibility;
     Ok((components, settings, listener, web))
 }
 
@@ -96,7 +97,7 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         web.public_url,
         global.data_dir.display()
     );
-    let app = crate::app(components.app_state(web));
+    let app = crate::service(components.app_state(web));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal(shutdown.clone()))
         .await;
@@ -112,7 +113,7 @@ pub(super) async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()
         "modelrun web is serving at {} (run `modelrun worker` too)",
         web.public_url
     );
-    let app = crate::app(components.app_state(web));
+    let app = crate::service(components.app_state(web));
     axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal(CancellationToken::new()))
         .await

@@ -56,7 +56,7 @@ struct OutboxQuery {
 }
 
 async fn outbox(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
     Query(query): Query<OutboxQuery>,
 ) -> AppResult<OutboxPage> {
@@ -70,7 +70,7 @@ async fn outbox(
         .then(|| emails.last().map(|e| e.id))
         .flatten();
     Ok(OutboxPage {
-        nav: Nav::new(&user, "admin"),
+        nav: Nav::new(&user, &csrf, "admin"),
         emails: emails
             .into_iter()
             .map(|email| EmailRow {
@@ -101,14 +101,14 @@ async fn load(state: &AppState, id: &str) -> AppResult<Email> {
 }
 
 async fn message(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<EmailPage> {
     admin(&user)?;
     let email = load(&state, &id).await?;
     Ok(EmailPage {
-        nav: Nav::new(&user, "admin"),
+        nav: Nav::new(&user, &csrf, "admin"),
         created: format::timestamp(email.created_at),
         sent: email.sent_at.map(format::timestamp).unwrap_or_default(),
         email,
@@ -117,7 +117,7 @@ async fn message(
 
 /// The HTML body, served in a sandbox: no script runs, nothing loads.
 async fn message_html(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, .. }: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {

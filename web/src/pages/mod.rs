@@ -1,10 +1,14 @@
 //! The HTML pages, one module per feature, each with its own `router()`.
 
+pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod models;
 pub mod new_run;
 pub mod run;
 pub mod runs;
+pub mod users;
+pub mod versions;
 
 use modelrun_core::user::{Role, User};
 
@@ -13,6 +17,8 @@ use modelrun_core::user::{Role, User};
 pub struct Nav {
     pub user: Option<User>,
     pub section: &'static str,
+    /// The session's form token, for the forms of the page.
+    pub csrf: String,
 }
 
 impl Nav {
@@ -20,13 +26,15 @@ impl Nav {
         Nav {
             user: None,
             section: "",
+            csrf: String::new(),
         }
     }
 
-    pub fn new(user: &User, section: &'static str) -> Self {
+    pub fn new(user: &User, csrf: &str, section: &'static str) -> Self {
         Nav {
             user: Some(user.clone()),
             section,
+            csrf: csrf.to_owned(),
         }
     }
 

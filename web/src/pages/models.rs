@@ -105,12 +105,12 @@ struct ModelsPage {
 }
 
 async fn list(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
 ) -> AppResult<ModelsPage> {
     let models = state.store.models().await?;
     Ok(ModelsPage {
-        nav: Nav::new(&user, "models"),
+        nav: Nav::new(&user, &csrf, "models"),
         models: models.iter().map(ModelCard::new).collect(),
     })
 }
@@ -125,7 +125,7 @@ struct ModelPage {
 }
 
 async fn detail(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> AppResult<ModelPage> {
@@ -134,12 +134,13 @@ async fn detail(
         .store
         .list_runs(&RunFilter {
             model: Some(name),
+            submitted_by: super::run::visible_submitter(&state, &user),
             limit: 10,
             ..RunFilter::default()
         })
         .await?;
     Ok(ModelPage {
-        nav: Nav::new(&user, "models"),
+        nav: Nav::new(&user, &csrf, "models"),
         description: paragraphs(&model.model.description),
         model: ModelCard::new(&model),
         runs: runs.items.iter().map(RunRow::new).collect(),

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use modelrun_core::crypto::random_hex;
 use modelrun_core::model::ModelWithVersions;
 use modelrun_core::user::Role;
 use serde::Deserialize;
@@ -18,8 +19,9 @@ use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
+use crate::guard::ClientAddr;
 use crate::state::AppState;
-use crate::submit::{pick_version, submit};
+use crate::submit::{MAX_KEY_CHARS, pick_version, submit};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/models/{name}/runs/new", get(form).post(create))
@@ -40,6 +42,8 @@ struct NewRunPage {
     versions: Vec<VersionOption>,
     fields: Vec<FormField>,
     problem: Option<String>,
+    /// The one-time key of this form.
+    key: String,
 }
 
 impl NewRunPage {
@@ -50,7 +54,7 @@ impl NewRunPage {
         fields: Vec<FormField>,
     ) -> Self {
         NewRunPage {
-            nav: Nav::new(&user.0, "models"),
+            nav: Nav::new(&user.user, &user.csrf, "models"),
             name: model.model.name.clone(),
             title: model.model.title.clone(),
             version: version.to_owned(),
@@ -65,6 +69,7 @@ impl NewRunPage {
                 .collect(),
             fields,
             problem: None,
+            key: random_hex(16),
         }
     }
 
@@ -88,7 +93,7 @@ async fn form(
     Path(name): Path<String>,
     Query(query): Query<VersionQuery>,
 ) -> AppResult<NewRunPage> {
-    require(user.0.role, Role::Runner, "submit runs")?;
+    require(user.user.role, Role::Runner, "submit runs")?;
     let model = load(&state, &name).await?;
     let version = pick_version(&model, query.version.as_deref())?;
     let fields = fields_from_values(&version.inputs, &serde_json::Map::new());
@@ -96,15 +101,19 @@ async fn form(
 }
 
 /// Form pairs that are not inputs of the model.
-const RESERVED: [&str; 1] = ["version"];
+const RESERVED: [&str; 3] = ["version", crate::guard::csrf::FIELD, KEY_FIELD];
+
+/// The form's one-time key: a double click or a resubmit makes one run.
+const KEY_FIELD: &str = "_key";
 
 async fn create(
     user: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(name): Path<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require(user.0.role, Role::Runner, "submit runs")?;
+    require(user.user.role, Role::Runner, "submit runs")?;
     let model = load(&state, &name).await?;
     let label = pairs
         .iter()
@@ -116,10 +125,22 @@ async fn create(
         .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
         .cloned()
         .collect();
-    let refused = |page: NewRunPage| Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let key = pairs
+        .iter()
+        .find(|(k, _)| k == KEY_FIELD)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_CHARS);
+    let refused = |mut page: NewRunPage| {
+        if let Some(key) = &key {
+            page.key = key.clone();
+        }
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
     match version.inputs.validate_form(&inputs) {
-        Ok(valid) => match submit(&state, &user.0, user.0.role, version, valid).await {
-            Ok(run) => Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response()),
+        Ok(valid) => match submit(&state, &user.user, &client, version, valid, key.clone()).await {
+            Ok(submitted) => {
+                Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response())
+            }
             Err(AppError::TooLarge(message)) => {
                 let fields = fields_from_submission(&version.inputs, &inputs, &Default::default());
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);

@@ -10,8 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use futures_util::TryStreamExt;
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::blob::BlobKey;
-use modelrun_core::ids::RunId;
+use modelrun_core::config::RunVisibility;
+use modelrun_core::ids::{RunId, UserId};
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{FollowUp, Run, RunEvent, RunOutput, StatusChange};
 use modelrun_core::status::RunStatus;
@@ -21,6 +23,7 @@ use modelrun_core::user::{Role, User};
 use super::Nav;
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
+use crate::guard::{ClientAddr, audit};
 use crate::state::AppState;
 use crate::{downloads, format, log_download};
 
@@ -35,11 +38,34 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/cancel", post(cancel))
 }
 
-/// The run a person asked for, if they may see it; every signed-in person
-/// sees every run of the team. An id that is not a number is simply not found.
-pub async fn visible_run(state: &AppState, _user: &User, id: &str) -> AppResult<Run> {
+/// The run a person asked for, if they may see it: with team-wide
+/// visibility every signed-in person sees every run; with own-only, people
+/// see their own runs and admins see all. A run they may not see is not
+/// found, like an id that does not exist or is not a number.
+pub async fn visible_run(state: &AppState, user: &User, id: &str) -> AppResult<Run> {
     let id: RunId = id.parse().map_err(|_| AppError::NotFound)?;
-    state.store.run(id).await?.ok_or(AppError::NotFound)
+    let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
+    if may_see(state, user, &run) {
+        Ok(run)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn may_see(state: &AppState, user: &User, run: &Run) -> bool {
+    match state.config.run_visibility {
+        RunVisibility::Team => true,
+        RunVisibility::Own => user.role == Role::Admin || run.submitted_by == user.id,
+    }
+}
+
+/// The submitter a list of runs is limited to, for a person who may only
+/// see their own.
+pub fn visible_submitter(state: &AppState, user: &User) -> Option<UserId> {
+    match state.config.run_visibility {
+        RunVisibility::Own if user.role != Role::Admin => Some(user.id),
+        _ => None,
+    }
 }
 
 struct EventView {
@@ -228,7 +254,7 @@ fn can_cancel(user: &User, run: &Run) -> bool {
 }
 
 async fn page(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<RunPage> {
@@ -250,7 +276,7 @@ async fn page(
         }
     };
     Ok(RunPage {
-        nav: Nav::new(&user, "runs"),
+        nav: Nav::new(&user, &csrf, "runs"),
         active: !run.status.is_terminal(),
         waiting: WaitingView::find(&run, &events),
         can_cancel: can_cancel(&user, &run),
@@ -270,26 +296,34 @@ async fn page(
 }
 
 async fn log(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, .. }: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
+    downloads::audit_download(&state, &user, &client, &run, "log").await;
     Ok(log_download::log(&state, run))
 }
 
 async fn output(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, .. }: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
-    downloads::output(&state, &run, &name).await
+    downloads::output(&state, &user, &client, &run, &name).await
 }
 
 /// Asks for a run to stop: `cancelling` now, with who asked; `cancelled`
 /// once the executor confirms.
-pub async fn request_cancel(state: &AppState, user: &User, run: &Run) -> AppResult<()> {
+pub async fn request_cancel(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+) -> AppResult<()> {
     if !can_cancel(user, run) {
         if run.status.is_terminal() || run.status == RunStatus::Cancelling {
             return Ok(());
@@ -306,17 +340,29 @@ pub async fn request_cancel(state: &AppState, user: &User, run: &Run) -> AppResu
         .push(FollowUp::Task(NewTask::cancel_run(run.id, &user.email)));
     let outcome = state.store.transition(change).await?;
     tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
+    audit(
+        state,
+        NewAuditEntry::new(
+            Actor::user(user.id, &user.email),
+            AuditAction::RunCancel,
+            format!("run {}", run.id),
+        )
+        .detail(serde_json::json!({ "model": run.model_name, "status": run.status }))
+        .from_address(client.as_str()),
+    )
+    .await;
     state.kicker.kick(outcome.tasks()).await;
     Ok(())
 }
 
 async fn cancel(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, .. }: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     require(user.role, Role::Runner, "cancel runs")?;
     let run = visible_run(&state, &user, &id).await?;
-    request_cancel(&state, &user, &run).await?;
+    request_cancel(&state, &user, &client, &run).await?;
     Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
 }

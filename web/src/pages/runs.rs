@@ -95,6 +95,7 @@ pub fn parse_filter(query: &RunsQuery, limit: u32) -> Result<RunFilter, AppError
         status,
         before,
         limit,
+        ..RunFilter::default()
     })
 }
 
@@ -111,11 +112,12 @@ struct RunsPage {
 }
 
 async fn list(
-    CurrentUser(user): CurrentUser,
+    CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
     Query(query): Query<RunsQuery>,
 ) -> AppResult<RunsPage> {
-    let filter = parse_filter(&query, PAGE)?;
+    let mut filter = parse_filter(&query, PAGE)?;
+    filter.submitted_by = super::run::visible_submitter(&state, &user);
     let page = state.store.list_runs(&filter).await?;
     let models = state
         .store
@@ -145,7 +147,7 @@ async fn list(
         query
     });
     Ok(RunsPage {
-        nav: Nav::new(&user, "runs"),
+        nav: Nav::new(&user, &csrf, "runs"),
         runs: page.items.iter().map(RunRow::new).collect(),
         models,
         statuses: RunStatus::ALL

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod lambda;
 mod limits;
+mod security;
 mod support;
 mod workers;
 
@@ -55,4 +56,34 @@ on_both_stores!(
     limits::output_names_cannot_reach_outside_their_run,
     limits::fifty_concurrent_submitters_all_get_their_run,
     limits::a_log_download_stops_at_its_limit_with_a_note,
+    security::own_only_hides_other_peoples_runs,
+    security::the_eleventh_rapid_sign_in_gets_429,
+    security::a_reused_form_key_gives_one_run,
+);
+
+/// Declares each test on SQLite only: what it tests lives above the store,
+/// whose part the conformance suite checks on both.
+macro_rules! on_sqlite {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    crate::$module::$test(crate::support::StoreKind::Sqlite).await;
+                }
+            )*
+        }
+    };
+}
+
+on_sqlite!(
+    security::roles_bound_what_people_do,
+    security::tokens_above_their_owners_role_cannot_be_minted,
+    security::sessions_are_new_at_sign_in_and_end_at_sign_out,
+    security::a_session_that_timed_out_is_refused,
+    security::a_password_change_ends_the_other_sessions,
+    security::cross_site_posts_are_refused,
+    security::addresses_and_submitters_are_limited,
+    security::responses_carry_the_security_headers,
+    security::the_audit_log_records_who_did_what,
 );

@@ -105,7 +105,7 @@ impl TestApp {
         let mut web = WebConfig::new(address);
         web.public_url = base.clone();
         configure(&mut web);
-        let app = modelrun_web::app(components.app_state(web));
+        let app = modelrun_web::service(components.app_state(web));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("server");
         });
@@ -224,13 +224,25 @@ impl Browser {
             .expect("GET")
     }
 
+    /// A form post as a browser sends it from one of our pages: with the
+    /// page's `Origin`.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
+        self.post_form_with(path, form, &[("origin", &self.base)])
             .await
-            .expect("POST")
+    }
+
+    /// A form post with exactly these extra headers.
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self.client.post(format!("{}{path}", self.base)).form(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("POST")
     }
 
     pub async fn page(&self, path: &str) -> String {

@@ -106,6 +106,7 @@ async fn two_workers_dispatch_a_thousand_runs_exactly_once() {
                 submitted_by: user.id,
                 inputs: Default::default(),
                 resources: version.resources,
+                submit_key: None,
             })
             .await
             .expect("create run");

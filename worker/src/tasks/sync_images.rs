@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 
 use futures_util::TryStreamExt;
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::blob::BlobKey;
 use modelrun_core::manifest::Manifest;
 use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
@@ -111,6 +112,17 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
     match services.store.register_version(version, Vec::new()).await? {
         Registered::Created(version) => {
             tracing::info!(model = %image.model, tag = %image.tag, "registered a version from an image");
+            let entry = NewAuditEntry::new(
+                Actor::system("image-sync"),
+                AuditAction::VersionRegister,
+                format!("version {}", version.id),
+            )
+            .detail(serde_json::json!({
+                "model": image.model,
+                "label": version.label,
+                "digest": image.digest,
+            }));
+            services.store.record_audit(entry).await?;
             services
                 .store
                 .enqueue(NewTask::register_job_definition(version.id))

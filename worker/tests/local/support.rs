@@ -131,6 +131,7 @@ impl Harness {
                 submitted_by: self.user.id,
                 inputs,
                 resources: version.resources,
+                submit_key: None,
             })
             .await
             .expect("create run")

@@ -16,7 +16,7 @@ use modelrun_testkit::{AwsWorld, LambdaRuntime};
 use serde_json::{Value, json};
 
 use crate::support::{RUNNER_EMAIL, RUNNER_PASSWORD};
-use deployment::{configuration, create_runner, start, store_secrets};
+use deployment::{API, configuration, create_runner, start, store_secrets};
 use events::{batch_event, header, http};
 
 const BUDGET: Duration = Duration::from_secs(60);
@@ -172,7 +172,11 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     let submitted = web(http(
         "POST",
         "/models/forecast/runs/new",
-        &[("content-type", "application/x-www-form-urlencoded")],
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            // A browser's form post names the page it comes from.
+            ("origin", &format!("https://{API}")),
+        ],
         std::slice::from_ref(&cookie),
         Some("version=a1b2c3d&start_month=2027-01&horizon_months=3&base_revenue=100000&growth_rate=0.07&seasonality=none&churn_rate=0"),
     ))

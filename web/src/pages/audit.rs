@@ -1,0 +1,151 @@
+//! The audit log, for administrators: filter by action, actor and date.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use chrono::{NaiveDate, TimeZone, Utc};
+use modelrun_core::audit::{AuditAction, AuditEntry, AuditFilter};
+use modelrun_core::user::Role;
+use serde::Deserialize;
+
+use super::Nav;
+use crate::auth::{CurrentUser, require};
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::state::AppState;
+
+const PAGE: u32 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/audit", get(list))
+}
+
+struct EntryRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: &'static str,
+    target: String,
+    detail: String,
+    address: String,
+}
+
+impl EntryRow {
+    fn new(entry: &AuditEntry) -> Self {
+        let detail = entry
+            .detail
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| format!("{k}: {}", format::value(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        EntryRow {
+            id: entry.id,
+            at: format::timestamp(entry.at),
+            actor: entry.actor.name.clone(),
+            action: entry.action.as_str(),
+            target: entry.target.clone(),
+            detail,
+            address: entry.address.clone(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Nav,
+    entries: Vec<EntryRow>,
+    actions: Vec<&'static str>,
+    action: String,
+    actor: String,
+    since: String,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    before: Option<String>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn parse(query: &AuditQuery) -> AppResult<AuditFilter> {
+    let action = given(&query.action)
+        .map(|a| {
+            a.parse::<AuditAction>()
+                .map_err(|why| AppError::BadRequest(format!("action: {why}")))
+        })
+        .transpose()?;
+    let since = given(&query.since)
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map(|date| Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN)))
+                .map_err(|_| {
+                    AppError::BadRequest("since: must be a date such as 2026-11-01".to_owned())
+                })
+        })
+        .transpose()?;
+    let before = given(&query.before)
+        .map(|b| {
+            b.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("before: must be an entry number".to_owned()))
+        })
+        .transpose()?;
+    Ok(AuditFilter {
+        action,
+        actor: given(&query.actor).map(str::to_owned),
+        since,
+        before,
+        limit: PAGE,
+    })
+}
+
+async fn list(
+    current: CurrentUser,
+    State(state): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<AuditPage> {
+    require(current.user.role, Role::Admin, "read the audit log")?;
+    let filter = parse(&query)?;
+    let entries = state.store.audit_entries(&filter).await?;
+    let next = (entries.len() == PAGE as usize)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten()
+        .map(|before| {
+            let mut link = format!("/admin/audit?before={before}");
+            for (key, value) in [
+                ("action", &query.action),
+                ("actor", &query.actor),
+                ("since", &query.since),
+            ] {
+                if let Some(value) = given(value) {
+                    let value = percent_encoding::utf8_percent_encode(
+                        value,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    );
+                    link.push_str(&format!("&{key}={value}"));
+                }
+            }
+            link
+        });
+    Ok(AuditPage {
+        nav: Nav::new(&current.user, &current.csrf, "audit"),
+        entries: entries.iter().map(EntryRow::new).collect(),
+        actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
+        action: given(&query.action).unwrap_or_default().to_owned(),
+        actor: given(&query.actor).unwrap_or_default().to_owned(),
+        since: given(&query.since).unwrap_or_default().to_owned(),
+        next,
+    })
+}

@@ -1,0 +1,187 @@
+//! Administrators manage people: create accounts and change roles.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::ids::UserId;
+use modelrun_core::store::StoreError;
+use modelrun_core::user::{NewUser, Role, User, normalize_email};
+use serde::Deserialize;
+
+use super::Nav;
+use crate::auth::{CurrentUser, check_password_rules, hash_password, require};
+use crate::bootstrap::generate_password;
+use crate::error::{AppError, AppResult};
+use crate::extract::PageForm;
+use crate::format;
+use crate::guard::{ClientAddr, audit};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list).post(create))
+        .route("/admin/users/{id}/role", post(change_role))
+}
+
+struct UserRow {
+    user: User,
+    created: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Nav,
+    me: UserId,
+    users: Vec<UserRow>,
+    roles: [Role; 3],
+    error: Option<String>,
+    email: String,
+    /// The account just created and its generated password, shown once.
+    created: Option<(String, String)>,
+}
+
+impl UsersPage {
+    async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
+        require(current.user.role, Role::Admin, "manage users")?;
+        let users = state.store.list_users().await?;
+        Ok(UsersPage {
+            nav: Nav::new(&current.user, &current.csrf, "users"),
+            me: current.user.id,
+            users: users
+                .into_iter()
+                .map(|user| UserRow {
+                    created: format::timestamp(user.created_at),
+                    user,
+                })
+                .collect(),
+            roles: Role::ALL,
+            error: None,
+            email: String::new(),
+            created: None,
+        })
+    }
+}
+
+async fn list(current: CurrentUser, State(state): State<AppState>) -> AppResult<UsersPage> {
+    UsersPage::load(&state, &current).await
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    email: String,
+    role: String,
+    /// Empty: a password is generated and shown once.
+    #[serde(default)]
+    password: String,
+}
+
+async fn create(
+    current: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    PageForm(form): PageForm<NewUserForm>,
+) -> AppResult<Response> {
+    let mut page = UsersPage::load(&state, &current).await?;
+    let checked = check_new_user(&form);
+    let (email, role) = match checked {
+        Ok(checked) => checked,
+        Err(message) => {
+            page.error = Some(message);
+            page.email = form.email;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let generated = form.password.is_empty();
+    let password = if generated {
+        generate_password()
+    } else {
+        form.password
+    };
+    let password_hash = hash_password(password.clone()).await?;
+    let created = state
+        .store
+        .create_user(NewUser {
+            email: email.clone(),
+            password_hash,
+            role,
+        })
+        .await;
+    let user = match created {
+        Ok(user) => user,
+        Err(StoreError::Conflict(message)) => {
+            page.error = Some(format!("email: {message}"));
+            page.email = email;
+            return Ok((StatusCode::CONFLICT, page).into_response());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let admin = &current.user;
+    let entry = NewAuditEntry::new(
+        Actor::user(admin.id, &admin.email),
+        AuditAction::UserCreate,
+        format!("user {}", user.id),
+    )
+    .detail(serde_json::json!({ "email": user.email, "role": user.role }))
+    .from_address(client.as_str());
+    audit(&state, entry).await;
+    let mut page = UsersPage::load(&state, &current).await?;
+    page.created = Some((user.email, if generated { password } else { String::new() }));
+    Ok((StatusCode::CREATED, page).into_response())
+}
+
+fn check_new_user(form: &NewUserForm) -> Result<(String, Role), String> {
+    let email = normalize_email(&form.email).map_err(|why| format!("email: {why}"))?;
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|why| format!("role: {why}"))?;
+    if !form.password.is_empty() {
+        check_password_rules(&form.password).map_err(|why| format!("password: {why}"))?;
+    }
+    Ok((email, role))
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+}
+
+async fn change_role(
+    current: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<RoleForm>,
+) -> AppResult<Response> {
+    require(current.user.role, Role::Admin, "manage users")?;
+    let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
+    if id == current.user.id {
+        return Err(AppError::Conflict(
+            "You cannot change your own role: ask another administrator, so that there is \
+             always one left."
+                .to_owned(),
+        ));
+    }
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|why| AppError::BadRequest(format!("role: {why}")))?;
+    let before = state.store.user(id).await?.ok_or(AppError::NotFound)?;
+    let user = state.store.set_role(id, role).await?;
+    let admin = &current.user;
+    let entry = NewAuditEntry::new(
+        Actor::user(admin.id, &admin.email),
+        AuditAction::UserRoleChange,
+        format!("user {}", user.id),
+    )
+    .detail(serde_json::json!({ "email": user.email, "from": before.role, "to": user.role }))
+    .from_address(client.as_str());
+    audit(&state, entry).await;
+    Ok(Redirect::to("/admin/users").into_response())
+}
