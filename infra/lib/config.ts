@@ -39,6 +39,8 @@ export interface ModelrunConfig {
   readonly runtimeImage?: string;
   /** Where runs execute: Fargate (default) or EC2 instances managed by Batch. */
   readonly batchPlatform: BatchPlatform;
+  /** Whose runs people see: every run of the team, or their own. */
+  readonly runVisibility: 'team' | 'own';
   /** The most vCPUs Batch runs at once. */
   readonly maxvCpus: number;
   /** Interface endpoints for ECR and CloudWatch Logs (cut NAT traffic; cost per hour). */
@@ -199,6 +201,7 @@ export function readConfig(read: ContextReader, repositoryRoot: string): Modelru
     models: parseModels(read('models')),
     runtimeImage: text(read, 'runtimeImage'),
     batchPlatform: oneOf(read, 'batchPlatform', ['fargate', 'ec2'] as const, 'fargate'),
+    runVisibility: oneOf(read, 'runVisibility', ['team', 'own'] as const, 'team'),
     maxvCpus: integer(read, 'maxvCpus', 64, 1, 10000),
     interfaceEndpoints: flag(read, 'interfaceEndpoints', false),
     rdsProxy: flag(read, 'rdsProxy', false),

@@ -38,6 +38,7 @@ export interface FunctionsProps {
   readonly mailFrom: string;
   readonly adminEmail: string;
   readonly batchPlatform: string;
+  readonly runVisibility: string;
   readonly webConcurrency: number;
   readonly workerConcurrency: number;
   /** Encrypts logs, the admin secret, the environment and the dead letters. */
@@ -71,6 +72,7 @@ export class Functions extends Construct {
     const database = props.database;
     const environment: Record<string, string> = {
       MODELRUN_PUBLIC_URL: publicUrl,
+      MODELRUN_RUN_VISIBILITY: props.runVisibility,
       MODELRUN_DATABASE_SECRET_ARN: database.secret.secretArn,
       MODELRUN_DATABASE_HOST: database.host,
       MODELRUN_DB_BEHIND_PROXY: database.proxy ? 'true' : 'false',

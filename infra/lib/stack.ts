@@ -90,6 +90,7 @@ export class ModelrunStack extends Stack {
       mailFrom: config.mailFrom,
       adminEmail: config.adminEmail,
       batchPlatform: config.batchPlatform,
+      runVisibility: config.runVisibility,
       webConcurrency: config.webConcurrency,
       workerConcurrency: config.workerConcurrency,
       key,

@@ -21,6 +21,7 @@ describe('config', () => {
     const config = read(good);
     assert.equal(config.architecture, 'x86_64');
     assert.equal(config.batchPlatform, 'fargate');
+    assert.equal(config.runVisibility, 'team');
     assert.equal(config.mailFrom, 'modelrun@example.com');
     assert.equal(config.dbInstanceType, 't4g.micro');
     assert.ok(config.lambdaZip.endsWith('target/lambda/x86_64/modelrun/bootstrap.zip'));
@@ -35,6 +36,7 @@ describe('config', () => {
     refused({ ...good, architecture: 'sparc' }, /architecture: must be one of x86_64, arm64/);
     refused({ ...good, batchPlatform: 'lambda' }, /batchPlatform: must be one of fargate, ec2/);
     refused({ ...good, rdsProxy: 'yes' }, /rdsProxy: must be true or false/);
+    refused({ ...good, runVisibility: 'nobody' }, /runVisibility: must be one of team, own/);
     refused({ ...good, runRetentionDays: '0' }, /runRetentionDays: must be a whole number from 1 to 3650/);
     refused({ ...good, webConcurrency: 2.5 }, /webConcurrency: must be a whole number/);
     refused({ ...good, dbInstanceType: 'big' }, /dbInstanceType: "big" is not an instance type/);

@@ -23,6 +23,12 @@ describe('functions', () => {
     }
     assert.equal(functions[web].Properties?.Environment?.Variables?.MODELRUN_LAMBDA_FUNCTION, 'web');
     assert.equal(functions[worker].Properties?.Environment?.Variables?.MODELRUN_LAMBDA_FUNCTION, 'worker');
+    assert.equal(functions[web].Properties?.Environment?.Variables?.MODELRUN_RUN_VISIBILITY, 'team');
+    const own = build({ runVisibility: 'own' }).template;
+    const ownVisibility = Object.values(resources(own, 'AWS::Lambda::Function'))
+      .map((fn) => fn.Properties?.Environment?.Variables?.MODELRUN_RUN_VISIBILITY)
+      .filter(Boolean);
+    assert.deepEqual([...new Set(ownVisibility)], ['own']);
     const arm = build({ architecture: 'arm64' }).template;
     for (const fn of Object.values(resources(arm, 'AWS::Lambda::Function'))) {
       if (fn.Properties?.Runtime === 'provided.al2023') {

@@ -49,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::users::router())
         .merge(pages::audit::router())
         .merge(pages::versions::router())
+        .merge(pages::tasks::router())
         .merge(api::router())
         .merge(health::router())
         .merge(assets::router())

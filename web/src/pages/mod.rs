@@ -7,6 +7,7 @@ pub mod models;
 pub mod new_run;
 pub mod run;
 pub mod runs;
+pub mod tasks;
 pub mod users;
 pub mod versions;
 

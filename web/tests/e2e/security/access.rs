@@ -117,7 +117,12 @@ pub async fn roles_bound_what_people_do(store: StoreKind) {
     );
 
     let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
-    for path in ["/admin/users", "/admin/audit", "/admin/outbox"] {
+    for path in [
+        "/admin/users",
+        "/admin/audit",
+        "/admin/outbox",
+        "/admin/tasks",
+    ] {
         assert_eq!(
             ann.get(path).await.status(),
             StatusCode::FORBIDDEN,
@@ -135,6 +140,16 @@ pub async fn roles_bound_what_people_do(store: StoreKind) {
     assert_eq!(promote.status(), StatusCode::FORBIDDEN);
 
     let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    submit(&app.api(&app.token(RUNNER_EMAIL).await)).await;
+    let tasks = admin.page("/admin/tasks?state=queued").await;
+    assert!(
+        tasks.contains("<code>dispatch_run</code>"),
+        "admins see the queue"
+    );
+    assert_eq!(
+        admin.get("/admin/tasks?state=lost").await.status(),
+        StatusCode::BAD_REQUEST
+    );
     let retired = admin
         .post_form(&format!("/models/forecast/versions/{label}/retire"), &[])
         .await;

@@ -1,0 +1,103 @@
+//! The task queue, for administrators: what the worker has to do, what it
+//! did, and what died; a dead task can be given fresh attempts.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use modelrun_core::ids::TaskId;
+use modelrun_core::task::{Task, TaskState};
+use modelrun_core::user::Role;
+use serde::Deserialize;
+
+use super::Nav;
+use crate::auth::{CurrentUser, require};
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::state::AppState;
+
+const LIMIT: u32 = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/tasks", get(list))
+        .route("/admin/tasks/{id}/retry", post(retry))
+}
+
+struct TaskRow {
+    id: TaskId,
+    kind: &'static str,
+    payload: String,
+    state: &'static str,
+    attempts: String,
+    due: String,
+    error: String,
+    dead: bool,
+}
+
+impl TaskRow {
+    fn new(task: &Task) -> Self {
+        TaskRow {
+            id: task.id,
+            kind: task.kind.as_str(),
+            payload: task.payload.to_string(),
+            state: task.state.as_str(),
+            attempts: format!("{} of {}", task.attempts, task.max_attempts),
+            due: format::timestamp(task.run_after),
+            error: task.last_error.clone().unwrap_or_default(),
+            dead: task.state == TaskState::Dead,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    nav: Nav,
+    tasks: Vec<TaskRow>,
+    state: String,
+    limit: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct TasksQuery {
+    state: Option<String>,
+}
+
+async fn list(
+    current: CurrentUser,
+    State(state): State<AppState>,
+    Query(query): Query<TasksQuery>,
+) -> AppResult<TasksPage> {
+    require(current.user.role, Role::Admin, "see the task queue")?;
+    let wanted =
+        match query.state.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(text.parse::<TaskState>().map_err(|_| {
+                AppError::BadRequest("state: must be queued, done or dead".to_owned())
+            })?),
+        };
+    let tasks = state.store.list_tasks(wanted, LIMIT).await?;
+    Ok(TasksPage {
+        nav: Nav::new(&current.user, &current.csrf, "tasks"),
+        tasks: tasks.iter().map(TaskRow::new).collect(),
+        state: wanted.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        limit: LIMIT,
+    })
+}
+
+async fn retry(
+    current: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    require(current.user.role, Role::Admin, "retry tasks")?;
+    let id = id.parse::<TaskId>().map_err(|_| AppError::NotFound)?;
+    let task = state.store.retry_task(id, Utc::now()).await?;
+    tracing::info!(task_id = %task.id, user_id = %current.user.id, "dead task retried");
+    state.kicker.kick(&[task.id]).await;
+    Ok(Redirect::to("/admin/tasks?state=queued").into_response())
+}
