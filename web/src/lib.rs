@@ -18,6 +18,7 @@ mod health;
 pub mod lambda;
 mod log_download;
 pub mod pages;
+pub mod preview;
 pub mod runtime;
 pub mod state;
 mod submit;
@@ -43,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::models::router())
         .merge(pages::new_run::router())
         .merge(pages::run::router())
+        .merge(pages::preview::router())
         .merge(pages::runs::router())
         .merge(pages::admin::router())
         .merge(pages::account::router())

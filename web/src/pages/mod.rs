@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod models;
 pub mod new_run;
+pub mod preview;
 pub mod run;
 pub mod runs;
 pub mod tasks;

@@ -24,6 +24,7 @@ use super::Nav;
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
+use crate::preview::Kind;
 use crate::state::AppState;
 use crate::{downloads, format, log_download};
 
@@ -154,6 +155,7 @@ struct OutputView {
     size: String,
     content_type: String,
     sha256: String,
+    preview: bool,
 }
 
 impl OutputView {
@@ -163,6 +165,7 @@ impl OutputView {
             size: format::bytes(output.size),
             content_type: output.content_type.clone(),
             sha256: output.sha256.clone().unwrap_or_default(),
+            preview: Kind::of(&output.name, &output.content_type) != Kind::None,
         }
     }
 }
@@ -175,6 +178,8 @@ struct RunPage {
     active: bool,
     waiting: Option<WaitingView>,
     can_cancel: bool,
+    /// The first CSV output's chart: its name and the SVG.
+    chart: Option<(String, String)>,
     submitted: String,
     duration: String,
     events: Vec<EventView>,
@@ -288,6 +293,7 @@ async fn page(
         events: events.iter().map(EventView::new).collect(),
         inputs,
         metrics: metrics(&state, &run, &outputs).await,
+        chart: super::preview::main_chart(&state, &run, &outputs).await,
         outputs: outputs.iter().map(OutputView::new).collect(),
         log: log.text,
         log_truncated: log.truncated,

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod lambda;
 mod limits;
+mod previews;
 mod security;
 mod support;
 mod workers;
@@ -86,4 +87,6 @@ on_sqlite!(
     security::addresses_and_submitters_are_limited,
     security::responses_carry_the_security_headers,
     security::the_audit_log_records_who_did_what,
+    previews::awkward_outputs_preview_without_failing,
+    previews::the_forecast_is_charted_on_its_run_page,
 );

@@ -1,0 +1,232 @@
+//! One output, looked at: a CSV as a table and a chart, JSON and text as
+//! text, images shown. Large files are shown in part, with a note.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use modelrun_core::blob::BlobKey;
+use modelrun_core::run::{Run, RunOutput};
+
+use super::Nav;
+use super::run::visible_run;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::preview::chart::Chart;
+use crate::preview::load::head;
+use crate::preview::table::{ColumnType, Table};
+use crate::preview::{Kind, MAX_PREVIEW_BYTES, decode};
+use crate::state::AppState;
+
+/// Rows shown on the preview page.
+const MAX_ROWS: usize = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/runs/{id}/preview/{*name}", get(page))
+        .route("/runs/{id}/image/{*name}", get(image))
+}
+
+/// A CSV output, read and charted.
+#[derive(Debug)]
+pub struct CsvView {
+    pub headers: Vec<(String, ColumnType)>,
+    pub rows: Vec<Vec<String>>,
+    pub numeric: Vec<bool>,
+    pub chart: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl CsvView {
+    pub fn new(
+        bytes: &[u8],
+        partial: bool,
+        size: i64,
+        max_rows: usize,
+        chart_id: &str,
+        title: &str,
+    ) -> Self {
+        let (text, utf8) = decode(bytes, partial);
+        let table = Table::parse(&text, max_rows, partial);
+        let mut notes = Vec::new();
+        if table.headers.is_empty() {
+            notes.push("The file is empty.".to_owned());
+        } else if table.rows.is_empty() && !table.truncated {
+            notes.push("The file has a header and no rows.".to_owned());
+        }
+        if table.truncated {
+            notes.push(format!(
+                "Showing the first {} rows of a {} file. Download it for all of them.",
+                table.rows.len(),
+                format::bytes(size)
+            ));
+        }
+        if !utf8 {
+            notes.push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
+        }
+        if table.ragged > 0 {
+            notes.push(format!(
+                "{} rows have more or fewer cells than the header; they are cut or padded.",
+                table.ragged
+            ));
+        }
+        if let Some(error) = &table.error {
+            notes.push(format!("The file stops being valid CSV: {error}."));
+        }
+        CsvView {
+            chart: Chart::from_table(&table).map(|chart| chart.svg(chart_id, title)),
+            numeric: table.types.iter().map(|t| t.is_numeric()).collect(),
+            headers: table.headers.into_iter().zip(table.types).collect(),
+            rows: table.rows,
+            notes,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "preview.html")]
+struct PreviewPage {
+    nav: Nav,
+    run: Run,
+    output: RunOutput,
+    size: String,
+    kind: &'static str,
+    csv: Option<CsvView>,
+    text: String,
+    notes: Vec<String>,
+}
+
+async fn find_output(state: &AppState, run: &Run, name: &str) -> AppResult<RunOutput> {
+    state
+        .store
+        .run_outputs(run.id)
+        .await?
+        .into_iter()
+        .find(|o| o.name == name)
+        .ok_or(AppError::NotFound)
+}
+
+async fn page(
+    CurrentUser { user, csrf, .. }: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> AppResult<PreviewPage> {
+    let run = visible_run(&state, &user, &id).await?;
+    let output = find_output(&state, &run, &name).await?;
+    let kind = Kind::of(&output.name, &output.content_type);
+    let mut page = PreviewPage {
+        nav: Nav::new(&user, &csrf, "runs"),
+        size: format::bytes(output.size),
+        kind: kind.as_str(),
+        csv: None,
+        text: String::new(),
+        notes: Vec::new(),
+        run,
+        output,
+    };
+    if matches!(kind, Kind::Csv | Kind::Json | Kind::Text) {
+        let (bytes, partial) =
+            head(&state, page.run.id, &page.output.name, MAX_PREVIEW_BYTES).await?;
+        match kind {
+            Kind::Csv => {
+                let title = format!("{} of run #{}", page.output.name, page.run.id);
+                page.csv = Some(CsvView::new(
+                    &bytes,
+                    partial,
+                    page.output.size,
+                    MAX_ROWS,
+                    "preview-chart",
+                    &title,
+                ));
+            }
+            _ => {
+                let (text, utf8) = decode(&bytes, partial);
+                page.text = match (kind, partial) {
+                    (Kind::Json, false) => serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+                        .unwrap_or(text),
+                    _ => text,
+                };
+                if partial {
+                    page.notes.push(format!(
+                        "Showing the first {} of {}. Download the file for all of it.",
+                        format::bytes(bytes.len() as i64),
+                        page.size
+                    ));
+                }
+                if !utf8 {
+                    page.notes
+                        .push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
+                }
+            }
+        }
+    }
+    Ok(page)
+}
+
+/// An image output, inline, for the preview page's `<img>`. SVG gets a
+/// policy under which nothing in it runs or loads.
+async fn image(
+    CurrentUser { user, .. }: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let run = visible_run(&state, &user, &id).await?;
+    let output = find_output(&state, &run, &name).await?;
+    let content_type = match name.to_ascii_lowercase().rsplit_once('.') {
+        Some((_, "png")) => "image/png",
+        Some((_, "svg")) => "image/svg+xml",
+        _ => return Err(AppError::NotFound),
+    };
+    let blob = state
+        .blob
+        .get(&BlobKey::run_output(run.id, &output.name)?)
+        .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+            ),
+            (CONTENT_DISPOSITION, HeaderValue::from_static("inline")),
+        ],
+        Body::from_stream(blob.body),
+    )
+        .into_response())
+}
+
+/// The chart of the run's first CSV output that makes one, for the run
+/// page: the output's name and the SVG.
+pub async fn main_chart(
+    state: &AppState,
+    run: &Run,
+    outputs: &[RunOutput],
+) -> Option<(String, String)> {
+    for output in outputs {
+        if Kind::of(&output.name, &output.content_type) != Kind::Csv {
+            continue;
+        }
+        let (bytes, partial) = match head(state, run.id, &output.name, MAX_PREVIEW_BYTES).await {
+            Ok(read) => read,
+            Err(error) => {
+                tracing::warn!(run_id = %run.id, %error, "could not read an output for its chart");
+                continue;
+            }
+        };
+        let (text, _) = decode(&bytes, partial);
+        let table = Table::parse(&text, 5000, partial);
+        if let Some(chart) = Chart::from_table(&table) {
+            let title = format!("{} of run #{}", output.name, run.id);
+            return Some((output.name.clone(), chart.svg("run-chart", &title)));
+        }
+    }
+    None
+}

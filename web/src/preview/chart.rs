@@ -1,0 +1,450 @@
+//! Line charts as SVG, drawn on the server: a time axis (months or dates),
+//! one line per numeric column, and a shaded band for a low–high pair
+//! (`low`/`high`, `lower`/`upper`, `min`/`max`, `p10`/`p90`, or `<name>_low`
+//! and `<name>_high`). Colours and sizes are SVG attributes, not CSS, so the
+//! strict Content-Security-Policy leaves them alone.
+
+use std::fmt::Write;
+
+use super::table::{Table, parse_number};
+
+const WIDTH: f64 = 760.0;
+const HEIGHT: f64 = 320.0;
+const LEFT: f64 = 72.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 64.0;
+const MAX_SERIES: usize = 8;
+/// Colour-blind-safe (Okabe–Ito).
+const PALETTE: [&str; 8] = [
+    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000",
+];
+
+/// One line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    /// The shaded range around it, if the table has one: (low, high).
+    pub band: Option<(Vec<Option<f64>>, Vec<Option<f64>>)>,
+}
+
+/// What to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub x_label: String,
+    pub x: Vec<String>,
+    pub series: Vec<Series>,
+}
+
+const BAND_NAMES: [(&str, &str); 4] = [
+    ("low", "high"),
+    ("lower", "upper"),
+    ("min", "max"),
+    ("p10", "p90"),
+];
+
+fn column_values(table: &Table, column: usize) -> Vec<Option<f64>> {
+    table
+        .rows
+        .iter()
+        .map(|row| parse_number(&row[column]))
+        .collect()
+}
+
+impl Chart {
+    /// A chart of the table, when it has a date or month column, at least
+    /// two rows, and a numeric column.
+    pub fn from_table(table: &Table) -> Option<Chart> {
+        let x_column = table.types.iter().position(|t| t.is_time())?;
+        if table.rows.len() < 2 {
+            return None;
+        }
+        let numeric: Vec<usize> = (0..table.headers.len())
+            .filter(|&c| c != x_column && table.types[c].is_numeric())
+            .collect();
+        let lower = |c: usize| table.headers[c].to_ascii_lowercase();
+        let find = |name: String| numeric.iter().copied().find(|&c| lower(c) == name);
+        let mut in_band = Vec::new();
+        let mut series: Vec<Series> = Vec::new();
+        for &column in &numeric {
+            let name = lower(column);
+            if BAND_NAMES.iter().any(|(lo, hi)| name == *lo || name == *hi)
+                || name.ends_with("_low")
+                || name.ends_with("_high")
+            {
+                continue;
+            }
+            let pair = [(format!("{name}_low"), format!("{name}_high"))]
+                .into_iter()
+                .chain(
+                    BAND_NAMES
+                        .iter()
+                        .map(|(lo, hi)| (lo.to_string(), hi.to_string())),
+                )
+                .find_map(|(lo, hi)| Some((find(lo)?, find(hi)?)))
+                .filter(|(lo, hi)| !in_band.contains(lo) && !in_band.contains(hi));
+            let band = pair.map(|(lo, hi)| {
+                in_band.extend([lo, hi]);
+                (column_values(table, lo), column_values(table, hi))
+            });
+            series.push(Series {
+                name: table.headers[column].clone(),
+                values: column_values(table, column),
+                band,
+            });
+        }
+        // A table of bands alone still draws them, as lines.
+        for &column in &numeric {
+            if !in_band.contains(&column) && !series.iter().any(|s| s.name == table.headers[column])
+            {
+                series.push(Series {
+                    name: table.headers[column].clone(),
+                    values: column_values(table, column),
+                    band: None,
+                });
+            }
+        }
+        series.truncate(MAX_SERIES);
+        if series.is_empty() {
+            return None;
+        }
+        Some(Chart {
+            x_label: table.headers[x_column].clone(),
+            x: table.rows.iter().map(|row| row[x_column].clone()).collect(),
+            series,
+        })
+    }
+
+    /// The first line of each chart on one time axis (the union of their x
+    /// values, in order), each named by its label: runs side by side.
+    pub fn overlay(charts: &[(String, Chart)]) -> Option<Chart> {
+        let mut x: Vec<String> = charts.iter().flat_map(|(_, c)| c.x.clone()).collect();
+        x.sort();
+        x.dedup();
+        let series = charts
+            .iter()
+            .filter_map(|(label, chart)| {
+                let first = chart.series.first()?;
+                let at = |values: &Vec<Option<f64>>| {
+                    x.iter()
+                        .map(|key| {
+                            chart
+                                .x
+                                .iter()
+                                .position(|k| k == key)
+                                .and_then(|i| values[i])
+                        })
+                        .collect::<Vec<_>>()
+                };
+                Some(Series {
+                    name: format!("{label}: {}", first.name),
+                    values: at(&first.values),
+                    band: first.band.as_ref().map(|(lo, hi)| (at(lo), at(hi))),
+                })
+            })
+            .take(MAX_SERIES)
+            .collect::<Vec<_>>();
+        let x_label = charts.first()?.1.x_label.clone();
+        (!series.is_empty() && x.len() >= 2).then_some(Chart { x_label, x, series })
+    }
+
+    fn range(&self) -> (f64, f64) {
+        let all = self.series.iter().flat_map(|s| {
+            let band = s
+                .band
+                .iter()
+                .flat_map(|(lo, hi)| lo.iter().chain(hi.iter()));
+            s.values.iter().chain(band).flatten().copied()
+        });
+        let (min, max) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        if !min.is_finite() {
+            (0.0, 1.0)
+        } else if min == max {
+            (min - 1.0, max + 1.0)
+        } else {
+            (min, max)
+        }
+    }
+
+    /// The chart as an `<svg>` element. `id` makes its title's id unique on
+    /// the page; `title` is read out by screen readers.
+    pub fn svg(&self, id: &str, title: &str) -> String {
+        let (min, max) = self.range();
+        let step = nice_step((max - min) / 5.0);
+        let (y0, y1) = ((min / step).floor() * step, (max / step).ceil() * step);
+        let plot_w = WIDTH - LEFT - RIGHT;
+        let plot_h = HEIGHT - TOP - BOTTOM;
+        let n = self.x.len().max(2);
+        let px = |i: usize| LEFT + plot_w * i as f64 / (n - 1) as f64;
+        let py = |v: f64| TOP + plot_h * (1.0 - (v - y0) / (y1 - y0));
+        let mut svg = String::new();
+        let first = self.x.first().map_or("", String::as_str);
+        let last = self.x.last().map_or("", String::as_str);
+        let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
+        let _ = write!(
+            svg,
+            r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">"#
+        );
+        let _ = write!(
+            svg,
+            r#"<title id="{id}-title">{}</title><desc id="{id}-desc">{} by {}, from {} to {}, between {} and {}.</desc>"#,
+            escape(title),
+            escape(&names.join(", ")),
+            escape(&self.x_label),
+            escape(first),
+            escape(last),
+            compact(min),
+            compact(max)
+        );
+        // Horizontal grid and y ticks.
+        let mut tick = y0;
+        while tick <= y1 + step / 2.0 {
+            let y = py(tick);
+            let _ = write!(
+                svg,
+                r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e6ea"/><text x="{}" y="{:.1}" text-anchor="end" fill="#555">{}</text>"##,
+                WIDTH - RIGHT,
+                LEFT - 6.0,
+                y + 4.0,
+                compact(tick)
+            );
+            tick += step;
+        }
+        // X ticks: at most eight labels.
+        let every = self.x.len().div_ceil(8).max(1);
+        for (i, label) in self.x.iter().enumerate().filter(|(i, _)| i % every == 0) {
+            let x = px(i);
+            let _ = write!(
+                svg,
+                r##"<line x1="{x:.1}" x2="{x:.1}" y1="{}" y2="{}" stroke="#999"/><text x="{x:.1}" y="{}" text-anchor="middle" fill="#555">{}</text>"##,
+                TOP + plot_h,
+                TOP + plot_h + 4.0,
+                TOP + plot_h + 18.0,
+                escape(label)
+            );
+        }
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{}" y1="{}" y2="{}" stroke="#999"/>"##,
+            WIDTH - RIGHT,
+            TOP + plot_h,
+            TOP + plot_h
+        );
+        for (index, series) in self.series.iter().enumerate() {
+            let colour = PALETTE[index % PALETTE.len()];
+            if let Some((low, high)) = &series.band {
+                for segment in segments(low, high) {
+                    let mut points: Vec<String> = segment
+                        .iter()
+                        .map(|&i| format!("{:.1},{:.1}", px(i), py(high[i].unwrap_or_default())))
+                        .collect();
+                    points.extend(
+                        segment.iter().rev().map(|&i| {
+                            format!("{:.1},{:.1}", px(i), py(low[i].unwrap_or_default()))
+                        }),
+                    );
+                    let _ = write!(
+                        svg,
+                        r#"<polygon points="{}" fill="{colour}" fill-opacity="0.15" stroke="none"/>"#,
+                        points.join(" ")
+                    );
+                }
+            }
+            let mut path = String::new();
+            let mut pen_down = false;
+            for (i, value) in series.values.iter().enumerate() {
+                match value {
+                    Some(v) => {
+                        let _ = write!(
+                            path,
+                            "{}{:.1},{:.1} ",
+                            if pen_down { "L" } else { "M" },
+                            px(i),
+                            py(*v)
+                        );
+                        pen_down = true;
+                    }
+                    None => pen_down = false,
+                }
+            }
+            let _ = write!(
+                svg,
+                r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"#,
+                path.trim_end()
+            );
+            // Legend, under the axis.
+            let lx = LEFT + (index % 4) as f64 * (plot_w / 4.0);
+            let ly = HEIGHT - 22.0 + (index / 4) as f64 * 14.0
+                - if self.series.len() > 4 { 7.0 } else { 0.0 };
+            let band_note = if series.band.is_some() {
+                " (band: low–high)"
+            } else {
+                ""
+            };
+            let _ = write!(
+                svg,
+                r##"<rect x="{lx:.1}" y="{:.1}" width="12" height="3" fill="{colour}"/><text x="{:.1}" y="{:.1}" fill="#222">{}{band_note}</text>"##,
+                ly - 4.0,
+                lx + 16.0,
+                ly,
+                escape(&series.name)
+            );
+        }
+        svg.push_str("</svg>");
+        svg
+    }
+}
+
+/// Runs of indices where both values are present.
+fn segments(low: &[Option<f64>], high: &[Option<f64>]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut current = Vec::new();
+    for i in 0..low.len().min(high.len()) {
+        if low[i].is_some() && high[i].is_some() {
+            current.push(i);
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let power = 10f64.powf(raw.log10().floor());
+    let fraction = raw / power;
+    let nice = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .find(|&n| fraction <= n)
+        .unwrap_or(10.0);
+    nice * power
+}
+
+/// `1.25M`, `350k`, `12.5`: short labels for axes.
+pub fn compact(value: f64) -> String {
+    let abs = value.abs();
+    let (scaled, suffix) = if abs >= 1e9 {
+        (value / 1e9, "G")
+    } else if abs >= 1e6 {
+        (value / 1e6, "M")
+    } else if abs >= 1e4 {
+        (value / 1e3, "k")
+    } else {
+        (value, "")
+    };
+    let text = format!("{scaled:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    let text = if text == "-0" { "0" } else { text };
+    format!("{text}{suffix}")
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forecast() -> Table {
+        Table::parse(
+            "month,revenue,low,high\n2027-01,100,90,110\n2027-02,110,95,125\n2027-03,,,\n2027-04,130,100,160\n",
+            100,
+            false,
+        )
+    }
+
+    #[test]
+    fn a_forecast_is_a_line_with_its_band() {
+        let chart = Chart::from_table(&forecast()).expect("chart");
+        assert_eq!(chart.x_label, "month");
+        assert_eq!(chart.series.len(), 1);
+        let revenue = &chart.series[0];
+        assert_eq!(revenue.name, "revenue");
+        assert_eq!(revenue.values[2], None);
+        let (low, high) = revenue.band.as_ref().expect("band");
+        assert_eq!((low[0], high[3]), (Some(90.0), Some(160.0)));
+        let svg = chart.svg("c1", "Forecast <revenue>");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("Forecast &lt;revenue&gt;"));
+        assert!(svg.contains("<polygon"), "the band is drawn");
+        assert_eq!(
+            svg.matches(" M").count() + svg.matches("\"M").count(),
+            2,
+            "the gap breaks the line"
+        );
+        assert!(!svg.contains("style="), "no inline CSS");
+    }
+
+    #[test]
+    fn tables_without_time_or_numbers_have_no_chart() {
+        assert!(Chart::from_table(&Table::parse("name,value\na,1\nb,2\n", 10, false)).is_none());
+        assert!(
+            Chart::from_table(&Table::parse(
+                "month,note\n2027-01,a\n2027-02,b\n",
+                10,
+                false
+            ))
+            .is_none()
+        );
+        assert!(Chart::from_table(&Table::parse("month,v\n2027-01,1\n", 10, false)).is_none());
+        assert!(Chart::from_table(&Table::parse("", 10, false)).is_none());
+    }
+
+    #[test]
+    fn named_bands_and_plain_lines() {
+        let table = Table::parse(
+            "date,sales,sales_low,sales_high,cost\n2027-01-01,1,0,2,5\n2027-01-02,2,1,3,6\n",
+            10,
+            false,
+        );
+        let chart = Chart::from_table(&table).expect("chart");
+        let names: Vec<_> = chart.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["sales", "cost"]);
+        assert!(chart.series[0].band.is_some() && chart.series[1].band.is_none());
+    }
+
+    #[test]
+    fn overlays_line_up_on_the_union_of_months() {
+        let a = Chart::from_table(&forecast()).expect("a");
+        let b = Chart::from_table(&Table::parse(
+            "month,revenue\n2027-02,50\n2027-05,70\n",
+            10,
+            false,
+        ))
+        .expect("b");
+        let both = Chart::overlay(&[("#1".to_owned(), a), ("#2".to_owned(), b)]).expect("overlay");
+        assert_eq!(
+            both.x,
+            ["2027-01", "2027-02", "2027-03", "2027-04", "2027-05"]
+        );
+        assert_eq!(
+            both.series[1].values,
+            [None, Some(50.0), None, None, Some(70.0)]
+        );
+        assert_eq!(both.series[0].name, "#1: revenue");
+    }
+
+    #[test]
+    fn steps_and_labels_are_round() {
+        assert_eq!(nice_step(0.3), 0.5);
+        assert_eq!(nice_step(23.0), 25.0);
+        assert_eq!(nice_step(7000.0), 10000.0);
+        assert_eq!(compact(1_250_000.0), "1.25M");
+        assert_eq!(compact(350_000.0), "350k");
+        assert_eq!(compact(12.5), "12.5");
+        assert_eq!(compact(-0.0), "0");
+    }
+}

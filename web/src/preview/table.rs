@@ -1,0 +1,231 @@
+//! A CSV file as a table: the header, the first rows, and a guess at each
+//! column's type from its values.
+
+use std::fmt;
+
+/// What a column holds, guessed from its non-empty values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    Integer,
+    Number,
+    /// `2027-01-31`
+    Date,
+    /// `2027-01`
+    Month,
+    Boolean,
+    Text,
+    /// No value at all.
+    Empty,
+}
+
+impl ColumnType {
+    pub fn is_numeric(self) -> bool {
+        matches!(self, ColumnType::Integer | ColumnType::Number)
+    }
+
+    pub fn is_time(self) -> bool {
+        matches!(self, ColumnType::Date | ColumnType::Month)
+    }
+
+    fn of(value: &str) -> ColumnType {
+        let value = value.trim();
+        if value.is_empty() {
+            ColumnType::Empty
+        } else if value.parse::<i64>().is_ok() {
+            ColumnType::Integer
+        } else if parse_number(value).is_some() {
+            ColumnType::Number
+        } else if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
+            ColumnType::Date
+        } else if is_month(value) {
+            ColumnType::Month
+        } else if matches!(value.to_ascii_lowercase().as_str(), "true" | "false") {
+            ColumnType::Boolean
+        } else {
+            ColumnType::Text
+        }
+    }
+
+    /// The narrowest type both values fit.
+    fn join(self, other: ColumnType) -> ColumnType {
+        use ColumnType::*;
+        match (self, other) {
+            (Empty, t) | (t, Empty) => t,
+            (a, b) if a == b => a,
+            (Integer, Number) | (Number, Integer) => Number,
+            _ => Text,
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ColumnType::Integer => "integer",
+            ColumnType::Number => "number",
+            ColumnType::Date => "date",
+            ColumnType::Month => "month",
+            ColumnType::Boolean => "yes/no",
+            ColumnType::Text => "text",
+            ColumnType::Empty => "empty",
+        })
+    }
+}
+
+/// A finite number, as models write them (`1234.5`, `-3e2`).
+pub fn parse_number(value: &str) -> Option<f64> {
+    value.trim().parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn is_month(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && matches!(value[5..].parse::<u8>(), Ok(1..=12))
+}
+
+/// The table, as far as it was read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub types: Vec<ColumnType>,
+    /// Every row has as many cells as there are headers (short rows are
+    /// padded, long ones cut, and counted in `ragged`).
+    pub rows: Vec<Vec<String>>,
+    /// Rows that had more or fewer cells than the header.
+    pub ragged: usize,
+    /// More rows follow than were kept.
+    pub truncated: bool,
+    /// A line could not be read as CSV; the table stops before it.
+    pub error: Option<String>,
+}
+
+impl Table {
+    /// Reads at most `max_rows` rows of `text`. `partial`: the text is the
+    /// start of a longer file, so its last line may be cut and is dropped.
+    pub fn parse(text: &str, max_rows: usize, partial: bool) -> Table {
+        let text = if partial {
+            text.rfind('\n').map_or("", |end| &text[..=end])
+        } else {
+            text
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut table = Table {
+            truncated: partial,
+            ..Table::default()
+        };
+        let mut records = reader.records();
+        match records.next() {
+            None => return table,
+            Some(Err(error)) => {
+                table.error = Some(error.to_string());
+                return table;
+            }
+            Some(Ok(header)) => {
+                table.headers = header.iter().map(|h| h.trim().to_owned()).collect();
+            }
+        }
+        let width = table.headers.len();
+        table.types = vec![ColumnType::Empty; width];
+        for record in records {
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    table.error = Some(error.to_string());
+                    break;
+                }
+            };
+            if table.rows.len() == max_rows {
+                table.truncated = true;
+                break;
+            }
+            if record.len() != width {
+                table.ragged += 1;
+            }
+            let mut row: Vec<String> = record.iter().take(width).map(str::to_owned).collect();
+            row.resize(width, String::new());
+            for (column, value) in row.iter().enumerate() {
+                table.types[column] = table.types[column].join(ColumnType::of(value));
+            }
+            table.rows.push(row);
+        }
+        table
+    }
+
+    /// The index of the first column with this header.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guesses_column_types() {
+        let table = Table::parse(
+            "month,revenue,units,day,ok,note\n2027-01,100.5,3,2027-01-31,true,a\n2027-02,99,4,2027-02-28,false,\n",
+            100,
+            false,
+        );
+        assert_eq!(
+            table.types,
+            [
+                ColumnType::Month,
+                ColumnType::Number,
+                ColumnType::Integer,
+                ColumnType::Date,
+                ColumnType::Boolean,
+                ColumnType::Text
+            ]
+        );
+        assert_eq!(table.rows.len(), 2);
+        assert!(!table.truncated);
+    }
+
+    #[test]
+    fn empty_and_header_only_files() {
+        assert_eq!(Table::parse("", 10, false), Table::default());
+        let header = Table::parse("a,b\n", 10, false);
+        assert_eq!(header.headers, ["a", "b"]);
+        assert!(header.rows.is_empty());
+        assert_eq!(header.types, [ColumnType::Empty, ColumnType::Empty]);
+    }
+
+    #[test]
+    fn quoted_commas_and_newlines_stay_in_their_cell() {
+        let table = Table::parse("name,note\n\"Smith, Ann\",\"two\nlines\"\n", 10, false);
+        assert_eq!(table.rows, [["Smith, Ann", "two\nlines"]]);
+    }
+
+    #[test]
+    fn ragged_rows_are_padded_or_cut_and_counted() {
+        let table = Table::parse("a,b\n1\n1,2,3\n", 10, false);
+        assert_eq!(table.rows, [["1", ""], ["1", "2"]]);
+        assert_eq!(table.ragged, 2);
+    }
+
+    #[test]
+    fn a_partial_read_drops_its_cut_last_line_and_says_so() {
+        let table = Table::parse("a,b\n1,2\n3,", 10, true);
+        assert_eq!(table.rows, [["1", "2"]]);
+        assert!(table.truncated);
+        let limited = Table::parse("a\n1\n2\n3\n", 2, false);
+        assert_eq!(limited.rows.len(), 2);
+        assert!(limited.truncated);
+    }
+
+    #[test]
+    fn months_are_checked() {
+        assert!(is_month("2027-12"));
+        assert!(!is_month("2027-13"));
+        assert!(!is_month("27-12"));
+    }
+}

@@ -1,0 +1,144 @@
+//! Output previews on the real server: awkward CSV files, a 100 MB one,
+//! JSON, text and images, and the forecast's chart on its run page.
+
+use std::time::Instant;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const AWKWARD: &str = r#"name = "awkward"
+command = ["python3", "-c", '''
+import os
+out = os.environ["MODELRUN_OUTPUT_DIR"]
+def w(name, data):
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+w("empty.csv", b"")
+w("header.csv", b"month,revenue\n")
+w("quoted.csv", b'name,note\n"Smith, Ann","said ""hi"", left"\n')
+w("latin1.csv", "city,temp\nM\u00fcnchen,3\n".encode("latin-1"))
+w("notes.txt", b"plain text\n")
+w("data.json", b'{"a":[1,2]}')
+w("chart.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="4" height="4"/></svg>')
+w("model.bin", bytes(range(256)))
+block = b"2027-01,1234.56,1000.00,1500.00\n" * 10000
+with open(os.path.join(out, "big.csv"), "wb") as f:
+    f.write(b"month,revenue,low,high\n")
+    for _ in range(100 * 1024 * 1024 // len(block) + 1):
+        f.write(block)
+''']
+[inputs]
+type = "object"
+"#;
+
+pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("awkward", AWKWARD).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let created: Value = api
+        .post("/api/v1/models/awkward/runs")
+        .json(&json!({"inputs": {}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("run");
+    let id = created["id"].as_i64().expect("id");
+    app.drain().await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let ann = &ann;
+    let preview = |name: &str| {
+        let path = format!("/runs/{id}/preview/{name}");
+        async move { ann.page(&path).await }
+    };
+    assert!(preview("empty.csv").await.contains("The file is empty."));
+    let header = preview("header.csv").await;
+    assert!(
+        header.contains("a header and no rows")
+            && header.contains("<th scope=\"col\">revenue</th>")
+    );
+    let quoted = preview("quoted.csv").await;
+    assert!(
+        quoted.contains("<td>Smith, Ann</td>"),
+        "the quoted comma stays in its cell"
+    );
+    assert!(quoted.contains("said &#34;hi&#34;, left"), "{quoted}");
+    let latin1 = preview("latin1.csv").await;
+    assert!(latin1.contains("München") && latin1.contains("not UTF-8"));
+    assert!(preview("notes.txt").await.contains("plain text"));
+    assert!(
+        preview("data.json").await.contains("&#34;a&#34;: [\n"),
+        "pretty-printed"
+    );
+    assert!(
+        preview("model.bin")
+            .await
+            .contains("no preview for this kind of file")
+    );
+
+    let started = Instant::now();
+    let big = ann.get(&format!("/runs/{id}/preview/big.csv")).await;
+    assert_eq!(big.status(), StatusCode::OK);
+    let body = big.text().await.expect("body");
+    let elapsed = started.elapsed();
+    let note = body
+        .find("class=\"note\"")
+        .map_or("", |at| &body[at..(at + 300).min(body.len())]);
+    assert!(
+        body.contains("Showing the first 500 rows of a 105.0 MB file"),
+        "the note: {note}"
+    );
+    assert!(body.len() < 512 * 1024, "the page is {} bytes", body.len());
+    assert!(
+        body.contains("<svg class=\"chart\""),
+        "charted from its first rows"
+    );
+    println!(
+        "the 100 MB preview answered in {elapsed:?} with {} bytes",
+        body.len()
+    );
+
+    let svg_page = preview("chart.svg").await;
+    assert!(svg_page.contains(&format!("<img src=\"/runs/{id}/image/chart.svg\"")));
+    let image = ann.get(&format!("/runs/{id}/image/chart.svg")).await;
+    assert_eq!(image.status(), StatusCode::OK);
+    let csp = image.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(image.headers()["content-type"], "image/svg+xml");
+    let not_image = ann.get(&format!("/runs/{id}/image/notes.txt")).await;
+    assert_eq!(not_image.status(), StatusCode::NOT_FOUND);
+    let missing = ann.get(&format!("/runs/{id}/preview/nothing.csv")).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+/// The forecast's run page shows revenue as a line with its low–high band.
+pub async fn the_forecast_is_charted_on_its_run_page(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let id = crate::security::submit(&api).await;
+    app.drain().await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = ann.page(&format!("/runs/{id}")).await;
+    assert!(page.contains("<svg class=\"chart\""), "a chart");
+    assert!(
+        page.contains("revenue (band: low–high)"),
+        "revenue with its band"
+    );
+    assert!(page.contains("<polygon"), "the band is drawn");
+    assert!(page.contains(&format!("href=\"/runs/{id}/preview/forecast.csv\"")));
+    let table = ann.page(&format!("/runs/{id}/preview/forecast.csv")).await;
+    assert!(
+        table.contains("<span class=\"muted\">month</span>"),
+        "month column typed"
+    );
+    assert!(table.contains("<span class=\"muted\">number</span>"));
+}
