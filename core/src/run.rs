@@ -35,6 +35,8 @@ pub struct Run {
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// The run this one was started from with "Run again".
+    pub rerun_of: Option<RunId>,
 }
 
 impl Run {
@@ -55,6 +57,8 @@ pub struct NewRun {
     /// A one-time key from the form or the API's `Idempotency-Key`: one run
     /// per key and submitter.
     pub submit_key: Option<String>,
+    /// The run this one repeats, with changes ("Run again").
+    pub rerun_of: Option<RunId>,
 }
 
 /// What an event records.

@@ -1,6 +1,7 @@
 //! Submitting a run: the one path that the form and the API share.
 
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::{NewRun, Run};
 use modelrun_core::schema::Inputs;
@@ -87,6 +88,7 @@ pub async fn submit(
     version: &ModelVersion,
     inputs: Inputs,
     key: Option<String>,
+    rerun_of: Option<RunId>,
 ) -> AppResult<Submitted> {
     require(user.role, Role::Runner, "submit runs")?;
     check_inputs_size(&inputs, state.config.max_inputs_bytes)?;
@@ -105,6 +107,7 @@ pub async fn submit(
             inputs,
             resources: version.resources,
             submit_key: key,
+            rerun_of,
         })
         .await;
     let queued = match created {
@@ -123,7 +126,11 @@ pub async fn submit(
         AuditAction::RunSubmit,
         format!("run {}", run.id),
     )
-    .detail(serde_json::json!({ "model": run.model_name, "version": run.version_label }))
+    .detail(serde_json::json!({
+        "model": run.model_name,
+        "version": run.version_label,
+        "rerun_of": run.rerun_of,
+    }))
     .from_address(client.as_str());
     audit(state, entry).await;
     state.kicker.kick(&[queued.task]).await;

@@ -102,8 +102,8 @@ impl RunStore for PgStore {
         }
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
-             timeout_seconds, status, created_at, updated_at, submit_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $9) \
+             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $9, $10) \
              ON CONFLICT (submitted_by, submit_key) WHERE submit_key IS NOT NULL DO NOTHING \
              RETURNING id",
         )
@@ -116,6 +116,7 @@ impl RunStore for PgStore {
         .bind(run.resources.timeout_seconds)
         .bind(now)
         .bind(run.submit_key.as_deref())
+        .bind(run.rerun_of.map(|id| id.0))
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -141,7 +141,7 @@ macro_rules! select_runs {
         "SELECT r.id, r.model_id, m.name AS model_name, r.version_id, v.label AS version_label, \
          r.submitted_by, u.email AS submitter_email, r.inputs, r.vcpu, r.memory_mib, \
          r.timeout_seconds, r.status, r.status_reason, r.job_id, r.log_stream, r.created_at, \
-         r.updated_at, r.started_at, r.finished_at \
+         r.updated_at, r.started_at, r.finished_at, r.rerun_of \
          FROM runs r \
          JOIN models m ON m.id = r.model_id \
          JOIN model_versions v ON v.id = r.version_id \
@@ -167,6 +167,7 @@ pub(super) struct RunRow {
     status_reason: Option<String>,
     job_id: Option<String>,
     log_stream: Option<String>,
+    rerun_of: Option<i64>,
     created_at: i64,
     updated_at: i64,
     started_at: Option<i64>,
@@ -195,6 +196,7 @@ impl TryFrom<RunRow> for Run {
             status_reason: row.status_reason,
             job_id: row.job_id,
             log_stream: row.log_stream,
+            rerun_of: row.rerun_of.map(RunId),
             created_at: from_ms(row.created_at)?,
             updated_at: from_ms(row.updated_at)?,
             started_at: from_ms_opt(row.started_at)?,

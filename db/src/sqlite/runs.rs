@@ -100,8 +100,8 @@ impl RunStore for SqliteStore {
         }
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
-             timeout_seconds, status, created_at, updated_at, submit_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) \
+             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) \
              ON CONFLICT (submitted_by, submit_key) WHERE submit_key IS NOT NULL DO NOTHING \
              RETURNING id",
         )
@@ -115,6 +115,7 @@ impl RunStore for SqliteStore {
         .bind(to_ms(now))
         .bind(to_ms(now))
         .bind(run.submit_key.as_deref())
+        .bind(run.rerun_of.map(|id| id.0))
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;

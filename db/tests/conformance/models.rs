@@ -133,6 +133,7 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             inputs: support::inputs(0.1),
             resources: new.resources,
             submit_key: None,
+            rerun_of: None,
         })
         .await;
     assert!(matches!(refused, Err(StoreError::Conflict(message)) if message.contains("retired")));
@@ -143,6 +144,7 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             inputs: support::inputs(0.1),
             resources: new.resources,
             submit_key: None,
+            rerun_of: None,
         })
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));

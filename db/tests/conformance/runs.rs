@@ -44,6 +44,7 @@ pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Sto
             inputs: support::inputs(0.2),
             resources: version.resources,
             submit_key: None,
+            rerun_of: None,
         })
         .await
         .expect("second run");
@@ -466,6 +467,7 @@ pub async fn a_failed_transaction_leaves_nothing_behind(store: Arc<dyn Store>) {
             inputs: support::inputs(0.2),
             resources: version.resources,
             submit_key: None,
+            rerun_of: None,
         })
         .await;
     assert!(refused.is_err());

@@ -86,6 +86,7 @@ pub async fn a_submit_key_makes_one_run(store: Arc<dyn Store>) {
         inputs: support::inputs(0.2),
         resources: version.resources,
         submit_key: Some(key.to_owned()),
+        rerun_of: None,
     };
     let first = store
         .create_run(new(ann.id, "k1"))
@@ -141,6 +142,7 @@ pub async fn concurrent_submits_with_one_key_make_one_run(store: Arc<dyn Store>)
                     inputs: support::inputs(0.3),
                     resources: version.resources,
                     submit_key: Some("double-click".to_owned()),
+                    rerun_of: None,
                 })
                 .await
         })

@@ -106,6 +106,7 @@ pub async fn run(store: &Arc<dyn Store>, version: &ModelVersion, by: UserId) -> 
             inputs: inputs(0.1),
             resources: version.resources,
             submit_key: None,
+            rerun_of: None,
         })
         .await
         .expect("create run")

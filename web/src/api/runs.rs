@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/runs/{id}", get(detail))
         .route("/api/v1/runs/{id}/outputs/{*name}", get(output))
         .route("/api/v1/runs/{id}/cancel", post(cancel))
+        .route("/api/v1/runs/{id}/rerun", post(rerun))
         .route("/api/v1/runs/{id}/log", get(log))
 }
 
@@ -61,6 +62,8 @@ struct RunJson {
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
     duration_seconds: Option<f64>,
+    /// The run this one was started from ("Run again"), if any.
+    rerun_of: Option<i64>,
     url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     events: Option<Vec<RunEvent>>,
@@ -72,6 +75,7 @@ impl RunJson {
     fn new(run: &Run) -> Self {
         RunJson {
             id: run.id.0,
+            rerun_of: run.rerun_of.map(|id| id.0),
             model: run.model_name.clone(),
             version: run.version_label.clone(),
             status: run.status,
@@ -153,7 +157,7 @@ async fn create(
         .validate(&request.inputs)
         .map_err(AppError::Invalid)?;
     let key = idempotency_key(&headers)?;
-    let submitted = submit(&state, &api.acting(), &client, version, inputs, key).await?;
+    let submitted = submit(&state, &api.acting(), &client, version, inputs, key, None).await?;
     let (status, run) = match submitted {
         Submitted::Created(run) => (StatusCode::CREATED, run),
         Submitted::Repeated(run) => (StatusCode::OK, run),
@@ -269,4 +273,78 @@ async fn cancel(
     request_cancel(&state, &user, &client, &run).await?;
     let run = state.store.run(run.id).await?.ok_or(AppError::NotFound)?;
     Ok((StatusCode::ACCEPTED, Json(detailed(&state, &run).await?)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RerunRequest {
+    /// Inputs to change; the others are the origin's.
+    #[serde(default)]
+    inputs: Inputs,
+    /// `same` (default: the origin's version), `latest`, or a label.
+    version: Option<String>,
+}
+
+/// A new run from an earlier one: its inputs, with changes, on its version
+/// or another. The new run names its origin.
+async fn rerun(
+    api: ApiUser,
+    client: ClientAddr,
+    headers: HeaderMap,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RerunRequest>,
+) -> ApiResult<Response> {
+    let user = api.acting();
+    require(user.role, Role::Runner, "submit runs")?;
+    let origin = visible_run(&state, &user, &id).await?;
+    let model = state
+        .store
+        .model(&origin.model_name)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let version = match request.version.as_deref().map(str::trim) {
+        None | Some("same") => model
+            .versions
+            .iter()
+            .find(|v| v.id == origin.version_id)
+            .filter(|v| v.is_active())
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "version {} is retired; pass \"version\": \"latest\" or a label",
+                    origin.version_label
+                ))
+            })?,
+        Some("latest") => pick_version(&model, None)?,
+        Some(label) => pick_version(&model, Some(label))?,
+    };
+    let mut inputs: Inputs = origin
+        .inputs
+        .iter()
+        .filter(|(name, _)| version.inputs.field(name).is_some())
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    inputs.extend(request.inputs);
+    let inputs = version
+        .inputs
+        .validate(&inputs)
+        .map_err(AppError::Invalid)?;
+    let key = idempotency_key(&headers)?;
+    let submitted = submit(
+        &state,
+        &user,
+        &client,
+        version,
+        inputs,
+        key,
+        Some(origin.id),
+    )
+    .await?;
+    let (status, run) = match submitted {
+        Submitted::Created(run) => (StatusCode::CREATED, run),
+        Submitted::Repeated(run) => (StatusCode::OK, run),
+    };
+    let body = detailed(&state, &run).await?;
+    let location = format!("/api/v1/runs/{}", run.id);
+    Ok((status, [(LOCATION, location)], Json(body)).into_response())
 }

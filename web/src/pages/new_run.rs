@@ -10,11 +10,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use modelrun_core::crypto::random_hex;
-use modelrun_core::model::ModelWithVersions;
+use modelrun_core::ids::RunId;
+use modelrun_core::model::{ModelVersion, ModelWithVersions};
+use modelrun_core::run::Run;
 use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::Nav;
+use super::run::visible_run;
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
@@ -44,6 +47,9 @@ struct NewRunPage {
     problem: Option<String>,
     /// The one-time key of this form.
     key: String,
+    /// "Run again": the run the form started from, and what that means.
+    from: Option<RunId>,
+    origin_note: Option<String>,
 }
 
 impl NewRunPage {
@@ -70,6 +76,8 @@ impl NewRunPage {
             fields,
             problem: None,
             key: random_hex(16),
+            from: None,
+            origin_note: None,
         }
     }
 
@@ -81,6 +89,28 @@ impl NewRunPage {
 #[derive(Debug, Deserialize)]
 struct VersionQuery {
     version: Option<String>,
+    /// "Run again": the run whose inputs fill the form.
+    from: Option<String>,
+}
+
+/// The run a new one starts from: one the person may see, of this model.
+async fn origin(
+    state: &AppState,
+    user: &CurrentUser,
+    model: &ModelWithVersions,
+    from: Option<&str>,
+) -> AppResult<Option<Run>> {
+    let Some(from) = from.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let run = visible_run(state, &user.user, from).await?;
+    if run.model_id != model.model.id {
+        return Err(AppError::BadRequest(format!(
+            "run {} is a run of {}, not of {}",
+            run.id, run.model_name, model.model.name
+        )));
+    }
+    Ok(Some(run))
 }
 
 async fn load(state: &AppState, name: &str) -> AppResult<ModelWithVersions> {
@@ -95,13 +125,70 @@ async fn form(
 ) -> AppResult<NewRunPage> {
     require(user.user.role, Role::Runner, "submit runs")?;
     let model = load(&state, &name).await?;
-    let version = pick_version(&model, query.version.as_deref())?;
-    let fields = fields_from_values(&version.inputs, &serde_json::Map::new());
-    Ok(NewRunPage::new(&user, &model, &version.label, fields))
+    let origin = origin(&state, &user, &model, query.from.as_deref()).await?;
+    // Run again: the origin's version while it takes runs, unless another is picked.
+    let same = origin
+        .as_ref()
+        .filter(|_| query.version.is_none())
+        .and_then(|run| model.versions.iter().find(|v| v.id == run.version_id))
+        .filter(|v| v.is_active());
+    let version = match same {
+        Some(version) => version,
+        None => pick_version(&model, query.version.as_deref())?,
+    };
+    let prefill = origin
+        .as_ref()
+        .map(|run| run.inputs.clone())
+        .unwrap_or_default();
+    let fields = fields_from_values(&version.inputs, &prefill);
+    let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+    if let Some(run) = &origin {
+        page.from = Some(run.id);
+        let dropped: Vec<&str> = run
+            .inputs
+            .keys()
+            .filter(|key| version.inputs.field(key).is_none())
+            .map(String::as_str)
+            .collect();
+        page.origin_note = Some(origin_note(run, version, &model, &dropped));
+    }
+    Ok(page)
+}
+
+/// What the form of "Run again" says about where its values come from.
+fn origin_note(
+    run: &Run,
+    version: &ModelVersion,
+    model: &ModelWithVersions,
+    dropped: &[&str],
+) -> String {
+    let mut note = format!(
+        "Filled in with the inputs of run #{} (version {}).",
+        run.id, run.version_label
+    );
+    if version.id != run.version_id {
+        note.push_str(&format!(" This form is for version {}.", version.label));
+    } else if model
+        .latest_active()
+        .is_some_and(|latest| latest.id != version.id)
+    {
+        note.push_str(" A newer version exists: pick it above to run that one.");
+    }
+    if !dropped.is_empty() {
+        note.push_str(&format!(
+            " Version {} does not take {}; left out.",
+            version.label,
+            dropped.join(", ")
+        ));
+    }
+    note
 }
 
 /// Form pairs that are not inputs of the model.
-const RESERVED: [&str; 3] = ["version", crate::guard::csrf::FIELD, KEY_FIELD];
+const RESERVED: [&str; 4] = ["version", crate::guard::csrf::FIELD, KEY_FIELD, FROM_FIELD];
+
+/// The run a "Run again" form started from.
+const FROM_FIELD: &str = "_from";
 
 /// The form's one-time key: a double click or a resubmit makes one run.
 const KEY_FIELD: &str = "_key";
@@ -130,14 +217,30 @@ async fn create(
         .find(|(k, _)| k == KEY_FIELD)
         .map(|(_, v)| v.trim().to_owned())
         .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_CHARS);
+    let from = pairs
+        .iter()
+        .find(|(k, _)| k == FROM_FIELD)
+        .map(|(_, v)| v.as_str());
+    let origin = origin(&state, &user, &model, from).await?.map(|run| run.id);
     let refused = |mut page: NewRunPage| {
         if let Some(key) = &key {
             page.key = key.clone();
         }
+        page.from = origin;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     match version.inputs.validate_form(&inputs) {
-        Ok(valid) => match submit(&state, &user.user, &client, version, valid, key.clone()).await {
+        Ok(valid) => match submit(
+            &state,
+            &user.user,
+            &client,
+            version,
+            valid,
+            key.clone(),
+            origin,
+        )
+        .await
+        {
             Ok(submitted) => {
                 Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response())
             }

@@ -210,6 +210,17 @@ pub async fn main_chart(
     run: &Run,
     outputs: &[RunOutput],
 ) -> Option<(String, String)> {
+    let (name, chart) = first_chart(state, run, outputs).await?;
+    let title = format!("{name} of run #{}", run.id);
+    Some((name, chart.svg("run-chart", &title)))
+}
+
+/// The first CSV output of a run that makes a chart, with its name.
+pub async fn first_chart(
+    state: &AppState,
+    run: &Run,
+    outputs: &[RunOutput],
+) -> Option<(String, Chart)> {
     for output in outputs {
         if Kind::of(&output.name, &output.content_type) != Kind::Csv {
             continue;
@@ -224,8 +235,7 @@ pub async fn main_chart(
         let (text, _) = decode(&bytes, partial);
         let table = Table::parse(&text, 5000, partial);
         if let Some(chart) = Chart::from_table(&table) {
-            let title = format!("{} of run #{}", output.name, run.id);
-            return Some((output.name.clone(), chart.svg("run-chart", &title)));
+            return Some((output.name.clone(), chart));
         }
     }
     None

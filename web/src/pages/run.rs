@@ -178,6 +178,7 @@ struct RunPage {
     active: bool,
     waiting: Option<WaitingView>,
     can_cancel: bool,
+    can_rerun: bool,
     /// The first CSV output's chart: its name and the SVG.
     chart: Option<(String, String)>,
     submitted: String,
@@ -192,7 +193,7 @@ struct RunPage {
 
 /// Numbers from the run's `metrics.json`, in its order. Anything else in
 /// the file is not a key figure and is left out.
-async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, String)> {
+pub async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, String)> {
     let Some(output) = outputs
         .iter()
         .find(|o| o.name == "metrics.json" && o.size <= MAX_METRICS_BYTES)
@@ -285,6 +286,7 @@ async fn page(
         active: !run.status.is_terminal(),
         waiting: WaitingView::find(&run, &events),
         can_cancel: can_cancel(&user, &run),
+        can_rerun: user.role >= Role::Runner,
         submitted: format::timestamp(run.created_at),
         duration: run
             .duration(Utc::now())

@@ -20,13 +20,16 @@ const PALETTE: [&str; 8] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000",
 ];
 
+/// Values along the x axis; `None` where a row has none.
+pub type Values = Vec<Option<f64>>;
+
 /// One line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     pub name: String,
-    pub values: Vec<Option<f64>>,
+    pub values: Values,
     /// The shaded range around it, if the table has one: (low, high).
-    pub band: Option<(Vec<Option<f64>>, Vec<Option<f64>>)>,
+    pub band: Option<(Values, Values)>,
 }
 
 /// What to draw.

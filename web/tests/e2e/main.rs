@@ -9,6 +9,7 @@ mod cli;
 mod lambda;
 mod limits;
 mod previews;
+mod scenarios;
 mod security;
 mod support;
 mod workers;
@@ -89,4 +90,6 @@ on_sqlite!(
     security::the_audit_log_records_who_did_what,
     previews::awkward_outputs_preview_without_failing,
     previews::the_forecast_is_charted_on_its_run_page,
+    scenarios::run_again_prefills_the_form_and_links_the_origin,
+    scenarios::runs_compare_side_by_side,
 );

@@ -107,6 +107,7 @@ async fn two_workers_dispatch_a_thousand_runs_exactly_once() {
                 inputs: Default::default(),
                 resources: version.resources,
                 submit_key: None,
+                rerun_of: None,
             })
             .await
             .expect("create run");

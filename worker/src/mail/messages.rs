@@ -130,6 +130,7 @@ mod tests {
             updated_at: Utc::now(),
             started_at: None,
             finished_at: None,
+            rerun_of: None,
         }
     }
 

@@ -126,6 +126,7 @@ impl Harness {
                 inputs,
                 resources: version.resources,
                 submit_key: None,
+                rerun_of: None,
             })
             .await
             .expect("run")

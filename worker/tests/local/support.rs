@@ -132,6 +132,7 @@ impl Harness {
                 inputs,
                 resources: version.resources,
                 submit_key: None,
+                rerun_of: None,
             })
             .await
             .expect("create run")

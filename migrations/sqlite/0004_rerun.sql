@@ -1,0 +1,2 @@
+-- A run started with "Run again" names the run it came from.
+ALTER TABLE runs ADD COLUMN rerun_of INTEGER REFERENCES runs (id);

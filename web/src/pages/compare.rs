@@ -1,0 +1,208 @@
+//! Two to four runs of one model side by side: inputs with the differences
+//! marked, key figures in one table, and their main chart overlaid.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::routing::get;
+use chrono::Utc;
+use modelrun_core::run::Run;
+
+use super::Nav;
+use super::preview::first_chart;
+use super::run::{metrics, visible_run};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::format;
+use crate::preview::chart::Chart;
+use crate::state::AppState;
+
+pub const MIN_RUNS: usize = 2;
+pub const MAX_RUNS: usize = 4;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/compare", get(page))
+}
+
+struct RunColumn {
+    id: i64,
+    version: String,
+    status: String,
+    submitter: String,
+    duration: String,
+}
+
+/// One row: a name and a value per run, and whether they differ.
+struct Row {
+    name: String,
+    values: Vec<String>,
+    differs: bool,
+}
+
+impl Row {
+    fn new(name: String, values: Vec<String>) -> Self {
+        let differs = values.windows(2).any(|pair| pair[0] != pair[1]);
+        Row {
+            name,
+            values,
+            differs,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "compare.html")]
+struct ComparePage {
+    nav: Nav,
+    model: String,
+    runs: Vec<RunColumn>,
+    inputs: Vec<Row>,
+    figures: Vec<Row>,
+    chart: Option<String>,
+    differences: usize,
+}
+
+/// The run ids of `?runs=3&runs=5` or `?runs=3,5`, in the order given.
+pub fn run_ids(query: Option<&str>) -> AppResult<Vec<String>> {
+    let mut ids: Vec<String> = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if key == "runs" {
+            for id in value.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+                if !ids.iter().any(|known| known == id) {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+    }
+    if !(MIN_RUNS..=MAX_RUNS).contains(&ids.len()) {
+        return Err(AppError::BadRequest(format!(
+            "runs: pick from {MIN_RUNS} to {MAX_RUNS} different runs to compare; {} given",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+async fn page(
+    CurrentUser { user, csrf, .. }: CurrentUser,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> AppResult<ComparePage> {
+    let mut runs: Vec<Run> = Vec::new();
+    for id in run_ids(query.as_deref())? {
+        runs.push(visible_run(&state, &user, &id).await?);
+    }
+    let model = runs[0].model_name.clone();
+    if let Some(other) = runs.iter().find(|run| run.model_id != runs[0].model_id) {
+        return Err(AppError::BadRequest(format!(
+            "runs: run #{} is of {}, run #{} of {}; only runs of one model compare",
+            runs[0].id, model, other.id, other.model_name
+        )));
+    }
+    let now = Utc::now();
+    let mut names: Vec<String> = Vec::new();
+    for run in &runs {
+        for name in run.inputs.keys() {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    let inputs: Vec<Row> = names
+        .into_iter()
+        .map(|name| {
+            let values = runs
+                .iter()
+                .map(|run| {
+                    run.inputs
+                        .get(&name)
+                        .map(format::value)
+                        .unwrap_or_else(|| "—".to_owned())
+                })
+                .collect();
+            Row::new(name.replace('_', " "), values)
+        })
+        .collect();
+    let mut all_figures = Vec::new();
+    let mut charts = Vec::new();
+    for run in &runs {
+        let outputs = state.store.run_outputs(run.id).await?;
+        all_figures.push(metrics(&state, run, &outputs).await);
+        if let Some((_, chart)) = first_chart(&state, run, &outputs).await {
+            charts.push((format!("#{}", run.id), chart));
+        }
+    }
+    let mut figure_names: Vec<String> = Vec::new();
+    for figures in &all_figures {
+        for (name, _) in figures {
+            if !figure_names.contains(name) {
+                figure_names.push(name.clone());
+            }
+        }
+    }
+    let figures = figure_names
+        .into_iter()
+        .map(|name| {
+            let values = all_figures
+                .iter()
+                .map(|figures| {
+                    figures
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or_else(|| "—".to_owned(), |(_, v)| v.clone())
+                })
+                .collect();
+            Row::new(name, values)
+        })
+        .collect();
+    let chart = Chart::overlay(&charts).map(|chart| {
+        let ids: Vec<String> = runs.iter().map(|r| format!("#{}", r.id)).collect();
+        chart.svg(
+            "compare-chart",
+            &format!("{model}: runs {} overlaid", ids.join(", ")),
+        )
+    });
+    Ok(ComparePage {
+        nav: Nav::new(&user, &csrf, "runs"),
+        differences: inputs.iter().filter(|row| row.differs).count(),
+        runs: runs
+            .iter()
+            .map(|run| RunColumn {
+                id: run.id.0,
+                version: run.version_label.clone(),
+                status: run.status.as_str().to_owned(),
+                submitter: run.submitter_email.clone(),
+                duration: run.duration(now).map(format::duration).unwrap_or_default(),
+            })
+            .collect(),
+        model,
+        inputs,
+        figures,
+        chart,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_repeated_or_comma_separated() {
+        assert_eq!(run_ids(Some("runs=3&runs=5")).expect("ids"), ["3", "5"]);
+        assert_eq!(run_ids(Some("runs=3%2C5,7")).expect("ids"), ["3", "5", "7"]);
+        assert_eq!(
+            run_ids(Some("runs=3&runs=3&runs=4")).expect("ids"),
+            ["3", "4"]
+        );
+        assert!(run_ids(Some("runs=3")).is_err());
+        assert!(run_ids(None).is_err());
+        assert!(run_ids(Some("runs=1,2,3,4,5")).is_err());
+    }
+
+    #[test]
+    fn rows_know_when_runs_differ() {
+        assert!(Row::new("g".into(), vec!["1".into(), "2".into()]).differs);
+        assert!(!Row::new("g".into(), vec!["1".into(), "1".into(), "1".into()]).differs);
+    }
+}

@@ -1,0 +1,166 @@
+//! Planners' habits: run again with one input changed, and compare runs.
+
+use modelrun_core::config::RunVisibility;
+use modelrun_core::ids::RunId;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::security::{BOB_EMAIL, BOB_PASSWORD, add_bob, hidden, submit};
+use crate::support::*;
+
+/// The forecast's form fields with one growth rate.
+fn forecast_form(growth: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("start_month", "2027-01".to_owned()),
+        ("horizon_months", "3".to_owned()),
+        ("base_revenue", "100000".to_owned()),
+        ("growth_rate", growth.to_owned()),
+        ("seasonality", "none".to_owned()),
+        ("churn_rate", "0.01".to_owned()),
+    ]
+}
+
+pub async fn run_again_prefills_the_form_and_links_the_origin(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let first = submit(&api).await;
+    app.drain().await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let run_page = ann.page(&format!("/runs/{first}")).await;
+    assert!(run_page.contains(&format!("href=\"/models/forecast/runs/new?from={first}\"")));
+    let form = ann
+        .page(&format!("/models/forecast/runs/new?from={first}"))
+        .await;
+    assert!(form.contains(&format!("Filled in with the inputs of run #{first}")));
+    assert!(
+        form.contains("name=\"growth_rate\" type=\"number\" value=\"0.04\""),
+        "the origin's growth rate, not the default"
+    );
+    assert_eq!(hidden(&form, "_from"), first.to_string());
+    let mut fields = forecast_form("0.06");
+    fields.push(("version", hidden(&form, "version")));
+    fields.push(("_key", hidden(&form, "_key")));
+    fields.push(("_from", first.to_string()));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let posted = ann.post_form("/models/forecast/runs/new", &fields).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let second_path = location(&posted);
+    let second: i64 = second_path
+        .trim_start_matches("/runs/")
+        .parse()
+        .expect("id");
+    let stored = app.store.run(RunId(second)).await.expect("q").expect("run");
+    assert_eq!(stored.rerun_of, Some(RunId(first)));
+    assert_eq!(stored.inputs["growth_rate"], json!(0.06));
+    let page = ann.page(&second_path).await;
+    assert!(page.contains(&format!(
+        "Run again from <a href=\"/runs/{first}\">run #{first}</a>"
+    )));
+
+    // Through the API: the origin's inputs, with changes.
+    let rerun = api
+        .post(&format!("/api/v1/runs/{first}/rerun"))
+        .json(&json!({"inputs": {"growth_rate": 0.08}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(rerun.status(), StatusCode::CREATED);
+    let body: Value = rerun.json().await.expect("json");
+    assert_eq!(body["rerun_of"], first);
+    assert_eq!(body["inputs"]["growth_rate"], 0.08);
+    assert_eq!(body["inputs"]["horizon_months"], 3, "kept from the origin");
+    let bad = api
+        .post(&format!("/api/v1/runs/{first}/rerun"))
+        .json(&json!({"inputs": {"growth_rate": 9}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A run of another model is not an origin for this one.
+    app.register_model(
+        "other",
+        "name = \"other\"\ncommand = [\"true\"]\n[inputs]\ntype = \"object\"\n",
+    )
+    .await;
+    let other: Value = api
+        .post("/api/v1/models/other/runs")
+        .json(&json!({"inputs": {}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("json");
+    let cross = ann
+        .get(&format!("/models/forecast/runs/new?from={}", other["id"]))
+        .await;
+    assert_eq!(cross.status(), StatusCode::BAD_REQUEST);
+
+    // The origin's version retired: the form moves to the latest and says so.
+    let label = app.forecast_label().await;
+    let model = app
+        .store
+        .model("forecast")
+        .await
+        .expect("q")
+        .expect("model");
+    let version = model.versions.iter().find(|v| v.label == label).expect("v");
+    app.store
+        .retire_version(version.id, chrono::Utc::now())
+        .await
+        .expect("retire");
+    let after = api
+        .post(&format!("/api/v1/runs/{first}/rerun"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(after.status(), StatusCode::CONFLICT);
+}
+
+pub async fn runs_compare_side_by_side(store: StoreKind) {
+    let app = TestApp::spawn_with(store, |web| web.run_visibility = RunVisibility::Own).await;
+    add_bob(&app).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let a = submit(&api).await;
+    let b: Value = api
+        .post(&format!("/api/v1/runs/{a}/rerun"))
+        .json(&json!({"inputs": {"growth_rate": 0.09}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("json");
+    let b = b["id"].as_i64().expect("id");
+    app.drain().await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let runs = ann.page("/runs").await;
+    assert!(runs.contains("form=\"compare-form\""), "runs can be ticked");
+    let page = ann.page(&format!("/compare?runs={a}&runs={b}")).await;
+    assert!(page.contains("1 input differs"), "only the growth rate");
+    assert!(page.contains("growth rate <span class=\"tag\">differs</span>"));
+    assert!(page.contains("<svg class=\"chart\""), "the charts overlaid");
+    assert!(page.contains(&format!("#{a}: revenue")) && page.contains(&format!("#{b}: revenue")));
+    assert!(page.contains("Key figures"));
+
+    for (query, status) in [
+        (format!("runs={a}"), StatusCode::BAD_REQUEST),
+        (format!("runs={a},{b},{a}"), StatusCode::OK),
+        ("runs=1,2,3,4,5".to_owned(), StatusCode::BAD_REQUEST),
+        (format!("runs={a},999"), StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            ann.get(&format!("/compare?{query}")).await.status(),
+            status,
+            "{query}"
+        );
+    }
+    // Bob may not see Ann's runs, so he may not compare them.
+    let bob = app.signed_in(BOB_EMAIL, BOB_PASSWORD).await;
+    assert_eq!(
+        bob.get(&format!("/compare?runs={a},{b}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
