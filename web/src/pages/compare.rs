@@ -93,6 +93,7 @@ async fn page(
     for id in run_ids(query.as_deref())? {
         runs.push(visible_run(&state, &user, &id).await?);
     }
+    runs.sort_by_key(|run| run.id);
     let model = runs[0].model_name.clone();
     if let Some(other) = runs.iter().find(|run| run.model_id != runs[0].model_id) {
         return Err(AppError::BadRequest(format!(

@@ -9,11 +9,13 @@ use std::fmt::Write;
 use super::table::{Table, parse_number};
 
 const WIDTH: f64 = 760.0;
-const HEIGHT: f64 = 320.0;
+const PLOT_HEIGHT: f64 = 240.0;
 const LEFT: f64 = 72.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
-const BOTTOM: f64 = 64.0;
+/// Below the plot: the x labels, then one legend line per series.
+const AXIS_SPACE: f64 = 34.0;
+const LEGEND_LINE: f64 = 16.0;
 const MAX_SERIES: usize = 8;
 /// Colour-blind-safe (Okabe–Ito).
 const PALETTE: [&str; 8] = [
@@ -179,7 +181,8 @@ impl Chart {
         let step = nice_step((max - min) / 5.0);
         let (y0, y1) = ((min / step).floor() * step, (max / step).ceil() * step);
         let plot_w = WIDTH - LEFT - RIGHT;
-        let plot_h = HEIGHT - TOP - BOTTOM;
+        let plot_h = PLOT_HEIGHT;
+        let height = TOP + plot_h + AXIS_SPACE + LEGEND_LINE * self.series.len() as f64;
         let n = self.x.len().max(2);
         let px = |i: usize| LEFT + plot_w * i as f64 / (n - 1) as f64;
         let py = |v: f64| TOP + plot_h * (1.0 - (v - y0) / (y1 - y0));
@@ -189,7 +192,7 @@ impl Chart {
         let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
         let _ = write!(
             svg,
-            r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">"#
+            r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">"#
         );
         let _ = write!(
             svg,
@@ -278,10 +281,9 @@ impl Chart {
                 r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"#,
                 path.trim_end()
             );
-            // Legend, under the axis.
-            let lx = LEFT + (index % 4) as f64 * (plot_w / 4.0);
-            let ly = HEIGHT - 22.0 + (index / 4) as f64 * 14.0
-                - if self.series.len() > 4 { 7.0 } else { 0.0 };
+            // Legend, under the axis, one line each.
+            let lx = LEFT;
+            let ly = TOP + plot_h + AXIS_SPACE + LEGEND_LINE * index as f64 + 4.0;
             let band_note = if series.band.is_some() {
                 " (band: low–high)"
             } else {
