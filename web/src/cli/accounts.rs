@@ -28,6 +28,11 @@ pub(super) async fn migrate(global: &Global) -> anyhow::Result<()> {
 }
 
 pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::Result<()> {
+    if let ModelsCommand::List { server } = &command
+        && server.names_a_server()?
+    {
+        return super::client::runs::list_models(server).await;
+    }
     let store = open(global).await?;
     match command {
         ModelsCommand::Register { dir, label } => {
@@ -48,7 +53,7 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
                 }
             }
         }
-        ModelsCommand::List => {
+        ModelsCommand::List { server: _ } => {
             for model in store.models().await? {
                 println!("{} — {}", model.model.name, model.model.title);
                 for version in &model.versions {

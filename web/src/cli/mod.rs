@@ -3,6 +3,7 @@
 
 mod accounts;
 mod backends;
+mod client;
 mod lambda;
 mod secrets;
 mod server;
@@ -91,6 +92,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Submit, list, follow and cancel runs on a modelrun server, through its API.
+    #[command(subcommand)]
+    Runs(client::runs::RunsCommand),
     /// Serve as an AWS Lambda function: the default under the Lambda runtime.
     Lambda(lambda::LambdaArgs),
     /// Run a model with the container contract, fetching its inputs from S3
@@ -184,8 +188,12 @@ enum ModelsCommand {
         #[arg(long)]
         label: Option<String>,
     },
-    /// List models and their versions.
-    List,
+    /// List models and their versions: from a server when one is named
+    /// (--url, MODELRUN_URL or the config file), else from this machine's database.
+    List {
+        #[command(flatten)]
+        server: client::ServerArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,6 +354,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(command) => accounts::models(&global, command).await?,
         Command::Users(command) => accounts::users(&global, command).await?,
         Command::Tokens(command) => accounts::tokens(&global, command).await?,
+        Command::Runs(command) => return client::runs::run(command).await,
         Command::Lambda(args) => lambda::lambda(&global, args).await?,
         // The model's exit code is the wrapper's.
         Command::Exec(args) => return Ok(lambda::exec(args).await),

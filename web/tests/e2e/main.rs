@@ -6,6 +6,7 @@ mod api;
 mod aws;
 mod browser;
 mod cli;
+mod cli_client;
 mod lambda;
 mod limits;
 mod previews;
@@ -92,4 +93,5 @@ on_sqlite!(
     previews::the_forecast_is_charted_on_its_run_page,
     scenarios::run_again_prefills_the_form_and_links_the_origin,
     scenarios::runs_compare_side_by_side,
+    cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
 );

@@ -1,0 +1,427 @@
+//! `modelrun runs …` and `modelrun models list --url …`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use tokio::io::AsyncWriteExt;
+
+use super::output::{cell, json as print_json, seconds, table};
+use super::{Client, ServerArgs};
+
+/// How often `--wait` and `--follow` ask the server.
+const POLL: Duration = Duration::from_secs(1);
+const TERMINAL: [&str; 3] = ["succeeded", "failed", "cancelled"];
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Submit a run of a model.
+    Submit {
+        /// The model's name, as in `models list`.
+        model: String,
+        /// An input as name=value; the value is read as JSON when it is JSON
+        /// (0.05, true, "text"), else as text. Repeat for several.
+        #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
+        inputs: Vec<String>,
+        /// A JSON object of inputs; --input values override it.
+        #[arg(long, value_name = "FILE")]
+        inputs_file: Option<PathBuf>,
+        /// The version label (default: the latest active one).
+        #[arg(long)]
+        version: Option<String>,
+        /// Wait for the run to end, showing its progress; exit non-zero unless it succeeds.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: download the outputs into this directory.
+        #[arg(long, value_name = "DIR", requires = "wait")]
+        download: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List runs, newest first.
+    List {
+        #[arg(long)]
+        model: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        /// How many (1–200).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Show one run with its outputs.
+    Get {
+        id: i64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Ask an active run to stop.
+    Cancel {
+        id: i64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Print a run's log.
+    Logs {
+        id: i64,
+        /// Keep printing what the model writes until the run ends.
+        #[arg(long, short = 'f')]
+        follow: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        RunsCommand::Submit {
+            model,
+            inputs,
+            inputs_file,
+            version,
+            wait,
+            download,
+            server,
+        } => {
+            let client = server.client()?;
+            let inputs = read_inputs(inputs_file.as_deref(), &inputs)?;
+            let mut body = json!({ "inputs": inputs });
+            if let Some(version) = version {
+                body["version"] = json!(version);
+            }
+            let path = format!("/api/v1/models/{}/runs", encode(&model));
+            let run = client
+                .json(client.request(Method::POST, &path).json(&body))
+                .await?;
+            let id = run["id"]
+                .as_i64()
+                .context("the server's answer has no run id")?;
+            if !wait {
+                if server.json {
+                    print_json(&run);
+                } else {
+                    println!(
+                        "Submitted run {id} of {model} (version {}).",
+                        cell(&run["version"])
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("Submitted run {id} of {model}; waiting for it to end.");
+            let run = wait_for(&client, id).await?;
+            if let Some(dir) = download {
+                download_outputs(&client, &run, &dir).await?;
+            }
+            if server.json {
+                print_json(&run);
+            } else {
+                print_run(&run);
+            }
+            Ok(exit_for(&run))
+        }
+        RunsCommand::List {
+            model,
+            status,
+            limit,
+            server,
+        } => {
+            let client = server.client()?;
+            let mut query: Vec<(&str, String)> = vec![("limit", limit.to_string())];
+            query.extend(model.map(|m| ("model", m)));
+            query.extend(status.map(|s| ("status", s)));
+            let list = client
+                .json(client.request(Method::GET, "/api/v1/runs").query(&query))
+                .await?;
+            if server.json {
+                print_json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = list["runs"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|run| {
+                        vec![
+                            cell(&run["id"]),
+                            cell(&run["model"]),
+                            cell(&run["version"]),
+                            cell(&run["status"]),
+                            cell(&run["submitted_by"]),
+                            cell(&run["created_at"]),
+                            seconds(&run["duration_seconds"]),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "ID",
+                        "MODEL",
+                        "VERSION",
+                        "STATUS",
+                        "SUBMITTED BY",
+                        "CREATED",
+                        "DURATION",
+                    ],
+                    &rows,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RunsCommand::Get { id, server } => {
+            let client = server.client()?;
+            let run = client.get(&format!("/api/v1/runs/{id}")).await?;
+            if server.json {
+                print_json(&run);
+            } else {
+                print_run(&run);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RunsCommand::Cancel { id, server } => {
+            let client = server.client()?;
+            let path = format!("/api/v1/runs/{id}/cancel");
+            let run = client.json(client.request(Method::POST, &path)).await?;
+            if server.json {
+                print_json(&run);
+            } else {
+                println!("Run {id} is {}.", cell(&run["status"]));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RunsCommand::Logs { id, follow, server } => {
+            let client = server.client()?;
+            logs(&client, id, follow).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `models list` against a server.
+pub async fn list_models(server: &ServerArgs) -> anyhow::Result<()> {
+    let client = server.client()?;
+    let models = client.get("/api/v1/models").await?;
+    if server.json {
+        print_json(&models);
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for model in models["models"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        for version in model["versions"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            rows.push(vec![
+                cell(&model["name"]),
+                cell(&model["title"]),
+                cell(&version["label"]),
+                if version["active"] == json!(false) {
+                    "retired".to_owned()
+                } else {
+                    "active".to_owned()
+                },
+                cell(&version["registered_at"]),
+            ]);
+        }
+    }
+    table(&["MODEL", "TITLE", "VERSION", "STATE", "REGISTERED"], &rows);
+    Ok(())
+}
+
+/// The inputs of `--inputs-file` and `--input name=value`.
+pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let mut inputs = match file {
+        None => Map::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            match serde_json::from_str::<Value>(&text)
+                .with_context(|| format!("{} is not JSON", path.display()))?
+            {
+                Value::Object(map) => map,
+                _ => bail!("{} must hold a JSON object of inputs", path.display()),
+            }
+        }
+    };
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            bail!("--input {pair:?}: write it as name=value");
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            bail!("--input {pair:?}: the name is empty");
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        inputs.insert(name.to_owned(), value);
+    }
+    Ok(inputs)
+}
+
+/// Polls until the run ends, printing each new status with the time taken.
+async fn wait_for(client: &Client, id: i64) -> anyhow::Result<Value> {
+    let started = Instant::now();
+    let mut last = String::new();
+    loop {
+        let run = client.get(&format!("/api/v1/runs/{id}")).await?;
+        let status = cell(&run["status"]);
+        if status != last {
+            eprintln!("  {:>6.1} s  {status}", started.elapsed().as_secs_f64());
+            last = status.clone();
+        }
+        if TERMINAL.contains(&status.as_str()) {
+            return Ok(run);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn download_outputs(client: &Client, run: &Value, dir: &Path) -> anyhow::Result<()> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let id = cell(&run["id"]);
+    for output in run["outputs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let name = cell(&output["name"]);
+        // Names come from the server: keep them inside the directory.
+        if name
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
+            bail!("the server named an output {name:?}, which is not a plain path");
+        }
+        let target = dir.join(&name);
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let path = format!("/api/v1/runs/{id}/outputs/{}", encode_path(&name));
+        let response = client.send(client.request(Method::GET, &path)).await?;
+        let mut file = tokio::fs::File::create(&target)
+            .await
+            .with_context(|| format!("cannot create {}", target.display()))?;
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            file.write_all(&chunk.context("the download was cut")?)
+                .await?;
+        }
+        file.flush().await?;
+        eprintln!("  downloaded {}", target.display());
+    }
+    Ok(())
+}
+
+async fn logs(client: &Client, id: i64, follow: bool) -> anyhow::Result<()> {
+    let mut printed = 0;
+    loop {
+        let run = if follow {
+            Some(client.get(&format!("/api/v1/runs/{id}")).await?)
+        } else {
+            None
+        };
+        let text = client
+            .send(client.request(Method::GET, &format!("/api/v1/runs/{id}/log")))
+            .await?
+            .text()
+            .await?;
+        if text.len() > printed {
+            print!("{}", &text[printed..]);
+            printed = text.len();
+        }
+        let ended = run.is_none_or(|run| TERMINAL.contains(&cell(&run["status"]).as_str()));
+        if ended {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn print_run(run: &Value) {
+    println!(
+        "Run {} of {} (version {})",
+        cell(&run["id"]),
+        cell(&run["model"]),
+        cell(&run["version"])
+    );
+    println!("  status     {}", cell(&run["status"]));
+    if let Some(reason) = run["status_reason"].as_str() {
+        println!("  reason     {reason}");
+    }
+    println!(
+        "  submitted  {} by {}",
+        cell(&run["created_at"]),
+        cell(&run["submitted_by"])
+    );
+    println!("  duration   {}", seconds(&run["duration_seconds"]));
+    if let Some(origin) = run["rerun_of"].as_i64() {
+        println!("  run again from run {origin}");
+    }
+    let outputs = run["outputs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !outputs.is_empty() {
+        println!("  outputs");
+        for output in outputs {
+            println!(
+                "    {}  {} bytes",
+                cell(&output["name"]),
+                cell(&output["size"])
+            );
+        }
+    }
+}
+
+fn exit_for(run: &Value) -> ExitCode {
+    if run["status"] == "succeeded" {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("Run {} {}.", cell(&run["id"]), cell(&run["status"]));
+        ExitCode::FAILURE
+    }
+}
+
+fn encode(part: &str) -> String {
+    percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn encode_path(name: &str) -> String {
+    name.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_json_when_they_can_be() {
+        let inputs = read_inputs(
+            None,
+            &[
+                "growth=0.05".into(),
+                "name=north".into(),
+                "ok=true".into(),
+                "q=\"0.1\"".into(),
+            ],
+        )
+        .expect("inputs");
+        assert_eq!(inputs["growth"], json!(0.05));
+        assert_eq!(inputs["name"], json!("north"));
+        assert_eq!(inputs["ok"], json!(true));
+        assert_eq!(inputs["q"], json!("0.1"));
+        assert!(read_inputs(None, &["nothing".into()]).is_err());
+        assert!(read_inputs(None, &["=1".into()]).is_err());
+    }
+}
