@@ -188,7 +188,18 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
     /// Only runs of this submitter.
     pub submitted_by: Option<UserId>,
-    /// Only runs with a smaller id (the cursor of the previous page).
+    /// Only runs of the model's version with this label.
+    pub version: Option<String>,
+    /// Only runs submitted by the user with this email.
+    pub submitter: Option<String>,
+    /// Only runs created at or after this time.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only runs created before this time.
+    pub created_until: Option<DateTime<Utc>>,
+    /// Oldest first; `before` then means "after".
+    pub oldest_first: bool,
+    /// The cursor of the previous page: only runs with a smaller id
+    /// (newest first) or a larger one (oldest first).
     pub before: Option<RunId>,
     pub limit: u32,
 }

@@ -10,8 +10,8 @@ use modelrun_core::status::{Plan, RunStatus, plan};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
 use modelrun_core::task::{NewTask, Queued};
 use serde_json::Value;
-use sqlx::PgConnection;
 use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
 use super::outbox::insert_email;
@@ -180,21 +180,53 @@ impl RunStore for PgStore {
 
     async fn list_runs(&self, filter: &RunFilter) -> StoreResult<Page<Run>> {
         let limit = filter.limit.clamp(1, MAX_PAGE);
-        let rows = sqlx::query_as::<_, RunRow>(concat!(
-            select_runs!(),
-            "WHERE ($1::text IS NULL OR r.model_id = (SELECT id FROM models WHERE name = $1)) \
-             AND ($2::text IS NULL OR r.status = $2) AND ($3::bigint IS NULL OR r.id < $3) \
-             AND ($5::bigint IS NULL OR r.submitted_by = $5) \
-             ORDER BY r.id DESC LIMIT $4"
-        ))
-        .bind(filter.model.as_deref())
-        .bind(filter.status.map(RunStatus::as_str))
-        .bind(filter.before.map(|id| id.0))
-        .bind(i64::from(limit) + 1)
-        .bind(filter.submitted_by.map(|id| id.0))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        let mut query = QueryBuilder::<Postgres>::new(concat!(select_runs!(), "WHERE 1 = 1"));
+        if let Some(model) = &filter.model {
+            query
+                .push(" AND r.model_id = (SELECT id FROM models WHERE name = ")
+                .push_bind(model.clone())
+                .push(")");
+        }
+        if let Some(status) = filter.status {
+            query.push(" AND r.status = ").push_bind(status.as_str());
+        }
+        if let Some(user) = filter.submitted_by {
+            query.push(" AND r.submitted_by = ").push_bind(user.0);
+        }
+        if let Some(label) = &filter.version {
+            query.push(" AND v.label = ").push_bind(label.clone());
+        }
+        if let Some(email) = &filter.submitter {
+            query.push(" AND u.email = ").push_bind(email.clone());
+        }
+        if let Some(from) = filter.created_from {
+            query.push(" AND r.created_at >= ").push_bind(from);
+        }
+        if let Some(until) = filter.created_until {
+            query.push(" AND r.created_at < ").push_bind(until);
+        }
+        if let Some(cursor) = filter.before {
+            let after = if filter.oldest_first {
+                " AND r.id > "
+            } else {
+                " AND r.id < "
+            };
+            query.push(after).push_bind(cursor.0);
+        }
+        let order = if filter.oldest_first {
+            " ORDER BY r.id ASC"
+        } else {
+            " ORDER BY r.id DESC"
+        };
+        query
+            .push(order)
+            .push(" LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows: Vec<RunRow> = query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
         let mut items: Vec<Run> = convert_all(rows)?;
         let next = if items.len() > limit as usize {
             items.truncate(limit as usize);

@@ -68,4 +68,5 @@ conformance!(
     security::the_audit_log_is_appended_and_filtered,
     security::rate_limits_count_in_fixed_windows,
     security::concurrent_hits_are_all_counted,
+    security::runs_filter_by_version_submitter_and_dates_both_ways,
 );

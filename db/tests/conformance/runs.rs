@@ -261,7 +261,7 @@ pub async fn lists_runs_newest_first_with_filters_and_pages(store: Arc<dyn Store
         status,
         before,
         limit,
-        submitted_by: None,
+        ..RunFilter::default()
     };
     let all = store
         .list_runs(&page(None, None, None, 50))

@@ -308,3 +308,89 @@ pub async fn concurrent_hits_are_all_counted(store: Arc<dyn Store>) {
     }
     assert_eq!(allowed, 10);
 }
+
+pub async fn runs_filter_by_version_submitter_and_dates_both_ways(store: Arc<dyn Store>) {
+    let (ann, v1, first) = support::seeded(&store).await;
+    let bob = support::user(&store, "bob@example.com").await;
+    let v2 = support::version(&store, "forecast", "v2").await;
+    let second = support::run(&store, &v2, bob.id).await;
+    let third = support::run(&store, &v1, bob.id).await;
+    let ids = |filter: RunFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .list_runs(&filter)
+                .await
+                .expect("list")
+                .items
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let base = RunFilter {
+        limit: 50,
+        ..RunFilter::default()
+    };
+    assert_eq!(
+        ids(RunFilter {
+            version: Some("v1".into()),
+            ..base.clone()
+        })
+        .await,
+        [third.id, first.id]
+    );
+    assert_eq!(
+        ids(RunFilter {
+            submitter: Some("bob@example.com".into()),
+            ..base.clone()
+        })
+        .await,
+        [third.id, second.id]
+    );
+    assert_eq!(
+        ids(RunFilter {
+            oldest_first: true,
+            ..base.clone()
+        })
+        .await,
+        [first.id, second.id, third.id]
+    );
+    let page = store
+        .list_runs(&RunFilter {
+            oldest_first: true,
+            limit: 2,
+            ..base.clone()
+        })
+        .await
+        .expect("page");
+    assert_eq!(page.next, Some(second.id));
+    assert_eq!(
+        ids(RunFilter {
+            oldest_first: true,
+            before: page.next,
+            ..base.clone()
+        })
+        .await,
+        [third.id],
+        "the cursor of an oldest-first page means after"
+    );
+    let later = Utc::now() + Duration::minutes(1);
+    assert!(
+        ids(RunFilter {
+            created_from: Some(later),
+            ..base.clone()
+        })
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        ids(RunFilter {
+            created_until: Some(later),
+            submitted_by: Some(ann.id),
+            ..base.clone()
+        })
+        .await,
+        [first.id]
+    );
+}

@@ -189,7 +189,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     model: Option<String>,
+    version: Option<String>,
     status: Option<String>,
+    submitter: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
@@ -217,10 +222,17 @@ async fn list(
                 ))
             })?,
     };
-    let mut filter = parse_filter(
-        &RunsQuery::new(query.model, query.status, query.cursor),
-        limit,
-    )?;
+    let runs_query = RunsQuery {
+        model: query.model,
+        version: query.version,
+        status: query.status,
+        submitter: query.submitter,
+        from: query.from,
+        to: query.to,
+        sort: query.sort,
+        before: query.cursor,
+    };
+    let mut filter = parse_filter(&runs_query, limit)?;
     filter.submitted_by = visible_submitter(&state, &api.acting());
     let page = state.store.list_runs(&filter).await?;
     Ok(Json(RunsJson {

@@ -10,6 +10,7 @@ pub mod preview;
 pub mod run;
 pub mod runs;
 pub mod tasks;
+mod typical;
 pub mod users;
 pub mod versions;
 

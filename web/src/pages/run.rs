@@ -179,6 +179,8 @@ struct RunPage {
     waiting: Option<WaitingView>,
     can_cancel: bool,
     can_rerun: bool,
+    /// How the duration compares to the version's typical one.
+    typical: Option<String>,
     /// The first CSV output's chart: its name and the SVG.
     chart: Option<(String, String)>,
     submitted: String,
@@ -287,6 +289,7 @@ async fn page(
         waiting: WaitingView::find(&run, &events),
         can_cancel: can_cancel(&user, &run),
         can_rerun: user.role >= Role::Runner,
+        typical: super::typical::compare_duration(&state, &run).await,
         submitted: format::timestamp(run.created_at),
         duration: run
             .duration(Utc::now())

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::Utc;
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use modelrun_core::ids::RunId;
 use modelrun_core::run::{Run, RunFilter};
 use modelrun_core::status::RunStatus;
@@ -54,24 +54,54 @@ impl RunRow {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct RunsQuery {
-    model: Option<String>,
-    status: Option<String>,
-    before: Option<String>,
+    pub model: Option<String>,
+    pub version: Option<String>,
+    pub status: Option<String>,
+    /// The submitter's email.
+    pub submitter: Option<String>,
+    /// Created on or after this day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Created on or before this day (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// `newest` (default) or `oldest`.
+    pub sort: Option<String>,
+    /// The cursor of the previous page.
+    pub before: Option<String>,
 }
 
 impl RunsQuery {
-    pub fn new(model: Option<String>, status: Option<String>, before: Option<String>) -> Self {
-        RunsQuery {
-            model,
-            status,
-            before,
-        }
+    /// The filter as query pairs, for links to the next page.
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("model", &self.model),
+            ("version", &self.version),
+            ("status", &self.status),
+            ("submitter", &self.submitter),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| given(value).map(|value| (key, value)))
+        .collect()
     }
 }
 
 /// Empty form fields mean "any".
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
+    value
+        .map(|text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                AppError::BadRequest(format!(
+                    "{field} must be a date such as 2026-11-01, not {text:?}"
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Reads the filter from the query string, refusing what cannot be a filter.
@@ -90,9 +120,33 @@ pub fn parse_filter(query: &RunsQuery, limit: u32) -> Result<RunFilter, AppError
                 .map_err(|_| AppError::BadRequest("the cursor must be a run number".to_owned()))
         })
         .transpose()?;
+    let oldest_first = match given(&query.sort) {
+        None | Some("newest") => false,
+        Some("oldest") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "sort must be newest or oldest, not {other:?}"
+            )));
+        }
+    };
+    let midnight = |date: NaiveDate| Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN));
+    let from = day("from", given(&query.from))?;
+    let to = day("to", given(&query.to))?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(AppError::BadRequest(format!(
+            "from ({from}) must not be after to ({to})"
+        )));
+    }
     Ok(RunFilter {
         model: given(&query.model).map(str::to_owned),
+        version: given(&query.version).map(str::to_owned),
         status,
+        submitter: given(&query.submitter).map(|email| email.to_lowercase()),
+        created_from: from.map(midnight),
+        created_until: to.and_then(|to| to.succ_opt()).map(midnight),
+        oldest_first,
         before,
         limit,
         ..RunFilter::default()
@@ -106,8 +160,8 @@ struct RunsPage {
     runs: Vec<RunRow>,
     models: Vec<String>,
     statuses: Vec<String>,
-    model: String,
-    status: String,
+    query: RunsQuery,
+    filtered: bool,
     next: Option<String>,
 }
 
@@ -126,25 +180,14 @@ async fn list(
         .into_iter()
         .map(|m| m.model.name)
         .collect();
-    let model = filter.model.clone().unwrap_or_default();
-    let status = filter
-        .status
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default();
     let next = page.next.map(|before| {
-        let mut query = format!("before={before}");
-        for (key, value) in [("model", &model), ("status", &status)] {
-            if !value.is_empty() {
-                query.push_str(&format!(
-                    "&{key}={}",
-                    percent_encoding::utf8_percent_encode(
-                        value,
-                        percent_encoding::NON_ALPHANUMERIC
-                    )
-                ));
-            }
+        let mut link = format!("before={before}");
+        for (key, value) in query.pairs() {
+            let value =
+                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC);
+            link.push_str(&format!("&{key}={value}"));
         }
-        query
+        link
     });
     Ok(RunsPage {
         nav: Nav::new(&user, &csrf, "runs"),
@@ -154,8 +197,8 @@ async fn list(
             .iter()
             .map(|s| s.as_str().to_owned())
             .collect(),
-        model,
-        status,
+        filtered: !query.pairs().is_empty(),
+        query,
         next,
     })
 }

@@ -93,5 +93,7 @@ on_sqlite!(
     previews::the_forecast_is_charted_on_its_run_page,
     scenarios::run_again_prefills_the_form_and_links_the_origin,
     scenarios::runs_compare_side_by_side,
+    scenarios::the_runs_list_filters_by_version_submitter_dates_and_order,
+    scenarios::a_finished_run_is_set_against_its_versions_typical_duration,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
 );

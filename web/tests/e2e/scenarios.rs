@@ -164,3 +164,89 @@ pub async fn runs_compare_side_by_side(store: StoreKind) {
         StatusCode::NOT_FOUND
     );
 }
+
+pub async fn the_runs_list_filters_by_version_submitter_dates_and_order(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    add_bob(&app).await;
+    let ann_api = app.api(&app.token(RUNNER_EMAIL).await);
+    let bob_api = app.api(&app.token(BOB_EMAIL).await);
+    let first = submit(&ann_api).await;
+    let second = submit(&bob_api).await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let ids = |page: &str| -> Vec<i64> {
+        page.match_indices("<td><a href=\"/runs/")
+            .filter_map(|(at, _)| {
+                let rest = &page[at + "<td><a href=\"/runs/".len()..];
+                rest[..rest.find('"')?].parse().ok()
+            })
+            .collect()
+    };
+    assert_eq!(ids(&ann.page("/runs").await), [second, first]);
+    assert_eq!(ids(&ann.page("/runs?sort=oldest").await), [first, second]);
+    let bobs = ann.page("/runs?submitter=Bob%40Example.com").await;
+    assert_eq!(ids(&bobs), [second]);
+    assert!(
+        bobs.contains("value=\"Bob@Example.com\""),
+        "the filter stays in the form"
+    );
+    let label = app.forecast_label().await;
+    assert_eq!(
+        ids(&ann.page(&format!("/runs?version={label}")).await).len(),
+        2
+    );
+    assert!(ids(&ann.page("/runs?version=nope").await).is_empty());
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().expect("tomorrow");
+    assert_eq!(
+        ids(&ann.page(&format!("/runs?from={today}&to={today}")).await).len(),
+        2
+    );
+    assert!(
+        ann.page(&format!("/runs?from={tomorrow}"))
+            .await
+            .contains("No run matches.")
+    );
+    for bad in [
+        "/runs?from=yesterday",
+        "/runs?sort=sideways",
+        &format!("/runs?from={tomorrow}&to={today}"),
+    ] {
+        assert_eq!(
+            ann.get(bad).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+    let listed: Value = ann_api
+        .get(&format!("/api/v1/runs?sort=oldest&submitter={BOB_EMAIL}"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["runs"][0]["id"], second);
+    assert_eq!(listed["runs"].as_array().map(Vec::len), Some(1));
+}
+
+pub async fn a_finished_run_is_set_against_its_versions_typical_duration(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let first = submit(&api).await;
+    app.drain().await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let alone = ann.page(&format!("/runs/{first}")).await;
+    assert!(
+        !alone.contains("Typical for this version"),
+        "one run is no norm"
+    );
+    submit(&api).await;
+    let third = submit(&api).await;
+    app.drain().await;
+    let page = ann.page(&format!("/runs/{third}")).await;
+    assert!(
+        page.contains("Typical for this version:")
+            && page.contains("median of its last 3 successful runs"),
+        "{page}"
+    );
+}

@@ -1,0 +1,69 @@
+//! How long a version's runs usually take, to put one run's duration in
+//! context: the median of its latest successful runs.
+
+use modelrun_core::run::{Run, RunFilter};
+use modelrun_core::status::RunStatus;
+
+use crate::format;
+use crate::state::AppState;
+
+/// Successful runs the median is taken over, newest first.
+const SAMPLE: u32 = 100;
+/// Fewer than this many and there is no "typical" to speak of.
+const MIN_SAMPLE: usize = 3;
+
+/// "Typical for this version: 2.1 s (median of 12 successful runs); this
+/// run took 40 % longer." `None` while the run is active or the version has
+/// too few successful runs.
+pub async fn compare_duration(state: &AppState, run: &Run) -> Option<String> {
+    if !run.status.is_terminal() {
+        return None;
+    }
+    let took = run.duration(run.finished_at?)?;
+    let filter = RunFilter {
+        model: Some(run.model_name.clone()),
+        version: Some(run.version_label.clone()),
+        status: Some(RunStatus::Succeeded),
+        limit: SAMPLE,
+        ..RunFilter::default()
+    };
+    let page = match state.store.list_runs(&filter).await {
+        Ok(page) => page,
+        Err(error) => {
+            tracing::warn!(run_id = %run.id, %error, "could not read the version's runs");
+            return None;
+        }
+    };
+    let mut durations: Vec<i64> = page
+        .items
+        .iter()
+        .filter_map(|r| r.duration(r.finished_at?))
+        .map(|d| d.num_milliseconds())
+        .collect();
+    if durations.len() < MIN_SAMPLE {
+        return None;
+    }
+    durations.sort_unstable();
+    let median = durations[durations.len() / 2];
+    let typical = chrono::Duration::milliseconds(median);
+    let mut text = format!(
+        "Typical for this version: {} (median of its last {} successful runs)",
+        format::duration(typical),
+        durations.len()
+    );
+    let ratio = took.num_milliseconds() as f64 / median.max(1) as f64;
+    if ratio >= 1.2 {
+        text.push_str(&format!(
+            "; this run took {:.0} % longer.",
+            (ratio - 1.0) * 100.0
+        ));
+    } else if ratio <= 0.8 {
+        text.push_str(&format!(
+            "; this run was {:.0} % quicker.",
+            (1.0 - ratio) * 100.0
+        ));
+    } else {
+        text.push_str("; this run was about as long.");
+    }
+    Some(text)
+}
