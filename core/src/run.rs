@@ -210,3 +210,21 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<RunId>,
 }
+
+/// How a version's runs have ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionCounts {
+    pub version_id: VersionId,
+    pub total: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+impl VersionCounts {
+    /// Succeeded among the runs that succeeded or failed, if any did.
+    pub fn success_rate(&self) -> Option<f64> {
+        let ended = self.succeeded + self.failed;
+        (ended > 0).then(|| self.succeeded as f64 / ended as f64)
+    }
+}

@@ -14,10 +14,12 @@ use serde_json::Value;
 
 use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::email::{Email, NewEmail};
-use crate::ids::{EmailId, RunId, TaskId, TokenId, UserId, VersionId};
+use crate::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
 use crate::limit::{Limit, Verdict};
 use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
-use crate::run::{NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned};
+use crate::run::{
+    NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned, VersionCounts,
+};
 use crate::status::IllegalTransition;
 use crate::task::{Claimed, Failure, NewTask, Queued, Task, TaskState};
 use crate::user::{ApiToken, Credentials, NewApiToken, NewUser, Role, User};
@@ -151,6 +153,9 @@ pub trait RunStore: Send + Sync {
     async fn list_runs(&self, filter: &RunFilter) -> StoreResult<Page<Run>>;
     /// Runs that have not ended, oldest first.
     async fn active_runs(&self) -> StoreResult<Vec<Run>>;
+    /// How the runs of each version of a model ended (versions without runs
+    /// are left out).
+    async fn version_counts(&self, model: ModelId) -> StoreResult<Vec<VersionCounts>>;
     /// The one way a run's status changes. Checks the change with
     /// [`crate::status::plan`]; when it applies, writes the status, an event,
     /// the job id, the outputs and the follow-ups in one transaction.

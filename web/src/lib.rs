@@ -17,6 +17,7 @@ pub mod guard;
 mod health;
 pub mod lambda;
 mod log_download;
+pub mod markdown;
 pub mod pages;
 pub mod preview;
 pub mod runtime;

@@ -13,6 +13,7 @@
 //! `pattern`. Unknown inputs are always rejected (`additionalProperties` may
 //! only be `false`).
 
+pub mod diff;
 mod form;
 mod parse;
 mod validate;

@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelrun_core::ids::{RunId, TaskId};
+use modelrun_core::ids::{ModelId, RunId, TaskId, VersionId};
 use modelrun_core::run::{
     FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned,
+    VersionCounts,
 };
 use modelrun_core::status::{Plan, RunStatus, plan};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
@@ -234,6 +235,32 @@ impl RunStore for SqliteStore {
             None
         };
         Ok(Page { items, next })
+    }
+
+    async fn version_counts(&self, model: ModelId) -> StoreResult<Vec<VersionCounts>> {
+        let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT version_id, count(*), \
+             sum(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END), \
+             sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), \
+             sum(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) \
+             FROM runs WHERE model_id = ? GROUP BY version_id ORDER BY version_id",
+        )
+        .bind(model.0)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(version, total, succeeded, failed, cancelled)| VersionCounts {
+                    version_id: VersionId(version),
+                    total,
+                    succeeded,
+                    failed,
+                    cancelled,
+                },
+            )
+            .collect())
     }
 
     async fn active_runs(&self) -> StoreResult<Vec<Run>> {

@@ -4,6 +4,7 @@
 //! `MODELRUN_TEST_DATABASE_URL` (default: the local server). Without a
 //! Postgres server the Postgres half fails; it never skips.
 
+mod listing;
 mod models;
 mod outbox;
 mod queue;
@@ -68,5 +69,6 @@ conformance!(
     security::the_audit_log_is_appended_and_filtered,
     security::rate_limits_count_in_fixed_windows,
     security::concurrent_hits_are_all_counted,
-    security::runs_filter_by_version_submitter_and_dates_both_ways,
+    listing::runs_filter_by_version_submitter_and_dates_both_ways,
+    listing::version_counts_say_how_runs_ended,
 );

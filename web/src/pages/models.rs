@@ -9,13 +9,15 @@ use axum::routing::get;
 use chrono::Utc;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::RunFilter;
+use modelrun_core::schema::diff::changes;
+use modelrun_core::status::RunStatus;
 
 use super::Nav;
 use super::runs::RunRow;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::format;
 use crate::state::AppState;
+use crate::{format, markdown};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,6 +36,17 @@ pub struct VersionView {
     pub active: bool,
     pub resources: String,
     pub inputs: usize,
+    /// What changed in the inputs since the version before.
+    pub changes: Vec<String>,
+    /// Runs, success rate and median duration, on the model page.
+    pub stats: Option<VersionStats>,
+}
+
+#[derive(Debug)]
+pub struct VersionStats {
+    pub runs: i64,
+    pub success: String,
+    pub median: String,
 }
 
 impl VersionView {
@@ -60,6 +73,8 @@ impl VersionView {
                 r.vcpu, r.memory_mib, r.timeout_seconds
             ),
             inputs: version.inputs.fields().len(),
+            changes: Vec::new(),
+            stats: None,
         }
     }
 }
@@ -120,8 +135,64 @@ async fn list(
 struct ModelPage {
     nav: Nav,
     model: ModelCard,
-    description: Vec<String>,
+    /// The description, rendered from Markdown (safe: see [`markdown`]).
+    description: String,
     runs: Vec<RunRow>,
+}
+
+/// Versions with statistics: at most this many, newest first.
+const STATS_VERSIONS: usize = 10;
+/// Successful runs a version's median duration is taken over.
+const MEDIAN_SAMPLE: u32 = 100;
+
+/// Each version's changes from the one before it, and its runs' record.
+async fn version_history(
+    state: &AppState,
+    model: &ModelWithVersions,
+    card: &mut ModelCard,
+) -> AppResult<()> {
+    let counts = state.store.version_counts(model.model.id).await?;
+    for (index, view) in card.versions.iter_mut().enumerate() {
+        let version = &model.versions[index];
+        if let Some(older) = model.versions.get(index + 1) {
+            view.changes = changes(&older.inputs, &version.inputs);
+        }
+        if index >= STATS_VERSIONS {
+            continue;
+        }
+        let Some(count) = counts.iter().find(|c| c.version_id == version.id) else {
+            continue;
+        };
+        let successful = state
+            .store
+            .list_runs(&RunFilter {
+                model: Some(model.model.name.clone()),
+                version: Some(version.label.clone()),
+                status: Some(RunStatus::Succeeded),
+                limit: MEDIAN_SAMPLE,
+                ..RunFilter::default()
+            })
+            .await?;
+        let mut durations: Vec<i64> = successful
+            .items
+            .iter()
+            .filter_map(|run| run.duration(run.finished_at?))
+            .map(|d| d.num_milliseconds())
+            .collect();
+        durations.sort_unstable();
+        view.stats = Some(VersionStats {
+            runs: count.total,
+            success: count
+                .success_rate()
+                .map(|rate| format!("{:.0} %", rate * 100.0))
+                .unwrap_or_else(|| "–".to_owned()),
+            median: durations
+                .get(durations.len() / 2)
+                .map(|ms| format::duration(chrono::Duration::milliseconds(*ms)))
+                .unwrap_or_else(|| "–".to_owned()),
+        });
+    }
+    Ok(())
 }
 
 async fn detail(
@@ -139,10 +210,12 @@ async fn detail(
             ..RunFilter::default()
         })
         .await?;
+    let mut card = ModelCard::new(&model);
+    version_history(&state, &model, &mut card).await?;
     Ok(ModelPage {
         nav: Nav::new(&user, &csrf, "models"),
-        description: paragraphs(&model.model.description),
-        model: ModelCard::new(&model),
+        description: markdown::render(&model.model.description),
+        model: card,
         runs: runs.items.iter().map(RunRow::new).collect(),
     })
 }

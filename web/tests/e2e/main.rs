@@ -95,5 +95,6 @@ on_sqlite!(
     scenarios::runs_compare_side_by_side,
     scenarios::the_runs_list_filters_by_version_submitter_dates_and_order,
     scenarios::a_finished_run_is_set_against_its_versions_typical_duration,
+    scenarios::the_model_page_renders_markdown_and_each_versions_record,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
 );

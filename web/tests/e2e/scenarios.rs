@@ -250,3 +250,47 @@ pub async fn a_finished_run_is_set_against_its_versions_typical_duration(store: 
         "{page}"
     );
 }
+
+pub async fn the_model_page_renders_markdown_and_each_versions_record(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let manifest = |default: &str, extra: &str| {
+        format!(
+            "name = \"plan\"\ntitle = \"Plan\"\ndescription = \"\"\"\n## How it works\n\nIt **plans**. See [the guide](https://example.com/guide) or [this](javascript:alert(1)).\n\n<script>alert(1)</script>\n\"\"\"\ncommand = [\"true\"]\n[inputs]\ntype = \"object\"\n[inputs.properties.growth]\ntype = \"number\"\ndefault = {default}\n{extra}"
+        )
+    };
+    app.register_model("plan", &manifest("0.02", "")).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let post = || {
+        api.post("/api/v1/models/plan/runs")
+            .json(&json!({"inputs": {}}))
+            .send()
+    };
+    assert_eq!(post().await.expect("POST").status(), StatusCode::CREATED);
+    assert_eq!(post().await.expect("POST").status(), StatusCode::CREATED);
+    app.drain().await;
+    app.register_model(
+        "plan",
+        &manifest("0.03", "[inputs.properties.region]\ntype = \"string\"\n"),
+    )
+    .await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = ann.page("/models/plan").await;
+    assert!(
+        page.contains("<h2>How it works</h2>") && page.contains("<strong>plans</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("<a href=\"https://example.com/guide\">"));
+    assert!(
+        !page.contains("<script>alert") && !page.contains("javascript:"),
+        "nothing of the author's runs"
+    );
+    assert!(
+        page.contains("changed growth (default 0.02 → 0.03)"),
+        "{page}"
+    );
+    assert!(page.contains("added region"));
+    assert!(
+        page.contains("<td>2</td><td>100 %</td>"),
+        "two runs, all succeeded: {page}"
+    );
+}
