@@ -3,6 +3,7 @@
 //! inputs that were refused.
 
 mod models;
+pub mod openapi;
 mod runs;
 
 use axum::Router;
@@ -10,5 +11,8 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(models::router()).merge(runs::router())
+    Router::new()
+        .merge(models::router())
+        .merge(runs::router())
+        .merge(openapi::router())
 }

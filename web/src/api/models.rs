@@ -12,14 +12,15 @@ use modelrun_core::task::NewTask;
 use modelrun_core::user::Role;
 use serde::Serialize;
 
+use super::openapi as paths;
 use crate::auth::{ApiUser, require};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/models", get(list))
-        .route("/api/v1/images/sync", post(sync_images))
+        .route(paths::MODELS, get(list))
+        .route(paths::IMAGES_SYNC, post(sync_images))
 }
 
 #[derive(Serialize)]

@@ -14,6 +14,7 @@ use modelrun_core::status::RunStatus;
 use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 
+use super::openapi as paths;
 use crate::auth::{ApiUser, require};
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
@@ -29,13 +30,13 @@ const MAX_LIMIT: u32 = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/models/{model}/runs", post(create))
-        .route("/api/v1/runs", get(list))
-        .route("/api/v1/runs/{id}", get(detail))
-        .route("/api/v1/runs/{id}/outputs/{*name}", get(output))
-        .route("/api/v1/runs/{id}/cancel", post(cancel))
-        .route("/api/v1/runs/{id}/rerun", post(rerun))
-        .route("/api/v1/runs/{id}/log", get(log))
+        .route(paths::MODEL_RUNS, post(create))
+        .route(paths::RUNS, get(list))
+        .route(paths::RUN, get(detail))
+        .route(paths::RUN_OUTPUT, get(output))
+        .route(paths::RUN_CANCEL, post(cancel))
+        .route(paths::RUN_RERUN, post(rerun))
+        .route(paths::RUN_LOG, get(log))
 }
 
 #[derive(Serialize)]

@@ -9,6 +9,7 @@ mod cli;
 mod cli_client;
 mod lambda;
 mod limits;
+mod openapi;
 mod previews;
 mod scenarios;
 mod security;
@@ -96,5 +97,6 @@ on_sqlite!(
     scenarios::the_runs_list_filters_by_version_submitter_dates_and_order,
     scenarios::a_finished_run_is_set_against_its_versions_typical_duration,
     scenarios::the_model_page_renders_markdown_and_each_versions_record,
+    openapi::every_documented_operation_answers_as_documented,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
 );

@@ -1,0 +1,251 @@
+//! The API described as OpenAPI 3.1, served at `/api/v1/openapi.json`.
+//! [`OPERATIONS`] lists every route of the API; the routers build their
+//! routes from the same paths, and `tests/e2e/openapi.rs` calls every
+//! operation the document lists and checks the answer against it.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+pub const MODELS: &str = "/api/v1/models";
+pub const MODEL_RUNS: &str = "/api/v1/models/{model}/runs";
+pub const IMAGES_SYNC: &str = "/api/v1/images/sync";
+pub const RUNS: &str = "/api/v1/runs";
+pub const RUN: &str = "/api/v1/runs/{id}";
+pub const RUN_OUTPUT: &str = "/api/v1/runs/{id}/outputs/{*name}";
+pub const RUN_CANCEL: &str = "/api/v1/runs/{id}/cancel";
+pub const RUN_RERUN: &str = "/api/v1/runs/{id}/rerun";
+pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
+pub const OPENAPI: &str = "/api/v1/openapi.json";
+
+/// Every operation: method, route (as the router has it), operation id.
+pub const OPERATIONS: [(&str, &str, &str); 10] = [
+    ("get", MODELS, "listModels"),
+    ("post", MODEL_RUNS, "submitRun"),
+    ("post", IMAGES_SYNC, "syncImages"),
+    ("get", RUNS, "listRuns"),
+    ("get", RUN, "getRun"),
+    ("get", RUN_OUTPUT, "getOutput"),
+    ("post", RUN_CANCEL, "cancelRun"),
+    ("post", RUN_RERUN, "rerunRun"),
+    ("get", RUN_LOG, "getLog"),
+    ("get", OPENAPI, "getOpenApi"),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(OPENAPI, get(serve))
+}
+
+async fn serve(State(state): State<AppState>) -> Json<Value> {
+    Json(document(&state.config.public_url))
+}
+
+/// `{*name}` in a route is `{name}` in OpenAPI.
+fn openapi_path(route: &str) -> String {
+    route.replace("{*", "{")
+}
+
+fn error(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+    })
+}
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } })
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn operation(id: &str) -> Value {
+    let unauthorized = error("No token, or a wrong, revoked or expired one");
+    let not_found = error("No such thing, or one you may not see");
+    let too_many = error("Over a rate limit; `Retry-After` says when to try again");
+    let idempotency = json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "A repeat with the same key answers 200 with the run the first request made",
+        "schema": { "type": "string", "minLength": 1, "maxLength": 128 }
+    });
+    match id {
+        "listModels" => json!({
+            "summary": "Models with their versions and input schemas",
+            "responses": { "200": ok("The models", "ModelList"), "401": unauthorized }
+        }),
+        "submitRun" => json!({
+            "summary": "Submit a run (runner role)",
+            "parameters": [
+                { "name": "model", "in": "path", "required": true, "schema": { "type": "string" } },
+                idempotency
+            ],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SubmitRequest" } } } },
+            "responses": {
+                "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
+                "400": error("A bad version or key"), "401": unauthorized,
+                "403": error("The token's role may not submit"), "404": not_found,
+                "409": error("The version is retired"), "413": error("The inputs are too large"),
+                "415": error("Not JSON"), "422": error("Invalid inputs; `fields` names each"),
+                "429": too_many
+            }
+        }),
+        "syncImages" => json!({
+            "summary": "Register versions from new images in ECR now (admin role)",
+            "responses": { "202": { "description": "Queued" }, "401": unauthorized, "403": error("Admins only"), "409": error("No image registry is configured") }
+        }),
+        "listRuns" => json!({
+            "summary": "Runs, newest first unless `sort=oldest`, one page",
+            "parameters": [
+                query("model", "Runs of this model", json!({ "type": "string" })),
+                query("version", "Runs of this version label", json!({ "type": "string" })),
+                query("status", "Runs in this status", json!({ "$ref": "#/components/schemas/Status" })),
+                query("submitter", "Runs submitted by this email", json!({ "type": "string" })),
+                query("from", "Created on or after this day", json!({ "type": "string", "format": "date" })),
+                query("to", "Created on or before this day", json!({ "type": "string", "format": "date" })),
+                query("sort", "Order", json!({ "type": "string", "enum": ["newest", "oldest"] })),
+                query("limit", "Page size", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
+                query("cursor", "`next_cursor` of the previous page", json!({ "type": "string" }))
+            ],
+            "responses": { "200": ok("One page", "RunList"), "400": error("A bad filter"), "401": unauthorized }
+        }),
+        "getRun" => json!({
+            "summary": "A run with its events and outputs",
+            "parameters": [id_param()],
+            "responses": { "200": ok("The run", "Run"), "401": unauthorized, "404": not_found }
+        }),
+        "getOutput" => json!({
+            "summary": "Download an output (or a redirect to a short-lived URL)",
+            "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "200": { "description": "The file", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                "303": { "description": "A presigned download URL, for 10 minutes" },
+                "401": unauthorized, "404": not_found
+            }
+        }),
+        "cancelRun" => json!({
+            "summary": "Ask an active run to stop",
+            "parameters": [id_param()],
+            "responses": { "202": ok("The run, now cancelling", "Run"), "401": unauthorized, "403": error("Not yours, or not a runner"), "404": not_found, "409": error("The run cannot be cancelled now") }
+        }),
+        "rerunRun" => json!({
+            "summary": "A new run from an earlier one: its inputs with changes",
+            "parameters": [id_param(), idempotency],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RerunRequest" } } } },
+            "responses": {
+                "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
+                "400": error("A bad version or key"), "401": unauthorized, "403": error("Not a runner"),
+                "404": not_found, "409": error("The version is retired"), "413": error("Too large"),
+                "415": error("Not JSON"), "422": error("Invalid inputs"), "429": too_many
+            }
+        }),
+        "getLog" => json!({
+            "summary": "The run's log, as text",
+            "parameters": [id_param()],
+            "responses": { "200": { "description": "The log", "content": { "text/plain": { "schema": { "type": "string" } } } }, "401": unauthorized, "404": not_found }
+        }),
+        "getOpenApi" => json!({
+            "summary": "This document",
+            "security": [],
+            "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } } }
+        }),
+        other => json!({ "summary": other, "responses": {} }),
+    }
+}
+
+fn schemas() -> Value {
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": { "type": "object", "required": ["status", "message"], "properties": {
+                "status": { "type": "integer" }, "message": { "type": "string" },
+                "fields": { "type": "array", "items": { "type": "object", "required": ["field", "message"], "properties": {
+                    "field": { "type": "string" }, "message": { "type": "string" } } } }
+            } } }
+        },
+        "Status": { "type": "string", "enum": modelrun_core::status::RunStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() },
+        "SubmitRequest": {
+            "type": "object", "required": ["inputs"], "additionalProperties": false,
+            "properties": { "inputs": { "type": "object" }, "version": { "type": "string" } }
+        },
+        "RerunRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": { "inputs": { "type": "object" }, "version": { "type": "string", "description": "same (default), latest, or a label" } }
+        },
+        "Output": {
+            "type": "object", "required": ["name", "size", "content_type", "url"],
+            "properties": { "name": { "type": "string" }, "size": { "type": "integer" }, "content_type": { "type": "string" },
+                "sha256": { "type": ["string", "null"] }, "url": { "type": "string" } }
+        },
+        "Event": {
+            "type": "object", "required": ["at", "kind", "message"],
+            "properties": { "at": { "type": "string", "format": "date-time" }, "kind": { "type": "string", "enum": ["status", "fact"] },
+                "status": { "oneOf": [{ "$ref": "#/components/schemas/Status" }, { "type": "null" }] }, "message": { "type": "string" }, "data": {} }
+        },
+        "Run": {
+            "type": "object", "required": ["id", "model", "version", "status", "submitted_by", "inputs", "created_at", "url"],
+            "properties": {
+                "id": { "type": "integer" }, "model": { "type": "string" }, "version": { "type": "string" },
+                "status": { "$ref": "#/components/schemas/Status" }, "status_reason": { "type": ["string", "null"] },
+                "submitted_by": { "type": "string" }, "inputs": { "type": "object" }, "resources": { "type": "object" },
+                "job_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
+                "started_at": { "type": ["string", "null"], "format": "date-time" }, "finished_at": { "type": ["string", "null"], "format": "date-time" },
+                "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] }, "url": { "type": "string" },
+                "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
+                "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
+            }
+        },
+        "RunList": {
+            "type": "object", "required": ["runs", "next_cursor"],
+            "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/Run" } }, "next_cursor": { "type": ["string", "null"] } }
+        },
+        "ModelList": {
+            "type": "object", "required": ["models"],
+            "properties": { "models": { "type": "array", "items": { "type": "object", "required": ["name", "title", "versions"], "properties": {
+                "name": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" }, "owner": { "type": "string" },
+                "latest_version": { "type": ["string", "null"] },
+                "versions": { "type": "array", "items": { "type": "object", "required": ["label", "active", "input_schema"], "properties": {
+                    "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
+                    "input_schema": { "type": "object" } } } }
+            } } } }
+        }
+    })
+}
+
+/// The whole document.
+pub fn document(public_url: &str) -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, route, id) in OPERATIONS {
+        let mut op = operation(id);
+        op["operationId"] = json!(id);
+        let entry = paths
+            .entry(openapi_path(route))
+            .or_insert_with(|| json!({}));
+        entry[method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "modelrun API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Models, runs and their outputs. Send `Authorization: Bearer <token>`; create a token on your Account page."
+        },
+        "servers": [{ "url": public_url.trim_end_matches('/') }],
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas()
+        }
+    })
+}
