@@ -47,7 +47,8 @@ export async function startModelrun() {
   execFileSync(binary, ["models", "register", slow], { env, stdio: "ignore" });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(binary, ["up", "--bind", `127.0.0.1:${port}`], {
+  // One run at a time, so that a run can be seen waiting behind another.
+  const child = spawn(binary, ["up", "--bind", `127.0.0.1:${port}`, "--max-concurrent-runs", "1"], {
     env,
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -129,19 +129,37 @@ test("run it again with one input changed, then compare the two", async () => {
   await shot("compare");
 });
 
-test("watch a slow run live, then cancel it", async () => {
+test("watch a forecast wait behind a slow run, live, then cancel the slow one", async () => {
   await page.goto("/models/slow/runs/new");
   await page.getByRole("button", { name: "Submit run" }).click();
   await waitForStatus("running");
   await page.locator("pre.log").filter({ hasText: "working" }).waitFor();
+  const slowUrl = page.url();
+
+  // One run at a time on this server: the forecast waits, and its page
+  // follows it without a reload.
+  await page.goto("/models/forecast/runs/new");
+  await page.locator("#in-growth_rate").fill("0.05");
+  await page.getByRole("button", { name: "Submit run" }).click();
+  await waitForStatus("runnable");
+  const forecastUrl = page.url();
   await shot("live-run");
-  page.once("dialog", (dialog) => {
+
+  const other = await page.context().newPage();
+  await other.goto(slowUrl);
+  other.once("dialog", (dialog) => {
     assert.match(dialog.message(), /Cancel run #\d+\?/);
     dialog.accept();
   });
-  await page.getByRole("button", { name: "Cancel run" }).click();
-  await waitForStatus("cancelled");
-  await page.getByText(`cancel requested by ${ADMIN.email}`).first().waitFor();
+  await other.getByRole("button", { name: "Cancel run" }).click();
+  await other.locator("h1 .status-cancelled").waitFor({ timeout: 30_000 });
+  await other.getByText("cancel requested by admin@localhost").first().waitFor();
+  await other.close();
+
+  // The forecast's page saw it start and finish by itself.
+  assert.equal(page.url(), forecastUrl);
+  await waitForStatus("succeeded");
+  await page.locator("figure.chart svg").waitFor();
 });
 
 test("keyboard and phone: labels, focus and a narrow screen", async () => {
