@@ -90,7 +90,10 @@ pub async fn every_documented_operation_answers_as_documented(store: StoreKind) 
             .replace("{name}", "forecast.csv");
         let mut request = api
             .client
-            .request(method.to_uppercase().parse::<Method>().expect("method"), app.url(&url))
+            .request(
+                method.to_uppercase().parse::<Method>().expect("method"),
+                app.url(&url),
+            )
             .bearer_auth(&token);
         if op.get("requestBody").is_some() {
             request = request.json(&json!({"inputs": {}}));
