@@ -159,11 +159,17 @@ async fn create(
         .map_err(AppError::Invalid)?;
     let key = idempotency_key(&headers)?;
     let submitted = submit(&state, &api.acting(), &client, version, inputs, key, None).await?;
+    submitted_response(&state, submitted).await
+}
+
+/// 201 with the new run, or 200 with the run a repeated key made; with
+/// its address in `Location`.
+async fn submitted_response(state: &AppState, submitted: Submitted) -> ApiResult<Response> {
     let (status, run) = match submitted {
         Submitted::Created(run) => (StatusCode::CREATED, run),
         Submitted::Repeated(run) => (StatusCode::OK, run),
     };
-    let body = detailed(&state, &run).await?;
+    let body = detailed(state, &run).await?;
     let location = format!("/api/v1/runs/{}", run.id);
     Ok((status, [(LOCATION, location)], Json(body)).into_response())
 }
@@ -353,11 +359,5 @@ async fn rerun(
         Some(origin.id),
     )
     .await?;
-    let (status, run) = match submitted {
-        Submitted::Created(run) => (StatusCode::CREATED, run),
-        Submitted::Repeated(run) => (StatusCode::OK, run),
-    };
-    let body = detailed(&state, &run).await?;
-    let location = format!("/api/v1/runs/{}", run.id);
-    Ok((status, [(LOCATION, location)], Json(body)).into_response())
+    submitted_response(&state, submitted).await
 }
