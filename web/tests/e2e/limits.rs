@@ -240,15 +240,7 @@ type = "object"
     )
     .await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
-    let created: Value = api
-        .post("/api/v1/models/chatty/runs")
-        .json(&json!({"inputs": {}}))
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("run");
+    let created = api.submit_defaults("chatty").await;
     app.drain().await;
     let id = created["id"].as_i64().expect("id");
     let run: Value = api

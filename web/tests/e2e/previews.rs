@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -37,15 +36,7 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
     let app = TestApp::spawn(store).await;
     app.register_model("awkward", AWKWARD).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
-    let created: Value = api
-        .post("/api/v1/models/awkward/runs")
-        .json(&json!({"inputs": {}}))
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("run");
+    let created = api.submit_defaults("awkward").await;
     let id = created["id"].as_i64().expect("id");
     app.drain().await;
     let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;

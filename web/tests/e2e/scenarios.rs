@@ -83,15 +83,7 @@ pub async fn run_again_prefills_the_form_and_links_the_origin(store: StoreKind) 
         "name = \"other\"\ncommand = [\"true\"]\n[inputs]\ntype = \"object\"\n",
     )
     .await;
-    let other: Value = api
-        .post("/api/v1/models/other/runs")
-        .json(&json!({"inputs": {}}))
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("json");
+    let other = api.submit_defaults("other").await;
     let cross = ann
         .get(&format!("/models/forecast/runs/new?from={}", other["id"]))
         .await;

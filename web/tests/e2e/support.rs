@@ -259,6 +259,19 @@ pub struct Api {
 }
 
 impl Api {
+    /// Submits a run of `model` with no inputs of our own (its defaults),
+    /// and returns the run as the API answers it.
+    pub async fn submit_defaults(&self, model: &str) -> serde_json::Value {
+        self.post(&format!("/api/v1/models/{model}/runs"))
+            .json(&serde_json::json!({"inputs": {}}))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("run")
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .get(format!("{}{path}", self.base))
