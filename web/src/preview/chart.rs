@@ -179,7 +179,12 @@ impl Chart {
     pub fn svg(&self, id: &str, title: &str) -> String {
         let (min, max) = self.range();
         let step = nice_step((max - min) / 5.0);
-        let (y0, y1) = ((min / step).floor() * step, (max / step).ceil() * step);
+        let (mut y0, mut y1) = ((min / step).floor() * step, (max / step).ceil() * step);
+        if y1 <= y0 {
+            // Values so large that the step is lost in rounding: widen by a part.
+            let pad = min.abs().max(max.abs()) * 0.01 + 1.0;
+            (y0, y1) = (min - pad, max + pad);
+        }
         let plot_w = WIDTH - LEFT - RIGHT;
         let plot_h = PLOT_HEIGHT;
         let height = TOP + plot_h + AXIS_SPACE + LEGEND_LINE * self.series.len() as f64;
@@ -206,8 +211,11 @@ impl Chart {
             compact(max)
         );
         // Horizontal grid and y ticks.
-        let mut tick = y0;
-        while tick <= y1 + step / 2.0 {
+        // Counted, not accumulated: with values far from zero, adding a small
+        // step may not move a float at all.
+        let ticks = ((y1 - y0) / step).round().clamp(1.0, 10.0) as usize;
+        for k in 0..=ticks {
+            let tick = y0 + step * k as f64;
             let y = py(tick);
             let _ = write!(
                 svg,
@@ -217,7 +225,6 @@ impl Chart {
                 y + 4.0,
                 compact(tick)
             );
-            tick += step;
         }
         // X ticks: at most eight labels.
         let every = self.x.len().div_ceil(8).max(1);
@@ -440,6 +447,24 @@ mod tests {
             [None, Some(50.0), None, None, Some(70.0)]
         );
         assert_eq!(both.series[0].name, "#1: revenue");
+    }
+
+    #[test]
+    fn huge_close_values_still_draw() {
+        let table = Table::parse(
+            "month,v\n2027-01,1e20\n2027-02,100000000000000000001\n2027-03,1e308\n",
+            10,
+            false,
+        );
+        let svg = Chart::from_table(&table).expect("chart").svg("c", "big");
+        assert!(svg.ends_with("</svg>"));
+        let flat = Table::parse("month,v\n2027-01,1e20\n2027-02,1e20\n", 10, false);
+        assert!(
+            Chart::from_table(&flat)
+                .expect("chart")
+                .svg("c", "flat")
+                .ends_with("</svg>")
+        );
     }
 
     #[test]
