@@ -128,3 +128,102 @@ pub async fn version_counts_say_how_runs_ended(store: Arc<dyn Store>) {
     assert_eq!(v1_counts.success_rate(), Some(2.0 / 3.0));
     assert_ne!(v2.id, v1.id);
 }
+
+pub async fn lists_runs_newest_first_with_filters_and_pages(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let forecast = support::version(&store, "forecast", "v1").await;
+    let churn = support::version(&store, "churn", "v1").await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let version = if i % 2 == 0 { &forecast } else { &churn };
+        ids.push(support::run(&store, version, ann.id).await.id);
+    }
+    store
+        .transition(StatusChange::new(ids[6], RunStatus::Failed))
+        .await
+        .expect("fail");
+    store
+        .transition(StatusChange::new(ids[2], RunStatus::Failed))
+        .await
+        .expect("fail");
+
+    let page = |model: Option<&str>, status, before, limit| RunFilter {
+        model: model.map(str::to_owned),
+        status,
+        before,
+        limit,
+        ..RunFilter::default()
+    };
+    let all = store
+        .list_runs(&page(None, None, None, 50))
+        .await
+        .expect("list");
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(
+        all.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first
+    );
+    assert_eq!(all.next, None);
+
+    let first = store
+        .list_runs(&page(None, None, None, 3))
+        .await
+        .expect("page 1");
+    assert_eq!(
+        first.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first[..3]
+    );
+    assert_eq!(first.next, Some(newest_first[2]));
+    let second = store
+        .list_runs(&page(None, None, first.next, 3))
+        .await
+        .expect("page 2");
+    assert_eq!(
+        second.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first[3..6]
+    );
+    let third = store
+        .list_runs(&page(None, None, second.next, 3))
+        .await
+        .expect("page 3");
+    assert_eq!(
+        third.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        newest_first[6..]
+    );
+    assert_eq!(third.next, None);
+
+    let forecast_runs = store
+        .list_runs(&page(Some("forecast"), None, None, 50))
+        .await
+        .expect("model");
+    assert_eq!(
+        forecast_runs.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[6], ids[4], ids[2], ids[0]]
+    );
+    let failed = store
+        .list_runs(&page(Some("forecast"), Some(RunStatus::Failed), None, 50))
+        .await
+        .expect("both");
+    assert_eq!(
+        failed.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[6], ids[2]]
+    );
+    assert!(
+        store
+            .list_runs(&page(Some("nope"), None, None, 50))
+            .await
+            .expect("none")
+            .items
+            .is_empty()
+    );
+
+    let active: Vec<_> = store
+        .active_runs()
+        .await
+        .expect("active")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(active, [ids[0], ids[1], ids[3], ids[4], ids[5]]);
+}

@@ -50,7 +50,7 @@ conformance!(
     runs::transitions_follow_the_status_machine,
     runs::an_applied_transition_writes_its_outputs_and_follow_ups,
     runs::an_ignored_transition_writes_nothing,
-    runs::lists_runs_newest_first_with_filters_and_pages,
+    listing::lists_runs_newest_first_with_filters_and_pages,
     runs::facts_are_appended_without_changing_status,
     runs::concurrent_submitters_all_succeed,
     runs::a_failed_transaction_leaves_nothing_behind,
