@@ -10,10 +10,10 @@ use chrono::Utc;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::RunFilter;
 use modelrun_core::schema::diff::changes;
-use modelrun_core::status::RunStatus;
 
 use super::Nav;
 use super::runs::RunRow;
+use super::typical::median_duration;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -142,8 +142,6 @@ struct ModelPage {
 
 /// Versions with statistics: at most this many, newest first.
 const STATS_VERSIONS: usize = 10;
-/// Successful runs a version's median duration is taken over.
-const MEDIAN_SAMPLE: u32 = 100;
 
 /// Each version's changes from the one before it, and its runs' record.
 async fn version_history(
@@ -163,32 +161,15 @@ async fn version_history(
         let Some(count) = counts.iter().find(|c| c.version_id == version.id) else {
             continue;
         };
-        let successful = state
-            .store
-            .list_runs(&RunFilter {
-                model: Some(model.model.name.clone()),
-                version: Some(version.label.clone()),
-                status: Some(RunStatus::Succeeded),
-                limit: MEDIAN_SAMPLE,
-                ..RunFilter::default()
-            })
-            .await?;
-        let mut durations: Vec<i64> = successful
-            .items
-            .iter()
-            .filter_map(|run| run.duration(run.finished_at?))
-            .map(|d| d.num_milliseconds())
-            .collect();
-        durations.sort_unstable();
+        let median = median_duration(state, &model.model.name, &version.label).await?;
         view.stats = Some(VersionStats {
             runs: count.total,
             success: count
                 .success_rate()
                 .map(|rate| format!("{:.0} %", rate * 100.0))
                 .unwrap_or_else(|| "–".to_owned()),
-            median: durations
-                .get(durations.len() / 2)
-                .map(|ms| format::duration(chrono::Duration::milliseconds(*ms)))
+            median: median
+                .map(|(duration, _)| format::duration(duration))
                 .unwrap_or_else(|| "–".to_owned()),
         });
     }
