@@ -20,6 +20,8 @@ pub enum AuditAction {
     SignInLimited,
     SignOut,
     PasswordChange,
+    /// An administrator (or the server's command line) set someone's password.
+    PasswordReset,
     RunSubmit,
     RunCancel,
     Download,
@@ -32,12 +34,13 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
         AuditAction::SignOut,
         AuditAction::PasswordChange,
+        AuditAction::PasswordReset,
         AuditAction::RunSubmit,
         AuditAction::RunCancel,
         AuditAction::Download,
@@ -56,6 +59,7 @@ impl AuditAction {
             AuditAction::SignInLimited => "sign_in_limited",
             AuditAction::SignOut => "sign_out",
             AuditAction::PasswordChange => "password_change",
+            AuditAction::PasswordReset => "password_reset",
             AuditAction::RunSubmit => "run_submit",
             AuditAction::RunCancel => "run_cancel",
             AuditAction::Download => "download",

@@ -21,7 +21,7 @@ impl Limit {
 /// [`crate::config::WebConfig`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Sign-in attempts for one email address, successful or not.
+    /// Failed sign-in attempts for one email address.
     pub sign_in_per_account: Limit,
     /// Sign-in attempts from one client address.
     pub sign_in_per_address: Limit,

@@ -224,6 +224,10 @@ pub trait RateLimits: Send + Sync {
     /// Counts an attempt against `key` and says whether it is within `limit`.
     /// Refused attempts count too, but never lengthen the window.
     async fn hit(&self, key: &str, limit: Limit, now: DateTime<Utc>) -> StoreResult<Verdict>;
+    /// Takes back one attempt counted against `key` in its current window
+    /// (an attempt that turned out not to count, such as a sign-in that
+    /// succeeded). Nothing happens when no attempt is counted.
+    async fn forgive(&self, key: &str) -> StoreResult<()>;
     /// Forgets counters whose window ended before `before`.
     async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }

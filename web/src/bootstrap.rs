@@ -129,6 +129,10 @@ pub async fn ensure_admin(
     password: Option<&str>,
 ) -> anyhow::Result<()> {
     if store.count_users().await? > 0 {
+        if email.is_some() || password.is_some() {
+            let notice = ignored_admin_settings(store, email, password.is_some()).await?;
+            println!("{notice}");
+        }
         return Ok(());
     }
     let email = email.unwrap_or(DEFAULT_ADMIN_EMAIL);
@@ -155,6 +159,65 @@ pub async fn ensure_admin(
         }
     }
     Ok(())
+}
+
+/// What to tell a person who set `MODELRUN_ADMIN_EMAIL` or
+/// `MODELRUN_ADMIN_PASSWORD` for a data directory that already has users:
+/// both only shape the first administrator, on the first start.
+async fn ignored_admin_settings(
+    store: &Arc<dyn Store>,
+    email: Option<&str>,
+    password_given: bool,
+) -> anyhow::Result<String> {
+    let admins: Vec<String> = store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|user| user.role == Role::Admin)
+        .map(|user| user.email)
+        .collect();
+    let wanted = normalize_email(email.unwrap_or(DEFAULT_ADMIN_EMAIL)).ok();
+    let (whom, example) = match wanted {
+        Some(email) if admins.contains(&email) => {
+            (format!("The administrator {email} already exists"), email)
+        }
+        _ => (
+            format!(
+                "This data directory already has its administrators ({})",
+                admins.join(", ")
+            ),
+            admins
+                .first()
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_ADMIN_EMAIL.to_owned()),
+        ),
+    };
+    let ignored = match (email.is_some(), password_given) {
+        (true, true) => "MODELRUN_ADMIN_EMAIL and MODELRUN_ADMIN_PASSWORD were ignored",
+        (true, false) => "MODELRUN_ADMIN_EMAIL was ignored",
+        _ => "MODELRUN_ADMIN_PASSWORD was ignored",
+    };
+    Ok(format!(
+        "{whom}: {ignored}; they only create the first administrator, on the first start.\n\
+         To set a new password: modelrun users set-password --email {example}"
+    ))
+}
+
+/// Sets a new password for the user with this email and ends their
+/// sessions, recorded in the audit log as done by `actor`.
+pub async fn reset_password_of(
+    store: &Arc<dyn Store>,
+    actor: Actor,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<User> {
+    let email = normalize_email(email).map_err(|why| anyhow::anyhow!("the email {why}"))?;
+    check_password_rules(password).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let Some(user) = store.credentials(&email).await?.map(|c| c.user) else {
+        anyhow::bail!("there is no user {email}");
+    };
+    crate::auth::reset_password(store, &user, password, actor, "").await?;
+    Ok(user)
 }
 
 /// Registers the built-in example model (a new version only if its files changed).

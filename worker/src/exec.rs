@@ -77,8 +77,14 @@ pub async fn run(sdk: &aws_config::SdkConfig, exec: Exec) -> i32 {
             },
         )
     };
-    let work =
+    // The model runs in the image's working directory: every path it is
+    // given is absolute, even under a relative TMPDIR.
+    let temp =
         std::env::temp_dir().join(format!("modelrun-{}", modelrun_core::crypto::random_hex(6)));
+    let work = match std::path::absolute(&temp) {
+        Ok(work) => work,
+        Err(error) => return fail(format!("cannot resolve {}: {error}", temp.display())),
+    };
     let (inputs_path, outputs_dir) = (work.join("inputs.json"), work.join("outputs"));
     if let Err(error) = tokio::fs::create_dir_all(&outputs_dir).await {
         return fail(format!("cannot create {}: {error}", outputs_dir.display()));

@@ -56,6 +56,13 @@ pub async fn register_local(
     data_dir: &Path,
     registration: Registration,
 ) -> Result<Registered, RegisterError> {
+    if !data_dir.is_absolute() {
+        return Err(RegisterError::Invalid(format!(
+            "the data directory {} must be an absolute path: the version records where its \
+             files are",
+            data_dir.display()
+        )));
+    }
     let dir = registration.dir.clone();
     let manifest_path = dir.join(MANIFEST);
     let io = |path: &Path| {

@@ -120,6 +120,15 @@ impl RateLimits for SqliteStore {
         Ok(verdict(limit, hits, from_ms(window_start)?, now))
     }
 
+    async fn forgive(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND hits > 0")
+            .bind(key)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM rate_limits WHERE window_start + window_ms < ?")
             .bind(to_ms(before))

@@ -69,6 +69,7 @@ conformance!(
     security::the_audit_log_is_appended_and_filtered,
     security::rate_limits_count_in_fixed_windows,
     security::concurrent_hits_are_all_counted,
+    security::a_forgiven_attempt_no_longer_counts,
     listing::runs_filter_by_version_submitter_and_dates_both_ways,
     listing::version_counts_say_how_runs_ended,
 );

@@ -308,3 +308,31 @@ pub async fn concurrent_hits_are_all_counted(store: Arc<dyn Store>) {
     }
     assert_eq!(allowed, 10);
 }
+
+pub async fn a_forgiven_attempt_no_longer_counts(store: Arc<dyn Store>) {
+    let limit = Limit::new(2, StdDuration::from_secs(60));
+    let now = Utc::now();
+    store.forgive("never-hit").await.expect("forgive nothing");
+    for _ in 0..5 {
+        assert_eq!(
+            store.hit("k", limit, now).await.expect("hit"),
+            Verdict::Allowed
+        );
+        store.forgive("k").await.expect("forgive");
+    }
+    assert_eq!(
+        store.hit("k", limit, now).await.expect("hit"),
+        Verdict::Allowed
+    );
+    assert_eq!(
+        store.hit("k", limit, now).await.expect("hit"),
+        Verdict::Allowed
+    );
+    assert!(
+        matches!(
+            store.hit("k", limit, now).await.expect("hit"),
+            Verdict::Refused { .. }
+        ),
+        "two unforgiven attempts fill a limit of two"
+    );
+}

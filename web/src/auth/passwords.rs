@@ -1,7 +1,13 @@
 //! Passwords: argon2id, hashed off the async threads because it is slow on
 //! purpose.
 
-use crate::error::AppError;
+use std::sync::Arc;
+
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::store::Store;
+use modelrun_core::user::User;
+
+use crate::error::{AppError, AppResult};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
@@ -30,6 +36,29 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
         .await
         .map_err(AppError::internal)
+}
+
+/// Sets `password` (already checked against the rules) as `user`'s
+/// password, ends every session of theirs (API tokens stay valid), and
+/// records who did it in the audit log.
+pub async fn reset_password(
+    store: &Arc<dyn Store>,
+    user: &User,
+    password: &str,
+    actor: Actor,
+    address: &str,
+) -> AppResult<()> {
+    let hash = hash_password(password.to_owned()).await?;
+    store.set_password(user.id, &hash, None).await?;
+    let entry = NewAuditEntry::new(
+        actor,
+        AuditAction::PasswordReset,
+        format!("user {}", user.id),
+    )
+    .detail(serde_json::json!({ "email": user.email }))
+    .from_address(address);
+    store.record_audit(entry).await?;
+    Ok(())
 }
 
 /// Checks a password against a stored hash, or against a decoy when there

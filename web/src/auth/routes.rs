@@ -118,6 +118,10 @@ async fn login(
             return Ok((StatusCode::UNAUTHORIZED, page).into_response());
         }
     };
+    // Only failed sign-ins count against the account: this one is taken back.
+    if !email.is_empty() {
+        state.store.forgive(&account_limit_key(&email)).await?;
+    }
     let (token, hash) = new_session_token();
     state
         .store
@@ -135,14 +139,20 @@ async fn login(
         .into_response())
 }
 
-/// Counts the attempt against the account and the client's address.
+/// The rate-limit key of sign-ins to one account.
+pub(crate) fn account_limit_key(email: &str) -> String {
+    format!("sign-in:account:{email}")
+}
+
+/// Counts the attempt against the account and the client's address. The
+/// account's count is taken back when the sign-in succeeds, so that only
+/// failures count there; every attempt counts against the address.
 async fn check_sign_in_limits(state: &AppState, email: &str, client: &ClientAddr) -> AppResult<()> {
     let limits = state.config.limits;
     if !email.is_empty() {
-        let key = format!("sign-in:account:{email}");
         check_limit(
             state,
-            &key,
+            &account_limit_key(email),
             limits.sign_in_per_account,
             "sign-in attempts for this account",
         )

@@ -4,12 +4,13 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::Context;
+use modelrun_core::audit::Actor;
 use modelrun_core::model::Registered;
 use modelrun_core::store::Store;
 use modelrun_worker::register::{Registration, register_local};
 
 use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
-use crate::bootstrap::{create_token, create_user_via, generate_password};
+use crate::bootstrap::{create_token, create_user_via, generate_password, reset_password_of};
 
 async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
     let settings = global.settings(String::new())?;
@@ -76,28 +77,49 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
 }
 
 pub(super) async fn users(global: &Global, command: UsersCommand) -> anyhow::Result<()> {
-    let UsersCommand::Create {
-        email,
-        role,
-        password_stdin,
-    } = command;
     let store = open(global).await?;
-    let (password, generated) = if password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("reading the password from stdin")?;
-        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
-    } else {
-        (generate_password(), true)
-    };
-    let user = create_user_via(&store, "cli", &email, &password, role).await?;
-    println!("Created {} ({}).", user.email, user.role);
-    if generated {
-        println!("Password, shown only this once:\n{password}");
+    match command {
+        UsersCommand::Create {
+            email,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            let user = create_user_via(&store, "cli", &email, &password, role).await?;
+            println!("Created {} ({}).", user.email, user.role);
+            if generated {
+                println!("Password, shown only this once:\n{password}");
+            }
+        }
+        UsersCommand::SetPassword {
+            email,
+            password_stdin,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            let user = reset_password_of(&store, Actor::system("cli"), &email, &password).await?;
+            println!(
+                "The password of {} is set; their sessions have ended.",
+                user.email
+            );
+            if generated {
+                println!("Password, shown only this once:\n{password}");
+            }
+        }
     }
     Ok(())
+}
+
+/// The first line of standard input, or a generated password (`true`).
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if !from_stdin {
+        return Ok((generate_password(), true));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
 }
 
 pub(super) async fn tokens(global: &Global, command: TokensCommand) -> anyhow::Result<()> {

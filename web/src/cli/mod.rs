@@ -41,6 +41,7 @@ struct Global {
         long,
         env = "MODELRUN_DATA_DIR",
         default_value = ".modelrun",
+        value_parser = parse_absolute_path,
         global = true
     )]
     data_dir: PathBuf,
@@ -183,6 +184,7 @@ enum ModelsCommand {
     /// Register a version from a model directory (with its modelrun.toml).
     Register {
         /// The model directory.
+        #[arg(value_parser = parse_absolute_path)]
         dir: PathBuf,
         /// The version label (default: derived from the files' content).
         #[arg(long)]
@@ -204,6 +206,15 @@ enum UsersCommand {
         email: String,
         #[arg(long, default_value = "runner", value_parser = parse_role)]
         role: Role,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for a user and end their sessions (their API
+    /// tokens stay valid). Prints a random password unless one is given on stdin.
+    SetPassword {
+        #[arg(long)]
+        email: String,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -231,6 +242,17 @@ enum TokensCommand {
 
 fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
+}
+
+/// A path option made absolute against the working directory, once, as it
+/// is read: a relative path would mean something else to a model process,
+/// which runs in a directory of its own, and to any later reader of a
+/// stored record.
+fn parse_absolute_path(text: &str) -> Result<PathBuf, String> {
+    if text.is_empty() {
+        return Err("the path is empty".to_owned());
+    }
+    std::path::absolute(text).map_err(|error| format!("cannot resolve {text:?}: {error}"))
 }
 
 /// Keeps a secret option out of `Debug` output from the moment it is read.

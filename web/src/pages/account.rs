@@ -14,6 +14,7 @@ use modelrun_core::user::{ApiToken, Role, User};
 use serde::Deserialize;
 
 use super::Nav;
+use crate::auth::routes::account_limit_key;
 use crate::auth::tokens::mint;
 use crate::auth::{
     CurrentUser, MIN_PASSWORD_CHARS, check_password_rules, hash_password, verify_password,
@@ -111,7 +112,7 @@ struct PasswordForm {
     confirm: String,
 }
 
-/// Checks the current password (counted like a sign-in attempt), sets the
+/// Checks the current password (a wrong one counts like a failed sign-in), sets the
 /// new one and ends every other session of the person.
 async fn change_password(
     current: CurrentUser,
@@ -120,7 +121,7 @@ async fn change_password(
     PageForm(form): PageForm<PasswordForm>,
 ) -> AppResult<Response> {
     let user = &current.user;
-    let key = format!("sign-in:account:{}", user.email);
+    let key = account_limit_key(&user.email);
     check_limit(
         &state,
         &key,
@@ -133,7 +134,12 @@ async fn change_password(
         .credentials(&user.email)
         .await?
         .map(|c| c.password_hash);
-    let problem = if !verify_password(form.current, stored).await? {
+    let known = verify_password(form.current, stored).await?;
+    if known {
+        // Only wrong passwords count against the account.
+        state.store.forgive(&key).await?;
+    }
+    let problem = if !known {
         Some("current password: it is not your password".to_owned())
     } else if form.new != form.confirm {
         Some("new password: the two entries differ".to_owned())

@@ -14,6 +14,7 @@ use modelrun_core::user::{NewUser, Role, User, normalize_email};
 use serde::Deserialize;
 
 use super::Nav;
+use crate::auth;
 use crate::auth::{CurrentUser, check_password_rules, hash_password, require};
 use crate::bootstrap::generate_password;
 use crate::error::{AppError, AppResult};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(list).post(create))
         .route("/admin/users/{id}/role", post(change_role))
+        .route("/admin/users/{id}/password", post(reset_password))
 }
 
 struct UserRow {
@@ -44,6 +46,8 @@ struct UsersPage {
     email: String,
     /// The account just created and its generated password, shown once.
     created: Option<(String, String)>,
+    /// The account whose password was just reset, and the new password, shown once.
+    reset: Option<(String, String)>,
 }
 
 impl UsersPage {
@@ -64,6 +68,7 @@ impl UsersPage {
             error: None,
             email: String::new(),
             created: None,
+            reset: None,
         })
     }
 }
@@ -184,4 +189,29 @@ async fn change_role(
     .from_address(client.as_str());
     audit(&state, entry).await;
     Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// Gives another user a new random password, shown once to the
+/// administrator to pass on, and ends that user's sessions.
+async fn reset_password(
+    current: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    require(current.user.role, Role::Admin, "manage users")?;
+    let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
+    if id == current.user.id {
+        return Err(AppError::Conflict(
+            "Change your own password on your Account page.".to_owned(),
+        ));
+    }
+    let user = state.store.user(id).await?.ok_or(AppError::NotFound)?;
+    let password = generate_password();
+    let admin = &current.user;
+    let actor = Actor::user(admin.id, &admin.email);
+    auth::reset_password(&state.store, &user, &password, actor, client.as_str()).await?;
+    let mut page = UsersPage::load(&state, &current).await?;
+    page.reset = Some((user.email, password));
+    Ok(page.into_response())
 }

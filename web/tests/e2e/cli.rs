@@ -1,23 +1,32 @@
 //! The `modelrun` binary itself, as the README uses it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-fn modelrun(data: &std::path::Path) -> Command {
+/// The binary with a clean environment: nothing of the person running the
+/// tests (a data directory, a database, an administrator) leaks in.
+pub(crate) fn bare_modelrun() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_modelrun"));
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("MODELRUN_ADMIN_PASSWORD")
-        .env_remove("MODELRUN_DATA_DIR");
+    for name in [
+        "MODELRUN_ADMIN_EMAIL",
+        "MODELRUN_ADMIN_PASSWORD",
+        "MODELRUN_DATA_DIR",
+        "MODELRUN_DATABASE_URL",
+        "DATABASE_URL",
+        "MODELRUN_BIND",
+    ] {
+        command.env_remove(name);
+    }
     command
 }
 
-fn output(command: &mut Command) -> (bool, String, String) {
+pub(crate) fn modelrun(data: &std::path::Path) -> Command {
+    let mut command = bare_modelrun();
+    command.arg("--data-dir").arg(data);
+    command
+}
+
+pub(crate) fn output(command: &mut Command) -> (bool, String, String) {
     let out = command.output().expect("run modelrun");
     (
         out.status.success(),
@@ -138,142 +147,56 @@ fn models_are_registered_once_per_content() {
     );
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `modelrun up` on a fresh data directory: an administrator, the example
-/// model, a run from submit to download.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn up_starts_everything_on_a_fresh_machine() {
-    up_flow(None).await;
-}
-
-/// `DATABASE_URL=postgres://… modelrun up` gives the same product.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn up_starts_everything_on_postgres_from_database_url() {
-    let database = modelrun_db::postgres::testing::TempDatabase::create().await;
-    up_flow(Some(database.config.url.expose())).await;
-    let store = modelrun_db::PgStore::open(&database.config)
-        .await
-        .expect("open");
-    let runs = modelrun_core::store::RunStore::list_runs(&store, &Default::default())
-        .await
-        .expect("runs");
-    assert_eq!(runs.items.len(), 1, "the run was stored in Postgres");
-    store.close().await;
-}
-
-async fn up_flow(database_url: Option<&str>) {
+#[test]
+fn a_lost_password_is_set_again_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut up = modelrun(dir.path());
-    if let Some(url) = database_url {
-        up.env("DATABASE_URL", url);
-    }
-    let mut child = up
-        .args(["up", "--bind", "127.0.0.1:0"])
+    let (ok, _, err) =
+        output(modelrun(dir.path()).args(["users", "create", "--email", "ann@example.com"]));
+    assert!(ok, "{err}");
+
+    let (ok, out, err) =
+        output(modelrun(dir.path()).args(["users", "set-password", "--email", "Ann@Example.com"]));
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("The password of ann@example.com is set; their sessions have ended."),
+        "{out}"
+    );
+    assert_eq!(out.lines().last().unwrap_or_default().len(), 24, "{out}");
+
+    let mut child = modelrun(dir.path())
+        .args([
+            "users",
+            "set-password",
+            "--email",
+            "ann@example.com",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let mut password = None;
-    let mut base = None;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while base.is_none() && Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(rest) =
-            line.strip_prefix("Created the administrator admin@localhost with the password ")
-        {
-            password = Some(rest.to_owned());
-        }
-        if let Some(rest) = line.strip_prefix("modelrun is running at ") {
-            base = rest.split_whitespace().next().map(str::to_owned);
-        }
-    }
-    let (password, base) = (
-        password.expect("a printed password"),
-        base.expect("a printed address"),
-    );
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let signed_in = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("email", "admin@localhost"),
-            ("password", password.as_str()),
-            ("next", "/models"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(signed_in.status(), StatusCode::OK);
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"short\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        signed_in
-            .text()
-            .await
-            .expect("body")
-            .contains("Revenue forecast")
+        !out.status.success() && err.contains("at least 12 characters"),
+        "{err}"
     );
 
-    let token = {
-        let mut create = modelrun(dir.path());
-        if let Some(url) = database_url {
-            create.env("DATABASE_URL", url);
-        }
-        let (ok, out, err) = output(create.args(["tokens", "create", "--user", "admin@localhost"]));
-        assert!(ok, "{err}");
-        out.lines().last().unwrap_or_default().to_owned()
-    };
-    let created: Value = client
-        .post(format!("{base}/api/v1/models/forecast/runs"))
-        .bearer_auth(&token)
-        .json(&json!({"inputs": {"growth_rate": 0.1}}))
-        .send()
-        .await
-        .expect("submit")
-        .json()
-        .await
-        .expect("json");
-    let id = created["id"].as_i64().expect("id");
-    let mut status = String::new();
-    for _ in 0..200 {
-        let run: Value = client
-            .get(format!("{base}/api/v1/runs/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("json");
-        status = run["status"].as_str().unwrap_or_default().to_owned();
-        if status == "succeeded" || status == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(status, "succeeded");
-    let csv = client
-        .get(format!("{base}/runs/{id}/outputs/forecast.csv"))
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("csv");
+    let (ok, _, err) = output(modelrun(dir.path()).args([
+        "users",
+        "set-password",
+        "--email",
+        "nobody@example.com",
+    ]));
     assert!(
-        csv.starts_with("month,revenue,low,high\n2027-01,108900.00,"),
-        "{csv}"
+        !ok && err.contains("there is no user nobody@example.com"),
+        "{err}"
     );
-    drop(server);
 }

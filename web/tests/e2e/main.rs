@@ -11,6 +11,7 @@ mod lambda;
 mod limits;
 mod openapi;
 mod previews;
+mod quick_start;
 mod scenarios;
 mod security;
 mod support;
@@ -62,6 +63,7 @@ on_both_stores!(
     limits::a_log_download_stops_at_its_limit_with_a_note,
     security::own_only_hides_other_peoples_runs,
     security::the_eleventh_rapid_sign_in_gets_429,
+    security::signing_in_often_never_locks_an_account,
     security::a_reused_form_key_gives_one_run,
 );
 
@@ -86,6 +88,7 @@ on_sqlite!(
     security::sessions_are_new_at_sign_in_and_end_at_sign_out,
     security::a_session_that_timed_out_is_refused,
     security::a_password_change_ends_the_other_sessions,
+    security::an_admin_resets_a_lost_password,
     security::cross_site_posts_are_refused,
     security::addresses_and_submitters_are_limited,
     security::responses_carry_the_security_headers,

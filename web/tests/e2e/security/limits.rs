@@ -62,6 +62,38 @@ pub async fn the_eleventh_rapid_sign_in_gets_429(store: StoreKind) {
     assert_eq!(admin.status(), StatusCode::SEE_OTHER);
 }
 
+/// Only failed sign-ins count against an account: a person who signs in
+/// twelve times in a row is never locked out, while ten failures still are.
+pub async fn signing_in_often_never_locks_an_account(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let browser = app.browser();
+    for n in 1..=12 {
+        assert_eq!(
+            sign_in(&browser, RUNNER_PASSWORD).await,
+            StatusCode::SEE_OTHER,
+            "sign-in {n}"
+        );
+    }
+    for n in 1..=10 {
+        assert_eq!(
+            sign_in(&browser, "wrong password here").await,
+            StatusCode::UNAUTHORIZED,
+            "failure {n}"
+        );
+    }
+    assert_eq!(
+        sign_in(&browser, RUNNER_PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+async fn sign_in(browser: &Browser, password: &str) -> StatusCode {
+    browser
+        .post_form("/login", &[("email", RUNNER_EMAIL), ("password", password)])
+        .await
+        .status()
+}
+
 /// One address trying many accounts is limited too; so are submits.
 pub async fn addresses_and_submitters_are_limited(store: StoreKind) {
     let app = TestApp::spawn_with(store, |web| {

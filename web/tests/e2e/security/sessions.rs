@@ -214,3 +214,70 @@ pub async fn cross_site_posts_are_refused(store: StoreKind) {
         .expect("POST");
     assert_eq!(cancelled.status(), StatusCode::ACCEPTED);
 }
+
+/// An administrator resets a lost password from the Users page: the new
+/// one is shown once, the person's sessions end, the new password signs in,
+/// the audit log says who did it, and nobody resets their own this way.
+pub async fn an_admin_resets_a_lost_password(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let runner = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let ann = app
+        .store
+        .credentials(RUNNER_EMAIL)
+        .await
+        .expect("query")
+        .expect("runner")
+        .user;
+    let page = admin
+        .post_form(&format!("/admin/users/{}/password", ann.id), &[])
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.expect("body");
+    let password = body
+        .split("<code id=\"reset-password\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the new password, shown once")
+        .to_owned();
+    assert_eq!(password.len(), 24);
+    assert_eq!(
+        runner.get("/models").await.status(),
+        StatusCode::SEE_OTHER,
+        "the person's sessions ended"
+    );
+    assert_eq!(admin.get("/models").await.status(), StatusCode::OK);
+    let old = app.browser();
+    let refused = old
+        .post_form(
+            "/login",
+            &[("email", RUNNER_EMAIL), ("password", RUNNER_PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    app.signed_in(RUNNER_EMAIL, &password).await;
+
+    let admin_id = app
+        .store
+        .credentials(ADMIN_EMAIL)
+        .await
+        .expect("query")
+        .expect("admin")
+        .user
+        .id;
+    let own = admin
+        .post_form(&format!("/admin/users/{admin_id}/password"), &[])
+        .await;
+    assert_eq!(own.status(), StatusCode::CONFLICT);
+    let runner = app.signed_in(RUNNER_EMAIL, &password).await;
+    let forbidden = runner
+        .post_form(&format!("/admin/users/{admin_id}/password"), &[])
+        .await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+    let log = admin.page("/admin/audit?action=password_reset").await;
+    assert!(
+        log.contains(ADMIN_EMAIL) && log.contains(&format!("user {}", ann.id)),
+        "{log}"
+    );
+}

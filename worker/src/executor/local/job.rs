@@ -25,7 +25,8 @@ pub(super) struct Spec {
     pub job_id: String,
     pub request: JobRequest,
     pub command: Vec<String>,
-    pub model_dir: PathBuf,
+    /// The version's snapshot, or why it cannot be used.
+    pub model_dir: Result<PathBuf, String>,
 }
 
 /// Runs a job to its end. Never fails: every problem becomes the run's
@@ -223,8 +224,9 @@ async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
         outputs: work.join("outputs"),
         tmp: work.join("tmp"),
     };
-    let (source, model, outputs, tmp, work_dir) = (
-        spec.model_dir.clone(),
+    let source = spec.model_dir.clone()?;
+    let (from, model, outputs, tmp, work_dir) = (
+        source.clone(),
         paths.model.clone(),
         paths.outputs.clone(),
         paths.tmp.clone(),
@@ -234,18 +236,13 @@ async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
         if work_dir.exists() {
             std::fs::remove_dir_all(&work_dir)?;
         }
-        files::copy_tree(&source, &model, false)?;
+        files::copy_tree(&from, &model, false)?;
         std::fs::create_dir_all(&outputs)?;
         std::fs::create_dir_all(&tmp)
     })
     .await
     .map_err(|error| error.to_string())?
-    .map_err(|error| {
-        format!(
-            "copying the model from {}: {error}",
-            spec.model_dir.display()
-        )
-    })?;
+    .map_err(|error| format!("copying the model from {}: {error}", source.display()))?;
     let inputs = read_blob(inner.blob.as_ref(), &spec.request.inputs).await?;
     tokio::fs::write(&paths.inputs, inputs)
         .await
