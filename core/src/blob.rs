@@ -25,6 +25,10 @@ pub const MAX_KEY_BYTES: usize = 1024;
 /// Longest output name accepted.
 pub const MAX_OUTPUT_NAME_BYTES: usize = 512;
 
+/// Most bytes of a document read whole into memory: a run's
+/// `inputs.json`, a model manifest, `metrics.json`.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
 /// Checks a relative path made of `/`-separated segments.
 pub fn check_relative_path(path: &str, max_bytes: usize) -> Result<(), String> {
     if path.is_empty() {
@@ -141,6 +145,9 @@ pub enum BlobError {
     Io(#[from] io::Error),
     #[error("blob store failed: {0}")]
     Backend(String),
+    /// An object read whole was larger than the reader allows.
+    #[error("{key} is larger than {max} bytes")]
+    TooLarge { key: String, max: usize },
 }
 
 #[async_trait]
@@ -160,6 +167,31 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         content_type: &str,
     ) -> Result<ObjectMeta, BlobError>;
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError>;
+    /// The first `max` bytes of an object, and whether there is more.
+    async fn read_head(&self, key: &BlobKey, max: usize) -> Result<(Vec<u8>, bool), BlobError> {
+        let mut body = self.get(key).await?.body;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+            let chunk = chunk?;
+            let room = max - bytes.len();
+            if chunk.len() > room {
+                bytes.extend_from_slice(&chunk[..room]);
+                return Ok((bytes, true));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((bytes, false))
+    }
+    /// A whole object of at most `max` bytes; [`BlobError::TooLarge`] beyond.
+    async fn read_all(&self, key: &BlobKey, max: usize) -> Result<Vec<u8>, BlobError> {
+        match self.read_head(key, max).await? {
+            (bytes, false) => Ok(bytes),
+            (_, true) => Err(BlobError::TooLarge {
+                key: key.to_string(),
+                max,
+            }),
+        }
+    }
     /// Every object below `prefix`, in key order.
     async fn list(&self, prefix: &BlobKey) -> Result<Vec<ObjectMeta>, BlobError>;
     /// A URL that downloads the object directly for `ttl`, as an attachment

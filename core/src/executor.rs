@@ -8,6 +8,7 @@ use std::fmt;
 use async_trait::async_trait;
 
 use crate::blob::BlobKey;
+use crate::diagnosis::Diagnosis;
 use crate::ids::RunId;
 use crate::manifest::Resources;
 use crate::model::{ModelVersion, Runtime};
@@ -122,15 +123,4 @@ pub trait Executor: Send + Sync + fmt::Debug {
     /// Why a run may be stuck waiting (`runnable` or `starting` for long):
     /// what the executor sees, as facts for the run's history and a page.
     async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError>;
-}
-
-/// What an executor found about a run that waits too long.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Diagnosis {
-    /// One sentence: what was found.
-    pub summary: String,
-    /// The findings, as data (compute environments, the job's status reason).
-    pub findings: serde_json::Value,
-    /// The usual causes to check, each with what to look at.
-    pub causes: Vec<(String, String)>,
 }

@@ -8,7 +8,9 @@ pub mod blob;
 pub mod config;
 pub mod crypto;
 mod definition;
+pub mod diagnosis;
 pub mod email;
+mod error;
 pub mod executor;
 pub mod ids;
 pub mod kick;
@@ -26,3 +28,4 @@ pub mod task;
 pub mod user;
 
 pub use definition::DefinitionError;
+pub use error::error_chain;

@@ -111,6 +111,29 @@ impl Moto {
         }
     }
 
+    /// An AWS SDK configuration for this server: its endpoint and region,
+    /// fixed fake credentials, one attempt per call. Built here rather
+    /// than with modelrun's own loader, so that the harness depends on no
+    /// crate it tests.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let settings = self.aws_settings();
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "emulator", "emulator", None, None, "emulator",
+            ))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(settings.connect_timeout)
+                    .operation_timeout(settings.operation_timeout)
+                    .build(),
+            )
+            .load()
+            .await
+    }
+
     async fn post(&self, path: &str, body: Value) -> Result<String, reqwest::Error> {
         reqwest::Client::new()
             .post(format!("{}{path}", self.url))

@@ -28,7 +28,7 @@ impl AwsWorld {
 
     pub async fn create_in(moto: Moto) -> Self {
         let aws = moto.aws_settings();
-        let sdk = modelrun_worker::aws::sdk_config(&aws).await;
+        let sdk = moto.sdk_config().await;
         let s3 = S3Config {
             bucket: "modelrun-artifacts".to_owned(),
             prefix: None,

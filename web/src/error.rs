@@ -9,6 +9,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use modelrun_core::blob::BlobError;
+use modelrun_core::error_chain;
 use modelrun_core::executor::ExecutorError;
 use modelrun_core::schema::ValidationErrors;
 use modelrun_core::store::{BoxError, StoreError};
@@ -97,21 +98,9 @@ impl AppError {
     /// Logs server-side failures with their whole cause chain.
     fn log(&self) {
         if self.status().is_server_error() {
-            tracing::error!(error = %chain(self), "request failed");
+            tracing::error!(error = %error_chain(self), "request failed");
         }
     }
-}
-
-/// An error and its causes, joined.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl From<StoreError> for AppError {

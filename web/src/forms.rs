@@ -9,6 +9,33 @@ use serde_json::Value;
 
 use crate::format;
 
+/// The HTML control that asks for a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// `<input type="number">`
+    Number,
+    /// `<input type="text">`
+    Text,
+    /// `<input type="date">`
+    Date,
+    /// `<select>`
+    Select,
+    /// `<input type="checkbox">`
+    Checkbox,
+}
+
+impl Control {
+    /// The `type` of an `<input>` control.
+    pub fn input_type(self) -> &'static str {
+        match self {
+            Control::Number => "number",
+            Control::Text | Control::Select => "text",
+            Control::Date => "date",
+            Control::Checkbox => "checkbox",
+        }
+    }
+}
+
 /// One input of the form, ready for the template.
 #[derive(Debug, Clone)]
 pub struct FormField {
@@ -16,8 +43,7 @@ pub struct FormField {
     pub label: String,
     pub help: Option<String>,
     pub required: bool,
-    /// `number`, `text`, `date`, `select` or `checkbox`.
-    pub kind: &'static str,
+    pub control: Control,
     pub min: Option<String>,
     pub max: Option<String>,
     pub step: Option<&'static str>,
@@ -52,7 +78,7 @@ impl FormField {
             label: field.label().to_owned(),
             help: field.description.clone(),
             required: field.required,
-            kind: "text",
+            control: Control::Text,
             min: None,
             max: None,
             step: None,
@@ -70,7 +96,7 @@ impl FormField {
                 minimum,
                 maximum,
             } => {
-                form_field.kind = "number";
+                form_field.control = Control::Number;
                 form_field.min = html_bound(minimum);
                 form_field.max = html_bound(maximum);
                 form_field.step = Some(if *integer { "1" } else { "any" });
@@ -85,11 +111,11 @@ impl FormField {
                 form_field.pattern = pattern.as_ref().and_then(|p| html_pattern(p.as_str()));
             }
             FieldKind::Enum { options } => {
-                form_field.kind = "select";
+                form_field.control = Control::Select;
                 form_field.options = options.clone();
             }
-            FieldKind::Date => form_field.kind = "date",
-            FieldKind::Boolean => form_field.kind = "checkbox",
+            FieldKind::Date => form_field.control = Control::Date,
+            FieldKind::Boolean => form_field.control = Control::Checkbox,
         }
         form_field
     }
@@ -172,8 +198,8 @@ mod tests {
         };
         let growth = by_name("growth");
         assert_eq!(
-            (growth.kind, growth.label.as_str(), growth.value.as_str()),
-            ("number", "Growth", "0.02")
+            (growth.control, growth.label.as_str(), growth.value.as_str()),
+            (Control::Number, "Growth", "0.02")
         );
         assert_eq!(
             (growth.min.as_deref(), growth.max.as_deref(), growth.step),
@@ -192,12 +218,16 @@ mod tests {
         );
         let profile = by_name("profile");
         assert_eq!(
-            (profile.kind, profile.value.as_str(), profile.options.len()),
-            ("select", "retail", 2)
+            (
+                profile.control,
+                profile.value.as_str(),
+                profile.options.len()
+            ),
+            (Control::Select, "retail", 2)
         );
-        assert_eq!(by_name("day").kind, "date");
+        assert_eq!(by_name("day").control, Control::Date);
         let audit = by_name("audit");
-        assert_eq!((audit.kind, audit.checked), ("checkbox", true));
+        assert_eq!((audit.control, audit.checked), (Control::Checkbox, true));
     }
 
     #[test]

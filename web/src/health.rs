@@ -6,8 +6,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::error::chain;
 use crate::state::AppState;
+use modelrun_core::error_chain;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(health))
@@ -20,7 +20,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             Json(json!({ "status": "ok", "store": state.store.backend() })),
         ),
         Err(error) => {
-            tracing::error!(error = %chain(&error), "health check failed");
+            tracing::error!(error = %error_chain(&error), "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "status": "unavailable", "store": state.store.backend() })),

@@ -1,13 +1,13 @@
-//! The web app of modelrun: pages for people, a JSON API for scripts, and
-//! the `modelrun` command line. `main.rs` only calls [`cli::run`]; the same
-//! [`app`] serves the local server, the tests and (later) Lambda.
+//! The web app of modelrun: pages for people and a JSON API for scripts,
+//! over the store, blob store, executor and kicker traits of
+//! `modelrun-core`. It knows no implementation of them: the `modelrun-app`
+//! crate picks those and serves the same [`app`] locally, in the tests and
+//! on AWS Lambda.
 
 pub mod api;
 mod assets;
 pub mod auth;
 mod body_limit;
-pub mod bootstrap;
-pub mod cli;
 mod downloads;
 pub mod error;
 mod extract;
@@ -15,12 +15,11 @@ mod format;
 mod forms;
 pub mod guard;
 mod health;
-pub mod lambda;
 mod log_download;
 pub mod markdown;
 pub mod pages;
+pub mod policy;
 pub mod preview;
-pub mod runtime;
 pub mod state;
 mod submit;
 

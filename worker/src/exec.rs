@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr;
 
-use futures_util::TryStreamExt;
-use modelrun_core::blob::{BlobKey, BlobStore};
+use modelrun_core::blob::{BlobKey, BlobStore, MAX_DOCUMENT_BYTES};
 use modelrun_core::config::S3Config;
 use tokio::process::Command;
 
@@ -114,16 +113,8 @@ pub async fn run(sdk: &aws_config::SdkConfig, exec: Exec) -> i32 {
 
 async fn fetch(store: &S3BlobStore, key: &str, to: &Path) -> Result<(), String> {
     let key = BlobKey::new(key).map_err(|error| error.to_string())?;
-    let blob = store
-        .get(&key)
-        .await
-        .map_err(|error| format!("cannot read the inputs {key}: {error}"))?;
-    let bytes: Vec<u8> = blob
-        .body
-        .try_fold(Vec::new(), |mut all, chunk| async move {
-            all.extend_from_slice(&chunk);
-            Ok(all)
-        })
+    let bytes = store
+        .read_all(&key, MAX_DOCUMENT_BYTES)
         .await
         .map_err(|error| format!("cannot read the inputs {key}: {error}"))?;
     tokio::fs::write(to, bytes)

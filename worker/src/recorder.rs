@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use modelrun_core::blob::{BlobKey, BlobStore};
-use modelrun_core::executor::{Diagnosis, JobReport};
+use modelrun_core::diagnosis::Diagnosis;
+use modelrun_core::executor::JobReport;
 use modelrun_core::kick::Kicker;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
@@ -107,22 +108,13 @@ impl Recorder {
         diagnosis: &Diagnosis,
         minutes: i64,
     ) -> Result<(), WorkerError> {
-        let causes: Vec<_> = diagnosis
-            .causes
-            .iter()
-            .map(|(cause, check)| json!({ "cause": cause, "check": check }))
-            .collect();
-        let facts = json!({
-            "diagnosis": run.status.as_str(),
-            "summary": diagnosis.summary,
-            "findings": diagnosis.findings,
-            "causes": causes,
-        });
         let message = format!(
             "{} for {minutes} minutes: {}",
             run.status, diagnosis.summary
         );
-        self.store.add_fact(run.id, &message, facts).await?;
+        self.store
+            .add_fact(run.id, &message, diagnosis.fact(run.status))
+            .await?;
         let mut tasks = Vec::new();
         for admin in self
             .store

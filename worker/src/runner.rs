@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use modelrun_core::config::WorkerConfig;
+use modelrun_core::diagnosis::Diagnosis;
+use modelrun_core::error_chain;
 use modelrun_core::ids::TaskId;
 use modelrun_core::run::Transitioned;
 use modelrun_core::status::RunStatus;
@@ -205,7 +207,7 @@ impl Worker {
             for report in self.services.executor.describe(&runs).await? {
                 let run_id = report.run_id;
                 if let Err(error) = self.services.recorder.report(report).await {
-                    tracing::warn!(%run_id, error = %tasks::error_chain(&error), "sweep could not record a report");
+                    tracing::warn!(%run_id, error = %error_chain(&error), "sweep could not record a report");
                 }
             }
         }
@@ -236,10 +238,7 @@ impl Worker {
             });
         for run in waiting {
             let events = self.services.store.run_events(run.id).await?;
-            let diagnosed = events.iter().any(|e| {
-                e.data.get("diagnosis").and_then(|d| d.as_str()) == Some(run.status.as_str())
-            });
-            if diagnosed {
+            if Diagnosis::latest(&events, run.status).is_some() {
                 continue;
             }
             match self.services.executor.diagnose(&run).await {
@@ -322,7 +321,7 @@ impl Worker {
                         let (worker, wake) = (self.clone(), wake.clone());
                         tracker.spawn(async move {
                             if let Err(error) = worker.process(claimed).await {
-                                tracing::error!(error = %tasks::error_chain(&error), "could not record a task's outcome");
+                                tracing::error!(error = %error_chain(&error), "could not record a task's outcome");
                             }
                             drop(slot);
                             // A slot is free: look for more work at once.
@@ -331,14 +330,14 @@ impl Worker {
                     }
                     Ok(None) => break,
                     Err(error) => {
-                        tracing::error!(error = %tasks::error_chain(&error), "could not claim tasks");
+                        tracing::error!(error = %error_chain(&error), "could not claim tasks");
                         break;
                     }
                 }
             }
             if Instant::now() >= next_sweep {
                 if let Err(error) = self.sweep().await {
-                    tracing::error!(error = %tasks::error_chain(&error), "sweep failed");
+                    tracing::error!(error = %error_chain(&error), "sweep failed");
                 }
                 next_sweep = Instant::now() + self.config.sweep_interval;
             }

@@ -21,8 +21,8 @@ use modelrun_core::store::Store;
 use modelrun_core::user::{Role, User};
 
 pub use passwords::{
-    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password_rules, hash_password, reset_password,
-    verify_password,
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password_rules, generate_password, hash_password,
+    reset_password, verify_password,
 };
 
 use crate::error::{ApiError, AppError};

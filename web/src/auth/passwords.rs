@@ -16,6 +16,11 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// so that a wrong email takes as long to refuse as a wrong password.
 const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$N6VqXZ3o2m7CvWqT6pQ0Vw$8zjf8IJqRS6g0Q5Pp6h8Yl2m7o4sY1dXj3X2n7bqg0E";
 
+/// A password for a person to type once: 24 hex digits, 96 random bits.
+pub fn generate_password() -> String {
+    modelrun_core::crypto::random_hex(12)
+}
+
 /// Says why a new password is refused, if it is.
 pub fn check_password_rules(password: &str) -> Result<(), String> {
     let length = password.chars().count();

@@ -3,12 +3,12 @@
 
 use modelrun_core::audit::NewAuditEntry;
 
-use crate::error::chain;
 use crate::state::AppState;
+use modelrun_core::error_chain;
 
 pub async fn audit(state: &AppState, entry: NewAuditEntry) {
     let action = entry.action;
     if let Err(error) = state.store.record_audit(entry).await {
-        tracing::error!(%action, error = %chain(&error), "the audit entry was not written");
+        tracing::error!(%action, error = %error_chain(&error), "the audit entry was not written");
     }
 }

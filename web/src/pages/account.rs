@@ -13,7 +13,7 @@ use modelrun_core::ids::TokenId;
 use modelrun_core::user::{ApiToken, Role, User};
 use serde::Deserialize;
 
-use super::Nav;
+use super::{Nav, Section};
 use crate::auth::routes::account_limit_key;
 use crate::auth::tokens::mint;
 use crate::auth::{
@@ -83,7 +83,7 @@ impl AccountPage {
         let user = current.user.clone();
         let tokens = state.store.list_tokens(user.id).await?;
         Ok(AccountPage {
-            nav: Nav::new(&user, &current.csrf, "account"),
+            nav: Nav::new(&user, &current.csrf, Section::Account),
             roles: Role::ALL.into_iter().filter(|r| *r <= user.role).collect(),
             tokens: tokens.iter().map(TokenRow::new).collect(),
             user,

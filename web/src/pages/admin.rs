@@ -14,7 +14,7 @@ use modelrun_core::ids::EmailId;
 use modelrun_core::user::{Role, User};
 use serde::Deserialize;
 
-use super::Nav;
+use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::format;
@@ -70,7 +70,7 @@ async fn outbox(
         .then(|| emails.last().map(|e| e.id))
         .flatten();
     Ok(OutboxPage {
-        nav: Nav::new(&user, &csrf, "admin"),
+        nav: Nav::new(&user, &csrf, Section::Outbox),
         emails: emails
             .into_iter()
             .map(|email| EmailRow {
@@ -108,7 +108,7 @@ async fn message(
     admin(&user)?;
     let email = load(&state, &id).await?;
     Ok(EmailPage {
-        nav: Nav::new(&user, &csrf, "admin"),
+        nav: Nav::new(&user, &csrf, Section::Outbox),
         created: format::timestamp(email.created_at),
         sent: email.sent_at.map(format::timestamp).unwrap_or_default(),
         email,

@@ -10,7 +10,7 @@ use modelrun_core::audit::{AuditAction, AuditEntry, AuditFilter};
 use modelrun_core::user::Role;
 use serde::Deserialize;
 
-use super::Nav;
+use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::format;
@@ -140,7 +140,7 @@ async fn list(
             link
         });
     Ok(AuditPage {
-        nav: Nav::new(&current.user, &current.csrf, "audit"),
+        nav: Nav::new(&current.user, &current.csrf, Section::Audit),
         entries: entries.iter().map(EntryRow::new).collect(),
         actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
         action: given(&query.action).unwrap_or_default().to_owned(),

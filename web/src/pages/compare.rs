@@ -9,12 +9,13 @@ use axum::routing::get;
 use chrono::Utc;
 use modelrun_core::run::Run;
 
-use super::Nav;
 use super::preview::first_chart;
-use super::run::{metrics, visible_run};
+use super::run::metrics;
+use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::state::AppState;
 
@@ -165,7 +166,7 @@ async fn page(
         )
     });
     Ok(ComparePage {
-        nav: Nav::new(&user, &csrf, "runs"),
+        nav: Nav::new(&user, &csrf, Section::Runs),
         differences: inputs.iter().filter(|row| row.differs).count(),
         runs: runs
             .iter()

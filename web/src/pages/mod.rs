@@ -16,11 +16,26 @@ pub mod versions;
 
 use modelrun_core::user::{Role, User};
 
+/// The part of the app a page belongs to: its link in the header is marked
+/// as the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Signed out: no section.
+    None,
+    Models,
+    Runs,
+    Users,
+    Audit,
+    Tasks,
+    Outbox,
+    Account,
+}
+
 /// What the layout needs: who is signed in, and where they are.
 #[derive(Debug, Clone)]
 pub struct Nav {
     pub user: Option<User>,
-    pub section: &'static str,
+    pub section: Section,
     /// The session's form token, for the forms of the page.
     pub csrf: String,
 }
@@ -29,16 +44,25 @@ impl Nav {
     pub fn anonymous() -> Self {
         Nav {
             user: None,
-            section: "",
+            section: Section::None,
             csrf: String::new(),
         }
     }
 
-    pub fn new(user: &User, csrf: &str, section: &'static str) -> Self {
+    pub fn new(user: &User, csrf: &str, section: Section) -> Self {
         Nav {
             user: Some(user.clone()),
             section,
             csrf: csrf.to_owned(),
+        }
+    }
+
+    /// ` aria-current="page"` on the link to `section` when the page is in it.
+    pub fn current(&self, section: Section) -> &'static str {
+        if self.section == section {
+            " aria-current=\"page\""
+        } else {
+            ""
         }
     }
 

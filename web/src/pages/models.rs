@@ -11,9 +11,9 @@ use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::RunFilter;
 use modelrun_core::schema::diff::changes;
 
-use super::Nav;
 use super::runs::RunRow;
 use super::typical::median_duration;
+use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -125,7 +125,7 @@ async fn list(
 ) -> AppResult<ModelsPage> {
     let models = state.store.models().await?;
     Ok(ModelsPage {
-        nav: Nav::new(&user, &csrf, "models"),
+        nav: Nav::new(&user, &csrf, Section::Models),
         models: models.iter().map(ModelCard::new).collect(),
     })
 }
@@ -186,7 +186,7 @@ async fn detail(
         .store
         .list_runs(&RunFilter {
             model: Some(name),
-            submitted_by: super::run::visible_submitter(&state, &user),
+            submitted_by: crate::policy::visible_submitter(&state, &user),
             limit: 10,
             ..RunFilter::default()
         })
@@ -194,7 +194,7 @@ async fn detail(
     let mut card = ModelCard::new(&model);
     version_history(&state, &model, &mut card).await?;
     Ok(ModelPage {
-        nav: Nav::new(&user, &csrf, "models"),
+        nav: Nav::new(&user, &csrf, Section::Models),
         description: markdown::render(&model.model.description),
         model: card,
         runs: runs.items.iter().map(RunRow::new).collect(),

@@ -16,13 +16,13 @@ use modelrun_core::run::Run;
 use modelrun_core::user::Role;
 use serde::Deserialize;
 
-use super::Nav;
-use super::run::visible_run;
+use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
+use crate::policy::visible_run;
 use crate::state::AppState;
 use crate::submit::{MAX_KEY_CHARS, pick_version, submit};
 
@@ -60,7 +60,7 @@ impl NewRunPage {
         fields: Vec<FormField>,
     ) -> Self {
         NewRunPage {
-            nav: Nav::new(&user.user, &user.csrf, "models"),
+            nav: Nav::new(&user.user, &user.csrf, Section::Models),
             name: model.model.name.clone(),
             title: model.model.title.clone(),
             version: version.to_owned(),

@@ -13,11 +13,11 @@ use axum::routing::get;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::run::{Run, RunOutput};
 
-use super::Nav;
-use super::run::visible_run;
+use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::preview::load::head;
 use crate::preview::table::{ColumnType, Table};
@@ -96,7 +96,7 @@ struct PreviewPage {
     run: Run,
     output: RunOutput,
     size: String,
-    kind: &'static str,
+    kind: Kind,
     csv: Option<CsvView>,
     text: String,
     notes: Vec<String>,
@@ -121,9 +121,9 @@ async fn page(
     let output = find_output(&state, &run, &name).await?;
     let kind = Kind::of(&output.name, &output.content_type);
     let mut page = PreviewPage {
-        nav: Nav::new(&user, &csrf, "runs"),
+        nav: Nav::new(&user, &csrf, Section::Runs),
         size: format::bytes(output.size),
-        kind: kind.as_str(),
+        kind,
         csv: None,
         text: String::new(),
         notes: Vec::new(),

@@ -9,27 +9,24 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use futures_util::TryStreamExt;
-use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::blob::BlobKey;
-use modelrun_core::config::RunVisibility;
-use modelrun_core::ids::{RunId, UserId};
+use modelrun_core::diagnosis::{Diagnosis, Findings};
 use modelrun_core::model::ModelVersion;
-use modelrun_core::run::{FollowUp, Run, RunEvent, RunOutput, StatusChange};
+use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::NewTask;
-use modelrun_core::user::{Role, User};
+use modelrun_core::user::Role;
 
-use super::Nav;
+use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
-use crate::error::{AppError, AppResult};
-use crate::guard::{ClientAddr, audit};
+use crate::error::AppResult;
+use crate::guard::ClientAddr;
+use crate::policy::{can_cancel, request_cancel, visible_run};
 use crate::preview::Kind;
 use crate::state::AppState;
 use crate::{downloads, format, log_download};
 
 /// `metrics.json` larger than this is not read for key figures.
-const MAX_METRICS_BYTES: i64 = 64 * 1024;
+const MAX_METRICS_BYTES: usize = 64 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,36 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/log", get(log))
         .route("/runs/{id}/outputs/{*name}", get(output))
         .route("/runs/{id}/cancel", post(cancel))
-}
-
-/// The run a person asked for, if they may see it: with team-wide
-/// visibility every signed-in person sees every run; with own-only, people
-/// see their own runs and admins see all. A run they may not see is not
-/// found, like an id that does not exist or is not a number.
-pub async fn visible_run(state: &AppState, user: &User, id: &str) -> AppResult<Run> {
-    let id: RunId = id.parse().map_err(|_| AppError::NotFound)?;
-    let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
-    if may_see(state, user, &run) {
-        Ok(run)
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
-fn may_see(state: &AppState, user: &User, run: &Run) -> bool {
-    match state.config.run_visibility {
-        RunVisibility::Team => true,
-        RunVisibility::Own => user.role == Role::Admin || run.submitted_by == user.id,
-    }
-}
-
-/// The submitter a list of runs is limited to, for a person who may only
-/// see their own.
-pub fn visible_submitter(state: &AppState, user: &User) -> Option<UserId> {
-    match state.config.run_visibility {
-        RunVisibility::Own if user.role != Role::Admin => Some(user.id),
-        _ => None,
-    }
 }
 
 struct EventView {
@@ -110,44 +77,48 @@ impl WaitingView {
         if !matches!(run.status, RunStatus::Runnable | RunStatus::Starting) {
             return None;
         }
-        let event = events.iter().rev().find(|e| {
-            e.data.get("diagnosis").and_then(|d| d.as_str()) == Some(run.status.as_str())
-        })?;
-        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-        let mut findings = Vec::new();
-        let found = &event.data["findings"];
-        if let Some(reason) = text(&found["job_status_reason"]) {
-            findings.push(format!("The job: {reason}"));
-        }
-        for environment in found["compute_environments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let mut line = format!(
-                "Compute environment {}: {}, {}",
-                text(&environment["name"]).unwrap_or_default(),
-                text(&environment["state"]).unwrap_or_default(),
-                text(&environment["status"]).unwrap_or_default()
-            );
-            if let Some(reason) = text(&environment["status_reason"]) {
-                line.push_str(&format!(" ({reason})"));
-            }
-            findings.push(line);
-        }
-        let causes = event.data["causes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| Some((text(&c["cause"])?, text(&c["check"])?)))
-            .collect();
+        let (at, diagnosis) = Diagnosis::latest(events, run.status)?;
         Some(WaitingView {
-            at: format::timestamp(event.at),
-            summary: text(&event.data["summary"]).unwrap_or_default(),
-            findings,
-            causes,
+            at: format::timestamp(at),
+            findings: finding_lines(&diagnosis.findings),
+            summary: diagnosis.summary,
+            causes: diagnosis
+                .causes
+                .into_iter()
+                .map(|c| (c.cause, c.check))
+                .collect(),
         })
     }
+}
+
+/// The findings a person reads: the job's own reason and each compute
+/// environment's state; the local executor's slots are in the summary.
+fn finding_lines(findings: &Findings) -> Vec<String> {
+    let Findings::Batch {
+        job_status_reason,
+        compute_environments,
+        ..
+    } = findings
+    else {
+        return Vec::new();
+    };
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let job = job_status_reason
+        .iter()
+        .map(|reason| format!("The job: {reason}"));
+    let environments = compute_environments.iter().map(|environment| {
+        let mut line = format!(
+            "Compute environment {}: {}, {}",
+            text(&environment.name),
+            text(&environment.state),
+            text(&environment.status)
+        );
+        if let Some(reason) = &environment.status_reason {
+            line.push_str(&format!(" ({reason})"));
+        }
+        line
+    });
+    job.chain(environments).collect()
 }
 
 struct OutputView {
@@ -196,24 +167,15 @@ struct RunPage {
 /// Numbers from the run's `metrics.json`, in its order. Anything else in
 /// the file is not a key figure and is left out.
 pub async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, String)> {
-    let Some(output) = outputs
-        .iter()
-        .find(|o| o.name == "metrics.json" && o.size <= MAX_METRICS_BYTES)
-    else {
+    let Some(output) = outputs.iter().find(|o| {
+        o.name == "metrics.json"
+            && usize::try_from(o.size).is_ok_and(|size| size <= MAX_METRICS_BYTES)
+    }) else {
         return Vec::new();
     };
     let read = async {
         let key = BlobKey::run_output(run.id, &output.name)?;
-        let blob = state.blob.get(&key).await?;
-        let bytes: Vec<u8> = blob
-            .body
-            .try_fold(Vec::new(), |mut all, chunk| async move {
-                all.extend_from_slice(&chunk);
-                Ok(all)
-            })
-            .await
-            .map_err(modelrun_core::blob::BlobError::Io)?;
-        Ok::<_, modelrun_core::blob::BlobError>(bytes)
+        state.blob.read_all(&key, MAX_METRICS_BYTES).await
     };
     match read.await {
         Ok(bytes) => {
@@ -255,12 +217,6 @@ fn input_rows(run: &Run, version: Option<&ModelVersion>) -> Vec<(String, String)
     rows
 }
 
-fn can_cancel(user: &User, run: &Run) -> bool {
-    !run.status.is_terminal()
-        && run.status != RunStatus::Cancelling
-        && (user.role == Role::Admin || (user.role >= Role::Runner && user.id == run.submitted_by))
-}
-
 async fn page(
     CurrentUser { user, csrf, .. }: CurrentUser,
     State(state): State<AppState>,
@@ -284,7 +240,7 @@ async fn page(
         }
     };
     Ok(RunPage {
-        nav: Nav::new(&user, &csrf, "runs"),
+        nav: Nav::new(&user, &csrf, Section::Runs),
         active: !run.status.is_terminal(),
         waiting: WaitingView::find(&run, &events),
         can_cancel: can_cancel(&user, &run),
@@ -325,45 +281,6 @@ async fn output(
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
     downloads::output(&state, &user, &client, &run, &name).await
-}
-
-/// Asks for a run to stop: `cancelling` now, with who asked; `cancelled`
-/// once the executor confirms.
-pub async fn request_cancel(
-    state: &AppState,
-    user: &User,
-    client: &ClientAddr,
-    run: &Run,
-) -> AppResult<()> {
-    if !can_cancel(user, run) {
-        if run.status.is_terminal() || run.status == RunStatus::Cancelling {
-            return Ok(());
-        }
-        return Err(AppError::Forbidden(
-            "Only the person who submitted a run, or an administrator, may cancel it.".to_owned(),
-        ));
-    }
-    let mut change = StatusChange::new(run.id, RunStatus::Cancelling)
-        .reason(format!("cancel requested by {}", user.email))
-        .fact("by", user.email.as_str());
-    change
-        .follow_ups
-        .push(FollowUp::Task(NewTask::cancel_run(run.id, &user.email)));
-    let outcome = state.store.transition(change).await?;
-    tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
-    audit(
-        state,
-        NewAuditEntry::new(
-            Actor::user(user.id, &user.email),
-            AuditAction::RunCancel,
-            format!("run {}", run.id),
-        )
-        .detail(serde_json::json!({ "model": run.model_name, "status": run.status }))
-        .from_address(client.as_str()),
-    )
-    .await;
-    state.kicker.kick(outcome.tasks()).await;
-    Ok(())
 }
 
 async fn cancel(

@@ -13,7 +13,7 @@ use modelrun_core::task::{Task, TaskState};
 use modelrun_core::user::Role;
 use serde::Deserialize;
 
-use super::Nav;
+use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::format;
@@ -82,7 +82,7 @@ async fn list(
         };
     let tasks = state.store.list_tasks(wanted, LIMIT).await?;
     Ok(TasksPage {
-        nav: Nav::new(&current.user, &current.csrf, "tasks"),
+        nav: Nav::new(&current.user, &current.csrf, Section::Tasks),
         tasks: tasks.iter().map(TaskRow::new).collect(),
         state: wanted.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         limit: LIMIT,

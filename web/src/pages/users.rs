@@ -13,10 +13,9 @@ use modelrun_core::store::StoreError;
 use modelrun_core::user::{NewUser, Role, User, normalize_email};
 use serde::Deserialize;
 
-use super::Nav;
+use super::{Nav, Section};
 use crate::auth;
-use crate::auth::{CurrentUser, check_password_rules, hash_password, require};
-use crate::bootstrap::generate_password;
+use crate::auth::{CurrentUser, check_password_rules, generate_password, hash_password, require};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::format;
@@ -55,7 +54,7 @@ impl UsersPage {
         require(current.user.role, Role::Admin, "manage users")?;
         let users = state.store.list_users().await?;
         Ok(UsersPage {
-            nav: Nav::new(&current.user, &current.csrf, "users"),
+            nav: Nav::new(&current.user, &current.csrf, Section::Users),
             me: current.user.id,
             users: users
                 .into_iter()

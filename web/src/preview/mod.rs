@@ -36,16 +36,6 @@ impl Kind {
             _ => Kind::None,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Csv => "csv",
-            Kind::Json => "json",
-            Kind::Text => "text",
-            Kind::Image => "image",
-            Kind::None => "",
-        }
-    }
 }
 
 /// Text from bytes that may not be UTF-8: UTF-8 when it is (a byte-order

@@ -195,18 +195,7 @@ impl BlobStore for LocalBlobStore {
 
 #[cfg(test)]
 mod tests {
-    use futures_util::StreamExt;
-
     use super::*;
-
-    async fn read_all(blob: Blob) -> Vec<u8> {
-        let mut body = blob.body;
-        let mut out = Vec::new();
-        while let Some(chunk) = body.next().await {
-            out.extend_from_slice(&chunk.expect("chunk"));
-        }
-        out
-    }
 
     #[tokio::test]
     async fn stores_lists_and_reads_back() {
@@ -246,7 +235,19 @@ mod tests {
 
         let blob = store.get(&key).await.expect("get");
         assert_eq!(blob.meta.size, 8);
-        assert_eq!(read_all(blob).await, b"a,b\n1,2\n");
+        assert_eq!(store.read_all(&key, 8).await.expect("read"), b"a,b\n1,2\n");
+        assert_eq!(
+            store.read_head(&key, 3).await.expect("head"),
+            (b"a,b".to_vec(), true)
+        );
+        assert_eq!(
+            store.read_head(&key, 100).await.expect("head"),
+            (b"a,b\n1,2\n".to_vec(), false)
+        );
+        assert!(matches!(
+            store.read_all(&key, 7).await,
+            Err(BlobError::TooLarge { max: 7, .. })
+        ));
         assert!(matches!(
             store.get(&BlobKey::new("runs/2/x").expect("key")).await,
             Err(BlobError::NotFound(_))

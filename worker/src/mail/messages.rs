@@ -2,8 +2,8 @@
 //! HTML body; the bodies are templates in `worker/templates/emails/`.
 
 use askama::Template;
+use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::email::NewEmail;
-use modelrun_core::executor::Diagnosis;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 

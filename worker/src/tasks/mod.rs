@@ -8,6 +8,7 @@ mod send_email;
 mod sync_images;
 
 use modelrun_core::blob::BlobError;
+use modelrun_core::error_chain;
 use modelrun_core::executor::ExecutorError;
 use modelrun_core::mailer::MailError;
 use modelrun_core::store::StoreError;
@@ -69,7 +70,9 @@ impl From<modelrun_core::registry::RegistryError> for TaskError {
 impl From<BlobError> for TaskError {
     fn from(error: BlobError) -> Self {
         match error {
-            BlobError::InvalidKey(_) => TaskError::Fatal(error.to_string()),
+            BlobError::InvalidKey(_) | BlobError::TooLarge { .. } => {
+                TaskError::Fatal(error.to_string())
+            }
             other => TaskError::Retry(error_chain(&other)),
         }
     }
@@ -85,18 +88,6 @@ impl From<WorkerError> for TaskError {
             WorkerError::Internal(message) => TaskError::Fatal(message),
         }
     }
-}
-
-/// An error with its causes, for task records and logs.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 fn payload<T: DeserializeOwned>(task: &Task) -> Result<T, TaskError> {

@@ -9,9 +9,8 @@
 
 use std::collections::HashSet;
 
-use futures_util::TryStreamExt;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
-use modelrun_core::blob::BlobKey;
+use modelrun_core::blob::{BlobKey, MAX_DOCUMENT_BYTES};
 use modelrun_core::manifest::Manifest;
 use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
 use modelrun_core::registry::PushedImage;
@@ -61,18 +60,8 @@ pub(super) async fn run(services: &Services) -> Result<(), TaskError> {
 /// `Some(true)` when a version was created, `None` when the manifest is not there yet.
 async fn register(services: &Services, image: &PushedImage) -> Result<Option<bool>, TaskError> {
     let key = manifest_key(&image.model, &image.tag)?;
-    let text = match services.blob.get(&key).await {
-        Ok(blob) => {
-            let bytes: Vec<u8> = blob
-                .body
-                .try_fold(Vec::new(), |mut all, chunk| async move {
-                    all.extend_from_slice(&chunk);
-                    Ok(all)
-                })
-                .await
-                .map_err(|error| TaskError::Retry(format!("reading {key}: {error}")))?;
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
+    let text = match services.blob.read_all(&key, MAX_DOCUMENT_BYTES).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(modelrun_core::blob::BlobError::NotFound(_)) => {
             tracing::info!(model = %image.model, tag = %image.tag, "no manifest for this image yet");
             return Ok(None);

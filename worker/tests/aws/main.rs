@@ -3,6 +3,8 @@
 
 mod batch;
 mod batch_status;
+#[path = "../common/mod.rs"]
+mod common;
 mod faults;
 mod registry;
 mod storage;

@@ -1,5 +1,6 @@
 //! A worker over the AWS backends, on a moto server of its own.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,27 +8,32 @@ use modelrun_core::blob::BlobStore;
 use modelrun_core::config::WorkerConfig;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelMeta, ModelVersion, NewVersion, Runtime};
-use modelrun_core::run::{NewRun, Run};
+use modelrun_core::run::Run;
 use modelrun_core::schema::InputSchema;
-use modelrun_core::store::Store;
-use modelrun_core::user::{NewUser, Role, User};
 use modelrun_testkit::AwsWorld;
+use modelrun_worker::Worker;
 use modelrun_worker::blob::S3BlobStore;
 use modelrun_worker::ecr::EcrRegistry;
 use modelrun_worker::executor::BatchExecutor;
-use modelrun_worker::kick::LocalKicker;
 use modelrun_worker::mail::SesMailer;
-use modelrun_worker::{Recorder, Services, Worker};
 use serde_json::json;
 
+pub use crate::common::{Base, Parts};
+
 pub struct Harness {
+    base: Base,
     pub world: AwsWorld,
-    pub store: Arc<dyn Store>,
     pub blob: Arc<S3BlobStore>,
     pub executor: Arc<BatchExecutor>,
     pub worker: Worker,
-    pub user: User,
-    _dir: tempfile::TempDir,
+}
+
+impl Deref for Harness {
+    type Target = Base;
+
+    fn deref(&self) -> &Base {
+        &self.base
+    }
 }
 
 impl Harness {
@@ -46,47 +52,25 @@ impl Harness {
         sdk: aws_config::SdkConfig,
         config: WorkerConfig,
     ) -> Self {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = modelrun_db::SqliteStore::open(&dir.path().join("modelrun.db"))
-            .await
-            .expect("open");
-        db.migrate().await.expect("migrate");
-        let store: Arc<dyn Store> = Arc::new(db);
+        let base = Base::new().await;
         let blob = Arc::new(S3BlobStore::new(&sdk, world.s3.clone()));
         let executor = Arc::new(BatchExecutor::new(&sdk, world.batch.clone()));
-        let recorder = Recorder::new(
-            store.clone(),
-            blob.clone(),
-            Arc::new(LocalKicker::new()),
-            "https://models.example.com",
-        );
-        let services = Services {
-            store: store.clone(),
+        let recorder = base.recorder(blob.clone(), "https://models.example.com");
+        let parts = Parts {
             blob: blob.clone(),
             executor: executor.clone(),
             mailer: Arc::new(SesMailer::new(&sdk, world.ses.clone())),
             registry: Some(Arc::new(
                 EcrRegistry::new(&sdk, world.ecr.clone()).expect("registry"),
             )),
-            recorder,
         };
-        let worker = Worker::new(services, config);
-        let user = store
-            .create_user(NewUser {
-                email: "ann@example.com".to_owned(),
-                password_hash: "x".to_owned(),
-                role: Role::Runner,
-            })
-            .await
-            .expect("user");
+        let worker = base.worker(parts, recorder, config);
         Harness {
+            base,
             world,
-            store,
             blob,
             executor,
             worker,
-            user,
-            _dir: dir,
         }
     }
 
@@ -114,27 +98,9 @@ impl Harness {
             .clone()
     }
 
+    /// A run of `version` with its default inputs.
     pub async fn submit(&self, version: &ModelVersion) -> Run {
-        let inputs = version
-            .inputs
-            .validate(&serde_json::Map::new())
-            .expect("inputs");
-        self.store
-            .create_run(NewRun {
-                version_id: version.id,
-                submitted_by: self.user.id,
-                inputs,
-                resources: version.resources,
-                submit_key: None,
-                rerun_of: None,
-            })
-            .await
-            .expect("run")
-            .item
-    }
-
-    pub async fn run(&self, id: modelrun_core::ids::RunId) -> Run {
-        self.store.run(id).await.expect("query").expect("run")
+        self.base.submit(version, json!({})).await
     }
 
     pub async fn put_output(&self, run: &Run, name: &str, body: &'static [u8]) {

@@ -1,6 +1,8 @@
 //! The worker with the embedded defaults, end to end: a SQLite store, a blob
 //! directory, real processes, an outbox directory.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod runs;
 mod stops;
 mod support;

@@ -1,5 +1,6 @@
 //! A worker over the embedded defaults, in a temporary directory.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,23 +8,27 @@ use std::time::Duration;
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::{LocalExecutorConfig, WorkerConfig};
 use modelrun_core::model::ModelVersion;
-use modelrun_core::run::{NewRun, Run};
 use modelrun_core::status::RunStatus;
-use modelrun_core::store::Store;
-use modelrun_core::user::{NewUser, Role, User};
+use modelrun_worker::Worker;
 use modelrun_worker::blob::LocalBlobStore;
 use modelrun_worker::executor::LocalExecutor;
-use modelrun_worker::kick::LocalKicker;
 use modelrun_worker::mail::OutboxMailer;
 use modelrun_worker::register::{Registration, register_local};
-use modelrun_worker::{Recorder, Services, Worker};
+
+pub use crate::common::{Base, Parts};
 
 pub struct Harness {
-    pub dir: tempfile::TempDir,
-    pub store: Arc<dyn Store>,
+    base: Base,
     pub executor: LocalExecutor,
     pub worker: Worker,
-    pub user: User,
+}
+
+impl Deref for Harness {
+    type Target = Base;
+
+    fn deref(&self) -> &Base {
+        &self.base
+    }
 }
 
 impl Harness {
@@ -32,21 +37,10 @@ impl Harness {
     }
 
     pub async fn with_config(max_concurrent_runs: usize, config: WorkerConfig) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("data");
-        let db = modelrun_db::SqliteStore::open(&data.join("modelrun.db"))
-            .await
-            .expect("open");
-        db.migrate().await.expect("migrate");
-        let store: Arc<dyn Store> = Arc::new(db);
+        let base = Base::new().await;
+        let data = base.data();
         let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(data.join("blobs")));
-        let kicker = LocalKicker::new();
-        let recorder = Recorder::new(
-            store.clone(),
-            blob.clone(),
-            Arc::new(kicker),
-            "http://127.0.0.1:8080",
-        );
+        let recorder = base.recorder(blob.clone(), "http://127.0.0.1:8080");
         let executor = LocalExecutor::new(
             LocalExecutorConfig {
                 data_dir: data.clone(),
@@ -56,34 +50,18 @@ impl Harness {
             blob.clone(),
             recorder.clone(),
         );
-        let services = Services {
-            store: store.clone(),
+        let parts = Parts {
             blob,
             executor: Arc::new(executor.clone()),
             mailer: Arc::new(OutboxMailer::new(data.join("outbox"))),
             registry: None,
-            recorder,
         };
-        let worker = Worker::new(services, config);
-        let user = store
-            .create_user(NewUser {
-                email: "ann@example.com".to_owned(),
-                password_hash: "x".to_owned(),
-                role: Role::Runner,
-            })
-            .await
-            .expect("user");
+        let worker = base.worker(parts, recorder, config);
         Harness {
-            dir,
-            store,
+            base,
             executor,
             worker,
-            user,
         }
-    }
-
-    pub fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
     }
 
     pub async fn register(&self, dir: &Path) -> ModelVersion {
@@ -118,29 +96,6 @@ impl Harness {
         );
         std::fs::write(dir.join("modelrun.toml"), manifest).expect("manifest");
         self.register(&dir).await
-    }
-
-    pub async fn submit(&self, version: &ModelVersion, inputs: serde_json::Value) -> Run {
-        let serde_json::Value::Object(submitted) = inputs else {
-            panic!("object")
-        };
-        let inputs = version.inputs.validate(&submitted).expect("valid inputs");
-        self.store
-            .create_run(NewRun {
-                version_id: version.id,
-                submitted_by: self.user.id,
-                inputs,
-                resources: version.resources,
-                submit_key: None,
-                rerun_of: None,
-            })
-            .await
-            .expect("create run")
-            .item
-    }
-
-    pub async fn run(&self, id: modelrun_core::ids::RunId) -> Run {
-        self.store.run(id).await.expect("query").expect("run")
     }
 
     pub async fn drain(&self) {

@@ -2,15 +2,17 @@
 //! compute environments behind it.
 
 use aws_sdk_batch::types::JobStatus;
-use modelrun_core::executor::{Diagnosis, ExecutorError};
+use modelrun_core::diagnosis::{
+    Cause, ComputeEnvironmentFinding, Diagnosis, Findings, QueueFinding,
+};
+use modelrun_core::executor::ExecutorError;
 use modelrun_core::run::Run;
-use serde_json::{Value, json};
 
 use super::{BatchExecutor, to_executor};
 use crate::aws::AwsFailure;
 
 /// The usual causes of a job stuck in RUNNABLE or STARTING, with what to check.
-fn usual_causes() -> Vec<(String, String)> {
+fn usual_causes() -> Vec<Cause> {
     [
         (
             "No way out of the private subnets",
@@ -36,7 +38,7 @@ fn usual_causes() -> Vec<(String, String)> {
         ),
     ]
     .into_iter()
-    .map(|(cause, check)| (cause.to_owned(), check.to_owned()))
+    .map(|(cause, check)| Cause::new(cause, check))
     .collect()
 }
 
@@ -86,28 +88,32 @@ pub(super) async fn diagnose(
             })?;
         for environment in described.compute_environments() {
             let resources = environment.compute_resources();
-            found.push(json!({
-                "name": environment.compute_environment_name(),
-                "state": environment.state().map(|s| s.as_str()),
-                "status": environment.status().map(|s| s.as_str()),
-                "status_reason": environment.status_reason(),
-                "type": resources.and_then(|r| r.r#type()).map(|t| t.as_str()),
-                "max_vcpus": resources.and_then(|r| r.maxv_cpus()),
-                "subnets": resources.map(|r| r.subnets().to_vec()),
-            }));
+            found.push(ComputeEnvironmentFinding {
+                name: environment.compute_environment_name().map(str::to_owned),
+                state: environment.state().map(|s| s.as_str().to_owned()),
+                status: environment.status().map(|s| s.as_str().to_owned()),
+                status_reason: environment.status_reason().map(str::to_owned),
+                kind: resources
+                    .and_then(|r| r.r#type())
+                    .map(|t| t.as_str().to_owned()),
+                max_vcpus: resources.and_then(|r| r.maxv_cpus()),
+                subnets: resources.map(|r| r.subnets().to_vec()),
+            });
         }
     }
     let unhealthy: Vec<String> = found
         .iter()
-        .filter(|e| e["status"] != "VALID" || e["state"] != "ENABLED")
+        .filter(|e| !e.is_healthy())
         .map(|e| {
+            let or_unknown =
+                |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_owned());
             format!(
                 "compute environment {} is {} and {}{}",
-                e["name"].as_str().unwrap_or("?"),
-                e["state"].as_str().unwrap_or("?"),
-                e["status"].as_str().unwrap_or("?"),
-                e["status_reason"]
-                    .as_str()
+                or_unknown(&e.name),
+                or_unknown(&e.state),
+                or_unknown(&e.status),
+                e.status_reason
+                    .as_ref()
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default()
             )
@@ -124,17 +130,17 @@ pub(super) async fn diagnose(
     };
     Ok(Diagnosis {
         summary,
-        findings: json!({
-            "job_status": job_status,
-            "job_status_reason": job_reason,
-            "queue": queue.map(|q| json!({
-                "name": q.job_queue_name(),
-                "state": q.state().map(|s| s.as_str()),
-                "status": q.status().map(|s| s.as_str()),
-                "status_reason": q.status_reason(),
-            })).unwrap_or(Value::Null),
-            "compute_environments": found,
-        }),
+        findings: Findings::Batch {
+            job_status,
+            job_status_reason: job_reason,
+            queue: queue.map(|q| QueueFinding {
+                name: q.job_queue_name().map(str::to_owned),
+                state: q.state().map(|s| s.as_str().to_owned()),
+                status: q.status().map(|s| s.as_str().to_owned()),
+                status_reason: q.status_reason().map(str::to_owned),
+            }),
+            compute_environments: found,
+        },
         causes: usual_causes(),
     })
 }

@@ -19,9 +19,8 @@ use aws_sdk_batch::types::{
 };
 use aws_sdk_cloudwatchlogs::Client as LogsClient;
 use modelrun_core::config::BatchConfig;
-use modelrun_core::executor::{
-    Diagnosis, Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted,
-};
+use modelrun_core::diagnosis::Diagnosis;
+use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;

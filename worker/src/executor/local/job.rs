@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use modelrun_core::blob::{BlobKey, BlobStore, MAX_OUTPUT_NAME_BYTES, check_relative_path};
+use modelrun_core::blob::{
+    BlobKey, BlobStore, MAX_DOCUMENT_BYTES, MAX_OUTPUT_NAME_BYTES, check_relative_path,
+};
 use modelrun_core::executor::{JobReport, JobRequest};
 use modelrun_core::ids::RunId;
 use modelrun_core::status::RunStatus;
@@ -243,27 +245,15 @@ async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
     .await
     .map_err(|error| error.to_string())?
     .map_err(|error| format!("copying the model from {}: {error}", source.display()))?;
-    let inputs = read_blob(inner.blob.as_ref(), &spec.request.inputs).await?;
+    let inputs = inner
+        .blob
+        .read_all(&spec.request.inputs, MAX_DOCUMENT_BYTES)
+        .await
+        .map_err(|error| format!("reading {}: {error}", spec.request.inputs))?;
     tokio::fs::write(&paths.inputs, inputs)
         .await
         .map_err(|error| format!("writing inputs.json: {error}"))?;
     Ok(paths)
-}
-
-async fn read_blob(blob: &dyn BlobStore, key: &BlobKey) -> Result<Vec<u8>, String> {
-    use futures_util::TryStreamExt;
-    let object = blob
-        .get(key)
-        .await
-        .map_err(|error| format!("reading {key}: {error}"))?;
-    object
-        .body
-        .try_fold(Vec::new(), |mut all, chunk| async move {
-            all.extend_from_slice(&chunk);
-            Ok(all)
-        })
-        .await
-        .map_err(|error| format!("reading {key}: {error}"))
 }
 
 /// The environment of a model process: the contract, and little else.

@@ -27,9 +27,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::LocalExecutorConfig;
-use modelrun_core::executor::{
-    Diagnosis, Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted,
-};
+use modelrun_core::diagnosis::{Cause, Diagnosis, Findings};
+use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
@@ -320,19 +319,28 @@ impl Executor for LocalExecutor {
         Ok(Diagnosis {
             summary: format!(
                 "{busy} of {slots} run slots on this machine are busy, and {waiting} {} for one",
-                if waiting == 1 { "run waits" } else { "runs wait" }
+                if waiting == 1 {
+                    "run waits"
+                } else {
+                    "runs wait"
+                }
             ),
-            findings: serde_json::json!({ "slots": slots, "busy": busy, "waiting": waiting, "job_known": known }),
+            findings: Findings::Local {
+                slots,
+                busy,
+                waiting,
+                job_known: known,
+            },
             causes: vec![
-                (
-                    "Every run slot is taken".to_owned(),
+                Cause::new(
+                    "Every run slot is taken",
                     "Wait for the running runs to end, or start modelrun with a higher \
-                     --max-concurrent-runs (MODELRUN_MAX_CONCURRENT_RUNS) if the machine has room."
-                        .to_owned(),
+                     --max-concurrent-runs (MODELRUN_MAX_CONCURRENT_RUNS) if the machine has room.",
                 ),
-                (
-                    "A run holds its slot for long".to_owned(),
-                    "Look at the running runs of this machine; cancel one that no longer makes progress.".to_owned(),
+                Cause::new(
+                    "A run holds its slot for long",
+                    "Look at the running runs of this machine; cancel one that no longer makes \
+                     progress.",
                 ),
             ],
         })

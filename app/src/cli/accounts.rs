@@ -10,7 +10,9 @@ use modelrun_core::store::Store;
 use modelrun_worker::register::{Registration, register_local};
 
 use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
-use crate::bootstrap::{create_token, create_user_via, generate_password, reset_password_of};
+use modelrun_web::auth::generate_password;
+
+use crate::bootstrap::{create_token, create_user_via, reset_password_of};
 
 async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
     let settings = global.settings(String::new())?;

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use modelrun_app::bootstrap::{create_token, create_user, ensure_admin, register_example};
+use modelrun_app::runtime::{Components, Settings};
 use modelrun_core::config::{DatabaseConfig, WebConfig};
 use modelrun_core::store::Store;
 use modelrun_core::user::Role;
 use modelrun_db::postgres::testing::TempDatabase;
 use modelrun_testkit::AwsWorld;
-use modelrun_web::bootstrap::{create_token, create_user, ensure_admin, register_example};
-use modelrun_web::runtime::{Components, Settings};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode};
 

@@ -35,7 +35,7 @@ pub async fn submit(api: &Api) -> i64 {
 
 /// A second runner, Bob.
 pub async fn add_bob(app: &TestApp) {
-    modelrun_web::bootstrap::create_user(
+    modelrun_app::bootstrap::create_user(
         &app.store,
         BOB_EMAIL,
         BOB_PASSWORD,

@@ -86,7 +86,7 @@ pub async fn own_only_hides_other_peoples_runs(store: StoreKind) {
 /// Viewers see but do not submit; runners do not reach admin pages.
 pub async fn roles_bound_what_people_do(store: StoreKind) {
     let app = TestApp::spawn(store).await;
-    modelrun_web::bootstrap::create_user(
+    modelrun_app::bootstrap::create_user(
         &app.store,
         "vera@example.com",
         "vera-password-for-tests",

@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
-use modelrun_core::crypto::random_hex;
 use modelrun_core::model::Registered;
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::user::{ApiToken, NewUser, Role, User, normalize_email};
 use modelrun_worker::register::{Registration, register_local};
 
-use crate::auth::{check_password_rules, hash_password};
+use modelrun_web::auth::{check_password_rules, generate_password, hash_password};
 
 /// The files of the example model, built into the binary so that `up`
 /// works from any directory.
@@ -99,7 +98,7 @@ pub async fn create_token(
             "there is no user {email}; create one with `modelrun users create --email {email}`"
         );
     };
-    let minted = crate::auth::tokens::mint(store, &owner, name, role, expires_in_days)
+    let minted = modelrun_web::auth::tokens::mint(store, &owner, name, role, expires_in_days)
         .await
         .map_err(|error| anyhow::anyhow!(error.public_message()))?;
     let entry = NewAuditEntry::new(
@@ -114,11 +113,6 @@ pub async fn create_token(
     }));
     store.record_audit(entry).await?;
     Ok(minted)
-}
-
-/// A password for a person to type once: 24 hex digits, 96 random bits.
-pub fn generate_password() -> String {
-    random_hex(12)
 }
 
 /// Creates the first administrator when there is no user at all. With no
@@ -216,7 +210,7 @@ pub async fn reset_password_of(
     let Some(user) = store.credentials(&email).await?.map(|c| c.user) else {
         anyhow::bail!("there is no user {email}");
     };
-    crate::auth::reset_password(store, &user, password, actor, "").await?;
+    modelrun_web::auth::reset_password(store, &user, password, actor, "").await?;
     Ok(user)
 }
 

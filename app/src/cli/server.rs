@@ -97,7 +97,7 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         web.public_url,
         global.data_dir.display()
     );
-    let app = crate::service(components.app_state(web));
+    let app = modelrun_web::service(components.app_state(web));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal(shutdown.clone()))
         .await;
@@ -113,7 +113,7 @@ pub(super) async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()
         "modelrun web is serving at {} (run `modelrun worker` too)",
         web.public_url
     );
-    let app = crate::service(components.app_state(web));
+    let app = modelrun_web::service(components.app_state(web));
     axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal(CancellationToken::new()))
         .await

@@ -1,7 +1,7 @@
 //! The binary as an AWS Lambda function. The same configuration as a server,
 //! read once at start (init), then one of two roles:
 //!
-//! - **web**: the axum app of [`crate::app`] behind API Gateway, through
+//! - **web**: the axum app of [`modelrun_web::app`] behind API Gateway, through
 //!   `lambda_http`. It starts no slow work: after committing a task it kicks
 //!   the worker function (an asynchronous invoke) and answers.
 //! - **worker**: one handler for its four kinds of event
@@ -15,8 +15,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use modelrun_core::config::WebConfig;
 use serde_json::Value;
 
-use crate::error::chain;
 use crate::runtime::Components;
+use modelrun_core::error_chain;
 
 /// The log download's limit on Lambda, well under the 6 MB a response may
 /// carry once encoded in the runtime's JSON.
@@ -24,7 +24,7 @@ pub const MAX_LOG_BYTES: usize = 4 * 1024 * 1024;
 
 /// Serves the web app until the runtime stops the process.
 pub async fn web(components: Components, config: WebConfig) -> anyhow::Result<()> {
-    let app = crate::app(components.app_state(config));
+    let app = modelrun_web::app(components.app_state(config));
     lambda_http::run(app)
         .await
         .map_err(|error| anyhow::anyhow!("the Lambda runtime stopped: {error}"))
@@ -40,8 +40,8 @@ pub async fn worker(components: Components) -> anyhow::Result<()> {
             modelrun_worker::lambda::handle(&worker, &event.payload, deadline)
                 .await
                 .map_err(|error| -> lambda_runtime::Error {
-                    tracing::error!(error = %chain(&error), "the invocation failed");
-                    chain(&error).into()
+                    tracing::error!(error = %error_chain(&error), "the invocation failed");
+                    error_chain(&error).into()
                 })
         }
     });

@@ -7,11 +7,11 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use modelrun_app::bootstrap::{create_token, create_user, register_example};
+use modelrun_app::runtime::{Components, Settings};
 use modelrun_core::config::WebConfig;
 use modelrun_core::status::RunStatus;
 use modelrun_core::user::Role;
-use modelrun_web::bootstrap::{create_token, create_user, register_example};
-use modelrun_web::runtime::{Components, Settings};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 

@@ -318,7 +318,7 @@ pub async fn runs_are_listed_newest_first_in_pages(store: StoreKind) {
 
 pub async fn viewers_cannot_submit(store: StoreKind) {
     let app = TestApp::spawn(store).await;
-    modelrun_web::bootstrap::create_user(
+    modelrun_app::bootstrap::create_user(
         &app.store,
         "vic@example.com",
         "viewer-password-12",

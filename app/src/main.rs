@@ -1,5 +1,5 @@
 //! The `modelrun` binary: everything is in the library.
 
 fn main() -> std::process::ExitCode {
-    modelrun_web::cli::run()
+    modelrun_app::cli::run()
 }

@@ -23,7 +23,7 @@ use modelrun_worker::kick::{LambdaKicker, LocalKicker};
 use modelrun_worker::mail::{OutboxMailer, SesMailer};
 use modelrun_worker::{Recorder, Services, Worker};
 
-use crate::state::AppState;
+use modelrun_web::state::AppState;
 
 /// Everything the configuration decides.
 #[derive(Debug, Clone)]

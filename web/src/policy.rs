@@ -1,0 +1,202 @@
+//! Who may see and do what with runs, and which runs a list shows: the one
+//! place the pages and the API ask.
+//!
+//! * Visibility: with `team` visibility every signed-in person sees every
+//!   run; with `own`, people see the runs they submitted and admins see all.
+//!   A run a person may not see is "not found", like one that does not exist.
+//! * Cancel: the submitter (a runner or more) or an administrator, while the
+//!   run is active.
+//! * The runs list's filter, read from a query string the same way for the
+//!   page (`/runs?…`) and the API (`/api/v1/runs?…`).
+
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::config::RunVisibility;
+use modelrun_core::ids::{RunId, UserId};
+use modelrun_core::run::{FollowUp, Run, RunFilter, StatusChange};
+use modelrun_core::status::RunStatus;
+use modelrun_core::task::NewTask;
+use modelrun_core::user::{Role, User};
+use serde::Deserialize;
+
+use crate::error::{AppError, AppResult};
+use crate::guard::{ClientAddr, audit};
+use crate::state::AppState;
+
+/// The run a person asked for, if they may see it: with team-wide
+/// visibility every signed-in person sees every run; with own-only, people
+/// see their own runs and admins see all. A run they may not see is not
+/// found, like an id that does not exist or is not a number.
+pub async fn visible_run(state: &AppState, user: &User, id: &str) -> AppResult<Run> {
+    let id: RunId = id.parse().map_err(|_| AppError::NotFound)?;
+    let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
+    if may_see(state, user, &run) {
+        Ok(run)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn may_see(state: &AppState, user: &User, run: &Run) -> bool {
+    match state.config.run_visibility {
+        RunVisibility::Team => true,
+        RunVisibility::Own => user.role == Role::Admin || run.submitted_by == user.id,
+    }
+}
+
+/// The submitter a list of runs is limited to, for a person who may only
+/// see their own.
+pub fn visible_submitter(state: &AppState, user: &User) -> Option<UserId> {
+    match state.config.run_visibility {
+        RunVisibility::Own if user.role != Role::Admin => Some(user.id),
+        _ => None,
+    }
+}
+
+/// Whether `user` may stop `run`: its submitter (a runner or more) or an
+/// administrator, while the run is active and not already being stopped.
+pub fn can_cancel(user: &User, run: &Run) -> bool {
+    !run.status.is_terminal()
+        && run.status != RunStatus::Cancelling
+        && (user.role == Role::Admin || (user.role >= Role::Runner && user.id == run.submitted_by))
+}
+
+/// Asks for a run to stop: `cancelling` now, with who asked; `cancelled`
+/// once the executor confirms.
+pub async fn request_cancel(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+) -> AppResult<()> {
+    if !can_cancel(user, run) {
+        if run.status.is_terminal() || run.status == RunStatus::Cancelling {
+            return Ok(());
+        }
+        return Err(AppError::Forbidden(
+            "Only the person who submitted a run, or an administrator, may cancel it.".to_owned(),
+        ));
+    }
+    let mut change = StatusChange::new(run.id, RunStatus::Cancelling)
+        .reason(format!("cancel requested by {}", user.email))
+        .fact("by", user.email.as_str());
+    change
+        .follow_ups
+        .push(FollowUp::Task(NewTask::cancel_run(run.id, &user.email)));
+    let outcome = state.store.transition(change).await?;
+    tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
+    audit(
+        state,
+        NewAuditEntry::new(
+            Actor::user(user.id, &user.email),
+            AuditAction::RunCancel,
+            format!("run {}", run.id),
+        )
+        .detail(serde_json::json!({ "model": run.model_name, "status": run.status }))
+        .from_address(client.as_str()),
+    )
+    .await;
+    state.kicker.kick(outcome.tasks()).await;
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RunsQuery {
+    pub model: Option<String>,
+    pub version: Option<String>,
+    pub status: Option<String>,
+    /// The submitter's email.
+    pub submitter: Option<String>,
+    /// Created on or after this day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Created on or before this day (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// `newest` (default) or `oldest`.
+    pub sort: Option<String>,
+    /// The cursor of the previous page.
+    pub before: Option<String>,
+}
+
+impl RunsQuery {
+    /// The filter as query pairs, for links to the next page.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("model", &self.model),
+            ("version", &self.version),
+            ("status", &self.status),
+            ("submitter", &self.submitter),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| given(value).map(|value| (key, value)))
+        .collect()
+    }
+}
+
+/// Empty form fields mean "any".
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
+    value
+        .map(|text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                AppError::BadRequest(format!(
+                    "{field} must be a date such as 2026-11-01, not {text:?}"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Reads the filter from the query string, refusing what cannot be a filter.
+pub fn parse_filter(query: &RunsQuery, limit: u32) -> Result<RunFilter, AppError> {
+    let status = given(&query.status)
+        .map(|s| {
+            s.parse::<RunStatus>().map_err(|_| {
+                let all: Vec<_> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+                AppError::BadRequest(format!("status must be one of: {}", all.join(", ")))
+            })
+        })
+        .transpose()?;
+    let before = given(&query.before)
+        .map(|b| {
+            b.parse::<RunId>()
+                .map_err(|_| AppError::BadRequest("the cursor must be a run number".to_owned()))
+        })
+        .transpose()?;
+    let oldest_first = match given(&query.sort) {
+        None | Some("newest") => false,
+        Some("oldest") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "sort must be newest or oldest, not {other:?}"
+            )));
+        }
+    };
+    let midnight = |date: NaiveDate| Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN));
+    let from = day("from", given(&query.from))?;
+    let to = day("to", given(&query.to))?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(AppError::BadRequest(format!(
+            "from ({from}) must not be after to ({to})"
+        )));
+    }
+    Ok(RunFilter {
+        model: given(&query.model).map(str::to_owned),
+        version: given(&query.version).map(str::to_owned),
+        status,
+        submitter: given(&query.submitter).map(|email| email.to_lowercase()),
+        created_from: from.map(midnight),
+        created_until: to.and_then(|to| to.succ_opt()).map(midnight),
+        oldest_first,
+        before,
+        limit,
+        ..RunFilter::default()
+    })
+}
