@@ -57,11 +57,7 @@ impl Settings {
             },
             migrate: true,
             worker: WorkerConfig::default(),
-            local: LocalExecutorConfig {
-                data_dir: data_dir.clone(),
-                max_concurrent_runs: 2,
-                search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
-            },
+            local: LocalExecutorConfig::new(data_dir.clone()),
             data_dir,
             public_url,
             aws: AwsSettings::default(),

@@ -81,6 +81,67 @@ pub struct LocalExecutorConfig {
     pub max_concurrent_runs: usize,
     /// `PATH` of model processes (they get no other variable of ours).
     pub search_path: String,
+    /// Most bytes of a run's log that are kept; the rest is dropped, with a note.
+    pub max_log_bytes: u64,
+}
+
+impl LocalExecutorConfig {
+    /// Defaults for runs under `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        LocalExecutorConfig {
+            data_dir,
+            max_concurrent_runs: 2,
+            search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
+            max_log_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+/// Building model environments on this machine (see `environment`).
+#[derive(Debug, Clone)]
+pub struct EnvironmentsConfig {
+    /// Where environments are built: `<data>/environments`.
+    pub root: PathBuf,
+    /// `uv`, when the server has it (it is looked for on `PATH` at start-up);
+    /// without it environments are built with `python -m venv` and pip.
+    pub uv: Option<PathBuf>,
+    /// `PATH` of the installer, to find Python and compilers.
+    pub search_path: String,
+    /// Where packages come from.
+    pub index: PackageIndex,
+    /// `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` (either case) as the server
+    /// got them, for the installer.
+    pub proxy: Vec<(String, Secret<String>)>,
+    /// Longest an environment may take to build.
+    pub timeout: Duration,
+}
+
+impl EnvironmentsConfig {
+    /// Defaults for environments under `root`.
+    pub fn new(root: PathBuf) -> Self {
+        EnvironmentsConfig {
+            root,
+            uv: None,
+            search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
+            index: PackageIndex::default(),
+            proxy: Vec::new(),
+            timeout: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// Package index settings, as pip names them (`PIP_INDEX_URL`,
+/// `PIP_EXTRA_INDEX_URL`, `PIP_FIND_LINKS`, `PIP_NO_INDEX`): a private
+/// index, or a wheelhouse on a machine without internet.
+#[derive(Debug, Clone, Default)]
+pub struct PackageIndex {
+    /// May carry a token (`https://user:token@pypi.example.com/simple`).
+    pub index_url: Option<Secret<String>>,
+    pub extra_index_urls: Vec<Secret<String>>,
+    /// Directories or pages of wheels.
+    pub find_links: Vec<String>,
+    /// Use only `find_links`.
+    pub no_index: bool,
 }
 
 /// The web app.

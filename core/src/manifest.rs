@@ -6,6 +6,11 @@
 //! description = "Monthly revenue with a low–high band."
 //! owner = "Data Science"
 //! command = ["python3", "forecast.py"]   # how the local executor runs it
+//! secrets = ["WAREHOUSE_URL"]             # values set by an administrator
+//!
+//! [environment]                           # what the model needs installed
+//! requirements = "requirements.txt"       # pip's format, in this directory
+//! python = "3.11"                         # optional
 //!
 //! [resources]                             # defaults for every run
 //! vcpu = 0.5
@@ -21,6 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::DefinitionError;
+use crate::blob::check_relative_path;
+use crate::model_secrets::{MAX_SECRETS, check_secret_name};
 use crate::schema::InputSchema;
 
 /// Compute a run asks for. The version's values are the defaults and the
@@ -61,6 +68,19 @@ pub struct Manifest {
     pub command: Option<Vec<String>>,
     pub resources: Resources,
     pub inputs: InputSchema,
+    /// What the model needs installed, if anything.
+    pub environment: Option<EnvironmentDecl>,
+    /// Names of the secrets the model reads from its environment.
+    pub secrets: Vec<String>,
+}
+
+/// The manifest's `[environment]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentDecl {
+    /// The requirements file, relative to the model directory.
+    pub requirements: String,
+    /// The Python version to build with (`3.11`), if one is asked for.
+    pub python: Option<String>,
 }
 
 /// What a model name may be: it appears in URLs, S3 keys and ECR names.
@@ -92,6 +112,16 @@ struct RawManifest {
     #[serde(default)]
     resources: RawResources,
     inputs: toml::Value,
+    environment: Option<RawEnvironment>,
+    #[serde(default)]
+    secrets: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    requirements: String,
+    python: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -173,6 +203,35 @@ impl Manifest {
                 format!("must be from 1 to {}", Resources::MAX_TIMEOUT_SECONDS),
             );
         }
+        if let Some(environment) = &raw.environment {
+            if let Err(why) = check_relative_path(&environment.requirements, 255) {
+                problem(
+                    "environment.requirements",
+                    format!("must be a file of the model directory: the path {why}"),
+                );
+            }
+            if let Some(python) = &environment.python
+                && !valid_python_version(python)
+            {
+                problem(
+                    "environment.python",
+                    format!("{python:?} is not a Python version such as 3.11 or 3.12.4"),
+                );
+            }
+        }
+        if raw.secrets.len() > MAX_SECRETS {
+            problem("secrets", format!("at most {MAX_SECRETS} are allowed"));
+        }
+        for (index, name) in raw.secrets.iter().enumerate() {
+            if let Err(why) = check_secret_name(name) {
+                problem(&format!("secrets[{index}]"), why);
+            } else if raw.secrets[..index].contains(name) {
+                problem(
+                    &format!("secrets[{index}]"),
+                    format!("{name} is named twice"),
+                );
+            }
+        }
         let inputs = match InputSchema::parse(&toml_to_json(raw.inputs), "inputs") {
             Ok(inputs) => Some(inputs),
             Err(error) => {
@@ -189,10 +248,24 @@ impl Manifest {
                 command: raw.command,
                 resources,
                 inputs,
+                environment: raw.environment.map(|environment| EnvironmentDecl {
+                    requirements: environment.requirements,
+                    python: environment.python,
+                }),
+                secrets: raw.secrets,
             }),
             _ => Err(DefinitionError { problems }),
         }
     }
+}
+
+/// `3`, `3.11` or `3.11.7`.
+fn valid_python_version(text: &str) -> bool {
+    let parts: Vec<_> = text.split('.').collect();
+    parts.len() <= 3
+        && parts.iter().all(|part| {
+            !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 /// TOML has dates and times where JSON has none; they become text.
@@ -274,6 +347,43 @@ default = 2027-01-01
         assert!(error.to_string().contains("colour"), "{error}");
         let error = Manifest::parse("name = ").expect_err("broken");
         assert_eq!(error.problems[0].0, "modelrun.toml");
+    }
+
+    #[test]
+    fn environment_and_secrets_are_read_and_checked() {
+        let manifest = Manifest::parse(&GOOD.replace(
+            "command = [\"python3\", \"forecast.py\"]",
+            "command = [\"python3\", \"forecast.py\"]\nsecrets = [\"WAREHOUSE_URL\"]\n\
+             [environment]\nrequirements = \"requirements.txt\"\npython = \"3.11\"\n",
+        ))
+        .expect("valid");
+        assert_eq!(
+            manifest.environment,
+            Some(EnvironmentDecl {
+                requirements: "requirements.txt".to_owned(),
+                python: Some("3.11".to_owned()),
+            })
+        );
+        assert_eq!(manifest.secrets, ["WAREHOUSE_URL"]);
+        assert_eq!(Manifest::parse(GOOD).expect("valid").environment, None);
+
+        let bad = GOOD.replace(
+            "command = [\"python3\", \"forecast.py\"]",
+            "secrets = [\"lower\", \"PATH\", \"A\", \"A\"]\n\
+             [environment]\nrequirements = \"../outside.txt\"\npython = \"latest\"\n",
+        );
+        let error = Manifest::parse(&bad).expect_err("invalid");
+        let paths: Vec<_> = error.problems.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "environment.requirements",
+                "environment.python",
+                "secrets[0]",
+                "secrets[1]",
+                "secrets[3]"
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod blob;
 pub mod ecr;
+pub mod environments;
 pub mod exec;
 pub mod executor;
 mod files;
@@ -14,6 +15,7 @@ pub mod mail;
 mod recorder;
 pub mod register;
 mod runner;
+pub mod secrets;
 mod tasks;
 
 use std::sync::Arc;

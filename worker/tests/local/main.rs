@@ -3,6 +3,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod environments;
 mod runs;
 mod stops;
 mod support;

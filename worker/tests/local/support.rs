@@ -43,9 +43,8 @@ impl Harness {
         let recorder = base.recorder(blob.clone(), "http://127.0.0.1:8080");
         let executor = LocalExecutor::new(
             LocalExecutorConfig {
-                data_dir: data.clone(),
                 max_concurrent_runs,
-                search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
+                ..LocalExecutorConfig::new(data.clone())
             },
             blob.clone(),
             recorder.clone(),

@@ -11,12 +11,18 @@ use modelrun_core::blob::{
 };
 use modelrun_core::executor::{JobReport, JobRequest};
 use modelrun_core::ids::RunId;
+use modelrun_core::model_secrets::SecretValues;
 use modelrun_core::status::RunStatus;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
+use super::log;
 use super::process::{self, Outcome};
 use super::{Inner, Stop};
 use crate::files;
+
+/// How long the log's copy may go on once the model's process group is gone.
+const LOG_DRAIN: Duration = Duration::from_secs(5);
 
 /// Most output files one run may leave.
 const MAX_OUTPUTS: usize = 10_000;
@@ -142,8 +148,16 @@ async fn execute(
         }
     };
     let env = contract_env(inner, request.run_id, &paths);
-    let mut child = match process::spawn(&spec.command, &paths.model, env, &log) {
-        Ok(child) => child,
+    let started = log::start(log, &SecretValues::default(), inner.config.max_log_bytes).and_then(
+        |(output, copy)| {
+            Ok((
+                process::spawn(&spec.command, &paths.model, env, output)?,
+                copy,
+            ))
+        },
+    );
+    let (mut child, copy) = match started {
+        Ok(started) => started,
         Err(error) => {
             report.reason = Some(format!(
                 "could not start `{}`: {error}",
@@ -158,6 +172,7 @@ async fn execute(
 
     let timeout = Duration::from_secs(request.resources.timeout_seconds.max(1).unsigned_abs());
     let outcome = process::wait(&mut child, timeout, stopped).await;
+    finish_log(copy, &log_path).await;
     let stored = store_outputs(
         inner.blob.as_ref(),
         request.run_id,
@@ -196,6 +211,23 @@ async fn execute(
         Err(error) => report.reason = Some(format!("lost track of the process: {error}")),
     }
     report
+}
+
+/// Waits for the log's copy to end once the process group is gone; a
+/// process that escaped the group and still holds the pipe is not waited for.
+async fn finish_log(copy: JoinHandle<std::io::Result<log::Copied>>, log_path: &Path) {
+    match tokio::time::timeout(LOG_DRAIN, copy).await {
+        Ok(Ok(Ok(copied))) if copied.truncated => {
+            tracing::info!(bytes = copied.written, "the run's log reached its limit");
+        }
+        Ok(Ok(Ok(_))) => {}
+        Ok(Ok(Err(error))) => note(log_path, &format!("the log could not be written: {error}")),
+        Ok(Err(error)) => tracing::warn!(%error, "the log copy stopped abnormally"),
+        Err(_) => note(
+            log_path,
+            "a process the model started still holds its output open; the log may be incomplete",
+        ),
+    }
 }
 
 /// The run's log, started afresh; both output streams append to it.

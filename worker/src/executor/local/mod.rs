@@ -16,6 +16,7 @@
 //! runs of live neighbours are theirs to report.
 
 mod job;
+mod log;
 mod owner;
 mod process;
 

@@ -20,12 +20,13 @@ pub(super) enum Outcome {
 }
 
 /// Starts `command` in `cwd` with exactly `env`, in its own process group,
-/// writing stdout and stderr to `log`.
+/// writing stdout and stderr to `output` (which closes here, so that only
+/// the process holds it).
 pub(super) fn spawn(
     command: &[String],
     cwd: &Path,
     env: Vec<(String, String)>,
-    log: &std::fs::File,
+    output: std::io::PipeWriter,
 ) -> std::io::Result<Child> {
     let (program, args) = command.split_first().ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, "the command is empty")
@@ -42,8 +43,8 @@ pub(super) fn spawn(
         .env_clear()
         .envs(env)
         .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log.try_clone()?)
+        .stdout(output.try_clone()?)
+        .stderr(output)
         .process_group(0)
         .kill_on_drop(true)
         .spawn()

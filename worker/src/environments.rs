@@ -1,0 +1,338 @@
+//! Model environments on this machine: one virtual environment per
+//! requirements digest, `<data>/environments/<digest>/`, built with uv when
+//! the server has it, else with `python -m venv` and pip. Versions with the
+//! same requirements and interpreter share one environment.
+//!
+//! A build takes an exclusive lock on `<digest>.lock`, so two workers never
+//! build the same environment at once; it writes the installer's whole
+//! output to `<digest>.log` and marks success with `.modelrun-ready` inside
+//! the environment, so a build cut short is started over, never used.
+//! The installer gets a clean environment: `PATH`, a `HOME` of its own (for
+//! its cache), the package index settings and proxies, nothing of
+//! modelrun's.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use modelrun_core::config::EnvironmentsConfig;
+use modelrun_core::environment::EnvironmentSpec;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::process::Command;
+
+/// The marker of a finished environment.
+const READY: &str = ".modelrun-ready";
+/// How much of the installer's output is kept with the environment's record.
+pub const LOG_TAIL_BYTES: u64 = 64 * 1024;
+
+/// Why an environment could not be built or described.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    /// The installer failed: the end of its output says why.
+    #[error("{summary}")]
+    Failed { summary: String, log: String },
+    /// The machine could not be asked (a file, a process).
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The environments of this machine.
+#[derive(Debug, Clone)]
+pub struct LocalEnvironments {
+    config: EnvironmentsConfig,
+}
+
+impl LocalEnvironments {
+    pub fn new(config: EnvironmentsConfig) -> Self {
+        LocalEnvironments { config }
+    }
+
+    /// Where the environment with this digest is (or will be).
+    pub fn dir(&self, digest: &str) -> PathBuf {
+        self.config.root.join(digest)
+    }
+
+    /// Whether the environment is built and usable.
+    pub fn is_ready(&self, digest: &str) -> bool {
+        self.dir(digest).join(READY).is_file()
+    }
+
+    /// The interpreter `python` names on this machine (`Python 3.11.7`):
+    /// `python3` when none is asked for. A version that asks for one this
+    /// machine lacks is refused here, at registration, not at its first run.
+    pub async fn interpreter(&self, python: Option<&str>) -> Result<String, EnvironmentError> {
+        let program = match (&self.config.uv, python) {
+            (Some(uv), Some(version)) => {
+                let found = self
+                    .output(self.command(uv).args(["python", "find", version]))
+                    .await?;
+                match found {
+                    Ok(path) => path.trim().to_owned(),
+                    // uv fetches the interpreter when it builds.
+                    Err(_) => return Ok(format!("Python {version} (fetched by uv)")),
+                }
+            }
+            (_, Some(version)) => format!("python{version}"),
+            (_, None) => "python3".to_owned(),
+        };
+        match self.output(self.command(&program).arg("--version")).await? {
+            Ok(version) => Ok(version.trim().to_owned()),
+            Err(error) => Err(EnvironmentError::Failed {
+                summary: format!(
+                    "this server has no {} ({program}: {error}); install it, or install uv, \
+                     which fetches Python versions",
+                    python.map_or("python3".to_owned(), |v| format!("Python {v}"))
+                ),
+                log: String::new(),
+            }),
+        }
+    }
+
+    /// Builds the environment unless it is ready. Returns the end of the
+    /// installer's output.
+    pub async fn build(&self, spec: &EnvironmentSpec) -> Result<String, EnvironmentError> {
+        let digest = spec.digest();
+        let io =
+            |what: &str, error: std::io::Error| EnvironmentError::Io(format!("{what}: {error}"));
+        tokio::fs::create_dir_all(&self.config.root)
+            .await
+            .map_err(|e| io(&format!("creating {}", self.config.root.display()), e))?;
+        let _lock = lock(self.config.root.join(format!("{digest}.lock"))).await?;
+        if self.is_ready(&digest) {
+            return Ok(String::new());
+        }
+        let dir = self.dir(&digest);
+        if tokio::fs::try_exists(&dir).await.unwrap_or(false) {
+            tokio::fs::remove_dir_all(&dir)
+                .await
+                .map_err(|e| io("removing an unfinished environment", e))?;
+        }
+        let log_path = self.config.root.join(format!("{digest}.log"));
+        let log = std::fs::File::create(&log_path).map_err(|e| io("creating the log", e))?;
+        let outcome =
+            tokio::time::timeout(self.config.timeout, self.install(spec, &dir, &log)).await;
+        let tail = tail(&log_path).await;
+        match outcome {
+            Ok(Ok(())) => {
+                tokio::fs::write(dir.join(READY), &digest)
+                    .await
+                    .map_err(|e| io("marking the environment ready", e))?;
+                Ok(tail)
+            }
+            Ok(Err(summary)) => Err(EnvironmentError::Failed { summary, log: tail }),
+            Err(_) => Err(EnvironmentError::Failed {
+                summary: format!(
+                    "the installer did not finish within {} minutes",
+                    self.config.timeout.as_secs() / 60
+                ),
+                log: tail,
+            }),
+        }
+    }
+
+    /// Creates the virtual environment and installs the requirements into
+    /// it, writing every step's output to `log`.
+    async fn install(
+        &self,
+        spec: &EnvironmentSpec,
+        dir: &Path,
+        log: &std::fs::File,
+    ) -> Result<(), String> {
+        let python = spec
+            .python
+            .as_ref()
+            .map_or("python3".to_owned(), |v| format!("python{v}"));
+        let mut create = match &self.config.uv {
+            Some(uv) => {
+                let mut command = self.command(uv);
+                command
+                    .args(["venv", "--quiet", "--python"])
+                    .arg(spec.python.as_deref().unwrap_or("python3"))
+                    .arg(dir);
+                command
+            }
+            None => {
+                let mut command = self.command(&python);
+                command.args(["-m", "venv"]).arg(dir);
+                command
+            }
+        };
+        self.step("creating the virtual environment", &mut create, log)
+            .await?;
+        let requirements = dir.join("requirements.txt");
+        tokio::fs::write(&requirements, &spec.requirements)
+            .await
+            .map_err(|error| format!("writing the requirements: {error}"))?;
+        let interpreter = dir.join("bin").join("python");
+        let mut install = match &self.config.uv {
+            Some(uv) => {
+                let mut command = self.command(uv);
+                command
+                    .args(["pip", "install", "--python"])
+                    .arg(&interpreter)
+                    .arg("-r")
+                    .arg(&requirements)
+                    .args(self.uv_index_args());
+                command
+            }
+            None => {
+                let mut command = self.command(&interpreter);
+                command
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--no-input",
+                        "--disable-pip-version-check",
+                        "-r",
+                    ])
+                    .arg(&requirements)
+                    .envs(self.pip_index_env());
+                command
+            }
+        };
+        self.step("installing the requirements", &mut install, log)
+            .await
+    }
+
+    /// Runs one installer step with the installer's environment.
+    async fn step(
+        &self,
+        what: &str,
+        command: &mut Command,
+        log: &std::fs::File,
+    ) -> Result<(), String> {
+        let stream = || log.try_clone().map_err(|error| format!("{what}: {error}"));
+        let status = command
+            .stdout(stream()?)
+            .stderr(stream()?)
+            .status()
+            .await
+            .map_err(|error| format!("{what}: cannot start the installer: {error}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{what} failed ({status})"))
+        }
+    }
+
+    /// A command's standard output, or why it failed.
+    async fn output(
+        &self,
+        command: &mut Command,
+    ) -> Result<Result<String, String>, EnvironmentError> {
+        match command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .await
+        {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                // Python 2 and some builds print the version on stderr.
+                Ok(Ok(if text.trim().is_empty() {
+                    String::from_utf8_lossy(&out.stderr).into_owned()
+                } else {
+                    text
+                }))
+            }
+            Ok(out) => Ok(Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Err("not found".to_owned()))
+            }
+            Err(error) => Err(EnvironmentError::Io(error.to_string())),
+        }
+    }
+
+    /// A command of the installer, with its environment: only what it needs.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let home = self.config.root.join(".home");
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .env("PATH", &self.config.search_path)
+            .env("HOME", &home)
+            .env("LANG", "C.UTF-8")
+            .envs(
+                self.config
+                    .proxy
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.expose().as_str())),
+            )
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    fn pip_index_env(&self) -> Vec<(&'static str, String)> {
+        let index = &self.config.index;
+        let mut env = Vec::new();
+        if let Some(url) = &index.index_url {
+            env.push(("PIP_INDEX_URL", url.expose().clone()));
+        }
+        if !index.extra_index_urls.is_empty() {
+            let urls: Vec<_> = index
+                .extra_index_urls
+                .iter()
+                .map(|u| u.expose().as_str())
+                .collect();
+            env.push(("PIP_EXTRA_INDEX_URL", urls.join(" ")));
+        }
+        if !index.find_links.is_empty() {
+            env.push(("PIP_FIND_LINKS", index.find_links.join(" ")));
+        }
+        if index.no_index {
+            env.push(("PIP_NO_INDEX", "1".to_owned()));
+        }
+        env
+    }
+
+    fn uv_index_args(&self) -> Vec<String> {
+        let index = &self.config.index;
+        let mut args = Vec::new();
+        if let Some(url) = &index.index_url {
+            args.extend(["--index-url".to_owned(), url.expose().clone()]);
+        }
+        for url in &index.extra_index_urls {
+            args.extend(["--extra-index-url".to_owned(), url.expose().clone()]);
+        }
+        for link in &index.find_links {
+            args.extend(["--find-links".to_owned(), link.clone()]);
+        }
+        if index.no_index {
+            args.push("--no-index".to_owned());
+        }
+        args
+    }
+}
+
+/// An exclusive lock on `path`, held until the file is dropped.
+async fn lock(path: PathBuf) -> Result<std::fs::File, EnvironmentError> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|error| EnvironmentError::Io(error.to_string()))?
+    .map_err(|error| EnvironmentError::Io(format!("locking the environment: {error}")))
+}
+
+/// The last [`LOG_TAIL_BYTES`] of a log, as text.
+async fn tail(path: &Path) -> String {
+    let read = async {
+        let mut file = tokio::fs::File::open(path).await?;
+        let length = file.metadata().await?.len();
+        file.seek(std::io::SeekFrom::Start(
+            length.saturating_sub(LOG_TAIL_BYTES),
+        ))
+        .await?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    read.await.unwrap_or_default()
+}

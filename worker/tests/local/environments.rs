@@ -1,0 +1,160 @@
+//! Environments built for real, offline: from a wheel that the test makes
+//! itself, with pip and (when the server has it) with uv.
+
+use std::path::{Path, PathBuf};
+
+use modelrun_core::config::{EnvironmentsConfig, PackageIndex};
+use modelrun_core::environment::EnvironmentSpec;
+use modelrun_worker::environments::{EnvironmentError, LocalEnvironments};
+
+/// A directory with one pure-Python wheel, `modelrun-probe 1.0`, whose
+/// module says `VALUE = 42`.
+pub fn wheelhouse(root: &Path) -> PathBuf {
+    let dir = root.join("wheels");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let script = r#"
+import base64, hashlib, sys, zipfile
+path = sys.argv[1] + "/modelrun_probe-1.0-py3-none-any.whl"
+files = {
+    "modelrun_probe/__init__.py": "VALUE = 42\n",
+    "modelrun_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: modelrun-probe\nVersion: 1.0\n",
+    "modelrun_probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: modelrun-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = []
+for name, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record.append(f"{name},sha256={digest},{len(text.encode())}")
+record.append("modelrun_probe-1.0.dist-info/RECORD,,")
+files["modelrun_probe-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
+with zipfile.ZipFile(path, "w") as wheel:
+    for name, text in files.items():
+        wheel.writestr(name, text)
+"#;
+    let status = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&dir)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "the wheel was not built");
+    dir
+}
+
+/// The installers this machine has: pip always, uv when the test venv or
+/// `PATH` has it.
+pub fn installers() -> Vec<Option<PathBuf>> {
+    let venv_uv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/uv");
+    let uv = std::env::var_os("MODELRUN_TEST_UV")
+        .map(PathBuf::from)
+        .or_else(|| venv_uv.is_file().then_some(venv_uv));
+    std::iter::once(None).chain(uv.map(Some)).collect()
+}
+
+/// Environments under `root`, installing only from `wheels`.
+pub fn offline(root: &Path, wheels: &Path, uv: Option<PathBuf>) -> LocalEnvironments {
+    let mut config = EnvironmentsConfig::new(root.join("environments"));
+    config.uv = uv;
+    config.search_path = std::env::var("PATH").unwrap_or_default();
+    config.index = PackageIndex {
+        find_links: vec![wheels.display().to_string()],
+        no_index: true,
+        ..PackageIndex::default()
+    };
+    LocalEnvironments::new(config)
+}
+
+async fn spec(environments: &LocalEnvironments, requirements: &str) -> EnvironmentSpec {
+    EnvironmentSpec {
+        requirements: requirements.to_owned(),
+        python: None,
+        interpreter: environments.interpreter(None).await.expect("python3"),
+    }
+}
+
+#[tokio::test]
+async fn an_environment_is_built_offline_and_shared_by_its_digest() {
+    for uv in installers() {
+        let root = tempfile::tempdir().expect("dir");
+        let wheels = wheelhouse(root.path());
+        let environments = offline(root.path(), &wheels, uv.clone());
+        let spec = spec(&environments, "modelrun-probe==1.0\n").await;
+        assert!(
+            spec.interpreter.starts_with("Python 3."),
+            "{}",
+            spec.interpreter
+        );
+        let digest = spec.digest();
+        assert!(!environments.is_ready(&digest));
+        environments.build(&spec).await.expect("built");
+        assert!(environments.is_ready(&digest), "with {uv:?}");
+
+        let python = environments.dir(&digest).join("bin/python");
+        let out = std::process::Command::new(&python)
+            .args(["-c", "import modelrun_probe; print(modelrun_probe.VALUE)"])
+            .output()
+            .expect("python");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "42",
+            "with {uv:?}"
+        );
+
+        // The same requirements are the same environment: nothing is rebuilt.
+        let marker = environments.dir(&digest).join(".modelrun-ready");
+        let before = std::fs::metadata(&marker)
+            .expect("marker")
+            .modified()
+            .expect("time");
+        let again = environments.build(&spec).await.expect("ready");
+        assert_eq!(again, "", "a ready environment runs no installer");
+        let after = std::fs::metadata(&marker)
+            .expect("marker")
+            .modified()
+            .expect("time");
+        assert_eq!(before, after);
+    }
+}
+
+#[tokio::test]
+async fn a_broken_requirement_fails_with_the_installers_message() {
+    for uv in installers() {
+        let root = tempfile::tempdir().expect("dir");
+        let wheels = wheelhouse(root.path());
+        let environments = offline(root.path(), &wheels, uv.clone());
+        let spec = spec(&environments, "modelrun-probe==1.0\nno-such-package==9.9\n").await;
+        let error = environments.build(&spec).await.expect_err("cannot install");
+        let EnvironmentError::Failed { summary, log } = error else {
+            panic!("not an installer failure: {error:?}")
+        };
+        assert!(
+            summary.contains("installing the requirements failed"),
+            "{summary}"
+        );
+        assert!(log.contains("no-such-package"), "with {uv:?}: {log}");
+        assert!(!environments.is_ready(&spec.digest()));
+
+        // Once the wheel exists, the same environment builds over the failed one.
+        let fixed = spec_with(&spec, "modelrun-probe==1.0\n");
+        environments.build(&fixed).await.expect("built");
+    }
+}
+
+#[tokio::test]
+async fn a_python_the_machine_lacks_is_named() {
+    let root = tempfile::tempdir().expect("dir");
+    let environments = offline(root.path(), root.path(), None);
+    let error = environments
+        .interpreter(Some("2.1"))
+        .await
+        .expect_err("no Python 2.1 here");
+    assert!(
+        error.to_string().contains("this server has no Python 2.1"),
+        "{error}"
+    );
+}
+
+fn spec_with(spec: &EnvironmentSpec, requirements: &str) -> EnvironmentSpec {
+    EnvironmentSpec {
+        requirements: requirements.to_owned(),
+        ..spec.clone()
+    }
+}
