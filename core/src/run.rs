@@ -153,6 +153,54 @@ impl StatusChange {
         }
         self
     }
+
+    /// The words of its event: the status, and the reason when there is one.
+    pub fn message(&self) -> String {
+        match &self.reason {
+            Some(reason) => format!("{}: {reason}", self.to),
+            None => self.to.to_string(),
+        }
+    }
+
+    /// The facts its event keeps: those of the report, and the job id when
+    /// it is first known (`known_job` is the one the run already has), so
+    /// that the history mentions it once.
+    pub fn event_data(&self, known_job: Option<&str>) -> Value {
+        let mut data = self.data.clone();
+        if let (Some(job_id), Value::Object(map)) = (&self.job_id, &mut data)
+            && known_job != Some(job_id.as_str())
+        {
+            map.insert("job_id".to_owned(), Value::from(job_id.as_str()));
+        }
+        data
+    }
+}
+
+/// When a run started and ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunTimes {
+    /// When it first reached `running`.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl RunTimes {
+    /// The times once the run enters `to` at `now`: a run starts the first
+    /// time it is `running` (a second report does not move the start), and
+    /// finishes when it ends.
+    pub fn after(self, to: RunStatus, now: DateTime<Utc>) -> RunTimes {
+        RunTimes {
+            started_at: self
+                .started_at
+                .or((to == RunStatus::Running).then_some(now)),
+            finished_at: if to.is_terminal() {
+                Some(now)
+            } else {
+                self.finished_at
+            },
+        }
+    }
 }
 
 /// What became of a [`StatusChange`].
@@ -222,9 +270,103 @@ pub struct VersionCounts {
 }
 
 impl VersionCounts {
+    /// A version without runs yet.
+    pub fn new(version_id: VersionId) -> Self {
+        VersionCounts {
+            version_id,
+            total: 0,
+            succeeded: 0,
+            failed: 0,
+            cancelled: 0,
+        }
+    }
+
+    /// Counts `runs` runs that are in `status`.
+    pub fn add(&mut self, status: RunStatus, runs: i64) {
+        self.total += runs;
+        match status {
+            RunStatus::Succeeded => self.succeeded += runs,
+            RunStatus::Failed => self.failed += runs,
+            RunStatus::Cancelled => self.cancelled += runs,
+            _ => {}
+        }
+    }
+
     /// Succeeded among the runs that succeeded or failed, if any did.
     pub fn success_rate(&self) -> Option<f64> {
         let ended = self.succeeded + self.failed;
         (ended > 0).then(|| self.succeeded as f64 / ended as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, 0).single().expect("time")
+    }
+
+    #[test]
+    fn a_run_starts_once_and_finishes_when_it_ends() {
+        let queued = RunTimes::default();
+        assert_eq!(queued.after(RunStatus::Submitted, at(1)), queued);
+        let running = queued.after(RunStatus::Running, at(2));
+        assert_eq!(running.started_at, Some(at(2)));
+        assert_eq!(running.after(RunStatus::Running, at(3)), running);
+        let ended = running.after(RunStatus::Failed, at(4));
+        assert_eq!(
+            (ended.started_at, ended.finished_at),
+            (Some(at(2)), Some(at(4)))
+        );
+        let never_ran = queued.after(RunStatus::Cancelled, at(5));
+        assert_eq!(
+            (never_ran.started_at, never_ran.finished_at),
+            (None, Some(at(5)))
+        );
+    }
+
+    #[test]
+    fn an_event_mentions_the_job_id_when_it_is_first_known() {
+        let mut change = StatusChange::new(RunId(1), RunStatus::Submitted).fact("exit_code", 0);
+        change.job_id = Some("job-1".to_owned());
+        assert_eq!(
+            change.event_data(None),
+            json!({"exit_code": 0, "job_id": "job-1"})
+        );
+        assert_eq!(change.event_data(Some("job-1")), json!({"exit_code": 0}));
+        assert_eq!(change.event_data(Some("job-0"))["job_id"], json!("job-1"));
+    }
+
+    #[test]
+    fn an_event_message_gives_the_reason() {
+        let change = StatusChange::new(RunId(1), RunStatus::Failed);
+        assert_eq!(change.message(), "failed");
+        assert_eq!(
+            change.reason("exit code 1").message(),
+            "failed: exit code 1"
+        );
+    }
+
+    #[test]
+    fn counts_say_how_runs_ended() {
+        let mut counts = VersionCounts::new(VersionId(7));
+        counts.add(RunStatus::Succeeded, 3);
+        counts.add(RunStatus::Failed, 1);
+        counts.add(RunStatus::Running, 2);
+        counts.add(RunStatus::Cancelled, 1);
+        assert_eq!(
+            (
+                counts.total,
+                counts.succeeded,
+                counts.failed,
+                counts.cancelled
+            ),
+            (7, 3, 1, 1)
+        );
+        assert_eq!(counts.success_rate(), Some(0.75));
     }
 }

@@ -1,22 +1,6 @@
-//! Conversions between stored values and domain types, shared by the backends.
+//! Stored text read back as domain types, and driver errors as store errors.
 
-use chrono::{DateTime, TimeZone, Utc};
-use modelrun_core::store::StoreError;
-
-/// Milliseconds since the Unix epoch, as stored in SQLite.
-pub(crate) fn to_ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-pub(crate) fn from_ms(ms: i64) -> Result<DateTime<Utc>, StoreError> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms} is out of range")))
-}
-
-pub(crate) fn from_ms_opt(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    ms.map(from_ms).transpose()
-}
+use modelrun_core::store::{StoreError, StoreResult};
 
 /// Parses a stored enum (status, role, kind) or reports the row as corrupt.
 pub(crate) fn parse<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, StoreError> {
@@ -24,30 +8,44 @@ pub(crate) fn parse<T: std::str::FromStr>(what: &str, text: &str) -> Result<T, S
         .map_err(|_| StoreError::Corrupt(format!("{what} {text:?} is not known")))
 }
 
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
-    what: &str,
-    text: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|error| StoreError::Corrupt(format!("{what}: {error}")))
-}
-
+/// Writes a value as JSON text.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|error| StoreError::Backend(Box::new(error)))
 }
 
+/// [`StoreError::NotFound`] when a write touched no row: what it names is not there.
+pub(crate) fn touched(rows: u64) -> StoreResult<()> {
+    if rows == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Maps a driver error: pool timeouts become [`StoreError::Unavailable`]
-/// (answered with 503), everything else a backend error with its cause.
+/// (answered with 503), a broken uniqueness rule a [`StoreError::Conflict`]
+/// (see [`conflict`]), a value that cannot be read back
+/// [`StoreError::Corrupt`], everything else a backend error with its cause.
 pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(Box::new(error))
         }
         sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::ColumnDecode { index, source } => {
+            StoreError::Corrupt(format!("column {index}: {source}"))
+        }
         other => StoreError::Backend(Box::new(other)),
     }
 }
 
-/// True when the error is a broken uniqueness rule.
-pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+/// Says a [`StoreError::Conflict`] in words a person understands, from a
+/// caller that knows which rule the write broke; other errors pass as they are.
+pub(crate) fn conflict(words: impl FnOnce() -> String) -> impl FnOnce(StoreError) -> StoreError {
+    move |error| match error {
+        StoreError::Conflict(_) => StoreError::Conflict(words()),
+        other => other,
+    }
 }

@@ -1,37 +1,101 @@
 //! Store implementations. SQLite is the embedded default, Postgres the
-//! production store; every backend
-//! implements [`modelrun_core::store::Store`] and passes the same
-//! conformance suite (`db/tests/conformance`).
+//! production store. Both are one [`SqlStore`]: every query is written once
+//! (`store/`), read into one set of rows (`rows`), and compiled for each
+//! backend by `backend::on_conn!`; what differs between them is in
+//! `backend` (pools, transactions, `NOTIFY`), `dialect` (SQL fragments) and
+//! `types` (how a time is stored). Both pass the conformance suite in
+//! `db/tests/conformance`.
 
+mod backend;
 mod convert;
+mod dialect;
 mod limits;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
+mod store;
+mod types;
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use modelrun_core::config::DatabaseConfig;
-use modelrun_core::store::{Store, StoreError};
+use modelrun_core::store::{Store, StoreError, StoreResult};
 
+use backend::{Db, on_conn};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-/// Opens the configured store, applying pending migrations when `migrate` is set.
-pub async fn open(config: &DatabaseConfig, migrate: bool) -> Result<Arc<dyn Store>, StoreError> {
-    match config {
-        DatabaseConfig::Sqlite { path } => {
-            let store = SqliteStore::open(path).await?;
-            if migrate {
-                store.migrate().await?;
-            }
-            Ok(Arc::new(store))
-        }
-        DatabaseConfig::Postgres(config) => {
-            let store = PgStore::open(config).await?;
-            if migrate {
-                store.migrate().await?;
-            }
-            Ok(Arc::new(store))
+/// Everything modelrun stores, in one SQL database. The type parameter
+/// (`sqlx::Sqlite` or `sqlx::Postgres`) names the backend for its
+/// constructors only, [`SqliteStore::open`] and [`PgStore::open`]; every
+/// other method is the same code for both.
+pub struct SqlStore<B> {
+    db: Db,
+    backend: PhantomData<fn() -> B>,
+}
+
+impl<B> SqlStore<B> {
+    fn new(db: Db) -> Self {
+        SqlStore {
+            db,
+            backend: PhantomData,
         }
     }
+
+    /// Applies pending migrations (`migrations/sqlite` or `migrations/postgres`).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        self.db.migrate().await
+    }
+
+    /// Closes every connection (tests and shutdown).
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}
+
+impl<B> Clone for SqlStore<B> {
+    fn clone(&self) -> Self {
+        SqlStore::new(self.db.clone())
+    }
+}
+
+impl<B> fmt::Debug for SqlStore<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore").field("db", &self.db).finish()
+    }
+}
+
+#[async_trait]
+impl<B> Store for SqlStore<B> {
+    fn backend(&self) -> &'static str {
+        self.db.name()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query("SELECT 1").execute(c).await.map(|_| ())
+        })
+    }
+}
+
+/// Opens the configured store, applying pending migrations when `migrate` is set.
+pub async fn open(config: &DatabaseConfig, migrate: bool) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match config {
+        DatabaseConfig::Sqlite { path } => {
+            Arc::new(ready(SqliteStore::open(path).await?, migrate).await?)
+        }
+        DatabaseConfig::Postgres(config) => {
+            Arc::new(ready(PgStore::open(config).await?, migrate).await?)
+        }
+    })
+}
+
+async fn ready<B>(store: SqlStore<B>, migrate: bool) -> StoreResult<SqlStore<B>> {
+    if migrate {
+        store.migrate().await?;
+    }
+    Ok(store)
 }

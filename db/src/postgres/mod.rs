@@ -7,40 +7,30 @@
 //! wait for each other and never take the same task. Every task insert also
 //! sends `NOTIFY modelrun_tasks` (delivered at commit), which wakes workers
 //! in other processes at once; see [`listen`].
+//!
+//! This module opens the pool. The queries are SQLite's too: the locks are
+//! fragments in `dialect`, the `NOTIFY` is sent by `backend`.
 
 mod listen;
-mod models;
-mod outbox;
-mod queue;
-mod rows;
-mod runs;
-mod security;
 pub mod testing;
-mod users;
 
 use std::str::FromStr;
 
-use async_trait::async_trait;
 use modelrun_core::config::PostgresConfig;
-use modelrun_core::store::{Store, StoreError, StoreResult};
+use modelrun_core::store::{StoreError, StoreResult};
+use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
 
 pub use listen::spawn_listener;
 
-use crate::convert::db_error;
+use crate::SqlStore;
+use crate::backend::Db;
 
 /// The channel that announces new tasks.
 pub const TASKS_CHANNEL: &str = "modelrun_tasks";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
-
 /// A store in a Postgres database.
-#[derive(Debug, Clone)]
-pub struct PgStore {
-    pool: PgPool,
-    notify: bool,
-}
+pub type PgStore = SqlStore<Postgres>;
 
 impl PgStore {
     /// Connects a pool: no idle connections are kept open (min 0), each is
@@ -64,41 +54,9 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
-        Ok(PgStore {
+        Ok(SqlStore::new(Db::Postgres {
             pool,
             notify: !config.behind_proxy,
-        })
-    }
-
-    /// Applies pending migrations from `migrations/postgres`.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|error| StoreError::Backend(Box::new(error)))
-    }
-
-    async fn write(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool.begin().await.map_err(db_error)
-    }
-
-    /// Closes every connection (tests and shutdown).
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
-
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(db_error)
+        }))
     }
 }

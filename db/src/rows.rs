@@ -1,23 +1,29 @@
-//! Rows as SQLite returns them, and their conversion to domain types.
+//! Rows as both backends return them, and their conversion to domain types.
+//! Times are [`Timestamp`]s and JSON columns decode with `Json`, which read
+//! each backend's own storage, so one row type serves both.
 
+use modelrun_core::audit::{Actor, AuditEntry};
 use modelrun_core::email::{Email, EmailStatus};
 use modelrun_core::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
 use modelrun_core::manifest::Resources;
-use modelrun_core::model::{Model, ModelVersion};
+use modelrun_core::model::{Model, ModelVersion, Runtime};
 use modelrun_core::run::{EventKind, Run, RunEvent, RunOutput};
-use modelrun_core::schema::InputSchema;
+use modelrun_core::schema::{InputSchema, Inputs};
 use modelrun_core::store::StoreError;
 use modelrun_core::task::Task;
 use modelrun_core::user::{ApiToken, User};
+use serde_json::Value;
+use sqlx::types::Json;
 
-use crate::convert::{from_ms, from_ms_opt, parse, parse_json};
+use crate::convert::parse;
+use crate::types::Timestamp;
 
 #[derive(sqlx::FromRow)]
-pub(super) struct UserRow {
+pub(crate) struct UserRow {
     id: i64,
     email: String,
     role: String,
-    created_at: i64,
+    created_at: Timestamp,
 }
 
 impl TryFrom<UserRow> for User {
@@ -28,21 +34,21 @@ impl TryFrom<UserRow> for User {
             id: UserId(row.id),
             email: row.email,
             role: parse("role", &row.role)?,
-            created_at: from_ms(row.created_at)?,
+            created_at: row.created_at.into(),
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct TokenRow {
+pub(crate) struct TokenRow {
     id: i64,
     user_id: i64,
     name: String,
     prefix: String,
     role: String,
-    created_at: i64,
-    expires_at: Option<i64>,
-    last_used_at: Option<i64>,
+    created_at: Timestamp,
+    expires_at: Option<Timestamp>,
+    last_used_at: Option<Timestamp>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -55,62 +61,59 @@ impl TryFrom<TokenRow> for ApiToken {
             name: row.name,
             prefix: row.prefix,
             role: parse("role", &row.role)?,
-            created_at: from_ms(row.created_at)?,
-            expires_at: from_ms_opt(row.expires_at)?,
-            last_used_at: from_ms_opt(row.last_used_at)?,
+            created_at: row.created_at.into(),
+            expires_at: row.expires_at.map(Into::into),
+            last_used_at: row.last_used_at.map(Into::into),
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ModelRow {
+pub(crate) struct ModelRow {
     id: i64,
     name: String,
     title: String,
     description: String,
     owner: String,
-    created_at: i64,
+    created_at: Timestamp,
 }
 
-impl TryFrom<ModelRow> for Model {
-    type Error = StoreError;
-
-    fn try_from(row: ModelRow) -> Result<Self, StoreError> {
-        Ok(Model {
+impl From<ModelRow> for Model {
+    fn from(row: ModelRow) -> Self {
+        Model {
             id: ModelId(row.id),
             name: row.name,
             title: row.title,
             description: row.description,
             owner: row.owner,
-            created_at: from_ms(row.created_at)?,
-        })
+            created_at: row.created_at.into(),
+        }
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct VersionRow {
+pub(crate) struct VersionRow {
     id: i64,
-    pub(super) model_id: i64,
+    pub(crate) model_id: i64,
     label: String,
     digest: String,
-    runtime: String,
-    input_schema: String,
+    runtime: Json<Runtime>,
+    input_schema: Value,
     vcpu: f64,
     memory_mib: i64,
     timeout_seconds: i64,
     source_commit: Option<String>,
     registered_via: String,
-    registered_at: i64,
+    registered_at: Timestamp,
     job_definition_arn: Option<String>,
-    retired_at: Option<i64>,
+    retired_at: Option<Timestamp>,
 }
 
 impl TryFrom<VersionRow> for ModelVersion {
     type Error = StoreError;
 
     fn try_from(row: VersionRow) -> Result<Self, StoreError> {
-        let schema: serde_json::Value = parse_json("input schema", &row.input_schema)?;
-        let inputs = InputSchema::parse(&schema, "inputs").map_err(|error| {
+        let inputs = InputSchema::parse(&row.input_schema, "inputs").map_err(|error| {
             StoreError::Corrupt(format!("input schema of version {}: {error}", row.id))
         })?;
         Ok(ModelVersion {
@@ -118,7 +121,7 @@ impl TryFrom<VersionRow> for ModelVersion {
             model_id: ModelId(row.model_id),
             label: row.label,
             digest: row.digest,
-            runtime: parse_json("runtime", &row.runtime)?,
+            runtime: row.runtime.0,
             inputs,
             resources: Resources {
                 vcpu: row.vcpu,
@@ -127,9 +130,9 @@ impl TryFrom<VersionRow> for ModelVersion {
             },
             source_commit: row.source_commit,
             registered_via: row.registered_via,
-            registered_at: from_ms(row.registered_at)?,
+            registered_at: row.registered_at.into(),
             job_definition_arn: row.job_definition_arn,
-            retired_at: from_ms_opt(row.retired_at)?,
+            retired_at: row.retired_at.map(Into::into),
         })
     }
 }
@@ -148,10 +151,10 @@ macro_rules! select_runs {
          JOIN users u ON u.id = r.submitted_by "
     };
 }
-pub(super) use select_runs;
+pub(crate) use select_runs;
 
 #[derive(sqlx::FromRow)]
-pub(super) struct RunRow {
+pub(crate) struct RunRow {
     id: i64,
     model_id: i64,
     model_name: String,
@@ -159,7 +162,7 @@ pub(super) struct RunRow {
     version_label: String,
     submitted_by: i64,
     submitter_email: String,
-    inputs: String,
+    inputs: Json<Inputs>,
     vcpu: f64,
     memory_mib: i64,
     timeout_seconds: i64,
@@ -168,10 +171,10 @@ pub(super) struct RunRow {
     job_id: Option<String>,
     log_stream: Option<String>,
     rerun_of: Option<i64>,
-    created_at: i64,
-    updated_at: i64,
-    started_at: Option<i64>,
-    finished_at: Option<i64>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
 }
 
 impl TryFrom<RunRow> for Run {
@@ -186,7 +189,7 @@ impl TryFrom<RunRow> for Run {
             version_label: row.version_label,
             submitted_by: UserId(row.submitted_by),
             submitter_email: row.submitter_email,
-            inputs: parse_json("run inputs", &row.inputs)?,
+            inputs: row.inputs.0,
             resources: Resources {
                 vcpu: row.vcpu,
                 memory_mib: row.memory_mib,
@@ -197,21 +200,21 @@ impl TryFrom<RunRow> for Run {
             job_id: row.job_id,
             log_stream: row.log_stream,
             rerun_of: row.rerun_of.map(RunId),
-            created_at: from_ms(row.created_at)?,
-            updated_at: from_ms(row.updated_at)?,
-            started_at: from_ms_opt(row.started_at)?,
-            finished_at: from_ms_opt(row.finished_at)?,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+            started_at: row.started_at.map(Into::into),
+            finished_at: row.finished_at.map(Into::into),
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct EventRow {
-    at: i64,
+pub(crate) struct EventRow {
+    at: Timestamp,
     kind: String,
     status: Option<String>,
     message: String,
-    data: String,
+    data: Value,
 }
 
 impl TryFrom<EventRow> for RunEvent {
@@ -219,7 +222,7 @@ impl TryFrom<EventRow> for RunEvent {
 
     fn try_from(row: EventRow) -> Result<Self, StoreError> {
         Ok(RunEvent {
-            at: from_ms(row.at)?,
+            at: row.at.into(),
             kind: match row.kind.as_str() {
                 "status" => EventKind::Status,
                 _ => EventKind::Fact,
@@ -230,13 +233,13 @@ impl TryFrom<EventRow> for RunEvent {
                 .map(|s| parse("run status", s))
                 .transpose()?,
             message: row.message,
-            data: parse_json("event data", &row.data)?,
+            data: row.data,
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct OutputRow {
+pub(crate) struct OutputRow {
     name: String,
     size: i64,
     content_type: String,
@@ -255,19 +258,19 @@ impl From<OutputRow> for RunOutput {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct TaskRow {
+pub(crate) struct TaskRow {
     id: i64,
     kind: String,
-    payload: String,
+    payload: Value,
     state: String,
     attempts: i32,
     max_attempts: i32,
-    run_after: i64,
-    locked_until: Option<i64>,
+    run_after: Timestamp,
+    locked_until: Option<Timestamp>,
     last_error: Option<String>,
     dedupe_key: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -277,22 +280,22 @@ impl TryFrom<TaskRow> for Task {
         Ok(Task {
             id: TaskId(row.id),
             kind: parse("task kind", &row.kind)?,
-            payload: parse_json("task payload", &row.payload)?,
+            payload: row.payload,
             state: parse("task state", &row.state)?,
             attempts: row.attempts,
             max_attempts: row.max_attempts,
-            run_after: from_ms(row.run_after)?,
-            locked_until: from_ms_opt(row.locked_until)?,
+            run_after: row.run_after.into(),
+            locked_until: row.locked_until.map(Into::into),
             last_error: row.last_error,
             dedupe_key: row.dedupe_key,
-            created_at: from_ms(row.created_at)?,
-            updated_at: from_ms(row.updated_at)?,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct EmailRow {
+pub(crate) struct EmailRow {
     id: i64,
     to_address: String,
     subject: String,
@@ -302,8 +305,8 @@ pub(super) struct EmailRow {
     status: String,
     provider_id: Option<String>,
     last_error: Option<String>,
-    created_at: i64,
-    sent_at: Option<i64>,
+    created_at: Timestamp,
+    sent_at: Option<Timestamp>,
 }
 
 impl TryFrom<EmailRow> for Email {
@@ -321,16 +324,47 @@ impl TryFrom<EmailRow> for Email {
                 .ok_or_else(|| StoreError::Corrupt(format!("email status {:?}", row.status)))?,
             provider_id: row.provider_id,
             last_error: row.last_error,
-            created_at: from_ms(row.created_at)?,
-            sent_at: from_ms_opt(row.sent_at)?,
+            created_at: row.created_at.into(),
+            sent_at: row.sent_at.map(Into::into),
         })
     }
 }
 
 /// Converts every row, failing on the first that cannot be read.
-pub(super) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
 where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: i64,
+    at: Timestamp,
+    actor_id: Option<i64>,
+    actor: String,
+    action: String,
+    target: String,
+    detail: Value,
+    address: String,
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = StoreError;
+
+    fn try_from(row: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditEntry {
+            id: row.id,
+            at: row.at.into(),
+            actor: Actor {
+                user_id: row.actor_id.map(UserId),
+                name: row.actor,
+            },
+            action: parse("audit action", &row.action)?,
+            target: row.target,
+            detail: row.detail,
+            address: row.address,
+        })
+    }
 }

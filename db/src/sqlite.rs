@@ -4,29 +4,25 @@
 //! answer concurrent submitters with `database is locked`; this store does
 //! not. Writes go through a pool of exactly one connection, so they queue in
 //! the pool (up to [`WRITE_WAIT`]) instead of failing in SQLite, and every
-//! write transaction starts with `BEGIN IMMEDIATE`, so it holds the write
-//! lock from its first statement and never fails upgrading a read lock.
-//! Reads use a separate pool and, thanks to WAL mode, never wait for writes.
-//! `busy_timeout` covers the remaining case: another process (a separate
-//! `modelrun worker`) writing to the same file.
-
-mod models;
-mod outbox;
-mod queue;
-mod rows;
-mod runs;
-mod security;
-mod users;
+//! write transaction starts with `BEGIN IMMEDIATE` (`backend::Db::begin`),
+//! so it holds the write lock from its first statement and never fails
+//! upgrading a read lock. Reads use a separate pool and, thanks to WAL mode,
+//! never wait for writes. `busy_timeout` covers the remaining case: another
+//! process (a separate `modelrun worker`) writing to the same file.
+//!
+//! This module opens the pools; the queries are Postgres's too.
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use modelrun_core::store::{Store, StoreError, StoreResult};
+use modelrun_core::store::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 
+use sqlx::Sqlite;
+
+use crate::SqlStore;
+use crate::backend::Db;
 use crate::convert::db_error;
 
 /// How long a write may wait for the writer connection.
@@ -37,14 +33,8 @@ const READ_WAIT: Duration = Duration::from_secs(10);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: u32 = 8;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
 /// A store in one SQLite file.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
-}
+pub type SqliteStore = SqlStore<Sqlite>;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
@@ -77,37 +67,6 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(SqliteStore { writer, reader })
-    }
-
-    /// Applies pending migrations from `migrations/sqlite`.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR
-            .run(&self.writer)
-            .await
-            .map_err(|error| StoreError::Backend(Box::new(error)))
-    }
-
-    /// Starts a write transaction holding the write lock from the start.
-    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_error)
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map(|_| ())
-            .map_err(db_error)
+        Ok(SqlStore::new(Db::Sqlite { writer, reader }))
     }
 }

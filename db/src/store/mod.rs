@@ -1,0 +1,10 @@
+//! The store traits of `modelrun-core` on [`crate::SqlStore`], one module
+//! per concern. Each query is written once for both backends.
+
+mod listing;
+mod models;
+mod outbox;
+mod queue;
+mod runs;
+mod security;
+mod users;

@@ -1,0 +1,357 @@
+//! Runs, events and outputs. What a status change means (whether it
+//! applies, what times it sets, what its event says) is decided in
+//! `modelrun-core`; the SQL here only writes the result.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use modelrun_core::ids::{ModelId, RunId, TaskId};
+use modelrun_core::run::{
+    EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
+    Transitioned, VersionCounts,
+};
+use modelrun_core::status::{Plan, RunStatus, plan};
+use modelrun_core::store::{RunStore, StoreError, StoreResult};
+use modelrun_core::task::{NewTask, Queued};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::listing;
+use super::outbox::insert_email;
+use super::queue::insert_task;
+use crate::SqlStore;
+use crate::backend::{AsConn, Tx, on_conn};
+use crate::convert::parse;
+use crate::dialect::{Dialect, Sql, sql};
+use crate::rows::{EventRow, OutputRow, RunRow, convert_all, select_runs};
+use crate::types::Timestamp;
+
+/// The version a run is created on. `FOR SHARE`: it cannot be retired
+/// while the run is being created.
+const RUN_VERSION: Sql = sql!(
+    "SELECT model_id, retired_at FROM model_versions WHERE id = $1",
+    for_share
+);
+
+/// What a status change depends on. `FOR UPDATE`: reports about one run
+/// from several processes apply one after the other.
+const RUN_STATE: Sql = sql!(
+    "SELECT status, job_id, started_at, finished_at FROM runs WHERE id = $1",
+    for_update
+);
+
+/// A run's state as a status change finds it.
+#[derive(sqlx::FromRow)]
+struct RunState {
+    status: String,
+    job_id: Option<String>,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
+}
+
+impl RunState {
+    fn times(&self) -> RunTimes {
+        RunTimes {
+            started_at: self.started_at.map(Into::into),
+            finished_at: self.finished_at.map(Into::into),
+        }
+    }
+}
+
+pub(super) async fn fetch_run(conn: &mut impl AsConn, id: RunId) -> StoreResult<Option<Run>> {
+    on_conn!(conn, |c| {
+        sqlx::query_as::<_, RunRow>(concat!(select_runs!(), "WHERE r.id = $1"))
+            .bind(id.0)
+            .fetch_optional(c)
+            .await
+    })?
+    .map(Run::try_from)
+    .transpose()
+}
+
+async fn insert_event(
+    tx: &mut Tx,
+    run: RunId,
+    at: DateTime<Utc>,
+    status: Option<RunStatus>,
+    message: &str,
+    data: &Value,
+) -> StoreResult<()> {
+    let kind = if status.is_some() {
+        EventKind::Status
+    } else {
+        EventKind::Fact
+    };
+    on_conn!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO run_events (run_id, at, kind, status, message, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(run.0)
+        .bind(Timestamp(at))
+        .bind(kind.as_str())
+        .bind(status.map(RunStatus::as_str))
+        .bind(message)
+        .bind(data)
+        .execute(c)
+        .await
+        .map(|_| ())
+    })
+}
+
+async fn insert_follow_ups(
+    tx: &mut Tx,
+    follow_ups: &[FollowUp],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<TaskId>> {
+    let mut tasks = Vec::with_capacity(follow_ups.len());
+    for follow_up in follow_ups {
+        let task = match follow_up {
+            FollowUp::Task(task) => insert_task(tx, task, now).await?.id,
+            FollowUp::Email(email) => insert_email(tx, email, now).await?.task,
+        };
+        tasks.push(task);
+    }
+    Ok(tasks)
+}
+
+/// Writes an applied change: the status and the times it sets.
+async fn set_status(
+    tx: &mut Tx,
+    change: &StatusChange,
+    times: RunTimes,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    on_conn!(tx, |c| {
+        sqlx::query(
+            "UPDATE runs SET status = $1, status_reason = $2, job_id = coalesce($3, job_id), \
+             log_stream = coalesce($4, log_stream), updated_at = $5, started_at = $6, \
+             finished_at = $7 WHERE id = $8",
+        )
+        .bind(change.to.as_str())
+        .bind(&change.reason)
+        .bind(&change.job_id)
+        .bind(&change.log_stream)
+        .bind(Timestamp(now))
+        .bind(times.started_at.map(Timestamp))
+        .bind(times.finished_at.map(Timestamp))
+        .bind(change.run_id.0)
+        .execute(c)
+        .await
+        .map(|_| ())
+    })
+}
+
+async fn insert_outputs(tx: &mut Tx, run: RunId, outputs: &[RunOutput]) -> StoreResult<()> {
+    for output in outputs {
+        on_conn!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO run_outputs (run_id, name, size, content_type, sha256) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, name) DO NOTHING",
+            )
+            .bind(run.0)
+            .bind(&output.name)
+            .bind(output.size)
+            .bind(&output.content_type)
+            .bind(&output.sha256)
+            .execute(c)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Inserts a queued run; `None` when its submitter already used its key.
+async fn insert_run(
+    tx: &mut Tx,
+    run: &NewRun,
+    model_id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<RunId>> {
+    on_conn!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
+             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
+             ON CONFLICT (submitted_by, submit_key) WHERE submit_key IS NOT NULL DO NOTHING \
+             RETURNING id",
+        )
+        .bind(model_id)
+        .bind(run.version_id.0)
+        .bind(run.submitted_by.0)
+        .bind(Json(&run.inputs))
+        .bind(run.resources.vcpu)
+        .bind(run.resources.memory_mib)
+        .bind(run.resources.timeout_seconds)
+        .bind(RunStatus::Queued.as_str())
+        .bind(Timestamp(now))
+        .bind(run.submit_key.as_deref())
+        .bind(run.rerun_of.map(|id| id.0))
+        .fetch_optional(c)
+        .await
+    })
+    .map(|id| id.map(RunId))
+}
+
+/// The run a submitter already made with `run`'s key.
+async fn submitted_with_key(tx: &mut Tx, run: &NewRun) -> StoreResult<RunId> {
+    on_conn!(tx, |c| {
+        sqlx::query_scalar("SELECT id FROM runs WHERE submitted_by = $1 AND submit_key = $2")
+            .bind(run.submitted_by.0)
+            .bind(run.submit_key.as_deref())
+            .fetch_one(c)
+            .await
+    })
+    .map(RunId)
+}
+
+#[async_trait]
+impl<B> RunStore for SqlStore<B> {
+    async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let version: Option<(i64, Option<Timestamp>)> = on_conn!(&mut tx, |c| {
+            sqlx::query_as(c.sql(&RUN_VERSION))
+                .bind(run.version_id.0)
+                .fetch_optional(c)
+                .await
+        })?;
+        let Some((model_id, retired_at)) = version else {
+            return Err(StoreError::NotFound);
+        };
+        if retired_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "version {} is retired and takes no new runs",
+                run.version_id
+            )));
+        }
+        let Some(id) = insert_run(&mut tx, &run, model_id, now).await? else {
+            return Err(StoreError::AlreadySubmitted(
+                submitted_with_key(&mut tx, &run).await?,
+            ));
+        };
+        let created = fetch_run(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        let message = format!("queued: submitted by {}", created.submitter_email);
+        let no_facts = serde_json::json!({});
+        insert_event(
+            &mut tx,
+            id,
+            now,
+            Some(RunStatus::Queued),
+            &message,
+            &no_facts,
+        )
+        .await?;
+        let task = insert_task(&mut tx, &NewTask::dispatch_run(id), now).await?;
+        tx.commit().await?;
+        Ok(Queued {
+            item: created,
+            task: task.id,
+        })
+    }
+
+    async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {
+        fetch_run(&mut self.db.reader().await?, id).await
+    }
+
+    async fn run_events(&self, id: RunId) -> StoreResult<Vec<RunEvent>> {
+        let rows = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, EventRow>(
+                "SELECT at, kind, status, message, data FROM run_events \
+                 WHERE run_id = $1 ORDER BY id",
+            )
+            .bind(id.0)
+            .fetch_all(c)
+            .await
+        })?;
+        convert_all(rows)
+    }
+
+    async fn run_outputs(&self, id: RunId) -> StoreResult<Vec<RunOutput>> {
+        let rows = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, OutputRow>(
+                "SELECT name, size, content_type, sha256 FROM run_outputs \
+                 WHERE run_id = $1 ORDER BY name",
+            )
+            .bind(id.0)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows.into_iter().map(RunOutput::from).collect())
+    }
+
+    async fn list_runs(&self, filter: &RunFilter) -> StoreResult<Page<Run>> {
+        listing::list_runs(&mut self.db.reader().await?, filter).await
+    }
+
+    async fn version_counts(&self, model: ModelId) -> StoreResult<Vec<VersionCounts>> {
+        listing::version_counts(&mut self.db.reader().await?, model).await
+    }
+
+    async fn active_runs(&self) -> StoreResult<Vec<Run>> {
+        listing::active_runs(&mut self.db.reader().await?).await
+    }
+
+    async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let state: RunState = on_conn!(&mut tx, |c| {
+            sqlx::query_as(c.sql(&RUN_STATE))
+                .bind(change.run_id.0)
+                .fetch_optional(c)
+                .await
+        })?
+        .ok_or(StoreError::NotFound)?;
+        let from: RunStatus = parse("run status", &state.status)?;
+        if plan(from, change.to)? == Plan::Ignore {
+            let run = fetch_run(&mut tx, change.run_id).await?;
+            tx.rollback().await?;
+            return Ok(Transitioned::Ignored(run.ok_or(StoreError::NotFound)?));
+        }
+        set_status(&mut tx, &change, state.times().after(change.to, now), now).await?;
+        let data = change.event_data(state.job_id.as_deref());
+        let message = change.message();
+        insert_event(
+            &mut tx,
+            change.run_id,
+            now,
+            Some(change.to),
+            &message,
+            &data,
+        )
+        .await?;
+        insert_outputs(&mut tx, change.run_id, &change.outputs).await?;
+        let tasks = insert_follow_ups(&mut tx, &change.follow_ups, now).await?;
+        let run = fetch_run(&mut tx, change.run_id).await?;
+        tx.commit().await?;
+        Ok(Transitioned::Applied {
+            run: run.ok_or(StoreError::NotFound)?,
+            tasks,
+        })
+    }
+
+    async fn add_fact(&self, run: RunId, message: &str, data: Value) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let exists: Option<i64> = on_conn!(&mut tx, |c| {
+            sqlx::query_scalar("SELECT id FROM runs WHERE id = $1")
+                .bind(run.0)
+                .fetch_optional(c)
+                .await
+        })?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        insert_event(&mut tx, run, Utc::now(), None, message, &data).await?;
+        if let Some(stream) = data.get("log_stream").and_then(Value::as_str) {
+            on_conn!(&mut tx, |c| {
+                sqlx::query("UPDATE runs SET log_stream = $1 WHERE id = $2")
+                    .bind(stream)
+                    .bind(run.0)
+                    .execute(c)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        tx.commit().await
+    }
+}

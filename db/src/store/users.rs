@@ -1,0 +1,305 @@
+//! Users, sessions and API tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use modelrun_core::ids::{TokenId, UserId};
+use modelrun_core::store::{StoreError, StoreResult, UserStore};
+use modelrun_core::user::{ApiToken, Credentials, NewApiToken, NewUser, Role, User};
+
+use crate::SqlStore;
+use crate::backend::on_conn;
+use crate::convert::{conflict, touched};
+use crate::rows::{TokenRow, UserRow, convert_all};
+use crate::types::Timestamp;
+
+/// Last-seen and last-used times are refreshed at most this often, so that
+/// reading a page does not cost a write every time.
+fn touch_every() -> Duration {
+    Duration::seconds(60)
+}
+
+#[async_trait]
+impl<B> UserStore for SqlStore<B> {
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        let row = on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query_as::<_, UserRow>(
+                "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+                 RETURNING id, email, role, created_at",
+            )
+            .bind(&user.email)
+            .bind(&user.password_hash)
+            .bind(user.role.as_str())
+            .bind(Timestamp(Utc::now()))
+            .fetch_one(c)
+            .await
+        })
+        .map_err(conflict(|| {
+            format!("a user with the email {} already exists", user.email)
+        }))?;
+        row.try_into()
+    }
+
+    async fn count_users(&self) -> StoreResult<i64> {
+        on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_scalar("SELECT count(*) FROM users")
+                .fetch_one(c)
+                .await
+        })
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, UserRow>(
+                "SELECT id, email, role, created_at FROM users ORDER BY email",
+            )
+            .fetch_all(c)
+            .await
+        })?;
+        convert_all(rows)
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, UserRow>(
+                "SELECT id, email, role, created_at FROM users WHERE id = $1",
+            )
+            .bind(id.0)
+            .fetch_optional(c)
+            .await
+        })?
+        .map(User::try_from)
+        .transpose()
+    }
+
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: String,
+        }
+        let row = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, Row>(
+                "SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(c)
+            .await
+        })?;
+        row.map(|row| {
+            Ok(Credentials {
+                user: row.user.try_into()?,
+                password_hash: row.password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $3)",
+            )
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(Timestamp(now))
+            .execute(c)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+        absolute: Duration,
+    ) -> StoreResult<Option<User>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            session_created_at: Timestamp,
+            last_seen_at: Timestamp,
+        }
+        let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, Row>(
+                "SELECT u.id, u.email, u.role, u.created_at, s.created_at AS session_created_at, \
+                 s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(c)
+            .await
+        })?
+        else {
+            return Ok(None);
+        };
+        let last_seen = now - row.last_seen_at.0;
+        if last_seen > idle || now - row.session_created_at.0 > absolute {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        if last_seen > touch_every() {
+            on_conn!(&mut self.db.writer().await?, |c| {
+                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                    .bind(Timestamp(now))
+                    .bind(token_hash)
+                    .execute(c)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        row.user.try_into().map(Some)
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(c)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let updated = on_conn!(&mut tx, |c| {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(user.0)
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        touched(updated)?;
+        on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2",
+            )
+            .bind(user.0)
+            .bind(keep)
+            .execute(c)
+            .await
+            .map(|_| ())
+        })?;
+        tx.commit().await
+    }
+
+    async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User> {
+        on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query_as::<_, UserRow>(
+                "UPDATE users SET role = $1 WHERE id = $2 RETURNING id, email, role, created_at",
+            )
+            .bind(role.as_str())
+            .bind(user.0)
+            .fetch_optional(c)
+            .await
+        })?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+    }
+
+    async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken> {
+        on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query_as::<_, TokenRow>(
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, role, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 RETURNING id, user_id, name, prefix, role, created_at, expires_at, last_used_at",
+            )
+            .bind(token.user_id.0)
+            .bind(&token.name)
+            .bind(&token.token_hash)
+            .bind(&token.prefix)
+            .bind(token.role.as_str())
+            .bind(Timestamp(Utc::now()))
+            .bind(token.expires_at.map(Timestamp))
+            .fetch_one(c)
+            .await
+        })?
+        .try_into()
+    }
+
+    async fn token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(User, ApiToken)>> {
+        let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, TokenRow>(
+                "SELECT id, user_id, name, prefix, role, created_at, expires_at, last_used_at \
+                 FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > $2)",
+            )
+            .bind(token_hash)
+            .bind(Timestamp(now))
+            .fetch_optional(c)
+            .await
+        })?
+        else {
+            return Ok(None);
+        };
+        let token = ApiToken::try_from(row)?;
+        let Some(user) = self.user(token.user_id).await? else {
+            return Ok(None);
+        };
+        if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
+            on_conn!(&mut self.db.writer().await?, |c| {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(Timestamp(now))
+                    .bind(token.id.0)
+                    .execute(c)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        Ok(Some((user, token)))
+    }
+
+    async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+        let rows = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, TokenRow>(
+                "SELECT id, user_id, name, prefix, role, created_at, expires_at, last_used_at \
+                 FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC",
+            )
+            .bind(user.0)
+            .fetch_all(c)
+            .await
+        })?;
+        convert_all(rows)
+    }
+
+    async fn revoke_token(
+        &self,
+        user: UserId,
+        token: TokenId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let revoked = on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 \
+                 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(Timestamp(now))
+            .bind(token.0)
+            .bind(user.0)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        touched(revoked)
+    }
+}
