@@ -123,8 +123,9 @@ impl FromStr for RunStatus {
 /// What to do with a requested status change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
-    /// Write the new status and append an event.
-    Apply,
+    /// Write this status (the one asked for, or what it means from where
+    /// the run is) and append an event.
+    Apply(RunStatus),
     /// Already there, or the report is stale: write nothing.
     Ignore,
 }
@@ -146,7 +147,9 @@ pub struct IllegalTransition {
 ///   to `running`) is a stale report and ignored; back to `queued` or
 ///   `dispatching`, which only we set, is illegal.
 /// * `cancelling` is reachable from any active status; from `cancelling` the
-///   run can only end (`cancelled`, or `succeeded`/`failed` if it ended first).
+///   run can only end: `cancelled`, `succeeded` if it finished first, and a
+///   `failed` report means `cancelled` (a job that a cancel stopped ends
+///   `failed` on some executors).
 /// * `cancelled` is only reachable through `cancelling`.
 pub fn plan(from: RunStatus, to: RunStatus) -> Result<Plan, IllegalTransition> {
     let illegal = Err(IllegalTransition { from, to });
@@ -162,13 +165,14 @@ pub fn plan(from: RunStatus, to: RunStatus) -> Result<Plan, IllegalTransition> {
         };
     }
     match (from, to) {
-        (RunStatus::Cancelling, to) if to.is_terminal() => Ok(Plan::Apply),
+        (RunStatus::Cancelling, RunStatus::Failed) => Ok(Plan::Apply(RunStatus::Cancelled)),
+        (RunStatus::Cancelling, to) if to.is_terminal() => Ok(Plan::Apply(to)),
         // The job kept reporting progress while the cancel was under way.
         (RunStatus::Cancelling, _) => Ok(Plan::Ignore),
-        (_, RunStatus::Cancelling) => Ok(Plan::Apply),
+        (_, RunStatus::Cancelling) => Ok(Plan::Apply(to)),
         (_, RunStatus::Cancelled) => illegal,
         (_, RunStatus::Queued | RunStatus::Dispatching) if to.rank() < from.rank() => illegal,
-        (from, to) if to.rank() > from.rank() => Ok(Plan::Apply),
+        (from, to) if to.rank() > from.rank() => Ok(Plan::Apply(to)),
         _ => Ok(Plan::Ignore),
     }
 }
@@ -191,11 +195,11 @@ mod tests {
             Succeeded,
         ];
         for pair in path.windows(2) {
-            assert_eq!(plan(pair[0], pair[1]), Ok(Plan::Apply), "{pair:?}");
+            assert_eq!(plan(pair[0], pair[1]), Ok(Plan::Apply(pair[1])), "{pair:?}");
         }
-        assert_eq!(plan(Submitted, Running), Ok(Plan::Apply));
-        assert_eq!(plan(Queued, Failed), Ok(Plan::Apply));
-        assert_eq!(plan(Runnable, Succeeded), Ok(Plan::Apply));
+        assert_eq!(plan(Submitted, Running), Ok(Plan::Apply(Running)));
+        assert_eq!(plan(Queued, Failed), Ok(Plan::Apply(Failed)));
+        assert_eq!(plan(Runnable, Succeeded), Ok(Plan::Apply(Succeeded)));
     }
 
     #[test]
@@ -229,7 +233,7 @@ mod tests {
             if from == Cancelling {
                 continue;
             }
-            assert_eq!(plan(from, Cancelling), Ok(Plan::Apply), "{from}");
+            assert_eq!(plan(from, Cancelling), Ok(Plan::Apply(Cancelling)), "{from}");
             assert_eq!(
                 plan(from, Cancelled),
                 Err(IllegalTransition {
@@ -239,9 +243,13 @@ mod tests {
                 "{from}"
             );
         }
-        assert_eq!(plan(Cancelling, Cancelled), Ok(Plan::Apply));
-        assert_eq!(plan(Cancelling, Succeeded), Ok(Plan::Apply));
-        assert_eq!(plan(Cancelling, Failed), Ok(Plan::Apply));
+        assert_eq!(plan(Cancelling, Cancelled), Ok(Plan::Apply(Cancelled)));
+        assert_eq!(plan(Cancelling, Succeeded), Ok(Plan::Apply(Succeeded)));
+        assert_eq!(
+            plan(Cancelling, Failed),
+            Ok(Plan::Apply(Cancelled)),
+            "a job stopped by a cancel is cancelled"
+        );
     }
 
     #[test]

@@ -4,13 +4,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ids::{EmailId, RunId, TaskId, VersionId};
 
-/// The kinds of work the worker knows. Each has a typed payload and one
-/// idempotent handler.
+/// The kinds of work the worker knows. Each has a typed payload (a [`Job`])
+/// and one idempotent handler, in a file of its own in the worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
@@ -147,67 +148,101 @@ impl NewTask {
         }
     }
 
-    pub fn dispatch_run(run_id: RunId) -> Self {
-        NewTask::new(
-            TaskKind::DispatchRun,
-            serde_json::json!({ "run_id": run_id }),
-        )
-        .dedupe(format!("dispatch_run:{run_id}"))
-    }
-
-    pub fn cancel_run(run_id: RunId, by: &str) -> Self {
-        NewTask::new(
-            TaskKind::CancelRun,
-            serde_json::json!({ "run_id": run_id, "by": by }),
-        )
-        .dedupe(format!("cancel_run:{run_id}"))
-    }
-
-    pub fn send_email(email_id: EmailId) -> Self {
-        NewTask::new(
-            TaskKind::SendEmail,
-            serde_json::json!({ "email_id": email_id }),
-        )
-        .dedupe(format!("send_email:{email_id}"))
-    }
-
-    pub fn register_job_definition(version: VersionId) -> Self {
-        NewTask::new(
-            TaskKind::RegisterJobDefinition,
-            serde_json::json!({ "version_id": version }),
-        )
-        .dedupe(format!("register_job_definition:{version}"))
-    }
-
-    /// One sync at a time: a sync queued while another waits is the same work.
-    pub fn sync_images() -> Self {
-        NewTask::new(TaskKind::SyncImages, serde_json::json!({})).dedupe("sync_images")
-    }
-
     pub fn dedupe(mut self, key: impl Into<String>) -> Self {
         self.dedupe_key = Some(key.into());
         self
     }
 }
 
-/// Payload of [`TaskKind::DispatchRun`] and [`TaskKind::CancelRun`].
-#[derive(Debug, Clone, Deserialize)]
-pub struct RunPayload {
+/// A task's payload: the typed job that the worker's handler of
+/// [`Job::KIND`] receives, and what everyone who enqueues the task builds.
+/// Its JSON form is the task's stored payload.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: TaskKind;
+
+    /// While a queued task has this key, enqueuing the same job returns it.
+    fn dedupe_key(&self) -> Option<String>;
+
+    /// The task that carries this job.
+    fn task(&self) -> NewTask {
+        // Plain structs of numbers and strings always serialize.
+        let payload = serde_json::to_value(self).unwrap_or(Value::Null);
+        let mut task = NewTask::new(Self::KIND, payload);
+        task.dedupe_key = self.dedupe_key();
+        task
+    }
+}
+
+/// Hand a queued run to the executor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DispatchRun {
     pub run_id: RunId,
+}
+
+impl Job for DispatchRun {
+    const KIND: TaskKind = TaskKind::DispatchRun;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("dispatch_run:{}", self.run_id))
+    }
+}
+
+/// Ask the executor to stop a run that a person cancelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelRun {
+    pub run_id: RunId,
+    /// Who asked, for the run's reason.
     #[serde(default)]
     pub by: Option<String>,
 }
 
-/// Payload of [`TaskKind::RegisterJobDefinition`].
-#[derive(Debug, Clone, Deserialize)]
-pub struct VersionPayload {
+impl Job for CancelRun {
+    const KIND: TaskKind = TaskKind::CancelRun;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("cancel_run:{}", self.run_id))
+    }
+}
+
+/// Send one message of the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendEmail {
+    pub email_id: EmailId,
+}
+
+impl Job for SendEmail {
+    const KIND: TaskKind = TaskKind::SendEmail;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("send_email:{}", self.email_id))
+    }
+}
+
+/// Prepare the executor for a new version (its AWS Batch job definition).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisterJobDefinition {
     pub version_id: VersionId,
 }
 
-/// Payload of [`TaskKind::SendEmail`].
-#[derive(Debug, Clone, Deserialize)]
-pub struct EmailPayload {
-    pub email_id: EmailId,
+impl Job for RegisterJobDefinition {
+    const KIND: TaskKind = TaskKind::RegisterJobDefinition;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("register_job_definition:{}", self.version_id))
+    }
+}
+
+/// Register new versions from the images pushed to ECR.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncImages {}
+
+impl Job for SyncImages {
+    const KIND: TaskKind = TaskKind::SyncImages;
+
+    /// One sync at a time: a sync queued while another waits is the same work.
+    fn dedupe_key(&self) -> Option<String> {
+        Some("sync_images".to_owned())
+    }
 }
 
 /// How a failed task is treated.
@@ -241,6 +276,25 @@ mod tests {
         assert_eq!(backoff(30, 0.0).num_seconds(), 600);
         assert_eq!(backoff(1, 1.0).num_milliseconds(), 2500);
         assert_eq!(backoff(0, 0.0).num_seconds(), 2);
+    }
+
+    #[test]
+    fn jobs_are_tasks_of_their_kind_with_their_key() {
+        let task = CancelRun {
+            run_id: RunId(7),
+            by: Some("ann@example.com".to_owned()),
+        }
+        .task();
+        assert_eq!(task.kind, TaskKind::CancelRun);
+        assert_eq!(task.dedupe_key.as_deref(), Some("cancel_run:7"));
+        assert_eq!(
+            task.payload,
+            serde_json::json!({"run_id": 7, "by": "ann@example.com"})
+        );
+        let stored: CancelRun =
+            serde_json::from_value(serde_json::json!({"run_id": 7})).expect("older payload");
+        assert_eq!(stored.by, None);
+        assert_eq!(SyncImages {}.task().payload, serde_json::json!({}));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use modelrun_core::config::RunVisibility;
 use modelrun_core::ids::{RunId, UserId};
 use modelrun_core::run::{FollowUp, Run, RunFilter, StatusChange};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{CancelRun, Job};
 use modelrun_core::user::{Role, User};
 use serde::Deserialize;
 
@@ -80,9 +80,13 @@ pub async fn request_cancel(
     let mut change = StatusChange::new(run.id, RunStatus::Cancelling)
         .reason(format!("cancel requested by {}", user.email))
         .fact("by", user.email.as_str());
-    change
-        .follow_ups
-        .push(FollowUp::Task(NewTask::cancel_run(run.id, &user.email)));
+    change.follow_ups.push(FollowUp::Task(
+        CancelRun {
+            run_id: run.id,
+            by: Some(user.email.clone()),
+        }
+        .task(),
+    ));
     let outcome = state.store.transition(change).await?;
     tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
     audit(

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use modelrun_core::ids::TaskId;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{Job, SyncImages};
 use serde_json::{Value, json};
 
 use crate::{Worker, WorkerError};
@@ -97,7 +97,7 @@ pub async fn handle(
             worker
                 .services()
                 .store
-                .enqueue(NewTask::sync_images())
+                .enqueue(SyncImages {}.task())
                 .await?;
         }
         Invocation::Scheduled => {

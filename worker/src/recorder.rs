@@ -10,7 +10,7 @@ use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::executor::JobReport;
 use modelrun_core::kick::Kicker;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
-use modelrun_core::status::RunStatus;
+use modelrun_core::status::{Plan, RunStatus, plan};
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::user::Role;
 use serde_json::json;
@@ -48,7 +48,14 @@ impl Recorder {
             .run(report.run_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if run.status.is_terminal() || run.status == report.status {
+        // A late report about a run that ended changes nothing; what a
+        // report means otherwise is for the status machine to say: `failed`
+        // while cancelling means `cancelled`, and the email must say the same.
+        let planned = match run.status.is_terminal() {
+            true => Plan::Ignore,
+            false => plan(run.status, report.status).map_err(StoreError::from)?,
+        };
+        let Plan::Apply(status) = planned else {
             // No new status, but a new fact is still worth keeping.
             if let Some(stream) = report
                 .log_stream
@@ -61,11 +68,6 @@ impl Recorder {
                     .await?;
             }
             return Ok(Transitioned::Ignored(run));
-        }
-        // A job that a cancel stopped ends `failed` on some executors.
-        let status = match (run.status, report.status) {
-            (RunStatus::Cancelling, RunStatus::Failed) => RunStatus::Cancelled,
-            (_, status) => status,
         };
         let mut change = StatusChange::new(run.id, status);
         change.reason = report.reason.clone();

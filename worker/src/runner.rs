@@ -13,7 +13,7 @@ use modelrun_core::ids::TaskId;
 use modelrun_core::run::Transitioned;
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::StoreError;
-use modelrun_core::task::{Claimed, Failure, NewTask, TaskKind, backoff};
+use modelrun_core::task::{Claimed, Failure, Job, SyncImages, TaskKind, backoff};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -105,7 +105,7 @@ impl Worker {
             due
         };
         if due {
-            self.services.store.enqueue(NewTask::sync_images()).await?;
+            self.services.store.enqueue(SyncImages {}.task()).await?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! download through a presigned URL, the email goes out through SES.
 
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{Job, SyncImages};
 use modelrun_testkit::AwsWorld;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -43,10 +43,7 @@ async fn the_browser_flow_works_end_to_end_on_aws() {
         .send()
         .await
         .expect("manifest");
-    app.store
-        .enqueue(NewTask::sync_images())
-        .await
-        .expect("sync");
+    app.store.enqueue(SyncImages {}.task()).await.expect("sync");
     app.components.worker.run_due().await.expect("tasks");
 
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;

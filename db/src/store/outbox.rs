@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use modelrun_core::email::{Email, NewEmail};
 use modelrun_core::ids::EmailId;
 use modelrun_core::store::{Outbox, StoreResult};
-use modelrun_core::task::{NewTask, Queued};
+use modelrun_core::task::{Job, Queued, SendEmail};
 
 use super::queue::insert_task;
 use crate::SqlStore;
@@ -43,7 +43,7 @@ pub(crate) async fn insert_email(
         .await
     })?
     .try_into()?;
-    let task = insert_task(tx, &NewTask::send_email(email.id), now).await?;
+    let task = insert_task(tx, &SendEmail { email_id: email.id }.task(), now).await?;
     Ok(Queued {
         item: email,
         task: task.id,

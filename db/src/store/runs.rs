@@ -11,7 +11,7 @@ use modelrun_core::run::{
 };
 use modelrun_core::status::{Plan, RunStatus, plan};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
-use modelrun_core::task::{NewTask, Queued};
+use modelrun_core::task::{DispatchRun, Job, Queued};
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -242,7 +242,7 @@ impl<B> RunStore for SqlStore<B> {
             &no_facts,
         )
         .await?;
-        let task = insert_task(&mut tx, &NewTask::dispatch_run(id), now).await?;
+        let task = insert_task(&mut tx, &DispatchRun { run_id: id }.task(), now).await?;
         tx.commit().await?;
         Ok(Queued {
             item: created,
@@ -303,11 +303,14 @@ impl<B> RunStore for SqlStore<B> {
         })?
         .ok_or(StoreError::NotFound)?;
         let from: RunStatus = parse("run status", &state.status)?;
-        if plan(from, change.to)? == Plan::Ignore {
-            let run = fetch_run(&mut tx, change.run_id).await?;
-            tx.rollback().await?;
-            return Ok(Transitioned::Ignored(run.ok_or(StoreError::NotFound)?));
-        }
+        let change = match plan(from, change.to)? {
+            Plan::Apply(to) => StatusChange { to, ..change },
+            Plan::Ignore => {
+                let run = fetch_run(&mut tx, change.run_id).await?;
+                tx.rollback().await?;
+                return Ok(Transitioned::Ignored(run.ok_or(StoreError::NotFound)?));
+            }
+        };
         set_status(&mut tx, &change, state.times().after(change.to, now), now).await?;
         let data = change.event_data(state.job_id.as_deref());
         let message = change.message();

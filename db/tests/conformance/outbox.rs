@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use modelrun_core::email::{EmailStatus, NewEmail};
 use modelrun_core::store::Store;
-use modelrun_core::task::{EmailPayload, TaskKind};
+use modelrun_core::task::{SendEmail, TaskKind};
 
 pub async fn emails_are_stored_with_their_send_task(store: Arc<dyn Store>) {
     let queued = store
@@ -22,7 +22,7 @@ pub async fn emails_are_stored_with_their_send_task(store: Arc<dyn Store>) {
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].kind, TaskKind::SendEmail);
     assert_eq!(tasks[0].id, queued.task, "the send task is the one named");
-    let payload: EmailPayload = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
+    let payload: SendEmail = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
     assert_eq!(payload.email_id, email.id);
 
     store

@@ -4,7 +4,7 @@ use modelrun_core::email::NewEmail;
 use modelrun_core::run::{EventKind, FollowUp, RunFilter, RunOutput, StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::{Store, StoreError};
-use modelrun_core::task::{NewTask, RunPayload, TaskKind};
+use modelrun_core::task::{DispatchRun, NewTask, TaskKind};
 use serde_json::json;
 
 use crate::support;
@@ -32,7 +32,7 @@ pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Sto
     let tasks = store.list_tasks(None, 10).await.expect("tasks");
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].kind, TaskKind::DispatchRun);
-    let payload: RunPayload = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
+    let payload: DispatchRun = serde_json::from_value(tasks[0].payload.clone()).expect("payload");
     assert_eq!(payload.run_id, run.id);
     assert_eq!(store.run(run.id).await.expect("get"), Some(run));
 
@@ -50,7 +50,7 @@ pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Sto
         .expect("second run");
     let newest = &store.list_tasks(None, 10).await.expect("tasks")[0];
     assert_eq!(second.task, newest.id);
-    let payload: RunPayload = serde_json::from_value(newest.payload.clone()).expect("payload");
+    let payload: DispatchRun = serde_json::from_value(newest.payload.clone()).expect("payload");
     assert_eq!(payload.run_id, second.item.id);
 }
 

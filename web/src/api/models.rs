@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{Job, SyncImages};
 use modelrun_core::user::Role;
 use serde::Serialize;
 
@@ -88,7 +88,7 @@ async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<Model
 /// cannot rely on EventBridge. Admins only.
 async fn sync_images(api: ApiUser, State(state): State<AppState>) -> ApiResult<Response> {
     require(api.role, Role::Admin, "sync images")?;
-    let task = state.store.enqueue(NewTask::sync_images()).await?;
+    let task = state.store.enqueue(SyncImages {}.task()).await?;
     state.kicker.kick(&[task.id]).await;
     Ok((
         StatusCode::ACCEPTED,

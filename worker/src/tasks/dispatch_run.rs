@@ -11,12 +11,25 @@ use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::StoreError;
-use modelrun_core::task::RunPayload;
+use modelrun_core::task::DispatchRun;
 
-use super::TaskError;
+use async_trait::async_trait;
+
+use super::{Handler, TaskError};
 use crate::{Services, WorkerError};
 
-pub(super) async fn run(services: &Services, payload: RunPayload) -> Result<(), TaskError> {
+#[async_trait]
+impl Handler for DispatchRun {
+    async fn run(self, services: &Services) -> Result<(), TaskError> {
+        dispatch(services, self).await
+    }
+
+    async fn on_dead(self, services: &Services, error: &str) -> Result<(), WorkerError> {
+        give_up(services, self, error).await
+    }
+}
+
+async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskError> {
     let store = &services.store;
     let Some(run) = store.run(payload.run_id).await? else {
         return Err(TaskError::Fatal(format!(
@@ -102,9 +115,9 @@ pub(super) async fn prepare(
 }
 
 /// The run cannot be started: it fails, and its submitter is told why.
-pub(super) async fn on_dead(
+async fn give_up(
     services: &Services,
-    payload: RunPayload,
+    payload: DispatchRun,
     error: &str,
 ) -> Result<(), WorkerError> {
     let Some(run) = services.store.run(payload.run_id).await? else {

@@ -1,5 +1,7 @@
-//! One handler per task kind. Every handler is idempotent: a task runs at
-//! least once, so running it again after a crash must do no harm.
+//! One handler per task kind, each in its own file, implemented on the
+//! kind's job type from `modelrun_core::task`. Every handler is
+//! idempotent: a task runs at least once, so running it again after a crash
+//! must do no harm.
 
 mod cancel_run;
 mod dispatch_run;
@@ -12,8 +14,12 @@ use modelrun_core::error_chain;
 use modelrun_core::executor::ExecutorError;
 use modelrun_core::mailer::MailError;
 use modelrun_core::store::StoreError;
-use modelrun_core::task::{Task, TaskKind};
-use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+
+use async_trait::async_trait;
+use modelrun_core::task::{
+    CancelRun, DispatchRun, Job, RegisterJobDefinition, SendEmail, SyncImages, Task, TaskKind,
+};
 
 use crate::{Services, WorkerError};
 
@@ -90,22 +96,35 @@ impl From<WorkerError> for TaskError {
     }
 }
 
-fn payload<T: DeserializeOwned>(task: &Task) -> Result<T, TaskError> {
-    serde_json::from_value(task.payload.clone())
-        .map_err(|error| TaskError::Fatal(format!("invalid {} payload: {error}", task.kind)))
+/// A task kind's handler, implemented on its job (the payload) in the
+/// kind's own file. Handlers are idempotent: a task runs at least once.
+#[async_trait]
+pub(crate) trait Handler: Job {
+    /// Does the work.
+    async fn run(self, services: &Services) -> Result<(), TaskError>;
+
+    /// What giving up on the task means for what it was about; nothing by
+    /// default.
+    async fn on_dead(self, _services: &Services, _error: &str) -> Result<(), WorkerError> {
+        Ok(())
+    }
+}
+
+/// The handler of every kind: adding a kind is a file with its
+/// [`Handler`] and one line here.
+fn handler(kind: TaskKind) -> &'static dyn Erased {
+    match kind {
+        TaskKind::DispatchRun => &Typed::<DispatchRun>(PhantomData),
+        TaskKind::SendEmail => &Typed::<SendEmail>(PhantomData),
+        TaskKind::CancelRun => &Typed::<CancelRun>(PhantomData),
+        TaskKind::RegisterJobDefinition => &Typed::<RegisterJobDefinition>(PhantomData),
+        TaskKind::SyncImages => &Typed::<SyncImages>(PhantomData),
+    }
 }
 
 /// Runs a task's handler.
 pub(crate) async fn handle(services: &Services, task: &Task) -> Result<(), TaskError> {
-    match task.kind {
-        TaskKind::DispatchRun => dispatch_run::run(services, payload(task)?).await,
-        TaskKind::SendEmail => send_email::run(services, payload(task)?).await,
-        TaskKind::CancelRun => cancel_run::run(services, payload(task)?).await,
-        TaskKind::RegisterJobDefinition => {
-            register_job_definition::run(services, payload(task)?).await
-        }
-        TaskKind::SyncImages => sync_images::run(services).await,
-    }
+    handler(task.kind).handle(services, task).await
 }
 
 /// What giving up on a task means for what it was about. A payload that
@@ -115,25 +134,33 @@ pub(crate) async fn on_dead(
     task: &Task,
     error: &str,
 ) -> Result<(), WorkerError> {
-    match task.kind {
-        TaskKind::DispatchRun => {
-            if let Ok(payload) = payload(task) {
-                dispatch_run::on_dead(services, payload, error).await?;
-            }
-        }
-        TaskKind::SendEmail => {
-            if let Ok(payload) = payload(task) {
-                send_email::on_dead(services, payload, error).await?;
-            }
-        }
-        TaskKind::CancelRun => {
-            if let Ok(payload) = payload(task) {
-                cancel_run::on_dead(services, payload, error).await?;
-            }
-        }
-        // The next dispatch of a run of the version tries again; the next
-        // sync looks at every image again.
-        TaskKind::RegisterJobDefinition | TaskKind::SyncImages => {}
+    handler(task.kind).dead(services, task, error).await
+}
+
+/// A handler whose job type is read from the stored payload.
+#[async_trait]
+trait Erased: Sync {
+    async fn handle(&self, services: &Services, task: &Task) -> Result<(), TaskError>;
+    async fn dead(&self, services: &Services, task: &Task, error: &str) -> Result<(), WorkerError>;
+}
+
+struct Typed<J>(PhantomData<fn() -> J>);
+
+#[async_trait]
+impl<J: Handler> Erased for Typed<J> {
+    async fn handle(&self, services: &Services, task: &Task) -> Result<(), TaskError> {
+        payload::<J>(task)?.run(services).await
     }
-    Ok(())
+
+    async fn dead(&self, services: &Services, task: &Task, error: &str) -> Result<(), WorkerError> {
+        match payload::<J>(task) {
+            Ok(job) => job.on_dead(services, error).await,
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+fn payload<J: Job>(task: &Task) -> Result<J, TaskError> {
+    serde_json::from_value(task.payload.clone())
+        .map_err(|error| TaskError::Fatal(format!("invalid {} payload: {error}", task.kind)))
 }

@@ -2,19 +2,26 @@
 //! AWS Batch, registers its job definition) and keeps what it returns with
 //! the version. Idempotent: a version that has one is left alone.
 
-use modelrun_core::task::VersionPayload;
+use async_trait::async_trait;
+use modelrun_core::task::RegisterJobDefinition;
 
-use super::TaskError;
+use super::{Handler, TaskError};
 use crate::Services;
 use crate::tasks::dispatch_run::prepare;
 
-pub(super) async fn run(services: &Services, payload: VersionPayload) -> Result<(), TaskError> {
-    let Some(version) = services.store.version(payload.version_id).await? else {
-        return Err(TaskError::Fatal(format!(
-            "version {} does not exist",
-            payload.version_id
-        )));
-    };
-    prepare(services, version).await?;
-    Ok(())
+/// A dead registration needs nothing undone: the next dispatch of a run of
+/// the version tries again.
+#[async_trait]
+impl Handler for RegisterJobDefinition {
+    async fn run(self, services: &Services) -> Result<(), TaskError> {
+        let payload = self;
+        let Some(version) = services.store.version(payload.version_id).await? else {
+            return Err(TaskError::Fatal(format!(
+                "version {} does not exist",
+                payload.version_id
+            )));
+        };
+        prepare(services, version).await?;
+        Ok(())
+    }
 }

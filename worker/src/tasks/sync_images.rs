@@ -14,9 +14,11 @@ use modelrun_core::blob::{BlobKey, MAX_DOCUMENT_BYTES};
 use modelrun_core::manifest::Manifest;
 use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
 use modelrun_core::registry::PushedImage;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{Job, RegisterJobDefinition, SyncImages};
 
-use super::TaskError;
+use async_trait::async_trait;
+
+use super::{Handler, TaskError};
 use crate::Services;
 
 /// Where the build leaves an image's manifest.
@@ -24,7 +26,15 @@ pub fn manifest_key(model: &str, tag: &str) -> Result<BlobKey, modelrun_core::bl
     BlobKey::new(format!("manifests/{model}/{tag}/modelrun.toml"))
 }
 
-pub(super) async fn run(services: &Services) -> Result<(), TaskError> {
+/// A dead sync needs nothing undone: the next one looks at every image again.
+#[async_trait]
+impl Handler for SyncImages {
+    async fn run(self, services: &Services) -> Result<(), TaskError> {
+        sync(services).await
+    }
+}
+
+async fn sync(services: &Services) -> Result<(), TaskError> {
     let Some(registry) = &services.registry else {
         return Err(TaskError::Fatal(
             "no image registry is configured (--ecr-repository-prefix)".to_owned(),
@@ -114,7 +124,12 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
             services.store.record_audit(entry).await?;
             services
                 .store
-                .enqueue(NewTask::register_job_definition(version.id))
+                .enqueue(
+                    RegisterJobDefinition {
+                        version_id: version.id,
+                    }
+                    .task(),
+                )
                 .await?;
             Ok(Some(true))
         }

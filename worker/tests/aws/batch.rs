@@ -2,7 +2,7 @@
 
 use modelrun_core::executor::Executor;
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{Job, RegisterJobDefinition};
 use serde_json::json;
 
 use crate::support::*;
@@ -12,7 +12,12 @@ async fn job_definitions_are_registered_once_per_version() {
     let h = Harness::new().await;
     let version = h.image_version("forecast", "a1b2c3d").await;
     h.store
-        .enqueue(NewTask::register_job_definition(version.id))
+        .enqueue(
+            RegisterJobDefinition {
+                version_id: version.id,
+            }
+            .task(),
+        )
         .await
         .expect("enqueue");
     assert_eq!(run_tasks(&h.worker).await, 1);

@@ -6,7 +6,7 @@ use modelrun_core::email::EmailStatus;
 use modelrun_core::executor::Executor;
 use modelrun_core::run::{FollowUp, StatusChange};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{CancelRun, Job};
 use modelrun_testkit::{AwsWorld, Moto, free_port};
 use serde_json::json;
 
@@ -217,10 +217,13 @@ async fn cancel_terminates_the_job_and_the_end_says_who() {
         .expect("running");
     let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling)
         .reason("cancel requested by ann@example.com");
-    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
-        run.id,
-        "ann@example.com",
-    )));
+    cancel.follow_ups.push(FollowUp::Task(
+        CancelRun {
+            run_id: run.id,
+            by: Some("ann@example.com".to_owned()),
+        }
+        .task(),
+    ));
     h.store.transition(cancel).await.expect("cancel");
     run_tasks(&h.worker).await;
     // moto records the termination's reason on the job.

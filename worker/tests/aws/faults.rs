@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use modelrun_core::config::WorkerConfig;
 use modelrun_core::executor::{Executor, JobRequest};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::{NewTask, TaskKind};
+use modelrun_core::task::{Job, RegisterJobDefinition, TaskKind};
 use modelrun_testkit::{AwsWorld, Outage};
 use modelrun_worker::TaskOutcome;
 
@@ -24,7 +24,12 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
     let h = Harness::through(world, sdk, WorkerConfig::default()).await;
     let version = h.image_version("forecast", "a1b2c3d").await;
     h.store
-        .enqueue(NewTask::register_job_definition(version.id))
+        .enqueue(
+            RegisterJobDefinition {
+                version_id: version.id,
+            }
+            .task(),
+        )
         .await
         .expect("enqueue");
     run_tasks(&h.worker).await;

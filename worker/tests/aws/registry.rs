@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use modelrun_core::blob::{BlobKey, BlobStore};
 use modelrun_core::model::Runtime;
-use modelrun_core::task::{NewTask, TaskKind, TaskState};
+use modelrun_core::task::{Job, SyncImages, TaskKind, TaskState};
 use serde_json::json;
 
 use crate::support::*;
@@ -61,7 +61,7 @@ async fn image_sync_registers_exactly_the_new_tags() {
     upload_manifest(&h, "latest").await;
 
     h.store
-        .enqueue(NewTask::sync_images())
+        .enqueue(SyncImages {}.task())
         .await
         .expect("enqueue");
     run_tasks(&h.worker).await;
@@ -100,7 +100,7 @@ async fn image_sync_registers_exactly_the_new_tags() {
     upload_manifest(&h, "beefcafe").await;
     for _ in 0..2 {
         h.store
-            .enqueue(NewTask::sync_images())
+            .enqueue(SyncImages {}.task())
             .await
             .expect("enqueue");
         run_tasks(&h.worker).await;

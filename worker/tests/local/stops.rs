@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use modelrun_core::run::{FollowUp, StatusChange};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::NewTask;
+use modelrun_core::task::{CancelRun, Job};
 use serde_json::json;
 
 use crate::support::*;
@@ -52,10 +52,13 @@ async fn a_cancelled_run_stops_and_says_who_cancelled_it() {
     let run = h.submit(&version, json!({})).await;
     h.wait_for(run.id, RunStatus::Running).await;
     let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling).fact("by", "ann@example.com");
-    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
-        run.id,
-        "ann@example.com",
-    )));
+    cancel.follow_ups.push(FollowUp::Task(
+        CancelRun {
+            run_id: run.id,
+            by: Some("ann@example.com".to_owned()),
+        }
+        .task(),
+    ));
     h.store.transition(cancel).await.expect("cancel");
     h.drain().await;
     let run = h.run(run.id).await;
@@ -74,10 +77,13 @@ async fn a_run_cancelled_before_dispatch_never_starts() {
         .await;
     let run = h.submit(&version, json!({})).await;
     let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling);
-    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
-        run.id,
-        "bob@example.com",
-    )));
+    cancel.follow_ups.push(FollowUp::Task(
+        CancelRun {
+            run_id: run.id,
+            by: Some("bob@example.com".to_owned()),
+        }
+        .task(),
+    ));
     h.store.transition(cancel).await.expect("cancel");
     h.drain().await;
     let run = h.run(run.id).await;
@@ -141,10 +147,13 @@ async fn the_sweep_leaves_live_neighbours_alone_and_fails_dead_ones() {
 
     // Cancelling a neighbour's run leaves the stopping to its owner's sweep.
     let mut cancel = StatusChange::new(alive.id, RunStatus::Cancelling);
-    cancel.follow_ups.push(FollowUp::Task(NewTask::cancel_run(
-        alive.id,
-        "ann@example.com",
-    )));
+    cancel.follow_ups.push(FollowUp::Task(
+        CancelRun {
+            run_id: alive.id,
+            by: Some("ann@example.com".to_owned()),
+        }
+        .task(),
+    ));
     h.store.transition(cancel).await.expect("cancel");
     h.worker.run_due().await.expect("tasks");
     assert_eq!(h.run(alive.id).await.status, RunStatus::Cancelling);
