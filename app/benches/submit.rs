@@ -7,7 +7,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use modelrun_app::bootstrap::{create_token, create_user, register_example};
+use modelrun_app::bootstrap::{create_token, create_user, register_examples};
 use modelrun_app::runtime::{Components, Settings};
 use modelrun_core::config::WebConfig;
 use modelrun_core::status::RunStatus;
@@ -51,7 +51,9 @@ async fn main() {
     )
     .await
     .expect("user");
-    register_example(&store, &data).await.expect("example");
+    register_examples(&store, &data, &components.environments)
+        .await
+        .expect("examples");
     let (_, token) = create_token(&store, "bench@example.com", "bench", None, None)
         .await
         .expect("token");

@@ -9,28 +9,64 @@ use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::model::Registered;
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::user::{ApiToken, NewUser, Role, User, normalize_email};
+use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::register::{Registration, register_local};
 
 use modelrun_web::auth::{check_password_rules, generate_password, hash_password};
 
-/// The files of the example model, built into the binary so that `up`
-/// works from any directory.
-const EXAMPLE: [(&str, &str); 4] = [
+/// The example models, built into the binary so that `up` works from any
+/// directory: the forecast with Python's standard library only, and a
+/// Holt-Winters forecast with packages from PyPI.
+const EXAMPLES: [(&str, &[(&str, &str)]); 2] = [
     (
-        "modelrun.toml",
-        include_str!("../../examples/models/forecast/modelrun.toml"),
+        "forecast",
+        &[
+            (
+                "modelrun.toml",
+                include_str!("../../examples/models/forecast/modelrun.toml"),
+            ),
+            (
+                "forecast.py",
+                include_str!("../../examples/models/forecast/forecast.py"),
+            ),
+            (
+                "Dockerfile",
+                include_str!("../../examples/models/forecast/Dockerfile"),
+            ),
+            (
+                "README.md",
+                include_str!("../../examples/models/forecast/README.md"),
+            ),
+        ],
     ),
     (
-        "forecast.py",
-        include_str!("../../examples/models/forecast/forecast.py"),
-    ),
-    (
-        "Dockerfile",
-        include_str!("../../examples/models/forecast/Dockerfile"),
-    ),
-    (
-        "README.md",
-        include_str!("../../examples/models/forecast/README.md"),
+        "holt-winters",
+        &[
+            (
+                "modelrun.toml",
+                include_str!("../../examples/models/holt-winters/modelrun.toml"),
+            ),
+            (
+                "requirements.txt",
+                include_str!("../../examples/models/holt-winters/requirements.txt"),
+            ),
+            (
+                "holt_winters.py",
+                include_str!("../../examples/models/holt-winters/holt_winters.py"),
+            ),
+            (
+                "history.csv",
+                include_str!("../../examples/models/holt-winters/history.csv"),
+            ),
+            (
+                "Dockerfile",
+                include_str!("../../examples/models/holt-winters/Dockerfile"),
+            ),
+            (
+                "README.md",
+                include_str!("../../examples/models/holt-winters/README.md"),
+            ),
+        ],
     ),
 ];
 
@@ -214,24 +250,35 @@ pub async fn reset_password_of(
     Ok(user)
 }
 
-/// Registers the built-in example model (a new version only if its files changed).
-pub async fn register_example(
+/// Registers the built-in example models (a new version of one only if its
+/// files changed). Their environments are built when a run first asks,
+/// so that a fresh install starts at once.
+pub async fn register_examples(
     store: &Arc<dyn Store>,
     data_dir: &Path,
-) -> anyhow::Result<Registered> {
-    let dir = data_dir.join("examples").join("forecast");
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, content) in EXAMPLE {
-        tokio::fs::write(dir.join(name), content)
+    environments: &LocalEnvironments,
+) -> anyhow::Result<Vec<Registered>> {
+    let mut registered = Vec::new();
+    for (name, files) in EXAMPLES {
+        let dir = data_dir.join("examples").join(name);
+        tokio::fs::create_dir_all(&dir)
             .await
-            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        for (file, content) in files {
+            tokio::fs::write(dir.join(file), content)
+                .await
+                .with_context(|| format!("cannot write {}", dir.join(file).display()))?;
+        }
+        let registration = Registration {
+            dir,
+            label: None,
+            via: "example".to_owned(),
+            prepare_environment: false,
+        };
+        let example = register_local(store, data_dir, environments, registration)
+            .await
+            .with_context(|| format!("the example model {name}"))?;
+        registered.push(example);
     }
-    let registration = Registration {
-        dir,
-        label: None,
-        via: "example".to_owned(),
-    };
-    Ok(register_local(store, data_dir, registration).await?)
+    Ok(registered)
 }

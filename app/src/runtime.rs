@@ -14,13 +14,17 @@ use modelrun_core::config::{
 use modelrun_core::executor::Executor;
 use modelrun_core::kick::Kicker;
 use modelrun_core::mailer::Mailer;
+use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::registry::Registry;
+use modelrun_core::secret::Secret;
 use modelrun_core::store::Store;
 use modelrun_worker::blob::{LocalBlobStore, S3BlobStore};
 use modelrun_worker::ecr::EcrRegistry;
+use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::executor::{BatchExecutor, LocalExecutor};
 use modelrun_worker::kick::{LambdaKicker, LocalKicker};
 use modelrun_worker::mail::{OutboxMailer, SesMailer};
+use modelrun_worker::secrets::{LocalVault, SecretsManagerVault, key::SecretsKey};
 use modelrun_worker::{Recorder, Services, Worker};
 
 use modelrun_web::state::AppState;
@@ -46,6 +50,9 @@ pub struct Settings {
     pub ecr: Option<EcrConfig>,
     /// The worker Lambda function that the web function kicks, on Lambda.
     pub kick_function: Option<String>,
+    /// The key that seals model secrets on one machine (64 hex digits);
+    /// without it, `<data>/secrets.key`, created on first use.
+    pub secrets_key: Option<Secret<String>>,
 }
 
 impl Settings {
@@ -66,7 +73,42 @@ impl Settings {
             ses: None,
             ecr: None,
             kick_function: None,
+            secrets_key: None,
         }
+    }
+
+    /// Where model secret values live: Secrets Manager when runs execute on
+    /// AWS Batch (the job definition passes them), else sealed in the store.
+    fn vault(
+        &self,
+        store: &Arc<dyn Store>,
+        sdk: Option<&aws_config::SdkConfig>,
+    ) -> anyhow::Result<Arc<dyn SecretVault>> {
+        if let Some(batch) = &self.batch {
+            let sdk = sdk.context("AWS is not configured")?;
+            return Ok(Arc::new(SecretsManagerVault::new(
+                sdk,
+                batch.secrets_prefix.clone(),
+            )));
+        }
+        let key = match &self.secrets_key {
+            Some(hex) => SecretsKey::from_hex(hex.expose())
+                .map_err(|why| anyhow::anyhow!("MODELRUN_SECRETS_KEY: {why}"))?,
+            None => SecretsKey::load_or_create(&self.data_dir.join("secrets.key"))
+                .map_err(|why| anyhow::anyhow!(why))?,
+        };
+        Ok(Arc::new(LocalVault::new(store.clone(), key)))
+    }
+
+    /// The store and the secret vault alone, for the command line.
+    pub async fn open_secrets(&self) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn SecretVault>)> {
+        let store = open_store(self).await?;
+        let sdk = match self.batch.is_some() {
+            true => Some(modelrun_worker::aws::sdk_config(&self.aws).await),
+            false => None,
+        };
+        let vault = self.vault(&store, sdk.as_ref())?;
+        Ok((store, vault))
     }
 
     fn uses_aws(&self) -> bool {
@@ -100,18 +142,27 @@ pub struct Components {
     /// worker, or the worker Lambda function.
     pub web_kicker: Arc<dyn Kicker>,
     pub worker: Arc<Worker>,
+    /// Where model secret values live.
+    pub vault: Arc<dyn SecretVault>,
+    /// This machine's model environments (for registering local versions).
+    pub environments: LocalEnvironments,
+}
+
+/// The configured store, migrated unless told not to.
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    modelrun_db::open(&settings.database, settings.migrate)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database ({})",
+                describe(&settings.database)
+            )
+        })
 }
 
 impl Components {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let store = modelrun_db::open(&settings.database, settings.migrate)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database ({})",
-                    describe(&settings.database)
-                )
-            })?;
+        let store = open_store(settings).await?;
         let sdk = match settings.uses_aws() {
             true => Some(modelrun_worker::aws::sdk_config(&settings.aws).await),
             false => None,
@@ -128,11 +179,16 @@ impl Components {
             Arc::new(kicker.clone()),
             settings.public_url.clone(),
         );
+        let vault = settings.vault(&store, sdk.as_ref())?;
         let (executor, local): (Arc<dyn Executor>, _) = match &settings.batch {
             Some(batch) => (Arc::new(BatchExecutor::new(aws()?, batch.clone())), None),
             None => {
-                let local =
-                    LocalExecutor::new(settings.local.clone(), blob.clone(), recorder.clone());
+                let local = LocalExecutor::new(
+                    settings.local.clone(),
+                    blob.clone(),
+                    recorder.clone(),
+                    vault.clone(),
+                );
                 (Arc::new(local.clone()), Some(local))
             }
         };
@@ -168,6 +224,8 @@ impl Components {
             kicker,
             web_kicker,
             worker,
+            vault,
+            environments: LocalEnvironments::new(settings.local.environments.clone()),
         })
     }
 
@@ -194,6 +252,7 @@ impl Components {
             blob: self.blob.clone(),
             executor: self.executor.clone(),
             kicker: self.web_kicker.clone(),
+            vault: self.vault.clone(),
             config: Arc::new(web),
         }
     }

@@ -31,10 +31,15 @@ pub enum AuditAction {
     UserRoleChange,
     TokenCreate,
     TokenRevoke,
+    /// A model secret's value was set (never the value itself).
+    SecretSet,
+    SecretDelete,
+    /// An environment's build was asked for again.
+    EnvironmentPrepare,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
@@ -50,6 +55,9 @@ impl AuditAction {
         AuditAction::UserRoleChange,
         AuditAction::TokenCreate,
         AuditAction::TokenRevoke,
+        AuditAction::SecretSet,
+        AuditAction::SecretDelete,
+        AuditAction::EnvironmentPrepare,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +77,9 @@ impl AuditAction {
             AuditAction::UserRoleChange => "user_role_change",
             AuditAction::TokenCreate => "token_create",
             AuditAction::TokenRevoke => "token_revoke",
+            AuditAction::SecretSet => "secret_set",
+            AuditAction::SecretDelete => "secret_delete",
+            AuditAction::EnvironmentPrepare => "environment_prepare",
         }
     }
 }

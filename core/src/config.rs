@@ -83,12 +83,16 @@ pub struct LocalExecutorConfig {
     pub search_path: String,
     /// Most bytes of a run's log that are kept; the rest is dropped, with a note.
     pub max_log_bytes: u64,
+    /// Where and how model environments are built.
+    pub environments: EnvironmentsConfig,
 }
 
 impl LocalExecutorConfig {
-    /// Defaults for runs under `data_dir`.
+    /// Defaults for runs under `data_dir`, with environments in
+    /// `<data_dir>/environments`.
     pub fn new(data_dir: PathBuf) -> Self {
         LocalExecutorConfig {
+            environments: EnvironmentsConfig::new(data_dir.join("environments")),
             data_dir,
             max_concurrent_runs: 2,
             search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
@@ -257,6 +261,8 @@ pub struct BatchConfig {
     /// The blob store's bucket (and prefix) as an S3 URI, for the job's
     /// `MODELRUN_INPUTS` and `MODELRUN_OUTPUT_DIR`.
     pub artifacts_uri: String,
+    /// Where model secrets are in Secrets Manager: `<prefix><model>/<NAME>`.
+    pub secrets_prefix: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -104,6 +104,17 @@ pub struct Environment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Why an environment could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    /// The installer failed: the end of its output says why.
+    #[error("{summary}")]
+    Failed { summary: String, log: String },
+    /// The machine could not be asked (a file, a process): worth retrying.
+    #[error("{0}")]
+    Io(String),
+}
+
 /// Why a requirements file is refused: a line that names a file of the
 /// model (`-r`, `-c`, `-e`, a path) would make two versions with the same
 /// text share an environment built from different files.

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::blob::BlobKey;
 use crate::diagnosis::Diagnosis;
+use crate::environment::{EnvironmentError, EnvironmentSpec};
 use crate::ids::RunId;
 use crate::manifest::Resources;
 use crate::model::{ModelVersion, Runtime};
@@ -19,6 +20,8 @@ use crate::status::RunStatus;
 #[derive(Debug, Clone)]
 pub struct JobRequest {
     pub run_id: RunId,
+    /// The model's name: its secrets are named per model.
+    pub model: String,
     /// Deterministic for the run and the dispatch attempt, so that a retried
     /// dispatch finds the job it already submitted instead of submitting twice.
     pub name: String,
@@ -27,6 +30,10 @@ pub struct JobRequest {
     pub inputs: BlobKey,
     pub outputs: BlobKey,
     pub resources: Resources,
+    /// What the run needs installed (local versions that declare it).
+    pub environment: Option<EnvironmentSpec>,
+    /// Names of the secrets the model reads from its environment.
+    pub secrets: Vec<String>,
 }
 
 impl JobRequest {
@@ -109,6 +116,11 @@ pub trait Executor: Send + Sync + fmt::Debug {
         &self,
         version: &ModelVersion,
     ) -> Result<Option<String>, ExecutorError>;
+    /// Builds a model environment where this executor runs models, and
+    /// returns the end of the installer's output. Idempotent: an
+    /// environment that is built is left as it is.
+    async fn prepare_environment(&self, spec: &EnvironmentSpec)
+    -> Result<String, EnvironmentError>;
     /// Starts the job, or finds the one already started under `job.name`.
     async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError>;
     /// Current state of these jobs. A job the executor does not know is

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::environment::EnvironmentSpec;
 use crate::ids::{ModelId, VersionId};
 use crate::manifest::Resources;
 use crate::schema::InputSchema;
@@ -35,6 +36,8 @@ pub enum Runtime {
 pub struct ModelVersion {
     pub id: VersionId,
     pub model_id: ModelId,
+    /// The model's name.
+    pub model: String,
     pub label: String,
     /// A digest of what was registered: the model directory's contents for a
     /// local version, the image digest for an image.
@@ -48,6 +51,10 @@ pub struct ModelVersion {
     pub registered_at: DateTime<Utc>,
     pub job_definition_arn: Option<String>,
     pub retired_at: Option<DateTime<Utc>>,
+    /// The digest of the environment its runs use, if its manifest declares one.
+    pub environment: Option<String>,
+    /// Names of the secrets its model reads.
+    pub secrets: Vec<String>,
 }
 
 impl ModelVersion {
@@ -76,6 +83,12 @@ pub struct NewVersion {
     pub resources: Resources,
     pub source_commit: Option<String>,
     pub registered_via: String,
+    /// What its runs need installed, if anything.
+    pub environment: Option<EnvironmentSpec>,
+    /// Build the environment now (`true`), or when a run first asks for it.
+    pub prepare_environment: bool,
+    /// Names of the secrets its model reads.
+    pub secrets: Vec<String>,
 }
 
 /// What a registration did.

@@ -233,7 +233,11 @@ mod tests {
             if from == Cancelling {
                 continue;
             }
-            assert_eq!(plan(from, Cancelling), Ok(Plan::Apply(Cancelling)), "{from}");
+            assert_eq!(
+                plan(from, Cancelling),
+                Ok(Plan::Apply(Cancelling)),
+                "{from}"
+            );
             assert_eq!(
                 plan(from, Cancelled),
                 Err(IllegalTransition {

@@ -14,9 +14,11 @@ use serde_json::Value;
 
 use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::email::{Email, NewEmail};
+use crate::environment::{Environment, EnvironmentStatus};
 use crate::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
 use crate::limit::{Limit, Verdict};
 use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
+use crate::model_secrets::SecretInfo;
 use crate::run::{
     NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned, VersionCounts,
 };
@@ -186,6 +188,17 @@ pub trait TaskQueue: Send + Sync {
     /// Gives a task back without counting the attempt (the worker is shutting
     /// down, or out of time).
     async fn release(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Keeps a leased task until `until`, while its handler is still at
+    /// work. [`StoreError::LeaseLost`] if the lease is not ours any more.
+    async fn extend_lease(&self, claimed: &Claimed, until: DateTime<Utc>) -> StoreResult<()>;
+    /// Gives a task back without counting the attempt, due again at
+    /// `until`: what it waits for is not there yet.
+    async fn postpone(
+        &self,
+        claimed: &Claimed,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
     /// Newest first.
     async fn list_tasks(&self, state: Option<TaskState>, limit: u32) -> StoreResult<Vec<Task>>;
@@ -232,10 +245,62 @@ pub trait RateLimits: Send + Sync {
     async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
+/// Model environments: how the build of each went. Registering a version
+/// records its environment ([`ModelStore::register_version`]).
+#[async_trait]
+pub trait EnvironmentStore: Send + Sync {
+    async fn environment(&self, digest: &str) -> StoreResult<Option<Environment>>;
+    /// Asks for the environment to be built: a `pending` or `failed` one
+    /// becomes `preparing` and its `prepare_environment` task is enqueued, in
+    /// one transaction. `None` when it is `preparing` or `ready` already.
+    async fn request_environment(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TaskId>>;
+    /// Records how a build ended (`ready` or `failed`) with the end of the
+    /// installer's output.
+    async fn finish_environment(
+        &self,
+        digest: &str,
+        status: EnvironmentStatus,
+        log: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// Model secret values sealed by the installation's key, on one machine
+/// (see `model_secrets`). The store never sees a value in the clear.
+#[async_trait]
+pub trait SealedSecrets: Send + Sync {
+    /// Sets a sealed value. [`StoreError::NotFound`] when the model does not exist.
+    async fn put_sealed_secret(
+        &self,
+        model: &str,
+        name: &str,
+        sealed: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// `false` when no value was set.
+    async fn delete_sealed_secret(&self, model: &str, name: &str) -> StoreResult<bool>;
+    /// The model's sealed values, by name.
+    async fn sealed_secrets(&self, model: &str) -> StoreResult<Vec<(SecretInfo, String)>>;
+}
+
 /// Everything modelrun stores.
 #[async_trait]
 pub trait Store:
-    UserStore + ModelStore + RunStore + TaskQueue + Outbox + AuditLog + RateLimits + fmt::Debug
+    UserStore
+    + ModelStore
+    + RunStore
+    + TaskQueue
+    + Outbox
+    + AuditLog
+    + RateLimits
+    + EnvironmentStore
+    + SealedSecrets
+    + fmt::Debug
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

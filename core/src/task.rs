@@ -25,15 +25,18 @@ pub enum TaskKind {
     RegisterJobDefinition,
     /// Register new versions from the images pushed to ECR.
     SyncImages,
+    /// Build a model environment.
+    PrepareEnvironment,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 5] = [
+    pub const ALL: [TaskKind; 6] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
         TaskKind::RegisterJobDefinition,
         TaskKind::SyncImages,
+        TaskKind::PrepareEnvironment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl TaskKind {
             TaskKind::CancelRun => "cancel_run",
             TaskKind::RegisterJobDefinition => "register_job_definition",
             TaskKind::SyncImages => "sync_images",
+            TaskKind::PrepareEnvironment => "prepare_environment",
         }
     }
 }
@@ -229,6 +233,20 @@ impl Job for RegisterJobDefinition {
 
     fn dedupe_key(&self) -> Option<String> {
         Some(format!("register_job_definition:{}", self.version_id))
+    }
+}
+
+/// Build a model environment where runs execute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrepareEnvironment {
+    pub digest: String,
+}
+
+impl Job for PrepareEnvironment {
+    const KIND: TaskKind = TaskKind::PrepareEnvironment;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("prepare_environment:{}", self.digest))
     }
 }
 

@@ -48,6 +48,9 @@ fn version(label: &str) -> NewVersion {
         resources: Resources::default(),
         source_commit: None,
         registered_via: "bench".to_owned(),
+        environment: None,
+        prepare_environment: false,
+        secrets: Vec::new(),
     }
 }
 

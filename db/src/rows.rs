@@ -4,9 +4,11 @@
 
 use modelrun_core::audit::{Actor, AuditEntry};
 use modelrun_core::email::{Email, EmailStatus};
+use modelrun_core::environment::{Environment, EnvironmentSpec};
 use modelrun_core::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{Model, ModelVersion, Runtime};
+use modelrun_core::model_secrets::SecretInfo;
 use modelrun_core::run::{EventKind, Run, RunEvent, RunOutput};
 use modelrun_core::schema::{InputSchema, Inputs};
 use modelrun_core::store::StoreError;
@@ -107,6 +109,9 @@ pub(crate) struct VersionRow {
     registered_at: Timestamp,
     job_definition_arn: Option<String>,
     retired_at: Option<Timestamp>,
+    environment: Option<String>,
+    secrets: Json<Vec<String>>,
+    model_name: String,
 }
 
 impl TryFrom<VersionRow> for ModelVersion {
@@ -133,6 +138,9 @@ impl TryFrom<VersionRow> for ModelVersion {
             registered_at: row.registered_at.into(),
             job_definition_arn: row.job_definition_arn,
             retired_at: row.retired_at.map(Into::into),
+            environment: row.environment,
+            secrets: row.secrets.0,
+            model: row.model_name,
         })
     }
 }
@@ -366,5 +374,51 @@ impl TryFrom<AuditRow> for AuditEntry {
             detail: row.detail,
             address: row.address,
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EnvironmentRow {
+    digest: String,
+    spec: Json<EnvironmentSpec>,
+    status: String,
+    log: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl TryFrom<EnvironmentRow> for Environment {
+    type Error = StoreError;
+
+    fn try_from(row: EnvironmentRow) -> Result<Self, StoreError> {
+        Ok(Environment {
+            digest: row.digest,
+            spec: row.spec.0,
+            status: parse("environment status", &row.status)?,
+            log: row.log,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SealedSecretRow {
+    name: String,
+    sealed: String,
+    updated_at: Timestamp,
+    updated_by: String,
+}
+
+impl From<SealedSecretRow> for (SecretInfo, String) {
+    fn from(row: SealedSecretRow) -> Self {
+        (
+            SecretInfo {
+                name: row.name,
+                updated_at: row.updated_at.into(),
+                updated_by: row.updated_by,
+            },
+            row.sealed,
+        )
     }
 }

@@ -163,6 +163,7 @@ impl AwsWorld {
                 job_role_arn: job_role,
                 log_group: "/modelrun/runs".to_owned(),
                 artifacts_uri: s3.uri(),
+                secrets_prefix: "modelrun/models/".to_owned(),
             },
             s3,
             ses: SesConfig {

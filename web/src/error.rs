@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use modelrun_core::blob::BlobError;
 use modelrun_core::error_chain;
 use modelrun_core::executor::ExecutorError;
+use modelrun_core::model_secrets::VaultError;
 use modelrun_core::schema::ValidationErrors;
 use modelrun_core::store::{BoxError, StoreError};
 use serde_json::json;
@@ -113,6 +114,15 @@ impl From<StoreError> for AppError {
             }
             StoreError::IllegalTransition(illegal) => AppError::Conflict(illegal.to_string()),
             StoreError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<VaultError> for AppError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
             other => AppError::Internal(Box::new(other)),
         }
     }

@@ -20,6 +20,7 @@ pub mod markdown;
 pub mod pages;
 pub mod policy;
 pub mod preview;
+pub mod secrets;
 pub mod state;
 mod submit;
 
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes::router())
         .merge(pages::models::router())
+        .merge(pages::model_secrets::router())
         .merge(pages::new_run::router())
         .merge(pages::run::router())
         .merge(pages::preview::router())

@@ -7,6 +7,7 @@ use modelrun_core::blob::BlobStore;
 use modelrun_core::config::WebConfig;
 use modelrun_core::executor::Executor;
 use modelrun_core::kick::Kicker;
+use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::store::Store;
 
 /// Cheap to clone: every field is shared.
@@ -17,6 +18,8 @@ pub struct AppState {
     /// Read-only uses: logs. Starting and stopping jobs is the worker's.
     pub executor: Arc<dyn Executor>,
     pub kicker: Arc<dyn Kicker>,
+    /// Where model secret values are set; the web app never reads one back.
+    pub vault: Arc<dyn SecretVault>,
     pub config: Arc<WebConfig>,
 }
 

@@ -11,6 +11,7 @@ use modelrun_core::user::{Role, User};
 use crate::auth::require;
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit, check_limit};
+use crate::secrets::check_runnable;
 use crate::state::AppState;
 
 /// The version a submission names, or the latest active one.
@@ -92,6 +93,7 @@ pub async fn submit(
 ) -> AppResult<Submitted> {
     require(user.role, Role::Runner, "submit runs")?;
     check_inputs_size(&inputs, state.config.max_inputs_bytes)?;
+    check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
     check_limit(
         state,
         &format!("submit:user:{}", user.id),

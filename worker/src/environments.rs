@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use modelrun_core::config::EnvironmentsConfig;
-use modelrun_core::environment::EnvironmentSpec;
+use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::process::Command;
 
@@ -23,17 +23,6 @@ use tokio::process::Command;
 const READY: &str = ".modelrun-ready";
 /// How much of the installer's output is kept with the environment's record.
 pub const LOG_TAIL_BYTES: u64 = 64 * 1024;
-
-/// Why an environment could not be built or described.
-#[derive(Debug, thiserror::Error)]
-pub enum EnvironmentError {
-    /// The installer failed: the end of its output says why.
-    #[error("{summary}")]
-    Failed { summary: String, log: String },
-    /// The machine could not be asked (a file, a process).
-    #[error("{0}")]
-    Io(String),
-}
 
 /// The environments of this machine.
 #[derive(Debug, Clone)]

@@ -13,10 +13,11 @@ use std::str::FromStr;
 
 use modelrun_core::blob::{BlobKey, BlobStore, MAX_DOCUMENT_BYTES};
 use modelrun_core::config::S3Config;
+use modelrun_core::model_secrets::SecretValues;
 use tokio::process::Command;
 
 use crate::blob::S3BlobStore;
-use crate::files;
+use crate::{files, log_pipe};
 
 /// Exit code when the wrapper itself fails (inputs missing, outputs not
 /// uploaded), as docker uses it for a container that could not run.
@@ -49,6 +50,11 @@ impl FromStr for S3Uri {
     }
 }
 
+/// The variable in which the job definition names the model's secrets
+/// (`WAREHOUSE_URL,FX_API_KEY`), whose values Batch puts in the
+/// environment: the wrapper masks them in the log.
+pub const SECRET_NAMES_VARIABLE: &str = "MODELRUN_SECRET_NAMES";
+
 /// What to run, and where its files are.
 #[derive(Debug, Clone)]
 pub struct Exec {
@@ -57,6 +63,8 @@ pub struct Exec {
     pub command: Vec<String>,
     /// Path-style S3 URLs (emulators).
     pub force_path_style: bool,
+    /// The model's secrets, as the job got them: masked in its output.
+    pub secrets: SecretValues,
 }
 
 fn fail(message: impl std::fmt::Display) -> i32 {
@@ -91,7 +99,7 @@ pub async fn run(sdk: &aws_config::SdkConfig, exec: Exec) -> i32 {
     if let Err(message) = fetch(&store(&exec.inputs.bucket), &exec.inputs.key, &inputs_path).await {
         return fail(message);
     }
-    let code = match run_model(&exec.command, &inputs_path, &outputs_dir).await {
+    let code = match run_model(&exec.command, &inputs_path, &outputs_dir, &exec.secrets).await {
         Ok(code) => code,
         Err(message) => return fail(message),
     };
@@ -124,15 +132,28 @@ async fn fetch(store: &S3BlobStore, key: &str, to: &Path) -> Result<(), String> 
 
 /// Runs the command with the contract variables pointing at local paths,
 /// passing SIGTERM and SIGINT on (Batch stops a job with SIGTERM).
-async fn run_model(command: &[String], inputs: &Path, outputs: &Path) -> Result<i32, String> {
+async fn run_model(
+    command: &[String],
+    inputs: &Path,
+    outputs: &Path,
+    secrets: &SecretValues,
+) -> Result<i32, String> {
     let (program, args) = command
         .split_first()
         .ok_or("no command given: modelrun exec -- <command…>")?;
+    let (output, copy) = log_pipe::start(std::io::stdout(), secrets, None)
+        .map_err(|error| format!("cannot open the model's output: {error}"))?;
+    let stderr = output
+        .try_clone()
+        .map_err(|error| format!("cannot open the model's output: {error}"))?;
     let mut child = Command::new(program)
         .args(args)
         .env("MODELRUN_INPUTS", inputs)
         .env("MODELRUN_OUTPUT_DIR", outputs)
+        .env_remove(SECRET_NAMES_VARIABLE)
         .stdin(Stdio::null())
+        .stdout(output)
+        .stderr(stderr)
         .spawn()
         .map_err(|error| format!("cannot start `{}`: {error}", command.join(" ")))?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -145,6 +166,10 @@ async fn run_model(command: &[String], inputs: &Path, outputs: &Path) -> Result<
             Some(()) = async { interrupt.as_mut()?.recv().await } => forward(&child, libc::SIGINT),
         }
     };
+    // What the model printed last reaches the log before the wrapper's own lines.
+    if let Ok(Err(error)) = copy.await {
+        eprintln!("[modelrun] the model's output could not be copied: {error}");
+    }
     use std::os::unix::process::ExitStatusExt;
     Ok(status
         .code()

@@ -11,6 +11,7 @@ pub mod executor;
 mod files;
 pub mod kick;
 pub mod lambda;
+mod log_pipe;
 pub mod mail;
 mod recorder;
 pub mod register;

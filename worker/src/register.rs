@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use modelrun_core::DefinitionError;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
-use modelrun_core::manifest::{Manifest, valid_version_label};
+use modelrun_core::environment::{EnvironmentSpec, check_requirements};
+use modelrun_core::manifest::{EnvironmentDecl, Manifest, valid_version_label};
 use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
 use modelrun_core::store::{Store, StoreError};
 
+use crate::environments::LocalEnvironments;
 use crate::files;
 
 /// The manifest's file name in a model directory.
@@ -48,12 +50,16 @@ pub struct Registration {
     pub label: Option<String>,
     /// How it is registered: `cli`, `example`.
     pub via: String,
+    /// Build the version's environment now (`true`), or when its first run
+    /// asks for it (the built-in examples, so that a fresh install starts fast).
+    pub prepare_environment: bool,
 }
 
 /// Reads, checks, snapshots and registers a local model directory.
 pub async fn register_local(
     store: &Arc<dyn Store>,
     data_dir: &Path,
+    environments: &LocalEnvironments,
     registration: Registration,
 ) -> Result<Registered, RegisterError> {
     if !data_dir.is_absolute() {
@@ -99,6 +105,10 @@ pub async fn register_local(
         }
         None => digest[..12].to_owned(),
     };
+    let environment = match &manifest.environment {
+        Some(declared) => Some(environment_spec(&dir, declared, environments).await?),
+        None => None,
+    };
     let snapshot = data_dir.join("models").join(&manifest.name).join(&label);
     snapshot_once(&dir, &snapshot)
         .await
@@ -120,6 +130,9 @@ pub async fn register_local(
         resources: manifest.resources,
         source_commit: git_commit(&dir).await,
         registered_via: registration.via.clone(),
+        environment,
+        prepare_environment: registration.prepare_environment,
+        secrets: manifest.secrets.clone(),
     };
     let registered = store.register_version(version, Vec::new()).await?;
     if let Registered::Created(version) = &registered {
@@ -132,6 +145,51 @@ pub async fn register_local(
         store.record_audit(entry).await?;
     }
     Ok(registered)
+}
+
+/// What the version's environment is built from: its requirements file
+/// (checked) and the interpreter this machine has for it.
+async fn environment_spec(
+    dir: &Path,
+    declared: &EnvironmentDecl,
+    environments: &LocalEnvironments,
+) -> Result<EnvironmentSpec, RegisterError> {
+    let path = dir.join(&declared.requirements);
+    let metadata =
+        tokio::fs::symlink_metadata(&path)
+            .await
+            .map_err(|source| RegisterError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+    if !metadata.is_file() {
+        return Err(RegisterError::Invalid(format!(
+            "environment.requirements: {} is not a regular file of the model directory",
+            path.display()
+        )));
+    }
+    let requirements =
+        tokio::fs::read_to_string(&path)
+            .await
+            .map_err(|source| RegisterError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+    check_requirements(&requirements).map_err(|why| {
+        RegisterError::Invalid(format!(
+            "environment.requirements: {}: {why}",
+            path.display()
+        ))
+    })?;
+    let interpreter = environments
+        .interpreter(declared.python.as_deref())
+        .await
+        .map_err(|error| RegisterError::Invalid(format!("environment.python: {error}")))?;
+    Ok(EnvironmentSpec {
+        requirements,
+        python: declared.python.clone(),
+        interpreter,
+    })
 }
 
 /// Copies `from` to `to` unless `to` exists. The copy is made beside it

@@ -45,6 +45,13 @@ pub enum TaskOutcome {
         task: TaskId,
         kind: TaskKind,
     },
+    /// What the task needs is not there yet; it is due again later, and the
+    /// wait counts as no attempt.
+    Waiting {
+        task: TaskId,
+        kind: TaskKind,
+        why: String,
+    },
 }
 
 #[derive(Debug)]
@@ -271,11 +278,19 @@ impl Worker {
                     task.max_attempts
                 )))
             } else {
-                tasks::handle(&self.services, task).await
+                self.handle_leased(&claimed).await
             };
             let store = &self.services.store;
             let recorded = match result {
                 Ok(()) => store.complete(&claimed, Utc::now()).await.map(|()| TaskOutcome::Done { task: id, kind }),
+                Err(TaskError::Wait { after, why }) => {
+                    let until = Utc::now() + after;
+                    tracing::info!(%why, wait_until = %until, "task waits");
+                    store
+                        .postpone(&claimed, until, Utc::now())
+                        .await
+                        .map(|()| TaskOutcome::Waiting { task: id, kind, why })
+                }
                 Err(TaskError::Retry(error)) if task.attempts < task.max_attempts => {
                     let at = Utc::now() + backoff(task.attempts, jitter());
                     tracing::warn!(attempt = task.attempts, %error, retry_at = %at, "task failed; will retry");
@@ -304,6 +319,27 @@ impl Worker {
         }
         .instrument(span)
         .await
+    }
+
+    /// Runs a task's handler, extending its lease every third of the lease
+    /// while the handler is at work, so that a long task (an environment's
+    /// build) is not taken over by another worker while this one lives.
+    async fn handle_leased(&self, claimed: &Claimed) -> Result<(), TaskError> {
+        let lease = chrono::Duration::from_std(self.config.lease)
+            .map_err(|error| TaskError::Fatal(format!("lease out of range: {error}")))?;
+        let handler = tasks::handle(&self.services, &claimed.task);
+        tokio::pin!(handler);
+        loop {
+            tokio::select! {
+                result = &mut handler => return result,
+                () = tokio::time::sleep(self.config.lease / 3) => {
+                    let until = Utc::now() + lease;
+                    if let Err(error) = self.services.store.extend_lease(claimed, until).await {
+                        tracing::warn!(%error, "could not extend the task's lease");
+                    }
+                }
+            }
+        }
     }
 
     /// Runs until `shutdown`: claims up to `concurrency` tasks at once, wakes

@@ -7,6 +7,7 @@ use anyhow::Context;
 use modelrun_core::audit::Actor;
 use modelrun_core::model::Registered;
 use modelrun_core::store::Store;
+use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::register::{Registration, register_local};
 
 use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
@@ -43,8 +44,11 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
                 dir,
                 label,
                 via: "cli".to_owned(),
+                prepare_environment: true,
             };
-            match register_local(&store, &global.data_dir, registration).await? {
+            let settings = global.settings(String::new())?;
+            let environments = LocalEnvironments::new(settings.local.environments.clone());
+            match register_local(&store, &global.data_dir, &environments, registration).await? {
                 Registered::Created(version) => {
                     println!("Registered version {} of the model.", version.label)
                 }

@@ -62,6 +62,13 @@ pub(super) struct BackendArgs {
         default_value = "/modelrun/runs"
     )]
     batch_log_group: String,
+    /// Where model secrets are in Secrets Manager: `<prefix><model>/<NAME>`.
+    #[arg(
+        long,
+        env = "MODELRUN_SECRETS_PREFIX",
+        default_value = "modelrun/models/"
+    )]
+    secrets_prefix: String,
     /// Where run files (inputs, outputs) live.
     #[arg(long, env = "MODELRUN_BLOB_STORE", value_enum, default_value_t = BlobKind::Local)]
     blob_store: BlobKind,
@@ -168,6 +175,7 @@ impl BackendArgs {
                 )?,
                 log_group: self.batch_log_group.clone(),
                 artifacts_uri: s3.uri(),
+                secrets_prefix: self.secrets_prefix.clone(),
             });
         }
         if self.mailer == MailerKind::Ses {

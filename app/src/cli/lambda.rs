@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use modelrun_core::config::{DatabaseConfig, WebConfig};
+use modelrun_core::model_secrets::SecretValues;
 use modelrun_core::secret::Secret;
 use modelrun_worker::exec::{Exec, S3Uri};
 
@@ -137,6 +138,15 @@ pub(super) struct ExecArgs {
     /// One endpoint for every AWS API (an emulator); AWS_ENDPOINT_URL works too.
     #[arg(long, env = "MODELRUN_AWS_ENDPOINT_URL")]
     aws_endpoint_url: Option<String>,
+    /// The model's secrets that the job definition passes in the
+    /// environment, comma-separated: their values are masked in the log.
+    #[arg(
+        long,
+        env = "MODELRUN_SECRET_NAMES",
+        value_delimiter = ',',
+        hide = true
+    )]
+    secret_names: Vec<String>,
     /// The model's command.
     #[arg(last = true, required = true)]
     command: Vec<String>,
@@ -159,6 +169,7 @@ pub(super) async fn exec(args: ExecArgs) -> ExitCode {
                 outputs,
                 command: args.command,
                 force_path_style: args.s3_force_path_style,
+                secrets: secret_values(&args.secret_names),
             };
             modelrun_worker::exec::run(&sdk, exec).await
         }
@@ -172,6 +183,20 @@ pub(super) async fn exec(args: ExecArgs) -> ExitCode {
         }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// The values Batch put in the environment for these secret names, read
+/// once here.
+fn secret_values(names: &[String]) -> SecretValues {
+    SecretValues(
+        names
+            .iter()
+            .filter_map(|name| {
+                let value = std::env::var(name).ok()?;
+                Some((name.clone(), Secret::new(value)))
+            })
+            .collect(),
+    )
 }
 
 async fn run_in_place(command: &[String]) -> i32 {

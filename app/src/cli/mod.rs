@@ -4,7 +4,9 @@
 mod accounts;
 mod backends;
 mod client;
+mod environments;
 mod lambda;
+mod model_secrets;
 mod secrets;
 mod server;
 
@@ -66,6 +68,13 @@ struct Global {
     /// How to write logs.
     #[arg(long, env = "MODELRUN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+    /// The key that encrypts model secrets at rest (64 hex digits, such as
+    /// `openssl rand -hex 32` prints). Without it, <data dir>/secrets.key,
+    /// created on first use.
+    #[arg(long, env = "MODELRUN_SECRETS_KEY", hide_env_values = true, value_parser = parse_secret, global = true)]
+    secrets_key: Option<Secret<String>>,
+    #[command(flatten)]
+    environments: environments::EnvironmentArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -93,6 +102,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Set, delete and list model secrets (values from standard input).
+    #[command(subcommand)]
+    Secrets(model_secrets::SecretsCommand),
     /// Submit, list, follow and cancel runs on a modelrun server, through its API.
     #[command(subcommand)]
     Runs(client::runs::RunsCommand),
@@ -264,6 +276,15 @@ impl Global {
     fn settings(&self, public_url: String) -> anyhow::Result<Settings> {
         let mut settings = Settings::local(self.data_dir.clone(), public_url);
         settings.migrate = !self.no_migrate;
+        settings.secrets_key = self.secrets_key.clone();
+        // Model processes and installers get this machine's PATH, read once here.
+        if let Ok(path) = std::env::var("PATH") {
+            settings.local.search_path = path;
+        }
+        settings.local.environments = self.environments.config(
+            self.data_dir.join("environments"),
+            &settings.local.search_path,
+        )?;
         let url = self.database_url.clone().or_else(|| {
             std::env::var("DATABASE_URL")
                 .ok()
@@ -299,10 +320,6 @@ impl Global {
 impl CommonArgs {
     fn apply(&self, settings: &mut Settings) -> anyhow::Result<()> {
         settings.local.max_concurrent_runs = usize::from(self.max_concurrent_runs);
-        // Model processes get this machine's PATH, read once here.
-        if let Ok(path) = std::env::var("PATH") {
-            settings.local.search_path = path;
-        }
         self.backends.apply(settings)
     }
 }
@@ -376,6 +393,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(command) => accounts::models(&global, command).await?,
         Command::Users(command) => accounts::users(&global, command).await?,
         Command::Tokens(command) => accounts::tokens(&global, command).await?,
+        Command::Secrets(command) => model_secrets::run(&global, command).await?,
         Command::Runs(command) => return client::runs::run(command).await,
         Command::Lambda(args) => lambda::lambda(&global, args).await?,
         // The model's exit code is the wrapper's.

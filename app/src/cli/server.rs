@@ -81,9 +81,13 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         .await?;
     components.listen_for_tasks(&settings);
     if !args.no_example {
-        bootstrap::register_example(&components.store, &global.data_dir)
-            .await
-            .context("registering the example model")?;
+        bootstrap::register_examples(
+            &components.store,
+            &global.data_dir,
+            &components.environments,
+        )
+        .await
+        .context("registering the example models")?;
     }
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use modelrun_app::bootstrap::{create_token, create_user, ensure_admin, register_example};
+use modelrun_app::bootstrap::{create_token, create_user, ensure_admin, register_examples};
 use modelrun_app::runtime::{Components, Settings};
 use modelrun_core::config::{DatabaseConfig, WebConfig};
 use modelrun_core::store::Store;
@@ -99,9 +99,9 @@ impl TestApp {
         create_user(&store, RUNNER_EMAIL, RUNNER_PASSWORD, Role::Runner)
             .await
             .expect("runner");
-        register_example(&store, &settings.data_dir)
+        register_examples(&store, &settings.data_dir, &components.environments)
             .await
-            .expect("example");
+            .expect("examples");
         let mut web = WebConfig::new(address);
         web.public_url = base.clone();
         configure(&mut web);
@@ -188,10 +188,12 @@ impl TestApp {
             dir: model,
             label: None,
             via: "cli".to_owned(),
+            prepare_environment: true,
         };
         modelrun_worker::register::register_local(
             &self.store,
             &self.dir.path().join("data"),
+            &self.components.environments,
             registration,
         )
         .await

@@ -1,10 +1,12 @@
 //! The store traits of `modelrun-core` on [`crate::SqlStore`], one module
 //! per concern. Each query is written once for both backends.
 
+mod environments;
 mod listing;
 mod models;
 mod outbox;
 mod queue;
 mod runs;
+mod secrets;
 mod security;
 mod users;

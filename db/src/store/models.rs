@@ -10,6 +10,7 @@ use modelrun_core::store::{ModelStore, StoreError, StoreResult};
 use modelrun_core::task::NewTask;
 use sqlx::types::Json;
 
+use super::environments::{record_environment, request};
 use super::queue::insert_task;
 use crate::SqlStore;
 use crate::backend::{AsConn, on_conn};
@@ -20,7 +21,9 @@ use crate::types::{JsonText, Timestamp};
 macro_rules! version_columns {
     () => {
         "id, model_id, label, digest, runtime, input_schema, vcpu, memory_mib, timeout_seconds, \
-         source_commit, registered_via, registered_at, job_definition_arn, retired_at"
+         source_commit, registered_via, registered_at, job_definition_arn, retired_at, \
+         environment, secrets, \
+         (SELECT name FROM models WHERE models.id = model_versions.model_id) AS model_name"
     };
 }
 
@@ -97,12 +100,17 @@ impl<B> SqlStore<B> {
             .fetch_one(c)
             .await
         })?;
+        let environment = match &version.environment {
+            Some(spec) => Some(record_environment(&mut tx, spec, now).await?),
+            None => None,
+        };
         let schema = JsonText(to_json(version.inputs.as_json())?);
         let inserted = on_conn!(&mut tx, |c| {
             sqlx::query_as::<_, VersionRow>(concat!(
                 "INSERT INTO model_versions (model_id, label, digest, runtime, input_schema, vcpu, \
-                 memory_mib, timeout_seconds, source_commit, registered_via, registered_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
+                 memory_mib, timeout_seconds, source_commit, registered_via, registered_at, \
+                 environment, secrets) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
                 version_columns!()
             ))
             .bind(model_id)
@@ -116,6 +124,8 @@ impl<B> SqlStore<B> {
             .bind(&version.source_commit)
             .bind(&version.registered_via)
             .bind(Timestamp(now))
+            .bind(&environment)
+            .bind(Json(&version.secrets))
             .fetch_one(c)
             .await
         });
@@ -126,6 +136,11 @@ impl<B> SqlStore<B> {
         };
         for task in follow_ups {
             insert_task(&mut tx, task, now).await?;
+        }
+        if let Some(digest) = environment.as_deref()
+            && version.prepare_environment
+        {
+            request(&mut tx, digest, now).await?;
         }
         tx.commit().await?;
         Ok(Some(Registered::Created(row.try_into()?)))

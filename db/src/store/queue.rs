@@ -176,6 +176,45 @@ impl<B> TaskQueue for SqlStore<B> {
         lease_held(claimed, released)
     }
 
+    async fn extend_lease(&self, claimed: &Claimed, until: DateTime<Utc>) -> StoreResult<()> {
+        let extended = on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query(
+                "UPDATE tasks SET locked_until = $1 \
+                 WHERE id = $2 AND lease = $3 AND state = 'queued'",
+            )
+            .bind(Timestamp(until))
+            .bind(claimed.task.id.0)
+            .bind(&claimed.lease)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        lease_held(claimed, extended)
+    }
+
+    async fn postpone(
+        &self,
+        claimed: &Claimed,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let postponed = on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query(
+                "UPDATE tasks SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                 run_after = $1, locked_until = NULL, lease = NULL, updated_at = $2 \
+                 WHERE id = $3 AND lease = $4 AND state = 'queued'",
+            )
+            .bind(Timestamp(until))
+            .bind(Timestamp(now))
+            .bind(claimed.task.id.0)
+            .bind(&claimed.lease)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        lease_held(claimed, postponed)
+    }
+
     async fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
         on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, TaskRow>(concat!(

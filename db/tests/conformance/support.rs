@@ -80,6 +80,9 @@ pub fn new_version(model: &str, label: &str, digest: &str) -> NewVersion {
         resources: Resources::default(),
         source_commit: None,
         registered_via: "test".to_owned(),
+        environment: None,
+        prepare_environment: false,
+        secrets: Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 mod models;
 pub mod openapi;
 mod runs;
+mod secrets;
 
 use axum::Router;
 
@@ -14,5 +15,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(models::router())
         .merge(runs::router())
+        .merge(secrets::router())
         .merge(openapi::router())
 }

@@ -5,7 +5,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::task::{Job, SyncImages};
@@ -32,10 +35,20 @@ struct VersionJson {
     source_commit: Option<String>,
     resources: Resources,
     input_schema: serde_json::Value,
+    /// Its environment, if it declares one: how the build went.
+    environment: Option<EnvironmentJson>,
+    /// The secrets it reads.
+    secrets: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct EnvironmentJson {
+    digest: String,
+    status: EnvironmentStatus,
 }
 
 impl VersionJson {
-    fn new(version: &ModelVersion) -> Self {
+    fn new(version: &ModelVersion, environment: Option<EnvironmentStatus>) -> Self {
         VersionJson {
             label: version.label.clone(),
             active: version.is_active(),
@@ -44,6 +57,12 @@ impl VersionJson {
             source_commit: version.source_commit.clone(),
             resources: version.resources,
             input_schema: version.inputs.as_json().clone(),
+            environment: version
+                .environment
+                .clone()
+                .zip(environment)
+                .map(|(digest, status)| EnvironmentJson { digest, status }),
+            secrets: version.secrets.clone(),
         }
     }
 }
@@ -59,14 +78,25 @@ struct ModelJson {
 }
 
 impl ModelJson {
-    fn new(model: &ModelWithVersions) -> Self {
+    fn new(model: &ModelWithVersions, environments: &HashMap<String, EnvironmentStatus>) -> Self {
         ModelJson {
             name: model.model.name.clone(),
             title: model.model.title.clone(),
             description: model.model.description.clone(),
             owner: model.model.owner.clone(),
             latest_version: model.latest_active().map(|v| v.label.clone()),
-            versions: model.versions.iter().map(VersionJson::new).collect(),
+            versions: model
+                .versions
+                .iter()
+                .map(|v| {
+                    let status = v
+                        .environment
+                        .as_ref()
+                        .and_then(|d| environments.get(d))
+                        .copied();
+                    VersionJson::new(v, status)
+                })
+                .collect(),
         }
     }
 }
@@ -78,8 +108,23 @@ struct ModelsJson {
 
 async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<ModelsJson>> {
     let models = state.store.models().await?;
+    let mut environments = HashMap::new();
+    for digest in models
+        .iter()
+        .flat_map(|m| &m.versions)
+        .filter_map(|v| v.environment.as_ref())
+    {
+        if !environments.contains_key(digest)
+            && let Some(environment) = state.store.environment(digest).await?
+        {
+            environments.insert(digest.clone(), environment.status);
+        }
+    }
     Ok(Json(ModelsJson {
-        models: models.iter().map(ModelJson::new).collect(),
+        models: models
+            .iter()
+            .map(|m| ModelJson::new(m, &environments))
+            .collect(),
     }))
 }
 

@@ -12,6 +12,8 @@ use crate::state::AppState;
 
 pub const MODELS: &str = "/api/v1/models";
 pub const MODEL_RUNS: &str = "/api/v1/models/{model}/runs";
+pub const MODEL_SECRETS: &str = "/api/v1/models/{model}/secrets";
+pub const MODEL_SECRET: &str = "/api/v1/models/{model}/secrets/{name}";
 pub const IMAGES_SYNC: &str = "/api/v1/images/sync";
 pub const RUNS: &str = "/api/v1/runs";
 pub const RUN: &str = "/api/v1/runs/{id}";
@@ -22,9 +24,12 @@ pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 10] = [
+pub const OPERATIONS: [(&str, &str, &str); 13] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
+    ("get", MODEL_SECRETS, "listSecrets"),
+    ("put", MODEL_SECRET, "setSecret"),
+    ("delete", MODEL_SECRET, "deleteSecret"),
     ("post", IMAGES_SYNC, "syncImages"),
     ("get", RUNS, "listRuns"),
     ("get", RUN, "getRun"),
@@ -66,6 +71,14 @@ fn id_param() -> Value {
     json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } })
 }
 
+fn model_param() -> Value {
+    json!({ "name": "model", "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+fn secret_param() -> Value {
+    json!({ "name": "name", "in": "path", "required": true, "description": "The secret's name, such as WAREHOUSE_URL", "schema": { "type": "string" } })
+}
+
 fn query(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
 }
@@ -86,18 +99,40 @@ fn operation(id: &str) -> Value {
         }),
         "submitRun" => json!({
             "summary": "Submit a run (runner role)",
-            "parameters": [
-                { "name": "model", "in": "path", "required": true, "schema": { "type": "string" } },
-                idempotency
-            ],
+            "parameters": [model_param(), idempotency],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SubmitRequest" } } } },
             "responses": {
                 "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
                 "400": error("A bad version or key"), "401": unauthorized,
                 "403": error("The token's role may not submit"), "404": not_found,
-                "409": error("The version is retired"), "413": error("The inputs are too large"),
+                "409": error("The version is retired, a secret it reads is not set, or its environment failed to build"),
+                "413": error("The inputs are too large"),
                 "415": error("Not JSON"), "422": error("Invalid inputs; `fields` names each"),
                 "429": too_many
+            }
+        }),
+        "listSecrets" => json!({
+            "summary": "The secrets a model reads and whether each is set; never a value",
+            "parameters": [model_param()],
+            "responses": { "200": ok("The secrets", "SecretList"), "401": unauthorized, "404": not_found }
+        }),
+        "setSecret" => json!({
+            "summary": "Set a model secret's value (admin role); it is never shown again",
+            "parameters": [model_param(), secret_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SecretValue" } } } },
+            "responses": {
+                "204": { "description": "Set" }, "400": error("A bad name or value"), "401": unauthorized,
+                "403": error("Admins only"), "404": not_found, "415": error("Not JSON"), "422": error("No value"),
+                "503": error("The secret store is unavailable")
+            }
+        }),
+        "deleteSecret" => json!({
+            "summary": "Delete a model secret's value (admin role)",
+            "parameters": [model_param(), secret_param()],
+            "responses": {
+                "204": { "description": "Deleted" }, "400": error("A bad name"), "401": unauthorized,
+                "403": error("Admins only"), "404": error("No such model, or the secret is not set"),
+                "503": error("The secret store is unavailable")
             }
         }),
         "syncImages" => json!({
@@ -164,6 +199,56 @@ fn operation(id: &str) -> Value {
 }
 
 fn schemas() -> Value {
+    let mut schemas = run_schemas();
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), model_schemas()) {
+        all.extend(more);
+    }
+    schemas
+}
+
+/// The schemas of models and their secrets.
+fn model_schemas() -> Value {
+    json!({
+        "SecretValue": {
+            "type": "object", "required": ["value"], "additionalProperties": false,
+            "properties": { "value": { "type": "string", "minLength": 1, "maxLength": 32768 } }
+        },
+        "SecretList": {
+            "type": "object", "required": ["secrets"],
+            "properties": { "secrets": { "type": "array", "items": { "type": "object", "required": ["name", "declared", "set"], "properties": {
+                "name": { "type": "string" }, "declared": { "type": "boolean" }, "set": { "type": "boolean" },
+                "updated_at": { "type": ["string", "null"], "format": "date-time" }, "updated_by": { "type": ["string", "null"] } } } } }
+        },
+        "Environment": {
+            "type": "object", "required": ["digest", "status"],
+            "properties": { "digest": { "type": "string" }, "status": { "type": "string", "enum": ["pending", "preparing", "ready", "failed"] } }
+        },
+        "Version": {
+            "type": "object", "required": ["label", "active", "input_schema", "secrets"],
+            "properties": {
+                "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
+                "input_schema": { "type": "object" },
+                "environment": { "oneOf": [{ "type": "null" }, { "$ref": "#/components/schemas/Environment" }] },
+                "secrets": { "type": "array", "items": { "type": "string" } }
+            }
+        },
+        "Model": {
+            "type": "object", "required": ["name", "title", "versions"],
+            "properties": {
+                "name": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" }, "owner": { "type": "string" },
+                "latest_version": { "type": ["string", "null"] },
+                "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } }
+            }
+        },
+        "ModelList": {
+            "type": "object", "required": ["models"],
+            "properties": { "models": { "type": "array", "items": { "$ref": "#/components/schemas/Model" } } }
+        }
+    })
+}
+
+/// The schemas of runs, errors and requests.
+fn run_schemas() -> Value {
     json!({
         "Error": {
             "type": "object", "required": ["error"],
@@ -208,16 +293,6 @@ fn schemas() -> Value {
         "RunList": {
             "type": "object", "required": ["runs", "next_cursor"],
             "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/Run" } }, "next_cursor": { "type": ["string", "null"] } }
-        },
-        "ModelList": {
-            "type": "object", "required": ["models"],
-            "properties": { "models": { "type": "array", "items": { "type": "object", "required": ["name", "title", "versions"], "properties": {
-                "name": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" }, "owner": { "type": "string" },
-                "latest_version": { "type": ["string", "null"] },
-                "versions": { "type": "array", "items": { "type": "object", "required": ["label", "active", "input_schema"], "properties": {
-                    "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
-                    "input_schema": { "type": "object" } } } }
-            } } } }
         }
     })
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use axum::routing::get;
 use chrono::Utc;
+use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::RunFilter;
 use modelrun_core::schema::diff::changes;
@@ -16,6 +17,7 @@ use super::typical::median_duration;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::secrets::{self, SecretState};
 use crate::state::AppState;
 use crate::{format, markdown};
 
@@ -40,6 +42,8 @@ pub struct VersionView {
     pub changes: Vec<String>,
     /// Runs, success rate and median duration, on the model page.
     pub stats: Option<VersionStats>,
+    /// How its environment's build went, if it declares one.
+    pub environment: Option<EnvironmentStatus>,
 }
 
 #[derive(Debug)]
@@ -75,6 +79,7 @@ impl VersionView {
             inputs: version.inputs.fields().len(),
             changes: Vec::new(),
             stats: None,
+            environment: None,
         }
     }
 }
@@ -138,6 +143,35 @@ struct ModelPage {
     /// The description, rendered from Markdown (safe: see [`markdown`]).
     description: String,
     runs: Vec<RunRow>,
+    /// The secrets its versions read, and which are set.
+    secrets: Vec<SecretView>,
+}
+
+/// A secret as the model page shows it: never its value.
+struct SecretView {
+    name: String,
+    declared: bool,
+    /// "set 2 hours ago by ann@example.com", or empty when not set.
+    set: String,
+}
+
+impl From<SecretState> for SecretView {
+    fn from(state: SecretState) -> Self {
+        SecretView {
+            set: state
+                .set
+                .map(|info| {
+                    let ago = format::ago(info.updated_at, Utc::now());
+                    match info.updated_by.as_str() {
+                        "" => format!("set {ago}"),
+                        by => format!("set {ago} by {by}"),
+                    }
+                })
+                .unwrap_or_default(),
+            declared: state.declared,
+            name: state.name,
+        }
+    }
 }
 
 /// Versions with statistics: at most this many, newest first.
@@ -152,6 +186,9 @@ async fn version_history(
     let counts = state.store.version_counts(model.model.id).await?;
     for (index, view) in card.versions.iter_mut().enumerate() {
         let version = &model.versions[index];
+        if let Some(digest) = &version.environment {
+            view.environment = state.store.environment(digest).await?.map(|e| e.status);
+        }
         if let Some(older) = model.versions.get(index + 1) {
             view.changes = changes(&older.inputs, &version.inputs);
         }
@@ -193,7 +230,9 @@ async fn detail(
         .await?;
     let mut card = ModelCard::new(&model);
     version_history(&state, &model, &mut card).await?;
+    let secrets = secrets::states(&state.vault, &model.model.name, &model.versions).await?;
     Ok(ModelPage {
+        secrets: secrets.into_iter().map(SecretView::from).collect(),
         nav: Nav::new(&user, &csrf, Section::Models),
         description: markdown::render(&model.model.description),
         model: card,

@@ -1,21 +1,117 @@
-//! Administrators retire versions: a retired version stays visible with
-//! its runs, and takes no new runs.
+//! One version of a model: what it is, what it needs (its environment and
+//! secrets) and how its environment's build went. Administrators retire
+//! versions (a retired version stays visible with its runs and takes no
+//! new runs) and ask for an environment to be built again.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::environment::{Environment, EnvironmentStatus};
+use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::user::Role;
 
+use super::models::VersionView;
+use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
+use crate::format;
 use crate::guard::{ClientAddr, audit};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/models/{name}/versions/{label}/retire", post(retire))
+    Router::new()
+        .route("/models/{name}/versions/{label}", get(page))
+        .route("/models/{name}/versions/{label}/retire", post(retire))
+        .route(
+            "/models/{name}/versions/{label}/environment",
+            post(prepare_again),
+        )
+}
+
+/// A version of a model, or not found.
+async fn find(
+    state: &AppState,
+    name: &str,
+    label: &str,
+) -> AppResult<(ModelWithVersions, ModelVersion)> {
+    let model = state.store.model(name).await?.ok_or(AppError::NotFound)?;
+    let version = model
+        .versions
+        .iter()
+        .find(|v| v.label == label)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    Ok((model, version))
+}
+
+/// An environment as the page shows it.
+struct EnvironmentView {
+    status: EnvironmentStatus,
+    python: String,
+    requirements: String,
+    log: String,
+    updated: String,
+}
+
+impl From<Environment> for EnvironmentView {
+    fn from(environment: Environment) -> Self {
+        let spec = environment.spec;
+        EnvironmentView {
+            status: environment.status,
+            python: match spec.python {
+                Some(asked) => format!("{} (asked for {asked})", spec.interpreter),
+                None => spec.interpreter,
+            },
+            requirements: spec.requirements,
+            log: environment.log,
+            updated: format::ago(environment.updated_at, Utc::now()),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "version.html")]
+struct VersionPage {
+    nav: Nav,
+    model_name: String,
+    model_title: String,
+    version: VersionView,
+    secrets: Vec<String>,
+    environment: Option<EnvironmentView>,
+    /// Whether the page refreshes itself: the environment is being built.
+    building: bool,
+}
+
+async fn page(
+    CurrentUser { user, csrf, .. }: CurrentUser,
+    State(state): State<AppState>,
+    Path((name, label)): Path<(String, String)>,
+) -> AppResult<VersionPage> {
+    let (model, version) = find(&state, &name, &label).await?;
+    let environment = match &version.environment {
+        Some(digest) => state
+            .store
+            .environment(digest)
+            .await?
+            .map(EnvironmentView::from),
+        None => None,
+    };
+    Ok(VersionPage {
+        nav: Nav::new(&user, &csrf, Section::Models),
+        model_name: model.model.name,
+        model_title: model.model.title,
+        building: environment
+            .as_ref()
+            .is_some_and(|e| e.status == EnvironmentStatus::Preparing),
+        environment,
+        secrets: version.secrets.clone(),
+        version: VersionView::new(&version),
+    })
 }
 
 async fn retire(
@@ -25,12 +121,7 @@ async fn retire(
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<Response> {
     require(user.role, Role::Admin, "retire versions")?;
-    let model = state.store.model(&name).await?.ok_or(AppError::NotFound)?;
-    let version = model
-        .versions
-        .iter()
-        .find(|v| v.label == label)
-        .ok_or(AppError::NotFound)?;
+    let (_, version) = find(&state, &name, &label).await?;
     if version.is_active() {
         state.store.retire_version(version.id, Utc::now()).await?;
         let entry = NewAuditEntry::new(
@@ -43,4 +134,29 @@ async fn retire(
         audit(&state, entry).await;
     }
     Ok(Redirect::to(&format!("/models/{name}")).into_response())
+}
+
+/// Builds a failed (or not yet built) environment again: after the
+/// requirements' index came back, or a wheel was added to the wheelhouse.
+async fn prepare_again(
+    CurrentUser { user, .. }: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path((name, label)): Path<(String, String)>,
+) -> AppResult<Response> {
+    require(user.role, Role::Admin, "build environments")?;
+    let (_, version) = find(&state, &name, &label).await?;
+    let digest = version.environment.ok_or(AppError::NotFound)?;
+    if let Some(task) = state.store.request_environment(&digest, Utc::now()).await? {
+        state.kicker.kick(&[task]).await;
+        let entry = NewAuditEntry::new(
+            Actor::user(user.id, &user.email),
+            AuditAction::EnvironmentPrepare,
+            format!("version {}", version.id),
+        )
+        .detail(serde_json::json!({ "model": name, "label": label, "environment": digest }))
+        .from_address(client.as_str());
+        audit(&state, entry).await;
+    }
+    Ok(Redirect::to(&format!("/models/{name}/versions/{label}#environment")).into_response())
 }

@@ -1,4 +1,9 @@
-//! Where model secret values live: encrypted in the store on one machine
-//! ([`key`]), in AWS Secrets Manager on AWS.
+//! Where model secret values live: sealed in the store on one machine
+//! ([`LocalVault`]), in AWS Secrets Manager on AWS ([`SecretsManagerVault`]).
 
 pub mod key;
+mod local;
+mod secrets_manager;
+
+pub use local::LocalVault;
+pub use secrets_manager::SecretsManagerVault;

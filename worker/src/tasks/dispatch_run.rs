@@ -5,15 +5,19 @@
 //! starting a second one.
 
 use bytes::Bytes;
+use chrono::Utc;
 use modelrun_core::blob::BlobKey;
+use modelrun_core::environment::{EnvironmentSpec, EnvironmentStatus};
 use modelrun_core::executor::JobRequest;
 use modelrun_core::model::ModelVersion;
-use modelrun_core::run::{StatusChange, Transitioned};
+use modelrun_core::run::{Run, StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::StoreError;
 use modelrun_core::task::DispatchRun;
 
 use async_trait::async_trait;
+
+use serde_json::json;
 
 use super::{Handler, TaskError};
 use crate::{Services, WorkerError};
@@ -40,15 +44,19 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
     if !matches!(run.status, RunStatus::Queued | RunStatus::Dispatching) {
         return Ok(());
     }
-    store
-        .transition(StatusChange::new(run.id, RunStatus::Dispatching))
-        .await?;
     let Some(version) = store.version(run.version_id).await? else {
         return Err(TaskError::Fatal(format!(
             "version {} of run {} does not exist",
             run.version_id, run.id
         )));
     };
+    let environment = match &version.environment {
+        Some(digest) => Some(ready_environment(services, &run, digest).await?),
+        None => None,
+    };
+    store
+        .transition(StatusChange::new(run.id, RunStatus::Dispatching))
+        .await?;
     let version = prepare(services, version).await?;
     let inputs = serde_json::to_vec(&run.inputs)
         .map_err(|error| TaskError::Fatal(format!("cannot encode the inputs: {error}")))?;
@@ -59,12 +67,15 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         .await?;
     let request = JobRequest {
         run_id: run.id,
+        model: run.model_name.clone(),
         name: JobRequest::job_name(run.id),
         runtime: version.runtime.clone(),
         job_definition: version.job_definition_arn.clone(),
         inputs: inputs_key,
         outputs: BlobKey::run_outputs(run.id),
         resources: run.resources,
+        environment,
+        secrets: version.secrets.clone(),
     };
     let submitted = services.executor.submit(&request).await?;
     let mut change =
@@ -85,6 +96,54 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
             .await?;
     }
     Ok(())
+}
+
+/// How often a run that waits for its environment looks again.
+const ENVIRONMENT_POLL: chrono::Duration = chrono::Duration::seconds(5);
+
+/// The version's environment once it is built. Until then the run stays
+/// `queued` and the task looks again later (asking for the build if nobody
+/// has); an environment that failed to build fails the run with the reason.
+async fn ready_environment(
+    services: &Services,
+    run: &Run,
+    digest: &str,
+) -> Result<EnvironmentSpec, TaskError> {
+    let store = &services.store;
+    let Some(environment) = store.environment(digest).await? else {
+        return Err(TaskError::Fatal(format!(
+            "environment {digest} does not exist"
+        )));
+    };
+    match environment.status {
+        EnvironmentStatus::Ready => return Ok(environment.spec),
+        EnvironmentStatus::Failed => {
+            let why = environment
+                .log
+                .lines()
+                .next()
+                .unwrap_or("the installer failed");
+            return Err(TaskError::Fatal(format!(
+                "the model's environment could not be built ({why}); an administrator can \
+                 build it again on the version's page once the requirements are fixed"
+            )));
+        }
+        EnvironmentStatus::Pending => {
+            store.request_environment(digest, Utc::now()).await?;
+        }
+        EnvironmentStatus::Preparing => {}
+    }
+    const WAITING: &str = "waiting for the model's environment to be built";
+    let events = store.run_events(run.id).await?;
+    if !events.iter().any(|event| event.message == WAITING) {
+        store
+            .add_fact(run.id, WAITING, json!({ "environment": digest }))
+            .await?;
+    }
+    Err(TaskError::Wait {
+        after: ENVIRONMENT_POLL,
+        why: WAITING.to_owned(),
+    })
 }
 
 /// Makes sure the executor is prepared for the version (its job definition

@@ -5,6 +5,7 @@
 
 mod cancel_run;
 mod dispatch_run;
+mod prepare_environment;
 mod register_job_definition;
 mod send_email;
 mod sync_images;
@@ -18,7 +19,8 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use modelrun_core::task::{
-    CancelRun, DispatchRun, Job, RegisterJobDefinition, SendEmail, SyncImages, Task, TaskKind,
+    CancelRun, DispatchRun, Job, PrepareEnvironment, RegisterJobDefinition, SendEmail, SyncImages,
+    Task, TaskKind,
 };
 
 use crate::{Services, WorkerError};
@@ -30,12 +32,19 @@ pub(crate) enum TaskError {
     Retry(String),
     /// Another attempt cannot help.
     Fatal(String),
+    /// What the task needs is not there yet (a run waits for its
+    /// environment): due again `after`, counting no attempt.
+    Wait {
+        after: chrono::Duration,
+        why: String,
+    },
 }
 
 impl TaskError {
     pub(crate) fn message(&self) -> &str {
         match self {
             TaskError::Retry(message) | TaskError::Fatal(message) => message,
+            TaskError::Wait { why, .. } => why,
         }
     }
 }
@@ -119,6 +128,7 @@ fn handler(kind: TaskKind) -> &'static dyn Erased {
         TaskKind::CancelRun => &Typed::<CancelRun>(PhantomData),
         TaskKind::RegisterJobDefinition => &Typed::<RegisterJobDefinition>(PhantomData),
         TaskKind::SyncImages => &Typed::<SyncImages>(PhantomData),
+        TaskKind::PrepareEnvironment => &Typed::<PrepareEnvironment>(PhantomData),
     }
 }
 

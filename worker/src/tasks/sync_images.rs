@@ -107,6 +107,10 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
         resources: manifest.resources,
         source_commit: Some(image.tag.clone()),
         registered_via: "ecr".to_owned(),
+        // The image is the environment: its build installed the requirements.
+        environment: None,
+        prepare_environment: false,
+        secrets: manifest.secrets,
     };
     match services.store.register_version(version, Vec::new()).await? {
         Registered::Created(version) => {

@@ -224,6 +224,7 @@ async fn dispatch_submits_one_job_with_the_contract() {
     // A second dispatch of the same run finds the job instead of submitting again.
     let request = modelrun_core::executor::JobRequest {
         run_id: run.id,
+        model: run.model_name.clone(),
         name: modelrun_core::executor::JobRequest::job_name(run.id),
         runtime: version.runtime.clone(),
         job_definition: h
@@ -235,6 +236,8 @@ async fn dispatch_submits_one_job_with_the_contract() {
         inputs: modelrun_core::blob::BlobKey::run_inputs(run.id),
         outputs: modelrun_core::blob::BlobKey::run_outputs(run.id),
         resources: run.resources,
+        environment: None,
+        secrets: Vec::new(),
     };
     let again = h.executor.submit(&request).await.expect("submit again");
     assert_eq!(

@@ -71,6 +71,7 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
     let direct = modelrun_worker::executor::BatchExecutor::new(&h.world.sdk, h.world.batch.clone());
     let request = JobRequest {
         run_id: run.id,
+        model: run.model_name.clone(),
         name: JobRequest::job_name(run.id),
         runtime: version.runtime.clone(),
         job_definition: h
@@ -82,6 +83,8 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
         inputs: modelrun_core::blob::BlobKey::run_inputs(run.id),
         outputs: modelrun_core::blob::BlobKey::run_outputs(run.id),
         resources: run.resources,
+        environment: None,
+        secrets: Vec::new(),
     };
     let lost = direct.submit(&request).await.expect("submit").job_id;
 

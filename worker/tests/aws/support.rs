@@ -89,6 +89,9 @@ impl Harness {
             resources: Resources { vcpu: 0.5, memory_mib: 1024, timeout_seconds: 600 },
             source_commit: Some(tag.to_owned()),
             registered_via: "ecr".to_owned(),
+            environment: None,
+            prepare_environment: false,
+            secrets: Vec::new(),
         };
         self.store
             .register_version(version, Vec::new())

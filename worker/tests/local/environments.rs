@@ -3,9 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use modelrun_core::config::{EnvironmentsConfig, PackageIndex};
-use modelrun_core::environment::EnvironmentSpec;
-use modelrun_worker::environments::{EnvironmentError, LocalEnvironments};
+use modelrun_core::config::{EnvironmentsConfig, PackageIndex, WorkerConfig};
+use modelrun_core::environment::{EnvironmentError, EnvironmentSpec, EnvironmentStatus};
+use modelrun_core::status::RunStatus;
+use modelrun_worker::environments::LocalEnvironments;
+use serde_json::json;
+
+use crate::support::Harness;
 
 /// A directory with one pure-Python wheel, `modelrun-probe 1.0`, whose
 /// module says `VALUE = 42`.
@@ -51,7 +55,11 @@ pub fn installers() -> Vec<Option<PathBuf>> {
 
 /// Environments under `root`, installing only from `wheels`.
 pub fn offline(root: &Path, wheels: &Path, uv: Option<PathBuf>) -> LocalEnvironments {
-    let mut config = EnvironmentsConfig::new(root.join("environments"));
+    LocalEnvironments::new(offline_config(root.join("environments"), wheels, uv))
+}
+
+pub fn offline_config(root: PathBuf, wheels: &Path, uv: Option<PathBuf>) -> EnvironmentsConfig {
+    let mut config = EnvironmentsConfig::new(root);
     config.uv = uv;
     config.search_path = std::env::var("PATH").unwrap_or_default();
     config.index = PackageIndex {
@@ -59,7 +67,7 @@ pub fn offline(root: &Path, wheels: &Path, uv: Option<PathBuf>) -> LocalEnvironm
         no_index: true,
         ..PackageIndex::default()
     };
-    LocalEnvironments::new(config)
+    config
 }
 
 async fn spec(environments: &LocalEnvironments, requirements: &str) -> EnvironmentSpec {
@@ -157,4 +165,139 @@ fn spec_with(spec: &EnvironmentSpec, requirements: &str) -> EnvironmentSpec {
         requirements: requirements.to_owned(),
         ..spec.clone()
     }
+}
+
+/// A model that prints what the probe package says, with `requirements`.
+fn probe_model(root: &Path, name: &str, requirements: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("modelrun.toml"),
+        format!(
+            "name = \"{name}\"\ncommand = [\"python3\", \"probe.py\"]\n\
+             [environment]\nrequirements = \"requirements.txt\"\n\
+             [inputs]\ntype = \"object\"\n"
+        ),
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("requirements.txt"), requirements).expect("requirements");
+    std::fs::write(
+        dir.join("probe.py"),
+        "import os, sys, modelrun_probe\n\
+         print('probe says', modelrun_probe.VALUE, 'from', sys.prefix)\n\
+         open(os.path.join(os.environ['MODELRUN_OUTPUT_DIR'], 'value.txt'), 'w').write(str(modelrun_probe.VALUE))\n",
+    )
+    .expect("script");
+    dir
+}
+
+async fn harness_with_wheels(wheels: &Path) -> Harness {
+    let wheels = wheels.to_owned();
+    Harness::build(2, WorkerConfig::default(), move |local| {
+        local.environments = offline_config(local.data_dir.join("environments"), &wheels, None);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_with_requirements_is_prepared_then_runs_in_its_environment() {
+    let sources = tempfile::tempdir().expect("dir");
+    let wheels = wheelhouse(sources.path());
+    let h = harness_with_wheels(&wheels).await;
+    let version = h
+        .register(&probe_model(
+            sources.path(),
+            "probe",
+            "modelrun-probe==1.0\n",
+        ))
+        .await;
+    let digest = version.environment.clone().expect("an environment");
+    let environment = h
+        .store
+        .environment(&digest)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        environment.status,
+        EnvironmentStatus::Preparing,
+        "its build is queued"
+    );
+
+    let run = h.submit(&version, json!({})).await;
+    h.drain().await;
+    let environment = h
+        .store
+        .environment(&digest)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        environment.status,
+        EnvironmentStatus::Ready,
+        "{}",
+        environment.log
+    );
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.status_reason);
+    let log = std::fs::read_to_string(h.data().join(format!("logs/{}.log", run.id))).expect("log");
+    assert!(log.contains("probe says 42 from"), "{log}");
+    assert!(
+        log.contains(&digest),
+        "the run's python3 is the environment's: {log}"
+    );
+
+    // Another version with the same requirements shares the environment.
+    let other = h
+        .register(&probe_model(
+            sources.path(),
+            "probe-two",
+            "modelrun-probe==1.0\n",
+        ))
+        .await;
+    assert_eq!(other.environment.as_deref(), Some(digest.as_str()));
+    let builds = std::fs::read_dir(h.data().join("environments"))
+        .expect("environments")
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry.path().is_dir() && !entry.file_name().to_string_lossy().starts_with('.')
+        })
+        .count();
+    assert_eq!(builds, 1, "one environment for both versions");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_requirement_fails_the_environment_and_its_runs_with_the_reason() {
+    let sources = tempfile::tempdir().expect("dir");
+    let wheels = wheelhouse(sources.path());
+    let h = harness_with_wheels(&wheels).await;
+    let version = h
+        .register(&probe_model(
+            sources.path(),
+            "broken",
+            "no-such-package==9.9\n",
+        ))
+        .await;
+    let run = h.submit(&version, json!({})).await;
+    h.drain().await;
+    let digest = version.environment.clone().expect("an environment");
+    let environment = h
+        .store
+        .environment(&digest)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(environment.status, EnvironmentStatus::Failed);
+    assert!(
+        environment.log.contains("no-such-package"),
+        "{}",
+        environment.log
+    );
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    let reason = run.status_reason.unwrap_or_default();
+    assert!(
+        reason.contains("environment could not be built"),
+        "{reason}"
+    );
 }

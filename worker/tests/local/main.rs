@@ -5,5 +5,6 @@
 mod common;
 mod environments;
 mod runs;
+mod secrets;
 mod stops;
 mod support;

@@ -8,12 +8,16 @@ use std::time::Duration;
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::{LocalExecutorConfig, WorkerConfig};
 use modelrun_core::model::ModelVersion;
+use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::status::RunStatus;
 use modelrun_worker::Worker;
 use modelrun_worker::blob::LocalBlobStore;
+use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::executor::LocalExecutor;
 use modelrun_worker::mail::OutboxMailer;
 use modelrun_worker::register::{Registration, register_local};
+use modelrun_worker::secrets::LocalVault;
+use modelrun_worker::secrets::key::SecretsKey;
 
 pub use crate::common::{Base, Parts};
 
@@ -21,6 +25,8 @@ pub struct Harness {
     base: Base,
     pub executor: LocalExecutor,
     pub worker: Worker,
+    pub vault: Arc<dyn SecretVault>,
+    pub environments: LocalEnvironments,
 }
 
 impl Deref for Harness {
@@ -37,18 +43,29 @@ impl Harness {
     }
 
     pub async fn with_config(max_concurrent_runs: usize, config: WorkerConfig) -> Self {
+        Self::build(max_concurrent_runs, config, |_| {}).await
+    }
+
+    /// A harness whose local executor's configuration `adjust` changes
+    /// (environments built offline, a small log limit).
+    pub async fn build(
+        max_concurrent_runs: usize,
+        config: WorkerConfig,
+        adjust: impl FnOnce(&mut LocalExecutorConfig),
+    ) -> Self {
         let base = Base::new().await;
         let data = base.data();
         let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(data.join("blobs")));
         let recorder = base.recorder(blob.clone(), "http://127.0.0.1:8080");
-        let executor = LocalExecutor::new(
-            LocalExecutorConfig {
-                max_concurrent_runs,
-                ..LocalExecutorConfig::new(data.clone())
-            },
-            blob.clone(),
-            recorder.clone(),
-        );
+        let key = SecretsKey::load_or_create(&data.join("secrets.key")).expect("key");
+        let vault: Arc<dyn SecretVault> = Arc::new(LocalVault::new(base.store.clone(), key));
+        let mut local = LocalExecutorConfig {
+            max_concurrent_runs,
+            ..LocalExecutorConfig::new(data.clone())
+        };
+        adjust(&mut local);
+        let environments = LocalEnvironments::new(local.environments.clone());
+        let executor = LocalExecutor::new(local, blob.clone(), recorder.clone(), vault.clone());
         let parts = Parts {
             blob,
             executor: Arc::new(executor.clone()),
@@ -60,6 +77,8 @@ impl Harness {
             base,
             executor,
             worker,
+            vault,
+            environments,
         }
     }
 
@@ -67,10 +86,12 @@ impl Harness {
         register_local(
             &self.store,
             &self.data(),
+            &self.environments,
             Registration {
                 dir: dir.to_owned(),
                 label: None,
                 via: "test".to_owned(),
+                prepare_environment: true,
             },
         )
         .await
@@ -154,6 +175,9 @@ pub mod fixtures {
             resources: Resources::default(),
             source_commit: None,
             registered_via: "test".to_owned(),
+            environment: None,
+            prepare_environment: false,
+            secrets: Vec::new(),
         }
     }
 }

@@ -3,9 +3,9 @@
 //! (a definition with the same image that is already active is reused).
 
 use aws_sdk_batch::types::{
-    AssignPublicIp, ContainerProperties, EvaluateOnExit, JobDefinitionType, LogConfiguration,
-    LogDriver, NetworkConfiguration, PlatformCapability, ResourceRequirement, ResourceType,
-    RetryAction, RetryStrategy,
+    AssignPublicIp, ContainerProperties, EvaluateOnExit, JobDefinitionType, KeyValuePair,
+    LogConfiguration, LogDriver, NetworkConfiguration, PlatformCapability, ResourceRequirement,
+    ResourceType, RetryAction, RetryStrategy, Secret,
 };
 use modelrun_core::config::BatchPlatform;
 use modelrun_core::executor::ExecutorError;
@@ -14,6 +14,8 @@ use modelrun_core::model::{ModelVersion, Runtime};
 
 use super::{BatchExecutor, to_executor};
 use crate::aws::AwsFailure;
+use crate::exec::SECRET_NAMES_VARIABLE;
+use crate::secrets::SecretsManagerVault;
 
 /// Batch does not accept time limits under a minute.
 pub(super) fn attempt_seconds(timeout_seconds: i64) -> i32 {
@@ -164,6 +166,28 @@ pub(super) async fn register(
                 .options("awslogs-stream-prefix", "modelrun")
                 .build(),
         );
+    // Secrets reach the container from Secrets Manager, by name; their
+    // names also tell `modelrun exec` what to mask in the log.
+    for name in &version.secrets {
+        container = container.secrets(
+            Secret::builder()
+                .name(name)
+                .value_from(SecretsManagerVault::secret_id(
+                    &config.secrets_prefix,
+                    &version.model,
+                    name,
+                ))
+                .build(),
+        );
+    }
+    if !version.secrets.is_empty() {
+        container = container.environment(
+            KeyValuePair::builder()
+                .name(SECRET_NAMES_VARIABLE)
+                .value(version.secrets.join(","))
+                .build(),
+        );
+    }
     if config.platform == BatchPlatform::Fargate {
         // Jobs run in private subnets and reach out through the NAT gateway.
         container = container.network_configuration(

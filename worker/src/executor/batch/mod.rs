@@ -20,6 +20,7 @@ use aws_sdk_batch::types::{
 use aws_sdk_cloudwatchlogs::Client as LogsClient;
 use modelrun_core::config::BatchConfig;
 use modelrun_core::diagnosis::Diagnosis;
+use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
@@ -147,6 +148,17 @@ fn job_state(job: &JobDetail) -> JobState<'_> {
 impl Executor for BatchExecutor {
     fn kind(&self) -> &'static str {
         "batch"
+    }
+
+    /// On AWS the version's image is its environment: the image build
+    /// installs its requirements. Nothing is built here.
+    async fn prepare_environment(&self, _: &EnvironmentSpec) -> Result<String, EnvironmentError> {
+        Err(EnvironmentError::Failed {
+            summary: "runs execute on AWS Batch, where a version's image is its environment: \
+                      install the requirements in the image (see docs/models.md)"
+                .to_owned(),
+            log: String::new(),
+        })
     }
 
     async fn prepare_version(

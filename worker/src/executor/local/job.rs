@@ -16,10 +16,10 @@ use modelrun_core::status::RunStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::log;
 use super::process::{self, Outcome};
 use super::{Inner, Stop};
 use crate::files;
+use crate::log_pipe;
 
 /// How long the log's copy may go on once the model's process group is gone.
 const LOG_DRAIN: Duration = Duration::from_secs(5);
@@ -147,8 +147,33 @@ async fn execute(
             return report;
         }
     };
-    let env = contract_env(inner, request.run_id, &paths);
-    let started = log::start(log, &SecretValues::default(), inner.config.max_log_bytes).and_then(
+    let secrets = match secret_values(inner, request).await {
+        Ok(secrets) => secrets,
+        Err(reason) => {
+            report.reason = Some(reason);
+            return report;
+        }
+    };
+    let environment = match &request.environment {
+        Some(spec) => match inner.environments.build(spec).await {
+            Ok(_) => Some(inner.environments.dir(&spec.digest())),
+            Err(error) => {
+                report.reason = Some(format!(
+                    "the model's environment could not be built: {error}"
+                ));
+                return report;
+            }
+        },
+        None => None,
+    };
+    let env = contract_env(
+        inner,
+        request.run_id,
+        &paths,
+        environment.as_deref(),
+        &secrets,
+    );
+    let started = log_pipe::start(log, &secrets, Some(inner.config.max_log_bytes)).and_then(
         |(output, copy)| {
             Ok((
                 process::spawn(&spec.command, &paths.model, env, output)?,
@@ -215,7 +240,7 @@ async fn execute(
 
 /// Waits for the log's copy to end once the process group is gone; a
 /// process that escaped the group and still holds the pipe is not waited for.
-async fn finish_log(copy: JoinHandle<std::io::Result<log::Copied>>, log_path: &Path) {
+async fn finish_log(copy: JoinHandle<std::io::Result<log_pipe::Copied>>, log_path: &Path) {
     match tokio::time::timeout(LOG_DRAIN, copy).await {
         Ok(Ok(Ok(copied))) if copied.truncated => {
             tracing::info!(bytes = copied.written, "the run's log reached its limit");
@@ -288,11 +313,49 @@ async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
     Ok(paths)
 }
 
-/// The environment of a model process: the contract, and little else.
-fn contract_env(inner: &Inner, run: RunId, paths: &Paths) -> Vec<(String, String)> {
+/// The values of the secrets the run's model declares; a missing one is
+/// the run's failure, naming it.
+async fn secret_values(inner: &Inner, request: &JobRequest) -> Result<SecretValues, String> {
+    if request.secrets.is_empty() {
+        return Ok(SecretValues::default());
+    }
+    let values = inner
+        .vault
+        .values(&request.model, &request.secrets)
+        .await
+        .map_err(|error| format!("the model's secrets could not be read: {error}"))?;
+    let missing: Vec<_> = request
+        .secrets
+        .iter()
+        .filter(|name| !values.0.contains_key(*name))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the model's secrets {} are not set; an administrator sets them on the model's page",
+            missing.join(", ")
+        ));
+    }
+    Ok(values)
+}
+
+/// The environment of a model process: the contract, its secrets, and
+/// little else. With a model environment its `bin` comes first on `PATH`,
+/// so that `python3` is the environment's.
+fn contract_env(
+    inner: &Inner,
+    run: RunId,
+    paths: &Paths,
+    environment: Option<&Path>,
+    secrets: &SecretValues,
+) -> Vec<(String, String)> {
     let path = |p: &Path| p.to_string_lossy().into_owned();
-    vec![
-        ("PATH".to_owned(), inner.config.search_path.clone()),
+    let search_path = match environment {
+        Some(dir) => format!("{}:{}", path(&dir.join("bin")), inner.config.search_path),
+        None => inner.config.search_path.clone(),
+    };
+    let mut env = vec![
+        ("PATH".to_owned(), search_path),
         ("HOME".to_owned(), path(&paths.tmp)),
         ("TMPDIR".to_owned(), path(&paths.tmp)),
         ("LANG".to_owned(), "C.UTF-8".to_owned()),
@@ -300,7 +363,17 @@ fn contract_env(inner: &Inner, run: RunId, paths: &Paths) -> Vec<(String, String
         ("MODELRUN_RUN_ID".to_owned(), run.to_string()),
         ("MODELRUN_INPUTS".to_owned(), path(&paths.inputs)),
         ("MODELRUN_OUTPUT_DIR".to_owned(), path(&paths.outputs)),
-    ]
+    ];
+    if let Some(dir) = environment {
+        env.push(("VIRTUAL_ENV".to_owned(), path(dir)));
+    }
+    env.extend(
+        secrets
+            .0
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().clone())),
+    );
+    env
 }
 
 /// Copies every regular file of the output directory into the blob store.

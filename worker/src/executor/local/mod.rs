@@ -16,7 +16,6 @@
 //! runs of live neighbours are theirs to report.
 
 mod job;
-mod log;
 mod owner;
 mod process;
 
@@ -29,9 +28,11 @@ use chrono::{DateTime, Utc};
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::LocalExecutorConfig;
 use modelrun_core::diagnosis::{Cause, Diagnosis, Findings};
+use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, Runtime};
+use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -39,6 +40,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
 use self::owner::{Owner, Whose};
+use crate::environments::LocalEnvironments;
 use crate::recorder::Recorder;
 
 /// Most bytes of log returned in one page.
@@ -72,6 +74,9 @@ struct Inner {
     blob: Arc<dyn BlobStore>,
     recorder: Recorder,
     tracker: TaskTracker,
+    environments: LocalEnvironments,
+    /// Where the values of the models' secrets are.
+    vault: Arc<dyn SecretVault>,
 }
 
 /// Runs versions as local processes.
@@ -88,11 +93,15 @@ impl LocalExecutor {
         mut config: LocalExecutorConfig,
         blob: Arc<dyn BlobStore>,
         recorder: Recorder,
+        vault: Arc<dyn SecretVault>,
     ) -> Self {
         config.data_dir = absolute(config.data_dir);
+        config.environments.root = absolute(config.environments.root);
         let slots = Arc::new(Semaphore::new(config.max_concurrent_runs.max(1)));
         LocalExecutor {
             inner: Arc::new(Inner {
+                environments: LocalEnvironments::new(config.environments.clone()),
+                vault,
                 config,
                 owner: Owner::current(),
                 slots,
@@ -297,6 +306,13 @@ impl Executor for LocalExecutor {
             job_id,
             existing: false,
         })
+    }
+
+    async fn prepare_environment(
+        &self,
+        spec: &EnvironmentSpec,
+    ) -> Result<String, EnvironmentError> {
+        self.inner.environments.build(spec).await
     }
 
     async fn prepare_version(

@@ -1,0 +1,61 @@
+//! Administrators set and delete model secrets from the model's page. The
+//! value travels once, in the form's body, and is never shown again.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use modelrun_core::audit::Actor;
+use modelrun_core::secret::Secret;
+use modelrun_core::user::Role;
+use serde::Deserialize;
+
+use crate::auth::{CurrentUser, require};
+use crate::error::AppResult;
+use crate::extract::PageForm;
+use crate::guard::ClientAddr;
+use crate::secrets::{self, Change};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/models/{name}/secrets/{secret}", post(set))
+        .route("/models/{name}/secrets/{secret}/delete", post(delete))
+}
+
+#[derive(Deserialize)]
+struct ValueForm {
+    value: String,
+}
+
+async fn set(
+    CurrentUser { user, .. }: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path((name, secret)): Path<(String, String)>,
+    PageForm(form): PageForm<ValueForm>,
+) -> AppResult<Response> {
+    require(user.role, Role::Admin, "set model secrets")?;
+    let change = Change {
+        actor: Actor::user(user.id, &user.email),
+        address: client.as_str(),
+    };
+    let value = Secret::new(form.value);
+    secrets::set(&state.store, &state.vault, change, &name, &secret, &value).await?;
+    Ok(Redirect::to(&format!("/models/{name}#secrets")).into_response())
+}
+
+async fn delete(
+    CurrentUser { user, .. }: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path((name, secret)): Path<(String, String)>,
+) -> AppResult<Response> {
+    require(user.role, Role::Admin, "delete model secrets")?;
+    let change = Change {
+        actor: Actor::user(user.id, &user.email),
+        address: client.as_str(),
+    };
+    secrets::delete(&state.store, &state.vault, change, &name, &secret).await?;
+    Ok(Redirect::to(&format!("/models/{name}#secrets")).into_response())
+}
