@@ -29,6 +29,19 @@ export interface RunsProps {
   readonly key: kms.IKey;
 }
 
+/** Where model secrets live in Secrets Manager: `<prefix><model>/<NAME>`. */
+export const MODEL_SECRETS_PREFIX = 'modelrun/models/';
+
+/** Every model secret of this account and region (names end in a random suffix). */
+export function modelSecretsArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${MODEL_SECRETS_PREFIX}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
 export class Runs extends Construct {
   readonly queue: batch.JobQueue;
   readonly computeEnvironment: batch.IManagedComputeEnvironment;
@@ -61,6 +74,12 @@ export class Runs extends Construct {
     this.executionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logStreamsArn()],
+    }));
+    // The job definition passes the model's secrets to the container
+    // (`secrets`, valueFrom the secret's name): only models' secrets.
+    this.executionRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [modelSecretsArn(this)],
     }));
 
     this.jobRole = new iam.Role(this, 'JobRole', {

@@ -22,6 +22,7 @@ import { Runs } from './batch';
 import { Architecture } from './config';
 import { Database } from './database';
 import { Mail } from './mail';
+import { modelSecretsArn } from './batch';
 import { REPOSITORY_PREFIX } from './models';
 
 export interface FunctionsProps {
@@ -168,11 +169,22 @@ export class Functions extends Construct {
     this.grantWorker(props);
   }
 
-  /** The web app reads outputs and logs, and kicks the worker. */
+  /** The web app reads outputs and logs, kicks the worker, and keeps model secrets. */
   private grantWeb(props: FunctionsProps): void {
     const role = this.web.role as iam.IRole;
     props.database.secret.grantRead(role);
     this.adminPassword.grantRead(role);
+    // Administrators set and delete model secrets; the app never reads a value.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret', 'secretsmanager:TagResource'],
+      resources: [modelSecretsArn(this)],
+    }));
+    // AWS requires `*` here: ListSecrets has no resource-level permissions.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:ListSecrets'],
+      resources: ['*'],
+    }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [props.artifacts.arnForObjects('runs/*/outputs/*')],

@@ -20,6 +20,8 @@ const STAR_ALLOWED = new Map<string, string>([
   ['batch:DescribeJobDefinitions', 'no resource-level permissions'],
   ['batch:DescribeJobQueues', 'no resource-level permissions'],
   ['batch:DescribeComputeEnvironments', 'no resource-level permissions'],
+  // The web app lists a model's secrets by name; ListSecrets has no resource-level permissions.
+  ['secretsmanager:ListSecrets', 'no resource-level permissions'],
   // CDK's custom resource that empties the default security group describes it first.
   ['ec2:DescribeSecurityGroups', 'no resource-level permissions'],
 ]);
@@ -85,6 +87,23 @@ for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEn
           assert.ok(MANAGED_ALLOWED.has(name), `${id}: managed policy ${name}`);
         }
       }
+    });
+
+    it('lets jobs read only model secrets, and only through their execution role', () => {
+      const reads = statements(template).filter(({ statement }) =>
+        list<string>(statement.Action).some((a) => a.startsWith('secretsmanager:')) && statement.Effect === 'Allow');
+      const modelSecrets = reads.filter(({ statement }) =>
+        JSON.stringify(statement.Resource).includes(':secret:modelrun/models/*'));
+      const getters = modelSecrets.filter(({ statement }) => list(statement.Action).includes('secretsmanager:GetSecretValue'));
+      assert.equal(getters.length, 1, 'one role reads model secrets');
+      assert.match(getters[0].id, /ExecutionRole/, 'the Batch execution role, which hands them to the container');
+      assert.deepEqual(list(getters[0].statement.Action), ['secretsmanager:GetSecretValue']);
+      for (const { id } of reads) {
+        assert.ok(!/JobRole/.test(id), `${id}: the model's own role reaches no secret`);
+      }
+      const writers = modelSecrets.filter(({ statement }) => list(statement.Action).includes('secretsmanager:UpdateSecret'));
+      assert.equal(writers.length, 1, 'the web function sets them');
+      assert.ok(!list(writers[0].statement.Action).includes('secretsmanager:GetSecretValue'), 'and never reads one back');
     });
 
     it('passes the job roles only to Batch', () => {

@@ -5,14 +5,17 @@
 //! what modelrun needs in it: a bucket, roles, a network, a Batch compute
 //! environment and queue, a log group, an SES identity. [`Outage`] cuts the
 //! line to it on demand. [`LambdaRuntime`] serves the Lambda Runtime API
-//! to the real binary.
+//! to the real binary. [`wheelhouse`] makes a Python wheel for tests that
+//! build model environments without a network.
 
 mod lambda;
 mod moto;
 mod outage;
+mod wheels;
 mod world;
 
 pub use lambda::LambdaRuntime;
 pub use moto::{Moto, free_port};
 pub use outage::Outage;
+pub use wheels::{probe_wheel, wheelhouse};
 pub use world::AwsWorld;

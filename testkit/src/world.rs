@@ -192,6 +192,10 @@ impl AwsWorld {
         aws_sdk_batch::Client::new(&self.sdk)
     }
 
+    pub fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+    }
+
     pub fn ecr_client(&self) -> aws_sdk_ecr::Client {
         aws_sdk_ecr::Client::new(&self.sdk)
     }

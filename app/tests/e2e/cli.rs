@@ -200,3 +200,74 @@ fn a_lost_password_is_set_again_from_the_command_line() {
         "{err}"
     );
 }
+
+#[test]
+fn secrets_are_set_from_standard_input_and_listed_without_values() {
+    let dir = tempfile::tempdir().expect("dir");
+    let model = dir.path().join("warehouse");
+    std::fs::create_dir_all(&model).expect("mkdir");
+    std::fs::write(
+        model.join("modelrun.toml"),
+        "name = \"warehouse\"\ncommand = [\"true\"]\nsecrets = [\"WAREHOUSE_URL\"]\n\
+         [inputs]\ntype = \"object\"\n",
+    )
+    .expect("manifest");
+    let (ok, _, err) = output(
+        modelrun(dir.path())
+            .args(["models", "register"])
+            .arg(&model),
+    );
+    assert!(ok, "{err}");
+
+    let set = |name: &str, value: &[u8]| {
+        let mut child = modelrun(dir.path())
+            .args(["secrets", "set", "warehouse", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(value)
+            .expect("write");
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = set("WAREHOUSE_URL", b"postgres://u:Hidden-Pass@db/x\n");
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "The secret WAREHOUSE_URL of warehouse is set.");
+    let (ok, _, err) = set("not-a-name", b"x");
+    assert!(!ok && err.contains("is not a secret name"), "{err}");
+    let (ok, _, err) = set("WAREHOUSE_URL", b"");
+    assert!(!ok && err.contains("the value is empty"), "{err}");
+
+    let (ok, out, err) = output(modelrun(dir.path()).args(["secrets", "list", "warehouse"]));
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("WAREHOUSE_URL  set ") && out.contains("by system:cli"),
+        "{out}"
+    );
+    assert!(!out.contains("Hidden-Pass"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("secrets.key");
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key is its owner's alone");
+    }
+
+    let (ok, out, _) =
+        output(modelrun(dir.path()).args(["secrets", "delete", "warehouse", "WAREHOUSE_URL"]));
+    assert!(ok && out.contains("is deleted"), "{out}");
+    let (ok, out, _) = output(modelrun(dir.path()).args(["secrets", "list", "warehouse"]));
+    assert!(ok && out.contains("WAREHOUSE_URL  not set"), "{out}");
+    let (ok, _, err) = output(modelrun(dir.path()).args(["secrets", "list", "missing"]));
+    assert!(!ok && err.contains("there is no model missing"), "{err}");
+}

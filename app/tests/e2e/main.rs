@@ -7,8 +7,10 @@ mod aws;
 mod browser;
 mod cli;
 mod cli_client;
+mod exec;
 mod lambda;
 mod limits;
+mod model_needs;
 mod openapi;
 mod previews;
 mod quick_start;
@@ -65,6 +67,8 @@ on_both_stores!(
     security::the_eleventh_rapid_sign_in_gets_429,
     security::signing_in_often_never_locks_an_account,
     security::a_reused_form_key_gives_one_run,
+    model_needs::secrets_are_set_by_admins_and_never_read_back,
+    model_needs::an_environment_is_followed_and_built_again,
 );
 
 /// Declares each test on SQLite only: what it tests lives above the store,
@@ -102,4 +106,5 @@ on_sqlite!(
     scenarios::the_model_page_renders_markdown_and_each_versions_record,
     openapi::every_documented_operation_answers_as_documented,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
+    model_needs::secrets_are_set_on_the_model_page,
 );

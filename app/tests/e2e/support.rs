@@ -181,9 +181,17 @@ impl TestApp {
 
     /// Registers a local model from a manifest, in a directory of its own.
     pub async fn register_model(&self, name: &str, manifest: &str) {
+        self.register_model_with(name, manifest, &[]).await;
+    }
+
+    /// Registers a local model from a manifest and more files.
+    pub async fn register_model_with(&self, name: &str, manifest: &str, files: &[(&str, &str)]) {
         let model = self.dir.path().join(name);
         std::fs::create_dir_all(&model).expect("mkdir");
         std::fs::write(model.join("modelrun.toml"), manifest).expect("manifest");
+        for (file, content) in files {
+            std::fs::write(model.join(file), content).expect("file");
+        }
         let registration = modelrun_worker::register::Registration {
             dir: model,
             label: None,
@@ -283,6 +291,18 @@ impl Api {
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .delete(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
     }
 }

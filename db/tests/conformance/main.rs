@@ -4,6 +4,7 @@
 //! `MODELRUN_TEST_DATABASE_URL` (default: the local server). Without a
 //! Postgres server the Postgres half fails; it never skips.
 
+mod environments;
 mod listing;
 mod models;
 mod outbox;
@@ -72,4 +73,8 @@ conformance!(
     security::a_forgiven_attempt_no_longer_counts,
     listing::runs_filter_by_version_submitter_and_dates_both_ways,
     listing::version_counts_say_how_runs_ended,
+    environments::a_version_records_its_environment_and_secrets,
+    environments::an_environment_is_requested_once_and_finishes,
+    environments::a_postponed_task_waits_uncounted_and_a_lease_is_extended,
+    environments::sealed_secrets_are_kept_per_model_and_name,
 );

@@ -117,6 +117,20 @@ impl SecretVault for SecretsManagerVault {
     }
 
     async fn delete(&self, model: &str, name: &str) -> Result<bool, VaultError> {
+        // Whether there is a value to delete: a delete of a secret that is
+        // gone already is not an error for every implementation of the API.
+        let described = self
+            .client
+            .describe_secret()
+            .secret_id(self.id(model, name))
+            .send()
+            .await;
+        match described {
+            Ok(secret) if secret.deleted_date().is_none() => {}
+            Ok(_) => return Ok(false),
+            Err(error) if not_found(&error) => return Ok(false),
+            Err(error) => return Err(failure("Secrets Manager DescribeSecret", error)),
+        }
         let deleted = self
             .client
             .delete_secret()

@@ -7,5 +7,6 @@ mod batch_status;
 mod common;
 mod faults;
 mod registry;
+mod secrets;
 mod storage;
 mod support;

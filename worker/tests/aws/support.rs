@@ -76,6 +76,16 @@ impl Harness {
 
     /// An image version of model `name`, as the image sync would register it.
     pub async fn image_version(&self, name: &str, tag: &str) -> ModelVersion {
+        self.image_version_with_secrets(name, tag, &[]).await
+    }
+
+    /// An image version whose manifest declares `secrets`.
+    pub async fn image_version_with_secrets(
+        &self,
+        name: &str,
+        tag: &str,
+        secrets: &[&str],
+    ) -> ModelVersion {
         let version = NewVersion {
             model: ModelMeta { name: name.to_owned(), title: name.to_owned(), description: String::new(), owner: String::new() },
             label: tag.to_owned(),
@@ -91,7 +101,7 @@ impl Harness {
             registered_via: "ecr".to_owned(),
             environment: None,
             prepare_environment: false,
-            secrets: Vec::new(),
+            secrets: secrets.iter().map(|name| (*name).to_owned()).collect(),
         };
         self.store
             .register_version(version, Vec::new())

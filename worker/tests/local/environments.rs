@@ -6,42 +6,13 @@ use std::path::{Path, PathBuf};
 use modelrun_core::config::{EnvironmentsConfig, PackageIndex, WorkerConfig};
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec, EnvironmentStatus};
 use modelrun_core::status::RunStatus;
+use modelrun_core::task::TaskKind;
+use modelrun_testkit::wheelhouse;
+use modelrun_worker::TaskOutcome;
 use modelrun_worker::environments::LocalEnvironments;
 use serde_json::json;
 
 use crate::support::Harness;
-
-/// A directory with one pure-Python wheel, `modelrun-probe 1.0`, whose
-/// module says `VALUE = 42`.
-pub fn wheelhouse(root: &Path) -> PathBuf {
-    let dir = root.join("wheels");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let script = r#"
-import base64, hashlib, sys, zipfile
-path = sys.argv[1] + "/modelrun_probe-1.0-py3-none-any.whl"
-files = {
-    "modelrun_probe/__init__.py": "VALUE = 42\n",
-    "modelrun_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: modelrun-probe\nVersion: 1.0\n",
-    "modelrun_probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: modelrun-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-}
-record = []
-for name, text in files.items():
-    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-    record.append(f"{name},sha256={digest},{len(text.encode())}")
-record.append("modelrun_probe-1.0.dist-info/RECORD,,")
-files["modelrun_probe-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
-with zipfile.ZipFile(path, "w") as wheel:
-    for name, text in files.items():
-        wheel.writestr(name, text)
-"#;
-    let status = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&dir)
-        .status()
-        .expect("python3");
-    assert!(status.success(), "the wheel was not built");
-    dir
-}
 
 /// The installers this machine has: pip always, uv when the test venv or
 /// `PATH` has it.
@@ -300,4 +271,86 @@ async fn a_broken_requirement_fails_the_environment_and_its_runs_with_the_reason
         reason.contains("environment could not be built"),
         "{reason}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_waits_queued_while_its_environment_is_built_on_first_use() {
+    let sources = tempfile::tempdir().expect("dir");
+    let wheels = wheelhouse(sources.path());
+    let h = harness_with_wheels(&wheels).await;
+    let dir = probe_model(sources.path(), "lazy", "modelrun-probe==1.0\n");
+    let version = register_lazily(&h, &dir).await;
+    let digest = version.environment.clone().expect("an environment");
+    let pending = h
+        .store
+        .environment(&digest)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(pending.status, EnvironmentStatus::Pending);
+
+    let run = h.submit(&version, json!({})).await;
+    let outcome = h.worker.run_one().await.expect("run one").expect("a task");
+    assert!(
+        matches!(
+            outcome,
+            TaskOutcome::Waiting {
+                kind: TaskKind::DispatchRun,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(h.run(run.id).await.status, RunStatus::Queued);
+    let preparing = h
+        .store
+        .environment(&digest)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        preparing.status,
+        EnvironmentStatus::Preparing,
+        "the wait asked for the build"
+    );
+    let events = h.store.run_events(run.id).await.expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.message == "waiting for the model's environment to be built"),
+        "{events:?}"
+    );
+
+    h.drain().await;
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.status_reason);
+    let task = h
+        .store
+        .list_tasks(None, 20)
+        .await
+        .expect("tasks")
+        .into_iter()
+        .find(|t| t.kind == TaskKind::DispatchRun)
+        .expect("the dispatch task");
+    assert_eq!(task.attempts, 1, "waiting counted no attempt");
+}
+
+/// Registers a version whose environment is built when a run asks for it,
+/// as the built-in examples are.
+async fn register_lazily(h: &Harness, dir: &Path) -> modelrun_core::model::ModelVersion {
+    modelrun_worker::register::register_local(
+        &h.store,
+        &h.data(),
+        &h.environments,
+        modelrun_worker::register::Registration {
+            dir: dir.to_owned(),
+            label: None,
+            via: "example".to_owned(),
+            prepare_environment: false,
+        },
+    )
+    .await
+    .expect("register")
+    .version()
+    .clone()
 }

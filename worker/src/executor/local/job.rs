@@ -6,17 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use modelrun_core::blob::{
-    BlobKey, BlobStore, MAX_DOCUMENT_BYTES, MAX_OUTPUT_NAME_BYTES, check_relative_path,
-};
+use modelrun_core::blob::{BlobKey, BlobStore, MAX_OUTPUT_NAME_BYTES, check_relative_path};
 use modelrun_core::executor::{JobReport, JobRequest};
 use modelrun_core::ids::RunId;
-use modelrun_core::model_secrets::SecretValues;
 use modelrun_core::status::RunStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::process::{self, Outcome};
+use super::setup::{contract_env, prepare, secret_values};
 use super::{Inner, Stop};
 use crate::files;
 use crate::log_pipe;
@@ -112,14 +110,6 @@ async fn finish(inner: &Inner, report: JobReport) {
             }
         }
     }
-}
-
-/// Where a run's files are.
-struct Paths {
-    model: PathBuf,
-    inputs: PathBuf,
-    outputs: PathBuf,
-    tmp: PathBuf,
 }
 
 async fn execute(
@@ -273,107 +263,6 @@ fn note(log_path: &Path, message: &str) {
     if let Err(error) = written {
         tracing::warn!(%error, "could not write to {}", log_path.display());
     }
-}
-
-async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
-    let work = inner.work_dir(spec.request.run_id);
-    let paths = Paths {
-        model: work.join("model"),
-        inputs: work.join("inputs.json"),
-        outputs: work.join("outputs"),
-        tmp: work.join("tmp"),
-    };
-    let source = spec.model_dir.clone()?;
-    let (from, model, outputs, tmp, work_dir) = (
-        source.clone(),
-        paths.model.clone(),
-        paths.outputs.clone(),
-        paths.tmp.clone(),
-        work.clone(),
-    );
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        if work_dir.exists() {
-            std::fs::remove_dir_all(&work_dir)?;
-        }
-        files::copy_tree(&from, &model, false)?;
-        std::fs::create_dir_all(&outputs)?;
-        std::fs::create_dir_all(&tmp)
-    })
-    .await
-    .map_err(|error| error.to_string())?
-    .map_err(|error| format!("copying the model from {}: {error}", source.display()))?;
-    let inputs = inner
-        .blob
-        .read_all(&spec.request.inputs, MAX_DOCUMENT_BYTES)
-        .await
-        .map_err(|error| format!("reading {}: {error}", spec.request.inputs))?;
-    tokio::fs::write(&paths.inputs, inputs)
-        .await
-        .map_err(|error| format!("writing inputs.json: {error}"))?;
-    Ok(paths)
-}
-
-/// The values of the secrets the run's model declares; a missing one is
-/// the run's failure, naming it.
-async fn secret_values(inner: &Inner, request: &JobRequest) -> Result<SecretValues, String> {
-    if request.secrets.is_empty() {
-        return Ok(SecretValues::default());
-    }
-    let values = inner
-        .vault
-        .values(&request.model, &request.secrets)
-        .await
-        .map_err(|error| format!("the model's secrets could not be read: {error}"))?;
-    let missing: Vec<_> = request
-        .secrets
-        .iter()
-        .filter(|name| !values.0.contains_key(*name))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "the model's secrets {} are not set; an administrator sets them on the model's page",
-            missing.join(", ")
-        ));
-    }
-    Ok(values)
-}
-
-/// The environment of a model process: the contract, its secrets, and
-/// little else. With a model environment its `bin` comes first on `PATH`,
-/// so that `python3` is the environment's.
-fn contract_env(
-    inner: &Inner,
-    run: RunId,
-    paths: &Paths,
-    environment: Option<&Path>,
-    secrets: &SecretValues,
-) -> Vec<(String, String)> {
-    let path = |p: &Path| p.to_string_lossy().into_owned();
-    let search_path = match environment {
-        Some(dir) => format!("{}:{}", path(&dir.join("bin")), inner.config.search_path),
-        None => inner.config.search_path.clone(),
-    };
-    let mut env = vec![
-        ("PATH".to_owned(), search_path),
-        ("HOME".to_owned(), path(&paths.tmp)),
-        ("TMPDIR".to_owned(), path(&paths.tmp)),
-        ("LANG".to_owned(), "C.UTF-8".to_owned()),
-        ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
-        ("MODELRUN_RUN_ID".to_owned(), run.to_string()),
-        ("MODELRUN_INPUTS".to_owned(), path(&paths.inputs)),
-        ("MODELRUN_OUTPUT_DIR".to_owned(), path(&paths.outputs)),
-    ];
-    if let Some(dir) = environment {
-        env.push(("VIRTUAL_ENV".to_owned(), path(dir)));
-    }
-    env.extend(
-        secrets
-            .0
-            .iter()
-            .map(|(name, value)| (name.clone(), value.expose().clone())),
-    );
-    env
 }
 
 /// Copies every regular file of the output directory into the blob store.

@@ -1,0 +1,127 @@
+//! Setting a local job up: its working directory, the values of its
+//! model's secrets, and the environment its process gets.
+
+use std::path::{Path, PathBuf};
+
+use modelrun_core::blob::MAX_DOCUMENT_BYTES;
+use modelrun_core::executor::JobRequest;
+use modelrun_core::ids::RunId;
+use modelrun_core::model_secrets::SecretValues;
+
+use super::Inner;
+use super::job::Spec;
+use crate::files;
+
+/// Where a run's files are.
+pub(super) struct Paths {
+    pub model: PathBuf,
+    pub inputs: PathBuf,
+    pub outputs: PathBuf,
+    pub tmp: PathBuf,
+}
+
+/// A fresh working directory for the run: a copy of the version's files,
+/// its `inputs.json`, and empty `outputs/` and `tmp/`.
+pub(super) async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
+    let work = inner.work_dir(spec.request.run_id);
+    let paths = Paths {
+        model: work.join("model"),
+        inputs: work.join("inputs.json"),
+        outputs: work.join("outputs"),
+        tmp: work.join("tmp"),
+    };
+    let source = spec.model_dir.clone()?;
+    let (from, model, outputs, tmp, work_dir) = (
+        source.clone(),
+        paths.model.clone(),
+        paths.outputs.clone(),
+        paths.tmp.clone(),
+        work.clone(),
+    );
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        if work_dir.exists() {
+            std::fs::remove_dir_all(&work_dir)?;
+        }
+        files::copy_tree(&from, &model, false)?;
+        std::fs::create_dir_all(&outputs)?;
+        std::fs::create_dir_all(&tmp)
+    })
+    .await
+    .map_err(|error| error.to_string())?
+    .map_err(|error| format!("copying the model from {}: {error}", source.display()))?;
+    let inputs = inner
+        .blob
+        .read_all(&spec.request.inputs, MAX_DOCUMENT_BYTES)
+        .await
+        .map_err(|error| format!("reading {}: {error}", spec.request.inputs))?;
+    tokio::fs::write(&paths.inputs, inputs)
+        .await
+        .map_err(|error| format!("writing inputs.json: {error}"))?;
+    Ok(paths)
+}
+
+/// The values of the secrets the run's model declares; a missing one is
+/// the run's failure, naming it.
+pub(super) async fn secret_values(
+    inner: &Inner,
+    request: &JobRequest,
+) -> Result<SecretValues, String> {
+    if request.secrets.is_empty() {
+        return Ok(SecretValues::default());
+    }
+    let values = inner
+        .vault
+        .values(&request.model, &request.secrets)
+        .await
+        .map_err(|error| format!("the model's secrets could not be read: {error}"))?;
+    let missing: Vec<_> = request
+        .secrets
+        .iter()
+        .filter(|name| !values.0.contains_key(*name))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the model's secrets {} are not set; an administrator sets them on the model's page",
+            missing.join(", ")
+        ));
+    }
+    Ok(values)
+}
+
+/// The environment of a model process: the contract, its secrets, and
+/// little else. With a model environment its `bin` comes first on `PATH`,
+/// so that `python3` is the environment's.
+pub(super) fn contract_env(
+    inner: &Inner,
+    run: RunId,
+    paths: &Paths,
+    environment: Option<&Path>,
+    secrets: &SecretValues,
+) -> Vec<(String, String)> {
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+    let search_path = match environment {
+        Some(dir) => format!("{}:{}", path(&dir.join("bin")), inner.config.search_path),
+        None => inner.config.search_path.clone(),
+    };
+    let mut env = vec![
+        ("PATH".to_owned(), search_path),
+        ("HOME".to_owned(), path(&paths.tmp)),
+        ("TMPDIR".to_owned(), path(&paths.tmp)),
+        ("LANG".to_owned(), "C.UTF-8".to_owned()),
+        ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
+        ("MODELRUN_RUN_ID".to_owned(), run.to_string()),
+        ("MODELRUN_INPUTS".to_owned(), path(&paths.inputs)),
+        ("MODELRUN_OUTPUT_DIR".to_owned(), path(&paths.outputs)),
+    ];
+    if let Some(dir) = environment {
+        env.push(("VIRTUAL_ENV".to_owned(), path(dir)));
+    }
+    env.extend(
+        secrets
+            .0
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().clone())),
+    );
+    env
+}
