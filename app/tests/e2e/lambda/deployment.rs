@@ -2,8 +2,9 @@
 //! functions, the secrets they read, and the processes under a Lambda
 //! Runtime API on 127.0.0.1.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
 use modelrun_db::postgres::testing::TempDatabase;
 use modelrun_testkit::{AwsWorld, LambdaRuntime};
@@ -62,8 +63,58 @@ pub fn configuration(
     .collect()
 }
 
+/// The binary the functions run: the `bootstrap` of the Lambda package
+/// that `MODELRUN_LAMBDA_PACKAGE` names (CI builds the package first, with
+/// `scripts/build-lambda --check`, so that the real package is what starts
+/// under the Runtime API here), else the binary of this test build.
+pub fn function_binary() -> PathBuf {
+    static BOOTSTRAP: OnceLock<PathBuf> = OnceLock::new();
+    BOOTSTRAP
+        .get_or_init(|| match std::env::var_os("MODELRUN_LAMBDA_PACKAGE") {
+            Some(zip) => unpack(Path::new(&zip)),
+            None => PathBuf::from(env!("CARGO_BIN_EXE_modelrun")),
+        })
+        .clone()
+}
+
+/// Unpacks the package's `bootstrap` into a directory of its own, as Lambda does.
+fn unpack(zip: &Path) -> PathBuf {
+    assert!(
+        zip.is_file(),
+        "MODELRUN_LAMBDA_PACKAGE names {}, which is not there",
+        zip.display()
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lambda-package");
+    std::fs::create_dir_all(&dir).expect("a directory for the package");
+    // Lambda keeps the file modes the zip records; Python's zipfile does
+    // not, so they are applied by hand, and the package must record them.
+    let script = "import os, sys, zipfile\n\
+                  archive = zipfile.ZipFile(sys.argv[1])\n\
+                  for info in archive.infolist():\n\
+                  \x20   path = archive.extract(info, sys.argv[2])\n\
+                  \x20   os.chmod(path, (info.external_attr >> 16) & 0o7777)\n";
+    let status = Command::new("python3")
+        .args(["-c", script])
+        .arg(zip)
+        .arg(&dir)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "the package could not be unpacked");
+    let bootstrap = dir.join("bootstrap");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&bootstrap)
+        .expect("bootstrap in the package")
+        .permissions()
+        .mode();
+    assert!(
+        mode & 0o111 != 0,
+        "the package's bootstrap is executable ({mode:o})"
+    );
+    bootstrap
+}
+
 pub fn start(runtime: &LambdaRuntime, name: &str, env: Vec<(String, String)>) -> Function {
-    let child = Command::new(env!("CARGO_BIN_EXE_modelrun"))
+    let child = Command::new(function_binary())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(runtime.environment(name))

@@ -366,7 +366,7 @@ async fn a_function_without_postgres_stops_at_init_naming_the_setting() {
         .filter(|(key, _)| key != "MODELRUN_DATABASE_URL")
         .chain([("MODELRUN_LAMBDA_FUNCTION".to_owned(), "worker".to_owned())])
         .collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_modelrun"))
+    let output = Command::new(deployment::function_binary())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(runtime.environment("modelrun-worker"))
