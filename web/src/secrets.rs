@@ -112,15 +112,27 @@ pub async fn states(
         .collect())
 }
 
-/// Whether a run of `version` can be accepted: every secret it declares is
-/// set, and its environment is built or being built (asking for the build
-/// when nobody has). An environment that failed refuses, with its reason.
-pub async fn check_runnable(
+/// Whether a run of a version can be accepted now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Accepted, but it waits in `queued` until its environment is built;
+    /// `pending` when nobody has asked for the build yet.
+    Waits {
+        pending: bool,
+        note: String,
+    },
+    /// Refused, and why.
+    Blocked(String),
+}
+
+/// Every secret `version` declares must be set, and its environment built
+/// or being built; an environment that failed blocks, with its reason.
+pub async fn readiness(
     store: &Arc<dyn Store>,
     vault: &Arc<dyn SecretVault>,
-    kicker: &Arc<dyn Kicker>,
     version: &ModelVersion,
-) -> AppResult<()> {
+) -> AppResult<Readiness> {
     if !version.secrets.is_empty() {
         let set = vault.list(&version.model).await?;
         let missing: Vec<_> = version
@@ -130,7 +142,7 @@ pub async fn check_runnable(
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
-            return Err(AppError::Conflict(format!(
+            return Ok(Readiness::Blocked(format!(
                 "This model reads secrets that are not set: {}. An administrator sets them on \
                  the model's page.",
                 missing.join(", ")
@@ -138,11 +150,19 @@ pub async fn check_runnable(
         }
     }
     let Some(digest) = &version.environment else {
-        return Ok(());
+        return Ok(Readiness::Ready);
     };
     let environment = store.environment(digest).await?.ok_or(AppError::NotFound)?;
-    match environment.status {
-        EnvironmentStatus::Failed => Err(AppError::Conflict(format!(
+    let waits = |pending| Readiness::Waits {
+        pending,
+        note: format!(
+            "Version {}'s environment (its Python packages) is being built; a run submitted \
+             now waits in queued until it is ready, usually a minute or two.",
+            version.label
+        ),
+    };
+    Ok(match environment.status {
+        EnvironmentStatus::Failed => Readiness::Blocked(format!(
             "Version {} cannot run: its environment could not be built ({}). An administrator \
              can build it again on the version's page.",
             version.label,
@@ -151,13 +171,31 @@ pub async fn check_runnable(
                 .lines()
                 .next()
                 .unwrap_or("the installer failed")
-        ))),
-        EnvironmentStatus::Pending => {
-            if let Some(task) = store.request_environment(digest, Utc::now()).await? {
+        )),
+        EnvironmentStatus::Pending => waits(true),
+        EnvironmentStatus::Preparing => waits(false),
+        EnvironmentStatus::Ready => Readiness::Ready,
+    })
+}
+
+/// Refuses a run that [`readiness`] blocks; asks for the environment's
+/// build when the run is the first to need it.
+pub async fn check_runnable(
+    store: &Arc<dyn Store>,
+    vault: &Arc<dyn SecretVault>,
+    kicker: &Arc<dyn Kicker>,
+    version: &ModelVersion,
+) -> AppResult<()> {
+    match readiness(store, vault, version).await? {
+        Readiness::Blocked(why) => Err(AppError::Conflict(why)),
+        Readiness::Waits { pending: true, .. } => {
+            if let Some(digest) = &version.environment
+                && let Some(task) = store.request_environment(digest, Utc::now()).await?
+            {
                 kicker.kick(&[task]).await;
             }
             Ok(())
         }
-        EnvironmentStatus::Preparing | EnvironmentStatus::Ready => Ok(()),
+        Readiness::Waits { .. } | Readiness::Ready => Ok(()),
     }
 }

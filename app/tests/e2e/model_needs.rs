@@ -161,6 +161,11 @@ pub async fn secrets_are_set_on_the_model_page(store: StoreKind) {
         "{page}"
     );
     assert!(!page.contains("name=\"value\""), "runners get no form");
+    let form = runner.page("/models/warehouse/runs/new").await;
+    assert!(
+        form.contains("This model reads secrets that are not set: WAREHOUSE_URL"),
+        "the form says why a run would be refused: {form}"
+    );
     let forbidden = runner
         .post_form(
             "/models/warehouse/secrets/WAREHOUSE_URL",
@@ -180,6 +185,8 @@ pub async fn secrets_are_set_on_the_model_page(store: StoreKind) {
     let page = admin.page("/models/warehouse").await;
     assert!(page.contains(&format!("by {ADMIN_EMAIL}")), "{page}");
     assert!(!page.contains("Very-Secret"));
+    let form = runner.page("/models/warehouse/runs/new").await;
+    assert!(!form.contains("id=\"readiness\""), "{form}");
     let deleted = admin
         .post_form("/models/warehouse/secrets/WAREHOUSE_URL/delete", &[])
         .await;

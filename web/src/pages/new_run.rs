@@ -23,6 +23,7 @@ use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
 use crate::policy::visible_run;
+use crate::secrets::{Readiness, readiness};
 use crate::state::AppState;
 use crate::submit::{MAX_KEY_CHARS, pick_version, submit};
 
@@ -45,6 +46,8 @@ struct NewRunPage {
     versions: Vec<VersionOption>,
     fields: Vec<FormField>,
     problem: Option<String>,
+    /// Whether a run can start now: a reason it cannot, or that it will wait.
+    readiness: Readiness,
     /// The one-time key of this form.
     key: String,
     /// "Run again": the run the form started from, and what that means.
@@ -75,6 +78,7 @@ impl NewRunPage {
                 .collect(),
             fields,
             problem: None,
+            readiness: Readiness::Ready,
             key: random_hex(16),
             from: None,
             origin_note: None,
@@ -142,6 +146,7 @@ async fn form(
         .unwrap_or_default();
     let fields = fields_from_values(&version.inputs, &prefill);
     let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+    page.readiness = readiness(&state.store, &state.vault, version).await?;
     if let Some(run) = &origin {
         page.from = Some(run.id);
         let dropped: Vec<&str> = run
