@@ -160,20 +160,7 @@ impl<B> TaskQueue for SqlStore<B> {
     }
 
     async fn release(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()> {
-        let released = on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query(
-                "UPDATE tasks SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
-                 run_after = $1, locked_until = NULL, lease = NULL, updated_at = $1 \
-                 WHERE id = $2 AND lease = $3 AND state = 'queued'",
-            )
-            .bind(Timestamp(now))
-            .bind(claimed.task.id.0)
-            .bind(&claimed.lease)
-            .execute(c)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
-        lease_held(claimed, released)
+        self.postpone(claimed, now, now).await
     }
 
     async fn extend_lease(&self, claimed: &Claimed, until: DateTime<Utc>) -> StoreResult<()> {
