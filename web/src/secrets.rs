@@ -153,12 +153,16 @@ pub async fn readiness(
         return Ok(Readiness::Ready);
     };
     let environment = store.environment(digest).await?.ok_or(AppError::NotFound)?;
-    let waits = |pending| Readiness::Waits {
+    let waits = |pending: bool| Readiness::Waits {
         pending,
         note: format!(
-            "Version {}'s environment (its Python packages) is being built; a run submitted \
-             now waits in queued until it is ready, usually a minute or two.",
-            version.label
+            "Version {}'s environment (its Python packages) {}; a run submitted now waits in \
+             queued until it is ready, usually a minute or two.",
+            version.label,
+            match pending {
+                true => "is built when the first run asks for it",
+                false => "is being built",
+            }
         ),
     };
     Ok(match environment.status {
