@@ -188,7 +188,8 @@ impl Components {
                     blob.clone(),
                     recorder.clone(),
                     vault.clone(),
-                );
+                )
+                .map_err(|why| anyhow::anyhow!(why))?;
                 (Arc::new(local.clone()), Some(local))
             }
         };

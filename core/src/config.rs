@@ -83,8 +83,40 @@ pub struct LocalExecutorConfig {
     pub search_path: String,
     /// Most bytes of a run's log that are kept; the rest is dropped, with a note.
     pub max_log_bytes: u64,
+    /// Most bytes a run's outputs may take in all; past it the run is stopped.
+    pub max_output_bytes: u64,
     /// Where and how model environments are built.
     pub environments: EnvironmentsConfig,
+    /// Whether runs execute in a sandbox.
+    pub sandbox: SandboxMode,
+}
+
+/// Whether local runs execute in a sandbox (bubblewrap, on Linux).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// In a sandbox when this machine can make one; else unconfined, said
+    /// at start-up and on the admin pages.
+    #[default]
+    Auto,
+    /// In a sandbox, or the server does not start.
+    Required,
+    /// Unconfined: runs are plain processes of the server's user.
+    Off,
+}
+
+impl std::str::FromStr for SandboxMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(SandboxMode::Auto),
+            "required" => Ok(SandboxMode::Required),
+            "off" => Ok(SandboxMode::Off),
+            other => Err(format!(
+                "unknown sandbox mode {other:?}: use auto, required or off"
+            )),
+        }
+    }
 }
 
 impl LocalExecutorConfig {
@@ -97,6 +129,8 @@ impl LocalExecutorConfig {
             max_concurrent_runs: 2,
             search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
             max_log_bytes: 100 * 1024 * 1024,
+            max_output_bytes: 5 * 1024 * 1024 * 1024,
+            sandbox: SandboxMode::Auto,
         }
     }
 }

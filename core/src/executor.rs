@@ -34,6 +34,8 @@ pub struct JobRequest {
     pub environment: Option<EnvironmentSpec>,
     /// Names of the secrets the model reads from its environment.
     pub secrets: Vec<String>,
+    /// Whether the run may use the network (the local sandbox enforces it).
+    pub network: bool,
 }
 
 impl JobRequest {
@@ -132,6 +134,11 @@ pub trait Executor: Send + Sync + fmt::Debug {
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError>;
     /// A page of the run's log, from `cursor` (the start when `None`).
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError>;
+    /// A warning for administrators when runs are not contained here (no
+    /// sandbox on this machine), saying what a model can then reach.
+    fn containment_warning(&self) -> Option<String> {
+        None
+    }
     /// Why a run may be stuck waiting (`runnable` or `starting` for long):
     /// what the executor sees, as facts for the run's history and a page.
     async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError>;

@@ -7,6 +7,7 @@
 //! owner = "Data Science"
 //! command = ["python3", "forecast.py"]   # how the local executor runs it
 //! secrets = ["WAREHOUSE_URL"]             # values set by an administrator
+//! network = true                          # false: runs reach no network
 //!
 //! [environment]                           # what the model needs installed
 //! requirements = "requirements.txt"       # pip's format, in this directory
@@ -72,6 +73,8 @@ pub struct Manifest {
     pub environment: Option<EnvironmentDecl>,
     /// Names of the secrets the model reads from its environment.
     pub secrets: Vec<String>,
+    /// Whether its runs may use the network (they read databases by default).
+    pub network: bool,
 }
 
 /// The manifest's `[environment]`.
@@ -115,6 +118,7 @@ struct RawManifest {
     environment: Option<RawEnvironment>,
     #[serde(default)]
     secrets: Vec<String>,
+    network: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +257,7 @@ impl Manifest {
                     python: environment.python,
                 }),
                 secrets: raw.secrets,
+                network: raw.network.unwrap_or(true),
             }),
             _ => Err(DefinitionError { problems }),
         }
@@ -365,6 +370,9 @@ default = 2027-01-01
             })
         );
         assert_eq!(manifest.secrets, ["WAREHOUSE_URL"]);
+        assert!(manifest.network, "the network is there by default");
+        let offline = Manifest::parse(&format!("network = false\n{GOOD}")).expect("valid");
+        assert!(!offline.network);
         assert_eq!(Manifest::parse(GOOD).expect("valid").environment, None);
 
         let bad = GOOD.replace(

@@ -55,6 +55,8 @@ pub struct ModelVersion {
     pub environment: Option<String>,
     /// Names of the secrets its model reads.
     pub secrets: Vec<String>,
+    /// Whether its runs may use the network.
+    pub network: bool,
 }
 
 impl ModelVersion {
@@ -89,6 +91,8 @@ pub struct NewVersion {
     pub prepare_environment: bool,
     /// Names of the secrets its model reads.
     pub secrets: Vec<String>,
+    /// Whether its runs may use the network.
+    pub network: bool,
 }
 
 /// What a registration did.

@@ -51,6 +51,7 @@ fn version(label: &str) -> NewVersion {
         environment: None,
         prepare_environment: false,
         secrets: Vec::new(),
+        network: true,
     }
 }
 

@@ -111,6 +111,7 @@ pub(crate) struct VersionRow {
     retired_at: Option<Timestamp>,
     environment: Option<String>,
     secrets: Json<Vec<String>>,
+    network: bool,
     model_name: String,
 }
 
@@ -140,6 +141,7 @@ impl TryFrom<VersionRow> for ModelVersion {
             retired_at: row.retired_at.map(Into::into),
             environment: row.environment,
             secrets: row.secrets.0,
+            network: row.network,
             model: row.model_name,
         })
     }

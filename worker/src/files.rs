@@ -49,6 +49,65 @@ pub fn regular_files(root: &Path, skip_ignored: bool) -> io::Result<Vec<PathBuf>
     Ok(found)
 }
 
+/// The bytes every file below `root` takes, links and special files
+/// counted as their own size, never followed.
+pub fn total_size(root: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let metadata = fs::symlink_metadata(entry.path())?;
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else {
+                total += metadata.len();
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// What a model left in its output directory: the files that can become
+/// outputs (relative paths, sorted), and the entries that cannot, each with
+/// why: links (symbolic or hard, which could name a file outside the run)
+/// and special files.
+#[derive(Debug, Default)]
+pub struct OutputEntries {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<(PathBuf, &'static str)>,
+}
+
+pub fn output_entries(root: &Path) -> io::Result<OutputEntries> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = OutputEntries::default();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        for entry in fs::read_dir(root.join(&relative))? {
+            let entry = entry?;
+            let path = relative.join(entry.file_name());
+            let metadata = fs::symlink_metadata(entry.path())?;
+            let kind = metadata.file_type();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_symlink() {
+                found.skipped.push((path, "a symbolic link"));
+            } else if !kind.is_file() {
+                found.skipped.push((path, "not a regular file"));
+            } else if metadata.nlink() > 1 {
+                found
+                    .skipped
+                    .push((path, "a hard link to a file elsewhere"));
+            } else {
+                found.files.push(path);
+            }
+        }
+    }
+    found.files.sort();
+    found.skipped.sort();
+    Ok(found)
+}
+
 /// Copies the regular files of `from` into `to` (created if missing).
 pub fn copy_tree(from: &Path, to: &Path, skip_ignored: bool) -> io::Result<()> {
     fs::create_dir_all(to)?;

@@ -133,6 +133,7 @@ pub async fn register_local(
         environment,
         prepare_environment: registration.prepare_environment,
         secrets: manifest.secrets.clone(),
+        network: manifest.network,
     };
     let registered = store.register_version(version, Vec::new()).await?;
     if let Registered::Created(version) = &registered {

@@ -79,7 +79,7 @@ pub(super) struct BackendArgs {
     #[arg(long, env = "MODELRUN_S3_PREFIX")]
     s3_prefix: Option<String>,
     /// Path-style S3 URLs (for S3 emulators).
-    #[arg(long, env = "MODELRUN_S3_FORCE_PATH_STYLE")]
+    #[arg(long, env = "MODELRUN_S3_FORCE_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
     s3_force_path_style: bool,
     /// How email goes out.
     #[arg(long, env = "MODELRUN_MAILER", value_enum, default_value_t = MailerKind::Outbox)]

@@ -44,7 +44,7 @@ pub(super) struct EnvironmentArgs {
     pip_find_links: Option<String>,
     /// Install only from --pip-find-links (pip's PIP_NO_INDEX): a machine
     /// without internet, with a wheelhouse.
-    #[arg(long, env = "PIP_NO_INDEX", global = true)]
+    #[arg(long, env = "PIP_NO_INDEX", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pip_no_index: bool,
 }
 

@@ -133,7 +133,7 @@ pub(super) struct ExecArgs {
     #[arg(long, env = "MODELRUN_OUTPUT_DIR")]
     output_dir: String,
     /// Path-style S3 URLs (emulators).
-    #[arg(long, env = "MODELRUN_S3_FORCE_PATH_STYLE")]
+    #[arg(long, env = "MODELRUN_S3_FORCE_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
     s3_force_path_style: bool,
     /// One endpoint for every AWS API (an emulator); AWS_ENDPOINT_URL works too.
     #[arg(long, env = "MODELRUN_AWS_ENDPOINT_URL")]

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use modelrun_core::config::{DatabaseConfig, PostgresConfig, WorkerConfig};
+use modelrun_core::config::{DatabaseConfig, PostgresConfig, SandboxMode, WorkerConfig};
 use modelrun_core::secret::Secret;
 use modelrun_core::user::Role;
 
@@ -60,10 +60,10 @@ struct Global {
     db_acquire_timeout_secs: u64,
     /// Postgres is behind RDS Proxy or a transaction pooler: no LISTEN/NOTIFY,
     /// no prepared statements kept between queries.
-    #[arg(long, env = "MODELRUN_DB_BEHIND_PROXY", global = true)]
+    #[arg(long, env = "MODELRUN_DB_BEHIND_PROXY", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     db_behind_proxy: bool,
     /// Do not apply database migrations at start-up (run `modelrun migrate` instead).
-    #[arg(long, env = "MODELRUN_NO_MIGRATE", global = true)]
+    #[arg(long, env = "MODELRUN_NO_MIGRATE", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     no_migrate: bool,
     /// How to write logs.
     #[arg(long, env = "MODELRUN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -141,6 +141,17 @@ struct CommonArgs {
     /// admins see all).
     #[arg(long, env = "MODELRUN_RUN_VISIBILITY", default_value = "team")]
     run_visibility: modelrun_core::config::RunVisibility,
+    /// Whether runs on this machine execute in a sandbox (bubblewrap):
+    /// `auto` (when it can; said at start-up when not), `required` (or no
+    /// start), `off`.
+    #[arg(long, env = "MODELRUN_SANDBOX", default_value = "auto")]
+    sandbox: SandboxMode,
+    /// MiB of outputs one run may leave, in all; past it the run is stopped.
+    #[arg(long, env = "MODELRUN_MAX_OUTPUT_MIB", default_value_t = 5120, value_parser = clap::value_parser!(u64).range(1..))]
+    max_output_mib: u64,
+    /// MiB of a run's log that are kept; the rest is dropped, with a note.
+    #[arg(long, env = "MODELRUN_MAX_LOG_MIB", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    max_log_mib: u64,
     #[command(flatten)]
     backends: backends::BackendArgs,
 }
@@ -171,7 +182,7 @@ struct UpArgs {
     #[command(flatten)]
     tuning: WorkerTuning,
     /// Do not register the built-in example model.
-    #[arg(long, env = "MODELRUN_NO_EXAMPLE")]
+    #[arg(long, env = "MODELRUN_NO_EXAMPLE", value_parser = clap::builder::BoolishValueParser::new())]
     no_example: bool,
 }
 
@@ -320,6 +331,9 @@ impl Global {
 impl CommonArgs {
     fn apply(&self, settings: &mut Settings) -> anyhow::Result<()> {
         settings.local.max_concurrent_runs = usize::from(self.max_concurrent_runs);
+        settings.local.sandbox = self.sandbox;
+        settings.local.max_output_bytes = self.max_output_mib * 1024 * 1024;
+        settings.local.max_log_bytes = self.max_log_mib * 1024 * 1024;
         self.backends.apply(settings)
     }
 }

@@ -28,6 +28,14 @@ async fn listen(http: &HttpArgs) -> anyhow::Result<(TcpListener, SocketAddr)> {
     Ok((listener, address))
 }
 
+/// Says at start-up, where the person starting the server reads it, that
+/// runs here are not sandboxed and what a model can then reach.
+fn warn_if_unconfined(components: &Components) {
+    if let Some(warning) = components.executor.containment_warning() {
+        eprintln!("Warning: {warning}. See docs/security.md.");
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM, and cancels `token`.
 async fn stop_signal(token: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -101,6 +109,7 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         web.public_url,
         global.data_dir.display()
     );
+    warn_if_unconfined(&components);
     let app = modelrun_web::service(components.app_state(web));
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal(shutdown.clone()))
@@ -135,6 +144,7 @@ pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<
     settings.worker = args.tuning.config();
     let components = Components::build(&settings).await?;
     components.listen_for_tasks(&settings);
+    warn_if_unconfined(&components);
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(
         components

@@ -7,6 +7,7 @@ mod aws;
 mod browser;
 mod cli;
 mod cli_client;
+mod containment;
 mod exec;
 mod lambda;
 mod limits;
@@ -107,4 +108,5 @@ on_sqlite!(
     openapi::every_documented_operation_answers_as_documented,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
     model_needs::secrets_are_set_on_the_model_page,
+    containment::an_unsandboxed_server_says_so_on_its_admin_pages,
 );

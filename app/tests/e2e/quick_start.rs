@@ -14,18 +14,18 @@ use serde_json::{Value, json};
 use crate::cli::{bare_modelrun, modelrun, output};
 
 /// A running `modelrun up`, stopped when dropped.
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
     lines: Lines<BufReader<ChildStdout>>,
     /// The address it printed.
-    base: String,
+    pub(crate) base: String,
     /// What it printed before it was ready.
     printed: Vec<String>,
 }
 
 impl Server {
     /// Starts `up` and reads its output until it says where it runs.
-    fn start(mut command: Command) -> Server {
+    pub(crate) fn start(mut command: Command) -> Server {
         let mut child = command
             .arg("up")
             .env("MODELRUN_BIND", "127.0.0.1:0")
@@ -54,7 +54,7 @@ impl Server {
     }
 
     /// The first administrator's password, printed once on the first start.
-    fn printed_password(&self) -> String {
+    pub(crate) fn printed_password(&self) -> String {
         self.printed
             .iter()
             .find_map(|line| {
@@ -253,7 +253,12 @@ async fn sign_in_and_run_the_forecast(base: &str, password: &str, command: impl 
 }
 
 /// The run once it has ended, or as it is after 30 seconds.
-async fn wait_for_end(client: &reqwest::Client, base: &str, token: &str, id: i64) -> Value {
+pub(crate) async fn wait_for_end(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: i64,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let run: Value = client

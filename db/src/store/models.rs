@@ -22,7 +22,7 @@ macro_rules! version_columns {
     () => {
         "id, model_id, label, digest, runtime, input_schema, vcpu, memory_mib, timeout_seconds, \
          source_commit, registered_via, registered_at, job_definition_arn, retired_at, \
-         environment, secrets, \
+         environment, secrets, network, \
          (SELECT name FROM models WHERE models.id = model_versions.model_id) AS model_name"
     };
 }
@@ -109,8 +109,8 @@ impl<B> SqlStore<B> {
             sqlx::query_as::<_, VersionRow>(concat!(
                 "INSERT INTO model_versions (model_id, label, digest, runtime, input_schema, vcpu, \
                  memory_mib, timeout_seconds, source_commit, registered_via, registered_at, \
-                 environment, secrets) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ",
+                 environment, secrets, network) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ",
                 version_columns!()
             ))
             .bind(model_id)
@@ -126,6 +126,7 @@ impl<B> SqlStore<B> {
             .bind(Timestamp(now))
             .bind(&environment)
             .bind(Json(&version.secrets))
+            .bind(version.network)
             .fetch_one(c)
             .await
         });

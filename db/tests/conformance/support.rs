@@ -83,6 +83,7 @@ pub fn new_version(model: &str, label: &str, digest: &str) -> NewVersion {
         environment: None,
         prepare_environment: false,
         secrets: Vec::new(),
+        network: true,
     }
 }
 

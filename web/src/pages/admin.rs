@@ -70,7 +70,7 @@ async fn outbox(
         .then(|| emails.last().map(|e| e.id))
         .flatten();
     Ok(OutboxPage {
-        nav: Nav::new(&user, &csrf, Section::Outbox),
+        nav: Nav::admin(&user, &csrf, Section::Outbox, &state),
         emails: emails
             .into_iter()
             .map(|email| EmailRow {
@@ -108,7 +108,7 @@ async fn message(
     admin(&user)?;
     let email = load(&state, &id).await?;
     Ok(EmailPage {
-        nav: Nav::new(&user, &csrf, Section::Outbox),
+        nav: Nav::admin(&user, &csrf, Section::Outbox, &state),
         created: format::timestamp(email.created_at),
         sent: email.sent_at.map(format::timestamp).unwrap_or_default(),
         email,

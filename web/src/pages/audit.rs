@@ -140,7 +140,7 @@ async fn list(
             link
         });
     Ok(AuditPage {
-        nav: Nav::new(&current.user, &current.csrf, Section::Audit),
+        nav: Nav::admin(&current.user, &current.csrf, Section::Audit, &state),
         entries: entries.iter().map(EntryRow::new).collect(),
         actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
         action: given(&query.action).unwrap_or_default().to_owned(),

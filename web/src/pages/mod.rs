@@ -17,6 +17,8 @@ pub mod versions;
 
 use modelrun_core::user::{Role, User};
 
+use crate::state::AppState;
+
 /// The part of the app a page belongs to: its link in the header is marked
 /// as the current one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,9 @@ pub struct Nav {
     pub section: Section,
     /// The session's form token, for the forms of the page.
     pub csrf: String,
+    /// What administrators must know on their pages: runs that are not
+    /// sandboxed on this server.
+    pub notice: Option<String>,
 }
 
 impl Nav {
@@ -47,6 +52,7 @@ impl Nav {
             user: None,
             section: Section::None,
             csrf: String::new(),
+            notice: None,
         }
     }
 
@@ -55,6 +61,15 @@ impl Nav {
             user: Some(user.clone()),
             section,
             csrf: csrf.to_owned(),
+            notice: None,
+        }
+    }
+
+    /// The navigation of an administrator's page, with what they must know.
+    pub fn admin(user: &User, csrf: &str, section: Section, state: &AppState) -> Self {
+        Nav {
+            notice: state.executor.containment_warning(),
+            ..Nav::new(user, csrf, section)
         }
     }
 

@@ -82,7 +82,7 @@ async fn list(
         };
     let tasks = state.store.list_tasks(wanted, LIMIT).await?;
     Ok(TasksPage {
-        nav: Nav::new(&current.user, &current.csrf, Section::Tasks),
+        nav: Nav::admin(&current.user, &current.csrf, Section::Tasks, &state),
         tasks: tasks.iter().map(TaskRow::new).collect(),
         state: wanted.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         limit: LIMIT,

@@ -54,7 +54,7 @@ impl UsersPage {
         require(current.user.role, Role::Admin, "manage users")?;
         let users = state.store.list_users().await?;
         Ok(UsersPage {
-            nav: Nav::new(&current.user, &current.csrf, Section::Users),
+            nav: Nav::admin(&current.user, &current.csrf, Section::Users, state),
             me: current.user.id,
             users: users
                 .into_iter()

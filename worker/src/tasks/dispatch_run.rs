@@ -76,6 +76,7 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         resources: run.resources,
         environment,
         secrets: version.secrets.clone(),
+        network: version.network,
     };
     let submitted = services.executor.submit(&request).await?;
     let mut change =

@@ -111,6 +111,7 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
         environment: None,
         prepare_environment: false,
         secrets: manifest.secrets,
+        network: manifest.network,
     };
     match services.store.register_version(version, Vec::new()).await? {
         Registered::Created(version) => {

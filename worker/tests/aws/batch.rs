@@ -238,6 +238,7 @@ async fn dispatch_submits_one_job_with_the_contract() {
         resources: run.resources,
         environment: None,
         secrets: Vec::new(),
+        network: true,
     };
     let again = h.executor.submit(&request).await.expect("submit again");
     assert_eq!(

@@ -85,6 +85,7 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
         resources: run.resources,
         environment: None,
         secrets: Vec::new(),
+        network: true,
     };
     let lost = direct.submit(&request).await.expect("submit").job_id;
 

@@ -102,6 +102,7 @@ impl Harness {
             environment: None,
             prepare_environment: false,
             secrets: secrets.iter().map(|name| (*name).to_owned()).collect(),
+            network: true,
         };
         self.store
             .register_version(version, Vec::new())

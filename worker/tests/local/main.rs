@@ -1,6 +1,7 @@
 //! The worker with the embedded defaults, end to end: a SQLite store, a blob
 //! directory, real processes, an outbox directory.
 
+mod boundary;
 #[path = "../common/mod.rs"]
 mod common;
 mod environments;

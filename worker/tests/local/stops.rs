@@ -12,9 +12,9 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timeout_stops_the_whole_process_group() {
     let h = Harness::new(2).await;
-    let marker = h.dir.path().join("survivor");
-    let script = format!("(sleep 3; touch {}) & sleep 30", marker.display());
-    let version = h.shell_model("sleepy", &script, 1).await;
+    // A child in the background, and one that left the session.
+    let script = "sleep 31301 & setsid sleep 31302 & sleep 30";
+    let version = h.shell_model("sleepy", script, 1).await;
     let run = h.submit(&version, json!({})).await;
     h.drain().await;
     let run = h.run(run.id).await;
@@ -23,10 +23,9 @@ async fn the_timeout_stops_the_whole_process_group() {
         run.status_reason.as_deref(),
         Some("timed out after 1 s (the version's limit)")
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
-        !marker.exists(),
-        "a background child of the model outlived the timeout"
+        all_gone("sleep 3130").await,
+        "a process of the model outlived the timeout"
     );
 }
 
@@ -48,9 +47,23 @@ async fn runs_beyond_the_slot_limit_wait_in_runnable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_run_stops_and_says_who_cancelled_it() {
     let h = Harness::new(2).await;
-    let version = h.shell_model("long", "sleep 30", 60).await;
+    // A grandchild that left the model's session and process group.
+    let version = h
+        .shell_model("long", "setsid sh -c 'sleep 31311' & sleep 31312", 60)
+        .await;
     let run = h.submit(&version, json!({})).await;
     h.wait_for(run.id, RunStatus::Running).await;
+    for _ in 0..50 {
+        if processes_with("sleep 31311").len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        processes_with("sleep 31311").len(),
+        1,
+        "the grandchild runs"
+    );
     let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling).fact("by", "ann@example.com");
     cancel.follow_ups.push(FollowUp::Task(
         CancelRun {
@@ -66,6 +79,10 @@ async fn a_cancelled_run_stops_and_says_who_cancelled_it() {
     assert_eq!(
         run.status_reason.as_deref(),
         Some("cancelled by ann@example.com")
+    );
+    assert!(
+        all_gone("sleep 3131").await,
+        "every process of the run ended with it"
     );
 }
 

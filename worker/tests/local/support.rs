@@ -65,7 +65,8 @@ impl Harness {
         };
         adjust(&mut local);
         let environments = LocalEnvironments::new(local.environments.clone());
-        let executor = LocalExecutor::new(local, blob.clone(), recorder.clone(), vault.clone());
+        let executor = LocalExecutor::new(local, blob.clone(), recorder.clone(), vault.clone())
+            .expect("the local executor");
         let parts = Parts {
             blob,
             executor: Arc::new(executor.clone()),
@@ -140,6 +141,37 @@ impl Harness {
     }
 }
 
+/// The processes of this machine whose command line starts with `marker`.
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|cmdline| {
+                    String::from_utf8_lossy(&cmdline)
+                        .replace('\0', " ")
+                        .starts_with(marker)
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits up to five seconds for every process starting with `marker` to be gone.
+pub async fn all_gone(marker: &str) -> bool {
+    for _ in 0..50 {
+        if processes_with(marker).is_empty() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// This machine's name, as the local executor puts it in job ids.
 pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -178,6 +210,7 @@ pub mod fixtures {
             environment: None,
             prepare_environment: false,
             secrets: Vec::new(),
+            network: true,
         }
     }
 }

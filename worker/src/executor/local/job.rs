@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::process::{self, Outcome};
-use super::setup::{contract_env, prepare, secret_values};
+use super::setup::{contract_env, limits, prepare, secret_values, start};
 use super::{Inner, Stop};
 use crate::files;
 use crate::log_pipe;
@@ -163,12 +163,18 @@ async fn execute(
         environment.as_deref(),
         &secrets,
     );
+    let snapshot = match &spec.model_dir {
+        Ok(dir) => dir.clone(),
+        Err(why) => {
+            report.reason = Some(format!("could not prepare the run: {why}"));
+            return report;
+        }
+    };
     let started = log_pipe::start(log, &secrets, Some(inner.config.max_log_bytes)).and_then(
         |(output, copy)| {
-            Ok((
-                process::spawn(&spec.command, &paths.model, env, output)?,
-                copy,
-            ))
+            let start = start(inner, spec, &paths, &snapshot, &env)?;
+            let limits = limits(inner, request);
+            Ok((process::spawn(start, env, limits, output)?, copy))
         },
     );
     let (mut child, copy) = match started {
@@ -186,7 +192,8 @@ async fn execute(
     progress(inner, running).await;
 
     let timeout = Duration::from_secs(request.resources.timeout_seconds.max(1).unsigned_abs());
-    let outcome = process::wait(&mut child, timeout, stopped).await;
+    let over_limit = outputs_over(&paths.outputs, inner.config.max_output_bytes);
+    let outcome = process::wait(&mut child, timeout, stopped, over_limit).await;
     finish_log(copy, &log_path).await;
     let stored = store_outputs(
         inner.blob.as_ref(),
@@ -203,10 +210,10 @@ async fn execute(
                 (Some(0), Err(error)) => {
                     report.reason = Some(format!("could not store the outputs: {error}"))
                 }
-                (Some(code), _) => {
-                    report.reason = Some(format!("the model exited with code {code}"))
+                _ => {
+                    let sandboxed = inner.boundary.is_sandboxed();
+                    report.reason = Some(process::describe_end(&status, sandboxed));
                 }
-                (None, _) => report.reason = Some(process::describe_signal(&status)),
             }
         }
         Ok(Outcome::TimedOut) => {
@@ -223,9 +230,35 @@ async fn execute(
             ));
         }
         Ok(Outcome::Stopped(stop)) => report = ended_by_stop(report, &stop),
+        Ok(Outcome::OverLimit(why)) => {
+            note(&log_path, &format!("{why}; the run was stopped"));
+            report.reason = Some(why);
+        }
         Err(error) => report.reason = Some(format!("lost track of the process: {error}")),
     }
     report
+}
+
+/// How often a run's outputs are measured while it runs.
+const MEASURE_EVERY: Duration = Duration::from_secs(2);
+
+/// Resolves, saying so, once the files in `outputs` take more than
+/// `max_bytes` in all.
+async fn outputs_over(outputs: &Path, max_bytes: u64) -> String {
+    loop {
+        tokio::time::sleep(MEASURE_EVERY).await;
+        let dir = outputs.to_path_buf();
+        let size = tokio::task::spawn_blocking(move || files::total_size(&dir))
+            .await
+            .unwrap_or(Ok(0))
+            .unwrap_or(0);
+        if size > max_bytes {
+            return format!(
+                "the outputs took more than {} MiB, the limit of a run (--max-output-mib)",
+                max_bytes / (1024 * 1024)
+            );
+        }
+    }
 }
 
 /// Waits for the log's copy to end once the process group is gone; a
@@ -266,8 +299,8 @@ fn note(log_path: &Path, message: &str) {
 }
 
 /// Copies every regular file of the output directory into the blob store.
-/// Links, special files and names that are not plain relative paths are
-/// skipped, with a note in the log.
+/// Links (symbolic or hard), special files and names that are not plain
+/// relative paths are skipped, each with a note in the log.
 async fn store_outputs(
     blob: &dyn BlobStore,
     run: RunId,
@@ -275,10 +308,17 @@ async fn store_outputs(
     log_path: &Path,
 ) -> Result<(), String> {
     let dir = outputs.to_path_buf();
-    let listed = tokio::task::spawn_blocking(move || files::regular_files(&dir, false))
+    let entries = tokio::task::spawn_blocking(move || files::output_entries(&dir))
         .await
         .map_err(|error| error.to_string())?
         .map_err(|error| format!("listing the output directory: {error}"))?;
+    for (path, why) in &entries.skipped {
+        note(
+            log_path,
+            &format!("skipped output {}: it is {why}", path.display()),
+        );
+    }
+    let listed = entries.files;
     if listed.len() > MAX_OUTPUTS {
         return Err(format!(
             "the model wrote {} files; at most {MAX_OUTPUTS} are kept",

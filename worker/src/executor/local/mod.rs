@@ -19,6 +19,7 @@ mod job;
 mod owner;
 mod paths;
 mod process;
+mod sandbox;
 mod setup;
 
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ use tokio_util::task::TaskTracker;
 
 use self::owner::{Owner, Whose};
 use self::paths::{absolute, snapshot_dir};
+pub use self::sandbox::Boundary;
 use crate::environments::LocalEnvironments;
 use crate::recorder::Recorder;
 
@@ -80,6 +82,8 @@ struct Inner {
     environments: LocalEnvironments,
     /// Where the values of the models' secrets are.
     vault: Arc<dyn SecretVault>,
+    /// How runs are contained.
+    boundary: Boundary,
 }
 
 /// Runs versions as local processes.
@@ -92,17 +96,23 @@ impl LocalExecutor {
     /// A relative `config.data_dir` is made absolute against the working
     /// directory now: every path a model process is given must be absolute,
     /// since it runs in a directory of its own.
+    ///
+    /// Whether runs execute in a sandbox is decided here, once
+    /// ([`Boundary::detect`]); with `SandboxMode::Required` and no way to
+    /// make one, the executor is refused, saying why.
     pub fn new(
         mut config: LocalExecutorConfig,
         blob: Arc<dyn BlobStore>,
         recorder: Recorder,
         vault: Arc<dyn SecretVault>,
-    ) -> Self {
+    ) -> Result<Self, String> {
         config.data_dir = absolute(config.data_dir);
         config.environments.root = absolute(config.environments.root);
+        let boundary = Boundary::detect(config.sandbox, &config.search_path)?;
         let slots = Arc::new(Semaphore::new(config.max_concurrent_runs.max(1)));
-        LocalExecutor {
+        Ok(LocalExecutor {
             inner: Arc::new(Inner {
+                boundary,
                 environments: LocalEnvironments::new(config.environments.clone()),
                 vault,
                 config,
@@ -113,7 +123,12 @@ impl LocalExecutor {
                 recorder,
                 tracker: TaskTracker::new(),
             }),
-        }
+        })
+    }
+
+    /// How runs are contained here.
+    pub fn boundary(&self) -> &Boundary {
+        &self.inner.boundary
     }
 
     /// Jobs that have not finished.
@@ -273,6 +288,10 @@ impl Executor for LocalExecutor {
             job_id,
             existing: false,
         })
+    }
+
+    fn containment_warning(&self) -> Option<String> {
+        (!self.inner.boundary.is_sandboxed()).then(|| self.inner.boundary.describe())
     }
 
     async fn prepare_environment(

@@ -10,6 +10,8 @@ use modelrun_core::model_secrets::SecretValues;
 
 use super::Inner;
 use super::job::Spec;
+use super::process::{Limits, Start, cpus_for};
+use super::sandbox::{Boundary, Reach, wrap};
 use crate::files;
 
 /// Where a run's files are.
@@ -20,8 +22,9 @@ pub(super) struct Paths {
     pub tmp: PathBuf,
 }
 
-/// A fresh working directory for the run: a copy of the version's files,
-/// its `inputs.json`, and empty `outputs/` and `tmp/`.
+/// A fresh working directory for the run: its `inputs.json`, empty
+/// `outputs/` and `tmp/`, and, outside a sandbox, a copy of the version's
+/// files (in a sandbox the snapshot itself is mounted there, read-only).
 pub(super) async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
     let work = inner.work_dir(spec.request.run_id);
     let paths = Paths {
@@ -31,6 +34,7 @@ pub(super) async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String>
         tmp: work.join("tmp"),
     };
     let source = spec.model_dir.clone()?;
+    let copy = !inner.boundary.is_sandboxed();
     let (from, model, outputs, tmp, work_dir) = (
         source.clone(),
         paths.model.clone(),
@@ -42,7 +46,9 @@ pub(super) async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String>
         if work_dir.exists() {
             std::fs::remove_dir_all(&work_dir)?;
         }
-        files::copy_tree(&from, &model, false)?;
+        if copy {
+            files::copy_tree(&from, &model, false)?;
+        }
         std::fs::create_dir_all(&outputs)?;
         std::fs::create_dir_all(&tmp)
     })
@@ -124,4 +130,91 @@ pub(super) fn contract_env(
             .map(|(name, value)| (name.clone(), value.expose().clone())),
     );
     env
+}
+
+/// What starts the run: its command in the sandbox, or by itself in its
+/// copy of the version's files.
+pub(super) fn start<'a>(
+    inner: &Inner,
+    spec: &Spec,
+    paths: &'a Paths,
+    snapshot: &Path,
+    env: &[(String, String)],
+) -> std::io::Result<Start<'a>> {
+    match &inner.boundary {
+        Boundary::Sandbox { bwrap } => {
+            find_program(&spec.command, &search_path_of(env), snapshot)?;
+            let work = paths.model.parent().unwrap_or(&paths.model);
+            let reach = Reach {
+                data_dir: &inner.config.data_dir,
+                work,
+                snapshot,
+                environments: &inner.config.environments.root,
+                network: spec.request.network,
+            };
+            let (program, args) = wrap(bwrap, &reach, &spec.command);
+            Ok(Start {
+                program: program.into_os_string(),
+                args,
+                cwd: work,
+            })
+        }
+        Boundary::Unconfined { .. } => Start::plain(&spec.command, &paths.model),
+    }
+}
+
+/// What the run's processes may use: the version's memory, its vCPUs
+/// (rounded up) and the output limit as the largest file.
+pub(super) fn limits(inner: &Inner, request: &JobRequest) -> Limits {
+    let mib = u64::try_from(request.resources.memory_mib).unwrap_or(0);
+    let vcpus = request.resources.vcpu.ceil().max(1.0) as usize;
+    Limits {
+        memory_bytes: (mib > 0).then_some(mib * 1024 * 1024),
+        file_bytes: Some(inner.config.max_output_bytes),
+        cpus: cpus_for(vcpus, u64::try_from(request.run_id.0).unwrap_or(0)),
+    }
+}
+
+fn search_path_of(env: &[(String, String)]) -> String {
+    env.iter()
+        .find(|(name, _)| name == "PATH")
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
+}
+
+/// Checks that the command's program exists where the sandbox will look
+/// for it (the model's files for a path, else `PATH`), so that a missing
+/// one is named as such rather than as a failure of the sandbox.
+fn find_program(command: &[String], search_path: &str, snapshot: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let not_found = |what: String| std::io::Error::new(std::io::ErrorKind::NotFound, what);
+    let program = command.first().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the command is empty")
+    })?;
+    let runnable = |path: &Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = Path::new(program);
+        let path = if path.is_relative() {
+            snapshot.join(path)
+        } else {
+            path.to_path_buf()
+        };
+        return match runnable(&path) {
+            true => Ok(()),
+            false => Err(not_found(format!("{program} is not an executable file"))),
+        };
+    }
+    if search_path
+        .split(':')
+        .filter(|dir| !dir.is_empty())
+        .any(|dir| runnable(&Path::new(dir).join(program)))
+    {
+        Ok(())
+    } else {
+        Err(not_found(format!(
+            "{program} is not on the run's PATH ({search_path})"
+        )))
+    }
 }
