@@ -35,6 +35,14 @@ pub async fn tokens_are_required_and_checked(store: StoreKind) {
             .status(),
         StatusCode::OK
     );
+    // The scheme's name is case-insensitive (RFC 9110).
+    let shouted = reqwest::Client::new()
+        .get(app.url("/api/v1/models"))
+        .header("authorization", format!("BEARER {token}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(shouted.status(), StatusCode::OK);
 }
 
 pub async fn models_come_with_versions_and_schemas(store: StoreKind) {

@@ -95,6 +95,7 @@ on_sqlite!(
     security::a_password_change_ends_the_other_sessions,
     security::an_admin_resets_a_lost_password,
     security::cross_site_posts_are_refused,
+    security::next_never_leaves_the_site,
     security::addresses_and_submitters_are_limited,
     security::responses_carry_the_security_headers,
     security::the_audit_log_records_who_did_what,

@@ -239,12 +239,7 @@ where
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .ok_or(NoToken::Missing)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or(NoToken::Invalid)?;
+        let token = bearer_token(header).ok_or(NoToken::Invalid)?;
         let store = Arc::<dyn Store>::from_ref(state);
         match store.token_user(&sha256_hex(token), Utc::now()).await {
             Ok(Some((user, token))) => Ok(ApiUser {
@@ -255,6 +250,14 @@ where
             Err(error) => Err(NoToken::Failed(error.into())),
         }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme's
+/// name is case-insensitive (RFC 9110, section 11.1), the token is not.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Refuses a person whose role is below `needed`.
@@ -271,6 +274,27 @@ pub fn require(role: Role, needed: Role, what: &str) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for header in [
+            "Bearer mr_abc",
+            "bearer mr_abc",
+            "BEARER mr_abc",
+            "BeArEr  mr_abc ",
+        ] {
+            assert_eq!(bearer_token(header), Some("mr_abc"), "{header}");
+        }
+        for header in [
+            "Basic dXNlcjpwYXNz",
+            "Bearer",
+            "Bearer   ",
+            "mr_abc",
+            "Negotiate abc",
+        ] {
+            assert_eq!(bearer_token(header), None, "{header}");
+        }
+    }
 
     #[test]
     fn finds_the_session_among_other_cookies() {

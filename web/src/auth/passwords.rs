@@ -72,7 +72,10 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DECOY_HASH.to_owned());
-        known && password_auth::verify_password(password, &hash).is_ok()
+        // Verify first, always: the work must not depend on whether the
+        // account exists.
+        let matches = password_auth::verify_password(password, &hash).is_ok();
+        known && matches
     })
     .await
     .map_err(AppError::internal)
@@ -80,7 +83,42 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
+
+    /// The median time of `tries` checks of a wrong password against `hash`.
+    async fn median(hash: Option<String>, tries: usize) -> Duration {
+        let mut times = Vec::new();
+        for _ in 0..tries {
+            let started = Instant::now();
+            let matched = verify_password("not the password".to_owned(), hash.clone())
+                .await
+                .expect("verify");
+            times.push(started.elapsed());
+            assert!(!matched);
+        }
+        times.sort();
+        times[tries / 2]
+    }
+
+    /// A wrong password for a known account and any password for an unknown
+    /// one take the same work, so their times tell nothing: the medians are
+    /// within a factor of three (without the decoy, they differ a
+    /// thousandfold).
+    #[tokio::test]
+    async fn an_unknown_account_takes_as_long_to_refuse_as_a_known_one() {
+        let hash = hash_password("correct horse battery".to_owned())
+            .await
+            .expect("hash");
+        let known = median(Some(hash), 7).await;
+        let unknown = median(None, 7).await;
+        let ratio = known.as_secs_f64() / unknown.as_secs_f64().max(1e-9);
+        assert!(
+            (1.0 / 3.0..3.0).contains(&ratio),
+            "known {known:?}, unknown {unknown:?}"
+        );
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_the_decoy_never_matches() {

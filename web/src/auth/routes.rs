@@ -40,10 +40,22 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only paths on this site: `/runs/3`, never `//evil.example` or `https://…`.
+/// Longest `next` accepted.
+const MAX_NEXT_CHARS: usize = 2048;
+
+/// Only paths on this site: `/runs/3`, never `//evil.example`, `https://…`
+/// or anything a browser would turn into one. Browsers drop tabs and line
+/// breaks from a URL and read `\` as `/` (the URL standard), so `/\t/evil`
+/// is `//evil`: a `next` with a control character or a backslash anywhere
+/// is refused, and what is left must be a path of this site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.len() <= MAX_NEXT_CHARS
+                && path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.chars().any(|c| c.is_control() || c == '\\') =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -202,6 +214,11 @@ mod tests {
             "https://evil.example",
             "evil",
             "/\\evil.example",
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\r",
+            "\t//evil.example",
+            "/runs/3\u{7f}",
         ] {
             assert_eq!(safe_next(Some(outside)), "/");
         }

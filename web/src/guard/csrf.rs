@@ -2,8 +2,12 @@
 //! session cookie is refused (403) unless the browser says it comes from
 //! this site: `Sec-Fetch-Site: same-origin`, or an `Origin` that is ours.
 //! A browser that sends neither must send the session's token in the form
-//! (`_csrf`), which every form of ours carries. Calls with a bearer token
-//! are exempt: browsers do not attach those by themselves.
+//! (`_csrf`), which every form of ours carries. A call that authenticates
+//! with a bearer token and carries no session cookie is exempt: browsers do
+//! not attach bearer tokens by themselves. Any other `Authorization` header
+//! (Basic, Negotiate, NTLM: browsers do attach those, in front of intranet
+//! apps) exempts nothing, and a request with our session cookie is always
+//! checked.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -14,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use modelrun_core::config::WebConfig;
 use modelrun_core::crypto::sha256_hex;
 
-use crate::auth::session_token;
+use crate::auth::{bearer_token, session_token};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -83,6 +87,16 @@ fn changes_state(method: &Method) -> bool {
     )
 }
 
+/// A bearer token and no session cookie: a script, never a browser's own.
+fn is_api_call(headers: &HeaderMap, config: &WebConfig) -> bool {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(bearer_token)
+        .is_some();
+    bearer && session_token(headers, config).is_none()
+}
+
 fn refused(why: &str) -> Response {
     tracing::warn!(why, "cross-site request refused");
     AppError::Forbidden(
@@ -95,7 +109,7 @@ fn refused(why: &str) -> Response {
 
 pub async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let headers = request.headers();
-    if !changes_state(request.method()) || headers.contains_key(AUTHORIZATION) {
+    if !changes_state(request.method()) || is_api_call(headers, &state.config) {
         return next.run(request).await;
     }
     match provenance(headers, &state.config) {
@@ -179,6 +193,27 @@ mod tests {
         assert!(!ok(&[("sec-fetch-site", "cross-site")]));
         assert!(!ok(&[("sec-fetch-site", "same-site")]));
         assert_eq!(provenance(&headers(&[]), &config), Provenance::Unknown);
+    }
+
+    #[test]
+    fn only_a_bearer_token_without_a_session_is_exempt() {
+        let config = config();
+        let exempt = |pairs| is_api_call(&headers(pairs), &config);
+        assert!(exempt(&[("authorization", "Bearer mr_x")]));
+        assert!(exempt(&[("authorization", "BEARER mr_x")]));
+        assert!(
+            !exempt(&[("authorization", "Basic dXNlcjpwYXNz")]),
+            "a browser sends Basic by itself"
+        );
+        assert!(!exempt(&[("authorization", "Negotiate YII=")]));
+        assert!(
+            !exempt(&[
+                ("authorization", "Bearer mr_x"),
+                ("cookie", "__Host-modelrun_session=abc")
+            ]),
+            "a request with our session cookie is checked"
+        );
+        assert!(!exempt(&[]));
     }
 
     #[test]

@@ -172,6 +172,20 @@ pub async fn cross_site_posts_are_refused(store: StoreKind) {
         vec![("sec-fetch-site", "cross-site")],
         vec![("sec-fetch-site", "same-site")],
         vec![],
+        // Behind a proxy with HTTP authentication, the browser adds its
+        // credentials to every request, a sibling site's too.
+        vec![
+            ("origin", "https://evil.example"),
+            ("authorization", "Basic YW5uOnB3"),
+        ],
+        vec![
+            ("origin", "https://evil.example"),
+            ("authorization", "Negotiate YII="),
+        ],
+        vec![
+            ("origin", "https://evil.example"),
+            ("authorization", "Bearer mr_not_a_token"),
+        ],
     ] {
         let refused = ann.post_form_with(&cancel, &[], &headers).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{headers:?}");
@@ -280,4 +294,41 @@ pub async fn an_admin_resets_a_lost_password(store: StoreKind) {
         log.contains(ADMIN_EMAIL) && log.contains(&format!("user {}", ann.id)),
         "{log}"
     );
+}
+
+/// Where a sign-in leads stays on this site, whatever `next` says: after
+/// the browser's own clean-up (tabs and line breaks dropped, `\` read as
+/// `/`) too, and never with a 500.
+pub async fn next_never_leaves_the_site(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    for next in [
+        "/%09/evil.example/x",
+        "/%0d",
+        "/%0a/evil.example",
+        "/%5Cevil.example",
+        "https://evil.example",
+    ] {
+        let response = ann.get(&format!("/login?next={next}")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(location(&response), "/", "{next}");
+    }
+    let stay = ann.get("/login?next=/runs%3Fstatus%3Dfailed").await;
+    assert_eq!(location(&stay), "/runs?status=failed");
+
+    let fresh = app.browser();
+    for next in ["/\t/evil.example/x", "/\r", "/\u{7f}"] {
+        let signed_in = fresh
+            .post_form(
+                "/login",
+                &[
+                    ("email", RUNNER_EMAIL),
+                    ("password", RUNNER_PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&signed_in), "/", "{next:?}");
+    }
 }
