@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use chrono::Utc;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::model::Registered;
 use modelrun_core::store::{Store, StoreError};
@@ -247,6 +248,34 @@ pub async fn reset_password_of(
         anyhow::bail!("there is no user {email}");
     };
     modelrun_web::auth::reset_password(store, &user, password, actor, "").await?;
+    Ok(user)
+}
+
+/// Disables or enables the account of `email`, with an audit entry. Fails
+/// when there is no such user, or when it would disable the last enabled
+/// administrator.
+pub async fn set_disabled_of(
+    store: &Arc<dyn Store>,
+    actor: Actor,
+    email: &str,
+    disabled: bool,
+) -> anyhow::Result<User> {
+    let email = normalize_email(email).map_err(|why| anyhow::anyhow!("the email {why}"))?;
+    let Some(user) = store.credentials(&email).await?.map(|c| c.user) else {
+        anyhow::bail!("there is no user {email}");
+    };
+    let user = match store.set_disabled(user.id, disabled, Utc::now()).await {
+        Err(StoreError::Conflict(why)) => anyhow::bail!("{email}: {why}"),
+        other => other?,
+    };
+    let action = if disabled {
+        AuditAction::UserDisable
+    } else {
+        AuditAction::UserEnable
+    };
+    let entry = NewAuditEntry::new(actor, action, format!("user {}", user.id))
+        .detail(serde_json::json!({ "email": user.email }));
+    store.record_audit(entry).await?;
     Ok(user)
 }
 

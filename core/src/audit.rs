@@ -29,6 +29,10 @@ pub enum AuditAction {
     VersionRetire,
     UserCreate,
     UserRoleChange,
+    /// An administrator disabled an account: it cannot sign in, and its
+    /// sessions and tokens stop.
+    UserDisable,
+    UserEnable,
     TokenCreate,
     TokenRevoke,
     /// A model secret's value was set (never the value itself).
@@ -39,7 +43,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
@@ -53,6 +57,8 @@ impl AuditAction {
         AuditAction::VersionRetire,
         AuditAction::UserCreate,
         AuditAction::UserRoleChange,
+        AuditAction::UserDisable,
+        AuditAction::UserEnable,
         AuditAction::TokenCreate,
         AuditAction::TokenRevoke,
         AuditAction::SecretSet,
@@ -75,6 +81,8 @@ impl AuditAction {
             AuditAction::VersionRetire => "version_retire",
             AuditAction::UserCreate => "user_create",
             AuditAction::UserRoleChange => "user_role_change",
+            AuditAction::UserDisable => "user_disable",
+            AuditAction::UserEnable => "user_enable",
             AuditAction::TokenCreate => "token_create",
             AuditAction::TokenRevoke => "token_revoke",
             AuditAction::SecretSet => "secret_set",

@@ -43,8 +43,11 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Allowed,
-    /// Over the limit: the window ends in this long.
+    /// Over the limit: the window ends in this long. `first` is true for
+    /// the first refusal of the window only, so that a flood of refused
+    /// attempts is recorded once, not once per attempt.
     Refused {
         retry_after: Duration,
+        first: bool,
     },
 }

@@ -94,8 +94,21 @@ pub trait UserStore: Send + Sync {
         keep: Option<&str>,
     ) -> StoreResult<()>;
     /// Changes a user's role. Their tokens keep their own role, but a token
-    /// never acts above its owner's current role.
+    /// never acts above its owner's current role. Fails with
+    /// [`StoreError::Conflict`] when it would leave no enabled
+    /// administrator, also when two such changes race.
     async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User>;
+    /// Disables (`true`) or enables a user. Disabling ends every session of
+    /// the user at once; their API tokens are refused while the account is
+    /// disabled and work again when it is enabled. Fails with
+    /// [`StoreError::Conflict`] when it would leave no enabled
+    /// administrator, also when two such changes race.
+    async fn set_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
 
     async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken>;
     /// The owner of a token that is neither revoked nor expired, with the

@@ -56,6 +56,16 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// When an administrator disabled the account; `None` while it is
+    /// enabled. A disabled user cannot sign in and their sessions and API
+    /// tokens are refused.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
 }
 
 /// A user to create. The password is already hashed.

@@ -29,6 +29,7 @@ pub(crate) fn verdict(
     let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
     Verdict::Refused {
         retry_after: std::time::Duration::from_secs(secs.max(1)),
+        first: hits == i64::from(limit.max) + 1,
     }
 }
 

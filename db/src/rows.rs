@@ -26,6 +26,7 @@ pub(crate) struct UserRow {
     email: String,
     role: String,
     created_at: Timestamp,
+    disabled_at: Option<Timestamp>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -37,6 +38,7 @@ impl TryFrom<UserRow> for User {
             email: row.email,
             role: parse("role", &row.role)?,
             created_at: row.created_at.into(),
+            disabled_at: row.disabled_at.map(Into::into),
         })
     }
 }

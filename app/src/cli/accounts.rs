@@ -13,7 +13,7 @@ use modelrun_worker::register::{Registration, register_local};
 use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
 use modelrun_web::auth::generate_password;
 
-use crate::bootstrap::{create_token, create_user_via, reset_password_of};
+use crate::bootstrap::{create_token, create_user_via, reset_password_of, set_disabled_of};
 
 async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
     let settings = global.settings(String::new())?;
@@ -110,6 +110,17 @@ pub(super) async fn users(global: &Global, command: UsersCommand) -> anyhow::Res
             if generated {
                 println!("Password, shown only this once:\n{password}");
             }
+        }
+        UsersCommand::Disable { email } => {
+            let user = set_disabled_of(&store, Actor::system("cli"), &email, true).await?;
+            println!(
+                "{} is disabled: they cannot sign in, and their sessions and tokens have stopped.",
+                user.email
+            );
+        }
+        UsersCommand::Enable { email } => {
+            let user = set_disabled_of(&store, Actor::system("cli"), &email, false).await?;
+            println!("{} is enabled again.", user.email);
         }
     }
     Ok(())

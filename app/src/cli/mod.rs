@@ -242,6 +242,17 @@ enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disable an account: it cannot sign in, and its sessions and API
+    /// tokens stop at once. The last enabled administrator cannot be disabled.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again; its API tokens work again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

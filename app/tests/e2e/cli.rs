@@ -201,6 +201,43 @@ fn a_lost_password_is_set_again_from_the_command_line() {
     );
 }
 
+/// Accounts are disabled and enabled from the command line; the last
+/// enabled administrator is not.
+#[test]
+fn accounts_are_disabled_and_enabled_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (email, role) in [("root@example.com", "admin"), ("ann@example.com", "runner")] {
+        let (ok, _, err) = output(
+            modelrun(dir.path()).args(["users", "create", "--email", email, "--role", role]),
+        );
+        assert!(ok, "{err}");
+    }
+    let (ok, _, err) =
+        output(modelrun(dir.path()).args(["users", "disable", "--email", "root@example.com"]));
+    assert!(
+        !ok && err.contains("last enabled administrator cannot be disabled"),
+        "{err}"
+    );
+    let (ok, out, err) =
+        output(modelrun(dir.path()).args(["users", "disable", "--email", "Ann@Example.com"]));
+    assert!(
+        ok && out.starts_with("ann@example.com is disabled"),
+        "{out}{err}"
+    );
+    let (ok, out, err) =
+        output(modelrun(dir.path()).args(["users", "enable", "--email", "ann@example.com"]));
+    assert!(
+        ok && out.starts_with("ann@example.com is enabled again"),
+        "{out}{err}"
+    );
+    let (ok, _, err) =
+        output(modelrun(dir.path()).args(["users", "enable", "--email", "nobody@example.com"]));
+    assert!(
+        !ok && err.contains("there is no user nobody@example.com"),
+        "{err}"
+    );
+}
+
 #[test]
 fn secrets_are_set_from_standard_input_and_listed_without_values() {
     let dir = tempfile::tempdir().expect("dir");

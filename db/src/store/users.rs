@@ -7,8 +7,9 @@ use modelrun_core::store::{StoreError, StoreResult, UserStore};
 use modelrun_core::user::{ApiToken, Credentials, NewApiToken, NewUser, Role, User};
 
 use crate::SqlStore;
-use crate::backend::on_conn;
+use crate::backend::{Tx, on_conn};
 use crate::convert::{conflict, touched};
+use crate::dialect::{Dialect, Sql, sql};
 use crate::rows::{TokenRow, UserRow, convert_all};
 use crate::types::Timestamp;
 
@@ -18,13 +19,39 @@ fn touch_every() -> Duration {
     Duration::seconds(60)
 }
 
+/// Every enabled administrator, locked until the transaction ends. In id
+/// order, so that two transactions lock them in the same order.
+const ENABLED_ADMINS: Sql = sql!(
+    "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id",
+    for_update
+);
+
+/// Fails with a conflict when `user` is the only enabled administrator,
+/// who cannot be demoted or disabled. The lock on every enabled
+/// administrator makes two such changes at once apply one after the other,
+/// so the second sees the first and cannot leave no administrator.
+async fn keep_an_admin(tx: &mut Tx, user: UserId, change: &str) -> StoreResult<()> {
+    let admins: Vec<i64> = on_conn!(tx, |c| {
+        sqlx::query_scalar(c.sql(&ENABLED_ADMINS))
+            .fetch_all(c)
+            .await
+    })?;
+    if admins == [user.0] {
+        return Err(StoreError::Conflict(format!(
+            "the last enabled administrator cannot be {change}: make another user an \
+             administrator first"
+        )));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl<B> UserStore for SqlStore<B> {
     async fn create_user(&self, user: NewUser) -> StoreResult<User> {
         let row = on_conn!(&mut self.db.writer().await?, |c| {
             sqlx::query_as::<_, UserRow>(
                 "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
-                 RETURNING id, email, role, created_at",
+                 RETURNING id, email, role, created_at, disabled_at",
             )
             .bind(&user.email)
             .bind(&user.password_hash)
@@ -50,7 +77,7 @@ impl<B> UserStore for SqlStore<B> {
     async fn list_users(&self) -> StoreResult<Vec<User>> {
         let rows = on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, UserRow>(
-                "SELECT id, email, role, created_at FROM users ORDER BY email",
+                "SELECT id, email, role, created_at, disabled_at FROM users ORDER BY email",
             )
             .fetch_all(c)
             .await
@@ -61,7 +88,7 @@ impl<B> UserStore for SqlStore<B> {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, UserRow>(
-                "SELECT id, email, role, created_at FROM users WHERE id = $1",
+                "SELECT id, email, role, created_at, disabled_at FROM users WHERE id = $1",
             )
             .bind(id.0)
             .fetch_optional(c)
@@ -80,7 +107,8 @@ impl<B> UserStore for SqlStore<B> {
         }
         let row = on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, Row>(
-                "SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1",
+                "SELECT id, email, role, created_at, disabled_at, password_hash FROM users \
+                 WHERE email = $1",
             )
             .bind(email)
             .fetch_optional(c)
@@ -131,9 +159,10 @@ impl<B> UserStore for SqlStore<B> {
         }
         let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, Row>(
-                "SELECT u.id, u.email, u.role, u.created_at, s.created_at AS session_created_at, \
-                 s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = $1",
+                "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
+                 s.created_at AS session_created_at, s.last_seen_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
             )
             .bind(token_hash)
             .fetch_optional(c)
@@ -200,17 +229,58 @@ impl<B> UserStore for SqlStore<B> {
     }
 
     async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User> {
-        on_conn!(&mut self.db.writer().await?, |c| {
+        let mut tx = self.db.begin().await?;
+        if role != Role::Admin {
+            keep_an_admin(&mut tx, user, "demoted").await?;
+        }
+        let row = on_conn!(&mut tx, |c| {
             sqlx::query_as::<_, UserRow>(
-                "UPDATE users SET role = $1 WHERE id = $2 RETURNING id, email, role, created_at",
+                "UPDATE users SET role = $1 WHERE id = $2 \
+                 RETURNING id, email, role, created_at, disabled_at",
             )
             .bind(role.as_str())
             .bind(user.0)
             .fetch_optional(c)
             .await
         })?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn set_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        let mut tx = self.db.begin().await?;
+        if disabled {
+            keep_an_admin(&mut tx, user, "disabled").await?;
+        }
+        let row = on_conn!(&mut tx, |c| {
+            sqlx::query_as::<_, UserRow>(
+                "UPDATE users SET disabled_at = CASE WHEN $1 THEN COALESCE(disabled_at, $2) END \
+                 WHERE id = $3 RETURNING id, email, role, created_at, disabled_at",
+            )
+            .bind(disabled)
+            .bind(Timestamp(now))
+            .bind(user.0)
+            .fetch_optional(c)
+            .await
+        })?
+        .ok_or(StoreError::NotFound)?;
+        if disabled {
+            on_conn!(&mut tx, |c| {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(c)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        tx.commit().await?;
+        row.try_into()
     }
 
     async fn create_token(&self, token: NewApiToken) -> StoreResult<ApiToken> {
@@ -256,6 +326,9 @@ impl<B> UserStore for SqlStore<B> {
         let Some(user) = self.user(token.user_id).await? else {
             return Ok(None);
         };
+        if user.is_disabled() {
+            return Ok(None);
+        }
         if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
             on_conn!(&mut self.db.writer().await?, |c| {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")

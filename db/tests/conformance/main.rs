@@ -4,6 +4,7 @@
 //! `MODELRUN_TEST_DATABASE_URL` (default: the local server). Without a
 //! Postgres server the Postgres half fails; it never skips.
 
+mod accounts;
 mod environments;
 mod listing;
 mod models;
@@ -65,6 +66,9 @@ conformance!(
     outbox::emails_are_stored_with_their_send_task,
     security::a_password_change_ends_the_other_sessions,
     security::roles_change,
+    accounts::the_last_enabled_admin_stays,
+    accounts::concurrent_changes_leave_an_admin,
+    accounts::a_disabled_user_has_no_sessions_or_tokens,
     security::a_submit_key_makes_one_run,
     security::concurrent_submits_with_one_key_make_one_run,
     security::the_audit_log_is_appended_and_filtered,

@@ -272,8 +272,17 @@ pub async fn rate_limits_count_in_fixed_windows(store: Arc<dyn Store>) {
     assert_eq!(
         store.hit("k", limit, at(20)).await.expect("hit"),
         Verdict::Refused {
-            retry_after: StdDuration::from_secs(40)
+            retry_after: StdDuration::from_secs(40),
+            first: true,
         }
+    );
+    assert_eq!(
+        store.hit("k", limit, at(30)).await.expect("hit"),
+        Verdict::Refused {
+            retry_after: StdDuration::from_secs(30),
+            first: false,
+        },
+        "only the first refusal of a window is the first"
     );
     assert_eq!(
         store.hit("other", limit, at(20)).await.expect("hit"),

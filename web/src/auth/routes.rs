@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{CurrentUser, clear_cookie, new_session_token, session_cookie, verify_password};
 use crate::error::AppResult;
 use crate::extract::PageForm;
-use crate::guard::{ClientAddr, audit, check_limit};
+use crate::guard::{ClientAddr, Refused, audit, count_attempt};
 use crate::pages::Nav;
 use crate::state::AppState;
 
@@ -90,16 +90,19 @@ async fn login(
 ) -> AppResult<Response> {
     let next = safe_next(form.next.as_deref());
     let email = normalize_email(&form.email).unwrap_or_default();
-    if let Err(refusal) = check_sign_in_limits(&state, &email, &client).await {
-        let tried = if email.is_empty() {
-            "(not an email)"
-        } else {
-            &email
-        };
-        let entry = NewAuditEntry::new(Actor::anonymous(tried), AuditAction::SignInLimited, "")
-            .from_address(client.as_str());
-        audit(&state, entry).await;
-        return Err(refusal);
+    let tried = if email.is_empty() {
+        "(not an email)"
+    } else {
+        &email
+    };
+    if let Err(refused) = check_sign_in_limits(&state, &email, &client).await? {
+        // One row per limit and window: a flood of refusals is not a flood of rows.
+        if refused.first {
+            let entry = NewAuditEntry::new(Actor::anonymous(tried), AuditAction::SignInLimited, "")
+                .from_address(client.as_str());
+            audit(&state, entry).await;
+        }
+        return Err(refused.error);
     }
     let credentials = if email.is_empty() {
         None
@@ -109,25 +112,39 @@ async fn login(
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
     let valid = verify_password(form.password, hash).await?;
     let credentials = match credentials {
-        Some(credentials) if valid => credentials,
+        Some(known) if valid && !known.user.is_disabled() => known,
         known => {
             tracing::info!("sign-in refused");
+            // Only the right password learns that the account is disabled.
+            let disabled = valid && known.as_ref().is_some_and(|k| k.user.is_disabled());
+            let (status, message) = if disabled {
+                (
+                    StatusCode::FORBIDDEN,
+                    "This account is disabled. An administrator can enable it again.",
+                )
+            } else {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "The email or the password is wrong.",
+                )
+            };
             let actor = match &known {
                 Some(known) => Actor::user(known.user.id, &known.user.email),
-                None if email.is_empty() => Actor::anonymous("(not an email)"),
-                None => Actor::anonymous(&email),
+                None => Actor::anonymous(tried),
             };
+            let detail =
+                serde_json::json!({ "known_account": known.is_some(), "disabled": disabled });
             let entry = NewAuditEntry::new(actor, AuditAction::SignInFailed, "")
-                .detail(serde_json::json!({ "known_account": known.is_some() }))
+                .detail(detail)
                 .from_address(client.as_str());
             audit(&state, entry).await;
             let page = LoginPage {
                 nav: Nav::anonymous(),
                 email: form.email,
                 next,
-                error: Some("The email or the password is wrong.".to_owned()),
+                error: Some(message.to_owned()),
             };
-            return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+            return Ok((status, page).into_response());
         }
     };
     // Only failed sign-ins count against the account: this one is taken back.
@@ -156,31 +173,40 @@ pub(crate) fn account_limit_key(email: &str) -> String {
     format!("sign-in:account:{email}")
 }
 
-/// Counts the attempt against the account and the client's address. The
-/// account's count is taken back when the sign-in succeeds, so that only
-/// failures count there; every attempt counts against the address.
-async fn check_sign_in_limits(state: &AppState, email: &str, client: &ClientAddr) -> AppResult<()> {
+/// Counts the attempt against the client's address, then against the
+/// account. The account's count is taken back when the sign-in succeeds, so
+/// that only failures count there; every attempt counts against the
+/// address. An address over its limit does not reach the account count, so
+/// that it cannot fill the store with the counters of made-up emails.
+async fn check_sign_in_limits(
+    state: &AppState,
+    email: &str,
+    client: &ClientAddr,
+) -> AppResult<Result<(), Refused>> {
     let limits = state.config.limits;
-    if !email.is_empty() {
-        check_limit(
-            state,
-            &account_limit_key(email),
-            limits.sign_in_per_account,
-            "sign-in attempts for this account",
-        )
-        .await?;
-    }
     if !client.as_str().is_empty() {
         let key = format!("sign-in:address:{}", client.as_str());
-        check_limit(
+        let counted = count_attempt(
             state,
             &key,
             limits.sign_in_per_address,
             "sign-in attempts from your address",
         )
         .await?;
+        if counted.is_err() {
+            return Ok(counted);
+        }
     }
-    Ok(())
+    if email.is_empty() {
+        return Ok(Ok(()));
+    }
+    count_attempt(
+        state,
+        &account_limit_key(email),
+        limits.sign_in_per_account,
+        "sign-in attempts for this account",
+    )
+    .await
 }
 
 async fn logout(

@@ -7,25 +7,50 @@ use modelrun_core::limit::{Limit, Verdict};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// An attempt over its limit: a 429 with `Retry-After`. `first` is true
+/// for the first refusal of the limit's window, the one worth recording.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: AppError,
+    pub first: bool,
+}
+
 /// Counts an attempt against `key`; refuses it with 429 and `Retry-After`
 /// when the limit is reached. `what` names the attempt for the message.
 pub async fn check_limit(state: &AppState, key: &str, limit: Limit, what: &str) -> AppResult<()> {
+    count_attempt(state, key, limit, what)
+        .await?
+        .map_err(|refused| refused.error)
+}
+
+/// [`check_limit`], telling the first refusal of a window from the rest.
+pub async fn count_attempt(
+    state: &AppState,
+    key: &str,
+    limit: Limit,
+    what: &str,
+) -> AppResult<Result<(), Refused>> {
     match state.store.hit(key, limit, Utc::now()).await? {
-        Verdict::Allowed => Ok(()),
-        Verdict::Refused { retry_after } => {
-            tracing::warn!(
-                limit = key.split(':').next().unwrap_or(""),
-                "rate limit reached"
-            );
-            Err(AppError::TooMany {
-                message: format!(
-                    "Too many {what}: at most {} in {}. Try again in {} s.",
-                    limit.max,
-                    window(limit),
-                    retry_after.as_secs()
-                ),
-                retry_after,
-            })
+        Verdict::Allowed => Ok(Ok(())),
+        Verdict::Refused { retry_after, first } => {
+            if first {
+                tracing::warn!(
+                    limit = key.split(':').next().unwrap_or(""),
+                    "rate limit reached"
+                );
+            }
+            Ok(Err(Refused {
+                error: AppError::TooMany {
+                    message: format!(
+                        "Too many {what}: at most {} in {}. Try again in {} s.",
+                        limit.max,
+                        window(limit),
+                        retry_after.as_secs()
+                    ),
+                    retry_after,
+                },
+                first,
+            }))
         }
     }
 }

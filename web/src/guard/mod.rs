@@ -10,4 +10,4 @@ pub mod limits;
 
 pub use audit::audit;
 pub use client::ClientAddr;
-pub use limits::check_limit;
+pub use limits::{Refused, check_limit, count_attempt};

@@ -1,4 +1,5 @@
-//! Administrators manage people: create accounts and change roles.
+//! Administrators manage people: create accounts, change roles, reset
+//! passwords, disable and enable accounts.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -7,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono::Utc;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::UserId;
 use modelrun_core::store::StoreError;
@@ -27,11 +29,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(list).post(create))
         .route("/admin/users/{id}/role", post(change_role))
         .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/users/{id}/disable", post(disable))
+        .route("/admin/users/{id}/enable", post(enable))
 }
 
 struct UserRow {
     user: User,
     created: String,
+    /// When the account was disabled, formatted; `None` while enabled.
+    disabled: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -60,6 +66,7 @@ impl UsersPage {
                 .into_iter()
                 .map(|user| UserRow {
                     created: format::timestamp(user.created_at),
+                    disabled: user.disabled_at.map(format::timestamp),
                     user,
                 })
                 .collect(),
@@ -213,4 +220,56 @@ async fn reset_password(
     let mut page = UsersPage::load(&state, &current).await?;
     page.reset = Some((user.email, password));
     Ok(page.into_response())
+}
+
+async fn disable(
+    current: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_disabled(current, client, state, id, true).await
+}
+
+async fn enable(
+    current: CurrentUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_disabled(current, client, state, id, false).await
+}
+
+/// Disables or enables another user's account. The store refuses to
+/// disable the last enabled administrator (409).
+async fn set_disabled(
+    current: CurrentUser,
+    client: ClientAddr,
+    state: AppState,
+    id: String,
+    disabled: bool,
+) -> AppResult<Response> {
+    require(current.user.role, Role::Admin, "manage users")?;
+    let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
+    if id == current.user.id && disabled {
+        return Err(AppError::Conflict(
+            "You cannot disable your own account: ask another administrator.".to_owned(),
+        ));
+    }
+    let user = state.store.set_disabled(id, disabled, Utc::now()).await?;
+    let admin = &current.user;
+    let action = if disabled {
+        AuditAction::UserDisable
+    } else {
+        AuditAction::UserEnable
+    };
+    let entry = NewAuditEntry::new(
+        Actor::user(admin.id, &admin.email),
+        action,
+        format!("user {}", user.id),
+    )
+    .detail(serde_json::json!({ "email": user.email }))
+    .from_address(client.as_str());
+    audit(&state, entry).await;
+    Ok(Redirect::to("/admin/users").into_response())
 }

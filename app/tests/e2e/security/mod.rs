@@ -3,11 +3,13 @@
 //! and the audit log. What never reaches a log is tested in `tests/logs`.
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
 pub mod limits;
 pub mod sessions;
 
 pub use access::*;
+pub use accounts::*;
 pub use audit::*;
 pub use limits::*;
 pub use sessions::*;
