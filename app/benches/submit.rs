@@ -64,8 +64,15 @@ async fn main() {
             .clone()
             .run(components.kicker.clone(), shutdown.clone()),
     );
-    let app = modelrun_web::app(components.app_state(WebConfig::new(address)));
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let web = WebConfig::new(address);
+    let connections = web.connections;
+    let app = modelrun_web::app(components.app_state(web));
+    tokio::spawn(modelrun_web::server::serve(
+        listener,
+        app,
+        connections,
+        std::future::pending(),
+    ));
 
     // Baseline: the same model, started and run directly, the same number of times.
     let model_dir = data.join("examples/forecast");

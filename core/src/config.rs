@@ -201,6 +201,39 @@ pub struct WebConfig {
     pub run_visibility: RunVisibility,
     /// Sign-in and submit rates.
     pub limits: Limits,
+    /// Connection limits of the built-in HTTP server (`up`, `serve`).
+    pub connections: ConnectionLimits,
+}
+
+/// What one client may hold of the built-in HTTP server, so that clients
+/// that send slowly, or not at all, cannot hold its connections and file
+/// descriptors. On AWS Lambda, API Gateway is the server and these do not
+/// apply, except `request_timeout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From the first byte a connection may send (on a new connection, or
+    /// after the previous response on a kept-alive one) to the end of a
+    /// request's headers. Past it the connection is closed; a connection
+    /// idle this long is closed too. Default 30 s, hyper's own default.
+    pub header_read_timeout: Duration,
+    /// From the end of a request's headers to its response, body read
+    /// included; past it the answer is `408`. Default 60 s: API Gateway
+    /// gives a Lambda response 29 s, so no request of ours needs more.
+    pub request_timeout: Duration,
+    /// Connections served at once; the next waits in the kernel's accept
+    /// queue, using none of the server's file descriptors. Default 512,
+    /// half the usual soft limit of 1,024 open files.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 512,
+        }
+    }
 }
 
 /// Whose runs a person who is not an admin may see. Admins see every run.
@@ -238,6 +271,7 @@ impl WebConfig {
             max_log_bytes: None,
             run_visibility: RunVisibility::Team,
             limits: Limits::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 

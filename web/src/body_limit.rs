@@ -6,9 +6,9 @@
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub async fn refuse_oversized(
@@ -27,11 +27,7 @@ pub async fn refuse_oversized(
             let error = AppError::TooLarge(format!(
                 "the request body is larger than the limit of {limit} bytes"
             ));
-            if request.uri().path().starts_with("/api/") {
-                ApiError(error).into_response()
-            } else {
-                error.into_response()
-            }
+            error.respond_to(request.uri().path())
         }
         _ => next.run(request).await,
     }

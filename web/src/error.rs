@@ -173,6 +173,18 @@ impl IntoResponse for AppError {
     }
 }
 
+impl AppError {
+    /// The error as the client of `path` reads it: JSON under `/api/`, a
+    /// page elsewhere. For layers that answer before any handler.
+    pub fn respond_to(self, path: &str) -> Response {
+        if path.starts_with("/api/") {
+            ApiError(self).into_response()
+        } else {
+            self.into_response()
+        }
+    }
+}
+
 /// An [`AppError`] answered as JSON:
 /// `{"error": {"status": 422, "message": "...", "fields": [...]}}`.
 #[derive(Debug)]

@@ -1,8 +1,8 @@
 //! The web app of modelrun: pages for people and a JSON API for scripts,
 //! over the store, blob store, executor and kicker traits of
 //! `modelrun-core`. It knows no implementation of them: the `modelrun-app`
-//! crate picks those and serves the same [`app`] locally, in the tests and
-//! on AWS Lambda.
+//! crate picks those and serves the same [`app`] locally (with
+//! [`server::serve`]), in the tests and on AWS Lambda.
 
 pub mod api;
 mod assets;
@@ -21,20 +21,18 @@ pub mod pages;
 pub mod policy;
 pub mod preview;
 pub mod secrets;
+pub mod server;
 pub mod state;
 mod submit;
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::http::Uri;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_http::trace::TraceLayer;
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The whole HTTP app.
@@ -70,21 +68,16 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            guard::timeout::within_request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             guard::headers::secure_headers,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// The app as a server's service: each request knows its peer's address.
-pub fn service(state: AppState) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
-    app(state).into_make_service_with_connect_info::<SocketAddr>()
-}
-
 async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError(AppError::NotFound).into_response()
-    } else {
-        AppError::NotFound.into_response()
-    }
+    AppError::NotFound.respond_to(uri.path())
 }

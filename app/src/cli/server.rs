@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use modelrun_core::config::WebConfig;
+use modelrun_web::server::serve as serve_http;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -110,14 +111,13 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         global.data_dir.display()
     );
     warn_if_unconfined(&components);
-    let app = modelrun_web::service(components.app_state(web));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal(shutdown.clone()))
-        .await;
+    let connections = web.connections;
+    let app = modelrun_web::app(components.app_state(web));
+    serve_http(listener, app, connections, stop_signal(shutdown.clone())).await;
     shutdown.cancel();
     worker.await.context("the worker stopped abnormally")?;
     components.shutdown().await;
-    served.context("the web server failed")
+    Ok(())
 }
 
 pub(super) async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
@@ -126,11 +126,16 @@ pub(super) async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()
         "modelrun web is serving at {} (run `modelrun worker` too)",
         web.public_url
     );
-    let app = modelrun_web::service(components.app_state(web));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal(CancellationToken::new()))
-        .await
-        .context("the web server failed")
+    let connections = web.connections;
+    let app = modelrun_web::app(components.app_state(web));
+    serve_http(
+        listener,
+        app,
+        connections,
+        stop_signal(CancellationToken::new()),
+    )
+    .await;
+    Ok(())
 }
 
 pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod aws;
 mod browser;
 mod cli;
 mod cli_client;
+mod connections;
 mod containment;
 mod exec;
 mod lambda;

@@ -105,10 +105,14 @@ impl TestApp {
         let mut web = WebConfig::new(address);
         web.public_url = base.clone();
         configure(&mut web);
-        let app = modelrun_web::service(components.app_state(web));
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("server");
-        });
+        let connections = web.connections;
+        let app = modelrun_web::app(components.app_state(web));
+        let server = tokio::spawn(modelrun_web::server::serve(
+            listener,
+            app,
+            connections,
+            std::future::pending(),
+        ));
         TestApp {
             world,
             base,

@@ -1,12 +1,13 @@
 //! What stands between a request and the handlers: security headers on
 //! every response, the cross-site request check, the client's address,
-//! rate limits and the audit log.
+//! rate limits, the request timeout and the audit log.
 
 pub mod audit;
 pub mod client;
 pub mod csrf;
 pub mod headers;
 pub mod limits;
+pub mod timeout;
 
 pub use audit::audit;
 pub use client::ClientAddr;
