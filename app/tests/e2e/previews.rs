@@ -18,6 +18,7 @@ w("empty.csv", b"")
 w("header.csv", b"month,revenue\n")
 w("quoted.csv", b'name,note\n"Smith, Ann","said ""hi"", left"\n')
 w("latin1.csv", "city,temp\nM\u00fcnchen,3\n".encode("latin-1"))
+w("formulas.csv", b'item,amount\nrefund,-12.5\n"=HYPERLINK(""http://evil.example"",""Click"")",1\n@SUM(1),2\n')
 w("notes.txt", b"plain text\n")
 w("data.json", b'{"a":[1,2]}')
 w("chart.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="4" height="4"/></svg>')
@@ -59,6 +60,22 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
     assert!(quoted.contains("said &#34;hi&#34;, left"), "{quoted}");
     let latin1 = preview("latin1.csv").await;
     assert!(latin1.contains("München") && latin1.contains("not UTF-8"));
+    let formulas = preview("formulas.csv").await;
+    assert!(
+        formulas.contains("2 shown cells start with =, +, -, @")
+            && formulas.matches("class=\"formula\"").count() == 2
+            && formulas.contains("<td class=\"num\">-12.5</td>"),
+        "formula cells are marked, a negative number is not: {formulas}"
+    );
+    let download = ann.get(&format!("/runs/{id}/outputs/formulas.csv")).await;
+    assert!(
+        download
+            .text()
+            .await
+            .expect("body")
+            .contains("\n@SUM(1),2\n"),
+        "the download is the file as written"
+    );
     assert!(preview("notes.txt").await.contains("plain text"));
     assert!(
         preview("data.json").await.contains("&#34;a&#34;: [\n"),

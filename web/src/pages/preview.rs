@@ -20,7 +20,7 @@ use crate::format;
 use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::preview::load::head;
-use crate::preview::table::{ColumnType, Table};
+use crate::preview::table::{ColumnType, Table, starts_like_formula};
 use crate::preview::{Kind, MAX_PREVIEW_BYTES, decode};
 use crate::state::AppState;
 
@@ -33,11 +33,19 @@ pub fn router() -> Router<AppState> {
         .route("/runs/{id}/image/{*name}", get(image))
 }
 
+/// One cell of a previewed table.
+#[derive(Debug)]
+pub struct Cell {
+    pub text: String,
+    /// A spreadsheet may run it as a formula ([`starts_like_formula`]).
+    pub formula: bool,
+}
+
 /// A CSV output, read and charted.
 #[derive(Debug)]
 pub struct CsvView {
     pub headers: Vec<(String, ColumnType)>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<Cell>>,
     pub numeric: Vec<bool>,
     pub chart: Option<String>,
     pub notes: Vec<String>,
@@ -79,11 +87,31 @@ impl CsvView {
         if let Some(error) = &table.error {
             notes.push(format!("The file stops being valid CSV: {error}."));
         }
+        if table.formulas > 0 {
+            notes.push(format!(
+                "{} shown cells start with =, +, -, @, a tab or a carriage return and are not \
+                 numbers (marked ⚠): a spreadsheet may run them as formulas when it opens the \
+                 file. The download is the file as the model wrote it; open it in a spreadsheet \
+                 only if you trust what made these cells.",
+                table.formulas
+            ));
+        }
         CsvView {
             chart: Chart::from_table(&table).map(|chart| chart.svg(chart_id, title)),
             numeric: table.types.iter().map(|t| t.is_numeric()).collect(),
             headers: table.headers.into_iter().zip(table.types).collect(),
-            rows: table.rows,
+            rows: table
+                .rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|text| Cell {
+                            formula: starts_like_formula(&text),
+                            text,
+                        })
+                        .collect()
+                })
+                .collect(),
             notes,
         }
     }

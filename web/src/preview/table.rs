@@ -77,6 +77,14 @@ pub fn parse_number(value: &str) -> Option<f64> {
     value.trim().parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
+/// A cell a spreadsheet may run as a formula when the file is opened: it
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a
+/// plain number (`-12.5` and `+3` are numbers). The characters are OWASP's
+/// list for "CSV injection" (owasp.org/www-community/attacks/CSV_Injection).
+pub fn starts_like_formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && parse_number(cell).is_none()
+}
+
 fn is_month(value: &str) -> bool {
     let bytes = value.as_bytes();
     bytes.len() == 7
@@ -95,6 +103,8 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// Rows that had more or fewer cells than the header.
     pub ragged: usize,
+    /// Cells, among the rows kept, that [`starts_like_formula`].
+    pub formulas: usize,
     /// More rows follow than were kept.
     pub truncated: bool,
     /// A line could not be read as CSV; the table stops before it.
@@ -150,6 +160,7 @@ impl Table {
             row.resize(width, String::new());
             for (column, value) in row.iter().enumerate() {
                 table.types[column] = table.types[column].join(ColumnType::of(value));
+                table.formulas += usize::from(starts_like_formula(value));
             }
             table.rows.push(row);
         }
@@ -220,6 +231,26 @@ mod tests {
         let limited = Table::parse("a\n1\n2\n3\n", 2, false);
         assert_eq!(limited.rows.len(), 2);
         assert!(limited.truncated);
+    }
+
+    #[test]
+    fn cells_that_start_like_formulas_are_counted() {
+        for formula in [
+            "=1+1",
+            "+A1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "=HYPERLINK(\"x\")",
+        ] {
+            assert!(starts_like_formula(formula), "{formula:?}");
+        }
+        for plain in ["-12.5", "+3", "-3e2", "a=b", " =1", "", "2027-01"] {
+            assert!(!starts_like_formula(plain), "{plain:?}");
+        }
+        let table = Table::parse("a,b\n=1+1,-4\n\"@x\",ok\n", 10, false);
+        assert_eq!(table.formulas, 2);
     }
 
     #[test]
