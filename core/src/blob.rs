@@ -12,6 +12,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 
 use crate::ids::RunId;
+use crate::job_access::Presigned;
 
 /// A checked key: relative, `/`-separated, without empty, `.` or `..`
 /// segments, backslashes or control characters. A key can never name
@@ -203,6 +204,25 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         download_name: &str,
         ttl: Duration,
     ) -> Result<Option<String>, BlobError>;
+    /// A request that stores exactly one object at `key` for `ttl`: of
+    /// `size` bytes, whose SHA-256 (hex) is `sha256`, of `content_type`.
+    /// The store refuses a body that does not match. `None` where the
+    /// backend cannot sign (a local directory).
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        upload: &PutObject<'_>,
+        ttl: Duration,
+    ) -> Result<Option<Presigned>, BlobError>;
+}
+
+/// What a presigned upload will store.
+#[derive(Clone, Copy, Debug)]
+pub struct PutObject<'a> {
+    pub size: u64,
+    /// 64 lowercase hex digits.
+    pub sha256: &'a str,
+    pub content_type: &'a str,
 }
 
 #[cfg(test)]

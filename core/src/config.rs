@@ -322,13 +322,14 @@ pub struct BatchConfig {
     pub platform: BatchPlatform,
     /// The role ECS uses to pull the image and write logs.
     pub execution_role_arn: String,
-    /// The role the model's container runs as (S3 access to `runs/*`).
+    /// The role the model's container runs as. It needs no rights of its
+    /// own: the job reaches its files through the job API.
     pub job_role_arn: String,
     /// CloudWatch Logs group for the jobs' output.
     pub log_group: String,
-    /// The blob store's bucket (and prefix) as an S3 URI, for the job's
-    /// `MODELRUN_INPUTS` and `MODELRUN_OUTPUT_DIR`.
-    pub artifacts_uri: String,
+    /// Where jobs reach modelrun's job API (`MODELRUN_API_URL` in the job):
+    /// the address people use, `MODELRUN_PUBLIC_URL`.
+    pub api_url: String,
     /// Where model secrets are in Secrets Manager: `<prefix><model>/<NAME>`.
     pub secrets_prefix: String,
 }
@@ -356,16 +357,6 @@ pub struct S3Config {
     pub prefix: Option<String>,
     /// Path-style URLs (`http://host/bucket/key`): needed by emulators.
     pub force_path_style: bool,
-}
-
-impl S3Config {
-    /// `s3://bucket/prefix/`.
-    pub fn uri(&self) -> String {
-        match &self.prefix {
-            Some(prefix) => format!("s3://{}/{prefix}/", self.bucket),
-            None => format!("s3://{}/", self.bucket),
-        }
-    }
 }
 
 /// Sending email with SES.

@@ -11,6 +11,7 @@ use crate::blob::BlobKey;
 use crate::diagnosis::Diagnosis;
 use crate::environment::{EnvironmentError, EnvironmentSpec};
 use crate::ids::RunId;
+use crate::job_access::JobToken;
 use crate::manifest::Resources;
 use crate::model::{ModelVersion, Runtime};
 use crate::run::Run;
@@ -36,6 +37,10 @@ pub struct JobRequest {
     pub secrets: Vec<String>,
     /// Whether the run may use the network (the local sandbox enforces it).
     pub network: bool,
+    /// The run's job token, for executors whose jobs fetch their inputs
+    /// and store their outputs through the job API
+    /// ([`Executor::needs_job_token`]).
+    pub job_token: Option<JobToken>,
 }
 
 impl JobRequest {
@@ -134,6 +139,11 @@ pub trait Executor: Send + Sync + fmt::Debug {
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError>;
     /// A page of the run's log, from `cursor` (the start when `None`).
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError>;
+    /// Whether jobs reach their files through the job API with a job token
+    /// ([`crate::job_access`]), as on AWS Batch; the dispatcher then makes one.
+    fn needs_job_token(&self) -> bool {
+        false
+    }
     /// A warning for administrators when runs are not contained here (no
     /// sandbox on this machine), saying what a model can then reach.
     fn containment_warning(&self) -> Option<String> {

@@ -14,6 +14,7 @@ pub mod environment;
 mod error;
 pub mod executor;
 pub mod ids;
+pub mod job_access;
 pub mod kick;
 pub mod limit;
 pub mod mailer;

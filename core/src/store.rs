@@ -301,12 +301,28 @@ pub trait SealedSecrets: Send + Sync {
     async fn sealed_secrets(&self, model: &str) -> StoreResult<Vec<(SecretInfo, String)>>;
 }
 
+/// Job tokens of runs on AWS Batch ([`crate::job_access`]), kept as their
+/// SHA-256.
+#[async_trait]
+pub trait JobTokens: Send + Sync {
+    /// Adds a token to the run; the run's other tokens stay valid.
+    async fn add_job_token(
+        &self,
+        run: RunId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The run a token belongs to, whatever the run's status.
+    async fn job_token_run(&self, token_hash: &str) -> StoreResult<Option<RunId>>;
+}
+
 /// Everything modelrun stores.
 #[async_trait]
 pub trait Store:
     UserStore
     + ModelStore
     + RunStore
+    + JobTokens
     + TaskQueue
     + Outbox
     + AuditLog

@@ -82,18 +82,14 @@ export class Runs extends Construct {
       resources: [modelSecretsArn(this)],
     }));
 
+    // The role a model's container runs as has no rights at all: the job
+    // reaches its own run's inputs and outputs through modelrun's job API,
+    // with the run's job token, which answers with short-lived presigned
+    // URLs for that run only. A model cannot reach another run's files.
     this.jobRole = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'modelrun jobs: read the run inputs, write its outputs',
+      description: 'modelrun jobs: no rights; files go through the job API with the run\'s job token',
     });
-    this.jobRole.addToPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [props.artifacts.arnForObjects('runs/*/inputs.json')],
-    }));
-    this.jobRole.addToPolicy(new iam.PolicyStatement({
-      actions: ['s3:PutObject'],
-      resources: [props.artifacts.arnForObjects('runs/*/outputs/*')],
-    }));
 
     this.computeEnvironment = props.platform === 'fargate'
       ? new batch.FargateComputeEnvironment(this, 'Fargate', {

@@ -185,8 +185,14 @@ export class Functions extends Construct {
       actions: ['secretsmanager:ListSecrets'],
       resources: ['*'],
     }));
+    // Downloads, and the job API: it presigns a job's read of its run's
+    // inputs and its writes of the run's outputs (jobs have no S3 rights).
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
+      resources: [props.artifacts.arnForObjects('runs/*/outputs/*'), props.artifacts.arnForObjects('runs/*/inputs.json')],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
       resources: [props.artifacts.arnForObjects('runs/*/outputs/*')],
     }));
     role.addToPrincipalPolicy(this.readRunLogs(props));

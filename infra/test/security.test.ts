@@ -106,6 +106,28 @@ for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEn
       assert.ok(!list(writers[0].statement.Action).includes('secretsmanager:GetSecretValue'), 'and never reads one back');
     });
 
+    it('gives the job role, which a model runs as, no rights at all', () => {
+      const roles = Object.entries(resources(template, 'AWS::IAM::Role')).filter(([id]) => /JobRole/.test(id));
+      assert.equal(roles.length, 1, 'one job role');
+      const [jobRole, role] = roles[0];
+      assert.deepEqual(list(role.Properties?.Policies as any[]), [], 'no inline policy');
+      assert.deepEqual(list(role.Properties?.ManagedPolicyArns as any[]), [], 'no managed policy');
+      const attached = Object.entries(resources(template, 'AWS::IAM::Policy')).filter(([, policy]) =>
+        list(policy.Properties?.Roles).some((r: unknown) => refId(r) === jobRole));
+      assert.deepEqual(attached.map(([id]) => id), [], 'no policy attached: S3 goes through the job API');
+    });
+
+    it('lets only the web function presign job uploads, and only under run outputs', () => {
+      const puts = statements(template).filter(({ statement }) =>
+        statement.Effect === 'Allow' && list<string>(statement.Action).includes('s3:PutObject'));
+      const web = puts.filter(({ id }) => /Web/.test(id));
+      assert.equal(web.length, 1, 'the web function presigns uploads');
+      assert.match(JSON.stringify(web[0].statement.Resource), /runs\/\*\/outputs\/\*"/);
+      for (const { id } of puts) {
+        assert.ok(!/JobRole/.test(id), `${id}: jobs write nothing themselves`);
+      }
+    });
+
     it('passes the job roles only to Batch', () => {
       const passes = statements(template).filter(({ statement }) => list(statement.Action).includes('iam:PassRole'));
       const byWorker = passes.filter(({ statement }) => statement.Condition?.StringEquals?.['iam:PassedToService'] === 'batch.amazonaws.com');

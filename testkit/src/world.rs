@@ -162,7 +162,8 @@ impl AwsWorld {
                 execution_role_arn: execution_role,
                 job_role_arn: job_role,
                 log_group: "/modelrun/runs".to_owned(),
-                artifacts_uri: s3.uri(),
+                // The address of the app that uses this world, which sets it.
+                api_url: String::new(),
                 secrets_prefix: "modelrun/models/".to_owned(),
             },
             s3,

@@ -145,11 +145,11 @@ impl BackendArgs {
         }
         if self.executor == ExecutorKind::Batch {
             let why = "--executor batch";
-            let Some(s3) = &settings.s3 else {
+            if settings.s3.is_none() {
                 bail!(
                     "AWS Batch jobs read their inputs from S3 and write their outputs there: --executor batch needs --blob-store s3"
                 );
-            };
+            }
             settings.batch = Some(BatchConfig {
                 job_queue: required(
                     &self.batch_job_queue,
@@ -174,7 +174,7 @@ impl BackendArgs {
                     why,
                 )?,
                 log_group: self.batch_log_group.clone(),
-                artifacts_uri: s3.uri(),
+                api_url: settings.public_url.clone(),
                 secrets_prefix: self.secrets_prefix.clone(),
             });
         }

@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use modelrun_core::config::{DatabaseConfig, WebConfig};
+use modelrun_core::ids::RunId;
+use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
 use modelrun_core::model_secrets::SecretValues;
 use modelrun_core::secret::Secret;
-use modelrun_worker::exec::{Exec, S3Uri};
+use modelrun_worker::exec::{Exec, JobApi};
 
 use super::{CommonArgs, Global, WorkerTuning, parse_secret, secrets};
 use crate::bootstrap;
@@ -126,18 +128,21 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
 
 #[derive(Debug, Args)]
 pub(super) struct ExecArgs {
-    /// The inputs: s3://bucket/runs/<id>/inputs.json.
+    /// modelrun's address, where the job API is (set by the job's dispatch).
+    #[arg(long, env = API_URL_VARIABLE)]
+    api_url: Option<String>,
+    /// The run this job is (set by the job's dispatch).
+    #[arg(long, env = RUN_ID_VARIABLE)]
+    run_id: Option<RunId>,
+    /// The run's job token (set by the job's dispatch).
+    #[arg(long, env = JOB_TOKEN_VARIABLE, hide_env_values = true, hide = true, value_parser = parse_secret)]
+    job_token: Option<Secret<String>>,
+    /// Without a job token: the inputs file, as `docker run` on a laptop gives it.
     #[arg(long, env = "MODELRUN_INPUTS")]
-    inputs: String,
-    /// Where the outputs go: s3://bucket/runs/<id>/outputs/.
+    inputs: Option<String>,
+    /// Without a job token: the outputs directory.
     #[arg(long, env = "MODELRUN_OUTPUT_DIR")]
-    output_dir: String,
-    /// Path-style S3 URLs (emulators).
-    #[arg(long, env = "MODELRUN_S3_FORCE_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
-    s3_force_path_style: bool,
-    /// One endpoint for every AWS API (an emulator); AWS_ENDPOINT_URL works too.
-    #[arg(long, env = "MODELRUN_AWS_ENDPOINT_URL")]
-    aws_endpoint_url: Option<String>,
+    output_dir: Option<String>,
     /// The model's secrets that the job definition passes in the
     /// environment, comma-separated: their values are masked in the log.
     #[arg(
@@ -154,30 +159,30 @@ pub(super) struct ExecArgs {
 
 /// Runs the model; the exit code is the model's (or 125 if the wrapper failed).
 pub(super) async fn exec(args: ExecArgs) -> ExitCode {
-    let code = match (
-        args.inputs.parse::<S3Uri>(),
-        args.output_dir.parse::<S3Uri>(),
-    ) {
-        (Ok(inputs), Ok(outputs)) => {
-            let aws = modelrun_core::config::AwsSettings {
-                endpoint_url: args.aws_endpoint_url,
-                ..Default::default()
-            };
-            let sdk = modelrun_worker::aws::sdk_config(&aws).await;
+    let code = match (args.job_token, args.api_url, args.run_id) {
+        (Some(token), Some(url), Some(run)) => {
             let exec = Exec {
-                inputs,
-                outputs,
+                job: JobApi { url, run, token },
                 command: args.command,
-                force_path_style: args.s3_force_path_style,
                 secrets: secret_values(&args.secret_names),
             };
-            modelrun_worker::exec::run(&sdk, exec).await
+            modelrun_worker::exec::run(exec).await
+        }
+        (Some(_), _, _) => {
+            eprintln!(
+                "[modelrun] a job token needs {API_URL_VARIABLE} and {RUN_ID_VARIABLE} beside it"
+            );
+            modelrun_worker::exec::WRAPPER_FAILED
         }
         // Local paths (`docker run` on a laptop): the contract holds as it is.
-        (Err(_), Err(_)) => run_in_place(&args.command).await,
-        (Err(why), Ok(_)) | (Ok(_), Err(why)) => {
+        (None, _, _) if args.inputs.is_some() && args.output_dir.is_some() => {
+            run_in_place(&args.command).await
+        }
+        (None, _, _) => {
             eprintln!(
-                "[modelrun] MODELRUN_INPUTS and MODELRUN_OUTPUT_DIR must both be s3:// URIs or both paths: {why}"
+                "[modelrun] nothing to run with: set {JOB_TOKEN_VARIABLE}, {API_URL_VARIABLE} and \
+                 {RUN_ID_VARIABLE} (as AWS Batch jobs get them), or MODELRUN_INPUTS and \
+                 MODELRUN_OUTPUT_DIR (local paths)"
             );
             modelrun_worker::exec::WRAPPER_FAILED
         }

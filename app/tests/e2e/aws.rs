@@ -11,40 +11,13 @@ use serde_json::json;
 use crate::support::*;
 
 const MANIFEST: &str = include_str!("../../../examples/models/forecast/modelrun.toml");
-const CSV: &[u8] = b"month,revenue,low,high\n2027-01,107000.00,101650.00,112350.00\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_flow_works_end_to_end_on_aws() {
     let app = TestApp::spawn_on_aws(AwsWorld::create().await).await;
     let world = app.world.as_ref().expect("world");
 
-    // The build pushes the image and uploads its manifest; the sync registers it.
-    let ecr = world.ecr_client();
-    ecr.create_repository()
-        .repository_name("modelrun/forecast")
-        .send()
-        .await
-        .expect("repository");
-    let image = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": format!("sha256:{}", "c".repeat(64))},
-        "layers": []});
-    ecr.put_image()
-        .repository_name("modelrun/forecast")
-        .image_manifest(image.to_string())
-        .image_tag("a1b2c3d")
-        .send()
-        .await
-        .expect("push");
-    let s3 = world.s3_client();
-    s3.put_object()
-        .bucket("modelrun-artifacts")
-        .key("manifests/forecast/a1b2c3d/modelrun.toml")
-        .body(MANIFEST.as_bytes().to_vec().into())
-        .send()
-        .await
-        .expect("manifest");
-    app.store.enqueue(SyncImages {}.task()).await.expect("sync");
-    app.components.worker.run_due().await.expect("tasks");
+    forecast_image(&app).await;
 
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let form = browser.page("/models/forecast/runs/new").await;
@@ -88,16 +61,36 @@ async fn the_browser_flow_works_end_to_end_on_aws() {
         Some(format!("modelrun-run-{run_id}").as_str())
     );
 
-    // The container's wrapper leaves the outputs in S3; the sweep sees the job end.
-    s3.put_object()
-        .bucket("modelrun-artifacts")
-        .key(format!("runs/{run_id}/outputs/forecast.csv"))
-        .body(CSV.to_vec().into())
-        .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
-        .content_type("text/csv")
-        .send()
+    // The container runs `modelrun exec` with the environment Batch gives
+    // the job: it reaches its files through the job API, with no S3 rights.
+    let environment = job_environment(world, &job_id).await;
+    let names: Vec<&str> = environment.iter().map(|(name, _)| name.as_str()).collect();
+    for expected in ["MODELRUN_RUN_ID", "MODELRUN_API_URL", "MODELRUN_JOB_TOKEN"] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    assert!(
+        !names.contains(&"MODELRUN_INPUTS"),
+        "no S3 location is handed to the job: {names:?}"
+    );
+    let wrapper = tokio::process::Command::new(env!("CARGO_BIN_EXE_modelrun"))
+        .current_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/models/forecast"
+        ))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(environment.iter().cloned())
+        .args(["exec", "--", "python3", "forecast.py"])
+        .output()
         .await
-        .expect("output");
+        .expect("modelrun exec");
+    let log = String::from_utf8_lossy(&wrapper.stdout);
+    assert!(
+        wrapper.status.success(),
+        "{log}\n{}",
+        String::from_utf8_lossy(&wrapper.stderr)
+    );
+    assert!(log.contains("[modelrun] stored"), "{log}");
     world.moto.start_recording().await;
     app.components.worker.sweep().await.expect("sweep");
     app.components.worker.run_due().await.expect("email");
@@ -127,7 +120,11 @@ async fn the_browser_flow_works_end_to_end_on_aws() {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("attachment; filename=\"forecast.csv\""))
     );
-    assert_eq!(fetched.bytes().await.expect("bytes").as_ref(), CSV);
+    let csv = fetched.bytes().await.expect("bytes");
+    assert!(
+        csv.starts_with(b"month,revenue,low,high\n2027-01,"),
+        "{csv:?}"
+    );
 
     // The email is in SES's sent list.
     let sent = world.moto.recorded_bodies().await;
@@ -140,4 +137,57 @@ async fn the_browser_flow_works_end_to_end_on_aws() {
         email["Content"]["Simple"]["Subject"]["Data"],
         format!("Run #{run_id} of forecast succeeded")
     );
+}
+
+/// The build pushes the forecast's image and uploads its manifest; the sync
+/// registers it as version `a1b2c3d`.
+pub async fn forecast_image(app: &TestApp) {
+    let world = app.world.as_ref().expect("world");
+    let ecr = world.ecr_client();
+    ecr.create_repository()
+        .repository_name("modelrun/forecast")
+        .send()
+        .await
+        .expect("repository");
+    let image = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": format!("sha256:{}", "c".repeat(64))},
+        "layers": []});
+    ecr.put_image()
+        .repository_name("modelrun/forecast")
+        .image_manifest(image.to_string())
+        .image_tag("a1b2c3d")
+        .send()
+        .await
+        .expect("push");
+    let s3 = world.s3_client();
+    s3.put_object()
+        .bucket("modelrun-artifacts")
+        .key("manifests/forecast/a1b2c3d/modelrun.toml")
+        .body(MANIFEST.as_bytes().to_vec().into())
+        .send()
+        .await
+        .expect("manifest");
+    app.store.enqueue(SyncImages {}.task()).await.expect("sync");
+    app.components.worker.run_due().await.expect("tasks");
+}
+
+/// The environment Batch gives the container of a job.
+pub async fn job_environment(world: &AwsWorld, job_id: &str) -> Vec<(String, String)> {
+    let jobs = world
+        .batch_client()
+        .describe_jobs()
+        .jobs(job_id)
+        .send()
+        .await
+        .expect("describe");
+    jobs.jobs()[0]
+        .container()
+        .map(|container| {
+            container
+                .environment()
+                .iter()
+                .filter_map(|pair| Some((pair.name()?.to_owned(), pair.value()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }

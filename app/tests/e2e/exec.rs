@@ -1,49 +1,29 @@
 //! `modelrun exec` as a model image runs it on AWS Batch: the model's
 //! secrets arrive in its environment (the job definition's `secrets`), and
-//! the wrapper masks their values in what reaches CloudWatch Logs.
+//! the wrapper masks their values in what reaches CloudWatch Logs, and
+//! neither their names nor the job token reach the model.
 
-use std::process::Command;
+use tokio::process::Command;
 
 use modelrun_testkit::AwsWorld;
 
+use crate::aws::forecast_image;
+use crate::job_api::dispatched;
+use crate::support::*;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wrapper_masks_the_models_secrets_in_its_log() {
-    let world = AwsWorld::create().await;
-    let s3 = world.s3_client();
-    s3.put_object()
-        .bucket(&world.s3.bucket)
-        .key("runs/7/inputs.json")
-        .body(b"{}".to_vec().into())
-        .send()
-        .await
-        .expect("inputs");
-    let bucket = &world.s3.bucket;
+    let app = TestApp::spawn_on_aws(AwsWorld::create().await).await;
+    forecast_image(&app).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let (_, environment) = dispatched(&app, &api).await;
     let wrapper = Command::new(env!("CARGO_BIN_EXE_modelrun"))
         .env_remove("MODELRUN_DATA_DIR")
+        .envs(environment)
         .envs([
-            (
-                "MODELRUN_INPUTS",
-                format!("s3://{bucket}/runs/7/inputs.json"),
-            ),
-            (
-                "MODELRUN_OUTPUT_DIR",
-                format!("s3://{bucket}/runs/7/outputs/"),
-            ),
-            ("MODELRUN_AWS_ENDPOINT_URL", world.moto.url.clone()),
-            ("MODELRUN_S3_FORCE_PATH_STYLE", "true".to_owned()),
-            (
-                "MODELRUN_SECRET_NAMES",
-                "FX_API_KEY,WAREHOUSE_URL".to_owned(),
-            ),
-            ("FX_API_KEY", "fx-live-0123456789".to_owned()),
-            (
-                "WAREHOUSE_URL",
-                "postgres://u:Pw-Not-For-Logs@db/x".to_owned(),
-            ),
-            ("AWS_REGION", "eu-west-1".to_owned()),
-            ("AWS_ACCESS_KEY_ID", "emulator".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "emulator".to_owned()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("MODELRUN_SECRET_NAMES", "FX_API_KEY,WAREHOUSE_URL"),
+            ("FX_API_KEY", "fx-live-0123456789"),
+            ("WAREHOUSE_URL", "postgres://u:Pw-Not-For-Logs@db/x"),
         ])
         .args([
             "exec",
@@ -51,9 +31,10 @@ async fn the_wrapper_masks_the_models_secrets_in_its_log() {
             "sh",
             "-c",
             "echo key=$FX_API_KEY; echo url=$WAREHOUSE_URL >&2; \
-             test -z \"$MODELRUN_SECRET_NAMES\" && echo names-hidden",
+             test -z \"$MODELRUN_SECRET_NAMES$MODELRUN_JOB_TOKEN\" && echo names-hidden",
         ])
         .output()
+        .await
         .expect("modelrun exec");
     let stdout = String::from_utf8_lossy(&wrapper.stdout);
     let stderr = String::from_utf8_lossy(&wrapper.stderr);

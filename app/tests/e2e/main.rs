@@ -10,6 +10,7 @@ mod cli_client;
 mod connections;
 mod containment;
 mod exec;
+mod job_api;
 mod lambda;
 mod limits;
 mod model_needs;

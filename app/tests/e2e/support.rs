@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use modelrun_app::bootstrap::{create_token, create_user, ensure_admin, register_examples};
 use modelrun_app::runtime::{Components, Settings};
-use modelrun_core::config::{DatabaseConfig, WebConfig};
+use modelrun_core::config::{BatchConfig, DatabaseConfig, WebConfig};
 use modelrun_core::store::Store;
 use modelrun_core::user::Role;
 use modelrun_db::postgres::testing::TempDatabase;
@@ -86,7 +86,10 @@ impl TestApp {
         if let Some(world) = &world {
             settings.aws = world.aws.clone();
             settings.s3 = Some(world.s3.clone());
-            settings.batch = Some(world.batch.clone());
+            settings.batch = Some(BatchConfig {
+                api_url: base.clone(),
+                ..world.batch.clone()
+            });
             settings.ses = Some(world.ses.clone());
             settings.ecr = Some(world.ecr.clone());
         }

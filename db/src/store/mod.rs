@@ -2,6 +2,7 @@
 //! per concern. Each query is written once for both backends.
 
 mod environments;
+mod job_tokens;
 mod listing;
 mod models;
 mod outbox;

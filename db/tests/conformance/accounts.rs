@@ -1,4 +1,5 @@
-//! Disabled accounts and the rule that one enabled administrator remains.
+//! Disabled accounts, the rule that one enabled administrator remains, and
+//! the job tokens that stand for a run on AWS Batch.
 
 use std::sync::Arc;
 
@@ -172,4 +173,28 @@ pub async fn a_disabled_user_has_no_sessions_or_tokens(store: Arc<dyn Store>) {
         !session(store.clone()).await,
         "an ended session stays ended: the user signs in again"
     );
+}
+
+/// A run's job tokens each name it; a second token leaves the first valid;
+/// an unknown hash names nothing.
+pub async fn job_tokens_name_their_run(store: Arc<dyn Store>) {
+    let (_, version, first) = crate::support::seeded(&store).await;
+    let second = crate::support::run(&store, &version, first.submitted_by).await;
+    let now = Utc::now();
+    store
+        .add_job_token(first.id, "h1", now)
+        .await
+        .expect("token");
+    store
+        .add_job_token(first.id, "h2", now)
+        .await
+        .expect("retried dispatch");
+    store
+        .add_job_token(second.id, "h3", now)
+        .await
+        .expect("token");
+    for (hash, run) in [("h1", first.id), ("h2", first.id), ("h3", second.id)] {
+        assert_eq!(store.job_token_run(hash).await.expect("lookup"), Some(run));
+    }
+    assert_eq!(store.job_token_run("nope").await.expect("lookup"), None);
 }

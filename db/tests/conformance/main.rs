@@ -69,6 +69,7 @@ conformance!(
     accounts::the_last_enabled_admin_stays,
     accounts::concurrent_changes_leave_an_admin,
     accounts::a_disabled_user_has_no_sessions_or_tokens,
+    accounts::job_tokens_name_their_run,
     security::a_submit_key_makes_one_run,
     security::concurrent_submits_with_one_key_make_one_run,
     security::the_audit_log_is_appended_and_filtered,

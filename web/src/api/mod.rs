@@ -2,6 +2,7 @@
 //! Errors are `{"error": {"status": …, "message": …}}`, with `fields` for
 //! inputs that were refused.
 
+mod jobs;
 mod models;
 pub mod openapi;
 mod runs;
@@ -13,6 +14,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(jobs::router())
         .merge(models::router())
         .merge(runs::router())
         .merge(secrets::router())

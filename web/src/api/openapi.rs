@@ -21,10 +21,12 @@ pub const RUN_OUTPUT: &str = "/api/v1/runs/{id}/outputs/{*name}";
 pub const RUN_CANCEL: &str = "/api/v1/runs/{id}/cancel";
 pub const RUN_RERUN: &str = "/api/v1/runs/{id}/rerun";
 pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
+pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
+pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 13] = [
+pub const OPERATIONS: [(&str, &str, &str); 15] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -37,6 +39,8 @@ pub const OPERATIONS: [(&str, &str, &str); 13] = [
     ("post", RUN_CANCEL, "cancelRun"),
     ("post", RUN_RERUN, "rerunRun"),
     ("get", RUN_LOG, "getLog"),
+    ("get", JOB_INPUTS, "getJobInputs"),
+    ("post", JOB_OUTPUTS, "storeJobOutput"),
     ("get", OPENAPI, "getOpenApi"),
 ];
 
@@ -189,6 +193,30 @@ fn operation(id: &str) -> Value {
             "parameters": [id_param()],
             "responses": { "200": { "description": "The log", "content": { "text/plain": { "schema": { "type": "string" } } } }, "401": unauthorized, "404": not_found }
         }),
+        "getJobInputs" => json!({
+            "summary": "For a run's job on AWS Batch: a presigned request that reads the run's inputs",
+            "description": "Only with the run's job token, which the job gets in `MODELRUN_JOB_TOKEN`, and only while the run has not ended. The URL lives 15 minutes.",
+            "security": [{ "jobToken": [] }],
+            "parameters": [id_param()],
+            "responses": {
+                "200": ok("The request to make", "Presigned"), "401": error("No job token, or a wrong one"),
+                "403": error("The token is for another run"), "404": not_found,
+                "409": error("The run has ended, or this server keeps files locally")
+            }
+        }),
+        "storeJobOutput" => json!({
+            "summary": "For a run's job on AWS Batch: a presigned request that stores one output file",
+            "description": "Only with the run's job token, and only while the run has not ended. The request stores exactly the file described: S3 refuses another size or checksum. The URL lives 15 minutes; ask again for each file.",
+            "security": [{ "jobToken": [] }],
+            "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OutputUpload" } } } },
+            "responses": {
+                "200": ok("The request to make", "Presigned"), "400": error("A bad name, size, checksum or type; the message names the field"),
+                "401": error("No job token, or a wrong one"), "403": error("The token is for another run"), "404": not_found,
+                "409": error("The run has ended, or this server keeps files locally"),
+                "415": error("Not JSON"), "422": error("Not an upload")
+            }
+        }),
         "getOpenApi" => json!({
             "summary": "This document",
             "security": [],
@@ -290,6 +318,22 @@ fn run_schemas() -> Value {
                 "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
             }
         },
+        "OutputUpload": {
+            "type": "object", "required": ["name", "size", "sha256", "content_type"],
+            "properties": {
+                "name": { "type": "string", "description": "The file's path below the outputs directory" },
+                "size": { "type": "integer", "minimum": 0, "maximum": 5368709120_u64 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" },
+                "content_type": { "type": "string", "minLength": 1, "maxLength": 255 }
+            }
+        },
+        "Presigned": {
+            "type": "object", "required": ["method", "url", "headers"],
+            "properties": {
+                "method": { "type": "string" }, "url": { "type": "string" },
+                "headers": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Send these headers: they are signed" }
+            }
+        },
         "RunList": {
             "type": "object", "required": ["runs", "next_cursor"],
             "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/Run" } }, "next_cursor": { "type": ["string", "null"] } }
@@ -319,7 +363,10 @@ pub fn document(public_url: &str) -> Value {
         "security": [{ "bearer": [] }],
         "paths": paths,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "jobToken": { "type": "http", "scheme": "bearer", "description": "A run's job token (`mrj_…`), given to its job on AWS Batch" }
+            },
             "schemas": schemas()
         }
     })

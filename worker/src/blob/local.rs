@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use modelrun_core::blob::{Blob, BlobError, BlobKey, BlobStore, ObjectMeta};
+use modelrun_core::blob::{Blob, BlobError, BlobKey, BlobStore, ObjectMeta, PutObject};
 use modelrun_core::crypto::random_hex;
+use modelrun_core::job_access::Presigned;
 use sha2::{Digest, Sha256};
 use tokio::fs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -189,6 +190,15 @@ impl BlobStore for LocalBlobStore {
         _: &str,
         _: Duration,
     ) -> Result<Option<String>, BlobError> {
+        Ok(None)
+    }
+
+    async fn presign_put(
+        &self,
+        _: &BlobKey,
+        _: &PutObject<'_>,
+        _: Duration,
+    ) -> Result<Option<Presigned>, BlobError> {
         Ok(None)
     }
 }

@@ -1,7 +1,8 @@
 //! The blob store in S3. Every object is uploaded with a SHA-256 checksum,
 //! which S3 verifies on receipt and returns on request; the output index
 //! of a run is built from a listing with those checksums. Downloads are
-//! presigned URLs, short-lived and forcing `Content-Disposition: attachment`.
+//! presigned URLs, short-lived and forcing `Content-Disposition: attachment`;
+//! a job's uploads are presigned too, bound to their size and checksum.
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,14 +16,15 @@ use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
 use bytes::Bytes;
 use modelrun_core::blob::{
-    Blob, BlobError, BlobKey, BlobStore, ObjectMeta, attachment_disposition,
+    Blob, BlobError, BlobKey, BlobStore, ObjectMeta, PutObject, attachment_disposition,
 };
 use modelrun_core::config::S3Config;
+use modelrun_core::job_access::Presigned;
 use tokio_util::io::ReaderStream;
 
 use crate::aws::AwsFailure;
 
-/// Longest life of a presigned download URL.
+/// Longest life of a presigned URL.
 pub const MAX_PRESIGNED_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Most objects listed below one prefix (a run's outputs).
@@ -222,6 +224,37 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|error| backend(AwsFailure::new("S3 presign GetObject", error)))?;
         Ok(Some(request.uri().to_owned()))
+    }
+
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        upload: &PutObject<'_>,
+        ttl: Duration,
+    ) -> Result<Option<Presigned>, BlobError> {
+        let config = PresigningConfig::expires_in(ttl.min(MAX_PRESIGNED_TTL))
+            .map_err(|error| BlobError::Backend(format!("presigning: {error}")))?;
+        let digest = hex::decode(upload.sha256)
+            .map_err(|_| BlobError::Backend("the SHA-256 is not hexadecimal".to_owned()))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.config.bucket)
+            .key(self.object_key(key))
+            .content_type(upload.content_type)
+            .content_length(i64::try_from(upload.size).unwrap_or(i64::MAX))
+            .checksum_sha256(BASE64_STANDARD.encode(digest))
+            .presigned(config)
+            .await
+            .map_err(|error| backend(AwsFailure::new("S3 presign PutObject", error)))?;
+        Ok(Some(Presigned {
+            method: request.method().to_owned(),
+            url: request.uri().to_owned(),
+            headers: request
+                .headers()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+        }))
     }
 }
 

@@ -9,6 +9,7 @@ use chrono::Utc;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::environment::{EnvironmentSpec, EnvironmentStatus};
 use modelrun_core::executor::JobRequest;
+use modelrun_core::job_access::JobToken;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{Run, StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
@@ -65,6 +66,17 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         .blob
         .put(&inputs_key, Bytes::from(inputs), "application/json")
         .await?;
+    // A retried dispatch adds a token: the job it may have started already
+    // keeps the one it got.
+    let job_token = if services.executor.needs_job_token() {
+        let token = JobToken::generate();
+        store
+            .add_job_token(run.id, &token.hash(), Utc::now())
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
     let request = JobRequest {
         run_id: run.id,
         model: run.model_name.clone(),
@@ -77,6 +89,7 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         environment,
         secrets: version.secrets.clone(),
         network: version.network,
+        job_token,
     };
     let submitted = services.executor.submit(&request).await?;
     let mut change =

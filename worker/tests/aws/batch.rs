@@ -192,12 +192,8 @@ async fn dispatch_submits_one_job_with_the_contract() {
     for expected in [
         ("MODELRUN_RUN_ID".to_owned(), run.id.to_string()),
         (
-            "MODELRUN_INPUTS".to_owned(),
-            format!("s3://modelrun-artifacts/runs/{}/inputs.json", run.id),
-        ),
-        (
-            "MODELRUN_OUTPUT_DIR".to_owned(),
-            format!("s3://modelrun-artifacts/runs/{}/outputs/", run.id),
+            "MODELRUN_API_URL".to_owned(),
+            super::support::API_URL.to_owned(),
         ),
     ] {
         assert!(
@@ -205,6 +201,25 @@ async fn dispatch_submits_one_job_with_the_contract() {
             "{expected:?} not in {environment:?}"
         );
     }
+    // The job's token, which the store knows by its hash only, stands for this run.
+    let token = environment
+        .iter()
+        .find(|(name, _)| name == "MODELRUN_JOB_TOKEN")
+        .map(|(_, value)| value.clone())
+        .expect("a job token");
+    assert_eq!(
+        h.store
+            .job_token_run(&modelrun_core::job_access::hash_job_token(&token))
+            .await
+            .expect("lookup"),
+        Some(run.id)
+    );
+    assert!(
+        !environment
+            .iter()
+            .any(|(name, _)| name == "MODELRUN_INPUTS"),
+        "the job is told no S3 location: {environment:?}"
+    );
     // The inputs wait in S3 for the container.
     let inputs = h
         .world
@@ -239,6 +254,7 @@ async fn dispatch_submits_one_job_with_the_contract() {
         environment: None,
         secrets: Vec::new(),
         network: true,
+        job_token: Some(modelrun_core::job_access::JobToken::generate()),
     };
     let again = h.executor.submit(&request).await.expect("submit again");
     assert_eq!(

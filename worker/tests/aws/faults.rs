@@ -86,6 +86,7 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
         environment: None,
         secrets: Vec::new(),
         network: true,
+        job_token: Some(modelrun_core::job_access::JobToken::generate()),
     };
     let lost = direct.submit(&request).await.expect("submit").job_id;
 

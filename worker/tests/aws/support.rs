@@ -54,7 +54,11 @@ impl Harness {
     ) -> Self {
         let base = Base::new().await;
         let blob = Arc::new(S3BlobStore::new(&sdk, world.s3.clone()));
-        let executor = Arc::new(BatchExecutor::new(&sdk, world.batch.clone()));
+        let batch = modelrun_core::config::BatchConfig {
+            api_url: API_URL.to_owned(),
+            ..world.batch.clone()
+        };
+        let executor = Arc::new(BatchExecutor::new(&sdk, batch));
         let recorder = base.recorder(blob.clone(), "https://models.example.com");
         let parts = Parts {
             blob: blob.clone(),
@@ -125,6 +129,9 @@ impl Harness {
             .expect("put output");
     }
 }
+
+/// Where the jobs of these tests would reach the job API.
+pub const API_URL: &str = "https://models.example.com";
 
 /// A "Batch Job State Change" event as EventBridge delivers it.
 pub fn state_change(

@@ -211,6 +211,7 @@ pub mod fixtures {
             prepare_environment: false,
             secrets: Vec::new(),
             network: true,
+            job_token: None,
         }
     }
 }

@@ -22,6 +22,7 @@ use modelrun_core::config::BatchConfig;
 use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
+use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
@@ -161,6 +162,10 @@ impl Executor for BatchExecutor {
         })
     }
 
+    fn needs_job_token(&self) -> bool {
+        true
+    }
+
     async fn prepare_version(
         &self,
         version: &ModelVersion,
@@ -185,14 +190,17 @@ impl Executor for BatchExecutor {
                 existing: true,
             });
         }
-        let artifacts = self.config.artifacts_uri.trim_end_matches('/');
+        let Some(token) = &job.job_token else {
+            return Err(ExecutorError::Refused(
+                "a Batch job needs a job token to reach its files".to_owned(),
+            ));
+        };
+        // The job reaches its own inputs and outputs, and nothing else,
+        // through the job API with its token: the job role has no S3 rights.
         let environment = [
-            ("MODELRUN_RUN_ID", job.run_id.to_string()),
-            ("MODELRUN_INPUTS", format!("{artifacts}/{}", job.inputs)),
-            (
-                "MODELRUN_OUTPUT_DIR",
-                format!("{artifacts}/{}/", job.outputs),
-            ),
+            (RUN_ID_VARIABLE, job.run_id.to_string()),
+            (API_URL_VARIABLE, self.config.api_url.clone()),
+            (JOB_TOKEN_VARIABLE, token.expose().to_owned()),
         ]
         .into_iter()
         .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())

@@ -1,54 +1,32 @@
 //! `modelrun exec -- <command…>`: the entrypoint of model images on AWS
-//! Batch. The job's environment names its inputs and outputs in S3
-//! (`MODELRUN_INPUTS=s3://…/inputs.json`, `MODELRUN_OUTPUT_DIR=s3://…/outputs/`);
-//! the wrapper fetches the inputs into a temporary directory, runs the
-//! model with the same variables pointing at local paths, lets its output
-//! through to stdout and stderr (CloudWatch Logs), uploads every file the
-//! model wrote with a SHA-256 checksum, and exits with the model's exit code.
-//! Model authors write plain files and never touch the AWS SDK.
+//! Batch. The job's environment names its run, modelrun's address and the
+//! run's job token (`MODELRUN_RUN_ID`, `MODELRUN_API_URL`,
+//! `MODELRUN_JOB_TOKEN`); the wrapper fetches the inputs through the job API
+//! into a temporary directory, runs the model with `MODELRUN_INPUTS` and
+//! `MODELRUN_OUTPUT_DIR` pointing there, lets its output through to stdout
+//! and stderr (CloudWatch Logs), stores every file the model wrote through
+//! the job API (S3 checks each against its SHA-256), and exits with the
+//! model's exit code. The job role has no S3 rights: a model reaches its own
+//! run's files and nothing else. Model authors write plain files and never
+//! touch the AWS SDK.
+
+mod job_api;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::str::FromStr;
 
-use modelrun_core::blob::{BlobKey, BlobStore, MAX_DOCUMENT_BYTES};
-use modelrun_core::config::S3Config;
+use modelrun_core::blob::BlobKey;
+use modelrun_core::job_access::JOB_TOKEN_VARIABLE;
 use modelrun_core::model_secrets::SecretValues;
 use tokio::process::Command;
 
-use crate::blob::S3BlobStore;
+pub use job_api::JobApi;
+
 use crate::{files, log_pipe};
 
 /// Exit code when the wrapper itself fails (inputs missing, outputs not
 /// uploaded), as docker uses it for a container that could not run.
 pub const WRAPPER_FAILED: i32 = 125;
-
-/// `s3://bucket/key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Uri {
-    pub bucket: String,
-    pub key: String,
-}
-
-impl FromStr for S3Uri {
-    type Err = String;
-
-    fn from_str(uri: &str) -> Result<Self, String> {
-        let rest = uri
-            .strip_prefix("s3://")
-            .ok_or_else(|| format!("{uri:?} is not an s3:// URI"))?;
-        let (bucket, key) = rest
-            .split_once('/')
-            .ok_or_else(|| format!("{uri:?} names no object"))?;
-        if bucket.is_empty() {
-            return Err(format!("{uri:?} names no bucket"));
-        }
-        Ok(S3Uri {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        })
-    }
-}
 
 /// The variable in which the job definition names the model's secrets
 /// (`WAREHOUSE_URL,FX_API_KEY`), whose values Batch puts in the
@@ -58,11 +36,8 @@ pub const SECRET_NAMES_VARIABLE: &str = "MODELRUN_SECRET_NAMES";
 /// What to run, and where its files are.
 #[derive(Debug, Clone)]
 pub struct Exec {
-    pub inputs: S3Uri,
-    pub outputs: S3Uri,
+    pub job: JobApi,
     pub command: Vec<String>,
-    /// Path-style S3 URLs (emulators).
-    pub force_path_style: bool,
     /// The model's secrets, as the job got them: masked in its output.
     pub secrets: SecretValues,
 }
@@ -73,17 +48,7 @@ fn fail(message: impl std::fmt::Display) -> i32 {
 }
 
 /// Runs the model as described above; returns the exit code to exit with.
-pub async fn run(sdk: &aws_config::SdkConfig, exec: Exec) -> i32 {
-    let store = |bucket: &str| {
-        S3BlobStore::new(
-            sdk,
-            S3Config {
-                bucket: bucket.to_owned(),
-                prefix: None,
-                force_path_style: exec.force_path_style,
-            },
-        )
-    };
+pub async fn run(exec: Exec) -> i32 {
     // The model runs in the image's working directory: every path it is
     // given is absolute, even under a relative TMPDIR.
     let temp =
@@ -96,19 +61,14 @@ pub async fn run(sdk: &aws_config::SdkConfig, exec: Exec) -> i32 {
     if let Err(error) = tokio::fs::create_dir_all(&outputs_dir).await {
         return fail(format!("cannot create {}: {error}", outputs_dir.display()));
     }
-    if let Err(message) = fetch(&store(&exec.inputs.bucket), &exec.inputs.key, &inputs_path).await {
+    if let Err(message) = exec.job.fetch_inputs(&inputs_path).await {
         return fail(message);
     }
     let code = match run_model(&exec.command, &inputs_path, &outputs_dir, &exec.secrets).await {
         Ok(code) => code,
         Err(message) => return fail(message),
     };
-    let uploaded = upload(
-        &store(&exec.outputs.bucket),
-        &outputs_dir,
-        exec.outputs.key.trim_end_matches('/'),
-    )
-    .await;
+    let uploaded = upload(&exec.job, &outputs_dir).await;
     let _ = tokio::fs::remove_dir_all(&work).await;
     match uploaded {
         Ok((count, bytes)) => {
@@ -117,17 +77,6 @@ pub async fn run(sdk: &aws_config::SdkConfig, exec: Exec) -> i32 {
         }
         Err(message) => fail(message),
     }
-}
-
-async fn fetch(store: &S3BlobStore, key: &str, to: &Path) -> Result<(), String> {
-    let key = BlobKey::new(key).map_err(|error| error.to_string())?;
-    let bytes = store
-        .read_all(&key, MAX_DOCUMENT_BYTES)
-        .await
-        .map_err(|error| format!("cannot read the inputs {key}: {error}"))?;
-    tokio::fs::write(to, bytes)
-        .await
-        .map_err(|error| format!("cannot write {}: {error}", to.display()))
 }
 
 /// Runs the command with the contract variables pointing at local paths,
@@ -151,6 +100,7 @@ async fn run_model(
         .env("MODELRUN_INPUTS", inputs)
         .env("MODELRUN_OUTPUT_DIR", outputs)
         .env_remove(SECRET_NAMES_VARIABLE)
+        .env_remove(JOB_TOKEN_VARIABLE)
         .stdin(Stdio::null())
         .stdout(output)
         .stderr(stderr)
@@ -186,9 +136,9 @@ fn forward(child: &tokio::process::Child, signal: libc::c_int) {
     }
 }
 
-/// Uploads every regular file below `dir` to `prefix/<name>`; returns the
-/// count and the total size.
-async fn upload(store: &S3BlobStore, dir: &Path, prefix: &str) -> Result<(usize, u64), String> {
+/// Stores every regular file below `dir` as an output of the run; returns
+/// the count and the total size.
+async fn upload(job: &JobApi, dir: &Path) -> Result<(usize, u64), String> {
     let root = dir.to_path_buf();
     let names: Vec<PathBuf> =
         tokio::task::spawn_blocking(move || files::regular_files(&root, false))
@@ -200,35 +150,11 @@ async fn upload(store: &S3BlobStore, dir: &Path, prefix: &str) -> Result<(usize,
         let name = relative
             .to_string_lossy()
             .replace(std::path::MAIN_SEPARATOR, "/");
-        let Ok(key) = BlobKey::new(format!("{prefix}/{name}")) else {
+        if BlobKey::run_output(job.run, &name).is_err() {
             eprintln!("[modelrun] skipped the output {name:?}: its name cannot be stored");
             continue;
-        };
-        let content_type = mime_guess::from_path(&name).first_or_octet_stream();
-        let stored = store
-            .put_file(&key, &dir.join(relative), content_type.essence_str())
-            .await
-            .map_err(|error| format!("cannot store the output {name}: {error}"))?;
-        total += stored.size;
+        }
+        total += job.store_output(&name, &dir.join(relative)).await?;
     }
     Ok((names.len(), total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_s3_uris() {
-        assert_eq!(
-            "s3://artifacts/runs/1/inputs.json".parse(),
-            Ok(S3Uri {
-                bucket: "artifacts".to_owned(),
-                key: "runs/1/inputs.json".to_owned()
-            })
-        );
-        assert!("runs/1/inputs.json".parse::<S3Uri>().is_err());
-        assert!("s3://bucket-only".parse::<S3Uri>().is_err());
-        assert!("s3:///key".parse::<S3Uri>().is_err());
-    }
 }

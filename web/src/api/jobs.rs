@@ -1,0 +1,120 @@
+//! The job API: how a job on AWS Batch, with its run's job token
+//! ([`modelrun_core::job_access`]), reads its inputs and stores its outputs.
+//! Each answer is a presigned S3 request, good for
+//! [`JOB_URL_TTL`]. A job token answers for its own run only, and only until
+//! the run ends; no other part of the API accepts it.
+//!
+//! - `GET /api/v1/jobs/{run}/inputs` → `{"method": "GET", "url": …, "headers": {}}`
+//! - `POST /api/v1/jobs/{run}/outputs` with `{"name", "size", "sha256",
+//!   "content_type"}` → `{"method": "PUT", "url": …, "headers": {…}}`, a
+//!   request that stores exactly that file under the run's outputs.
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use modelrun_core::blob::{BlobKey, PutObject};
+use modelrun_core::ids::RunId;
+use modelrun_core::job_access::{
+    JOB_TOKEN_PREFIX, JOB_URL_TTL, OutputUpload, Presigned, hash_job_token,
+};
+use modelrun_core::run::Run;
+
+use super::openapi::{JOB_INPUTS, JOB_OUTPUTS};
+use crate::auth::bearer_token;
+use crate::error::{ApiError, ApiResult, AppError};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(JOB_INPUTS, get(inputs))
+        .route(JOB_OUTPUTS, post(output))
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError(AppError::Rejected(
+        StatusCode::UNAUTHORIZED,
+        message.to_owned(),
+    ))
+}
+
+/// The run whose job presents its token, checked before the body is read:
+/// 401 without a valid job token, 403 for another run's path, 409 once the
+/// run has ended.
+struct JobRun(Run);
+
+impl FromRequestParts<AppState> for JobRun {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(bearer_token)
+            .filter(|token| token.starts_with(JOB_TOKEN_PREFIX))
+            .ok_or_else(|| {
+                unauthorized("send the run's job token as `Authorization: Bearer mrj_…`")
+            })?;
+        let Some(owner) = state.store.job_token_run(&hash_job_token(token)).await? else {
+            return Err(unauthorized("the job token is not valid"));
+        };
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError(AppError::NotFound))?;
+        if id.parse::<RunId>().ok() != Some(owner) {
+            return Err(ApiError(AppError::Forbidden(format!(
+                "this job token is for run {owner} only"
+            ))));
+        }
+        let run = state.store.run(owner).await?.ok_or(AppError::NotFound)?;
+        if run.status.is_terminal() {
+            return Err(ApiError(AppError::Conflict(format!(
+                "run {owner} has ended ({}); its job token no longer works",
+                run.status
+            ))));
+        }
+        Ok(JobRun(run))
+    }
+}
+
+fn signed(presigned: Option<Presigned>) -> ApiResult<Json<Presigned>> {
+    presigned.map(Json).ok_or_else(|| {
+        ApiError(AppError::Conflict(
+            "this server keeps run files in a local directory: the job API serves jobs on AWS \
+             Batch, whose files are in S3"
+                .to_owned(),
+        ))
+    })
+}
+
+async fn inputs(State(state): State<AppState>, JobRun(run): JobRun) -> ApiResult<Json<Presigned>> {
+    let url = state
+        .blob
+        .presign_get(&BlobKey::run_inputs(run.id), "inputs.json", JOB_URL_TTL)
+        .await?;
+    signed(url.map(|url| Presigned {
+        method: "GET".to_owned(),
+        url,
+        headers: Default::default(),
+    }))
+}
+
+async fn output(
+    State(state): State<AppState>,
+    JobRun(run): JobRun,
+    ApiJson(upload): ApiJson<OutputUpload>,
+) -> ApiResult<Json<Presigned>> {
+    upload.check().map_err(AppError::BadRequest)?;
+    let key = BlobKey::run_output(run.id, &upload.name)
+        .map_err(|error| AppError::BadRequest(format!("name: {error}")))?;
+    let put = PutObject {
+        size: upload.size,
+        sha256: &upload.sha256.to_ascii_lowercase(),
+        content_type: &upload.content_type,
+    };
+    signed(state.blob.presign_put(&key, &put, JOB_URL_TTL).await?)
+}
