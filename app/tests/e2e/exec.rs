@@ -1,7 +1,8 @@
 //! `modelrun exec` as a model image runs it on AWS Batch: the model's
 //! secrets arrive in its environment (the job definition's `secrets`), and
 //! the wrapper masks their values in what reaches CloudWatch Logs, and
-//! neither their names nor the job token reach the model.
+//! neither their names nor the job token reach the model. A link the model
+//! leaves is skipped with a line in the log.
 
 use tokio::process::Command;
 
@@ -31,7 +32,9 @@ async fn the_wrapper_masks_the_models_secrets_in_its_log() {
             "sh",
             "-c",
             "echo key=$FX_API_KEY; echo url=$WAREHOUSE_URL >&2; \
-             test -z \"$MODELRUN_SECRET_NAMES$MODELRUN_JOB_TOKEN\" && echo names-hidden",
+             test -z \"$MODELRUN_SECRET_NAMES$MODELRUN_JOB_TOKEN\" && echo names-hidden; \
+             ln -s /etc/hostname \"$MODELRUN_OUTPUT_DIR/stolen\"; \
+             echo fine > \"$MODELRUN_OUTPUT_DIR/fine.txt\"",
         ])
         .output()
         .await
@@ -45,6 +48,11 @@ async fn the_wrapper_masks_the_models_secrets_in_its_log() {
         "stderr joins the log: {stdout}"
     );
     assert!(stdout.contains("names-hidden"), "{stdout}");
+    assert!(
+        stdout.contains("[modelrun] skipped output stolen: it is a symbolic link")
+            && stdout.contains("[modelrun] stored 1 output files"),
+        "a link is never an output, on AWS as on one machine: {stdout}"
+    );
     for shown in [&stdout, &stderr] {
         assert!(
             !shown.contains("fx-live") && !shown.contains("Pw-Not-For-Logs"),

@@ -12,7 +12,7 @@
 
 mod job_api;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use modelrun_core::blob::BlobKey;
@@ -137,24 +137,29 @@ fn forward(child: &tokio::process::Child, signal: libc::c_int) {
 }
 
 /// Stores every regular file below `dir` as an output of the run; returns
-/// the count and the total size.
+/// the count and the total size. Links (symbolic or hard) and special files
+/// are skipped, as on one machine, each with a line in the log.
 async fn upload(job: &JobApi, dir: &Path) -> Result<(usize, u64), String> {
     let root = dir.to_path_buf();
-    let names: Vec<PathBuf> =
-        tokio::task::spawn_blocking(move || files::regular_files(&root, false))
-            .await
-            .map_err(|error| error.to_string())?
-            .map_err(|error| format!("cannot list the outputs: {error}"))?;
+    let entries = tokio::task::spawn_blocking(move || files::output_entries(&root))
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| format!("cannot list the outputs: {error}"))?;
+    for (path, why) in &entries.skipped {
+        println!("[modelrun] skipped output {}: it is {why}", path.display());
+    }
     let mut total = 0;
-    for relative in &names {
+    let mut stored = 0;
+    for relative in &entries.files {
         let name = relative
             .to_string_lossy()
             .replace(std::path::MAIN_SEPARATOR, "/");
         if BlobKey::run_output(job.run, &name).is_err() {
-            eprintln!("[modelrun] skipped the output {name:?}: its name cannot be stored");
+            println!("[modelrun] skipped output {name:?}: its name cannot be stored");
             continue;
         }
         total += job.store_output(&name, &dir.join(relative)).await?;
+        stored += 1;
     }
-    Ok((names.len(), total))
+    Ok((stored, total))
 }
