@@ -153,15 +153,18 @@ pub async fn create_token(
 }
 
 /// Creates the first administrator when there is no user at all. With no
-/// password given, a random one is printed once.
+/// password given, a random one is printed once. `cli` is how the person
+/// runs modelrun's commands (`modelrun`, `cargo run --release --`), for the
+/// hint they may need.
 pub async fn ensure_admin(
     store: &Arc<dyn Store>,
     email: Option<&str>,
     password: Option<&str>,
+    cli: &str,
 ) -> anyhow::Result<()> {
     if store.count_users().await? > 0 {
         if email.is_some() || password.is_some() {
-            let notice = ignored_admin_settings(store, email, password.is_some()).await?;
+            let notice = ignored_admin_settings(store, email, password.is_some(), cli).await?;
             println!("{notice}");
         }
         return Ok(());
@@ -199,6 +202,7 @@ async fn ignored_admin_settings(
     store: &Arc<dyn Store>,
     email: Option<&str>,
     password_given: bool,
+    cli: &str,
 ) -> anyhow::Result<String> {
     let admins: Vec<String> = store
         .list_users()
@@ -230,7 +234,7 @@ async fn ignored_admin_settings(
     };
     Ok(format!(
         "{whom}: {ignored}; they only create the first administrator, on the first start.\n\
-         To set a new password: modelrun users set-password --email {example}"
+         To set a new password: {cli} users set-password --email {example}"
     ))
 }
 

@@ -78,11 +78,15 @@ impl Settings {
     }
 
     /// Where model secret values live: Secrets Manager when runs execute on
-    /// AWS Batch (the job definition passes them), else sealed in the store.
+    /// AWS Batch (the job definition passes them), else sealed in the store
+    /// with the key, which only a server creates (`create_key`): any other
+    /// command sealing with a key of its own would seal values the server
+    /// cannot read.
     fn vault(
         &self,
         store: &Arc<dyn Store>,
         sdk: Option<&aws_config::SdkConfig>,
+        create_key: bool,
     ) -> anyhow::Result<Arc<dyn SecretVault>> {
         if let Some(batch) = &self.batch {
             let sdk = sdk.context("AWS is not configured")?;
@@ -94,20 +98,38 @@ impl Settings {
         let key = match &self.secrets_key {
             Some(hex) => SecretsKey::from_hex(hex.expose())
                 .map_err(|why| anyhow::anyhow!("MODELRUN_SECRETS_KEY: {why}"))?,
-            None => SecretsKey::load_or_create(&self.data_dir.join("secrets.key"))
+            None if create_key => SecretsKey::load_or_create(&self.secrets_key_file())
                 .map_err(|why| anyhow::anyhow!(why))?,
+            None => SecretsKey::load(&self.secrets_key_file())
+                .map_err(|why| anyhow::anyhow!(why))?
+                .with_context(|| {
+                    format!(
+                        "there is no secrets key: MODELRUN_SECRETS_KEY is not set and {} does not \
+                         exist. Only the server creates the key, when it first starts (`modelrun \
+                         up`, `serve` or `worker`); give this command the server's key: its \
+                         MODELRUN_SECRETS_KEY, or its data directory (--data-dir or \
+                         MODELRUN_DATA_DIR)",
+                        self.secrets_key_file().display()
+                    )
+                })?,
         };
         Ok(Arc::new(LocalVault::new(store.clone(), key)))
     }
 
-    /// The store and the secret vault alone, for the command line.
+    /// Where the key file is, when `MODELRUN_SECRETS_KEY` does not give the key.
+    pub fn secrets_key_file(&self) -> PathBuf {
+        self.data_dir.join("secrets.key")
+    }
+
+    /// The store and the secret vault alone, for the command line: with
+    /// the server's key, never a new one.
     pub async fn open_secrets(&self) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn SecretVault>)> {
         let store = open_store(self).await?;
         let sdk = match self.batch.is_some() {
             true => Some(modelrun_worker::aws::sdk_config(&self.aws).await),
             false => None,
         };
-        let vault = self.vault(&store, sdk.as_ref())?;
+        let vault = self.vault(&store, sdk.as_ref(), false)?;
         Ok((store, vault))
     }
 
@@ -120,11 +142,19 @@ impl Settings {
     }
 }
 
-/// The database, as a person reads it in an error (never the password).
-fn describe(database: &DatabaseConfig) -> String {
+/// The database, as a person reads it (never the user or password).
+pub fn describe(database: &DatabaseConfig) -> String {
     match database {
-        DatabaseConfig::Sqlite { path } => format!("SQLite file {}", path.display()),
-        DatabaseConfig::Postgres(_) => "Postgres at --database-url / DATABASE_URL".to_owned(),
+        DatabaseConfig::Sqlite { path } => format!("the SQLite file {}", path.display()),
+        DatabaseConfig::Postgres(config) => match reqwest::Url::parse(config.url.expose()) {
+            Ok(url) => format!(
+                "the Postgres database {} on {}:{}",
+                url.path().trim_start_matches('/'),
+                url.host_str().unwrap_or("localhost"),
+                url.port().unwrap_or(5432)
+            ),
+            Err(_) => "the Postgres database of --database-url / DATABASE_URL".to_owned(),
+        },
     }
 }
 
@@ -152,12 +182,7 @@ pub struct Components {
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     modelrun_db::open(&settings.database, settings.migrate)
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database ({})",
-                describe(&settings.database)
-            )
-        })
+        .with_context(|| format!("cannot open {}", describe(&settings.database)))
 }
 
 impl Components {
@@ -179,7 +204,7 @@ impl Components {
             Arc::new(kicker.clone()),
             settings.public_url.clone(),
         );
-        let vault = settings.vault(&store, sdk.as_ref())?;
+        let vault = settings.vault(&store, sdk.as_ref(), true)?;
         let (executor, local): (Arc<dyn Executor>, _) = match &settings.batch {
             Some(batch) => (Arc::new(BatchExecutor::new(aws()?, batch.clone())), None),
             None => {

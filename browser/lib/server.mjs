@@ -44,6 +44,8 @@ export async function startModelrun() {
     MODELRUN_ADMIN_PASSWORD: ADMIN.password,
     RUST_LOG: "warn",
   };
+  // A new installation first: the other commands only use an existing one.
+  execFileSync(binary, ["migrate"], { env, stdio: "ignore" });
   execFileSync(binary, ["models", "register", slow], { env, stdio: "ignore" });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

@@ -21,11 +21,12 @@ use crate::secret::Secret;
 pub const MAX_SECRETS: usize = 50;
 /// Longest secret name.
 pub const MAX_SECRET_NAME_BYTES: usize = 128;
-/// Largest secret value (Secrets Manager allows 64 KiB).
+/// Largest secret value, 32 KiB (Secrets Manager allows 64 KiB).
 pub const MAX_SECRET_VALUE_BYTES: usize = 32 * 1024;
 
-/// Variables the run's environment sets itself: a secret may not replace them.
-const RESERVED: [&str; 8] = [
+/// Variables a run's environment sets itself, on one machine or on AWS
+/// Batch: a secret may not replace them.
+const RUN_ENVIRONMENT: [&str; 8] = [
     "PATH",
     "HOME",
     "TMPDIR",
@@ -37,8 +38,10 @@ const RESERVED: [&str; 8] = [
 ];
 
 /// Says why `name` cannot be a secret's name, if it cannot: an environment
-/// variable name (`A-Z`, `0-9`, `_`, not starting with a digit), not one of
-/// modelrun's own (`MODELRUN_…`) or the run's (`PATH`, `HOME`…).
+/// variable name (`A-Z`, `0-9`, `_`, not starting with a digit) that is
+/// none of modelrun's own (`MODELRUN_…`), none the run's environment sets
+/// (`PATH`, `HOME`…), and no dynamic loader variable (`LD_…`): the run's
+/// environment is also the one its sandbox, or `modelrun exec`, starts in.
 pub fn check_secret_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let well_formed = matches!(chars.next(), Some('A'..='Z' | '_'))
@@ -50,27 +53,63 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
              and _, not starting with a digit (such as WAREHOUSE_URL)"
         ));
     }
-    if name.starts_with("MODELRUN_") || RESERVED.contains(&name) {
-        return Err(format!(
-            "{name:?} is set by modelrun for every run; choose another name"
-        ));
-    }
-    Ok(())
+    let reserved = if name.starts_with("MODELRUN_") {
+        "names starting with MODELRUN_ are modelrun's own"
+    } else if name.starts_with("LD_") {
+        "names starting with LD_ would change how the run's programs are loaded"
+    } else if RUN_ENVIRONMENT.contains(&name) {
+        "the run's environment sets it"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{name} cannot be a secret's name: {reserved}; choose another name"
+    ))
 }
 
-/// Says why `value` cannot be stored, if it cannot.
+/// Says why `name` cannot be set for `model`, whose versions read the
+/// secrets `declared`: a value reaches a run only under a name that the
+/// run's version declares, so a name that no version declares (a typo, or
+/// a variable such as `PYTHONPATH` meant to reach the model some other way)
+/// is refused.
+pub fn check_secret_declared<'a>(
+    model: &str,
+    name: &str,
+    declared: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    let mut declared: Vec<&str> = declared.into_iter().collect();
+    if declared.contains(&name) {
+        return Ok(());
+    }
+    declared.sort_unstable();
+    declared.dedup();
+    let reads = match declared.is_empty() {
+        true => "it reads none".to_owned(),
+        false => format!("it reads {}", declared.join(", ")),
+    };
+    Err(format!(
+        "no version of {model} reads a secret {name}, so no run would see its value ({reads}); \
+         to add one, list it in the manifest's `secrets` and register a new version"
+    ))
+}
+
+/// Says why `value` cannot be stored, if it cannot, completing the
+/// sentence "value …".
 pub fn check_secret_value(value: &str) -> Result<(), String> {
     if value.is_empty() {
-        return Err("the value is empty".to_owned());
+        return Err("must not be empty".to_owned());
+    }
+    if value.trim().is_empty() {
+        return Err("must not be only white space".to_owned());
     }
     if value.len() > MAX_SECRET_VALUE_BYTES {
         return Err(format!(
-            "the value is {} bytes; at most {MAX_SECRET_VALUE_BYTES} are accepted",
+            "must be at most {MAX_SECRET_VALUE_BYTES} bytes (32 KiB); it is {}",
             value.len()
         ));
     }
     if value.contains('\0') {
-        return Err("the value contains a NUL character".to_owned());
+        return Err("must not contain a NUL character".to_owned());
     }
     Ok(())
 }
@@ -82,6 +121,9 @@ pub struct SecretInfo {
     pub updated_at: DateTime<Utc>,
     /// Who set it last.
     pub updated_by: String,
+    /// Why this server cannot read the value (sealed with another key),
+    /// when it cannot.
+    pub unreadable: Option<String>,
 }
 
 /// Why a vault call failed.
@@ -233,15 +275,52 @@ mod tests {
 
     #[test]
     fn names_are_environment_variables_of_the_model() {
-        for good in ["WAREHOUSE_URL", "FX_API_KEY", "_X", "DB2"] {
+        for good in ["WAREHOUSE_URL", "FX_API_KEY", "_X", "DB2", "PYTHONPATH"] {
             assert!(check_secret_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "lower", "2FAST", "A-B", "MODELRUN_X", "PATH", "HOME"] {
+        for bad in ["", "lower", "2FAST", "A-B"] {
             assert!(check_secret_name(bad).is_err(), "{bad}");
         }
         assert!(check_secret_name(&"A".repeat(MAX_SECRET_NAME_BYTES + 1)).is_err());
-        assert!(check_secret_value("").is_err());
-        assert!(check_secret_value(&"x".repeat(MAX_SECRET_VALUE_BYTES + 1)).is_err());
+        let reserved = |name: &str| check_secret_name(name).expect_err(name);
+        assert!(reserved("MODELRUN_X").contains("MODELRUN_ are modelrun's own"));
+        assert!(!reserved("MODELRUN_X").contains("for every run"));
+        assert!(reserved("LD_PRELOAD").contains("how the run's programs are loaded"));
+        assert!(reserved("LD_LIBRARY_PATH").contains("LD_"));
+        assert!(reserved("PATH").contains("the run's environment sets it"));
+        assert!(reserved("HOME").contains("choose another name"));
+    }
+
+    #[test]
+    fn only_declared_names_can_be_set() {
+        let declared = ["WAREHOUSE_URL", "FX_API_KEY", "WAREHOUSE_URL"];
+        assert!(check_secret_declared("forecast", "FX_API_KEY", declared).is_ok());
+        let why =
+            check_secret_declared("forecast", "PYTHONPATH", declared).expect_err("undeclared");
+        assert!(
+            why.starts_with("no version of forecast reads a secret PYTHONPATH")
+                && why.contains("it reads FX_API_KEY, WAREHOUSE_URL)")
+                && why.contains("register a new version"),
+            "{why}"
+        );
+        let why = check_secret_declared("plain", "LD_PRELOAD", []).expect_err("none");
+        assert!(why.contains("it reads none"), "{why}");
+    }
+
+    #[test]
+    fn values_are_refused_with_the_limit_they_break() {
+        assert_eq!(check_secret_value(""), Err("must not be empty".to_owned()));
+        for blank in ["   ", "\n", " \t\r\n "] {
+            assert_eq!(
+                check_secret_value(blank),
+                Err("must not be only white space".to_owned()),
+                "{blank:?}"
+            );
+        }
+        let long = check_secret_value(&"x".repeat(MAX_SECRET_VALUE_BYTES + 1)).expect_err("long");
+        assert!(long.contains("at most 32768 bytes (32 KiB)"), "{long}");
+        assert!(check_secret_value("a\0b").is_err());
+        assert!(check_secret_value(" p@ss word ").is_ok());
         assert!(check_secret_value("postgres://u:p@h/db").is_ok());
     }
 

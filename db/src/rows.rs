@@ -421,6 +421,7 @@ impl From<SealedSecretRow> for (SecretInfo, String) {
                 name: row.name,
                 updated_at: row.updated_at.into(),
                 updated_by: row.updated_by,
+                unreadable: None,
             },
             row.sealed,
         )

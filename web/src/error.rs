@@ -39,8 +39,13 @@ pub enum AppError {
     /// A request the HTTP layer refused (wrong content type, undecodable body).
     #[error("{1}")]
     Rejected(StatusCode, String),
-    #[error("the inputs are not valid")]
-    Invalid(ValidationErrors),
+    /// Named fields of a request that are not valid; `summary` says what
+    /// they are ("the inputs are not valid"), and the API lists each field.
+    #[error("{summary}")]
+    Invalid {
+        summary: &'static str,
+        errors: ValidationErrors,
+    },
     #[error("the service is unavailable")]
     Unavailable(#[source] BoxError),
     #[error("internal error")]
@@ -54,6 +59,22 @@ impl AppError {
         AppError::Internal(error.into())
     }
 
+    /// Inputs of a run that its version's schema refuses.
+    pub fn invalid_inputs(errors: ValidationErrors) -> Self {
+        AppError::Invalid {
+            summary: "the inputs are not valid",
+            errors,
+        }
+    }
+
+    /// One named field of a request that is not valid, completing the
+    /// sentence "<field> …".
+    pub fn invalid_field(summary: &'static str, field: &str, message: String) -> Self {
+        let mut errors = ValidationErrors::default();
+        errors.push(field, message);
+        AppError::Invalid { summary, errors }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -63,7 +84,7 @@ impl AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Rejected(status, _) => *status,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,7 +102,7 @@ impl AppError {
                  your administrator if it keeps happening."
                     .to_owned()
             }
-            AppError::Invalid(errors) => format!("The inputs are not valid: {errors}."),
+            AppError::Invalid { summary, errors } => format!("{}: {errors}.", capitalized(summary)),
             other => other.to_string(),
         }
     }
@@ -102,6 +123,14 @@ impl AppError {
             tracing::error!(error = %error_chain(self), "request failed");
         }
     }
+}
+
+/// `text` with its first letter in capitals, to open a sentence.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 impl From<StoreError> for AppError {
@@ -204,8 +233,8 @@ impl IntoResponse for ApiError {
         error.log();
         let status = error.status();
         let mut body = json!({ "status": status.as_u16(), "message": error.public_message() });
-        if let AppError::Invalid(errors) = &error {
-            body["message"] = json!("the inputs are not valid");
+        if let AppError::Invalid { summary, errors } = &error {
+            body["message"] = json!(summary);
             body["fields"] = json!(errors.errors);
         }
         let mut response = (status, Json(json!({ "error": body }))).into_response();

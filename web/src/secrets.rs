@@ -11,7 +11,7 @@ use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::kick::Kicker;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::model_secrets::{
-    SecretInfo, SecretVault, check_secret_name, check_secret_value,
+    SecretInfo, SecretVault, check_secret_declared, check_secret_name, check_secret_value,
 };
 use modelrun_core::secret::Secret;
 use modelrun_core::store::Store;
@@ -25,7 +25,9 @@ pub struct Change<'a> {
     pub address: &'a str,
 }
 
-/// Sets the value of secret `name` of `model`.
+/// Sets the value of secret `name` of `model`, which one of its versions
+/// must declare. A bad name is `400`; a bad value `422`, naming the field,
+/// as any other field of a request the API refuses.
 pub async fn set(
     store: &Arc<dyn Store>,
     vault: &Arc<dyn SecretVault>,
@@ -36,8 +38,11 @@ pub async fn set(
 ) -> AppResult<()> {
     check_secret_name(name).map_err(AppError::BadRequest)?;
     check_secret_value(value.expose())
-        .map_err(|why| AppError::BadRequest(format!("value: {why}")))?;
-    store.model(model).await?.ok_or(AppError::NotFound)?;
+        .map_err(|why| AppError::invalid_field("the value is not valid", "value", why))?;
+    let found = store.model(model).await?.ok_or(AppError::NotFound)?;
+    let declared = found.versions.iter().flat_map(|v| &v.secrets);
+    check_secret_declared(model, name, declared.map(String::as_str))
+        .map_err(AppError::BadRequest)?;
     vault.put(model, name, value, &change.actor.name).await?;
     tracing::info!(model, secret = name, "secret set");
     record(store, change, AuditAction::SecretSet, model, name).await
@@ -146,6 +151,15 @@ pub async fn readiness(
                 "This model reads secrets that are not set: {}. An administrator sets them on \
                  the model's page.",
                 missing.join(", ")
+            )));
+        }
+        if let Some(why) = set
+            .iter()
+            .filter(|s| version.secrets.contains(&s.name))
+            .find_map(|s| s.unreadable.as_deref())
+        {
+            return Ok(Readiness::Blocked(format!(
+                "A secret of this model cannot be read: {why}."
             )));
         }
     }

@@ -1,33 +1,100 @@
-//! One-shot commands: migrate, models, users, tokens.
+//! One-shot commands: migrate, models, users, tokens. All but `migrate`
+//! act on an existing installation (see [`super::installation`]).
 
 use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::Subcommand;
 use modelrun_core::audit::Actor;
 use modelrun_core::model::Registered;
 use modelrun_core::store::Store;
+use modelrun_core::user::Role;
 use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::register::{Registration, register_local};
 
-use super::{Global, ModelsCommand, TokensCommand, UsersCommand};
+use super::installation::Uses;
+use super::{Global, ModelsCommand, parse_role};
 use modelrun_web::auth::generate_password;
 
 use crate::bootstrap::{create_token, create_user_via, reset_password_of, set_disabled_of};
+use crate::runtime::{Settings, describe};
 
-async fn open(global: &Global) -> anyhow::Result<Arc<dyn Store>> {
-    let settings = global.settings(String::new())?;
-    modelrun_db::open(&settings.database, settings.migrate)
-        .await
-        .context("cannot open the database")
+#[derive(Debug, Subcommand)]
+pub(super) enum UsersCommand {
+    /// Create a user. Prints a random password unless one is given on stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "runner", value_parser = parse_role)]
+        role: Role,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for a user and end their sessions (their API
+    /// tokens stay valid). Prints a random password unless one is given on stdin.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account: it cannot sign in, and its sessions and API
+    /// tokens stop at once. The last enabled administrator cannot be disabled.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again; its API tokens work again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
+#[derive(Debug, Subcommand)]
+pub(super) enum TokensCommand {
+    /// Create an API token. The token is printed once, alone on the last line.
+    Create {
+        /// Email of the token's owner.
+        #[arg(long)]
+        user: String,
+        /// A name to tell the token apart.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// The token's role, no higher than its owner's (default: the owner's).
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        /// Days until the token expires (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+}
+
+/// The store of the existing installation that a command uses.
+async fn open(global: &Global, uses: Uses) -> anyhow::Result<(Settings, Arc<dyn Store>)> {
+    let existing = global.existing(uses)?;
+    let settings = &existing.settings;
+    let store = modelrun_db::open(&settings.database, settings.migrate)
+        .await
+        .with_context(|| format!("cannot open {}", describe(&settings.database)))?;
+    existing.say_which();
+    Ok((existing.settings, store))
+}
+
+/// Applies migrations; with SQLite this begins a new installation when
+/// there is none.
 pub(super) async fn migrate(global: &Global) -> anyhow::Result<()> {
     let settings = global.settings(String::new())?;
     modelrun_db::open(&settings.database, true)
         .await
         .context("migrating the database")?;
-    println!("The database is up to date.");
+    println!(
+        "The database is up to date: {}.",
+        describe(&settings.database)
+    );
     Ok(())
 }
 
@@ -37,7 +104,11 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
     {
         return super::client::runs::list_models(server).await;
     }
-    let store = open(global).await?;
+    let uses = match &command {
+        ModelsCommand::Register { .. } => Uses::VersionFiles,
+        ModelsCommand::List { .. } => Uses::Database,
+    };
+    let (settings, store) = open(global, uses).await?;
     match command {
         ModelsCommand::Register { dir, label } => {
             let registration = Registration {
@@ -46,7 +117,6 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
                 via: "cli".to_owned(),
                 prepare_environment: true,
             };
-            let settings = global.settings(String::new())?;
             let environments = LocalEnvironments::new(settings.local.environments.clone());
             match register_local(&store, &global.data_dir, &environments, registration).await? {
                 Registered::Created(version) => {
@@ -83,7 +153,7 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
 }
 
 pub(super) async fn users(global: &Global, command: UsersCommand) -> anyhow::Result<()> {
-    let store = open(global).await?;
+    let (_, store) = open(global, Uses::Database).await?;
     match command {
         UsersCommand::Create {
             email,
@@ -146,7 +216,7 @@ pub(super) async fn tokens(global: &Global, command: TokensCommand) -> anyhow::R
         role,
         expires_in_days,
     } = command;
-    let store = open(global).await?;
+    let (_, store) = open(global, Uses::Database).await?;
     let (created, token) = create_token(&store, &user, &name, role, expires_in_days).await?;
     let expiry = created.expires_at.map_or_else(
         || "never expires".to_owned(),

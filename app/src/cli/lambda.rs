@@ -112,6 +112,7 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
                         &components.store,
                         args.admin_email.as_deref(),
                         Some(password.expose()),
+                        "modelrun",
                     )
                     .await?;
                 }

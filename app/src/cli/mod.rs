@@ -5,10 +5,13 @@ mod accounts;
 mod backends;
 mod client;
 mod environments;
+mod installation;
 mod lambda;
 mod model_secrets;
 mod secrets;
 mod server;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,6 +78,9 @@ struct Global {
     secrets_key: Option<Secret<String>>,
     #[command(flatten)]
     environments: environments::EnvironmentArgs,
+    /// How the person ran this program, to repeat in hints.
+    #[arg(skip)]
+    invoked_as: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -98,10 +104,10 @@ enum Command {
     Models(ModelsCommand),
     /// Manage users.
     #[command(subcommand)]
-    Users(UsersCommand),
+    Users(accounts::UsersCommand),
     /// Manage API tokens.
     #[command(subcommand)]
-    Tokens(TokensCommand),
+    Tokens(accounts::TokensCommand),
     /// Set, delete and list model secrets (values from standard input).
     #[command(subcommand)]
     Secrets(model_secrets::SecretsCommand),
@@ -221,59 +227,6 @@ enum ModelsCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum UsersCommand {
-    /// Create a user. Prints a random password unless one is given on stdin.
-    Create {
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "runner", value_parser = parse_role)]
-        role: Role,
-        /// Read the password from the first line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Set a new password for a user and end their sessions (their API
-    /// tokens stay valid). Prints a random password unless one is given on stdin.
-    SetPassword {
-        #[arg(long)]
-        email: String,
-        /// Read the password from the first line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Disable an account: it cannot sign in, and its sessions and API
-    /// tokens stop at once. The last enabled administrator cannot be disabled.
-    Disable {
-        #[arg(long)]
-        email: String,
-    },
-    /// Enable a disabled account again; its API tokens work again.
-    Enable {
-        #[arg(long)]
-        email: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum TokensCommand {
-    /// Create an API token. The token is printed once, alone on the last line.
-    Create {
-        /// Email of the token's owner.
-        #[arg(long)]
-        user: String,
-        /// A name to tell the token apart.
-        #[arg(long, default_value = "cli")]
-        name: String,
-        /// The token's role, no higher than its owner's (default: the owner's).
-        #[arg(long, value_parser = parse_role)]
-        role: Option<Role>,
-        /// Days until the token expires (default: never).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
-        expires_in_days: Option<u32>,
-    },
-}
-
 fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
 }
@@ -383,11 +336,12 @@ fn init_logging(format: LogFormat, on_lambda: bool) {
 /// arguments, the command is `lambda`.
 pub fn run() -> ExitCode {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
-    let cli = if on_lambda && std::env::args_os().len() == 1 {
+    let mut cli = if on_lambda && std::env::args_os().len() == 1 {
         Cli::parse_from(["modelrun", "lambda"])
     } else {
         Cli::parse()
     };
+    cli.global.invoked_as = installation::invoked_as();
     init_logging(cli.global.log_format, on_lambda);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,11 +12,13 @@ use modelrun_core::secret::Secret;
 use modelrun_web::secrets::{self, Change};
 
 use super::Global;
+use super::installation::Uses;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum SecretsCommand {
-    /// Set a secret's value, read from standard input (a trailing newline
-    /// is dropped): `printf %s "$URL" | modelrun secrets set forecast WAREHOUSE_URL`.
+    /// Set a secret's value, read from standard input (one trailing line
+    /// end, `\n` or `\r\n`, is dropped): `printf %s "$URL" | modelrun secrets
+    /// set forecast WAREHOUSE_URL`. At most 32 KiB.
     Set {
         /// The model's name.
         model: String,
@@ -30,8 +32,16 @@ pub(super) enum SecretsCommand {
 }
 
 pub(super) async fn run(global: &Global, command: SecretsCommand) -> anyhow::Result<()> {
-    let settings = global.settings(String::new())?;
-    let (store, vault) = settings.open_secrets().await?;
+    let existing = global.existing(Uses::SecretsKey)?;
+    let (store, vault) = existing.settings.open_secrets().await?;
+    existing.say_which();
+    let (SecretsCommand::Set { model, .. }
+    | SecretsCommand::Delete { model, .. }
+    | SecretsCommand::List { model }) = &command;
+    // The one message for a model that is not there, whatever the subcommand.
+    let found = store.model(model).await?.with_context(|| {
+        format!("there is no model {model}; `modelrun models list` names the models")
+    })?;
     let change = || Change {
         actor: Actor::system("cli"),
         address: "",
@@ -43,7 +53,7 @@ pub(super) async fn run(global: &Global, command: SecretsCommand) -> anyhow::Res
             std::io::stdin()
                 .read_to_string(&mut value)
                 .context("reading the value from standard input")?;
-            let value = Secret::new(value.strip_suffix('\n').unwrap_or(&value).to_owned());
+            let value = Secret::new(piped_value(value));
             secrets::set(&store, &vault, change(), &model, &name, &value)
                 .await
                 .map_err(describe)?;
@@ -59,19 +69,19 @@ pub(super) async fn run(global: &Global, command: SecretsCommand) -> anyhow::Res
             }
         }
         SecretsCommand::List { model } => {
-            let found = store
-                .model(&model)
-                .await?
-                .with_context(|| format!("there is no model {model}"))?;
             for state in secrets::states(&vault, &model, &found.versions)
                 .await
                 .map_err(describe)?
             {
                 let set = match &state.set {
                     Some(info) => format!(
-                        "set {} by {}",
+                        "set {} by {}{}",
                         info.updated_at.format("%Y-%m-%d %H:%M"),
-                        info.updated_by
+                        info.updated_by,
+                        info.unreadable
+                            .as_ref()
+                            .map(|why| format!(", but the key in use cannot read it: {why}"))
+                            .unwrap_or_default()
                     ),
                     None => "not set".to_owned(),
                 };
@@ -85,4 +95,35 @@ pub(super) async fn run(global: &Global, command: SecretsCommand) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// A value as it was piped in, less one line end (`\n`, or `\r\n` from
+/// Windows tools): the pipe's, not the value's. Anything else is kept.
+fn piped_value(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::piped_value;
+
+    #[test]
+    fn one_line_end_is_the_pipes() {
+        for (piped, value) in [
+            ("s3cret\n", "s3cret"),
+            ("s3cret\r\n", "s3cret"),
+            ("s3cret", "s3cret"),
+            ("s3cret\n\n", "s3cret\n"),
+            ("s3cret\r", "s3cret\r"),
+            (" s3cret \n", " s3cret "),
+        ] {
+            assert_eq!(piped_value(piped.to_owned()), value, "{piped:?}");
+        }
+    }
 }

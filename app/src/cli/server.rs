@@ -74,7 +74,13 @@ async fn start(
         .admin_password
         .as_ref()
         .map(|secret| secret.expose().as_str());
-    bootstrap::ensure_admin(&components.store, http.admin_email.as_deref(), password).await?;
+    bootstrap::ensure_admin(
+        &components.store,
+        http.admin_email.as_deref(),
+        password,
+        &global.invoked_as,
+    )
+    .await?;
     let mut web = WebConfig::new(address);
     web.public_url = url;
     web.run_visibility = common.run_visibility;

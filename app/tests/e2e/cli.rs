@@ -14,6 +14,11 @@ pub(crate) fn bare_modelrun() -> Command {
         "MODELRUN_DATABASE_URL",
         "DATABASE_URL",
         "MODELRUN_BIND",
+        "MODELRUN_SECRETS_KEY",
+        // Set by `cargo test`, they would make the binary believe that
+        // `cargo run` started it.
+        "CARGO",
+        "CARGO_PKG_NAME",
     ] {
         command.env_remove(name);
     }
@@ -110,6 +115,8 @@ fn users_and_tokens_are_created_from_the_command_line() {
 #[test]
 fn models_are_registered_once_per_content() {
     let dir = tempfile::tempdir().expect("dir");
+    let (ok, _, err) = output(modelrun(dir.path()).arg("migrate"));
+    assert!(ok, "{err}");
     let model =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/forecast");
     let (ok, out, err) = output(
@@ -150,6 +157,8 @@ fn models_are_registered_once_per_content() {
 #[test]
 fn a_lost_password_is_set_again_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
+    let (ok, _, err) = output(modelrun(dir.path()).arg("migrate"));
+    assert!(ok, "{err}");
     let (ok, _, err) =
         output(modelrun(dir.path()).args(["users", "create", "--email", "ann@example.com"]));
     assert!(ok, "{err}");
@@ -206,6 +215,8 @@ fn a_lost_password_is_set_again_from_the_command_line() {
 #[test]
 fn accounts_are_disabled_and_enabled_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
+    let (ok, _, err) = output(modelrun(dir.path()).arg("migrate"));
+    assert!(ok, "{err}");
     for (email, role) in [("root@example.com", "admin"), ("ann@example.com", "runner")] {
         let (ok, _, err) = output(
             modelrun(dir.path()).args(["users", "create", "--email", email, "--role", role]),
@@ -238,73 +249,74 @@ fn accounts_are_disabled_and_enabled_from_the_command_line() {
     );
 }
 
+/// A switch read from the environment takes what people write there:
+/// `PIP_NO_INDEX=1`, as pip and docs/models.md spell it, `yes`, `off`…
+/// and means what it says (`MODELRUN_NO_MIGRATE=off` migrates, `=yes` does
+/// not); anything else is refused, naming the option.
 #[test]
-fn secrets_are_set_from_standard_input_and_listed_without_values() {
+fn switches_read_from_the_environment_take_the_usual_spellings() {
     let dir = tempfile::tempdir().expect("dir");
-    let model = dir.path().join("warehouse");
-    std::fs::create_dir_all(&model).expect("mkdir");
-    std::fs::write(
-        model.join("modelrun.toml"),
-        "name = \"warehouse\"\ncommand = [\"true\"]\nsecrets = [\"WAREHOUSE_URL\"]\n\
-         [inputs]\ntype = \"object\"\n",
-    )
-    .expect("manifest");
-    let (ok, _, err) = output(
-        modelrun(dir.path())
-            .args(["models", "register"])
-            .arg(&model),
-    );
+    let data = dir.path().join("data");
+    let (ok, _, err) = output(modelrun(&data).arg("migrate"));
     assert!(ok, "{err}");
-
-    let set = |name: &str, value: &[u8]| {
-        let mut child = modelrun(dir.path())
-            .args(["secrets", "set", "warehouse", name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(value)
-            .expect("write");
-        let out = child.wait_with_output().expect("wait");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    let (ok, out, err) = set("WAREHOUSE_URL", b"postgres://u:Hidden-Pass@db/x\n");
-    assert!(ok, "{err}");
-    assert_eq!(out.trim(), "The secret WAREHOUSE_URL of warehouse is set.");
-    let (ok, _, err) = set("not-a-name", b"x");
-    assert!(!ok && err.contains("is not a secret name"), "{err}");
-    let (ok, _, err) = set("WAREHOUSE_URL", b"");
-    assert!(!ok && err.contains("the value is empty"), "{err}");
-
-    let (ok, out, err) = output(modelrun(dir.path()).args(["secrets", "list", "warehouse"]));
-    assert!(ok, "{err}");
-    assert!(
-        out.starts_with("WAREHOUSE_URL  set ") && out.contains("by system:cli"),
-        "{out}"
-    );
-    assert!(!out.contains("Hidden-Pass"));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let key = dir.path().join("secrets.key");
-        let mode = std::fs::metadata(&key).expect("key").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "the key is its owner's alone");
+    let spellings = [
+        "1", "0", "yes", "no", "on", "off", "true", "false", "TRUE", "Y",
+    ];
+    for variable in [
+        "PIP_NO_INDEX",
+        "MODELRUN_DB_BEHIND_PROXY",
+        "MODELRUN_NO_MIGRATE",
+    ] {
+        for value in spellings {
+            let (ok, _, err) = output(
+                modelrun(&data)
+                    .args(["models", "list"])
+                    .env(variable, value),
+            );
+            assert!(ok, "{variable}={value}: {err}");
+        }
     }
+    // The switches of the servers: each fails only after reading its
+    // options, at the data directory, which is a file here.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").expect("write");
+    for variable in [
+        "MODELRUN_NO_EXAMPLE",
+        "MODELRUN_S3_FORCE_PATH_STYLE",
+        "PIP_NO_INDEX",
+    ] {
+        for value in spellings {
+            let (ok, _, err) = output(
+                modelrun(&file)
+                    .arg("up")
+                    .env("MODELRUN_BIND", "127.0.0.1:0")
+                    .env(variable, value),
+            );
+            assert!(
+                !ok && !err.contains("invalid value"),
+                "{variable}={value}: {err}"
+            );
+        }
+    }
+    let (ok, _, err) = output(
+        modelrun(&data)
+            .args(["models", "list"])
+            .env("PIP_NO_INDEX", "maybe"),
+    );
+    assert!(
+        !ok && err.contains("invalid value 'maybe' for '--pip-no-index'"),
+        "{err}"
+    );
 
-    let (ok, out, _) =
-        output(modelrun(dir.path()).args(["secrets", "delete", "warehouse", "WAREHOUSE_URL"]));
-    assert!(ok && out.contains("is deleted"), "{out}");
-    let (ok, out, _) = output(modelrun(dir.path()).args(["secrets", "list", "warehouse"]));
-    assert!(ok && out.contains("WAREHOUSE_URL  not set"), "{out}");
-    let (ok, _, err) = output(modelrun(dir.path()).args(["secrets", "list", "missing"]));
-    assert!(!ok && err.contains("there is no model missing"), "{err}");
+    for (value, migrates) in [("off", true), ("0", true), ("yes", false), ("1", false)] {
+        let fresh = dir.path().join(format!("unmigrated-{value}"));
+        std::fs::create_dir_all(&fresh).expect("mkdir");
+        std::fs::write(fresh.join("modelrun.db"), "").expect("empty database");
+        let (ok, _, err) = output(
+            modelrun(&fresh)
+                .args(["models", "list"])
+                .env("MODELRUN_NO_MIGRATE", value),
+        );
+        assert_eq!(ok, migrates, "MODELRUN_NO_MIGRATE={value}: {err}");
+    }
 }

@@ -111,6 +111,17 @@ pub async fn the_cli_submits_waits_downloads_lists_and_cancels(store: StoreKind)
         text(&out.stdout)
     );
 
+    // Nothing to cancel in a run that has ended: said, and not a success.
+    let out = client(&app, &token)
+        .args(["runs", "cancel", "1"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "Run 1 already finished (succeeded); nothing to cancel."
+    );
+
     let out = client(&app, &token)
         .args(["runs", "submit", "forecast", "-i", "growth_rate=9"])
         .output()
@@ -183,6 +194,16 @@ pub async fn the_cli_submits_waits_downloads_lists_and_cancels(store: StoreKind)
         "{}",
         text(&followed.stdout)
     );
+    let out = client(&app, &token)
+        .args(["runs", "cancel", &id])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("was already cancelled"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // models list from the server; a config file instead of the environment.
     let config = dir.path().join("config.toml");
@@ -221,4 +242,68 @@ pub async fn the_cli_submits_waits_downloads_lists_and_cancels(store: StoreKind)
         .output()
         .expect("run");
     assert!(text(&out.stderr).contains("401") && text(&out.stderr).contains("check the token"));
+}
+
+/// What a model prints to annoy a terminal: a window title, colours, a
+/// link, a bell, a bidirectional override, a C1 control.
+const NOISY: &str = "import sys\nsys.stdout.buffer.write(\
+    b'\\x1b]0;owned\\x07\\x1b[31mred\\x1b[0m \\x1b]8;;http://evil\\x1b\\\\link\\x1b]8;;\\x1b\\\\\\n'\
+    b'bell\\x07 \\xe2\\x80\\xaeevil\\xe2\\x80\\xac \\xc2\\x9bC1\\n')\n";
+const NOISY_LOG: &[u8] =
+    b"\x1b]0;owned\x07\x1b[31mred\x1b[0m \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\n\
+    bell\x07 \xe2\x80\xaeevil\xe2\x80\xac \xc2\x9bC1\n";
+
+/// `runs logs` (and `--follow`) on a terminal shows a model's text without
+/// its escape sequences; into a pipe it writes the log byte for byte.
+pub async fn a_models_escape_sequences_never_reach_a_terminal(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model_with(
+        "noisy",
+        "name = \"noisy\"\ncommand = [\"python3\", \"noisy.py\"]\n[inputs]\ntype = \"object\"\n",
+        &[("noisy.py", NOISY)],
+    )
+    .await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let out = client(&app, &token)
+        .args(["runs", "submit", "noisy", "--json"])
+        .output()
+        .expect("run");
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let id = run["id"].as_i64().expect("id").to_string();
+    app.drain().await;
+
+    let piped = client(&app, &token)
+        .args(["runs", "logs", &id])
+        .output()
+        .expect("run");
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(piped.stdout, NOISY_LOG, "a pipe gets the log as it is");
+
+    // The same commands with a terminal as standard output.
+    let bin = env!("CARGO_BIN_EXE_modelrun");
+    let environment = client(&app, &token);
+    let mut on_terminal = Command::new("script");
+    on_terminal
+        .args(["--quiet", "--return", "--command"])
+        .arg(format!(
+            "'{bin}' runs logs {id} && '{bin}' runs logs --follow {id}"
+        ))
+        .arg("/dev/null")
+        .envs(environment.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let shown = on_terminal.output().expect("script");
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let shown = text(&shown.stdout);
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07'),
+        "{shown:?}"
+    );
+    assert_eq!(
+        shown.matches("red link").count(),
+        2,
+        "both commands showed the text: {shown:?}"
+    );
+    assert!(
+        shown.contains("bell \u{FFFD}evil\u{FFFD} \u{FFFD}C1"),
+        "{shown:?}"
+    );
 }

@@ -43,6 +43,8 @@ async fn a_killed_server_leaves_no_process_of_its_runs() {
          [inputs]\ntype = \"object\"\n",
     )
     .expect("manifest");
+    let (ok, _, err) = output(modelrun(dir.path()).arg("migrate"));
+    assert!(ok, "{err}");
     let (ok, _, err) = output(
         modelrun(dir.path())
             .args(["models", "register"])

@@ -7,6 +7,8 @@ mod aws;
 mod browser;
 mod cli;
 mod cli_client;
+mod cli_installation;
+mod cli_secrets;
 mod connections;
 mod containment;
 mod exec;
@@ -113,6 +115,8 @@ on_sqlite!(
     scenarios::the_model_page_renders_markdown_and_each_versions_record,
     openapi::every_documented_operation_answers_as_documented,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
+    cli_client::a_models_escape_sequences_never_reach_a_terminal,
+    cli_secrets::a_piped_secret_reaches_the_run_and_a_foreign_key_is_told,
     model_needs::secrets_are_set_on_the_model_page,
     containment::an_unsandboxed_server_says_so_on_its_admin_pages,
 );

@@ -45,13 +45,27 @@ pub async fn secrets_are_set_by_admins_and_never_read_back(store: StoreKind) {
             .status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        put(&admin, json!({"value": ""}))
-            .await
-            .expect("put")
-            .status(),
-        StatusCode::BAD_REQUEST
-    );
+    // A bad value is 422 naming the field, as a missing one is, and as
+    // bad inputs of a run are.
+    let long = "x".repeat(32 * 1024 + 1);
+    for (body, why) in [
+        (json!({"value": ""}), "must not be empty"),
+        (json!({"value": "   "}), "must not be only white space"),
+        (json!({"value": "\r\n\t"}), "must not be only white space"),
+        (
+            json!({"value": long}),
+            "must be at most 32768 bytes (32 KiB)",
+        ),
+    ] {
+        let refused = put(&admin, body.clone()).await.expect("put");
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        let error: Value = refused.json().await.expect("json");
+        assert_eq!(error["error"]["fields"][0]["field"], "value", "{error}");
+        let message = error["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.starts_with(why), "{message}");
+    }
     assert_eq!(
         put(&admin, json!({"valeu": VALUE}))
             .await
@@ -59,13 +73,25 @@ pub async fn secrets_are_set_by_admins_and_never_read_back(store: StoreKind) {
             .status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let bad_name = admin
-        .put("/api/v1/models/warehouse/secrets/lower-case")
-        .json(&json!({"value": VALUE}))
-        .send()
-        .await
-        .expect("put");
-    assert_eq!(bad_name.status(), StatusCode::BAD_REQUEST);
+    for (name, why) in [
+        ("lower-case", "is not a secret name"),
+        ("LD_PRELOAD", "LD_PRELOAD cannot be a secret's name"),
+        (
+            "PYTHONPATH",
+            "no version of warehouse reads a secret PYTHONPATH",
+        ),
+    ] {
+        let bad_name = admin
+            .put(&format!("/api/v1/models/warehouse/secrets/{name}"))
+            .json(&json!({"value": VALUE}))
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(bad_name.status(), StatusCode::BAD_REQUEST, "{name}");
+        let error: Value = bad_name.json().await.expect("json");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "{message}");
+    }
     assert_eq!(
         put(&admin, json!({"value": VALUE}))
             .await
@@ -85,6 +111,7 @@ pub async fn secrets_are_set_by_admins_and_never_read_back(store: StoreKind) {
     let listed: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(listed["secrets"][0]["name"], "WAREHOUSE_URL");
     assert_eq!(listed["secrets"][0]["set"], true);
+    assert_eq!(listed["secrets"][0]["readable"], true);
     assert_eq!(listed["secrets"][0]["updated_by"], ADMIN_EMAIL);
     let models = runner
         .get("/api/v1/models")

@@ -153,6 +153,51 @@ async fn the_readme_quick_start_works_as_written() {
     assert_eq!(signed_in, StatusCode::SEE_OTHER);
 }
 
+/// The hint of a second start repeats the command as the person ran it:
+/// `cargo run … --` from a source checkout (cargo says so in the
+/// environment), else the program as typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_hint_repeats_how_modelrun_was_run() {
+    let dir = tempfile::tempdir().expect("dir");
+    let start = |through_cargo: bool| {
+        let mut command = modelrun(dir.path());
+        command
+            .env("MODELRUN_NO_EXAMPLE", "1")
+            .env("MODELRUN_ADMIN_PASSWORD", "a-password-long-enough");
+        if through_cargo {
+            command
+                .env("CARGO", "/usr/bin/cargo")
+                .env("CARGO_PKG_NAME", "modelrun-app");
+        }
+        Server::start(command)
+    };
+    let hint = |server: &Server| {
+        server
+            .printed
+            .iter()
+            .find(|line| line.starts_with("To set a new password: "))
+            .unwrap_or_else(|| panic!("no hint: {:?}", server.printed))
+            .clone()
+    };
+    drop(start(false));
+    let server = start(true);
+    let through_cargo = hint(&server);
+    assert!(
+        through_cargo.starts_with("To set a new password: cargo run")
+            && through_cargo.ends_with(" -- users set-password --email admin@localhost"),
+        "{through_cargo}"
+    );
+    drop(server);
+    let server = start(false);
+    assert_eq!(
+        hint(&server),
+        format!(
+            "To set a new password: {} users set-password --email admin@localhost",
+            env!("CARGO_BIN_EXE_modelrun")
+        )
+    );
+}
+
 /// `modelrun up` with `--data-dir` on a fresh directory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_starts_everything_on_a_fresh_machine() {
@@ -223,6 +268,9 @@ async fn sign_in_and_run_the_forecast(base: &str, password: &str, command: impl 
     let (ok, out, err) = output(command().args(["tokens", "create", "--user", "admin@localhost"]));
     assert!(ok, "{err}");
     let token = out.lines().last().unwrap_or_default().to_owned();
+    // A script: its token and no session cookie, which would make the
+    // request a browser's, checked for its origin.
+    let client = reqwest::Client::new();
     let created: Value = client
         .post(format!("{base}/api/v1/models/forecast/runs"))
         .bearer_auth(&token)

@@ -96,7 +96,7 @@ impl TestApp {
         tune(&mut settings);
         let components = Components::build(&settings).await.expect("components");
         let store = components.store.clone();
-        ensure_admin(&store, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD))
+        ensure_admin(&store, Some(ADMIN_EMAIL), Some(ADMIN_PASSWORD), "modelrun")
             .await
             .expect("admin");
         create_user(&store, RUNNER_EMAIL, RUNNER_PASSWORD, Role::Runner)

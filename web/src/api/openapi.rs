@@ -125,8 +125,10 @@ fn operation(id: &str) -> Value {
             "parameters": [model_param(), secret_param()],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SecretValue" } } } },
             "responses": {
-                "204": { "description": "Set" }, "400": error("A bad name or value"), "401": unauthorized,
-                "403": error("Admins only"), "404": not_found, "415": error("Not JSON"), "422": error("No value"),
+                "204": { "description": "Set" },
+                "400": error("A bad secret name, or one that no version of the model reads"), "401": unauthorized,
+                "403": error("Admins only"), "404": not_found, "415": error("Not JSON"),
+                "422": error("No value, or a value that is empty, only white space, over 32 KiB or with a NUL character; `fields` names it"),
                 "503": error("The secret store is unavailable")
             }
         }),
@@ -239,12 +241,16 @@ fn model_schemas() -> Value {
     json!({
         "SecretValue": {
             "type": "object", "required": ["value"], "additionalProperties": false,
-            "properties": { "value": { "type": "string", "minLength": 1, "maxLength": 32768 } }
+            "properties": { "value": {
+                "type": "string", "minLength": 1, "maxLength": 32768, "pattern": "\\S",
+                "description": "The value, exactly as the model will read it: at most 32,768 bytes (32 KiB) of UTF-8, so fewer characters when some take several bytes; not empty, not only white space, no NUL character"
+            } }
         },
         "SecretList": {
             "type": "object", "required": ["secrets"],
-            "properties": { "secrets": { "type": "array", "items": { "type": "object", "required": ["name", "declared", "set"], "properties": {
+            "properties": { "secrets": { "type": "array", "items": { "type": "object", "required": ["name", "declared", "set", "readable"], "properties": {
                 "name": { "type": "string" }, "declared": { "type": "boolean" }, "set": { "type": "boolean" },
+                "readable": { "type": "boolean", "description": "false when the value was sealed with another key and must be set again" },
                 "updated_at": { "type": ["string", "null"], "format": "date-time" }, "updated_by": { "type": ["string", "null"] } } } } }
         },
         "Environment": {

@@ -155,7 +155,7 @@ async fn create(
     let inputs = version
         .inputs
         .validate(&request.inputs)
-        .map_err(AppError::Invalid)?;
+        .map_err(AppError::invalid_inputs)?;
     let key = idempotency_key(&headers)?;
     let submitted = submit(&state, &api.acting(), &client, version, inputs, key, None).await?;
     submitted_response(&state, submitted).await
@@ -346,7 +346,7 @@ async fn rerun(
     let inputs = version
         .inputs
         .validate(&inputs)
-        .map_err(AppError::Invalid)?;
+        .map_err(AppError::invalid_inputs)?;
     let key = idempotency_key(&headers)?;
     let submitted = submit(
         &state,

@@ -32,6 +32,9 @@ struct SecretJson {
     /// Whether the model's latest version reads it.
     declared: bool,
     set: bool,
+    /// Whether this server can read the value that is set (`false`: it was
+    /// sealed with another key, and must be set again).
+    readable: bool,
     updated_at: Option<DateTime<Utc>>,
     updated_by: Option<String>,
 }
@@ -53,6 +56,7 @@ async fn list(
             .into_iter()
             .map(|s| SecretJson {
                 set: s.set.is_some(),
+                readable: s.set.as_ref().is_some_and(|i| i.unreadable.is_none()),
                 updated_at: s.set.as_ref().map(|i| i.updated_at),
                 updated_by: s.set.map(|i| i.updated_by),
                 declared: s.declared,

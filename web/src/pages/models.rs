@@ -151,7 +151,8 @@ struct ModelPage {
 struct SecretView {
     name: String,
     declared: bool,
-    /// "set 2 hours ago by ann@example.com", or empty when not set.
+    /// "set 2 hours ago by ann@example.com" (and whether this server can
+    /// read it), or empty when not set.
     set: String,
 }
 
@@ -162,9 +163,13 @@ impl From<SecretState> for SecretView {
                 .set
                 .map(|info| {
                     let ago = format::ago(info.updated_at, Utc::now());
-                    match info.updated_by.as_str() {
+                    let set = match info.updated_by.as_str() {
                         "" => format!("set {ago}"),
                         by => format!("set {ago} by {by}"),
+                    };
+                    match info.unreadable {
+                        Some(_) => format!("{set}, but this server cannot read it: set it again"),
+                        None => set,
                     }
                 })
                 .unwrap_or_default(),

@@ -5,7 +5,8 @@
 //! a stored value moved to another model or name does not decrypt.
 //!
 //! The key comes from `MODELRUN_SECRETS_KEY` (64 hex digits), or from
-//! `<data>/secrets.key`, created on first use with mode 0600.
+//! `<data>/secrets.key`, which the server creates with mode 0600 when it
+//! first starts; a key file that other users may read is refused.
 
 use std::fmt;
 use std::io::Write;
@@ -57,19 +58,47 @@ impl SecretsKey {
         }
     }
 
-    /// The key in `path`, created (mode 0600, never replaced) when there is none.
-    pub fn load_or_create(path: &Path) -> Result<Self, String> {
+    /// The key in `path`, or `None` when there is no such file. A file that
+    /// other users may read or write is refused, as ssh refuses such a
+    /// private key: the key opens every secret, and a copy may already
+    /// have been taken.
+    pub fn load(path: &Path) -> Result<Option<Self>, String> {
         let describe =
             |error: std::io::Error| format!("the secrets key {}: {error}", path.display());
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                return Self::from_hex(&text).map_err(|why| format!("{}: {why}", path.display()));
+        let mut file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(describe(error)),
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata().map_err(describe)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "the secrets key {path} may be read or changed by other users (mode {mode:o}): \
+                     make it its owner's alone with `chmod 600 {path}`; if someone else may have \
+                     read it, make a new key and set every model secret again (see \
+                     docs/security.md)",
+                    path = path.display()
+                ));
             }
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                return Err(describe(error));
-            }
-            Err(_) => {}
         }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).map_err(describe)?;
+        Self::from_hex(&text)
+            .map(Some)
+            .map_err(|why| format!("{}: {why}", path.display()))
+    }
+
+    /// The key in `path`, created (mode 0600, never replaced) when there is
+    /// none: for the server, which owns the data directory.
+    pub fn load_or_create(path: &Path) -> Result<Self, String> {
+        if let Some(key) = Self::load(path)? {
+            return Ok(key);
+        }
+        let describe =
+            |error: std::io::Error| format!("the secrets key {}: {error}", path.display());
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(describe)?;
         }
@@ -85,10 +114,8 @@ impl SecretsKey {
                 Self::from_hex(&key)
             }
             // Another process created it first: use theirs.
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = std::fs::read_to_string(path).map_err(describe)?;
-                Self::from_hex(&text)
-            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path)?
+                .ok_or_else(|| format!("the secrets key {} vanished", path.display())),
             Err(error) => Err(describe(error)),
         }
     }
@@ -128,7 +155,7 @@ impl SecretsKey {
     ) -> Result<Secret<String>, VaultError> {
         let unreadable = || {
             VaultError::Key(format!(
-                "the secret {name} of {model} cannot be decrypted with this server's key; \
+                "the secret {name} of {model} cannot be decrypted with the key in use; \
                  set its value again"
             ))
         };
@@ -139,9 +166,9 @@ impl SecretsKey {
         };
         if id != self.id {
             return Err(VaultError::Key(format!(
-                "the secret {name} of {model} was encrypted with another key (key {id}, this \
-                 server has {}): restore that key (MODELRUN_SECRETS_KEY or secrets.key in the \
-                 data directory), or set the value again",
+                "the secret {name} of {model} was encrypted with another key (key {id}; the \
+                 key in use is {}): restore that key (MODELRUN_SECRETS_KEY or secrets.key in \
+                 the data directory), or set the value again",
                 self.id
             )));
         }
@@ -224,5 +251,24 @@ mod tests {
         assert!(
             !format!("{first:?}").contains(&std::fs::read_to_string(&path).expect("read")[..16])
         );
+        assert_eq!(
+            SecretsKey::load(&dir.path().join("none.key")).map(|key| key.is_some()),
+            Ok(false),
+            "loading never creates"
+        );
+        assert!(!dir.path().join("none.key").exists());
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        for refused in [
+            SecretsKey::load(&path).map(|_| ()),
+            SecretsKey::load_or_create(&path).map(|_| ()),
+        ] {
+            let why = refused.expect_err("readable by others");
+            assert!(
+                why.contains("may be read or changed by other users (mode 644)")
+                    && why.contains(&format!("chmod 600 {}", path.display())),
+                "{why}"
+            );
+        }
     }
 }

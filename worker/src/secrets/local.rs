@@ -64,6 +64,8 @@ impl SecretVault for LocalVault {
             .map_err(store_error)
     }
 
+    /// Each value is opened, and dropped at once, to tell one that this
+    /// key cannot read (sealed with another key) from one that a run can use.
     async fn list(&self, model: &str) -> Result<Vec<SecretInfo>, VaultError> {
         Ok(self
             .store
@@ -71,7 +73,14 @@ impl SecretVault for LocalVault {
             .await
             .map_err(store_error)?
             .into_iter()
-            .map(|(info, _)| info)
+            .map(|(mut info, sealed)| {
+                info.unreadable = self
+                    .key
+                    .open(model, &info.name, &sealed)
+                    .err()
+                    .map(|error| error.to_string());
+                info
+            })
             .collect())
     }
 

@@ -183,6 +183,7 @@ impl SecretVault for SecretsManagerVault {
                         .and_then(|d| d.strip_prefix(SET_BY))
                         .unwrap_or_default()
                         .to_owned(),
+                    unreadable: None,
                 });
             }
         }

@@ -4,9 +4,11 @@
 //! `MODELRUN_TOKEN`), or a config file (`~/.config/modelrun/config.toml`, or
 //! `MODELRUN_CONFIG`), in that order.
 
+mod follow;
 mod http;
 mod output;
 pub mod runs;
+mod terminal;
 
 use std::path::PathBuf;
 

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::terminal::one_line;
+
 /// Prints rows under a header, each column as wide as its widest cell.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -31,8 +33,15 @@ pub fn json(value: &Value) {
     );
 }
 
-/// A JSON value as a cell: strings without quotes, nothing as empty.
+/// A JSON value as a person reads it in a table or a line: strings
+/// without quotes, nothing as empty, and no escape sequence or line end of
+/// whoever wrote it (a model's output names, a run's reason).
 pub fn cell(value: &Value) -> String {
+    one_line(&text(value))
+}
+
+/// A JSON value as it is: strings without quotes, nothing as empty.
+pub fn text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(text) => text.clone(),

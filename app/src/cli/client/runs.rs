@@ -2,21 +2,18 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
-use tokio::io::AsyncWriteExt;
 
-use super::output::{cell, json as print_json, seconds, table};
-use super::{Client, ServerArgs};
+use super::ServerArgs;
+use super::follow::{download_outputs, logs, wait_for};
+use super::output::{cell, json as print_json, seconds, table, text};
 
-/// How often `--wait` and `--follow` ask the server.
-const POLL: Duration = Duration::from_secs(1);
-const TERMINAL: [&str; 3] = ["succeeded", "failed", "cancelled"];
+/// The statuses a run ends in.
+pub(super) const TERMINAL: [&str; 3] = ["succeeded", "failed", "cancelled"];
 
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
@@ -185,6 +182,20 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
         }
         RunsCommand::Cancel { id, server } => {
             let client = server.client()?;
+            let before = client.get(&format!("/api/v1/runs/{id}")).await?;
+            let status = text(&before["status"]);
+            if TERMINAL.contains(&status.as_str()) {
+                if server.json {
+                    print_json(&before);
+                }
+                // Cancelled already is what was asked; any other end is not.
+                if status == "cancelled" {
+                    eprintln!("Run {id} was already cancelled; nothing to cancel.");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                eprintln!("Run {id} already finished ({status}); nothing to cancel.");
+                return Ok(ExitCode::FAILURE);
+            }
             let path = format!("/api/v1/runs/{id}/cancel");
             let run = client.json(client.request(Method::POST, &path)).await?;
             if server.json {
@@ -267,87 +278,6 @@ pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> anyhow::Result<Map<
     Ok(inputs)
 }
 
-/// Polls until the run ends, printing each new status with the time taken.
-async fn wait_for(client: &Client, id: i64) -> anyhow::Result<Value> {
-    let started = Instant::now();
-    let mut last = String::new();
-    loop {
-        let run = client.get(&format!("/api/v1/runs/{id}")).await?;
-        let status = cell(&run["status"]);
-        if status != last {
-            eprintln!("  {:>6.1} s  {status}", started.elapsed().as_secs_f64());
-            last = status.clone();
-        }
-        if TERMINAL.contains(&status.as_str()) {
-            return Ok(run);
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn download_outputs(client: &Client, run: &Value, dir: &Path) -> anyhow::Result<()> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let id = cell(&run["id"]);
-    for output in run["outputs"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let name = cell(&output["name"]);
-        // Names come from the server: keep them inside the directory.
-        if name
-            .split('/')
-            .any(|part| part.is_empty() || part == "." || part == "..")
-        {
-            bail!("the server named an output {name:?}, which is not a plain path");
-        }
-        let target = dir.join(&name);
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        let path = format!("/api/v1/runs/{id}/outputs/{}", encode_path(&name));
-        let response = client.send(client.request(Method::GET, &path)).await?;
-        let mut file = tokio::fs::File::create(&target)
-            .await
-            .with_context(|| format!("cannot create {}", target.display()))?;
-        let mut body = response.bytes_stream();
-        while let Some(chunk) = body.next().await {
-            file.write_all(&chunk.context("the download was cut")?)
-                .await?;
-        }
-        file.flush().await?;
-        eprintln!("  downloaded {}", target.display());
-    }
-    Ok(())
-}
-
-async fn logs(client: &Client, id: i64, follow: bool) -> anyhow::Result<()> {
-    let mut printed = 0;
-    loop {
-        let run = if follow {
-            Some(client.get(&format!("/api/v1/runs/{id}")).await?)
-        } else {
-            None
-        };
-        let text = client
-            .send(client.request(Method::GET, &format!("/api/v1/runs/{id}/log")))
-            .await?
-            .text()
-            .await?;
-        if text.len() > printed {
-            print!("{}", &text[printed..]);
-            printed = text.len();
-        }
-        let ended = run.is_none_or(|run| TERMINAL.contains(&cell(&run["status"]).as_str()));
-        if ended {
-            return Ok(());
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
 fn print_run(run: &Value) {
     println!(
         "Run {} of {} (version {})",
@@ -356,8 +286,8 @@ fn print_run(run: &Value) {
         cell(&run["version"])
     );
     println!("  status     {}", cell(&run["status"]));
-    if let Some(reason) = run["status_reason"].as_str() {
-        println!("  reason     {reason}");
+    if run["status_reason"].is_string() {
+        println!("  reason     {}", cell(&run["status_reason"]));
     }
     println!(
         "  submitted  {} by {}",
@@ -397,7 +327,7 @@ fn encode(part: &str) -> String {
     percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn encode_path(name: &str) -> String {
+pub(super) fn encode_path(name: &str) -> String {
     name.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
