@@ -1,11 +1,12 @@
 //! The binary on AWS Lambda: the web and worker functions run as they do
 //! on Lambda, against the Runtime API, with real event payloads, on AWS APIs
 //! emulated by moto. A run goes from an API Gateway request, through the
-//! kick, to Batch, a state-change event, the wrapper writing the outputs to
-//! S3, and a download redirect.
+//! kick, to Batch, a state-change event, the wrapper storing the outputs
+//! through the job API of the web function, and a download redirect.
 
 mod deployment;
 mod events;
+mod gateway;
 
 use std::path::Path;
 use std::process::Command;
@@ -40,7 +41,7 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
         .cloned()
         .chain([("MODELRUN_DATABASE_SECRET_ARN".to_owned(), database_secret)])
         .collect();
-    let web_runtime = LambdaRuntime::start().await;
+    let web_runtime = std::sync::Arc::new(LambdaRuntime::start().await);
     let worker_runtime = LambdaRuntime::start().await;
     let mut web_env = deployed.clone();
     web_env.extend([
@@ -255,25 +256,23 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
     .await;
     assert_eq!(running["recorded"], true);
 
-    // The container: `modelrun exec` runs the example model against S3.
-    let wrapper = Command::new(env!("CARGO_BIN_EXE_modelrun"))
+    // The container: `modelrun exec` runs the example model, reaching its
+    // files through the job API of the web function, behind API Gateway.
+    let gateway = gateway::start(web_runtime.clone()).await;
+    let wrapper = tokio::process::Command::new(env!("CARGO_BIN_EXE_modelrun"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/models/forecast"))
+        .env_remove("MODELRUN_DATA_DIR")
         .envs(
             environment
                 .iter()
                 .filter(|(k, _)| k.starts_with("MODELRUN_"))
                 .cloned(),
         )
-        .envs([
-            ("MODELRUN_AWS_ENDPOINT_URL", world.moto.url.as_str()),
-            ("MODELRUN_S3_FORCE_PATH_STYLE", "true"),
-            ("AWS_REGION", "eu-west-1"),
-            ("AWS_ACCESS_KEY_ID", "emulator"),
-            ("AWS_SECRET_ACCESS_KEY", "emulator"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
+        // Where the job finds API Gateway: here, on this machine.
+        .env("MODELRUN_API_URL", &gateway.url)
         .args(["exec", "--", "python3", "forecast.py"])
         .output()
+        .await
         .expect("modelrun exec");
     let log = String::from_utf8_lossy(&wrapper.stdout);
     assert!(
