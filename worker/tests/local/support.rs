@@ -211,7 +211,6 @@ pub mod fixtures {
             prepare_environment: false,
             secrets: Vec::new(),
             network: true,
-            job_token: None,
         }
     }
 }
