@@ -115,9 +115,20 @@ pub enum EnvironmentError {
     Io(String),
 }
 
-/// Why a requirements file is refused: a line that names a file of the
-/// model (`-r`, `-c`, `-e`, a path) would make two versions with the same
-/// text share an environment built from different files.
+/// Why a requirements file is refused, one line per refused line (`line 3:
+/// "-e ." refers to a file ...`). An environment is shared by every version
+/// whose requirements have the same text, and where packages come from is
+/// the server's setting, so each line must name packages of the index:
+///
+/// - a line that names a file of the model (`-r`, `-c`, `-e`, a path, a
+///   `file:` URL, a wheel or archive) would make two versions with the same
+///   text share an environment built from different files;
+/// - a direct reference (`name @ URL`, a bare URL, a VCS URL) can serve
+///   other contents under the same text;
+/// - an index option (`-i`, `--index-url`, `--extra-index-url`, `-f`,
+///   `--find-links`, `--no-index`, `--trusted-host`) would override the
+///   server's index (its private mirror, its wheelhouse without internet) or
+///   turn off certificate checks; the server sets it (`PIP_INDEX_URL` ...).
 pub fn check_requirements(text: &str) -> Result<(), String> {
     if text.len() > MAX_REQUIREMENTS_BYTES {
         return Err(format!(
@@ -125,36 +136,89 @@ pub fn check_requirements(text: &str) -> Result<(), String> {
             text.len()
         ));
     }
-    for (number, line) in text.lines().enumerate() {
-        let line = line.split(" #").next().unwrap_or_default().trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let refers_to_a_file = [
-            "-r",
-            "--requirement",
-            "-c",
-            "--constraint",
-            "-e",
-            "--editable",
-        ]
-        .iter()
-        .any(|option| {
+    let refused: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(number, line)| {
+            let line = line.split(" #").next().unwrap_or_default().trim();
+            let why = refused_requirement(line)?;
+            Some(format!("line {}: {line:?} {why}", number + 1))
+        })
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(refused.join("; "))
+    }
+}
+
+/// Options of a requirements file that name a file of the model.
+const FILE_OPTIONS: [&str; 6] = [
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+];
+/// Options of a requirements file that say where packages come from.
+const INDEX_OPTIONS: [&str; 9] = [
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--no-index",
+    "--trusted-host",
+    "--index",
+    "--default-index",
+];
+/// Ends of a requirement that is a file rather than a package name.
+const ARCHIVES: [&str; 6] = [".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz"];
+
+/// Why one line (without its comment) of a requirements file is refused.
+fn refused_requirement(line: &str) -> Option<&'static str> {
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let is_option = |options: &[&str]| {
+        options.iter().any(|option| {
             line == *option
                 || line.starts_with(&format!("{option} "))
                 || line.starts_with(&format!("{option}="))
-        }) || line.starts_with(['.', '/', '~'])
-            || line.starts_with("file:");
-        if refers_to_a_file {
-            return Err(format!(
-                "line {}: {line:?} refers to a file; name packages (with versions, \
-                 such as pandas==2.2.3) so that the environment is fully described by \
-                 the requirements",
-                number + 1
-            ));
-        }
+                // `-ihttps://...`, `-rother.txt`: short options glued to values.
+                || (option.len() == 2 && line.starts_with(option))
+        })
+    };
+    let requirement = line.split(';').next().unwrap_or_default().trim();
+    let lower = requirement.to_ascii_lowercase();
+    if is_option(&FILE_OPTIONS)
+        || line.starts_with(['.', '/', '~'])
+        || lower.starts_with("file:")
+        || lower.contains("@ file:")
+        || lower.contains("@file:")
+        || (!requirement.contains('@') && requirement.contains(['/', '\\']))
+        || (!requirement.contains('@') && ARCHIVES.iter().any(|end| lower.ends_with(end)))
+    {
+        Some(
+            "refers to a file; name packages (with versions, such as pandas==2.2.3) so that \
+             the environment is fully described by the requirements",
+        )
+    } else if is_option(&INDEX_OPTIONS) {
+        Some(
+            "sets where packages come from, which is the server's setting (PIP_INDEX_URL, \
+             PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX); ask its operator, and \
+             name only packages here",
+        )
+    } else if requirement.contains('@') || lower.contains("://") {
+        Some(
+            "is a direct reference (a URL), whose contents can change under the same text; \
+             name a package of the index with its version, or publish the package to the \
+             server's index",
+        )
+    } else {
+        None
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -188,19 +252,43 @@ mod tests {
     }
 
     #[test]
-    fn requirements_name_packages_not_files() {
-        assert!(check_requirements("# pinned\npandas==2.2.3\nstatsmodels>=0.14 # HW\n--index-url https://pypi.example.com/simple\n").is_ok());
+    fn requirements_name_packages_of_the_index() {
+        let good = "# pinned\npandas==2.2.3\nstatsmodels>=0.14 # HW\n\
+                    numpy==2.1; python_version >= \"3.10\"\nscipy==1.14 --hash=sha256:00\n\
+                    --prefer-binary\nrequests[socks]~=2.32\n";
+        assert_eq!(check_requirements(good), Ok(()));
         for bad in [
             "-r other.txt",
+            "-rother.txt",
             "-e .",
             "./pkg",
             "/opt/wheels/x.whl",
+            "wheels/x-1.0-py3-none-any.whl",
+            "x-1.0.tar.gz",
             "--constraint=c.txt",
             "file:///x",
+            "pkg @ file:///opt/pkg",
+            "-i https://evil.example/simple",
+            "--index-url https://evil.example/simple",
+            "--extra-index-url=https://evil.example/simple",
+            "-f /opt/wheels",
+            "--find-links https://evil.example/wheels",
+            "--trusted-host evil.example",
+            "--no-index",
+            "pkg @ https://example.com/pkg-1.0.tar.gz",
+            "git+https://github.com/example/pkg",
+            "https://example.com/pkg-1.0-py3-none-any.whl",
         ] {
             let error = check_requirements(&format!("numpy\n{bad}\n")).expect_err(bad);
-            assert!(error.starts_with("line 2:"), "{error}");
+            assert!(error.starts_with("line 2:"), "{bad}: {error}");
         }
+        let every =
+            check_requirements("-e .\nnumpy\n--index-url https://x/simple\nx @ git+https://y\n")
+                .expect_err("three lines");
+        for line in ["line 1:", "line 3:", "line 4:"] {
+            assert!(every.contains(line), "{line} missing from: {every}");
+        }
+        assert!(!every.contains("line 2:"), "{every}");
         assert!(check_requirements(&"x".repeat(MAX_REQUIREMENTS_BYTES + 1)).is_err());
     }
 
