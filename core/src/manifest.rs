@@ -219,7 +219,10 @@ impl Manifest {
             {
                 problem(
                     "environment.python",
-                    format!("{python:?} is not a Python version such as 3.11 or 3.12.4"),
+                    format!(
+                        "{python:?} is not a Python 3 version such as 3.11 or 3.12.4 \
+                         (environments are virtual environments of Python 3)"
+                    ),
                 );
             }
         }
@@ -264,10 +267,12 @@ impl Manifest {
     }
 }
 
-/// `3`, `3.11` or `3.11.7`.
+/// `3`, `3.11` or `3.11.7`: Python 3, the only one `venv` and the model
+/// contract support.
 fn valid_python_version(text: &str) -> bool {
     let parts: Vec<_> = text.split('.').collect();
     parts.len() <= 3
+        && parts[0] == "3"
         && parts.iter().all(|part| {
             !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
         })
@@ -392,6 +397,19 @@ default = 2027-01-01
                 "secrets[3]"
             ]
         );
+        for python in ["2.7", "2.1", "4", "3.11.7.1", "3.x", ""] {
+            let manifest = format!(
+                "{GOOD}[environment]\nrequirements = \"requirements.txt\"\npython = {python:?}\n"
+            );
+            let error = Manifest::parse(&manifest).expect_err(python);
+            assert_eq!(error.problems[0].0, "environment.python", "{python}");
+        }
+        for python in ["3", "3.11", "3.11.7"] {
+            let manifest = format!(
+                "{GOOD}[environment]\nrequirements = \"requirements.txt\"\npython = {python:?}\n"
+            );
+            Manifest::parse(&manifest).expect(python);
+        }
     }
 
     #[test]

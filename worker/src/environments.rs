@@ -60,11 +60,24 @@ impl LocalEnvironments {
                     Err(_) => return Ok(format!("Python {version} (fetched by uv)")),
                 }
             }
-            (_, Some(version)) => format!("python{version}"),
-            (_, None) => "python3".to_owned(),
+            (_, python) => python_program(python),
         };
         match self.output(self.command(&program).arg("--version")).await? {
-            Ok(version) => Ok(version.trim().to_owned()),
+            Ok(found) => {
+                let found = found.trim().to_owned();
+                match python {
+                    Some(wanted) if !is_version(&found, wanted) => Err(EnvironmentError::Failed {
+                        summary: format!(
+                            "this server's {program} is {found}, not the Python {wanted} the \
+                             manifest asks for; ask for a version it has (such as \
+                             python = \"{}\"), or install uv, which fetches Python versions",
+                            found.trim_start_matches("Python ")
+                        ),
+                        log: String::new(),
+                    }),
+                    _ => Ok(found),
+                }
+            }
             Err(error) => Err(EnvironmentError::Failed {
                 summary: format!(
                     "this server has no {} ({program}: {error}); install it, or install uv, \
@@ -126,10 +139,7 @@ impl LocalEnvironments {
         dir: &Path,
         log: &std::fs::File,
     ) -> Result<(), String> {
-        let python = spec
-            .python
-            .as_ref()
-            .map_or("python3".to_owned(), |v| format!("python{v}"));
+        let python = python_program(spec.python.as_deref());
         let mut create = match &self.config.uv {
             Some(uv) => {
                 let mut command = self.command(uv);
@@ -294,6 +304,24 @@ impl LocalEnvironments {
     }
 }
 
+/// The program that runs a Python version without uv: `python3` for none
+/// or `3`, `python3.11` for `3.11` and for `3.11.7` (interpreters are
+/// installed by minor version; [`is_version`] checks the patch).
+fn python_program(python: Option<&str>) -> String {
+    let minor: Vec<&str> = python.unwrap_or("3").split('.').take(2).collect();
+    format!("python{}", minor.join("."))
+}
+
+/// Whether `found` (`Python 3.11.7`, as `--version` prints it) is the
+/// version `wanted` (`3`, `3.11` or `3.11.7`) names.
+fn is_version(found: &str, wanted: &str) -> bool {
+    let found = found.trim().trim_start_matches("Python ").trim();
+    found.split('.').zip(wanted.split('.')).all(|(have, want)| {
+        let have: String = have.chars().take_while(char::is_ascii_digit).collect();
+        have == want
+    }) && found.split('.').count() >= wanted.split('.').count()
+}
+
 /// An exclusive lock on `path`, held until the file is dropped.
 async fn lock(path: PathBuf) -> Result<std::fs::File, EnvironmentError> {
     tokio::task::spawn_blocking(move || {
@@ -324,4 +352,23 @@ async fn tail(path: &Path) -> String {
         Ok::<_, std::io::Error>(String::from_utf8_lossy(&bytes).into_owned())
     };
     read.await.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_name_minor_programs_and_match_patches() {
+        assert_eq!(python_program(None), "python3");
+        assert_eq!(python_program(Some("3")), "python3");
+        assert_eq!(python_program(Some("3.11")), "python3.11");
+        assert_eq!(python_program(Some("3.11.7")), "python3.11");
+        assert!(is_version("Python 3.11.7", "3.11.7"));
+        assert!(is_version("Python 3.11.7\n", "3.11"));
+        assert!(is_version("Python 3.12.0rc1", "3.12.0"));
+        assert!(!is_version("Python 3.11.2", "3.11.7"));
+        assert!(!is_version("Python 3.11.17", "3.11.1"));
+        assert!(!is_version("Python 3.1", "3.11"));
+    }
 }
