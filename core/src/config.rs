@@ -48,8 +48,12 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How long a claimed task is leased before another worker may take it.
     pub lease: Duration,
-    /// Tasks handled at once.
+    /// Tasks handled at once, environment builds aside.
     pub concurrency: usize,
+    /// Environment builds (`prepare_environment`, up to the build timeout
+    /// each) handled at once, in slots of their own: builds never hold up
+    /// dispatches, cancels and email. Past it, a build waits its turn.
+    pub environment_builds: usize,
     /// How often to check active runs with the executor.
     pub sweep_interval: Duration,
     /// A run in `runnable` or `starting` for longer than this is diagnosed,
@@ -65,6 +69,7 @@ impl Default for WorkerConfig {
             poll_interval: Duration::from_secs(2),
             lease: Duration::from_secs(120),
             concurrency: 4,
+            environment_builds: 2,
             sweep_interval: Duration::from_secs(30),
             stuck_after: Duration::from_secs(10 * 60),
             image_sync_interval: Duration::from_secs(5 * 60),

@@ -39,6 +39,12 @@ impl TaskKind {
         TaskKind::PrepareEnvironment,
     ];
 
+    /// Tasks that may take as long as an environment build (minutes, up
+    /// to its timeout), and so run in slots of their own.
+    pub fn is_long(self) -> bool {
+        matches!(self, TaskKind::PrepareEnvironment)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::DispatchRun => "dispatch_run",

@@ -347,13 +347,29 @@ impl Worker {
     /// On shutdown it stops claiming and waits for the tasks it holds.
     pub async fn run(self: Arc<Self>, wake: LocalKicker, shutdown: CancellationToken) {
         let slots = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let builds = Arc::new(Semaphore::new(self.config.environment_builds.max(1)));
         let tracker = TaskTracker::new();
         let mut next_sweep = Instant::now();
-        tracing::info!(concurrency = self.config.concurrency, "worker started");
+        tracing::info!(
+            concurrency = self.config.concurrency,
+            environment_builds = self.config.environment_builds,
+            "worker started"
+        );
         while !shutdown.is_cancelled() {
             while let Ok(slot) = slots.clone().try_acquire_owned() {
                 match self.claim().await {
                     Ok(Some(claimed)) => {
+                        let slot = if claimed.task.kind.is_long() {
+                            // A long task takes a build slot and gives its
+                            // slot back, or waits its turn.
+                            let Ok(build) = builds.clone().try_acquire_owned() else {
+                                self.wait_for_a_build_slot(&claimed).await;
+                                continue;
+                            };
+                            build
+                        } else {
+                            slot
+                        };
                         let (worker, wake) = (self.clone(), wake.clone());
                         tracker.spawn(async move {
                             if let Err(error) = worker.process(claimed).await {
@@ -393,6 +409,23 @@ impl Worker {
             );
         }
         tracing::info!("worker stopped");
+    }
+
+    /// Gives a long task back until a build slot may be free, without
+    /// counting the attempt.
+    async fn wait_for_a_build_slot(&self, claimed: &Claimed) {
+        let until = Utc::now()
+            + chrono::Duration::from_std(self.config.poll_interval)
+                .unwrap_or(chrono::Duration::seconds(2));
+        if let Err(error) = self
+            .services
+            .store
+            .postpone(claimed, until, Utc::now())
+            .await
+        {
+            let task = claimed.task.id;
+            tracing::warn!(%task, %error, "could not give the task back; its lease will expire");
+        }
     }
 
     async fn claim(&self) -> Result<Option<Claimed>, WorkerError> {

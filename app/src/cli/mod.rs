@@ -167,6 +167,10 @@ struct WorkerTuning {
     /// Tasks the worker handles at once.
     #[arg(long, env = "MODELRUN_WORKER_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     worker_concurrency: u16,
+    /// Environment builds the worker handles at once, in slots of their
+    /// own beside --worker-concurrency; more wait their turn.
+    #[arg(long, env = "MODELRUN_ENVIRONMENT_BUILDS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    environment_builds: u16,
     /// Seconds between looks for due tasks when nothing wakes the worker.
     #[arg(long, env = "MODELRUN_POLL_INTERVAL_SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     poll_interval_secs: u64,
@@ -306,6 +310,7 @@ impl WorkerTuning {
     fn config(&self) -> WorkerConfig {
         WorkerConfig {
             concurrency: usize::from(self.worker_concurrency),
+            environment_builds: usize::from(self.environment_builds),
             poll_interval: Duration::from_secs(self.poll_interval_secs),
             sweep_interval: Duration::from_secs(self.sweep_interval_secs),
             stuck_after: Duration::from_secs(self.stuck_after_mins * 60),
