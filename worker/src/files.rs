@@ -26,27 +26,49 @@ pub fn is_ignored(name: &str) -> bool {
 }
 
 /// Every regular file below `root`, as paths relative to it, sorted.
-/// Ignored directories are skipped when `skip_ignored` is set.
+/// Ignored directories are skipped when `skip_ignored` is set; links and
+/// special files are left out (see [`foreign_entries`]).
 pub fn regular_files(root: &Path, skip_ignored: bool) -> io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
+    Ok(walk(root, skip_ignored)?.0)
+}
+
+/// The entries below `root`, outside ignored directories, that a model
+/// version cannot carry, each with why: symbolic links (followed, they
+/// could name any file of the machine) and special files. Paths are
+/// relative to `root`, sorted.
+pub fn foreign_entries(root: &Path) -> io::Result<Vec<(PathBuf, String)>> {
+    Ok(walk(root, true)?.1)
+}
+
+fn walk(root: &Path, skip_ignored: bool) -> io::Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
+    let (mut files, mut foreign) = (Vec::new(), Vec::new());
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
         for entry in fs::read_dir(root.join(&relative))? {
             let entry = entry?;
             let name = entry.file_name();
-            let file_type = entry.file_type()?;
             let path = relative.join(&name);
+            if skip_ignored && is_ignored(&name.to_string_lossy()) {
+                continue;
+            }
+            let file_type = entry.file_type()?;
             if file_type.is_dir() {
-                if !(skip_ignored && is_ignored(&name.to_string_lossy())) {
-                    pending.push(path);
-                }
+                pending.push(path);
             } else if file_type.is_file() {
-                found.push(path);
+                files.push(path);
+            } else if file_type.is_symlink() {
+                let target = fs::read_link(entry.path())
+                    .map(|target| format!("a symbolic link to {}", target.display()))
+                    .unwrap_or_else(|_| "a symbolic link".to_owned());
+                foreign.push((path, target));
+            } else {
+                foreign.push((path, "not a regular file".to_owned()));
             }
         }
     }
-    found.sort();
-    Ok(found)
+    files.sort();
+    foreign.sort();
+    Ok((files, foreign))
 }
 
 /// The bytes every file below `root` takes, links and special files
@@ -181,10 +203,22 @@ mod tests {
         let dir = tree();
         std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link")).expect("symlink");
         std::os::unix::fs::symlink("/etc", dir.path().join("etc")).expect("symlink");
+        std::os::unix::fs::symlink("/opt/venv", dir.path().join(".venv")).expect("symlink");
         let files = regular_files(dir.path(), true).expect("list");
         assert_eq!(
             files,
             [PathBuf::from("data/rates.csv"), PathBuf::from("model.py")]
+        );
+        let foreign = foreign_entries(dir.path()).expect("list");
+        assert_eq!(
+            foreign,
+            [
+                (PathBuf::from("etc"), "a symbolic link to /etc".to_owned()),
+                (
+                    PathBuf::from("link"),
+                    "a symbolic link to /etc/hostname".to_owned()
+                ),
+            ]
         );
     }
 }

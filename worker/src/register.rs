@@ -75,6 +75,7 @@ pub async fn register_local(
         let path = path.display().to_string();
         move |source| RegisterError::Io { path, source }
     };
+    refuse_foreign_entries(&dir).await?;
     let text = tokio::fs::read_to_string(&manifest_path)
         .await
         .map_err(io(&manifest_path))?;
@@ -146,6 +147,34 @@ pub async fn register_local(
         store.record_audit(entry).await?;
     }
     Ok(registered)
+}
+
+/// Refuses a model directory holding links or special files (the manifest
+/// among them), naming each: a version carries only regular files, copied
+/// when registered, so a link would be silently left out of it, or, if
+/// followed, bring in any file of the machine.
+async fn refuse_foreign_entries(dir: &Path) -> Result<(), RegisterError> {
+    let root = dir.to_path_buf();
+    let foreign = tokio::task::spawn_blocking(move || files::foreign_entries(&root))
+        .await
+        .map_err(|error| RegisterError::Invalid(error.to_string()))?
+        .map_err(|source| RegisterError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = foreign
+        .iter()
+        .map(|(path, why)| format!("  {}: {why}", path.display()))
+        .collect();
+    Err(RegisterError::Invalid(format!(
+        "{} holds entries a version cannot carry (it is a copy of regular files and \
+         directories only); replace each with the file itself:\n{}",
+        dir.display(),
+        listed.join("\n")
+    )))
 }
 
 /// What the version's environment is built from: its requirements file

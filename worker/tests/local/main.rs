@@ -2,9 +2,11 @@
 //! directory, real processes, an outbox directory.
 
 mod boundary;
+mod builds;
 #[path = "../common/mod.rs"]
 mod common;
 mod environments;
+mod registration;
 mod runs;
 mod secrets;
 mod stops;

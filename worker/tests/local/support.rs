@@ -84,6 +84,17 @@ impl Harness {
     }
 
     pub async fn register(&self, dir: &Path) -> ModelVersion {
+        self.try_register(dir)
+            .await
+            .expect("register")
+            .version()
+            .clone()
+    }
+
+    pub async fn try_register(
+        &self,
+        dir: &Path,
+    ) -> Result<modelrun_core::model::Registered, modelrun_worker::register::RegisterError> {
         register_local(
             &self.store,
             &self.data(),
@@ -96,9 +107,6 @@ impl Harness {
             },
         )
         .await
-        .expect("register")
-        .version()
-        .clone()
     }
 
     /// A model whose command is a shell script.
