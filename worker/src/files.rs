@@ -36,11 +36,14 @@ pub fn regular_files(root: &Path, skip_ignored: bool) -> io::Result<Vec<PathBuf>
 /// version cannot carry, each with why: symbolic links (followed, they
 /// could name any file of the machine) and special files. Paths are
 /// relative to `root`, sorted.
-pub fn foreign_entries(root: &Path) -> io::Result<Vec<(PathBuf, String)>> {
+pub fn foreign_entries(root: &Path) -> io::Result<Vec<Foreign>> {
     Ok(walk(root, true)?.1)
 }
 
-fn walk(root: &Path, skip_ignored: bool) -> io::Result<(Vec<PathBuf>, Vec<(PathBuf, String)>)> {
+/// An entry a version cannot carry, and why.
+type Foreign = (PathBuf, String);
+
+fn walk(root: &Path, skip_ignored: bool) -> io::Result<(Vec<PathBuf>, Vec<Foreign>)> {
     let (mut files, mut foreign) = (Vec::new(), Vec::new());
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
