@@ -16,27 +16,8 @@ use modelrun_worker::kick::LocalKicker;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::environments::probe_model;
 use crate::support::Harness;
-
-fn model_with_requirements(root: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(
-        dir.join("modelrun.toml"),
-        format!(
-            "name = \"{name}\"\ncommand = [\"python3\", \"-c\", \"print(1)\"]\n\
-             [environment]\nrequirements = \"requirements.txt\"\n\
-             [inputs]\ntype = \"object\"\n"
-        ),
-    )
-    .expect("manifest");
-    std::fs::write(
-        dir.join("requirements.txt"),
-        format!("{name}-package==1.0\n"),
-    )
-    .expect("requirements");
-    dir
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_build_holds_up_no_other_task() {
@@ -60,10 +41,18 @@ async fn a_slow_build_holds_up_no_other_task() {
     .await;
     let sources = tempfile::tempdir().expect("dir");
     let first = h
-        .register(&model_with_requirements(sources.path(), "slow-a"))
+        .register(&probe_model(
+            sources.path(),
+            "slow-a",
+            "slow-a-package==1.0\n",
+        ))
         .await;
     let second = h
-        .register(&model_with_requirements(sources.path(), "slow-b"))
+        .register(&probe_model(
+            sources.path(),
+            "slow-b",
+            "slow-b-package==1.0\n",
+        ))
         .await;
     let quick = h.shell_model("quick", "echo done", 30).await;
 

@@ -139,7 +139,7 @@ fn spec_with(spec: &EnvironmentSpec, requirements: &str) -> EnvironmentSpec {
 }
 
 /// A model that prints what the probe package says, with `requirements`.
-fn probe_model(root: &Path, name: &str, requirements: &str) -> PathBuf {
+pub fn probe_model(root: &Path, name: &str, requirements: &str) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(
