@@ -17,5 +17,5 @@ mod world;
 pub use lambda::LambdaRuntime;
 pub use moto::{Moto, free_port};
 pub use outage::Outage;
-pub use wheels::{probe_wheel, wheelhouse};
+pub use wheels::{nosy_sdist, probe_wheel, wheelhouse};
 pub use world::AwsWorld;

@@ -11,11 +11,14 @@
 //! its cache), the package index settings and proxies, nothing of
 //! modelrun's.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use modelrun_core::config::EnvironmentsConfig;
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
+
+use crate::executor::local::BuildSandbox;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::process::Command;
 
@@ -28,11 +31,25 @@ pub const LOG_TAIL_BYTES: u64 = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct LocalEnvironments {
     config: EnvironmentsConfig,
+    /// Where builds run when the machine sandboxes runs; `None`: as plain
+    /// processes of the server's user.
+    sandbox: Option<BuildSandbox>,
 }
 
 impl LocalEnvironments {
     pub fn new(config: EnvironmentsConfig) -> Self {
-        LocalEnvironments { config }
+        LocalEnvironments {
+            config,
+            sandbox: None,
+        }
+    }
+
+    /// Builds run in `sandbox`: the packages' build scripts (code of the
+    /// model's choosing) see the environment being built and the
+    /// installer's cache, and none of modelrun's data directory besides.
+    pub fn sandboxed(mut self, sandbox: Option<BuildSandbox>) -> Self {
+        self.sandbox = sandbox;
+        self
     }
 
     /// Where the environment with this digest is (or will be).
@@ -140,57 +157,89 @@ impl LocalEnvironments {
         log: &std::fs::File,
     ) -> Result<(), String> {
         let python = python_program(spec.python.as_deref());
-        let mut create = match &self.config.uv {
-            Some(uv) => {
-                let mut command = self.command(uv);
-                command
-                    .args(["venv", "--quiet", "--python"])
-                    .arg(spec.python.as_deref().unwrap_or("python3"))
-                    .arg(dir);
-                command
-            }
-            None => {
-                let mut command = self.command(&python);
-                command.args(["-m", "venv"]).arg(dir);
-                command
-            }
+        let create: Vec<OsString> = match &self.config.uv {
+            Some(uv) => vec![
+                uv.into(),
+                "venv".into(),
+                "--quiet".into(),
+                "--python".into(),
+                spec.python.as_deref().unwrap_or("python3").into(),
+                dir.into(),
+            ],
+            None => vec![python.into(), "-m".into(), "venv".into(), dir.into()],
         };
-        self.step("creating the virtual environment", &mut create, log)
-            .await?;
+        self.step(
+            "creating the virtual environment",
+            &mut self.build_command(dir, &create).await?,
+            log,
+        )
+        .await?;
         let requirements = dir.join("requirements.txt");
         tokio::fs::write(&requirements, &spec.requirements)
             .await
             .map_err(|error| format!("writing the requirements: {error}"))?;
         let interpreter = dir.join("bin").join("python");
-        let mut install = match &self.config.uv {
-            Some(uv) => {
-                let mut command = self.command(uv);
-                command
-                    .args(["pip", "install", "--python"])
-                    .arg(&interpreter)
-                    .arg("-r")
-                    .arg(&requirements)
-                    .args(self.uv_index_args());
-                command
-            }
-            None => {
-                let mut command = self.command(&interpreter);
-                command
-                    .args([
+        let install: Vec<OsString> = match &self.config.uv {
+            Some(uv) => [uv.into(), "pip".into(), "install".into(), "--python".into()]
+                .into_iter()
+                .chain([interpreter.into(), "-r".into(), requirements.into()])
+                .chain(self.uv_index_args().into_iter().map(OsString::from))
+                .collect(),
+            None => [interpreter.into_os_string()]
+                .into_iter()
+                .chain(
+                    [
                         "-m",
                         "pip",
                         "install",
                         "--no-input",
                         "--disable-pip-version-check",
                         "-r",
-                    ])
-                    .arg(&requirements)
-                    .envs(self.pip_index_env());
-                command
-            }
+                    ]
+                    .map(OsString::from),
+                )
+                .chain([requirements.into()])
+                .collect(),
         };
-        self.step("installing the requirements", &mut install, log)
+        let mut command = self.build_command(dir, &install).await?;
+        if self.config.uv.is_none() {
+            command.envs(self.pip_index_env());
+        }
+        self.step("installing the requirements", &mut command, log)
             .await
+    }
+
+    /// A command of a build step: in the sandbox when there is one, where
+    /// only `dir` (the environment) and the installer's home (its cache, and
+    /// the Pythons uv fetches) are writable.
+    async fn build_command(&self, dir: &Path, argv: &[OsString]) -> Result<Command, String> {
+        let Some(sandbox) = &self.sandbox else {
+            let mut command = self.command(&argv[0]);
+            command.args(&argv[1..]);
+            return Ok(command);
+        };
+        let home = self.home();
+        for writable in [dir, home.as_path()] {
+            tokio::fs::create_dir_all(writable)
+                .await
+                .map_err(|error| format!("creating {}: {error}", writable.display()))?;
+        }
+        // Wheel directories of --pip-find-links, read-only; URLs need nothing.
+        let wheels: Vec<&Path> = self
+            .config
+            .index
+            .find_links
+            .iter()
+            .map(|link| Path::new(link.strip_prefix("file://").unwrap_or(link)))
+            .filter(|path| path.is_absolute() && path.exists())
+            .collect();
+        let (bwrap, args) = sandbox.wrap(&wheels, &[dir, &home], argv);
+        let mut command = self.command(bwrap);
+        command.args(args);
+        // The cache and the environment are separate mounts: copy, as a
+        // hard link cannot cross them.
+        command.env("UV_LINK_MODE", "copy");
+        Ok(command)
     }
 
     /// Runs one installer step with the installer's environment.
@@ -244,7 +293,7 @@ impl LocalEnvironments {
 
     /// A command of the installer, with its environment: only what it needs.
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let home = self.config.root.join(".home");
+        let home = self.home();
         let mut command = Command::new(program);
         command
             .env_clear()
@@ -260,6 +309,11 @@ impl LocalEnvironments {
             .stdin(Stdio::null())
             .kill_on_drop(true);
         command
+    }
+
+    /// The installer's home: its cache, and the Pythons uv fetches.
+    fn home(&self) -> PathBuf {
+        self.config.root.join(".home")
     }
 
     fn pip_index_env(&self) -> Vec<(&'static str, String)> {

@@ -2,6 +2,7 @@
 //! directory, real processes, an outbox directory.
 
 mod boundary;
+mod build_boundary;
 mod builds;
 #[path = "../common/mod.rs"]
 mod common;

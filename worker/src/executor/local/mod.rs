@@ -44,7 +44,7 @@ use tokio_util::task::TaskTracker;
 
 use self::owner::{Owner, Whose};
 use self::paths::{absolute, snapshot_dir};
-pub use self::sandbox::Boundary;
+pub use self::sandbox::{Boundary, BuildSandbox};
 use crate::environments::LocalEnvironments;
 use crate::recorder::Recorder;
 
@@ -110,10 +110,18 @@ impl LocalExecutor {
         config.environments.root = absolute(config.environments.root);
         let boundary = Boundary::detect(config.sandbox, &config.search_path)?;
         let slots = Arc::new(Semaphore::new(config.max_concurrent_runs.max(1)));
+        let build_sandbox = match &boundary {
+            Boundary::Sandbox { bwrap } => Some(BuildSandbox {
+                bwrap: bwrap.clone(),
+                data_dir: config.data_dir.clone(),
+            }),
+            Boundary::Unconfined { .. } => None,
+        };
         Ok(LocalExecutor {
             inner: Arc::new(Inner {
                 boundary,
-                environments: LocalEnvironments::new(config.environments.clone()),
+                environments: LocalEnvironments::new(config.environments.clone())
+                    .sandboxed(build_sandbox),
                 vault,
                 config,
                 owner: Owner::current(),

@@ -138,12 +138,7 @@ pub(super) fn wrap(
         work.join("inputs.json"),
         work.join("model"),
     );
-    add(&[os("--ro-bind"), os("/"), os("/")]);
-    add(&[os("--dev"), os("/dev"), os("--proc"), os("/proc")]);
-    for fresh in ["/tmp", "/var/tmp", "/run", "/dev/shm"] {
-        add(&[os("--tmpfs"), os(fresh)]);
-    }
-    add(&[os("--tmpfs"), reach.data_dir.as_os_str()]);
+    add(&machine_without(reach.data_dir));
     add(&[os("--bind"), outputs.as_os_str(), outputs.as_os_str()]);
     add(&[os("--bind"), tmp.as_os_str(), tmp.as_os_str()]);
     add(&[os("--ro-bind"), inputs.as_os_str(), inputs.as_os_str()]);
@@ -159,27 +154,8 @@ pub(super) fn wrap(
             reach.environments.as_os_str(),
         ]);
     }
-    add(&[
-        os("--unshare-user"),
-        os("--unshare-pid"),
-        os("--unshare-ipc"),
-        os("--unshare-uts"),
-        os("--unshare-cgroup-try"),
-    ]);
-    if !reach.network {
-        add(&[os("--unshare-net")]);
-    }
-    add(&[
-        os("--hostname"),
-        os("modelrun-run"),
-        os("--cap-drop"),
-        os("ALL"),
-        os("--die-with-parent"),
-        os("--new-session"),
-        os("--chdir"),
-        model.as_os_str(),
-        os("--"),
-    ]);
+    add(&namespaces(reach.network));
+    add(&[os("--chdir"), model.as_os_str(), os("--")]);
     let (program, rest) = command
         .split_first()
         .map_or(("", &[][..]), |(p, r)| (p.as_str(), r));
@@ -192,6 +168,81 @@ pub(super) fn wrap(
     args.push(program);
     args.extend(rest.iter().map(OsString::from));
     (bwrap.to_path_buf(), args)
+}
+
+/// The machine's file system read-only, fresh temporary directories, and
+/// modelrun's data directory replaced by an empty one.
+fn machine_without(data_dir: &Path) -> Vec<&std::ffi::OsStr> {
+    let os = std::ffi::OsStr::new;
+    let mut args = vec![os("--ro-bind"), os("/"), os("/")];
+    args.extend([os("--dev"), os("/dev"), os("--proc"), os("/proc")]);
+    for fresh in ["/tmp", "/var/tmp", "/run", "/dev/shm"] {
+        args.extend([os("--tmpfs"), os(fresh)]);
+    }
+    args.extend([os("--tmpfs"), data_dir.as_os_str()]);
+    args
+}
+
+/// Namespaces of its own (the network's too unless `network`), no
+/// capabilities, a session of its own, and death with its parent.
+fn namespaces(network: bool) -> Vec<&'static std::ffi::OsStr> {
+    let os = std::ffi::OsStr::new;
+    let mut args = vec![
+        os("--unshare-user"),
+        os("--unshare-pid"),
+        os("--unshare-ipc"),
+        os("--unshare-uts"),
+        os("--unshare-cgroup-try"),
+    ];
+    if !network {
+        args.push(os("--unshare-net"));
+    }
+    args.extend([
+        os("--hostname"),
+        os("modelrun-run"),
+        os("--cap-drop"),
+        os("ALL"),
+        os("--die-with-parent"),
+        os("--new-session"),
+    ]);
+    args
+}
+
+/// An environment build in the same sandbox as a run: an installer runs
+/// the packages' build scripts, code of the model's choosing, so it too
+/// sees none of modelrun's data directory but `writable` (the environment
+/// being built and the installer's cache), with the network.
+#[derive(Debug, Clone)]
+pub struct BuildSandbox {
+    pub bwrap: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl BuildSandbox {
+    /// The program and arguments that run `argv` in the sandbox, with
+    /// `readable` (wheel directories, which may be under `/tmp`) and
+    /// `writable` in sight.
+    pub fn wrap(
+        &self,
+        readable: &[&Path],
+        writable: &[&Path],
+        argv: &[OsString],
+    ) -> (PathBuf, Vec<OsString>) {
+        let mut args: Vec<OsString> = machine_without(&self.data_dir)
+            .into_iter()
+            .map(|arg| arg.to_os_string())
+            .collect();
+        for dir in readable {
+            args.extend(["--ro-bind".into(), dir.into(), dir.into()]);
+        }
+        for dir in writable {
+            args.extend(["--bind".into(), dir.into(), dir.into()]);
+        }
+        args.extend(namespaces(true).into_iter().map(|arg| arg.to_os_string()));
+        args.push("--".into());
+        args.extend(argv.iter().cloned());
+        (self.bwrap.clone(), args)
+    }
 }
 
 #[cfg(test)]
