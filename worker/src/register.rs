@@ -25,7 +25,8 @@ pub const MANIFEST: &str = "modelrun.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("cannot read {path}: {source}")]
+    /// Displayed with its cause by `{:#}` and `error_chain`.
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]

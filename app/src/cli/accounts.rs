@@ -120,12 +120,20 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
             let environments = LocalEnvironments::new(settings.local.environments.clone());
             match register_local(&store, &global.data_dir, &environments, registration).await? {
                 Registered::Created(version) => {
-                    println!("Registered version {} of the model.", version.label)
+                    println!("Registered version {} of {}.", version.label, version.model);
+                    if version.environment.is_some() {
+                        println!(
+                            "Its environment is being built from its requirements; the \
+                             version's page shows the installer's output, and runs wait \
+                             until it is ready."
+                        );
+                    }
                 }
                 Registered::Unchanged(version) => {
                     println!(
-                        "Version {} is already registered with these files; nothing changed.",
-                        version.label
+                        "Version {} of {} is already registered with these files; nothing \
+                         changed.",
+                        version.label, version.model
                     )
                 }
             }

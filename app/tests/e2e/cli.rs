@@ -125,13 +125,19 @@ fn models_are_registered_once_per_content() {
             .arg(&model),
     );
     assert!(ok, "{err}");
-    assert!(out.starts_with("Registered version "), "{out}");
+    assert!(
+        out.starts_with("Registered version ") && out.trim_end().ends_with(" of forecast."),
+        "{out}"
+    );
     let (ok, out, _) = output(
         modelrun(dir.path())
             .args(["models", "register"])
             .arg(&model),
     );
-    assert!(ok && out.contains("already registered"), "{out}");
+    assert!(
+        ok && out.contains(" of forecast is already registered"),
+        "{out}"
+    );
     let (ok, out, _) = output(modelrun(dir.path()).args(["models", "list"]));
     assert!(
         ok && out.starts_with("forecast — Revenue forecast"),
@@ -150,6 +156,24 @@ fn models_are_registered_once_per_content() {
     assert!(!ok, "a broken manifest was registered");
     assert!(
         err.contains("name: must be") && err.contains("inputs.properties.x.type"),
+        "{err}"
+    );
+
+    // A missing requirements file is named once, with its cause once.
+    std::fs::write(
+        broken.join("modelrun.toml"),
+        "name = \"broken\"\ncommand = [\"python3\", \"m.py\"]\n\
+         [environment]\nrequirements = \"requirements.txt\"\n[inputs]\ntype = \"object\"\n",
+    )
+    .expect("write");
+    let (ok, _, err) = output(
+        modelrun(dir.path())
+            .args(["models", "register"])
+            .arg(&broken),
+    );
+    assert!(!ok, "registered without its requirements");
+    assert!(
+        err.contains("requirements.txt") && err.matches("No such file").count() == 1,
         "{err}"
     );
 }

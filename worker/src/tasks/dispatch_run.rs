@@ -52,7 +52,19 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         )));
     };
     let environment = match &version.environment {
-        Some(digest) => Some(ready_environment(services, &run, digest).await?),
+        Some(digest) => match ready_environment(services, &run, digest).await? {
+            Readiness::Ready(spec) => Some(spec),
+            // An outcome, not a fault of the task: the run fails with the
+            // reason and the task is done (no dead task for an admin).
+            Readiness::Failed(reason) => {
+                services
+                    .recorder
+                    .end(&run, RunStatus::Failed, &reason)
+                    .await
+                    .map_err(|error| TaskError::Retry(modelrun_core::error_chain(&error)))?;
+                return Ok(());
+            }
+        },
         None => None,
     };
     store
@@ -115,6 +127,13 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
 /// How often a run that waits for its environment looks again.
 const ENVIRONMENT_POLL: chrono::Duration = chrono::Duration::seconds(5);
 
+/// What the run's environment allows.
+enum Readiness {
+    Ready(EnvironmentSpec),
+    /// It failed to build: the run cannot start, for this reason.
+    Failed(String),
+}
+
 /// The version's environment once it is built. Until then the run stays
 /// `queued` and the task looks again later (asking for the build if nobody
 /// has); an environment that failed to build fails the run with the reason.
@@ -122,7 +141,7 @@ async fn ready_environment(
     services: &Services,
     run: &Run,
     digest: &str,
-) -> Result<EnvironmentSpec, TaskError> {
+) -> Result<Readiness, TaskError> {
     let store = &services.store;
     let Some(environment) = store.environment(digest).await? else {
         return Err(TaskError::Fatal(format!(
@@ -130,16 +149,17 @@ async fn ready_environment(
         )));
     };
     match environment.status {
-        EnvironmentStatus::Ready => return Ok(environment.spec),
+        EnvironmentStatus::Ready => return Ok(Readiness::Ready(environment.spec)),
         EnvironmentStatus::Failed => {
             let why = environment
                 .log
                 .lines()
                 .next()
                 .unwrap_or("the installer failed");
-            return Err(TaskError::Fatal(format!(
-                "the model's environment could not be built ({why}); an administrator can \
-                 build it again on the version's page once the requirements are fixed"
+            return Ok(Readiness::Failed(format!(
+                "could not start the run: the model's environment could not be built ({why}); \
+                 an administrator can build it again on the version's page once the \
+                 requirements are fixed"
             )));
         }
         EnvironmentStatus::Pending => {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use modelrun_core::config::{EnvironmentsConfig, PackageIndex, WorkerConfig};
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec, EnvironmentStatus};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::TaskKind;
+use modelrun_core::task::{TaskKind, TaskState};
 use modelrun_testkit::wheelhouse;
 use modelrun_worker::TaskOutcome;
 use modelrun_worker::environments::LocalEnvironments;
@@ -267,6 +267,11 @@ async fn a_broken_requirement_fails_the_environment_and_its_runs_with_the_reason
     let run = h.run(run.id).await;
     assert_eq!(run.status, RunStatus::Failed);
     let reason = run.status_reason.unwrap_or_default();
+    let tasks = h.store.list_tasks(None, 50).await.expect("tasks");
+    assert!(
+        tasks.iter().all(|task| task.state != TaskState::Dead),
+        "a failed environment is an outcome, not a dead task: {tasks:?}"
+    );
     assert!(
         reason.contains("environment could not be built"),
         "{reason}"
