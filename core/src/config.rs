@@ -152,9 +152,10 @@ pub struct EnvironmentsConfig {
     pub search_path: String,
     /// Where packages come from.
     pub index: PackageIndex,
-    /// `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` (either case) as the server
-    /// got them, for the installer.
-    pub proxy: Vec<(String, Secret<String>)>,
+    /// The server's own installer settings, passed to every build as the
+    /// server got them: proxies, certificate bundles, every `PIP_*` and
+    /// `UV_*` variable, and where its pip and uv configuration files are.
+    pub installer_env: Vec<(String, Secret<String>)>,
     /// Longest an environment may take to build.
     pub timeout: Duration,
 }
@@ -167,7 +168,7 @@ impl EnvironmentsConfig {
             uv: None,
             search_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
             index: PackageIndex::default(),
-            proxy: Vec::new(),
+            installer_env: Vec::new(),
             timeout: Duration::from_secs(30 * 60),
         }
     }

@@ -8,8 +8,8 @@
 //! output to `<digest>.log` and marks success with `.modelrun-ready` inside
 //! the environment, so a build cut short is started over, never used.
 //! The installer gets a clean environment: `PATH`, a `HOME` of its own (for
-//! its cache), the package index settings and proxies, nothing of
-//! modelrun's.
+//! its cache), the server's installer settings (package index, proxies,
+//! certificates, pip and uv configuration), nothing of modelrun's.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -302,7 +302,7 @@ impl LocalEnvironments {
             .env("LANG", "C.UTF-8")
             .envs(
                 self.config
-                    .proxy
+                    .installer_env
                     .iter()
                     .map(|(name, value)| (name.as_str(), value.expose().as_str())),
             )

@@ -48,15 +48,55 @@ pub(super) struct EnvironmentArgs {
     pip_no_index: bool,
 }
 
-/// Proxy variables the installer gets as the server got them.
-const PROXY_VARIABLES: [&str; 6] = [
+/// Variables the installer gets as the server got them, besides every
+/// `PIP_*` and `UV_*` one: proxies and certificate bundles.
+const INSTALLER_VARIABLES: [&str; 12] = [
     "HTTP_PROXY",
     "HTTPS_PROXY",
+    "ALL_PROXY",
     "NO_PROXY",
     "http_proxy",
     "https_proxy",
+    "all_proxy",
     "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
 ];
+
+/// The server's installer settings from `vars` (its environment): the
+/// variables above, every `PIP_*` and `UV_*`, and, since a build has a
+/// `HOME` of its own, the server user's pip and uv configuration files as
+/// `PIP_CONFIG_FILE` and `UV_CONFIG_FILE` unless those are set.
+fn installer_env(vars: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut passed: Vec<(String, String)> = vars
+        .filter(|(name, _)| {
+            INSTALLER_VARIABLES.contains(&name.as_str())
+                || name.starts_with("PIP_")
+                || name.starts_with("UV_")
+        })
+        .collect();
+    let config_home = passed_or_env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| passed_or_env("HOME").map(|home| Path::new(&home).join(".config")));
+    if let Some(config_home) = config_home {
+        for (variable, file) in [
+            ("PIP_CONFIG_FILE", config_home.join("pip/pip.conf")),
+            ("UV_CONFIG_FILE", config_home.join("uv/uv.toml")),
+        ] {
+            if file.is_file() && !passed.iter().any(|(name, _)| name == variable) {
+                passed.push((variable.to_owned(), file.display().to_string()));
+            }
+        }
+    }
+    passed.sort();
+    passed
+}
+
+fn passed_or_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
 
 impl EnvironmentArgs {
     /// Environments under `root`, with this machine's `PATH`.
@@ -97,12 +137,9 @@ impl EnvironmentArgs {
                 find_links: words(&self.pip_find_links),
                 no_index: self.pip_no_index,
             },
-            proxy: PROXY_VARIABLES
-                .iter()
-                .filter_map(|name| {
-                    let value = std::env::var(name).ok()?;
-                    Some(((*name).to_owned(), Secret::new(value)))
-                })
+            installer_env: installer_env(std::env::vars())
+                .into_iter()
+                .map(|(name, value)| (name, Secret::new(value)))
                 .collect(),
             timeout: Duration::from_secs(self.environment_timeout_mins * 60),
         })
@@ -122,4 +159,44 @@ fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_get_the_installer_settings_and_nothing_of_modelruns() {
+        let vars = [
+            ("PIP_INDEX_URL", "https://pypi.example.com/simple"),
+            ("PIP_CERT", "/etc/ssl/corp.pem"),
+            ("UV_NATIVE_TLS", "1"),
+            ("https_proxy", "http://proxy:3128"),
+            ("SSL_CERT_FILE", "/etc/ssl/corp.pem"),
+            ("MODELRUN_ADMIN_PASSWORD", "secret"),
+            ("DATABASE_URL", "postgres://u:p@db/x"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("PIPE", "not pip's"),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        let passed = installer_env(vars.into_iter());
+        let names: Vec<&str> = passed.iter().map(|(name, _)| name.as_str()).collect();
+        for name in [
+            "PIP_INDEX_URL",
+            "PIP_CERT",
+            "UV_NATIVE_TLS",
+            "https_proxy",
+            "SSL_CERT_FILE",
+        ] {
+            assert!(names.contains(&name), "{name} missing: {names:?}");
+        }
+        for name in [
+            "MODELRUN_ADMIN_PASSWORD",
+            "DATABASE_URL",
+            "AWS_SECRET_ACCESS_KEY",
+            "PIPE",
+        ] {
+            assert!(!names.contains(&name), "{name} passed: {names:?}");
+        }
+    }
 }
