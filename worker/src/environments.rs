@@ -224,16 +224,23 @@ impl LocalEnvironments {
                 .await
                 .map_err(|error| format!("creating {}: {error}", writable.display()))?;
         }
-        // Wheel directories of --pip-find-links, read-only; URLs need nothing.
-        let wheels: Vec<&Path> = self
+        // Read-only: the installer itself and the wheel directories of
+        // --pip-find-links, which may be under the sandbox's fresh /tmp.
+        let program = Path::new(&argv[0]);
+        let readable: Vec<&Path> = self
             .config
             .index
             .find_links
             .iter()
             .map(|link| Path::new(link.strip_prefix("file://").unwrap_or(link)))
+            .chain(
+                [program]
+                    .into_iter()
+                    .filter(|program| !program.starts_with(dir)),
+            )
             .filter(|path| path.is_absolute() && path.exists())
             .collect();
-        let (bwrap, args) = sandbox.wrap(&wheels, &[dir, &home], argv);
+        let (bwrap, args) = sandbox.wrap(&readable, &[dir, &home], argv);
         let mut command = self.command(bwrap);
         command.args(args);
         // The cache and the environment are separate mounts: copy, as a

@@ -64,9 +64,10 @@ pub fn configuration(
 }
 
 /// The binary the functions run: the `bootstrap` of the Lambda package
-/// that `MODELRUN_LAMBDA_PACKAGE` names (CI builds the package first, with
-/// `scripts/build-lambda --check`, so that the real package is what starts
-/// under the Runtime API here), else the binary of this test build.
+/// that `MODELRUN_LAMBDA_PACKAGE` names (the test command packages this
+/// build's binary first, with `scripts/build-lambda --check`, so that the
+/// real package is what starts under the Runtime API here), else the binary
+/// of this test build.
 pub fn function_binary() -> PathBuf {
     static BOOTSTRAP: OnceLock<PathBuf> = OnceLock::new();
     BOOTSTRAP
