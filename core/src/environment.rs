@@ -148,7 +148,7 @@ pub fn check_requirements(text: &str) -> Result<(), String> {
     if refused.is_empty() {
         Ok(())
     } else {
-        Err(refused.join("; "))
+        Err(format!("\n  {}", refused.join("\n  ")))
     }
 }
 
@@ -192,18 +192,15 @@ fn refused_requirement(line: &str) -> Option<&'static str> {
     };
     let requirement = line.split(';').next().unwrap_or_default().trim();
     let lower = requirement.to_ascii_lowercase();
+    const FILE: &str = "refers to a file; name packages (with versions, such as pandas==2.2.3) \
+                        so that the environment is fully described by the requirements";
     if is_option(&FILE_OPTIONS)
         || line.starts_with(['.', '/', '~'])
         || lower.starts_with("file:")
         || lower.contains("@ file:")
         || lower.contains("@file:")
-        || (!requirement.contains('@') && requirement.contains(['/', '\\']))
-        || (!requirement.contains('@') && ARCHIVES.iter().any(|end| lower.ends_with(end)))
     {
-        Some(
-            "refers to a file; name packages (with versions, such as pandas==2.2.3) so that \
-             the environment is fully described by the requirements",
-        )
+        Some(FILE)
     } else if is_option(&INDEX_OPTIONS) {
         Some(
             "sets where packages come from, which is the server's setting (PIP_INDEX_URL, \
@@ -216,6 +213,8 @@ fn refused_requirement(line: &str) -> Option<&'static str> {
              name a package of the index with its version, or publish the package to the \
              server's index",
         )
+    } else if requirement.contains(['/', '\\']) || ARCHIVES.iter().any(|end| lower.ends_with(end)) {
+        Some(FILE)
     } else {
         None
     }
@@ -280,7 +279,18 @@ mod tests {
             "https://example.com/pkg-1.0-py3-none-any.whl",
         ] {
             let error = check_requirements(&format!("numpy\n{bad}\n")).expect_err(bad);
-            assert!(error.starts_with("line 2:"), "{bad}: {error}");
+            assert!(error.trim_start().starts_with("line 2:"), "{bad}: {error}");
+            let kind = if bad.starts_with("-i")
+                || bad.starts_with("-f")
+                || bad.starts_with("--") && !bad.starts_with("--constraint")
+            {
+                "sets where packages come from"
+            } else if bad.contains("://") && !bad.contains("file:") {
+                "is a direct reference"
+            } else {
+                "refers to a file"
+            };
+            assert!(error.contains(kind), "{bad}: {error}");
         }
         let every =
             check_requirements("-e .\nnumpy\n--index-url https://x/simple\nx @ git+https://y\n")

@@ -46,7 +46,8 @@ with zipfile.ZipFile(f"{folder}/modelrun_probe-{version}-py3-none-any.whl", "w")
 /// whose build backend (in the archive, needing nothing installed) looks
 /// around while the environment is built, as a hostile package would: it
 /// lists `data_dir`, tries to read `data_dir/modelrun.db` and to write
-/// `data_dir/pwned`. What it saw becomes the module's `SEEN`, a dict.
+/// `data_dir/pwned`, and leaves a file in its home for the next build to
+/// find. What it saw becomes the module's `SEEN`, a dict.
 pub fn nosy_sdist(dir: &Path, data_dir: &Path) {
     let script = r#"
 import io, sys, tarfile
@@ -70,11 +71,18 @@ def look():
         seen["write"] = "written"
     except OSError as error:
         seen["write"] = str(error)
+    left = os.path.join(os.environ.get("HOME", "/nonexistent"), "left-by-a-build")
+    seen["left_by_an_earlier_build"] = os.path.exists(left)
+    try:
+        open(left, "w").write("x")
+    except OSError:
+        pass
+    seen["nonce"] = os.urandom(8).hex()
     return seen
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     info = "modelrun_nosy-1.0.dist-info"
     files = {
-        "modelrun_nosy/__init__.py": "SEEN = " + json.dumps(look()) + "\\n",
+        "modelrun_nosy/__init__.py": "import json\\nSEEN = json.loads(" + repr(json.dumps(look())) + ")\\n",
         info + "/METADATA": "Metadata-Version: 2.1\\nName: modelrun-nosy\\nVersion: 1.0\\n",
         info + "/WHEEL": "Wheel-Version: 1.0\\nGenerator: modelrun-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
     }

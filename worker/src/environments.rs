@@ -129,6 +129,8 @@ impl LocalEnvironments {
         let log = std::fs::File::create(&log_path).map_err(|e| io("creating the log", e))?;
         let outcome =
             tokio::time::timeout(self.config.timeout, self.install(spec, &dir, &log)).await;
+        // The build's home goes with it, whatever the outcome.
+        let _ = tokio::fs::remove_dir_all(build_home(&dir)).await;
         let tail = tail(&log_path).await;
         match outcome {
             Ok(Ok(())) => {
@@ -209,21 +211,27 @@ impl LocalEnvironments {
             .await
     }
 
-    /// A command of a build step: in the sandbox when there is one, where
-    /// only `dir` (the environment) and the installer's home (its cache, and
-    /// the Pythons uv fetches) are writable.
+    /// A command of a build step, with a home of the build's own (its
+    /// caches, dropped when the build ends: nothing one build leaves can
+    /// reach another) and the Pythons uv fetches kept beside the
+    /// environment; in the sandbox when there is one, where only these
+    /// and `dir` (the environment) are writable.
     async fn build_command(&self, dir: &Path, argv: &[OsString]) -> Result<Command, String> {
-        let Some(sandbox) = &self.sandbox else {
-            let mut command = self.command(&argv[0]);
-            command.args(&argv[1..]);
-            return Ok(command);
-        };
-        let home = self.home();
-        for writable in [dir, home.as_path()] {
+        let (home, pythons) = (build_home(dir), dir.with_extension("python"));
+        for writable in [dir, home.as_path(), pythons.as_path()] {
             tokio::fs::create_dir_all(writable)
                 .await
                 .map_err(|error| format!("creating {}: {error}", writable.display()))?;
         }
+        let Some(sandbox) = &self.sandbox else {
+            let mut command = self.command(&argv[0]);
+            command
+                .args(&argv[1..])
+                .env("HOME", &home)
+                .env("UV_PYTHON_INSTALL_DIR", &pythons)
+                .env("PYTHONNOUSERSITE", "1");
+            return Ok(command);
+        };
         // Read-only: the installer itself and the wheel directories of
         // --pip-find-links, which may be under the sandbox's fresh /tmp.
         let program = Path::new(&argv[0]);
@@ -240,9 +248,13 @@ impl LocalEnvironments {
             )
             .filter(|path| path.is_absolute() && path.exists())
             .collect();
-        let (bwrap, args) = sandbox.wrap(&readable, &[dir, &home], argv);
+        let (bwrap, args) = sandbox.wrap(&readable, &[dir, &home, &pythons], argv);
         let mut command = self.command(bwrap);
-        command.args(args);
+        command
+            .args(args)
+            .env("HOME", &home)
+            .env("UV_PYTHON_INSTALL_DIR", &pythons)
+            .env("PYTHONNOUSERSITE", "1");
         // The cache and the environment are separate mounts: copy, as a
         // hard link cannot cross them.
         command.env("UV_LINK_MODE", "copy");
@@ -318,7 +330,7 @@ impl LocalEnvironments {
         command
     }
 
-    /// The installer's home: its cache, and the Pythons uv fetches.
+    /// The home of the probes at registration (`--version`, `uv python find`).
     fn home(&self) -> PathBuf {
         self.config.root.join(".home")
     }
@@ -363,6 +375,11 @@ impl LocalEnvironments {
         }
         args
     }
+}
+
+/// The home of the build of the environment in `dir`: `<digest>.home`.
+fn build_home(dir: &Path) -> PathBuf {
+    dir.with_extension("home")
 }
 
 /// The program that runs a Python version without uv: `python3` for none

@@ -49,7 +49,7 @@ async fn the_wrapper_masks_the_models_secrets_in_its_log() {
     );
     assert!(stdout.contains("names-hidden"), "{stdout}");
     assert!(
-        stdout.contains("[modelrun] skipped output stolen: it is a symbolic link")
+        stdout.contains("[modelrun] skipped output \"stolen\": it is a symbolic link")
             && stdout.contains("[modelrun] stored 1 output files"),
         "a link is never an output, on AWS as on one machine: {stdout}"
     );

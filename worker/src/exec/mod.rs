@@ -146,7 +146,10 @@ async fn upload(job: &JobApi, dir: &Path) -> Result<(usize, u64), String> {
         .map_err(|error| error.to_string())?
         .map_err(|error| format!("cannot list the outputs: {error}"))?;
     for (path, why) in &entries.skipped {
-        println!("[modelrun] skipped output {}: it is {why}", path.display());
+        println!(
+            "[modelrun] skipped output {:?}: it is {why}",
+            path.display().to_string()
+        );
     }
     let mut total = 0;
     let mut stored = 0;

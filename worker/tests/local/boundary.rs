@@ -126,12 +126,12 @@ echo fine > "$out/forecast.csv""#,
     );
     let log = log(&h, run.id);
     assert!(
-        log.contains("skipped output passwd-link: it is a symbolic link"),
+        log.contains("skipped output \"passwd-link\": it is a symbolic link"),
         "{log}"
     );
     if found.contains("hardlink made") {
         assert!(
-            log.contains("skipped output passwd: it is a hard link"),
+            log.contains("skipped output \"passwd\": it is a hard link"),
             "{log}"
         );
     }
@@ -199,13 +199,22 @@ async fn memory_and_outputs_are_held_to_their_limits() {
             60,
         )
         .await;
+    // Written faster than the outputs are measured while a run runs.
+    let quick_files = h
+        .shell_model(
+            "quick-files",
+            "for n in 1 2 3; do head -c 700000 /dev/zero > \"$MODELRUN_OUTPUT_DIR/part$n\"; done",
+            60,
+        )
+        .await;
     let runs = [
         h.submit(&greedy, json!({})).await,
         h.submit(&big_file, json!({})).await,
         h.submit(&many_files, json!({})).await,
+        h.submit(&quick_files, json!({})).await,
     ];
     h.drain().await;
-    let [greedy, big_file, many_files] = runs.map(|r| r.id);
+    let [greedy, big_file, many_files, quick_files] = runs.map(|r| r.id);
 
     let run = h.run(greedy).await;
     assert_eq!(run.status, RunStatus::Failed);
@@ -215,20 +224,19 @@ async fn memory_and_outputs_are_held_to_their_limits() {
         "{text}"
     );
 
-    let run = h.run(big_file).await;
-    assert_eq!(run.status, RunStatus::Failed);
-    let reason = run.status_reason.unwrap_or_default();
-    assert!(
-        reason.contains("larger than the run's output limit"),
-        "{reason}"
-    );
-
-    let run = h.run(many_files).await;
-    assert_eq!(run.status, RunStatus::Failed);
-    let reason = run.status_reason.unwrap_or_default();
-    assert!(
-        reason.contains("the outputs took more than 1 MiB"),
-        "{reason}"
-    );
+    for id in [big_file, many_files, quick_files] {
+        let run = h.run(id).await;
+        assert_eq!(run.status, RunStatus::Failed);
+        let reason = run.status_reason.unwrap_or_default();
+        assert!(
+            reason.contains("the outputs reached 1 MiB, the limit of a run"),
+            "{reason}"
+        );
+        let kept = h.data().join(format!("blobs/runs/{id}/outputs"));
+        assert!(
+            !kept.exists() || std::fs::read_dir(&kept).expect("dir").next().is_none(),
+            "outputs past the limit are not kept"
+        );
+    }
     assert!(all_gone("sleep 30").await || processes_with("sleep 30").is_empty());
 }

@@ -31,59 +31,100 @@ async fn a_packages_build_script_reaches_nothing_of_modelruns() {
         let data = h.data();
         nosy_sdist(&wheels, &data);
 
-        let dir = sources.path().join("nosy");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(
-            dir.join("modelrun.toml"),
-            "name = \"nosy\"\ncommand = [\"python3\", \"nosy.py\"]\n\
-             [environment]\nrequirements = \"requirements.txt\"\n\
-             [inputs]\ntype = \"object\"\n",
-        )
-        .expect("manifest");
-        std::fs::write(dir.join("requirements.txt"), "modelrun-nosy==1.0\n").expect("reqs");
-        std::fs::write(
-            dir.join("nosy.py"),
-            "import json, os, modelrun_nosy\n\
-             out = os.path.join(os.environ['MODELRUN_OUTPUT_DIR'], 'seen.json')\n\
-             open(out, 'w').write(json.dumps(modelrun_nosy.SEEN))\n",
-        )
-        .expect("script");
-        let version = h.register(&dir).await;
-        let run = h.submit(&version, json!({})).await;
-        h.drain().await;
-
-        let digest = version.environment.clone().expect("an environment");
-        let environment = h
-            .store
-            .environment(&digest)
-            .await
-            .expect("query")
-            .expect("row");
-        assert_eq!(
-            environment.status,
-            EnvironmentStatus::Ready,
-            "{uv:?}: {}",
-            environment.log
-        );
-        let run = h.run(run.id).await;
-        assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.status_reason);
-        let seen: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(data.join(format!("blobs/runs/{}/outputs/seen.json", run.id)))
-                .expect("seen.json"),
-        )
-        .expect("json");
-        assert_eq!(
-            seen["listing"],
-            json!(["environments"]),
-            "{uv:?}: the build saw modelrun's files: {seen}"
-        );
-        assert!(
-            seen["database"].as_str().unwrap_or("read") != "read",
-            "{uv:?}: {seen}"
+        let mut seen = Vec::new();
+        // Two versions with different requirements: two builds, one after
+        // the other, as two models would have.
+        for (name, requirements) in [
+            ("nosy", "modelrun-nosy==1.0\n"),
+            ("nosy-again", "modelrun-nosy==1.0  # another model\n"),
+        ] {
+            seen.push(nosy_run(&h, sources.path(), name, requirements, &uv).await);
+        }
+        for seen in &seen {
+            assert_eq!(
+                seen["listing"],
+                json!(["environments"]),
+                "{uv:?}: the build saw modelrun's files: {seen}"
+            );
+            assert!(
+                seen["database"].as_str().unwrap_or("read") != "read",
+                "{uv:?}: {seen}"
+            );
+            assert_eq!(
+                seen["left_by_an_earlier_build"],
+                json!(false),
+                "{uv:?}: a build found what another left in its home: {seen}"
+            );
+        }
+        assert_ne!(
+            seen[0]["nonce"], seen[1]["nonce"],
+            "{uv:?}: the second build reused what the first built"
         );
         assert!(
             !data.join("pwned").exists(),
             "{uv:?}: the build wrote into the data directory"
         );
     }
+}
+
+/// Registers and runs a model that requires the nosy package; what its
+/// build saw.
+async fn nosy_run(
+    h: &Harness,
+    sources: &std::path::Path,
+    name: &str,
+    requirements: &str,
+    uv: &Option<std::path::PathBuf>,
+) -> serde_json::Value {
+    let dir = sources.join(name);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("modelrun.toml"),
+        format!(
+            "name = \"{name}\"\ncommand = [\"python3\", \"nosy.py\"]\n\
+             [environment]\nrequirements = \"requirements.txt\"\n\
+             [inputs]\ntype = \"object\"\n"
+        ),
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("requirements.txt"), requirements).expect("reqs");
+    std::fs::write(
+        dir.join("nosy.py"),
+        "import json, os, modelrun_nosy\n\
+         out = os.path.join(os.environ['MODELRUN_OUTPUT_DIR'], 'seen.json')\n\
+         open(out, 'w').write(json.dumps(modelrun_nosy.SEEN))\n",
+    )
+    .expect("script");
+    let version = h.register(&dir).await;
+    let run = h.submit(&version, json!({})).await;
+    h.drain().await;
+    let digest = version.environment.clone().expect("an environment");
+    let environment = h
+        .store
+        .environment(&digest)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(
+        environment.status,
+        EnvironmentStatus::Ready,
+        "{uv:?}: {}",
+        environment.log
+    );
+    let run = h.run(run.id).await;
+    assert_eq!(
+        run.status,
+        RunStatus::Succeeded,
+        "{uv:?}: {:?}\n{}",
+        run.status_reason,
+        std::fs::read_to_string(h.data().join(format!("logs/{}.log", run.id))).unwrap_or_default()
+    );
+    serde_json::from_slice(
+        &std::fs::read(
+            h.data()
+                .join(format!("blobs/runs/{}/outputs/seen.json", run.id)),
+        )
+        .expect("seen.json"),
+    )
+    .expect("json")
 }

@@ -231,7 +231,9 @@ async fn a_version_with_requirements_is_prepared_then_runs_in_its_environment() 
         .expect("environments")
         .filter_map(Result::ok)
         .filter(|entry| {
-            entry.path().is_dir() && !entry.file_name().to_string_lossy().starts_with('.')
+            // Environments are named by their digest alone, beside their
+            // fetched Pythons (`<digest>.python`) and the probes' `.home`.
+            entry.path().is_dir() && !entry.file_name().to_string_lossy().contains('.')
         })
         .count();
     assert_eq!(builds, 1, "one environment for both versions");

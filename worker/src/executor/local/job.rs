@@ -195,13 +195,31 @@ async fn execute(
     let over_limit = outputs_over(&paths.outputs, inner.config.max_output_bytes);
     let outcome = process::wait(&mut child, timeout, stopped, over_limit).await;
     finish_log(copy, &log_path).await;
-    let stored = store_outputs(
-        inner.blob.as_ref(),
-        request.run_id,
-        &paths.outputs,
-        &log_path,
-    )
-    .await;
+    // Measured once more at the end: a run can write its outputs faster
+    // than they are measured while it runs, and one whose file hit the
+    // file-size limit was cut short.
+    let outcome = match outcome {
+        Ok(Outcome::Exited(status)) => {
+            match outputs_at_limit(&paths.outputs, inner.config.max_output_bytes).await {
+                Some(why) => Ok(Outcome::OverLimit(why)),
+                None => Ok(Outcome::Exited(status)),
+            }
+        }
+        other => other,
+    };
+    // Outputs over the limit are not kept, so no cut-off file is offered.
+    let stored = match &outcome {
+        Ok(Outcome::OverLimit(_)) => Ok(()),
+        _ => {
+            store_outputs(
+                inner.blob.as_ref(),
+                request.run_id,
+                &paths.outputs,
+                &log_path,
+            )
+            .await
+        }
+    };
     match outcome {
         Ok(Outcome::Exited(status)) => {
             report.exit_code = status.code();
@@ -247,18 +265,26 @@ const MEASURE_EVERY: Duration = Duration::from_secs(2);
 async fn outputs_over(outputs: &Path, max_bytes: u64) -> String {
     loop {
         tokio::time::sleep(MEASURE_EVERY).await;
-        let dir = outputs.to_path_buf();
-        let size = tokio::task::spawn_blocking(move || files::total_size(&dir))
-            .await
-            .unwrap_or(Ok(0))
-            .unwrap_or(0);
-        if size > max_bytes {
-            return format!(
-                "the outputs took more than {} MiB, the limit of a run (--max-output-mib)",
-                max_bytes / (1024 * 1024)
-            );
+        if let Some(why) = outputs_at_limit(outputs, max_bytes).await {
+            return why;
         }
     }
+}
+
+/// Why the outputs are past the limit of a run: they take `max_bytes` or
+/// more (a file cut at the file-size limit takes exactly that).
+async fn outputs_at_limit(outputs: &Path, max_bytes: u64) -> Option<String> {
+    let dir = outputs.to_path_buf();
+    let size = tokio::task::spawn_blocking(move || files::total_size(&dir))
+        .await
+        .unwrap_or(Ok(0))
+        .unwrap_or(0);
+    (size >= max_bytes).then(|| {
+        format!(
+            "the outputs reached {} MiB, the limit of a run (--max-output-mib); none were kept",
+            max_bytes / (1024 * 1024)
+        )
+    })
 }
 
 /// Waits for the log's copy to end once the process group is gone; a
@@ -315,7 +341,10 @@ async fn store_outputs(
     for (path, why) in &entries.skipped {
         note(
             log_path,
-            &format!("skipped output {}: it is {why}", path.display()),
+            &format!(
+                "skipped output {:?}: it is {why}",
+                path.display().to_string()
+            ),
         );
     }
     let listed = entries.files;
@@ -333,7 +362,7 @@ async fn store_outputs(
             note(
                 log_path,
                 &format!(
-                    "skipped output {}: its name is not UTF-8",
+                    "skipped output {:?}: its name is not UTF-8",
                     relative.display()
                 ),
             );
