@@ -9,7 +9,7 @@ use modelrun_core::status::RunStatus;
 use modelrun_testkit::{nosy_sdist, wheelhouse};
 use serde_json::json;
 
-use crate::environments::{installers, offline_config};
+use crate::environments::{installers, offline_config, python_model};
 use crate::support::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,25 +76,14 @@ async fn nosy_run(
     requirements: &str,
     uv: &Option<std::path::PathBuf>,
 ) -> serde_json::Value {
-    let dir = sources.join(name);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(
-        dir.join("modelrun.toml"),
-        format!(
-            "name = \"{name}\"\ncommand = [\"python3\", \"nosy.py\"]\n\
-             [environment]\nrequirements = \"requirements.txt\"\n\
-             [inputs]\ntype = \"object\"\n"
-        ),
-    )
-    .expect("manifest");
-    std::fs::write(dir.join("requirements.txt"), requirements).expect("reqs");
-    std::fs::write(
-        dir.join("nosy.py"),
+    let dir = python_model(
+        sources,
+        name,
+        requirements,
         "import json, os, modelrun_nosy\n\
          out = os.path.join(os.environ['MODELRUN_OUTPUT_DIR'], 'seen.json')\n\
          open(out, 'w').write(json.dumps(modelrun_nosy.SEEN))\n",
-    )
-    .expect("script");
+    );
     let version = h.register(&dir).await;
     let run = h.submit(&version, json!({})).await;
     h.drain().await;

@@ -140,25 +140,32 @@ fn spec_with(spec: &EnvironmentSpec, requirements: &str) -> EnvironmentSpec {
 
 /// A model that prints what the probe package says, with `requirements`.
 pub fn probe_model(root: &Path, name: &str, requirements: &str) -> PathBuf {
+    python_model(
+        root,
+        name,
+        requirements,
+        "import os, sys, modelrun_probe\n\
+         print('probe says', modelrun_probe.VALUE, 'from', sys.prefix)\n\
+         open(os.path.join(os.environ['MODELRUN_OUTPUT_DIR'], 'value.txt'), 'w').write(str(modelrun_probe.VALUE))\n",
+    )
+}
+
+/// A model directory under `root` whose `main.py` is `script`, with
+/// `requirements`.
+pub fn python_model(root: &Path, name: &str, requirements: &str, script: &str) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(
         dir.join("modelrun.toml"),
         format!(
-            "name = \"{name}\"\ncommand = [\"python3\", \"probe.py\"]\n\
+            "name = \"{name}\"\ncommand = [\"python3\", \"main.py\"]\n\
              [environment]\nrequirements = \"requirements.txt\"\n\
              [inputs]\ntype = \"object\"\n"
         ),
     )
     .expect("manifest");
     std::fs::write(dir.join("requirements.txt"), requirements).expect("requirements");
-    std::fs::write(
-        dir.join("probe.py"),
-        "import os, sys, modelrun_probe\n\
-         print('probe says', modelrun_probe.VALUE, 'from', sys.prefix)\n\
-         open(os.path.join(os.environ['MODELRUN_OUTPUT_DIR'], 'value.txt'), 'w').write(str(modelrun_probe.VALUE))\n",
-    )
-    .expect("script");
+    std::fs::write(dir.join("main.py"), script).expect("script");
     dir
 }
 
