@@ -88,12 +88,7 @@ async fn nosy_run(
     let run = h.submit(&version, json!({})).await;
     h.drain().await;
     let digest = version.environment.clone().expect("an environment");
-    let environment = h
-        .store
-        .environment(&digest)
-        .await
-        .expect("query")
-        .expect("row");
+    let environment = h.environment(&digest).await;
     assert_eq!(
         environment.status,
         EnvironmentStatus::Ready,

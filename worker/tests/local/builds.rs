@@ -100,12 +100,7 @@ async fn a_slow_build_holds_up_no_other_task() {
     );
     for version in [&first, &second] {
         let digest = version.environment.clone().expect("an environment");
-        let environment = h
-            .store
-            .environment(&digest)
-            .await
-            .expect("query")
-            .expect("row");
+        let environment = h.environment(&digest).await;
         assert_eq!(environment.status, EnvironmentStatus::Preparing);
     }
     shutdown.cancel();

@@ -190,12 +190,7 @@ async fn a_version_with_requirements_is_prepared_then_runs_in_its_environment() 
         ))
         .await;
     let digest = version.environment.clone().expect("an environment");
-    let environment = h
-        .store
-        .environment(&digest)
-        .await
-        .expect("query")
-        .expect("row");
+    let environment = h.environment(&digest).await;
     assert_eq!(
         environment.status,
         EnvironmentStatus::Preparing,
@@ -204,12 +199,7 @@ async fn a_version_with_requirements_is_prepared_then_runs_in_its_environment() 
 
     let run = h.submit(&version, json!({})).await;
     h.drain().await;
-    let environment = h
-        .store
-        .environment(&digest)
-        .await
-        .expect("query")
-        .expect("row");
+    let environment = h.environment(&digest).await;
     assert_eq!(
         environment.status,
         EnvironmentStatus::Ready,
@@ -261,12 +251,7 @@ async fn a_broken_requirement_fails_the_environment_and_its_runs_with_the_reason
     let run = h.submit(&version, json!({})).await;
     h.drain().await;
     let digest = version.environment.clone().expect("an environment");
-    let environment = h
-        .store
-        .environment(&digest)
-        .await
-        .expect("query")
-        .expect("row");
+    let environment = h.environment(&digest).await;
     assert_eq!(environment.status, EnvironmentStatus::Failed);
     assert!(
         environment.log.contains("no-such-package"),
@@ -295,12 +280,7 @@ async fn a_run_waits_queued_while_its_environment_is_built_on_first_use() {
     let dir = probe_model(sources.path(), "lazy", "modelrun-probe==1.0\n");
     let version = register_lazily(&h, &dir).await;
     let digest = version.environment.clone().expect("an environment");
-    let pending = h
-        .store
-        .environment(&digest)
-        .await
-        .expect("query")
-        .expect("row");
+    let pending = h.environment(&digest).await;
     assert_eq!(pending.status, EnvironmentStatus::Pending);
 
     let run = h.submit(&version, json!({})).await;
@@ -316,12 +296,7 @@ async fn a_run_waits_queued_while_its_environment_is_built_on_first_use() {
         "{outcome:?}"
     );
     assert_eq!(h.run(run.id).await.status, RunStatus::Queued);
-    let preparing = h
-        .store
-        .environment(&digest)
-        .await
-        .expect("query")
-        .expect("row");
+    let preparing = h.environment(&digest).await;
     assert_eq!(
         preparing.status,
         EnvironmentStatus::Preparing,

@@ -91,6 +91,15 @@ impl Harness {
             .clone()
     }
 
+    /// The stored environment with this digest.
+    pub async fn environment(&self, digest: &str) -> modelrun_core::environment::Environment {
+        self.store
+            .environment(digest)
+            .await
+            .expect("query")
+            .expect("the environment's row")
+    }
+
     pub async fn try_register(
         &self,
         dir: &Path,
