@@ -26,8 +26,10 @@ pub struct Change<'a> {
 }
 
 /// Sets the value of secret `name` of `model`, which one of its versions
-/// must declare. A bad name is `400`; a bad value `422`, naming the field,
-/// as any other field of a request the API refuses.
+/// must declare. A name that cannot be a secret's is `400`; one that no
+/// version declares `409` (registering a version that declares it resolves
+/// it); a bad value `422`, naming the field, as any other field of a
+/// request the API refuses.
 pub async fn set(
     store: &Arc<dyn Store>,
     vault: &Arc<dyn SecretVault>,
@@ -41,8 +43,7 @@ pub async fn set(
         .map_err(|why| AppError::invalid_field("the value is not valid", "value", why))?;
     let found = store.model(model).await?.ok_or(AppError::NotFound)?;
     let declared = found.versions.iter().flat_map(|v| &v.secrets);
-    check_secret_declared(model, name, declared.map(String::as_str))
-        .map_err(AppError::BadRequest)?;
+    check_secret_declared(model, name, declared.map(String::as_str)).map_err(AppError::Conflict)?;
     vault.put(model, name, value, &change.actor.name).await?;
     tracing::info!(model, secret = name, "secret set");
     record(store, change, AuditAction::SecretSet, model, name).await

@@ -267,3 +267,57 @@ type = "object"
     assert!(kept.starts_with("line 00000\n"));
     assert!(note.starts_with("this download stops here"), "{note}");
 }
+
+/// Sends `head` and then `body` at once, as Python's `http.client` does,
+/// without waiting for an answer in between; then reads the answer.
+async fn send_whole(base: &str, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let head = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream
+        .write_all(body)
+        .await
+        .expect("the whole body is accepted");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .expect("the answer arrives");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+pub async fn an_oversized_body_sent_whole_gets_its_413(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let auth = format!("Authorization: Bearer {token}\r\nContent-Type: application/json\r\n");
+    // 2 MiB: eight times the limit, small enough to be read and dropped.
+    let body = format!(
+        "{{\"inputs\": {{\"start_month\": \"{}\"}}}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let head = format!(
+        "POST /api/v1/models/forecast/runs HTTP/1.1\r\n{auth}Content-Length: {}\r\n",
+        body.len()
+    );
+    let refused = send_whole(&app.base, &head, body.as_bytes()).await;
+    assert!(refused.starts_with("HTTP/1.1 413"), "{refused}");
+    assert!(
+        refused.contains("the request body is larger than the limit of 262144 bytes"),
+        "{refused}"
+    );
+
+    // A body far past what is worth reading is refused before it is sent.
+    let head = format!(
+        "POST /api/v1/models/forecast/runs HTTP/1.1\r\n{auth}Content-Length: {}\r\n",
+        1u64 << 30
+    );
+    let refused = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        send_whole(&app.base, &head, b""),
+    )
+    .await
+    .expect("answered without the body");
+    assert!(refused.starts_with("HTTP/1.1 413"), "{refused}");
+}

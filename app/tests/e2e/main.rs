@@ -3,6 +3,7 @@
 //! so every step is deterministic.
 
 mod api;
+mod api_errors;
 mod aws;
 mod browser;
 mod cli;
@@ -114,6 +115,8 @@ on_sqlite!(
     scenarios::a_finished_run_is_set_against_its_versions_typical_duration,
     scenarios::the_model_page_renders_markdown_and_each_versions_record,
     openapi::every_documented_operation_answers_as_documented,
+    limits::an_oversized_body_sent_whole_gets_its_413,
+    api_errors::every_api_refusal_is_json_naming_what_was_wrong,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
     cli_client::a_models_escape_sequences_never_reach_a_terminal,
     cli_secrets::a_piped_secret_reaches_the_run_and_a_foreign_key_is_told,

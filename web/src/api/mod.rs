@@ -1,6 +1,7 @@
 //! The JSON API for scripts, behind `Authorization: Bearer <token>`.
-//! Errors are `{"error": {"status": …, "message": …}}`, with `fields` for
-//! inputs that were refused.
+//! Every error is `{"error": {"status": …, "message": …}}`, with `fields`
+//! for inputs that were refused: refusals of a request's path, query or
+//! body and of its method too.
 
 mod jobs;
 mod models;
@@ -9,7 +10,9 @@ mod runs;
 mod secrets;
 
 use axum::Router;
+use axum::http::{Method, StatusCode};
 
+use crate::error::{ApiError, AppError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -19,4 +22,15 @@ pub fn router() -> Router<AppState> {
         .merge(runs::router())
         .merge(secrets::router())
         .merge(openapi::router())
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// 405 for a method a route does not answer; axum adds the `Allow` header.
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError(AppError::Rejected(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "this address does not answer {method}; the Allow header lists the methods it does"
+        ),
+    ))
 }

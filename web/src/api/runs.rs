@@ -1,6 +1,6 @@
 //! Runs through the API: submit, list, get, download, cancel, log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::openapi as paths;
 use crate::auth::{ApiUser, require};
 use crate::error::{ApiResult, AppError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::guard::ClientAddr;
 use crate::policy::{RunsQuery, parse_filter, request_cancel, visible_run, visible_submitter};
 use crate::state::AppState;
@@ -146,7 +146,7 @@ async fn create(
     client: ClientAddr,
     headers: HeaderMap,
     State(state): State<AppState>,
-    Path(model): Path<String>,
+    ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> ApiResult<Response> {
     require(api.role, Role::Runner, "submit runs")?;
@@ -214,7 +214,7 @@ struct RunsJson {
 async fn list(
     api: ApiUser,
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<RunsJson>> {
     let limit = match query.limit.as_deref() {
         None | Some("") => DEFAULT_LIMIT,
@@ -250,7 +250,7 @@ async fn list(
 async fn detail(
     api: ApiUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RunJson>> {
     let run = visible_run(&state, &api.acting(), &id).await?;
     Ok(Json(detailed(&state, &run).await?))
@@ -260,7 +260,7 @@ async fn output(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
+    ApiPath((id, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
@@ -271,7 +271,7 @@ async fn log(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
@@ -283,7 +283,7 @@ async fn cancel(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     require(api.role, Role::Runner, "cancel runs")?;
     let user = api.acting();
@@ -310,7 +310,7 @@ async fn rerun(
     client: ClientAddr,
     headers: HeaderMap,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<RerunRequest>,
 ) -> ApiResult<Response> {
     let user = api.acting();

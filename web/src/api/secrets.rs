@@ -1,7 +1,7 @@
 //! `/api/v1/models/{model}/secrets`: which secrets a model reads and which
 //! are set (never a value), and, for admins, setting and deleting them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::openapi as paths;
 use crate::auth::{ApiUser, require};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::guard::ClientAddr;
 use crate::secrets::{self, Change};
 use crate::state::AppState;
@@ -47,7 +47,7 @@ struct SecretsJson {
 async fn list(
     _: ApiUser,
     State(state): State<AppState>,
-    Path(model): Path<String>,
+    ApiPath(model): ApiPath<String>,
 ) -> ApiResult<Json<SecretsJson>> {
     let found = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let states = secrets::states(&state.vault, &model, &found.versions).await?;
@@ -76,7 +76,7 @@ async fn set(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
-    Path((model, name)): Path<(String, String)>,
+    ApiPath((model, name)): ApiPath<(String, String)>,
     ApiJson(request): ApiJson<SetRequest>,
 ) -> ApiResult<Response> {
     require(api.role, Role::Admin, "set model secrets")?;
@@ -93,7 +93,7 @@ async fn delete(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
-    Path((model, name)): Path<(String, String)>,
+    ApiPath((model, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     require(api.role, Role::Admin, "delete model secrets")?;
     let change = Change {

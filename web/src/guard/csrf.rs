@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use modelrun_core::config::WebConfig;
 use modelrun_core::crypto::sha256_hex;
 
@@ -97,14 +97,15 @@ fn is_api_call(headers: &HeaderMap, config: &WebConfig) -> bool {
     bearer && session_token(headers, config).is_none()
 }
 
-fn refused(why: &str) -> Response {
+/// 403, as a page or as JSON under `/api/`, where a script reads it.
+fn refused(why: &str, path: &str) -> Response {
     tracing::warn!(why, "cross-site request refused");
     AppError::Forbidden(
         "This request did not come from a page of this site, so it was refused. Reload the \
          page and try again."
             .to_owned(),
     )
-    .into_response()
+    .respond_to(path)
 }
 
 pub async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -114,7 +115,7 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
     }
     match provenance(headers, &state.config) {
         Provenance::SameOrigin => next.run(request).await,
-        Provenance::CrossSite(why) => refused(&why),
+        Provenance::CrossSite(why) => refused(&why, request.uri().path()),
         Provenance::Unknown => {
             let Some(session) = session_token(headers, &state.config).map(str::to_owned) else {
                 // No session to ride on: signing in is all that is left.
@@ -125,7 +126,10 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
             if !is_form {
-                return refused("no Origin, no Sec-Fetch-Site and not a form");
+                return refused(
+                    "no Origin, no Sec-Fetch-Site and not a form",
+                    request.uri().path(),
+                );
             }
             let (parts, body) = request.into_parts();
             let Ok(bytes) = to_bytes(body, state.config.max_body_bytes).await else {
@@ -133,7 +137,7 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
                     "the request body is larger than the limit of {} bytes",
                     state.config.max_body_bytes
                 ))
-                .into_response();
+                .respond_to(parts.uri.path());
             };
             let expected = token_for(&session);
             let sent = form_urlencoded::parse(&bytes)
@@ -144,8 +148,8 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
                     next.run(Request::from_parts(parts, Body::from(bytes)))
                         .await
                 }
-                Some(_) => refused("wrong form token"),
-                None => refused("no form token"),
+                Some(_) => refused("wrong form token", parts.uri.path()),
+                None => refused("no form token", parts.uri.path()),
             }
         }
     }

@@ -1,0 +1,113 @@
+//! The API described as OpenAPI 3.1, served at `/api/v1/openapi.json`.
+//! [`OPERATIONS`] lists every route of the API; the routers build their
+//! routes from the same paths, and `tests/e2e/openapi.rs` calls every
+//! operation the document lists and checks the answer against it.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+mod operations;
+mod schemas;
+
+use operations::{error, model_operation, other_operation, run_operation};
+use schemas::schemas;
+
+pub const MODELS: &str = "/api/v1/models";
+pub const MODEL_RUNS: &str = "/api/v1/models/{model}/runs";
+pub const MODEL_SECRETS: &str = "/api/v1/models/{model}/secrets";
+pub const MODEL_SECRET: &str = "/api/v1/models/{model}/secrets/{name}";
+pub const IMAGES_SYNC: &str = "/api/v1/images/sync";
+pub const RUNS: &str = "/api/v1/runs";
+pub const RUN: &str = "/api/v1/runs/{id}";
+pub const RUN_OUTPUT: &str = "/api/v1/runs/{id}/outputs/{*name}";
+pub const RUN_CANCEL: &str = "/api/v1/runs/{id}/cancel";
+pub const RUN_RERUN: &str = "/api/v1/runs/{id}/rerun";
+pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
+pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
+pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
+pub const OPENAPI: &str = "/api/v1/openapi.json";
+
+/// Every operation: method, route (as the router has it), operation id.
+pub const OPERATIONS: [(&str, &str, &str); 15] = [
+    ("get", MODELS, "listModels"),
+    ("post", MODEL_RUNS, "submitRun"),
+    ("get", MODEL_SECRETS, "listSecrets"),
+    ("put", MODEL_SECRET, "setSecret"),
+    ("delete", MODEL_SECRET, "deleteSecret"),
+    ("post", IMAGES_SYNC, "syncImages"),
+    ("get", RUNS, "listRuns"),
+    ("get", RUN, "getRun"),
+    ("get", RUN_OUTPUT, "getOutput"),
+    ("post", RUN_CANCEL, "cancelRun"),
+    ("post", RUN_RERUN, "rerunRun"),
+    ("get", RUN_LOG, "getLog"),
+    ("get", JOB_INPUTS, "getJobInputs"),
+    ("post", JOB_OUTPUTS, "storeJobOutput"),
+    ("get", OPENAPI, "getOpenApi"),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(OPENAPI, get(serve))
+}
+
+async fn serve(State(state): State<AppState>) -> Json<Value> {
+    Json(document(&state.config.public_url))
+}
+
+/// `{*name}` in a route is `{name}` in OpenAPI.
+fn openapi_path(route: &str) -> String {
+    route.replace("{*", "{")
+}
+
+/// Operation `id`, with the answers any route of the API may give: 503
+/// when the store is busy or unreachable, and 400 for a path parameter
+/// that is not UTF-8.
+fn operation(id: &str, route: &str) -> Value {
+    let mut op = model_operation(id)
+        .or_else(|| run_operation(id))
+        .or_else(|| other_operation(id))
+        .unwrap_or_else(|| json!({ "summary": id, "responses": {} }));
+    if id != "getOpenApi" {
+        op["responses"]["503"] =
+            error("The database is busy or unreachable; try again in a moment");
+    }
+    if route.contains('{') && op["responses"].get("400").is_none() {
+        op["responses"]["400"] = error("A path parameter that is not UTF-8 once percent-decoded");
+    }
+    op["operationId"] = json!(id);
+    op
+}
+
+/// The whole document.
+pub fn document(public_url: &str) -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, route, id) in OPERATIONS {
+        let op = operation(id, route);
+        let entry = paths
+            .entry(openapi_path(route))
+            .or_insert_with(|| json!({}));
+        entry[method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "modelrun API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Models, runs and their outputs. Send `Authorization: Bearer <token>`; create a token on your Account page."
+        },
+        "servers": [{ "url": public_url.trim_end_matches('/') }],
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "jobToken": { "type": "http", "scheme": "bearer", "description": "A run's job token (`mrj_…`), given to its job on AWS Batch" }
+            },
+            "schemas": schemas()
+        }
+    })
+}

@@ -1,0 +1,230 @@
+//! Each operation of the API as OpenAPI: its parameters, body and every
+//! answer it gives, with the same bounds as the handlers check, so that a
+//! request the document allows is never refused for its form, and one it
+//! forbids is refused.
+
+use serde_json::{Value, json};
+
+pub(super) fn error(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+    })
+}
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } })
+}
+
+fn model_param() -> Value {
+    json!({ "name": "model", "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+/// A secret's name as `check_secret_name` takes it: an environment
+/// variable's name that is none of modelrun's own, the loader's or the
+/// run environment's.
+fn secret_param() -> Value {
+    json!({
+        "name": "name", "in": "path", "required": true,
+        "description": "The secret's name, such as WAREHOUSE_URL: 1–128 capital letters, digits and _, not starting with a digit; not MODELRUN_… or LD_…, nor a variable the run's environment sets",
+        "schema": {
+            "type": "string",
+            "pattern": "^(?!MODELRUN_|LD_)(?!(PATH|HOME|TMPDIR|LANG|PYTHONUNBUFFERED|VIRTUAL_ENV|AWS_BATCH_JOB_ID|AWS_BATCH_JOB_ARRAY_INDEX)$)[A-Z_][A-Z0-9_]{0,127}$"
+        }
+    })
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+/// A filter of the runs list: empty means not given, as a form sends it.
+fn filter(name: &str, description: &str, schema: Value) -> Value {
+    query(
+        name,
+        description,
+        json!({ "anyOf": [schema, { "type": "string", "maxLength": 0 }] }),
+    )
+}
+
+fn idempotency() -> Value {
+    json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "A repeat with the same key answers 200 with the run the first request made",
+        "schema": { "type": "string", "pattern": "^[!-~]([ -~]{0,126}[!-~])?$" }
+    })
+}
+
+/// The media types of an output: its own, guessed from its name.
+fn output_content() -> Value {
+    let file = json!({ "schema": { "type": "string", "format": "binary" } });
+    json!({
+        "text/csv": file, "application/json": file, "text/plain": file,
+        "image/png": file, "application/octet-stream": file, "*/*": file
+    })
+}
+
+/// The operations on models, their secrets and images.
+pub(super) fn model_operation(id: &str) -> Option<Value> {
+    let unauthorized = error("No token, or a wrong, revoked or expired one");
+    let not_found = error("No such thing, or one you may not see");
+    Some(match id {
+        "listModels" => json!({
+            "summary": "Models with their versions and input schemas",
+            "responses": { "200": ok("The models", "ModelList"), "401": unauthorized }
+        }),
+        "submitRun" => json!({
+            "summary": "Submit a run (runner role)",
+            "parameters": [model_param(), idempotency()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SubmitRequest" } } } },
+            "responses": {
+                "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
+                "400": error("A version the model does not have, a bad key, or a body that is not JSON"), "401": unauthorized,
+                "403": error("The token's role may not submit"), "404": not_found,
+                "409": error("The version is retired, a secret it reads is not set, or its environment failed to build"),
+                "413": error("The body or the inputs are too large"),
+                "415": error("Not JSON"), "422": error("Invalid inputs, or a field of the body that is not one; `fields` or the message names each"),
+                "429": error("Over a rate limit; `Retry-After` says when to try again")
+            }
+        }),
+        "listSecrets" => json!({
+            "summary": "The secrets a model reads and whether each is set; never a value",
+            "parameters": [model_param()],
+            "responses": { "200": ok("The secrets", "SecretList"), "401": unauthorized, "404": not_found }
+        }),
+        "setSecret" => json!({
+            "summary": "Set a model secret's value (admin role); it is never shown again",
+            "parameters": [model_param(), secret_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SecretValue" } } } },
+            "responses": {
+                "204": { "description": "Set" },
+                "400": error("A secret name that cannot be one, or a body that is not JSON"), "401": unauthorized,
+                "403": error("Admins only"), "404": not_found,
+                "409": error("No version of the model reads a secret of this name"),
+                "413": error("The body is too large"), "415": error("Not JSON"),
+                "422": error("No value, or a value that is empty, only white space, over 32 KiB or with a NUL character; `fields` names it")
+            }
+        }),
+        "deleteSecret" => json!({
+            "summary": "Delete a model secret's value (admin role)",
+            "parameters": [model_param(), secret_param()],
+            "responses": {
+                "204": { "description": "Deleted" }, "400": error("A secret name that cannot be one"), "401": unauthorized,
+                "403": error("Admins only"), "404": error("No such model, or the secret is not set")
+            }
+        }),
+        "syncImages" => json!({
+            "summary": "Register versions from new images in ECR now (admin role)",
+            "responses": {
+                "202": ok("Queued", "Queued"), "401": unauthorized, "403": error("Admins only"),
+                "409": error("No image registry is configured")
+            }
+        }),
+        _ => return None,
+    })
+}
+
+/// The operations on runs.
+pub(super) fn run_operation(id: &str) -> Option<Value> {
+    let unauthorized = error("No token, or a wrong, revoked or expired one");
+    let not_found = error("No such thing, or one you may not see");
+    Some(match id {
+        "listRuns" => json!({
+            "summary": "Runs, newest first unless `sort=oldest`, one page",
+            "description": "Each parameter at most once. `from` after `to` is refused (400).",
+            "parameters": [
+                filter("model", "Runs of this model", json!({ "type": "string" })),
+                filter("version", "Runs of this version label", json!({ "type": "string" })),
+                filter("status", "Runs in this status", json!({ "$ref": "#/components/schemas/Status" })),
+                filter("submitter", "Runs submitted by this email", json!({ "type": "string" })),
+                filter("from", "Created on or after this day", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
+                filter("to", "Created on or before this day", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
+                filter("sort", "Order", json!({ "type": "string", "enum": ["newest", "oldest"] })),
+                filter("limit", "Page size (default 50)", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
+                filter("cursor", "`next_cursor` of the previous page", json!({ "type": "string", "pattern": "^[+-]?[0-9]{1,18}$" }))
+            ],
+            "responses": { "200": ok("One page", "RunList"), "400": error("A bad filter, or a parameter given twice; the message names it"), "401": unauthorized }
+        }),
+        "getRun" => json!({
+            "summary": "A run with its events and outputs",
+            "parameters": [id_param()],
+            "responses": { "200": ok("The run", "Run"), "401": unauthorized, "404": not_found }
+        }),
+        "getOutput" => json!({
+            "summary": "Download an output (or a redirect to a short-lived URL)",
+            "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "200": { "description": "The file, with its own media type (guessed from its name)", "content": output_content() },
+                "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
+                "401": unauthorized, "404": not_found
+            }
+        }),
+        "cancelRun" => json!({
+            "summary": "Ask an active run to stop",
+            "parameters": [id_param()],
+            "responses": { "202": ok("The run, now cancelling", "Run"), "401": unauthorized, "403": error("Not yours, or not a runner"), "404": not_found, "409": error("The run cannot be cancelled now") }
+        }),
+        "rerunRun" => json!({
+            "summary": "A new run from an earlier one: its inputs with changes",
+            "parameters": [id_param(), idempotency()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RerunRequest" } } } },
+            "responses": {
+                "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
+                "400": error("A version the model does not have, a bad key, or a body that is not JSON"), "401": unauthorized, "403": error("Not a runner"),
+                "404": not_found, "409": error("The version is retired, a secret it reads is not set, or its environment failed to build"),
+                "413": error("Too large"), "415": error("Not JSON"), "422": error("Invalid inputs, or a field of the body that is not one"),
+                "429": error("Over a rate limit; `Retry-After` says when to try again")
+            }
+        }),
+        "getLog" => json!({
+            "summary": "The run's log, as text",
+            "parameters": [id_param()],
+            "responses": { "200": { "description": "The log", "content": { "text/plain": { "schema": { "type": "string" } } } }, "401": unauthorized, "404": not_found }
+        }),
+        _ => return None,
+    })
+}
+
+/// The job API, and the document itself.
+pub(super) fn other_operation(id: &str) -> Option<Value> {
+    let not_found = error("No such thing, or one you may not see");
+    Some(match id {
+        "getJobInputs" => json!({
+            "summary": "For a run's job on AWS Batch: a presigned request that reads the run's inputs",
+            "description": "Only with the run's job token, which the job gets in `MODELRUN_JOB_TOKEN`, and only while the run has not ended. The URL lives 15 minutes.",
+            "security": [{ "jobToken": [] }],
+            "parameters": [id_param()],
+            "responses": {
+                "200": ok("The request to make", "Presigned"), "401": error("No job token, or a wrong one"),
+                "403": error("The token is for another run"), "404": not_found,
+                "409": error("The run has ended, or this server keeps files locally")
+            }
+        }),
+        "storeJobOutput" => json!({
+            "summary": "For a run's job on AWS Batch: a presigned request that stores one output file",
+            "description": "Only with the run's job token, and only while the run has not ended. The request stores exactly the file described: S3 refuses another size or checksum. The URL lives 15 minutes; ask again for each file.",
+            "security": [{ "jobToken": [] }],
+            "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/OutputUpload" } } } },
+            "responses": {
+                "200": ok("The request to make", "Presigned"), "400": error("A bad name, size, checksum or type; the message names the field"),
+                "401": error("No job token, or a wrong one"), "403": error("The token is for another run"), "404": not_found,
+                "409": error("The run has ended, or this server keeps files locally"),
+                "413": error("Too large"), "415": error("Not JSON"), "422": error("Not an upload")
+            }
+        }),
+        "getOpenApi" => json!({
+            "summary": "This document",
+            "security": [],
+            "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } } }
+        }),
+        _ => return None,
+    })
+}

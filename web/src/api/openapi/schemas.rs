@@ -1,0 +1,134 @@
+//! The schemas of the document's bodies: requests as the handlers take
+//! them, answers as they write them.
+
+use serde_json::{Value, json};
+
+/// Every schema, by name.
+pub(super) fn schemas() -> Value {
+    let mut schemas = run_schemas();
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), model_schemas()) {
+        all.extend(more);
+    }
+    schemas
+}
+
+/// The schemas of models and their secrets.
+fn model_schemas() -> Value {
+    json!({
+        "SecretValue": {
+            "type": "object", "required": ["value"], "additionalProperties": false,
+            "properties": { "value": {
+                "type": "string", "minLength": 1, "maxLength": 32768, "pattern": "^[^\\u0000]*\\S[^\\u0000]*$",
+                "description": "The value, exactly as the model will read it: at most 32,768 bytes (32 KiB) of UTF-8, so fewer characters when some take several bytes; not empty, not only white space, no NUL character"
+            } }
+        },
+        "SecretList": {
+            "type": "object", "required": ["secrets"],
+            "properties": { "secrets": { "type": "array", "items": { "type": "object", "required": ["name", "declared", "set", "readable"], "properties": {
+                "name": { "type": "string" }, "declared": { "type": "boolean" }, "set": { "type": "boolean" },
+                "readable": { "type": "boolean", "description": "false when the value was sealed with another key and must be set again" },
+                "updated_at": { "type": ["string", "null"], "format": "date-time" }, "updated_by": { "type": ["string", "null"] } } } } }
+        },
+        "Environment": {
+            "type": "object", "required": ["digest", "status"],
+            "properties": { "digest": { "type": "string" }, "status": { "type": "string", "enum": ["pending", "preparing", "ready", "failed"] } }
+        },
+        "Version": {
+            "type": "object", "required": ["label", "active", "input_schema", "secrets"],
+            "properties": {
+                "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
+                "input_schema": { "type": "object" },
+                "environment": { "oneOf": [{ "type": "null" }, { "$ref": "#/components/schemas/Environment" }] },
+                "secrets": { "type": "array", "items": { "type": "string" } }
+            }
+        },
+        "Model": {
+            "type": "object", "required": ["name", "title", "versions"],
+            "properties": {
+                "name": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" }, "owner": { "type": "string" },
+                "latest_version": { "type": ["string", "null"] },
+                "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } }
+            }
+        },
+        "ModelList": {
+            "type": "object", "required": ["models"],
+            "properties": { "models": { "type": "array", "items": { "$ref": "#/components/schemas/Model" } } }
+        }
+    })
+}
+
+/// The schemas of runs, errors and requests.
+fn run_schemas() -> Value {
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": { "type": "object", "required": ["status", "message"], "properties": {
+                "status": { "type": "integer" }, "message": { "type": "string" },
+                "fields": { "type": "array", "items": { "type": "object", "required": ["field", "message"], "properties": {
+                    "field": { "type": "string" }, "message": { "type": "string" } } } }
+            } } }
+        },
+        "Status": { "type": "string", "enum": modelrun_core::status::RunStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() },
+        "SubmitRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "inputs": { "type": "object", "description": "The inputs, checked against the version's `input_schema` (422 names each field it refuses); none: its defaults" },
+                "version": { "type": ["string", "null"], "description": "A version label; absent, null or empty: the latest active version" }
+            }
+        },
+        "RerunRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "inputs": { "type": "object", "description": "Inputs to change; the others are the earlier run's" },
+                "version": { "type": ["string", "null"], "description": "same (absent or null: the default), latest, or a label" }
+            }
+        },
+        "Queued": {
+            "type": "object", "required": ["queued", "task"],
+            "properties": { "queued": { "type": "boolean" }, "task": { "type": "integer" } }
+        },
+        "Output": {
+            "type": "object", "required": ["name", "size", "content_type", "url"],
+            "properties": { "name": { "type": "string" }, "size": { "type": "integer" }, "content_type": { "type": "string" },
+                "sha256": { "type": ["string", "null"] }, "url": { "type": "string" } }
+        },
+        "Event": {
+            "type": "object", "required": ["at", "kind", "message"],
+            "properties": { "at": { "type": "string", "format": "date-time" }, "kind": { "type": "string", "enum": ["status", "fact"] },
+                "status": { "oneOf": [{ "$ref": "#/components/schemas/Status" }, { "type": "null" }] }, "message": { "type": "string" }, "data": {} }
+        },
+        "Run": {
+            "type": "object", "required": ["id", "model", "version", "status", "submitted_by", "inputs", "created_at", "url"],
+            "properties": {
+                "id": { "type": "integer" }, "model": { "type": "string" }, "version": { "type": "string" },
+                "status": { "$ref": "#/components/schemas/Status" }, "status_reason": { "type": ["string", "null"] },
+                "submitted_by": { "type": "string" }, "inputs": { "type": "object" }, "resources": { "type": "object" },
+                "job_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
+                "started_at": { "type": ["string", "null"], "format": "date-time" }, "finished_at": { "type": ["string", "null"], "format": "date-time" },
+                "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] }, "url": { "type": "string" },
+                "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
+                "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
+            }
+        },
+        "OutputUpload": {
+            "type": "object", "required": ["name", "size", "sha256", "content_type"],
+            "properties": {
+                "name": { "type": "string", "description": "The file's path below the outputs directory" },
+                "size": { "type": "integer", "minimum": 0, "maximum": 5368709120_u64 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" },
+                "content_type": { "type": "string", "minLength": 1, "maxLength": 255 }
+            }
+        },
+        "Presigned": {
+            "type": "object", "required": ["method", "url", "headers"],
+            "properties": {
+                "method": { "type": "string" }, "url": { "type": "string" },
+                "headers": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Send these headers: they are signed" }
+            }
+        },
+        "RunList": {
+            "type": "object", "required": ["runs", "next_cursor"],
+            "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/Run" } }, "next_cursor": { "type": ["string", "null"] } }
+        }
+    })
+}
