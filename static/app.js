@@ -19,6 +19,11 @@ for (const form of document.querySelectorAll("form[data-confirm]")) {
   });
 }
 
+// A run's log opens at its end: the latest lines are the ones to read.
+for (const log of document.querySelectorAll("pre.log[data-follow]")) {
+  log.scrollTop = log.scrollHeight;
+}
+
 // A run page refreshes its live part while the run is active.
 const live = document.getElementById("run-live");
 if (live && live.dataset.live === "true") {

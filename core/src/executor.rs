@@ -92,7 +92,8 @@ impl JobReport {
     }
 }
 
-/// Part of a run's log.
+/// Part of a run's log. A page never ends inside a character: what is cut
+/// off comes with the next page (see [`crate::log_text`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogPage {
     pub text: String,
@@ -100,6 +101,14 @@ pub struct LogPage {
     pub next: Option<String>,
     /// True when the text was cut short at the page limit.
     pub truncated: bool,
+}
+
+/// The end of a run's log, starting at a line's start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogTail {
+    pub text: String,
+    /// True when earlier lines of the log are not in `text`.
+    pub earlier: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +148,10 @@ pub trait Executor: Send + Sync + fmt::Debug {
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError>;
     /// A page of the run's log, from `cursor` (the start when `None`).
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError>;
+    /// The end of the run's log as it is now: at most about `max_bytes`
+    /// (UTF-8), from the start of a line, so that a long log shows its
+    /// latest lines. Empty when there is no log yet.
+    async fn log_tail(&self, run: &Run, max_bytes: usize) -> Result<LogTail, ExecutorError>;
     /// Whether jobs reach their files through the job API with a job token
     /// ([`crate::job_access`]), as on AWS Batch; the dispatcher then makes one.
     fn needs_job_token(&self) -> bool {

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod job_access;
 pub mod kick;
 pub mod limit;
+pub mod log_text;
 pub mod mailer;
 pub mod manifest;
 pub mod model;

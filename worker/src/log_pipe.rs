@@ -4,20 +4,52 @@
 //! wrapper's own stdout on AWS, which goes to CloudWatch Logs), masking the
 //! values of the model's secrets and, where a limit is set, keeping at most
 //! that many bytes. Past the limit the model keeps running and its output
-//! is read and dropped, so that it never blocks on a full pipe.
+//! is read and dropped, so that it never blocks on a full pipe; the last
+//! few KiB of what was dropped are written after the limit's note once the
+//! output ends, so that the log still ends as the output did (a failed
+//! run's exception, say).
 
 use std::io::{PipeReader, PipeWriter, Read, Write};
 
+use modelrun_core::log_text;
 use modelrun_core::model_secrets::{Masker, SecretValues};
 use tokio::task::JoinHandle;
 
+/// Most bytes of dropped output written after the limit's note: room for
+/// a traceback's last lines.
+const DROPPED_END_BYTES: usize = 16 * 1024;
+
 /// What the copy did, once the last writer closed the pipe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Copied {
-    /// Bytes written to the log.
+    /// Bytes written to the log, before the end of the dropped output.
     pub written: u64,
     /// Whether output was dropped at the limit.
     pub truncated: bool,
+    /// The last [`DROPPED_END_BYTES`] of the dropped output at most.
+    dropped_end: Vec<u8>,
+    /// Whether more was dropped than `dropped_end` holds.
+    dropped_more: bool,
+}
+
+impl Copied {
+    fn drop_bytes(&mut self, bytes: &[u8]) {
+        let bytes = &bytes[bytes.len().saturating_sub(DROPPED_END_BYTES)..];
+        let over = (self.dropped_end.len() + bytes.len()).saturating_sub(DROPPED_END_BYTES);
+        self.dropped_more |= over > 0;
+        self.dropped_end.drain(..over);
+        self.dropped_end.extend_from_slice(bytes);
+    }
+
+    /// The end of the dropped output, from a line's start when more went
+    /// before it.
+    fn dropped_end(&self) -> &[u8] {
+        let from = match self.dropped_more {
+            true => log_text::tail_start(&self.dropped_end),
+            false => 0,
+        };
+        &self.dropped_end[from..]
+    }
 }
 
 /// The write end of a run's log pipe, for the model's stdout and stderr,
@@ -40,10 +72,7 @@ fn copy(
     mut masker: Masker,
     max_bytes: Option<u64>,
 ) -> std::io::Result<Copied> {
-    let mut copied = Copied {
-        written: 0,
-        truncated: false,
-    };
+    let mut copied = Copied::default();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let read = match reader.read(&mut buffer) {
@@ -58,6 +87,11 @@ fn copy(
     }
     let rest = masker.finish();
     write_within(&mut log, &rest, max_bytes, &mut copied)?;
+    let end = copied.dropped_end();
+    if !end.is_empty() {
+        writeln!(log, "[modelrun] the output ended with:")?;
+        log.write_all(end)?;
+    }
     log.flush()?;
     Ok(copied)
 }
@@ -70,7 +104,11 @@ fn write_within(
     max_bytes: Option<u64>,
     copied: &mut Copied,
 ) -> std::io::Result<()> {
-    if copied.truncated || bytes.is_empty() {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    if copied.truncated {
+        copied.drop_bytes(bytes);
         return Ok(());
     }
     let Some(max_bytes) = max_bytes else {
@@ -84,10 +122,11 @@ fn write_within(
     copied.written += fits.len() as u64;
     if fits.len() < bytes.len() {
         copied.truncated = true;
+        copied.drop_bytes(&bytes[fits.len()..]);
         writeln!(
             log,
             "\n[modelrun] the log reached its limit of {max_bytes} bytes; the rest of the \
-             model's output was not kept"
+             model's output was not kept, but for its last lines below"
         )?;
     }
     Ok(())
@@ -136,5 +175,40 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("sk-live"));
+        assert!(
+            text.ends_with(&format!(
+                "[modelrun] the output ended with:\n{}",
+                "x".repeat(84)
+            )),
+            "what was dropped follows the note: {text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_dropped_output_ends_the_log_with_its_last_lines() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("run.log");
+        let log = std::fs::File::create(&path).expect("log");
+        let (mut writer, copy) = start(log, &secrets(), Some(1000)).expect("pipe");
+        let model = std::thread::spawn(move || {
+            for i in 0..10_000 {
+                writeln!(writer, "line {i}").expect("write");
+            }
+            writeln!(writer, "ValueError: sk-live-123456 is wrong").expect("write");
+        });
+        model.join().expect("model");
+        let copied = copy.await.expect("join").expect("copy");
+        assert_eq!(copied.written, 1000);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let (_, end) = text
+            .split_once("[modelrun] the output ended with:\n")
+            .expect("the end follows a note");
+        assert!(
+            end.starts_with("line "),
+            "from a line's start: {}",
+            &end[..20]
+        );
+        assert!(end.len() <= DROPPED_END_BYTES);
+        assert!(end.ends_with("line 9999\nValueError: [secret API_KEY] is wrong\n"));
     }
 }

@@ -20,6 +20,7 @@ mod model_needs;
 mod openapi;
 mod previews;
 mod quick_start;
+mod run_log;
 mod scenarios;
 mod security;
 mod support;
@@ -122,4 +123,5 @@ on_sqlite!(
     cli_secrets::a_piped_secret_reaches_the_run_and_a_foreign_key_is_told,
     model_needs::secrets_are_set_on_the_model_page,
     containment::an_unsandboxed_server_says_so_on_its_admin_pages,
+    run_log::the_run_page_shows_the_end_of_a_long_log,
 );

@@ -1,6 +1,8 @@
 //! One run: status, history, inputs, log, outputs and key figures. While
 //! the run is active the page refreshes itself: by script when it can, by
-//! a `<noscript>` refresh when it cannot.
+//! a `<noscript>` refresh when it cannot. The page shows the end of the log
+//! (the latest lines are what a person follows), the whole log is a
+//! download away.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,6 +13,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::diagnosis::{Diagnosis, Findings};
+use modelrun_core::executor::LogTail;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::status::RunStatus;
@@ -27,6 +30,9 @@ use crate::{downloads, format, log_download};
 
 /// `metrics.json` larger than this is not read for key figures.
 const MAX_METRICS_BYTES: usize = 64 * 1024;
+
+/// Most bytes of a log's end the page shows; the whole log is a download.
+const LOG_TAIL_BYTES: usize = 256 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -160,8 +166,10 @@ struct RunPage {
     inputs: Vec<(String, String)>,
     outputs: Vec<OutputView>,
     metrics: Vec<(String, String)>,
+    /// The end of the log.
     log: String,
-    log_truncated: bool,
+    /// Whether earlier lines of the log are left out of `log`.
+    log_earlier: bool,
 }
 
 /// Numbers from the run's `metrics.json`, in its order. Anything else in
@@ -229,13 +237,13 @@ async fn page(
         state.store.version(run.version_id),
     )?;
     let inputs = input_rows(&run, version.as_ref());
-    let log = match state.executor.log(&run, None).await {
-        Ok(page) => page,
+    let log = match state.executor.log_tail(&run, LOG_TAIL_BYTES).await {
+        Ok(tail) => tail,
         Err(error) => {
             tracing::warn!(run_id = %run.id, %error, "could not read the log");
-            modelrun_core::executor::LogPage {
+            LogTail {
                 text: format!("(the log cannot be read right now: {error})"),
-                ..Default::default()
+                earlier: false,
             }
         }
     };
@@ -257,7 +265,7 @@ async fn page(
         chart: super::preview::main_chart(&state, &run, &outputs).await,
         outputs: outputs.iter().map(OutputView::new).collect(),
         log: log.text,
-        log_truncated: log.truncated,
+        log_earlier: log.earlier,
         run,
     })
 }

@@ -2,6 +2,7 @@
 //! SES, ECR and CloudWatch Logs. Each test has a moto server of its own.
 
 mod batch;
+mod batch_log;
 mod batch_status;
 #[path = "../common/mod.rs"]
 mod common;

@@ -7,6 +7,7 @@ mod builds;
 #[path = "../common/mod.rs"]
 mod common;
 mod environments;
+mod logs;
 mod registration;
 mod runs;
 mod secrets;

@@ -120,7 +120,7 @@ async fn a_failing_model_fails_with_its_exit_code_and_keeps_its_log() {
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(
         run.status_reason.as_deref(),
-        Some("the model exited with code 3")
+        Some("the model exited with code 3; the last lines it printed:\nworking\noops")
     );
     let events = h.store.run_events(run.id).await.expect("events");
     assert_eq!(

@@ -5,11 +5,12 @@
 //!
 //! News about jobs arrives two ways, both going through the recorder:
 //! "Batch Job State Change" events ([`events`]) and the sweep's
-//! `DescribeJobs`. Logs are read from CloudWatch Logs.
+//! `DescribeJobs`. Logs are read from CloudWatch Logs ([`logs`]).
 
 mod definition;
 mod diagnose;
 pub mod events;
+mod logs;
 
 use async_trait::async_trait;
 use aws_sdk_batch::Client as BatchClient;
@@ -21,16 +22,15 @@ use aws_sdk_cloudwatchlogs::Client as LogsClient;
 use modelrun_core::config::BatchConfig;
 use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
-use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
+use modelrun_core::executor::{
+    Executor, ExecutorError, JobReport, JobRequest, LogPage, LogTail, Submitted,
+};
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 
 use crate::aws::AwsFailure;
-
-/// Most log events returned in one page.
-const LOG_PAGE_EVENTS: i32 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct BatchExecutor {
@@ -296,47 +296,11 @@ impl Executor for BatchExecutor {
     }
 
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError> {
-        let Some(stream) = &run.log_stream else {
-            return Ok(LogPage::default());
-        };
-        let page = self
-            .logs
-            .get_log_events()
-            .log_group_name(&self.config.log_group)
-            .log_stream_name(stream)
-            .start_from_head(true)
-            .limit(LOG_PAGE_EVENTS)
-            .set_next_token(cursor.map(str::to_owned))
-            .send()
-            .await;
-        let page = match page {
-            Ok(page) => page,
-            // The stream appears when the container starts.
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                return Ok(LogPage::default());
-            }
-            Err(error) => {
-                return Err(to_executor(AwsFailure::new(
-                    "CloudWatch Logs GetLogEvents",
-                    error,
-                )));
-            }
-        };
-        let events = page.events();
-        let mut text = String::new();
-        for event in events {
-            text.push_str(event.message().unwrap_or_default());
-            text.push('\n');
-        }
-        Ok(LogPage {
-            text,
-            next: page.next_forward_token().map(str::to_owned),
-            truncated: events.len() >= LOG_PAGE_EVENTS as usize,
-        })
+        logs::page(self, run, cursor).await
+    }
+
+    async fn log_tail(&self, run: &Run, max_bytes: usize) -> Result<LogTail, ExecutorError> {
+        logs::tail(self, run, max_bytes).await
     }
 
     async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError> {

@@ -13,6 +13,7 @@ use modelrun_core::status::RunStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::log_file;
 use super::process::{self, Outcome};
 use super::setup::{contract_env, limits, prepare, secret_values, start};
 use super::{Inner, Stop};
@@ -230,7 +231,8 @@ async fn execute(
                 }
                 _ => {
                     let sandboxed = inner.boundary.is_sandboxed();
-                    report.reason = Some(process::describe_end(&status, sandboxed));
+                    let end = process::describe_end(&status, sandboxed);
+                    report.reason = Some(log_file::failure_reason(&end, &log_path).await);
                 }
             }
         }

@@ -16,6 +16,7 @@
 //! runs of live neighbours are theirs to report.
 
 mod job;
+mod log_file;
 mod owner;
 mod paths;
 mod process;
@@ -32,13 +33,14 @@ use modelrun_core::blob::BlobStore;
 use modelrun_core::config::LocalExecutorConfig;
 use modelrun_core::diagnosis::{Cause, Diagnosis, Findings};
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
-use modelrun_core::executor::{Executor, ExecutorError, JobReport, JobRequest, LogPage, Submitted};
+use modelrun_core::executor::{
+    Executor, ExecutorError, JobReport, JobRequest, LogPage, LogTail, Submitted,
+};
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
@@ -47,9 +49,6 @@ use self::paths::{absolute, snapshot_dir};
 pub use self::sandbox::{Boundary, BuildSandbox};
 use crate::environments::LocalEnvironments;
 use crate::recorder::Recorder;
-
-/// Most bytes of log returned in one page.
-const LOG_PAGE_BYTES: u64 = 256 * 1024;
 
 /// Why a job is asked to stop.
 #[derive(Debug, Clone, PartialEq)]
@@ -384,41 +383,12 @@ impl Executor for LocalExecutor {
     }
 
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError> {
-        let offset: u64 = match cursor {
-            None => 0,
-            Some(cursor) => cursor
-                .parse()
-                .map_err(|_| ExecutorError::Refused(format!("invalid log cursor {cursor:?}")))?,
-        };
-        let mut file = match tokio::fs::File::open(self.log_path(run.id)).await {
-            Ok(file) => file,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(LogPage::default());
-            }
-            Err(error) => {
-                return Err(ExecutorError::Unavailable(format!(
-                    "cannot read the log: {error}"
-                )));
-            }
-        };
-        let io = |error: std::io::Error| {
-            ExecutorError::Unavailable(format!("cannot read the log: {error}"))
-        };
-        let length = file.metadata().await.map_err(io)?.len();
-        let start = offset.min(length);
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(LOG_PAGE_BYTES)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(io)?;
-        let end = start + bytes.len() as u64;
-        Ok(LogPage {
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            next: Some(end.to_string()),
-            truncated: end < length,
-        })
+        let ended = run.status.is_terminal();
+        log_file::page(&self.log_path(run.id), cursor, ended).await
+    }
+
+    async fn log_tail(&self, run: &Run, max_bytes: usize) -> Result<LogTail, ExecutorError> {
+        let ended = run.status.is_terminal();
+        log_file::tail(&self.log_path(run.id), max_bytes, ended).await
     }
 }

@@ -1,0 +1,59 @@
+//! A Batch run's log end, read backwards from its CloudWatch Logs stream.
+
+use modelrun_core::executor::Executor;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_end_of_the_log_is_read_from_the_streams_end() {
+    let h = Harness::new().await;
+    let version = h.image_version("forecast", "a1b2c3d").await;
+    let run = h.submit(&version).await;
+    run_tasks(&h.worker).await;
+    let job_id = h.run(run.id).await.job_id.expect("job id");
+    let stream = format!("modelrun/default/{job_id}");
+    let logs = h.world.logs_client();
+    logs.create_log_stream()
+        .log_group_name("/modelrun/runs")
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .expect("stream");
+    let now = chrono::Utc::now().timestamp_millis();
+    let events: Vec<_> = (0..3000)
+        .map(|i| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now + i)
+                .message(format!("progress {i:04}"))
+                .build()
+                .expect("event")
+        })
+        .collect();
+    logs.put_log_events()
+        .log_group_name("/modelrun/runs")
+        .log_stream_name(&stream)
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .expect("put");
+    h.worker
+        .handle_batch_event(&state_change(
+            &run,
+            &job_id,
+            "RUNNING",
+            json!({"container": {"logStreamName": stream}}),
+        ))
+        .await
+        .expect("running");
+    let run = h.run(run.id).await;
+    let tail = h.executor.log_tail(&run, 256 * 1024).await.expect("tail");
+    assert!(tail.earlier, "3000 lines do not fit one read");
+    assert!(
+        tail.text.ends_with("progress 2998\nprogress 2999\n"),
+        "{}",
+        tail.text
+    );
+    let short = h.executor.log_tail(&run, 30).await.expect("tail");
+    assert_eq!(short.text, "progress 2998\nprogress 2999\n");
+}
