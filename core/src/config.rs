@@ -209,6 +209,27 @@ pub struct WebConfig {
     pub limits: Limits,
     /// Connection limits of the built-in HTTP server (`up`, `serve`).
     pub connections: ConnectionLimits,
+    /// The data directory whose free space `/healthz` and the admin pages
+    /// report, on one machine; `None` where there is none (AWS Lambda).
+    pub disk: Option<DiskWatch>,
+}
+
+/// A directory whose disk holds what modelrun keeps (the SQLite database,
+/// logs, outputs) and the free space below which administrators are warned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiskWatch {
+    pub dir: PathBuf,
+    /// Free bytes below which the log and the admin pages warn. Default
+    /// 1 GiB (`--min-free-mib`, `MODELRUN_MIN_FREE_MIB`).
+    pub min_free_bytes: u64,
+}
+
+impl DiskWatch {
+    /// The default warning threshold: 1 GiB.
+    pub const DEFAULT_MIN_FREE_BYTES: u64 = 1024 * 1024 * 1024;
+    /// Below this many free bytes the disk counts as full: SQLite needs a
+    /// few pages for any commit, and a run's log or outputs any space at all.
+    pub const FULL_BELOW_BYTES: u64 = 1024 * 1024;
 }
 
 /// What one client may hold of the built-in HTTP server, so that clients
@@ -278,6 +299,7 @@ impl WebConfig {
             run_visibility: RunVisibility::Team,
             limits: Limits::default(),
             connections: ConnectionLimits::default(),
+            disk: None,
         }
     }
 

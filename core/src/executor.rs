@@ -64,7 +64,10 @@ pub struct Submitted {
     pub existing: bool,
 }
 
-/// A report on a job: from an event, a poll, or a local process.
+/// A report on a job: from an event, a poll, or a local process. Status
+/// `queued` is a request rather than news: the job never started the model
+/// (its worker died first), so the run is to be dispatched again, with
+/// `reason` in its history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobReport {
     pub run_id: RunId,

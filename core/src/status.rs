@@ -177,10 +177,30 @@ pub fn plan(from: RunStatus, to: RunStatus) -> Result<Plan, IllegalTransition> {
     }
 }
 
+/// Whether a run may go back to `queued` to be dispatched again: only
+/// while its job has not started the model (`submitted` to `starting`),
+/// which the executor vouches for (a local job's journal). A running,
+/// cancelling or ended run never goes back.
+pub fn may_requeue(from: RunStatus) -> bool {
+    matches!(
+        from,
+        RunStatus::Submitted | RunStatus::Pending | RunStatus::Runnable | RunStatus::Starting
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::RunStatus::*;
     use super::*;
+
+    #[test]
+    fn only_a_run_whose_model_never_started_goes_back_to_queued() {
+        let may: Vec<_> = RunStatus::ALL
+            .into_iter()
+            .filter(|s| may_requeue(*s))
+            .collect();
+        assert_eq!(may, [Submitted, Pending, Runnable, Starting]);
+    }
 
     #[test]
     fn the_forward_path_applies_step_by_step_and_with_skips() {

@@ -47,6 +47,12 @@ pub enum StoreError {
     /// No connection could be had in time: the caller should answer 503.
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),
+    /// The database's disk is full (SQLite `SQLITE_FULL`, Postgres
+    /// `53100 disk_full`, or `ENOSPC`): nothing was written. Writes work
+    /// again, without a restart, once space is freed; the caller should
+    /// answer 503 and say so.
+    #[error("the database's disk is full (no space left on device): {0}")]
+    DiskFull(String),
     #[error("database error")]
     Backend(#[source] BoxError),
     /// A stored value could not be read back (a schema or status that no
@@ -175,6 +181,12 @@ pub trait RunStore: Send + Sync {
     /// [`crate::status::plan`]; when it applies, writes the status, an event,
     /// the job id, the outputs and the follow-ups in one transaction.
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned>;
+    /// Sends a run back to `queued` with a new dispatch task, in one
+    /// transaction, when its job `job_id` never started the model (see
+    /// [`crate::status::may_requeue`]): the job id is cleared and `reason`
+    /// goes into the history. `Ignored` when the run has moved on or has
+    /// another job since (a report from another sweep came first).
+    async fn requeue(&self, run: RunId, job_id: &str, reason: &str) -> StoreResult<Transitioned>;
     /// Appends a fact to a run's history without changing its status, and
     /// records its log stream if the fact names one.
     async fn add_fact(&self, run: RunId, message: &str, data: Value) -> StoreResult<()>;

@@ -21,11 +21,15 @@ pub(crate) fn touched(rows: u64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Maps a driver error: pool timeouts become [`StoreError::Unavailable`]
-/// (answered with 503), a broken uniqueness rule a [`StoreError::Conflict`]
+/// Maps a driver error: a full disk becomes [`StoreError::DiskFull`] (see
+/// [`is_disk_full`]), pool timeouts [`StoreError::Unavailable`] (both
+/// answered with 503), a broken uniqueness rule a [`StoreError::Conflict`]
 /// (see [`conflict`]), a value that cannot be read back
 /// [`StoreError::Corrupt`], everything else a backend error with its cause.
 pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
+    if is_disk_full(&error) {
+        return StoreError::DiskFull(error.to_string());
+    }
     match error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(Box::new(error))
@@ -38,6 +42,23 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
             StoreError::Corrupt(format!("column {index}: {source}"))
         }
         other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (13, "database or disk is full") and its I/O
+/// errors on a full disk, Postgres's `53100 disk_full` (SQLSTATE class 53,
+/// "insufficient resources"), and `ENOSPC` from the socket or file layer.
+fn is_disk_full(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or_default();
+            // SQLite reports the primary code in the low byte of an extended one.
+            let sqlite_full = code.parse::<i32>().is_ok_and(|code| code & 0xff == 13);
+            sqlite_full || code == "53100" || db.message().contains("No space left on device")
+        }
+        _ => false,
     }
 }
 

@@ -6,7 +6,11 @@
 //! the pool (up to [`WRITE_WAIT`]) instead of failing in SQLite, and every
 //! write transaction starts with `BEGIN IMMEDIATE` (`backend::Db::begin`),
 //! so it holds the write lock from its first statement and never fails
-//! upgrading a read lock. Reads use a separate pool and, thanks to WAL mode,
+//! upgrading a read lock. A writer that comes back still inside a
+//! transaction (a `COMMIT` that failed on a full disk leaves sqlx counting
+//! one open, though SQLite rolled it back) is closed, not reused, and the
+//! pool opens a fresh one: one failed write never breaks the ones after it.
+//! Reads use a separate pool and, thanks to WAL mode,
 //! never wait for writes. `busy_timeout` covers the remaining case: another
 //! process (a separate `modelrun worker`) writing to the same file.
 //!
@@ -19,7 +23,7 @@ use std::time::Duration;
 use modelrun_core::store::{StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use sqlx::Sqlite;
+use sqlx::{Connection, Sqlite};
 
 use crate::SqlStore;
 use crate::backend::Db;
@@ -58,6 +62,7 @@ impl SqliteStore {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(WRITE_WAIT)
+            .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options.clone())
             .await
             .map_err(db_error)?;

@@ -48,6 +48,9 @@ pub enum AppError {
     },
     #[error("the service is unavailable")]
     Unavailable(#[source] BoxError),
+    /// The disk of the database is full: nothing was saved. 503, saying so.
+    #[error("the disk is full")]
+    DiskFull(#[source] BoxError),
     #[error("internal error")]
     Internal(#[source] BoxError),
 }
@@ -85,7 +88,7 @@ impl AppError {
             AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Rejected(status, _) => *status,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::DiskFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +100,10 @@ impl AppError {
             AppError::Unavailable(_) => {
                 "The database is busy or unreachable. Try again in a moment.".to_owned()
             }
+            AppError::DiskFull(_) => "The server's disk is full (no space left on device), so \
+                                      nothing was saved. Tell your administrator; it works \
+                                      again as soon as space is freed."
+                .to_owned(),
             AppError::Internal(_) => {
                 "Something went wrong on our side. It has been logged; try again, and tell \
                  your administrator if it keeps happening."
@@ -143,6 +150,7 @@ impl From<StoreError> for AppError {
             }
             StoreError::IllegalTransition(illegal) => AppError::Conflict(illegal.to_string()),
             StoreError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
+            StoreError::DiskFull(_) => AppError::DiskFull(Box::new(error)),
             other => AppError::Internal(Box::new(other)),
         }
     }

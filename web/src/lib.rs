@@ -8,6 +8,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod body_limit;
+pub mod disk;
 mod downloads;
 pub mod error;
 mod extract;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use modelrun_core::blob::{BlobKey, BlobStore};
 use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::executor::JobReport;
+use modelrun_core::ids::RunId;
 use modelrun_core::kick::Kicker;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
 use modelrun_core::status::{Plan, RunStatus, plan};
@@ -41,8 +42,21 @@ impl Recorder {
         }
     }
 
-    /// Records what an executor says about a run's job.
+    /// Records what an executor says about a run's job. A report with
+    /// status `queued` asks for the run to be dispatched again (its job
+    /// never started the model; see [`modelrun_core::executor::JobReport`]).
     pub async fn report(&self, report: JobReport) -> Result<Transitioned, WorkerError> {
+        if report.status == RunStatus::Queued {
+            let reason = report.reason.as_deref().unwrap_or("dispatched again");
+            let outcome = self
+                .store
+                .requeue(report.run_id, &report.job_id, reason)
+                .await?;
+            if !outcome.tasks().is_empty() {
+                self.kicker.kick(outcome.tasks()).await;
+            }
+            return Ok(outcome);
+        }
         let run = self
             .store
             .run(report.run_id)
@@ -87,6 +101,11 @@ impl Recorder {
             change.follow_ups.push(self.finished_email(&run, &change)?);
         }
         self.apply(change).await
+    }
+
+    /// A run's status; `None` when there is no such run.
+    pub async fn run_status(&self, run: RunId) -> Result<Option<RunStatus>, WorkerError> {
+        Ok(self.store.run(run).await?.map(|run| run.status))
     }
 
     /// Ends a run from the worker's side (a dispatch that gave up, a cancel

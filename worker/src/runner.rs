@@ -210,12 +210,12 @@ impl Worker {
                     && !matches!(run.status, RunStatus::Queued | RunStatus::Dispatching)
             })
             .collect();
-        if !runs.is_empty() {
-            for report in self.services.executor.describe(&runs).await? {
-                let run_id = report.run_id;
-                if let Err(error) = self.services.recorder.report(report).await {
-                    tracing::warn!(%run_id, error = %error_chain(&error), "sweep could not record a report");
-                }
+        // Asked even with no active run: the executor tidies what ended
+        // runs left behind (a local worker that died after recording one).
+        for report in self.services.executor.describe(&runs).await? {
+            let run_id = report.run_id;
+            if let Err(error) = self.services.recorder.report(report).await {
+                tracing::warn!(%run_id, error = %error_chain(&error), "sweep could not record a report");
             }
         }
         // After the executor's news: a run that has just started is not waiting.

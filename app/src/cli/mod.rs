@@ -158,6 +158,10 @@ struct CommonArgs {
     /// MiB of a run's log that are kept; the rest is dropped, with a note.
     #[arg(long, env = "MODELRUN_MAX_LOG_MIB", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     max_log_mib: u64,
+    /// MiB of free space on the data directory's disk below which the log
+    /// and the admin pages warn (checked every minute, and on /healthz).
+    #[arg(long, env = "MODELRUN_MIN_FREE_MIB", default_value_t = 1024)]
+    min_free_mib: u64,
     #[command(flatten)]
     backends: backends::BackendArgs,
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use modelrun_core::config::WebConfig;
+use modelrun_core::config::{DiskWatch, WebConfig};
 use modelrun_web::server::serve as serve_http;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,20 @@ fn warn_if_unconfined(components: &Components) {
     if let Some(warning) = components.executor.containment_warning() {
         eprintln!("Warning: {warning}. See docs/security.md.");
     }
+}
+
+/// How often the data directory's free space is checked for the log.
+const DISK_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Watches the free space of the data directory's disk, logging when it
+/// runs low; returns what the web app reports on /healthz and admin pages.
+fn watch_disk(global: &Global, common: &CommonArgs) -> DiskWatch {
+    let watch = DiskWatch {
+        dir: global.data_dir.clone(),
+        min_free_bytes: common.min_free_mib.saturating_mul(1024 * 1024),
+    };
+    tokio::spawn(modelrun_web::disk::watch(watch.clone(), DISK_CHECK_EVERY));
+    watch
 }
 
 /// Resolves on Ctrl-C or SIGTERM, and cancels `token`.
@@ -84,6 +98,7 @@ async fn start(
     let mut web = WebConfig::new(address);
     web.public_url = url;
     web.run_visibility = common.run_visibility;
+    web.disk = Some(watch_disk(global, common));
     Ok((components, settings, listener, web))
 }
 
@@ -156,6 +171,7 @@ pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<
     let components = Components::build(&settings).await?;
     components.listen_for_tasks(&settings);
     warn_if_unconfined(&components);
+    watch_disk(global, &args.common);
     let shutdown = CancellationToken::new();
     let worker = tokio::spawn(
         components

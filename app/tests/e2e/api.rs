@@ -367,5 +367,59 @@ pub async fn health_says_whether_the_store_answers(store: StoreKind) {
         StoreKind::Sqlite => "sqlite",
         StoreKind::Postgres => "postgres",
     };
-    assert_eq!(health, json!({"status": "ok", "store": backend}));
+    assert_eq!(
+        health,
+        json!({"status": "ok", "store": backend, "writable": true})
+    );
+}
+
+/// A database that hangs (a network that drops packets) gets a 503 from
+/// `/healthz` within its own short wait, not after the pool's 5 s: a load
+/// balancer sees a failed check, not a timed-out one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_answers_503_at_once_when_the_database_hangs() {
+    let url = std::env::var(modelrun_db::postgres::testing::TEST_DATABASE_URL)
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let port = url
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next()?.parse().ok())
+        .unwrap_or(5432);
+    let proxy = modelrun_testkit::Outage::front(port).await;
+    let app = TestApp::spawn_full(
+        StoreKind::Postgres,
+        None,
+        |settings| {
+            if let modelrun_core::config::DatabaseConfig::Postgres(config) = &mut settings.database
+            {
+                let through = config.url.expose().replacen(
+                    &format!(":{port}/"),
+                    &format!(":{}/", proxy.port),
+                    1,
+                );
+                config.url = modelrun_core::secret::Secret::new(through);
+            }
+        },
+        |_| {},
+    )
+    .await;
+    let health = reqwest::get(app.url("/healthz")).await.expect("GET");
+    assert_eq!(health.status(), StatusCode::OK);
+    proxy.stall();
+    let asked = std::time::Instant::now();
+    let health = reqwest::get(app.url("/healthz")).await.expect("GET");
+    let waited = asked.elapsed();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = health.json().await.expect("json");
+    assert_eq!(body["status"], "unavailable");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did not answer"),
+        "{body}"
+    );
+    // The bound is the check's own wait (1 s), with room for a slow
+    // machine; the pool's acquire timeout is 5 s.
+    assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
+    proxy.restore();
 }

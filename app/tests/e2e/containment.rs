@@ -108,7 +108,7 @@ async fn a_killed_server_leaves_no_process_of_its_runs() {
     assert_eq!(run["status"], "failed", "{run:#}");
     let reason = run["status_reason"].as_str().unwrap_or_default();
     assert!(
-        reason.contains("stopped while it was in progress"),
+        reason.contains("stopped (it was killed or crashed) while the model was running"),
         "{reason}"
     );
 }

@@ -12,6 +12,8 @@ mod cli_installation;
 mod cli_secrets;
 mod connections;
 mod containment;
+mod crash;
+mod disk_full;
 mod exec;
 mod job_api;
 mod lambda;
@@ -77,6 +79,7 @@ on_both_stores!(
     security::a_reused_form_key_gives_one_run,
     model_needs::secrets_are_set_by_admins_and_never_read_back,
     model_needs::an_environment_is_followed_and_built_again,
+    crash::a_killed_worker_loses_no_finished_work,
 );
 
 /// Declares each test on SQLite only: what it tests lives above the store,

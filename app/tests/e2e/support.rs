@@ -62,7 +62,8 @@ impl TestApp {
         Self::spawn_full(StoreKind::Sqlite, Some(world), |_| {}, |_| {}).await
     }
 
-    async fn spawn_full(
+    /// With everything chosen: AWS backends, runtime settings, web config.
+    pub async fn spawn_full(
         kind: StoreKind,
         world: Option<AwsWorld>,
         tune: impl FnOnce(&mut Settings),

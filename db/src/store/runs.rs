@@ -9,7 +9,7 @@ use modelrun_core::run::{
     EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
     Transitioned, VersionCounts,
 };
-use modelrun_core::status::{Plan, RunStatus, plan};
+use modelrun_core::status::{Plan, RunStatus, may_requeue, plan};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
 use modelrun_core::task::{DispatchRun, Job, Queued};
 use serde_json::Value;
@@ -330,6 +330,48 @@ impl<B> RunStore for SqlStore<B> {
         Ok(Transitioned::Applied {
             run: run.ok_or(StoreError::NotFound)?,
             tasks,
+        })
+    }
+
+    async fn requeue(&self, run: RunId, job_id: &str, reason: &str) -> StoreResult<Transitioned> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let state: RunState = on_conn!(&mut tx, |c| {
+            sqlx::query_as(c.sql(&RUN_STATE))
+                .bind(run.0)
+                .fetch_optional(c)
+                .await
+        })?
+        .ok_or(StoreError::NotFound)?;
+        let from: RunStatus = parse("run status", &state.status)?;
+        if !may_requeue(from) || state.job_id.as_deref() != Some(job_id) {
+            let current = fetch_run(&mut tx, run).await?;
+            tx.rollback().await?;
+            return Ok(Transitioned::Ignored(current.ok_or(StoreError::NotFound)?));
+        }
+        on_conn!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE runs SET status = $1, status_reason = $2, job_id = NULL, \
+                 updated_at = $3 WHERE id = $4",
+            )
+            .bind(RunStatus::Queued.as_str())
+            .bind(reason)
+            .bind(Timestamp(now))
+            .bind(run.0)
+            .execute(c)
+            .await
+            .map(|_| ())
+        })?;
+        let data = serde_json::json!({ "job_id": job_id });
+        let message = format!("queued: {reason}");
+        insert_event(&mut tx, run, now, Some(RunStatus::Queued), &message, &data).await?;
+        let task = insert_task(&mut tx, &DispatchRun { run_id: run }.task(), now).await?;
+        tx.announce_tasks().await?;
+        let current = fetch_run(&mut tx, run).await?;
+        tx.commit().await?;
+        Ok(Transitioned::Applied {
+            run: current.ok_or(StoreError::NotFound)?,
+            tasks: vec![task.id],
         })
     }
 

@@ -67,8 +67,22 @@ impl Nav {
 
     /// The navigation of an administrator's page, with what they must know.
     pub fn admin(user: &User, csrf: &str, section: Section, state: &AppState) -> Self {
+        let disk = state
+            .config
+            .disk
+            .as_ref()
+            .and_then(|watch| crate::disk::space(watch).warning(&watch.dir))
+            .map(|disk| format!("{disk}. See docs/operations.md."));
+        let containment = state
+            .executor
+            .containment_warning()
+            .map(|containment| format!("{containment}. See docs/security.md."));
+        let notice = match (disk, containment) {
+            (Some(disk), Some(containment)) => Some(format!("{disk} {containment}")),
+            (disk, containment) => disk.or(containment),
+        };
         Nav {
-            notice: state.executor.containment_warning(),
+            notice,
             ..Nav::new(user, csrf, section)
         }
     }

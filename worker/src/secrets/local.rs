@@ -26,7 +26,9 @@ impl LocalVault {
 
 fn store_error(error: StoreError) -> VaultError {
     match error {
-        StoreError::Unavailable(_) => VaultError::Unavailable(error.to_string()),
+        StoreError::Unavailable(_) | StoreError::DiskFull(_) => {
+            VaultError::Unavailable(error.to_string())
+        }
         other => VaultError::Backend(modelrun_core::error_chain(&other)),
     }
 }

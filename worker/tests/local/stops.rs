@@ -140,7 +140,9 @@ async fn the_sweep_fails_runs_that_a_restart_lost() {
     assert!(
         run.status_reason
             .as_deref()
-            .is_some_and(|r| r.starts_with("the run was lost: modelrun stopped"))
+            .is_some_and(|r| r.starts_with("the run was lost:")),
+        "{:?}",
+        run.status_reason
     );
 }
 
@@ -189,6 +191,30 @@ async fn shutting_down_fails_running_runs_with_a_reason() {
         run.status_reason
             .as_deref()
             .is_some_and(|r| r.contains("modelrun stopped"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_leaves_a_waiting_run_to_be_dispatched_again() {
+    let h = Harness::new(1).await;
+    let version = h.shell_model("queue", "sleep 30", 60).await;
+    let busy = h.submit(&version, json!({})).await;
+    let waiting = h.submit(&version, json!({})).await;
+    h.wait_for(busy.id, RunStatus::Running).await;
+    h.wait_for(waiting.id, RunStatus::Runnable).await;
+    h.executor.shutdown().await;
+    assert_eq!(h.run(busy.id).await.status, RunStatus::Failed);
+    // Its model never started: the next sweep sends it back to the queue.
+    assert_eq!(h.run(waiting.id).await.status, RunStatus::Runnable);
+    h.worker.sweep().await.expect("sweep");
+    let again = h.run(waiting.id).await;
+    assert_eq!((again.status, again.job_id), (RunStatus::Queued, None));
+    let events = h.store.run_events(waiting.id).await.expect("events");
+    assert!(
+        events
+            .last()
+            .is_some_and(|event| event.message.contains("dispatched again")),
+        "{events:?}"
     );
 }
 

@@ -1,19 +1,18 @@
 //! The life of one local job: wait for a slot, prepare the working
 //! directory, run the process, store the outputs, report the end.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use modelrun_core::blob::{BlobKey, BlobStore, MAX_OUTPUT_NAME_BYTES, check_relative_path};
 use modelrun_core::executor::{JobReport, JobRequest};
 use modelrun_core::ids::RunId;
 use modelrun_core::status::RunStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::log_file;
+use super::conclude::{SHUTDOWN, conclude, concluded, measured_outputs, note};
+use super::journal::{Ended, Entry};
 use super::process::{self, Outcome};
 use super::setup::{contract_env, limits, prepare, secret_values, start};
 use super::{Inner, Stop};
@@ -22,9 +21,6 @@ use crate::log_pipe;
 
 /// How long the log's copy may go on once the model's process group is gone.
 const LOG_DRAIN: Duration = Duration::from_secs(5);
-
-/// Most output files one run may leave.
-const MAX_OUTPUTS: usize = 10_000;
 
 /// What one job runs.
 pub(super) struct Spec {
@@ -37,7 +33,9 @@ pub(super) struct Spec {
 }
 
 /// Runs a job to its end. Never fails: every problem becomes the run's
-/// `failed` status with a reason a person can act on.
+/// `failed` status with a reason a person can act on. A job still waiting
+/// for a slot when modelrun shuts down is left as it is: its model never
+/// started, and the next worker's sweep dispatches it again.
 pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Receiver<Option<Stop>>) {
     let run_id = spec.request.run_id;
     let report = |status| JobReport::new(run_id, spec.job_id.clone(), status);
@@ -45,16 +43,20 @@ pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Recei
     let slot = tokio::select! {
         slot = inner.slots.clone().acquire_owned() => slot,
         stop = wait_for_stop(&mut stopped) => {
-            finish(&inner, ended_by_stop(report(RunStatus::Failed), &stop)).await;
+            match stop {
+                Stop::Shutdown => {
+                    inner.jobs().remove(&run_id);
+                }
+                Stop::Cancel(_) => {
+                    finish(&inner, ended_by_stop(report(RunStatus::Failed), &stop)).await;
+                }
+            }
             return;
         }
     };
     progress(&inner, report(RunStatus::Starting)).await;
     let ended = execute(&inner, &spec, &mut stopped).await;
-    let work = inner.work_dir(run_id);
-    if let Err(error) = tokio::fs::remove_dir_all(&work).await {
-        tracing::warn!(run_id = %run_id, %error, "could not remove the working directory {}", work.display());
-    }
+    inner.remove_work_dir(run_id).await;
     drop(slot);
     finish(&inner, ended).await;
 }
@@ -75,8 +77,7 @@ fn ended_by_stop(mut report: JobReport, stop: &Stop) -> JobReport {
         }
         Stop::Shutdown => {
             report.status = RunStatus::Failed;
-            report.reason =
-                Some("modelrun stopped while the run was in progress; submit it again".to_owned());
+            report.reason = Some(SHUTDOWN.to_owned());
         }
     }
     report
@@ -93,7 +94,8 @@ async fn progress(inner: &Inner, report: JobReport) {
 }
 
 /// Records the end, retrying for a while; if the store stays unreachable
-/// the end waits in the job table for the sweep to collect it.
+/// (or its disk is full) the end waits in the job table for the sweep to
+/// collect it, and in the journal should this process die first.
 async fn finish(inner: &Inner, report: JobReport) {
     if let Some(job) = inner.jobs().get_mut(&report.run_id) {
         job.status = report.status;
@@ -103,6 +105,7 @@ async fn finish(inner: &Inner, report: JobReport) {
         match inner.recorder.report(report.clone()).await {
             Ok(_) => {
                 inner.jobs().remove(&report.run_id);
+                inner.journals.remove(report.run_id);
                 return;
             }
             Err(error) => {
@@ -171,6 +174,19 @@ async fn execute(
             return report;
         }
     };
+    // From here on the model may have run: a worker that dies now must not
+    // let the run be dispatched again.
+    let starting = Entry::Started {
+        job_id: spec.job_id.clone(),
+        group: None,
+    };
+    if let Err(error) = inner.journals.write(request.run_id, &starting) {
+        report.reason = Some(format!(
+            "could not write the run's journal {}: {error}",
+            inner.journals.path(request.run_id).display()
+        ));
+        return report;
+    }
     let started = log_pipe::start(log, &secrets, Some(inner.config.max_log_bytes)).and_then(
         |(output, copy)| {
             let start = start(inner, spec, &paths, &snapshot, &env)?;
@@ -188,6 +204,14 @@ async fn execute(
             return report;
         }
     };
+    journal(
+        inner,
+        request.run_id,
+        &Entry::Started {
+            job_id: spec.job_id.clone(),
+            group: child.id(),
+        },
+    );
     let mut running = JobReport::new(request.run_id, spec.job_id.clone(), RunStatus::Running);
     running.log_stream = Some(format!("logs/{}.log", request.run_id));
     progress(inner, running).await;
@@ -199,64 +223,52 @@ async fn execute(
     // Measured once more at the end: a run can write its outputs faster
     // than they are measured while it runs, and one whose file hit the
     // file-size limit was cut short.
-    let outcome = match outcome {
+    let ended = match outcome {
         Ok(Outcome::Exited(status)) => {
             match outputs_at_limit(&paths.outputs, inner.config.max_output_bytes).await {
-                Some(why) => Ok(Outcome::OverLimit(why)),
-                None => Ok(Outcome::Exited(status)),
+                Some(why) => Ended::OverLimit { why },
+                None => Ended::Exited {
+                    wait_status: std::os::unix::process::ExitStatusExt::into_raw(status),
+                },
             }
         }
-        other => other,
+        Ok(Outcome::TimedOut) => Ended::TimedOut {
+            after_secs: timeout.as_secs(),
+        },
+        Ok(Outcome::Stopped(Stop::Cancel(reason))) => Ended::Cancelled { reason },
+        Ok(Outcome::Stopped(Stop::Shutdown)) => Ended::Shutdown,
+        Ok(Outcome::OverLimit(why)) => Ended::OverLimit { why },
+        Err(error) => Ended::LostTrack {
+            error: error.to_string(),
+        },
     };
-    // Outputs over the limit are not kept, so no cut-off file is offered.
-    let stored = match &outcome {
-        Ok(Outcome::OverLimit(_)) => Ok(()),
-        _ => {
-            store_outputs(
-                inner.blob.as_ref(),
-                request.run_id,
-                &paths.outputs,
-                &log_path,
-            )
-            .await
-        }
-    };
-    match outcome {
-        Ok(Outcome::Exited(status)) => {
-            report.exit_code = status.code();
-            match (status.code(), &stored) {
-                (Some(0), Ok(())) => report.status = RunStatus::Succeeded,
-                (Some(0), Err(error)) => {
-                    report.reason = Some(format!("could not store the outputs: {error}"))
-                }
-                _ => {
-                    let sandboxed = inner.boundary.is_sandboxed();
-                    let end = process::describe_end(&status, sandboxed);
-                    report.reason = Some(log_file::failure_reason(&end, &log_path).await);
-                }
-            }
-        }
-        Ok(Outcome::TimedOut) => {
-            note(
-                &log_path,
-                &format!(
-                    "timed out after {} s; the process was stopped",
-                    timeout.as_secs()
-                ),
-            );
-            report.reason = Some(format!(
-                "timed out after {} s (the version's limit)",
-                timeout.as_secs()
-            ));
-        }
-        Ok(Outcome::Stopped(stop)) => report = ended_by_stop(report, &stop),
-        Ok(Outcome::OverLimit(why)) => {
-            note(&log_path, &format!("{why}; the run was stopped"));
-            report.reason = Some(why);
-        }
-        Err(error) => report.reason = Some(format!("lost track of the process: {error}")),
-    }
+    let dir = paths.outputs.clone();
+    let outputs = tokio::task::spawn_blocking(move || measured_outputs(&dir))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    journal(
+        inner,
+        request.run_id,
+        &Entry::Exited {
+            job_id: spec.job_id.clone(),
+            ended: ended.clone(),
+            outputs,
+        },
+    );
+    let report = conclude(inner, request.run_id, &spec.job_id, &ended, &paths.outputs).await;
+    journal(inner, request.run_id, &concluded(&report));
     report
+}
+
+/// Writes a step of the job to its journal. A journal that cannot be
+/// written (a full disk) costs only what a crash would then lose, so the
+/// job goes on, with a warning.
+fn journal(inner: &Inner, run: RunId, entry: &Entry) {
+    if let Err(error) = inner.journals.write(run, entry) {
+        tracing::warn!(run_id = %run, %error, "could not write the run's journal");
+    }
 }
 
 /// How often a run's outputs are measured while it runs.
@@ -313,75 +325,4 @@ fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
     }
     std::fs::File::create(path)?;
     std::fs::OpenOptions::new().append(true).open(path)
-}
-
-/// Appends a line from modelrun itself to a run's log.
-fn note(log_path: &Path, message: &str) {
-    let written = std::fs::OpenOptions::new()
-        .append(true)
-        .open(log_path)
-        .and_then(|mut file| writeln!(file, "[modelrun] {message}"));
-    if let Err(error) = written {
-        tracing::warn!(%error, "could not write to {}", log_path.display());
-    }
-}
-
-/// Copies every regular file of the output directory into the blob store.
-/// Links (symbolic or hard), special files and names that are not plain
-/// relative paths are skipped, each with a note in the log.
-async fn store_outputs(
-    blob: &dyn BlobStore,
-    run: RunId,
-    outputs: &Path,
-    log_path: &Path,
-) -> Result<(), String> {
-    let dir = outputs.to_path_buf();
-    let entries = tokio::task::spawn_blocking(move || files::output_entries(&dir))
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| format!("listing the output directory: {error}"))?;
-    for (path, why) in &entries.skipped {
-        note(
-            log_path,
-            &format!(
-                "skipped output {:?}: it is {why}",
-                path.display().to_string()
-            ),
-        );
-    }
-    let listed = entries.files;
-    if listed.len() > MAX_OUTPUTS {
-        return Err(format!(
-            "the model wrote {} files; at most {MAX_OUTPUTS} are kept",
-            listed.len()
-        ));
-    }
-    for relative in listed {
-        let Some(name) = relative
-            .to_str()
-            .map(|name| name.replace(std::path::MAIN_SEPARATOR, "/"))
-        else {
-            note(
-                log_path,
-                &format!(
-                    "skipped output {:?}: its name is not UTF-8",
-                    relative.display()
-                ),
-            );
-            continue;
-        };
-        if let Err(why) = check_relative_path(&name, MAX_OUTPUT_NAME_BYTES) {
-            note(
-                log_path,
-                &format!("skipped output {name:?}: the name {why}"),
-            );
-            continue;
-        }
-        let key = BlobKey::run_output(run, &name).map_err(|error| error.to_string())?;
-        let content_type = mime_guess::from_path(&name).first_or_octet_stream();
-        blob.put_file(&key, &outputs.join(&relative), content_type.essence_str())
-            .await
-            .map_err(|error| format!("{name}: {error}"))?;
-    }
-    Ok(())
 }

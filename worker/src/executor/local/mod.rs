@@ -11,15 +11,19 @@
 //! process group.
 //!
 //! Each worker process runs its own jobs; a job id names its process
-//! (`modelrun-run-42@host:pid`). A sweep reports the runs it started and no
-//! longer knows, and those of processes on this host that died, as lost;
-//! runs of live neighbours are theirs to report.
+//! (`modelrun-run-42@host:pid`). Each job keeps a journal beside its
+//! working directory, from which a sweep recovers the runs of processes
+//! on this host that died (see [`recover`]); runs of live neighbours are
+//! theirs to report.
 
+mod conclude;
 mod job;
+mod journal;
 mod log_file;
 mod owner;
 mod paths;
 mod process;
+mod recover;
 mod sandbox;
 mod setup;
 
@@ -30,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::blob::BlobStore;
-use modelrun_core::config::LocalExecutorConfig;
+use modelrun_core::config::{DiskWatch, LocalExecutorConfig};
 use modelrun_core::diagnosis::{Cause, Diagnosis, Findings};
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use modelrun_core::executor::{
@@ -44,6 +48,7 @@ use modelrun_core::status::RunStatus;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
+use self::journal::Journals;
 use self::owner::{Owner, Whose};
 use self::paths::{absolute, snapshot_dir};
 pub use self::sandbox::{Boundary, BuildSandbox};
@@ -83,6 +88,8 @@ struct Inner {
     vault: Arc<dyn SecretVault>,
     /// How runs are contained.
     boundary: Boundary,
+    /// Each job's steps, for recovery after a crash.
+    journals: Journals,
 }
 
 /// Runs versions as local processes.
@@ -118,6 +125,7 @@ impl LocalExecutor {
         };
         Ok(LocalExecutor {
             inner: Arc::new(Inner {
+                journals: Journals::new(config.data_dir.join("work")),
                 boundary,
                 environments: LocalEnvironments::new(config.environments.clone())
                     .sandboxed(build_sandbox),
@@ -183,18 +191,45 @@ impl Inner {
         self.config.data_dir.join("work").join(run.to_string())
     }
 
-    /// What this executor can say about one active run, if anything.
+    /// Removes a run's working directory, if it has one.
+    async fn remove_work_dir(&self, run: RunId) {
+        let work = self.work_dir(run);
+        match tokio::fs::remove_dir_all(&work).await {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(run_id = %run, %error, "could not remove the working directory {}", work.display());
+            }
+        }
+    }
+
+    /// Words for a run's reason when the data directory's disk is full
+    /// (less than [`DiskWatch::FULL_BELOW_BYTES`] free); `None` otherwise.
+    fn disk_full(&self) -> Option<String> {
+        let stat = rustix::fs::statvfs(&self.config.data_dir).ok()?;
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        (free < DiskWatch::FULL_BELOW_BYTES).then(|| {
+            format!(
+                "the disk of the data directory {} is full (no space left on device)",
+                self.config.data_dir.display()
+            )
+        })
+    }
+
+    /// What this executor can say about one active run, if anything:
+    /// `Err` with the job id when the run's worker process is gone and its
+    /// journal must be read (see [`recover`]).
     fn describe(
         &self,
         jobs: &mut HashMap<RunId, JobEntry>,
         run: &Run,
         now: DateTime<Utc>,
-    ) -> Option<JobReport> {
+    ) -> Option<Result<JobReport, String>> {
         if let Some(job) = jobs.get(&run.id) {
             if let Some(report) = &job.ended {
                 let report = report.clone();
                 jobs.remove(&run.id);
-                return Some(report);
+                return Some(Ok(report));
             }
             if run.status == RunStatus::Cancelling {
                 // Cancelled through another worker process: stop it here.
@@ -210,34 +245,25 @@ impl Inner {
                     unset
                 });
             }
-            return Some(JobReport::new(run.id, job.job_id.clone(), job.status));
+            return Some(Ok(JobReport::new(run.id, job.job_id.clone(), job.status)));
         }
         let job_id = run
             .job_id
             .clone()
             .unwrap_or_else(|| JobRequest::job_name(run.id));
-        let reason = match self.owner.whose(&job_id) {
-            Whose::Ours => {
-                "the run was lost: modelrun stopped while it was in progress; submit it again"
-            }
-            Whose::DeadNeighbour => {
-                "the run was lost: the worker process that ran it stopped while it was in progress; \
-                 submit it again"
-            }
+        match self.owner.whose(&job_id) {
+            Whose::Ours | Whose::DeadNeighbour => Some(Err(job_id)),
             Whose::LiveNeighbour | Whose::Elsewhere if overdue(run, now) => {
-                "no worker has reported on the run for longer than its time limit; \
-                 its worker was probably lost"
+                let mut report = JobReport::new(run.id, job_id, RunStatus::Failed);
+                report.reason = Some(
+                    "no worker has reported on the run for longer than its time limit; \
+                     its worker was probably lost"
+                        .to_owned(),
+                );
+                Some(Ok(report))
             }
-            Whose::LiveNeighbour | Whose::Elsewhere => return None,
-        };
-        let mut report = JobReport::new(run.id, job_id, RunStatus::Failed);
-        if run.status == RunStatus::Cancelling {
-            report.status = RunStatus::Cancelled;
-            report.reason = Some("cancelled; the process had already stopped".to_owned());
-        } else {
-            report.reason = Some(reason.to_owned());
+            Whose::LiveNeighbour | Whose::Elsewhere => None,
         }
-        Some(report)
     }
 }
 
@@ -358,11 +384,22 @@ impl Executor for LocalExecutor {
 
     async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError> {
         let now = Utc::now();
-        let mut jobs = self.inner.jobs();
-        Ok(runs
-            .iter()
-            .filter_map(|run| self.inner.describe(&mut jobs, run, now))
-            .collect())
+        let described: Vec<(&Run, Result<JobReport, String>)> = {
+            let mut jobs = self.inner.jobs();
+            runs.iter()
+                .filter_map(|run| Some((run, self.inner.describe(&mut jobs, run, now)?)))
+                .collect()
+        };
+        let mut reports = Vec::with_capacity(described.len());
+        for (run, described) in described {
+            match described {
+                Ok(report) => reports.push(report),
+                Err(job_id) => reports.extend(recover::recover(&self.inner, run, job_id).await),
+            }
+        }
+        let active: Vec<RunId> = runs.iter().map(|run| run.id).collect();
+        recover::tidy(&self.inner, &active).await;
+        Ok(reports)
     }
 
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError> {

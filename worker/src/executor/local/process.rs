@@ -210,6 +210,59 @@ fn signal_group(pid: u32, signal: libc::c_int) {
     }
 }
 
+/// Kills what is left of a run whose supervisor died: every process of
+/// process group `group` that carries the run's `MODELRUN_RUN_ID` in its
+/// environment (so that a group id reused by an unrelated program is left
+/// alone). Outside a sandbox only the first process dies with its
+/// supervisor (`PR_SET_PDEATHSIG`); what it started lives on until this.
+/// Returns how many processes were killed.
+pub(super) fn kill_leftovers(group: u32, run: modelrun_core::ids::RunId) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let marker = format!("MODELRUN_RUN_ID={run}");
+    let mut killed = 0;
+    for pid in entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+    {
+        let in_group = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| process_group_of(&stat))
+            == Some(group);
+        let of_run = in_group
+            && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                environ
+                    .split(|byte| *byte == 0)
+                    .any(|variable| variable == marker.as_bytes())
+            });
+        if of_run {
+            signal(pid, libc::SIGKILL);
+            killed += 1;
+        }
+    }
+    killed
+}
+
+/// The process group (field 5) of a `/proc/<pid>/stat` line; the command
+/// name (field 2) is in parentheses and may hold spaces.
+fn process_group_of(stat: &str) -> Option<u32> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// Sends `signal` to one process.
+#[allow(unsafe_code)]
+fn signal(pid: u32, signal: libc::c_int) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
 /// Whether a process with this id exists (it may belong to another user).
 #[allow(unsafe_code)]
 pub(super) fn is_alive(pid: u32) -> bool {
@@ -253,6 +306,13 @@ fn describe_signal(signal: libc::c_int) -> String {
 mod tests {
     use super::*;
     use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn reads_the_process_group_from_a_stat_line() {
+        let stat = "4242 (python3 -c x) S 1 4240 4240 0 -1 4194560 1 0";
+        assert_eq!(process_group_of(stat), Some(4240));
+        assert_eq!(process_group_of("garbage"), None);
+    }
 
     #[test]
     fn a_sandboxed_signal_is_told_as_a_signal() {
