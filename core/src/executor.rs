@@ -155,6 +155,14 @@ pub trait Executor: Send + Sync + fmt::Debug {
     /// (UTF-8), from the start of a line, so that a long log shows its
     /// latest lines. Empty when there is no log yet.
     async fn log_tail(&self, run: &Run, max_bytes: usize) -> Result<LogTail, ExecutorError>;
+    /// A report of a failed job with what the job's own output says: the
+    /// last lines of its log ([`crate::log_text::failure_reason`]), for
+    /// reports that come from outside the job (AWS Batch's events and
+    /// `DescribeJobs`). The default returns the report as it is: the local
+    /// executor's reports carry those lines already.
+    async fn explain_failure(&self, _run: &Run, report: JobReport) -> JobReport {
+        report
+    }
     /// Whether jobs reach their files through the job API with a job token
     /// ([`crate::job_access`]), as on AWS Batch; the dispatcher then makes one.
     fn needs_job_token(&self) -> bool {

@@ -91,6 +91,7 @@ impl Worker {
         {
             return Ok(None);
         }
+        let report = self.services.executor.explain_failure(&run, report).await;
         Ok(Some(self.services.recorder.report(report).await?))
     }
 
@@ -214,6 +215,10 @@ impl Worker {
         // runs left behind (a local worker that died after recording one).
         for report in self.services.executor.describe(&runs).await? {
             let run_id = report.run_id;
+            let report = match runs.iter().find(|run| run.id == run_id) {
+                Some(run) => self.services.executor.explain_failure(run, report).await,
+                None => report,
+            };
             if let Err(error) = self.services.recorder.report(report).await {
                 tracing::warn!(%run_id, error = %error_chain(&error), "sweep could not record a report");
             }

@@ -57,3 +57,65 @@ async fn the_end_of_the_log_is_read_from_the_streams_end() {
     let short = h.executor.log_tail(&run, 30).await.expect("tail");
     assert_eq!(short.text, "progress 2998\nprogress 2999\n");
 }
+
+/// A job that failed with an exit code: its reason carries the exception
+/// its model printed last, read from the end of its CloudWatch stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_jobs_reason_carries_the_end_of_its_log() {
+    let h = Harness::new().await;
+    let version = h.image_version("forecast", "a1b2c3d").await;
+    let run = h.submit(&version).await;
+    run_tasks(&h.worker).await;
+    let job_id = h.run(run.id).await.job_id.expect("job id");
+    let stream = format!("modelrun/default/{job_id}");
+    let logs = h.world.logs_client();
+    logs.create_log_stream()
+        .log_group_name("/modelrun/runs")
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .expect("stream");
+    let now = chrono::Utc::now().timestamp_millis();
+    let lines = [
+        "loading the history",
+        "Traceback (most recent call last):",
+        "  File \"forecast.py\", line 9, in <module>",
+        "KeyError: 'revenue'",
+    ];
+    let events: Vec<_> = lines
+        .iter()
+        .zip(0..)
+        .map(|(line, i)| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now + i)
+                .message(*line)
+                .build()
+                .expect("event")
+        })
+        .collect();
+    logs.put_log_events()
+        .log_group_name("/modelrun/runs")
+        .log_stream_name(&stream)
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .expect("put");
+    h.worker
+        .handle_batch_event(&state_change(
+            &run,
+            &job_id,
+            "FAILED",
+            json!({
+                "statusReason": "Essential container in task exited",
+                "container": {"logStreamName": stream, "exitCode": 1},
+            }),
+        ))
+        .await
+        .expect("failed");
+    let run = h.run(run.id).await;
+    let reason = run.status_reason.unwrap_or_default();
+    assert!(
+        reason.contains("the last lines it printed:") && reason.ends_with("KeyError: 'revenue'"),
+        "{reason}"
+    );
+}

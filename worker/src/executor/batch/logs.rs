@@ -5,8 +5,10 @@
 
 use aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput;
 use aws_sdk_cloudwatchlogs::types::OutputLogEvent;
-use modelrun_core::executor::{ExecutorError, LogPage, LogTail};
+use modelrun_core::executor::{ExecutorError, JobReport, LogPage, LogTail};
+use modelrun_core::log_text;
 use modelrun_core::run::Run;
+use modelrun_core::status::RunStatus;
 
 use super::{BatchExecutor, to_executor};
 use crate::aws::AwsFailure;
@@ -50,6 +52,36 @@ pub(super) async fn tail(
 }
 
 /// Where the last `max_bytes` of `text` begin, moved on to a line's start.
+/// How much of a failed job's log end is read for its reason.
+const REASON_WINDOW: usize = 16 * 1024;
+
+/// A failed job's report with the last lines its model printed: only for
+/// a model that exited with a code other than 0 (a job Batch stopped, or
+/// one that never started, has no output worth quoting). A log that cannot
+/// be read leaves the report as it is.
+pub(super) async fn explain_failure(
+    executor: &BatchExecutor,
+    run: &Run,
+    mut report: JobReport,
+) -> JobReport {
+    let exited = report.exit_code.is_some_and(|code| code != 0);
+    if report.status != RunStatus::Failed || !exited {
+        return report;
+    }
+    let mut with_stream = run.clone();
+    with_stream.log_stream = report.log_stream.clone().or(with_stream.log_stream);
+    match tail(executor, &with_stream, REASON_WINDOW).await {
+        Ok(tail) => {
+            let end = report.reason.take().unwrap_or_default();
+            report.reason = Some(log_text::failure_reason(&end, &tail.text));
+        }
+        Err(error) => {
+            tracing::warn!(run_id = %run.id, %error, "could not read the end of the job's log");
+        }
+    }
+    report
+}
+
 fn line_start_within(text: &str, max_bytes: usize) -> usize {
     match text.len().saturating_sub(max_bytes) {
         0 => 0,

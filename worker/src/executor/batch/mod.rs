@@ -303,6 +303,10 @@ impl Executor for BatchExecutor {
         logs::tail(self, run, max_bytes).await
     }
 
+    async fn explain_failure(&self, run: &Run, report: JobReport) -> JobReport {
+        logs::explain_failure(self, run, report).await
+    }
+
     async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError> {
         diagnose::diagnose(self, run).await
     }
