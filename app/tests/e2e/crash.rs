@@ -405,6 +405,13 @@ async fn killed_at_each_moment(setup: Setup) {
     let outputs = setup.store.run_outputs(big).await.expect("outputs");
     assert_eq!(outputs.len(), 1, "{outputs:?}");
     assert_eq!(outputs[0].size, BIG_OUTPUT_BYTES as i64);
+    let events = setup.store.run_events(big).await.expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|event| event.data.get("recovered").is_some()),
+        "the history says the end was recovered: {events:?}"
+    );
 
     // Nothing of the three runs is left in the work directory.
     let work = setup.data.join("work");

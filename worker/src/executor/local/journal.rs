@@ -97,11 +97,22 @@ impl Journals {
     pub(super) fn write(&self, run: RunId, entry: &Entry) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.path(run);
-        let partial = path.with_extension("journal.partial");
-        let mut file = std::fs::File::create(&partial)?;
-        file.write_all(&serde_json::to_vec(entry).map_err(std::io::Error::other)?)?;
-        file.sync_all()?;
-        std::fs::rename(&partial, &path)
+        let partial = self.partial(run);
+        let written = (|| {
+            let mut file = std::fs::File::create(&partial)?;
+            file.write_all(&serde_json::to_vec(entry).map_err(std::io::Error::other)?)?;
+            file.sync_all()?;
+            std::fs::rename(&partial, &path)
+        })();
+        if written.is_err() {
+            remove_quietly(&partial);
+        }
+        written
+    }
+
+    /// Where a journal is written before it replaces the old one.
+    fn partial(&self, run: RunId) -> PathBuf {
+        self.dir.join(format!("{run}.journal.partial"))
     }
 
     /// Takes the run's journal for recovery: renames it so that no other
@@ -159,6 +170,7 @@ impl Journals {
     /// Removes the run's journal, if any, and any left by a recovery.
     pub(super) fn remove(&self, run: RunId) {
         remove_quietly(&self.path(run));
+        remove_quietly(&self.partial(run));
         for (path, _) in self.recovering(run) {
             remove_quietly(&path);
         }

@@ -55,7 +55,11 @@ pub(super) async fn recover(inner: &Inner, run: &Run, job_id: String) -> Option<
         }
         return Some(never_journaled(inner, run, job_id).await);
     };
-    let report = from_journal(inner, run, entry).await;
+    let mut report = from_journal(inner, run, entry).await;
+    report.facts.insert(
+        "recovered".to_owned(),
+        "its worker process stopped; the end was read from the run's journal".into(),
+    );
     inner.remove_work_dir(run.id).await;
     // The end is kept until the sweep has recorded it: [`tidy`] removes
     // the journal once the run has ended.
