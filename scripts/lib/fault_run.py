@@ -206,6 +206,9 @@ def main():
                   '[inputs.properties.mib]\ntype = "integer"\n')
     setup = lambda *a: subprocess.run([args.bin, *a], env=env, check=True,
                                       capture_output=True, text=True).stdout
+    # With Postgres the versions' files still live in the data directory,
+    # which an operator makes; `models register` never creates one.
+    os.makedirs(data_dir, exist_ok=True)
     setup("migrate")
     setup("models", "register", model)
     # Submits are limited to 30 a minute per user: one user per 25 runs.

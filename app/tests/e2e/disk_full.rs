@@ -1,8 +1,9 @@
 //! The data directory on a small filesystem (a 24 MiB tmpfs) that fills up
 //! while a run is in progress, then frees: writes answer 503 saying the
 //! disk is full, `/healthz` says the store cannot write, the run fails
-//! saying "no space left on device", and once space returns the very next
-//! write works and the run's end is recorded, without a restart.
+//! saying "no space left on device", a run that was to start waits for
+//! space instead, and once space returns the very next write works, the
+//! run's end is recorded and the waiting run runs, without a restart.
 //!
 //! Mounting needs root (CI runs as root); elsewhere the test says it did
 //! not run.
@@ -88,7 +89,10 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
     let app = TestApp::spawn_full(
         StoreKind::Sqlite,
         None,
-        |settings| *settings = Settings::local(data.clone(), settings.public_url.clone()),
+        |settings| {
+            *settings = Settings::local(data.clone(), settings.public_url.clone());
+            settings.local.max_concurrent_runs = 1;
+        },
         |web| {
             web.disk = Some(DiskWatch {
                 dir: watched,
@@ -118,6 +122,27 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
     let deadline = Instant::now() + Duration::from_secs(30);
     while app.store.run(run).await.expect("run").expect("run").status != RunStatus::Running {
         assert!(Instant::now() < deadline, "the run never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // One slot: this one waits for it, and finds the disk full when it comes.
+    let created: Value = submit().await.json().await.expect("json");
+    let waiting = modelrun_core::ids::RunId(created["id"].as_i64().expect("id"));
+    app.components.worker.run_due().await.expect("dispatch");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app
+        .store
+        .run(waiting)
+        .await
+        .expect("run")
+        .expect("run")
+        .status
+        != RunStatus::Runnable
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the second run never waited for a slot"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -179,4 +204,22 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
     assert_eq!(ended.status, RunStatus::Failed);
     let reason = ended.status_reason.unwrap_or_default();
     assert!(reason.contains("no space left on device"), "{reason}");
+
+    // The run that waited did not start on a full disk: it runs now.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let waited = loop {
+        app.components.worker.sweep().await.ok();
+        let now = app.store.run(waiting).await.expect("run").expect("run");
+        if now.status.is_terminal() {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the waiting run never ended");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        waited.status,
+        RunStatus::Succeeded,
+        "{:?}",
+        waited.status_reason
+    );
 }

@@ -43,22 +43,55 @@ pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Recei
     let slot = tokio::select! {
         slot = inner.slots.clone().acquire_owned() => slot,
         stop = wait_for_stop(&mut stopped) => {
-            match stop {
-                Stop::Shutdown => {
-                    inner.jobs().remove(&run_id);
-                }
-                Stop::Cancel(_) => {
-                    finish(&inner, ended_by_stop(report(RunStatus::Failed), &stop)).await;
-                }
-            }
+            stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
             return;
         }
     };
+    if let Err(stop) = wait_for_space(&inner, run_id, &mut stopped).await {
+        stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
+        return;
+    }
     progress(&inner, report(RunStatus::Starting)).await;
     let ended = execute(&inner, &spec, &mut stopped).await;
     inner.remove_work_dir(run_id).await;
     drop(slot);
     finish(&inner, ended).await;
+}
+
+/// A job stopped before its model started: a cancel ends the run; a
+/// shutdown leaves it for the next worker to dispatch again.
+async fn stopped_before_start(inner: &Inner, stop: Stop, report: JobReport) {
+    match stop {
+        Stop::Shutdown => {
+            inner.jobs().remove(&report.run_id);
+        }
+        Stop::Cancel(_) => finish(inner, ended_by_stop(report, &stop)).await,
+    }
+}
+
+/// How often a run that waits for disk space looks again.
+const SPACE_POLL: Duration = Duration::from_secs(2);
+
+/// Waits, in `runnable`, while the data directory's disk is full: a model
+/// started now could not write its inputs, log or outputs, and the run
+/// would be lost. `Err` when the job is stopped meanwhile.
+async fn wait_for_space(
+    inner: &Inner,
+    run: RunId,
+    stopped: &mut watch::Receiver<Option<Stop>>,
+) -> Result<(), Stop> {
+    let mut warned = false;
+    while let Some(full) = inner.disk_full() {
+        if !warned {
+            tracing::warn!(run_id = %run, "{full}: the run waits for space before it starts");
+            warned = true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SPACE_POLL) => {}
+            stop = wait_for_stop(stopped) => return Err(stop),
+        }
+    }
+    Ok(())
 }
 
 async fn wait_for_stop(stopped: &mut watch::Receiver<Option<Stop>>) -> Stop {

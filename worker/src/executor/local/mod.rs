@@ -26,13 +26,13 @@ mod process;
 mod recover;
 mod sandbox;
 mod setup;
+mod sweep;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::{DiskWatch, LocalExecutorConfig};
 use modelrun_core::diagnosis::{Cause, Diagnosis, Findings};
@@ -215,63 +215,6 @@ impl Inner {
             )
         })
     }
-
-    /// What this executor can say about one active run, if anything:
-    /// `Err` with the job id when the run's worker process is gone and its
-    /// journal must be read (see [`recover`]).
-    fn describe(
-        &self,
-        jobs: &mut HashMap<RunId, JobEntry>,
-        run: &Run,
-        now: DateTime<Utc>,
-    ) -> Option<Result<JobReport, String>> {
-        if let Some(job) = jobs.get(&run.id) {
-            if let Some(report) = &job.ended {
-                let report = report.clone();
-                jobs.remove(&run.id);
-                return Some(Ok(report));
-            }
-            if run.status == RunStatus::Cancelling {
-                // Cancelled through another worker process: stop it here.
-                let reason = run
-                    .status_reason
-                    .clone()
-                    .unwrap_or_else(|| "cancelled".to_owned());
-                job.stop.send_if_modified(|stop| {
-                    let unset = stop.is_none();
-                    if unset {
-                        *stop = Some(Stop::Cancel(reason));
-                    }
-                    unset
-                });
-            }
-            return Some(Ok(JobReport::new(run.id, job.job_id.clone(), job.status)));
-        }
-        let job_id = run
-            .job_id
-            .clone()
-            .unwrap_or_else(|| JobRequest::job_name(run.id));
-        match self.owner.whose(&job_id) {
-            Whose::Ours | Whose::DeadNeighbour => Some(Err(job_id)),
-            Whose::LiveNeighbour | Whose::Elsewhere if overdue(run, now) => {
-                let mut report = JobReport::new(run.id, job_id, RunStatus::Failed);
-                report.reason = Some(
-                    "no worker has reported on the run for longer than its time limit; \
-                     its worker was probably lost"
-                        .to_owned(),
-                );
-                Some(Ok(report))
-            }
-            Whose::LiveNeighbour | Whose::Elsewhere => None,
-        }
-    }
-}
-
-/// Started longer ago than its time limit, with ten minutes to spare.
-fn overdue(run: &Run, now: DateTime<Utc>) -> bool {
-    let limit =
-        chrono::Duration::seconds(run.resources.timeout_seconds) + chrono::Duration::minutes(10);
-    run.started_at.is_some_and(|started| now - started > limit)
 }
 
 #[async_trait]
@@ -352,15 +295,19 @@ impl Executor for LocalExecutor {
             .filter(|job| job.ended.is_none() && job.status == RunStatus::Runnable)
             .count();
         let known = self.inner.jobs().contains_key(&run.id);
+        let mut summary = format!(
+            "{busy} of {slots} run slots on this machine are busy, and {waiting} {} for one",
+            if waiting == 1 {
+                "run waits"
+            } else {
+                "runs wait"
+            }
+        );
+        if let Some(full) = self.inner.disk_full() {
+            summary = format!("{full}: runs wait for space before they start; {summary}");
+        }
         Ok(Diagnosis {
-            summary: format!(
-                "{busy} of {slots} run slots on this machine are busy, and {waiting} {} for one",
-                if waiting == 1 {
-                    "run waits"
-                } else {
-                    "runs wait"
-                }
-            ),
+            summary,
             findings: Findings::Local {
                 slots,
                 busy,
@@ -383,23 +330,7 @@ impl Executor for LocalExecutor {
     }
 
     async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError> {
-        let now = Utc::now();
-        let described: Vec<(&Run, Result<JobReport, String>)> = {
-            let mut jobs = self.inner.jobs();
-            runs.iter()
-                .filter_map(|run| Some((run, self.inner.describe(&mut jobs, run, now)?)))
-                .collect()
-        };
-        let mut reports = Vec::with_capacity(described.len());
-        for (run, described) in described {
-            match described {
-                Ok(report) => reports.push(report),
-                Err(job_id) => reports.extend(recover::recover(&self.inner, run, job_id).await),
-            }
-        }
-        let active: Vec<RunId> = runs.iter().map(|run| run.id).collect();
-        recover::tidy(&self.inner, &active).await;
-        Ok(reports)
+        Ok(sweep::describe(&self.inner, runs).await)
     }
 
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError> {
