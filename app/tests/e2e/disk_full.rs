@@ -223,3 +223,32 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
         waited.status_reason
     );
 }
+
+/// Below the warning threshold the admin pages say how much is left, and
+/// `/healthz` still answers 200, with the warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn low_free_space_is_named_on_admin_pages_and_healthz() {
+    let app = TestApp::spawn_with(StoreKind::Sqlite, |web| {
+        web.disk = Some(DiskWatch {
+            dir: std::env::temp_dir(),
+            min_free_bytes: u64::MAX,
+        })
+    })
+    .await;
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.page("/admin/users").await;
+    assert!(page.contains("id=\"admin-notice\""), "{page}");
+    assert!(page.contains("is low"), "{page}");
+    let runner = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    assert!(!runner.page("/models").await.contains("is low"));
+    let health = reqwest::get(app.url("/healthz")).await.expect("GET");
+    assert_eq!(health.status(), StatusCode::OK);
+    let health: Value = health.json().await.expect("json");
+    assert!(
+        health["warning"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("is low"),
+        "{health}"
+    );
+}
