@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 mod definition;
 pub mod diagnosis;
+pub mod display;
 pub mod email;
 pub mod environment;
 mod error;

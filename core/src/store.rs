@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
+use crate::display::DisplaySettings;
 use crate::email::{Email, NewEmail};
 use crate::environment::{Environment, EnvironmentStatus};
 use crate::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
@@ -328,6 +329,20 @@ pub trait JobTokens: Send + Sync {
     async fn job_token_run(&self, token_hash: &str) -> StoreResult<Option<RunId>>;
 }
 
+/// Each person's display settings ([`crate::display`]).
+#[async_trait]
+pub trait DisplayStore: Send + Sync {
+    /// The user's settings; the defaults for a user who never chose.
+    async fn display_settings(&self, user: UserId) -> StoreResult<DisplaySettings>;
+    /// Replaces the user's settings. Fails with [`StoreError::NotFound`]
+    /// for an unknown user.
+    async fn set_display_settings(
+        &self,
+        user: UserId,
+        settings: DisplaySettings,
+    ) -> StoreResult<()>;
+}
+
 /// Everything modelrun stores.
 #[async_trait]
 pub trait Store:
@@ -335,6 +350,7 @@ pub trait Store:
     + ModelStore
     + RunStore
     + JobTokens
+    + DisplayStore
     + TaskQueue
     + Outbox
     + AuditLog

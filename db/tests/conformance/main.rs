@@ -5,6 +5,7 @@
 //! Postgres server the Postgres half fails; it never skips.
 
 mod accounts;
+mod display;
 mod environments;
 mod listing;
 mod models;
@@ -83,4 +84,5 @@ conformance!(
     environments::an_environment_is_requested_once_and_finishes,
     environments::a_postponed_task_waits_uncounted_and_a_lease_is_extended,
     environments::sealed_secrets_are_kept_per_model_and_name,
+    display::display_settings_default_then_keep_the_choice,
 );
