@@ -12,41 +12,9 @@ async fn the_end_of_the_log_is_read_from_the_streams_end() {
     let run = h.submit(&version).await;
     run_tasks(&h.worker).await;
     let job_id = h.run(run.id).await.job_id.expect("job id");
-    let stream = format!("modelrun/default/{job_id}");
-    let logs = h.world.logs_client();
-    logs.create_log_stream()
-        .log_group_name("/modelrun/runs")
-        .log_stream_name(&stream)
-        .send()
-        .await
-        .expect("stream");
-    let now = chrono::Utc::now().timestamp_millis();
-    let events: Vec<_> = (0..3000)
-        .map(|i| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(now + i)
-                .message(format!("progress {i:04}"))
-                .build()
-                .expect("event")
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name("/modelrun/runs")
-        .log_stream_name(&stream)
-        .set_log_events(Some(events))
-        .send()
-        .await
-        .expect("put");
-    h.worker
-        .handle_batch_event(&state_change(
-            &run,
-            &job_id,
-            "RUNNING",
-            json!({"container": {"logStreamName": stream}}),
-        ))
-        .await
-        .expect("running");
-    let run = h.run(run.id).await;
+    let run = h
+        .running_with_log(&run, &job_id, (0..3000).map(|i| format!("progress {i:04}")))
+        .await;
     let tail = h.executor.log_tail(&run, 256 * 1024).await.expect("tail");
     assert!(tail.earlier, "3000 lines do not fit one read");
     assert!(
@@ -67,39 +35,13 @@ async fn a_failed_jobs_reason_carries_the_end_of_its_log() {
     let run = h.submit(&version).await;
     run_tasks(&h.worker).await;
     let job_id = h.run(run.id).await.job_id.expect("job id");
-    let stream = format!("modelrun/default/{job_id}");
-    let logs = h.world.logs_client();
-    logs.create_log_stream()
-        .log_group_name("/modelrun/runs")
-        .log_stream_name(&stream)
-        .send()
-        .await
-        .expect("stream");
-    let now = chrono::Utc::now().timestamp_millis();
     let lines = [
         "loading the history",
         "Traceback (most recent call last):",
         "  File \"forecast.py\", line 9, in <module>",
         "KeyError: 'revenue'",
     ];
-    let events: Vec<_> = lines
-        .iter()
-        .zip(0..)
-        .map(|(line, i)| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(now + i)
-                .message(*line)
-                .build()
-                .expect("event")
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name("/modelrun/runs")
-        .log_stream_name(&stream)
-        .set_log_events(Some(events))
-        .send()
-        .await
-        .expect("put");
+    let stream = h.job_log(&job_id, lines.map(str::to_owned)).await;
     h.worker
         .handle_batch_event(&state_change(
             &run,

@@ -344,7 +344,6 @@ async fn the_log_is_read_from_cloudwatch_a_page_at_a_time() {
     let run = h.submit(&version).await;
     run_tasks(&h.worker).await;
     let job_id = h.run(run.id).await.job_id.expect("job id");
-    let stream = format!("modelrun/default/{job_id}");
     // Before the container starts, there is no log and no error.
     assert_eq!(
         h.executor
@@ -354,40 +353,9 @@ async fn the_log_is_read_from_cloudwatch_a_page_at_a_time() {
             .text,
         ""
     );
-    let logs = h.world.logs_client();
-    logs.create_log_stream()
-        .log_group_name("/modelrun/runs")
-        .log_stream_name(&stream)
-        .send()
-        .await
-        .expect("stream");
-    let now = chrono::Utc::now().timestamp_millis();
-    let events: Vec<_> = (0..1500)
-        .map(|i| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(now + i)
-                .message(format!("line {i}"))
-                .build()
-                .expect("event")
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name("/modelrun/runs")
-        .log_stream_name(&stream)
-        .set_log_events(Some(events))
-        .send()
-        .await
-        .expect("put");
-    h.worker
-        .handle_batch_event(&state_change(
-            &run,
-            &job_id,
-            "RUNNING",
-            json!({"container": {"logStreamName": stream}}),
-        ))
-        .await
-        .expect("running");
-    let run = h.run(run.id).await;
+    let run = h
+        .running_with_log(&run, &job_id, (0..1500).map(|i| format!("line {i}")))
+        .await;
     let first = h.executor.log(&run, None).await.expect("first page");
     assert!(first.text.starts_with("line 0\nline 1\n"));
     assert_eq!(first.text.lines().count(), 1000);

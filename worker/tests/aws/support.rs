@@ -121,6 +121,60 @@ impl Harness {
         self.base.submit(version, json!({})).await
     }
 
+    /// The job's CloudWatch stream in the runs' log group, holding `lines`
+    /// (one event each, in order); returns the stream's name.
+    pub async fn job_log(&self, job_id: &str, lines: impl IntoIterator<Item = String>) -> String {
+        let stream = format!("modelrun/default/{job_id}");
+        let logs = self.world.logs_client();
+        logs.create_log_stream()
+            .log_group_name("/modelrun/runs")
+            .log_stream_name(&stream)
+            .send()
+            .await
+            .expect("stream");
+        let now = chrono::Utc::now().timestamp_millis();
+        let events: Vec<_> = lines
+            .into_iter()
+            .zip(0..)
+            .map(|(line, i)| {
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now + i)
+                    .message(line)
+                    .build()
+                    .expect("event")
+            })
+            .collect();
+        logs.put_log_events()
+            .log_group_name("/modelrun/runs")
+            .log_stream_name(&stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .expect("put");
+        stream
+    }
+
+    /// The run's job started, its log holding `lines`: as the "RUNNING"
+    /// event names the stream. Returns the run as it is then.
+    pub async fn running_with_log(
+        &self,
+        run: &Run,
+        job_id: &str,
+        lines: impl IntoIterator<Item = String>,
+    ) -> Run {
+        let stream = self.job_log(job_id, lines).await;
+        self.worker
+            .handle_batch_event(&state_change(
+                run,
+                job_id,
+                "RUNNING",
+                json!({"container": {"logStreamName": stream}}),
+            ))
+            .await
+            .expect("running");
+        self.run(run.id).await
+    }
+
     pub async fn put_output(&self, run: &Run, name: &str, body: &'static [u8]) {
         let key = modelrun_core::blob::BlobKey::run_output(run.id, name).expect("key");
         self.blob
