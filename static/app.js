@@ -65,3 +65,14 @@ if (live && live.dataset.live === "true") {
   };
   window.setTimeout(loop, 2000);
 }
+
+// The server shows times in the browser's time zone unless the account
+// chose one; it learns the zone from this cookie.
+try {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && !document.cookie.split("; ").includes(`modelrun_tz=${zone}`)) {
+    document.cookie = `modelrun_tz=${zone}; Path=/; Max-Age=31536000; SameSite=Lax`;
+  }
+} catch (_) {
+  // Without Intl the pages stay in UTC, labelled as such.
+}

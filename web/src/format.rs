@@ -1,6 +1,7 @@
 //! How numbers, sizes, times and durations read on a page.
 
 use chrono::{DateTime, Utc};
+use modelrun_core::display::NumberStyle;
 
 /// "3.4 MB", "812 B".
 pub fn bytes(size: i64) -> String {
@@ -60,25 +61,57 @@ pub fn value(value: &serde_json::Value) -> String {
     }
 }
 
-/// A key figure: thousands separated, at most four decimals.
-pub fn figure(value: f64) -> String {
+/// A key figure in a person's number style: thousands grouped, at most
+/// four decimals ("1,704,285.06" or "1.704.285,06").
+pub fn figure(value: f64, style: NumberStyle) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        return group(&format!("{}", value as i64));
+        return group(&format!("{}", value as i64), style);
     }
     let text = format!("{value:.4}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     match text.split_once('.') {
-        Some((whole, fraction)) => format!("{}.{fraction}", group(whole)),
-        None => group(text),
+        Some((whole, fraction)) => format!(
+            "{}{}{fraction}",
+            group(whole, style),
+            style.decimal_separator()
+        ),
+        None => group(text, style),
     }
 }
 
-fn group(whole: &str) -> String {
+/// A number a person typed or a file holds, shown in their style: its
+/// digits kept as written (no rounding), only the separators changed.
+/// Anything that is not a plain decimal number comes back unchanged.
+pub fn number_text(text: &str, style: NumberStyle) -> String {
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text), |d| ("-", d));
+    let (whole, fraction) = digits
+        .split_once('.')
+        .map_or((digits, None), |(w, f)| (w, Some(f)));
+    let plain = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !plain(whole) || fraction.is_some_and(|f| !plain(f)) {
+        return text.to_owned();
+    }
+    let whole = group(&format!("{sign}{whole}"), style);
+    match fraction {
+        Some(fraction) => format!("{whole}{}{fraction}", style.decimal_separator()),
+        None => whole,
+    }
+}
+
+/// A JSON value as a person reads it, numbers in their style.
+pub fn value_in(value: &serde_json::Value, style: NumberStyle) -> String {
+    match value {
+        serde_json::Value::Number(number) => number_text(&number.to_string(), style),
+        other => self::value(other),
+    }
+}
+
+fn group(whole: &str, style: NumberStyle) -> String {
     let (sign, digits) = whole.strip_prefix('-').map_or(("", whole), |d| ("-", d));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
+            out.push(style.group_separator());
         }
         out.push(c);
     }
@@ -96,13 +129,29 @@ mod tests {
         assert_eq!(duration(chrono::Duration::milliseconds(1234)), "1.2 s");
         assert_eq!(duration(chrono::Duration::seconds(125)), "2 min 5 s");
         assert_eq!(duration(chrono::Duration::seconds(11_520)), "3 h 12 min");
-        assert_eq!(figure(1_704_285.06), "1,704,285.06");
-        assert_eq!(figure(0.263773), "0.2638");
-        assert_eq!(figure(-12000.0), "-12,000");
-        assert_eq!(figure(24.0), "24");
+        let point = NumberStyle::PointDecimal;
+        assert_eq!(figure(1_704_285.06, point), "1,704,285.06");
+        assert_eq!(figure(0.263773, point), "0.2638");
+        assert_eq!(figure(-12000.0, point), "-12,000");
+        assert_eq!(figure(24.0, point), "24");
         let now = Utc::now();
         assert_eq!(ago(now - chrono::Duration::seconds(30), now), "just now");
         assert_eq!(ago(now - chrono::Duration::minutes(1), now), "1 minute ago");
         assert_eq!(ago(now - chrono::Duration::hours(5), now), "5 hours ago");
+    }
+
+    #[test]
+    fn numbers_follow_the_persons_style() {
+        let comma = NumberStyle::CommaDecimal;
+        assert_eq!(figure(1234.5, comma), "1.234,5");
+        assert_eq!(figure(1234.5, NumberStyle::PointDecimal), "1,234.5");
+        assert_eq!(figure(-1_704_285.06, comma), "-1.704.285,06");
+        assert_eq!(number_text("1234567.125", comma), "1.234.567,125");
+        assert_eq!(number_text("-0.5", comma), "-0,5");
+        assert_eq!(number_text("1e9", comma), "1e9");
+        assert_eq!(number_text("2027-01", comma), "2027-01");
+        assert_eq!(number_text("", comma), "");
+        assert_eq!(value_in(&serde_json::json!(1200000), comma), "1.200.000");
+        assert_eq!(value_in(&serde_json::json!("a.b"), comma), "a.b");
     }
 }

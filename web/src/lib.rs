@@ -16,6 +16,7 @@ mod format;
 mod forms;
 pub mod guard;
 mod health;
+mod locale;
 mod log_download;
 pub mod markdown;
 pub mod pages;

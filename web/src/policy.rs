@@ -9,7 +9,8 @@
 //! * The runs list's filter, read from a query string the same way for the
 //!   page (`/runs?…`) and the API (`/api/v1/runs?…`).
 
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::config::RunVisibility;
 use modelrun_core::ids::{RunId, UserId};
@@ -21,6 +22,7 @@ use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
+use crate::locale::start_of_day;
 use crate::state::AppState;
 
 /// The run a person asked for, if they may see it: with team-wide
@@ -157,7 +159,8 @@ fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> 
 }
 
 /// Reads the filter from the query string, refusing what cannot be a filter.
-pub fn parse_filter(query: &RunsQuery, limit: u32) -> Result<RunFilter, AppError> {
+/// Its days are days in `zone`: the person's on a page, UTC in the API.
+pub fn parse_filter(query: &RunsQuery, limit: u32, zone: Tz) -> Result<RunFilter, AppError> {
     let status = given(&query.status)
         .map(|s| {
             s.parse::<RunStatus>().map_err(|_| {
@@ -181,7 +184,7 @@ pub fn parse_filter(query: &RunsQuery, limit: u32) -> Result<RunFilter, AppError
             )));
         }
     };
-    let midnight = |date: NaiveDate| Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN));
+    let midnight = |date: NaiveDate| start_of_day(zone, date);
     let from = day("from", given(&query.from))?;
     let to = day("to", given(&query.to))?;
     if let (Some(from), Some(to)) = (from, to)

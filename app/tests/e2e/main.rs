@@ -18,6 +18,7 @@ mod exec;
 mod job_api;
 mod lambda;
 mod limits;
+mod locale;
 mod model_needs;
 mod openapi;
 mod previews;
@@ -118,6 +119,8 @@ on_sqlite!(
     scenarios::the_runs_list_filters_by_version_submitter_dates_and_order,
     scenarios::a_finished_run_is_set_against_its_versions_typical_duration,
     scenarios::the_model_page_renders_markdown_and_each_versions_record,
+    locale::the_runs_list_filters_days_in_the_persons_zone,
+    locale::key_figures_and_inputs_follow_the_number_style,
     openapi::every_documented_operation_answers_as_documented,
     limits::an_oversized_body_sent_whole_gets_its_413,
     api_errors::every_api_refusal_is_json_naming_what_was_wrong,

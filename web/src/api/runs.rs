@@ -238,7 +238,7 @@ async fn list(
         sort: query.sort,
         before: query.cursor,
     };
-    let mut filter = parse_filter(&runs_query, limit)?;
+    let mut filter = parse_filter(&runs_query, limit, chrono_tz::Tz::UTC)?;
     filter.submitted_by = visible_submitter(&state, &api.acting());
     let page = state.store.list_runs(&filter).await?;
     Ok(Json(RunsJson {

@@ -45,6 +45,8 @@ pub struct CurrentUser {
     pub csrf: String,
     /// The SHA-256 of the session token: the session's key in the store.
     pub session_hash: String,
+    /// The time zone the browser reported ([`crate::locale::ZONE_COOKIE`]).
+    pub browser_zone: Option<chrono_tz::Tz>,
 }
 
 /// A script, from its bearer token. `role` is the lower of the token's and
@@ -95,7 +97,11 @@ pub fn clear_cookie(config: &WebConfig) -> HeaderValue {
 
 /// The session token in the request's cookies, if any.
 pub fn session_token<'a>(headers: &'a HeaderMap, config: &WebConfig) -> Option<&'a str> {
-    let name = cookie_name(config);
+    cookie(headers, cookie_name(config))
+}
+
+/// The value of the cookie `name`, if the request has a non-empty one.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -154,10 +160,13 @@ where
     let user = store
         .session_user(&session_hash, Utc::now(), idle, absolute)
         .await?;
+    let browser_zone =
+        cookie(&parts.headers, crate::locale::ZONE_COOKIE).and_then(crate::locale::browser_zone);
     Ok(user.map(|user| CurrentUser {
         user,
         csrf: crate::guard::csrf::token_for(token),
         session_hash,
+        browser_zone,
     }))
 }
 

@@ -1,4 +1,5 @@
-//! A person's own account: their password and their API tokens.
+//! A person's own account: their password, their API tokens, and how
+//! times and numbers read on their pages.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -23,12 +24,16 @@ use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::format;
 use crate::guard::{ClientAddr, audit, check_limit};
+use crate::locale::{LocalTime, Locale};
 use crate::state::AppState;
+
+mod display;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(page))
         .route("/account/password", post(change_password))
+        .route("/account/display", post(display::save))
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
@@ -38,23 +43,21 @@ struct TokenRow {
     name: String,
     prefix: String,
     role: Role,
-    created: String,
-    expires: String,
+    created: LocalTime,
+    expires: Option<LocalTime>,
     last_used: String,
 }
 
 impl TokenRow {
-    fn new(token: &ApiToken) -> Self {
+    fn new(token: &ApiToken, locale: &Locale) -> Self {
         let now = Utc::now();
         TokenRow {
             id: token.id,
             name: token.name.clone(),
             prefix: token.prefix.clone(),
             role: token.role,
-            created: format::timestamp(token.created_at),
-            expires: token
-                .expires_at
-                .map_or_else(|| "never".to_owned(), format::timestamp),
+            created: locale.time(token.created_at),
+            expires: token.expires_at.map(|at| locale.time(at)),
             last_used: token
                 .last_used_at
                 .map_or_else(|| "never".to_owned(), |at| format::ago(at, now)),
@@ -76,16 +79,22 @@ struct AccountPage {
     password_error: Option<String>,
     token_error: Option<String>,
     token_name: String,
+    display: display::DisplayForm,
 }
 
 impl AccountPage {
     async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
         let user = current.user.clone();
-        let tokens = state.store.list_tokens(user.id).await?;
+        let (tokens, settings) = tokio::try_join!(
+            state.store.list_tokens(user.id),
+            state.store.display_settings(user.id),
+        )?;
+        let locale = Locale::new(settings, current.browser_zone);
         Ok(AccountPage {
             nav: Nav::new(&user, &current.csrf, Section::Account),
             roles: Role::ALL.into_iter().filter(|r| *r <= user.role).collect(),
-            tokens: tokens.iter().map(TokenRow::new).collect(),
+            tokens: tokens.iter().map(|t| TokenRow::new(t, &locale)).collect(),
+            display: display::DisplayForm::new(settings, &locale),
             user,
             min_password: MIN_PASSWORD_CHARS,
             new_token: None,

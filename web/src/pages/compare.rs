@@ -15,6 +15,7 @@ use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::locale::Locale;
 use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::state::AppState;
@@ -86,10 +87,12 @@ pub fn run_ids(query: Option<&str>) -> AppResult<Vec<String>> {
 }
 
 async fn page(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> AppResult<ComparePage> {
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     let mut runs: Vec<Run> = Vec::new();
     for id in run_ids(query.as_deref())? {
         runs.push(visible_run(&state, &user, &id).await?);
@@ -119,7 +122,7 @@ async fn page(
                 .map(|run| {
                     run.inputs
                         .get(&name)
-                        .map(format::value)
+                        .map(|value| format::value_in(value, locale.numbers))
                         .unwrap_or_else(|| "—".to_owned())
                 })
                 .collect();
@@ -130,7 +133,7 @@ async fn page(
     let mut charts = Vec::new();
     for run in &runs {
         let outputs = state.store.run_outputs(run.id).await?;
-        all_figures.push(metrics(&state, run, &outputs).await);
+        all_figures.push(metrics(&state, run, &outputs, locale.numbers).await);
         if let Some((_, chart)) = first_chart(&state, run, &outputs).await {
             charts.push((format!("#{}", run.id), chart));
         }

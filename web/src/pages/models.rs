@@ -17,6 +17,7 @@ use super::typical::median_duration;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::locale::Locale;
 use crate::secrets::{self, SecretState};
 use crate::state::AppState;
 use crate::{format, markdown};
@@ -143,6 +144,8 @@ struct ModelPage {
     /// The description, rendered from Markdown (safe: see [`markdown`]).
     description: String,
     runs: Vec<RunRow>,
+    /// The zone of the runs' times.
+    runs_zone: &'static str,
     /// The secrets its versions read, and which are set.
     secrets: Vec<SecretView>,
 }
@@ -219,10 +222,12 @@ async fn version_history(
 }
 
 async fn detail(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> AppResult<ModelPage> {
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     let model = state.store.model(&name).await?.ok_or(AppError::NotFound)?;
     let runs = state
         .store
@@ -241,6 +246,11 @@ async fn detail(
         nav: Nav::new(&user, &csrf, Section::Models),
         description: markdown::render(&model.model.description),
         model: card,
-        runs: runs.items.iter().map(RunRow::new).collect(),
+        runs: runs
+            .items
+            .iter()
+            .map(|run| RunRow::new(run, &locale))
+            .collect(),
+        runs_zone: locale.zone_name(),
     })
 }

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::diagnosis::{Diagnosis, Findings};
+use modelrun_core::display::NumberStyle;
 use modelrun_core::executor::LogTail;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
@@ -23,6 +24,7 @@ use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::AppResult;
 use crate::guard::ClientAddr;
+use crate::locale::{LocalTime, Locale};
 use crate::policy::{can_cancel, request_cancel, visible_run};
 use crate::preview::Kind;
 use crate::state::AppState;
@@ -43,25 +45,25 @@ pub fn router() -> Router<AppState> {
 }
 
 struct EventView {
-    at: String,
+    at: LocalTime,
     status: Option<RunStatus>,
     message: String,
     facts: Vec<(String, String)>,
 }
 
 impl EventView {
-    fn new(event: &RunEvent) -> Self {
+    fn new(event: &RunEvent, locale: &Locale) -> Self {
         let facts = event
             .data
             .as_object()
             .map(|map| {
                 map.iter()
-                    .map(|(k, v)| (k.replace('_', " "), format::value(v)))
+                    .map(|(k, v)| (k.replace('_', " "), format::value_in(v, locale.numbers)))
                     .collect()
             })
             .unwrap_or_default();
         EventView {
-            at: event.at.format("%H:%M:%S").to_string(),
+            at: locale.clock(event.at),
             status: event.status,
             message: event.message.clone(),
             facts,
@@ -71,7 +73,7 @@ impl EventView {
 
 /// What the check of a waiting run found, for the banner.
 struct WaitingView {
-    at: String,
+    at: LocalTime,
     summary: String,
     findings: Vec<String>,
     causes: Vec<(String, String)>,
@@ -79,13 +81,13 @@ struct WaitingView {
 
 impl WaitingView {
     /// The diagnosis of the run's current status, while it still waits.
-    fn find(run: &Run, events: &[RunEvent]) -> Option<Self> {
+    fn find(run: &Run, events: &[RunEvent], locale: &Locale) -> Option<Self> {
         if !matches!(run.status, RunStatus::Runnable | RunStatus::Starting) {
             return None;
         }
         let (at, diagnosis) = Diagnosis::latest(events, run.status)?;
         Some(WaitingView {
-            at: format::timestamp(at),
+            at: locale.time(at),
             findings: finding_lines(&diagnosis.findings),
             summary: diagnosis.summary,
             causes: diagnosis
@@ -160,7 +162,9 @@ struct RunPage {
     typical: Option<String>,
     /// The first CSV output's chart: its name and the SVG.
     chart: Option<(String, String)>,
-    submitted: String,
+    submitted: LocalTime,
+    /// The zone of the page's times.
+    zone: &'static str,
     duration: String,
     events: Vec<EventView>,
     inputs: Vec<(String, String)>,
@@ -174,7 +178,12 @@ struct RunPage {
 
 /// Numbers from the run's `metrics.json`, in its order. Anything else in
 /// the file is not a key figure and is left out.
-pub async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, String)> {
+pub async fn metrics(
+    state: &AppState,
+    run: &Run,
+    outputs: &[RunOutput],
+    style: NumberStyle,
+) -> Vec<(String, String)> {
     let Some(output) = outputs.iter().find(|o| {
         o.name == "metrics.json"
             && usize::try_from(o.size).is_ok_and(|size| size <= MAX_METRICS_BYTES)
@@ -191,7 +200,10 @@ pub async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<
                 Ok(map) => map
                     .iter()
                     .filter_map(|(key, value)| {
-                        Some((key.replace('_', " "), format::figure(value.as_f64()?)))
+                        Some((
+                            key.replace('_', " "),
+                            format::figure(value.as_f64()?, style),
+                        ))
                     })
                     .collect(),
                 Err(_) => Vec::new(),
@@ -206,37 +218,43 @@ pub async fn metrics(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<
 
 /// The inputs as (label, value) rows, in the order of the version's form;
 /// anything the schema does not name comes last.
-fn input_rows(run: &Run, version: Option<&ModelVersion>) -> Vec<(String, String)> {
+fn input_rows(
+    run: &Run,
+    version: Option<&ModelVersion>,
+    style: NumberStyle,
+) -> Vec<(String, String)> {
     let fields = version.map(|v| v.inputs.fields()).unwrap_or_default();
     let mut rows: Vec<(String, String)> = fields
         .iter()
         .filter_map(|field| {
             Some((
                 field.label().to_owned(),
-                format::value(run.inputs.get(&field.name)?),
+                format::value_in(run.inputs.get(&field.name)?, style),
             ))
         })
         .collect();
     for (key, value) in &run.inputs {
         if !fields.iter().any(|field| &field.name == key) {
-            rows.push((key.clone(), format::value(value)));
+            rows.push((key.clone(), format::value_in(value, style)));
         }
     }
     rows
 }
 
 async fn page(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<RunPage> {
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     let run = visible_run(&state, &user, &id).await?;
     let (events, outputs, version) = tokio::try_join!(
         state.store.run_events(run.id),
         state.store.run_outputs(run.id),
         state.store.version(run.version_id),
     )?;
-    let inputs = input_rows(&run, version.as_ref());
+    let inputs = input_rows(&run, version.as_ref(), locale.numbers);
     let log = match state.executor.log_tail(&run, LOG_TAIL_BYTES).await {
         Ok(tail) => tail,
         Err(error) => {
@@ -250,18 +268,22 @@ async fn page(
     Ok(RunPage {
         nav: Nav::new(&user, &csrf, Section::Runs),
         active: !run.status.is_terminal(),
-        waiting: WaitingView::find(&run, &events),
+        waiting: WaitingView::find(&run, &events, &locale),
         can_cancel: can_cancel(&user, &run),
         can_rerun: user.role >= Role::Runner,
         typical: super::typical::compare_duration(&state, &run).await,
-        submitted: format::timestamp(run.created_at),
+        submitted: locale.time(run.created_at),
+        zone: locale.zone_name(),
         duration: run
             .duration(Utc::now())
             .map(format::duration)
             .unwrap_or_default(),
-        events: events.iter().map(EventView::new).collect(),
+        events: events
+            .iter()
+            .map(|event| EventView::new(event, &locale))
+            .collect(),
         inputs,
-        metrics: metrics(&state, &run, &outputs).await,
+        metrics: metrics(&state, &run, &outputs, locale.numbers).await,
         chart: super::preview::main_chart(&state, &run, &outputs).await,
         outputs: outputs.iter().map(OutputView::new).collect(),
         log: log.text,

@@ -14,6 +14,7 @@ use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::format;
+use crate::locale::{LocalTime, Locale};
 use crate::policy::{RunsQuery, parse_filter};
 use crate::state::AppState;
 
@@ -31,13 +32,14 @@ pub struct RunRow {
     pub version: String,
     pub status: RunStatus,
     pub submitter: String,
-    pub created: String,
+    pub created: LocalTime,
     pub created_ago: String,
     pub duration: String,
 }
 
 impl RunRow {
-    pub fn new(run: &Run) -> Self {
+    /// The row as `locale` reads it.
+    pub fn new(run: &Run, locale: &Locale) -> Self {
         let now = Utc::now();
         RunRow {
             id: run.id,
@@ -45,7 +47,7 @@ impl RunRow {
             version: run.version_label.clone(),
             status: run.status,
             submitter: run.submitter_email.clone(),
-            created: format::timestamp(run.created_at),
+            created: locale.time(run.created_at),
             created_ago: format::ago(run.created_at, now),
             duration: run.duration(now).map(format::duration).unwrap_or_default(),
         }
@@ -60,16 +62,20 @@ struct RunsPage {
     models: Vec<String>,
     statuses: Vec<String>,
     query: RunsQuery,
+    /// The zone of the table's times and of the date filter.
+    runs_zone: &'static str,
     filtered: bool,
     next: Option<String>,
 }
 
 async fn list(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Query(query): Query<RunsQuery>,
 ) -> AppResult<RunsPage> {
-    let mut filter = parse_filter(&query, PAGE)?;
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
+    let mut filter = parse_filter(&query, PAGE, locale.zone)?;
     filter.submitted_by = crate::policy::visible_submitter(&state, &user);
     let page = state.store.list_runs(&filter).await?;
     let models = state
@@ -90,7 +96,12 @@ async fn list(
     });
     Ok(RunsPage {
         nav: Nav::new(&user, &csrf, Section::Runs),
-        runs: page.items.iter().map(RunRow::new).collect(),
+        runs: page
+            .items
+            .iter()
+            .map(|run| RunRow::new(run, &locale))
+            .collect(),
+        runs_zone: locale.zone_name(),
         models,
         statuses: RunStatus::ALL
             .iter()
