@@ -81,7 +81,9 @@ pub fn figure(value: f64, style: NumberStyle) -> String {
 
 /// A number a person typed or a file holds, shown in their style: its
 /// digits kept as written (no rounding), only the separators changed.
-/// Anything that is not a plain decimal number comes back unchanged.
+/// Four-digit whole parts stay ungrouped, as many locales write them, so
+/// that a year such as 2027 never reads as "2,027". Anything that is not a
+/// plain decimal number comes back unchanged.
 pub fn number_text(text: &str, style: NumberStyle) -> String {
     let (sign, digits) = text.strip_prefix('-').map_or(("", text), |d| ("-", d));
     let (whole, fraction) = digits
@@ -91,7 +93,11 @@ pub fn number_text(text: &str, style: NumberStyle) -> String {
     if !plain(whole) || fraction.is_some_and(|f| !plain(f)) {
         return text.to_owned();
     }
-    let whole = group(&format!("{sign}{whole}"), style);
+    let whole = if whole.len() > 4 {
+        group(&format!("{sign}{whole}"), style)
+    } else {
+        format!("{sign}{whole}")
+    };
     match fraction {
         Some(fraction) => format!("{whole}{}{fraction}", style.decimal_separator()),
         None => whole,
@@ -150,6 +156,12 @@ mod tests {
         assert_eq!(number_text("-0.5", comma), "-0,5");
         assert_eq!(number_text("1e9", comma), "1e9");
         assert_eq!(number_text("2027-01", comma), "2027-01");
+        assert_eq!(number_text("2027", comma), "2027");
+        assert_eq!(number_text("1234.5", comma), "1234,5");
+        assert_eq!(
+            number_text("12345.5", NumberStyle::PointDecimal),
+            "12,345.5"
+        );
         assert_eq!(number_text("", comma), "");
         assert_eq!(value_in(&serde_json::json!(1200000), comma), "1.200.000");
         assert_eq!(value_in(&serde_json::json!("a.b"), comma), "a.b");

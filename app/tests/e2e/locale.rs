@@ -153,10 +153,10 @@ pub async fn the_runs_list_filters_days_in_the_persons_zone(store: StoreKind) {
     );
 }
 
-/// `value` as the comma-decimal style writes it, to two decimals at most.
-fn comma_decimal(value: f64) -> String {
-    let text = format!("{value}");
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+/// A number of five or more whole digits as the comma-decimal style
+/// writes it.
+fn comma_decimal(text: &str) -> String {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let mut grouped = String::new();
     for (i, digit) in whole.chars().enumerate() {
         if i > 0 && (whole.len() - i) % 3 == 0 {
@@ -194,10 +194,17 @@ pub async fn key_figures_and_inputs_follow_the_number_style(store: StoreKind) {
     assert_eq!(status, StatusCode::OK);
     let run = page(&app, &client, &format!("/runs/{id}")).await;
     assert!(run.contains("<td>100.000</td>"), "the base revenue input");
-    let figure = format!("<dt>total revenue</dt><dd>{}</dd>", comma_decimal(total));
+    let figure = format!(
+        "<dt>total revenue</dt><dd>{}</dd>",
+        comma_decimal(&total.to_string())
+    );
     assert!(run.contains(&figure), "{figure} in the key figures");
     assert!(
         run.contains("(Europe/Berlin)"),
         "the browser's zone, labelled"
     );
+    let preview = page(&app, &client, &format!("/runs/{id}/preview/forecast.csv")).await;
+    let revenue = first_month(100_000.0, 0.04, 0.01);
+    let cell = format!("<td class=\"num\">{}</td>", comma_decimal(&revenue));
+    assert!(preview.contains(&cell), "{cell} in the preview");
 }

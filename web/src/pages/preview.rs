@@ -11,12 +11,14 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_T
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use modelrun_core::blob::BlobKey;
+use modelrun_core::display::NumberStyle;
 use modelrun_core::run::{Run, RunOutput};
 
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::locale::Locale;
 use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::preview::load::head;
@@ -115,6 +117,19 @@ impl CsvView {
             notes,
         }
     }
+
+    /// The table's numbers in a person's style; text, and cells that may
+    /// run as formulas, stay as the file has them.
+    pub fn numbers_in(mut self, style: NumberStyle) -> Self {
+        for row in &mut self.rows {
+            for (cell, numeric) in row.iter_mut().zip(&self.numeric) {
+                if *numeric && !cell.formula {
+                    cell.text = format::number_text(&cell.text, style);
+                }
+            }
+        }
+        self
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -141,10 +156,12 @@ async fn find_output(state: &AppState, run: &Run, name: &str) -> AppResult<RunOu
 }
 
 async fn page(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
 ) -> AppResult<PreviewPage> {
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     let run = visible_run(&state, &user, &id).await?;
     let output = find_output(&state, &run, &name).await?;
     let kind = Kind::of(&output.name, &output.content_type);
@@ -164,14 +181,17 @@ async fn page(
         match kind {
             Kind::Csv => {
                 let title = format!("{} of run #{}", page.output.name, page.run.id);
-                page.csv = Some(CsvView::new(
-                    &bytes,
-                    partial,
-                    page.output.size,
-                    MAX_ROWS,
-                    "preview-chart",
-                    &title,
-                ));
+                page.csv = Some(
+                    CsvView::new(
+                        &bytes,
+                        partial,
+                        page.output.size,
+                        MAX_ROWS,
+                        "preview-chart",
+                        &title,
+                    )
+                    .numbers_in(locale.numbers),
+                );
             }
             _ => {
                 let (text, utf8) = decode(&bytes, partial);
