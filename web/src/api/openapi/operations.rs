@@ -144,8 +144,8 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
                 filter("version", "Runs of this version label", json!({ "type": "string" })),
                 filter("status", "Runs in this status", json!({ "$ref": "#/components/schemas/Status" })),
                 filter("submitter", "Runs submitted by this email", json!({ "type": "string" })),
-                filter("from", "Created on or after this day", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
-                filter("to", "Created on or before this day", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
+                filter("from", "Created on or after this day, a day in UTC", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
+                filter("to", "Created on or before this day, a day in UTC", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
                 filter("sort", "Order", json!({ "type": "string", "enum": ["newest", "oldest"] })),
                 filter("limit", "Page size (default 50)", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
                 filter("cursor", "`next_cursor` of the previous page", json!({ "type": "string", "pattern": "^[+-]?[0-9]{1,18}$" }))
