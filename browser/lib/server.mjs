@@ -1,6 +1,7 @@
 // A fresh modelrun for the browser: `modelrun up` on a free port of
 // 127.0.0.1, with its own data directory, a known administrator, the example
-// forecast, and a slow model to cancel.
+// forecast, a slow model to cancel, and a model whose required choice has no
+// default.
 
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
@@ -32,11 +33,27 @@ command = ["python3", "-c", "import time\\nprint('working', flush=True)\\ntime.s
 type = "object"
 `;
 
+const CHOICE = `name = "choice"
+title = "A choice to make"
+description = "Asks for a plan that nobody has picked for you."
+command = ["true"]
+[inputs]
+type = "object"
+required = ["plan"]
+[inputs.properties.plan]
+type = "string"
+title = "Plan"
+enum = ["low", "high"]
+`;
+
 export async function startModelrun() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "modelrun-browser-"));
   const slow = path.join(dataDir, "slow-model");
   mkdirSync(slow);
   writeFileSync(path.join(slow, "modelrun.toml"), SLOW);
+  const choice = path.join(dataDir, "choice-model");
+  mkdirSync(choice);
+  writeFileSync(path.join(choice, "modelrun.toml"), CHOICE);
   const env = {
     ...process.env,
     MODELRUN_DATA_DIR: dataDir,
@@ -47,6 +64,7 @@ export async function startModelrun() {
   // A new installation first: the other commands only use an existing one.
   execFileSync(binary, ["migrate"], { env, stdio: "ignore" });
   execFileSync(binary, ["models", "register", slow], { env, stdio: "ignore" });
+  execFileSync(binary, ["models", "register", choice], { env, stdio: "ignore" });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // One run at a time, so that a run can be seen waiting behind another.

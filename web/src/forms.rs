@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use modelrun_core::schema::{Bound, Field, FieldKind, InputSchema, ValidationErrors};
+use modelrun_core::schema::{Field, FieldKind, InputSchema, ValidationErrors};
 use serde_json::Value;
 
 use crate::format;
@@ -12,7 +12,8 @@ use crate::format;
 /// The HTML control that asks for a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
-    /// `<input type="number">`
+    /// `<input type="text" inputmode="decimal">`: a number box would let
+    /// the browser drop a decimal comma, so the server reads the text.
     Number,
     /// `<input type="text">`
     Text,
@@ -28,8 +29,7 @@ impl Control {
     /// The `type` of an `<input>` control.
     pub fn input_type(self) -> &'static str {
         match self {
-            Control::Number => "number",
-            Control::Text | Control::Select => "text",
+            Control::Number | Control::Text | Control::Select => "text",
             Control::Date => "date",
             Control::Checkbox => "checkbox",
         }
@@ -44,24 +44,18 @@ pub struct FormField {
     pub help: Option<String>,
     pub required: bool,
     pub control: Control,
-    pub min: Option<String>,
-    pub max: Option<String>,
-    pub step: Option<&'static str>,
+    /// The keyboard a phone shows: `decimal` or `numeric`.
+    pub input_mode: Option<&'static str>,
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub pattern: Option<String>,
     pub options: Vec<String>,
+    /// The empty first option of a drop-down, when it has one: "Choose…"
+    /// while a required choice has no value, "—" where none is a value.
+    pub empty_option: Option<&'static str>,
     pub value: String,
     pub checked: bool,
     pub error: Option<String>,
-}
-
-/// Inclusive bounds only: HTML has no exclusive ones, and the server checks those.
-fn html_bound(bound: &Option<Bound>) -> Option<String> {
-    bound
-        .as_ref()
-        .filter(|b| !b.exclusive)
-        .map(ToString::to_string)
 }
 
 /// A pattern the browser reads as the server does: an HTML pattern must
@@ -79,27 +73,20 @@ impl FormField {
             help: field.description.clone(),
             required: field.required,
             control: Control::Text,
-            min: None,
-            max: None,
-            step: None,
+            input_mode: None,
             min_length: None,
             max_length: None,
             pattern: None,
             options: Vec::new(),
+            empty_option: None,
             value,
             checked,
             error,
         };
         match &field.kind {
-            FieldKind::Number {
-                integer,
-                minimum,
-                maximum,
-            } => {
+            FieldKind::Number { integer, .. } => {
                 form_field.control = Control::Number;
-                form_field.min = html_bound(minimum);
-                form_field.max = html_bound(maximum);
-                form_field.step = Some(if *integer { "1" } else { "any" });
+                form_field.input_mode = Some(if *integer { "numeric" } else { "decimal" });
             }
             FieldKind::String {
                 min_length,
@@ -113,6 +100,15 @@ impl FormField {
             FieldKind::Enum { options } => {
                 form_field.control = Control::Select;
                 form_field.options = options.clone();
+                // A required choice never opens on an option nobody picked.
+                form_field.empty_option =
+                    if field.nullable || (!field.required && field.default.is_none()) {
+                        Some("—")
+                    } else if form_field.value.is_empty() {
+                        Some("Choose…")
+                    } else {
+                        None
+                    };
             }
             FieldKind::Date => form_field.control = Control::Date,
             FieldKind::Boolean => form_field.control = Control::Checkbox,
@@ -121,7 +117,9 @@ impl FormField {
     }
 }
 
-/// The form as first shown: every field holds its default (or `prefill`).
+/// The form as first shown: every field holds its default, or exactly the
+/// value `prefill` gives it (a re-run's `null` is an empty box, not the
+/// default).
 pub fn fields_from_values(
     schema: &InputSchema,
     prefill: &serde_json::Map<String, Value>,
@@ -133,7 +131,7 @@ pub fn fields_from_values(
             let value = prefill.get(&field.name).or(field.default.as_ref());
             let checked = value.and_then(Value::as_bool).unwrap_or(false);
             let text = value
-                .filter(|v| !v.is_boolean())
+                .filter(|v| !v.is_boolean() && !v.is_null())
                 .map(format::value)
                 .unwrap_or_default();
             FormField::new(field, text, checked, None)
@@ -172,14 +170,17 @@ mod tests {
 
     fn schema() -> InputSchema {
         InputSchema::parse(
-            &json!({"type": "object", "required": ["growth"], "properties": {
+            &json!({"type": "object", "required": ["growth", "plan"], "properties": {
                 "growth": {"type": "number", "minimum": -0.5, "exclusiveMaximum": 1, "default": 0.02, "title": "Growth"},
                 "months": {"type": "integer", "minimum": 1, "default": 12},
                 "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "maxLength": 7},
                 "loose": {"type": "string", "pattern": "abc"},
                 "profile": {"type": "string", "enum": ["none", "retail"], "default": "retail"},
                 "day": {"type": "string", "format": "date"},
-                "audit": {"type": "boolean", "default": true}
+                "audit": {"type": "boolean", "default": true},
+                "plan": {"type": "string", "enum": ["low", "high"]},
+                "region": {"type": "string", "enum": ["north", "south"]},
+                "cap": {"type": ["number", "null"], "default": 5}
             }}),
             "inputs",
         )
@@ -202,11 +203,12 @@ mod tests {
             (Control::Number, "Growth", "0.02")
         );
         assert_eq!(
-            (growth.min.as_deref(), growth.max.as_deref(), growth.step),
-            (Some("-0.5"), None, Some("any"))
+            (growth.control.input_type(), growth.input_mode),
+            ("text", Some("decimal")),
+            "a number box would let the browser drop a decimal comma"
         );
         assert!(growth.required);
-        assert_eq!(by_name("months").step, Some("1"));
+        assert_eq!(by_name("months").input_mode, Some("numeric"));
         assert_eq!(
             by_name("month").pattern.as_deref(),
             Some("^[0-9]{4}-[0-9]{2}$")
@@ -225,9 +227,39 @@ mod tests {
             ),
             (Control::Select, "retail", 2)
         );
+        assert_eq!(profile.empty_option, None);
         assert_eq!(by_name("day").control, Control::Date);
         let audit = by_name("audit");
         assert_eq!((audit.control, audit.checked), (Control::Checkbox, true));
+    }
+
+    #[test]
+    fn a_choice_nobody_made_starts_empty() {
+        let fields = fields_from_values(&schema(), &serde_json::Map::new());
+        let by_name = |name: &str| fields.iter().find(|f| f.name == name).expect("field");
+        let plan = by_name("plan");
+        assert_eq!(
+            (plan.value.as_str(), plan.empty_option),
+            ("", Some("Choose…"))
+        );
+        assert_eq!(by_name("region").empty_option, Some("—"));
+    }
+
+    #[test]
+    fn a_rerun_shows_exactly_the_earlier_inputs() {
+        let Value::Object(earlier) = json!({"cap": null, "audit": false, "plan": "high"}) else {
+            unreachable!()
+        };
+        let fields = fields_from_values(&schema(), &earlier);
+        let by_name = |name: &str| fields.iter().find(|f| f.name == name).expect("field");
+        assert_eq!(
+            by_name("cap").value,
+            "",
+            "null stays empty, not the default 5"
+        );
+        assert!(!by_name("audit").checked, "false stays unticked");
+        let plan = by_name("plan");
+        assert_eq!((plan.value.as_str(), plan.empty_option), ("high", None));
     }
 
     #[test]

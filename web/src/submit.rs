@@ -1,5 +1,6 @@
 //! Submitting a run: the one path that the form and the API share.
 
+use axum::http::StatusCode;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
@@ -78,10 +79,47 @@ impl Submitted {
     }
 }
 
+/// A one-time key names one request: repeating it for another version, with
+/// other inputs or from another origin is refused with 422 rather than
+/// answered with a run the request did not ask for. The run's validated
+/// inputs are the request's digest: two requests that validate to the same
+/// inputs for the same version make the same run.
+fn check_same_request(
+    run: &Run,
+    version: &ModelVersion,
+    inputs: &Inputs,
+    rerun_of: Option<RunId>,
+) -> AppResult<()> {
+    let differs = if run.version_id != version.id {
+        Some(format!(
+            "a run of {} version {}",
+            run.model_name, run.version_label
+        ))
+    } else if &run.inputs != inputs {
+        Some("which has other inputs".to_owned())
+    } else if run.rerun_of != rerun_of {
+        Some("which started from another run".to_owned())
+    } else {
+        None
+    };
+    match differs {
+        None => Ok(()),
+        Some(what) => Err(AppError::Rejected(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "this Idempotency-Key was already used for run #{}, {what}: \
+                 a repeat must be the same request, and a new request needs a new key",
+                run.id
+            ),
+        )),
+    }
+}
+
 /// Creates the run (with its first event and its dispatch task, in one
 /// transaction) and wakes the worker. The inputs are already validated;
 /// `user` carries the role they act with. A `key` already used by this
-/// person gives back the run it created, and nothing new.
+/// person for the same request gives back the run it created, and nothing
+/// new; for another request it is refused (see [`check_same_request`]).
 pub async fn submit(
     state: &AppState,
     user: &User,
@@ -106,7 +144,7 @@ pub async fn submit(
         .create_run(NewRun {
             version_id: version.id,
             submitted_by: user.id,
-            inputs,
+            inputs: inputs.clone(),
             resources: version.resources,
             submit_key: key,
             rerun_of,
@@ -116,6 +154,7 @@ pub async fn submit(
         Ok(queued) => queued,
         Err(StoreError::AlreadySubmitted(id)) => {
             let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
+            check_same_request(&run, version, &inputs, rerun_of)?;
             tracing::info!(run_id = %run.id, user_id = %user.id, "repeated submit: the run exists");
             return Ok(Submitted::Repeated(run));
         }

@@ -163,6 +163,10 @@ pub async fn schema_violations_name_each_field(store: StoreKind) {
         fields,
         [
             (
+                "start_month".to_owned(),
+                "cannot be null: send a value, or leave it out to take its default".to_owned()
+            ),
+            (
                 "horizon_months".to_owned(),
                 "must be at most 120".to_owned()
             ),

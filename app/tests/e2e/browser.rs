@@ -103,10 +103,10 @@ pub async fn the_form_is_generated_from_the_schema_with_defaults(store: StoreKin
     let page = browser.page("/models/forecast/runs/new").await;
     for expected in [
         "<label for=\"in-growth_rate\">Monthly growth rate",
-        "name=\"growth_rate\" type=\"number\" value=\"0.02\"",
-        "min=\"-0.5\" max=\"0.5\" step=\"any\"",
-        "name=\"horizon_months\" type=\"number\" value=\"24\"",
-        "step=\"1\"",
+        "name=\"growth_rate\" type=\"text\" value=\"0.02\"",
+        "inputmode=\"decimal\"",
+        "name=\"horizon_months\" type=\"text\" value=\"24\"",
+        "inputmode=\"numeric\"",
         "<select id=\"in-seasonality\" name=\"seasonality\"",
         "<option value=\"none\" selected>none</option>",
         "pattern=\"^[0-9]{4}-(0[1-9]|1[0-2])$\"",
@@ -161,7 +161,7 @@ pub async fn bad_form_input_comes_back_with_messages_and_creates_nothing(store: 
         "Monthly growth rate must be at most 0.5.",
         "Horizon (months) must be a whole number.",
         "Base monthly revenue is required.",
-        "Start month must match the pattern",
+        "Start month must look like 2027-01.",
         "value=\"0.9\"",
         "value=\"twelve\"",
         "value=\"2027-13\"",

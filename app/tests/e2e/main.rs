@@ -15,6 +15,7 @@ mod containment;
 mod crash;
 mod disk_full;
 mod exec;
+mod form_inputs;
 mod job_api;
 mod lambda;
 mod limits;
@@ -56,6 +57,11 @@ on_both_stores!(
     browser::models_are_listed_with_their_versions,
     browser::the_form_is_generated_from_the_schema_with_defaults,
     browser::bad_form_input_comes_back_with_messages_and_creates_nothing,
+    form_inputs::a_decimal_comma_is_read_and_an_ambiguous_number_refused,
+    form_inputs::a_required_choice_without_a_default_starts_empty_and_is_refused_empty,
+    form_inputs::every_input_has_a_key_from_the_form_and_the_api,
+    form_inputs::null_is_a_value_only_a_nullable_input_takes,
+    form_inputs::a_reused_idempotency_key_answers_only_the_same_request,
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,
     browser::the_submitter_gets_an_email_and_admins_read_the_outbox,

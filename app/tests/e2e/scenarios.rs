@@ -33,7 +33,7 @@ pub async fn run_again_prefills_the_form_and_links_the_origin(store: StoreKind) 
         .await;
     assert!(form.contains(&format!("Filled in with the inputs of run #{first}")));
     assert!(
-        form.contains("name=\"growth_rate\" type=\"number\" value=\"0.04\""),
+        form.contains("name=\"growth_rate\" type=\"text\" value=\"0.04\""),
         "the origin's growth rate, not the default"
     );
     assert_eq!(hidden(&form, "_from"), first.to_string());

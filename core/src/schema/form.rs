@@ -1,15 +1,19 @@
 //! Reading an HTML form: every value arrives as text, and an unticked
 //! checkbox arrives as nothing at all.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
-use super::{FieldKind, InputSchema, Inputs, ValidationErrors};
+use super::{Field, FieldKind, InputSchema, Inputs, ValidationErrors, decimal};
 
 impl InputSchema {
     /// Validates a submitted HTML form. Values are read as their field's type
-    /// first (`"0.05"` becomes a number; an empty box is absent, and refused
-    /// if the field is required; a missing checkbox is `false`), then
+    /// first (`"0,05"` becomes a number; a missing checkbox is `false`), then
     /// checked as in [`InputSchema::validate`].
+    ///
+    /// An empty box is what the person saw, so it never quietly becomes the
+    /// default: it is `null` where the field allows null, refused where the
+    /// field is required or has a default (the box was shown filled in), and
+    /// absent otherwise.
     /// Pairs that are not inputs (a version picker, a form key) must be
     /// removed by the caller, or they are reported as unknown.
     pub fn validate_form(&self, form: &[(String, String)]) -> Result<Inputs, ValidationErrors> {
@@ -28,10 +32,13 @@ impl InputSchema {
                 Ok(Some(value)) => {
                     typed.insert(name.clone(), value);
                 }
-                // The box was shown filled in (with the default, if any):
-                // emptying a required one is not asking for the default.
-                Ok(None) if field.required => unreadable.push(name, "is required"),
-                Ok(None) => {}
+                Ok(None) => match empty(field) {
+                    Ok(Some(value)) => {
+                        typed.insert(name.clone(), value);
+                    }
+                    Ok(None) => {}
+                    Err(message) => unreadable.push(name, message),
+                },
                 Err(message) => unreadable.push(name, message),
             }
         }
@@ -66,6 +73,25 @@ impl InputSchema {
     }
 }
 
+/// What a box left empty means: `Ok(None)` is "absent".
+fn empty(field: &Field) -> Result<Option<Value>, String> {
+    if field.nullable {
+        return Ok(Some(Value::Null));
+    }
+    if field.required {
+        return Err("is required".to_owned());
+    }
+    match &field.default {
+        Some(default) => Err(format!(
+            "was left empty: enter a value (its default is {})",
+            default
+                .as_str()
+                .map_or_else(|| default.to_string(), str::to_owned)
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Reads one form value as its field's type; `Ok(None)` means "left empty".
 fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
     let trimmed = text.trim();
@@ -78,21 +104,7 @@ fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
             "false" | "off" | "0" => Ok(Some(Value::Bool(false))),
             _ => Err("must be true or false".to_owned()),
         },
-        FieldKind::Number { integer: true, .. } => trimmed
-            .parse::<i64>()
-            .map(|n| Some(Value::Number(n.into())))
-            .map_err(|_| "must be a whole number".to_owned()),
-        FieldKind::Number { integer: false, .. } => {
-            if let Ok(whole) = trimmed.parse::<i64>() {
-                return Ok(Some(Value::Number(whole.into())));
-            }
-            trimmed
-                .parse::<f64>()
-                .ok()
-                .and_then(Number::from_f64)
-                .map(|n| Some(Value::Number(n)))
-                .ok_or_else(|| "must be a number".to_owned())
-        }
+        FieldKind::Number { integer, .. } => decimal::read(trimmed, *integer).map(Some),
     }
 }
 
@@ -111,7 +123,9 @@ mod tests {
                     "growth": {"type": "number", "maximum": 0.5},
                     "horizon": {"type": "integer", "minimum": 1, "default": 12},
                     "name": {"type": "string"},
-                    "audit": {"type": "boolean"}
+                    "audit": {"type": "boolean"},
+                    "cap": {"type": ["number", "null"]},
+                    "churn": {"type": "number", "default": 0.02}
                 }
             }),
             "inputs",
@@ -138,18 +152,57 @@ mod tests {
             .expect("valid");
         assert_eq!(
             Value::Object(inputs),
-            json!({"growth": 0.05, "horizon": 24, "name": " x ", "audit": true})
+            json!({"growth": 0.05, "horizon": 24, "name": " x ", "audit": true, "cap": null, "churn": 0.02})
         );
     }
 
     #[test]
     fn empty_optional_boxes_are_absent_and_unticked_boxes_are_false() {
         let inputs = schema()
-            .validate_form(&form(&[("growth", "0"), ("name", "")]))
+            .validate_form(&form(&[("growth", "0"), ("name", ""), ("cap", " ")]))
             .expect("valid");
         assert_eq!(
             Value::Object(inputs),
-            json!({"growth": 0, "horizon": 12, "audit": false})
+            json!({"growth": 0, "horizon": 12, "audit": false, "name": null, "cap": null, "churn": 0.02})
+        );
+    }
+
+    #[test]
+    fn a_decimal_comma_is_read_and_an_ambiguous_number_refused() {
+        let inputs = schema()
+            .validate_form(&form(&[("growth", "0,05"), ("cap", "100000,50")]))
+            .expect("valid");
+        assert_eq!(inputs["cap"], json!(100000.5));
+        assert_eq!(inputs["growth"], json!(0.05));
+        let errors = schema()
+            .validate_form(&form(&[
+                ("growth", "0"),
+                ("cap", "1.234,5"),
+                ("horizon", "1,000"),
+            ]))
+            .expect_err("ambiguous");
+        assert!(
+            errors
+                .message("cap")
+                .is_some_and(|m| m.contains("more than one separator")),
+            "{errors}"
+        );
+        assert!(
+            errors
+                .message("horizon")
+                .is_some_and(|m| m.starts_with("could mean 1000 or 1.000")),
+            "{errors}"
+        );
+    }
+
+    #[test]
+    fn an_emptied_box_with_a_default_is_refused_not_defaulted() {
+        let errors = schema()
+            .validate_form(&form(&[("growth", "0"), ("churn", "")]))
+            .expect_err("emptied");
+        assert_eq!(
+            errors.message("churn"),
+            Some("was left empty: enter a value (its default is 0.02)")
         );
     }
 
@@ -172,7 +225,12 @@ mod tests {
                 ("audit", "maybe"),
             ]))
             .expect_err("invalid");
-        assert_eq!(errors.message("growth"), Some("must be a number"));
+        assert!(
+            errors
+                .message("growth")
+                .is_some_and(|m| m.starts_with("is not a number")),
+            "{errors}"
+        );
         assert_eq!(errors.message("horizon"), Some("must be a whole number"));
         assert_eq!(errors.message("audit"), Some("must be true or false"));
         assert_eq!(errors.message("zzz"), Some("is not an input of this model"));
@@ -197,7 +255,12 @@ mod tests {
         let errors = schema()
             .validate_form(&form(&[("growth", "inf")]))
             .expect_err("inf");
-        assert_eq!(errors.message("growth"), Some("must be a number"));
+        assert!(
+            errors
+                .message("growth")
+                .is_some_and(|m| m.starts_with("is not a number")),
+            "{errors}"
+        );
         let errors = schema()
             .validate_form(&form(&[("growth", "0.1"), ("growth", "0.2")]))
             .expect_err("twice");

@@ -7,12 +7,14 @@
 //! submitted value can always be checked on the server.
 //!
 //! The subset: an object whose properties are `number`, `integer`, `string`
-//! (optionally with `enum`, or `format: "date"`) or `boolean`, annotated with
+//! (optionally with `enum`, or `format: "date"`) or `boolean`, each of which
+//! may also allow `null` (`type = ["number", "null"]`), annotated with
 //! `title`, `description` and `default`, bounded by `minimum`, `maximum`,
 //! `exclusiveMinimum`, `exclusiveMaximum`, `minLength`, `maxLength` and
-//! `pattern`. Unknown inputs are always rejected (`additionalProperties` may
-//! only be `false`).
+//! `pattern` (with `x-pattern-message`). Unknown inputs are always rejected
+//! (`additionalProperties` may only be `false`).
 
+mod decimal;
 pub mod diff;
 mod form;
 mod parse;
@@ -61,6 +63,8 @@ pub struct Field {
     pub title: Option<String>,
     pub description: Option<String>,
     pub required: bool,
+    /// Whether `null` is a value of this field (`type = [..., "null"]`).
+    pub nullable: bool,
     pub default: Option<Value>,
     pub kind: FieldKind,
 }
@@ -116,13 +120,43 @@ impl fmt::Display for Bound {
     }
 }
 
-/// A compiled `pattern`, with its source.
+/// A compiled `pattern`, with its source and what to tell a person whose
+/// text does not match it.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     regex: regex::Regex,
+    message: String,
 }
 
+/// Shapes a planner knows by an example: a pattern that accepts the example
+/// and refuses each near miss is described by the example, not by its regex.
+const KNOWN_SHAPES: [(&str, &[&str]); 2] = [
+    (
+        "2027-01",
+        &["2027-1", "27-01", "2027-01-31", "x2027-01", "2027-01x"],
+    ),
+    (
+        "2027-01-31",
+        &["2027-1-31", "2027-01", "x2027-01-31", "2027-01-31x"],
+    ),
+];
+
 impl Pattern {
+    /// `message` completes "<field> …"; without one, a known shape gives
+    /// "must look like <example>", and any other pattern names its source.
+    fn new(regex: regex::Regex, message: Option<String>) -> Self {
+        let message = message.unwrap_or_else(|| {
+            KNOWN_SHAPES
+                .iter()
+                .find(|(example, misses)| {
+                    regex.is_match(example) && !misses.iter().any(|m| regex.is_match(m))
+                })
+                .map(|(example, _)| format!("must look like {example}"))
+                .unwrap_or_else(|| format!("must match the pattern {}", regex.as_str()))
+        });
+        Pattern { regex, message }
+    }
+
     pub fn as_str(&self) -> &str {
         self.regex.as_str()
     }
@@ -130,10 +164,15 @@ impl Pattern {
     pub fn is_match(&self, value: &str) -> bool {
         self.regex.is_match(value)
     }
+
+    /// What a refusal says: completes the sentence "<field label> …".
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_str() == other.as_str() && self.message == other.message
     }
 }

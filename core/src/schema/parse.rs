@@ -150,7 +150,7 @@ fn parse_field(
         return None;
     };
     let before = problems.0.len();
-    let kind = parse_kind(spec, path, problems)?;
+    let (kind, nullable) = parse_kind(spec, path, problems)?;
     let text = |key: &str, problems: &mut Problems| match spec.get(key) {
         None => None,
         Some(Value::String(text)) => Some(text.clone()),
@@ -166,11 +166,17 @@ fn parse_field(
         title,
         description,
         required,
+        nullable,
         default: None,
         kind,
     };
     if let Some(default) = spec.get("default") {
-        match field.check(default) {
+        let checked = if default.is_null() && !nullable {
+            Err("is null, and the type does not allow null".to_owned())
+        } else {
+            field.check(default)
+        };
+        match checked {
             Ok(value) => field.default = Some(value),
             Err(message) => problems.add(
                 format!("{path}.default"),
@@ -181,11 +187,30 @@ fn parse_field(
     (problems.0.len() == before).then_some(field)
 }
 
-fn parse_kind(spec: &Map<String, Value>, path: &str, problems: &mut Problems) -> Option<FieldKind> {
-    let Some(kind) = spec.get("type").and_then(Value::as_str) else {
+/// The field's type name and whether `null` is allowed too: `"number"`, or
+/// `["number", "null"]` in either order.
+fn parse_type(spec: &Map<String, Value>) -> Option<(&str, bool)> {
+    match spec.get("type")? {
+        Value::String(kind) => Some((kind, false)),
+        Value::Array(kinds) => match kinds.as_slice() {
+            [Value::String(a), Value::String(b)] if b == "null" && a != "null" => Some((a, true)),
+            [Value::String(a), Value::String(b)] if a == "null" && b != "null" => Some((b, true)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn parse_kind(
+    spec: &Map<String, Value>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<(FieldKind, bool)> {
+    let Some((kind, nullable)) = parse_type(spec) else {
         problems.add(
             format!("{path}.type"),
-            "is required: one of number, integer, string, boolean",
+            "is required: one of number, integer, string, boolean, \
+             or a list of one of them and \"null\" (for example [\"number\", \"null\"])",
         );
         return None;
     };
@@ -207,11 +232,12 @@ fn parse_kind(spec: &Map<String, Value>, path: &str, problems: &mut Problems) ->
             problems.add(format!("{path}.{key}"), unsupported(key));
         }
     }
-    match kind {
+    let kind = match kind {
         "number" | "integer" => Some(parse_number(kind == "integer", spec, path, problems)),
         "boolean" => Some(FieldKind::Boolean),
         _ => parse_string(spec, path, problems),
-    }
+    };
+    kind.map(|kind| (kind, nullable))
 }
 
 fn parse_number(
@@ -275,11 +301,26 @@ fn parse_string(
     };
     let min_length = length("minLength");
     let max_length = length("maxLength");
+    let message = match spec.get("x-pattern-message") {
+        None => None,
+        Some(Value::String(text)) if spec.contains_key("pattern") => Some(text.clone()),
+        Some(Value::String(_)) => {
+            problems.add(
+                format!("{path}.x-pattern-message"),
+                "says what a pattern means, but this field has no pattern",
+            );
+            None
+        }
+        Some(_) => {
+            problems.add(format!("{path}.x-pattern-message"), "must be text");
+            None
+        }
+    };
     let pattern = match spec.get("pattern") {
         None => None,
         Some(Value::String(source)) if source.len() <= PATTERN_MAX => {
             match regex::RegexBuilder::new(source).size_limit(1 << 20).build() {
-                Ok(regex) => Some(Pattern { regex }),
+                Ok(regex) => Some(Pattern::new(regex, message)),
                 Err(error) => {
                     problems.add(
                         format!("{path}.pattern"),

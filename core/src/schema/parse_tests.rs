@@ -179,3 +179,47 @@ fn lists_every_problem_at_once() {
     assert_eq!(error.problems.len(), 2);
     assert!(error.to_string().contains("; "));
 }
+
+#[test]
+fn a_type_with_null_makes_a_nullable_field() {
+    let schema = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "cap": {"type": ["number", "null"], "default": null},
+            "note": {"type": ["null", "string"], "maxLength": 3},
+            "plain": {"type": "integer"}
+        }}),
+        "inputs",
+    )
+    .expect("schema");
+    let cap = schema.field("cap").expect("cap");
+    assert!(cap.nullable);
+    assert_eq!(cap.default, Some(Value::Null));
+    assert!(schema.field("note").expect("note").nullable);
+    assert!(!schema.field("plain").expect("plain").nullable);
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {
+            "a": {"type": ["number", "string"]},
+            "b": {"type": ["null"]},
+            "c": {"type": "number", "default": null}
+        }})),
+        [
+            "inputs.properties.a.type",
+            "inputs.properties.b.type",
+            "inputs.properties.c.default"
+        ]
+    );
+}
+
+#[test]
+fn a_pattern_message_needs_a_pattern_and_text() {
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {
+            "a": {"type": "string", "x-pattern-message": "must be a code"},
+            "b": {"type": "string", "pattern": "^x$", "x-pattern-message": 3}
+        }})),
+        [
+            "inputs.properties.a.x-pattern-message",
+            "inputs.properties.b.x-pattern-message"
+        ]
+    );
+}

@@ -60,14 +60,18 @@ impl fmt::Display for ValidationErrors {
 impl std::error::Error for ValidationErrors {}
 
 impl InputSchema {
-    /// Checks submitted inputs. A `null` counts as absent. Absent fields take
-    /// their default; absent required fields without one are an error, and so
-    /// is any input the schema does not declare.
+    /// Checks submitted inputs, giving every field of the schema a key.
+    /// An absent field takes its default; without one, a required field is
+    /// an error, an optional boolean is `false` (as an unticked box is) and
+    /// any other optional field is `null`. A `null` sent is a value, which
+    /// only a nullable field takes (or one that leaving out makes `null`
+    /// anyway); it never stands for the default. Any input the schema does
+    /// not declare is an error.
     pub fn validate(&self, submitted: &Map<String, Value>) -> Result<Inputs, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let mut inputs = Inputs::new();
         for field in &self.fields {
-            match submitted.get(&field.name).filter(|value| !value.is_null()) {
+            match submitted.get(&field.name) {
                 Some(value) => match field.check(value) {
                     Ok(value) => {
                         inputs.insert(field.name.clone(), value);
@@ -79,7 +83,9 @@ impl InputSchema {
                         inputs.insert(field.name.clone(), default.clone());
                     }
                     None if field.required => errors.push(&field.name, "is required"),
-                    None => {}
+                    None => {
+                        inputs.insert(field.name.clone(), field.absent());
+                    }
                 },
             }
         }
@@ -97,9 +103,30 @@ impl InputSchema {
 }
 
 impl Field {
+    /// What an optional field without a default is when left out.
+    fn absent(&self) -> Value {
+        match self.kind {
+            FieldKind::Boolean if !self.nullable => Value::Bool(false),
+            _ => Value::Null,
+        }
+    }
+
     /// Checks one value against this field's type and bounds, returning it
     /// in normal form (an integral `3.0` becomes `3` for an integer field).
     pub fn check(&self, value: &Value) -> Result<Value, String> {
+        if value.is_null() {
+            // Leaving such a field out gives null too, so an inputs.json
+            // read back (a re-run, a script) means the same thing.
+            let absent_is_null =
+                !self.required && self.default.is_none() && self.absent().is_null();
+            return match (self.nullable || absent_is_null, &self.default) {
+                (true, _) => Ok(Value::Null),
+                (false, Some(_)) => {
+                    Err("cannot be null: send a value, or leave it out to take its default".into())
+                }
+                (false, None) => Err("cannot be null: send a value".into()),
+            };
+        }
         match &self.kind {
             FieldKind::Number {
                 integer,
@@ -148,7 +175,7 @@ impl Field {
                 if let Some(pattern) = pattern
                     && !pattern.is_match(text)
                 {
-                    return Err(format!("must match the pattern {}", pattern.as_str()));
+                    return Err(pattern.message().to_owned());
                 }
                 Ok(value.clone())
             }
@@ -270,7 +297,8 @@ mod tests {
         let inputs = schema().validate(&submitted).expect("valid");
         assert_eq!(
             Value::Object(inputs),
-            json!({"growth": 0.1, "horizon": 24, "start": "2027-01-01", "churn": 0.02, "profile": "none"})
+            json!({"growth": 0.1, "horizon": 24, "start": "2027-01-01", "churn": 0.02, "profile": "none",
+                   "note": null, "audit": false})
         );
     }
 
@@ -333,9 +361,79 @@ mod tests {
     }
 
     #[test]
+    fn null_is_a_value_that_only_nullable_fields_take() {
+        let msg = |key: &str| one_error(with(key, Value::Null)).1;
+        assert_eq!(msg("growth"), "cannot be null: send a value");
+        assert_eq!(
+            msg("churn"),
+            "cannot be null: send a value, or leave it out to take its default"
+        );
+        assert_eq!(msg("audit"), "cannot be null: send a value");
+        let nullable = InputSchema::parse(
+            &json!({"type": "object", "required": ["rate"], "properties": {
+                "rate": {"type": ["number", "null"], "default": 0.5},
+                "cap": {"type": ["null", "integer"]}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let valid = |inputs: Value| {
+            let Value::Object(inputs) = inputs else {
+                unreachable!()
+            };
+            nullable.validate(&inputs).map(Value::Object)
+        };
+        assert_eq!(
+            valid(json!({"rate": null})),
+            Ok(json!({"rate": null, "cap": null}))
+        );
+        assert_eq!(valid(json!({"cap": 3})), Ok(json!({"rate": 0.5, "cap": 3})));
+        assert!(valid(json!({"rate": "x"})).is_err());
+    }
+
+    #[test]
+    fn every_input_has_a_key_and_a_left_out_null_reads_back() {
+        let Value::Object(submitted) = with("note", Value::Null) else {
+            unreachable!()
+        };
+        let inputs = schema().validate(&submitted).expect("valid");
+        assert_eq!(inputs["note"], Value::Null);
+        assert_eq!(
+            inputs["audit"],
+            json!(false),
+            "an optional boolean is false"
+        );
+        assert_eq!(schema().validate(&inputs), Ok(inputs.clone()));
+    }
+
+    #[test]
+    fn pattern_messages_are_the_manifests_or_a_plain_shape() {
+        let schema = InputSchema::parse(
+            &json!({"type": "object", "properties": {
+                "month": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                "day": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+                "code": {"type": "string", "pattern": "^[A-Z]{3}$", "x-pattern-message": "must be three capital letters, like EUR"},
+                "other": {"type": "string", "pattern": "^[a-z]+$"}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let message = |key: &str| {
+            let inputs = serde_json::Map::from_iter([(key.to_owned(), json!("2027-1!"))]);
+            schema.validate(&inputs).expect_err("refused").errors[0]
+                .message
+                .clone()
+        };
+        assert_eq!(message("month"), "must look like 2027-01");
+        assert_eq!(message("day"), "must look like 2027-01-31");
+        assert_eq!(message("code"), "must be three capital letters, like EUR");
+        assert_eq!(message("other"), "must match the pattern ^[a-z]+$");
+    }
+
+    #[test]
     fn missing_required_and_unknown_fields_are_named() {
         assert_eq!(
-            errors(json!({"growth": null, "extra": 1, "horizon": 3, "start": "2027-01-01"})),
+            errors(json!({"extra": 1, "horizon": 3, "start": "2027-01-01"})),
             [
                 ("growth".to_owned(), "is required".to_owned()),
                 (

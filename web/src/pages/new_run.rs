@@ -255,6 +255,19 @@ async fn create(
                 page.problem = Some(format!("The run was not submitted: {message}."));
                 refused(page)
             }
+            // This page was submitted before with other values (the back
+            // button, then a change): a new key makes the next press a new run.
+            Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
+                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default());
+                let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+                page.problem = Some(
+                    "This form was already submitted with other values, so nothing new was \
+                     submitted. Check the values below and press Submit run again to make a new run."
+                        .to_owned(),
+                );
+                page.from = origin;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
             Err(other) => Err(other),
         },
         Err(errors) => {

@@ -57,7 +57,7 @@ fn filter(name: &str, description: &str, schema: Value) -> Value {
 fn idempotency() -> Value {
     json!({
         "name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "A repeat with the same key answers 200 with the run the first request made",
+        "description": "A repeat of the same request with the same key answers 200 with the run the first request made; the key with another request (version, inputs, origin) is a 422",
         "schema": { "type": "string", "pattern": "^[!-~]([ -~]{0,126}[!-~])?$" }
     })
 }
@@ -90,7 +90,7 @@ pub(super) fn model_operation(id: &str) -> Option<Value> {
                 "403": error("The token's role may not submit"), "404": not_found,
                 "409": error("The version is retired, a secret it reads is not set, or its environment failed to build"),
                 "413": error("The body or the inputs are too large"),
-                "415": error("Not JSON"), "422": error("Invalid inputs, or a field of the body that is not one; `fields` or the message names each"),
+                "415": error("Not JSON"), "422": error("Invalid inputs, a field of the body that is not one, or an Idempotency-Key used for another request; `fields` or the message names each"),
                 "429": error("Over a rate limit; `Retry-After` says when to try again")
             }
         }),
@@ -179,7 +179,7 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
                 "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
                 "400": error("A version the model does not have, a bad key, or a body that is not JSON"), "401": unauthorized, "403": error("Not a runner"),
                 "404": not_found, "409": error("The version is retired, a secret it reads is not set, or its environment failed to build"),
-                "413": error("Too large"), "415": error("Not JSON"), "422": error("Invalid inputs, or a field of the body that is not one"),
+                "413": error("Too large"), "415": error("Not JSON"), "422": error("Invalid inputs, a field of the body that is not one, or an Idempotency-Key used for another request"),
                 "429": error("Over a rate limit; `Retry-After` says when to try again")
             }
         }),

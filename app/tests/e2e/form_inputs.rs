@@ -1,0 +1,256 @@
+//! What reaches a model is what the person saw: decimal commas, choices
+//! nobody made, optional inputs, `null`, and one-time keys, from the form
+//! and the API alike.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::security::hidden;
+use crate::support::*;
+
+/// A model with a required choice without a default, an optional boolean
+/// and number without defaults, and a nullable number with one.
+const CHOICES: &str = r#"name = "choices"
+command = ["true"]
+[inputs]
+type = "object"
+required = ["plan"]
+[inputs.properties.plan]
+type = "string"
+title = "Plan"
+enum = ["low", "high"]
+[inputs.properties.audit]
+type = "boolean"
+[inputs.properties.cap]
+type = "number"
+[inputs.properties.floor]
+type = ["number", "null"]
+default = 1.5
+"#;
+
+/// The inputs of the run a form submission redirected to.
+async fn run_inputs(api: &Api, run_page: &str) -> Value {
+    let run: Value = api
+        .get(&format!("/api/v1{run_page}"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("run");
+    run["inputs"].clone()
+}
+
+pub async fn a_decimal_comma_is_read_and_an_ambiguous_number_refused(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let page = browser.page("/models/forecast/runs/new").await;
+    assert!(
+        page.contains("name=\"base_revenue\" type=\"text\" value=\"100000\"")
+            && page.contains("inputmode=\"decimal\""),
+        "a text box the browser cannot strip a comma from"
+    );
+    let label = app.forecast_label().await;
+    let post = |revenue: &'static str| {
+        let label = label.clone();
+        let browser = &browser;
+        async move {
+            let form = [
+                ("version", label.as_str()),
+                ("start_month", "2027-01"),
+                ("horizon_months", "3"),
+                ("base_revenue", revenue),
+                ("growth_rate", "0,05"),
+                ("seasonality", "none"),
+                ("churn_rate", "0.01"),
+            ];
+            browser.post_form("/models/forecast/runs/new", &form).await
+        }
+    };
+    let created = post("100000,50").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let inputs = run_inputs(&api, &location(&created)).await;
+    assert_eq!(inputs["base_revenue"], json!(100000.5));
+    assert_eq!(inputs["growth_rate"], json!(0.05));
+
+    let refused = post("1.234,5").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("body");
+    assert!(
+        page.contains("Base monthly revenue has more than one separator"),
+        "{page}"
+    );
+    let ambiguous = post("100,000").await;
+    assert_eq!(ambiguous.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = ambiguous.text().await.expect("body");
+    assert!(page.contains("Base monthly revenue could mean 100000 or 100.000"));
+}
+
+pub async fn a_required_choice_without_a_default_starts_empty_and_is_refused_empty(
+    store: StoreKind,
+) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("choices", CHOICES).await;
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = browser.page("/models/choices/runs/new").await;
+    assert!(
+        page.contains("<option value=\"\">Choose…</option>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(" selected>low"),
+        "no option is picked for the person"
+    );
+    let version = hidden(&page, "version");
+    let key = hidden(&page, "_key");
+    let refused = browser
+        .post_form(
+            "/models/choices/runs/new",
+            &[("version", &version), ("_key", &key), ("plan", "")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("body")
+            .contains("Plan is required.")
+    );
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let refused = api
+        .post("/api/v1/models/choices/runs")
+        .json(&json!({"inputs": {}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+pub async fn every_input_has_a_key_from_the_form_and_the_api(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("choices", CHOICES).await;
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let page = browser.page("/models/choices/runs/new").await;
+    let from_form = browser
+        .post_form(
+            "/models/choices/runs/new",
+            &[
+                ("version", &hidden(&page, "version")),
+                ("_key", &hidden(&page, "_key")),
+                ("plan", "low"),
+                ("cap", ""),
+                ("floor", "1,5"),
+            ],
+        )
+        .await;
+    assert_eq!(from_form.status(), StatusCode::SEE_OTHER);
+    let from_form = run_inputs(&api, &location(&from_form)).await;
+    let from_api: Value = api
+        .post("/api/v1/models/choices/runs")
+        .json(&json!({"inputs": {"plan": "low"}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("run");
+    let expected = json!({"plan": "low", "audit": false, "cap": null, "floor": 1.5});
+    assert_eq!(from_form, expected);
+    assert_eq!(from_api["inputs"], expected);
+
+    // An emptied nullable box is null, not its default.
+    let page = browser.page("/models/choices/runs/new").await;
+    let emptied = browser
+        .post_form(
+            "/models/choices/runs/new",
+            &[
+                ("version", &hidden(&page, "version")),
+                ("_key", &hidden(&page, "_key")),
+                ("plan", "high"),
+                ("floor", ""),
+            ],
+        )
+        .await;
+    let inputs = run_inputs(&api, &location(&emptied)).await;
+    assert_eq!(inputs["floor"], Value::Null);
+}
+
+pub async fn null_is_a_value_only_a_nullable_input_takes(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("choices", CHOICES).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let refused = api
+        .post("/api/v1/models/forecast/runs")
+        .json(&json!({"inputs": {"growth_rate": null}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["fields"][0]["field"], "growth_rate");
+    assert_eq!(
+        body["error"]["fields"][0]["message"],
+        "cannot be null: send a value, or leave it out to take its default"
+    );
+    let accepted: Value = api
+        .post("/api/v1/models/choices/runs")
+        .json(&json!({"inputs": {"plan": "high", "floor": null}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("run");
+    assert_eq!(accepted["inputs"]["floor"], Value::Null);
+}
+
+pub async fn a_reused_idempotency_key_answers_only_the_same_request(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("choices", CHOICES).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let post = |model: &'static str, inputs: Value| {
+        api.post(&format!("/api/v1/models/{model}/runs"))
+            .header("Idempotency-Key", "plan-2027")
+            .json(&json!({ "inputs": inputs }))
+            .send()
+    };
+    let first = post("forecast", json!({"growth_rate": 0.03}))
+        .await
+        .expect("POST");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("run");
+    let again = post("forecast", json!({"growth_rate": 0.03}))
+        .await
+        .expect("POST");
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.expect("run")["id"], first["id"]);
+    for (model, inputs, says) in [
+        (
+            "forecast",
+            json!({"growth_rate": 0.04}),
+            "which has other inputs",
+        ),
+        (
+            "choices",
+            json!({"plan": "low"}),
+            "a run of forecast version",
+        ),
+    ] {
+        let refused = post(model, inputs).await.expect("POST");
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{model}"
+        );
+        let body: Value = refused.json().await.expect("json");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("already used for run #{}", first["id"]))
+                && message.contains(says),
+            "{message}"
+        );
+    }
+}
