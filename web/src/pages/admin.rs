@@ -18,6 +18,7 @@ use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::locale::{LocalTime, Locale};
 use crate::state::AppState;
 
 const PAGE: u32 = 50;
@@ -91,8 +92,10 @@ async fn outbox(
 struct EmailPage {
     nav: Nav,
     email: Email,
-    created: String,
-    sent: String,
+    created: LocalTime,
+    sent: Option<LocalTime>,
+    /// The zone of the times shown.
+    zone: &'static str,
 }
 
 async fn load(state: &AppState, id: &str) -> AppResult<Email> {
@@ -101,16 +104,18 @@ async fn load(state: &AppState, id: &str) -> AppResult<Email> {
 }
 
 async fn message(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<EmailPage> {
-    admin(&user)?;
+    admin(&current.user)?;
     let email = load(&state, &id).await?;
+    let locale = Locale::of(&state, &current).await?;
     Ok(EmailPage {
-        nav: Nav::admin(&user, &csrf, Section::Outbox, &state),
-        created: format::timestamp(email.created_at),
-        sent: email.sent_at.map(format::timestamp).unwrap_or_default(),
+        nav: Nav::admin(&current.user, &current.csrf, Section::Outbox, &state),
+        created: locale.time(email.created_at),
+        sent: email.sent_at.map(|at| locale.time(at)),
+        zone: locale.zone_name(),
         email,
     })
 }

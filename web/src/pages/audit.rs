@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use modelrun_core::audit::{AuditAction, AuditEntry, AuditFilter};
 use modelrun_core::user::Role;
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::locale::{LocalTime, Locale};
 use crate::state::AppState;
 
 const PAGE: u32 = 100;
@@ -24,7 +25,7 @@ pub fn router() -> Router<AppState> {
 
 struct EntryRow {
     id: i64,
-    at: String,
+    at: LocalTime,
     actor: String,
     action: &'static str,
     target: String,
@@ -33,7 +34,7 @@ struct EntryRow {
 }
 
 impl EntryRow {
-    fn new(entry: &AuditEntry) -> Self {
+    fn new(entry: &AuditEntry, locale: &Locale) -> Self {
         let detail = entry
             .detail
             .as_object()
@@ -46,7 +47,7 @@ impl EntryRow {
             .unwrap_or_default();
         EntryRow {
             id: entry.id,
-            at: format::timestamp(entry.at),
+            at: locale.time(entry.at),
             actor: entry.actor.name.clone(),
             action: entry.action.as_str(),
             target: entry.target.clone(),
@@ -65,6 +66,8 @@ struct AuditPage {
     action: String,
     actor: String,
     since: String,
+    /// The zone of the times and of the "since" day.
+    zone: &'static str,
     next: Option<String>,
 }
 
@@ -80,7 +83,8 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn parse(query: &AuditQuery) -> AppResult<AuditFilter> {
+/// Reads the filter; "since" is a day in the person's zone.
+fn parse(query: &AuditQuery, locale: &Locale) -> AppResult<AuditFilter> {
     let action = given(&query.action)
         .map(|a| {
             a.parse::<AuditAction>()
@@ -90,7 +94,7 @@ fn parse(query: &AuditQuery) -> AppResult<AuditFilter> {
     let since = given(&query.since)
         .map(|d| {
             NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map(|date| Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN)))
+                .map(|date| locale.start_of_day(date))
                 .map_err(|_| {
                     AppError::BadRequest("since: must be a date such as 2026-11-01".to_owned())
                 })
@@ -117,7 +121,8 @@ async fn list(
     Query(query): Query<AuditQuery>,
 ) -> AppResult<AuditPage> {
     require(current.user.role, Role::Admin, "read the audit log")?;
-    let filter = parse(&query)?;
+    let locale = Locale::of(&state, &current).await?;
+    let filter = parse(&query, &locale)?;
     let entries = state.store.audit_entries(&filter).await?;
     let next = (entries.len() == PAGE as usize)
         .then(|| entries.last().map(|e| e.id))
@@ -141,11 +146,38 @@ async fn list(
         });
     Ok(AuditPage {
         nav: Nav::admin(&current.user, &current.csrf, Section::Audit, &state),
-        entries: entries.iter().map(EntryRow::new).collect(),
+        entries: entries
+            .iter()
+            .map(|entry| EntryRow::new(entry, &locale))
+            .collect(),
         actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
         action: given(&query.action).unwrap_or_default().to_owned(),
         actor: given(&query.actor).unwrap_or_default().to_owned(),
         since: given(&query.since).unwrap_or_default().to_owned(),
+        zone: locale.zone_name(),
         next,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use chrono_tz::Tz;
+    use modelrun_core::display::DisplaySettings;
+
+    use super::*;
+
+    #[test]
+    fn since_is_a_day_in_the_persons_zone() {
+        let query = AuditQuery {
+            since: Some("2026-11-30".to_owned()),
+            ..AuditQuery::default()
+        };
+        let tokyo = Locale::new(DisplaySettings::default(), Some(Tz::Asia__Tokyo));
+        let filter = parse(&query, &tokyo).expect("a filter");
+        assert_eq!(
+            filter.since,
+            Utc.with_ymd_and_hms(2026, 11, 29, 15, 0, 0).single()
+        );
+    }
 }

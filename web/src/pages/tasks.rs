@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
-use crate::format;
+use crate::locale::{LocalTime, Locale};
 use crate::state::AppState;
 
 const LIMIT: u32 = 200;
@@ -33,20 +33,20 @@ struct TaskRow {
     payload: String,
     state: &'static str,
     attempts: String,
-    due: String,
+    due: LocalTime,
     error: String,
     dead: bool,
 }
 
 impl TaskRow {
-    fn new(task: &Task) -> Self {
+    fn new(task: &Task, locale: &Locale) -> Self {
         TaskRow {
             id: task.id,
             kind: task.kind.as_str(),
             payload: task.payload.to_string(),
             state: task.state.as_str(),
             attempts: format!("{} of {}", task.attempts, task.max_attempts),
-            due: format::timestamp(task.run_after),
+            due: locale.time(task.run_after),
             error: task.last_error.clone().unwrap_or_default(),
             dead: task.state == TaskState::Dead,
         }
@@ -59,6 +59,8 @@ struct TasksPage {
     nav: Nav,
     tasks: Vec<TaskRow>,
     state: String,
+    /// The zone of the due times.
+    zone: &'static str,
     limit: u32,
 }
 
@@ -81,9 +83,14 @@ async fn list(
             })?),
         };
     let tasks = state.store.list_tasks(wanted, LIMIT).await?;
+    let locale = Locale::of(&state, &current).await?;
     Ok(TasksPage {
         nav: Nav::admin(&current.user, &current.csrf, Section::Tasks, &state),
-        tasks: tasks.iter().map(TaskRow::new).collect(),
+        tasks: tasks
+            .iter()
+            .map(|task| TaskRow::new(task, &locale))
+            .collect(),
+        zone: locale.zone_name(),
         state: wanted.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         limit: LIMIT,
     })

@@ -20,8 +20,8 @@ use crate::auth;
 use crate::auth::{CurrentUser, check_password_rules, generate_password, hash_password, require};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
-use crate::format;
 use crate::guard::{ClientAddr, audit};
+use crate::locale::{LocalTime, Locale};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,9 +35,9 @@ pub fn router() -> Router<AppState> {
 
 struct UserRow {
     user: User,
-    created: String,
-    /// When the account was disabled, formatted; `None` while enabled.
-    disabled: Option<String>,
+    created: LocalTime,
+    /// When the account was disabled; `None` while enabled.
+    disabled: Option<LocalTime>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,6 +47,8 @@ struct UsersPage {
     me: UserId,
     users: Vec<UserRow>,
     roles: [Role; 3],
+    /// The zone of the times shown.
+    zone: &'static str,
     error: Option<String>,
     email: String,
     /// The account just created and its generated password, shown once.
@@ -59,18 +61,20 @@ impl UsersPage {
     async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
         require(current.user.role, Role::Admin, "manage users")?;
         let users = state.store.list_users().await?;
+        let locale = Locale::of(state, current).await?;
         Ok(UsersPage {
             nav: Nav::admin(&current.user, &current.csrf, Section::Users, state),
             me: current.user.id,
             users: users
                 .into_iter()
                 .map(|user| UserRow {
-                    created: format::timestamp(user.created_at),
-                    disabled: user.disabled_at.map(format::timestamp),
+                    created: locale.time(user.created_at),
+                    disabled: user.disabled_at.map(|at| locale.time(at)),
                     user,
                 })
                 .collect(),
             roles: Role::ALL,
+            zone: locale.zone_name(),
             error: None,
             email: String::new(),
             created: None,
