@@ -18,6 +18,7 @@ mod decimal;
 pub mod diff;
 mod form;
 mod parse;
+mod rule;
 mod validate;
 
 use std::fmt;
@@ -67,6 +68,8 @@ pub struct Field {
     pub nullable: bool,
     pub default: Option<Value>,
     pub kind: FieldKind,
+    /// The property's schema, compiled: the check every value passes.
+    rule: rule::Rule,
 }
 
 impl Field {

@@ -159,8 +159,20 @@ fn parse_field(
             None
         }
     };
+    // Whatever the subset already refused, the validator refuses too:
+    // say it once, in the subset's words.
+    let rule = match super::rule::Rule::new(&Value::Object(spec.clone())) {
+        Ok(rule) => Some(rule),
+        Err(error) => {
+            if problems.0.len() == before {
+                problems.add(path, format!("is not a valid JSON Schema: {error}"));
+            }
+            None
+        }
+    };
     let title = text("title", problems);
     let description = text("description", problems);
+    let rule = rule?;
     let mut field = Field {
         name: name.to_owned(),
         title,
@@ -169,6 +181,7 @@ fn parse_field(
         nullable,
         default: None,
         kind,
+        rule,
     };
     if let Some(default) = spec.get("default") {
         let checked = if default.is_null() && !nullable {

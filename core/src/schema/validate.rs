@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
@@ -127,70 +126,83 @@ impl Field {
                 (false, None) => Err("cannot be null: send a value".into()),
             };
         }
-        match &self.kind {
-            FieldKind::Number {
-                integer,
-                minimum,
-                maximum,
-            } => {
-                let Some(number) = value.as_number() else {
-                    return Err(expected(*integer));
-                };
-                let (normal, x) = normalize(number, *integer).ok_or_else(|| expected(*integer))?;
-                if let Some(min) = minimum {
-                    if min.exclusive && x <= min.value {
-                        return Err(format!("must be more than {min}"));
-                    }
-                    if x < min.value {
-                        return Err(format!("must be at least {min}"));
-                    }
-                }
-                if let Some(max) = maximum {
-                    if max.exclusive && x >= max.value {
-                        return Err(format!("must be less than {max}"));
-                    }
-                    if x > max.value {
-                        return Err(format!("must be at most {max}"));
-                    }
-                }
-                Ok(Value::Number(normal))
+        let normal = match (&self.kind, value.as_number()) {
+            (FieldKind::Number { integer, .. }, Some(number)) => normalize(number, *integer)
+                .map(Value::Number)
+                .ok_or_else(|| expected(*integer))?,
+            _ => value.clone(),
+        };
+        match self.rule.refusal(value) {
+            Some(keyword) => Err(self.refusal_message(&keyword)),
+            None => Ok(normal),
+        }
+    }
+
+    /// What a refusal by `keyword` says, completing "<field label> …".
+    fn refusal_message(&self, keyword: &str) -> String {
+        match (&self.kind, keyword) {
+            (
+                FieldKind::Number {
+                    minimum: Some(min), ..
+                },
+                "minimum",
+            ) => {
+                format!("must be at least {min}")
             }
-            FieldKind::String {
-                min_length,
-                max_length,
-                pattern,
-            } => {
-                let text = value.as_str().ok_or("must be text")?;
-                let length = text.chars().count() as u64;
-                if let Some(min) = min_length
-                    && length < *min
-                {
-                    return Err(format!("must be at least {min} characters long"));
-                }
-                if let Some(max) = max_length
-                    && length > *max
-                {
-                    return Err(format!("must be at most {max} characters long"));
-                }
-                if let Some(pattern) = pattern
-                    && !pattern.is_match(text)
-                {
-                    return Err(pattern.message().to_owned());
-                }
-                Ok(value.clone())
+            (
+                FieldKind::Number {
+                    minimum: Some(min), ..
+                },
+                "exclusiveMinimum",
+            ) => {
+                format!("must be more than {min}")
             }
-            FieldKind::Enum { options } => match value.as_str() {
-                Some(text) if options.iter().any(|option| option == text) => Ok(value.clone()),
-                _ => Err(format!("must be one of: {}", options.join(", "))),
-            },
-            FieldKind::Date => match value.as_str() {
-                Some(text) if parse_date(text).is_some() => Ok(value.clone()),
-                _ => Err("must be a date written YYYY-MM-DD".to_owned()),
-            },
-            FieldKind::Boolean => match value {
-                Value::Bool(_) => Ok(value.clone()),
-                _ => Err("must be true or false".to_owned()),
-            },
+            (
+                FieldKind::Number {
+                    maximum: Some(max), ..
+                },
+                "maximum",
+            ) => {
+                format!("must be at most {max}")
+            }
+            (
+                FieldKind::Number {
+                    maximum: Some(max), ..
+                },
+                "exclusiveMaximum",
+            ) => {
+                format!("must be less than {max}")
+            }
+            (FieldKind::Number { integer, .. }, _) => expected(*integer),
+            (
+                FieldKind::String {
+                    min_length: Some(min),
+                    ..
+                },
+                "minLength",
+            ) => {
+                format!("must be at least {min} characters long")
+            }
+            (
+                FieldKind::String {
+                    max_length: Some(max),
+                    ..
+                },
+                "maxLength",
+            ) => {
+                format!("must be at most {max} characters long")
+            }
+            (
+                FieldKind::String {
+                    pattern: Some(pattern),
+                    ..
+                },
+                "pattern",
+            ) => pattern.message().to_owned(),
+            (FieldKind::String { .. }, _) => "must be text".to_owned(),
+            (FieldKind::Enum { options }, _) => format!("must be one of: {}", options.join(", ")),
+            (FieldKind::Date, _) => "must be a date written YYYY-MM-DD".to_owned(),
+            (FieldKind::Boolean, _) => "must be true or false".to_owned(),
         }
     }
 }
@@ -203,34 +215,17 @@ fn expected(integer: bool) -> String {
     }
 }
 
-/// An integer field takes any integral number in i64's range; a number field
-/// any finite number (JSON cannot carry NaN or infinity).
-fn normalize(number: &Number, integer: bool) -> Option<(Number, f64)> {
-    if !integer {
-        return Some((number.clone(), number.as_f64()?));
-    }
-    if let Some(whole) = number.as_i64() {
-        return Some((Number::from(whole), whole as f64));
+/// An integer field takes any integral number in i64's range, written as
+/// one (`3.0` becomes `3`); a number field any finite number (JSON cannot
+/// carry NaN or infinity).
+fn normalize(number: &Number, integer: bool) -> Option<Number> {
+    if !integer || number.is_i64() {
+        return Some(number.clone());
     }
     let x = number.as_f64()?;
     // 2^63 is the first float outside i64.
     let in_range = x.fract() == 0.0 && x >= -(2f64.powi(63)) && x < 2f64.powi(63);
-    in_range.then(|| (Number::from(x as i64), x))
-}
-
-/// Strictly `YYYY-MM-DD`, and a real calendar day.
-pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
-    let shaped = text.len() == 10
-        && text.char_indices().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == '-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    shaped
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
+    in_range.then(|| Number::from(x as i64))
 }
 
 #[cfg(test)]
