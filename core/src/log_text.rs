@@ -41,9 +41,11 @@ pub fn complete_prefix(bytes: &[u8]) -> usize {
 /// Where the text of a log's end begins within `bytes`, a window that
 /// starts somewhere inside the log: just after the first line break, so
 /// that no line is shown cut; in a window without one (a single long
-/// line), at the first character's start.
+/// line, the window's last byte aside: a long line's own line break), at
+/// the first character's start.
 pub fn tail_start(bytes: &[u8]) -> usize {
-    if let Some(newline) = bytes.iter().position(|&byte| byte == b'\n') {
+    let before_last = &bytes[..bytes.len().saturating_sub(1)];
+    if let Some(newline) = before_last.iter().position(|&byte| byte == b'\n') {
         return newline + 1;
     }
     bytes
@@ -158,6 +160,9 @@ mod tests {
         assert_eq!(tail_start(&"éé".as_bytes()[1..]), 1);
         assert_eq!(tail_start(b"no break"), 0);
         assert_eq!(tail_start(b""), 0);
+        // The end of one long line: shown from a character's start, not empty.
+        assert_eq!(tail_start(b"...end of a long line\n"), 0);
+        assert_eq!(tail_start(&"xé\n".as_bytes()[2..]), 1);
     }
 
     #[test]

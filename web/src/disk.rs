@@ -69,30 +69,48 @@ impl Space {
     }
 }
 
-/// Checks the disk of `watch.dir` every `every`, forever, and logs when
-/// its state changes: a warning when free space falls below the threshold,
-/// an error when the disk is full, and a note when space returns.
+/// Checks the disk of `watch.dir` every `every`, forever, and logs each
+/// change of state: a warning when free space falls below the threshold,
+/// an error when the disk is full, a note when it is merely low again or
+/// back above the threshold.
 pub async fn watch(watch: DiskWatch, every: std::time::Duration) {
-    let mut was_fine = true;
+    let mut was = State::Enough;
     loop {
         let space = space(&watch);
-        match space.warning(&watch.dir) {
-            Some(warning) if was_fine || matches!(space, Space::Full { .. }) => {
-                if matches!(space, Space::Full { .. }) {
-                    tracing::error!("{warning}");
-                } else {
-                    tracing::warn!("{warning}");
-                }
-                was_fine = false;
+        let now = State::of(&space);
+        if now != was {
+            let dir = watch.dir.display();
+            match (&space.warning(&watch.dir), now) {
+                (Some(warning), State::Full) => tracing::error!("{warning}"),
+                (Some(warning), _) => tracing::warn!("{warning}"),
+                (None, _) => tracing::info!(
+                    %dir,
+                    "free space on the data directory's disk is back above the threshold"
+                ),
             }
-            Some(_) => {}
-            None if !was_fine => {
-                tracing::info!(dir = %watch.dir.display(), "free space on the data directory's disk is back above the threshold");
-                was_fine = true;
-            }
-            None => {}
+            was = now;
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// What [`watch`] compares from one check to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Enough,
+    Low,
+    Full,
+    Unknown,
+}
+
+impl State {
+    fn of(space: &Space) -> Self {
+        match space {
+            Space::Enough { .. } => State::Enough,
+            Space::Low { .. } => State::Low,
+            Space::Full { .. } => State::Full,
+            Space::Unknown(_) => State::Unknown,
+        }
     }
 }
 

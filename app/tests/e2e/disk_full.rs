@@ -146,6 +146,9 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    // A token not used yet: its first use notes the time, a write.
+    let reader = app.api(&app.token(ADMIN_EMAIL).await);
+
     truncate_wal(&mount.path().join("data/modelrun.db")).await;
     let filler = mount.path().join("filler");
     fill(&filler, 64 * 1024 * 1024);
@@ -155,6 +158,10 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
     let body: Value = refused.json().await.expect("json");
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("disk is full"), "{body}");
+    // Reading needs no space: a "last used" time that cannot be written
+    // is no reason to refuse.
+    let read = reader.get("/api/v1/runs").send().await.expect("GET");
+    assert_eq!(read.status(), StatusCode::OK, "{:?}", read.text().await);
     let health = reqwest::get(app.url("/healthz")).await.expect("GET");
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
     let health: Value = health.json().await.expect("json");
@@ -176,6 +183,11 @@ async fn a_full_disk_answers_503_and_writes_resume_when_space_returns() {
     // The worker concludes the run within milliseconds of the model's end,
     // measuring the disk as it does; give it a generous second.
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // Sweeps while the disk is full cannot record the end either; it must
+    // not be lost for that.
+    for _ in 0..2 {
+        app.components.worker.sweep().await.ok();
+    }
     std::fs::remove_file(&filler).expect("free the space");
 
     let accepted = submit().await;

@@ -13,6 +13,15 @@ use crate::dialect::{Dialect, Sql, sql};
 use crate::rows::{TokenRow, UserRow, convert_all};
 use crate::types::Timestamp;
 
+/// A "last used" time that could not be written (a full disk, a busy
+/// writer) is only a stale hint: the request that reads goes on, and the
+/// next one tries again.
+fn untouched_is_fine(touched: StoreResult<()>, what: &str) {
+    if let Err(error) = touched {
+        tracing::warn!(error = %modelrun_core::error_chain(&error), "could not note when {what} was last used");
+    }
+}
+
 /// Last-seen and last-used times are refreshed at most this often, so that
 /// reading a page does not cost a write every time.
 fn touch_every() -> Duration {
@@ -177,14 +186,17 @@ impl<B> UserStore for SqlStore<B> {
             return Ok(None);
         }
         if last_seen > touch_every() {
-            on_conn!(&mut self.db.writer().await?, |c| {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-                    .bind(Timestamp(now))
-                    .bind(token_hash)
-                    .execute(c)
-                    .await
-                    .map(|_| ())
-            })?;
+            let touched = async {
+                on_conn!(&mut self.db.writer().await?, |c| {
+                    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                        .bind(Timestamp(now))
+                        .bind(token_hash)
+                        .execute(c)
+                        .await
+                        .map(|_| ())
+                })
+            };
+            untouched_is_fine(touched.await, "a session");
         }
         row.user.try_into().map(Some)
     }
@@ -330,14 +342,17 @@ impl<B> UserStore for SqlStore<B> {
             return Ok(None);
         }
         if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
-            on_conn!(&mut self.db.writer().await?, |c| {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                    .bind(Timestamp(now))
-                    .bind(token.id.0)
-                    .execute(c)
-                    .await
-                    .map(|_| ())
-            })?;
+            let touched = async {
+                on_conn!(&mut self.db.writer().await?, |c| {
+                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                        .bind(Timestamp(now))
+                        .bind(token.id.0)
+                        .execute(c)
+                        .await
+                        .map(|_| ())
+                })
+            };
+            untouched_is_fine(touched.await, "an API token");
         }
         Ok(Some((user, token)))
     }

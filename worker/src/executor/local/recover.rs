@@ -33,6 +33,13 @@ const DIED_WHILE_RUNNING: &str = "the worker process that ran the model stopped 
      or crashed) while the model was running; the model's processes were stopped with it and \
      its outputs were not kept; submit it again";
 
+/// The same, outside a sandbox, where only the model's process group can
+/// be found and stopped.
+const DIED_WHILE_RUNNING_UNCONFINED: &str = "the worker process that ran the model stopped (it \
+     was killed or crashed) while the model was running; the processes of its process group were \
+     stopped (one it moved out of the group may still run) and its outputs were not kept; submit \
+     it again";
+
 /// What becomes of an active run whose job belongs to a worker process
 /// that is gone. `None` when another sweep is recovering it already.
 pub(super) async fn recover(inner: &Inner, run: &Run, job_id: String) -> Option<JobReport> {
@@ -60,13 +67,23 @@ pub(super) async fn recover(inner: &Inner, run: &Run, job_id: String) -> Option<
         "recovered".to_owned(),
         "its worker process stopped; the end was read from the run's journal".into(),
     );
-    inner.remove_work_dir(run.id).await;
     // The end is kept until the sweep has recorded it: [`tidy`] removes
-    // the journal once the run has ended.
-    if let Err(error) = inner.journals.write(run.id, &concluded(&report)) {
-        tracing::warn!(run_id = %run.id, %error, "could not write the run's journal");
+    // the journal once the run has ended. If it cannot be written (a full
+    // disk), the journal as it was goes back, with the working directory,
+    // for the next sweep to recover the run again should this report not
+    // be recorded either.
+    match inner.journals.write(run.id, &concluded(&report)) {
+        Ok(()) => {
+            remove_quietly(&taken_path);
+            inner.remove_work_dir(run.id).await;
+        }
+        Err(error) => {
+            tracing::warn!(run_id = %run.id, %error, "could not write the run's journal");
+            if let Err(error) = std::fs::rename(&taken_path, inner.journals.path(run.id)) {
+                tracing::warn!(run_id = %run.id, %error, "could not put the run's journal back");
+            }
+        }
     }
-    remove_quietly(&taken_path);
     Some(report)
 }
 
@@ -105,7 +122,11 @@ async fn from_journal(inner: &Inner, run: &Run, entry: Entry) -> JobReport {
                     tracing::warn!(run_id = %run.id, killed, "killed what was left of a run whose worker died");
                 }
             }
-            failed(run, job_id, DIED_WHILE_RUNNING.to_owned())
+            let reason = match inner.boundary.is_sandboxed() {
+                true => DIED_WHILE_RUNNING,
+                false => DIED_WHILE_RUNNING_UNCONFINED,
+            };
+            failed(run, job_id, reason.to_owned())
         }
         Entry::Exited { ended, outputs, .. } => {
             let dir = inner.work_dir(run.id).join("outputs");

@@ -21,6 +21,10 @@ pub(super) async fn describe(inner: &Inner, runs: &[Run]) -> Vec<JobReport> {
     let now = Utc::now();
     let described: Vec<(&Run, Result<JobReport, String>)> = {
         let mut jobs = inner.jobs();
+        // An end stays in the table until its run is no longer active, that
+        // is, until it is recorded: a sweep whose report could not be
+        // recorded (a full disk) reports it again next time.
+        jobs.retain(|run, job| job.ended.is_none() || runs.iter().any(|r| r.id == *run));
         runs.iter()
             .filter_map(|run| Some((run, describe_one(inner, &mut jobs, run, now)?)))
             .collect()
@@ -48,9 +52,7 @@ fn describe_one(
 ) -> Option<Result<JobReport, String>> {
     if let Some(job) = jobs.get(&run.id) {
         if let Some(report) = &job.ended {
-            let report = report.clone();
-            jobs.remove(&run.id);
-            return Some(Ok(report));
+            return Some(Ok(report.clone()));
         }
         if run.status == RunStatus::Cancelling {
             // Cancelled through another worker process: stop it here.
