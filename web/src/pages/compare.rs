@@ -166,6 +166,7 @@ async fn page(
         chart.svg(
             "compare-chart",
             &format!("{model}: runs {} overlaid", ids.join(", ")),
+            locale.numbers,
         )
     });
     Ok(ComparePage {

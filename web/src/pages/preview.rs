@@ -61,6 +61,7 @@ impl CsvView {
         max_rows: usize,
         chart_id: &str,
         title: &str,
+        style: NumberStyle,
     ) -> Self {
         let (text, utf8) = decode(bytes, partial);
         let table = Table::parse(&text, max_rows, partial);
@@ -98,37 +99,36 @@ impl CsvView {
                 table.formulas
             ));
         }
+        let chart = Chart::from_table(&table).map(|chart| chart.svg(chart_id, title, style));
+        let numeric: Vec<bool> = table.types.iter().map(|t| t.is_numeric()).collect();
+        // Numbers read in the person's style; text, and cells that may run
+        // as formulas, stay as the file has them.
+        let cell = |column: usize, text: String| {
+            let formula = starts_like_formula(&text);
+            let text = if !formula && numeric.get(column).copied().unwrap_or(false) {
+                format::number_text(&text, style)
+            } else {
+                text
+            };
+            Cell { text, formula }
+        };
+        let rows = table
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .enumerate()
+                    .map(|(column, text)| cell(column, text))
+                    .collect()
+            })
+            .collect();
         CsvView {
-            chart: Chart::from_table(&table).map(|chart| chart.svg(chart_id, title)),
-            numeric: table.types.iter().map(|t| t.is_numeric()).collect(),
+            chart,
             headers: table.headers.into_iter().zip(table.types).collect(),
-            rows: table
-                .rows
-                .into_iter()
-                .map(|row| {
-                    row.into_iter()
-                        .map(|text| Cell {
-                            formula: starts_like_formula(&text),
-                            text,
-                        })
-                        .collect()
-                })
-                .collect(),
+            numeric,
+            rows,
             notes,
         }
-    }
-
-    /// The table's numbers in a person's style; text, and cells that may
-    /// run as formulas, stay as the file has them.
-    pub fn numbers_in(mut self, style: NumberStyle) -> Self {
-        for row in &mut self.rows {
-            for (cell, numeric) in row.iter_mut().zip(&self.numeric) {
-                if *numeric && !cell.formula {
-                    cell.text = format::number_text(&cell.text, style);
-                }
-            }
-        }
-        self
     }
 }
 
@@ -181,17 +181,15 @@ async fn page(
         match kind {
             Kind::Csv => {
                 let title = format!("{} of run #{}", page.output.name, page.run.id);
-                page.csv = Some(
-                    CsvView::new(
-                        &bytes,
-                        partial,
-                        page.output.size,
-                        MAX_ROWS,
-                        "preview-chart",
-                        &title,
-                    )
-                    .numbers_in(locale.numbers),
-                );
+                page.csv = Some(CsvView::new(
+                    &bytes,
+                    partial,
+                    page.output.size,
+                    MAX_ROWS,
+                    "preview-chart",
+                    &title,
+                    locale.numbers,
+                ));
             }
             _ => {
                 let (text, utf8) = decode(&bytes, partial);
@@ -257,10 +255,11 @@ pub async fn main_chart(
     state: &AppState,
     run: &Run,
     outputs: &[RunOutput],
+    style: NumberStyle,
 ) -> Option<(String, String)> {
     let (name, chart) = first_chart(state, run, outputs).await?;
     let title = format!("{name} of run #{}", run.id);
-    Some((name, chart.svg("run-chart", &title)))
+    Some((name, chart.svg("run-chart", &title, style)))
 }
 
 /// The first CSV output of a run that makes a chart, with its name.

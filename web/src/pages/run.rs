@@ -284,7 +284,7 @@ async fn page(
             .collect(),
         inputs,
         metrics: metrics(&state, &run, &outputs, locale.numbers).await,
-        chart: super::preview::main_chart(&state, &run, &outputs).await,
+        chart: super::preview::main_chart(&state, &run, &outputs, locale.numbers).await,
         outputs: outputs.iter().map(OutputView::new).collect(),
         log: log.text,
         log_earlier: log.earlier,

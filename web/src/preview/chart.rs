@@ -6,6 +6,8 @@
 
 use std::fmt::Write;
 
+use modelrun_core::display::NumberStyle;
+
 use super::table::{Table, parse_number};
 
 const WIDTH: f64 = 760.0;
@@ -175,8 +177,9 @@ impl Chart {
     }
 
     /// The chart as an `<svg>` element. `id` makes its title's id unique on
-    /// the page; `title` is read out by screen readers.
-    pub fn svg(&self, id: &str, title: &str) -> String {
+    /// the page; `title` is read out by screen readers; the y axis writes
+    /// its numbers in `style`.
+    pub fn svg(&self, id: &str, title: &str, style: NumberStyle) -> String {
         let (min, max) = self.range();
         let step = nice_step((max - min) / 5.0);
         let (mut y0, mut y1) = ((min / step).floor() * step, (max / step).ceil() * step);
@@ -207,8 +210,8 @@ impl Chart {
             escape(&self.x_label),
             escape(first),
             escape(last),
-            compact(min),
-            compact(max)
+            compact(min, style),
+            compact(max, style)
         );
         // Horizontal grid and y ticks.
         // Counted, not accumulated: with values far from zero, adding a small
@@ -223,7 +226,7 @@ impl Chart {
                 WIDTH - RIGHT,
                 LEFT - 6.0,
                 y + 4.0,
-                compact(tick)
+                compact(tick, style)
             );
         }
         // X ticks: at most eight labels.
@@ -341,8 +344,9 @@ fn nice_step(raw: f64) -> f64 {
     nice * power
 }
 
-/// `1.25M`, `350k`, `12.5`: short labels for axes.
-pub fn compact(value: f64) -> String {
+/// `1.25M`, `350k`, `12.5` (or `1,25M` in the comma-decimal style): short
+/// labels for axes.
+pub fn compact(value: f64, style: NumberStyle) -> String {
     let abs = value.abs();
     let (scaled, suffix) = if abs >= 1e9 {
         (value / 1e9, "G")
@@ -356,6 +360,7 @@ pub fn compact(value: f64) -> String {
     let text = format!("{scaled:.2}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     let text = if text == "-0" { "0" } else { text };
+    let text = text.replace('.', &style.decimal_separator().to_string());
     format!("{text}{suffix}")
 }
 
@@ -388,7 +393,7 @@ mod tests {
         assert_eq!(revenue.values[2], None);
         let (low, high) = revenue.band.as_ref().expect("band");
         assert_eq!((low[0], high[3]), (Some(90.0), Some(160.0)));
-        let svg = chart.svg("c1", "Forecast <revenue>");
+        let svg = chart.svg("c1", "Forecast <revenue>", NumberStyle::PointDecimal);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("Forecast &lt;revenue&gt;"));
         assert!(svg.contains("<polygon"), "the band is drawn");
@@ -456,13 +461,16 @@ mod tests {
             10,
             false,
         );
-        let svg = Chart::from_table(&table).expect("chart").svg("c", "big");
+        let svg =
+            Chart::from_table(&table)
+                .expect("chart")
+                .svg("c", "big", NumberStyle::PointDecimal);
         assert!(svg.ends_with("</svg>"));
         let flat = Table::parse("month,v\n2027-01,1e20\n2027-02,1e20\n", 10, false);
         assert!(
             Chart::from_table(&flat)
                 .expect("chart")
-                .svg("c", "flat")
+                .svg("c", "flat", NumberStyle::PointDecimal)
                 .ends_with("</svg>")
         );
     }
@@ -472,9 +480,11 @@ mod tests {
         assert_eq!(nice_step(0.3), 0.5);
         assert_eq!(nice_step(23.0), 25.0);
         assert_eq!(nice_step(7000.0), 10000.0);
-        assert_eq!(compact(1_250_000.0), "1.25M");
-        assert_eq!(compact(350_000.0), "350k");
-        assert_eq!(compact(12.5), "12.5");
-        assert_eq!(compact(-0.0), "0");
+        let point = NumberStyle::PointDecimal;
+        assert_eq!(compact(1_250_000.0, point), "1.25M");
+        assert_eq!(compact(350_000.0, point), "350k");
+        assert_eq!(compact(12.5, point), "12.5");
+        assert_eq!(compact(-0.0, point), "0");
+        assert_eq!(compact(1_250_000.0, NumberStyle::CommaDecimal), "1,25M");
     }
 }
