@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Timelike, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use reqwest::StatusCode;
 use reqwest::cookie::Jar;
@@ -14,15 +14,15 @@ use serde_json::Value;
 use crate::security::submit;
 use crate::support::*;
 
-/// A zone whose date differs from UTC's right now: 14 hours ahead once
-/// UTC's day is past 10:00, else 12 hours behind.
-fn zone_on_another_day() -> Tz {
-    let zone = if Utc::now().hour() >= 10 {
-        Tz::Pacific__Kiritimati
-    } else {
+/// A zone whose date differs from UTC's at `now` and for the next hour:
+/// 12 hours behind until 11:00 UTC (another day until 12:00), else 14
+/// hours ahead (another day from 10:00).
+fn zone_on_another_day(now: DateTime<Utc>) -> Tz {
+    let zone = if now.hour() < 11 {
         Tz::Etc__GMTPlus12
+    } else {
+        Tz::Pacific__Kiritimati
     };
-    let now = Utc::now();
     assert_ne!(now.with_timezone(&zone).date_naive(), now.date_naive());
     zone
 }
@@ -77,10 +77,11 @@ async fn set_display(
 pub async fn the_runs_list_filters_days_in_the_persons_zone(store: StoreKind) {
     let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
-    submit(&api).await;
-    submit(&api).await;
-    let zone = zone_on_another_day();
+    // Read before the runs are made, so that they fall on the days it names.
     let now = Utc::now();
+    let zone = zone_on_another_day(now);
+    submit(&api).await;
+    submit(&api).await;
     let local_today = now.with_timezone(&zone).date_naive();
     let utc_today = now.date_naive();
     let client = browser_in(&app, zone).await;
