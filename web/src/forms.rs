@@ -49,7 +49,8 @@ pub struct FormField {
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub pattern: Option<String>,
-    pub options: Vec<String>,
+    /// A drop-down's options: (the value sent back, the label shown).
+    pub options: Vec<(String, String)>,
     /// The empty first option of a drop-down, when it has one: "Choose…"
     /// while a required choice has no value, "—" where none is a value.
     pub empty_option: Option<&'static str>,
@@ -99,7 +100,10 @@ impl FormField {
             }
             FieldKind::Enum { options } => {
                 form_field.control = Control::Select;
-                form_field.options = options.clone();
+                form_field.options = options
+                    .iter()
+                    .map(|option| (option.text(), option.label.clone()))
+                    .collect();
                 // A required choice never opens on an option nobody picked.
                 form_field.empty_option =
                     if field.nullable || (!field.required && field.default.is_none()) {

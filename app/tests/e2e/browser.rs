@@ -108,7 +108,8 @@ pub async fn the_form_is_generated_from_the_schema_with_defaults(store: StoreKin
         "name=\"horizon_months\" type=\"text\" value=\"24\"",
         "inputmode=\"numeric\"",
         "<select id=\"in-seasonality\" name=\"seasonality\"",
-        "<option value=\"none\" selected>none</option>",
+        "<option value=\"none\" selected>Flat</option>",
+        "<option value=\"retail\">Retail: strong Q4</option>",
         "pattern=\"^[0-9]{4}-(0[1-9]|1[0-2])$\"",
         "Growth of new business per month",
     ] {

@@ -254,3 +254,54 @@ pub async fn a_reused_idempotency_key_answers_only_the_same_request(store: Store
         );
     }
 }
+
+/// A model whose choices are whole numbers, labelled.
+const LABELLED: &str = r#"name = "labelled"
+command = ["true"]
+[inputs]
+type = "object"
+required = ["months"]
+[inputs.properties.months]
+type = "integer"
+title = "Horizon"
+oneOf = [{ const = 3, title = "A quarter" }, { const = 12, title = "A year" }]
+"#;
+
+pub async fn a_labelled_number_choice_shows_labels_and_gives_numbers(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("labelled", LABELLED).await;
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let page = browser.page("/models/labelled/runs/new").await;
+    assert!(
+        page.contains("<option value=\"12\">A year</option>"),
+        "{page}"
+    );
+    let created = browser
+        .post_form(
+            "/models/labelled/runs/new",
+            &[
+                ("version", &hidden(&page, "version")),
+                ("_key", &hidden(&page, "_key")),
+                ("months", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        run_inputs(&api, &location(&created)).await,
+        json!({"months": 12})
+    );
+    let refused = api
+        .post("/api/v1/models/labelled/runs")
+        .json(&json!({"inputs": {"months": 6}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(
+        body["error"]["fields"][0]["message"],
+        "must be one of: A quarter, A year"
+    );
+}

@@ -62,6 +62,7 @@ on_both_stores!(
     form_inputs::every_input_has_a_key_from_the_form_and_the_api,
     form_inputs::null_is_a_value_only_a_nullable_input_takes,
     form_inputs::a_reused_idempotency_key_answers_only_the_same_request,
+    form_inputs::a_labelled_number_choice_shows_labels_and_gives_numbers,
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,
     browser::the_submitter_gets_an_email_and_admins_read_the_outbox,

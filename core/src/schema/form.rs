@@ -98,7 +98,15 @@ fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
     match kind {
         FieldKind::String { .. } => Ok((!text.is_empty()).then(|| Value::String(text.to_owned()))),
         _ if trimmed.is_empty() => Ok(None),
-        FieldKind::Enum { .. } | FieldKind::Date => Ok(Some(Value::String(trimmed.to_owned()))),
+        // The option whose value the form sent back, as its own type; any
+        // other text is left for validation to refuse with the labels.
+        FieldKind::Enum { options } => Ok(Some(
+            options
+                .iter()
+                .find(|option| option.text() == trimmed)
+                .map_or_else(|| Value::String(trimmed.to_owned()), |o| o.value.clone()),
+        )),
+        FieldKind::Date => Ok(Some(Value::String(trimmed.to_owned()))),
         FieldKind::Boolean => match trimmed {
             "true" | "on" | "1" => Ok(Some(Value::Bool(true))),
             "false" | "off" | "0" => Ok(Some(Value::Bool(false))),
@@ -192,6 +200,28 @@ mod tests {
                 .message("horizon")
                 .is_some_and(|m| m.starts_with("could mean 1000 or 1.000")),
             "{errors}"
+        );
+    }
+
+    #[test]
+    fn a_chosen_option_is_read_as_its_own_type() {
+        let schema = InputSchema::parse(
+            &json!({"type": "object", "properties": {
+                "months": {"type": "integer", "oneOf": [{"const": 3, "title": "A quarter"}, {"const": 12, "title": "A year"}]}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let inputs = schema
+            .validate_form(&form(&[("months", "12")]))
+            .expect("valid");
+        assert_eq!(inputs["months"], json!(12));
+        let errors = schema
+            .validate_form(&form(&[("months", "A year")]))
+            .expect_err("a label is not a value");
+        assert_eq!(
+            errors.message("months"),
+            Some("must be one of: A quarter, A year")
         );
     }
 

@@ -7,13 +7,16 @@
 //! submitted value can always be checked on the server.
 //!
 //! The subset: an object whose properties are `number`, `integer`, `string`
-//! (optionally with `enum`, or `format: "date"`) or `boolean`, each of which
+//! (optionally with `format: "date"`) or `boolean`, or a choice among values
+//! of the first three (`enum`, or labelled: `oneOf` of `const` and `title`),
+//! each of which
 //! may also allow `null` (`type = ["number", "null"]`), annotated with
 //! `title`, `description` and `default`, bounded by `minimum`, `maximum`,
 //! `exclusiveMinimum`, `exclusiveMaximum`, `minLength`, `maxLength` and
 //! `pattern` (with `x-pattern-message`). Unknown inputs are always rejected
 //! (`additionalProperties` may only be `false`).
 
+mod choices;
 mod decimal;
 pub mod diff;
 mod form;
@@ -92,11 +95,34 @@ pub enum FieldKind {
         max_length: Option<u64>,
         pattern: Option<Pattern>,
     },
+    /// A choice among `options`: text, whole numbers or numbers.
     Enum {
-        options: Vec<String>,
+        options: Vec<Choice>,
     },
     Date,
     Boolean,
+}
+
+/// One option of a choice: the value the model gets, and what a person reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub value: Value,
+    pub label: String,
+}
+
+impl Choice {
+    /// A value as a form sends it back: text as it is, a number as JSON writes it.
+    pub fn text_of(value: &Value) -> String {
+        match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// This option's value as a form sends it back.
+    pub fn text(&self) -> String {
+        Self::text_of(&self.value)
+    }
 }
 
 /// A numeric limit, kept with its text so that messages show what the author wrote.

@@ -33,10 +33,10 @@ impl InputSchema {
 }
 
 #[derive(Default)]
-struct Problems(Vec<(String, String)>);
+pub(super) struct Problems(pub(super) Vec<(String, String)>);
 
 impl Problems {
-    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push((path.into(), message.into()));
     }
 }
@@ -114,11 +114,11 @@ fn parse_required(object: &Map<String, Value>, root: &str, problems: &mut Proble
     }
 }
 
-fn is_annotation(key: &str) -> bool {
+pub(super) fn is_annotation(key: &str) -> bool {
     ANNOTATIONS.contains(&key) || key.starts_with("x-")
 }
 
-fn unsupported(key: &str) -> String {
+pub(super) fn unsupported(key: &str) -> String {
     format!("the keyword {key:?} is not supported (see docs/models.md for the supported subset)")
 }
 
@@ -227,9 +227,12 @@ fn parse_kind(
         );
         return None;
     };
+    if spec.contains_key("enum") || spec.contains_key("oneOf") {
+        return super::choices::parse(kind, spec, path, problems).map(|kind| (kind, nullable));
+    }
     let allowed: &[&str] = match kind {
         "number" | "integer" => &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
-        "string" => &["minLength", "maxLength", "pattern", "enum", "format"],
+        "string" => &["minLength", "maxLength", "pattern", "format"],
         "boolean" => &[],
         other => {
             problems.add(
@@ -351,68 +354,29 @@ fn parse_string(
             None
         }
     };
-    let format = spec.get("format");
-    let options = spec.get("enum");
     let extras = min_length.is_some() || max_length.is_some() || pattern.is_some();
-    match (format, options) {
-        (Some(_), Some(_)) => {
-            problems.add(path, "use either format or enum, not both");
-            None
-        }
-        (Some(format), None) => {
-            if format != "date" {
-                problems.add(
-                    format!("{path}.format"),
-                    "only \"date\" is supported (a calendar date, YYYY-MM-DD)",
-                );
-            }
-            if extras {
-                problems.add(path, "a date takes no length or pattern");
-            }
-            Some(FieldKind::Date)
-        }
-        (None, Some(options)) => {
-            if extras {
-                problems.add(path, "an enum takes no length or pattern");
-            }
-            parse_enum(options, path, problems)
-        }
-        (None, None) => {
-            if let (Some(min), Some(max)) = (min_length, max_length)
-                && min > max
-            {
-                problems.add(path, format!("minLength {min} is above maxLength {max}"));
-            }
-            Some(FieldKind::String {
-                min_length,
-                max_length,
-                pattern,
-            })
-        }
-    }
-}
-
-fn parse_enum(options: &Value, path: &str, problems: &mut Problems) -> Option<FieldKind> {
-    let options = match options.as_array() {
-        Some(items) if !items.is_empty() && items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(|item| item.as_str().map(str::to_owned))
-            .collect::<Vec<_>>(),
-        _ => {
+    if let Some(format) = spec.get("format") {
+        if format != "date" {
             problems.add(
-                format!("{path}.enum"),
-                "must be a non-empty list of text options",
+                format!("{path}.format"),
+                "only \"date\" is supported (a calendar date, YYYY-MM-DD)",
             );
-            return None;
         }
-    };
-    let mut sorted = options.clone();
-    sorted.sort();
-    sorted.dedup();
-    if sorted.len() != options.len() {
-        problems.add(format!("{path}.enum"), "lists an option twice");
+        if extras {
+            problems.add(path, "a date takes no length or pattern");
+        }
+        return Some(FieldKind::Date);
     }
-    Some(FieldKind::Enum { options })
+    if let (Some(min), Some(max)) = (min_length, max_length)
+        && min > max
+    {
+        problems.add(path, format!("minLength {min} is above maxLength {max}"));
+    }
+    Some(FieldKind::String {
+        min_length,
+        max_length,
+        pattern,
+    })
 }
 
 #[cfg(test)]

@@ -223,3 +223,62 @@ fn a_pattern_message_needs_a_pattern_and_text() {
         ]
     );
 }
+
+#[test]
+fn choices_are_text_or_numbers_plain_or_labelled() {
+    let schema = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "months": {"type": "integer", "enum": [3, 6, 12], "default": 6},
+            "rate": {"type": "number", "enum": [0.5, 1]},
+            "profile": {"type": "string", "oneOf": [
+                {"const": "none", "title": "Flat"},
+                {"const": "retail", "title": "Strong Q4", "description": "Retail"},
+                {"const": "b2b"}
+            ]}
+        }}),
+        "inputs",
+    )
+    .expect("schema");
+    let labels = |name: &str| match &schema.field(name).expect("field").kind {
+        FieldKind::Enum { options } => options
+            .iter()
+            .map(|o| (o.value.clone(), o.label.clone()))
+            .collect::<Vec<_>>(),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(
+        labels("months"),
+        [
+            (json!(3), "3".into()),
+            (json!(6), "6".into()),
+            (json!(12), "12".into())
+        ]
+    );
+    assert_eq!(labels("rate")[0], (json!(0.5), "0.5".to_owned()));
+    assert_eq!(
+        labels("profile"),
+        [
+            (json!("none"), "Flat".to_owned()),
+            (json!("retail"), "Strong Q4".to_owned()),
+            (json!("b2b"), "b2b".to_owned())
+        ]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {
+            "a": {"type": "integer", "enum": [1, 1.5]},
+            "b": {"type": "string", "oneOf": [{"const": 1, "title": "One"}]},
+            "c": {"type": "boolean", "enum": [true]},
+            "d": {"type": "string", "enum": ["x"], "oneOf": [{"const": "x"}]},
+            "e": {"type": "string", "oneOf": [{"const": "x", "minimum": 1}]},
+            "f": {"type": "integer", "enum": [1, 2], "maximum": 1}
+        }})),
+        [
+            "inputs.properties.a.enum",
+            "inputs.properties.b.oneOf[0].const",
+            "inputs.properties.c.type",
+            "inputs.properties.d",
+            "inputs.properties.e.oneOf[0].minimum",
+            "inputs.properties.f"
+        ]
+    );
+}

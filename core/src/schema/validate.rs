@@ -132,10 +132,17 @@ impl Field {
                 .ok_or_else(|| expected(*integer))?,
             _ => value.clone(),
         };
-        match self.rule.refusal(value) {
-            Some(keyword) => Err(self.refusal_message(&keyword)),
-            None => Ok(normal),
+        if let Some(keyword) = self.rule.refusal(value) {
+            return Err(self.refusal_message(&keyword));
         }
+        // A chosen number is written as its option is (`6.0` is the option `6`).
+        Ok(match (&self.kind, value.as_f64()) {
+            (FieldKind::Enum { options }, Some(x)) => options
+                .iter()
+                .find(|option| option.value.as_f64() == Some(x))
+                .map_or(normal, |option| option.value.clone()),
+            _ => normal,
+        })
     }
 
     /// What a refusal by `keyword` says, completing "<field label> …".
@@ -200,7 +207,10 @@ impl Field {
                 "pattern",
             ) => pattern.message().to_owned(),
             (FieldKind::String { .. }, _) => "must be text".to_owned(),
-            (FieldKind::Enum { options }, _) => format!("must be one of: {}", options.join(", ")),
+            (FieldKind::Enum { options }, _) => {
+                let labels: Vec<&str> = options.iter().map(|o| o.label.as_str()).collect();
+                format!("must be one of: {}", labels.join(", "))
+            }
             (FieldKind::Date, _) => "must be a date written YYYY-MM-DD".to_owned(),
             (FieldKind::Boolean, _) => "must be true or false".to_owned(),
         }
@@ -423,6 +433,37 @@ mod tests {
         assert_eq!(message("day"), "must look like 2027-01-31");
         assert_eq!(message("code"), "must be three capital letters, like EUR");
         assert_eq!(message("other"), "must match the pattern ^[a-z]+$");
+    }
+
+    #[test]
+    fn a_choice_takes_its_values_and_a_refusal_lists_the_labels() {
+        let schema = InputSchema::parse(
+            &json!({"type": "object", "properties": {
+                "months": {"type": "integer", "enum": [3, 6, 12]},
+                "profile": {"type": "string", "oneOf": [
+                    {"const": "none", "title": "Flat"},
+                    {"const": "retail", "title": "Strong Q4"}
+                ]}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let check = |inputs: Value| {
+            let Value::Object(inputs) = inputs else {
+                unreachable!()
+            };
+            schema.validate(&inputs).map(Value::Object)
+        };
+        assert_eq!(
+            check(json!({"months": 6.0, "profile": "retail"})),
+            Ok(json!({"months": 6, "profile": "retail"}))
+        );
+        let refused = check(json!({"months": 4, "profile": "Flat"})).expect_err("refused");
+        assert_eq!(refused.message("months"), Some("must be one of: 3, 6, 12"));
+        assert_eq!(
+            refused.message("profile"),
+            Some("must be one of: Flat, Strong Q4")
+        );
     }
 
     #[test]
