@@ -23,13 +23,15 @@ pub enum Control {
     Select,
     /// `<input type="checkbox">`
     Checkbox,
+    /// `<textarea>`
+    TextArea,
 }
 
 impl Control {
     /// The `type` of an `<input>` control.
     pub fn input_type(self) -> &'static str {
         match self {
-            Control::Number | Control::Text | Control::Select => "text",
+            Control::Number | Control::Text | Control::Select | Control::TextArea => "text",
             Control::Date => "date",
             Control::Checkbox => "checkbox",
         }
@@ -49,6 +51,8 @@ pub struct FormField {
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub pattern: Option<String>,
+    /// An example shown in an empty box: how the value is written.
+    pub placeholder: Option<&'static str>,
     /// A drop-down's options: (the value sent back, the label shown).
     pub options: Vec<(String, String)>,
     /// The empty first option of a drop-down, when it has one: "Choose…"
@@ -79,6 +83,7 @@ impl FormField {
             max_length: None,
             pattern: None,
             options: Vec::new(),
+            placeholder: None,
             empty_option: None,
             value,
             checked,
@@ -93,7 +98,11 @@ impl FormField {
                 min_length,
                 max_length,
                 pattern,
+                multiline,
             } => {
+                if *multiline {
+                    form_field.control = Control::TextArea;
+                }
                 form_field.min_length = *min_length;
                 form_field.max_length = *max_length;
                 form_field.pattern = pattern.as_ref().and_then(|p| html_pattern(p.as_str()));
@@ -115,6 +124,7 @@ impl FormField {
                     };
             }
             FieldKind::Date => form_field.control = Control::Date,
+            FieldKind::DateTime => form_field.placeholder = Some("2027-01-31T09:00:00+01:00"),
             FieldKind::Boolean => form_field.control = Control::Checkbox,
         }
         form_field
@@ -235,6 +245,26 @@ mod tests {
         assert_eq!(by_name("day").control, Control::Date);
         let audit = by_name("audit");
         assert_eq!((audit.control, audit.checked), (Control::Checkbox, true));
+    }
+
+    #[test]
+    fn lines_get_a_text_area_and_a_moment_an_example() {
+        let schema = InputSchema::parse(
+            &json!({"type": "object", "properties": {
+                "notes": {"type": "string", "contentMediaType": "text/plain"},
+                "at": {"type": "string", "format": "date-time"},
+                "profile": {"type": "string", "oneOf": [{"const": "none", "title": "Flat"}]}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let fields = fields_from_values(&schema, &serde_json::Map::new());
+        assert_eq!(fields[0].control, Control::TextArea);
+        assert_eq!(
+            (fields[1].control, fields[1].placeholder),
+            (Control::Text, Some("2027-01-31T09:00:00+01:00"))
+        );
+        assert_eq!(fields[2].options, [("none".to_owned(), "Flat".to_owned())]);
     }
 
     #[test]

@@ -305,3 +305,61 @@ pub async fn a_labelled_number_choice_shows_labels_and_gives_numbers(store: Stor
         "must be one of: A quarter, A year"
     );
 }
+
+/// A model that takes lines of text and a moment.
+const NOTES: &str = r#"name = "notes"
+command = ["true"]
+[inputs]
+type = "object"
+required = ["at"]
+[inputs.properties.notes]
+type = "string"
+title = "Notes"
+x-multiline = true
+[inputs.properties.at]
+type = "string"
+title = "Start at"
+format = "date-time"
+"#;
+
+pub async fn lines_of_text_and_a_moment_with_its_zone(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("notes", NOTES).await;
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let page = browser.page("/models/notes/runs/new").await;
+    assert!(
+        page.contains("<textarea id=\"in-notes\" name=\"notes\""),
+        "{page}"
+    );
+    assert!(page.contains("placeholder=\"2027-01-31T09:00:00+01:00\""));
+    let post = |at: &'static str| {
+        let version = hidden(&page, "version");
+        let key = hidden(&page, "_key");
+        let browser = &browser;
+        async move {
+            let form = [
+                ("version", version.as_str()),
+                ("_key", key.as_str()),
+                ("notes", "first line\r\nsecond line"),
+                ("at", at),
+            ];
+            browser.post_form("/models/notes/runs/new", &form).await
+        }
+    };
+    let refused = post("2027-01-31T09:00").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("body")
+            .contains("Start at must be a date and time with its time zone")
+    );
+    let created = post("2027-01-31T09:00:00+09:00").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        run_inputs(&api, &location(&created)).await,
+        json!({"notes": "first line\nsecond line", "at": "2027-01-31T09:00:00+09:00"})
+    );
+}

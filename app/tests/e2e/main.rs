@@ -63,6 +63,7 @@ on_both_stores!(
     form_inputs::null_is_a_value_only_a_nullable_input_takes,
     form_inputs::a_reused_idempotency_key_answers_only_the_same_request,
     form_inputs::a_labelled_number_choice_shows_labels_and_gives_numbers,
+    form_inputs::lines_of_text_and_a_moment_with_its_zone,
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,
     browser::the_submitter_gets_an_email_and_admins_read_the_outbox,

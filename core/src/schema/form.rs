@@ -96,7 +96,14 @@ fn empty(field: &Field) -> Result<Option<Value>, String> {
 fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
     let trimmed = text.trim();
     match kind {
-        FieldKind::String { .. } => Ok((!text.is_empty()).then(|| Value::String(text.to_owned()))),
+        // A text area sends its line ends as \r\n; the person saw lines.
+        FieldKind::String { multiline, .. } => Ok((!text.is_empty()).then(|| {
+            Value::String(if *multiline {
+                text.replace("\r\n", "\n")
+            } else {
+                text.to_owned()
+            })
+        })),
         _ if trimmed.is_empty() => Ok(None),
         // The option whose value the form sent back, as its own type; any
         // other text is left for validation to refuse with the labels.
@@ -106,7 +113,7 @@ fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
                 .find(|option| option.text() == trimmed)
                 .map_or_else(|| Value::String(trimmed.to_owned()), |o| o.value.clone()),
         )),
-        FieldKind::Date => Ok(Some(Value::String(trimmed.to_owned()))),
+        FieldKind::Date | FieldKind::DateTime => Ok(Some(Value::String(trimmed.to_owned()))),
         FieldKind::Boolean => match trimmed {
             "true" | "on" | "1" => Ok(Some(Value::Bool(true))),
             "false" | "off" | "0" => Ok(Some(Value::Bool(false))),
@@ -222,6 +229,42 @@ mod tests {
         assert_eq!(
             errors.message("months"),
             Some("must be one of: A quarter, A year")
+        );
+    }
+
+    #[test]
+    fn lines_keep_their_breaks_and_a_moment_needs_its_zone() {
+        let schema = InputSchema::parse(
+            &json!({"type": "object", "properties": {
+                "notes": {"type": "string", "x-multiline": true},
+                "at": {"type": ["string", "null"], "format": "date-time"}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let inputs = schema
+            .validate_form(&form(&[
+                ("notes", "one\r\ntwo"),
+                ("at", "2027-01-31T09:00:00+01:00"),
+            ]))
+            .expect("valid");
+        assert_eq!(inputs["notes"], json!("one\ntwo"));
+        assert_eq!(inputs["at"], json!("2027-01-31T09:00:00+01:00"));
+        let errors = schema
+            .validate_form(&form(&[("at", "2027-01-31T09:00:00")]))
+            .expect_err("no zone");
+        assert_eq!(
+            errors.message("at"),
+            Some(
+                "must be a date and time with its time zone, \
+                 written like 2027-01-31T09:00:00+01:00 (Z for UTC)"
+            )
+        );
+        assert_eq!(
+            schema
+                .validate_form(&form(&[("at", "")]))
+                .map(|i| i["at"].clone()),
+            Ok(Value::Null)
         );
     }
 

@@ -7,7 +7,8 @@
 //! submitted value can always be checked on the server.
 //!
 //! The subset: an object whose properties are `number`, `integer`, `string`
-//! (optionally with `format: "date"`) or `boolean`, or a choice among values
+//! (optionally with `format: "date"` or `"date-time"`, or multi-line) or
+//! `boolean`, or a choice among values
 //! of the first three (`enum`, or labelled: `oneOf` of `const` and `title`),
 //! each of which
 //! may also allow `null` (`type = ["number", "null"]`), annotated with
@@ -94,12 +95,17 @@ pub enum FieldKind {
         min_length: Option<u64>,
         max_length: Option<u64>,
         pattern: Option<Pattern>,
+        /// Lines of text (`x-multiline = true` or `contentMediaType =
+        /// "text/plain"`): a text area, and line ends as `\n`.
+        multiline: bool,
     },
     /// A choice among `options`: text, whole numbers or numbers.
     Enum {
         options: Vec<Choice>,
     },
     Date,
+    /// A moment with its time zone: RFC 3339, such as `2027-01-31T09:00:00+01:00`.
+    DateTime,
     Boolean,
 }
 

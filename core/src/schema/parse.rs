@@ -232,7 +232,13 @@ fn parse_kind(
     }
     let allowed: &[&str] = match kind {
         "number" | "integer" => &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
-        "string" => &["minLength", "maxLength", "pattern", "format"],
+        "string" => &[
+            "minLength",
+            "maxLength",
+            "pattern",
+            "format",
+            "contentMediaType",
+        ],
         "boolean" => &[],
         other => {
             problems.add(
@@ -356,17 +362,23 @@ fn parse_string(
     };
     let extras = min_length.is_some() || max_length.is_some() || pattern.is_some();
     if let Some(format) = spec.get("format") {
-        if format != "date" {
-            problems.add(
-                format!("{path}.format"),
-                "only \"date\" is supported (a calendar date, YYYY-MM-DD)",
-            );
-        }
         if extras {
             problems.add(path, "a date takes no length or pattern");
         }
-        return Some(FieldKind::Date);
+        return match format.as_str() {
+            Some("date") => Some(FieldKind::Date),
+            Some("date-time") => Some(FieldKind::DateTime),
+            _ => {
+                problems.add(
+                    format!("{path}.format"),
+                    "only \"date\" (a calendar date, YYYY-MM-DD) and \"date-time\" \
+                     (a moment with its time zone) are supported",
+                );
+                None
+            }
+        };
     }
+    let multiline = parse_multiline(spec, path, problems);
     if let (Some(min), Some(max)) = (min_length, max_length)
         && min > max
     {
@@ -376,7 +388,31 @@ fn parse_string(
         min_length,
         max_length,
         pattern,
+        multiline,
     })
+}
+
+/// `x-multiline = true`, or a `contentMediaType` of plain text.
+fn parse_multiline(spec: &Map<String, Value>, path: &str, problems: &mut Problems) -> bool {
+    let flag = match spec.get("x-multiline") {
+        None => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => {
+            problems.add(format!("{path}.x-multiline"), "must be true or false");
+            false
+        }
+    };
+    match spec.get("contentMediaType") {
+        None => flag,
+        Some(media) if media == "text/plain" => true,
+        Some(_) => {
+            problems.add(
+                format!("{path}.contentMediaType"),
+                "only \"text/plain\" (lines of text) is supported",
+            );
+            flag
+        }
+    }
 }
 
 #[cfg(test)]

@@ -282,3 +282,43 @@ fn choices_are_text_or_numbers_plain_or_labelled() {
         ]
     );
 }
+
+#[test]
+fn text_may_be_lines_and_a_moment_needs_its_zone() {
+    let schema = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "notes": {"type": "string", "x-multiline": true, "maxLength": 500},
+            "memo": {"type": "string", "contentMediaType": "text/plain"},
+            "line": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"}
+        }}),
+        "inputs",
+    )
+    .expect("schema");
+    let multiline = |name: &str| {
+        matches!(
+            schema.field(name).map(|f| &f.kind),
+            Some(FieldKind::String {
+                multiline: true,
+                ..
+            })
+        )
+    };
+    assert!(multiline("notes") && multiline("memo") && !multiline("line"));
+    assert_eq!(
+        schema.field("at").map(|f| &f.kind),
+        Some(&FieldKind::DateTime)
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {
+            "a": {"type": "string", "contentMediaType": "text/csv"},
+            "b": {"type": "string", "x-multiline": "yes"},
+            "c": {"type": "string", "format": "time"}
+        }})),
+        [
+            "inputs.properties.a.contentMediaType",
+            "inputs.properties.b.x-multiline",
+            "inputs.properties.c.format"
+        ]
+    );
+}
