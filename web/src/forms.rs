@@ -51,6 +51,8 @@ pub struct FormField {
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub pattern: Option<String>,
+    /// What the browser says when `pattern` refuses: the server's words.
+    pub pattern_hint: Option<String>,
     /// An example shown in an empty box: how the value is written.
     pub placeholder: Option<&'static str>,
     /// A drop-down's options: (the value sent back, the label shown).
@@ -83,6 +85,7 @@ impl FormField {
             max_length: None,
             pattern: None,
             options: Vec::new(),
+            pattern_hint: None,
             placeholder: None,
             empty_option: None,
             value,
@@ -106,6 +109,10 @@ impl FormField {
                 form_field.min_length = *min_length;
                 form_field.max_length = *max_length;
                 form_field.pattern = pattern.as_ref().and_then(|p| html_pattern(p.as_str()));
+                form_field.pattern_hint = pattern
+                    .as_ref()
+                    .filter(|_| form_field.pattern.is_some())
+                    .map(|p| format!("{} {}", field.label(), p.message()));
             }
             FieldKind::Enum { options } => {
                 form_field.control = Control::Select;
@@ -226,6 +233,11 @@ mod tests {
         assert_eq!(
             by_name("month").pattern.as_deref(),
             Some("^[0-9]{4}-[0-9]{2}$")
+        );
+        assert_eq!(
+            by_name("month").pattern_hint.as_deref(),
+            Some("month must look like 2027-01"),
+            "the browser says what the server would"
         );
         assert_eq!(
             by_name("loose").pattern,

@@ -111,6 +111,7 @@ pub async fn the_form_is_generated_from_the_schema_with_defaults(store: StoreKin
         "<option value=\"none\" selected>Flat</option>",
         "<option value=\"retail\">Retail: strong Q4</option>",
         "pattern=\"^[0-9]{4}-(0[1-9]|1[0-2])$\"",
+        "title=\"Start month must look like 2027-01\"",
         "Growth of new business per month",
     ] {
         assert!(page.contains(expected), "missing {expected:?}");
