@@ -1,6 +1,6 @@
 //! What reaches a model is what the person saw: decimal commas, choices
-//! nobody made, optional inputs, `null`, and one-time keys, from the form
-//! and the API alike.
+//! nobody made, optional inputs, `null`, labels, lines and moments, from
+//! the form and the API alike.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use crate::support::*;
 
 /// A model with a required choice without a default, an optional boolean
 /// and number without defaults, and a nullable number with one.
-const CHOICES: &str = r#"name = "choices"
+pub const CHOICES: &str = r#"name = "choices"
 command = ["true"]
 [inputs]
 type = "object"
@@ -205,54 +205,6 @@ pub async fn null_is_a_value_only_a_nullable_input_takes(store: StoreKind) {
         .await
         .expect("run");
     assert_eq!(accepted["inputs"]["floor"], Value::Null);
-}
-
-pub async fn a_reused_idempotency_key_answers_only_the_same_request(store: StoreKind) {
-    let app = TestApp::spawn(store).await;
-    app.register_model("choices", CHOICES).await;
-    let api = app.api(&app.token(RUNNER_EMAIL).await);
-    let post = |model: &'static str, inputs: Value| {
-        api.post(&format!("/api/v1/models/{model}/runs"))
-            .header("Idempotency-Key", "plan-2027")
-            .json(&json!({ "inputs": inputs }))
-            .send()
-    };
-    let first = post("forecast", json!({"growth_rate": 0.03}))
-        .await
-        .expect("POST");
-    assert_eq!(first.status(), StatusCode::CREATED);
-    let first: Value = first.json().await.expect("run");
-    let again = post("forecast", json!({"growth_rate": 0.03}))
-        .await
-        .expect("POST");
-    assert_eq!(again.status(), StatusCode::OK);
-    assert_eq!(again.json::<Value>().await.expect("run")["id"], first["id"]);
-    for (model, inputs, says) in [
-        (
-            "forecast",
-            json!({"growth_rate": 0.04}),
-            "which has other inputs",
-        ),
-        (
-            "choices",
-            json!({"plan": "low"}),
-            "a run of forecast version",
-        ),
-    ] {
-        let refused = post(model, inputs).await.expect("POST");
-        assert_eq!(
-            refused.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{model}"
-        );
-        let body: Value = refused.json().await.expect("json");
-        let message = body["error"]["message"].as_str().unwrap_or_default();
-        assert!(
-            message.contains(&format!("already used for run #{}", first["id"]))
-                && message.contains(says),
-            "{message}"
-        );
-    }
 }
 
 /// A model whose choices are whole numbers, labelled.

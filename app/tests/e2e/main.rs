@@ -27,6 +27,7 @@ mod quick_start;
 mod run_log;
 mod scenarios;
 mod security;
+mod submit_once;
 mod support;
 mod workers;
 
@@ -61,9 +62,10 @@ on_both_stores!(
     form_inputs::a_required_choice_without_a_default_starts_empty_and_is_refused_empty,
     form_inputs::every_input_has_a_key_from_the_form_and_the_api,
     form_inputs::null_is_a_value_only_a_nullable_input_takes,
-    form_inputs::a_reused_idempotency_key_answers_only_the_same_request,
+    submit_once::a_reused_idempotency_key_answers_only_the_same_request,
     form_inputs::a_labelled_number_choice_shows_labels_and_gives_numbers,
     form_inputs::lines_of_text_and_a_moment_with_its_zone,
+    submit_once::a_form_sent_again_with_other_values_is_not_its_first_run,
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,
     browser::the_submitter_gets_an_email_and_admins_read_the_outbox,
