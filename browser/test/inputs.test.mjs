@@ -4,35 +4,19 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { chromium } from "playwright-core";
 
-import { ADMIN, startModelrun } from "../lib/server.mjs";
+import { signedIn } from "../lib/session.mjs";
 
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-
-let server;
-let browser;
+let session;
 let page;
 
 before(async () => {
-  assert.ok(existsSync(executablePath), `no Chromium at ${executablePath}: apt-get install chromium`);
-  server = await startModelrun();
-  browser = await chromium.launch({ executablePath, args: ["--no-sandbox", "--lang=de-DE"] });
-  const context = await browser.newContext({ locale: "de-DE", baseURL: server.base });
-  context.setDefaultTimeout(20_000);
-  page = await context.newPage();
-  page.on("pageerror", (error) => assert.fail(`a script error on ${page.url()}: ${error}`));
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(ADMIN.email);
-  await page.getByLabel("Password").fill(ADMIN.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Models" }).waitFor();
+  session = await signedIn({ args: ["--lang=de-DE"], context: { locale: "de-DE" } });
+  page = session.page;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await session?.close();
 });
 
 test("a decimal comma typed in a German browser is read as a decimal", async () => {

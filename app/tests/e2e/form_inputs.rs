@@ -28,6 +28,22 @@ type = ["number", "null"]
 default = 1.5
 "#;
 
+/// Sends the new-run form of `model` as `page` showed it (its version and
+/// one-time key), with `fields`.
+async fn send_form(
+    browser: &Browser,
+    model: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (version, key) = (hidden(page, "version"), hidden(page, "_key"));
+    let mut form = vec![("version", version.as_str()), ("_key", key.as_str())];
+    form.extend_from_slice(fields);
+    browser
+        .post_form(&format!("/models/{model}/runs/new"), &form)
+        .await
+}
+
 /// The inputs of the run a form submission redirected to.
 async fn run_inputs(api: &Api, run_page: &str) -> Value {
     let run: Value = api
@@ -102,14 +118,7 @@ pub async fn a_required_choice_without_a_default_starts_empty_and_is_refused_emp
         !page.contains(" selected>low"),
         "no option is picked for the person"
     );
-    let version = hidden(&page, "version");
-    let key = hidden(&page, "_key");
-    let refused = browser
-        .post_form(
-            "/models/choices/runs/new",
-            &[("version", &version), ("_key", &key), ("plan", "")],
-        )
-        .await;
+    let refused = send_form(&browser, "choices", &page, &[("plan", "")]).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused
@@ -134,18 +143,13 @@ pub async fn every_input_has_a_key_from_the_form_and_the_api(store: StoreKind) {
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     let page = browser.page("/models/choices/runs/new").await;
-    let from_form = browser
-        .post_form(
-            "/models/choices/runs/new",
-            &[
-                ("version", &hidden(&page, "version")),
-                ("_key", &hidden(&page, "_key")),
-                ("plan", "low"),
-                ("cap", ""),
-                ("floor", "1,5"),
-            ],
-        )
-        .await;
+    let from_form = send_form(
+        &browser,
+        "choices",
+        &page,
+        &[("plan", "low"), ("cap", ""), ("floor", "1,5")],
+    )
+    .await;
     assert_eq!(from_form.status(), StatusCode::SEE_OTHER);
     let from_form = run_inputs(&api, &location(&from_form)).await;
     let from_api: Value = api
@@ -163,17 +167,13 @@ pub async fn every_input_has_a_key_from_the_form_and_the_api(store: StoreKind) {
 
     // An emptied nullable box is null, not its default.
     let page = browser.page("/models/choices/runs/new").await;
-    let emptied = browser
-        .post_form(
-            "/models/choices/runs/new",
-            &[
-                ("version", &hidden(&page, "version")),
-                ("_key", &hidden(&page, "_key")),
-                ("plan", "high"),
-                ("floor", ""),
-            ],
-        )
-        .await;
+    let emptied = send_form(
+        &browser,
+        "choices",
+        &page,
+        &[("plan", "high"), ("floor", "")],
+    )
+    .await;
     let inputs = run_inputs(&api, &location(&emptied)).await;
     assert_eq!(inputs["floor"], Value::Null);
 }
@@ -229,16 +229,7 @@ pub async fn a_labelled_number_choice_shows_labels_and_gives_numbers(store: Stor
         page.contains("<option value=\"12\">A year</option>"),
         "{page}"
     );
-    let created = browser
-        .post_form(
-            "/models/labelled/runs/new",
-            &[
-                ("version", &hidden(&page, "version")),
-                ("_key", &hidden(&page, "_key")),
-                ("months", "12"),
-            ],
-        )
-        .await;
+    let created = send_form(&browser, "labelled", &page, &[("months", "12")]).await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         run_inputs(&api, &location(&created)).await,
@@ -286,17 +277,10 @@ pub async fn lines_of_text_and_a_moment_with_its_zone(store: StoreKind) {
     );
     assert!(page.contains("placeholder=\"2027-01-31T09:00:00+01:00\""));
     let post = |at: &'static str| {
-        let version = hidden(&page, "version");
-        let key = hidden(&page, "_key");
-        let browser = &browser;
+        let (browser, page) = (&browser, &page);
         async move {
-            let form = [
-                ("version", version.as_str()),
-                ("_key", key.as_str()),
-                ("notes", "first line\r\nsecond line"),
-                ("at", at),
-            ];
-            browser.post_form("/models/notes/runs/new", &form).await
+            let fields = [("notes", "first line\r\nsecond line"), ("at", at)];
+            send_form(browser, "notes", page, &fields).await
         }
     };
     let refused = post("2027-01-31T09:00").await;
