@@ -11,6 +11,7 @@ mod listing;
 mod models;
 mod outbox;
 mod queue;
+mod requeue;
 mod runs;
 mod security;
 mod support;
@@ -58,7 +59,7 @@ conformance!(
     runs::concurrent_submitters_all_succeed,
     runs::a_failed_transaction_leaves_nothing_behind,
     runs::the_log_stream_is_recorded_from_a_change_or_a_fact,
-    runs::a_run_whose_job_never_started_is_queued_again,
+    requeue::a_run_whose_job_never_started_is_queued_again,
     queue::enqueue_dedupes_while_a_task_is_queued,
     queue::claims_due_tasks_in_order_with_a_lease,
     queue::concurrent_claims_never_share_a_task,
