@@ -112,6 +112,24 @@ pub fn value_in(value: &serde_json::Value, style: NumberStyle) -> String {
     }
 }
 
+/// An input's value as a person reads it: a choice's label where the
+/// input is a labelled choice (`oneOf` of `const` + `title`), else the
+/// value in `style`.
+pub fn input_value(
+    field: Option<&modelrun_core::schema::Field>,
+    value: &serde_json::Value,
+    style: NumberStyle,
+) -> String {
+    let label = field.and_then(|field| match &field.kind {
+        modelrun_core::schema::FieldKind::Enum { options } => options
+            .iter()
+            .find(|option| &option.value == value)
+            .map(|option| option.label.clone()),
+        _ => None,
+    });
+    label.unwrap_or_else(|| value_in(value, style))
+}
+
 fn group(whole: &str, style: NumberStyle) -> String {
     let (sign, digits) = whole.strip_prefix('-').map_or(("", whole), |d| ("-", d));
     let mut out = String::new();

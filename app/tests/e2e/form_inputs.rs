@@ -235,6 +235,30 @@ pub async fn a_labelled_number_choice_shows_labels_and_gives_numbers(store: Stor
         run_inputs(&api, &location(&created)).await,
         json!({"months": 12})
     );
+    // The run page, and the compare page, say what was chosen as it was shown.
+    let run_page = browser.page(&location(&created)).await;
+    assert!(run_page.contains("<td>A year</td>"), "{run_page}");
+    let quarter: Value = api
+        .post("/api/v1/models/labelled/runs")
+        .json(&json!({"inputs": {"months": 3}}))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("run");
+    let year = location(&created)
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let compared = browser
+        .page(&format!("/compare?runs={year}&runs={}", quarter["id"]))
+        .await;
+    assert!(
+        compared.contains("A year") && compared.contains("A quarter"),
+        "{compared}"
+    );
     let refused = api
         .post("/api/v1/models/labelled/runs")
         .json(&json!({"inputs": {"months": 6}}))

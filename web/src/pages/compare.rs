@@ -114,15 +114,22 @@ async fn page(
             }
         }
     }
+    // Each run's own version says what its choices are called.
+    let mut versions = Vec::with_capacity(runs.len());
+    for run in &runs {
+        versions.push(state.store.version(run.version_id).await?);
+    }
     let inputs: Vec<Row> = names
         .into_iter()
         .map(|name| {
             let values = runs
                 .iter()
-                .map(|run| {
+                .zip(&versions)
+                .map(|(run, version)| {
+                    let field = version.as_ref().and_then(|v| v.inputs.field(&name));
                     run.inputs
                         .get(&name)
-                        .map(|value| format::value_in(value, locale.numbers))
+                        .map(|value| format::input_value(field, value, locale.numbers))
                         .unwrap_or_else(|| "—".to_owned())
                 })
                 .collect();

@@ -229,7 +229,7 @@ fn input_rows(
         .filter_map(|field| {
             Some((
                 field.label().to_owned(),
-                format::value_in(run.inputs.get(&field.name)?, style),
+                format::input_value(Some(field), run.inputs.get(&field.name)?, style),
             ))
         })
         .collect();
