@@ -121,7 +121,7 @@ impl TryFrom<VersionRow> for ModelVersion {
     type Error = StoreError;
 
     fn try_from(row: VersionRow) -> Result<Self, StoreError> {
-        let inputs = InputSchema::parse(&row.input_schema, "inputs").map_err(|error| {
+        let inputs = InputSchema::stored(&row.input_schema, "inputs").map_err(|error| {
             StoreError::Corrupt(format!("input schema of version {}: {error}", row.id))
         })?;
         Ok(ModelVersion {

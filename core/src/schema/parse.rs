@@ -13,12 +13,38 @@ const ANNOTATIONS: [&str; 5] = ["title", "description", "$comment", "examples", 
 const FIELD_NAME_MAX: usize = 64;
 const PATTERN_MAX: usize = 1000;
 
+/// When each property's validator is compiled.
+#[derive(Clone, Copy)]
+enum Compile {
+    /// Now: a schema that does not compile is refused (a new version).
+    Now,
+    /// On its first check: a stored version's schema compiled when it was
+    /// registered, and reading versions (every models page) should not
+    /// pay for it again.
+    OnFirstUse,
+}
+
 impl InputSchema {
-    /// Parses a schema document. `root` names the document in messages
-    /// (`inputs` for a manifest).
+    /// Parses a schema document, compiling every property's validator.
+    /// `root` names the document in messages (`inputs` for a manifest).
     pub fn parse(document: &Value, root: &str) -> Result<Self, DefinitionError> {
+        Self::parse_compiling(document, root, Compile::Now)
+    }
+
+    /// Parses the schema of a registered version, read back from the store:
+    /// the same checks of the subset, with each validator compiled when it
+    /// is first used.
+    pub fn stored(document: &Value, root: &str) -> Result<Self, DefinitionError> {
+        Self::parse_compiling(document, root, Compile::OnFirstUse)
+    }
+
+    fn parse_compiling(
+        document: &Value,
+        root: &str,
+        compile: Compile,
+    ) -> Result<Self, DefinitionError> {
         let mut problems = Problems::default();
-        let fields = parse_root(document, root, &mut problems);
+        let fields = parse_root(document, root, compile, &mut problems);
         if problems.0.is_empty() {
             Ok(InputSchema {
                 fields,
@@ -41,7 +67,12 @@ impl Problems {
     }
 }
 
-fn parse_root(document: &Value, root: &str, problems: &mut Problems) -> Vec<Field> {
+fn parse_root(
+    document: &Value,
+    root: &str,
+    compile: Compile,
+    problems: &mut Problems,
+) -> Vec<Field> {
     let Some(object) = document.as_object() else {
         problems.add(root, "must be a table (a JSON Schema object)");
         return Vec::new();
@@ -95,7 +126,14 @@ fn parse_root(document: &Value, root: &str, problems: &mut Problems) -> Vec<Fiel
         .iter()
         .filter_map(|(name, spec)| {
             let path = format!("{root}.properties.{name}");
-            parse_field(name, spec, required.contains(name), &path, problems)
+            parse_field(
+                name,
+                spec,
+                required.contains(name),
+                &path,
+                compile,
+                problems,
+            )
         })
         .collect()
 }
@@ -134,6 +172,7 @@ fn parse_field(
     spec: &Value,
     required: bool,
     path: &str,
+    compile: Compile,
     problems: &mut Problems,
 ) -> Option<Field> {
     if !valid_field_name(name) {
@@ -161,14 +200,18 @@ fn parse_field(
     };
     // Whatever the subset already refused, the validator refuses too:
     // say it once, in the subset's words.
-    let rule = match super::rule::Rule::new(&Value::Object(spec.clone())) {
-        Ok(rule) => Some(rule),
-        Err(error) => {
-            if problems.0.len() == before {
-                problems.add(path, format!("is not a valid JSON Schema: {error}"));
+    let property = Value::Object(spec.clone());
+    let rule = match compile {
+        Compile::OnFirstUse => Some(super::rule::Rule::compiled_on_first_use(property)),
+        Compile::Now => match super::rule::Rule::new(&property) {
+            Ok(rule) => Some(rule),
+            Err(error) => {
+                if problems.0.len() == before {
+                    problems.add(path, format!("is not a valid JSON Schema: {error}"));
+                }
+                None
             }
-            None
-        }
+        },
     };
     let title = text("title", problems);
     let description = text("description", problems);

@@ -5,35 +5,58 @@
 //! in words a planner reads.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// A property's schema, compiled once when its version is registered.
+/// A property's schema and its validator, compiled when its version is
+/// registered, or on the first check of a version read back from the store.
 #[derive(Clone)]
 pub(super) struct Rule {
-    validator: jsonschema::Validator,
+    /// `None` inside: the schema no longer compiles (it did when it was
+    /// registered); every value is then refused rather than let through.
+    validator: OnceLock<Option<jsonschema::Validator>>,
     schema: Value,
 }
 
+/// Compiles a property's schema; formats (`date`) are checked, not merely
+/// annotated.
+fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .map_err(|error| error.to_string())
+}
+
 impl Rule {
-    /// Compiles a property's schema; formats (`date`) are checked, not
-    /// merely annotated.
+    /// Compiles a property's schema now.
+    ///
+    /// # Errors
+    /// The validator's words when the schema does not compile.
     pub(super) fn new(schema: &Value) -> Result<Self, String> {
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
-            .build(schema)
-            .map_err(|error| error.to_string())?;
         Ok(Rule {
-            validator,
+            validator: OnceLock::from(Some(compile(schema)?)),
             schema: schema.clone(),
         })
+    }
+
+    /// A schema that compiled when it was registered, compiled again on its
+    /// first check.
+    pub(super) fn compiled_on_first_use(schema: Value) -> Self {
+        Rule {
+            validator: OnceLock::new(),
+            schema,
+        }
     }
 
     /// The keyword (`minimum`, `type`, `pattern`, …) of the check `value`
     /// fails, if any: a wrong type first, as it makes the others moot.
     pub(super) fn refusal(&self, value: &Value) -> Option<String> {
-        let keywords: Vec<String> = self
-            .validator
+        let validator = self.validator.get_or_init(|| compile(&self.schema).ok());
+        let Some(validator) = validator else {
+            return Some("$schema".to_owned());
+        };
+        let keywords: Vec<String> = validator
             .iter_errors(value)
             .map(|error| {
                 let path = error.schema_path().as_str();
@@ -65,6 +88,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_stored_schema_compiles_on_its_first_check_and_checks_the_same() {
+        let schema = json!({"type": "integer", "minimum": 1, "maximum": 9});
+        let stored = Rule::compiled_on_first_use(schema.clone());
+        assert!(stored.validator.get().is_none(), "nothing compiled yet");
+        let now = Rule::new(&schema).expect("rule");
+        for value in [json!(5), json!(10), json!(1.5), json!("x")] {
+            assert_eq!(stored.refusal(&value), now.refusal(&value), "{value}");
+        }
+        assert!(stored.validator.get().is_some());
+    }
 
     #[test]
     fn names_the_keyword_that_refused_a_type_first() {
