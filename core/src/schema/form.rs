@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Field, FieldKind, InputSchema, Inputs, ValidationErrors, decimal};
+use super::{Field, FieldKind, InputSchema, Inputs, UploadId, Uploads, ValidationErrors, decimal};
 
 impl InputSchema {
     /// Validates a submitted HTML form. Values are read as their field's type
@@ -13,43 +13,84 @@ impl InputSchema {
     /// An empty box is what the person saw, so it never quietly becomes the
     /// default: it is `null` where the field allows null, refused where the
     /// field is required or has a default (the box was shown filled in), and
-    /// absent otherwise.
+    /// absent otherwise. A list is every ticked option, or every non-empty
+    /// line of its text area; a list left empty is `[]` (or `null` where
+    /// the field allows null), refused where it is required.
     /// Pairs that are not inputs (a version picker, a form key) must be
     /// removed by the caller, or they are reported as unknown.
     pub fn validate_form(&self, form: &[(String, String)]) -> Result<Inputs, ValidationErrors> {
+        self.validate_form_with(form, &Uploads::default())
+    }
+
+    /// The uploads that the file inputs of a form name (by id).
+    pub fn form_named_uploads(&self, form: &[(String, String)]) -> Vec<UploadId> {
+        form.iter()
+            .filter(|(name, _)| {
+                self.field(name)
+                    .is_some_and(|f| matches!(f.kind, FieldKind::File { .. }))
+            })
+            .filter_map(|(_, text)| UploadId::try_from(text.clone()).ok())
+            .collect()
+    }
+
+    /// [`InputSchema::validate_form`], with file inputs' uploads from `uploads`.
+    pub fn validate_form_with(
+        &self,
+        form: &[(String, String)],
+        uploads: &Uploads,
+    ) -> Result<Inputs, ValidationErrors> {
         let mut typed = Map::new();
         let mut unreadable = ValidationErrors::default();
+        let mut seen: Vec<&str> = Vec::new();
         for (name, text) in form {
-            if typed.contains_key(name) || unreadable.message(name).is_some() {
-                unreadable.push(name, "was sent more than once");
+            if seen.contains(&name.as_str()) {
                 continue;
             }
+            seen.push(name);
+            let texts: Vec<&str> = form
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+                .collect();
             let Some(field) = self.field(name) else {
                 typed.insert(name.clone(), Value::String(text.clone()));
                 continue;
             };
-            match read(&field.kind, text) {
+            let read = match &field.kind {
+                FieldKind::List { item, .. } => read_list(field, item, &texts),
+                _ if texts.len() > 1 => Err("was sent more than once".to_owned()),
+                kind => read(kind, text).and_then(|value| match value {
+                    Some(value) => Ok(Some(value)),
+                    None => empty(field),
+                }),
+            };
+            match read {
                 Ok(Some(value)) => {
                     typed.insert(name.clone(), value);
                 }
-                Ok(None) => match empty(field) {
-                    Ok(Some(value)) => {
-                        typed.insert(name.clone(), value);
-                    }
-                    Ok(None) => {}
-                    Err(message) => unreadable.push(name, message),
-                },
+                Ok(None) => {}
                 Err(message) => unreadable.push(name, message),
             }
         }
+        // What a form leaves out when nothing is ticked.
         for field in &self.fields {
-            if matches!(field.kind, FieldKind::Boolean)
-                && !form.iter().any(|(n, _)| n == &field.name)
-            {
-                typed.insert(field.name.clone(), Value::Bool(false));
+            if form.iter().any(|(n, _)| n == &field.name) {
+                continue;
+            }
+            let nothing = match &field.kind {
+                FieldKind::Boolean => Ok(Some(Value::Bool(false))),
+                FieldKind::List { item, .. } => read_list(field, item, &[]),
+                _ => Ok(None),
+            };
+            match nothing {
+                Ok(Some(value)) => {
+                    typed.insert(field.name.clone(), value);
+                }
+                Ok(None) => {}
+                Err(message) => unreadable.push(&field.name, message),
             }
         }
-        let checked = self.validate(&typed);
+        let checked = self.validate_with(&typed, uploads);
         if unreadable.is_empty() {
             return checked;
         }
@@ -71,6 +112,39 @@ impl InputSchema {
         }
         Err(merged)
     }
+}
+
+/// A list from a form: ticked options (one pair each), or the non-empty
+/// lines of a text area, each read as the item's type. Nothing at all is
+/// `[]`, `null` for a nullable list, and refused for a required one.
+fn read_list(field: &Field, item: &Field, texts: &[&str]) -> Result<Option<Value>, String> {
+    let lines: Vec<&str> = match item.kind {
+        FieldKind::Enum { .. } => texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect(),
+        _ => texts
+            .iter()
+            .flat_map(|text| text.lines())
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect(),
+    };
+    if lines.is_empty() {
+        return if field.nullable {
+            Ok(Some(Value::Null))
+        } else if field.required {
+            Err("is required: give at least one value".to_owned())
+        } else {
+            Ok(Some(Value::Array(Vec::new())))
+        };
+    }
+    let mut items = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match read(&item.kind, line) {
+            Ok(Some(value)) => items.push(value),
+            Ok(None) => {}
+            Err(message) => return Err(format!("(line {}) {message}", i + 1)),
+        }
+    }
+    Ok(Some(Value::Array(items)))
 }
 
 /// What a box left empty means: `Ok(None)` is "absent".
@@ -113,7 +187,11 @@ fn read(kind: &FieldKind, text: &str) -> Result<Option<Value>, String> {
                 .find(|option| option.text() == trimmed)
                 .map_or_else(|| Value::String(trimmed.to_owned()), |o| o.value.clone()),
         )),
-        FieldKind::Date | FieldKind::DateTime => Ok(Some(Value::String(trimmed.to_owned()))),
+        FieldKind::Date | FieldKind::DateTime | FieldKind::File { .. } => {
+            Ok(Some(Value::String(trimmed.to_owned())))
+        }
+        // Lists are read by `read_list`, item by item.
+        FieldKind::List { .. } => Err("must be a list".to_owned()),
         FieldKind::Boolean => match trimmed {
             "true" | "on" | "1" => Ok(Some(Value::Bool(true))),
             "false" | "off" | "0" => Ok(Some(Value::Bool(false))),
@@ -266,6 +344,55 @@ mod tests {
                 .map(|i| i["at"].clone()),
             Ok(Value::Null)
         );
+    }
+
+    #[test]
+    fn a_list_is_every_line_or_every_ticked_option() {
+        let schema = InputSchema::parse(
+            &json!({"type": "object", "required": ["rates"], "properties": {
+                "rates": {"type": "array", "items": {"type": "number", "maximum": 0.5}, "maxItems": 4},
+                "regions": {"type": "array", "uniqueItems": true, "items": {"type": "string", "oneOf": [
+                    {"const": "n", "title": "North"}, {"const": "s", "title": "South"}]}},
+                "caps": {"type": ["array", "null"], "items": {"type": "integer"}}
+            }}),
+            "inputs",
+        )
+        .expect("schema");
+        let inputs = schema
+            .validate_form(&form(&[
+                ("rates", "0,01\r\n\r\n 0.02 \n0.03"),
+                ("regions", "s"),
+                ("regions", "n"),
+            ]))
+            .expect("valid");
+        assert_eq!(
+            Value::Object(inputs),
+            json!({"rates": [0.01, 0.02, 0.03], "regions": ["s", "n"], "caps": null})
+        );
+        let errors = schema
+            .validate_form(&form(&[("rates", "0.1\nmuch"), ("regions", "x")]))
+            .expect_err("unreadable");
+        assert!(
+            errors
+                .message("rates")
+                .is_some_and(|m| m.starts_with("(line 2) is not a number")),
+            "{errors}"
+        );
+        assert_eq!(
+            errors.message("regions"),
+            Some("(item 1) must be one of: North, South")
+        );
+        let errors = schema
+            .validate_form(&form(&[("rates", " \n ")]))
+            .expect_err("required");
+        assert_eq!(
+            errors.message("rates"),
+            Some("is required: give at least one value")
+        );
+        let errors = schema
+            .validate_form(&form(&[("rates", "0.6")]))
+            .expect_err("too high");
+        assert_eq!(errors.message("rates"), Some("(item 1) must be at most 0.5"));
     }
 
     #[test]

@@ -7,20 +7,23 @@
 //! submitted value can always be checked on the server.
 //!
 //! The subset: an object whose properties are `number`, `integer`, `string`
-//! (optionally with `format: "date"` or `"date-time"`, or multi-line) or
-//! `boolean`, or a choice among values
-//! of the first three (`enum`, or labelled: `oneOf` of `const` and `title`),
-//! each of which
-//! may also allow `null` (`type = ["number", "null"]`), annotated with
-//! `title`, `description` and `default`, bounded by `minimum`, `maximum`,
-//! `exclusiveMinimum`, `exclusiveMaximum`, `minLength`, `maxLength` and
-//! `pattern` (with `x-pattern-message`). Unknown inputs are always rejected
-//! (`additionalProperties` may only be `false`).
+//! (optionally with `format: "date"`, `"date-time"` or `"file"`, or
+//! multi-line) or `boolean`, a choice among values of the first three
+//! (`enum`, or labelled: `oneOf` of `const` and `title`), or a list
+//! (`type = "array"`) of numbers, text, dates or choices; each of which may
+//! also allow `null` (`type = ["number", "null"]`), annotated with `title`,
+//! `description` and `default`, bounded by `minimum`, `maximum`,
+//! `exclusiveMinimum`, `exclusiveMaximum`, `minLength`, `maxLength`,
+//! `pattern` (with `x-pattern-message`), `minItems`, `maxItems`,
+//! `uniqueItems`, `contentMediaType` and `x-max-bytes`. Unknown inputs are
+//! always rejected (`additionalProperties` may only be `false`).
 
 mod choices;
 mod decimal;
 pub mod diff;
+mod file;
 mod form;
+mod list;
 mod parse;
 mod rule;
 mod validate;
@@ -29,6 +32,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+pub use file::{FileRef, MAX_FILE_NAME_BYTES, UploadId, Uploads, check_file_name, named_upload, size_text};
+pub use list::MAX_ITEMS;
 pub use validate::{FieldError, ValidationErrors};
 
 /// Inputs after validation: every key is a field of the schema, every value
@@ -107,6 +112,25 @@ pub enum FieldKind {
     /// A moment with its time zone: RFC 3339, such as `2027-01-31T09:00:00+01:00`.
     DateTime,
     Boolean,
+    /// A list (`type = "array"`) whose every item is checked as `item`: a
+    /// number, text, date or choice. `min_items`/`max_items` bound its
+    /// length; `unique` refuses a value listed twice.
+    List {
+        item: Box<Field>,
+        min_items: Option<u64>,
+        max_items: Option<u64>,
+        unique: bool,
+    },
+    /// A file the person uploads (`type = "string"`, `format = "file"`).
+    /// Its value is a [`FileRef`]; the model gets the path of its copy.
+    File {
+        /// `contentMediaType`, such as `text/csv`: the file's type, by its
+        /// declared media type or its name's extension.
+        media_type: Option<String>,
+        /// `x-max-bytes`: the largest file accepted, in bytes (the server's
+        /// own cap applies too).
+        max_bytes: Option<u64>,
+    },
 }
 
 /// One option of a choice: the value the model gets, and what a person reads.

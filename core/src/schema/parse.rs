@@ -15,7 +15,7 @@ const PATTERN_MAX: usize = 1000;
 
 /// When each property's validator is compiled.
 #[derive(Clone, Copy)]
-enum Compile {
+pub(super) enum Compile {
     /// Now: a schema that does not compile is refused (a new version).
     Now,
     /// On its first check: a stored version's schema compiled when it was
@@ -167,7 +167,7 @@ fn valid_field_name(name: &str) -> bool {
         && name.len() <= FIELD_NAME_MAX
 }
 
-fn parse_field(
+pub(super) fn parse_field(
     name: &str,
     spec: &Value,
     required: bool,
@@ -189,7 +189,7 @@ fn parse_field(
         return None;
     };
     let before = problems.0.len();
-    let (kind, nullable) = parse_kind(spec, path, problems)?;
+    let (kind, nullable) = parse_kind(spec, path, compile, problems)?;
     let text = |key: &str, problems: &mut Problems| match spec.get(key) {
         None => None,
         Some(Value::String(text)) => Some(text.clone()),
@@ -260,16 +260,20 @@ fn parse_type(spec: &Map<String, Value>) -> Option<(&str, bool)> {
 fn parse_kind(
     spec: &Map<String, Value>,
     path: &str,
+    compile: Compile,
     problems: &mut Problems,
 ) -> Option<(FieldKind, bool)> {
     let Some((kind, nullable)) = parse_type(spec) else {
         problems.add(
             format!("{path}.type"),
-            "is required: one of number, integer, string, boolean, \
+            "is required: one of number, integer, string, boolean, array, \
              or a list of one of them and \"null\" (for example [\"number\", \"null\"])",
         );
         return None;
     };
+    if kind == "array" {
+        return super::list::parse(spec, path, compile, problems).map(|kind| (kind, nullable));
+    }
     if spec.contains_key("enum") || spec.contains_key("oneOf") {
         return super::choices::parse(kind, spec, path, problems).map(|kind| (kind, nullable));
     }
@@ -286,7 +290,9 @@ fn parse_kind(
         other => {
             problems.add(
                 format!("{path}.type"),
-                format!("{other:?} is not supported: use number, integer, string or boolean"),
+                format!(
+                    "{other:?} is not supported: use number, integer, string, boolean or array"
+                ),
             );
             return None;
         }
@@ -406,16 +412,18 @@ fn parse_string(
     let extras = min_length.is_some() || max_length.is_some() || pattern.is_some();
     if let Some(format) = spec.get("format") {
         if extras {
-            problems.add(path, "a date takes no length or pattern");
+            problems.add(path, "a date or a file takes no length or pattern");
         }
         return match format.as_str() {
             Some("date") => Some(FieldKind::Date),
             Some("date-time") => Some(FieldKind::DateTime),
+            Some("file") => super::file::parse(spec, path, problems),
             _ => {
                 problems.add(
                     format!("{path}.format"),
-                    "only \"date\" (a calendar date, YYYY-MM-DD) and \"date-time\" \
-                     (a moment with its time zone) are supported",
+                    "only \"date\" (a calendar date, YYYY-MM-DD), \"date-time\" \
+                     (a moment with its time zone) and \"file\" (an uploaded file) \
+                     are supported",
                 );
                 None
             }

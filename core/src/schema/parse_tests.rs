@@ -81,6 +81,10 @@ fn refuses_unsupported_keywords_with_their_path() {
     );
     assert_eq!(
         paths(json!({"type": "object", "properties": {"a": {"type": "array"}}})),
+        ["inputs.properties.a.items"]
+    );
+    assert_eq!(
+        paths(json!({"type": "object", "properties": {"a": {"type": "object"}}})),
         ["inputs.properties.a.type"]
     );
     assert_eq!(

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
-use super::{Field, FieldKind, InputSchema, Inputs};
+use super::{Field, FieldKind, InputSchema, Inputs, UploadId, Uploads};
 
 /// One rejected input, with a message that completes the sentence
 /// "<field label> …" (for example "must be at most 0.5").
@@ -61,16 +61,54 @@ impl std::error::Error for ValidationErrors {}
 impl InputSchema {
     /// Checks submitted inputs, giving every field of the schema a key.
     /// An absent field takes its default; without one, a required field is
-    /// an error, an optional boolean is `false` (as an unticked box is) and
+    /// an error, an optional boolean is `false` (as an unticked box is), an optional
+    /// list `[]` (as nothing ticked is), and
     /// any other optional field is `null`. A `null` sent is a value, which
     /// only a nullable field takes (or one that leaving out makes `null`
     /// anyway); it never stands for the default. Any input the schema does
     /// not declare is an error.
     pub fn validate(&self, submitted: &Map<String, Value>) -> Result<Inputs, ValidationErrors> {
+        self.validate_with(submitted, &Uploads::default())
+    }
+
+    /// The uploads that the file inputs of a submission name, for the
+    /// server to look up before [`InputSchema::validate_with`].
+    pub fn named_uploads(&self, submitted: &Map<String, Value>) -> Vec<UploadId> {
+        self.fields
+            .iter()
+            .filter(|field| matches!(field.kind, FieldKind::File { .. }))
+            .filter_map(|field| submitted.get(&field.name))
+            .filter_map(super::file::named_upload)
+            .collect()
+    }
+
+    /// [`InputSchema::validate`], with each file input's upload (named by
+    /// its id) taken from `uploads`: an upload not there is refused.
+    pub fn validate_with(
+        &self,
+        submitted: &Map<String, Value>,
+        uploads: &Uploads,
+    ) -> Result<Inputs, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let mut inputs = Inputs::new();
         for field in &self.fields {
-            match submitted.get(&field.name) {
+            let resolved;
+            let submitted_value = match (&field.kind, submitted.get(&field.name)) {
+                (FieldKind::File { .. }, Some(value)) => {
+                    match super::file::resolve(value, uploads) {
+                        Ok(value) => {
+                            resolved = value;
+                            Some(&resolved)
+                        }
+                        Err(message) => {
+                            errors.push(&field.name, message);
+                            continue;
+                        }
+                    }
+                }
+                (_, value) => value,
+            };
+            match submitted_value {
                 Some(value) => match field.check(value) {
                     Ok(value) => {
                         inputs.insert(field.name.clone(), value);
@@ -106,6 +144,7 @@ impl Field {
     fn absent(&self) -> Value {
         match self.kind {
             FieldKind::Boolean if !self.nullable => Value::Bool(false),
+            FieldKind::List { .. } if !self.nullable => Value::Array(Vec::new()),
             _ => Value::Null,
         }
     }
@@ -125,6 +164,19 @@ impl Field {
                 }
                 (false, None) => Err("cannot be null: send a value".into()),
             };
+        }
+        match &self.kind {
+            FieldKind::List {
+                item,
+                min_items,
+                max_items,
+                unique,
+            } => return self.check_list(value, item, *min_items, *max_items, *unique),
+            FieldKind::File {
+                media_type,
+                max_bytes,
+            } => return super::file::check(value, media_type.as_deref(), *max_bytes),
+            _ => {}
         }
         let normal = match (&self.kind, value.as_number()) {
             (FieldKind::Number { integer, .. }, Some(number)) => normalize(number, *integer)
@@ -216,6 +268,9 @@ impl Field {
                                          written like 2027-01-31T09:00:00+01:00 (Z for UTC)"
                 .to_owned(),
             (FieldKind::Boolean, _) => "must be true or false".to_owned(),
+            // Checked item by item and file by file, not by keyword.
+            (FieldKind::List { .. }, _) => "must be a list".to_owned(),
+            (FieldKind::File { .. }, _) => "must be an uploaded file".to_owned(),
         }
     }
 }

@@ -1,0 +1,325 @@
+//! File inputs: `type = "string"`, `format = "file"`, with an optional
+//! `contentMediaType` (`text/csv`) and `x-max-bytes`.
+//!
+//! A person uploads the file first; the upload gets an [`UploadId`]. A
+//! submission names the upload (by its id, or by a [`FileRef`] copied from an
+//! earlier run), the server looks it up and puts the [`FileRef`] in the run's
+//! inputs, and the executor gives the model the path of its own copy.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::FieldKind;
+use super::parse::Problems;
+use crate::blob::check_relative_path;
+
+/// Longest name of an uploaded file, in bytes.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// The id of an upload: 32 lowercase hex digits, random (128 bits). Knowing
+/// it is what lets a submission use the file, as with a presigned URL: it
+/// is shown only to people who may see a run that used it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UploadId(String);
+
+impl UploadId {
+    /// A new, random id.
+    pub fn generate() -> Self {
+        UploadId(crate::crypto::random_hex(16))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UploadId {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let text = text.trim().to_owned();
+        if text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            Ok(UploadId(text))
+        } else {
+            Err("is not an upload id (32 hex digits, from POST /api/v1/uploads)".to_owned())
+        }
+    }
+}
+
+impl From<UploadId> for String {
+    fn from(id: UploadId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for UploadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An uploaded file as a run's inputs hold it:
+/// `{"upload": "<id>", "name": "overrides.csv", "bytes": 1234, "media_type": "text/csv"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    pub upload: UploadId,
+    /// The file's name as uploaded (one path segment).
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its media type as the uploader declared it.
+    pub media_type: String,
+}
+
+impl FileRef {
+    /// The reference inside an input value, if it is one.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        serde_json::from_value(value.clone()).ok()
+    }
+
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// The uploads a submission names, looked up by the server: what each id
+/// stands for.
+pub type Uploads = HashMap<UploadId, FileRef>;
+
+/// The upload a submitted value names: its id as text, or the `upload` of a
+/// [`FileRef`] (as an earlier run's inputs hold it). The rest of such a
+/// reference is not trusted: the server looks the upload up again.
+pub fn named_upload(value: &Value) -> Option<UploadId> {
+    let id = match value {
+        Value::String(id) => id,
+        Value::Object(object) => object.get("upload")?.as_str()?,
+        _ => return None,
+    };
+    UploadId::try_from(id.to_owned()).ok()
+}
+
+/// A submitted file value as the upload it names, from `uploads`.
+pub(super) fn resolve(value: &Value, uploads: &Uploads) -> Result<Value, String> {
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    let Some(id) = named_upload(value) else {
+        return Err(
+            "must be an uploaded file: upload it first (POST /api/v1/uploads) and give its id"
+                .to_owned(),
+        );
+    };
+    uploads
+        .get(&id)
+        .map(FileRef::to_value)
+        .ok_or_else(|| format!("names the upload {id}, which does not exist or holds no file yet"))
+}
+
+/// Checks an uploaded file's name: one path segment of at most
+/// [`MAX_FILE_NAME_BYTES`] bytes, no control characters.
+///
+/// # Errors
+/// What is wrong with it, completing "the file name …".
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    if name.contains('/') || name.contains('\\') {
+        return Err("must not contain / or \\".to_owned());
+    }
+    check_relative_path(name, MAX_FILE_NAME_BYTES)
+}
+
+/// Reads the keywords of a `format = "file"` property.
+pub(super) fn parse(
+    spec: &Map<String, Value>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<FieldKind> {
+    let media_type = match spec.get("contentMediaType") {
+        None => None,
+        Some(Value::String(media)) if media.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) => {
+            Some(media.to_ascii_lowercase())
+        }
+        Some(_) => {
+            problems.add(
+                format!("{path}.contentMediaType"),
+                "must be a media type such as \"text/csv\"",
+            );
+            return None;
+        }
+    };
+    let max_bytes = match spec.get("x-max-bytes") {
+        None => None,
+        Some(value) => match value.as_u64().filter(|n| *n > 0) {
+            Some(n) => Some(n),
+            None => {
+                problems.add(
+                    format!("{path}.x-max-bytes"),
+                    "must be a whole number of bytes, 1 or more",
+                );
+                return None;
+            }
+        },
+    };
+    if spec.contains_key("default") {
+        problems.add(
+            format!("{path}.default"),
+            "a file takes no default: the person uploads one",
+        );
+        return None;
+    }
+    Some(FieldKind::File {
+        media_type,
+        max_bytes,
+    })
+}
+
+/// Bytes as a person reads them: `812 bytes`, `1.5 MiB`.
+pub fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut size = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{size:.1}");
+    format!("{} {}", text.trim_end_matches(".0"), UNITS[unit])
+}
+
+/// Whether a file is of the media type a field asks for: by the type its
+/// uploader declared, or by its name's extension (browsers on Windows call
+/// a CSV `application/vnd.ms-excel`). `text/*` matches every text type.
+fn matches_media(wanted: &str, file: &FileRef) -> bool {
+    let fits = |media: &str| {
+        let media = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match wanted.strip_suffix("/*") {
+            Some(top) => media.split('/').next() == Some(top),
+            None => media == wanted,
+        }
+    };
+    fits(&file.media_type)
+        || mime_guess::from_path(&file.name)
+            .iter()
+            .any(|guess| fits(guess.essence_str()))
+}
+
+/// Checks a file input's value: a [`FileRef`] within the field's limits.
+pub(super) fn check(
+    value: &Value,
+    media_type: Option<&str>,
+    max_bytes: Option<u64>,
+) -> Result<Value, String> {
+    let Some(file) = FileRef::from_value(value) else {
+        return Err(
+            "must be an uploaded file: upload it first (POST /api/v1/uploads) and give its id"
+                .to_owned(),
+        );
+    };
+    check_file_name(&file.name).map_err(|message| format!("has a file name that {message}"))?;
+    if let Some(max) = max_bytes
+        && file.bytes > max
+    {
+        return Err(format!(
+            "must be at most {}; {} is {}",
+            size_text(max),
+            file.name,
+            size_text(file.bytes)
+        ));
+    }
+    if let Some(wanted) = media_type
+        && !matches_media(wanted, &file)
+    {
+        let extensions = mime_guess::get_mime_extensions_str(wanted)
+            .and_then(|found| found.first())
+            .map(|ext| format!(" (a .{ext} file)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "must be a file of type {wanted}{extensions}; {} is {}",
+            file.name, file.media_type
+        ));
+    }
+    Ok(file.to_value())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::InputSchema;
+
+    fn field(property: Value) -> crate::schema::Field {
+        InputSchema::parse(
+            &json!({"type": "object", "properties": {"overrides": property}}),
+            "inputs",
+        )
+        .expect("schema")
+        .fields()[0]
+            .clone()
+    }
+
+    fn file(name: &str, bytes: u64, media: &str) -> Value {
+        json!({"upload": "0123456789abcdef0123456789abcdef", "name": name, "bytes": bytes, "media_type": media})
+    }
+
+    #[test]
+    fn a_file_is_checked_by_type_and_size() {
+        let csv = field(json!({"type": "string", "format": "file", "contentMediaType": "text/csv", "x-max-bytes": 2048}));
+        assert!(matches!(csv.kind, FieldKind::File { .. }));
+        assert_eq!(csv.check(&file("a.csv", 10, "text/csv")), Ok(file("a.csv", 10, "text/csv")));
+        assert!(
+            csv.check(&file("a.csv", 10, "application/vnd.ms-excel")).is_ok(),
+            "a CSV named .csv is a CSV whatever the browser calls it"
+        );
+        assert_eq!(
+            csv.check(&file("a.xlsx", 10, "application/octet-stream")),
+            Err("must be a file of type text/csv (a .csv file); a.xlsx is application/octet-stream".to_owned())
+        );
+        assert_eq!(
+            csv.check(&file("a.csv", 4096, "text/csv")),
+            Err("must be at most 2 KiB; a.csv is 4 KiB".to_owned())
+        );
+        assert!(
+            csv.check(&json!("0123456789abcdef0123456789abcdef"))
+                .is_err_and(|m| m.starts_with("must be an uploaded file"))
+        );
+        assert!(csv.check(&file("../a.csv", 1, "text/csv")).is_err());
+    }
+
+    #[test]
+    fn upload_ids_are_exactly_32_hex_digits() {
+        assert!(UploadId::try_from(UploadId::generate().to_string()).is_ok());
+        for bad in ["", "../x", "0123456789ABCDEF0123456789ABCDEF", "0123"] {
+            assert!(UploadId::try_from(bad.to_owned()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_file_field_takes_no_default_and_a_real_media_type() {
+        let refused = |property: Value| {
+            InputSchema::parse(
+                &json!({"type": "object", "properties": {"f": property}}),
+                "inputs",
+            )
+            .expect_err("refused")
+        };
+        refused(json!({"type": "string", "format": "file", "default": "x"}));
+        refused(json!({"type": "string", "format": "file", "contentMediaType": "csv"}));
+        refused(json!({"type": "string", "format": "file", "x-max-bytes": 0}));
+        refused(json!({"type": "string", "format": "file", "maxLength": 3}));
+    }
+
+    #[test]
+    fn sizes_read_like_a_person_writes_them() {
+        assert_eq!(size_text(812), "812 bytes");
+        assert_eq!(size_text(1536), "1.5 KiB");
+        assert_eq!(size_text(100 * 1024 * 1024), "100 MiB");
+    }
+}
