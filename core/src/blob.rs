@@ -75,6 +75,25 @@ impl BlobKey {
         Ok(BlobKey(format!("runs/{run}/outputs/{name}")))
     }
 
+    /// `uploads/<id>`, the prefix under which an upload's one file is.
+    pub fn upload_prefix(id: &crate::schema::UploadId) -> Self {
+        BlobKey(format!("uploads/{id}"))
+    }
+
+    /// `uploads/<id>/<name>`: an uploaded input file, kept for every run
+    /// that uses it. `name` is one path segment
+    /// ([`crate::schema::check_file_name`]).
+    pub fn upload(id: &crate::schema::UploadId, name: &str) -> Result<Self, BlobError> {
+        crate::schema::check_file_name(name)
+            .map_err(|why| BlobError::InvalidKey(format!("file name {name:?} {why}")))?;
+        Ok(BlobKey(format!("uploads/{id}/{name}")))
+    }
+
+    /// Where the file of an input is kept.
+    pub fn input_file(file: &crate::schema::FileRef) -> Result<Self, BlobError> {
+        Self::upload(&file.upload, &file.name)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

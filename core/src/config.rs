@@ -188,6 +188,9 @@ pub struct PackageIndex {
     pub no_index: bool,
 }
 
+/// The default cap on an uploaded input file, in MiB.
+pub const DEFAULT_MAX_UPLOAD_MIB: u64 = 100;
+
 /// The web app.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -200,6 +203,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Largest inputs of one run, as JSON.
     pub max_inputs_bytes: usize,
+    /// Largest uploaded input file, in bytes: the server's cap over every
+    /// file input's own `x-max-bytes`.
+    pub max_upload_bytes: u64,
     /// Where responses are bounded (AWS Lambda: 6 MB), the log download
     /// stops at this many bytes with a note. `None`: the whole log.
     pub max_log_bytes: Option<usize>,
@@ -295,6 +301,7 @@ impl WebConfig {
             session_absolute: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
             max_inputs_bytes: 64 * 1024,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_MIB * 1024 * 1024,
             max_log_bytes: None,
             run_visibility: RunVisibility::Team,
             limits: Limits::default(),

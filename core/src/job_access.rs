@@ -5,7 +5,8 @@
 //! in the job's environment; the store keeps only its SHA-256. `modelrun
 //! exec` in the job trades the token at the job API (`/api/v1/jobs/{run}/…`)
 //! for short-lived presigned S3 URLs: one to read the run's inputs, one per
-//! output file to write it under the run's outputs. The token is good for
+//! input file to read it, one per output file to write it under the run's
+//! outputs. The token is good for
 //! its own run only, and only until the run ends; each URL lives
 //! [`JOB_URL_TTL`], and a new one is asked for each file, so a job may run
 //! for hours.
@@ -28,6 +29,10 @@ pub const JOB_URL_TTL: Duration = Duration::from_secs(15 * 60);
 /// The largest single output file: S3's limit for one `PutObject`, 5 GiB
 /// (docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html).
 pub const MAX_OUTPUT_FILE_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The job API's route to a run's input file: `input` names a file input
+/// of the run; the answer is a [`Presigned`] GET of its upload.
+pub const JOB_FILE_ROUTE: &str = "/api/v1/jobs/{id}/files/{input}";
 
 /// The variables that tell `modelrun exec` where the job API is.
 pub const API_URL_VARIABLE: &str = "MODELRUN_API_URL";

@@ -34,7 +34,7 @@ pub async fn refuse_oversized(
     request: Request,
     next: Next,
 ) -> Response {
-    let limit = state.config.max_body_bytes;
+    let limit = limit_for(&request, &state.config);
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -52,6 +52,26 @@ pub async fn refuse_oversized(
             .respond_to(&path)
         }
         _ => next.run(request).await,
+    }
+}
+
+/// The largest body a request may announce: a file's upload and a run form
+/// that carries files take up to `max_upload_bytes` (each file is counted
+/// again as it arrives); everything else `max_body_bytes`.
+fn limit_for(request: &Request, config: &modelrun_core::config::WebConfig) -> usize {
+    let path = request.uri().path();
+    let method = request.method();
+    let takes_files = (method == axum::http::Method::PUT
+        && (path.starts_with("/uploads/") || path.starts_with("/api/v1/uploads/")))
+        || (method == axum::http::Method::POST
+            && path.starts_with("/models/")
+            && path.ends_with("/runs/new"));
+    if takes_files {
+        usize::try_from(config.max_upload_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(config.max_body_bytes)
+    } else {
+        config.max_body_bytes
     }
 }
 

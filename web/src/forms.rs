@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 
-use modelrun_core::schema::{Field, FieldKind, InputSchema, ValidationErrors};
+use modelrun_core::schema::{
+    Choice, Field, FieldKind, FileRef, InputSchema, UploadId, Uploads, ValidationErrors, extensions_of,
+    size_text,
+};
 use serde_json::Value;
 
 use crate::format;
@@ -25,15 +28,27 @@ pub enum Control {
     Checkbox,
     /// `<textarea>`
     TextArea,
+    /// A list, one item per line of a `<textarea>`.
+    Lines,
+    /// A list of choices: a checkbox per option.
+    Choices,
+    /// `<input type="file">`, with the file kept from an earlier run.
+    File,
 }
 
 impl Control {
     /// The `type` of an `<input>` control.
     pub fn input_type(self) -> &'static str {
         match self {
-            Control::Number | Control::Text | Control::Select | Control::TextArea => "text",
+            Control::Number
+            | Control::Text
+            | Control::Select
+            | Control::TextArea
+            | Control::Lines
+            | Control::Choices => "text",
             Control::Date => "date",
             Control::Checkbox => "checkbox",
+            Control::File => "file",
         }
     }
 }
@@ -62,6 +77,13 @@ pub struct FormField {
     pub empty_option: Option<&'static str>,
     pub value: String,
     pub checked: bool,
+    /// The ticked options of a list of choices (their values).
+    pub chosen: Vec<String>,
+    /// A file input's file so far (an earlier run's, or one sent with a
+    /// refused form): kept unless another is chosen.
+    pub file: Option<FileRef>,
+    /// A file input's `accept`: its media type and usual extension.
+    pub accept: Option<String>,
     pub error: Option<String>,
 }
 
@@ -90,6 +112,9 @@ impl FormField {
             empty_option: None,
             value,
             checked,
+            chosen: Vec::new(),
+            file: None,
+            accept: None,
             error,
         };
         match &field.kind {
@@ -133,8 +158,61 @@ impl FormField {
             FieldKind::Date => form_field.control = Control::Date,
             FieldKind::DateTime => form_field.placeholder = Some("2027-01-31T09:00:00+01:00"),
             FieldKind::Boolean => form_field.control = Control::Checkbox,
+            FieldKind::List { item, .. } => match &item.kind {
+                FieldKind::Enum { options } => {
+                    form_field.control = Control::Choices;
+                    form_field.options = options
+                        .iter()
+                        .map(|option| (option.text(), option.label.clone()))
+                        .collect();
+                }
+                _ => {
+                    form_field.control = Control::Lines;
+                    form_field.placeholder = Some("One value per line");
+                }
+            },
+            FieldKind::File {
+                media_type,
+                max_bytes,
+            } => {
+                form_field.control = Control::File;
+                form_field.accept = media_type.as_ref().map(|media| {
+                    let extensions = extensions_of(media)
+                        .iter()
+                        .map(|ext| format!(",.{ext}"))
+                        .collect::<String>();
+                    format!("{media}{extensions}")
+                });
+                let mut limits = Vec::new();
+                if let Some(media) = media_type {
+                    limits.push(format!("a {media} file"));
+                }
+                if let Some(max) = max_bytes {
+                    limits.push(format!("at most {}", size_text(*max)));
+                }
+                if !limits.is_empty() {
+                    let said = limits.join(", ");
+                    form_field.help = Some(match form_field.help.take() {
+                        Some(help) => format!("{help} ({said})"),
+                        None => format!("Upload {said}."),
+                    });
+                }
+            }
         }
         form_field
+    }
+
+    /// The value as a list control shows it: lines of a text area, or the
+    /// ticked options.
+    fn with_list(mut self, items: &[Value]) -> Self {
+        match self.control {
+            Control::Choices => self.chosen = items.iter().map(Choice::text_of).collect(),
+            Control::Lines => {
+                self.value = items.iter().map(format::value).collect::<Vec<_>>().join("\n");
+            }
+            _ => {}
+        }
+        self
     }
 }
 
@@ -152,10 +230,15 @@ pub fn fields_from_values(
             let value = prefill.get(&field.name).or(field.default.as_ref());
             let checked = value.and_then(Value::as_bool).unwrap_or(false);
             let text = value
-                .filter(|v| !v.is_boolean() && !v.is_null())
+                .filter(|v| !v.is_boolean() && !v.is_null() && !v.is_array() && !v.is_object())
                 .map(format::value)
                 .unwrap_or_default();
-            FormField::new(field, text, checked, None)
+            let mut form_field = FormField::new(field, text, checked, None);
+            if let Some(Value::Array(items)) = value {
+                form_field = form_field.with_list(items);
+            }
+            form_field.file = value.and_then(FileRef::from_value);
+            form_field
         })
         .collect()
 }
@@ -166,6 +249,7 @@ pub fn fields_from_submission(
     schema: &InputSchema,
     submitted: &[(String, String)],
     errors: &ValidationErrors,
+    uploads: &Uploads,
 ) -> Vec<FormField> {
     let typed: HashMap<&str, &str> = submitted
         .iter()
@@ -178,7 +262,21 @@ pub fn fields_from_submission(
             let text = typed.get(field.name.as_str()).copied().unwrap_or_default();
             let checked = matches!(text, "true" | "on" | "1");
             let error = errors.message(&field.name).map(str::to_owned);
-            FormField::new(field, text.to_owned(), checked, error)
+            let mut form_field = FormField::new(field, text.to_owned(), checked, error);
+            if form_field.control == Control::Choices {
+                form_field.chosen = submitted
+                    .iter()
+                    .filter(|(name, _)| name == &field.name)
+                    .map(|(_, value)| value.clone())
+                    .collect();
+            }
+            if form_field.control == Control::File {
+                form_field.file = UploadId::try_from(text.to_owned())
+                    .ok()
+                    .and_then(|id| uploads.get(&id).cloned());
+                form_field.value = String::new();
+            }
+            form_field
         })
         .collect()
 }
@@ -316,7 +414,7 @@ mod tests {
             ("growth".to_owned(), "five".to_owned()),
             ("months".to_owned(), "3".to_owned()),
         ];
-        let fields = fields_from_submission(&schema(), &submitted, &errors);
+        let fields = fields_from_submission(&schema(), &submitted, &errors, &Uploads::new());
         assert_eq!(fields[0].value, "five");
         assert_eq!(fields[0].error.as_deref(), Some("must be a number"));
         assert_eq!(fields[1].value, "3");

@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 mod submit;
+pub mod uploads;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::audit::router())
         .merge(pages::versions::router())
         .merge(pages::tasks::router())
+        .merge(uploads::routes::router())
         .merge(api::router())
         .merge(health::router())
         .merge(assets::router())

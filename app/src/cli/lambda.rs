@@ -121,6 +121,7 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
             web.public_url = settings.public_url.clone();
             web.max_log_bytes = Some(crate::lambda::MAX_LOG_BYTES);
             web.run_visibility = args.common.run_visibility;
+            web.max_upload_bytes = args.common.max_upload_mib.saturating_mul(1024 * 1024);
             crate::lambda::web(components, web).await
         }
         Function::Worker => crate::lambda::worker(Components::build(&settings).await?).await,

@@ -162,6 +162,10 @@ struct CommonArgs {
     /// and the admin pages warn (checked every minute, and on /healthz).
     #[arg(long, env = "MODELRUN_MIN_FREE_MIB", default_value_t = 1024)]
     min_free_mib: u64,
+    /// MiB of the largest input file a person may upload (a file input's
+    /// own `x-max-bytes` may ask for less).
+    #[arg(long, env = "MODELRUN_MAX_UPLOAD_MIB", default_value_t = modelrun_core::config::DEFAULT_MAX_UPLOAD_MIB, value_parser = clap::value_parser!(u64).range(1..))]
+    max_upload_mib: u64,
     #[command(flatten)]
     backends: backends::BackendArgs,
 }

@@ -99,6 +99,7 @@ async fn start(
     web.public_url = url;
     web.run_visibility = common.run_visibility;
     web.disk = Some(watch_disk(global, common));
+    web.max_upload_bytes = common.max_upload_mib.saturating_mul(1024 * 1024);
     Ok((components, settings, listener, web))
 }
 

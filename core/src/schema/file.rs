@@ -177,6 +177,20 @@ pub(super) fn parse(
     })
 }
 
+/// The media type a file's name suggests (`overrides.csv`: `text/csv`),
+/// `application/octet-stream` when it suggests none.
+pub fn media_type_of(name: &str) -> String {
+    mime_guess::from_path(name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned()
+}
+
+/// The usual extensions of a media type (`text/csv`: `csv`), best first.
+pub fn extensions_of(media_type: &str) -> &'static [&'static str] {
+    mime_guess::get_mime_extensions_str(media_type).unwrap_or_default()
+}
+
 /// Bytes as a person reads them: `812 bytes`, `1.5 MiB`.
 pub fn size_text(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];

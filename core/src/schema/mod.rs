@@ -32,7 +32,10 @@ use std::fmt;
 
 use serde_json::Value;
 
-pub use file::{FileRef, MAX_FILE_NAME_BYTES, UploadId, Uploads, check_file_name, named_upload, size_text};
+pub use file::{
+    FileRef, MAX_FILE_NAME_BYTES, UploadId, Uploads, check_file_name, extensions_of, media_type_of,
+    named_upload, size_text,
+};
 pub use list::MAX_ITEMS;
 pub use validate::{FieldError, ValidationErrors};
 

@@ -5,9 +5,13 @@
 //! the run ends; no other part of the API accepts it.
 //!
 //! - `GET /api/v1/jobs/{run}/inputs` → `{"method": "GET", "url": …, "headers": {}}`
+//! - `GET /api/v1/jobs/{run}/files/{input}` → the same, for the upload that
+//!   the run's file input `input` holds; 404 for any other name.
 //! - `POST /api/v1/jobs/{run}/outputs` with `{"name", "size", "sha256",
 //!   "content_type"}` → `{"method": "PUT", "url": …, "headers": {…}}`, a
 //!   request that stores exactly that file under the run's outputs.
+
+use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -18,9 +22,10 @@ use axum::{Json, Router};
 use modelrun_core::blob::{BlobKey, PutObject};
 use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{
-    JOB_TOKEN_PREFIX, JOB_URL_TTL, OutputUpload, Presigned, hash_job_token,
+    JOB_FILE_ROUTE, JOB_TOKEN_PREFIX, JOB_URL_TTL, OutputUpload, Presigned, hash_job_token,
 };
 use modelrun_core::run::Run;
+use modelrun_core::schema::FileRef;
 
 use super::openapi::{JOB_INPUTS, JOB_OUTPUTS};
 use crate::auth::bearer_token;
@@ -32,6 +37,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(JOB_INPUTS, get(inputs))
         .route(JOB_OUTPUTS, post(output))
+        .route(JOB_FILE_ROUTE, get(input_file))
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -62,10 +68,11 @@ impl FromRequestParts<AppState> for JobRun {
         let Some(owner) = state.store.job_token_run(&hash_job_token(token)).await? else {
             return Err(unauthorized("the job token is not valid"));
         };
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError(AppError::NotFound))?;
-        if id.parse::<RunId>().ok() != Some(owner) {
+        let id = params.get("id").and_then(|id| id.parse::<RunId>().ok());
+        if id != Some(owner) {
             return Err(ApiError(AppError::Forbidden(format!(
                 "this job token is for run {owner} only"
             ))));
@@ -96,6 +103,27 @@ async fn inputs(State(state): State<AppState>, JobRun(run): JobRun) -> ApiResult
         .blob
         .presign_get(&BlobKey::run_inputs(run.id), "inputs.json", JOB_URL_TTL)
         .await?;
+    signed(url.map(|url| Presigned {
+        method: "GET".to_owned(),
+        url,
+        headers: Default::default(),
+    }))
+}
+
+/// A presigned GET of the file that the run's input `input` holds.
+async fn input_file(
+    State(state): State<AppState>,
+    JobRun(run): JobRun,
+    Path((_, input)): Path<(String, String)>,
+) -> ApiResult<Json<Presigned>> {
+    let Some(file) = run.inputs.get(&input).and_then(FileRef::from_value) else {
+        return Err(ApiError(AppError::Rejected(
+            StatusCode::NOT_FOUND,
+            format!("run {} has no file input named {input:?}", run.id),
+        )));
+    };
+    let key = BlobKey::input_file(&file)?;
+    let url = state.blob.presign_get(&key, &file.name, JOB_URL_TTL).await?;
     signed(url.map(|url| Presigned {
         method: "GET".to_owned(),
         url,

@@ -22,7 +22,7 @@ use crate::guard::ClientAddr;
 use crate::policy::{RunsQuery, parse_filter, request_cancel, visible_run, visible_submitter};
 use crate::state::AppState;
 use crate::submit::{MAX_KEY_CHARS, Submitted, pick_version, submit};
-use crate::{downloads, log_download};
+use crate::{downloads, log_download, uploads};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -152,10 +152,7 @@ async fn create(
     require(api.role, Role::Runner, "submit runs")?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
-    let inputs = version
-        .inputs
-        .validate(&request.inputs)
-        .map_err(AppError::invalid_inputs)?;
+    let inputs = uploads::validate(&state, &version.inputs, &request.inputs).await?;
     let key = idempotency_key(&headers)?;
     let submitted = submit(&state, &api.acting(), &client, version, inputs, key, None).await?;
     submitted_response(&state, submitted).await
@@ -343,10 +340,7 @@ async fn rerun(
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     inputs.extend(request.inputs);
-    let inputs = version
-        .inputs
-        .validate(&inputs)
-        .map_err(AppError::invalid_inputs)?;
+    let inputs = uploads::validate(&state, &version.inputs, &inputs).await?;
     let key = idempotency_key(&headers)?;
     let submitted = submit(
         &state,

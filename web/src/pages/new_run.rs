@@ -19,16 +19,22 @@ use serde::Deserialize;
 use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
-use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
 use crate::policy::visible_run;
 use crate::secrets::{Readiness, readiness};
 use crate::state::AppState;
 use crate::submit::{MAX_KEY_CHARS, pick_version, submit};
+use crate::uploads::{self, RunFormBody};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/models/{name}/runs/new", get(form).post(create))
+    // The form may carry files: `RunFormBody` bounds each part itself.
+    Router::new().route(
+        "/models/{name}/runs/new",
+        get(form)
+            .post(create)
+            .layer(axum::extract::DefaultBodyLimit::disable()),
+    )
 }
 
 struct VersionOption {
@@ -83,6 +89,17 @@ impl NewRunPage {
             from: None,
             origin_note: None,
         }
+    }
+
+    /// A kept file's size as the form shows it.
+    fn file_size(&self, bytes: &u64) -> String {
+        modelrun_core::schema::size_text(*bytes)
+    }
+
+    fn has_files(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.control == crate::forms::Control::File)
     }
 
     fn invalid_count(&self) -> usize {
@@ -190,7 +207,16 @@ fn origin_note(
 }
 
 /// Form pairs that are not inputs of the model.
-const RESERVED: [&str; 4] = ["version", crate::guard::csrf::FIELD, KEY_FIELD, FROM_FIELD];
+const RESERVED: [&str; 5] = [
+    "version",
+    crate::guard::csrf::FIELD,
+    KEY_FIELD,
+    FROM_FIELD,
+    DROP_FIELD,
+];
+
+/// "Use no file": the file inputs whose kept file the person let go.
+const DROP_FIELD: &str = "_drop";
 
 /// The run a "Run again" form started from.
 const FROM_FIELD: &str = "_from";
@@ -203,7 +229,7 @@ async fn create(
     client: ClientAddr,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    PageForm(pairs): PageForm<Vec<(String, String)>>,
+    RunFormBody(pairs): RunFormBody,
 ) -> AppResult<Response> {
     require(user.user.role, Role::Runner, "submit runs")?;
     let model = load(&state, &name).await?;
@@ -212,10 +238,23 @@ async fn create(
         .find(|(k, _)| k == "version")
         .map(|(_, v)| v.as_str());
     let version = pick_version(&model, label)?;
+    let dropped: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == DROP_FIELD)
+        .map(|(_, v)| v.as_str())
+        .collect();
     let inputs: Vec<(String, String)> = pairs
         .iter()
         .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
-        .cloned()
+        .map(|(key, value)| {
+            // A dropped file leaves its box empty, as if none had been kept.
+            let value = if dropped.contains(&key.as_str()) {
+                String::new()
+            } else {
+                value.clone()
+            };
+            (key.clone(), value)
+        })
         .collect();
     let key = pairs
         .iter()
@@ -234,7 +273,8 @@ async fn create(
         page.from = origin;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
-    match version.inputs.validate_form(&inputs) {
+    let (checked, uploads) = uploads::validate_form(&state, &version.inputs, &inputs).await?;
+    match checked {
         Ok(valid) => match submit(
             &state,
             &user.user,
@@ -250,7 +290,7 @@ async fn create(
                 Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response())
             }
             Err(AppError::TooLarge(message)) => {
-                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default());
+                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);
                 page.problem = Some(format!("The run was not submitted: {message}."));
                 refused(page)
@@ -258,7 +298,7 @@ async fn create(
             // This page was submitted before with other values (the back
             // button, then a change): a new key makes the next press a new run.
             Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
-                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default());
+                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);
                 page.problem = Some(
                     "This form was already submitted with other values, so nothing new was \
@@ -271,7 +311,7 @@ async fn create(
             Err(other) => Err(other),
         },
         Err(errors) => {
-            let fields = fields_from_submission(&version.inputs, &inputs, &errors);
+            let fields = fields_from_submission(&version.inputs, &inputs, &errors, &uploads);
             let mut page = NewRunPage::new(&user, &model, &version.label, fields);
             let unknown: Vec<_> = errors
                 .errors

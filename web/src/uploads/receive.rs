@@ -1,0 +1,141 @@
+//! Receiving a file through the app: announced first (name, size, SHA-256),
+//! then its body, streamed to a temporary file while it is counted and
+//! hashed, and stored only when both match what was announced.
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use modelrun_core::blob::BlobKey;
+use modelrun_core::schema::{FileRef, UploadId, check_file_name, size_text};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A file an uploader announces (`POST /api/v1/uploads`):
+/// `{"name": "overrides.csv", "bytes": 1234, "sha256": "<64 hex>", "media_type": "text/csv"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    pub name: String,
+    /// Its size in bytes: at most the server's `max_upload_bytes`.
+    pub bytes: u64,
+    /// Its SHA-256, 64 hex digits: the store refuses a body that differs.
+    pub sha256: String,
+    /// Its media type; from the name's extension when left out.
+    #[serde(default)]
+    pub media_type: Option<String>,
+}
+
+impl NewUpload {
+    /// Refuses a name that is not one plain file name, a file over `cap`
+    /// bytes, or a SHA-256 that is not 64 hex digits; each names its field.
+    pub fn check(&mut self, cap: u64) -> AppResult<()> {
+        let invalid = |field: &str, message: String| {
+            AppError::invalid_field("the upload is not valid", field, message)
+        };
+        self.name = self.name.trim().to_owned();
+        check_file_name(&self.name).map_err(|why| invalid("name", why))?;
+        if self.bytes > cap {
+            return Err(AppError::TooLarge(format!(
+                "the file is {}; at most {} is accepted",
+                size_text(self.bytes),
+                size_text(cap)
+            )));
+        }
+        self.sha256 = self.sha256.trim().to_ascii_lowercase();
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid(
+                "sha256",
+                "must be the file's SHA-256, 64 hex digits".to_owned(),
+            ));
+        }
+        let media = self
+            .media_type
+            .take()
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| m.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()));
+        self.media_type = Some(media.unwrap_or_else(|| {
+            modelrun_core::schema::media_type_of(&self.name)
+        }));
+        Ok(())
+    }
+
+    pub fn media_type(&self) -> &str {
+        self.media_type.as_deref().unwrap_or("application/octet-stream")
+    }
+}
+
+/// What a received body must be: its size and SHA-256, when announced.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    pub bytes: u64,
+    pub sha256: &'a str,
+}
+
+/// Streams `body` into the upload `id` as `name`: never more than `cap`
+/// bytes, and, when `expected` is given, exactly its size and SHA-256.
+/// Nothing is stored unless the whole body arrived and matched.
+pub async fn receive<S, E>(
+    state: &AppState,
+    id: &UploadId,
+    name: &str,
+    media_type: &str,
+    mut body: S,
+    cap: u64,
+    expected: Option<Expected<'_>>,
+) -> AppResult<FileRef>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let key = BlobKey::upload(id, name)?;
+    let temp = std::env::temp_dir().join(format!("modelrun-upload-{id}"));
+    let result = async {
+        let mut file = tokio::fs::File::create(&temp)
+            .await
+            .map_err(AppError::internal)?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|error| {
+                AppError::BadRequest(format!("the file's upload was cut off: {error}"))
+            })?;
+            size += chunk.len() as u64;
+            if size > cap {
+                return Err(AppError::TooLarge(format!(
+                    "{name} is larger than {}, the most accepted",
+                    size_text(cap)
+                )));
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await.map_err(AppError::internal)?;
+        }
+        file.flush().await.map_err(AppError::internal)?;
+        let sha256 = hex::encode(hasher.finalize());
+        if let Some(expected) = expected {
+            if size != expected.bytes {
+                return Err(AppError::BadRequest(format!(
+                    "{name} was announced as {} bytes and {size} arrived",
+                    expected.bytes
+                )));
+            }
+            if sha256 != expected.sha256 {
+                return Err(AppError::BadRequest(format!(
+                    "{name} arrived with another SHA-256 than announced: it changed or was damaged on the way"
+                )));
+            }
+        }
+        state.blob.put_file(&key, &temp, media_type).await?;
+        Ok(FileRef {
+            upload: id.clone(),
+            name: name.to_owned(),
+            bytes: size,
+            media_type: media_type.to_owned(),
+        })
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&temp).await;
+    result
+}
