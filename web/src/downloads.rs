@@ -62,22 +62,48 @@ pub async fn output(
         .ok_or(AppError::NotFound)?;
     let key = BlobKey::run_output(run.id, &output.name)?;
     audit_download(state, user, client, run, &output.name).await;
-    if let Some(url) = state
-        .blob
-        .presign_get(&key, &output.name, PRESIGNED_TTL)
-        .await?
-    {
+    stored(state, &key, &output.name, &output.content_type).await
+}
+
+/// The file of a run's file input, as a download, recorded in the audit
+/// log as `inputs/<input>/<name>`.
+pub async fn input_file(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+    input: &str,
+) -> AppResult<Response> {
+    let file = run
+        .inputs
+        .get(input)
+        .and_then(modelrun_core::schema::FileRef::from_value)
+        .ok_or(AppError::NotFound)?;
+    let key = BlobKey::input_file(&file)?;
+    audit_download(state, user, client, run, &format!("inputs/{input}/{}", file.name)).await;
+    stored(state, &key, &file.name, &file.media_type).await
+}
+
+/// A stored file as an attachment named `name`: a redirect to a presigned
+/// URL where the store signs them, else streamed.
+async fn stored(
+    state: &AppState,
+    key: &BlobKey,
+    name: &str,
+    content_type: &str,
+) -> AppResult<Response> {
+    if let Some(url) = state.blob.presign_get(key, name, PRESIGNED_TTL).await? {
         return Ok(Redirect::to(&url).into_response());
     }
-    let blob = state.blob.get(&key).await?;
-    let content_type = HeaderValue::from_str(&output.content_type)
+    let blob = state.blob.get(key).await?;
+    let content_type = HeaderValue::from_str(content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     Ok((
         StatusCode::OK,
         [
             (CONTENT_TYPE, content_type),
             (CONTENT_LENGTH, HeaderValue::from(blob.meta.size)),
-            (CONTENT_DISPOSITION, attachment(&output.name)),
+            (CONTENT_DISPOSITION, attachment(name)),
             (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
         ],

@@ -113,15 +113,38 @@ pub fn value_in(value: &serde_json::Value, style: NumberStyle) -> String {
 }
 
 /// An input's value as a person reads it: a choice's label where the
-/// input is a labelled choice (`oneOf` of `const` + `title`), else the
-/// value in `style`.
+/// input is a labelled choice (`oneOf` of `const` + `title`), a list's
+/// items in turn ("North, South"; "none" when empty), a file by its name
+/// and size, else the value in `style`.
 pub fn input_value(
     field: Option<&modelrun_core::schema::Field>,
     value: &serde_json::Value,
     style: NumberStyle,
 ) -> String {
+    use modelrun_core::schema::{FieldKind, FileRef};
+    if let Some(file) = FileRef::from_value(value) {
+        return format!(
+            "{} ({})",
+            file.name,
+            bytes(i64::try_from(file.bytes).unwrap_or(i64::MAX))
+        );
+    }
+    if let serde_json::Value::Array(items) = value {
+        let item = field.and_then(|field| match &field.kind {
+            FieldKind::List { item, .. } => Some(item.as_ref()),
+            _ => None,
+        });
+        if items.is_empty() {
+            return "none".to_owned();
+        }
+        return items
+            .iter()
+            .map(|value| input_value(item, value, style))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
     let label = field.and_then(|field| match &field.kind {
-        modelrun_core::schema::FieldKind::Enum { options } => options
+        FieldKind::Enum { options } => options
             .iter()
             .find(|option| &option.value == value)
             .map(|option| option.label.clone()),

@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::new_run::router())
         .merge(pages::run::router())
         .merge(pages::preview::router())
+        .merge(pages::input_files::router())
         .merge(pages::compare::router())
         .merge(pages::runs::router())
         .merge(pages::admin::router())

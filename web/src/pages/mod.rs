@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod compare;
+pub mod input_files;
 pub mod model_secrets;
 pub mod models;
 pub mod new_run;

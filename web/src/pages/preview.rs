@@ -134,15 +134,30 @@ impl CsvView {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "preview.html")]
-struct PreviewPage {
+pub(super) struct PreviewPage {
     nav: Nav,
     run: Run,
+    /// The file looked at: an output, or an input file named as one.
     output: RunOutput,
+    /// What the file is to the run: "An output", "The file of input Overrides".
+    role: String,
+    download: String,
+    /// Where an image is shown from, for outputs.
+    image: Option<String>,
     size: String,
     kind: Kind,
     csv: Option<CsvView>,
     text: String,
     notes: Vec<String>,
+}
+
+/// A file of a run to look at: where it is kept, and how to download it.
+pub(super) struct Viewed {
+    pub file: RunOutput,
+    pub key: BlobKey,
+    pub role: String,
+    pub download: String,
+    pub image: Option<String>,
 }
 
 async fn find_output(state: &AppState, run: &Run, name: &str) -> AppResult<RunOutput> {
@@ -161,23 +176,60 @@ async fn page(
     Path((id, name)): Path<(String, String)>,
 ) -> AppResult<PreviewPage> {
     let locale = Locale::of(&state, &current).await?;
-    let CurrentUser { user, csrf, .. } = current;
-    let run = visible_run(&state, &user, &id).await?;
+    let run = visible_run(&state, &current.user, &id).await?;
     let output = find_output(&state, &run, &name).await?;
-    let kind = Kind::of(&output.name, &output.content_type);
+    let encoded = percent_encoding::utf8_percent_encode(&output.name, NAME).to_string();
+    let viewed = Viewed {
+        key: BlobKey::run_output(run.id, &output.name)?,
+        role: "An output".to_owned(),
+        download: format!("/runs/{}/outputs/{encoded}", run.id),
+        image: Some(format!("/runs/{}/image/{encoded}", run.id)),
+        file: output,
+    };
+    preview(&state, &current, &locale, run, viewed).await
+}
+
+/// What escapes a file's name in a link, keeping `/` between its parts.
+const NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_');
+
+/// The preview page of one file of a run.
+pub(super) async fn preview(
+    state: &AppState,
+    current: &CurrentUser,
+    locale: &Locale,
+    run: Run,
+    viewed: Viewed,
+) -> AppResult<PreviewPage> {
+    let Viewed {
+        file: output,
+        key,
+        role,
+        download,
+        image,
+    } = viewed;
+    let kind = match Kind::of(&output.name, &output.content_type) {
+        Kind::Image if image.is_none() => Kind::None,
+        kind => kind,
+    };
     let mut page = PreviewPage {
-        nav: Nav::new(&user, &csrf, Section::Runs),
+        nav: Nav::new(&current.user, &current.csrf, Section::Runs),
         size: format::bytes(output.size),
         kind,
         csv: None,
         text: String::new(),
         notes: Vec::new(),
+        role,
+        download,
+        image,
         run,
         output,
     };
     if matches!(kind, Kind::Csv | Kind::Json | Kind::Text) {
-        let (bytes, partial) =
-            head(&state, page.run.id, &page.output.name, MAX_PREVIEW_BYTES).await?;
+        let (bytes, partial) = head(state, &key, MAX_PREVIEW_BYTES).await?;
         match kind {
             Kind::Csv => {
                 let title = format!("{} of run #{}", page.output.name, page.run.id);
@@ -272,7 +324,11 @@ pub async fn first_chart(
         if Kind::of(&output.name, &output.content_type) != Kind::Csv {
             continue;
         }
-        let (bytes, partial) = match head(state, run.id, &output.name, MAX_PREVIEW_BYTES).await {
+        let read = match BlobKey::run_output(run.id, &output.name) {
+            Ok(key) => head(state, &key, MAX_PREVIEW_BYTES).await,
+            Err(error) => Err(error),
+        };
+        let (bytes, partial) = match read {
             Ok(read) => read,
             Err(error) => {
                 tracing::warn!(run_id = %run.id, %error, "could not read an output for its chart");

@@ -168,6 +168,8 @@ struct RunPage {
     duration: String,
     events: Vec<EventView>,
     inputs: Vec<(String, String)>,
+    /// The files of its file inputs.
+    input_files: Vec<super::input_files::InputFileView>,
     outputs: Vec<OutputView>,
     metrics: Vec<(String, String)>,
     /// The end of the log.
@@ -255,6 +257,7 @@ async fn page(
         state.store.version(run.version_id),
     )?;
     let inputs = input_rows(&run, version.as_ref(), locale.numbers);
+    let input_files = super::input_files::list(&run, version.as_ref());
     let log = match state.executor.log_tail(&run, LOG_TAIL_BYTES).await {
         Ok(tail) => tail,
         Err(error) => {
@@ -283,6 +286,7 @@ async fn page(
             .map(|event| EventView::new(event, &locale))
             .collect(),
         inputs,
+        input_files,
         metrics: metrics(&state, &run, &outputs, locale.numbers).await,
         chart: super::preview::main_chart(&state, &run, &outputs, locale.numbers).await,
         outputs: outputs.iter().map(OutputView::new).collect(),

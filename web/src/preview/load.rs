@@ -1,17 +1,15 @@
-//! Reading the start of an output for a preview.
+//! Reading the start of a file for a preview.
 
 use modelrun_core::blob::{BlobError, BlobKey};
-use modelrun_core::ids::RunId;
 
 use crate::state::AppState;
 
-/// The first `max` bytes of an output, and whether there is more.
+/// The first `max` bytes of a stored file (an output, an input file), and
+/// whether there is more.
 pub async fn head(
     state: &AppState,
-    run: RunId,
-    name: &str,
+    key: &BlobKey,
     max: usize,
 ) -> Result<(Vec<u8>, bool), BlobError> {
-    let key = BlobKey::run_output(run, name)?;
-    state.blob.read_head(&key, max).await
+    state.blob.read_head(key, max).await
 }
