@@ -52,6 +52,8 @@ export class Functions extends Construct {
   readonly api: apigw.HttpApi;
   readonly workerDeadLetters: sqs.Queue;
   readonly adminPassword: secretsmanager.Secret;
+  /** The web app's address (MODELRUN_PUBLIC_URL): an origin, no trailing slash. */
+  readonly publicUrl: string;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -61,6 +63,7 @@ export class Functions extends Construct {
       createDefaultStage: false,
     });
     const publicUrl = `https://${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+    this.publicUrl = publicUrl;
 
     this.adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
       description: `modelrun: the first administrator's password (${props.adminEmail})`,
@@ -169,7 +172,7 @@ export class Functions extends Construct {
     this.grantWorker(props);
   }
 
-  /** The web app reads outputs and logs, kicks the worker, and keeps model secrets. */
+  /** The web app reads outputs and logs, takes uploads, kicks the worker, and keeps model secrets. */
   private grantWeb(props: FunctionsProps): void {
     const role = this.web.role as iam.IRole;
     props.database.secret.grantRead(role);
@@ -186,14 +189,27 @@ export class Functions extends Construct {
       resources: ['*'],
     }));
     // Downloads, and the job API: it presigns a job's read of its run's
-    // inputs and its writes of the run's outputs (jobs have no S3 rights).
+    // inputs and input files and its writes of the run's outputs (jobs have
+    // no S3 rights). Uploads: it presigns the PUT that sends an input file
+    // from the browser or an API client straight to `uploads/<id>/<name>`
+    // (a presigned request acts with the signer's rights), then finds the
+    // file by listing `uploads/<id>/`.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject'],
-      resources: [props.artifacts.arnForObjects('runs/*/outputs/*'), props.artifacts.arnForObjects('runs/*/inputs.json')],
+      resources: [
+        props.artifacts.arnForObjects('runs/*/outputs/*'),
+        props.artifacts.arnForObjects('runs/*/inputs.json'),
+        props.artifacts.arnForObjects('uploads/*'),
+      ],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:PutObject'],
-      resources: [props.artifacts.arnForObjects('runs/*/outputs/*')],
+      resources: [props.artifacts.arnForObjects('runs/*/outputs/*'), props.artifacts.arnForObjects('uploads/*')],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [props.artifacts.bucketArn],
+      conditions: { StringLike: { 's3:prefix': ['uploads/*'] } },
     }));
     role.addToPrincipalPolicy(this.readRunLogs(props));
     role.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { Aspects, CfnOutput, CfnResource, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 
 import { Runs } from './batch';
@@ -94,6 +95,20 @@ export class ModelrunStack extends Stack {
       webConcurrency: config.webConcurrency,
       workerConcurrency: config.workerConcurrency,
       key,
+    });
+    // Browsers send uploaded input files straight to the bucket with the
+    // web app's presigned PUTs (no file passes through Lambda and its 6 MB
+    // payload limit): the app's own origin may, no other. S3 answers the
+    // preflight (OPTIONS) from this rule. The address is only known once
+    // the API exists; the bucket then refers to the API, which refers to
+    // nothing of the bucket's, so there is no cycle.
+    this.storage.artifacts.addCorsRule({
+      id: 'upload-from-the-app',
+      allowedOrigins: [this.functions.publicUrl],
+      allowedMethods: [s3.HttpMethods.PUT],
+      allowedHeaders: ['*'],
+      exposedHeaders: ['ETag'],
+      maxAge: 3000,
     });
     this.events = new WorkerEvents(this, 'Events', {
       worker: this.functions.worker,

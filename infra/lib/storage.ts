@@ -1,8 +1,10 @@
-// Run files in S3: one artifacts bucket for inputs and outputs (`runs/`)
+// Run files in S3: one artifacts bucket for inputs and outputs (`runs/`),
+// the input files people upload for runs (`uploads/`, sent straight from
+// the browser with presigned PUTs: see stack.ts for the bucket's CORS rule)
 // and the manifests the model builds upload (`manifests/`). Encrypted,
 // never public, reachable over TLS only, with access logs in a second
-// bucket. Run files expire after the retention the deployment sets;
-// manifests are kept, since versions are made from them.
+// bucket. Run files and uploads expire after the retention the deployment
+// sets; manifests are kept, since versions are made from them.
 
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -41,6 +43,13 @@ export class Storage extends Construct {
         {
           id: 'expire-old-runs',
           prefix: 'runs/',
+          expiration: Duration.days(props.runRetentionDays),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+        {
+          // Uploads are kept with the runs that use them, no longer.
+          id: 'expire-old-uploads',
+          prefix: 'uploads/',
           expiration: Duration.days(props.runRetentionDays),
           noncurrentVersionExpiration: Duration.days(7),
         },

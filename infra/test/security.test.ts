@@ -117,15 +117,32 @@ for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEn
       assert.deepEqual(attached.map(([id]) => id), [], 'no policy attached: S3 goes through the job API');
     });
 
-    it('lets only the web function presign job uploads, and only under run outputs', () => {
+    it('lets only the web function presign job uploads, and only under run outputs and uploads', () => {
       const puts = statements(template).filter(({ statement }) =>
         statement.Effect === 'Allow' && list<string>(statement.Action).includes('s3:PutObject'));
       const web = puts.filter(({ id }) => /Web/.test(id));
       assert.equal(web.length, 1, 'the web function presigns uploads');
-      assert.match(JSON.stringify(web[0].statement.Resource), /runs\/\*\/outputs\/\*"/);
+      const resources = list(web[0].statement.Resource).map((r) => JSON.stringify(r));
+      assert.equal(resources.length, 2, resources.join(', '));
+      assert.ok(resources.some((r) => /\/runs\/\*\/outputs\/\*"/.test(r)), 'a job\'s outputs');
+      assert.ok(resources.some((r) => /\/uploads\/\*"/.test(r)), 'uploaded input files');
       for (const { id } of puts) {
         assert.ok(!/JobRole/.test(id), `${id}: jobs write nothing themselves`);
       }
+    });
+
+    it('lets the web function find and read uploads, and the worker and jobs not', () => {
+      const onUploads = statements(template).filter(({ statement }) =>
+        statement.Effect === 'Allow' && JSON.stringify(statement).includes('uploads/'));
+      for (const { id } of onUploads) {
+        assert.ok(/Web/.test(id), `${id}: only the web function reaches uploads (jobs get presigned GETs)`);
+      }
+      const actions = (action: string) => onUploads.filter(({ statement }) => list(statement.Action).includes(action));
+      assert.ok(actions('s3:GetObject').some(({ statement }) =>
+        list(statement.Resource).some((r) => /\/uploads\/\*"/.test(JSON.stringify(r)))), 'reads uploads/*');
+      const lists = actions('s3:ListBucket');
+      assert.equal(lists.length, 1, 'lists uploads/<id>/');
+      assert.deepEqual(list(lists[0].statement.Condition?.StringLike?.['s3:prefix']), ['uploads/*']);
     });
 
     it('passes the job roles only to Batch', () => {
@@ -170,8 +187,52 @@ describe('storage', () => {
     });
     for (const bucket of Object.values(resources(template, 'AWS::S3::Bucket'))) {
       for (const rule of list(bucket.Properties?.LifecycleConfiguration?.Rules as any[])) {
-        assert.ok(rule.ExpirationInDays === undefined || rule.Prefix === 'runs/' || rule.Id === 'expire-access-logs',
-          `only run files and access logs expire: ${JSON.stringify(rule)}`);
+        assert.ok(rule.ExpirationInDays === undefined || ['runs/', 'uploads/'].includes(rule.Prefix) || rule.Id === 'expire-access-logs',
+          `only run files, uploads and access logs expire: ${JSON.stringify(rule)}`);
+      }
+    }
+  });
+
+  it('expires uploads with the runs that use them', () => {
+    for (const [context, days] of [[{}, 365], [{ runRetentionDays: 30 }, 30]] as const) {
+      const rules = Object.values(resources(build(context).template, 'AWS::S3::Bucket'))
+        .flatMap((bucket) => list(bucket.Properties?.LifecycleConfiguration?.Rules as any[]));
+      const runs = rules.find((rule) => rule.Prefix === 'runs/');
+      const uploads = rules.find((rule) => rule.Prefix === 'uploads/');
+      assert.ok(runs && uploads, 'both prefixes have a rule');
+      assert.equal(uploads.Status, 'Enabled');
+      assert.equal(uploads.ExpirationInDays, days);
+      assert.equal(uploads.ExpirationInDays, runs.ExpirationInDays);
+      assert.deepEqual(uploads.NoncurrentVersionExpiration, runs.NoncurrentVersionExpiration);
+    }
+  });
+
+  it('lets only the app\'s own origin PUT uploads straight into the artifacts bucket', () => {
+    const { stack } = build();
+    const artifacts = stack.getLogicalId(stack.storage.artifacts.node.defaultChild as any);
+    const buckets = resources(template, 'AWS::S3::Bucket');
+    const rules = list(buckets[artifacts].Properties?.CorsConfiguration?.CorsRules as any[]);
+    assert.equal(rules.length, 1, 'one CORS rule');
+    const [rule] = rules;
+    assert.deepEqual(rule.AllowedMethods, ['PUT']);
+    assert.deepEqual(rule.AllowedHeaders, ['*'], 'content-type, content-length, the checksum and the signed headers');
+    assert.deepEqual(rule.ExposedHeaders, ['ETag']);
+    assert.ok(rule.MaxAge > 0);
+    assert.equal(rule.AllowedOrigins.length, 1);
+    const origin = rule.AllowedOrigins[0];
+    assert.ok(!JSON.stringify(origin).includes('*'), `no wildcard origin: ${JSON.stringify(origin)}`);
+    assert.deepEqual(origin, stack.resolve(stack.functions.publicUrl), 'the web app\'s public URL');
+    const api = Object.keys(resources(template, 'AWS::ApiGatewayV2::Api'));
+    assert.equal(api.length, 1);
+    assert.deepEqual(origin, { 'Fn::Join': ['', ['https://', { Ref: api[0] }, '.execute-api.',
+      { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] }, 'the address of this stack\'s API, no path');
+    const web = stack.getLogicalId(stack.functions.web.node.defaultChild as any);
+    const functions = resources(template, 'AWS::Lambda::Function');
+    assert.deepEqual(functions[web].Properties?.Environment?.Variables?.MODELRUN_PUBLIC_URL, origin,
+      'the app presents itself at the same address');
+    for (const [id, bucket] of Object.entries(buckets)) {
+      if (id !== artifacts) {
+        assert.equal(bucket.Properties?.CorsConfiguration, undefined, `${id} has no CORS rule`);
       }
     }
   });

@@ -148,3 +148,55 @@ describe('mail and outputs', () => {
     }
   });
 });
+
+describe('template', () => {
+  /** The resources each resource refers to: Ref, Fn::GetAtt, Fn::Sub and DependsOn. */
+  function references(resource: Record<string, any>, ids: Set<string>): Set<string> {
+    const found = new Set<string>(list(resource.DependsOn as string | string[] | undefined));
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) {
+        value.forEach(walk);
+      } else if (value && typeof value === 'object') {
+        const id = refId(value);
+        if (id && ids.has(id)) {
+          found.add(id);
+        }
+        const sub = (value as Record<string, unknown>)['Fn::Sub'];
+        const text = Array.isArray(sub) ? sub[0] : sub;
+        if (typeof text === 'string') {
+          for (const [, name] of text.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) {
+            if (ids.has(name)) {
+              found.add(name);
+            }
+          }
+        }
+        Object.values(value).forEach(walk);
+      }
+    };
+    walk(resource.Properties);
+    return found;
+  }
+
+  for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEndpoints: 'true', multiAz: 'true' }]) {
+    it(`has no circular dependency (${JSON.stringify(variant)})`, () => {
+      const all = build(variant).template.toJSON().Resources as Record<string, Record<string, any>>;
+      const ids = new Set(Object.keys(all));
+      const edges = new Map([...ids].map((id) => [id, references(all[id], ids)]));
+      const state = new Map<string, 'open' | 'done'>();
+      const visit = (id: string, path: string[]): void => {
+        if (state.get(id) === 'done') {
+          return;
+        }
+        assert.notEqual(state.get(id), 'open', `cycle: ${[...path, id].join(' -> ')}`);
+        state.set(id, 'open');
+        for (const next of edges.get(id) ?? []) {
+          visit(next, [...path, id]);
+        }
+        state.set(id, 'done');
+      };
+      for (const id of ids) {
+        visit(id, []);
+      }
+    });
+  }
+});
