@@ -223,6 +223,12 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         download_name: &str,
         ttl: Duration,
     ) -> Result<Option<String>, BlobError>;
+    /// Where a browser sends presigned uploads (`https://bucket.s3.eu-west-1.amazonaws.com`),
+    /// one or more origins separated by spaces, for the pages'
+    /// Content-Security-Policy; `None` where uploads go through the app.
+    fn upload_origins(&self) -> Option<String> {
+        None
+    }
     /// A request that stores exactly one object at `key` for `ttl`: of
     /// `size` bytes, whose SHA-256 (hex) is `sha256`, of `content_type`.
     /// The store refuses a body that does not match. `None` where the

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::RUNS, get(list))
         .route(paths::RUN, get(detail))
         .route(paths::RUN_OUTPUT, get(output))
+        .route(paths::RUN_FILE, get(input_file))
         .route(paths::RUN_CANCEL, post(cancel))
         .route(paths::RUN_RERUN, post(rerun))
         .route(paths::RUN_LOG, get(log))
@@ -262,6 +263,18 @@ async fn output(
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
     Ok(downloads::output(&state, &user, &client, &run, &name).await?)
+}
+
+/// The file a file input of the run was given.
+async fn input_file(
+    api: ApiUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    ApiPath((id, input)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let user = api.acting();
+    let run = visible_run(&state, &user, &id).await?;
+    Ok(downloads::input_file(&state, &user, &client, &run, &input).await?)
 }
 
 async fn log(

@@ -29,6 +29,15 @@ pub async fn secure_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Pages send uploads straight to the bucket where the store signs them.
+    if let Some(origins) = state.blob.upload_origins()
+        && !headers.contains_key(CONTENT_SECURITY_POLICY)
+    {
+        let policy = CSP.replace("connect-src 'self'", &format!("connect-src 'self' {origins}"));
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(CONTENT_SECURITY_POLICY, value);
+        }
+    }
     let mut set_default = |name: HeaderName, value: &'static str| {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));

@@ -21,6 +21,7 @@ use modelrun_core::user::{Role, User};
 use serde::Serialize;
 
 use super::receive::{Expected, NewUpload, receive};
+use crate::api::openapi as paths;
 use crate::auth::{ApiUser, CurrentUser, require};
 use crate::error::{ApiResult, AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath};
@@ -34,10 +35,10 @@ pub const SHA256_HEADER: &str = "x-modelrun-sha256";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/uploads", post(api_announce))
-        .route("/api/v1/uploads/{id}/{name}", put(api_content))
+        .route(paths::UPLOADS, post(api_announce))
+        .route(paths::UPLOAD, put(api_content))
         .route("/uploads", post(page_announce))
-        .route("/uploads/{id}/{name}", put(page_content))
+        .route("/uploads/{upload}/{name}", put(page_content))
 }
 
 /// The answer to an announcement: the upload's id (what a submission

@@ -34,6 +34,8 @@ const MAX_LISTED: usize = 10_000;
 pub struct S3BlobStore {
     client: Client,
     config: S3Config,
+    /// The endpoint of every AWS API (an emulator), if one is set.
+    endpoint: Option<String>,
 }
 
 impl S3BlobStore {
@@ -44,6 +46,7 @@ impl S3BlobStore {
         S3BlobStore {
             client: Client::from_conf(s3),
             config,
+            endpoint: sdk.endpoint_url().map(str::to_owned),
         }
     }
 
@@ -224,6 +227,23 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|error| backend(AwsFailure::new("S3 presign GetObject", error)))?;
         Ok(Some(request.uri().to_owned()))
+    }
+
+    fn upload_origins(&self) -> Option<String> {
+        let bucket = &self.config.bucket;
+        if let Some(endpoint) = &self.endpoint {
+            let (scheme, rest) = endpoint.split_once("://")?;
+            let host = rest.split('/').next()?;
+            return Some(if self.config.force_path_style {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{bucket}.{host}")
+            });
+        }
+        let region = self.client.config().region()?;
+        Some(format!(
+            "https://{bucket}.s3.{region}.amazonaws.com https://{bucket}.s3.amazonaws.com"
+        ))
     }
 
     async fn presign_put(

@@ -24,6 +24,9 @@ pub const IMAGES_SYNC: &str = "/api/v1/images/sync";
 pub const RUNS: &str = "/api/v1/runs";
 pub const RUN: &str = "/api/v1/runs/{id}";
 pub const RUN_OUTPUT: &str = "/api/v1/runs/{id}/outputs/{*name}";
+pub const RUN_FILE: &str = "/api/v1/runs/{id}/files/{input}";
+pub const UPLOADS: &str = "/api/v1/uploads";
+pub const UPLOAD: &str = "/api/v1/uploads/{upload}/{name}";
 pub const RUN_CANCEL: &str = "/api/v1/runs/{id}/cancel";
 pub const RUN_RERUN: &str = "/api/v1/runs/{id}/rerun";
 pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
@@ -32,7 +35,7 @@ pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 15] = [
+pub const OPERATIONS: [(&str, &str, &str); 18] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -42,6 +45,9 @@ pub const OPERATIONS: [(&str, &str, &str); 15] = [
     ("get", RUNS, "listRuns"),
     ("get", RUN, "getRun"),
     ("get", RUN_OUTPUT, "getOutput"),
+    ("get", RUN_FILE, "getInputFile"),
+    ("post", UPLOADS, "announceUpload"),
+    ("put", UPLOAD, "sendUpload"),
     ("post", RUN_CANCEL, "cancelRun"),
     ("post", RUN_RERUN, "rerunRun"),
     ("get", RUN_LOG, "getLog"),

@@ -166,6 +166,43 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
                 "401": unauthorized, "404": not_found
             }
         }),
+        "getInputFile" => json!({
+            "summary": "Download the file a file input of the run was given (or a redirect to a short-lived URL)",
+            "parameters": [id_param(), { "name": "input", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "200": { "description": "The file, with the media type it was uploaded with", "content": output_content() },
+                "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
+                "401": unauthorized, "404": not_found
+            }
+        }),
+        "announceUpload" => json!({
+            "summary": "Announce a file for a file input; the answer says where to send it",
+            "description": "Send the file's bytes as the body of the request in `send`, with its method and every header it lists: a presigned PUT straight to S3, or a PUT to this server on one machine. Then name the `upload` id as the value of the file input when submitting a run.",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewUpload" } } } },
+            "responses": {
+                "201": ok("The upload's id and the request that sends the file", "Announced"),
+                "400": error("A body that is not JSON"), "401": unauthorized, "403": error("Not a runner"),
+                "413": error("A file over this server's limit"), "415": error("Not JSON"),
+                "422": error("A bad name or SHA-256; the message names the field")
+            }
+        }),
+        "sendUpload" => json!({
+            "summary": "Send an announced file to this server (one machine)",
+            "description": "As `send` of the announcement says: the body is the file, with `Content-Length` and `x-modelrun-sha256`; nothing is stored unless both match.",
+            "parameters": [
+                { "name": "upload", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" } },
+                { "name": "name", "in": "path", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": 255 } },
+                { "name": "x-modelrun-sha256", "in": "header", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" } }
+            ],
+            "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "*/*": { "schema": { "type": "string", "format": "binary" } } } },
+            "responses": {
+                "200": ok("The file, stored", "FileRef"),
+                "400": error("A body whose size or SHA-256 is not what was announced, or no Content-Length"),
+                "401": unauthorized, "403": error("Not a runner"), "404": error("A file name that cannot be stored"),
+                "409": error("The upload already holds its file"), "413": error("Over this server's limit"),
+                "422": error("Not an upload id")
+            }
+        }),
         "cancelRun" => json!({
             "summary": "Ask an active run to stop",
             "parameters": [id_param()],

@@ -119,6 +119,31 @@ fn run_schemas() -> Value {
                 "content_type": { "type": "string", "minLength": 1, "maxLength": 255 }
             }
         },
+        "NewUpload": {
+            "type": "object", "required": ["name", "bytes", "sha256"], "additionalProperties": false,
+            "properties": {
+                "name": { "type": "string", "minLength": 1, "maxLength": 255, "description": "The file's name, one path segment" },
+                "bytes": { "type": "integer", "minimum": 0, "description": "Its size: at most this server's limit (100 MiB unless set with --max-upload-mib)" },
+                "sha256": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" },
+                "media_type": { "type": ["string", "null"], "description": "Such as text/csv; from the name's extension when left out" }
+            }
+        },
+        "FileRef": {
+            "type": "object", "required": ["upload", "name", "bytes", "media_type"],
+            "description": "An uploaded file, as a run's inputs hold it; a submission may give it back (a re-run) or give only the upload id",
+            "properties": {
+                "upload": { "type": "string", "pattern": "^[0-9a-f]{32}$" }, "name": { "type": "string" },
+                "bytes": { "type": "integer", "minimum": 0 }, "media_type": { "type": "string" }
+            }
+        },
+        "Announced": {
+            "type": "object", "required": ["upload", "name", "bytes", "media_type", "send"],
+            "properties": {
+                "upload": { "type": "string", "pattern": "^[0-9a-f]{32}$" }, "name": { "type": "string" },
+                "bytes": { "type": "integer", "minimum": 0 }, "media_type": { "type": "string" },
+                "send": { "$ref": "#/components/schemas/Presigned" }
+            }
+        },
         "Presigned": {
             "type": "object", "required": ["method", "url", "headers"],
             "properties": {
