@@ -76,3 +76,63 @@ try {
 } catch (_) {
   // Without Intl the pages stay in UTC, labelled as such.
 }
+
+// A file input sends its file as soon as it is chosen: straight to the
+// bucket where the server signs uploads (AWS), else to this server, after
+// announcing its size and SHA-256. The form then carries only the upload's
+// id. Without script, or where the page cannot hash (crypto.subtle needs
+// HTTPS or localhost), or if this fails, the form sends the file itself.
+const hex = (buffer) =>
+  [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+for (const input of document.querySelectorAll("input[type=file][data-upload]")) {
+  const form = input.form;
+  const kept = form.querySelector(`input[type=hidden][data-upload-for="${input.id}"]`);
+  const status = document.getElementById(`status-${input.name}`);
+  if (!kept || !status || !window.fetch || !window.crypto || !window.crypto.subtle) {
+    continue;
+  }
+  const name = input.name;
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) {
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    status.textContent = `Uploading ${file.name}…`;
+    try {
+      const sha256 = hex(await window.crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
+      const announced = await fetch("/uploads", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ name: file.name, bytes: file.size, sha256, media_type: file.type || null }),
+      });
+      const answer = await announced.json();
+      if (!announced.ok) {
+        throw new Error(answer.error ? answer.error.message : announced.statusText);
+      }
+      const sent = await fetch(answer.send.url, {
+        method: answer.send.method,
+        headers: answer.send.headers,
+        body: file,
+      });
+      if (!sent.ok) {
+        throw new Error(`the store answered ${sent.status}`);
+      }
+      kept.value = answer.upload;
+      // The form now carries the upload's id, not the file.
+      input.removeAttribute("name");
+      input.required = false;
+      const drop = form.querySelector(`input[name=_drop][value="${name}"]`);
+      if (drop) {
+        drop.checked = false;
+      }
+      status.textContent = `Uploaded ${file.name}; it is used when you submit the run.`;
+    } catch (error) {
+      input.name = name;
+      status.textContent = `${file.name} was not uploaded ahead (${error.message}); it will be sent with the form.`;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}

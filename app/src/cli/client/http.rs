@@ -37,6 +37,11 @@ impl Client {
             .bearer_auth(&self.token)
     }
 
+    /// A request to another address (a presigned URL), without the token.
+    pub fn plain(&self, method: Method, url: &str) -> RequestBuilder {
+        self.http.request(method, url)
+    }
+
     /// Sends, and turns an error status into the server's message.
     pub async fn send(&self, request: RequestBuilder) -> anyhow::Result<Response> {
         let response = request

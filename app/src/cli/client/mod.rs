@@ -9,6 +9,7 @@ mod http;
 mod output;
 pub mod runs;
 mod terminal;
+mod upload;
 
 use std::path::PathBuf;
 

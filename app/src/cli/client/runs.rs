@@ -22,7 +22,8 @@ pub enum RunsCommand {
         /// The model's name, as in `models list`.
         model: String,
         /// An input as name=value; the value is read as JSON when it is JSON
-        /// (0.05, true, "text"), else as text. Repeat for several.
+        /// (0.05, true, "text", [0.01, 0.02]), else as text; name=@path
+        /// uploads the file at path for a file input. Repeat for several.
         #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
         inputs: Vec<String>,
         /// A JSON object of inputs; --input values override it.
@@ -87,7 +88,13 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
             server,
         } => {
             let client = server.client()?;
-            let inputs = read_inputs(inputs_file.as_deref(), &inputs)?;
+            let files = files_to_upload(&inputs);
+            let mut inputs = read_inputs(inputs_file.as_deref(), &inputs)?;
+            for (name, path) in files {
+                eprintln!("Uploading {} for {name}…", path.display());
+                let id = super::upload::upload(&client, &path).await?;
+                inputs.insert(name, Value::String(id));
+            }
             let mut body = json!({ "inputs": inputs });
             if let Some(version) = version {
                 body["version"] = json!(version);
@@ -249,6 +256,20 @@ pub async fn list_models(server: &ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The files `--input name=@path` names, to upload: the last one given
+/// for each input. (Text that starts with @ is written as JSON: `name="@x"`.)
+fn files_to_upload(pairs: &[String]) -> Vec<(String, PathBuf)> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for (name, value) in pairs.iter().filter_map(|pair| pair.split_once('=')) {
+        let name = name.trim().to_owned();
+        files.retain(|(earlier, _)| earlier != &name);
+        if let Some(path) = value.strip_prefix(super::upload::FILE_PREFIX) {
+            files.push((name, PathBuf::from(path)));
+        }
+    }
+    files
+}
+
 /// The inputs of `--inputs-file` and `--input name=value`.
 pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
     let mut inputs = match file {
@@ -352,6 +373,16 @@ mod tests {
         assert_eq!(inputs["ok"], json!(true));
         assert_eq!(inputs["q"], json!("0.1"));
         assert!(read_inputs(None, &["nothing".into()]).is_err());
+        assert_eq!(
+            files_to_upload(&[
+                "overrides=@plan.csv".into(),
+                "note=\"@team\"".into(),
+                "other=@a.csv".into(),
+                "other=1".into(),
+            ]),
+            [("overrides".to_owned(), PathBuf::from("plan.csv"))],
+            "a later value replaces an earlier file; JSON text is text"
+        );
         assert!(read_inputs(None, &["=1".into()]).is_err());
     }
 }
