@@ -3,7 +3,8 @@
 Reads its inputs from the file named by MODELRUN_INPUTS and writes every
 output to the directory named by MODELRUN_OUTPUT_DIR:
 
-  forecast.csv  month, revenue, low, high (one row per month)
+  forecast.csv  month, revenue, low, high (one row per month; a month of
+                the actuals file has its known revenue, with low = high)
   metrics.json  key figures: total, average, final month, CAGR, ...
 
 Standard library only. Exit code 0 means success; anything else is a failure
@@ -44,9 +45,26 @@ def read_inputs(path):
             "growth": float(inputs["growth_rate"]),
             "churn": float(inputs["churn_rate"]),
             "profile": PROFILES[inputs["seasonality"]],
+            "campaigns": set(inputs.get("campaign_months") or []),
+            "known": read_known(inputs.get("actuals")),
         }
     except (KeyError, ValueError) as error:
         fail(f"invalid inputs: {error!r}")
+
+
+def read_known(path):
+    """Known revenue by month, from the optional actuals CSV (month, revenue)."""
+    if not path:
+        return {}
+    known = {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                known[row["month"].strip()] = float(row["revenue"])
+            except (KeyError, TypeError, ValueError):
+                fail(f"actuals line {line}: needs a month and a revenue number, got {row}")
+    print(f"Read {len(known)} known months from {os.path.basename(path)}")
+    return known
 
 
 def months(year, month, count):
@@ -61,7 +79,13 @@ def forecast(p):
     # Net monthly factor: new business grows, churn takes its share.
     factor = (1 + p["growth"]) * (1 - p["churn"])
     for t, (label, index) in enumerate(months(p["year"], p["month"], p["horizon"]), start=1):
+        if label in p["known"]:
+            revenue = p["known"][label]
+            rows.append((label, revenue, revenue, revenue))
+            continue
         revenue = p["base"] * factor**t * p["profile"][index]
+        if label in p["campaigns"]:
+            revenue *= 1.10
         # The band widens with the square root of the horizon: ±5 % at one
         # month, about ±20 % at two years.
         spread = 0.05 + 0.03 * math.sqrt(t - 1)
