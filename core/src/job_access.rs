@@ -6,10 +6,9 @@
 //! exec` in the job trades the token at the job API (`/api/v1/jobs/{run}/…`)
 //! for short-lived presigned S3 URLs: one to read the run's inputs, one per
 //! input file to read it, one per output file to write it under the run's
-//! outputs. The token is good for
-//! its own run only, and only until the run ends; each URL lives
-//! [`JOB_URL_TTL`], and a new one is asked for each file, so a job may run
-//! for hours.
+//! outputs. The token is good for its own run only, and only until the run
+//! ends; each URL lives [`JOB_URL_TTL`], and a new one is asked for each
+//! file, so a job may run for hours.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -9,6 +9,7 @@ pub mod environments;
 pub mod exec;
 pub mod executor;
 mod files;
+mod input_files;
 pub mod kick;
 pub mod lambda;
 mod log_pipe;

@@ -123,7 +123,10 @@ async fn input_file(
         )));
     };
     let key = BlobKey::input_file(&file)?;
-    let url = state.blob.presign_get(&key, &file.name, JOB_URL_TTL).await?;
+    let url = state
+        .blob
+        .presign_get(&key, &file.name, JOB_URL_TTL)
+        .await?;
     signed(url.map(|url| Presigned {
         method: "GET".to_owned(),
         url,

@@ -1,19 +1,22 @@
 //! The job's side of the job API ([`modelrun_core::job_access`]): the run's
-//! inputs and outputs move through presigned S3 requests that modelrun
-//! hands out for the job token. Transient failures (no connection, 429,
-//! 5xx) are retried, five attempts in all, with waits doubling from one
-//! second; anything else fails with the server's message.
+//! inputs, input files and outputs move through presigned S3 requests that
+//! modelrun hands out for the job token. Transient failures (no connection,
+//! 429, 5xx) are retried, five attempts in all, with waits doubling from
+//! one second; anything else fails with the server's message.
 
 use std::path::Path;
 use std::time::Duration;
 
-use modelrun_core::blob::MAX_DOCUMENT_BYTES;
+use futures_util::TryStreamExt;
+use modelrun_core::blob::{ByteStream, MAX_DOCUMENT_BYTES};
 use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{OutputUpload, Presigned};
 use modelrun_core::secret::Secret;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
+
+use crate::input_files::InputFile;
 
 const ATTEMPTS: u32 = 5;
 
@@ -42,8 +45,9 @@ impl JobApi {
         )
     }
 
-    /// Fetches the run's inputs (at most [`MAX_DOCUMENT_BYTES`]) into `to`.
-    pub async fn fetch_inputs(&self, to: &Path) -> Result<(), String> {
+    /// The run's stored inputs document (at most [`MAX_DOCUMENT_BYTES`]),
+    /// file inputs still as their references.
+    pub async fn fetch_inputs(&self) -> Result<Vec<u8>, String> {
         let client = Self::client()?;
         let presigned: Presigned = retried("asking for the inputs", || {
             client
@@ -67,9 +71,39 @@ impl JobApi {
             .bytes()
             .await
             .map_err(|error| format!("cannot read the inputs: {error}"))?;
-        tokio::fs::write(to, &bytes)
-            .await
-            .map_err(|error| format!("cannot write {}: {error}", to.display()))
+        Ok(bytes.to_vec())
+    }
+
+    /// The content of one of the run's input files, read as it arrives
+    /// (`GET …/files/{input}`, then the presigned request).
+    ///
+    /// # Errors
+    /// The job API's or S3's refusal, after retries; a length other than
+    /// the uploaded size.
+    pub(crate) async fn fetch_file(&self, input: InputFile) -> Result<ByteStream, String> {
+        let client = Self::client()?;
+        let mut url = reqwest::Url::parse(&self.endpoint("files"))
+            .map_err(|error| format!("{} is not a URL: {error}", self.url))?;
+        url.path_segments_mut()
+            .map_err(|()| format!("{} is not a URL with a path", self.url))?
+            .push(&input.input);
+        let presigned: Presigned = retried("asking the job API for it", || {
+            client.get(url.clone()).bearer_auth(self.token.expose())
+        })
+        .await?
+        .json()
+        .await
+        .map_err(|error| format!("cannot read the job API's answer: {error}"))?;
+        let response = retried("downloading it", || send(&client, &presigned)).await?;
+        let expected = input.file.bytes;
+        match response.content_length() {
+            Some(length) if length != expected => Err(format!(
+                "it has {length} bytes where {expected} were uploaded"
+            )),
+            _ => Ok(Box::pin(
+                response.bytes_stream().map_err(std::io::Error::other),
+            )),
+        }
     }
 
     /// Stores the file at `path` as the output `name`; returns its size.

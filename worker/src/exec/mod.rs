@@ -1,14 +1,15 @@
 //! `modelrun exec -- <command…>`: the entrypoint of model images on AWS
 //! Batch. The job's environment names its run, modelrun's address and the
 //! run's job token (`MODELRUN_RUN_ID`, `MODELRUN_API_URL`,
-//! `MODELRUN_JOB_TOKEN`); the wrapper fetches the inputs through the job API
-//! into a temporary directory, runs the model with `MODELRUN_INPUTS` and
-//! `MODELRUN_OUTPUT_DIR` pointing there, lets its output through to stdout
-//! and stderr (CloudWatch Logs), stores every file the model wrote through
-//! the job API (S3 checks each against its SHA-256), and exits with the
-//! model's exit code. The job role has no S3 rights: a model reaches its own
-//! run's files and nothing else. Model authors write plain files and never
-//! touch the AWS SDK.
+//! `MODELRUN_JOB_TOKEN`); the wrapper fetches the inputs and the input
+//! files through the job API into a temporary directory (each file input's
+//! value becoming the path of its copy), runs the model with
+//! `MODELRUN_INPUTS` and `MODELRUN_OUTPUT_DIR` pointing there, lets its
+//! output through to stdout and stderr (CloudWatch Logs), stores every file
+//! the model wrote through the job API (S3 checks each against its
+//! SHA-256), and exits with the model's exit code. The job role has no S3
+//! rights: a model reaches its own run's files and nothing else. Model
+//! authors write plain files and never touch the AWS SDK.
 
 mod job_api;
 
@@ -22,7 +23,7 @@ use tokio::process::Command;
 
 pub use job_api::JobApi;
 
-use crate::{files, log_pipe};
+use crate::{files, input_files, log_pipe};
 
 /// Exit code when the wrapper itself fails (inputs missing, outputs not
 /// uploaded), as docker uses it for a container that could not run.
@@ -61,7 +62,7 @@ pub async fn run(exec: Exec) -> i32 {
     if let Err(error) = tokio::fs::create_dir_all(&outputs_dir).await {
         return fail(format!("cannot create {}: {error}", outputs_dir.display()));
     }
-    if let Err(message) = exec.job.fetch_inputs(&inputs_path).await {
+    if let Err(message) = fetch_inputs(&exec.job, &inputs_path).await {
         return fail(message);
     }
     let code = match run_model(&exec.command, &inputs_path, &outputs_dir, &exec.secrets).await {
@@ -77,6 +78,18 @@ pub async fn run(exec: Exec) -> i32 {
         }
         Err(message) => fail(message),
     }
+}
+
+/// Writes the run's `inputs.json` at `path`, each file input as the path of
+/// its copy beside it ([`input_files`]).
+async fn fetch_inputs(job: &JobApi, path: &Path) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(path);
+    let inputs = job.fetch_inputs().await?;
+    let inputs =
+        input_files::materialize(&inputs, dir, |input| job.fetch_file(input.clone())).await?;
+    tokio::fs::write(path, inputs)
+        .await
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
 /// Runs the command with the contract variables pointing at local paths,

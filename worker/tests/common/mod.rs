@@ -16,6 +16,7 @@ use modelrun_core::mailer::Mailer;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::registry::Registry;
 use modelrun_core::run::{NewRun, Run};
+use modelrun_core::schema::Uploads;
 use modelrun_core::store::Store;
 use modelrun_core::user::{NewUser, Role, User};
 use modelrun_worker::kick::LocalKicker;
@@ -77,10 +78,24 @@ impl Base {
 
     /// A run of `version` submitted by the runner, its inputs validated.
     pub async fn submit(&self, version: &ModelVersion, inputs: serde_json::Value) -> Run {
+        self.submit_with(version, inputs, &Uploads::default()).await
+    }
+
+    /// A run whose file inputs name `uploads` (by id), as the server looks
+    /// them up.
+    pub async fn submit_with(
+        &self,
+        version: &ModelVersion,
+        inputs: serde_json::Value,
+        uploads: &Uploads,
+    ) -> Run {
         let serde_json::Value::Object(submitted) = inputs else {
             panic!("inputs must be an object")
         };
-        let inputs = version.inputs.validate(&submitted).expect("valid inputs");
+        let inputs = version
+            .inputs
+            .validate_with(&submitted, uploads)
+            .expect("valid inputs");
         self.store
             .create_run(NewRun {
                 version_id: version.id,

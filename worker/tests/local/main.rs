@@ -7,6 +7,7 @@ mod builds;
 #[path = "../common/mod.rs"]
 mod common;
 mod environments;
+mod input_files;
 mod logs;
 mod registration;
 mod runs;

@@ -2,13 +2,14 @@
 //! bubblewrap sandbox (Debian's `bubblewrap`): its own PID, IPC, UTS, mount
 //! and user namespaces, the machine's file system read-only, modelrun's data
 //! directory replaced by an empty one in which only the run's own files
-//! appear (its working and output directories writable, its inputs, its
-//! version's snapshot and the environments read-only), a fresh `/tmp`,
-//! `/run` and `/dev/shm`, no capabilities, and a session of its own. It
-//! sees none of modelrun's processes, environment, database, keys or other
-//! runs. When the server dies, bubblewrap dies with it (`--die-with-parent`)
-//! and, as the sandbox's PID namespace loses its first process, the kernel
-//! ends every process of the run, however it detached itself.
+//! appear (its working and output directories writable, its inputs and
+//! their files, its version's snapshot and the environments read-only), a
+//! fresh `/tmp`, `/run` and `/dev/shm`, no capabilities, and a session of
+//! its own. It sees none of modelrun's processes, environment, database,
+//! keys or other runs. When the server dies, bubblewrap dies with it
+//! (`--die-with-parent`) and, as the sandbox's PID namespace loses its
+//! first process, the kernel ends every process of the run, however it
+//! detached itself.
 //!
 //! Where bubblewrap cannot run (not installed, not Linux, user namespaces
 //! refused) runs are plain processes of the server's user; [`Boundary`]
@@ -111,7 +112,7 @@ fn probe(search_path: &str) -> Result<PathBuf, String> {
 pub(super) struct Reach<'a> {
     /// modelrun's data directory: hidden, but for what follows.
     pub data_dir: &'a Path,
-    /// The run's working directory (`inputs.json`, `outputs/`, `tmp/`).
+    /// The run's working directory (`inputs.json`, `files/`, `outputs/`, `tmp/`).
     pub work: &'a Path,
     /// The version's snapshot, seen read-only at `<work>/model`.
     pub snapshot: &'a Path,
@@ -142,6 +143,11 @@ pub(super) fn wrap(
     add(&[os("--bind"), outputs.as_os_str(), outputs.as_os_str()]);
     add(&[os("--bind"), tmp.as_os_str(), tmp.as_os_str()]);
     add(&[os("--ro-bind"), inputs.as_os_str(), inputs.as_os_str()]);
+    // The copies of the input files, at the paths inputs.json gives.
+    let files = work.join(crate::input_files::FILES_DIR);
+    if files.is_dir() {
+        add(&[os("--ro-bind"), files.as_os_str(), files.as_os_str()]);
+    }
     add(&[
         os("--ro-bind"),
         reach.snapshot.as_os_str(),
@@ -289,6 +295,33 @@ mod tests {
         );
         assert!(joined.ends_with("-- python3 forecast.py"), "{joined}");
         assert!(!joined.contains("/nonexistent"), "no environments to show");
+    }
+
+    #[test]
+    fn the_runs_input_files_are_shown_read_only_where_it_has_some() {
+        let data = tempfile::tempdir().expect("dir");
+        let work = data.path().join("work/7");
+        std::fs::create_dir_all(&work).expect("mkdir");
+        let reach = Reach {
+            data_dir: data.path(),
+            work: &work,
+            snapshot: Path::new("/srv/snapshot"),
+            environments: Path::new("/nonexistent/environments"),
+            network: false,
+        };
+        let command = ["true".to_owned()];
+        let joined = |reach: &Reach<'_>| {
+            let (_, args) = wrap(Path::new("/usr/bin/bwrap"), reach, &command);
+            args.iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let files = work.join("files");
+        assert!(!joined(&reach).contains(files.to_str().expect("utf-8")));
+        std::fs::create_dir_all(&files).expect("mkdir");
+        let shown = format!("--ro-bind {0} {0}", files.display());
+        assert!(joined(&reach).contains(&shown), "{}", joined(&reach));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use modelrun_core::blob::MAX_DOCUMENT_BYTES;
+use modelrun_core::blob::{BlobKey, MAX_DOCUMENT_BYTES};
 use modelrun_core::executor::JobRequest;
 use modelrun_core::ids::RunId;
 use modelrun_core::model_secrets::SecretValues;
@@ -12,7 +12,7 @@ use super::Inner;
 use super::job::Spec;
 use super::process::{Limits, Start, cpus_for};
 use super::sandbox::{Boundary, Reach, wrap};
-use crate::files;
+use crate::{files, input_files};
 
 /// Where a run's files are.
 pub(super) struct Paths {
@@ -22,9 +22,11 @@ pub(super) struct Paths {
     pub tmp: PathBuf,
 }
 
-/// A fresh working directory for the run: its `inputs.json`, empty
-/// `outputs/` and `tmp/`, and, outside a sandbox, a copy of the version's
-/// files (in a sandbox the snapshot itself is mounted there, read-only).
+/// A fresh working directory for the run: its `inputs.json`, a copy of
+/// each of its input files in `files/<input>/<name>` (the path that
+/// `inputs.json` gives), empty `outputs/` and `tmp/`, and, outside a
+/// sandbox, a copy of the version's files (in a sandbox the snapshot itself
+/// is mounted there, read-only).
 pub(super) async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String> {
     let work = inner.work_dir(spec.request.run_id);
     let paths = Paths {
@@ -60,6 +62,16 @@ pub(super) async fn prepare(inner: &Inner, spec: &Spec) -> Result<Paths, String>
         .read_all(&spec.request.inputs, MAX_DOCUMENT_BYTES)
         .await
         .map_err(|error| format!("reading {}: {error}", spec.request.inputs))?;
+    let inputs = input_files::materialize(&inputs, &work, |input| {
+        let (blob, key) = (inner.blob.clone(), BlobKey::input_file(&input.file));
+        async move {
+            let key = key.map_err(|error| error.to_string())?;
+            let read = blob.get(&key).await;
+            read.map(|blob| blob.body)
+                .map_err(|error| error.to_string())
+        }
+    })
+    .await?;
     tokio::fs::write(&paths.inputs, inputs)
         .await
         .map_err(|error| format!("writing inputs.json: {error}"))?;
