@@ -15,6 +15,7 @@ mod containment;
 mod crash;
 mod disk_full;
 mod exec;
+mod file_inputs;
 mod form_inputs;
 mod job_api;
 mod lambda;
@@ -65,6 +66,8 @@ on_both_stores!(
     submit_once::a_reused_idempotency_key_answers_only_the_same_request,
     form_inputs::a_labelled_number_choice_shows_labels_and_gives_numbers,
     form_inputs::lines_of_text_and_a_moment_with_its_zone,
+    file_inputs::a_file_is_read_by_its_model_kept_previewed_and_offered_again,
+    file_inputs::a_form_without_script_sends_its_file_and_refusals_name_the_limit,
     submit_once::a_form_sent_again_with_other_values_is_not_its_first_run,
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,

@@ -35,7 +35,7 @@ pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 18] = [
+pub const OPERATIONS: [(&str, &str, &str); 19] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -52,6 +52,7 @@ pub const OPERATIONS: [(&str, &str, &str); 18] = [
     ("post", RUN_RERUN, "rerunRun"),
     ("get", RUN_LOG, "getLog"),
     ("get", JOB_INPUTS, "getJobInputs"),
+    ("get", modelrun_core::job_access::JOB_FILE_ROUTE, "getJobFile"),
     ("post", JOB_OUTPUTS, "storeJobOutput"),
     ("get", OPENAPI, "getOpenApi"),
 ];

@@ -244,6 +244,17 @@ pub(super) fn other_operation(id: &str) -> Option<Value> {
                 "409": error("The run has ended, or this server keeps files locally")
             }
         }),
+        "getJobFile" => json!({
+            "summary": "For a run's job on AWS Batch: a presigned request that reads the file of one file input",
+            "description": "Only with the run's job token, and only while the run has not ended. The URL lives 15 minutes.",
+            "security": [{ "jobToken": [] }],
+            "parameters": [id_param(), { "name": "input", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "200": ok("The request to make", "Presigned"), "401": error("No job token, or a wrong one"),
+                "403": error("The token is for another run"), "404": error("No such run, or no file input of that name"),
+                "409": error("The run has ended, or this server keeps files locally")
+            }
+        }),
         "storeJobOutput" => json!({
             "summary": "For a run's job on AWS Batch: a presigned request that stores one output file",
             "description": "Only with the run's job token, and only while the run has not ended. The request stores exactly the file described: S3 refuses another size or checksum. The URL lives 15 minutes; ask again for each file.",
