@@ -56,14 +56,21 @@ pub async fn refuse_oversized(
 }
 
 /// The largest body a request may announce: a file's upload and a run form
-/// that carries files take up to `max_upload_bytes` (each file is counted
-/// again as it arrives); everything else `max_body_bytes`.
+/// that carries files (`multipart/form-data`) take up to `max_upload_bytes`
+/// more (each file is counted again as it arrives); everything else
+/// `max_body_bytes`.
 fn limit_for(request: &Request, config: &modelrun_core::config::WebConfig) -> usize {
     let path = request.uri().path();
     let method = request.method();
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
     let takes_files = (method == axum::http::Method::PUT
         && (path.starts_with("/uploads/") || path.starts_with("/api/v1/uploads/")))
         || (method == axum::http::Method::POST
+            && multipart
             && path.starts_with("/models/")
             && path.ends_with("/runs/new"));
     if takes_files {

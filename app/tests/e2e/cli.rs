@@ -146,7 +146,7 @@ fn models_are_registered_once_per_content() {
 
     let broken = dir.path().join("broken");
     std::fs::create_dir_all(&broken).expect("mkdir");
-    std::fs::write(broken.join("modelrun.toml"), "name = \"Bad Name\"\n[inputs]\ntype = \"object\"\n[inputs.properties.x]\ntype = \"array\"\n")
+    std::fs::write(broken.join("modelrun.toml"), "name = \"Bad Name\"\n[inputs]\ntype = \"object\"\n[inputs.properties.x]\ntype = \"object\"\n")
         .expect("write");
     let (ok, _, err) = output(
         modelrun(dir.path())
