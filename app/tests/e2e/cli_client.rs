@@ -307,3 +307,45 @@ pub async fn a_models_escape_sequences_never_reach_a_terminal(store: StoreKind) 
         "{shown:?}"
     );
 }
+
+pub async fn the_cli_reads_inputs_as_the_form_does_and_uploads_files(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let actuals = dir.path().join("known.csv");
+    std::fs::write(&actuals, "month,revenue\n2027-01,5000\n").expect("write");
+    let mut submit = client(&app, &token);
+    submit.args([
+        "runs",
+        "submit",
+        "forecast",
+        "--json",
+        "-i",
+        "growth_rate=0,05",
+        "-i",
+        "campaign_months=2027-02",
+        "-i",
+        "horizon_months=2",
+        "-i",
+    ]);
+    submit.arg(format!("actuals=@{}", actuals.display()));
+    let out = submit.output().expect("run");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Uploading"), "{stderr}");
+    let run: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(run["inputs"]["growth_rate"], 0.05, "a decimal comma, read as the form reads it");
+    assert_eq!(run["inputs"]["campaign_months"], serde_json::json!(["2027-02"]));
+    assert_eq!(run["inputs"]["actuals"]["name"], "known.csv");
+    assert_eq!(run["inputs"]["actuals"]["bytes"], 27);
+
+    let mut ambiguous = client(&app, &token);
+    ambiguous.args(["runs", "submit", "forecast", "-i", "base_revenue=100,000"]);
+    let out = ambiguous.output().expect("run");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("base_revenue could mean 100000 or 100.000"),
+        "{}",
+        text(&out.stderr)
+    );
+}

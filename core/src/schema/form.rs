@@ -22,6 +22,20 @@ impl InputSchema {
         self.validate_form_with(form, &Uploads::default())
     }
 
+    /// One value typed as text, read as the form reads its box: a number with
+    /// a decimal comma, a list one item per line. `None` for a name that is
+    /// not an input, `Ok(None)` for empty text.
+    ///
+    /// # Errors
+    /// What the form would say at the box: "could mean 1000 or 1.000 …".
+    pub fn read_text(&self, name: &str, text: &str) -> Option<Result<Option<Value>, String>> {
+        let field = self.field(name)?;
+        Some(match &field.kind {
+            FieldKind::List { item, .. } => read_list(field, item, &[text]),
+            kind => read(kind, text),
+        })
+    }
+
     /// The uploads that the file inputs of a form name (by id).
     pub fn form_named_uploads(&self, form: &[(String, String)]) -> Vec<UploadId> {
         form.iter()

@@ -89,7 +89,12 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
         } => {
             let client = server.client()?;
             let files = files_to_upload(&inputs);
+            let texts = texts_to_read(&inputs);
             let mut inputs = read_inputs(inputs_file.as_deref(), &inputs)?;
+            if !texts.is_empty() {
+                let schema = input_schema(&client, &model, version.as_deref()).await?;
+                read_as_the_form_does(&schema, &texts, &mut inputs)?;
+            }
             for (name, path) in files {
                 eprintln!("Uploading {} for {name}…", path.display());
                 let id = super::upload::upload(&client, &path).await?;
@@ -268,6 +273,66 @@ fn files_to_upload(pairs: &[String]) -> Vec<(String, PathBuf)> {
         }
     }
     files
+}
+
+/// The `--input name=value` pairs whose value is not JSON (`growth=0,05`,
+/// `month=2027-03`): read as the form reads its boxes, by the input's type.
+fn texts_to_read(pairs: &[String]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(_, value)| {
+            !value.starts_with(super::upload::FILE_PREFIX)
+                && serde_json::from_str::<Value>(value).is_err()
+        })
+        .map(|(name, value)| (name.trim().to_owned(), value.to_owned()))
+        .collect()
+}
+
+/// The input schema of the version a submission will run: the one named,
+/// else the latest active one.
+async fn input_schema(
+    client: &super::http::Client,
+    model: &str,
+    version: Option<&str>,
+) -> anyhow::Result<modelrun_core::schema::InputSchema> {
+    let models = client.get("/api/v1/models").await?;
+    let found = models["models"]
+        .as_array()
+        .and_then(|models| models.iter().find(|m| m["name"] == model))
+        .with_context(|| format!("the server has no model {model:?}"))?;
+    let versions = found["versions"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let chosen = match version {
+        Some(label) => versions.iter().find(|v| v["label"] == label),
+        None => versions
+            .iter()
+            .filter(|v| v["active"] == true)
+            .max_by_key(|v| v["registered_at"].as_str().unwrap_or_default().to_owned()),
+    }
+    .with_context(|| format!("{model} has no version to run"))?;
+    modelrun_core::schema::InputSchema::stored(&chosen["input_schema"], "inputs")
+        .map_err(|error| anyhow::anyhow!("the version's input schema cannot be read: {error}"))
+}
+
+/// Reads each text value by its input's type, as the run form does: a
+/// decimal comma is read (`0,05`), an ambiguous number refused with the
+/// form's words, a list one item per line. Inputs the schema does not
+/// name stay text, for the server to refuse.
+fn read_as_the_form_does(
+    schema: &modelrun_core::schema::InputSchema,
+    texts: &[(String, String)],
+    inputs: &mut Map<String, Value>,
+) -> anyhow::Result<()> {
+    for (name, text) in texts {
+        match schema.read_text(name, text) {
+            None | Some(Ok(None)) => {}
+            Some(Ok(Some(value))) => {
+                inputs.insert(name.clone(), value);
+            }
+            Some(Err(message)) => bail!("--input {name}={text}: {name} {message}"),
+        }
+    }
+    Ok(())
 }
 
 /// The inputs of `--inputs-file` and `--input name=value`.
