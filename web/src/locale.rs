@@ -69,6 +69,18 @@ impl Locale {
         self.zone.name()
     }
 
+    /// What a hover says of an instant shown as "3 days ago": the time in
+    /// the person's zone, named, then in UTC ("2026-11-30 09:30 Asia/Tokyo
+    /// · 2026-11-30 00:30 UTC"); only the UTC form for a person in UTC.
+    pub fn hover(&self, at: DateTime<Utc>) -> String {
+        let utc = format::timestamp(at);
+        if self.zone == Tz::UTC {
+            return utc;
+        }
+        let local = at.with_timezone(&self.zone).format("%Y-%m-%d %H:%M");
+        format!("{local} {} · {utc}", self.zone.name())
+    }
+
     /// An instant in the person's zone, with its UTC form.
     pub fn time(&self, at: DateTime<Utc>) -> LocalTime {
         LocalTime {
@@ -182,6 +194,11 @@ mod tests {
             }
         );
         assert_eq!(locale.figure(1234.5), "1.234,5");
+        assert_eq!(
+            locale.hover(at("2026-11-30T00:30:00Z")),
+            "2026-11-30 09:30 Asia/Tokyo · 2026-11-30 00:30 UTC",
+            "the hover of \"3 days ago\" is the person's time first"
+        );
         let chosen = DisplaySettings {
             time_zone: Some(Tz::Europe__Berlin),
             ..settings

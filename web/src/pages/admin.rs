@@ -57,10 +57,12 @@ struct OutboxQuery {
 }
 
 async fn outbox(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Query(query): Query<OutboxQuery>,
 ) -> AppResult<OutboxPage> {
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     admin(&user)?;
     let emails = state
         .store
@@ -79,7 +81,7 @@ async fn outbox(
                 to: email.to,
                 subject: email.subject,
                 status: email.status.as_str(),
-                created: format::timestamp(email.created_at),
+                created: locale.hover(email.created_at),
                 created_ago: format::ago(email.created_at, now),
             })
             .collect(),

@@ -55,7 +55,8 @@ pub struct VersionStats {
 }
 
 impl VersionView {
-    pub fn new(version: &ModelVersion) -> Self {
+    /// `locale` words the hover of when it was registered.
+    pub fn new(version: &ModelVersion, locale: &Locale) -> Self {
         let via = match version.registered_via.as_str() {
             "cli" => "command line",
             "example" => "built-in example",
@@ -69,7 +70,7 @@ impl VersionView {
         let r = &version.resources;
         VersionView {
             label: version.label.clone(),
-            registered: format::timestamp(version.registered_at),
+            registered: locale.hover(version.registered_at),
             registered_ago: format::ago(version.registered_at, Utc::now()),
             source,
             active: version.is_active(),
@@ -95,7 +96,7 @@ struct ModelCard {
 }
 
 impl ModelCard {
-    fn new(model: &ModelWithVersions) -> Self {
+    fn new(model: &ModelWithVersions, locale: &Locale) -> Self {
         ModelCard {
             name: model.model.name.clone(),
             title: model.model.title.clone(),
@@ -104,7 +105,11 @@ impl ModelCard {
                 .next()
                 .unwrap_or_default(),
             owner: model.model.owner.clone(),
-            versions: model.versions.iter().map(VersionView::new).collect(),
+            versions: model
+                .versions
+                .iter()
+                .map(|version| VersionView::new(version, locale))
+                .collect(),
             runnable: model.latest_active().is_some(),
         }
     }
@@ -126,13 +131,18 @@ struct ModelsPage {
 }
 
 async fn list(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
 ) -> AppResult<ModelsPage> {
+    let locale = Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     let models = state.store.models().await?;
     Ok(ModelsPage {
         nav: Nav::new(&user, &csrf, Section::Models),
-        models: models.iter().map(ModelCard::new).collect(),
+        models: models
+            .iter()
+            .map(|model| ModelCard::new(model, &locale))
+            .collect(),
     })
 }
 
@@ -238,7 +248,7 @@ async fn detail(
             ..RunFilter::default()
         })
         .await?;
-    let mut card = ModelCard::new(&model);
+    let mut card = ModelCard::new(&model, &locale);
     version_history(&state, &model, &mut card).await?;
     let secrets = secrets::states(&state.vault, &model.model.name, &model.versions).await?;
     Ok(ModelPage {

@@ -88,10 +88,12 @@ struct VersionPage {
 }
 
 async fn page(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    current: CurrentUser,
     State(state): State<AppState>,
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<VersionPage> {
+    let locale = crate::locale::Locale::of(&state, &current).await?;
+    let CurrentUser { user, csrf, .. } = current;
     let (model, version) = find(&state, &name, &label).await?;
     let environment = match &version.environment {
         Some(digest) => state
@@ -110,7 +112,7 @@ async fn page(
             .is_some_and(|e| e.status == EnvironmentStatus::Preparing),
         environment,
         secrets: version.secrets.clone(),
-        version: VersionView::new(&version),
+        version: VersionView::new(&version, &locale),
     })
 }
 
