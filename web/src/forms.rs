@@ -10,6 +10,8 @@ use modelrun_core::schema::{
 };
 use serde_json::Value;
 
+use modelrun_core::display::NumberStyle;
+
 use crate::format;
 
 /// The HTML control that asks for a field.
@@ -204,11 +206,15 @@ impl FormField {
 
     /// The value as a list control shows it: lines of a text area, or the
     /// ticked options.
-    fn with_list(mut self, items: &[Value]) -> Self {
+    fn with_list(mut self, items: &[Value], style: NumberStyle) -> Self {
         match self.control {
             Control::Choices => self.chosen = items.iter().map(Choice::text_of).collect(),
             Control::Lines => {
-                self.value = items.iter().map(format::value).collect::<Vec<_>>().join("\n");
+                self.value = items
+                    .iter()
+                    .map(|item| box_text(item, style))
+                    .collect::<Vec<_>>()
+                    .join("\n");
             }
             _ => {}
         }
@@ -216,12 +222,24 @@ impl FormField {
     }
 }
 
+/// A value as its box shows it: a number with the person's decimal
+/// separator and no grouping (so that it reads back as one number).
+fn box_text(value: &Value, style: NumberStyle) -> String {
+    match value {
+        Value::Number(number) => number
+            .to_string()
+            .replace('.', &style.decimal_separator().to_string()),
+        other => format::value(other),
+    }
+}
+
 /// The form as first shown: every field holds its default, or exactly the
 /// value `prefill` gives it (a re-run's `null` is an empty box, not the
-/// default).
+/// default), numbers written in the person's `style`.
 pub fn fields_from_values(
     schema: &InputSchema,
     prefill: &serde_json::Map<String, Value>,
+    style: NumberStyle,
 ) -> Vec<FormField> {
     schema
         .fields()
@@ -231,11 +249,11 @@ pub fn fields_from_values(
             let checked = value.and_then(Value::as_bool).unwrap_or(false);
             let text = value
                 .filter(|v| !v.is_boolean() && !v.is_null() && !v.is_array() && !v.is_object())
-                .map(format::value)
+                .map(|v| box_text(v, style))
                 .unwrap_or_default();
             let mut form_field = FormField::new(field, text, checked, None);
             if let Some(Value::Array(items)) = value {
-                form_field = form_field.with_list(items);
+                form_field = form_field.with_list(items, style);
             }
             form_field.file = value.and_then(FileRef::from_value);
             form_field
@@ -308,7 +326,7 @@ mod tests {
 
     #[test]
     fn fields_carry_their_constraints_and_defaults() {
-        let fields = fields_from_values(&schema(), &serde_json::Map::new());
+        let fields = fields_from_values(&schema(), &serde_json::Map::new(), NumberStyle::PointDecimal);
         let by_name = |name: &str| {
             fields
                 .iter()
@@ -368,7 +386,7 @@ mod tests {
             "inputs",
         )
         .expect("schema");
-        let fields = fields_from_values(&schema, &serde_json::Map::new());
+        let fields = fields_from_values(&schema, &serde_json::Map::new(), NumberStyle::PointDecimal);
         assert_eq!(fields[0].control, Control::TextArea);
         assert_eq!(
             (fields[1].control, fields[1].placeholder),
@@ -378,8 +396,25 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_shown_in_the_persons_style_and_read_back_the_same() {
+        let Value::Object(earlier) = json!({"growth": 0.25, "months": 12}) else {
+            unreachable!()
+        };
+        let fields = fields_from_values(&schema(), &earlier, NumberStyle::CommaDecimal);
+        assert_eq!(fields[0].value, "0,25");
+        assert_eq!(fields[1].value, "12");
+        let read = schema()
+            .validate_form(&[
+                ("growth".to_owned(), fields[0].value.clone()),
+                ("plan".to_owned(), "low".to_owned()),
+            ])
+            .expect("valid");
+        assert_eq!(read["growth"], json!(0.25));
+    }
+
+    #[test]
     fn a_choice_nobody_made_starts_empty() {
-        let fields = fields_from_values(&schema(), &serde_json::Map::new());
+        let fields = fields_from_values(&schema(), &serde_json::Map::new(), NumberStyle::PointDecimal);
         let by_name = |name: &str| fields.iter().find(|f| f.name == name).expect("field");
         let plan = by_name("plan");
         assert_eq!(
@@ -394,7 +429,7 @@ mod tests {
         let Value::Object(earlier) = json!({"cap": null, "audit": false, "plan": "high"}) else {
             unreachable!()
         };
-        let fields = fields_from_values(&schema(), &earlier);
+        let fields = fields_from_values(&schema(), &earlier, NumberStyle::PointDecimal);
         let by_name = |name: &str| fields.iter().find(|f| f.name == name).expect("field");
         assert_eq!(
             by_name("cap").value,

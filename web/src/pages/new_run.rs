@@ -145,6 +145,7 @@ async fn form(
     Query(query): Query<VersionQuery>,
 ) -> AppResult<NewRunPage> {
     require(user.user.role, Role::Runner, "submit runs")?;
+    let locale = crate::locale::Locale::of(&state, &user).await?;
     let model = load(&state, &name).await?;
     let origin = origin(&state, &user, &model, query.from.as_deref()).await?;
     // Run again: the origin's version while it takes runs, unless another is picked.
@@ -161,7 +162,7 @@ async fn form(
         .as_ref()
         .map(|run| run.inputs.clone())
         .unwrap_or_default();
-    let fields = fields_from_values(&version.inputs, &prefill);
+    let fields = fields_from_values(&version.inputs, &prefill, locale.numbers);
     let mut page = NewRunPage::new(&user, &model, &version.label, fields);
     page.readiness = readiness(&state.store, &state.vault, version).await?;
     if let Some(run) = &origin {
