@@ -16,8 +16,13 @@ use super::FieldKind;
 use super::parse::Problems;
 use crate::blob::check_relative_path;
 
-/// Longest name of an uploaded file, in bytes.
-pub const MAX_FILE_NAME_BYTES: usize = 255;
+/// Longest name of an uploaded file, in characters (so at most 800 bytes
+/// of UTF-8, which keeps its key within S3's 1,024 bytes).
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// The rule of [`check_file_name`] as a JSON Schema `pattern`, for the API's
+/// document.
+pub const FILE_NAME_PATTERN: &str = "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001f\\u007f-\\u009f]{1,200}$";
 
 /// The id of an upload: 32 lowercase hex digits, random (128 bits). Knowing
 /// it is what lets a submission use the file, as with a presigned URL: it
@@ -120,8 +125,9 @@ pub(super) fn resolve(value: &Value, uploads: &Uploads) -> Result<Value, String>
         .ok_or_else(|| format!("names the upload {id}, which does not exist or holds no file yet"))
 }
 
-/// Checks an uploaded file's name: one path segment of at most
-/// [`MAX_FILE_NAME_BYTES`] bytes, no control characters.
+/// Checks an uploaded file's name: one path segment (not `.` or `..`) of
+/// 1 to [`MAX_FILE_NAME_CHARS`] characters, without `/`, `\\` or control
+/// characters ([`FILE_NAME_PATTERN`] says the same).
 ///
 /// # Errors
 /// What is wrong with it, completing "the file name …".
@@ -129,7 +135,10 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     if name.contains('/') || name.contains('\\') {
         return Err("must not contain / or \\".to_owned());
     }
-    check_relative_path(name, MAX_FILE_NAME_BYTES)
+    if name.chars().count() > MAX_FILE_NAME_CHARS {
+        return Err(format!("is longer than {MAX_FILE_NAME_CHARS} characters"));
+    }
+    check_relative_path(name, MAX_FILE_NAME_CHARS * 4)
 }
 
 /// Reads the keywords of a `format = "file"` property.
@@ -305,6 +314,23 @@ mod tests {
                 .is_err_and(|m| m.starts_with("must be an uploaded file"))
         );
         assert!(csv.check(&file("../a.csv", 1, "text/csv")).is_err());
+    }
+
+    #[test]
+    fn the_documented_pattern_says_what_the_check_does() {
+        let pattern = jsonschema::validator_for(&json!({"type": "string", "pattern": FILE_NAME_PATTERN}))
+            .expect("pattern");
+        let long = "é".repeat(MAX_FILE_NAME_CHARS);
+        for name in [
+            "plan.csv", "Plan 2027 (final).xlsx", "..a", ".hidden", "ünïcødé.csv", &long, "", ".", "..",
+            "a/b", "a\\b", "a\u{0}b", "tab\there", "\u{85}x", &format!("{long}x"),
+        ] {
+            assert_eq!(
+                pattern.is_valid(&json!(name)),
+                check_file_name(name).is_ok(),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

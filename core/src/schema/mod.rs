@@ -33,7 +33,7 @@ use std::fmt;
 use serde_json::Value;
 
 pub use file::{
-    FileRef, MAX_FILE_NAME_BYTES, UploadId, Uploads, check_file_name, extensions_of, media_type_of,
+    FILE_NAME_PATTERN, FileRef, MAX_FILE_NAME_CHARS, UploadId, Uploads, check_file_name, extensions_of, media_type_of,
     named_upload, size_text,
 };
 pub use list::MAX_ITEMS;

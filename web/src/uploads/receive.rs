@@ -35,7 +35,6 @@ impl NewUpload {
         let invalid = |field: &str, message: String| {
             AppError::invalid_field("the upload is not valid", field, message)
         };
-        self.name = self.name.trim().to_owned();
         check_file_name(&self.name).map_err(|why| invalid("name", why))?;
         if self.bytes > cap {
             return Err(AppError::TooLarge(format!(

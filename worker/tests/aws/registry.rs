@@ -80,7 +80,7 @@ async fn image_sync_registers_exactly_the_new_tags() {
     let version = &model.versions[0];
     assert_eq!(version.registered_via, "ecr");
     assert_eq!(model.model.title, "Revenue forecast");
-    assert_eq!(version.inputs.fields().len(), 6);
+    assert_eq!(version.inputs.fields().len(), 8);
     assert!(
         matches!(&version.runtime, Runtime::Image { uri, digest: Some(_) }
         if uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelrun/forecast:a1b2c3d")

@@ -62,7 +62,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn serve(State(state): State<AppState>) -> Json<Value> {
-    Json(document(&state.config.public_url))
+    Json(document(&state.config))
 }
 
 /// `{*name}` in a route is `{name}` in OpenAPI.
@@ -89,8 +89,9 @@ fn operation(id: &str, route: &str) -> Value {
     op
 }
 
-/// The whole document.
-pub fn document(public_url: &str) -> Value {
+/// The whole document, with this server's address and limits.
+pub fn document(config: &modelrun_core::config::WebConfig) -> Value {
+    let public_url = &config.public_url;
     let mut paths = serde_json::Map::new();
     for (method, route, id) in OPERATIONS {
         let op = operation(id, route);
@@ -114,7 +115,7 @@ pub fn document(public_url: &str) -> Value {
                 "bearer": { "type": "http", "scheme": "bearer" },
                 "jobToken": { "type": "http", "scheme": "bearer", "description": "A run's job token (`mrj_…`), given to its job on AWS Batch" }
             },
-            "schemas": schemas()
+            "schemas": schemas(config)
         }
     })
 }

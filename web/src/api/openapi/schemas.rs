@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-/// Every schema, by name.
-pub(super) fn schemas() -> Value {
-    let mut schemas = run_schemas();
+/// Every schema, by name; `config` gives the server's limits.
+pub(super) fn schemas(config: &modelrun_core::config::WebConfig) -> Value {
+    let mut schemas = run_schemas(config);
     if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), model_schemas()) {
         all.extend(more);
     }
@@ -58,7 +58,7 @@ fn model_schemas() -> Value {
 }
 
 /// The schemas of runs, errors and requests.
-fn run_schemas() -> Value {
+fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
     json!({
         "Error": {
             "type": "object", "required": ["error"],
@@ -122,8 +122,8 @@ fn run_schemas() -> Value {
         "NewUpload": {
             "type": "object", "required": ["name", "bytes", "sha256"], "additionalProperties": false,
             "properties": {
-                "name": { "type": "string", "minLength": 1, "maxLength": 255, "description": "The file's name, one path segment" },
-                "bytes": { "type": "integer", "minimum": 0, "description": "Its size: at most this server's limit (100 MiB unless set with --max-upload-mib)" },
+                "name": { "type": "string", "pattern": modelrun_core::schema::FILE_NAME_PATTERN, "description": "The file's name: one path segment of 1–200 characters, not . or .., without /, \\ or control characters" },
+                "bytes": { "type": "integer", "minimum": 0, "maximum": config.max_upload_bytes, "description": "Its size: at most this server's limit (--max-upload-mib)" },
                 "sha256": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" },
                 "media_type": { "type": ["string", "null"], "description": "Such as text/csv; from the name's extension when left out" }
             }
