@@ -80,7 +80,14 @@ pub async fn input_file(
         .and_then(modelrun_core::schema::FileRef::from_value)
         .ok_or(AppError::NotFound)?;
     let key = BlobKey::input_file(&file)?;
-    audit_download(state, user, client, run, &format!("inputs/{input}/{}", file.name)).await;
+    audit_download(
+        state,
+        user,
+        client,
+        run,
+        &format!("inputs/{input}/{}", file.name),
+    )
+    .await;
     stored(state, &key, &file.name, &file.media_type).await
 }
 

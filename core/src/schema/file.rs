@@ -149,7 +149,11 @@ pub(super) fn parse(
 ) -> Option<FieldKind> {
     let media_type = match spec.get("contentMediaType") {
         None => None,
-        Some(Value::String(media)) if media.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) => {
+        Some(Value::String(media))
+            if media
+                .split_once('/')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) =>
+        {
             Some(media.to_ascii_lowercase())
         }
         Some(_) => {
@@ -221,7 +225,12 @@ pub fn size_text(bytes: u64) -> String {
 /// a CSV `application/vnd.ms-excel`). `text/*` matches every text type.
 fn matches_media(wanted: &str, file: &FileRef) -> bool {
     let fits = |media: &str| {
-        let media = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = media
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match wanted.strip_suffix("/*") {
             Some(top) => media.split('/').next() == Some(top),
             None => media == wanted,
@@ -294,16 +303,25 @@ mod tests {
 
     #[test]
     fn a_file_is_checked_by_type_and_size() {
-        let csv = field(json!({"type": "string", "format": "file", "contentMediaType": "text/csv", "x-max-bytes": 2048}));
+        let csv = field(
+            json!({"type": "string", "format": "file", "contentMediaType": "text/csv", "x-max-bytes": 2048}),
+        );
         assert!(matches!(csv.kind, FieldKind::File { .. }));
-        assert_eq!(csv.check(&file("a.csv", 10, "text/csv")), Ok(file("a.csv", 10, "text/csv")));
+        assert_eq!(
+            csv.check(&file("a.csv", 10, "text/csv")),
+            Ok(file("a.csv", 10, "text/csv"))
+        );
         assert!(
-            csv.check(&file("a.csv", 10, "application/vnd.ms-excel")).is_ok(),
+            csv.check(&file("a.csv", 10, "application/vnd.ms-excel"))
+                .is_ok(),
             "a CSV named .csv is a CSV whatever the browser calls it"
         );
         assert_eq!(
             csv.check(&file("a.xlsx", 10, "application/octet-stream")),
-            Err("must be a file of type text/csv (a .csv file); a.xlsx is application/octet-stream".to_owned())
+            Err(
+                "must be a file of type text/csv (a .csv file); a.xlsx is application/octet-stream"
+                    .to_owned()
+            )
         );
         assert_eq!(
             csv.check(&file("a.csv", 4096, "text/csv")),
@@ -318,12 +336,26 @@ mod tests {
 
     #[test]
     fn the_documented_pattern_says_what_the_check_does() {
-        let pattern = jsonschema::validator_for(&json!({"type": "string", "pattern": FILE_NAME_PATTERN}))
-            .expect("pattern");
+        let pattern =
+            jsonschema::validator_for(&json!({"type": "string", "pattern": FILE_NAME_PATTERN}))
+                .expect("pattern");
         let long = "é".repeat(MAX_FILE_NAME_CHARS);
         for name in [
-            "plan.csv", "Plan 2027 (final).xlsx", "..a", ".hidden", "ünïcødé.csv", &long, "", ".", "..",
-            "a/b", "a\\b", "a\u{0}b", "tab\there", "\u{85}x", &format!("{long}x"),
+            "plan.csv",
+            "Plan 2027 (final).xlsx",
+            "..a",
+            ".hidden",
+            "ünïcødé.csv",
+            &long,
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "a\u{0}b",
+            "tab\there",
+            "\u{85}x",
+            &format!("{long}x"),
         ] {
             assert_eq!(
                 pattern.is_valid(&json!(name)),

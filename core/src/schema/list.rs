@@ -163,7 +163,10 @@ mod tests {
         )
     }
 
-    fn check(property: serde_json::Value, value: serde_json::Value) -> Result<serde_json::Value, String> {
+    fn check(
+        property: serde_json::Value,
+        value: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
         let schema = schema(property).expect("schema");
         schema.fields()[0].check(&value)
     }
@@ -171,7 +174,10 @@ mod tests {
     #[test]
     fn items_are_checked_one_by_one_and_named() {
         let rates = json!({"type": "array", "items": {"type": "number", "maximum": 0.5}, "minItems": 2, "maxItems": 4});
-        assert_eq!(check(rates.clone(), json!([0.1, 0.2])), Ok(json!([0.1, 0.2])));
+        assert_eq!(
+            check(rates.clone(), json!([0.1, 0.2])),
+            Ok(json!([0.1, 0.2]))
+        );
         assert_eq!(
             check(rates.clone(), json!([0.1, 0.9])),
             Err("(item 2) must be at most 0.5".to_owned())
@@ -184,7 +190,10 @@ mod tests {
             check(rates.clone(), json!([0.1, 0.1, 0.1, 0.1, 0.1])),
             Err("must have at most 4 items".to_owned())
         );
-        assert_eq!(check(rates.clone(), json!(0.1)), Err("must be a list".to_owned()));
+        assert_eq!(
+            check(rates.clone(), json!(0.1)),
+            Err("must be a list".to_owned())
+        );
         assert_eq!(
             check(rates, json!([0.1, null])),
             Err("(item 2) must have a value".to_owned())
@@ -209,7 +218,10 @@ mod tests {
     fn chosen_items_are_refused_with_the_labels() {
         let regions = json!({"type": "array", "items": {"type": "string", "oneOf": [
             {"const": "n", "title": "North"}, {"const": "s", "title": "South"}]}});
-        assert_eq!(check(regions.clone(), json!(["s", "n"])), Ok(json!(["s", "n"])));
+        assert_eq!(
+            check(regions.clone(), json!(["s", "n"])),
+            Ok(json!(["s", "n"]))
+        );
         assert_eq!(
             check(regions, json!(["x"])),
             Err("(item 1) must be one of: North, South".to_owned())

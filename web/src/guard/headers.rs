@@ -33,7 +33,10 @@ pub async fn secure_headers(
     if let Some(origins) = state.blob.upload_origins()
         && !headers.contains_key(CONTENT_SECURITY_POLICY)
     {
-        let policy = CSP.replace("connect-src 'self'", &format!("connect-src 'self' {origins}"));
+        let policy = CSP.replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {origins}"),
+        );
         if let Ok(value) = HeaderValue::from_str(&policy) {
             headers.insert(CONTENT_SECURITY_POLICY, value);
         }

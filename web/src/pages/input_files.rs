@@ -13,6 +13,7 @@ use modelrun_core::schema::FileRef;
 
 use super::preview::{PreviewPage, Viewed, preview};
 use crate::auth::CurrentUser;
+use crate::downloads;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::guard::ClientAddr;
@@ -20,7 +21,6 @@ use crate::locale::Locale;
 use crate::policy::visible_run;
 use crate::preview::Kind;
 use crate::state::AppState;
-use crate::downloads;
 
 pub fn router() -> Router<AppState> {
     Router::new()

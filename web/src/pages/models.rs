@@ -130,10 +130,7 @@ struct ModelsPage {
     models: Vec<ModelCard>,
 }
 
-async fn list(
-    current: CurrentUser,
-    State(state): State<AppState>,
-) -> AppResult<ModelsPage> {
+async fn list(current: CurrentUser, State(state): State<AppState>) -> AppResult<ModelsPage> {
     let locale = Locale::of(&state, &current).await?;
     let CurrentUser { user, csrf, .. } = current;
     let models = state.store.models().await?;

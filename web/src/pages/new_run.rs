@@ -291,7 +291,8 @@ async fn create(
                 Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response())
             }
             Err(AppError::TooLarge(message)) => {
-                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
+                let fields =
+                    fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);
                 page.problem = Some(format!("The run was not submitted: {message}."));
                 refused(page)
@@ -299,7 +300,8 @@ async fn create(
             // This page was submitted before with other values (the back
             // button, then a change): a new key makes the next press a new run.
             Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
-                let fields = fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
+                let fields =
+                    fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);
                 page.problem = Some(
                     "This form was already submitted with other values, so nothing new was \

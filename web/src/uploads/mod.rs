@@ -38,9 +38,10 @@ pub async fn find(state: &AppState, id: &UploadId) -> AppResult<Option<FileRef>>
     let found = objects.into_iter().find_map(|meta| {
         let name = meta.key.strip_prefix(&prefix)?.to_owned();
         check_file_name(&name).ok()?;
-        let media_type = meta.content_type.clone().unwrap_or_else(|| {
-            modelrun_core::schema::media_type_of(&name)
-        });
+        let media_type = meta
+            .content_type
+            .clone()
+            .unwrap_or_else(|| modelrun_core::schema::media_type_of(&name));
         Some(FileRef {
             upload: id.clone(),
             name,
@@ -66,7 +67,11 @@ pub async fn lookup(state: &AppState, ids: Vec<UploadId>) -> AppResult<Uploads> 
 }
 
 /// Refuses a file larger than the server's cap, naming the field.
-fn check_cap(state: &AppState, schema: &InputSchema, inputs: &Inputs) -> Result<(), ValidationErrors> {
+fn check_cap(
+    state: &AppState,
+    schema: &InputSchema,
+    inputs: &Inputs,
+) -> Result<(), ValidationErrors> {
     let cap = state.config.max_upload_bytes;
     let mut errors = ValidationErrors::default();
     for field in schema.fields() {
@@ -84,7 +89,11 @@ fn check_cap(state: &AppState, schema: &InputSchema, inputs: &Inputs) -> Result<
             );
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Checks inputs sent as JSON (the API), each file input's upload looked up.

@@ -90,9 +90,7 @@ impl FromRequest<AppState> for RunFormBody {
                         .content_type()
                         .filter(|m| !m.is_empty())
                         .map(str::to_owned)
-                        .unwrap_or_else(|| {
-                            modelrun_core::schema::media_type_of(&file_name)
-                        });
+                        .unwrap_or_else(|| modelrun_core::schema::media_type_of(&file_name));
                     let id = UploadId::generate();
                     let file = receive(
                         state,

@@ -54,15 +54,19 @@ impl NewUpload {
             .media_type
             .take()
             .map(|m| m.trim().to_ascii_lowercase())
-            .filter(|m| m.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()));
-        self.media_type = Some(media.unwrap_or_else(|| {
-            modelrun_core::schema::media_type_of(&self.name)
-        }));
+            .filter(|m| {
+                m.split_once('/')
+                    .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+            });
+        self.media_type =
+            Some(media.unwrap_or_else(|| modelrun_core::schema::media_type_of(&self.name)));
         Ok(())
     }
 
     pub fn media_type(&self) -> &str {
-        self.media_type.as_deref().unwrap_or("application/octet-stream")
+        self.media_type
+            .as_deref()
+            .unwrap_or("application/octet-stream")
     }
 }
 

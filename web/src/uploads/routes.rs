@@ -53,7 +53,12 @@ pub struct Announced {
     pub send: Presigned,
 }
 
-async fn announce(state: &AppState, user: &User, mut new: NewUpload, base: &str) -> AppResult<Response> {
+async fn announce(
+    state: &AppState,
+    user: &User,
+    mut new: NewUpload,
+    base: &str,
+) -> AppResult<Response> {
     require(user.role, Role::Runner, "upload files")?;
     new.check(state.config.max_upload_bytes)?;
     let id = UploadId::generate();
@@ -69,7 +74,10 @@ async fn announce(state: &AppState, user: &User, mut new: NewUpload, base: &str)
             method: "PUT".to_owned(),
             url: format!(
                 "{base}/{id}/{}",
-                percent_encoding::utf8_percent_encode(&new.name, percent_encoding::NON_ALPHANUMERIC)
+                percent_encoding::utf8_percent_encode(
+                    &new.name,
+                    percent_encoding::NON_ALPHANUMERIC
+                )
             ),
             headers: BTreeMap::from([
                 ("content-type".to_owned(), new.media_type().to_owned()),
@@ -110,7 +118,9 @@ async fn content(
         .ok_or_else(|| AppError::BadRequest("send the file with its Content-Length".to_owned()))?;
     let sha256 = header(SHA256_HEADER)
         .map(str::to_ascii_lowercase)
-        .ok_or_else(|| AppError::BadRequest(format!("send the {SHA256_HEADER} header announced")))?;
+        .ok_or_else(|| {
+            AppError::BadRequest(format!("send the {SHA256_HEADER} header announced"))
+        })?;
     let media_type = header("content-type").unwrap_or("application/octet-stream");
     let file = receive(
         state,

@@ -6,6 +6,7 @@
 
 mod follow;
 mod http;
+mod inputs;
 mod output;
 pub mod runs;
 mod terminal;

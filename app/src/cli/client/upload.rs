@@ -28,11 +28,15 @@ pub async fn upload(client: &Client, path: &Path) -> anyhow::Result<String> {
         .and_then(|name| name.to_str())
         .with_context(|| format!("{} has no file name in UTF-8", path.display()))?;
     let announced = client
-        .json(client.request(Method::POST, "/api/v1/uploads").json(&json!({
-            "name": name,
-            "bytes": bytes.len(),
-            "sha256": modelrun_core::crypto::sha256_hex(&bytes),
-        })))
+        .json(
+            client
+                .request(Method::POST, "/api/v1/uploads")
+                .json(&json!({
+                    "name": name,
+                    "bytes": bytes.len(),
+                    "sha256": modelrun_core::crypto::sha256_hex(&bytes),
+                })),
+        )
         .await
         .with_context(|| format!("cannot upload {}", path.display()))?;
     let id = announced["upload"]

@@ -52,7 +52,11 @@ pub const OPERATIONS: [(&str, &str, &str); 19] = [
     ("post", RUN_RERUN, "rerunRun"),
     ("get", RUN_LOG, "getLog"),
     ("get", JOB_INPUTS, "getJobInputs"),
-    ("get", modelrun_core::job_access::JOB_FILE_ROUTE, "getJobFile"),
+    (
+        "get",
+        modelrun_core::job_access::JOB_FILE_ROUTE,
+        "getJobFile",
+    ),
     ("post", JOB_OUTPUTS, "storeJobOutput"),
     ("get", OPENAPI, "getOpenApi"),
 ];
