@@ -65,7 +65,10 @@ async fn upload(app: &TestApp, api: &Api, name: &str, content: &[u8]) -> String 
     let send = &announced["send"];
     assert_eq!(send["method"], "PUT", "{announced}");
     let url = send["url"].as_str().expect("url");
-    assert!(url.starts_with("/api/v1/uploads/"), "one machine: to the app");
+    assert!(
+        url.starts_with("/api/v1/uploads/"),
+        "one machine: to the app"
+    );
     let mut request = api.client.put(app.url(url)).bearer_auth(api.token());
     for (header, value) in send["headers"].as_object().expect("headers") {
         request = request.header(header, value.as_str().expect("text"));
@@ -92,8 +95,10 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String,
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     }
     for (name, file_name, content) in files {
@@ -122,7 +127,11 @@ pub async fn a_file_is_read_by_its_model_kept_previewed_and_offered_again(store:
         .send()
         .await
         .expect("POST");
-    assert_eq!(created.status(), StatusCode::UNPROCESSABLE_ENTITY, "\"0.2\" is text");
+    assert_eq!(
+        created.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "\"0.2\" is text"
+    );
     let created: Value = api
         .post("/api/v1/models/planfile/runs")
         .json(&json!({"inputs": {"plan": id, "rates": [0.1, 0.2], "regions": ["s", "n"]}}))
@@ -158,15 +167,22 @@ pub async fn a_file_is_read_by_its_model_kept_previewed_and_offered_again(store:
     let run_id = created["id"].as_i64().expect("id");
     let page = browser.page(&format!("/runs/{run_id}")).await;
     assert!(
-        page.contains(&format!("href=\"/runs/{run_id}/files/plan\" download>plan.csv</a>")),
+        page.contains(&format!(
+            "href=\"/runs/{run_id}/files/plan\" download>plan.csv</a>"
+        )),
         "{page}"
     );
     assert!(page.contains("South, North"), "lists read as their labels");
     let download = browser.get(&format!("/runs/{run_id}/files/plan")).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.text().await.expect("body"), PLAN_CSV);
-    let preview = browser.page(&format!("/runs/{run_id}/files/plan/preview")).await;
-    assert!(preview.contains("The file of input Plan of run"), "{preview}");
+    let preview = browser
+        .page(&format!("/runs/{run_id}/files/plan/preview"))
+        .await;
+    assert!(
+        preview.contains("The file of input Plan of run"),
+        "{preview}"
+    );
     assert!(preview.contains("2027-02"), "shown as a table");
     let through_api = api
         .get(&format!("/api/v1/runs/{run_id}/files/plan"))
@@ -175,7 +191,10 @@ pub async fn a_file_is_read_by_its_model_kept_previewed_and_offered_again(store:
         .expect("GET");
     assert_eq!(through_api.text().await.expect("body"), PLAN_CSV);
     assert_eq!(
-        browser.get(&format!("/runs/{run_id}/files/rates")).await.status(),
+        browser
+            .get(&format!("/runs/{run_id}/files/rates"))
+            .await
+            .status(),
         StatusCode::NOT_FOUND,
         "only a file input has a file"
     );
@@ -223,18 +242,20 @@ pub async fn a_file_is_read_by_its_model_kept_previewed_and_offered_again(store:
         .json()
         .await
         .expect("run");
-    assert_eq!(rerun["inputs"]["plan"], created["inputs"]["plan"], "{rerun}");
+    assert_eq!(
+        rerun["inputs"]["plan"], created["inputs"]["plan"],
+        "{rerun}"
+    );
 }
 
-pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(
-    store: StoreKind,
-) {
+pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(store: StoreKind) {
     let app = TestApp::spawn(store).await;
     app.register_model_with("planfile", PLANFILE, &[("plan.py", PLAN_PY)])
         .await;
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
-    let post = |fields: Vec<(&'static str, String)>, files: Vec<(&'static str, &'static str, Vec<u8>)>| {
+    let post = |fields: Vec<(&'static str, String)>,
+                files: Vec<(&'static str, &'static str, Vec<u8>)>| {
         let browser = &browser;
         let app = &app;
         async move {
@@ -242,8 +263,10 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(
             let (version, key) = (hidden(&page, "version"), hidden(&page, "_key"));
             let mut all: Vec<(&str, &str)> = vec![("version", &version), ("_key", &key)];
             all.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
-            let files: Vec<(&str, &str, &[u8])> =
-                files.iter().map(|(n, f, c)| (*n, *f, c.as_slice())).collect();
+            let files: Vec<(&str, &str, &[u8])> = files
+                .iter()
+                .map(|(n, f, c)| (*n, *f, c.as_slice()))
+                .collect();
             let (content_type, body) = multipart(&all, &files);
             browser
                 .client
@@ -259,7 +282,11 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(
     // An empty file input next to the kept-file field, as a browser sends it.
     let created = post(
         vec![("plan", String::new()), ("rates", "0.1\r\n0,2".to_owned())],
-        vec![("plan", "C:\\Users\\ana\\plan.csv", PLAN_CSV.as_bytes().to_vec())],
+        vec![(
+            "plan",
+            "C:\\Users\\ana\\plan.csv",
+            PLAN_CSV.as_bytes().to_vec(),
+        )],
     )
     .await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
@@ -278,7 +305,10 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(
     let too_big = post(vec![], vec![("plan", "big.csv", vec![b'1'; 3072])]).await;
     assert_eq!(too_big.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = too_big.text().await.expect("body");
-    assert!(page.contains("Plan must be at most 2 KiB; big.csv is 3 KiB."), "{page}");
+    assert!(
+        page.contains("Plan must be at most 2 KiB; big.csv is 3 KiB."),
+        "{page}"
+    );
     let sheet = post(vec![], vec![("plan", "plan.xlsx", b"PK".to_vec())]).await;
     let page = sheet.text().await.expect("body");
     assert!(
@@ -287,11 +317,27 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(
     );
     let missing = post(vec![("plan", String::new())], vec![]).await;
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(missing.text().await.expect("body").contains("Plan is required."));
-    let wrong_rate = post(vec![("rates", "0.1\n0.9".to_owned())], vec![("plan", "p.csv", PLAN_CSV.as_bytes().to_vec())]).await;
+    assert!(
+        missing
+            .text()
+            .await
+            .expect("body")
+            .contains("Plan is required.")
+    );
+    let wrong_rate = post(
+        vec![("rates", "0.1\n0.9".to_owned())],
+        vec![("plan", "p.csv", PLAN_CSV.as_bytes().to_vec())],
+    )
+    .await;
     let page = wrong_rate.text().await.expect("body");
-    assert!(page.contains("Rates (item 2) must be at most 0.5."), "{page}");
-    assert!(page.contains("Keeping <strong>p.csv</strong>"), "the file sent is kept for the next try");
+    assert!(
+        page.contains("Rates (item 2) must be at most 0.5."),
+        "{page}"
+    );
+    assert!(
+        page.contains("Keeping <strong>p.csv</strong>"),
+        "the file sent is kept for the next try"
+    );
 
     // The API names what is wrong with an upload or its use.
     let unknown = api
@@ -314,7 +360,12 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(
         .send()
         .await
         .expect("POST");
-    assert_eq!(over_cap.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(over_cap.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = over_cap.json().await.expect("json");
+    assert_eq!(
+        body["error"]["fields"][0],
+        json!({"field": "bytes", "message": "must be at most 104857600 bytes (100 MiB), this server's limit for a file; the file has 105906176 bytes"})
+    );
     let announced: Value = api
         .post("/api/v1/uploads")
         .json(&json!({"name": "a.csv", "bytes": 3, "sha256": sha256(b"abc")}))

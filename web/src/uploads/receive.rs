@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub struct NewUpload {
     pub name: String,
     /// Its size in bytes: at most the server's `max_upload_bytes`.
+    #[serde(deserialize_with = "whole_number")]
     pub bytes: u64,
     /// Its SHA-256, 64 hex digits: the store refuses a body that differs.
     pub sha256: String,
@@ -28,20 +29,40 @@ pub struct NewUpload {
     pub media_type: Option<String>,
 }
 
+/// A JSON number that is a whole number of bytes: `1446` or `1446.0`, as
+/// JSON Schema's `integer` takes both.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_u64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|x| x.fract() == 0.0 && *x >= 0.0 && *x < 2f64.powi(64))
+                .map(|x| x as u64)
+        })
+        .ok_or_else(|| {
+            serde::de::Error::custom("bytes: must be a whole number of bytes, 0 or more")
+        })
+}
+
 impl NewUpload {
     /// Refuses a name that is not one plain file name, a file over `cap`
-    /// bytes, or a SHA-256 that is not 64 hex digits; each names its field.
+    /// bytes, or a SHA-256 that is not 64 hex digits; each names its field (422).
     pub fn check(&mut self, cap: u64) -> AppResult<()> {
         let invalid = |field: &str, message: String| {
             AppError::invalid_field("the upload is not valid", field, message)
         };
         check_file_name(&self.name).map_err(|why| invalid("name", why))?;
         if self.bytes > cap {
-            return Err(AppError::TooLarge(format!(
-                "the file is {}; at most {} is accepted",
-                size_text(self.bytes),
-                size_text(cap)
-            )));
+            return Err(invalid(
+                "bytes",
+                format!(
+                    "must be at most {cap} bytes ({}), this server's limit for a file; the file has {} bytes",
+                    size_text(cap),
+                    self.bytes
+                ),
+            ));
         }
         self.sha256 = self.sha256.trim().to_ascii_lowercase();
         if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {

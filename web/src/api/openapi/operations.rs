@@ -182,8 +182,8 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
             "responses": {
                 "201": ok("The upload's id and the request that sends the file", "Announced"),
                 "400": error("A body that is not JSON"), "401": unauthorized, "403": error("Not a runner"),
-                "413": error("A file over this server's limit"), "415": error("Not JSON"),
-                "422": error("A bad name or SHA-256; the message names the field")
+                "413": error("Too large"), "415": error("Not JSON"),
+                "422": error("A bad name or SHA-256, or a file over this server's limit; the message names the field")
             }
         }),
         "sendUpload" => json!({
