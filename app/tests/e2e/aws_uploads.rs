@@ -74,6 +74,8 @@ async fn an_upload_goes_straight_to_s3_and_downloads_from_there() {
         .get(&format!("/runs/{}/files/actuals", run["id"]))
         .await;
     assert_eq!(download.status(), StatusCode::SEE_OTHER);
-    let fetched = reqwest::get(location(&download)).await.expect("GET presigned");
+    let fetched = reqwest::get(location(&download))
+        .await
+        .expect("GET presigned");
     assert_eq!(fetched.text().await.expect("body"), ACTUALS);
 }

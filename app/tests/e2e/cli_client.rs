@@ -334,8 +334,14 @@ pub async fn the_cli_reads_inputs_as_the_form_does_and_uploads_files(store: Stor
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stderr.contains("Uploading"), "{stderr}");
     let run: Value = serde_json::from_str(&stdout).expect("json");
-    assert_eq!(run["inputs"]["growth_rate"], 0.05, "a decimal comma, read as the form reads it");
-    assert_eq!(run["inputs"]["campaign_months"], serde_json::json!(["2027-02"]));
+    assert_eq!(
+        run["inputs"]["growth_rate"], 0.05,
+        "a decimal comma, read as the form reads it"
+    );
+    assert_eq!(
+        run["inputs"]["campaign_months"],
+        serde_json::json!(["2027-02"])
+    );
     assert_eq!(run["inputs"]["actuals"]["name"], "known.csv");
     assert_eq!(run["inputs"]["actuals"]["bytes"], 27);
 

@@ -80,13 +80,7 @@ async fn upload(app: &TestApp, api: &Api, name: &str, content: &[u8]) -> String 
 
 /// A run as the API has it.
 async fn run(api: &Api, id: &Value) -> Value {
-    api.get(&format!("/api/v1/runs/{id}"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("run")
+    api.get_json(&format!("/api/v1/runs/{id}")).await
 }
 
 /// A multipart body as a browser sends a form: text fields, then files.
@@ -149,13 +143,8 @@ pub async fn a_file_is_read_by_its_model_kept_previewed_and_offered_again(store:
     let finished = run(&api, &created["id"]).await;
     assert_eq!(finished["status"], "succeeded", "{finished}");
     let read: Value = api
-        .get(&format!("/api/v1/runs/{}/outputs/read.json", created["id"]))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("read.json");
+        .get_json(&format!("/api/v1/runs/{}/outputs/read.json", created["id"]))
+        .await;
     assert_eq!(
         read,
         json!({"file": "plan.csv", "lines": 3, "rates": [0.1, 0.2], "regions": ["s", "n"]}),
@@ -221,14 +210,7 @@ pub async fn a_file_is_read_by_its_model_kept_previewed_and_offered_again(store:
         )
         .await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
-    let rerun: Value = api
-        .get(&format!("/api/v1{}", location(&again)))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("run");
+    let rerun: Value = api.get_json(&format!("/api/v1{}", location(&again))).await;
     assert_eq!(rerun["inputs"]["plan"], created["inputs"]["plan"]);
     assert_eq!(rerun["inputs"]["rates"], json!([0.3]));
     assert_eq!(rerun["inputs"]["regions"], json!(["n"]));
@@ -291,13 +273,8 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(st
     .await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     let made: Value = api
-        .get(&format!("/api/v1{}", location(&created)))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("run");
+        .get_json(&format!("/api/v1{}", location(&created)))
+        .await;
     assert_eq!(made["inputs"]["plan"]["name"], "plan.csv", "{made}");
     assert_eq!(made["inputs"]["rates"], json!([0.1, 0.2]));
     assert_eq!(made["inputs"]["regions"], json!([]), "nothing ticked");

@@ -290,6 +290,17 @@ impl Api {
             .expect("run")
     }
 
+    /// A GET whose answer is JSON, read whole.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     /// The bearer token this client sends.
     pub fn token(&self) -> &str {
         &self.token
