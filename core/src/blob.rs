@@ -223,6 +223,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         download_name: &str,
         ttl: Duration,
     ) -> Result<Option<String>, BlobError>;
+    /// The file that holds an object, where the store is a local directory:
+    /// the app serves it as a file (ranges, large reads). `None` elsewhere.
+    fn local_path(&self, _key: &BlobKey) -> Option<std::path::PathBuf> {
+        None
+    }
     /// Where a browser sends presigned uploads (`https://bucket.s3.eu-west-1.amazonaws.com`),
     /// one or more origins separated by spaces, for the pages'
     /// Content-Security-Policy; `None` where uploads go through the app.

@@ -15,6 +15,7 @@ mod connections;
 mod containment;
 mod crash;
 mod disk_full;
+mod downloads;
 mod exec;
 mod file_inputs;
 mod form_inputs;
@@ -77,6 +78,7 @@ on_both_stores!(
     api::tokens_are_required_and_checked,
     api::models_come_with_versions_and_schemas,
     api::a_run_submitted_through_the_api_can_be_followed_and_downloaded,
+    downloads::a_download_resumes_from_a_range,
     api::schema_violations_name_each_field,
     api::unknown_things_are_404_without_detail,
     api::runs_are_listed_newest_first_in_pages,

@@ -258,11 +258,12 @@ async fn output(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath((id, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
-    Ok(downloads::output(&state, &user, &client, &run, &name).await?)
+    Ok(downloads::output(&state, &user, &client, &run, &name, &headers).await?)
 }
 
 /// The file a file input of the run was given.
@@ -270,11 +271,12 @@ async fn input_file(
     api: ApiUser,
     client: ClientAddr,
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiPath((id, input)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
-    Ok(downloads::input_file(&state, &user, &client, &run, &input).await?)
+    Ok(downloads::input_file(&state, &user, &client, &run, &input, &headers).await?)
 }
 
 async fn log(

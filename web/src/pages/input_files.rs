@@ -4,6 +4,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use modelrun_core::blob::BlobKey;
@@ -78,10 +79,11 @@ async fn download(
     CurrentUser { user, .. }: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((id, input)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
-    downloads::input_file(&state, &user, &client, &run, &input).await
+    downloads::input_file(&state, &user, &client, &run, &input, &headers).await
 }
 
 async fn page(

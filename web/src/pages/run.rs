@@ -8,6 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -311,10 +312,11 @@ async fn output(
     CurrentUser { user, .. }: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((id, name)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
-    downloads::output(&state, &user, &client, &run, &name).await
+    downloads::output(&state, &user, &client, &run, &name, &headers).await
 }
 
 async fn cancel(

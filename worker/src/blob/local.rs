@@ -145,6 +145,10 @@ impl BlobStore for LocalBlobStore {
         })
     }
 
+    fn local_path(&self, key: &BlobKey) -> Option<PathBuf> {
+        Some(self.path(key))
+    }
+
     async fn list(&self, prefix: &BlobKey) -> Result<Vec<ObjectMeta>, BlobError> {
         let mut found = Vec::new();
         let mut pending = vec![self.path(prefix)];

@@ -62,6 +62,15 @@ fn idempotency() -> Value {
     })
 }
 
+/// `Range`: part of a file, to resume a download (RFC 9110, section 14).
+fn range_param() -> Value {
+    json!({
+        "name": "Range", "in": "header", "required": false,
+        "description": "Bytes of the file, such as `bytes=1048576-`, to resume a download",
+        "schema": { "type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$" }
+    })
+}
+
 /// The media types of an output: its own, guessed from its name.
 fn output_content() -> Value {
     let file = json!({ "schema": { "type": "string", "format": "binary" } });
@@ -159,18 +168,22 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
         }),
         "getOutput" => json!({
             "summary": "Download an output (or a redirect to a short-lived URL)",
-            "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }, range_param()],
             "responses": {
                 "200": { "description": "The file, with its own media type (guessed from its name)", "content": output_content() },
+                "206": { "description": "The range asked for (from a local directory; S3 answers ranges of its presigned URL itself)", "content": output_content() },
+                "416": { "description": "A range outside the file" },
                 "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
                 "401": unauthorized, "404": not_found
             }
         }),
         "getInputFile" => json!({
             "summary": "Download the file a file input of the run was given (or a redirect to a short-lived URL)",
-            "parameters": [id_param(), { "name": "input", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "parameters": [id_param(), { "name": "input", "in": "path", "required": true, "schema": { "type": "string" } }, range_param()],
             "responses": {
                 "200": { "description": "The file, with the media type it was uploaded with", "content": output_content() },
+                "206": { "description": "The range asked for", "content": output_content() },
+                "416": { "description": "A range outside the file" },
                 "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
                 "401": unauthorized, "404": not_found
             }
