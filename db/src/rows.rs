@@ -72,6 +72,39 @@ impl TryFrom<TokenRow> for ApiToken {
     }
 }
 
+/// A token with its owner, read in one query: the token's columns are
+/// `token_…`, the user's plain.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    token_id: i64,
+    token_name: String,
+    token_prefix: String,
+    token_role: String,
+    token_created_at: Timestamp,
+    token_expires_at: Option<Timestamp>,
+    token_last_used_at: Option<Timestamp>,
+}
+
+impl TryFrom<TokenUserRow> for (User, ApiToken) {
+    type Error = StoreError;
+
+    fn try_from(row: TokenUserRow) -> Result<Self, StoreError> {
+        let token = ApiToken {
+            id: TokenId(row.token_id),
+            user_id: UserId(row.user.id),
+            name: row.token_name,
+            prefix: row.token_prefix,
+            role: parse("role", &row.token_role)?,
+            created_at: row.token_created_at.into(),
+            expires_at: row.token_expires_at.map(Into::into),
+            last_used_at: row.token_last_used_at.map(Into::into),
+        };
+        Ok((User::try_from(row.user)?, token))
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ModelRow {
     id: i64,

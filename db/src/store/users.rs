@@ -10,7 +10,7 @@ use crate::SqlStore;
 use crate::backend::{Tx, on_conn};
 use crate::convert::{conflict, touched};
 use crate::dialect::{Dialect, Sql, sql};
-use crate::rows::{TokenRow, UserRow, convert_all};
+use crate::rows::{TokenRow, TokenUserRow, UserRow, convert_all};
 use crate::types::Timestamp;
 
 /// A "last used" time that could not be written (a full disk, a busy
@@ -320,11 +320,16 @@ impl<B> UserStore for SqlStore<B> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(User, ApiToken)>> {
+        // One query for the token and its owner: every API request makes it.
         let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as::<_, TokenRow>(
-                "SELECT id, user_id, name, prefix, role, created_at, expires_at, last_used_at \
-                 FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
-                 AND (expires_at IS NULL OR expires_at > $2)",
+            sqlx::query_as::<_, TokenUserRow>(
+                "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
+                 t.id AS token_id, t.name AS token_name, t.prefix AS token_prefix, \
+                 t.role AS token_role, t.created_at AS token_created_at, \
+                 t.expires_at AS token_expires_at, t.last_used_at AS token_last_used_at \
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+                 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.disabled_at IS NULL",
             )
             .bind(token_hash)
             .bind(Timestamp(now))
@@ -334,13 +339,7 @@ impl<B> UserStore for SqlStore<B> {
         else {
             return Ok(None);
         };
-        let token = ApiToken::try_from(row)?;
-        let Some(user) = self.user(token.user_id).await? else {
-            return Ok(None);
-        };
-        if user.is_disabled() {
-            return Ok(None);
-        }
+        let (user, token) = <(User, ApiToken)>::try_from(row)?;
         if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
             let touched = async {
                 on_conn!(&mut self.db.writer().await?, |c| {
