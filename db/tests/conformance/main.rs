@@ -11,6 +11,7 @@ mod listing;
 mod models;
 mod outbox;
 mod queue;
+mod reconnect;
 mod requeue;
 mod runs;
 mod security;
