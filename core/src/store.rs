@@ -90,7 +90,21 @@ pub trait UserStore: Send + Sync {
         now: DateTime<Utc>,
         idle: Duration,
         absolute: Duration,
-    ) -> StoreResult<Option<User>>;
+    ) -> StoreResult<Option<User>> {
+        Ok(self
+            .session_person(token_hash, now, idle, absolute)
+            .await?
+            .map(|(user, _)| user))
+    }
+    /// [`UserStore::session_user`] with the person's display settings, read
+    /// in the same query: every page needs both.
+    async fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+        absolute: Duration,
+    ) -> StoreResult<Option<(User, crate::display::DisplaySettings)>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Sets a new password hash and ends every session of the user but
     /// `keep` (the session that made the change, if any).
@@ -150,6 +164,9 @@ pub trait ModelStore: Send + Sync {
     ) -> StoreResult<Registered>;
     /// Every model with its versions (newest first), models by name.
     async fn models(&self) -> StoreResult<Vec<ModelWithVersions>>;
+    /// Every model's name, in order: what a filter offers, read without
+    /// the versions.
+    async fn model_names(&self) -> StoreResult<Vec<String>>;
     async fn model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>>;
     async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>>;
     /// Records the version's AWS Batch job definition, once: a version that

@@ -8,9 +8,7 @@ use chrono_tz::Tz;
 use modelrun_core::display::{DisplaySettings, NumberStyle, parse_time_zone};
 
 use crate::auth::CurrentUser;
-use crate::error::AppResult;
 use crate::format;
-use crate::state::AppState;
 
 /// The cookie in which the browser's script leaves its IANA time zone.
 pub const ZONE_COOKIE: &str = "modelrun_tz";
@@ -58,10 +56,10 @@ impl Locale {
         }
     }
 
-    /// The signed-in person's locale, from their account and browser.
-    pub async fn of(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
-        let settings = state.store.display_settings(current.user.id).await?;
-        Ok(Locale::new(settings, current.browser_zone))
+    /// The signed-in person's locale, from their account (read with their
+    /// session) and browser.
+    pub fn of(current: &CurrentUser) -> Self {
+        Locale::new(current.display, current.browser_zone)
     }
 
     /// The zone's IANA name, for labels.

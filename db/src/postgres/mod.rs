@@ -18,8 +18,8 @@ use std::str::FromStr;
 
 use modelrun_core::config::PostgresConfig;
 use modelrun_core::store::{StoreError, StoreResult};
-use sqlx::Postgres;
 use sqlx::Connection;
+use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 pub use listen::spawn_listener;
@@ -99,10 +99,20 @@ mod loopback_tests {
 
     #[test]
     fn only_this_machine_goes_without_tls() {
-        for host in ["localhost", "127.0.0.1", "::1", "[::1]", "/var/run/postgresql"] {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "/var/run/postgresql",
+        ] {
             assert!(is_loopback(host), "{host}");
         }
-        for host in ["db.example.com", "10.0.0.5", "mydb.cluster.rds.amazonaws.com"] {
+        for host in [
+            "db.example.com",
+            "10.0.0.5",
+            "mydb.cluster.rds.amazonaws.com",
+        ] {
             assert!(!is_loopback(host), "{host}");
         }
     }

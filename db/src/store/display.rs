@@ -8,6 +8,24 @@ use modelrun_core::store::{DisplayStore, StoreError, StoreResult};
 use crate::SqlStore;
 use crate::backend::on_conn;
 
+/// The settings kept in a user row's `time_zone` and `number_style`.
+pub(crate) fn settings_of(
+    zone: Option<String>,
+    style: Option<String>,
+) -> StoreResult<DisplaySettings> {
+    // A zone name a newer time zone database dropped falls back to the
+    // browser's rather than locking the person out of every page.
+    let time_zone = zone.and_then(|name| parse_time_zone(&name).ok());
+    let number_style = style
+        .map(|style| style.parse().map_err(StoreError::Corrupt))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(DisplaySettings {
+        time_zone,
+        number_style,
+    })
+}
+
 #[async_trait]
 impl<B> DisplayStore for SqlStore<B> {
     async fn display_settings(&self, user: UserId) -> StoreResult<DisplaySettings> {
@@ -19,17 +37,7 @@ impl<B> DisplayStore for SqlStore<B> {
                     .await
             })?;
         let (zone, style) = row.ok_or(StoreError::NotFound)?;
-        // A zone name a newer time zone database dropped falls back to the
-        // browser's rather than locking the person out of every page.
-        let time_zone = zone.and_then(|name| parse_time_zone(&name).ok());
-        let number_style = style
-            .map(|style| style.parse().map_err(StoreError::Corrupt))
-            .transpose()?
-            .unwrap_or_default();
-        Ok(DisplaySettings {
-            time_zone,
-            number_style,
-        })
+        settings_of(zone, style)
     }
 
     async fn set_display_settings(

@@ -167,6 +167,15 @@ impl<B> ModelStore for SqlStore<B> {
         }
     }
 
+    async fn model_names(&self) -> StoreResult<Vec<String>> {
+        let names: Vec<(String,)> = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as("SELECT name FROM models ORDER BY name")
+                .fetch_all(c)
+                .await
+        })?;
+        Ok(names.into_iter().map(|(name,)| name).collect())
+    }
+
     async fn models(&self) -> StoreResult<Vec<ModelWithVersions>> {
         let mut conn = self.db.reader().await?;
         let models = on_conn!(&mut conn, |c| {

@@ -12,6 +12,7 @@ use crate::convert::{conflict, touched};
 use crate::dialect::{Dialect, Sql, sql};
 use crate::rows::{TokenRow, TokenUserRow, UserRow, convert_all};
 use crate::types::Timestamp;
+use modelrun_core::display::DisplaySettings;
 
 /// A "last used" time that could not be written (a full disk, a busy
 /// writer) is only a stale hint: the request that reads goes on, and the
@@ -152,23 +153,26 @@ impl<B> UserStore for SqlStore<B> {
         })
     }
 
-    async fn session_user(
+    async fn session_person(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
         idle: Duration,
         absolute: Duration,
-    ) -> StoreResult<Option<User>> {
+    ) -> StoreResult<Option<(User, DisplaySettings)>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
             user: UserRow,
             session_created_at: Timestamp,
             last_seen_at: Timestamp,
+            time_zone: Option<String>,
+            number_style: Option<String>,
         }
         let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, Row>(
                 "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
+                 u.time_zone, u.number_style, \
                  s.created_at AS session_created_at, s.last_seen_at \
                  FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
@@ -198,7 +202,8 @@ impl<B> UserStore for SqlStore<B> {
             };
             untouched_is_fine(touched.await, "a session");
         }
-        row.user.try_into().map(Some)
+        let display = super::display::settings_of(row.time_zone, row.number_style)?;
+        Ok(Some((row.user.try_into()?, display)))
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {

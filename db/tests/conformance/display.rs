@@ -24,6 +24,26 @@ pub async fn display_settings_default_then_keep_the_choice(store: Arc<dyn Store>
         .await
         .expect("set");
     assert_eq!(store.display_settings(ann.id).await.expect("read"), chosen);
+    let now = chrono::Utc::now();
+    store
+        .create_session("ann-session", ann.id, now)
+        .await
+        .expect("session");
+    let (person, settings) = store
+        .session_person(
+            "ann-session",
+            now,
+            chrono::Duration::minutes(30),
+            chrono::Duration::hours(12),
+        )
+        .await
+        .expect("read")
+        .expect("a live session");
+    assert_eq!(
+        (person.id, settings),
+        (ann.id, chosen),
+        "a page reads the person and their settings in one query"
+    );
     assert_eq!(
         store.display_settings(bob.id).await.expect("read"),
         DisplaySettings::default(),

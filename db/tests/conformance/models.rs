@@ -110,6 +110,11 @@ pub async fn lists_models_with_versions_newest_first(store: Arc<dyn Store>) {
         models[0].latest_active().map(|v| v.label.as_str()),
         Some("3")
     );
+    assert_eq!(
+        store.model_names().await.expect("names"),
+        ["alpha", "zeta"],
+        "the names alone, in the same order"
+    );
 }
 
 pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {

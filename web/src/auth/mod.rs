@@ -47,6 +47,8 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// The time zone the browser reported ([`crate::locale::ZONE_COOKIE`]).
     pub browser_zone: Option<chrono_tz::Tz>,
+    /// The person's own time zone and number style, read with the session.
+    pub display: modelrun_core::display::DisplaySettings,
 }
 
 /// A script, from its bearer token. `role` is the lower of the token's and
@@ -157,16 +159,17 @@ where
     let absolute =
         chrono::Duration::from_std(config.session_absolute).map_err(AppError::internal)?;
     let session_hash = sha256_hex(token);
-    let user = store
-        .session_user(&session_hash, Utc::now(), idle, absolute)
+    let person = store
+        .session_person(&session_hash, Utc::now(), idle, absolute)
         .await?;
     let browser_zone =
         cookie(&parts.headers, crate::locale::ZONE_COOKIE).and_then(crate::locale::browser_zone);
-    Ok(user.map(|user| CurrentUser {
+    Ok(person.map(|(user, display)| CurrentUser {
         user,
         csrf: crate::guard::csrf::token_for(token),
         session_hash,
         browser_zone,
+        display,
     }))
 }
 

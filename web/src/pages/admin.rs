@@ -61,7 +61,7 @@ async fn outbox(
     State(state): State<AppState>,
     Query(query): Query<OutboxQuery>,
 ) -> AppResult<OutboxPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     admin(&user)?;
     let emails = state
@@ -112,7 +112,7 @@ async fn message(
 ) -> AppResult<EmailPage> {
     admin(&current.user)?;
     let email = load(&state, &id).await?;
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     Ok(EmailPage {
         nav: Nav::admin(&current.user, &current.csrf, Section::Outbox, &state),
         created: locale.time(email.created_at),

@@ -121,7 +121,7 @@ async fn list(
     Query(query): Query<AuditQuery>,
 ) -> AppResult<AuditPage> {
     require(current.user.role, Role::Admin, "read the audit log")?;
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let filter = parse(&query, &locale)?;
     let entries = state.store.audit_entries(&filter).await?;
     let next = (entries.len() == PAGE as usize)

@@ -91,7 +91,7 @@ async fn page(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> AppResult<ComparePage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let mut runs: Vec<Run> = Vec::new();
     for id in run_ids(query.as_deref())? {

@@ -91,7 +91,7 @@ async fn page(
     State(state): State<AppState>,
     Path((id, input)): Path<(String, String)>,
 ) -> AppResult<PreviewPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let run = visible_run(&state, &current.user, &id).await?;
     let file = run
         .inputs

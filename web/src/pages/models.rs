@@ -131,7 +131,7 @@ struct ModelsPage {
 }
 
 async fn list(current: CurrentUser, State(state): State<AppState>) -> AppResult<ModelsPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let models = state.store.models().await?;
     Ok(ModelsPage {
@@ -233,7 +233,7 @@ async fn detail(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> AppResult<ModelPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let model = state.store.model(&name).await?.ok_or(AppError::NotFound)?;
     let runs = state

@@ -145,7 +145,7 @@ async fn form(
     Query(query): Query<VersionQuery>,
 ) -> AppResult<NewRunPage> {
     require(user.user.role, Role::Runner, "submit runs")?;
-    let locale = crate::locale::Locale::of(&state, &user).await?;
+    let locale = crate::locale::Locale::of(&user);
     let model = load(&state, &name).await?;
     let origin = origin(&state, &user, &model, query.from.as_deref()).await?;
     // Run again: the origin's version while it takes runs, unless another is picked.

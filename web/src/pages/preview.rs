@@ -175,7 +175,7 @@ async fn page(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
 ) -> AppResult<PreviewPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let run = visible_run(&state, &current.user, &id).await?;
     let output = find_output(&state, &run, &name).await?;
     let encoded = percent_encoding::utf8_percent_encode(&output.name, NAME).to_string();

@@ -249,7 +249,7 @@ async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<RunPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let run = visible_run(&state, &user, &id).await?;
     let (events, outputs, version) = tokio::try_join!(

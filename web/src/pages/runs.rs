@@ -73,18 +73,12 @@ async fn list(
     State(state): State<AppState>,
     Query(query): Query<RunsQuery>,
 ) -> AppResult<RunsPage> {
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let mut filter = parse_filter(&query, PAGE, locale.zone)?;
     filter.submitted_by = crate::policy::visible_submitter(&state, &user);
     let page = state.store.list_runs(&filter).await?;
-    let models = state
-        .store
-        .models()
-        .await?
-        .into_iter()
-        .map(|m| m.model.name)
-        .collect();
+    let models = state.store.model_names().await?;
     let next = page.next.map(|before| {
         let mut link = format!("before={before}");
         for (key, value) in query.pairs() {

@@ -83,7 +83,7 @@ async fn list(
             })?),
         };
     let tasks = state.store.list_tasks(wanted, LIMIT).await?;
-    let locale = Locale::of(&state, &current).await?;
+    let locale = Locale::of(&current);
     Ok(TasksPage {
         nav: Nav::admin(&current.user, &current.csrf, Section::Tasks, &state),
         tasks: tasks

@@ -61,7 +61,7 @@ impl UsersPage {
     async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
         require(current.user.role, Role::Admin, "manage users")?;
         let users = state.store.list_users().await?;
-        let locale = Locale::of(state, current).await?;
+        let locale = Locale::of(current);
         Ok(UsersPage {
             nav: Nav::admin(&current.user, &current.csrf, Section::Users, state),
             me: current.user.id,

@@ -92,7 +92,7 @@ async fn page(
     State(state): State<AppState>,
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<VersionPage> {
-    let locale = crate::locale::Locale::of(&state, &current).await?;
+    let locale = crate::locale::Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let (model, version) = find(&state, &name, &label).await?;
     let environment = match &version.environment {
