@@ -427,3 +427,36 @@ async fn health_answers_503_at_once_when_the_database_hangs() {
     assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
     proxy.restore();
 }
+
+pub async fn a_list_carries_the_fields_asked_for(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    api.submit_defaults("forecast").await;
+    let every = api.get_json("/api/v1/runs").await;
+    assert!(
+        every["runs"][0]["inputs"].is_object(),
+        "by default, as before"
+    );
+    let table = api
+        .get_json("/api/v1/runs?fields=id,status,created_at")
+        .await;
+    let row = table["runs"][0].as_object().expect("a row");
+    assert_eq!(
+        row.keys().collect::<Vec<_>>(),
+        ["id", "status", "created_at"],
+        "{row:?}"
+    );
+    let unknown = api
+        .get("/api/v1/runs?fields=id,colour")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let body: Value = unknown.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"colour\"")),
+        "{body}"
+    );
+}

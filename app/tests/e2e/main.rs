@@ -82,6 +82,7 @@ on_both_stores!(
     api::schema_violations_name_each_field,
     api::unknown_things_are_404_without_detail,
     api::runs_are_listed_newest_first_in_pages,
+    api::a_list_carries_the_fields_asked_for,
     api::viewers_cannot_submit,
     api::health_says_whether_the_store_answers,
     limits::a_ten_megabyte_body_is_refused_and_leaves_nothing_behind,

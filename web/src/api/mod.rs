@@ -6,6 +6,7 @@
 mod jobs;
 mod models;
 pub mod openapi;
+mod run_fields;
 mod runs;
 mod secrets;
 

@@ -15,6 +15,7 @@ use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 
 use super::openapi as paths;
+use super::run_fields::Fields;
 use crate::auth::{ApiUser, require};
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -201,11 +202,13 @@ struct ListQuery {
     sort: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
+    /// The properties of each row (`fields=id,status,created_at`); all by default.
+    fields: Option<String>,
 }
 
 #[derive(Serialize)]
-struct RunsJson {
-    runs: Vec<RunJson>,
+struct RunsJson<Row> {
+    runs: Vec<Row>,
     next_cursor: Option<String>,
 }
 
@@ -213,7 +216,7 @@ async fn list(
     api: ApiUser,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> ApiResult<Json<RunsJson>> {
+) -> ApiResult<Response> {
     let limit = match query.limit.as_deref() {
         None | Some("") => DEFAULT_LIMIT,
         Some(text) => text
@@ -236,13 +239,20 @@ async fn list(
         sort: query.sort,
         before: query.cursor,
     };
+    let fields = Fields::parse(query.fields.as_deref())?;
     let mut filter = parse_filter(&runs_query, limit, chrono_tz::Tz::UTC)?;
     filter.submitted_by = visible_submitter(&state, &api.acting());
     let page = state.store.list_runs(&filter).await?;
-    Ok(Json(RunsJson {
-        runs: page.items.iter().map(RunJson::new).collect(),
-        next_cursor: page.next.map(|id| id.to_string()),
-    }))
+    let next_cursor = page.next.map(|id| id.to_string());
+    let rows = page.items.iter().map(RunJson::new);
+    let Some(fields) = fields else {
+        let runs = rows.collect();
+        return Ok(Json(RunsJson { runs, next_cursor }).into_response());
+    };
+    let runs = rows
+        .map(|row| Ok(fields.select(serde_json::to_value(row).map_err(AppError::internal)?)))
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(Json(RunsJson { runs, next_cursor }).into_response())
 }
 
 async fn detail(

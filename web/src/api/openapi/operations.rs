@@ -157,7 +157,8 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
                 filter("to", "Created on or before this day, a day in UTC", json!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })),
                 filter("sort", "Order", json!({ "type": "string", "enum": ["newest", "oldest"] })),
                 filter("limit", "Page size (default 50)", json!({ "type": "integer", "minimum": 1, "maximum": 200 })),
-                filter("cursor", "`next_cursor` of the previous page", json!({ "type": "string", "pattern": "^[+-]?[0-9]{1,18}$" }))
+                filter("cursor", "`next_cursor` of the previous page", json!({ "type": "string", "pattern": "^[+-]?[0-9]{1,18}$" })),
+                filter("fields", "The properties of each row, separated by commas (`id,model,status,created_at`); every one by default. A table asks for its columns, not every run's inputs", json!({ "type": "string", "pattern": crate::api::run_fields::pattern() }))
             ],
             "responses": { "200": ok("One page", "RunList"), "400": error("A bad filter, or a parameter given twice; the message names it"), "401": unauthorized }
         }),

@@ -3,6 +3,20 @@
 
 use serde_json::{Value, json};
 
+/// The properties of a run, as a run's own answer and a list's rows write them.
+fn run_properties() -> Value {
+    json!({
+        "id": { "type": "integer" }, "model": { "type": "string" }, "version": { "type": "string" },
+        "status": { "$ref": "#/components/schemas/Status" }, "status_reason": { "type": ["string", "null"] },
+        "submitted_by": { "type": "string" }, "inputs": { "type": "object" }, "resources": { "type": "object" },
+        "job_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
+        "started_at": { "type": ["string", "null"], "format": "date-time" }, "finished_at": { "type": ["string", "null"], "format": "date-time" },
+        "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] }, "url": { "type": "string" },
+        "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
+        "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
+    })
+}
+
 /// Every schema, by name; `config` gives the server's limits.
 pub(super) fn schemas(config: &modelrun_core::config::WebConfig) -> Value {
     let mut schemas = run_schemas(config);
@@ -99,16 +113,7 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
         },
         "Run": {
             "type": "object", "required": ["id", "model", "version", "status", "submitted_by", "inputs", "created_at", "url"],
-            "properties": {
-                "id": { "type": "integer" }, "model": { "type": "string" }, "version": { "type": "string" },
-                "status": { "$ref": "#/components/schemas/Status" }, "status_reason": { "type": ["string", "null"] },
-                "submitted_by": { "type": "string" }, "inputs": { "type": "object" }, "resources": { "type": "object" },
-                "job_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
-                "started_at": { "type": ["string", "null"], "format": "date-time" }, "finished_at": { "type": ["string", "null"], "format": "date-time" },
-                "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] }, "url": { "type": "string" },
-                "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
-                "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
-            }
+            "properties": run_properties()
         },
         "OutputUpload": {
             "type": "object", "required": ["name", "size", "sha256", "content_type"],
@@ -153,7 +158,12 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
         },
         "RunList": {
             "type": "object", "required": ["runs", "next_cursor"],
-            "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/Run" } }, "next_cursor": { "type": ["string", "null"] } }
+            "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/RunRow" } }, "next_cursor": { "type": ["string", "null"] } }
+        },
+        "RunRow": {
+            "type": "object",
+            "description": "A run in a list: every property of a Run but events and outputs, or those `fields` names",
+            "properties": run_properties()
         }
     })
 }
