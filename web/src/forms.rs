@@ -187,7 +187,10 @@ impl FormField {
                 });
                 let mut limits = Vec::new();
                 if let Some(media) = media_type {
-                    limits.push(format!("a {media} file"));
+                    limits.push(match extensions_of(media).first() {
+                        Some(extension) => format!("a .{extension} file"),
+                        None => format!("a {media} file"),
+                    });
                 }
                 if let Some(max) = max_bytes {
                     limits.push(format!("at most {}", size_text(*max)));

@@ -114,6 +114,36 @@ fn numbers_are_shown_in_the_persons_style_and_read_back_the_same() {
 }
 
 #[test]
+fn a_file_says_what_it_takes_and_a_list_how_to_type_it() {
+    let schema = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "plan": {"type": "string", "format": "file", "contentMediaType": "text/csv", "x-max-bytes": 1048576},
+            "rates": {"type": "array", "items": {"type": "number"}},
+            "regions": {"type": "array", "items": {"type": "string", "enum": ["n", "s"]}}
+        }}),
+        "inputs",
+    )
+    .expect("schema");
+    let fields = fields_from_values(&schema, &serde_json::Map::new(), NumberStyle::PointDecimal);
+    assert_eq!(fields[0].control, Control::File);
+    assert_eq!(
+        fields[0].help.as_deref(),
+        Some("Upload a .csv file, at most 1 MiB.")
+    );
+    assert!(
+        fields[0]
+            .accept
+            .as_deref()
+            .is_some_and(|a| a.starts_with("text/csv,.csv"))
+    );
+    assert_eq!(
+        (fields[1].control, fields[1].placeholder),
+        (Control::Lines, Some("One value per line"))
+    );
+    assert_eq!(fields[2].control, Control::Choices);
+}
+
+#[test]
 fn a_choice_nobody_made_starts_empty() {
     let fields = fields_from_values(
         &schema(),
