@@ -144,6 +144,7 @@ on_sqlite!(
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
     cli_client::a_models_escape_sequences_never_reach_a_terminal,
     cli_client::the_cli_reads_inputs_as_the_form_does_and_uploads_files,
+    cli_client::the_cli_reads_lists_kinds_empty_values_and_files_of_an_inputs_file,
     cli_secrets::a_piped_secret_reaches_the_run_and_a_foreign_key_is_told,
     model_needs::secrets_are_set_on_the_model_page,
     containment::an_unsandboxed_server_says_so_on_its_admin_pages,

@@ -1,14 +1,19 @@
 //! The inputs of `modelrun runs submit`: `--inputs-file`, then each
-//! `--input name=value`, whose value is JSON when it is JSON, read as the
-//! run form reads its box when it is not (by the version's schema), or a
-//! file to upload when it is `@path`.
+//! `--input name=value`. A value is a file to upload when it is `@path`;
+//! for an input of the version's schema it is JSON when it is JSON of the
+//! input's kind, else read as the run form reads its box (`0,05`,
+//! `2027-03`); an empty value means what the form's empty box means; and
+//! every `--input` of a list input is one more item. A value for a name
+//! the schema does not have is JSON when it is JSON, else text.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use modelrun_core::schema::{Field, FieldKind, InputSchema};
 use serde_json::{Map, Value};
 
 use super::http::Client;
+use super::upload::FILE_PREFIX;
 
 /// Every input of a submission, with its files uploaded.
 pub async fn gather(
@@ -18,13 +23,15 @@ pub async fn gather(
     file: Option<&Path>,
     pairs: &[String],
 ) -> anyhow::Result<Map<String, Value>> {
-    let files = files_to_upload(pairs);
-    let texts = texts_to_read(pairs);
-    let mut inputs = read_inputs(file, pairs)?;
-    if !texts.is_empty() {
-        let schema = input_schema(client, model, version).await?;
-        read_as_the_form_does(&schema, &texts, &mut inputs)?;
-    }
+    let pairs = split_pairs(pairs)?;
+    let from_file = read_inputs_file(file)?;
+    let schema = if needs_schema(&from_file, &pairs) {
+        Some(input_schema(client, model, version).await?)
+    } else {
+        None
+    };
+    let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
+    let (mut inputs, files) = resolve(schema.as_ref(), from_file, base, &pairs)?;
     for (name, path) in files {
         eprintln!("Uploading {} for {name}…", path.display());
         let id = super::upload::upload(client, &path).await?;
@@ -33,32 +40,48 @@ pub async fn gather(
     Ok(inputs)
 }
 
-/// The files `--input name=@path` names, to upload: the last one given
-/// for each input. (Text that starts with @ is written as JSON: `name="@x"`.)
-fn files_to_upload(pairs: &[String]) -> Vec<(String, PathBuf)> {
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for (name, value) in pairs.iter().filter_map(|pair| pair.split_once('=')) {
-        let name = name.trim().to_owned();
-        files.retain(|(earlier, _)| earlier != &name);
-        if let Some(path) = value.strip_prefix(super::upload::FILE_PREFIX) {
-            files.push((name, PathBuf::from(path)));
-        }
-    }
-    files
-}
-
-/// The `--input name=value` pairs whose value is not JSON (`growth=0,05`,
-/// `month=2027-03`): read as the form reads its boxes, by the input's type.
-fn texts_to_read(pairs: &[String]) -> Vec<(String, String)> {
+/// The `--input name=value` pairs, split: the name trimmed, the value as given.
+fn split_pairs(pairs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     pairs
         .iter()
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(_, value)| {
-            !value.starts_with(super::upload::FILE_PREFIX)
-                && serde_json::from_str::<Value>(value).is_err()
+        .map(|pair| {
+            let Some((name, value)) = pair.split_once('=') else {
+                bail!("--input {pair:?}: write it as name=value");
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("--input {pair:?}: the name is empty");
+            }
+            Ok((name.to_owned(), value.to_owned()))
         })
-        .map(|(name, value)| (name.trim().to_owned(), value.to_owned()))
         .collect()
+}
+
+/// The JSON object of `--inputs-file`, or nothing.
+fn read_inputs_file(file: Option<&Path>) -> anyhow::Result<Map<String, Value>> {
+    let Some(path) = file else {
+        return Ok(Map::new());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match serde_json::from_str::<Value>(&text)
+        .with_context(|| format!("{} is not JSON", path.display()))?
+    {
+        Value::Object(map) => Ok(map),
+        _ => bail!("{} must hold a JSON object of inputs", path.display()),
+    }
+}
+
+/// Whether reading the inputs takes the version's schema: a value to read
+/// by its input's kind, or an `@path` of the inputs file that may name a
+/// file to upload. Files given as `--input name=@path` need none.
+fn needs_schema(from_file: &Map<String, Value>, pairs: &[(String, String)]) -> bool {
+    pairs
+        .iter()
+        .any(|(_, value)| !value.starts_with(FILE_PREFIX))
+        || from_file
+            .values()
+            .any(|value| value.as_str().is_some_and(|s| s.starts_with(FILE_PREFIX)))
 }
 
 /// The input schema of the version a submission will run: the one named,
@@ -89,54 +112,199 @@ async fn input_schema(
         .map_err(|error| anyhow::anyhow!("the version's input schema cannot be read: {error}"))
 }
 
-/// Reads each text value by its input's type, as the run form does: a
-/// decimal comma is read (`0,05`), an ambiguous number refused with the
-/// form's words, a list one item per line. Inputs the schema does not
-/// name stay text, for the server to refuse.
-fn read_as_the_form_does(
-    schema: &modelrun_core::schema::InputSchema,
-    texts: &[(String, String)],
-    inputs: &mut Map<String, Value>,
-) -> anyhow::Result<()> {
-    for (name, text) in texts {
-        match schema.read_text(name, text) {
-            None | Some(Ok(None)) => {}
-            Some(Ok(Some(value))) => {
-                inputs.insert(name.clone(), value);
+/// Files to upload: the input each is for, and its path.
+type Files = Vec<(String, PathBuf)>;
+
+/// The inputs of a submission, from the inputs file's object and the
+/// `--input` pairs (which replace the file's values), and the files to
+/// upload for them. `base` is the inputs file's directory, where its
+/// `"@name.csv"` values are.
+fn resolve(
+    schema: Option<&InputSchema>,
+    from_file: Map<String, Value>,
+    base: &Path,
+    pairs: &[(String, String)],
+) -> anyhow::Result<(Map<String, Value>, Files)> {
+    let mut inputs = from_file;
+    let mut files: Files = Vec::new();
+    if let Some(schema) = schema {
+        for field in schema.fields() {
+            if !matches!(field.kind, FieldKind::File { .. }) {
+                continue;
             }
-            Some(Err(message)) => bail!("--input {name}={text}: {name} {message}"),
+            let path = inputs
+                .get(&field.name)
+                .and_then(Value::as_str)
+                .and_then(|text| text.strip_prefix(FILE_PREFIX))
+                .map(|path| base.join(path));
+            if let Some(path) = path {
+                inputs.remove(&field.name);
+                files.push((field.name.clone(), path));
+            }
         }
     }
-    Ok(())
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in pairs {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    for name in names {
+        let values: Vec<&str> = pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
+            .collect();
+        files.retain(|(earlier, _)| earlier != name);
+        let field = schema.and_then(|schema| schema.field(name).map(|field| (schema, field)));
+        if let Some((schema, field)) = field
+            && matches!(field.kind, FieldKind::List { .. })
+        {
+            inputs.insert(name.to_owned(), read_list(schema, field, &values)?);
+            continue;
+        }
+        // Anything else takes the last value given.
+        let Some(&value) = values.last() else {
+            continue;
+        };
+        if let Some(path) = value.strip_prefix(FILE_PREFIX) {
+            inputs.remove(name);
+            files.push((name.to_owned(), PathBuf::from(path)));
+            continue;
+        }
+        let read = match field {
+            Some((schema, field)) => read_one(schema, field, value)?,
+            None => Some(
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned())),
+            ),
+        };
+        match read {
+            Some(read) => inputs.insert(name.to_owned(), read),
+            None => inputs.remove(name),
+        };
+    }
+    Ok((inputs, files))
 }
 
-/// The inputs of `--inputs-file` and `--input name=value`.
-pub fn read_inputs(file: Option<&Path>, pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
-    let mut inputs = match file {
-        None => Map::new(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            match serde_json::from_str::<Value>(&text)
-                .with_context(|| format!("{} is not JSON", path.display()))?
-            {
-                Value::Object(map) => map,
-                _ => bail!("{} must hold a JSON object of inputs", path.display()),
+/// One value of an input that is not a list: its JSON when that is of the
+/// input's kind, else its text read as the form reads its box. `None`
+/// leaves the input out, as an optional box left empty does.
+fn read_one(schema: &InputSchema, field: &Field, value: &str) -> anyhow::Result<Option<Value>> {
+    let name = &field.name;
+    if let Ok(json) = serde_json::from_str::<Value>(value)
+        && is_of_kind(field, &json)
+    {
+        return Ok(Some(json));
+    }
+    match schema.read_text(name, value) {
+        None => Ok(Some(Value::String(value.to_owned()))),
+        Some(Ok(Some(read))) => Ok(Some(read)),
+        Some(Ok(None)) => left_empty(field)
+            .map_err(|message| anyhow::anyhow!("--input {name}={value}: {name} {message}")),
+        Some(Err(message)) => bail!("--input {name}={value}: {name} {message}"),
+    }
+}
+
+/// What an empty value means, as the form's empty box: `null` where the
+/// input allows null, refused where it is required or has a default (the
+/// form shows the default in its box), and absent otherwise.
+fn left_empty(field: &Field) -> Result<Option<Value>, String> {
+    if field.nullable {
+        return Ok(Some(Value::Null));
+    }
+    if field.required {
+        return Err("is required".to_owned());
+    }
+    match &field.default {
+        Some(default) => Err(format!(
+            "was left empty: enter a value (its default is {})",
+            default
+                .as_str()
+                .map_or_else(|| default.to_string(), str::to_owned)
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Whether a JSON value is of the kind of value its input takes: a
+/// number for a number, text for text, dates and text choices, and so on;
+/// `null` for an input that allows it.
+fn is_of_kind(field: &Field, value: &Value) -> bool {
+    if value.is_null() {
+        return field.nullable;
+    }
+    match &field.kind {
+        FieldKind::Number { .. } => value.is_number(),
+        FieldKind::String { .. } | FieldKind::Date | FieldKind::DateTime => value.is_string(),
+        FieldKind::Enum { options } => options.iter().any(|option| {
+            (option.value.is_string() && value.is_string())
+                || (option.value.is_number() && value.is_number())
+        }),
+        FieldKind::Boolean => value.is_boolean(),
+        FieldKind::List { .. } => value.is_array(),
+        FieldKind::File { .. } => value.is_string() || value.is_object(),
+    }
+}
+
+/// A list input: one JSON list given once, or one item per `--input`,
+/// each read as the form reads one line. Checked here, so that a refusal
+/// can say how a list is written.
+fn read_list(schema: &InputSchema, field: &Field, values: &[&str]) -> anyhow::Result<Value> {
+    let name = &field.name;
+    let hint = || {
+        format!(
+            "A list takes one item per --input (-i {name}=a -i {name}=b), \
+             or a JSON list (-i '{name}=[\"a\",\"b\"]')."
+        )
+    };
+    let json = match values {
+        [value] => serde_json::from_str::<Value>(value)
+            .ok()
+            .filter(|json| is_of_kind(field, json)),
+        _ => None,
+    };
+    let list = match json {
+        Some(json) => json,
+        None => {
+            let mut items = Vec::new();
+            for value in values.iter().filter(|value| !value.trim().is_empty()) {
+                match schema.read_text(name, value) {
+                    Some(Ok(Some(Value::Array(read)))) => items.extend(read),
+                    Some(Ok(_)) | None => {}
+                    Some(Err(message)) => {
+                        let message = renumber(&message, items.len());
+                        bail!("--input {name}={value}: {name} {message}. {}", hint());
+                    }
+                }
+            }
+            if items.is_empty() {
+                match schema.read_text(name, "") {
+                    Some(Ok(Some(nothing))) => nothing,
+                    Some(Ok(None)) | None => Value::Array(Vec::new()),
+                    Some(Err(message)) => bail!("--input {name}=: {name} {message}"),
+                }
+            } else {
+                Value::Array(items)
             }
         }
     };
-    for pair in pairs {
-        let Some((name, value)) = pair.split_once('=') else {
-            bail!("--input {pair:?}: write it as name=value");
-        };
-        let name = name.trim();
-        if name.is_empty() {
-            bail!("--input {pair:?}: the name is empty");
-        }
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-        inputs.insert(name.to_owned(), value);
+    field.check(&list).map_err(|message| {
+        let given = values.join(", ");
+        anyhow::anyhow!("--input {name}={given}: {name} {message}. {}", hint())
+    })
+}
+
+/// The form's "(line 2) …" of one value, as the item of the whole list it
+/// is when `before` items came before it.
+fn renumber(message: &str, before: usize) -> String {
+    let numbered = message
+        .strip_prefix("(line ")
+        .and_then(|rest| rest.split_once(") "))
+        .and_then(|(line, rest)| Some((line.parse::<usize>().ok()?, rest)));
+    match numbered {
+        Some((line, rest)) => format!("(item {}) {rest}", before + line),
+        None => message.to_owned(),
     }
-    Ok(inputs)
 }
 
 #[cfg(test)]
@@ -145,33 +313,204 @@ mod tests {
 
     use super::*;
 
+    fn pairs(given: &[&str]) -> Vec<(String, String)> {
+        split_pairs(&given.iter().map(|&p| p.to_owned()).collect::<Vec<_>>()).expect("pairs")
+    }
+
+    fn schema() -> InputSchema {
+        InputSchema::parse(
+            &json!({
+                "type": "object",
+                "required": ["code", "months"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "growth": {"type": "number", "default": 0.02},
+                    "cap": {"type": ["number", "null"]},
+                    "note": {"type": "string"},
+                    "flag": {"type": "boolean"},
+                    "size": {"type": "integer", "enum": [1, 2, 3]},
+                    "label": {"type": "string", "enum": ["1", "2"]},
+                    "months": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}
+                    },
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "actuals": {"type": "string", "format": "file"}
+                }
+            }),
+            "inputs",
+        )
+        .expect("schema")
+    }
+
+    fn read(given: &[&str]) -> anyhow::Result<Map<String, Value>> {
+        let schema = schema();
+        resolve(Some(&schema), Map::new(), Path::new(""), &pairs(given)).map(|(inputs, _)| inputs)
+    }
+
+    fn refusal(given: &[&str]) -> String {
+        read(given).expect_err("refused").to_string()
+    }
+
     #[test]
-    fn inputs_are_json_when_they_can_be() {
-        let inputs = read_inputs(
+    fn inputs_the_schema_does_not_name_are_json_when_they_can_be() {
+        let (inputs, files) = resolve(
             None,
-            &[
-                "growth=0.05".into(),
-                "name=north".into(),
-                "ok=true".into(),
-                "q=\"0.1\"".into(),
-            ],
+            Map::new(),
+            Path::new(""),
+            &pairs(&["growth=0.05", "name=north", "ok=true", "q=\"0.1\"", "e="]),
         )
         .expect("inputs");
         assert_eq!(inputs["growth"], json!(0.05));
         assert_eq!(inputs["name"], json!("north"));
         assert_eq!(inputs["ok"], json!(true));
         assert_eq!(inputs["q"], json!("0.1"));
-        assert!(read_inputs(None, &["nothing".into()]).is_err());
-        assert_eq!(
-            files_to_upload(&[
-                "overrides=@plan.csv".into(),
-                "note=\"@team\"".into(),
-                "other=@a.csv".into(),
-                "other=1".into(),
+        assert_eq!(inputs["e"], json!(""));
+        assert!(files.is_empty());
+        let (_, files) = resolve(
+            None,
+            Map::new(),
+            Path::new(""),
+            &pairs(&[
+                "overrides=@plan.csv",
+                "note=\"@team\"",
+                "other=@a.csv",
+                "other=1",
             ]),
+        )
+        .expect("inputs");
+        assert_eq!(
+            files,
             [("overrides".to_owned(), PathBuf::from("plan.csv"))],
             "a later value replaces an earlier file; JSON text is text"
         );
-        assert!(read_inputs(None, &["=1".into()]).is_err());
+        assert!(split_pairs(&["nothing".into()]).is_err());
+        assert!(split_pairs(&["=1".into()]).is_err());
+    }
+
+    #[test]
+    fn json_of_the_wrong_kind_is_read_as_text() {
+        let inputs = read(&[
+            "code=123",
+            "months=[\"2027-01\"]",
+            "growth=0,05",
+            "cap=null",
+            "note=null",
+            "flag=on",
+            "size=2",
+            "label=1",
+        ])
+        .expect("inputs");
+        assert_eq!(inputs["code"], json!("123"), "a text input gets text");
+        assert_eq!(inputs["growth"], json!(0.05));
+        assert_eq!(inputs["cap"], Value::Null, "null where null is allowed");
+        assert_eq!(inputs["note"], json!("null"));
+        assert_eq!(inputs["flag"], json!(true));
+        assert_eq!(inputs["size"], json!(2), "a number choice");
+        assert_eq!(inputs["label"], json!("1"), "a text choice");
+        assert_eq!(
+            read(&["growth=1e-2"]).expect("inputs")["growth"],
+            json!(0.01)
+        );
+        assert!(
+            refusal(&["growth=100,000"]).contains("growth could mean 100000 or 100.000"),
+            "{}",
+            refusal(&["growth=100,000"])
+        );
+    }
+
+    #[test]
+    fn an_empty_value_means_what_the_forms_empty_box_means() {
+        let inputs = read(&["cap=", "note=", "tags="]).expect("inputs");
+        assert_eq!(inputs["cap"], Value::Null, "nullable: null");
+        assert!(!inputs.contains_key("note"), "optional: left out");
+        assert_eq!(inputs["tags"], json!([]), "an optional list: empty");
+        assert_eq!(refusal(&["code="]), "--input code=: code is required");
+        assert_eq!(
+            refusal(&["growth= "]),
+            "--input growth= : growth was left empty: enter a value (its default is 0.02)"
+        );
+        assert!(
+            refusal(&["months="]).contains("months is required"),
+            "{}",
+            refusal(&["months="])
+        );
+        // An empty value replaces the inputs file's.
+        let schema = schema();
+        let file = json!({"note": "from the file"})
+            .as_object()
+            .cloned()
+            .expect("map");
+        let (inputs, _) =
+            resolve(Some(&schema), file, Path::new(""), &pairs(&["note="])).expect("inputs");
+        assert!(!inputs.contains_key("note"));
+    }
+
+    #[test]
+    fn every_input_of_a_list_is_one_more_item() {
+        let inputs =
+            read(&["months=2027-02", "months=2027-03", "tags=a", "tags= b "]).expect("inputs");
+        assert_eq!(inputs["months"], json!(["2027-02", "2027-03"]));
+        assert_eq!(inputs["tags"], json!(["a", "b"]));
+        let inputs = read(&["months=[\"2027-04\",\"2027-05\"]"]).expect("inputs");
+        assert_eq!(
+            inputs["months"],
+            json!(["2027-04", "2027-05"]),
+            "a JSON list"
+        );
+        let inputs = read(&["tags=1"]).expect("inputs");
+        assert_eq!(inputs["tags"], json!(["1"]), "one item, read as text");
+        let commas = refusal(&["months=2027-03,2027-04"]);
+        assert!(
+            commas.contains("months (item 1) must look like 2027-01")
+                && commas.contains("one item per --input")
+                && commas.contains("a JSON list"),
+            "{commas}"
+        );
+        let second = refusal(&["months=2027-03", "months=2027-4"]);
+        assert!(
+            second.contains("(item 2) must look like 2027-01"),
+            "{second}"
+        );
+        assert_eq!(
+            renumber("(line 2) must be a number", 3),
+            "(item 5) must be a number"
+        );
+        assert_eq!(renumber("is required", 0), "is required");
+    }
+
+    #[test]
+    fn an_at_path_of_a_file_input_in_the_inputs_file_is_uploaded() {
+        let schema = schema();
+        let file = json!({"actuals": "@actuals.csv", "note": "@team"})
+            .as_object()
+            .cloned()
+            .expect("map");
+        let (inputs, files) = resolve(
+            Some(&schema),
+            file.clone(),
+            Path::new("/plans"),
+            &pairs(&["code=x"]),
+        )
+        .expect("inputs");
+        assert_eq!(
+            files,
+            [("actuals".to_owned(), PathBuf::from("/plans/actuals.csv"))],
+            "beside the inputs file"
+        );
+        assert_eq!(inputs["note"], json!("@team"), "text, not a file input");
+        assert!(!inputs.contains_key("actuals"));
+        let (inputs, files) = resolve(
+            Some(&schema),
+            file.clone(),
+            Path::new("/plans"),
+            &pairs(&["actuals=\"abc\""]),
+        )
+        .expect("inputs");
+        assert!(files.is_empty(), "--input replaces the file's value");
+        assert_eq!(inputs["actuals"], json!("abc"));
+        assert!(needs_schema(&file, &[]));
+        assert!(!needs_schema(&Map::new(), &pairs(&["actuals=@a.csv"])));
+        assert!(needs_schema(&Map::new(), &pairs(&["growth=1"])));
     }
 }
