@@ -81,7 +81,8 @@ try {
 // bucket where the server signs uploads (AWS), else to this server, after
 // announcing its size and SHA-256. The form then carries only the upload's
 // id. Without script, or where the page cannot hash (crypto.subtle needs
-// HTTPS or localhost), or if this fails, the form sends the file itself.
+// HTTPS or localhost), the form sends the file itself (on one machine).
+// A file the store refuses is not sent with the form: the status says why.
 const hex = (buffer) =>
   [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 for (const input of document.querySelectorAll("input[type=file][data-upload]")) {
@@ -92,9 +93,19 @@ for (const input of document.querySelectorAll("input[type=file][data-upload]")) 
     continue;
   }
   const name = input.name;
+  // What the form held before a file was chosen: an earlier run's file, or none.
+  const before = kept.value;
+  const keptNote = document.getElementById(`kept-${name}`);
+  // The form carries the upload's id, never the file.
+  input.removeAttribute("name");
   input.addEventListener("change", async () => {
     const file = input.files[0];
+    kept.value = before;
+    if (keptNote) {
+      keptNote.hidden = false;
+    }
     if (!file) {
+      status.textContent = "";
       return;
     }
     const submit = form.querySelector("button[type=submit]");
@@ -107,9 +118,11 @@ for (const input of document.querySelectorAll("input[type=file][data-upload]")) 
         headers: { "content-type": "application/json", accept: "application/json" },
         body: JSON.stringify({ name: file.name, bytes: file.size, sha256, media_type: file.type || null }),
       });
-      const answer = await announced.json();
+      const answer = await announced.json().catch(() => ({}));
       if (!announced.ok) {
-        throw new Error(answer.error ? answer.error.message : announced.statusText);
+        const refusal = answer.error || {};
+        const field = (refusal.fields || [])[0];
+        throw new Error(field ? `its ${field.field} ${field.message}` : refusal.message || announced.statusText);
       }
       const sent = await fetch(answer.send.url, {
         method: answer.send.method,
@@ -117,20 +130,20 @@ for (const input of document.querySelectorAll("input[type=file][data-upload]")) 
         body: file,
       });
       if (!sent.ok) {
-        throw new Error(`the store answered ${sent.status}`);
+        throw new Error(`the store refused it (${sent.status})`);
       }
       kept.value = answer.upload;
-      // The form now carries the upload's id, not the file.
-      input.removeAttribute("name");
-      input.required = false;
+      if (keptNote) {
+        keptNote.hidden = true;
+      }
       const drop = form.querySelector(`input[name=_drop][value="${name}"]`);
       if (drop) {
         drop.checked = false;
       }
       status.textContent = `Uploaded ${file.name}; it is used when you submit the run.`;
     } catch (error) {
-      input.name = name;
-      status.textContent = `${file.name} was not uploaded ahead (${error.message}); it will be sent with the form.`;
+      input.value = "";
+      status.textContent = `${file.name} was not uploaded: ${error.message}. Choose a file again.`;
     } finally {
       submit.disabled = false;
     }

@@ -76,6 +76,20 @@ test("a CSV is uploaded, read by the model, previewed and kept by Run again", as
   assert.deepEqual((await forecastRows())[1][1], "123456.50", "the kept file was read again");
 });
 
+test("a file chosen and then cleared is not sent", async () => {
+  await page.goto("/models/forecast/runs/new");
+  await page.locator("#in-horizon_months").fill("2");
+  const chooser = page.locator("#in-actuals");
+  await chooser.setInputFiles({ name: "actuals.csv", mimeType: "text/csv", buffer: Buffer.from(ACTUALS) });
+  await page.locator("#status-actuals").filter({ hasText: "Uploaded actuals.csv" }).waitFor();
+  await chooser.setInputFiles([]);
+  assert.equal(await page.locator("input[type=hidden][name=actuals]").inputValue(), "");
+  await page.getByRole("button", { name: "Submit run" }).click();
+  await page.locator("h1").filter({ hasText: "Run #" }).waitFor();
+  const row = page.locator("section[aria-labelledby=inputs] tr").filter({ hasText: "Known revenue" });
+  assert.equal(await row.locator("td").innerText(), "—", "what the form showed: no file");
+});
+
 test("a list refused at one item names it, and keeps what was typed", async () => {
   await page.goto("/models/forecast/runs/new");
   await page.locator("#in-campaign_months").fill("2027-02\n2027-13");

@@ -89,6 +89,12 @@ impl BlobKey {
         Ok(BlobKey(format!("uploads/{id}/{name}")))
     }
 
+    /// `upload-meta/<id>.json`: what the upload's announcement said (name,
+    /// size, SHA-256, media type, who), kept beside the file.
+    pub fn upload_meta(id: &crate::schema::UploadId) -> Self {
+        BlobKey(format!("upload-meta/{id}.json"))
+    }
+
     /// Where the file of an input is kept.
     pub fn input_file(file: &crate::schema::FileRef) -> Result<Self, BlobError> {
         Self::upload(&file.upload, &file.name)

@@ -64,9 +64,19 @@ impl FromStr for NumberStyle {
 
 /// Reads an IANA time zone name such as `Europe/Berlin`.
 pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
-    name.trim().parse::<Tz>().map_err(|_| {
-        format!("unknown time zone {name:?}: use an IANA name such as Europe/Berlin or UTC")
-    })
+    let name = name.trim();
+    // `utc` and `europe/berlin` are what a person means by the IANA names.
+    name.parse::<Tz>()
+        .or_else(|_| {
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .copied()
+                .find(|zone| zone.name().eq_ignore_ascii_case(name))
+                .ok_or(())
+        })
+        .map_err(|_| {
+            format!("unknown time zone {name:?}: use an IANA name such as Europe/Berlin or UTC")
+        })
 }
 
 /// A person's display settings. `None` for the time zone means "the
@@ -88,6 +98,12 @@ mod tests {
         }
         assert!("1 234,5".parse::<NumberStyle>().is_err());
         assert_eq!(parse_time_zone("Asia/Tokyo"), Ok(Tz::Asia__Tokyo));
+        assert_eq!(
+            parse_time_zone(" utc "),
+            Ok(Tz::UTC),
+            "as a person writes it"
+        );
+        assert_eq!(parse_time_zone("europe/berlin"), Ok(Tz::Europe__Berlin));
         let refused = parse_time_zone("Mars/Olympus").expect_err("not a zone");
         assert!(refused.contains("Mars/Olympus"), "{refused}");
     }

@@ -67,7 +67,13 @@ pub fn figure(value: f64, style: NumberStyle) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         return group(&format!("{}", value as i64), style);
     }
-    let text = format!("{value:.4}");
+    // A small figure keeps two significant digits rather than reading 0.
+    let decimals = if value != 0.0 && value.abs() < 0.0001 {
+        (2.0 - value.abs().log10().floor()).min(20.0) as usize
+    } else {
+        4
+    };
+    let text = format!("{value:.decimals$}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     match text.split_once('.') {
         Some((whole, fraction)) => format!(
@@ -104,10 +110,21 @@ pub fn number_text(text: &str, style: NumberStyle) -> String {
     }
 }
 
-/// A JSON value as a person reads it, numbers in their style.
+/// A JSON number written out in decimal, never with an exponent
+/// (`1.5e-7` is `0.00000015`): what a person types and reads.
+pub fn plain_number(number: &serde_json::Number) -> String {
+    match number.as_f64() {
+        Some(x) if !number.is_i64() && !number.is_u64() => format!("{x}"),
+        _ => number.to_string(),
+    }
+}
+
+/// A JSON value as a person reads it, numbers in their style; nothing
+/// (`null`) is a dash.
 pub fn value_in(value: &serde_json::Value, style: NumberStyle) -> String {
     match value {
-        serde_json::Value::Number(number) => number_text(&number.to_string(), style),
+        serde_json::Value::Number(number) => number_text(&plain_number(number), style),
+        serde_json::Value::Null => "—".to_owned(),
         other => self::value(other),
     }
 }
@@ -137,11 +154,16 @@ pub fn input_value(
         if items.is_empty() {
             return "none".to_owned();
         }
+        // Where a comma is the decimal separator, items part with a semicolon.
+        let between = match style {
+            NumberStyle::CommaDecimal => "; ",
+            NumberStyle::PointDecimal => ", ",
+        };
         return items
             .iter()
             .map(|value| input_value(item, value, style))
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(between);
     }
     let label = field.and_then(|field| match &field.kind {
         FieldKind::Enum { options } => options
@@ -181,6 +203,13 @@ mod tests {
         assert_eq!(figure(0.263773, point), "0.2638");
         assert_eq!(figure(-12000.0, point), "-12,000");
         assert_eq!(figure(24.0, point), "24");
+        assert_eq!(figure(-0.000028, point), "-0.000028", "small, not -0");
+        assert_eq!(
+            value_in(&serde_json::json!(1.5e-7), NumberStyle::CommaDecimal),
+            "0,00000015",
+            "no exponent a person would not write"
+        );
+        assert_eq!(value_in(&serde_json::Value::Null, point), "—");
         let now = Utc::now();
         assert_eq!(ago(now - chrono::Duration::seconds(30), now), "just now");
         assert_eq!(ago(now - chrono::Duration::minutes(1), now), "1 minute ago");

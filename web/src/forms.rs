@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use modelrun_core::schema::{
     Choice, Field, FieldKind, FileRef, InputSchema, UploadId, Uploads, ValidationErrors,
-    extensions_of, size_text,
+    describe_file, extensions_of, size_text,
 };
 use serde_json::Value;
 
@@ -97,7 +97,14 @@ fn html_pattern(source: &str) -> Option<String> {
 }
 
 impl FormField {
-    fn new(field: &Field, value: String, checked: bool, error: Option<String>) -> Self {
+    /// `upload_cap` is the server's largest file, in bytes.
+    fn new(
+        field: &Field,
+        value: String,
+        checked: bool,
+        error: Option<String>,
+        upload_cap: u64,
+    ) -> Self {
         let mut form_field = FormField {
             name: field.name.clone(),
             label: field.label().to_owned(),
@@ -185,23 +192,17 @@ impl FormField {
                         .collect::<String>();
                     format!("{media}{extensions}")
                 });
-                let mut limits = Vec::new();
-                if let Some(media) = media_type {
-                    limits.push(match extensions_of(media).first() {
-                        Some(extension) => format!("a .{extension} file"),
-                        None => format!("a {media} file"),
-                    });
-                }
-                if let Some(max) = max_bytes {
-                    limits.push(format!("at most {}", size_text(*max)));
-                }
-                if !limits.is_empty() {
-                    let said = limits.join(", ");
-                    form_field.help = Some(match form_field.help.take() {
-                        Some(help) => format!("{help} ({said})"),
-                        None => format!("Upload {said}."),
-                    });
-                }
+                // The smaller of the input's own limit and the server's.
+                let most = max_bytes.map_or(upload_cap, |max| max.min(upload_cap));
+                let said = format!(
+                    "{}, at most {}",
+                    describe_file(media_type.as_deref()),
+                    size_text(most)
+                );
+                form_field.help = Some(match form_field.help.take() {
+                    Some(help) => format!("{help} ({said})"),
+                    None => format!("Upload {said}."),
+                });
             }
         }
         form_field
@@ -229,9 +230,9 @@ impl FormField {
 /// separator and no grouping (so that it reads back as one number).
 fn box_text(value: &Value, style: NumberStyle) -> String {
     match value {
-        Value::Number(number) => number
-            .to_string()
-            .replace('.', &style.decimal_separator().to_string()),
+        Value::Number(number) => {
+            format::plain_number(number).replace('.', &style.decimal_separator().to_string())
+        }
         other => format::value(other),
     }
 }
@@ -243,6 +244,7 @@ pub fn fields_from_values(
     schema: &InputSchema,
     prefill: &serde_json::Map<String, Value>,
     style: NumberStyle,
+    upload_cap: u64,
 ) -> Vec<FormField> {
     schema
         .fields()
@@ -254,7 +256,7 @@ pub fn fields_from_values(
                 .filter(|v| !v.is_boolean() && !v.is_null() && !v.is_array() && !v.is_object())
                 .map(|v| box_text(v, style))
                 .unwrap_or_default();
-            let mut form_field = FormField::new(field, text, checked, None);
+            let mut form_field = FormField::new(field, text, checked, None, upload_cap);
             if let Some(Value::Array(items)) = value {
                 form_field = form_field.with_list(items, style);
             }
@@ -271,6 +273,7 @@ pub fn fields_from_submission(
     submitted: &[(String, String)],
     errors: &ValidationErrors,
     uploads: &Uploads,
+    upload_cap: u64,
 ) -> Vec<FormField> {
     let typed: HashMap<&str, &str> = submitted
         .iter()
@@ -283,7 +286,7 @@ pub fn fields_from_submission(
             let text = typed.get(field.name.as_str()).copied().unwrap_or_default();
             let checked = matches!(text, "true" | "on" | "1");
             let error = errors.message(&field.name).map(str::to_owned);
-            let mut form_field = FormField::new(field, text.to_owned(), checked, error);
+            let mut form_field = FormField::new(field, text.to_owned(), checked, error, upload_cap);
             if form_field.control == Control::Choices {
                 form_field.chosen = submitted
                     .iter()
@@ -292,8 +295,10 @@ pub fn fields_from_submission(
                     .collect();
             }
             if form_field.control == Control::File {
+                // A refused file is not kept: the person chooses another.
                 form_field.file = UploadId::try_from(text.to_owned())
                     .ok()
+                    .filter(|_| form_field.error.is_none())
                     .and_then(|id| uploads.get(&id).cloned());
                 form_field.value = String::new();
             }

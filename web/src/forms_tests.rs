@@ -2,6 +2,9 @@ use serde_json::json;
 
 use super::*;
 
+/// The server's largest file in these tests: 100 MiB.
+const CAP: u64 = 100 << 20;
+
 fn schema() -> InputSchema {
     InputSchema::parse(
         &json!({"type": "object", "required": ["growth", "plan"], "properties": {
@@ -27,6 +30,7 @@ fn fields_carry_their_constraints_and_defaults() {
         &schema(),
         &serde_json::Map::new(),
         NumberStyle::PointDecimal,
+        CAP,
     );
     let by_name = |name: &str| {
         fields
@@ -87,7 +91,12 @@ fn lines_get_a_text_area_and_a_moment_an_example() {
         "inputs",
     )
     .expect("schema");
-    let fields = fields_from_values(&schema, &serde_json::Map::new(), NumberStyle::PointDecimal);
+    let fields = fields_from_values(
+        &schema,
+        &serde_json::Map::new(),
+        NumberStyle::PointDecimal,
+        CAP,
+    );
     assert_eq!(fields[0].control, Control::TextArea);
     assert_eq!(
         (fields[1].control, fields[1].placeholder),
@@ -101,7 +110,7 @@ fn numbers_are_shown_in_the_persons_style_and_read_back_the_same() {
     let Value::Object(earlier) = json!({"growth": 0.25, "months": 12}) else {
         unreachable!()
     };
-    let fields = fields_from_values(&schema(), &earlier, NumberStyle::CommaDecimal);
+    let fields = fields_from_values(&schema(), &earlier, NumberStyle::CommaDecimal, CAP);
     assert_eq!(fields[0].value, "0,25");
     assert_eq!(fields[1].value, "12");
     let read = schema()
@@ -124,7 +133,12 @@ fn a_file_says_what_it_takes_and_a_list_how_to_type_it() {
         "inputs",
     )
     .expect("schema");
-    let fields = fields_from_values(&schema, &serde_json::Map::new(), NumberStyle::PointDecimal);
+    let fields = fields_from_values(
+        &schema,
+        &serde_json::Map::new(),
+        NumberStyle::PointDecimal,
+        CAP,
+    );
     assert_eq!(fields[0].control, Control::File);
     assert_eq!(
         fields[0].help.as_deref(),
@@ -149,6 +163,7 @@ fn a_choice_nobody_made_starts_empty() {
         &schema(),
         &serde_json::Map::new(),
         NumberStyle::PointDecimal,
+        CAP,
     );
     let by_name = |name: &str| fields.iter().find(|f| f.name == name).expect("field");
     let plan = by_name("plan");
@@ -164,7 +179,7 @@ fn a_rerun_shows_exactly_the_earlier_inputs() {
     let Value::Object(earlier) = json!({"cap": null, "audit": false, "plan": "high"}) else {
         unreachable!()
     };
-    let fields = fields_from_values(&schema(), &earlier, NumberStyle::PointDecimal);
+    let fields = fields_from_values(&schema(), &earlier, NumberStyle::PointDecimal, CAP);
     let by_name = |name: &str| fields.iter().find(|f| f.name == name).expect("field");
     assert_eq!(
         by_name("cap").value,
@@ -184,7 +199,7 @@ fn a_refused_form_keeps_what_was_typed_with_errors() {
         ("growth".to_owned(), "five".to_owned()),
         ("months".to_owned(), "3".to_owned()),
     ];
-    let fields = fields_from_submission(&schema(), &submitted, &errors, &Uploads::new());
+    let fields = fields_from_submission(&schema(), &submitted, &errors, &Uploads::new(), CAP);
     assert_eq!(fields[0].value, "five");
     assert_eq!(fields[0].error.as_deref(), Some("must be a number"));
     assert_eq!(fields[1].value, "3");

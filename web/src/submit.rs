@@ -79,6 +79,24 @@ impl Submitted {
     }
 }
 
+/// Whether two runs' inputs are one request's: equal, but for a file sent
+/// again with a repeated form (a double click, a browser's resend), which
+/// is a new upload of the same file: the same name, size and type.
+fn same_inputs(a: &Inputs, b: &Inputs) -> bool {
+    use modelrun_core::schema::FileRef;
+    a.len() == b.len()
+        && a.iter().all(|(key, value)| {
+            b.get(key).is_some_and(|other| {
+                match (FileRef::from_value(value), FileRef::from_value(other)) {
+                    (Some(x), Some(y)) => {
+                        (x.name, x.bytes, x.media_type) == (y.name, y.bytes, y.media_type)
+                    }
+                    _ => value == other,
+                }
+            })
+        })
+}
+
 /// A one-time key names one request: repeating it for another version, with
 /// other inputs or from another origin is refused with 422 rather than
 /// answered with a run the request did not ask for. The run's validated
@@ -95,7 +113,7 @@ fn check_same_request(
             "a run of {} version {}",
             run.model_name, run.version_label
         ))
-    } else if &run.inputs != inputs {
+    } else if !same_inputs(&run.inputs, inputs) {
         Some("which has other inputs".to_owned())
     } else if run.rerun_of != rerun_of {
         Some("which started from another run".to_owned())

@@ -173,7 +173,7 @@ pub async fn schema_violations_name_each_field(store: StoreKind) {
             ("growth_rate".to_owned(), "must be a number".to_owned()),
             (
                 "seasonality".to_owned(),
-                "must be one of: Flat, Retail: strong Q4, Summer: peak June–August, B2B: quarter-end spikes".to_owned()
+                "must be one of: Flat (none), Retail: strong Q4 (retail), Summer: peak June–August (summer), B2B: quarter-end spikes (b2b)".to_owned()
             ),
             (
                 "colour".to_owned(),

@@ -34,7 +34,7 @@ uniqueItems = true
 items = { type = "string", oneOf = [{ const = "n", title = "North" }, { const = "s", title = "South" }] }
 "#;
 
-const PLAN_PY: &str = r#"import json, os
+pub const PLAN_PY: &str = r#"import json, os
 inputs = json.load(open(os.environ["MODELRUN_INPUTS"]))
 path = inputs["plan"]
 assert os.path.isabs(path), path
@@ -45,9 +45,9 @@ json.dump({"file": os.path.basename(path), "lines": len(text.splitlines()),
           open(os.path.join(out, "read.json"), "w"))
 "#;
 
-const PLAN_CSV: &str = "month,revenue\n2027-01,101.5\n2027-02,99.25\n";
+pub const PLAN_CSV: &str = "month,revenue\n2027-01,101.5\n2027-02,99.25\n";
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     modelrun_core::crypto::sha256_hex(bytes)
 }
 
@@ -83,8 +83,9 @@ async fn run(api: &Api, id: &Value) -> Value {
     api.get_json(&format!("/api/v1/runs/{id}")).await
 }
 
-/// A multipart body as a browser sends a form: text fields, then files.
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+/// A multipart body as a browser sends a form: text fields, then files,
+/// each with the type its name's extension gives, as browsers declare it.
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----modelrun-test-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -98,7 +99,8 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String,
     for (name, file_name, content) in files {
         body.extend_from_slice(
             format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {}\r\n\r\n",
+                modelrun_core::schema::media_type_of(file_name)
             )
             .as_bytes(),
         );
@@ -289,7 +291,7 @@ pub async fn a_form_without_script_sends_its_file_and_refusals_name_the_limit(st
     let sheet = post(vec![], vec![("plan", "plan.xlsx", b"PK".to_vec())]).await;
     let page = sheet.text().await.expect("body");
     assert!(
-        page.contains("Plan must be a file of type text/csv (a .csv file); plan.xlsx is"),
+        page.contains("Plan must be a .csv file (text/csv); plan.xlsx is not."),
         "{page}"
     );
     let missing = post(vec![("plan", String::new())], vec![]).await;

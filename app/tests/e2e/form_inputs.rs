@@ -269,7 +269,7 @@ pub async fn a_labelled_number_choice_shows_labels_and_gives_numbers(store: Stor
     let body: Value = refused.json().await.expect("json");
     assert_eq!(
         body["error"]["fields"][0]["message"],
-        "must be one of: A quarter, A year"
+        "must be one of: A quarter (3), A year (12)"
     );
 }
 

@@ -32,6 +32,7 @@ mod scenarios;
 mod security;
 mod submit_once;
 mod support;
+mod upload_rules;
 mod workers;
 
 /// Declares each test once per store: `sqlite::name` and `postgres::name`.
@@ -70,6 +71,8 @@ on_both_stores!(
     form_inputs::lines_of_text_and_a_moment_with_its_zone,
     file_inputs::a_file_is_read_by_its_model_kept_previewed_and_offered_again,
     file_inputs::a_form_without_script_sends_its_file_and_refusals_name_the_limit,
+    upload_rules::an_upload_is_exactly_what_was_announced,
+    upload_rules::a_form_sent_twice_with_its_file_makes_one_run,
     submit_once::a_form_sent_again_with_other_values_is_not_its_first_run,
     browser::a_run_submitted_in_the_browser_is_watched_and_downloaded,
     browser::the_runs_list_filters_and_pages,

@@ -16,13 +16,46 @@ use super::FieldKind;
 use super::parse::Problems;
 use crate::blob::check_relative_path;
 
-/// Longest name of an uploaded file, in characters (so at most 800 bytes
-/// of UTF-8, which keeps its key within S3's 1,024 bytes).
-pub const MAX_FILE_NAME_CHARS: usize = 200;
+/// Longest name of an uploaded file, in bytes of UTF-8: what file systems
+/// take for one name (ext4, XFS, APFS, NTFS in UTF-16 units).
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// Characters a file name may not hold: control characters, and those
+/// that change how the text around them shows without showing themselves
+/// (direction overrides that make `txt.exe` read as `exe.txt`, zero-width
+/// spaces, the byte-order mark).
+const HIDDEN: [(char, char); 12] = [
+    ('\u{0}', '\u{1f}'),
+    ('\u{7f}', '\u{9f}'),
+    ('\u{ad}', '\u{ad}'),
+    ('\u{61c}', '\u{61c}'),
+    ('\u{180e}', '\u{180e}'),
+    ('\u{200b}', '\u{200f}'),
+    ('\u{2028}', '\u{202e}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206f}'),
+    ('\u{feff}', '\u{feff}'),
+    ('\u{fff9}', '\u{fffb}'),
+    ('\u{e0000}', '\u{e007f}'),
+];
+
+fn is_hidden(c: char) -> bool {
+    HIDDEN.iter().any(|(low, high)| (*low..=*high).contains(&c))
+}
 
 /// The rule of [`check_file_name`] as a JSON Schema `pattern`, for the API's
-/// document.
-pub const FILE_NAME_PATTERN: &str = "^(?!\\.\\.?$)[^/\\\\\\u0000-\\u001f\\u007f-\\u009f]{1,200}$";
+/// document: all of it but the limit in bytes, which a pattern cannot count
+/// (it says 255 characters), and the tag characters past U+FFFF, which not
+/// every pattern engine can name.
+pub fn file_name_pattern() -> String {
+    let escape = |c: char| format!("\\u{:04x}", c as u32);
+    let hidden: String = HIDDEN
+        .iter()
+        .filter(|(low, _)| (*low as u32) <= 0xffff)
+        .map(|(low, high)| format!("{}-{}", escape(*low), escape(*high)))
+        .collect();
+    format!("^(?!\\.\\.?$)(?=.*\\S)[^/\\\\{hidden}]{{1,{MAX_FILE_NAME_BYTES}}}$")
+}
 
 /// The id of an upload: 32 lowercase hex digits, random (128 bits). Knowing
 /// it is what lets a submission use the file, as with a presigned URL: it
@@ -126,8 +159,9 @@ pub(super) fn resolve(value: &Value, uploads: &Uploads) -> Result<Value, String>
 }
 
 /// Checks an uploaded file's name: one path segment (not `.` or `..`) of
-/// 1 to [`MAX_FILE_NAME_CHARS`] characters, without `/`, `\\` or control
-/// characters ([`FILE_NAME_PATTERN`] says the same).
+/// 1 to [`MAX_FILE_NAME_BYTES`] bytes, without `/`, `\\` or characters that
+/// do not show, with at least one that does ([`file_name_pattern`] says the
+/// same but for the bytes).
 ///
 /// # Errors
 /// What is wrong with it, completing "the file name …".
@@ -135,10 +169,48 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     if name.contains('/') || name.contains('\\') {
         return Err("must not contain / or \\".to_owned());
     }
-    if name.chars().count() > MAX_FILE_NAME_CHARS {
-        return Err(format!("is longer than {MAX_FILE_NAME_CHARS} characters"));
+    if name.len() > MAX_FILE_NAME_BYTES {
+        return Err(format!(
+            "is longer than {MAX_FILE_NAME_BYTES} bytes, the most a file system takes ({} bytes as UTF-8)",
+            name.len()
+        ));
     }
-    check_relative_path(name, MAX_FILE_NAME_CHARS * 4)
+    if name.chars().any(is_hidden) {
+        return Err(
+            "holds a control character or one that does not show (such as a direction override)"
+                .to_owned(),
+        );
+    }
+    if name.chars().all(char::is_whitespace) {
+        return Err("must have a character that shows".to_owned());
+    }
+    check_relative_path(name, MAX_FILE_NAME_BYTES)
+}
+
+/// A name a browser sent for a chosen file, made into one this accepts: its
+/// last path segment, hidden characters dropped, cut to
+/// [`MAX_FILE_NAME_BYTES`] keeping the extension; `file` when nothing is left.
+pub fn tidy_file_name(sent: &str) -> String {
+    let last = sent.rsplit(['/', '\\']).next().unwrap_or_default();
+    let shown: String = last.chars().filter(|c| !is_hidden(*c)).collect();
+    let shown = shown.trim();
+    let mut name = match shown {
+        "" | "." | ".." => "file".to_owned(),
+        other => other.to_owned(),
+    };
+    if name.len() > MAX_FILE_NAME_BYTES {
+        let extension = name
+            .rfind('.')
+            .map(|dot| name[dot..].to_owned())
+            .filter(|ext| ext.len() <= 16)
+            .unwrap_or_default();
+        let mut stem = name[..name.len() - extension.len()].to_owned();
+        while stem.len() + extension.len() > MAX_FILE_NAME_BYTES {
+            stem.pop();
+        }
+        name = format!("{}{extension}", stem.trim_end());
+    }
+    name
 }
 
 /// Reads the keywords of a `format = "file"` property.
@@ -202,6 +274,21 @@ pub fn media_type_of(name: &str) -> String {
 /// The usual extensions of a media type (`text/csv`: `csv`), best first.
 pub fn extensions_of(media_type: &str) -> &'static [&'static str] {
     mime_guess::get_mime_extensions_str(media_type).unwrap_or_default()
+}
+
+/// What a file input takes, in a planner's words: "a .csv file" for
+/// `text/csv`, "a text file" for `text/*`, "a file" for anything.
+pub fn describe_file(media_type: Option<&str>) -> String {
+    match media_type {
+        None => "a file".to_owned(),
+        Some(media) => match media.strip_suffix("/*") {
+            Some(top) => format!("a {top} file"),
+            None => match extensions_of(media).first() {
+                Some(extension) => format!("a .{extension} file"),
+                None => format!("a {media} file"),
+            },
+        },
+    }
 }
 
 /// Bytes as a person reads them: `812 bytes`, `1.5 MiB`.
@@ -268,13 +355,10 @@ pub(super) fn check(
     if let Some(wanted) = media_type
         && !matches_media(wanted, &file)
     {
-        let extensions = mime_guess::get_mime_extensions_str(wanted)
-            .and_then(|found| found.first())
-            .map(|ext| format!(" (a .{ext} file)"))
-            .unwrap_or_default();
         return Err(format!(
-            "must be a file of type {wanted}{extensions}; {} is {}",
-            file.name, file.media_type
+            "must be {} ({wanted}); {} is not",
+            describe_file(Some(wanted)),
+            file.name
         ));
     }
     Ok(file.to_value())
@@ -318,10 +402,7 @@ mod tests {
         );
         assert_eq!(
             csv.check(&file("a.xlsx", 10, "application/octet-stream")),
-            Err(
-                "must be a file of type text/csv (a .csv file); a.xlsx is application/octet-stream"
-                    .to_owned()
-            )
+            Err("must be a .csv file (text/csv); a.xlsx is not".to_owned())
         );
         assert_eq!(
             csv.check(&file("a.csv", 4096, "text/csv")),
@@ -337,9 +418,9 @@ mod tests {
     #[test]
     fn the_documented_pattern_says_what_the_check_does() {
         let pattern =
-            jsonschema::validator_for(&json!({"type": "string", "pattern": FILE_NAME_PATTERN}))
+            jsonschema::validator_for(&json!({"type": "string", "pattern": file_name_pattern()}))
                 .expect("pattern");
-        let long = "é".repeat(MAX_FILE_NAME_CHARS);
+        let long = "é".repeat(127);
         for name in [
             "plan.csv",
             "Plan 2027 (final).xlsx",
@@ -355,7 +436,11 @@ mod tests {
             "a\u{0}b",
             "tab\there",
             "\u{85}x",
-            &format!("{long}x"),
+            "a\u{202e}gnp.csv",
+            "zero\u{200b}width",
+            "   ",
+            "\u{a0}",
+            &"x".repeat(256),
         ] {
             assert_eq!(
                 pattern.is_valid(&json!(name)),
@@ -363,6 +448,32 @@ mod tests {
                 "{name:?}"
             );
         }
+        let over = format!("{long}é");
+        assert!(
+            check_file_name(&over).is_err_and(|m| m.contains("255 bytes")),
+            "128 characters of two bytes are over the limit the pattern cannot count"
+        );
+    }
+
+    #[test]
+    fn a_sent_name_is_tidied_rather_than_refused() {
+        assert_eq!(tidy_file_name("C:\\Users\\ana\\plan.csv"), "plan.csv");
+        assert_eq!(tidy_file_name("a\u{202e}gnp.csv"), "agnp.csv");
+        assert_eq!(tidy_file_name(" \u{200b} "), "file");
+        let long = format!("{}.csv", "é".repeat(200));
+        let tidied = tidy_file_name(&long);
+        assert!(
+            tidied.len() <= MAX_FILE_NAME_BYTES && tidied.ends_with(".csv"),
+            "{tidied}"
+        );
+        assert!(check_file_name(&tidied).is_ok());
+    }
+
+    #[test]
+    fn a_file_is_described_as_a_planner_would() {
+        assert_eq!(describe_file(Some("text/csv")), "a .csv file");
+        assert_eq!(describe_file(Some("text/*")), "a text file");
+        assert_eq!(describe_file(None), "a file");
     }
 
     #[test]

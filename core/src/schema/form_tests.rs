@@ -101,7 +101,7 @@ fn a_chosen_option_is_read_as_its_own_type() {
         .expect_err("a label is not a value");
     assert_eq!(
         errors.message("months"),
-        Some("must be one of: A quarter, A year")
+        Some("must be one of: A quarter (3), A year (12)")
     );
 }
 
@@ -123,6 +123,13 @@ fn lines_keep_their_breaks_and_a_moment_needs_its_zone() {
         .expect("valid");
     assert_eq!(inputs["notes"], json!("one\ntwo"));
     assert_eq!(inputs["at"], json!("2027-01-31T09:00:00+01:00"));
+    assert_eq!(
+        schema
+            .validate_form(&form(&[("at", "2027-01-31t08:00:00z")]))
+            .map(|i| i["at"].clone()),
+        Ok(json!("2027-01-31T08:00:00Z")),
+        "written as every reader takes it"
+    );
     let errors = schema
         .validate_form(&form(&[("at", "2027-01-31T09:00:00")]))
         .expect_err("no zone");
@@ -175,7 +182,7 @@ fn a_list_is_every_line_or_every_ticked_option() {
     );
     assert_eq!(
         errors.message("regions"),
-        Some("(item 1) must be one of: North, South")
+        Some("(item 1) must be one of: North (n), South (s)")
     );
     let errors = schema
         .validate_form(&form(&[("rates", " \n ")]))

@@ -224,7 +224,7 @@ mod tests {
         );
         assert_eq!(
             check(regions, json!(["x"])),
-            Err("(item 1) must be one of: North, South".to_owned())
+            Err("(item 1) must be one of: North (n), South (s)".to_owned())
         );
     }
 

@@ -33,8 +33,8 @@ use std::fmt;
 use serde_json::Value;
 
 pub use file::{
-    FILE_NAME_PATTERN, FileRef, MAX_FILE_NAME_CHARS, UploadId, Uploads, check_file_name,
-    extensions_of, media_type_of, named_upload, size_text,
+    FileRef, MAX_FILE_NAME_BYTES, UploadId, Uploads, check_file_name, describe_file, extensions_of,
+    file_name_pattern, media_type_of, named_upload, size_text, tidy_file_name,
 };
 pub use list::MAX_ITEMS;
 pub use validate::{FieldError, ValidationErrors};

@@ -179,9 +179,36 @@ impl Field {
             _ => {}
         }
         let normal = match (&self.kind, value.as_number()) {
-            (FieldKind::Number { integer, .. }, Some(number)) => normalize(number, *integer)
+            (
+                FieldKind::Number {
+                    integer,
+                    minimum,
+                    maximum,
+                },
+                Some(number),
+            ) => normalize(number, *integer)
                 .map(Value::Number)
-                .ok_or_else(|| expected(*integer))?,
+                .ok_or_else(|| {
+                    // A whole number past what a whole number can hold: say
+                    // the bound it is past, not that it is not whole.
+                    match number.as_f64().filter(|x| *integer && x.fract() == 0.0) {
+                        Some(x) if x > 0.0 => maximum.as_ref().map_or_else(
+                            || format!("must be at most {}", i64::MAX),
+                            |max| format!("must be at most {max}"),
+                        ),
+                        Some(_) => minimum.as_ref().map_or_else(
+                            || format!("must be at least {}", i64::MIN),
+                            |min| format!("must be at least {min}"),
+                        ),
+                        None => expected(*integer),
+                    }
+                })?,
+            // RFC 3339 allows `t` and `z`; many readers (Python's
+            // `datetime.fromisoformat`) take only `T` and `Z`.
+            (FieldKind::DateTime, _) => value.as_str().map_or_else(
+                || value.clone(),
+                |text| Value::String(text.to_ascii_uppercase()),
+            ),
             _ => value.clone(),
         };
         if let Some(keyword) = self.rule.refusal(value) {
@@ -260,7 +287,19 @@ impl Field {
             ) => pattern.message().to_owned(),
             (FieldKind::String { .. }, _) => "must be text".to_owned(),
             (FieldKind::Enum { options }, _) => {
-                let labels: Vec<&str> = options.iter().map(|o| o.label.as_str()).collect();
+                // The label a person reads, and the value a script sends
+                // where it differs: "Flat (none)".
+                let labels: Vec<String> = options
+                    .iter()
+                    .map(|o| {
+                        let value = o.text();
+                        if o.label == value {
+                            value
+                        } else {
+                            format!("{} ({value})", o.label)
+                        }
+                    })
+                    .collect();
                 format!("must be one of: {}", labels.join(", "))
             }
             (FieldKind::Date, _) => "must be a date written YYYY-MM-DD".to_owned(),

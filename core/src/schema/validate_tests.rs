@@ -78,7 +78,7 @@ fn numbers_check_type_and_each_bound() {
     assert_eq!(msg("horizon", json!(1.5)), "must be a whole number");
     assert_eq!(msg("horizon", json!(61)), "must be at most 60");
     assert_eq!(msg("horizon", json!(0)), "must be at least 1");
-    assert_eq!(msg("horizon", json!(1e300)), "must be a whole number");
+    assert_eq!(msg("horizon", json!(1e300)), "must be at most 60");
     assert_eq!(msg("horizon", json!(true)), "must be a whole number");
 }
 
@@ -227,7 +227,7 @@ fn a_choice_takes_its_values_and_a_refusal_lists_the_labels() {
     assert_eq!(refused.message("months"), Some("must be one of: 3, 6, 12"));
     assert_eq!(
         refused.message("profile"),
-        Some("must be one of: Flat, Strong Q4")
+        Some("must be one of: Flat (none), Strong Q4 (retail)")
     );
 }
 
@@ -244,4 +244,21 @@ fn missing_required_and_unknown_fields_are_named() {
         ]
     );
     assert_eq!(errors(json!({})).len(), 3);
+}
+
+#[test]
+fn a_whole_number_too_large_says_so() {
+    let schema = InputSchema::parse(
+        &json!({"type": "object", "properties": {"n": {"type": "integer"}}}),
+        "inputs",
+    )
+    .expect("schema");
+    let Value::Object(inputs) = json!({"n": 1e300}) else {
+        unreachable!()
+    };
+    let refused = schema.validate(&inputs).expect_err("too large");
+    assert!(
+        refused.message("n") == Some("must be at most 9223372036854775807"),
+        "{refused}"
+    );
 }

@@ -162,7 +162,12 @@ async fn form(
         .as_ref()
         .map(|run| run.inputs.clone())
         .unwrap_or_default();
-    let fields = fields_from_values(&version.inputs, &prefill, locale.numbers);
+    let fields = fields_from_values(
+        &version.inputs,
+        &prefill,
+        locale.numbers,
+        state.config.max_upload_bytes,
+    );
     let mut page = NewRunPage::new(&user, &model, &version.label, fields);
     page.readiness = readiness(&state.store, &state.vault, version).await?;
     if let Some(run) = &origin {
@@ -230,7 +235,11 @@ async fn create(
     client: ClientAddr,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    RunFormBody(pairs): RunFormBody,
+    RunFormBody {
+        pairs,
+        chosen,
+        refused: unreadable_files,
+    }: RunFormBody,
 ) -> AppResult<Response> {
     require(user.user.role, Role::Runner, "submit runs")?;
     let model = load(&state, &name).await?;
@@ -239,9 +248,10 @@ async fn create(
         .find(|(k, _)| k == "version")
         .map(|(_, v)| v.as_str());
     let version = pick_version(&model, label)?;
+    // "Use no file" lets go of a kept file; a file chosen beside it wins.
     let dropped: Vec<&str> = pairs
         .iter()
-        .filter(|(k, _)| k == DROP_FIELD)
+        .filter(|(k, v)| k == DROP_FIELD && !chosen.contains(v))
         .map(|(_, v)| v.as_str())
         .collect();
     let inputs: Vec<(String, String)> = pairs
@@ -275,6 +285,17 @@ async fn create(
         Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let (checked, uploads) = uploads::validate_form(&state, &version.inputs, &inputs).await?;
+    // A file that could not be taken with the form is this field's error.
+    let checked = if unreadable_files.is_empty() {
+        checked
+    } else {
+        let mut errors = checked.err().unwrap_or_default();
+        for (field, message) in &unreadable_files {
+            errors.errors.retain(|error| &error.field != field);
+            errors.push(field, message);
+        }
+        Err(errors)
+    };
     match checked {
         Ok(valid) => match submit(
             &state,
@@ -291,8 +312,13 @@ async fn create(
                 Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response())
             }
             Err(AppError::TooLarge(message)) => {
-                let fields =
-                    fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
+                let fields = fields_from_submission(
+                    &version.inputs,
+                    &inputs,
+                    &Default::default(),
+                    &uploads,
+                    state.config.max_upload_bytes,
+                );
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);
                 page.problem = Some(format!("The run was not submitted: {message}."));
                 refused(page)
@@ -300,8 +326,13 @@ async fn create(
             // This page was submitted before with other values (the back
             // button, then a change): a new key makes the next press a new run.
             Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
-                let fields =
-                    fields_from_submission(&version.inputs, &inputs, &Default::default(), &uploads);
+                let fields = fields_from_submission(
+                    &version.inputs,
+                    &inputs,
+                    &Default::default(),
+                    &uploads,
+                    state.config.max_upload_bytes,
+                );
                 let mut page = NewRunPage::new(&user, &model, &version.label, fields);
                 page.problem = Some(
                     "This form was already submitted with other values, so nothing new was \
@@ -314,7 +345,13 @@ async fn create(
             Err(other) => Err(other),
         },
         Err(errors) => {
-            let fields = fields_from_submission(&version.inputs, &inputs, &errors, &uploads);
+            let fields = fields_from_submission(
+                &version.inputs,
+                &inputs,
+                &errors,
+                &uploads,
+                state.config.max_upload_bytes,
+            );
             let mut page = NewRunPage::new(&user, &model, &version.label, fields);
             let unknown: Vec<_> = errors
                 .errors

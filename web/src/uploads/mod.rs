@@ -10,6 +10,7 @@
 //! in the run's inputs. Uploads are kept: every run that used one keeps
 //! its file, and "Run again" offers it again.
 
+mod meta;
 mod multipart;
 mod receive;
 pub mod routes;
@@ -35,21 +36,26 @@ pub async fn find(state: &AppState, id: &UploadId) -> AppResult<Option<FileRef>>
         Err(other) => return Err(other.into()),
     };
     let prefix = BlobKey::upload_prefix(id);
-    let found = objects.into_iter().find_map(|meta| {
-        let name = meta.key.strip_prefix(&prefix)?.to_owned();
+    let Some((name, size, stored_type)) = objects.into_iter().find_map(|object| {
+        let name = object.key.strip_prefix(&prefix)?.to_owned();
         check_file_name(&name).ok()?;
-        let media_type = meta
-            .content_type
-            .clone()
-            .unwrap_or_else(|| modelrun_core::schema::media_type_of(&name));
-        Some(FileRef {
-            upload: id.clone(),
-            name,
-            bytes: meta.size,
-            media_type,
-        })
-    });
-    Ok(found)
+        Some((name, object.size, object.content_type))
+    }) else {
+        return Ok(None);
+    };
+    // The type its uploader declared; a local directory keeps none itself.
+    let announced = meta::read(state, id).await?;
+    let media_type = announced
+        .filter(|a| a.name == name)
+        .map(|a| a.media_type)
+        .or(stored_type)
+        .unwrap_or_else(|| modelrun_core::schema::media_type_of(&name));
+    Ok(Some(FileRef {
+        upload: id.clone(),
+        name,
+        bytes: size,
+        media_type,
+    }))
 }
 
 /// Every upload of `ids` that exists.

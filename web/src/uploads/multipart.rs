@@ -1,14 +1,16 @@
 //! The run form as a browser sends it: `application/x-www-form-urlencoded`,
-//! or `multipart/form-data` when it has file inputs. A chosen file is
-//! stored as a new upload while it arrives and stands in the form as its
-//! upload id, replacing the id of a file kept from an earlier run; a file
-//! input left empty sends nothing.
+//! or `multipart/form-data` when it has file inputs. On one machine a
+//! chosen file is stored as a new upload while it arrives and stands in the
+//! form as its upload id, replacing the id of a file kept from an earlier
+//! run; a file input left empty sends nothing. Where uploads go straight to
+//! S3, a file sent with the form is refused at its field.
 
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
-use modelrun_core::schema::{UploadId, check_file_name};
+use modelrun_core::schema::{UploadId, size_text, tidy_file_name};
 use modelrun_core::user::Role;
 
+use super::meta::Announcement;
 use super::receive;
 use crate::auth::{CurrentUser, require};
 use crate::error::AppError;
@@ -19,9 +21,17 @@ use crate::state::AppState;
 /// inputs with room for lists and the form's own fields.
 const MAX_PARTS: usize = 1000;
 
-/// The pairs of a submitted run form.
-#[derive(Debug)]
-pub struct RunFormBody(pub Vec<(String, String)>);
+/// A submitted run form.
+#[derive(Debug, Default)]
+pub struct RunFormBody {
+    /// Its pairs; a file sent with it stands as its upload's id.
+    pub pairs: Vec<(String, String)>,
+    /// Inputs whose file was chosen in this form (not kept from before).
+    pub chosen: Vec<String>,
+    /// Inputs whose file could not be taken, with why (completing
+    /// "<input> …"): the form comes back with the message at the field.
+    pub refused: Vec<(String, String)>,
+}
 
 impl FromRequest<AppState> for RunFormBody {
     type Rejection = AppError;
@@ -44,7 +54,10 @@ impl FromRequest<AppState> for RunFormBody {
             })?;
             let request = Request::from_parts(parts, axum::body::Body::from(bytes));
             let PageForm(pairs) = PageForm::from_request(request, state).await?;
-            return Ok(RunFormBody(pairs));
+            return Ok(RunFormBody {
+                pairs,
+                ..RunFormBody::default()
+            });
         }
         let (mut parts, body) = request.into_parts();
         let user = CurrentUser::from_request_parts(&mut parts, state)
@@ -55,8 +68,11 @@ impl FromRequest<AppState> for RunFormBody {
         let mut form = Multipart::from_request(request, state)
             .await
             .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut body = RunFormBody::default();
         let mut files: Vec<(String, String)> = Vec::new();
+        // Where the store signs uploads (AWS), files go straight to it from
+        // the page, never through this function (Lambda's 6 MB limit).
+        let direct = state.blob.upload_origins().is_some();
         let text_limit = state.config.max_body_bytes;
         let mut count = 0;
         while let Some(mut field) = form
@@ -72,27 +88,29 @@ impl FromRequest<AppState> for RunFormBody {
             }
             let name = field.name().unwrap_or_default().to_owned();
             match field.file_name().map(str::to_owned) {
-                Some(file_name) => {
-                    // Some browsers send the path a file was chosen from.
-                    let file_name = file_name
-                        .rsplit(['/', '\\'])
-                        .next()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned();
-                    if file_name.is_empty() {
+                Some(sent) => {
+                    // An empty file input sends a part without a name.
+                    if sent.trim().is_empty() {
                         continue;
                     }
-                    check_file_name(&file_name).map_err(|why| {
-                        AppError::BadRequest(format!("the file name {file_name:?} {why}"))
-                    })?;
+                    if direct {
+                        body.refused.push((
+                            name,
+                            "takes files from the page's own upload on this server: \
+                             turn JavaScript on, or send it with the API or the CLI"
+                                .to_owned(),
+                        ));
+                        continue;
+                    }
+                    // Some browsers send the path a file was chosen from.
+                    let file_name = tidy_file_name(&sent);
                     let media_type = field
                         .content_type()
                         .filter(|m| !m.is_empty())
                         .map(str::to_owned)
                         .unwrap_or_else(|| modelrun_core::schema::media_type_of(&file_name));
                     let id = UploadId::generate();
-                    let file = receive(
+                    let received = receive(
                         state,
                         &id,
                         &file_name,
@@ -101,8 +119,31 @@ impl FromRequest<AppState> for RunFormBody {
                         state.config.max_upload_bytes,
                         None,
                     )
-                    .await?;
+                    .await;
+                    let (file, sha256) = match received {
+                        Ok(received) => received,
+                        Err(AppError::TooLarge(_)) => {
+                            body.refused.push((
+                                name,
+                                format!(
+                                    "must be at most {} (this server's limit); {file_name} is larger",
+                                    size_text(state.config.max_upload_bytes)
+                                ),
+                            ));
+                            continue;
+                        }
+                        Err(other) => return Err(other),
+                    };
+                    let announcement = Announcement {
+                        name: file.name.clone(),
+                        bytes: file.bytes,
+                        sha256,
+                        media_type: file.media_type.clone(),
+                        by: user.user.id.0,
+                    };
+                    super::meta::write(state, &id, &announcement).await?;
                     tracing::info!(upload = %id, user_id = %user.user.id, bytes = file.bytes, "upload received with a form");
+                    body.chosen.push(name.clone());
                     files.push((name, id.to_string()));
                 }
                 None => {
@@ -120,13 +161,14 @@ impl FromRequest<AppState> for RunFormBody {
                     let text = String::from_utf8(text).map_err(|_| {
                         AppError::BadRequest(format!("the form's field {name} is not UTF-8 text"))
                     })?;
-                    pairs.push((name, text));
+                    body.pairs.push((name, text));
                 }
             }
         }
         // A chosen file replaces the one kept from an earlier run.
-        pairs.retain(|(name, _)| !files.iter().any(|(file, _)| file == name));
-        pairs.extend(files);
-        Ok(RunFormBody(pairs))
+        body.pairs
+            .retain(|(name, _)| !files.iter().any(|(file, _)| file == name));
+        body.pairs.extend(files);
+        Ok(body)
     }
 }

@@ -100,7 +100,8 @@ pub struct Expected<'a> {
 
 /// Streams `body` into the upload `id` as `name`: never more than `cap`
 /// bytes, and, when `expected` is given, exactly its size and SHA-256.
-/// Nothing is stored unless the whole body arrived and matched.
+/// Nothing is stored unless the whole body arrived and matched. Returns the
+/// file and its SHA-256.
 pub async fn receive<S, E>(
     state: &AppState,
     id: &UploadId,
@@ -109,13 +110,17 @@ pub async fn receive<S, E>(
     mut body: S,
     cap: u64,
     expected: Option<Expected<'_>>,
-) -> AppResult<FileRef>
+) -> AppResult<(FileRef, String)>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let key = BlobKey::upload(id, name)?;
-    let temp = std::env::temp_dir().join(format!("modelrun-upload-{id}"));
+    // Its own temporary file: two requests for one upload never share one.
+    let temp = std::env::temp_dir().join(format!(
+        "modelrun-upload-{id}-{}",
+        modelrun_core::crypto::random_hex(8)
+    ));
     let result = async {
         let mut file = tokio::fs::File::create(&temp)
             .await
@@ -152,12 +157,13 @@ where
             }
         }
         state.blob.put_file(&key, &temp, media_type).await?;
-        Ok(FileRef {
+        let file = FileRef {
             upload: id.clone(),
             name: name.to_owned(),
             bytes: size,
             media_type: media_type.to_owned(),
-        })
+        };
+        Ok((file, sha256))
     }
     .await;
     let _ = tokio::fs::remove_file(&temp).await;

@@ -20,6 +20,7 @@ use modelrun_core::schema::{FileRef, UploadId};
 use modelrun_core::user::{Role, User};
 use serde::Serialize;
 
+use super::meta::Announcement;
 use super::receive::{Expected, NewUpload, receive};
 use crate::api::openapi as paths;
 use crate::auth::{ApiUser, CurrentUser, require};
@@ -68,6 +69,14 @@ async fn announce(
         sha256: &new.sha256,
         content_type: new.media_type(),
     };
+    let announcement = Announcement {
+        name: new.name.clone(),
+        bytes: new.bytes,
+        sha256: new.sha256.clone(),
+        media_type: new.media_type().to_owned(),
+        by: user.id.0,
+    };
+    super::meta::write(state, &id, &announcement).await?;
     let send = match state.blob.presign_put(&key, &put, UPLOAD_TTL).await? {
         Some(presigned) => presigned,
         None => Presigned {
@@ -113,25 +122,38 @@ async fn content(
         )));
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let bytes = header("content-length")
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| AppError::BadRequest("send the file with its Content-Length".to_owned()))?;
+    let Some(announced) = super::meta::read(state, &id).await? else {
+        return Err(AppError::Rejected(
+            StatusCode::NOT_FOUND,
+            format!("no upload {id} was announced: POST /api/v1/uploads first"),
+        ));
+    };
+    if name != announced.name {
+        return Err(AppError::BadRequest(format!(
+            "upload {id} was announced as {:?}, not {name:?}",
+            announced.name
+        )));
+    }
     let sha256 = header(SHA256_HEADER)
         .map(str::to_ascii_lowercase)
         .ok_or_else(|| {
             AppError::BadRequest(format!("send the {SHA256_HEADER} header announced"))
         })?;
-    let media_type = header("content-type").unwrap_or("application/octet-stream");
-    let file = receive(
+    if sha256 != announced.sha256 {
+        return Err(AppError::BadRequest(format!(
+            "upload {id} was announced with another SHA-256"
+        )));
+    }
+    let (file, _) = receive(
         state,
         &id,
-        name,
-        media_type,
+        &announced.name,
+        &announced.media_type,
         body.into_data_stream(),
         state.config.max_upload_bytes,
         Some(Expected {
-            bytes,
-            sha256: &sha256,
+            bytes: announced.bytes,
+            sha256: &announced.sha256,
         }),
     )
     .await?;

@@ -205,7 +205,7 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
             "description": "As `send` of the announcement says: the body is the file, with `Content-Length` and `x-modelrun-sha256`; nothing is stored unless both match.",
             "parameters": [
                 { "name": "upload", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" } },
-                { "name": "name", "in": "path", "required": true, "schema": { "type": "string", "pattern": modelrun_core::schema::FILE_NAME_PATTERN } },
+                { "name": "name", "in": "path", "required": true, "schema": { "type": "string", "pattern": modelrun_core::schema::file_name_pattern() } },
                 { "name": "x-modelrun-sha256", "in": "header", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" } }
             ],
             "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }, "*/*": { "schema": { "type": "string", "format": "binary" } } } },

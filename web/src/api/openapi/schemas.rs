@@ -127,7 +127,7 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
         "NewUpload": {
             "type": "object", "required": ["name", "bytes", "sha256"], "additionalProperties": false,
             "properties": {
-                "name": { "type": "string", "pattern": modelrun_core::schema::FILE_NAME_PATTERN, "description": "The file's name: one path segment of 1–200 characters, not . or .., without /, \\ or control characters" },
+                "name": { "type": "string", "pattern": modelrun_core::schema::file_name_pattern(), "description": "The file's name: one path segment of 1–255 bytes of UTF-8 (the pattern counts characters), not . or .., without /, \\, control characters or characters that do not show (direction overrides, zero-width spaces), with at least one that shows" },
                 "bytes": { "type": "integer", "minimum": 0, "maximum": config.max_upload_bytes, "description": "Its size: at most this server's limit (--max-upload-mib)" },
                 "sha256": { "type": "string", "pattern": "^[0-9a-fA-F]{64}$" },
                 "media_type": { "type": ["string", "null"], "description": "Such as text/csv; from the name's extension when left out" }
