@@ -150,11 +150,43 @@ pub(crate) struct VersionRow {
     model_name: String,
 }
 
+/// Most parsed input schemas kept; past it the cache starts again.
+const MAX_CACHED_SCHEMAS: usize = 1024;
+
+/// Parsed input schemas by version id, with the document each was parsed
+/// from. A version's schema never changes, and parsing it (and compiling
+/// its validators on first use) on every read of a version, at every
+/// submit and every dispatch, cost more than the rest of the request. A
+/// hit must match the stored document too, so stores of other databases
+/// in one process never mix.
+static SCHEMAS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<i64, (serde_json::Value, InputSchema)>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// The input schema of version `id`, parsed once.
+fn stored_schema(
+    id: i64,
+    document: &serde_json::Value,
+) -> Result<InputSchema, modelrun_core::DefinitionError> {
+    let mut cache = SCHEMAS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((kept, schema)) = cache.get(&id)
+        && kept == document
+    {
+        return Ok(schema.clone());
+    }
+    let schema = InputSchema::stored(document, "inputs")?;
+    if cache.len() >= MAX_CACHED_SCHEMAS {
+        cache.clear();
+    }
+    cache.insert(id, (document.clone(), schema.clone()));
+    Ok(schema)
+}
+
 impl TryFrom<VersionRow> for ModelVersion {
     type Error = StoreError;
 
     fn try_from(row: VersionRow) -> Result<Self, StoreError> {
-        let inputs = InputSchema::stored(&row.input_schema, "inputs").map_err(|error| {
+        let inputs = stored_schema(row.id, &row.input_schema).map_err(|error| {
             StoreError::Corrupt(format!("input schema of version {}: {error}", row.id))
         })?;
         Ok(ModelVersion {

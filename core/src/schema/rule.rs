@@ -5,7 +5,7 @@
 //! in words a planner reads.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -15,7 +15,8 @@ use serde_json::Value;
 pub(super) struct Rule {
     /// `None` inside: the schema no longer compiles (it did when it was
     /// registered); every value is then refused rather than let through.
-    validator: OnceLock<Option<jsonschema::Validator>>,
+    /// Shared by clones, so that a schema kept in a cache is compiled once.
+    validator: Arc<OnceLock<Option<jsonschema::Validator>>>,
     schema: Value,
 }
 
@@ -35,7 +36,7 @@ impl Rule {
     /// The validator's words when the schema does not compile.
     pub(super) fn new(schema: &Value) -> Result<Self, String> {
         Ok(Rule {
-            validator: OnceLock::from(Some(compile(schema)?)),
+            validator: Arc::new(OnceLock::from(Some(compile(schema)?))),
             schema: schema.clone(),
         })
     }
@@ -44,7 +45,7 @@ impl Rule {
     /// first check.
     pub(super) fn compiled_on_first_use(schema: Value) -> Self {
         Rule {
-            validator: OnceLock::new(),
+            validator: Arc::new(OnceLock::new()),
             schema,
         }
     }
