@@ -499,7 +499,7 @@ def table(res):
             note += f"; rows per answer {n_ours} vs {n_theirs}, bytes {c['modelrun_bytes']} vs {c['flask_bytes']}"
             rows.append(f"| runs list {what}, {db}, {res['config']['runs']} runs, c=64: rps (higher is better){note} "
                         f"| {a:.0f} | {peer} {b:.0f} | {ratio(a, b)} |")
-            rows.append(f"| … p99 latency, ms (lower is better) | {ap} | {bp} | {ratio(ap, bp)} |")
+            rows.append(f"| … p99 latency, ms (lower is better) | {ap:.1f} | {bp:.1f} | {ratio(ap, bp)} |")
     subs = res.get("submits", {})
     if subs:
         base = subs.get("sqlite")
