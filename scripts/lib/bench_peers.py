@@ -348,6 +348,10 @@ def measure_lists(args, mr, flask_base, rounds):
     pairs = {
         "json": ((f"{mr.base}/api/v1/runs?limit=50", [f"Authorization: Bearer {mr.admin_token}"]),
                  (f"{flask_base}/api/runs?limit=50", [])),
+        # The same four columns as Flask's rows: like for like.
+        "json_fields": ((f"{mr.base}/api/v1/runs?limit=50&fields=id,model,status,created_at",
+                         [f"Authorization: Bearer {mr.admin_token}"]),
+                        (f"{flask_base}/api/runs?limit=50", [])),
         "html": ((f"{mr.base}/runs", [f"Cookie: {mr.cookie}"]), (f"{flask_base}/", [])),
     }
     # what one answer holds (rows), checked before the load
@@ -358,7 +362,7 @@ def measure_lists(args, mr, flask_base, rounds):
             body = r.read()
         with urllib.request.urlopen(furl, timeout=10) as r:
             fbody = r.read()
-        if kind == "json":
+        if kind.startswith("json"):
             check[kind] = {"modelrun_items": len(json.loads(body)["runs"]), "flask_items": len(json.loads(fbody)),
                            "modelrun_bytes": len(body), "flask_bytes": len(fbody)}
         else:
@@ -485,6 +489,8 @@ def table(res):
         if not lists:
             continue
         for kind, what, peer in (("json", "`GET /api/v1/runs?limit=50`", "Flask `/api/runs?limit=50`"),
+                                 ("json_fields", "`GET /api/v1/runs?limit=50&fields=id,model,status,created_at`",
+                                  "Flask `/api/runs?limit=50`"),
                                  ("html", "`/runs` page", "Flask `/`")):
             x = lists[kind]
             a = med([w["ok_rps"] for w in x["modelrun"]])
@@ -494,7 +500,7 @@ def table(res):
             bad = sum(w["non_2xx_3xx"] for w in x["modelrun"]), sum(w["non_2xx_3xx"] for w in x["flask"])
             note = f" ({bad[0]} / {bad[1]} non-2xx)" if any(bad) else ""
             c = x["check"]
-            n_ours, n_theirs = (c["modelrun_items"], c["flask_items"]) if kind == "json" else \
+            n_ours, n_theirs = (c["modelrun_items"], c["flask_items"]) if kind.startswith("json") else \
                 (c["modelrun_rows"], c["flask_rows"])
             note += f"; rows per answer {n_ours} vs {n_theirs}, bytes {c['modelrun_bytes']} vs {c['flask_bytes']}"
             rows.append(f"| runs list {what}, {db}, {res['config']['runs']} runs, c=64: rps (higher is better){note} "
