@@ -168,7 +168,9 @@ fn stored_schema(
     id: i64,
     document: &serde_json::Value,
 ) -> Result<InputSchema, modelrun_core::DefinitionError> {
-    let mut cache = SCHEMAS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = SCHEMAS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((kept, schema)) = cache.get(&id)
         && kept == document
     {
