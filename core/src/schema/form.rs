@@ -75,7 +75,7 @@ impl InputSchema {
                 _ if texts.len() > 1 => Err("was sent more than once".to_owned()),
                 kind => read(kind, text).and_then(|value| match value {
                     Some(value) => Ok(Some(value)),
-                    None => empty(field),
+                    None => field.left_empty(),
                 }),
             };
             match read {
@@ -165,22 +165,30 @@ fn read_list(field: &Field, item: &Field, texts: &[&str]) -> Result<Option<Value
     Ok(Some(Value::Array(items)))
 }
 
-/// What a box left empty means: `Ok(None)` is "absent".
-fn empty(field: &Field) -> Result<Option<Value>, String> {
-    if field.nullable {
-        return Ok(Some(Value::Null));
-    }
-    if field.required {
-        return Err("is required".to_owned());
-    }
-    match &field.default {
-        Some(default) => Err(format!(
-            "was left empty: enter a value (its default is {})",
-            default
-                .as_str()
-                .map_or_else(|| default.to_string(), str::to_owned)
-        )),
-        None => Ok(None),
+impl Field {
+    /// What a value left empty means (a form's box, the CLI's `-i name=`):
+    /// `null` where the input allows null, refused where it is required or
+    /// has a default (the box was shown filled in), and `Ok(None)`, absent,
+    /// otherwise.
+    ///
+    /// # Errors
+    /// "is required", or "was left empty: enter a value (its default is …)".
+    pub fn left_empty(&self) -> Result<Option<Value>, String> {
+        if self.nullable {
+            return Ok(Some(Value::Null));
+        }
+        if self.required {
+            return Err("is required".to_owned());
+        }
+        match &self.default {
+            Some(default) => Err(format!(
+                "was left empty: enter a value (its default is {})",
+                default
+                    .as_str()
+                    .map_or_else(|| default.to_string(), str::to_owned)
+            )),
+            None => Ok(None),
+        }
     }
 }
 

@@ -199,30 +199,10 @@ fn read_one(schema: &InputSchema, field: &Field, value: &str) -> anyhow::Result<
     match schema.read_text(name, value) {
         None => Ok(Some(Value::String(value.to_owned()))),
         Some(Ok(Some(read))) => Ok(Some(read)),
-        Some(Ok(None)) => left_empty(field)
+        Some(Ok(None)) => field
+            .left_empty()
             .map_err(|message| anyhow::anyhow!("--input {name}={value}: {name} {message}")),
         Some(Err(message)) => bail!("--input {name}={value}: {name} {message}"),
-    }
-}
-
-/// What an empty value means, as the form's empty box: `null` where the
-/// input allows null, refused where it is required or has a default (the
-/// form shows the default in its box), and absent otherwise.
-fn left_empty(field: &Field) -> Result<Option<Value>, String> {
-    if field.nullable {
-        return Ok(Some(Value::Null));
-    }
-    if field.required {
-        return Err("is required".to_owned());
-    }
-    match &field.default {
-        Some(default) => Err(format!(
-            "was left empty: enter a value (its default is {})",
-            default
-                .as_str()
-                .map_or_else(|| default.to_string(), str::to_owned)
-        )),
-        None => Ok(None),
     }
 }
 
