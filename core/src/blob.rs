@@ -89,10 +89,12 @@ impl BlobKey {
         Ok(BlobKey(format!("uploads/{id}/{name}")))
     }
 
-    /// `upload-meta/<id>.json`: what the upload's announcement said (name,
-    /// size, SHA-256, media type, who), kept beside the file.
+    /// `uploads/meta/<id>.json`: what the upload's announcement said (name,
+    /// size, SHA-256, media type, who), kept beside the file: under
+    /// `uploads/`, where the web role's rights and the bucket's expiry of
+    /// uploads reach, and outside every upload's own prefix.
     pub fn upload_meta(id: &crate::schema::UploadId) -> Self {
-        BlobKey(format!("upload-meta/{id}.json"))
+        BlobKey(format!("uploads/meta/{id}.json"))
     }
 
     /// Where the file of an input is kept.
@@ -264,6 +266,21 @@ pub struct PutObject<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_uploads_announcement_is_where_uploads_are_but_beside_every_file() {
+        let id = crate::schema::UploadId::generate();
+        let meta = BlobKey::upload_meta(&id);
+        // The web role may write `uploads/*` and the bucket expires it.
+        assert!(meta.as_str().starts_with("uploads/"), "{meta}");
+        // Listing an upload's prefix never finds it as the file.
+        assert_eq!(meta.strip_prefix(&BlobKey::upload_prefix(&id)), None);
+        assert!(
+            !meta
+                .as_str()
+                .starts_with(BlobKey::upload_prefix(&id).as_str())
+        );
+    }
 
     #[test]
     fn keys_cannot_escape_their_root() {

@@ -1,4 +1,4 @@
-//! What an upload's announcement said, kept at `upload-meta/<id>.json`:
+//! What an upload's announcement said, kept at `uploads/meta/<id>.json`:
 //! the file sent to this server must be exactly that (its name, size and
 //! SHA-256), and the media type its uploader declared is known later
 //! (a local directory keeps no content types).
