@@ -169,7 +169,20 @@ impl From<BlobError> for AppError {
     fn from(error: BlobError) -> Self {
         match error {
             BlobError::NotFound(_) | BlobError::InvalidKey(_) => AppError::NotFound,
+            BlobError::Io(io) => AppError::io(io),
             other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl AppError {
+    /// A file the app could not read or write: `503` saying the disk is
+    /// full when it is (`ENOSPC`), as for the database; else a fault.
+    pub fn io(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::StorageFull {
+            AppError::DiskFull(Box::new(error))
+        } else {
+            AppError::Internal(Box::new(BlobError::Io(error)))
         }
     }
 }
@@ -250,5 +263,24 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(RETRY_AFTER, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_said_as_such_and_other_file_faults_are_ours() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(
+            AppError::from(BlobError::Io(full)).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            AppError::io(denied).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

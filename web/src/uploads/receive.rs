@@ -124,7 +124,7 @@ where
     let result = async {
         let mut file = tokio::fs::File::create(&temp)
             .await
-            .map_err(AppError::internal)?;
+            .map_err(AppError::io)?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         while let Some(chunk) = body.next().await {
@@ -139,9 +139,9 @@ where
                 )));
             }
             hasher.update(&chunk);
-            file.write_all(&chunk).await.map_err(AppError::internal)?;
+            file.write_all(&chunk).await.map_err(AppError::io)?;
         }
-        file.flush().await.map_err(AppError::internal)?;
+        file.flush().await.map_err(AppError::io)?;
         let sha256 = hex::encode(hasher.finalize());
         if let Some(expected) = expected {
             if size != expected.bytes {
