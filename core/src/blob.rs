@@ -239,7 +239,7 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// Where a browser sends presigned uploads (`https://bucket.s3.eu-west-1.amazonaws.com`),
     /// one or more origins separated by spaces, for the pages'
     /// Content-Security-Policy; `None` where uploads go through the app.
-    fn upload_origins(&self) -> Option<String> {
+    fn upload_origins(&self) -> Option<&str> {
         None
     }
     /// A request that stores exactly one object at `key` for `ttl`: of

@@ -34,8 +34,28 @@ const MAX_LISTED: usize = 10_000;
 pub struct S3BlobStore {
     client: Client,
     config: S3Config,
-    /// The endpoint of every AWS API (an emulator), if one is set.
-    endpoint: Option<String>,
+    /// Where a browser sends presigned uploads, worked out once.
+    origins: Option<String>,
+}
+
+/// The origins of the bucket's presigned URLs: the emulator's endpoint
+/// (path style) or its bucket host, else the bucket's regional and global
+/// hosts on AWS.
+fn browser_origins(sdk: &aws_config::SdkConfig, config: &S3Config) -> Option<String> {
+    let bucket = &config.bucket;
+    if let Some(endpoint) = sdk.endpoint_url() {
+        let (scheme, rest) = endpoint.split_once("://")?;
+        let host = rest.split('/').next()?;
+        return Some(if config.force_path_style {
+            format!("{scheme}://{host}")
+        } else {
+            format!("{scheme}://{bucket}.{host}")
+        });
+    }
+    let region = sdk.region()?;
+    Some(format!(
+        "https://{bucket}.s3.{region}.amazonaws.com https://{bucket}.s3.amazonaws.com"
+    ))
 }
 
 impl S3BlobStore {
@@ -43,10 +63,11 @@ impl S3BlobStore {
         let s3 = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(config.force_path_style)
             .build();
+        let origins = browser_origins(sdk, &config);
         S3BlobStore {
             client: Client::from_conf(s3),
             config,
-            endpoint: sdk.endpoint_url().map(str::to_owned),
+            origins,
         }
     }
 
@@ -229,21 +250,8 @@ impl BlobStore for S3BlobStore {
         Ok(Some(request.uri().to_owned()))
     }
 
-    fn upload_origins(&self) -> Option<String> {
-        let bucket = &self.config.bucket;
-        if let Some(endpoint) = &self.endpoint {
-            let (scheme, rest) = endpoint.split_once("://")?;
-            let host = rest.split('/').next()?;
-            return Some(if self.config.force_path_style {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{bucket}.{host}")
-            });
-        }
-        let region = self.client.config().region()?;
-        Some(format!(
-            "https://{bucket}.s3.{region}.amazonaws.com https://{bucket}.s3.amazonaws.com"
-        ))
+    fn upload_origins(&self) -> Option<&str> {
+        self.origins.as_deref()
     }
 
     async fn presign_put(
