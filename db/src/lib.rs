@@ -11,6 +11,7 @@ mod convert;
 mod dialect;
 mod limits;
 pub mod postgres;
+pub mod recent;
 mod rows;
 pub mod sqlite;
 mod store;
@@ -34,6 +35,8 @@ pub use sqlite::SqliteStore;
 /// other method is the same code for both.
 pub struct SqlStore<B> {
     db: Db,
+    /// Credentials read in the last seconds (see [`recent`]).
+    recent: Arc<recent::RecentCredentials>,
     backend: PhantomData<fn() -> B>,
 }
 
@@ -41,6 +44,7 @@ impl<B> SqlStore<B> {
     fn new(db: Db) -> Self {
         SqlStore {
             db,
+            recent: Arc::default(),
             backend: PhantomData,
         }
     }

@@ -54,6 +54,7 @@ impl<B> DisplayStore for SqlStore<B> {
                 .await
                 .map(|done| done.rows_affected())
         })?;
+        self.recent.forget_all();
         if changed == 0 {
             return Err(StoreError::NotFound);
         }

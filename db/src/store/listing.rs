@@ -59,10 +59,7 @@ pub(super) async fn list_runs(
         if let Some(cursor) = filter.before {
             query.push(after).push_bind(cursor.0);
         }
-        query
-            .push(order)
-            .push(" LIMIT ")
-            .push_bind(i64::from(limit) + 1);
+        query.push(order).push(crate::dialect::limit(limit + 1));
         query.build_query_as().fetch_all(c).await
     })?;
     let mut items: Vec<Run> = convert_all(rows)?;

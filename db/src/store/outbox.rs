@@ -111,15 +111,19 @@ impl<B> Outbox for SqlStore<B> {
 
     async fn list_emails(&self, before: Option<EmailId>, limit: u32) -> StoreResult<Vec<Email>> {
         let rows = on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as::<_, EmailRow>(concat!(
-                "SELECT ",
-                email_columns!(),
-                " FROM emails WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(before.map(|id| id.0))
-            .bind(i64::from(limit.clamp(1, 200)))
-            .fetch_all(c)
-            .await
+            let sql = format!(
+                "{}{}",
+                concat!(
+                    "SELECT ",
+                    email_columns!(),
+                    " FROM emails WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC"
+                ),
+                crate::dialect::limit(limit.clamp(1, 200))
+            );
+            sqlx::query_as::<_, EmailRow>(sqlx::AssertSqlSafe(sql))
+                .bind(before.map(|id| id.0))
+                .fetch_all(c)
+                .await
         })?;
         convert_all(rows)
     }

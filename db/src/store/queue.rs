@@ -219,15 +219,19 @@ impl<B> TaskQueue for SqlStore<B> {
 
     async fn list_tasks(&self, state: Option<TaskState>, limit: u32) -> StoreResult<Vec<Task>> {
         let rows = on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as::<_, TaskRow>(concat!(
-                "SELECT ",
-                task_columns!(),
-                " FROM tasks WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
-            ))
-            .bind(state.map(TaskState::as_str))
-            .bind(i64::from(limit))
-            .fetch_all(c)
-            .await
+            let sql = format!(
+                "{}{}",
+                concat!(
+                    "SELECT ",
+                    task_columns!(),
+                    " FROM tasks WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC"
+                ),
+                crate::dialect::limit(limit)
+            );
+            sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+                .bind(state.map(TaskState::as_str))
+                .fetch_all(c)
+                .await
         })?;
         convert_all(rows)
     }

@@ -68,8 +68,8 @@ impl<B> AuditLog for SqlStore<B> {
                 query.push(" AND id < ").push_bind(before);
             }
             query
-                .push(" ORDER BY id DESC LIMIT ")
-                .push_bind(i64::from(filter.limit));
+                .push(" ORDER BY id DESC")
+                .push(crate::dialect::limit(filter.limit));
             query.build_query_as().fetch_all(c).await
         })?;
         convert_all(rows)

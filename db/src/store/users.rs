@@ -10,6 +10,7 @@ use crate::SqlStore;
 use crate::backend::{Tx, on_conn};
 use crate::convert::{conflict, touched};
 use crate::dialect::{Dialect, Sql, sql};
+use crate::recent::{Known, session_key, token_key};
 use crate::rows::{TokenRow, TokenUserRow, UserRow, convert_all};
 use crate::types::Timestamp;
 use modelrun_core::display::DisplaySettings;
@@ -53,6 +54,66 @@ async fn keep_an_admin(tx: &mut Tx, user: UserId, change: &str) -> StoreResult<(
         )));
     }
     Ok(())
+}
+
+impl<B> SqlStore<B> {
+    /// A session and its person, as the database has them now.
+    async fn read_session(&self, token_hash: &str) -> StoreResult<Option<Known>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            session_created_at: Timestamp,
+            last_seen_at: Timestamp,
+            time_zone: Option<String>,
+            number_style: Option<String>,
+        }
+        let row = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, Row>(
+                "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
+                 u.time_zone, u.number_style, \
+                 s.created_at AS session_created_at, s.last_seen_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(c)
+            .await
+        })?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Known::Session {
+            display: super::display::settings_of(row.time_zone, row.number_style)?,
+            user: row.user.try_into()?,
+            created_at: row.session_created_at.0,
+            last_seen_at: row.last_seen_at.0,
+        }))
+    }
+
+    /// A token and its owner, as the database has them now.
+    async fn read_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Known>> {
+        let row = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, TokenUserRow>(
+                "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
+                 t.id AS token_id, t.name AS token_name, t.prefix AS token_prefix, \
+                 t.role AS token_role, t.created_at AS token_created_at, \
+                 t.expires_at AS token_expires_at, t.last_used_at AS token_last_used_at \
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+                 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.disabled_at IS NULL",
+            )
+            .bind(token_hash)
+            .bind(Timestamp(now))
+            .fetch_optional(c)
+            .await
+        })?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (user, token) = <(User, ApiToken)>::try_from(row)?;
+        Ok(Some(Known::Token(user, token)))
+    }
 }
 
 #[async_trait]
@@ -160,32 +221,34 @@ impl<B> UserStore for SqlStore<B> {
         idle: Duration,
         absolute: Duration,
     ) -> StoreResult<Option<(User, DisplaySettings)>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            user: UserRow,
-            session_created_at: Timestamp,
-            last_seen_at: Timestamp,
-            time_zone: Option<String>,
-            number_style: Option<String>,
-        }
-        let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as::<_, Row>(
-                "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
-                 u.time_zone, u.number_style, \
-                 s.created_at AS session_created_at, s.last_seen_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
-            )
-            .bind(token_hash)
-            .fetch_optional(c)
-            .await
-        })?
-        else {
-            return Ok(None);
+        let key = session_key(token_hash);
+        let (user, display, created_at, last_seen_at) = match self.recent.get(&key) {
+            Some(Known::Session {
+                user,
+                display,
+                created_at,
+                last_seen_at,
+            }) => (user, display, created_at, last_seen_at),
+            _ => {
+                let generation = self.recent.generation();
+                let Some(found) = self.read_session(token_hash).await? else {
+                    return Ok(None);
+                };
+                self.recent.keep(&key, generation, found.clone());
+                let Known::Session {
+                    user,
+                    display,
+                    created_at,
+                    last_seen_at,
+                } = found
+                else {
+                    return Ok(None);
+                };
+                (user, display, created_at, last_seen_at)
+            }
         };
-        let last_seen = now - row.last_seen_at.0;
-        if last_seen > idle || now - row.session_created_at.0 > absolute {
+        let last_seen = now - last_seen_at;
+        if last_seen > idle || now - created_at > absolute {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
@@ -201,9 +264,10 @@ impl<B> UserStore for SqlStore<B> {
                 })
             };
             untouched_is_fine(touched.await, "a session");
+            // What is kept says when it was last seen: seen now.
+            self.recent.forget(&key);
         }
-        let display = super::display::settings_of(row.time_zone, row.number_style)?;
-        Ok(Some((row.user.try_into()?, display)))
+        Ok(Some((user, display)))
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -213,7 +277,9 @@ impl<B> UserStore for SqlStore<B> {
                 .execute(c)
                 .await
                 .map(|_| ())
-        })
+        })?;
+        self.recent.forget_all();
+        Ok(())
     }
 
     async fn set_password(
@@ -242,7 +308,9 @@ impl<B> UserStore for SqlStore<B> {
             .await
             .map(|_| ())
         })?;
-        tx.commit().await
+        tx.commit().await?;
+        self.recent.forget_all();
+        Ok(())
     }
 
     async fn set_role(&self, user: UserId, role: Role) -> StoreResult<User> {
@@ -262,6 +330,7 @@ impl<B> UserStore for SqlStore<B> {
         })?
         .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
+        self.recent.forget_all();
         row.try_into()
     }
 
@@ -297,6 +366,7 @@ impl<B> UserStore for SqlStore<B> {
             })?;
         }
         tx.commit().await?;
+        self.recent.forget_all();
         row.try_into()
     }
 
@@ -325,26 +395,26 @@ impl<B> UserStore for SqlStore<B> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(User, ApiToken)>> {
-        // One query for the token and its owner: every API request makes it.
-        let Some(row) = on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as::<_, TokenUserRow>(
-                "SELECT u.id, u.email, u.role, u.created_at, u.disabled_at, \
-                 t.id AS token_id, t.name AS token_name, t.prefix AS token_prefix, \
-                 t.role AS token_role, t.created_at AS token_created_at, \
-                 t.expires_at AS token_expires_at, t.last_used_at AS token_last_used_at \
-                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-                 AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.disabled_at IS NULL",
-            )
-            .bind(token_hash)
-            .bind(Timestamp(now))
-            .fetch_optional(c)
-            .await
-        })?
-        else {
-            return Ok(None);
+        // One query for the token and its owner, or none when it was
+        // read a moment ago: every API request asks.
+        let key = token_key(token_hash);
+        let (user, token) = match self.recent.get(&key) {
+            Some(Known::Token(user, token)) => (user, token),
+            _ => {
+                let generation = self.recent.generation();
+                let Some(found) = self.read_token(token_hash, now).await? else {
+                    return Ok(None);
+                };
+                self.recent.keep(&key, generation, found.clone());
+                let Known::Token(user, token) = found else {
+                    return Ok(None);
+                };
+                (user, token)
+            }
         };
-        let (user, token) = <(User, ApiToken)>::try_from(row)?;
+        if token.expires_at.is_some_and(|at| at <= now) {
+            return Ok(None);
+        }
         if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
             let touched = async {
                 on_conn!(&mut self.db.writer().await?, |c| {
@@ -357,6 +427,8 @@ impl<B> UserStore for SqlStore<B> {
                 })
             };
             untouched_is_fine(touched.await, "an API token");
+            // What is kept says when it was last used: used now.
+            self.recent.forget(&key);
         }
         Ok(Some((user, token)))
     }
@@ -392,6 +464,7 @@ impl<B> UserStore for SqlStore<B> {
             .await
             .map(|done| done.rows_affected())
         })?;
+        self.recent.forget_all();
         touched(revoked)
     }
 }

@@ -46,6 +46,7 @@ conformance!(
     users::creates_users_and_refuses_duplicate_emails,
     users::sessions_expire_when_idle_or_old,
     users::tokens_work_until_revoked_or_expired,
+    users::credential_changes_apply_to_the_next_lookup,
     users::lists_users_by_email,
     models::registers_versions_immutably,
     models::lists_models_with_versions_newest_first,

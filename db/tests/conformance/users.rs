@@ -203,3 +203,116 @@ pub async fn lists_users_by_email(store: Arc<dyn Store>) {
         ["ann@example.com", "max@example.com", "zoe@example.com"]
     );
 }
+
+/// A lookup a moment ago does not outlive a change: a role, a disabled
+/// account, a sign-out and new display settings apply to the very next
+/// request (credentials are kept for a moment between requests).
+pub async fn credential_changes_apply_to_the_next_lookup(store: Arc<dyn Store>) {
+    use modelrun_core::display::{DisplaySettings, NumberStyle};
+    let admin = support::user(&store, "admin@example.com").await;
+    store.set_role(admin.id, Role::Admin).await.expect("admin");
+    let ann = support::user(&store, "ann@example.com").await;
+    let now = Utc::now();
+    let (idle, absolute) = (Duration::minutes(30), Duration::hours(12));
+    store
+        .create_token(NewApiToken {
+            user_id: ann.id,
+            name: "ci".to_owned(),
+            token_hash: "ann-token".to_owned(),
+            prefix: "mr_abcd".to_owned(),
+            role: Role::Runner,
+            expires_at: None,
+        })
+        .await
+        .expect("token");
+    store
+        .create_session("ann-session", ann.id, now)
+        .await
+        .expect("session");
+    let person = |store: Arc<dyn Store>| async move {
+        store
+            .session_person("ann-session", now, idle, absolute)
+            .await
+            .expect("lookup")
+    };
+    let token_user = |store: Arc<dyn Store>| async move {
+        store
+            .token_user("ann-token", now)
+            .await
+            .expect("lookup")
+            .map(|(user, _)| user)
+    };
+    assert_eq!(
+        person(store.clone()).await.expect("live").0.role,
+        Role::Runner
+    );
+    assert_eq!(
+        token_user(store.clone()).await.expect("valid").role,
+        Role::Runner
+    );
+
+    store.set_role(ann.id, Role::Viewer).await.expect("role");
+    assert_eq!(
+        person(store.clone()).await.expect("live").0.role,
+        Role::Viewer
+    );
+    assert_eq!(
+        token_user(store.clone()).await.expect("valid").role,
+        Role::Viewer
+    );
+
+    let chosen = DisplaySettings {
+        time_zone: None,
+        number_style: NumberStyle::CommaDecimal,
+    };
+    store
+        .set_display_settings(ann.id, chosen)
+        .await
+        .expect("settings");
+    assert_eq!(person(store.clone()).await.expect("live").1, chosen);
+
+    store
+        .set_disabled(ann.id, true, now)
+        .await
+        .expect("disable");
+    assert!(
+        person(store.clone()).await.is_none(),
+        "disabling ends the session"
+    );
+    assert!(
+        token_user(store.clone()).await.is_none(),
+        "and refuses the token"
+    );
+    store
+        .set_disabled(ann.id, false, now)
+        .await
+        .expect("enable");
+    assert!(
+        token_user(store.clone()).await.is_some(),
+        "the token works again"
+    );
+
+    store
+        .create_session("ann-session-2", ann.id, now)
+        .await
+        .expect("session");
+    assert!(
+        store
+            .session_person("ann-session-2", now, idle, absolute)
+            .await
+            .expect("lookup")
+            .is_some()
+    );
+    store
+        .delete_session("ann-session-2")
+        .await
+        .expect("sign out");
+    assert!(
+        store
+            .session_person("ann-session-2", now, idle, absolute)
+            .await
+            .expect("lookup")
+            .is_none(),
+        "signing out ends the session at once"
+    );
+}
