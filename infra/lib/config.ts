@@ -53,9 +53,13 @@ export interface ModelrunConfig {
   readonly multiAz: boolean;
   /** Run files (inputs, outputs) are deleted this many days after they were written. */
   readonly runRetentionDays: number;
-  /** Reserved concurrency of the web function. */
+  /**
+   * Reserved concurrency of the web function; 0 (the default): none. Lambda
+   * keeps 100 executions of the account's limit unreserved, so an account
+   * whose limit is still the new-account 10 cannot reserve any.
+   */
   readonly webConcurrency: number;
-  /** Reserved concurrency of the worker function. */
+  /** Reserved concurrency of the worker function; 0 (the default): none. */
   readonly workerConcurrency: number;
 }
 
@@ -208,7 +212,7 @@ export function readConfig(read: ContextReader, repositoryRoot: string): Modelru
     dbInstanceType,
     multiAz: flag(read, 'multiAz', false),
     runRetentionDays: integer(read, 'runRetentionDays', 365, 1, 3650),
-    webConcurrency: integer(read, 'webConcurrency', 20, 1, 1000),
-    workerConcurrency: integer(read, 'workerConcurrency', 2, 1, 100),
+    webConcurrency: integer(read, 'webConcurrency', 0, 0, 1000),
+    workerConcurrency: integer(read, 'workerConcurrency', 0, 0, 100),
   };
 }

@@ -122,18 +122,22 @@ export class Functions extends Construct {
       memorySize: 512,
       // Tasks are released five seconds before the deadline.
       timeout: Duration.minutes(5),
-      reservedConcurrentExecutions: props.workerConcurrency,
+      reservedConcurrentExecutions: reservation(props.workerConcurrency),
       environment: { ...environment, MODELRUN_LAMBDA_FUNCTION: 'worker' },
       deadLetterQueue: this.workerDeadLetters,
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
     });
+    // Lambda sends a failed event to the dead-letter queue with the
+    // function's role, and the queue is encrypted with the stack's key:
+    // without these, failed events would be lost, not kept.
+    props.key.grant(this.worker, 'kms:GenerateDataKey', 'kms:Decrypt');
     this.web = new lambda.Function(this, 'Web', {
       ...common('Web', 'modelrun web app and API'),
       memorySize: 1024,
       // API Gateway answers 503 after 30 s.
       timeout: Duration.seconds(29),
-      reservedConcurrentExecutions: props.webConcurrency,
+      reservedConcurrentExecutions: reservation(props.webConcurrency),
       environment: {
         ...environment,
         MODELRUN_LAMBDA_FUNCTION: 'web',
@@ -252,4 +256,12 @@ export class Functions extends Construct {
       resources: [props.runs.logStreamsArn()],
     });
   }
+}
+
+/**
+ * A reserved concurrency for Lambda: `0` reserves none (`undefined`), since
+ * Lambda reads a reservation of 0 as "never run".
+ */
+export function reservation(concurrency: number): number | undefined {
+  return concurrency > 0 ? concurrency : undefined;
 }

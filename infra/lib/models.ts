@@ -45,11 +45,13 @@ export class ModelPipelines extends Construct {
     super(scope, id);
     this.runtime = this.repository('Runtime', 'modelrun-runtime');
     this.runtimeImage = props.runtimeImage ?? `${this.runtime.repositoryUri}:${props.version}`;
-    if (props.githubTokenSecret) {
-      new codebuild.GitHubSourceCredentials(this, 'GitHub', {
+    // The account's GitHub credentials must exist before a project makes
+    // its webhook with them: each project depends on them.
+    const credentials = props.githubTokenSecret
+      ? new codebuild.GitHubSourceCredentials(this, 'GitHub', {
         accessToken: SecretValue.secretsManager(props.githubTokenSecret),
-      });
-    }
+      })
+      : undefined;
     const buildSpec = codebuild.BuildSpec.fromObjectToYaml(
       YAML.parse(fs.readFileSync(props.buildspecPath, 'utf8')) as Record<string, unknown>,
     );
@@ -84,6 +86,9 @@ export class ModelPipelines extends Construct {
         timeout: Duration.minutes(30),
         queuedTimeout: Duration.hours(2),
       });
+      if (credentials) {
+        project.node.addDependency(credentials);
+      }
       repository.grantPullPush(project);
       project.addToRolePolicy(new iam.PolicyStatement({
         actions: ['ecr:DescribeImages'],

@@ -148,6 +148,18 @@ export class ModelrunStack extends Stack {
         skips: [{ id: 'CKV_AWS_116', comment: 'API Gateway invokes the web function synchronously: a dead-letter queue only applies to asynchronous invocations' }],
       },
     ];
+    const unreserved = [
+      [this.functions.web, config.webConcurrency, 'webConcurrency'],
+      [this.functions.worker, config.workerConcurrency, 'workerConcurrency'],
+    ] as const;
+    for (const [fn, concurrency, key] of unreserved) {
+      if (concurrency === 0) {
+        rules.push({
+          matches: is(fn),
+          skips: [{ id: 'CKV_AWS_115', comment: `no reserved concurrency by default: a new account's limit (often 10) refuses any reservation; set -c ${key}=N to reserve` }],
+        });
+      }
+    }
     if (!config.multiAz) {
       rules.push({
         matches: is(this.database.instance),

@@ -26,6 +26,8 @@ describe('config', () => {
     assert.equal(config.dbInstanceType, 't4g.micro');
     assert.ok(config.lambdaZip.endsWith('target/lambda/x86_64/modelrun/bootstrap.zip'));
     assert.deepEqual(config.models, []);
+    assert.equal(config.webConcurrency, 0, 'no reservation unless asked');
+    assert.equal(config.workerConcurrency, 0);
   });
 
   it('names the missing or bad setting', () => {
@@ -39,6 +41,7 @@ describe('config', () => {
     refused({ ...good, runVisibility: 'nobody' }, /runVisibility: must be one of team, own/);
     refused({ ...good, runRetentionDays: '0' }, /runRetentionDays: must be a whole number from 1 to 3650/);
     refused({ ...good, webConcurrency: 2.5 }, /webConcurrency: must be a whole number/);
+    refused({ ...good, workerConcurrency: -1 }, /workerConcurrency: must be a whole number from 0/);
     refused({ ...good, dbInstanceType: 'big' }, /dbInstanceType: "big" is not an instance type/);
   });
 

@@ -48,7 +48,9 @@ export function build(context: Record<string, unknown> = {}): Built {
   };
   const app = new App({ context: values });
   const config = readConfig((key) => app.node.tryGetContext(key), repositoryRoot);
-  const stack = new ModelrunStack(app, 'modelrun', { config, repositoryRoot });
+  const secret = values.githubTokenSecret;
+  const githubTokenSecret = typeof secret === 'string' && secret !== '' ? secret : undefined;
+  const stack = new ModelrunStack(app, 'modelrun', { config, repositoryRoot, githubTokenSecret });
   return { stack, template: Template.fromStack(stack) };
 }
 

@@ -13,13 +13,39 @@ describe('functions', () => {
   const worker = stack.getLogicalId(stack.functions.worker.node.defaultChild as any);
   const functions = resources(template, 'AWS::Lambda::Function');
 
-  it('runs the cargo-lambda zip on provided.al2023 with reserved concurrency', () => {
+  it('reserves no concurrency unless told, which a new account could not grant', () => {
+    for (const id of [web, worker]) {
+      assert.equal(functions[id].Properties?.ReservedConcurrentExecutions, undefined, `${id} reserves nothing`);
+    }
+    const reserved = build({ webConcurrency: 20, workerConcurrency: 2 });
+    const reservedFunctions = resources(reserved.template, 'AWS::Lambda::Function');
+    const id = (fn: any) => reserved.stack.getLogicalId(fn.node.defaultChild as any);
+    assert.equal(reservedFunctions[id(reserved.stack.functions.web)].Properties?.ReservedConcurrentExecutions, 20);
+    assert.equal(reservedFunctions[id(reserved.stack.functions.worker)].Properties?.ReservedConcurrentExecutions, 2);
+  });
+
+  it('lets the worker\'s failed events reach its encrypted dead-letter queue', () => {
+    const queue = Object.values(resources(template, 'AWS::SQS::Queue'))
+      .find((q) => refId(q.Properties?.KmsMasterKeyId) !== undefined);
+    assert.ok(queue, 'the dead-letter queue is encrypted with the stack key');
+    const key = refId(queue.Properties?.KmsMasterKeyId);
+    const role = refId(functions[worker].Properties?.Role);
+    const statements = Object.values(resources(template, 'AWS::IAM::Policy'))
+      .filter((policy) => list(policy.Properties?.Roles).some((r) => refId(r) === role))
+      .flatMap((policy) => list(policy.Properties?.PolicyDocument?.Statement));
+    const allowed = (action: string) => statements.some((s) =>
+      s.Effect === 'Allow' && list(s.Action).includes(action) && list(s.Resource).some((r) => refId(r) === key));
+    assert.ok(allowed('kms:GenerateDataKey'), 'the worker role may make data keys with the stack key');
+    assert.ok(allowed('kms:Decrypt'), 'and decrypt with it');
+    assert.ok(statements.some((s) => list(s.Action).includes('sqs:SendMessage')), 'and send to the queue');
+  });
+
+  it('runs the cargo-lambda zip on provided.al2023', () => {
     for (const id of [web, worker]) {
       const fn = functions[id].Properties ?? {};
       assert.equal(fn.Runtime, 'provided.al2023');
       assert.equal(fn.Handler, 'bootstrap');
       assert.deepEqual(fn.Architectures, ['x86_64']);
-      assert.ok(Number.isInteger(fn.ReservedConcurrentExecutions), `${id} has reserved concurrency`);
     }
     assert.equal(functions[web].Properties?.Environment?.Variables?.MODELRUN_LAMBDA_FUNCTION, 'web');
     assert.equal(functions[worker].Properties?.Environment?.Variables?.MODELRUN_LAMBDA_FUNCTION, 'worker');
@@ -128,6 +154,18 @@ describe('model pipelines', () => {
       .map((v) => [v.Name, v.Value]));
     assert.equal(variables.MODEL, 'churn');
     assert.ok(variables.ARTIFACTS_BUCKET && variables.ECR_REPOSITORY && variables.MODELRUN_IMAGE);
+  });
+
+  it('makes the webhooks only after the GitHub credentials they use exist', () => {
+    const withToken = build({ githubTokenSecret: 'modelrun/github-token' }).template;
+    const credentials = Object.keys(resources(withToken, 'AWS::CodeBuild::SourceCredential'));
+    assert.equal(credentials.length, 1);
+    const projects = Object.values(resources(withToken, 'AWS::CodeBuild::Project'));
+    assert.equal(projects.length, 2);
+    for (const project of projects) {
+      assert.ok(list(project.DependsOn).includes(credentials[0]),
+        `${project.Properties?.Name} depends on the source credential`);
+    }
   });
 
   it('has no pipeline when no model is configured', () => {
