@@ -25,6 +25,7 @@ use tower_http::services::ServeFile;
 
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
+use crate::ranges;
 use crate::state::AppState;
 
 /// How long a presigned download URL lives.
@@ -34,6 +35,22 @@ pub const PRESIGNED_TTL: Duration = Duration::from_secs(10 * 60);
 pub fn attachment(name: &str) -> HeaderValue {
     HeaderValue::from_str(&attachment_disposition(name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Records a download in the audit log: which run, and which file; not
+/// the later parts of a download already begun
+/// ([`ranges::continues_download`]).
+pub async fn audit_file_download(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+    file: &str,
+    request: &HeaderMap,
+) {
+    if !ranges::continues_download(request) {
+        audit_download(state, user, client, run, file).await;
+    }
 }
 
 /// Records a download in the audit log: which run, and which file.
@@ -71,7 +88,7 @@ pub async fn output(
         .find(|o| o.name == name)
         .ok_or(AppError::NotFound)?;
     let key = BlobKey::run_output(run.id, &output.name)?;
-    audit_download(state, user, client, run, &output.name).await;
+    audit_file_download(state, user, client, run, &output.name, request).await;
     stored(state, &key, &output.name, &output.content_type, request).await
 }
 
@@ -91,12 +108,13 @@ pub async fn input_file(
         .and_then(modelrun_core::schema::FileRef::from_value)
         .ok_or(AppError::NotFound)?;
     let key = BlobKey::input_file(&file)?;
-    audit_download(
+    audit_file_download(
         state,
         user,
         client,
         run,
         &format!("inputs/{input}/{}", file.name),
+        request,
     )
     .await;
     stored(state, &key, &file.name, &file.media_type, request).await
@@ -109,8 +127,9 @@ const READ_CHUNK: usize = 256 * 1024;
 /// The request headers a file download honours: ranges and their conditions.
 const CONDITIONS: [HeaderName; 4] = [RANGE, IF_RANGE, IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE];
 
-/// A local file as an attachment: the whole file (`200`), the ranges asked
-/// for (`206`), `416` for a range outside it, `304` when unchanged.
+/// A local file as an attachment: the whole file (`200`), the one range
+/// asked for (`206`, see [`ranges`]), `416` for a range outside it, `304`
+/// when unchanged.
 async fn serve_file(
     path: &Path,
     name: &str,
@@ -118,7 +137,21 @@ async fn serve_file(
     request: &HeaderMap,
 ) -> AppResult<Response> {
     let mut builder = Request::builder().method(Method::GET).uri("/");
+    let part = match tokio::fs::metadata(path).await {
+        Ok(meta) => {
+            let modified = meta.modified().ok().map(|at| {
+                chrono::DateTime::<chrono::Utc>::from(at)
+                    .format("%a, %d %b %Y %H:%M:%S GMT")
+                    .to_string()
+            });
+            ranges::serve_part(request, meta.len(), modified.as_deref().unwrap_or(""))
+        }
+        Err(_) => false,
+    };
     for header in &CONDITIONS {
+        if !part && (header == RANGE || header == IF_RANGE) {
+            continue;
+        }
         if let Some(value) = request.get(header) {
             builder = builder.header(header, value);
         }

@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod pages;
 pub mod policy;
 pub mod preview;
+mod ranges;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -42,7 +42,8 @@ pub(super) enum UsersCommand {
         password_stdin: bool,
     },
     /// Disable an account: it cannot sign in, and its sessions and API
-    /// tokens stop at once. The last enabled administrator cannot be disabled.
+    /// tokens stop (a running server notices within 2 s). The last enabled
+    /// administrator cannot be disabled.
     Disable {
         #[arg(long)]
         email: String,
@@ -192,7 +193,7 @@ pub(super) async fn users(global: &Global, command: UsersCommand) -> anyhow::Res
         UsersCommand::Disable { email } => {
             let user = set_disabled_of(&store, Actor::system("cli"), &email, true).await?;
             println!(
-                "{} is disabled: they cannot sign in, and their sessions and tokens have stopped.",
+                "{} is disabled: they cannot sign in, and their sessions and tokens stop working within 2 s.",
                 user.email
             );
         }

@@ -43,6 +43,53 @@ pub async fn a_download_resumes_from_a_range(store: StoreKind) {
         .expect("GET");
     assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
+    // A range the server does not serve as a part gets the whole file,
+    // not a refusal: several ranges, another unit, a stale If-Range.
+    let last_modified = part_last_modified(&api, &path).await;
+    for (range, if_range) in [
+        ("bytes=0-1,5-6", None),
+        ("items=0-5", None),
+        ("bytes=0-4", Some("Mon, 01 Jan 2024 00:00:00 GMT")),
+        ("bytes=0-4", Some("\"an-entity-tag\"")),
+    ] {
+        let mut request = api.get(&path).header("range", range);
+        if let Some(condition) = if_range {
+            request = request.header("if-range", condition);
+        }
+        let response = request.send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK, "{range} {if_range:?}");
+        assert_eq!(response.bytes().await.expect("body"), whole, "{range}");
+    }
+    let unchanged = api
+        .get(&path)
+        .header("range", "bytes=0-4")
+        .header("if-range", &last_modified)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        unchanged.status(),
+        StatusCode::PARTIAL_CONTENT,
+        "If-Range: the file's own date"
+    );
+
+    // The audit log has a download per download begun, not per part:
+    // the ranges from byte 6 and past the end went on with one.
+    let downloads = app
+        .store
+        .audit_entries(&modelrun_core::audit::AuditFilter {
+            limit: 100,
+            action: Some(modelrun_core::audit::AuditAction::Download),
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .len();
+    assert_eq!(
+        downloads, 7,
+        "the whole file, its first byte, four whole-file answers and bytes=0-4"
+    );
+
     // The page's download is the same file.
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let page = browser
@@ -54,4 +101,19 @@ pub async fn a_download_resumes_from_a_range(store: StoreKind) {
         .expect("GET");
     assert_eq!(page.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(page.text().await.expect("body"), "month");
+}
+
+/// The `Last-Modified` a download of `path` answers with.
+async fn part_last_modified(api: &Api, path: &str) -> String {
+    let response = api
+        .get(path)
+        .header("range", "bytes=0-0")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    response.headers()["last-modified"]
+        .to_str()
+        .expect("a date")
+        .to_owned()
 }

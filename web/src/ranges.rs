@@ -1,0 +1,134 @@
+//! Which `Range` requests a local download answers with part of the file.
+//!
+//! One range of bytes (RFC 9110 §14.1.2: `bytes=first-last`, `bytes=first-`
+//! or `bytes=-suffix`) of a file that is not empty, and under an `If-Range`
+//! only when it is the file's own `Last-Modified` (§13.1.5: modelrun sends no
+//! entity tags). Anything else (another unit, a malformed or multi-range
+//! set, an entity-tag or stale `If-Range`, an empty file) gets the whole
+//! file with `200`, as §14.2 lets a server do with a range it does not
+//! serve, rather than a `416` for a request a client could not fix.
+
+use axum::http::HeaderMap;
+use axum::http::header::{IF_RANGE, RANGE};
+
+/// One `bytes=` range: `(first, last)` with either end open, never both.
+fn single_byte_range(value: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let spec = value.strip_prefix("bytes=")?;
+    let (first, last) = spec.split_once('-')?;
+    let number = |text: &str| -> Option<Option<u64>> {
+        if text.is_empty() {
+            Some(None)
+        } else if text.bytes().all(|b| b.is_ascii_digit()) {
+            text.parse().ok().map(Some)
+        } else {
+            None
+        }
+    };
+    let (first, last) = (number(first)?, number(last)?);
+    match (first, last) {
+        (None, None) => None,
+        (Some(first), Some(last)) if last < first => None,
+        range => Some(range),
+    }
+}
+
+/// Whether `headers`' `Range` is served as a part of a file of `len` bytes
+/// last modified at `last_modified` (an HTTP date, as `Last-Modified` says
+/// it); see the module's notes.
+pub fn serve_part(headers: &HeaderMap, len: u64, last_modified: &str) -> bool {
+    let Some(range) = headers.get(RANGE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if len == 0 || single_byte_range(range).is_none() {
+        return false;
+    }
+    match headers.get(IF_RANGE) {
+        None => true,
+        Some(condition) => condition.as_bytes() == last_modified.as_bytes(),
+    }
+}
+
+/// Whether a request goes on with a download already begun: a range that
+/// starts past the first byte. Such a request is not recorded again in the
+/// audit log (a download manager fetches a file in many parts).
+pub fn continues_download(headers: &HeaderMap) -> bool {
+    headers
+        .get(RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(single_byte_range)
+        .is_some_and(|(first, _)| first.is_none_or(|first| first > 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    const MODIFIED: &str = "Mon, 30 Nov 2026 09:00:00 GMT";
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn one_byte_range_is_served_as_a_part() {
+        for range in ["bytes=0-1", "bytes=5-", "bytes=-10", "bytes=7-7"] {
+            assert!(
+                serve_part(&headers(&[("range", range)]), 100, MODIFIED),
+                "{range}"
+            );
+        }
+    }
+
+    #[test]
+    fn anything_else_gets_the_whole_file() {
+        for range in [
+            "items=0-5",
+            "bytes=abc",
+            "bytes= 0-3",
+            "bytes=0-1,5-6",
+            "bytes=-",
+            "bytes=5-2",
+            "bytes=+1-2",
+            "bytes=99999999999999999999999-",
+        ] {
+            assert!(
+                !serve_part(&headers(&[("range", range)]), 100, MODIFIED),
+                "{range}"
+            );
+        }
+        assert!(!serve_part(&headers(&[]), 100, MODIFIED), "no range");
+        assert!(
+            !serve_part(&headers(&[("range", "bytes=0-0")]), 0, MODIFIED),
+            "an empty file has no bytes to range over"
+        );
+    }
+
+    #[test]
+    fn if_range_must_be_the_files_own_date() {
+        let part = |condition: &'static str| {
+            serve_part(
+                &headers(&[("range", "bytes=0-1"), ("if-range", condition)]),
+                100,
+                MODIFIED,
+            )
+        };
+        assert!(part(MODIFIED));
+        assert!(!part("Mon, 01 Jan 2024 00:00:00 GMT"), "changed since");
+        assert!(!part("\"abc\""), "an entity tag modelrun never sent");
+        assert!(!part("garbage"));
+    }
+
+    #[test]
+    fn a_range_past_the_first_byte_continues_a_download() {
+        assert!(continues_download(&headers(&[("range", "bytes=100-")])));
+        assert!(continues_download(&headers(&[("range", "bytes=-10")])));
+        assert!(!continues_download(&headers(&[("range", "bytes=0-99")])));
+        assert!(!continues_download(&headers(&[])));
+        assert!(!continues_download(&headers(&[("range", "bytes=0-1,5-6")])));
+    }
+}
