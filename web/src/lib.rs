@@ -27,6 +27,8 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 mod submit;
+#[cfg(test)]
+mod testing;
 pub mod uploads;
 
 use axum::Router;

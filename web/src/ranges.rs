@@ -62,17 +62,9 @@ pub fn continues_download(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use crate::testing::headers;
 
     const MODIFIED: &str = "Mon, 30 Nov 2026 09:00:00 GMT";
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_static(value));
-        }
-        map
-    }
 
     #[test]
     fn one_byte_range_is_served_as_a_part() {

@@ -161,22 +161,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
+    use crate::testing::headers;
 
     fn config() -> WebConfig {
         let mut config = WebConfig::new("127.0.0.1:8080".parse().expect("addr"));
         config.public_url = "https://models.example.com/".to_owned();
         config
-    }
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_static(value));
-        }
-        map
     }
 
     #[test]
