@@ -57,6 +57,25 @@ async fn keep_an_admin(tx: &mut Tx, user: UserId, change: &str) -> StoreResult<(
 }
 
 impl<B> SqlStore<B> {
+    /// What `key` stood for a moment ago, or what `read` finds now (kept
+    /// for the next request unless a change overlapped the read).
+    async fn remembered(
+        &self,
+        key: &str,
+        read: impl Future<Output = StoreResult<Option<Known>>>,
+    ) -> StoreResult<Option<Known>> {
+        if let Some(known) = self.recent.get(key) {
+            return Ok(Some(known));
+        }
+        // `read` has not started yet: it runs when awaited, after this.
+        let generation = self.recent.generation();
+        let found = read.await?;
+        if let Some(found) = &found {
+            self.recent.keep(key, generation, found.clone());
+        }
+        Ok(found)
+    }
+
     /// A session and its person, as the database has them now.
     async fn read_session(&self, token_hash: &str) -> StoreResult<Option<Known>> {
         #[derive(sqlx::FromRow)]
@@ -222,30 +241,14 @@ impl<B> UserStore for SqlStore<B> {
         absolute: Duration,
     ) -> StoreResult<Option<(User, DisplaySettings)>> {
         let key = session_key(token_hash);
-        let (user, display, created_at, last_seen_at) = match self.recent.get(&key) {
-            Some(Known::Session {
-                user,
-                display,
-                created_at,
-                last_seen_at,
-            }) => (user, display, created_at, last_seen_at),
-            _ => {
-                let generation = self.recent.generation();
-                let Some(found) = self.read_session(token_hash).await? else {
-                    return Ok(None);
-                };
-                self.recent.keep(&key, generation, found.clone());
-                let Known::Session {
-                    user,
-                    display,
-                    created_at,
-                    last_seen_at,
-                } = found
-                else {
-                    return Ok(None);
-                };
-                (user, display, created_at, last_seen_at)
-            }
+        let Some(Known::Session {
+            user,
+            display,
+            created_at,
+            last_seen_at,
+        }) = self.remembered(&key, self.read_session(token_hash)).await?
+        else {
+            return Ok(None);
         };
         let last_seen = now - last_seen_at;
         if last_seen > idle || now - created_at > absolute {
@@ -398,19 +401,11 @@ impl<B> UserStore for SqlStore<B> {
         // One query for the token and its owner, or none when it was
         // read a moment ago: every API request asks.
         let key = token_key(token_hash);
-        let (user, token) = match self.recent.get(&key) {
-            Some(Known::Token(user, token)) => (user, token),
-            _ => {
-                let generation = self.recent.generation();
-                let Some(found) = self.read_token(token_hash, now).await? else {
-                    return Ok(None);
-                };
-                self.recent.keep(&key, generation, found.clone());
-                let Known::Token(user, token) = found else {
-                    return Ok(None);
-                };
-                (user, token)
-            }
+        let Some(Known::Token(user, token)) = self
+            .remembered(&key, self.read_token(token_hash, now))
+            .await?
+        else {
+            return Ok(None);
         };
         if token.expires_at.is_some_and(|at| at <= now) {
             return Ok(None);
