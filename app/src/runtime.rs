@@ -12,6 +12,7 @@ use modelrun_core::config::{
     WebConfig, WorkerConfig,
 };
 use modelrun_core::executor::Executor;
+use modelrun_core::installation::StorageScope;
 use modelrun_core::kick::Kicker;
 use modelrun_core::mailer::Mailer;
 use modelrun_core::model_secrets::SecretVault;
@@ -193,9 +194,14 @@ impl Components {
             false => None,
         };
         let aws = || sdk.as_ref().context("AWS is not configured");
+        let installation = store
+            .installation()
+            .await
+            .context("cannot read this installation's identity (is the database migrated? see `modelrun migrate`)")?;
+        let scope = StorageScope::of(&installation);
         let blob: Arc<dyn BlobStore> = match &settings.s3 {
-            Some(s3) => Arc::new(S3BlobStore::new(aws()?, s3.clone())),
-            None => Arc::new(LocalBlobStore::new(settings.data_dir.join("blobs"))),
+            Some(s3) => Arc::new(S3BlobStore::new(aws()?, s3.clone()).scoped(scope)),
+            None => Arc::new(LocalBlobStore::new(settings.data_dir.join("blobs")).scoped(scope)),
         };
         let kicker = LocalKicker::new();
         let recorder = Recorder::new(

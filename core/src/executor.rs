@@ -23,9 +23,15 @@ pub struct JobRequest {
     pub run_id: RunId,
     /// The model's name: its secrets are named per model.
     pub model: String,
-    /// Deterministic for the run and the dispatch attempt, so that a retried
-    /// dispatch finds the job it already submitted instead of submitting twice.
+    /// Deterministic for the run ([`JobRequest::job_name`]), so that a
+    /// retried dispatch finds the job it already submitted instead of
+    /// submitting twice.
     pub name: String,
+    /// This installation's id ([`crate::installation::Installation`]): a
+    /// tag on the job, beside the run's id and key.
+    pub installation: String,
+    /// The run's own key ([`Run::job_key`]), if it has one.
+    pub job_key: Option<String>,
     pub runtime: Runtime,
     pub job_definition: Option<String>,
     pub inputs: BlobKey,
@@ -44,15 +50,34 @@ pub struct JobRequest {
 }
 
 impl JobRequest {
-    /// `modelrun-run-<id>`: the job name of a run. One run has one job; a
-    /// dispatch that is retried looks the job up by this name first.
-    pub fn job_name(run: RunId) -> String {
-        format!("modelrun-run-{run}")
+    /// `modelrun-run-<id>-<key>`: the job name of a run, with the run's own
+    /// random key (`modelrun-run-<id>` for a run made before runs had one).
+    /// One run has one job; a dispatch that is retried looks the job up by
+    /// this name first. The key keeps another installation's run with the
+    /// same id (same queue, another database) from ever matching.
+    pub fn job_name(run: &Run) -> String {
+        Self::name_for(run.id, run.job_key.as_deref())
     }
 
-    /// The run a job name belongs to, if it is one of ours.
+    fn name_for(run: RunId, key: Option<&str>) -> String {
+        match key {
+            Some(key) => format!("modelrun-run-{run}-{key}"),
+            None => format!("modelrun-run-{run}"),
+        }
+    }
+
+    /// The run a job name claims to belong to, if it is named like one of
+    /// ours. Whether it is that run's job is for [`JobRequest::is_job_of`].
     pub fn run_of_job_name(name: &str) -> Option<RunId> {
-        name.strip_prefix("modelrun-run-")?.parse().ok()
+        let rest = name.strip_prefix("modelrun-run-")?;
+        let id = rest.split_once('-').map_or(rest, |(id, _)| id);
+        id.parse().ok()
+    }
+
+    /// Whether a job named `name` is `run`'s own: the run's id and key,
+    /// not a job of another installation's run with the same id.
+    pub fn is_job_of(name: &str, run: &Run) -> bool {
+        name == Self::job_name(run)
     }
 }
 
@@ -176,4 +201,28 @@ pub trait Executor: Send + Sync + fmt::Debug {
     /// Why a run may be stuck waiting (`runnable` or `starting` for long):
     /// what the executor sees, as facts for the run's history and a page.
     async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_name_carries_the_run_and_its_key() {
+        assert_eq!(
+            JobRequest::run_of_job_name("modelrun-run-42-0f1e2d3c4b5a6978"),
+            Some(RunId(42))
+        );
+        assert_eq!(
+            JobRequest::run_of_job_name("modelrun-run-42"),
+            Some(RunId(42))
+        );
+        assert_eq!(JobRequest::run_of_job_name("modelrun-run-x-1"), None);
+        assert_eq!(JobRequest::run_of_job_name("other-run-42"), None);
+        assert_eq!(
+            JobRequest::name_for(RunId(42), Some("0f1e2d3c4b5a6978")),
+            "modelrun-run-42-0f1e2d3c4b5a6978"
+        );
+        assert_eq!(JobRequest::name_for(RunId(42), None), "modelrun-run-42");
+    }
 }

@@ -15,6 +15,7 @@ pub mod environment;
 mod error;
 pub mod executor;
 pub mod ids;
+pub mod installation;
 pub mod job_access;
 pub mod kick;
 pub mod limit;

@@ -37,6 +37,11 @@ pub struct Run {
     pub finished_at: Option<DateTime<Utc>>,
     /// The run this one was started from with "Run again".
     pub rerun_of: Option<RunId>,
+    /// The run's own random key, in its job's name and tags (16 hex
+    /// characters; `None` for runs made before runs had one). Internal:
+    /// not shown or serialized.
+    #[serde(skip)]
+    pub job_key: Option<String>,
 }
 
 impl Run {

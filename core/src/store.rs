@@ -17,6 +17,7 @@ use crate::display::DisplaySettings;
 use crate::email::{Email, NewEmail};
 use crate::environment::{Environment, EnvironmentStatus};
 use crate::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
+use crate::installation::Installation;
 use crate::limit::{Limit, Verdict};
 use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
 use crate::model_secrets::SecretInfo;
@@ -380,4 +381,6 @@ pub trait Store:
     fn backend(&self) -> &'static str;
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
+    /// This installation's identity (made by the migrations).
+    async fn installation(&self) -> StoreResult<Installation>;
 }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use modelrun_core::config::DatabaseConfig;
+use modelrun_core::installation::Installation;
 use modelrun_core::store::{Store, StoreError, StoreResult};
 
 use backend::{Db, on_conn};
@@ -82,6 +83,15 @@ impl<B> Store for SqlStore<B> {
         on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query("SELECT 1").execute(c).await.map(|_| ())
         })
+    }
+
+    async fn installation(&self) -> StoreResult<Installation> {
+        let (id, scoped_storage): (String, bool) = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as("SELECT id, scoped_storage FROM installation")
+                .fetch_one(c)
+                .await
+        })?;
+        Ok(Installation { id, scoped_storage })
     }
 }
 

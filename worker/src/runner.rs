@@ -9,6 +9,7 @@ use chrono::Utc;
 use modelrun_core::config::WorkerConfig;
 use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::error_chain;
+use modelrun_core::executor::JobRequest;
 use modelrun_core::ids::TaskId;
 use modelrun_core::run::Transitioned;
 use modelrun_core::status::RunStatus;
@@ -83,11 +84,14 @@ impl Worker {
         let Some(run) = self.services.store.run(report.run_id).await? else {
             return Ok(None);
         };
-        // A job of that name that is not the run's job belongs to someone else.
-        if run
-            .job_id
-            .as_deref()
-            .is_some_and(|known| known != report.job_id)
+        // A job without the run's own key, or another job than the run's,
+        // belongs to someone else: another installation's run with this id.
+        let name = crate::executor::batch::events::job_name(event).unwrap_or_default();
+        if !JobRequest::is_job_of(name, &run)
+            || run
+                .job_id
+                .as_deref()
+                .is_some_and(|known| known != report.job_id)
         {
             return Ok(None);
         }

@@ -58,7 +58,7 @@ async fn the_browser_flow_works_end_to_end_on_aws() {
         .expect("describe");
     assert_eq!(
         jobs.jobs()[0].job_name(),
-        Some(format!("modelrun-run-{run_id}").as_str())
+        Some(modelrun_core::executor::JobRequest::job_name(&run).as_str())
     );
 
     // The container runs `modelrun exec` with the environment Batch gives

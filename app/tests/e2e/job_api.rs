@@ -112,10 +112,10 @@ async fn a_job_token_reaches_its_own_run_only_while_it_runs() {
     let signed: Value = signed.json().await.expect("json");
     assert_eq!(signed["method"], "PUT");
     assert!(
-        signed["url"]
-            .as_str()
-            .expect("url")
-            .contains(&format!("runs/{a}/outputs/report/summary.csv")),
+        signed["url"].as_str().expect("url").contains(&format!(
+            "runs/{}/{a}/outputs/report/summary.csv",
+            app.store.installation().await.expect("installation").id
+        )),
         "{signed}"
     );
     for (field, bad) in [

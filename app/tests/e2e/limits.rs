@@ -114,7 +114,11 @@ pub async fn output_names_cannot_reach_outside_their_run(store: StoreKind) {
             .expect("POST");
     }
     app.drain().await;
-    let inputs_of_run_1 = app.dir.path().join("data/blobs/runs/1/inputs.json");
+    let installation = app.store.installation().await.expect("installation").id;
+    let inputs_of_run_1 = app
+        .dir
+        .path()
+        .join(format!("data/blobs/runs/{installation}/1/inputs.json"));
     assert!(
         inputs_of_run_1.exists(),
         "the file the attacks aim at exists"

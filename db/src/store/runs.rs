@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{ModelId, RunId, TaskId};
 use modelrun_core::run::{
     EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
@@ -171,8 +172,8 @@ async fn insert_run(
     on_conn!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
-             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
+             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of, job_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) \
              ON CONFLICT (submitted_by, submit_key) WHERE submit_key IS NOT NULL DO NOTHING \
              RETURNING id",
         )
@@ -187,6 +188,7 @@ async fn insert_run(
         .bind(Timestamp(now))
         .bind(run.submit_key.as_deref())
         .bind(run.rerun_of.map(|id| id.0))
+        .bind(random_hex(8))
         .fetch_optional(c)
         .await
     })

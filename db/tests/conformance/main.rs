@@ -7,6 +7,7 @@
 mod accounts;
 mod display;
 mod environments;
+mod installation;
 mod listing;
 mod models;
 mod outbox;
@@ -43,6 +44,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    installation::an_installation_has_one_identity_and_runs_their_own_keys,
     users::creates_users_and_refuses_duplicate_emails,
     users::sessions_expire_when_idle_or_old,
     users::tokens_work_until_revoked_or_expired,

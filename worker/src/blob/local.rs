@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use modelrun_core::blob::{Blob, BlobError, BlobKey, BlobStore, ObjectMeta, PutObject};
 use modelrun_core::crypto::random_hex;
+use modelrun_core::installation::StorageScope;
 use modelrun_core::job_access::Presigned;
 use sha2::{Digest, Sha256};
 use tokio::fs;
@@ -24,15 +25,26 @@ const TEMP_PREFIX: &str = ".tmp-";
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
     root: PathBuf,
+    scope: StorageScope,
 }
 
 impl LocalBlobStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        LocalBlobStore { root: root.into() }
+        LocalBlobStore {
+            root: root.into(),
+            scope: StorageScope::none(),
+        }
+    }
+
+    /// Keeps this installation's files apart from another database's in
+    /// the same directory ([`StorageScope`]).
+    pub fn scoped(mut self, scope: StorageScope) -> Self {
+        self.scope = scope;
+        self
     }
 
     fn path(&self, key: &BlobKey) -> PathBuf {
-        self.root.join(key.as_str())
+        self.root.join(self.scope.apply(key.as_str()))
     }
 
     /// Writes `chunks` to a temporary file beside `key` and renames it into
@@ -173,7 +185,7 @@ impl BlobStore for LocalBlobStore {
                 else {
                     continue;
                 };
-                let Ok(key) = BlobKey::new(relative) else {
+                let Some(Ok(key)) = self.scope.remove(relative).map(BlobKey::new) else {
                     continue;
                 };
                 found.push(ObjectMeta {
@@ -210,6 +222,35 @@ impl BlobStore for LocalBlobStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scope(id: &str) -> StorageScope {
+        StorageScope::of(&modelrun_core::installation::Installation {
+            id: id.to_owned(),
+            scoped_storage: true,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_new_database_in_the_same_directory_sees_none_of_the_old_runs_files() {
+        let dir = tempfile::tempdir().expect("dir");
+        let old = LocalBlobStore::new(dir.path()).scoped(scope("aaaaaaaaaaaa"));
+        let new = LocalBlobStore::new(dir.path()).scoped(scope("bbbbbbbbbbbb"));
+        let key = BlobKey::new("runs/1/outputs/forecast.csv").expect("key");
+        old.put(&key, Bytes::from_static(b"old"), "text/csv")
+            .await
+            .expect("put");
+        assert!(
+            dir.path()
+                .join("runs/aaaaaaaaaaaa/1/outputs/forecast.csv")
+                .is_file()
+        );
+        let outputs = BlobKey::run_outputs(modelrun_core::ids::RunId(1));
+        assert!(new.list(&outputs).await.expect("list").is_empty());
+        assert!(matches!(new.get(&key).await, Err(BlobError::NotFound(_))));
+        let listed = old.list(&outputs).await.expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].key, key);
+    }
 
     #[tokio::test]
     async fn stores_lists_and_reads_back() {

@@ -19,6 +19,7 @@ use modelrun_core::blob::{
     Blob, BlobError, BlobKey, BlobStore, ObjectMeta, PutObject, attachment_disposition,
 };
 use modelrun_core::config::S3Config;
+use modelrun_core::installation::StorageScope;
 use modelrun_core::job_access::Presigned;
 use tokio_util::io::ReaderStream;
 
@@ -34,6 +35,8 @@ const MAX_LISTED: usize = 10_000;
 pub struct S3BlobStore {
     client: Client,
     config: S3Config,
+    /// Where this installation's objects go ([`S3BlobStore::scoped`]).
+    scope: StorageScope,
     /// Where a browser sends presigned uploads, worked out once.
     origins: Option<String>,
 }
@@ -67,14 +70,23 @@ impl S3BlobStore {
         S3BlobStore {
             client: Client::from_conf(s3),
             config,
+            scope: StorageScope::none(),
             origins,
         }
     }
 
+    /// Keeps this installation's objects apart from another's in a shared
+    /// bucket ([`StorageScope`]).
+    pub fn scoped(mut self, scope: StorageScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
     fn object_key(&self, key: &BlobKey) -> String {
+        let scoped = self.scope.apply(key.as_str());
         match &self.config.prefix {
-            Some(prefix) => format!("{prefix}/{key}"),
-            None => key.to_string(),
+            Some(prefix) => format!("{prefix}/{scoped}"),
+            None => scoped,
         }
     }
 
@@ -86,7 +98,7 @@ impl S3BlobStore {
                 .strip_prefix('/')?,
             None => object_key,
         };
-        BlobKey::new(relative).ok()
+        BlobKey::new(self.scope.remove(relative)?).ok()
     }
 
     async fn put_body(
@@ -288,7 +300,65 @@ impl BlobStore for S3BlobStore {
 
 #[cfg(test)]
 mod tests {
-    use super::base64_to_hex;
+    use super::*;
+
+    async fn store(prefix: Option<&str>, scope: Option<&str>) -> S3BlobStore {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .build();
+        let config = S3Config {
+            bucket: "b".to_owned(),
+            prefix: prefix.map(str::to_owned),
+            force_path_style: true,
+        };
+        let scope = scope.map_or(StorageScope::none(), |id| {
+            StorageScope::of(&modelrun_core::installation::Installation {
+                id: id.to_owned(),
+                scoped_storage: true,
+            })
+        });
+        S3BlobStore::new(&sdk, config).scoped(scope)
+    }
+
+    #[tokio::test]
+    async fn an_installations_runs_and_uploads_go_under_its_id() {
+        let key = |k: &str| BlobKey::new(k).expect("key");
+        let scoped = store(Some("team"), Some("0a1b2c3d4e5f")).await;
+        for (blob, object) in [
+            (
+                "runs/7/outputs/a.csv",
+                "team/runs/0a1b2c3d4e5f/7/outputs/a.csv",
+            ),
+            (
+                "uploads/u1/data.csv",
+                "team/uploads/0a1b2c3d4e5f/u1/data.csv",
+            ),
+            (
+                "manifests/forecast/v1/modelrun.toml",
+                "team/manifests/forecast/v1/modelrun.toml",
+            ),
+        ] {
+            assert_eq!(scoped.object_key(&key(blob)), object);
+            assert_eq!(scoped.blob_key(object), Some(key(blob)), "{object}");
+        }
+        // Another installation's objects, and unscoped ones, are not ours.
+        assert_eq!(
+            scoped.blob_key("team/runs/ffffffffffff/7/outputs/a.csv"),
+            None
+        );
+        assert_eq!(scoped.blob_key("team/runs/7/outputs/a.csv"), None);
+
+        let unscoped = store(None, None).await;
+        assert_eq!(
+            unscoped.object_key(&key("runs/7/inputs.json")),
+            "runs/7/inputs.json"
+        );
+        assert_eq!(
+            unscoped.blob_key("runs/7/inputs.json"),
+            Some(key("runs/7/inputs.json"))
+        );
+    }
 
     #[test]
     fn checksums_turn_from_base64_to_hex() {

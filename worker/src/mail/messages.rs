@@ -131,6 +131,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             rerun_of: None,
+            job_key: None,
         }
     }
 

@@ -92,7 +92,9 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
     let request = JobRequest {
         run_id: run.id,
         model: run.model_name.clone(),
-        name: JobRequest::job_name(run.id),
+        name: JobRequest::job_name(&run),
+        installation: store.installation().await?.id,
+        job_key: run.job_key.clone(),
         runtime: version.runtime.clone(),
         job_definition: version.job_definition_arn.clone(),
         inputs: inputs_key,

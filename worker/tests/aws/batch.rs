@@ -173,7 +173,12 @@ async fn dispatch_submits_one_job_with_the_contract() {
     let job = &jobs.jobs()[0];
     assert_eq!(
         job.job_name(),
-        Some(format!("modelrun-run-{}", run.id).as_str())
+        Some(modelrun_core::executor::JobRequest::job_name(&run).as_str())
+    );
+    let key = run.job_key.clone().expect("a new run has its own key");
+    assert_eq!(
+        job.job_name(),
+        Some(format!("modelrun-run-{}-{key}", run.id).as_str())
     );
     let environment: Vec<_> = job
         .container()
@@ -226,7 +231,11 @@ async fn dispatch_submits_one_job_with_the_contract() {
         .s3_client()
         .get_object()
         .bucket("modelrun-artifacts")
-        .key(format!("runs/{}/inputs.json", run.id))
+        .key(format!(
+            "runs/{}/{}/inputs.json",
+            h.store.installation().await.expect("installation").id,
+            run.id
+        ))
         .send()
         .await
         .expect("inputs in S3");
@@ -240,7 +249,9 @@ async fn dispatch_submits_one_job_with_the_contract() {
     let request = modelrun_core::executor::JobRequest {
         run_id: run.id,
         model: run.model_name.clone(),
-        name: modelrun_core::executor::JobRequest::job_name(run.id),
+        name: modelrun_core::executor::JobRequest::job_name(&run),
+        installation: h.store.installation().await.expect("installation").id,
+        job_key: run.job_key.clone(),
         runtime: version.runtime.clone(),
         job_definition: h
             .store

@@ -72,7 +72,9 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
     let request = JobRequest {
         run_id: run.id,
         model: run.model_name.clone(),
-        name: JobRequest::job_name(run.id),
+        name: JobRequest::job_name(&run),
+        installation: h.store.installation().await.expect("installation").id,
+        job_key: run.job_key.clone(),
         runtime: version.runtime.clone(),
         job_definition: h
             .store

@@ -7,6 +7,7 @@ mod batch_status;
 #[path = "../common/mod.rs"]
 mod common;
 mod faults;
+mod installations;
 mod registry;
 mod secrets;
 mod storage;

@@ -22,7 +22,8 @@ pub use crate::common::{Base, Parts};
 
 pub struct Harness {
     base: Base,
-    pub world: AwsWorld,
+    /// Shared by [`Harness::another_installation`].
+    pub world: Arc<AwsWorld>,
     pub blob: Arc<S3BlobStore>,
     pub executor: Arc<BatchExecutor>,
     pub worker: Worker,
@@ -46,14 +47,35 @@ impl Harness {
         Self::through(world, sdk, config).await
     }
 
+    /// A second installation (a database of its own) on the same job
+    /// queue and bucket: a database restored or reset, staging beside
+    /// production.
+    pub async fn another_installation(&self) -> Self {
+        let sdk = self.world.sdk.clone();
+        Self::sharing(self.world.clone(), sdk, WorkerConfig::default()).await
+    }
+
     /// modelrun's clients use `sdk` (a proxy, say); the test's own use the world's.
     pub async fn through(
         world: AwsWorld,
         sdk: aws_config::SdkConfig,
         config: WorkerConfig,
     ) -> Self {
+        Self::sharing(Arc::new(world), sdk, config).await
+    }
+
+    async fn sharing(
+        world: Arc<AwsWorld>,
+        sdk: aws_config::SdkConfig,
+        config: WorkerConfig,
+    ) -> Self {
         let base = Base::new().await;
-        let blob = Arc::new(S3BlobStore::new(&sdk, world.s3.clone()));
+        // As `modelrun` itself does: the installation's objects under its id.
+        let installation = base.store.installation().await.expect("installation");
+        let blob = Arc::new(
+            S3BlobStore::new(&sdk, world.s3.clone())
+                .scoped(modelrun_core::installation::StorageScope::of(&installation)),
+        );
         let batch = modelrun_core::config::BatchConfig {
             api_url: API_URL.to_owned(),
             ..world.batch.clone()
@@ -196,7 +218,7 @@ pub fn state_change(
 ) -> serde_json::Value {
     let mut detail = json!({
         "jobArn": format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}"),
-        "jobName": format!("modelrun-run-{}", run.id),
+        "jobName": modelrun_core::executor::JobRequest::job_name(run),
         "jobId": job_id,
         "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/modelrun",
         "status": status,

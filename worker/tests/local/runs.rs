@@ -23,10 +23,14 @@ async fn the_forecast_runs_and_its_outputs_are_stored() {
     assert!(run.started_at.is_some() && run.finished_at.is_some());
     // The job id names the run and the process that ran it.
     let owner = format!(
-        "modelrun-run-{}@{}:{}",
-        run.id,
+        "{}@{}:{}",
+        modelrun_core::executor::JobRequest::job_name(&run),
         hostname(),
         std::process::id()
+    );
+    assert!(
+        owner.starts_with(&format!("modelrun-run-{}-", run.id)),
+        "{owner}"
     );
     assert_eq!(run.job_id.as_deref(), Some(owner.as_str()));
     // `submitted` is recorded unless the job's first report beat it: both

@@ -53,7 +53,9 @@ pub fn header(response: &Value, name: &str) -> String {
         .to_owned()
 }
 
-pub fn batch_event(run: i64, job_id: &str, status: &str, container: Value) -> Value {
+/// A "Batch Job State Change" event about the job `job_name` (as Batch
+/// knows it: the run's id and key).
+pub fn batch_event(job_name: &str, job_id: &str, status: &str, container: Value) -> Value {
     json!({
         "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
         "detail-type": "Batch Job State Change", "source": "aws.batch",
@@ -61,7 +63,7 @@ pub fn batch_event(run: i64, job_id: &str, status: &str, container: Value) -> Va
         "resources": [format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}")],
         "detail": {
             "jobArn": format!("arn:aws:batch:eu-west-1:123456789012:job/{job_id}"),
-            "jobName": format!("modelrun-run-{run}"), "jobId": job_id,
+            "jobName": job_name, "jobId": job_id,
             "jobQueue": "arn:aws:batch:eu-west-1:123456789012:job-queue/modelrun",
             "status": status, "attempts": [], "createdAt": 1_795_360_101_067_i64, "dependsOn": [],
             "jobDefinition": "arn:aws:batch:eu-west-1:123456789012:job-definition/modelrun-version-1-a1b2c3d:1",

@@ -231,6 +231,14 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
         .send()
         .await
         .expect("describe");
+    let job_name = described.jobs()[0]
+        .job_name()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        job_name.starts_with(&format!("modelrun-run-{run}-")),
+        "{job_name}"
+    );
     let environment: Vec<(String, String)> = described.jobs()[0]
         .container()
         .map(|c| {
@@ -248,7 +256,7 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
 
     // Batch starts the job.
     let running = worker(batch_event(
-        run,
+        &job_name,
         &job_id,
         "RUNNING",
         json!({"logStreamName": format!("modelrun/default/{job_id}")}),
@@ -288,7 +296,7 @@ async fn a_run_goes_from_api_gateway_to_batch_and_back_on_lambda() {
 
     // Batch reports the end: the outputs are indexed from S3.
     let ended = worker(batch_event(
-        run,
+        &job_name,
         &job_id,
         "SUCCEEDED",
         json!({"exitCode": 0}),

@@ -11,16 +11,24 @@ fn text(value: Option<&Value>) -> Option<&str> {
     value.and_then(Value::as_str)
 }
 
-/// The report an event carries, if it is a Batch job state change about
-/// one of modelrun's runs (a job named `modelrun-run-<id>`).
-pub fn report(event: &Value) -> Option<JobReport> {
+/// The name of the job an event is about, if it is a Batch job state
+/// change.
+pub fn job_name(event: &Value) -> Option<&str> {
     if event.get("source")?.as_str()? != "aws.batch"
         || event.get("detail-type")?.as_str()? != "Batch Job State Change"
     {
         return None;
     }
+    event.get("detail")?.get("jobName")?.as_str()
+}
+
+/// The report an event carries, if it is a Batch job state change about a
+/// job named like one of modelrun's runs (`modelrun-run-<id>[-<key>]`).
+/// Whether the job is that run's own is checked against the run
+/// ([`JobRequest::is_job_of`]).
+pub fn report(event: &Value) -> Option<JobReport> {
+    let run = JobRequest::run_of_job_name(job_name(event)?)?;
     let detail = event.get("detail")?;
-    let run = JobRequest::run_of_job_name(detail.get("jobName")?.as_str()?)?;
     let container = detail.get("container");
     let state = JobState {
         job_id: text(detail.get("jobId"))?,

@@ -1,6 +1,7 @@
-//! The AWS Batch executor: each run is one Batch job named after it
-//! (`modelrun-run-<id>`), on the configured queue, from its version's job
-//! definition. The model's image runs `modelrun exec`, which fetches the
+//! The AWS Batch executor: each run is one Batch job named after it and
+//! its own key (`modelrun-run-<id>-<key>`, [`JobRequest::job_name`]) and
+//! tagged with the installation, on the configured queue, from its
+//! version's job definition. The model's image runs `modelrun exec`, which fetches the
 //! inputs from S3 and uploads the outputs there.
 //!
 //! News about jobs arrives two ways, both going through the recorder:
@@ -228,7 +229,7 @@ impl Executor for BatchExecutor {
                     ))
                     .build(),
             )
-            .tags("modelrun:run", job.run_id.to_string())
+            .set_tags(Some(job_tags(job)))
             .propagate_tags(true)
             .send()
             .await
@@ -279,10 +280,15 @@ impl Executor for BatchExecutor {
     async fn cancel(&self, run: &Run, reason: &str) -> Result<bool, ExecutorError> {
         let job_id = match &run.job_id {
             Some(id) => id.clone(),
-            None => match self.find_by_name(&JobRequest::job_name(run.id)).await? {
-                Some(id) => id,
-                None => return Ok(false),
-            },
+            // Only a name with the run's own key is surely this run's job:
+            // `modelrun-run-<id>` alone may be another installation's.
+            None if run.job_key.is_some() => {
+                match self.find_by_name(&JobRequest::job_name(run)).await? {
+                    Some(id) => id,
+                    None => return Ok(false),
+                }
+            }
+            None => return Ok(false),
         };
         // TerminateJob also cancels a job that has not started yet.
         self.batch
@@ -310,6 +316,20 @@ impl Executor for BatchExecutor {
     async fn diagnose(&self, run: &Run) -> Result<Diagnosis, ExecutorError> {
         diagnose::diagnose(self, run).await
     }
+}
+
+/// The job's tags (propagated to its ECS task): the installation, the run
+/// and the run's key, so that a job is told apart from another
+/// installation's in the console and in the bill.
+fn job_tags(job: &JobRequest) -> std::collections::HashMap<String, String> {
+    let mut tags = std::collections::HashMap::from([
+        ("modelrun:installation".to_owned(), job.installation.clone()),
+        ("modelrun:run".to_owned(), job.run_id.to_string()),
+    ]);
+    if let Some(key) = &job.job_key {
+        tags.insert("modelrun:run-key".to_owned(), key.clone());
+    }
+    tags
 }
 
 fn requirement(kind: ResourceType, value: String) -> ResourceRequirement {

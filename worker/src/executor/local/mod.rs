@@ -11,7 +11,7 @@
 //! process group.
 //!
 //! Each worker process runs its own jobs; a job id names its process
-//! (`modelrun-run-42@host:pid`). Each job keeps a journal beside its
+//! (`modelrun-run-42-<key>@host:pid`). Each job keeps a journal beside its
 //! working directory, from which a sweep recovers the runs of processes
 //! on this host that died (see [`recover`]); runs of live neighbours are
 //! theirs to report.

@@ -1,6 +1,6 @@
 //! Which process owns a local job. Several worker processes may share one
 //! Postgres store, each running its own jobs; a job id names its owner
-//! (`modelrun-run-42@host:1234`), so that a sweep can tell a job of a live
+//! (`modelrun-run-42-<key>@host:1234`), so that a sweep can tell a job of a live
 //! neighbour (leave it alone) from a job of a process that died (lost).
 
 use std::fmt;

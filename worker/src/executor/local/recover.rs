@@ -13,7 +13,7 @@
 //! Working directories and journals of ended runs are removed by the same
 //! sweep ([`tidy`]), also when the worker died after recording the end.
 
-use modelrun_core::executor::JobReport;
+use modelrun_core::executor::{JobReport, JobRequest};
 use modelrun_core::ids::RunId;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
@@ -56,6 +56,17 @@ pub(super) async fn recover(inner: &Inner, run: &Run, job_id: String) -> Option<
             ));
         }
     };
+    // A journal left by another database's run with this id (the data
+    // directory kept through a reset) is not this run's: its job name
+    // carries another key.
+    let taken = taken.filter(|(entry, path)| {
+        let ours = is_journal_of(entry, run);
+        if !ours {
+            tracing::warn!(run_id = %run.id, job_id = entry.job_id(), "removed a journal of another run with the same id");
+            remove_quietly(path);
+        }
+        ours
+    });
     let Some((entry, taken_path)) = taken else {
         if inner.journals.being_recovered(run.id) {
             return None;
@@ -110,6 +121,16 @@ async fn never_journaled(inner: &Inner, run: &Run, job_id: String) -> JobReport 
                 .to_owned(),
         ),
     }
+}
+
+/// Whether a journal's job is `run`'s: its name (before `@host:pid`) is
+/// the run's job name, with the run's own key.
+fn is_journal_of(entry: &Entry, run: &Run) -> bool {
+    let name = entry
+        .job_id()
+        .rsplit_once('@')
+        .map_or(entry.job_id(), |(name, _)| name);
+    JobRequest::is_job_of(name, run)
 }
 
 async fn from_journal(inner: &Inner, run: &Run, entry: Entry) -> JobReport {
@@ -195,5 +216,64 @@ pub(super) async fn tidy(inner: &Inner, active: &[RunId]) {
                 tracing::warn!(run_id = %run, %error, "could not look up a run to tidy its files");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use modelrun_core::ids::{ModelId, UserId, VersionId};
+    use modelrun_core::manifest::Resources;
+
+    use super::*;
+
+    fn run(key: Option<&str>) -> Run {
+        Run {
+            id: RunId(7),
+            model_id: ModelId(1),
+            model_name: "forecast".to_owned(),
+            version_id: VersionId(1),
+            version_label: "v1".to_owned(),
+            submitted_by: UserId(1),
+            submitter_email: "ann@example.com".to_owned(),
+            inputs: Default::default(),
+            resources: Resources::default(),
+            status: RunStatus::Running,
+            status_reason: None,
+            job_id: None,
+            log_stream: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+            rerun_of: None,
+            job_key: key.map(str::to_owned),
+        }
+    }
+
+    fn started(job_id: &str) -> Entry {
+        Entry::Started {
+            job_id: job_id.to_owned(),
+            group: None,
+        }
+    }
+
+    #[test]
+    fn a_journal_of_another_run_with_the_same_id_is_not_this_runs() {
+        let mine = run(Some("00112233aabbccdd"));
+        assert!(is_journal_of(
+            &started("modelrun-run-7-00112233aabbccdd@host:42"),
+            &mine
+        ));
+        assert!(!is_journal_of(
+            &started("modelrun-run-7-ffeeddccbbaa9988@host:42"),
+            &mine
+        ));
+        assert!(!is_journal_of(&started("modelrun-run-7@host:42"), &mine));
+        // A run from before runs had keys keeps its old name.
+        assert!(is_journal_of(
+            &started("modelrun-run-7@host:42"),
+            &run(None)
+        ));
     }
 }

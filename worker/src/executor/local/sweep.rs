@@ -73,7 +73,7 @@ fn describe_one(
     let job_id = run
         .job_id
         .clone()
-        .unwrap_or_else(|| JobRequest::job_name(run.id));
+        .unwrap_or_else(|| JobRequest::job_name(run));
     match inner.owner.whose(&job_id) {
         Whose::Ours | Whose::DeadNeighbour => Some(Err(job_id)),
         Whose::LiveNeighbour | Whose::Elsewhere if overdue(run, now) => {
