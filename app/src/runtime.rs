@@ -9,7 +9,7 @@ use anyhow::Context;
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::{
     AwsSettings, BatchConfig, DatabaseConfig, EcrConfig, LocalExecutorConfig, S3Config, SesConfig,
-    WebConfig, WorkerConfig,
+    SmtpConfig, WebConfig, WorkerConfig,
 };
 use modelrun_core::executor::Executor;
 use modelrun_core::installation::StorageScope;
@@ -24,7 +24,7 @@ use modelrun_worker::ecr::EcrRegistry;
 use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::executor::{BatchExecutor, LocalExecutor};
 use modelrun_worker::kick::{LambdaKicker, LocalKicker};
-use modelrun_worker::mail::{OutboxMailer, SesMailer};
+use modelrun_worker::mail::{OutboxMailer, SesMailer, SmtpMailer};
 use modelrun_worker::secrets::{LocalVault, SecretsManagerVault, key::SecretsKey};
 use modelrun_worker::{Recorder, Services, Worker};
 
@@ -47,6 +47,8 @@ pub struct Settings {
     pub s3: Option<S3Config>,
     /// SES instead of the outbox directory.
     pub ses: Option<SesConfig>,
+    /// `--mailer smtp`.
+    pub smtp: Option<SmtpConfig>,
     /// Versions from images pushed to ECR.
     pub ecr: Option<EcrConfig>,
     /// The worker Lambda function that the web function kicks, on Lambda.
@@ -72,6 +74,7 @@ impl Settings {
             batch: None,
             s3: None,
             ses: None,
+            smtp: None,
             ecr: None,
             kick_function: None,
             secrets_key: None,
@@ -224,9 +227,12 @@ impl Components {
                 (Arc::new(local.clone()), Some(local))
             }
         };
-        let mailer: Arc<dyn Mailer> = match &settings.ses {
-            Some(ses) => Arc::new(SesMailer::new(aws()?, ses.clone())),
-            None => Arc::new(OutboxMailer::new(settings.data_dir.join("outbox"))),
+        let mailer: Arc<dyn Mailer> = match (&settings.ses, &settings.smtp) {
+            (Some(ses), _) => Arc::new(SesMailer::new(aws()?, ses.clone())),
+            (None, Some(smtp)) => {
+                Arc::new(SmtpMailer::new(smtp).map_err(|why| anyhow::anyhow!(why))?)
+            }
+            (None, None) => Arc::new(OutboxMailer::new(settings.data_dir.join("outbox"))),
         };
         let registry: Option<Arc<dyn Registry>> = match &settings.ecr {
             Some(ecr) => Some(Arc::new(

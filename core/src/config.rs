@@ -394,6 +394,44 @@ pub struct S3Config {
     pub force_path_style: bool,
 }
 
+/// Sending email through an SMTP server (`--mailer smtp`).
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// The server's host name (checked against its certificate).
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// User and password for `AUTH`, if the server asks for them.
+    pub credentials: Option<(String, Secret<String>)>,
+    /// The sender: `modelrun <modelrun@example.com>`.
+    pub from: String,
+    /// A PEM file of certificate authorities to trust besides the
+    /// system's (a company's own CA).
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain text, then `STARTTLS`, which must succeed (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465, RFC 8314).
+    Tls,
+    /// No encryption: only for a relay on this machine or a trusted network.
+    None,
+}
+
+impl SmtpSecurity {
+    /// The usual port: 587 (submission), 465 (submissions), 25.
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        }
+    }
+}
+
 /// Sending email with SES.
 #[derive(Debug, Clone)]
 pub struct SesConfig {

@@ -1,7 +1,7 @@
 # Makes sure a venv holds the Python tools of a requirements file, and
 # exports MODELRUN_MOTO_SERVER. Installs again only when the requirements
 # change. Two venvs, because their tools pin conflicting packages:
-#   .venv       requirements-dev.txt   moto, cargo-lambda, cfn-lint, checkov
+#   .venv       requirements-dev.txt   moto, aiosmtpd, cargo-lambda, cfn-lint, checkov
 #   .venv-fuzz  requirements-fuzz.txt  schemathesis
 
 venv_for() {

@@ -1,5 +1,5 @@
 //! Choosing the backends: where runs execute, where files live, how email
-//! goes out, where versions come from. The embedded defaults need nothing;
+//! goes out (`--mailer smtp` in [`super::smtp`]), where versions come from. The embedded defaults need nothing;
 //! each AWS backend needs its names, and says which one is missing.
 
 use anyhow::{Context, bail};
@@ -36,6 +36,8 @@ pub(super) enum MailerKind {
     Outbox,
     /// Amazon SES.
     Ses,
+    /// An SMTP server (--smtp-host and the other --smtp-* settings).
+    Smtp,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +92,8 @@ pub(super) struct BackendArgs {
     /// SES configuration set for sending.
     #[arg(long, env = "MODELRUN_SES_CONFIGURATION_SET")]
     ses_configuration_set: Option<String>,
+    #[command(flatten)]
+    smtp: super::smtp::SmtpArgs,
     /// Register versions from the images of the ECR repositories named `<prefix><model>`.
     #[arg(long, env = "MODELRUN_ECR_REPOSITORY_PREFIX")]
     ecr_repository_prefix: Option<String>,
@@ -188,6 +192,9 @@ impl BackendArgs {
                 )?,
                 configuration_set: self.ses_configuration_set.clone(),
             });
+        }
+        if self.mailer == MailerKind::Smtp {
+            settings.smtp = Some(self.smtp.config()?);
         }
         if let Some(prefix) = self.ecr_repository_prefix.clone() {
             regex::Regex::new(&self.ecr_tag_pattern).with_context(|| {

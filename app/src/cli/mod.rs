@@ -10,6 +10,7 @@ mod lambda;
 mod model_secrets;
 mod secrets;
 mod server;
+mod smtp;
 #[cfg(test)]
 mod tests;
 

@@ -9,6 +9,7 @@ mod common;
 mod environments;
 mod input_files;
 mod logs;
+mod mail;
 mod registration;
 mod runs;
 mod secrets;

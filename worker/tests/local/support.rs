@@ -53,6 +53,20 @@ impl Harness {
         config: WorkerConfig,
         adjust: impl FnOnce(&mut LocalExecutorConfig),
     ) -> Self {
+        Self::assemble(max_concurrent_runs, config, adjust, None).await
+    }
+
+    /// A harness whose email goes out through `mailer` (not the outbox).
+    pub async fn with_mailer(mailer: Arc<dyn modelrun_core::mailer::Mailer>) -> Self {
+        Self::assemble(1, WorkerConfig::default(), |_| {}, Some(mailer)).await
+    }
+
+    async fn assemble(
+        max_concurrent_runs: usize,
+        config: WorkerConfig,
+        adjust: impl FnOnce(&mut LocalExecutorConfig),
+        mailer: Option<Arc<dyn modelrun_core::mailer::Mailer>>,
+    ) -> Self {
         let base = Base::new().await;
         let data = base.data();
         let blob: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::new(data.join("blobs")));
@@ -70,7 +84,7 @@ impl Harness {
         let parts = Parts {
             blob,
             executor: Arc::new(executor.clone()),
-            mailer: Arc::new(OutboxMailer::new(data.join("outbox"))),
+            mailer: mailer.unwrap_or_else(|| Arc::new(OutboxMailer::new(data.join("outbox")))),
             registry: None,
         };
         let worker = base.worker(parts, recorder, config);
