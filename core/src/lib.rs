@@ -32,6 +32,7 @@ pub mod status;
 pub mod store;
 pub mod task;
 pub mod user;
+pub mod words;
 
 pub use definition::DefinitionError;
 pub use error::error_chain;

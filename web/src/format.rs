@@ -44,7 +44,7 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 /// "just now", "5 minutes ago", "3 days ago".
 pub fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (now - at).num_seconds();
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    let plural = |n: i64, unit: &str| format!("{} ago", modelrun_core::words::count(n, unit));
     match seconds {
         ..60 => "just now".to_owned(),
         60..3600 => plural(seconds / 60, "minute"),

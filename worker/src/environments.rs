@@ -142,8 +142,8 @@ impl LocalEnvironments {
             Ok(Err(summary)) => Err(EnvironmentError::Failed { summary, log: tail }),
             Err(_) => Err(EnvironmentError::Failed {
                 summary: format!(
-                    "the installer did not finish within {} minutes",
-                    self.config.timeout.as_secs() / 60
+                    "the installer did not finish within {}",
+                    within(self.config.timeout)
                 ),
                 log: tail,
             }),
@@ -430,6 +430,16 @@ async fn tail(path: &Path) -> String {
         Ok::<_, std::io::Error>(String::from_utf8_lossy(&bytes).into_owned())
     };
     read.await.unwrap_or_default()
+}
+
+/// A time limit in words: "10 minutes", "1 minute", "90 seconds".
+fn within(limit: std::time::Duration) -> String {
+    let secs = i64::try_from(limit.as_secs()).unwrap_or(i64::MAX);
+    if secs % 60 == 0 {
+        modelrun_core::words::count(secs / 60, "minute")
+    } else {
+        modelrun_core::words::count(secs, "second")
+    }
 }
 
 #[cfg(test)]

@@ -130,8 +130,10 @@ impl Recorder {
         minutes: i64,
     ) -> Result<(), WorkerError> {
         let message = format!(
-            "{} for {minutes} minutes: {}",
-            run.status, diagnosis.summary
+            "{} for {}: {}",
+            run.status,
+            modelrun_core::words::count(minutes, "minute"),
+            diagnosis.summary
         );
         self.store
             .add_fact(run.id, &message, diagnosis.fact(run.status))

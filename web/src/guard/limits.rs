@@ -57,12 +57,14 @@ pub async fn count_attempt(
 
 fn window(limit: Limit) -> String {
     let secs = limit.window.as_secs();
+    let count =
+        |n: u64, unit| modelrun_core::words::count(i64::try_from(n).unwrap_or(i64::MAX), unit);
     if secs.is_multiple_of(60) {
         match secs / 60 {
             1 => "a minute".to_owned(),
-            minutes => format!("{minutes} minutes"),
+            minutes => count(minutes, "minute"),
         }
     } else {
-        format!("{secs} seconds")
+        count(secs, "second")
     }
 }

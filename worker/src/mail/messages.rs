@@ -28,7 +28,8 @@ struct RunFinishedHtml<'a> {
 struct RunStuckText<'a> {
     run: &'a Run,
     diagnosis: &'a Diagnosis,
-    minutes: i64,
+    /// "1 minute", "12 minutes".
+    waited: String,
     url: &'a str,
 }
 
@@ -37,7 +38,8 @@ struct RunStuckText<'a> {
 struct RunStuckHtml<'a> {
     run: &'a Run,
     diagnosis: &'a Diagnosis,
-    minutes: i64,
+    /// "1 minute", "12 minutes".
+    waited: String,
     url: &'a str,
 }
 
@@ -53,20 +55,23 @@ pub fn run_stuck(
     Ok(NewEmail {
         to: to.to_owned(),
         subject: format!(
-            "Run #{} of {} has been {} for {minutes} minutes",
-            run.id, run.model_name, run.status
+            "Run #{} of {} has been {} for {}",
+            run.id,
+            run.model_name,
+            run.status,
+            modelrun_core::words::count(minutes, "minute")
         ),
         text: RunStuckText {
             run,
             diagnosis,
-            minutes,
+            waited: modelrun_core::words::count(minutes, "minute"),
             url: &url,
         }
         .render()?,
         html: RunStuckHtml {
             run,
             diagnosis,
-            minutes,
+            waited: modelrun_core::words::count(minutes, "minute"),
             url: &url,
         }
         .render()?,
@@ -161,5 +166,30 @@ mod tests {
         let ok = run_finished(&run(RunStatus::Succeeded, None), "http://x").expect("render");
         assert_eq!(ok.subject, "Run #42 of forecast succeeded");
         assert!(!ok.text.contains("Reason"));
+    }
+
+    #[test]
+    fn a_stuck_run_says_how_long_in_words() {
+        let diagnosis = Diagnosis {
+            summary: "all 2 run slots are busy".to_owned(),
+            findings: modelrun_core::diagnosis::Findings::Local {
+                slots: 2,
+                busy: 2,
+                waiting: 1,
+                job_known: true,
+            },
+            causes: Vec::new(),
+        };
+        let stuck = run(RunStatus::Runnable, None);
+        let one = run_stuck(&stuck, &diagnosis, 1, "http://x", "ops@example.com").expect("render");
+        assert_eq!(
+            one.subject,
+            "Run #42 of forecast has been runnable for 1 minute"
+        );
+        assert!(one.text.contains("runnable for 1 minute."), "{}", one.text);
+        assert!(one.html.contains("for 1 minute."), "{}", one.html);
+        let many =
+            run_stuck(&stuck, &diagnosis, 12, "http://x", "ops@example.com").expect("render");
+        assert!(many.subject.ends_with("for 12 minutes"), "{}", many.subject);
     }
 }
