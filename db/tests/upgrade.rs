@@ -43,42 +43,52 @@ const SEED: &str = "\
         (1, 1, 1, '{}', 1, 1024, 60, 'succeeded', {now}, {now}),
         (1, 1, 1, '{}', 1, 1024, 60, 'queued', {now}, {now});";
 
+/// Applies the migrations before 0010 on connection `$db`, adds a user,
+/// a model, a version and two runs (one ended, one queued) with `$now`
+/// as every time, applies 0010, and checks what it did.
+macro_rules! check_upgrade {
+    ($db:expr, $dialect:literal, $now:literal) => {{
+        let db = $db;
+        let (before, upgrade) = migrations($dialect);
+        for sql in &before {
+            db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())))
+                .await
+                .expect("an earlier migration");
+        }
+        db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(
+            SEED.replace("{now}", $now),
+        )))
+        .await
+        .expect("seed");
+        db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(upgrade.clone())))
+            .await
+            .expect("0010");
+        let (id, scoped): (String, bool) =
+            sqlx::query_as("SELECT id, scoped_storage FROM installation")
+                .fetch_one(&mut *db)
+                .await
+                .expect("installation");
+        assert_eq!(id.len(), 12);
+        assert!(!scoped, "objects stored before stay unscoped");
+        let keys: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT status, job_key FROM runs ORDER BY id")
+                .fetch_all(&mut *db)
+                .await
+                .expect("runs");
+        assert_eq!(keys[0], ("succeeded".to_owned(), None));
+        assert!(
+            keys[1].1.as_deref().is_some_and(|k| k.len() == 16),
+            "{keys:?}"
+        );
+    }};
+}
+
 #[tokio::test]
 async fn an_sqlite_database_with_runs_keeps_its_objects_where_they_are() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
     let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open");
-    let (before, upgrade) = migrations("sqlite");
-    for sql in &before {
-        db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())))
-            .await
-            .expect("an earlier migration");
-    }
-    db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(
-        SEED.replace("{now}", "0"),
-    )))
-    .await
-    .expect("seed");
-    db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(upgrade.clone())))
-        .await
-        .expect("0010");
-    let (id, scoped): (String, bool) =
-        sqlx::query_as("SELECT id, scoped_storage FROM installation")
-            .fetch_one(&mut db)
-            .await
-            .expect("installation");
-    assert_eq!(id.len(), 12);
-    assert!(!scoped, "objects stored before stay unscoped");
-    let keys: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, job_key FROM runs ORDER BY id")
-            .fetch_all(&mut db)
-            .await
-            .expect("runs");
-    assert_eq!(keys[0], ("succeeded".to_owned(), None));
-    assert!(
-        keys[1].1.as_deref().is_some_and(|k| k.len() == 16),
-        "{keys:?}"
-    );
+    check_upgrade!(&mut db, "sqlite", "0");
 }
 
 #[tokio::test]
@@ -87,35 +97,5 @@ async fn a_postgres_database_with_runs_keeps_its_objects_where_they_are() {
     let mut db = sqlx::PgConnection::connect(database.config.url.expose())
         .await
         .expect("connect");
-    let (before, upgrade) = migrations("postgres");
-    for sql in &before {
-        db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())))
-            .await
-            .expect("an earlier migration");
-    }
-    db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(
-        SEED.replace("{now}", "now()"),
-    )))
-    .await
-    .expect("seed");
-    db.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(upgrade.clone())))
-        .await
-        .expect("0010");
-    let (id, scoped): (String, bool) =
-        sqlx::query_as("SELECT id, scoped_storage FROM installation")
-            .fetch_one(&mut db)
-            .await
-            .expect("installation");
-    assert_eq!(id.len(), 12);
-    assert!(!scoped, "objects stored before stay unscoped");
-    let keys: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, job_key FROM runs ORDER BY id")
-            .fetch_all(&mut db)
-            .await
-            .expect("runs");
-    assert_eq!(keys[0], ("succeeded".to_owned(), None));
-    assert!(
-        keys[1].1.as_deref().is_some_and(|k| k.len() == 16),
-        "{keys:?}"
-    );
+    check_upgrade!(&mut db, "postgres", "now()");
 }

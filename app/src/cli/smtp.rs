@@ -35,7 +35,7 @@ pub(super) struct SmtpArgs {
     /// User for SMTP AUTH; the password comes from --smtp-password-file or MODELRUN_SMTP_PASSWORD.
     #[arg(long, env = "MODELRUN_SMTP_USER")]
     smtp_user: Option<String>,
-    /// A file holding the SMTP password (one line).
+    /// A file whose first line is the SMTP password.
     #[arg(long, env = "MODELRUN_SMTP_PASSWORD_FILE")]
     smtp_password_file: Option<PathBuf>,
     /// Sender of the email: `modelrun <modelrun@example.com>`.
@@ -87,7 +87,7 @@ impl SmtpArgs {
         if let Some(path) = &self.smtp_password_file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read --smtp-password-file {}", path.display()))?;
-            let password = text.trim_end_matches(['\r', '\n']).to_owned();
+            let password = text.lines().next().unwrap_or_default().to_owned();
             if password.is_empty() {
                 bail!("--smtp-password-file {} is empty", path.display());
             }
@@ -142,7 +142,7 @@ mod tests {
     fn settings_are_checked_and_ports_follow_the_security() {
         let dir = tempfile::tempdir().expect("dir");
         let password = dir.path().join("password");
-        std::fs::write(&password, "s3cret\n").expect("write");
+        std::fs::write(&password, "s3cret\nthe rest is not the password\n").expect("write");
         let password = password.to_str().expect("utf-8");
         let from = ["--smtp-from", "modelrun <modelrun@example.com>"];
 

@@ -21,6 +21,9 @@ use modelrun_core::crypto::random_hex;
 use modelrun_core::email::Email;
 use modelrun_core::mailer::{MailError, Mailer};
 
+/// Where a PEM certificate starts (RFC 7468).
+const CERTIFICATE_BEGINS: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
 /// How long one step of the SMTP conversation may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -79,6 +82,15 @@ fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, String> {
     if let Some(path) = &config.ca_file {
         let pem = std::fs::read(path)
             .map_err(|error| format!("cannot read --smtp-ca-file {}: {error}", path.display()))?;
+        if !pem
+            .windows(CERTIFICATE_BEGINS.len())
+            .any(|w| w == CERTIFICATE_BEGINS)
+        {
+            return Err(format!(
+                "--smtp-ca-file {} holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\")",
+                path.display()
+            ));
+        }
         let certificate = Certificate::from_pem(&pem).map_err(|error| {
             format!(
                 "--smtp-ca-file {} holds no PEM certificate: {error}",

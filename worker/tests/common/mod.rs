@@ -113,6 +113,15 @@ impl Base {
     pub async fn run(&self, id: RunId) -> Run {
         self.store.run(id).await.expect("query").expect("run")
     }
+
+    /// What the local executor wrote to the run's log file (empty if none):
+    /// `logs/<id>-<key>.log`.
+    pub async fn log_text(&self, id: RunId) -> String {
+        let run = self.run(id).await;
+        let key = run.job_key.expect("a run made now has a key");
+        std::fs::read_to_string(self.data().join(format!("logs/{id}-{key}.log")))
+            .unwrap_or_default()
+    }
 }
 
 /// The backends a worker runs on.

@@ -30,8 +30,8 @@ fn results(h: &Harness, run: modelrun_core::ids::RunId) -> String {
     .unwrap_or_default()
 }
 
-fn log(h: &Harness, run: modelrun_core::ids::RunId) -> String {
-    std::fs::read_to_string(h.data().join(format!("logs/{run}.log"))).unwrap_or_default()
+async fn log(h: &Harness, run: modelrun_core::ids::RunId) -> String {
+    h.log_text(run).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +75,7 @@ echo fine > "$out/forecast.csv""#,
         RunStatus::Succeeded,
         "{:?}\n{}",
         run.status_reason,
-        log(&h, run.id)
+        log(&h, run.id).await
     );
 
     let found = results(&h, run.id);
@@ -124,7 +124,7 @@ echo fine > "$out/forecast.csv""#,
         ["forecast.csv", "results.txt"],
         "no link became an output"
     );
-    let log = log(&h, run.id);
+    let log = log(&h, run.id).await;
     assert!(
         log.contains("skipped output \"passwd-link\": it is a symbolic link"),
         "{log}"
@@ -161,12 +161,12 @@ async fn a_version_without_network_reaches_none() {
         h.run(a.id).await.status,
         RunStatus::Succeeded,
         "{}",
-        log(&h, a.id)
+        log(&h, a.id).await
     );
     let refused = h.run(b.id).await;
     assert_eq!(refused.status, RunStatus::Failed);
     // Its own network namespace has only a loopback of its own.
-    let text = log(&h, b.id);
+    let text = log(&h, b.id).await;
     assert!(
         text.contains("Connection refused") || text.contains("Network is unreachable"),
         "{text}"
@@ -218,7 +218,7 @@ async fn memory_and_outputs_are_held_to_their_limits() {
 
     let run = h.run(greedy).await;
     assert_eq!(run.status, RunStatus::Failed);
-    let text = log(&h, greedy);
+    let text = log(&h, greedy).await;
     assert!(
         text.contains("MemoryError") && !text.contains("allocated"),
         "{text}"

@@ -101,7 +101,7 @@ async fn nosy_run(
         RunStatus::Succeeded,
         "{uv:?}: {:?}\n{}",
         run.status_reason,
-        std::fs::read_to_string(h.data().join(format!("logs/{}.log", run.id))).unwrap_or_default()
+        h.log_text(run.id).await
     );
     serde_json::from_slice(
         &std::fs::read(

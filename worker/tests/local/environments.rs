@@ -208,7 +208,7 @@ async fn a_version_with_requirements_is_prepared_then_runs_in_its_environment() 
     );
     let run = h.run(run.id).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.status_reason);
-    let log = std::fs::read_to_string(h.data().join(format!("logs/{}.log", run.id))).expect("log");
+    let log = h.log_text(run.id).await;
     assert!(log.contains("probe says 42 from"), "{log}");
     assert!(
         log.contains(&digest),

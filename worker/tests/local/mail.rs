@@ -118,6 +118,23 @@ async fn starttls_is_required_and_a_company_ca_is_trusted() {
     );
 }
 
+#[test]
+fn a_ca_file_without_a_certificate_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let garbage = dir.path().join("ca.pem");
+    std::fs::write(&garbage, "garbage").expect("write");
+    let config = SmtpConfig {
+        host: "mail.example.com".to_owned(),
+        port: 587,
+        security: SmtpSecurity::StartTls,
+        credentials: None,
+        from: "modelrun@example.com".to_owned(),
+        ca_file: Some(garbage),
+    };
+    let error = SmtpMailer::new(&config).expect_err("refused");
+    assert!(error.contains("--smtp-ca-file") && error.contains("no PEM certificate"), "{error}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_refusal_is_final_and_a_temporary_one_is_retried() {
     let server = SmtpServer::plain().await;

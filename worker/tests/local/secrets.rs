@@ -39,7 +39,7 @@ async fn a_secret_reaches_the_model_and_is_masked_in_its_log() {
     h.drain().await;
     let run = h.run(run.id).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.status_reason);
-    let log = std::fs::read_to_string(h.data().join(format!("logs/{}.log", run.id))).expect("log");
+    let log = h.log_text(run.id).await;
     assert_eq!(log.trim(), "connecting to [secret WAREHOUSE_URL]");
     assert!(!log.contains("s3cret"), "{log}");
     let seen = std::fs::read_to_string(

@@ -23,12 +23,12 @@ const MAX_OUTPUTS: usize = 10_000;
 /// says how the run ended.
 pub(super) async fn conclude(
     inner: &Inner,
-    run: RunId,
+    (run, key): (RunId, Option<&str>),
     job_id: &str,
     ended: &Ended,
     outputs: &Path,
 ) -> JobReport {
-    let log_path = inner.log_path(run);
+    let log_path = inner.log_path(run, key);
     // Outputs over the limit are not kept, so no cut-off file is offered.
     let stored = match ended {
         Ended::OverLimit { .. } => Ok(()),

@@ -156,7 +156,7 @@ async fn execute(
 ) -> JobReport {
     let request = &spec.request;
     let mut report = JobReport::new(request.run_id, spec.job_id.clone(), RunStatus::Failed);
-    let log_path = inner.log_path(request.run_id);
+    let log_path = inner.log_path(request.run_id, request.job_key.as_deref());
     let log = match open_log(&log_path) {
         Ok(log) => log,
         Err(error) => {
@@ -246,7 +246,7 @@ async fn execute(
         },
     );
     let mut running = JobReport::new(request.run_id, spec.job_id.clone(), RunStatus::Running);
-    running.log_stream = Some(format!("logs/{}.log", request.run_id));
+    running.log_stream = Some(super::log_name(request.run_id, request.job_key.as_deref()));
     progress(inner, running).await;
 
     let timeout = Duration::from_secs(request.resources.timeout_seconds.max(1).unsigned_abs());
@@ -290,7 +290,8 @@ async fn execute(
             outputs,
         },
     );
-    let report = conclude(inner, request.run_id, &spec.job_id, &ended, &paths.outputs).await;
+    let run = (request.run_id, request.job_key.as_deref());
+    let report = conclude(inner, run, &spec.job_id, &ended, &paths.outputs).await;
     journal(inner, request.run_id, &concluded(&report));
     report
 }

@@ -5,7 +5,7 @@
 //! copy of the version's files (`model/`, the process's working directory),
 //! `inputs.json` and an empty `outputs/`. The process sees only the contract
 //! variables and a minimal environment (never modelrun's own secrets). Its
-//! stdout and stderr go to `<data>/logs/<run id>.log`. At most
+//! stdout and stderr go to `<data>/logs/<run id>-<run key>.log`. At most
 //! `max_concurrent_runs` processes run at once; the others wait in
 //! `runnable`. The version's timeout is enforced by stopping the whole
 //! process group.
@@ -165,8 +165,17 @@ impl LocalExecutor {
         self.inner.tracker.wait().await;
     }
 
-    fn log_path(&self, run: RunId) -> PathBuf {
-        self.inner.log_path(run)
+    fn log_path(&self, run: &Run) -> PathBuf {
+        self.inner.log_path(run.id, run.job_key.as_deref())
+    }
+}
+
+/// A run's log file, relative to the data directory (see
+/// [`Inner::log_path`]).
+fn log_name(run: RunId, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("logs/{run}-{key}.log"),
+        None => format!("logs/{run}.log"),
     }
 }
 
@@ -178,8 +187,12 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn log_path(&self, run: RunId) -> PathBuf {
-        self.config.data_dir.join("logs").join(format!("{run}.log"))
+    /// `logs/<id>-<key>.log`: the run's own key keeps another database's
+    /// run with this id (the data directory kept through a reset or a
+    /// restore) from sharing its log; `logs/<id>.log` for a run made before
+    /// runs had keys.
+    fn log_path(&self, run: RunId, key: Option<&str>) -> PathBuf {
+        self.config.data_dir.join(log_name(run, key))
     }
 
     /// Where a version's snapshot is: see [`snapshot_dir`].
@@ -352,11 +365,11 @@ impl Executor for LocalExecutor {
 
     async fn log(&self, run: &Run, cursor: Option<&str>) -> Result<LogPage, ExecutorError> {
         let ended = run.status.is_terminal();
-        log_file::page(&self.log_path(run.id), cursor, ended).await
+        log_file::page(&self.log_path(run), cursor, ended).await
     }
 
     async fn log_tail(&self, run: &Run, max_bytes: usize) -> Result<LogTail, ExecutorError> {
         let ended = run.status.is_terminal();
-        log_file::tail(&self.log_path(run.id), max_bytes, ended).await
+        log_file::tail(&self.log_path(run), max_bytes, ended).await
     }
 }

@@ -152,7 +152,16 @@ async fn from_journal(inner: &Inner, run: &Run, entry: Entry) -> JobReport {
         Entry::Exited { ended, outputs, .. } => {
             let dir = inner.work_dir(run.id).join("outputs");
             match missing_output(&dir, &outputs) {
-                None => conclude(inner, run.id, &job_id, &ended, &dir).await,
+                None => {
+                    conclude(
+                        inner,
+                        (run.id, run.job_key.as_deref()),
+                        &job_id,
+                        &ended,
+                        &dir,
+                    )
+                    .await
+                }
                 Some(missing) => failed(
                     run,
                     job_id,
