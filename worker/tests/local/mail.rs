@@ -132,7 +132,10 @@ fn a_ca_file_without_a_certificate_is_refused_at_start() {
         ca_file: Some(garbage),
     };
     let error = SmtpMailer::new(&config).expect_err("refused");
-    assert!(error.contains("--smtp-ca-file") && error.contains("no PEM certificate"), "{error}");
+    assert!(
+        error.contains("--smtp-ca-file") && error.contains("no PEM certificate"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
