@@ -215,7 +215,10 @@ impl Components {
         );
         let vault = settings.vault(&store, sdk.as_ref(), true)?;
         let (executor, local): (Arc<dyn Executor>, _) = match &settings.batch {
-            Some(batch) => (Arc::new(BatchExecutor::new(aws()?, batch.clone())), None),
+            Some(batch) => (
+                Arc::new(BatchExecutor::new(aws()?, batch.clone(), &installation)),
+                None,
+            ),
             None => {
                 let local = LocalExecutor::new(
                     settings.local.clone(),

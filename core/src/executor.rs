@@ -27,9 +27,6 @@ pub struct JobRequest {
     /// retried dispatch finds the job it already submitted instead of
     /// submitting twice.
     pub name: String,
-    /// This installation's id ([`crate::installation::Installation`]): a
-    /// tag on the job, beside the run's id and key.
-    pub installation: String,
     /// The run's own key ([`Run::job_key`]), if it has one.
     pub job_key: Option<String>,
     pub runtime: Runtime,

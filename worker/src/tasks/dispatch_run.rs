@@ -93,7 +93,6 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         run_id: run.id,
         model: run.model_name.clone(),
         name: JobRequest::job_name(&run),
-        installation: store.installation().await?.id,
         job_key: run.job_key.clone(),
         runtime: version.runtime.clone(),
         job_definition: version.job_definition_arn.clone(),

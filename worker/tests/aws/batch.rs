@@ -250,7 +250,6 @@ async fn dispatch_submits_one_job_with_the_contract() {
         run_id: run.id,
         model: run.model_name.clone(),
         name: modelrun_core::executor::JobRequest::job_name(&run),
-        installation: h.store.installation().await.expect("installation").id,
         job_key: run.job_key.clone(),
         runtime: version.runtime.clone(),
         job_definition: h

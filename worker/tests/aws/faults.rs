@@ -68,12 +68,15 @@ async fn dispatch_retries_while_aws_is_unreachable_and_never_submits_twice() {
     );
 
     // The lost attempt's job, as Batch knows it.
-    let direct = modelrun_worker::executor::BatchExecutor::new(&h.world.sdk, h.world.batch.clone());
+    let direct = modelrun_worker::executor::BatchExecutor::new(
+        &h.world.sdk,
+        h.world.batch.clone(),
+        &h.store.installation().await.expect("installation"),
+    );
     let request = JobRequest {
         run_id: run.id,
         model: run.model_name.clone(),
         name: JobRequest::job_name(&run),
-        installation: h.store.installation().await.expect("installation").id,
         job_key: run.job_key.clone(),
         runtime: version.runtime.clone(),
         job_definition: h

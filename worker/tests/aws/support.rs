@@ -80,7 +80,7 @@ impl Harness {
             api_url: API_URL.to_owned(),
             ..world.batch.clone()
         };
-        let executor = Arc::new(BatchExecutor::new(&sdk, batch));
+        let executor = Arc::new(BatchExecutor::new(&sdk, batch, &installation));
         let recorder = base.recorder(blob.clone(), "https://models.example.com");
         let parts = Parts {
             blob: blob.clone(),

@@ -26,6 +26,7 @@ use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use modelrun_core::executor::{
     Executor, ExecutorError, JobReport, JobRequest, LogPage, LogTail, Submitted,
 };
+use modelrun_core::installation::Installation;
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::run::Run;
@@ -38,14 +39,21 @@ pub struct BatchExecutor {
     batch: BatchClient,
     logs: LogsClient,
     config: BatchConfig,
+    /// This installation's id, read once at start: a tag on every job.
+    installation: String,
 }
 
 impl BatchExecutor {
-    pub fn new(sdk: &aws_config::SdkConfig, config: BatchConfig) -> Self {
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        config: BatchConfig,
+        installation: &Installation,
+    ) -> Self {
         BatchExecutor {
             batch: BatchClient::new(sdk),
             logs: LogsClient::new(sdk),
             config,
+            installation: installation.id.clone(),
         }
     }
 
@@ -229,7 +237,7 @@ impl Executor for BatchExecutor {
                     ))
                     .build(),
             )
-            .set_tags(Some(job_tags(job)))
+            .set_tags(Some(job_tags(&self.installation, job)))
             .propagate_tags(true)
             .send()
             .await
@@ -321,9 +329,9 @@ impl Executor for BatchExecutor {
 /// The job's tags (propagated to its ECS task): the installation, the run
 /// and the run's key, so that a job is told apart from another
 /// installation's in the console and in the bill.
-fn job_tags(job: &JobRequest) -> std::collections::HashMap<String, String> {
+fn job_tags(installation: &str, job: &JobRequest) -> std::collections::HashMap<String, String> {
     let mut tags = std::collections::HashMap::from([
-        ("modelrun:installation".to_owned(), job.installation.clone()),
+        ("modelrun:installation".to_owned(), installation.to_owned()),
         ("modelrun:run".to_owned(), job.run_id.to_string()),
     ]);
     if let Some(key) = &job.job_key {
