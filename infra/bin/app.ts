@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The CDK app: one stack, `modelrun`, configured by context (cdk.json and
-// `-c key=value`; see docs/deploy.md). Bad or missing settings stop here
-// with a message naming the setting.
+// The CDK app: one stack, `modelrun` (or `modelrun-<stage>` with
+// `-c stage=<stage>`), configured by context (cdk.json and `-c key=value`;
+// see docs/deploy.md). Bad or missing settings stop here with a message
+// naming the setting.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 
 import { ConfigError, readConfig } from '../lib/config';
+import { StageNames } from '../lib/names';
 import { ModelrunStack } from '../lib/stack';
 
 const repositoryRoot = path.resolve(__dirname, '../../..');
@@ -22,7 +24,7 @@ try {
     );
   }
   const githubTokenSecret = read('githubTokenSecret');
-  new ModelrunStack(app, 'modelrun', {
+  new ModelrunStack(app, new StageNames(config.stage).stack, {
     description: 'modelrun: models behind a web page',
     config,
     repositoryRoot,

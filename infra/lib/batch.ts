@@ -3,9 +3,12 @@
 // modelrun names in the job definitions it registers: the execution role
 // (pull the image, write the log) and the job role (the run's own files in
 // S3, nothing else). Jobs get no public IP: modelrun's job definitions set
-// `assignPublicIp: DISABLED`, and the subnets give none.
+// `assignPublicIp: DISABLED`, and the subnets give none. A job that Batch
+// finds blocked in RUNNABLE (no compute environment can ever place it, or
+// no capacity) is cancelled after a set time, so that one misconfigured
+// version cannot hold the head of the queue and every run behind it.
 
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,29 +18,41 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 import { BatchPlatform } from './config';
+import { StageNames } from './names';
 
 export interface RunsProps {
+  /** The job queue's and the run log group's names. */
+  readonly names: StageNames;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly platform: BatchPlatform;
   readonly maxvCpus: number;
+  /** Minutes before Batch cancels a job blocked in RUNNABLE; 0: never. */
+  readonly runnableTimeoutMinutes: number;
   readonly artifacts: s3.IBucket;
-  /** The ECR repositories model images come from (`modelrun/*`). */
+  /** The ECR repositories model images come from (`<prefix>*`). */
   readonly repositoryArnPattern: string;
   /** Encrypts the run logs. */
   readonly key: kms.IKey;
 }
 
-/** Where model secrets live in Secrets Manager: `<prefix><model>/<NAME>`. */
-export const MODEL_SECRETS_PREFIX = 'modelrun/models/';
+/** The reasons Batch cancels a blocked job for: the ones it recognises. */
+export const BLOCKED_REASONS = [
+  batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE,
+  batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT,
+  batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY,
+] as const;
 
-/** Every model secret of this account and region (names end in a random suffix). */
-export function modelSecretsArn(scope: Construct): string {
+/**
+ * Every model secret of this stage (`<prefix><model>/<NAME>`; names end in
+ * a random suffix).
+ */
+export function modelSecretsArn(scope: Construct, names: StageNames): string {
   return Stack.of(scope).formatArn({
     service: 'secretsmanager',
     resource: 'secret',
-    resourceName: `${MODEL_SECRETS_PREFIX}*`,
+    resourceName: `${names.modelSecretsPrefix}*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }
@@ -52,7 +67,7 @@ export class Runs extends Construct {
   constructor(scope: Construct, id: string, props: RunsProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: '/modelrun/runs',
+      logGroupName: props.names.runLogGroup,
       encryptionKey: props.key,
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -79,7 +94,7 @@ export class Runs extends Construct {
     // (`secrets`, valueFrom the secret's name): only models' secrets.
     this.executionRole.addToPolicy(new iam.PolicyStatement({
       actions: ['secretsmanager:GetSecretValue'],
-      resources: [modelSecretsArn(this)],
+      resources: [modelSecretsArn(this, props.names)],
     }));
 
     // The role a model's container runs as has no rights at all: the job
@@ -101,9 +116,20 @@ export class Runs extends Construct {
       })
       : this.ec2Environment(props);
 
+    // Batch acts only on a job at the head of the queue, blocked for one of
+    // the reasons it recognises, and ends it FAILED with "Canceled by
+    // JobStateTimeLimit action due to reason: <reason>", which the run
+    // shows as its reason. A job merely waiting its turn is never touched.
+    const minutes = props.runnableTimeoutMinutes;
     this.queue = new batch.JobQueue(this, 'Queue', {
-      jobQueueName: 'modelrun',
+      jobQueueName: props.names.jobQueue,
       computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
+      jobStateTimeLimitActions: minutes === 0 ? undefined : BLOCKED_REASONS.map((reason) => ({
+        action: batch.JobStateTimeLimitActionsAction.CANCEL,
+        state: batch.JobStateTimeLimitActionsState.RUNNABLE,
+        maxTime: Duration.minutes(minutes),
+        reason,
+      })),
     });
   }
 
@@ -136,7 +162,7 @@ export class Runs extends Construct {
     });
   }
 
-  /** `arn:…:log-group:/modelrun/runs:log-stream:*`: every run's log stream. */
+  /** `arn:…:log-group:/<base>/runs:log-stream:*`: every run's log stream. */
   logStreamsArn(): string {
     return Stack.of(this).formatArn({
       service: 'logs',
@@ -146,7 +172,11 @@ export class Runs extends Construct {
     });
   }
 
-  /** `arn:…:job-definition/modelrun-version-*`: the definitions modelrun registers. */
+  /**
+   * `arn:…:job-definition/modelrun-version-*`: the definitions modelrun
+   * registers. modelrun names them, not the stack, so this pattern is the
+   * same in every stage; a stage's definitions point at its own images.
+   */
   jobDefinitionArnPattern(): string {
     return Stack.of(this).formatArn({ service: 'batch', resource: 'job-definition', resourceName: 'modelrun-version-*' });
   }

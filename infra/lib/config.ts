@@ -20,6 +20,12 @@ export type Architecture = 'x86_64' | 'arm64';
 export type BatchPlatform = 'fargate' | 'ec2';
 
 export interface ModelrunConfig {
+  /**
+   * The deployment's stage (`dev`, `prod`…), in every resource name so that
+   * stages share an account and region. Unset: the names of a single
+   * deployment (stack `modelrun`).
+   */
+  readonly stage?: string;
   /** The Lambda functions' architecture; the zip must be built for it. */
   readonly architecture: Architecture;
   /** The cargo-lambda zip (`./scripts/build-lambda <architecture>`). */
@@ -28,13 +34,18 @@ export interface ModelrunConfig {
   readonly sesDomain: string;
   /** The sender address, in `sesDomain`. */
   readonly mailFrom: string;
+  /**
+   * The account's SES is in the sandbox: it sends only to verified
+   * addresses, and authorizes each send on the recipients' identities too.
+   */
+  readonly sesSandbox: boolean;
   /** The first administrator's email; the password is generated in Secrets Manager. */
   readonly adminEmail: string;
   /** Model repositories built by CodeBuild. */
   readonly models: ModelSource[];
   /**
    * The modelrun runtime image that model images copy the binary from.
-   * Unset: the stack's `modelrun-runtime` repository, tagged with modelrun's version.
+   * Unset: the stack's runtime repository (`modelrun-runtime`, or `modelrun-<stage>-runtime`), tagged with modelrun's version.
    */
   readonly runtimeImage?: string;
   /** Where runs execute: Fargate (default) or EC2 instances managed by Batch. */
@@ -43,6 +54,11 @@ export interface ModelrunConfig {
   readonly runVisibility: 'team' | 'own';
   /** The most vCPUs Batch runs at once. */
   readonly maxvCpus: number;
+  /**
+   * Minutes a job may stay RUNNABLE, blocked for a reason Batch recognises,
+   * before Batch cancels it; 0: never.
+   */
+  readonly runnableTimeoutMinutes: number;
   /** Interface endpoints for ECR and CloudWatch Logs (cut NAT traffic; cost per hour). */
   readonly interfaceEndpoints: boolean;
   /** RDS Proxy in front of the database. */
@@ -69,6 +85,8 @@ export type ContextReader = (key: string) => unknown;
 export class ConfigError extends Error {}
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// No hyphen: `modelrun-<stage>-<model>` then names one stage's model only.
+const STAGE = /^[a-z][a-z0-9]{0,15}$/;
 const GITHUB = /^[A-Za-z0-9_.-]+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -173,6 +191,28 @@ function fromShortForm(entry: string): Partial<ModelSource> {
   return { name: match[1], owner: match[2], repo: match[3], branch: match[4] };
 }
 
+function stage(read: ContextReader): string | undefined {
+  const value = text(read, 'stage');
+  if (value !== undefined && !STAGE.test(value)) {
+    throw new ConfigError(`context stage: must be 1-16 of a-z and 0-9, starting with a letter (such as dev or prod), not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Minutes, or 0 for never: Batch takes 10 minutes to 24 hours. */
+function runnableTimeout(read: ContextReader): number {
+  const key = 'runnableTimeoutMinutes';
+  const value = read(key);
+  if (value === undefined || value === null || value === '') {
+    return 30;
+  }
+  const minutes = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(minutes) || (minutes !== 0 && (minutes < 10 || minutes > 1440))) {
+    throw new ConfigError(`context ${key}: must be 0 (never) or a whole number from 10 to 1440, not ${JSON.stringify(value)}`);
+  }
+  return minutes;
+}
+
 /** The settings, with defaults, or a ConfigError naming the first bad key. */
 export function readConfig(read: ContextReader, repositoryRoot: string): ModelrunConfig {
   const architecture = oneOf(read, 'architecture', ['x86_64', 'arm64'] as const, 'x86_64');
@@ -197,16 +237,19 @@ export function readConfig(read: ContextReader, repositoryRoot: string): Modelru
     text(read, 'lambdaZip') ?? `target/lambda/${architecture}/modelrun/bootstrap.zip`,
   );
   return {
+    stage: stage(read),
     architecture,
     lambdaZip,
     sesDomain,
     mailFrom,
+    sesSandbox: flag(read, 'sesSandbox', true),
     adminEmail,
     models: parseModels(read('models')),
     runtimeImage: text(read, 'runtimeImage'),
     batchPlatform: oneOf(read, 'batchPlatform', ['fargate', 'ec2'] as const, 'fargate'),
     runVisibility: oneOf(read, 'runVisibility', ['team', 'own'] as const, 'team'),
     maxvCpus: integer(read, 'maxvCpus', 64, 1, 10000),
+    runnableTimeoutMinutes: runnableTimeout(read),
     interfaceEndpoints: flag(read, 'interfaceEndpoints', false),
     rdsProxy: flag(read, 'rdsProxy', false),
     dbInstanceType,

@@ -1,6 +1,6 @@
 // What wakes the worker besides the web function's kicks: EventBridge sends
-// it Batch job state changes of modelrun's queue, pushes of images to
-// modelrun's ECR repositories, and a tick every minute for the sweep. A lost
+// it Batch job state changes of the stage's queue, pushes of images to the
+// stage's ECR repositories, and a tick every minute for the sweep. A lost
 // or failed event costs a delay, never work (docs/lambda.md): after its
 // retries it goes to the dead-letter queue, for the record.
 
@@ -11,9 +11,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-import { REPOSITORY_PREFIX } from './models';
-
 export interface WorkerEventsProps {
+  /** Model repositories are `<repositoryPrefix><model>`. */
+  readonly repositoryPrefix: string;
   readonly worker: lambda.IFunction;
   readonly jobQueueArn: string;
   readonly deadLetters: sqs.IQueue;
@@ -32,7 +32,7 @@ export class WorkerEvents extends Construct {
       deadLetterQueue: props.deadLetters,
     });
     this.batchStateChanges = new events.Rule(this, 'BatchJobStateChange', {
-      description: 'modelrun: Batch job state changes of the modelrun queue, to the worker',
+      description: 'modelrun: Batch job state changes of this stack\'s queue, to the worker',
       eventPattern: {
         source: ['aws.batch'],
         detailType: ['Batch Job State Change'],
@@ -41,14 +41,14 @@ export class WorkerEvents extends Construct {
       targets: [target],
     });
     this.imagePushes = new events.Rule(this, 'ImagePushed', {
-      description: 'modelrun: images pushed to modelrun repositories, to the worker',
+      description: 'modelrun: images pushed to this stack\'s model repositories, to the worker',
       eventPattern: {
         source: ['aws.ecr'],
         detailType: ['ECR Image Action'],
         detail: {
           'action-type': ['PUSH'],
           result: ['SUCCESS'],
-          'repository-name': [{ prefix: REPOSITORY_PREFIX }],
+          'repository-name': [{ prefix: props.repositoryPrefix }],
         },
       },
       targets: [target],

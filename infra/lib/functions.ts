@@ -4,6 +4,8 @@
 // environment holds settings and secret ARNs, never secrets: the database
 // credentials and the first administrator's password are read from Secrets
 // Manager at start-up. Each role allows exactly the calls docs/aws.md lists.
+// The environment names the stage's own queue, log group, repositories and
+// secrets (names.ts), so two stages in one account never reach each other's.
 
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -23,9 +25,11 @@ import { Architecture } from './config';
 import { Database } from './database';
 import { Mail } from './mail';
 import { modelSecretsArn } from './batch';
-import { REPOSITORY_PREFIX } from './models';
+import { StageNames } from './names';
 
 export interface FunctionsProps {
+  /** The stage's repository prefix, model secrets prefix and API name. */
+  readonly names: StageNames;
   readonly architecture: Architecture;
   readonly lambdaZip: string;
   readonly vpc: ec2.IVpc;
@@ -35,7 +39,6 @@ export interface FunctionsProps {
   readonly artifacts: s3.IBucket;
   readonly runs: Runs;
   readonly mail: Mail;
-  readonly sesDomain: string;
   readonly mailFrom: string;
   readonly adminEmail: string;
   readonly batchPlatform: string;
@@ -59,6 +62,7 @@ export class Functions extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.api = new apigw.HttpApi(this, 'Api', {
+      apiName: props.names.base,
       description: 'modelrun web app',
       createDefaultStage: false,
     });
@@ -91,7 +95,8 @@ export class Functions extends Construct {
       MODELRUN_MAILER: 'ses',
       MODELRUN_SES_FROM: `modelrun <${props.mailFrom}>`,
       MODELRUN_SES_CONFIGURATION_SET: props.mail.configurationSet.configurationSetName,
-      MODELRUN_ECR_REPOSITORY_PREFIX: REPOSITORY_PREFIX,
+      MODELRUN_ECR_REPOSITORY_PREFIX: props.names.repositoryPrefix,
+      MODELRUN_SECRETS_PREFIX: props.names.modelSecretsPrefix,
     };
     const common = (name: string, description: string): lambda.FunctionProps => ({
       description,
@@ -185,7 +190,7 @@ export class Functions extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['secretsmanager:CreateSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret',
         'secretsmanager:DescribeSecret', 'secretsmanager:TagResource'],
-      resources: [modelSecretsArn(this)],
+      resources: [modelSecretsArn(this, props.names)],
     }));
     // AWS requires `*` here: ListSecrets has no resource-level permissions.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -242,11 +247,11 @@ export class Functions extends Construct {
     allow(['s3:PutObject'], [props.artifacts.arnForObjects('runs/*')]);
     allow(['s3:GetObject'], [props.artifacts.arnForObjects('runs/*'), props.artifacts.arnForObjects('manifests/*')]);
     allow(['s3:ListBucket'], [props.artifacts.bucketArn], { StringLike: { 's3:prefix': ['runs/*'] } });
-    allow(['ses:SendEmail'], props.mail.sendingArns(props.sesDomain));
+    role.addToPrincipalPolicy(props.mail.sendingStatement());
     // Listing repositories (no names given) is authorized on `repository/*`
     // of this account and region; images only in modelrun's repositories.
     allow(['ecr:DescribeRepositories'], [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })]);
-    allow(['ecr:DescribeImages'], [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${REPOSITORY_PREFIX}*` })]);
+    allow(['ecr:DescribeImages'], [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${props.names.repositoryPrefix}*` })]);
     role.addToPrincipalPolicy(this.readRunLogs(props));
   }
 

@@ -1,10 +1,12 @@
 // Versions without humans: for each model, an ECR repository
-// (`modelrun/<model>`, immutable tags, scanned on push) and a CodeBuild
+// (`modelrun/<model>`, or `modelrun-<stage>/<model>`: immutable tags,
+// scanned on push) and a CodeBuild
 // project that builds the image on every push to the model repository's
 // branch, with the buildspec of examples/models/forecast. The push to ECR
 // emits the event that makes the version appear (see events.ts). Also the
-// `modelrun-runtime` repository, for the image model images copy the
-// `modelrun` binary from.
+// runtime repository (`modelrun-runtime`, `modelrun-<stage>-runtime`), for
+// the image model images copy the `modelrun` binary from. Names come from
+// names.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,11 +20,11 @@ import { Construct } from 'constructs';
 import * as YAML from 'yaml';
 
 import { ModelSource } from './config';
-
-/** Model repositories are `modelrun/<model>`: the worker's ECR prefix. */
-export const REPOSITORY_PREFIX = 'modelrun/';
+import { StageNames } from './names';
 
 export interface ModelPipelinesProps {
+  /** Repository and project names. */
+  readonly names: StageNames;
   readonly models: ModelSource[];
   readonly artifacts: s3.IBucket;
   /** The buildspec every model is built with. */
@@ -43,7 +45,7 @@ export class ModelPipelines extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelPipelinesProps) {
     super(scope, id);
-    this.runtime = this.repository('Runtime', 'modelrun-runtime');
+    this.runtime = this.repository('Runtime', props.names.runtimeRepository);
     this.runtimeImage = props.runtimeImage ?? `${this.runtime.repositoryUri}:${props.version}`;
     // The account's GitHub credentials must exist before a project makes
     // its webhook with them: each project depends on them.
@@ -57,10 +59,10 @@ export class ModelPipelines extends Construct {
     );
     for (const model of props.models) {
       const name = pascal(model.name);
-      const repository = this.repository(`${name}Repository`, `${REPOSITORY_PREFIX}${model.name}`);
+      const repository = this.repository(`${name}Repository`, `${props.names.repositoryPrefix}${model.name}`);
       this.repositories.set(model.name, repository);
       const project = new codebuild.Project(this, `${name}Build`, {
-        projectName: `modelrun-${model.name}`,
+        projectName: props.names.buildProject(model.name),
         description: `Builds ${model.name} from ${model.owner}/${model.repo}@${model.branch} into ${repository.repositoryName}`,
         source: codebuild.Source.gitHub({
           owner: model.owner,

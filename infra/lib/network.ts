@@ -11,6 +11,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface NetworkProps {
+  /** The Name tag of the NAT's address, so that each stage's is told apart. */
+  readonly natAddressName: string;
   /** Interface endpoints for ECR and CloudWatch Logs. */
   readonly interfaceEndpoints: boolean;
   /** Encrypts the flow logs. */
@@ -30,7 +32,7 @@ export class Network extends Construct {
     super(scope, id);
     this.natEip = new ec2.CfnEIP(this, 'NatEip', {
       domain: 'vpc',
-      tags: [{ key: 'Name', value: 'modelrun-nat' }],
+      tags: [{ key: 'Name', value: props.natAddressName }],
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.40.0.0/16'),

@@ -1,7 +1,9 @@
 // modelrun on AWS, whole: the network, storage, database, Batch, the model
 // build pipelines, the two functions with their API and events, and mail.
 // Environment-agnostic (no account or region baked in), so `cdk synth`
-// runs offline; `cdk deploy` takes both from the AWS profile.
+// runs offline; `cdk deploy` takes both from the AWS profile. The stack and
+// every name in it carry the stage (names.ts): `modelrun-dev` and
+// `modelrun-prod` deploy side by side.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +20,8 @@ import { WorkerEvents } from './events';
 import { Functions } from './functions';
 import { StackKey } from './key';
 import { Mail } from './mail';
-import { ModelPipelines, REPOSITORY_PREFIX, exampleBuildspec } from './models';
+import { ModelPipelines, exampleBuildspec } from './models';
+import { StageNames } from './names';
 import { Network } from './network';
 import { Storage } from './storage';
 
@@ -39,17 +42,24 @@ export class ModelrunStack extends Stack {
   readonly functions: Functions;
   readonly events: WorkerEvents;
   readonly mail: Mail;
+  readonly names: StageNames;
 
   constructor(scope: Construct, id: string, props: ModelrunStackProps) {
-    super(scope, id, props);
+    const names = new StageNames(props.config.stage);
+    super(scope, id, { ...props, stackName: names.stack });
     const config = props.config;
+    this.names = names;
     Tags.of(this).add('application', 'modelrun');
 
     const key = new StackKey(this, 'Encryption').key;
-    this.network = new Network(this, 'Network', { interfaceEndpoints: config.interfaceEndpoints, key });
+    this.network = new Network(this, 'Network', {
+      interfaceEndpoints: config.interfaceEndpoints,
+      natAddressName: names.natAddress,
+      key,
+    });
     const subnets = this.network.privateSubnets;
     this.storage = new Storage(this, 'Storage', { runRetentionDays: config.runRetentionDays });
-    this.mail = new Mail(this, 'Mail', { domain: config.sesDomain });
+    this.mail = new Mail(this, 'Mail', { domain: config.sesDomain, mailFrom: config.mailFrom, sandbox: config.sesSandbox });
     this.database = new Database(this, 'Database', {
       vpc: this.network.vpc,
       subnets,
@@ -60,16 +70,19 @@ export class ModelrunStack extends Stack {
       key,
     });
     this.runs = new Runs(this, 'Runs', {
+      names,
       vpc: this.network.vpc,
       subnets,
       securityGroup: this.network.jobsSecurityGroup,
       platform: config.batchPlatform,
       maxvCpus: config.maxvCpus,
+      runnableTimeoutMinutes: config.runnableTimeoutMinutes,
       artifacts: this.storage.artifacts,
-      repositoryArnPattern: this.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${REPOSITORY_PREFIX}*` }),
+      repositoryArnPattern: this.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${names.repositoryPrefix}*` }),
       key,
     });
     this.pipelines = new ModelPipelines(this, 'Models', {
+      names,
       models: config.models,
       artifacts: this.storage.artifacts,
       buildspecPath: exampleBuildspec(props.repositoryRoot),
@@ -78,6 +91,7 @@ export class ModelrunStack extends Stack {
       githubTokenSecret: props.githubTokenSecret,
     });
     this.functions = new Functions(this, 'Functions', {
+      names,
       architecture: config.architecture,
       lambdaZip: config.lambdaZip,
       vpc: this.network.vpc,
@@ -87,7 +101,6 @@ export class ModelrunStack extends Stack {
       artifacts: this.storage.artifacts,
       runs: this.runs,
       mail: this.mail,
-      sesDomain: config.sesDomain,
       mailFrom: config.mailFrom,
       adminEmail: config.adminEmail,
       batchPlatform: config.batchPlatform,
@@ -111,6 +124,7 @@ export class ModelrunStack extends Stack {
       maxAge: 3000,
     });
     this.events = new WorkerEvents(this, 'Events', {
+      repositoryPrefix: names.repositoryPrefix,
       worker: this.functions.worker,
       jobQueueArn: this.runs.queue.jobQueueArn,
       deadLetters: this.functions.workerDeadLetters,

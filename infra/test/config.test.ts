@@ -28,6 +28,18 @@ describe('config', () => {
     assert.deepEqual(config.models, []);
     assert.equal(config.webConcurrency, 0, 'no reservation unless asked');
     assert.equal(config.workerConcurrency, 0);
+    assert.equal(config.stage, undefined, 'no stage: the names of a single deployment');
+    assert.equal(config.sesSandbox, true, 'a new account\'s SES is in the sandbox');
+    assert.equal(config.runnableTimeoutMinutes, 30);
+  });
+
+  it('takes a stage, a sandbox flag and a RUNNABLE time limit', () => {
+    const config = read({ ...good, stage: 'prod2', sesSandbox: 'false', runnableTimeoutMinutes: '1440' });
+    assert.equal(config.stage, 'prod2');
+    assert.equal(config.sesSandbox, false);
+    assert.equal(config.runnableTimeoutMinutes, 1440);
+    assert.equal(read({ ...good, runnableTimeoutMinutes: 0 }).runnableTimeoutMinutes, 0, '0: never');
+    assert.equal(read({ ...good, runnableTimeoutMinutes: 10 }).runnableTimeoutMinutes, 10);
   });
 
   it('names the missing or bad setting', () => {
@@ -43,6 +55,13 @@ describe('config', () => {
     refused({ ...good, webConcurrency: 2.5 }, /webConcurrency: must be a whole number/);
     refused({ ...good, workerConcurrency: -1 }, /workerConcurrency: must be a whole number from 0/);
     refused({ ...good, dbInstanceType: 'big' }, /dbInstanceType: "big" is not an instance type/);
+    for (const stage of ['Dev', 'dev-eu', '1dev', 'a'.repeat(17), 'dev/x']) {
+      refused({ ...good, stage }, /context stage: must be 1-16 of a-z and 0-9, starting with a letter/);
+    }
+    refused({ ...good, sesSandbox: 'maybe' }, /sesSandbox: must be true or false/);
+    for (const minutes of [5, 1441, 'soon', 2.5, -10]) {
+      refused({ ...good, runnableTimeoutMinutes: minutes }, /runnableTimeoutMinutes: must be 0 \(never\) or a whole number from 10 to 1440/);
+    }
   });
 
   it('reads models in the -c form and the cdk.json form', () => {

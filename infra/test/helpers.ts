@@ -8,6 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 
 import { readConfig } from '../lib/config';
+import { StageNames } from '../lib/names';
 import { ModelrunStack } from '../lib/stack';
 
 export const repositoryRoot = path.resolve(__dirname, '../../..');
@@ -40,18 +41,25 @@ const CDK_JSON_CONTEXT = (JSON.parse(
 ) as { context: Record<string, unknown> }).context;
 
 export function build(context: Record<string, unknown> = {}): Built {
-  const values: Record<string, unknown> = {
-    ...CDK_JSON_CONTEXT,
-    lambdaZip: lambdaStandIn(),
-    ...BASE_CONTEXT,
-    ...context,
-  };
-  const app = new App({ context: values });
-  const config = readConfig((key) => app.node.tryGetContext(key), repositoryRoot);
-  const secret = values.githubTokenSecret;
-  const githubTokenSecret = typeof secret === 'string' && secret !== '' ? secret : undefined;
-  const stack = new ModelrunStack(app, 'modelrun', { config, repositoryRoot, githubTokenSecret });
-  return { stack, template: Template.fromStack(stack) };
+  return buildStages([context])[0];
+}
+
+/**
+ * Stacks in one App, as in one account and region: the App's context is
+ * shared, and each stack reads its own values over it (such as its stage).
+ */
+export function buildStages(contexts: Array<Record<string, unknown>>, env?: { account: string; region: string }): Built[] {
+  const shared = contexts.length === 1 ? contexts[0] : {};
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, lambdaZip: lambdaStandIn(), ...BASE_CONTEXT, ...shared } });
+  const stacks = contexts.map((context) => {
+    const read = (key: string) => (key in context ? context[key] : app.node.tryGetContext(key));
+    const config = readConfig(read, repositoryRoot);
+    const secret = read('githubTokenSecret');
+    const githubTokenSecret = typeof secret === 'string' && secret !== '' ? secret : undefined;
+    return new ModelrunStack(app, new StageNames(config.stage).stack, { config, repositoryRoot, githubTokenSecret, env });
+  });
+  // The App synthesizes once, with every stack in it.
+  return stacks.map((stack) => ({ stack, template: Template.fromStack(stack) }));
 }
 
 /** Resources of a type, by logical id. */
