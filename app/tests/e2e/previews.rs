@@ -23,6 +23,9 @@ w("notes.txt", b"plain text\n")
 w("data.json", b'{"a":[1,2]}')
 w("chart.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="4" height="4"/></svg>')
 w("model.bin", bytes(range(256)))
+w("amps.txt", b"&" * (2 * 1024 * 1024))
+w("amps.json", b'["' + b'&' * (2 * 1024 * 1024 - 8) + b'"]')
+w("wide.csv", b"\n".join([b",".join(b"c%d" % i for i in range(2000))] + [b",".join([b"1"] * 2000)] * 520) + b"\n")
 block = b"2027-01,1234.56,1000.00,1500.00\n" * 10000
 with open(os.path.join(out, "big.csv"), "wb") as f:
     f.write(b"month,revenue,low,high\n")
@@ -108,6 +111,22 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
         "the 100 MB preview answered in {elapsed:?} with {} bytes",
         body.len()
     );
+
+    // Files whose escaped text or markup would pass the 6 MB a Lambda
+    // response may carry are shown in part, with a note.
+    for (name, note) in [
+        ("amps.txt", "Showing the first 524.3 KB of 2.1 MB"),
+        ("amps.json", "Showing the first 524.3 KB of 2.1 MB"),
+        ("wide.csv", "Showing the first 60 of 2000 columns"),
+    ] {
+        let page = preview(name).await;
+        assert!(
+            page.len() < 4 * 1024 * 1024,
+            "{name}: the page is {} bytes",
+            page.len()
+        );
+        assert!(page.contains(note), "{name}: {note}");
+    }
 
     let svg_page = preview("chart.svg").await;
     assert!(svg_page.contains(&format!("<img src=\"/runs/{id}/image/chart.svg\"")));

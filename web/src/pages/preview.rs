@@ -22,8 +22,9 @@ use crate::locale::Locale;
 use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::preview::load::head;
-use crate::preview::table::{ColumnType, Table, starts_like_formula};
-use crate::preview::{Kind, MAX_PREVIEW_BYTES, decode};
+use crate::preview::table::Table;
+use crate::preview::view::CsvView;
+use crate::preview::{Kind, MAX_PREVIEW_BYTES, MAX_TEXT_BYTES, decode};
 use crate::state::AppState;
 
 /// Rows shown on the preview page.
@@ -33,103 +34,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/runs/{id}/preview/{*name}", get(page))
         .route("/runs/{id}/image/{*name}", get(image))
-}
-
-/// One cell of a previewed table.
-#[derive(Debug)]
-pub struct Cell {
-    pub text: String,
-    /// A spreadsheet may run it as a formula ([`starts_like_formula`]).
-    pub formula: bool,
-}
-
-/// A CSV output, read and charted.
-#[derive(Debug)]
-pub struct CsvView {
-    pub headers: Vec<(String, ColumnType)>,
-    pub rows: Vec<Vec<Cell>>,
-    pub numeric: Vec<bool>,
-    pub chart: Option<String>,
-    pub notes: Vec<String>,
-}
-
-impl CsvView {
-    pub fn new(
-        bytes: &[u8],
-        partial: bool,
-        size: i64,
-        max_rows: usize,
-        chart_id: &str,
-        title: &str,
-        style: NumberStyle,
-    ) -> Self {
-        let (text, utf8) = decode(bytes, partial);
-        let table = Table::parse(&text, max_rows, partial);
-        let mut notes = Vec::new();
-        if table.headers.is_empty() {
-            notes.push("The file is empty.".to_owned());
-        } else if table.rows.is_empty() && !table.truncated {
-            notes.push("The file has a header and no rows.".to_owned());
-        }
-        if table.truncated {
-            notes.push(format!(
-                "Showing the first {} rows of a {} file. Download it for all of them.",
-                table.rows.len(),
-                format::bytes(size)
-            ));
-        }
-        if !utf8 {
-            notes.push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
-        }
-        if table.ragged > 0 {
-            notes.push(format!(
-                "{} rows have more or fewer cells than the header; they are cut or padded.",
-                table.ragged
-            ));
-        }
-        if let Some(error) = &table.error {
-            notes.push(format!("The file stops being valid CSV: {error}."));
-        }
-        if table.formulas > 0 {
-            notes.push(format!(
-                "{} shown cells start with =, +, -, @, a tab or a carriage return and are not \
-                 numbers (marked ⚠): a spreadsheet may run them as formulas when it opens the \
-                 file. The download is the file as the model wrote it; open it in a spreadsheet \
-                 only if you trust what made these cells.",
-                table.formulas
-            ));
-        }
-        let chart = Chart::from_table(&table).map(|chart| chart.svg(chart_id, title, style));
-        let numeric: Vec<bool> = table.types.iter().map(|t| t.is_numeric()).collect();
-        // Numbers read in the person's style; text, and cells that may run
-        // as formulas, stay as the file has them.
-        let cell = |column: usize, text: String| {
-            let formula = starts_like_formula(&text);
-            let text = if !formula && numeric.get(column).copied().unwrap_or(false) {
-                format::number_text(&text, style)
-            } else {
-                text
-            };
-            Cell { text, formula }
-        };
-        let rows = table
-            .rows
-            .into_iter()
-            .map(|row| {
-                row.into_iter()
-                    .enumerate()
-                    .map(|(column, text)| cell(column, text))
-                    .collect()
-            })
-            .collect();
-        CsvView {
-            chart,
-            headers: table.headers.into_iter().zip(table.types).collect(),
-            numeric,
-            rows,
-            notes,
-        }
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -245,20 +149,22 @@ pub(super) async fn preview(
             }
             _ => {
                 let (text, utf8) = decode(&bytes, partial);
-                page.text = match (kind, partial) {
+                let text = match (kind, partial) {
                     (Kind::Json, false) => serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
                         .and_then(|value| serde_json::to_string_pretty(&value).ok())
                         .unwrap_or(text),
                     _ => text,
                 };
-                if partial {
+                let (text, cut) = head_of_text(text, MAX_TEXT_BYTES);
+                if partial || cut {
                     page.notes.push(format!(
                         "Showing the first {} of {}. Download the file for all of it.",
-                        format::bytes(bytes.len() as i64),
+                        format::bytes(text.len() as i64),
                         page.size
                     ));
                 }
+                page.text = text;
                 if !utf8 {
                     page.notes
                         .push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
@@ -267,6 +173,24 @@ pub(super) async fn preview(
         }
     }
     Ok(page)
+}
+
+/// At most `max` bytes of `text`, ending after a whole line when there is
+/// one in the last quarter, else at a character boundary; and whether it
+/// was cut.
+fn head_of_text(mut text: String, max: usize) -> (String, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some(line) = text[..end].rfind('\n').filter(|&at| at >= max / 4 * 3) {
+        end = line + 1;
+    }
+    text.truncate(end);
+    (text, true)
 }
 
 /// An image output, inline, for the preview page's `<img>`. SVG gets a

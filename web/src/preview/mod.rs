@@ -4,14 +4,21 @@
 //! JSON pretty-printed; text as text; PNG and SVG images shown.
 //!
 //! Previews read at most [`MAX_PREVIEW_BYTES`] of a file: a large file is
-//! shown in part, with a note, and never held whole.
+//! shown in part, with a note, and never held whole. What a page shows of
+//! it is bounded again ([`view`], [`MAX_TEXT_BYTES`]), so that no file makes
+//! a page larger than a Lambda response may be (6 MB).
 
 pub mod chart;
 pub mod load;
 pub mod table;
+pub mod view;
 
 /// The most of one file a preview reads.
 pub const MAX_PREVIEW_BYTES: usize = 2 * 1024 * 1024;
+
+/// The most of a text or JSON file a preview page shows: HTML escaping
+/// makes a byte at most six (`"` is `&quot;`), so at most 3 MiB of page.
+pub const MAX_TEXT_BYTES: usize = 512 * 1024;
 
 /// How an output can be previewed, from its name and content type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,261 @@
+//! A CSV file as the preview shows it: the table cut to what a page can
+//! carry, the chart, and notes on what was left out.
+//!
+//! A page stays well under the 6 MB a Lambda response may carry (docs/
+//! lambda.md) whatever the file holds: at most [`MAX_COLUMNS`] columns,
+//! each cell at most [`MAX_CELL_CHARS`] characters, and rows until
+//! [`MAX_SHOWN_CHARS`] characters of cells are shown. HTML escaping makes a
+//! character at most six bytes (`"` is `&quot;`), so the cells of one
+//! table take at most about 1.5 MB.
+
+use modelrun_core::display::NumberStyle;
+use modelrun_core::words;
+
+use super::chart::Chart;
+use super::decode;
+use super::table::{ColumnType, Table, starts_like_formula};
+use crate::format;
+
+/// The most columns a preview shows.
+pub const MAX_COLUMNS: usize = 60;
+
+/// The most characters of one cell (or header) a preview shows.
+pub const MAX_CELL_CHARS: usize = 200;
+
+/// The most characters of cells one preview shows, all rows together.
+pub const MAX_SHOWN_CHARS: usize = 256 * 1024;
+
+/// One cell of a previewed table.
+#[derive(Debug)]
+pub struct Cell {
+    pub text: String,
+    /// A spreadsheet may run it as a formula ([`starts_like_formula`]).
+    pub formula: bool,
+}
+
+/// A CSV output, read and charted.
+#[derive(Debug)]
+pub struct CsvView {
+    pub headers: Vec<(String, ColumnType)>,
+    pub rows: Vec<Vec<Cell>>,
+    pub numeric: Vec<bool>,
+    pub chart: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl CsvView {
+    /// The view of `bytes`, the start of a file of `size` bytes (`partial`:
+    /// there is more), with at most `max_rows` rows.
+    pub fn new(
+        bytes: &[u8],
+        partial: bool,
+        size: i64,
+        max_rows: usize,
+        chart_id: &str,
+        title: &str,
+        style: NumberStyle,
+    ) -> Self {
+        let (text, utf8) = decode(bytes, partial);
+        let table = Table::parse(&text, max_rows, partial);
+        let mut notes = Vec::new();
+        if table.headers.is_empty() {
+            notes.push("The file is empty.".to_owned());
+        } else if table.rows.is_empty() && !table.truncated {
+            notes.push("The file has a header and no rows.".to_owned());
+        }
+        if !utf8 {
+            notes.push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
+        }
+        if table.ragged > 0 {
+            notes.push(format!(
+                "{} have more or fewer cells than the header; they are cut or padded.",
+                words::count(table.ragged as i64, "row")
+            ));
+        }
+        if let Some(error) = &table.error {
+            notes.push(format!("The file stops being valid CSV: {error}."));
+        }
+        if table.formulas > 0 {
+            notes.push(format!(
+                "{} shown cells start with =, +, -, @, a tab or a carriage return and are not \
+                 numbers (marked ⚠): a spreadsheet may run them as formulas when it opens the \
+                 file. The download is the file as the model wrote it; open it in a spreadsheet \
+                 only if you trust what made these cells.",
+                table.formulas
+            ));
+        }
+        let chart = Chart::from_table(&table).map(|chart| chart.svg(chart_id, title, style));
+        let shown = Shown::of(&table);
+        if shown.columns < table.headers.len() {
+            notes.push(format!(
+                "Showing the first {MAX_COLUMNS} of {} columns. Download the file for all of them.",
+                table.headers.len()
+            ));
+        }
+        if shown.rows < table.rows.len() || table.truncated {
+            notes.push(format!(
+                "Showing the first {} of a {} file. Download it for all of them.",
+                words::count(shown.rows as i64, "row"),
+                format::bytes(size)
+            ));
+        }
+        let numeric: Vec<bool> = table
+            .types
+            .iter()
+            .take(shown.columns)
+            .map(|t| t.is_numeric())
+            .collect();
+        let mut cut = 0usize;
+        // Numbers read in the person's style; text, and cells that may run
+        // as formulas, stay as the file has them.
+        let mut cell = |column: usize, text: String| {
+            let formula = starts_like_formula(&text);
+            let text = if !formula && numeric[column] {
+                format::number_text(&text, style)
+            } else {
+                text
+            };
+            let (text, was_cut) = shorten(text);
+            cut += usize::from(was_cut);
+            Cell { text, formula }
+        };
+        let rows: Vec<Vec<Cell>> = table
+            .rows
+            .into_iter()
+            .take(shown.rows)
+            .map(|row| {
+                row.into_iter()
+                    .take(shown.columns)
+                    .enumerate()
+                    .map(|(column, text)| cell(column, text))
+                    .collect()
+            })
+            .collect();
+        let headers: Vec<(String, ColumnType)> = table
+            .headers
+            .into_iter()
+            .zip(table.types)
+            .take(shown.columns)
+            .map(|(name, kind)| (shorten(name).0, kind))
+            .collect();
+        if cut > 0 {
+            notes.push(format!(
+                "{} longer than {MAX_CELL_CHARS} characters are cut (…).",
+                words::count(cut as i64, "cell")
+            ));
+        }
+        CsvView {
+            chart,
+            headers,
+            numeric,
+            rows,
+            notes,
+        }
+    }
+}
+
+/// How much of a table the page shows.
+struct Shown {
+    columns: usize,
+    rows: usize,
+}
+
+impl Shown {
+    fn of(table: &Table) -> Shown {
+        let columns = table.headers.len().min(MAX_COLUMNS);
+        let mut chars = 0usize;
+        let mut rows = 0usize;
+        for row in &table.rows {
+            let width: usize = row
+                .iter()
+                .take(columns)
+                .map(|cell| cell.chars().count().min(MAX_CELL_CHARS + 1))
+                .sum();
+            if rows > 0 && chars + width > MAX_SHOWN_CHARS {
+                break;
+            }
+            chars += width;
+            rows += 1;
+        }
+        Shown { columns, rows }
+    }
+}
+
+/// `text` cut to [`MAX_CELL_CHARS`] characters with an ellipsis, and
+/// whether it was.
+fn shorten(text: String) -> (String, bool) {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        None => (text, false),
+        Some((end, _)) => (format!("{}…", &text[..end]), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(text: &str) -> CsvView {
+        CsvView::new(
+            text.as_bytes(),
+            false,
+            text.len() as i64,
+            500,
+            "c",
+            "t",
+            NumberStyle::default(),
+        )
+    }
+
+    #[test]
+    fn wide_files_show_their_first_columns() {
+        let header: Vec<String> = (0..2000).map(|i| format!("c{i}")).collect();
+        let row: Vec<&str> = (0..2000).map(|_| "1").collect();
+        let text = format!("{}\n{}\n", header.join(","), row.join(","));
+        let view = view(&text);
+        assert_eq!(view.headers.len(), MAX_COLUMNS);
+        assert_eq!(view.rows[0].len(), MAX_COLUMNS);
+        assert_eq!(view.numeric.len(), MAX_COLUMNS);
+        assert!(
+            view.notes
+                .iter()
+                .any(|n| n.contains("first 60 of 2000 columns")),
+            "{:?}",
+            view.notes
+        );
+    }
+
+    #[test]
+    fn long_cells_are_cut_and_rows_stop_at_the_budget() {
+        let long = "&".repeat(10_000);
+        let mut text = "a,b,c,d,e,f,g,h,i,j\n".to_owned();
+        for _ in 0..1000 {
+            text.push_str(&[long.as_str(); 10].join(","));
+            text.push('\n');
+        }
+        let view = view(&text);
+        let first = &view.rows[0][0].text;
+        assert_eq!(first.chars().count(), MAX_CELL_CHARS + 1);
+        assert!(first.ends_with('…'));
+        let shown: usize = view
+            .rows
+            .iter()
+            .flatten()
+            .map(|c| c.text.chars().count())
+            .sum();
+        assert!(shown <= MAX_SHOWN_CHARS + 10 * (MAX_CELL_CHARS + 1));
+        assert!(view.rows.len() < 500, "{}", view.rows.len());
+        assert!(view.notes.iter().any(|n| n.contains("are cut (…)")));
+        assert!(
+            view.notes
+                .iter()
+                .any(|n| n.starts_with("Showing the first"))
+        );
+    }
+
+    #[test]
+    fn a_small_file_is_shown_whole_without_notes() {
+        let view = view("month,v\n2027-01,1\n2027-02,2\n");
+        assert_eq!(view.rows.len(), 2);
+        assert!(view.notes.is_empty(), "{:?}", view.notes);
+    }
+}
