@@ -137,6 +137,29 @@ impl Settings {
         Ok((store, vault))
     }
 
+    /// Checks, before anything starts, that AWS is there for what the
+    /// settings name (credentials, bucket, job queue; see
+    /// [`modelrun_worker::preflight`]); a no-op without AWS. `Err` lists
+    /// every problem.
+    pub async fn check_aws(&self) -> anyhow::Result<()> {
+        if !self.uses_aws() {
+            return Ok(());
+        }
+        let sdk = modelrun_worker::aws::sdk_config(&self.aws).await;
+        let needs = modelrun_worker::preflight::Needs {
+            s3: self.s3.as_ref(),
+            batch: self.batch.as_ref(),
+        };
+        modelrun_worker::preflight::check(&sdk, needs)
+            .await
+            .map_err(|problems| {
+                anyhow::anyhow!(
+                    "AWS is not ready for this configuration:\n  - {}",
+                    problems.join("\n  - ")
+                )
+            })
+    }
+
     fn uses_aws(&self) -> bool {
         self.batch.is_some()
             || self.s3.is_some()

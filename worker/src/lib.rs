@@ -14,6 +14,7 @@ pub mod kick;
 pub mod lambda;
 mod log_pipe;
 pub mod mail;
+pub mod preflight;
 mod recorder;
 pub mod register;
 mod runner;

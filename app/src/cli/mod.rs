@@ -200,7 +200,8 @@ struct UpArgs {
     common: CommonArgs,
     #[command(flatten)]
     tuning: WorkerTuning,
-    /// Do not register the built-in example model.
+    /// Do not register the built-in example model (never registered with
+    /// --executor batch: it runs on this machine only).
     #[arg(long, env = "MODELRUN_NO_EXAMPLE", value_parser = clap::builder::BoolishValueParser::new())]
     no_example: bool,
 }

@@ -83,6 +83,7 @@ async fn start(
     let mut settings = global.settings(url.clone())?;
     common.apply(&mut settings)?;
     settings_for(&mut settings);
+    settings.check_aws().await?;
     let components = Components::build(&settings).await?;
     let password = http
         .admin_password
@@ -111,7 +112,12 @@ pub(super) async fn up(global: &Global, args: UpArgs) -> anyhow::Result<()> {
         })
         .await?;
     components.listen_for_tasks(&settings);
-    if !args.no_example {
+    if settings.batch.is_some() && !args.no_example {
+        println!(
+            "The example model runs on this machine only, so it is not registered with \
+             --executor batch: versions come from images (docs/aws.md)."
+        );
+    } else if !args.no_example {
         bootstrap::register_examples(
             &components.store,
             &global.data_dir,
@@ -169,6 +175,7 @@ pub(super) async fn worker(global: &Global, args: WorkerArgs) -> anyhow::Result<
     let mut settings = global.settings(url)?;
     args.common.apply(&mut settings)?;
     settings.worker = args.tuning.config();
+    settings.check_aws().await?;
     let components = Components::build(&settings).await?;
     components.listen_for_tasks(&settings);
     warn_if_unconfined(&components);

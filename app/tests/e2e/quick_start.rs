@@ -53,6 +53,11 @@ impl Server {
         }
     }
 
+    /// What it printed before it was ready.
+    pub(crate) fn printed(&self) -> &[String] {
+        &self.printed
+    }
+
     /// The first administrator's password, printed once on the first start.
     pub(crate) fn printed_password(&self) -> String {
         self.printed
