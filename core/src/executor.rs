@@ -14,6 +14,7 @@ use crate::ids::RunId;
 use crate::job_access::JobToken;
 use crate::manifest::Resources;
 use crate::model::{ModelVersion, Runtime};
+use crate::resources::ResourceRefusal;
 use crate::run::Run;
 use crate::status::RunStatus;
 
@@ -184,6 +185,14 @@ pub trait Executor: Send + Sync + fmt::Debug {
     /// executor's reports carry those lines already.
     async fn explain_failure(&self, _run: &Run, report: JobReport) -> JobReport {
         report
+    }
+    /// Whether this executor's platform can give a run these resources (AWS
+    /// Fargate takes only some vCPU and memory pairs): if not, the part to
+    /// change and why. Checked when a run is submitted, and again when it is
+    /// dispatched. Resources within a version's bounds suit every platform
+    /// unless it says otherwise.
+    fn check_resources(&self, _resources: &Resources) -> Result<(), ResourceRefusal> {
+        Ok(())
     }
     /// Whether jobs reach their files through the job API with a job token
     /// ([`crate::job_access`]), as on AWS Batch; the dispatcher then makes one.

@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod model;
 pub mod model_secrets;
 pub mod registry;
+pub mod resources;
 pub mod run;
 pub mod schema;
 pub mod secret;

@@ -18,6 +18,10 @@
 //! memory_mib = 1024
 //! timeout_seconds = 600
 //!
+//! [resources.max]                         # optional: the most one run may ask for
+//! vcpu = 2
+//! memory_mib = 4096
+//!
 //! [inputs]                                # a JSON Schema (see docs/models.md)
 //! type = "object"
 //! ...
@@ -29,10 +33,12 @@ use serde_json::Value;
 use crate::DefinitionError;
 use crate::blob::check_relative_path;
 use crate::model_secrets::{MAX_SECRETS, check_secret_name};
+use crate::resources::{RawMax, manifest_max};
 use crate::schema::InputSchema;
 
-/// Compute a run asks for. The version's values are the defaults and the
-/// upper limits for its runs.
+/// Compute a run asks for. The version's values are the defaults for its
+/// runs; a run may ask for less, down to the `MIN_*` here, or for more, up
+/// to the version's `[resources.max]` (see [`crate::resources`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Resources {
     pub vcpu: f64,
@@ -45,6 +51,7 @@ impl Resources {
     pub const MAX_VCPU: f64 = 16.0;
     pub const MIN_MEMORY_MIB: i64 = 128;
     pub const MAX_MEMORY_MIB: i64 = 122_880;
+    pub const MIN_TIMEOUT_SECONDS: i64 = 1;
     pub const MAX_TIMEOUT_SECONDS: i64 = 14 * 24 * 3600;
 }
 
@@ -68,6 +75,9 @@ pub struct Manifest {
     /// The command the local executor runs, relative to the model directory.
     pub command: Option<Vec<String>>,
     pub resources: Resources,
+    /// The most one run may ask for: `[resources.max]`, each part left out
+    /// being the version's own value.
+    pub max_resources: Resources,
     pub inputs: InputSchema,
     /// What the model needs installed, if anything.
     pub environment: Option<EnvironmentDecl>,
@@ -134,6 +144,7 @@ struct RawResources {
     vcpu: Option<f64>,
     memory_mib: Option<i64>,
     timeout_seconds: Option<i64>,
+    max: Option<RawMax>,
 }
 
 impl Manifest {
@@ -201,12 +212,20 @@ impl Manifest {
                 ),
             );
         }
-        if !(1..=Resources::MAX_TIMEOUT_SECONDS).contains(&resources.timeout_seconds) {
+        if !(Resources::MIN_TIMEOUT_SECONDS..=Resources::MAX_TIMEOUT_SECONDS)
+            .contains(&resources.timeout_seconds)
+        {
             problem(
                 "resources.timeout_seconds",
-                format!("must be from 1 to {}", Resources::MAX_TIMEOUT_SECONDS),
+                format!(
+                    "must be from {} to {}",
+                    Resources::MIN_TIMEOUT_SECONDS,
+                    Resources::MAX_TIMEOUT_SECONDS
+                ),
             );
         }
+        let max_resources = manifest_max(raw.resources.max, &resources, &mut problems);
+        let mut problem = |path: &str, message: String| problems.push((path.to_owned(), message));
         if let Some(environment) = &raw.environment {
             if let Err(why) = check_relative_path(&environment.requirements, 255) {
                 problem(
@@ -254,6 +273,7 @@ impl Manifest {
                 owner: raw.owner,
                 command: raw.command,
                 resources,
+                max_resources,
                 inputs,
                 environment: raw.environment.map(|environment| EnvironmentDecl {
                     requirements: environment.requirements,
@@ -349,6 +369,39 @@ default = 2027-01-01
             paths,
             ["name", "resources.vcpu", "inputs.properties.growth.maximum"]
         );
+    }
+
+    #[test]
+    fn resources_max_raises_what_one_run_may_ask_for() {
+        let manifest = Manifest::parse(GOOD).expect("valid");
+        assert_eq!(
+            manifest.max_resources, manifest.resources,
+            "no raising unasked"
+        );
+        let raised = GOOD.replace(
+            "memory_mib = 1024\n",
+            "memory_mib = 1024\n\n[resources.max]\nvcpu = 2.0\ntimeout_seconds = 7200\n",
+        );
+        let manifest = Manifest::parse(&raised).expect("valid");
+        assert_eq!(
+            manifest.max_resources,
+            Resources {
+                vcpu: 2.0,
+                memory_mib: 1024,
+                timeout_seconds: 7200
+            }
+        );
+        let lowered = raised.replace("vcpu = 2.0", "vcpu = 0.25");
+        let error = Manifest::parse(&lowered).expect_err("below the version's value");
+        assert_eq!(error.problems.len(), 1, "{:?}", error.problems);
+        assert_eq!(error.problems[0].0, "resources.max.vcpu");
+        assert!(
+            error.problems[0]
+                .1
+                .contains("at least resources.vcpu (0.5)")
+        );
+        let unknown = raised.replace("vcpu = 2.0", "gpus = 1");
+        assert!(Manifest::parse(&unknown).is_err());
     }
 
     #[test]

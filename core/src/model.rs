@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::environment::EnvironmentSpec;
 use crate::ids::{ModelId, VersionId};
 use crate::manifest::Resources;
+use crate::resources::ResourceBounds;
 use crate::schema::InputSchema;
 
 /// A model: the thing people pick, with its versions.
@@ -45,6 +46,9 @@ pub struct ModelVersion {
     pub runtime: Runtime,
     pub inputs: InputSchema,
     pub resources: Resources,
+    /// The most one run may ask for (`[resources.max]`); the version's own
+    /// resources for versions registered before runs could ask.
+    pub max_resources: Resources,
     pub source_commit: Option<String>,
     /// How it was registered: `cli`, `example`, `api`, `ecr`.
     pub registered_via: String,
@@ -62,6 +66,14 @@ pub struct ModelVersion {
 impl ModelVersion {
     pub fn is_active(&self) -> bool {
         self.retired_at.is_none()
+    }
+
+    /// What its runs may ask for.
+    pub fn resource_bounds(&self) -> ResourceBounds {
+        ResourceBounds {
+            default: self.resources,
+            max: self.max_resources,
+        }
     }
 }
 
@@ -83,6 +95,8 @@ pub struct NewVersion {
     pub runtime: Runtime,
     pub inputs: InputSchema,
     pub resources: Resources,
+    /// The most one run may ask for, at least `resources`.
+    pub max_resources: Resources,
     pub source_commit: Option<String>,
     pub registered_via: String,
     /// What its runs need installed, if anything.

@@ -46,6 +46,7 @@ fn version(label: &str) -> NewVersion {
         },
         inputs: InputSchema::parse(&json!({"type": "object"}), "inputs").expect("schema"),
         resources: Resources::default(),
+        max_resources: Resources::default(),
         source_commit: None,
         registered_via: "bench".to_owned(),
         environment: None,

@@ -139,6 +139,9 @@ pub(crate) struct VersionRow {
     vcpu: f64,
     memory_mib: i64,
     timeout_seconds: i64,
+    max_vcpu: Option<f64>,
+    max_memory_mib: Option<i64>,
+    max_timeout_seconds: Option<i64>,
     source_commit: Option<String>,
     registered_via: String,
     registered_at: Timestamp,
@@ -191,6 +194,17 @@ impl TryFrom<VersionRow> for ModelVersion {
         let inputs = stored_schema(row.id, &row.input_schema).map_err(|error| {
             StoreError::Corrupt(format!("input schema of version {}: {error}", row.id))
         })?;
+        let resources = Resources {
+            vcpu: row.vcpu,
+            memory_mib: row.memory_mib,
+            timeout_seconds: row.timeout_seconds,
+        };
+        // Versions registered before runs could ask allow their own values.
+        let max_resources = Resources {
+            vcpu: row.max_vcpu.unwrap_or(resources.vcpu),
+            memory_mib: row.max_memory_mib.unwrap_or(resources.memory_mib),
+            timeout_seconds: row.max_timeout_seconds.unwrap_or(resources.timeout_seconds),
+        };
         Ok(ModelVersion {
             id: VersionId(row.id),
             model_id: ModelId(row.model_id),
@@ -198,11 +212,8 @@ impl TryFrom<VersionRow> for ModelVersion {
             digest: row.digest,
             runtime: row.runtime.0,
             inputs,
-            resources: Resources {
-                vcpu: row.vcpu,
-                memory_mib: row.memory_mib,
-                timeout_seconds: row.timeout_seconds,
-            },
+            resources,
+            max_resources,
             source_commit: row.source_commit,
             registered_via: row.registered_via,
             registered_at: row.registered_at.into(),

@@ -23,6 +23,7 @@ pub mod pages;
 pub mod policy;
 pub mod preview;
 mod ranges;
+mod run_resources;
 pub mod secrets;
 pub mod server;
 pub mod state;

@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::RunId;
+use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::{NewRun, Run};
 use modelrun_core::schema::Inputs;
@@ -12,6 +13,7 @@ use modelrun_core::user::{Role, User};
 use crate::auth::require;
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit, check_limit};
+use crate::run_resources;
 use crate::secrets::check_runnable;
 use crate::state::AppState;
 
@@ -102,20 +104,17 @@ fn same_inputs(a: &Inputs, b: &Inputs) -> bool {
 /// answered with a run the request did not ask for. The run's validated
 /// inputs are the request's digest: two requests that validate to the same
 /// inputs for the same version make the same run.
-fn check_same_request(
-    run: &Run,
-    version: &ModelVersion,
-    inputs: &Inputs,
-    rerun_of: Option<RunId>,
-) -> AppResult<()> {
-    let differs = if run.version_id != version.id {
+fn check_same_request(run: &Run, request: &Submission<'_>) -> AppResult<()> {
+    let differs = if run.version_id != request.version.id {
         Some(format!(
             "a run of {} version {}",
             run.model_name, run.version_label
         ))
-    } else if !same_inputs(&run.inputs, inputs) {
+    } else if !same_inputs(&run.inputs, &request.inputs) {
         Some("which has other inputs".to_owned())
-    } else if run.rerun_of != rerun_of {
+    } else if run.resources != request.resources {
+        Some("which asked for other resources".to_owned())
+    } else if run.rerun_of != request.rerun_of {
         Some("which started from another run".to_owned())
     } else {
         None
@@ -133,22 +132,35 @@ fn check_same_request(
     }
 }
 
+/// One request for a run, from the form or the API.
+#[derive(Debug)]
+pub struct Submission<'a> {
+    pub version: &'a ModelVersion,
+    /// Already validated against the version's schema.
+    pub inputs: Inputs,
+    /// What the run asks for; checked here against the version's bounds.
+    pub resources: Resources,
+    /// A one-time key: the form's, or the API's `Idempotency-Key`.
+    pub key: Option<String>,
+    /// The run it repeats ("Run again").
+    pub rerun_of: Option<RunId>,
+}
+
 /// Creates the run (with its first event and its dispatch task, in one
-/// transaction) and wakes the worker. The inputs are already validated;
-/// `user` carries the role they act with. A `key` already used by this
-/// person for the same request gives back the run it created, and nothing
-/// new; for another request it is refused (see [`check_same_request`]).
+/// transaction) and wakes the worker. `user` carries the role they act
+/// with. A `key` already used by this person for the same request gives
+/// back the run it created, and nothing new; for another request it is
+/// refused (see [`check_same_request`]).
 pub async fn submit(
     state: &AppState,
     user: &User,
     client: &ClientAddr,
-    version: &ModelVersion,
-    inputs: Inputs,
-    key: Option<String>,
-    rerun_of: Option<RunId>,
+    request: Submission<'_>,
 ) -> AppResult<Submitted> {
     require(user.role, Role::Runner, "submit runs")?;
-    check_inputs_size(&inputs, state.config.max_inputs_bytes)?;
+    let version = request.version;
+    check_inputs_size(&request.inputs, state.config.max_inputs_bytes)?;
+    run_resources::resolve_api(state, version, &Default::default(), request.resources)?;
     check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
     check_limit(
         state,
@@ -162,17 +174,17 @@ pub async fn submit(
         .create_run(NewRun {
             version_id: version.id,
             submitted_by: user.id,
-            inputs: inputs.clone(),
-            resources: version.resources,
-            submit_key: key,
-            rerun_of,
+            inputs: request.inputs.clone(),
+            resources: request.resources,
+            submit_key: request.key.clone(),
+            rerun_of: request.rerun_of,
         })
         .await;
     let queued = match created {
         Ok(queued) => queued,
         Err(StoreError::AlreadySubmitted(id)) => {
             let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
-            check_same_request(&run, version, &inputs, rerun_of)?;
+            check_same_request(&run, &request)?;
             tracing::info!(run_id = %run.id, user_id = %user.id, "repeated submit: the run exists");
             return Ok(Submitted::Repeated(run));
         }
@@ -189,6 +201,7 @@ pub async fn submit(
         "model": run.model_name,
         "version": run.version_label,
         "rerun_of": run.rerun_of,
+        "resources": run.resources,
     }))
     .from_address(client.as_str());
     audit(state, entry).await;

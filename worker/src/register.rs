@@ -130,6 +130,7 @@ pub async fn register_local(
         },
         inputs: manifest.inputs.clone(),
         resources: manifest.resources,
+        max_resources: manifest.max_resources,
         source_commit: git_commit(&dir).await,
         registered_via: registration.via.clone(),
         environment,

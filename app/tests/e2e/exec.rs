@@ -96,6 +96,7 @@ async fn file_version(app: &TestApp) -> ModelVersion {
         },
         inputs: InputSchema::parse(&schema, "inputs").expect("schema"),
         resources: Resources::default(),
+        max_resources: Resources::default(),
         source_commit: None,
         registered_via: "ecr".to_owned(),
         environment: None,

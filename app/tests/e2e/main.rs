@@ -27,6 +27,7 @@ mod model_needs;
 mod openapi;
 mod previews;
 mod quick_start;
+mod run_resources;
 mod run_log;
 mod scenarios;
 mod security;
@@ -101,6 +102,8 @@ on_both_stores!(
     model_needs::secrets_are_set_by_admins_and_never_read_back,
     model_needs::an_environment_is_followed_and_built_again,
     crash::a_killed_worker_loses_no_finished_work,
+    run_resources::a_run_asks_for_resources_within_its_versions_bounds,
+    run_resources::the_form_asks_for_resources_in_its_advanced_section,
 );
 
 /// Declares each test on SQLite only: what it tests lives above the store,

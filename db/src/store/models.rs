@@ -21,7 +21,7 @@ use crate::types::{JsonText, Timestamp};
 macro_rules! version_columns {
     () => {
         "id, model_id, label, digest, runtime, input_schema, vcpu, memory_mib, timeout_seconds, \
-         source_commit, registered_via, registered_at, job_definition_arn, retired_at, \
+         max_vcpu, max_memory_mib, max_timeout_seconds, source_commit, registered_via, registered_at, job_definition_arn, retired_at, \
          environment, secrets, network, \
          (SELECT name FROM models WHERE models.id = model_versions.model_id) AS model_name"
     };
@@ -108,9 +108,10 @@ impl<B> SqlStore<B> {
         let inserted = on_conn!(&mut tx, |c| {
             sqlx::query_as::<_, VersionRow>(concat!(
                 "INSERT INTO model_versions (model_id, label, digest, runtime, input_schema, vcpu, \
-                 memory_mib, timeout_seconds, source_commit, registered_via, registered_at, \
-                 environment, secrets, network) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ",
+                 memory_mib, timeout_seconds, max_vcpu, max_memory_mib, max_timeout_seconds, \
+                 source_commit, registered_via, registered_at, environment, secrets, network) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17) RETURNING ",
                 version_columns!()
             ))
             .bind(model_id)
@@ -121,6 +122,9 @@ impl<B> SqlStore<B> {
             .bind(version.resources.vcpu)
             .bind(version.resources.memory_mib)
             .bind(version.resources.timeout_seconds)
+            .bind(version.max_resources.vcpu)
+            .bind(version.max_resources.memory_mib)
+            .bind(version.max_resources.timeout_seconds)
             .bind(&version.source_commit)
             .bind(&version.registered_via)
             .bind(Timestamp(now))

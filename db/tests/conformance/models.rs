@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use modelrun_core::manifest::Resources;
 use modelrun_core::model::Registered;
 use modelrun_core::run::NewRun;
 use modelrun_core::store::{Store, StoreError};
@@ -74,6 +75,52 @@ pub async fn registers_versions_immutably(store: Arc<dyn Store>) {
         Some("digest-1".to_owned())
     );
     assert!(store.model("absent").await.expect("query").is_none());
+}
+
+/// A version keeps the most its runs may ask for, and a run keeps what it
+/// asked for, not the version's defaults.
+pub async fn versions_keep_their_resource_max_and_runs_their_own(store: Arc<dyn Store>) {
+    let mut new = support::new_version("forecast", "a1", "digest-1");
+    new.max_resources = Resources {
+        vcpu: 4.0,
+        memory_mib: 8192,
+        timeout_seconds: 7200,
+    };
+    let version = store
+        .register_version(new.clone(), Vec::new())
+        .await
+        .expect("register")
+        .version()
+        .clone();
+    assert_eq!(version.max_resources, new.max_resources);
+    assert_eq!(version.resources, new.resources);
+    let listed = store
+        .model("forecast")
+        .await
+        .expect("query")
+        .expect("model");
+    assert_eq!(listed.versions[0].max_resources, new.max_resources);
+    let ann = support::user(&store, "ann@example.com").await;
+    let asked = Resources {
+        vcpu: 2.0,
+        memory_mib: 512,
+        timeout_seconds: 60,
+    };
+    let run = store
+        .create_run(NewRun {
+            version_id: version.id,
+            submitted_by: ann.id,
+            inputs: support::inputs(0.1),
+            resources: asked,
+            submit_key: None,
+            rerun_of: None,
+        })
+        .await
+        .expect("run")
+        .item;
+    assert_eq!(run.resources, asked);
+    let read = store.run(run.id).await.expect("query").expect("run");
+    assert_eq!(read.resources, asked);
 }
 
 pub async fn lists_models_with_versions_newest_first(store: Arc<dyn Store>) {

@@ -78,6 +78,7 @@ pub fn new_version(model: &str, label: &str, digest: &str) -> NewVersion {
         },
         inputs,
         resources: Resources::default(),
+        max_resources: Resources::default(),
         source_commit: None,
         registered_via: "test".to_owned(),
         environment: None,

@@ -34,6 +34,8 @@ struct VersionJson {
     registered_via: String,
     source_commit: Option<String>,
     resources: Resources,
+    /// The most one run may ask for.
+    max_resources: Resources,
     input_schema: serde_json::Value,
     /// Its environment, if it declares one: how the build went.
     environment: Option<EnvironmentJson>,
@@ -56,6 +58,7 @@ impl VersionJson {
             registered_via: version.registered_via.clone(),
             source_commit: version.source_commit.clone(),
             resources: version.resources,
+            max_resources: version.max_resources,
             input_schema: version.inputs.as_json().clone(),
             environment: version
                 .environment

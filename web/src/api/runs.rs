@@ -22,8 +22,8 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::guard::ClientAddr;
 use crate::policy::{RunsQuery, parse_filter, request_cancel, visible_run, visible_submitter};
 use crate::state::AppState;
-use crate::submit::{MAX_KEY_CHARS, Submitted, pick_version, submit};
-use crate::{downloads, log_download, uploads};
+use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
+use crate::{downloads, log_download, run_resources, uploads};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
@@ -141,6 +141,8 @@ struct SubmitRequest {
     #[serde(default)]
     inputs: serde_json::Map<String, serde_json::Value>,
     version: Option<String>,
+    /// Compute for this run; each part left out is the version's value.
+    resources: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 async fn create(
@@ -154,9 +156,16 @@ async fn create(
     require(api.role, Role::Runner, "submit runs")?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
+    let asked = run_resources::from_api(request.resources.as_ref())?;
     let inputs = uploads::validate(&state, &version.inputs, &request.inputs).await?;
-    let key = idempotency_key(&headers)?;
-    let submitted = submit(&state, &api.acting(), &client, version, inputs, key, None).await?;
+    let submission = Submission {
+        version,
+        inputs,
+        resources: run_resources::resolve_api(&state, version, &asked, version.resources)?,
+        key: idempotency_key(&headers)?,
+        rerun_of: None,
+    };
+    let submitted = submit(&state, &api.acting(), &client, submission).await?;
     submitted_response(&state, submitted).await
 }
 
@@ -323,6 +332,8 @@ struct RerunRequest {
     inputs: Inputs,
     /// `same` (default: the origin's version), `latest`, or a label.
     version: Option<String>,
+    /// Resources to change; the others are the origin's.
+    resources: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A new run from an earlier one: its inputs, with changes, on its version
@@ -365,17 +376,16 @@ async fn rerun(
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     inputs.extend(request.inputs);
+    let asked = run_resources::from_api(request.resources.as_ref())?;
     let inputs = uploads::validate(&state, &version.inputs, &inputs).await?;
-    let key = idempotency_key(&headers)?;
-    let submitted = submit(
-        &state,
-        &user,
-        &client,
+    // The origin's resources, unless changed, within this version's bounds.
+    let submission = Submission {
         version,
         inputs,
-        key,
-        Some(origin.id),
-    )
-    .await?;
+        resources: run_resources::resolve_api(&state, version, &asked, origin.resources)?,
+        key: idempotency_key(&headers)?,
+        rerun_of: Some(origin.id),
+    };
+    let submitted = submit(&state, &user, &client, submission).await?;
     submitted_response(&state, submitted).await
 }

@@ -38,6 +38,8 @@ pub struct VersionView {
     pub source: String,
     pub active: bool,
     pub resources: String,
+    /// The most one run may ask for, when it is more than `resources`.
+    pub max_resources: Option<String>,
     pub inputs: usize,
     /// What changed in the inputs since the version before.
     pub changes: Vec<String>,
@@ -67,17 +69,15 @@ impl VersionView {
             Some(commit) => format!("{via}, commit {commit}"),
             None => via.to_owned(),
         };
-        let r = &version.resources;
         VersionView {
             label: version.label.clone(),
             registered: locale.hover(version.registered_at),
             registered_ago: format::ago(version.registered_at, Utc::now()),
             source,
             active: version.is_active(),
-            resources: format!(
-                "{} vCPU, {} MiB, {} s limit",
-                r.vcpu, r.memory_mib, r.timeout_seconds
-            ),
+            resources: crate::run_resources::text(&version.resources),
+            max_resources: (version.max_resources != version.resources)
+                .then(|| crate::run_resources::text(&version.max_resources)),
             inputs: version.inputs.fields().len(),
             changes: Vec::new(),
             stats: None,

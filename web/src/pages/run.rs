@@ -171,6 +171,9 @@ struct RunPage {
     inputs: Vec<(String, String)>,
     /// The files of its file inputs.
     input_files: Vec<super::input_files::InputFileView>,
+    /// Said beside its resources when the run asked for other than its
+    /// version's defaults.
+    resources_note: Option<String>,
     outputs: Vec<OutputView>,
     metrics: Vec<(String, String)>,
     /// The end of the log.
@@ -288,6 +291,7 @@ async fn page(
             .collect(),
         inputs,
         input_files,
+        resources_note: crate::run_resources::asked_note(&run.resources, version.as_ref()),
         metrics: metrics(&state, &run, &outputs, locale.numbers).await,
         chart: super::preview::main_chart(&state, &run, &outputs, locale.numbers).await,
         outputs: outputs.iter().map(OutputView::new).collect(),

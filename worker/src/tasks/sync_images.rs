@@ -105,6 +105,7 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
         },
         inputs: manifest.inputs,
         resources: manifest.resources,
+        max_resources: manifest.max_resources,
         source_commit: Some(image.tag.clone()),
         registered_via: "ecr".to_owned(),
         // The image is the environment: its build installed the requirements.

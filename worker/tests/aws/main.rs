@@ -9,6 +9,7 @@ mod common;
 mod faults;
 mod installations;
 mod registry;
+mod run_resources;
 mod secrets;
 mod storage;
 mod support;

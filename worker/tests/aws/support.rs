@@ -123,6 +123,7 @@ impl Harness {
             inputs: InputSchema::parse(&json!({"type": "object", "properties": {"growth": {"type": "number", "default": 0.02}}}), "inputs")
                 .expect("schema"),
             resources: Resources { vcpu: 0.5, memory_mib: 1024, timeout_seconds: 600 },
+            max_resources: Resources { vcpu: 0.5, memory_mib: 1024, timeout_seconds: 600 },
             source_commit: Some(tag.to_owned()),
             registered_via: "ecr".to_owned(),
             environment: None,

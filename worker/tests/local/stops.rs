@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use modelrun_core::run::{FollowUp, StatusChange};
+use modelrun_core::manifest::Resources;
+use modelrun_core::run::{FollowUp, NewRun, StatusChange};
+use modelrun_core::schema::Uploads;
 use modelrun_core::status::RunStatus;
 use modelrun_core::task::{CancelRun, Job};
 use serde_json::json;
@@ -21,12 +23,52 @@ async fn the_timeout_stops_the_whole_process_group() {
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(
         run.status_reason.as_deref(),
-        Some("timed out after 1 s (the version's limit)")
+        Some("timed out after 1 s (the run's time limit)")
     );
     assert!(
         all_gone("sleep 3130").await,
         "a process of the model outlived the timeout"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_asked_for_less_time_is_stopped_at_its_own_limit() {
+    let h = Harness::new(2).await;
+    let version = h.shell_model("patient", "sleep 31321", 600).await;
+    let inputs = version
+        .inputs
+        .validate_with(&serde_json::Map::new(), &Uploads::default())
+        .expect("defaults");
+    let asked = Resources {
+        timeout_seconds: 1,
+        ..version.resources
+    };
+    let run = h
+        .store
+        .create_run(NewRun {
+            version_id: version.id,
+            submitted_by: h.user.id,
+            inputs,
+            resources: asked,
+            submit_key: None,
+            rerun_of: None,
+        })
+        .await
+        .expect("create run")
+        .item;
+    let started = std::time::Instant::now();
+    h.drain().await;
+    let run = h.run(run.id).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(
+        run.status_reason.as_deref(),
+        Some("timed out after 1 s (the run's time limit)")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "not the version's 600 s"
+    );
+    assert!(all_gone("sleep 31321").await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

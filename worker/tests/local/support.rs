@@ -236,6 +236,7 @@ pub mod fixtures {
             inputs: InputSchema::parse(&serde_json::json!({"type": "object"}), "inputs")
                 .expect("schema"),
             resources: Resources::default(),
+            max_resources: Resources::default(),
             source_commit: None,
             registered_via: "test".to_owned(),
             environment: None,

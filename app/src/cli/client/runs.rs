@@ -32,6 +32,8 @@ pub enum RunsCommand {
         /// The version label (default: the latest active one).
         #[arg(long)]
         version: Option<String>,
+        #[command(flatten)]
+        resources: ResourceArgs,
         /// Wait for the run to end, showing its progress; exit non-zero unless it succeeds.
         #[arg(long)]
         wait: bool,
@@ -76,6 +78,38 @@ pub enum RunsCommand {
     },
 }
 
+/// Compute for one run, each left out being the version's value; the
+/// server checks them against the version's `[resources.max]`.
+#[derive(Debug, clap::Args)]
+pub struct ResourceArgs {
+    /// vCPUs for this run (such as 0.5 or 2).
+    #[arg(long)]
+    vcpu: Option<f64>,
+    /// Memory for this run, in MiB.
+    #[arg(long, value_name = "MIB")]
+    memory_mib: Option<i64>,
+    /// Time limit for this run, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    timeout_seconds: Option<i64>,
+}
+
+impl ResourceArgs {
+    /// The body's `"resources"`, when any was asked for.
+    fn body(&self) -> Option<Value> {
+        let mut asked = serde_json::Map::new();
+        if let Some(vcpu) = self.vcpu {
+            asked.insert("vcpu".to_owned(), json!(vcpu));
+        }
+        if let Some(memory_mib) = self.memory_mib {
+            asked.insert("memory_mib".to_owned(), json!(memory_mib));
+        }
+        if let Some(timeout_seconds) = self.timeout_seconds {
+            asked.insert("timeout_seconds".to_owned(), json!(timeout_seconds));
+        }
+        (!asked.is_empty()).then_some(Value::Object(asked))
+    }
+}
+
 pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
     match command {
         RunsCommand::Submit {
@@ -83,6 +117,7 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
             inputs,
             inputs_file,
             version,
+            resources,
             wait,
             download,
             server,
@@ -99,6 +134,9 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
             let mut body = json!({ "inputs": inputs });
             if let Some(version) = version {
                 body["version"] = json!(version);
+            }
+            if let Some(asked) = resources.body() {
+                body["resources"] = asked;
             }
             let path = format!("/api/v1/models/{}/runs", encode(&model));
             let run = client
@@ -274,6 +312,15 @@ fn print_run(run: &Value) {
         cell(&run["submitted_by"])
     );
     println!("  duration   {}", seconds(&run["duration_seconds"]));
+    let resources = &run["resources"];
+    if resources.is_object() {
+        println!(
+            "  resources  {} vCPU, {} MiB, {} s limit",
+            cell(&resources["vcpu"]),
+            cell(&resources["memory_mib"]),
+            cell(&resources["timeout_seconds"])
+        );
+    }
     if let Some(origin) = run["rerun_of"].as_i64() {
         println!("  run again from run {origin}");
     }

@@ -43,6 +43,10 @@ fn model_schemas() -> Value {
                 "readable": { "type": "boolean", "description": "false when the value was sealed with another key and must be set again" },
                 "updated_at": { "type": ["string", "null"], "format": "date-time" }, "updated_by": { "type": ["string", "null"] } } } } }
         },
+        "Resources": {
+            "type": "object", "required": ["vcpu", "memory_mib", "timeout_seconds"],
+            "properties": { "vcpu": { "type": "number" }, "memory_mib": { "type": "integer" }, "timeout_seconds": { "type": "integer" } }
+        },
         "Environment": {
             "type": "object", "required": ["digest", "status"],
             "properties": { "digest": { "type": "string" }, "status": { "type": "string", "enum": ["pending", "preparing", "ready", "failed"] } }
@@ -52,6 +56,8 @@ fn model_schemas() -> Value {
             "properties": {
                 "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
                 "input_schema": { "type": "object" },
+                "resources": { "$ref": "#/components/schemas/Resources" },
+                "max_resources": { "$ref": "#/components/schemas/Resources", "description": "The most one run may ask for" },
                 "environment": { "oneOf": [{ "type": "null" }, { "$ref": "#/components/schemas/Environment" }] },
                 "secrets": { "type": "array", "items": { "type": "string" } }
             }
@@ -87,14 +93,25 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "inputs": { "type": "object", "description": "The inputs, checked against the version's `input_schema` (422 names each field it refuses); none: its defaults" },
-                "version": { "type": ["string", "null"], "description": "A version label; absent, null or empty: the latest active version" }
+                "version": { "type": ["string", "null"], "description": "A version label; absent, null or empty: the latest active version" },
+                "resources": { "$ref": "#/components/schemas/ResourceRequest" }
+            }
+        },
+        "ResourceRequest": {
+            "type": ["object", "null"], "additionalProperties": false,
+            "description": "Compute for this run. Each part left out or null is the version's value (a re-run: the earlier run's); each may be from the minimum here up to the version's `max_resources`, and on AWS Fargate the vCPU and memory must be a pair Fargate takes. 422 names each field it refuses (`resources.vcpu`) and the limit",
+            "properties": {
+                "vcpu": { "type": ["number", "null"], "minimum": modelrun_core::manifest::Resources::MIN_VCPU, "maximum": modelrun_core::manifest::Resources::MAX_VCPU },
+                "memory_mib": { "type": ["integer", "null"], "minimum": modelrun_core::manifest::Resources::MIN_MEMORY_MIB, "maximum": modelrun_core::manifest::Resources::MAX_MEMORY_MIB },
+                "timeout_seconds": { "type": ["integer", "null"], "minimum": modelrun_core::manifest::Resources::MIN_TIMEOUT_SECONDS, "maximum": modelrun_core::manifest::Resources::MAX_TIMEOUT_SECONDS }
             }
         },
         "RerunRequest": {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "inputs": { "type": "object", "description": "Inputs to change; the others are the earlier run's" },
-                "version": { "type": ["string", "null"], "description": "same (absent or null: the default), latest, or a label" }
+                "version": { "type": ["string", "null"], "description": "same (absent or null: the default), latest, or a label" },
+                "resources": { "$ref": "#/components/schemas/ResourceRequest" }
             }
         },
         "Queued": {

@@ -12,6 +12,7 @@ mod definition;
 mod diagnose;
 pub mod events;
 mod logs;
+mod sizes;
 
 use async_trait::async_trait;
 use aws_sdk_batch::Client as BatchClient;
@@ -28,7 +29,9 @@ use modelrun_core::executor::{
 };
 use modelrun_core::installation::Installation;
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
+use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, Runtime};
+use modelrun_core::resources::ResourceRefusal;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 
@@ -199,6 +202,11 @@ impl Executor for BatchExecutor {
                 existing: true,
             });
         }
+        // Checked at submit too; a run queued before the platform changed
+        // fails here with the reason instead of with AWS's refusal.
+        self.check_resources(&job.resources).map_err(|refusal| {
+            ExecutorError::Refused(format!("the run cannot start: {refusal}"))
+        })?;
         let Some(token) = &job.job_token else {
             return Err(ExecutorError::Refused(
                 "a Batch job needs a job token to reach its files".to_owned(),
@@ -249,6 +257,10 @@ impl Executor for BatchExecutor {
             job_id: job_id.to_owned(),
             existing: false,
         })
+    }
+
+    fn check_resources(&self, resources: &Resources) -> Result<(), ResourceRefusal> {
+        sizes::check(self.config.platform, resources)
     }
 
     async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError> {

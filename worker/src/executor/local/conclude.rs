@@ -58,7 +58,7 @@ pub(super) async fn conclude(
                 &format!("timed out after {after_secs} s; the process was stopped"),
             );
             report.reason = Some(format!(
-                "timed out after {after_secs} s (the version's limit)"
+                "timed out after {after_secs} s (the run's time limit)"
             ));
         }
         Ended::Cancelled { reason } => {

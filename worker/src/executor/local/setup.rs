@@ -175,7 +175,7 @@ pub(super) fn start<'a>(
     }
 }
 
-/// What the run's processes may use: the version's memory, its vCPUs
+/// What the run's processes may use: the run's memory, its vCPUs
 /// (rounded up) and the output limit as the largest file.
 pub(super) fn limits(inner: &Inner, request: &JobRequest) -> Limits {
     let mib = u64::try_from(request.resources.memory_mib).unwrap_or(0);

@@ -1,6 +1,9 @@
-//! "New run": the form generated from a version's input schema, and its
-//! submission. A refused form comes back with what was typed and a message
-//! at each wrong field; nothing is created.
+//! "New run": the form generated from a version's input schema, with an
+//! "Advanced: resources" section, and its submission. A refused form comes
+//! back with what was typed and a message at each wrong field; nothing is
+//! created.
+
+mod origin;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,7 +15,7 @@ use axum::routing::get;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
-use modelrun_core::run::Run;
+use modelrun_core::schema::ValidationErrors;
 use modelrun_core::user::Role;
 use serde::Deserialize;
 
@@ -21,11 +24,12 @@ use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
-use crate::policy::visible_run;
+use crate::run_resources::{self, ResourceForm};
 use crate::secrets::{Readiness, readiness};
 use crate::state::AppState;
-use crate::submit::{MAX_KEY_CHARS, pick_version, submit};
+use crate::submit::{MAX_KEY_CHARS, Submission, pick_version, submit};
 use crate::uploads::{self, RunFormBody};
+use origin::{origin, origin_note};
 
 pub fn router() -> Router<AppState> {
     // The form may carry files: `RunFormBody` bounds each part itself.
@@ -51,6 +55,8 @@ struct NewRunPage {
     version: String,
     versions: Vec<VersionOption>,
     fields: Vec<FormField>,
+    /// The "Advanced: resources" section.
+    resources: ResourceForm,
     problem: Option<String>,
     /// Whether a run can start now: a reason it cannot, or that it will wait.
     readiness: Readiness,
@@ -65,24 +71,26 @@ impl NewRunPage {
     fn new(
         user: &CurrentUser,
         model: &ModelWithVersions,
-        version: &str,
+        version: &ModelVersion,
         fields: Vec<FormField>,
+        resources: ResourceForm,
     ) -> Self {
         NewRunPage {
             nav: Nav::new(&user.user, &user.csrf, Section::Models),
             name: model.model.name.clone(),
             title: model.model.title.clone(),
-            version: version.to_owned(),
+            version: version.label.clone(),
             versions: model
                 .versions
                 .iter()
                 .filter(|v| v.is_active())
                 .map(|v| VersionOption {
                     label: v.label.clone(),
-                    selected: v.label == version,
+                    selected: v.label == version.label,
                 })
                 .collect(),
             fields,
+            resources,
             problem: None,
             readiness: Readiness::Ready,
             key: random_hex(16),
@@ -103,7 +111,7 @@ impl NewRunPage {
     }
 
     fn invalid_count(&self) -> usize {
-        self.fields.iter().filter(|f| f.error.is_some()).count()
+        self.fields.iter().filter(|f| f.error.is_some()).count() + self.resources.invalid_count()
     }
 }
 
@@ -112,26 +120,6 @@ struct VersionQuery {
     version: Option<String>,
     /// "Run again": the run whose inputs fill the form.
     from: Option<String>,
-}
-
-/// The run a new one starts from: one the person may see, of this model.
-async fn origin(
-    state: &AppState,
-    user: &CurrentUser,
-    model: &ModelWithVersions,
-    from: Option<&str>,
-) -> AppResult<Option<Run>> {
-    let Some(from) = from.map(str::trim).filter(|f| !f.is_empty()) else {
-        return Ok(None);
-    };
-    let run = visible_run(state, &user.user, from).await?;
-    if run.model_id != model.model.id {
-        return Err(AppError::BadRequest(format!(
-            "run {} is a run of {}, not of {}",
-            run.id, run.model_name, model.model.name
-        )));
-    }
-    Ok(Some(run))
 }
 
 async fn load(state: &AppState, name: &str) -> AppResult<ModelWithVersions> {
@@ -168,7 +156,12 @@ async fn form(
         locale.numbers,
         state.config.max_upload_bytes,
     );
-    let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+    // Run again keeps the origin's resources; a new run starts from the version's.
+    let resources = origin
+        .as_ref()
+        .map_or(version.resources, |run| run.resources);
+    let resources = ResourceForm::new(version, &resources);
+    let mut page = NewRunPage::new(&user, &model, version, fields, resources);
     page.readiness = readiness(&state.store, &state.vault, version).await?;
     if let Some(run) = &origin {
         page.from = Some(run.id);
@@ -183,42 +176,16 @@ async fn form(
     Ok(page)
 }
 
-/// What the form of "Run again" says about where its values come from.
-fn origin_note(
-    run: &Run,
-    version: &ModelVersion,
-    model: &ModelWithVersions,
-    dropped: &[&str],
-) -> String {
-    let mut note = format!(
-        "Filled in with the inputs of run #{} (version {}).",
-        run.id, run.version_label
-    );
-    if version.id != run.version_id {
-        note.push_str(&format!(" This form is for version {}.", version.label));
-    } else if model
-        .latest_active()
-        .is_some_and(|latest| latest.id != version.id)
-    {
-        note.push_str(" A newer version exists: pick it above to run that one.");
-    }
-    if !dropped.is_empty() {
-        note.push_str(&format!(
-            " Version {} does not take {}; left out.",
-            version.label,
-            dropped.join(", ")
-        ));
-    }
-    note
-}
-
 /// Form pairs that are not inputs of the model.
-const RESERVED: [&str; 5] = [
+const RESERVED: [&str; 8] = [
     "version",
     crate::guard::csrf::FIELD,
     KEY_FIELD,
     FROM_FIELD,
     DROP_FIELD,
+    run_resources::FORM_NAMES[0],
+    run_resources::FORM_NAMES[1],
+    run_resources::FORM_NAMES[2],
 ];
 
 /// "Use no file": the file inputs whose kept file the person let go.
@@ -277,13 +244,8 @@ async fn create(
         .find(|(k, _)| k == FROM_FIELD)
         .map(|(_, v)| v.as_str());
     let origin = origin(&state, &user, &model, from).await?.map(|run| run.id);
-    let refused = |mut page: NewRunPage| {
-        if let Some(key) = &key {
-            page.key = key.clone();
-        }
-        page.from = origin;
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-    };
+    let texts = run_resources::form_texts(&pairs);
+    let asked = run_resources::from_form(&state, version, &texts);
     let (checked, uploads) = uploads::validate_form(&state, &version.inputs, &inputs).await?;
     // A file that could not be taken with the form is this field's error.
     let checked = if unreadable_files.is_empty() {
@@ -296,63 +258,28 @@ async fn create(
         }
         Err(errors)
     };
-    match checked {
-        Ok(valid) => match submit(
-            &state,
-            &user.user,
-            &client,
-            version,
-            valid,
-            key.clone(),
-            origin,
-        )
-        .await
-        {
-            Ok(submitted) => {
-                Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response())
-            }
-            Err(AppError::TooLarge(message)) => {
-                let fields = fields_from_submission(
-                    &version.inputs,
-                    &inputs,
-                    &Default::default(),
-                    &uploads,
-                    state.config.max_upload_bytes,
-                );
-                let mut page = NewRunPage::new(&user, &model, &version.label, fields);
-                page.problem = Some(format!("The run was not submitted: {message}."));
-                refused(page)
-            }
-            // This page was submitted before with other values (the back
-            // button, then a change): a new key makes the next press a new run.
-            Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
-                let fields = fields_from_submission(
-                    &version.inputs,
-                    &inputs,
-                    &Default::default(),
-                    &uploads,
-                    state.config.max_upload_bytes,
-                );
-                let mut page = NewRunPage::new(&user, &model, &version.label, fields);
-                page.problem = Some(
-                    "This form was already submitted with other values, so nothing new was \
-                     submitted. Check the values below and press Submit run again to make a new run."
-                        .to_owned(),
-                );
-                page.from = origin;
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            Err(other) => Err(other),
-        },
-        Err(errors) => {
-            let fields = fields_from_submission(
-                &version.inputs,
-                &inputs,
-                &errors,
-                &uploads,
-                state.config.max_upload_bytes,
-            );
-            let mut page = NewRunPage::new(&user, &model, &version.label, fields);
+    // The form as it was sent, with a message at each refused field.
+    let again = |errors: &ValidationErrors, resource_errors: &ValidationErrors| {
+        let fields = fields_from_submission(
+            &version.inputs,
+            &inputs,
+            errors,
+            &uploads,
+            state.config.max_upload_bytes,
+        );
+        let resources = ResourceForm::with_texts(version, &texts, resource_errors);
+        let mut page = NewRunPage::new(&user, &model, version, fields, resources);
+        if let Some(key) = &key {
+            page.key = key.clone();
+        }
+        page.from = origin;
+        page
+    };
+    let (valid, resources) = match (checked, asked) {
+        (Ok(valid), Ok(resources)) => (valid, resources),
+        (checked, asked) => {
+            let errors = checked.err().unwrap_or_default();
+            let mut page = again(&errors, &asked.err().unwrap_or_default());
             let unknown: Vec<_> = errors
                 .errors
                 .iter()
@@ -365,7 +292,38 @@ async fn create(
                     unknown.join("; ")
                 ));
             }
-            refused(page)
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
+    };
+    let submission = Submission {
+        version,
+        inputs: valid,
+        resources,
+        key: key.clone(),
+        rerun_of: origin,
+    };
+    let (problem, new_key) = match submit(&state, &user.user, &client, submission).await {
+        Ok(submitted) => {
+            return Ok(Redirect::to(&format!("/runs/{}", submitted.run().id)).into_response());
+        }
+        Err(AppError::TooLarge(message)) => {
+            (format!("The run was not submitted: {message}."), false)
+        }
+        // This page was submitted before with other values (the back
+        // button, then a change): a new key makes the next press a new run.
+        Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => (
+            "This form was already submitted with other values, so nothing new was \
+             submitted. Check the values below and press Submit run again to make a new run."
+                .to_owned(),
+            true,
+        ),
+        Err(other) => return Err(other),
+    };
+    let none = ValidationErrors::default();
+    let mut page = again(&none, &none);
+    if new_key {
+        page.key = random_hex(16);
     }
+    page.problem = Some(problem);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

@@ -1,0 +1,404 @@
+//! Per-run resources. A version's `[resources]` are what its runs get
+//! unasked; a run may ask for less, down to the global minimums
+//! ([`Resources::MIN_VCPU`], …), or for more, up to the version's
+//! `[resources.max]`. The rules live here, for the manifest, the form and
+//! the API alike; whether the executor's platform takes a combination is
+//! the executor's to say (`Executor::check_resources`).
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::manifest::Resources;
+use crate::schema::ValidationErrors;
+
+/// What a submission asks for; each part left out is the version's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResourceRequest {
+    pub vcpu: Option<f64>,
+    pub memory_mib: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+}
+
+impl ResourceRequest {
+    /// The API's `"resources"` object. Each problem names its field under
+    /// `prefix` (`resources.vcpu`); unknown keys are refused.
+    pub fn from_json(object: &Map<String, Value>, prefix: &str) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut request = ResourceRequest::default();
+        for (key, value) in object {
+            let field = format!("{prefix}.{key}");
+            match key.as_str() {
+                "vcpu" => match value {
+                    Value::Null => {}
+                    Value::Number(n) => request.vcpu = n.as_f64(),
+                    _ => errors.push(field, "must be a number of vCPUs, such as 0.5 or 2"),
+                },
+                "memory_mib" | "timeout_seconds" => {
+                    let whole = match value {
+                        Value::Null => continue,
+                        Value::Number(n) => n.as_i64(),
+                        _ => None,
+                    };
+                    match whole {
+                        Some(whole) if key == "memory_mib" => request.memory_mib = Some(whole),
+                        Some(whole) => request.timeout_seconds = Some(whole),
+                        None => errors.push(field, "must be a whole number"),
+                    }
+                }
+                _ => errors.push(
+                    field,
+                    "is not a resource: ask for vcpu, memory_mib or timeout_seconds",
+                ),
+            }
+        }
+        if errors.is_empty() {
+            Ok(request)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The values a form sent (empty: not asked). Each problem names its
+    /// field under `prefix`.
+    pub fn from_text(
+        vcpu: &str,
+        memory_mib: &str,
+        timeout_seconds: &str,
+        prefix: &str,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let vcpu = parse(
+            vcpu,
+            "vcpu",
+            "a number of vCPUs, such as 0.5 or 2",
+            prefix,
+            &mut errors,
+        );
+        let memory_mib = parse(
+            memory_mib,
+            "memory_mib",
+            "a whole number",
+            prefix,
+            &mut errors,
+        );
+        let timeout_seconds = parse(
+            timeout_seconds,
+            "timeout_seconds",
+            "a whole number",
+            prefix,
+            &mut errors,
+        );
+        if errors.is_empty() {
+            Ok(ResourceRequest {
+                vcpu,
+                memory_mib,
+                timeout_seconds,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// What is asked, the rest taken from `base`.
+    pub fn over(&self, base: Resources) -> Resources {
+        Resources {
+            vcpu: self.vcpu.unwrap_or(base.vcpu),
+            memory_mib: self.memory_mib.unwrap_or(base.memory_mib),
+            timeout_seconds: self.timeout_seconds.unwrap_or(base.timeout_seconds),
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    text: &str,
+    key: &str,
+    what: &str,
+    prefix: &str,
+    errors: &mut ValidationErrors,
+) -> Option<T> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let parsed = text.parse().ok();
+    if parsed.is_none() {
+        errors.push(format!("{prefix}.{key}"), format!("must be {what}"));
+    }
+    parsed
+}
+
+/// Why an executor's platform cannot give a run what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRefusal {
+    /// The part to change: `vcpu`, `memory_mib` or `timeout_seconds`.
+    pub field: &'static str,
+    /// What the platform takes, as a sentence.
+    pub message: String,
+}
+
+impl std::fmt::Display for ResourceRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "resources.{}: {}", self.field, self.message)
+    }
+}
+
+/// The range a version's runs may ask for: from the global minimums to the
+/// version's `max`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResourceBounds {
+    /// What a run gets unasked: the version's `[resources]`.
+    pub default: Resources,
+    /// The most a run may ask for: the version's `[resources.max]`.
+    pub max: Resources,
+}
+
+impl ResourceBounds {
+    /// Checks what a run asks for. Each problem names its field under
+    /// `prefix` (`resources.vcpu`) and the limit it passes.
+    pub fn check(&self, asked: &Resources, prefix: &str) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut within = |key: &str, ok: bool, low: String, high: String, unit: &str| {
+            if !ok {
+                errors.push(
+                    format!("{prefix}.{key}"),
+                    format!(
+                        "must be from {low} to {high}{unit} (the version allows at most {high})"
+                    ),
+                );
+            }
+        };
+        within(
+            "vcpu",
+            (Resources::MIN_VCPU..=self.max.vcpu).contains(&asked.vcpu),
+            Resources::MIN_VCPU.to_string(),
+            self.max.vcpu.to_string(),
+            " vCPU",
+        );
+        within(
+            "memory_mib",
+            (Resources::MIN_MEMORY_MIB..=self.max.memory_mib).contains(&asked.memory_mib),
+            Resources::MIN_MEMORY_MIB.to_string(),
+            self.max.memory_mib.to_string(),
+            " MiB",
+        );
+        within(
+            "timeout_seconds",
+            (Resources::MIN_TIMEOUT_SECONDS..=self.max.timeout_seconds)
+                .contains(&asked.timeout_seconds),
+            Resources::MIN_TIMEOUT_SECONDS.to_string(),
+            self.max.timeout_seconds.to_string(),
+            " seconds",
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// The manifest's `[resources.max]`: each part left out is the version's
+/// own value, so nothing is raised unless it says so.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMax {
+    vcpu: Option<f64>,
+    memory_mib: Option<i64>,
+    timeout_seconds: Option<i64>,
+}
+
+/// The most a version's runs may ask for: each part at least the version's
+/// value and at most the global maximum. Problems name their path
+/// (`resources.max.vcpu`) and the limit.
+pub(crate) fn manifest_max(
+    raw: Option<RawMax>,
+    resources: &Resources,
+    problems: &mut Vec<(String, String)>,
+) -> Resources {
+    let raw = raw.unwrap_or_default();
+    let mut bound = |key: &str, given: bool, ok: bool, low: String, high: String| {
+        // A part left out is the version's own value, checked as that.
+        if given && !ok {
+            problems.push((
+                format!("resources.max.{key}"),
+                format!(
+                    "must be at least resources.{key} ({low}) and at most {high}; \
+                     leave it out to allow no more than resources.{key}"
+                ),
+            ));
+        }
+    };
+    let max = ResourceRequest {
+        vcpu: raw.vcpu,
+        memory_mib: raw.memory_mib,
+        timeout_seconds: raw.timeout_seconds,
+    }
+    .over(*resources);
+    bound(
+        "vcpu",
+        raw.vcpu.is_some(),
+        (resources.vcpu..=Resources::MAX_VCPU).contains(&max.vcpu),
+        resources.vcpu.to_string(),
+        Resources::MAX_VCPU.to_string(),
+    );
+    bound(
+        "memory_mib",
+        raw.memory_mib.is_some(),
+        (resources.memory_mib..=Resources::MAX_MEMORY_MIB).contains(&max.memory_mib),
+        resources.memory_mib.to_string(),
+        Resources::MAX_MEMORY_MIB.to_string(),
+    );
+    bound(
+        "timeout_seconds",
+        raw.timeout_seconds.is_some(),
+        (resources.timeout_seconds..=Resources::MAX_TIMEOUT_SECONDS).contains(&max.timeout_seconds),
+        resources.timeout_seconds.to_string(),
+        Resources::MAX_TIMEOUT_SECONDS.to_string(),
+    );
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const DEFAULT: Resources = Resources {
+        vcpu: 1.0,
+        memory_mib: 2048,
+        timeout_seconds: 600,
+    };
+
+    fn bounds() -> ResourceBounds {
+        ResourceBounds {
+            default: DEFAULT,
+            max: Resources {
+                vcpu: 4.0,
+                memory_mib: 8192,
+                timeout_seconds: 3600,
+            },
+        }
+    }
+
+    #[test]
+    fn a_request_takes_the_version_values_for_what_it_leaves_out() {
+        let asked = ResourceRequest::from_json(
+            json!({ "vcpu": 2, "timeout_seconds": null })
+                .as_object()
+                .expect("object"),
+            "resources",
+        )
+        .expect("valid");
+        assert_eq!(
+            asked.over(DEFAULT),
+            Resources {
+                vcpu: 2.0,
+                ..DEFAULT
+            }
+        );
+        assert_eq!(ResourceRequest::default().over(DEFAULT), DEFAULT);
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_keys_are_named() {
+        let errors = ResourceRequest::from_json(
+            json!({ "vcpu": "two", "memory_mib": 1.5, "gpus": 1 })
+                .as_object()
+                .expect("object"),
+            "resources",
+        )
+        .expect_err("invalid");
+        let mut fields: Vec<_> = errors.errors.iter().map(|e| e.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            ["resources.gpus", "resources.memory_mib", "resources.vcpu"]
+        );
+        let errors = ResourceRequest::from_text("NaNa", "", "ten", "resources").expect_err("text");
+        assert_eq!(errors.errors.len(), 2);
+        assert_eq!(
+            ResourceRequest::from_text(" 0.5 ", "", "", "resources").expect("valid"),
+            ResourceRequest {
+                vcpu: Some(0.5),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn runs_ask_from_the_global_minimum_to_the_version_max() {
+        let bounds = bounds();
+        assert!(bounds.check(&DEFAULT, "resources").is_ok());
+        assert!(bounds.check(&bounds.max, "resources").is_ok());
+        let least = Resources {
+            vcpu: Resources::MIN_VCPU,
+            memory_mib: Resources::MIN_MEMORY_MIB,
+            timeout_seconds: Resources::MIN_TIMEOUT_SECONDS,
+        };
+        assert!(bounds.check(&least, "resources").is_ok());
+        let too_much = Resources {
+            vcpu: 8.0,
+            memory_mib: 64,
+            timeout_seconds: 3601,
+        };
+        let errors = bounds.check(&too_much, "resources").expect_err("outside");
+        assert_eq!(
+            errors.message("resources.vcpu"),
+            Some("must be from 0.25 to 4 vCPU (the version allows at most 4)")
+        );
+        assert_eq!(
+            errors.message("resources.memory_mib"),
+            Some("must be from 128 to 8192 MiB (the version allows at most 8192)")
+        );
+        assert!(
+            errors
+                .message("resources.timeout_seconds")
+                .is_some_and(|m| m.contains("at most 3600"))
+        );
+        let nan = Resources {
+            vcpu: f64::NAN,
+            ..DEFAULT
+        };
+        assert!(bounds.check(&nan, "resources").is_err());
+    }
+
+    #[test]
+    fn a_manifest_max_is_at_least_the_version_value_and_at_most_the_global_max() {
+        let mut problems = Vec::new();
+        assert_eq!(manifest_max(None, &DEFAULT, &mut problems), DEFAULT);
+        let raised = RawMax {
+            vcpu: Some(4.0),
+            memory_mib: None,
+            timeout_seconds: Some(7200),
+        };
+        let max = manifest_max(Some(raised), &DEFAULT, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            max,
+            Resources {
+                vcpu: 4.0,
+                memory_mib: 2048,
+                timeout_seconds: 7200
+            }
+        );
+        let wrong = RawMax {
+            vcpu: Some(0.5),
+            memory_mib: Some(Resources::MAX_MEMORY_MIB + 1),
+            timeout_seconds: None,
+        };
+        manifest_max(Some(wrong), &DEFAULT, &mut problems);
+        let paths: Vec<_> = problems.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["resources.max.vcpu", "resources.max.memory_mib"]);
+        assert!(
+            problems[0].1.contains("at least resources.vcpu (1)"),
+            "{}",
+            problems[0].1
+        );
+        assert!(
+            problems[1].1.contains("at most 122880"),
+            "{}",
+            problems[1].1
+        );
+    }
+}
