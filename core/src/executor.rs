@@ -99,6 +99,9 @@ pub struct JobReport {
     pub reason: Option<String>,
     pub exit_code: Option<i32>,
     pub log_stream: Option<String>,
+    /// The job's attempt, from 1, when the executor retries jobs (AWS
+    /// Batch); `None` otherwise.
+    pub attempt: Option<i64>,
     /// Other facts worth keeping in the run's history (the executor's own
     /// status reason, say), by name.
     pub facts: serde_json::Map<String, serde_json::Value>,
@@ -113,6 +116,7 @@ impl JobReport {
             reason: None,
             exit_code: None,
             log_stream: None,
+            attempt: None,
             facts: serde_json::Map::new(),
         }
     }

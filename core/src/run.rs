@@ -42,6 +42,9 @@ pub struct Run {
     /// not shown or serialized.
     #[serde(skip)]
     pub job_key: Option<String>,
+    /// Which attempt of its job the run is on, from 1: AWS Batch retries a
+    /// job after an infrastructure fault.
+    pub attempt: i64,
 }
 
 impl Run {
@@ -126,6 +129,9 @@ pub struct StatusChange {
     pub job_id: Option<String>,
     /// Where the job's log is, when the report says.
     pub log_stream: Option<String>,
+    /// The attempt of the job the report is about, when the executor
+    /// numbers them ([`crate::status::plan_attempt`]).
+    pub attempt: Option<i64>,
     /// Facts that came with the report (exit code, log stream, who cancelled).
     pub data: Value,
     /// The run's outputs, recorded with its end.
@@ -141,6 +147,7 @@ impl StatusChange {
             reason: None,
             job_id: None,
             log_stream: None,
+            attempt: None,
             data: Value::Object(Default::default()),
             outputs: Vec::new(),
             follow_ups: Vec::new(),
@@ -159,11 +166,16 @@ impl StatusChange {
         self
     }
 
-    /// The words of its event: the status, and the reason when there is one.
+    /// The words of its event: the status, the attempt from the second on,
+    /// and the reason when there is one.
     pub fn message(&self) -> String {
+        let status = match self.attempt {
+            Some(attempt) if attempt > 1 => format!("{} (attempt {attempt})", self.to),
+            _ => self.to.to_string(),
+        };
         match &self.reason {
-            Some(reason) => format!("{}: {reason}", self.to),
-            None => self.to.to_string(),
+            Some(reason) => format!("{status}: {reason}"),
+            None => status,
         }
     }
 
@@ -172,6 +184,11 @@ impl StatusChange {
     /// that the history mentions it once.
     pub fn event_data(&self, known_job: Option<&str>) -> Value {
         let mut data = self.data.clone();
+        if let (Some(attempt), Value::Object(map)) = (self.attempt, &mut data)
+            && attempt > 1
+        {
+            map.insert("attempt".to_owned(), Value::from(attempt));
+        }
         if let (Some(job_id), Value::Object(map)) = (&self.job_id, &mut data)
             && known_job != Some(job_id.as_str())
         {

@@ -177,6 +177,35 @@ pub fn plan(from: RunStatus, to: RunStatus) -> Result<Plan, IllegalTransition> {
     }
 }
 
+/// Decides a status change that comes with the attempt of the job it is
+/// about (AWS Batch numbers them from 1; an executor without retries is
+/// always on attempt 1), when the run is on `run_attempt`.
+///
+/// * A report of a later attempt starts it: the run may move back to
+///   `runnable` (or any executor status from `submitted` on), which
+///   [`plan`] would ignore as stale. Not while cancelling, not after the end.
+/// * A report of an earlier attempt is stale and ignored.
+/// * Otherwise, as [`plan`].
+pub fn plan_attempt(
+    from: RunStatus,
+    run_attempt: i64,
+    to: RunStatus,
+    attempt: i64,
+) -> Result<Plan, IllegalTransition> {
+    let executors = RunStatus::Submitted.rank()..=RunStatus::Running.rank();
+    if attempt > run_attempt
+        && executors.contains(&from.rank())
+        && (executors.contains(&to.rank()) || to.is_terminal())
+        && to != RunStatus::Cancelled
+    {
+        return Ok(Plan::Apply(to));
+    }
+    if attempt < run_attempt && !from.is_terminal() {
+        return Ok(Plan::Ignore);
+    }
+    plan(from, to)
+}
+
 /// Whether a run may go back to `queued` to be dispatched again: only
 /// while its job has not started the model (`submitted` to `starting`),
 /// which the executor vouches for (a local job's journal). A running,
@@ -192,6 +221,34 @@ pub fn may_requeue(from: RunStatus) -> bool {
 mod tests {
     use super::RunStatus::*;
     use super::*;
+
+    #[test]
+    fn a_later_attempt_may_go_back_and_an_earlier_one_is_stale() {
+        assert_eq!(
+            plan_attempt(Running, 1, Runnable, 2),
+            Ok(Plan::Apply(Runnable))
+        );
+        assert_eq!(
+            plan_attempt(Running, 1, Running, 2),
+            Ok(Plan::Apply(Running))
+        );
+        assert_eq!(
+            plan_attempt(Starting, 1, Succeeded, 2),
+            Ok(Plan::Apply(Succeeded))
+        );
+        assert_eq!(plan_attempt(Runnable, 2, Running, 1), Ok(Plan::Ignore));
+        assert_eq!(plan_attempt(Running, 2, Succeeded, 1), Ok(Plan::Ignore));
+        // The same attempt: as ever, never backwards.
+        assert_eq!(plan_attempt(Running, 2, Runnable, 2), Ok(Plan::Ignore));
+        assert_eq!(
+            plan_attempt(Runnable, 2, Running, 2),
+            Ok(Plan::Apply(Running))
+        );
+        // Cancelling and ended runs do not start attempts.
+        assert_eq!(plan_attempt(Cancelling, 1, Runnable, 2), Ok(Plan::Ignore));
+        assert_eq!(plan_attempt(Succeeded, 1, Runnable, 2), Ok(Plan::Ignore));
+        assert!(plan_attempt(Running, 1, Queued, 2).is_err());
+    }
 
     #[test]
     fn only_a_run_whose_model_never_started_goes_back_to_queued() {

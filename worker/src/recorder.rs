@@ -11,7 +11,7 @@ use modelrun_core::executor::JobReport;
 use modelrun_core::ids::RunId;
 use modelrun_core::kick::Kicker;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
-use modelrun_core::status::{Plan, RunStatus, plan};
+use modelrun_core::status::{Plan, RunStatus, plan, plan_attempt};
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::user::Role;
 use serde_json::json;
@@ -67,7 +67,11 @@ impl Recorder {
         // while cancelling means `cancelled`, and the email must say the same.
         let planned = match run.status.is_terminal() {
             true => Plan::Ignore,
-            false => plan(run.status, report.status).map_err(StoreError::from)?,
+            false => match report.attempt {
+                Some(attempt) => plan_attempt(run.status, run.attempt, report.status, attempt),
+                None => plan(run.status, report.status),
+            }
+            .map_err(StoreError::from)?,
         };
         let Plan::Apply(status) = planned else {
             // No new status, but a new fact is still worth keeping.
@@ -87,6 +91,7 @@ impl Recorder {
         change.reason = report.reason.clone();
         change.job_id = Some(report.job_id.clone());
         change.log_stream = report.log_stream.clone();
+        change.attempt = report.attempt;
         if let Some(code) = report.exit_code {
             change = change.fact("exit_code", code);
         }

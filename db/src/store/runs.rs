@@ -10,7 +10,7 @@ use modelrun_core::run::{
     EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
     Transitioned, VersionCounts,
 };
-use modelrun_core::status::{Plan, RunStatus, may_requeue, plan};
+use modelrun_core::status::{Plan, RunStatus, may_requeue, plan, plan_attempt};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
 use modelrun_core::task::{DispatchRun, Job, Queued};
 use serde_json::Value;
@@ -36,7 +36,7 @@ const RUN_VERSION: Sql = sql!(
 /// What a status change depends on. `FOR UPDATE`: reports about one run
 /// from several processes apply one after the other.
 const RUN_STATE: Sql = sql!(
-    "SELECT status, job_id, started_at, finished_at FROM runs WHERE id = $1",
+    "SELECT status, job_id, started_at, finished_at, attempt FROM runs WHERE id = $1",
     for_update
 );
 
@@ -47,6 +47,7 @@ struct RunState {
     job_id: Option<String>,
     started_at: Option<Timestamp>,
     finished_at: Option<Timestamp>,
+    attempt: i64,
 }
 
 impl RunState {
@@ -126,7 +127,7 @@ async fn set_status(
         sqlx::query(
             "UPDATE runs SET status = $1, status_reason = $2, job_id = coalesce($3, job_id), \
              log_stream = coalesce($4, log_stream), updated_at = $5, started_at = $6, \
-             finished_at = $7 WHERE id = $8",
+             finished_at = $7, attempt = coalesce($8, attempt) WHERE id = $9",
         )
         .bind(change.to.as_str())
         .bind(&change.reason)
@@ -135,6 +136,7 @@ async fn set_status(
         .bind(Timestamp(now))
         .bind(times.started_at.map(Timestamp))
         .bind(times.finished_at.map(Timestamp))
+        .bind(change.attempt)
         .bind(change.run_id.0)
         .execute(c)
         .await
@@ -305,8 +307,16 @@ impl<B> RunStore for SqlStore<B> {
         })?
         .ok_or(StoreError::NotFound)?;
         let from: RunStatus = parse("run status", &state.status)?;
-        let change = match plan(from, change.to)? {
-            Plan::Apply(to) => StatusChange { to, ..change },
+        let planned = match change.attempt {
+            Some(attempt) => plan_attempt(from, state.attempt, change.to, attempt)?,
+            None => plan(from, change.to)?,
+        };
+        let change = match planned {
+            Plan::Apply(to) => StatusChange {
+                to,
+                attempt: Some(change.attempt.unwrap_or(1).max(state.attempt)),
+                ..change
+            },
             Plan::Ignore => {
                 let run = fetch_run(&mut tx, change.run_id).await?;
                 tx.rollback().await?;

@@ -5,6 +5,7 @@
 //! Postgres server the Postgres half fails; it never skips.
 
 mod accounts;
+mod attempts;
 mod display;
 mod environments;
 mod installation;
@@ -59,7 +60,7 @@ conformance!(
     runs::transitions_follow_the_status_machine,
     runs::an_applied_transition_writes_its_outputs_and_follow_ups,
     runs::an_ignored_transition_writes_nothing,
-    runs::a_later_attempt_goes_back_and_an_earlier_one_is_stale,
+    attempts::a_later_attempt_goes_back_and_an_earlier_one_is_stale,
     listing::lists_runs_newest_first_with_filters_and_pages,
     runs::facts_are_appended_without_changing_status,
     runs::concurrent_submitters_all_succeed,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::error::AppError;
 
 /// Every property of a run in a list, in the order a row writes them.
-pub const RUN_FIELDS: [&str; 15] = [
+pub const RUN_FIELDS: [&str; 16] = [
     "id",
     "model",
     "version",
@@ -22,6 +22,7 @@ pub const RUN_FIELDS: [&str; 15] = [
     "finished_at",
     "duration_seconds",
     "rerun_of",
+    "attempt",
     "url",
 ];
 

@@ -66,6 +66,9 @@ struct RunJson {
     duration_seconds: Option<f64>,
     /// The run this one was started from ("Run again"), if any.
     rerun_of: Option<i64>,
+    /// Which attempt of its job the run is on, from 1 (AWS Batch retries
+    /// a job after an infrastructure fault).
+    attempt: i64,
     url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     events: Option<Vec<RunEvent>>,
@@ -92,6 +95,7 @@ impl RunJson {
             duration_seconds: run
                 .duration(Utc::now())
                 .map(|d| d.num_milliseconds() as f64 / 1000.0),
+            attempt: run.attempt,
             url: format!("/runs/{}", run.id),
             events: None,
             outputs: None,

@@ -137,6 +137,7 @@ mod tests {
             finished_at: None,
             rerun_of: None,
             job_key: None,
+            attempt: 1,
         }
     }
 
@@ -179,6 +180,7 @@ mod tests {
                 job_known: true,
             },
             causes: Vec::new(),
+            checks: Vec::new(),
         };
         let stuck = run(RunStatus::Runnable, None);
         let one = run_stuck(&stuck, &diagnosis, 1, "http://x", "ops@example.com").expect("render");

@@ -3,6 +3,7 @@
 
 mod batch;
 mod batch_log;
+mod batch_retries;
 mod batch_status;
 #[path = "../common/mod.rs"]
 mod common;

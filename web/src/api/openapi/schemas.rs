@@ -11,7 +11,9 @@ fn run_properties() -> Value {
         "submitted_by": { "type": "string" }, "inputs": { "type": "object" }, "resources": { "type": "object" },
         "job_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
         "started_at": { "type": ["string", "null"], "format": "date-time" }, "finished_at": { "type": ["string", "null"], "format": "date-time" },
-        "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] }, "url": { "type": "string" },
+        "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] },
+        "attempt": { "type": "integer", "minimum": 1, "description": "Which attempt of its job the run is on: AWS Batch retries a job after an infrastructure fault." },
+        "url": { "type": "string" },
         "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
         "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
     })

@@ -40,6 +40,10 @@ pub fn report(event: &Value) -> Option<JobReport> {
             .and_then(Value::as_i64)
             .and_then(|code| i32::try_from(code).ok()),
         log_stream: text(container.and_then(|c| c.get("logStreamName"))),
+        attempts_ended: detail
+            .get("attempts")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len),
     };
     state.report(run)
 }
@@ -85,6 +89,22 @@ mod tests {
             report.reason.as_deref(),
             Some("the model exited with code 2")
         );
+    }
+
+    #[test]
+    fn a_retry_is_the_next_attempt() {
+        let first = report(&event("modelrun-run-7", "RUNNING")).expect("ours");
+        assert_eq!(first.attempt, Some(1));
+        let mut retried = event("modelrun-run-7", "RUNNABLE");
+        retried["detail"]["attempts"] = json!([{
+            "container": {"reason": "Host EC2 (instance i-0abc) terminated."},
+            "statusReason": "Host EC2 (instance i-0abc) terminated."
+        }]);
+        assert_eq!(report(&retried).expect("ours").attempt, Some(2));
+        // An ended job lists its last attempt too.
+        let mut ended = event("modelrun-run-7", "SUCCEEDED");
+        ended["detail"]["attempts"] = json!([{}, {}]);
+        assert_eq!(report(&ended).expect("ours").attempt, Some(2));
     }
 
     #[test]

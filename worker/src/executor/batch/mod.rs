@@ -115,14 +115,27 @@ pub(crate) struct JobState<'a> {
     pub container_reason: Option<&'a str>,
     pub exit_code: Option<i32>,
     pub log_stream: Option<&'a str>,
+    /// How many attempts have ended (Batch's `attempts`, which also lists
+    /// the last one once the job has ended).
+    pub attempts_ended: usize,
 }
 
 impl JobState<'_> {
+    /// The attempt this state is about, from 1.
+    fn attempt(&self) -> i64 {
+        let ended = i64::try_from(self.attempts_ended).unwrap_or(i64::MAX);
+        match self.status {
+            "SUCCEEDED" | "FAILED" => ended.max(1),
+            _ => ended.saturating_add(1),
+        }
+    }
+
     /// The report for the recorder; `None` for a status modelrun does not know.
     pub(crate) fn report(&self, run: modelrun_core::ids::RunId) -> Option<JobReport> {
         let mut report = JobReport::new(run, self.job_id, run_status(self.status)?);
         report.exit_code = self.exit_code;
         report.log_stream = self.log_stream.map(str::to_owned);
+        report.attempt = Some(self.attempt());
         if let Some(reason) = self.status_reason {
             report
                 .facts
@@ -154,6 +167,7 @@ fn job_state(job: &JobDetail) -> JobState<'_> {
         container_reason: container.and_then(|c| c.reason()),
         exit_code: container.and_then(|c| c.exit_code()),
         log_stream: container.and_then(|c| c.log_stream_name()),
+        attempts_ended: job.attempts().len(),
     }
 }
 

@@ -257,6 +257,7 @@ mod tests {
             finished_at: None,
             rerun_of: None,
             job_key: key.map(str::to_owned),
+            attempt: 1,
         }
     }
 
