@@ -36,6 +36,12 @@ use crate::model_secrets::{MAX_SECRETS, check_secret_name};
 use crate::resources::{RawMax, manifest_max};
 use crate::schema::InputSchema;
 
+/// The largest input schema a version may have, as compact JSON: the form,
+/// the version's page and `GET /api/v1/models` carry it whole, and a
+/// response on Lambda may carry at most 6 MB. A hundred fields with a
+/// paragraph of description each take about 40 KiB.
+pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
+
 /// Compute a run asks for. The version's values are the defaults for its
 /// runs; a run may ask for less, down to the `MIN_*` here, or for more, up
 /// to the version's `[resources.max]` (see [`crate::resources`]).
@@ -258,11 +264,24 @@ impl Manifest {
                 );
             }
         }
-        let inputs = match InputSchema::parse(&toml_to_json(raw.inputs), "inputs") {
-            Ok(inputs) => Some(inputs),
-            Err(error) => {
-                problems.extend(error.problems);
-                None
+        let document = toml_to_json(raw.inputs);
+        let size = serde_json::to_vec(&document).map_or(0, |json| json.len());
+        let inputs = if size > MAX_SCHEMA_BYTES {
+            problems.push((
+                "inputs".to_owned(),
+                format!(
+                    "is {size} bytes as JSON; at most {MAX_SCHEMA_BYTES} are allowed (every \
+                     page and API response that shows the version carries it)"
+                ),
+            ));
+            None
+        } else {
+            match InputSchema::parse(&document, "inputs") {
+                Ok(inputs) => Some(inputs),
+                Err(error) => {
+                    problems.extend(error.problems);
+                    None
+                }
             }
         };
         match inputs {
@@ -368,6 +387,23 @@ default = 2027-01-01
         assert_eq!(
             paths,
             ["name", "resources.vcpu", "inputs.properties.growth.maximum"]
+        );
+    }
+
+    #[test]
+    fn a_schema_larger_than_the_limit_is_refused_naming_it() {
+        let options: Vec<String> = (0..20_000).map(|i| format!("\"option {i}\"")).collect();
+        let huge = format!(
+            "{GOOD}\n[inputs.properties.region]\ntype = \"string\"\nenum = [{}]\n",
+            options.join(",")
+        );
+        let error = Manifest::parse(&huge).expect_err("too large");
+        assert_eq!(error.problems.len(), 1, "{:?}", error.problems);
+        assert_eq!(error.problems[0].0, "inputs");
+        assert!(
+            error.problems[0].1.contains("at most 65536 are allowed"),
+            "{}",
+            error.problems[0].1
         );
     }
 
