@@ -1,8 +1,10 @@
 //! Runs on AWS Batch: job definitions and submission.
 
+use modelrun_core::config::{BatchPlatform, WorkerConfig};
 use modelrun_core::executor::Executor;
 use modelrun_core::status::RunStatus;
 use modelrun_core::task::{Job, RegisterJobDefinition};
+use modelrun_testkit::AwsWorld;
 use serde_json::json;
 
 use crate::support::*;
@@ -32,7 +34,7 @@ async fn job_definitions_are_registered_once_per_version() {
     let batch = h.world.batch_client();
     let definitions = batch
         .describe_job_definitions()
-        .job_definition_name(format!("modelrun-version-{}-a1b2c3d", version.id))
+        .job_definition_name(h.definition_name(&version).await)
         .send()
         .await
         .expect("describe");
@@ -127,7 +129,7 @@ async fn job_definitions_are_registered_once_per_version() {
     assert_eq!(again, arn);
     let definitions = batch
         .describe_job_definitions()
-        .job_definition_name(format!("modelrun-version-{}-a1b2c3d", version.id))
+        .job_definition_name(h.definition_name(&version).await)
         .send()
         .await
         .expect("describe");
@@ -148,6 +150,29 @@ async fn a_version_fargate_cannot_run_is_refused_with_the_reason() {
         refused
             .to_string()
             .contains("Fargate runs 0.5 vCPU with 1024 to 4096 MiB"),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_under_one_vcpu_is_refused_on_ec2() {
+    let mut world = AwsWorld::create().await;
+    world.batch.platform = BatchPlatform::Ec2;
+    let h = Harness::in_world(world, WorkerConfig::default()).await;
+    let version = h.image_version("small", "c0c0c0c").await;
+    assert!(
+        version.resources.vcpu < 1.0,
+        "the example asks for half a vCPU"
+    );
+    let refused = h
+        .executor
+        .prepare_version(&version)
+        .await
+        .expect_err("EC2 needs a whole vCPU");
+    assert!(
+        refused
+            .to_string()
+            .contains("AWS Batch on EC2 needs at least 1 vCPU per job, not 0.5"),
         "{refused}"
     );
 }

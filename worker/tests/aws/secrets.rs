@@ -114,7 +114,7 @@ async fn a_job_definition_passes_the_versions_secrets_by_name() {
         .world
         .batch_client()
         .describe_job_definitions()
-        .job_definition_name(format!("modelrun-version-{}-a1b2c3d", version.id))
+        .job_definition_name(h.definition_name(&version).await)
         .send()
         .await
         .expect("describe");

@@ -38,6 +38,16 @@ impl Deref for Harness {
 }
 
 impl Harness {
+    /// The name modelrun gives a version's job definition:
+    /// `modelrun-version-<installation>-<id>-<label>`.
+    pub async fn definition_name(&self, version: &ModelVersion) -> String {
+        let installation = self.store.installation().await.expect("installation");
+        format!(
+            "modelrun-version-{}-{}-{}",
+            installation.id, version.id, version.label
+        )
+    }
+
     pub async fn new() -> Self {
         Self::in_world(AwsWorld::create().await, WorkerConfig::default()).await
     }
@@ -112,18 +122,48 @@ impl Harness {
         tag: &str,
         secrets: &[&str],
     ) -> ModelVersion {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let resources = Resources {
+            vcpu: 0.5,
+            memory_mib: 1024,
+            timeout_seconds: 600,
+        };
+        self.register_image(name, tag, Some(digest), resources, secrets)
+            .await
+    }
+
+    /// An image version whose image is pinned to `digest` (`None`: by its
+    /// tag only) and whose runs ask for `resources`.
+    pub async fn image_version_pinned(
+        &self,
+        name: &str,
+        tag: &str,
+        digest: Option<String>,
+        resources: Resources,
+    ) -> ModelVersion {
+        self.register_image(name, tag, digest, resources, &[]).await
+    }
+
+    async fn register_image(
+        &self,
+        name: &str,
+        tag: &str,
+        digest: Option<String>,
+        resources: Resources,
+        secrets: &[&str],
+    ) -> ModelVersion {
         let version = NewVersion {
             model: ModelMeta { name: name.to_owned(), title: name.to_owned(), description: String::new(), owner: String::new() },
             label: tag.to_owned(),
             digest: format!("sha256:{}", "ab".repeat(32)),
             runtime: Runtime::Image {
                 uri: format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/modelrun/{name}:{tag}"),
-                digest: Some(format!("sha256:{}", "ab".repeat(32))),
+                digest,
             },
             inputs: InputSchema::parse(&json!({"type": "object", "properties": {"growth": {"type": "number", "default": 0.02}}}), "inputs")
                 .expect("schema"),
-            resources: Resources { vcpu: 0.5, memory_mib: 1024, timeout_seconds: 600 },
-            max_resources: Resources { vcpu: 0.5, memory_mib: 1024, timeout_seconds: 600 },
+            resources,
+            max_resources: resources,
             source_commit: Some(tag.to_owned()),
             registered_via: "ecr".to_owned(),
             environment: None,

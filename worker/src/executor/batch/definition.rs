@@ -22,8 +22,11 @@ pub(super) fn attempt_seconds(timeout_seconds: i64) -> i32 {
     i32::try_from(timeout_seconds.max(60)).unwrap_or(i32::MAX)
 }
 
-/// `modelrun-version-<id>-<label>`, in the characters Batch allows.
-fn definition_name(version: &ModelVersion) -> String {
+/// `modelrun-version-<installation>-<id>-<label>`, in the characters Batch
+/// allows. The installation keeps two installations in one account (a
+/// `dev` and a `prod` stage) from reusing each other's definitions, which
+/// carry their execution role and secrets.
+fn definition_name(installation: &str, version: &ModelVersion) -> String {
     let label: String = version
         .label
         .chars()
@@ -35,7 +38,7 @@ fn definition_name(version: &ModelVersion) -> String {
             }
         })
         .collect();
-    format!("modelrun-version-{}-{label}", version.id)
+    format!("modelrun-version-{installation}-{}-{label}", version.id)
 }
 
 /// Fargate takes only some combinations of vCPU and memory; saying which
@@ -67,6 +70,19 @@ pub(super) fn check_fargate(resources: &Resources) -> Result<(), String> {
             allowed.last().copied().unwrap_or_default()
         ))
     }
+}
+
+/// AWS Batch on EC2 reserves whole vCPUs: a job needs at least 1 (the
+/// `VCPU` resource requirement of `RegisterJobDefinition`, AWS Batch API
+/// reference). Fargate's fractions (0.25, 0.5) do not exist there.
+pub(super) fn check_ec2(resources: &Resources) -> Result<(), String> {
+    if resources.vcpu < 1.0 {
+        return Err(format!(
+            "AWS Batch on EC2 needs at least 1 vCPU per job, not {} (resources.vcpu)",
+            resources.vcpu
+        ));
+    }
+    Ok(())
 }
 
 /// Retry what the infrastructure caused; stop at what the model did.
@@ -111,11 +127,13 @@ pub(super) async fn register(
         return Ok(None);
     };
     let config = &executor.config;
-    if config.platform == BatchPlatform::Fargate {
-        check_fargate(&version.resources).map_err(|why| {
-            ExecutorError::Refused(format!("version {} cannot run: {why}", version.label))
-        })?;
-    }
+    let fits = match config.platform {
+        BatchPlatform::Fargate => check_fargate(&version.resources),
+        BatchPlatform::Ec2 => check_ec2(&version.resources),
+    };
+    fits.map_err(|why| {
+        ExecutorError::Refused(format!("version {} cannot run: {why}", version.label))
+    })?;
     // Pin the exact image that was registered, even if the tag moves.
     let image = match digest {
         Some(digest) => format!(
@@ -124,7 +142,7 @@ pub(super) async fn register(
         ),
         None => uri.clone(),
     };
-    let name = definition_name(version);
+    let name = definition_name(&executor.installation, version);
     let existing = executor
         .batch
         .describe_job_definitions()
@@ -241,6 +259,14 @@ mod tests {
         let refused = check_fargate(&resources(0.25, 4096)).expect_err("too much memory");
         assert!(refused.contains("512 to 2048 MiB"), "{refused}");
         assert!(check_fargate(&resources(3.0, 8192)).is_err());
+    }
+
+    #[test]
+    fn ec2_jobs_take_at_least_one_vcpu() {
+        assert!(check_ec2(&resources(1.0, 512)).is_ok());
+        assert!(check_ec2(&resources(4.0, 512)).is_ok());
+        let refused = check_ec2(&resources(0.5, 1024)).expect_err("a fraction");
+        assert!(refused.contains("at least 1 vCPU"), "{refused}");
     }
 
     #[test]
