@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::ids::RunId;
 use crate::run::RunEvent;
 use crate::status::RunStatus;
 
@@ -18,16 +19,70 @@ pub struct Diagnosis {
     pub summary: String,
     /// What the executor saw, as data.
     pub findings: Findings,
-    /// The usual causes to check, each with what to look at.
+    /// The causes the evidence supports, each with what to do about it;
+    /// empty when no check found one. (Diagnoses stored before the checks
+    /// hold a fixed list of usual causes here.)
     #[serde(default)]
     pub causes: Vec<Cause>,
+    /// Every check that was tried, in the order tried, with its outcome:
+    /// what a person reads to see what was looked at.
+    #[serde(default)]
+    pub checks: Vec<Check>,
 }
 
-/// A usual cause of waiting, and what to check for it.
+/// A cause of waiting, in plain words, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cause {
     pub cause: String,
     pub check: String,
+}
+
+/// One check of a diagnosis: what was looked at and what came of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// What was checked, in plain words ("the image in ECR").
+    pub subject: String,
+    pub outcome: CheckOutcome,
+    /// What was seen; for [`CheckOutcome::NotChecked`], why not.
+    pub detail: String,
+}
+
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// Checked, and nothing wrong was seen.
+    Clear,
+    /// Checked, and the evidence shows a cause (one of [`Diagnosis::causes`]).
+    Found,
+    /// Could not be checked (refused, unavailable, or not read by
+    /// modelrun): never a cause.
+    NotChecked,
+}
+
+impl Check {
+    pub fn new(
+        subject: impl Into<String>,
+        outcome: CheckOutcome,
+        detail: impl Into<String>,
+    ) -> Self {
+        Check {
+            subject: subject.into(),
+            outcome,
+            detail: detail.into(),
+        }
+    }
+
+    /// One line for a page or an email: "the image in ECR: found …",
+    /// "the subnets' way out: not checked: …".
+    pub fn line(&self) -> String {
+        match self.outcome {
+            CheckOutcome::NotChecked => format!("{}: not checked: {}", self.subject, self.detail),
+            CheckOutcome::Clear | CheckOutcome::Found => {
+                format!("{}: {}", self.subject, self.detail)
+            }
+        }
+    }
 }
 
 impl Cause {
@@ -63,7 +118,24 @@ pub enum Findings {
         queue: Option<QueueFinding>,
         #[serde(default)]
         compute_environments: Vec<ComputeEnvironmentFinding>,
+        /// The earliest job ahead of this one on the queue that Batch
+        /// cannot place, if any (boxed: rarely there, and large).
+        #[serde(default)]
+        blocked_ahead: Option<Box<BlockedJobFinding>>,
     },
+}
+
+/// A job ahead in the queue that Batch says it cannot place, as
+/// `ListJobs` gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockedJobFinding {
+    /// The modelrun run the job's name carries (`modelrun-run-<id>-<key>`);
+    /// `None` for a job that is not named like a run.
+    pub run: Option<RunId>,
+    pub job_id: String,
+    pub job_name: String,
+    /// Batch's own words (`MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - …`).
+    pub status_reason: String,
 }
 
 /// An AWS Batch job queue as `DescribeJobQueues` gives it.
@@ -152,6 +224,11 @@ mod tests {
                 job_known: true,
             },
             causes: vec![Cause::new("Every run slot is taken", "Wait.")],
+            checks: vec![Check::new(
+                "the run slots",
+                CheckOutcome::Found,
+                "1 of 1 busy",
+            )],
         };
         let events = [
             event(serde_json::json!({"exit_code": 0})),

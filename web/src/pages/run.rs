@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::blob::BlobKey;
-use modelrun_core::diagnosis::{Diagnosis, Findings};
+use modelrun_core::diagnosis::{Check, Diagnosis, Findings};
 use modelrun_core::display::NumberStyle;
 use modelrun_core::executor::LogTail;
 use modelrun_core::model::ModelVersion;
@@ -77,7 +77,10 @@ struct WaitingView {
     at: LocalTime,
     summary: String,
     findings: Vec<String>,
+    /// The causes the evidence supports: the cause, and what to do.
     causes: Vec<(String, String)>,
+    /// What was checked, one line each, "not checked" ones included.
+    checks: Vec<String>,
 }
 
 impl WaitingView {
@@ -91,6 +94,7 @@ impl WaitingView {
             at: locale.time(at),
             findings: finding_lines(&diagnosis.findings),
             summary: diagnosis.summary,
+            checks: diagnosis.checks.iter().map(Check::line).collect(),
             causes: diagnosis
                 .causes
                 .into_iter()

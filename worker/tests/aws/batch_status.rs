@@ -317,7 +317,13 @@ async fn a_run_that_waits_in_runnable_is_diagnosed() {
         "ENABLED"
     );
     assert_eq!(fact.data["findings"]["queue"]["name"], "modelrun");
-    assert_eq!(fact.data["causes"].as_array().map(Vec::len), Some(4));
+    // No image was pushed to this ECR: the one cause the checks find.
+    assert_eq!(fact.data["causes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        fact.data["causes"][0]["cause"],
+        "The job's image is not in ECR"
+    );
+    assert_eq!(fact.data["summary"], "the job's image is not in ECR");
     assert!(
         fact.message.starts_with("runnable for 0 minutes: "),
         "{}",
@@ -330,10 +336,18 @@ async fn a_run_that_waits_in_runnable_is_diagnosed() {
         .collect();
     assert_eq!(to_admins.len(), 1, "one email, to the one administrator");
     assert_eq!(to_admins[0].to, "ops@example.com");
+    let text = &to_admins[0].text;
     assert!(
-        to_admins[0]
-            .text
-            .contains("No way out of the private subnets")
+        text.contains("What the evidence points to:\n- The job's image is not in ECR: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("- the job's image in ECR: the repository modelrun/forecast does not exist"),
+        "{text}"
+    );
+    assert!(
+        text.contains("vCPU quota: not checked: modelrun does not read Service Quotas"),
+        "{text}"
     );
 }
 

@@ -2,6 +2,7 @@
 //! SES, ECR and CloudWatch Logs. Each test has a moto server of its own.
 
 mod batch;
+mod batch_diagnosis;
 mod batch_log;
 mod batch_retries;
 mod batch_status;
@@ -9,6 +10,7 @@ mod batch_status;
 mod common;
 mod faults;
 mod installations;
+mod listjobs_front;
 mod registry;
 mod run_resources;
 mod secrets;

@@ -1,74 +1,135 @@
-//! Why a job waits: what Batch says about the job, its queue and the
-//! compute environments behind it.
+//! Why a job waits, from evidence. What Batch says of the job, its queue
+//! and the compute environments behind it; then checks that each look at
+//! one cause: a blocked job ahead on the queue ([`ahead`]), the job's vCPU
+//! and memory against the compute environments ([`resources`]), its image
+//! in ECR ([`image`]) and the roles it names ([`roles`]). A cause is shown
+//! only when a check that ran saw it; a check that could not run says why,
+//! and is never a cause.
 
-use aws_sdk_batch::types::JobStatus;
+mod ahead;
+mod checks;
+mod image;
+mod resources;
+mod roles;
+
+use aws_sdk_batch::Client as BatchClient;
+use aws_sdk_batch::types::{ComputeEnvironmentDetail, JobQueueDetail, JobStatus};
 use modelrun_core::diagnosis::{
-    Cause, ComputeEnvironmentFinding, Diagnosis, Findings, QueueFinding,
+    BlockedJobFinding, ComputeEnvironmentFinding, Diagnosis, Findings, QueueFinding,
 };
 use modelrun_core::executor::ExecutorError;
 use modelrun_core::run::Run;
+use modelrun_core::status::RunStatus;
 
 use super::{BatchExecutor, to_executor};
 use crate::aws::AwsFailure;
 
-/// The usual causes of a job stuck in RUNNABLE or STARTING, with what to check.
-fn usual_causes() -> Vec<Cause> {
-    [
-        (
-            "No way out of the private subnets",
-            "Jobs run in private subnets without public IPs; they pull their image and write logs through the \
-             NAT gateway (or VPC endpoints for ECR, S3 and CloudWatch Logs). Check the subnets' route tables \
-             and the NAT gateway.",
-        ),
-        (
-            "The image cannot be pulled",
-            "Check that the image exists in ECR with the version's tag and digest, and that the job execution \
-             role may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer).",
-        ),
-        (
-            "IAM roles",
-            "Check the trust policies and permissions of the compute environment's service role and of the \
-             job's execution and job roles.",
-        ),
-        (
-            "vCPU limits",
-            "The job asks for more vCPU or memory than the compute environment's maxvCpus allows, or the \
-             account's Fargate or EC2 vCPU quota is used up: lower the version's resources, raise maxvCpus, \
-             or ask AWS for a higher quota.",
-        ),
-    ]
-    .into_iter()
-    .map(|(cause, check)| Cause::new(cause, check))
-    .collect()
+/// The clients of the checks beyond Batch: ECR for the image, IAM for the roles.
+#[derive(Debug, Clone)]
+pub(super) struct Clients {
+    ecr: aws_sdk_ecr::Client,
+    iam: aws_sdk_iam::Client,
 }
 
+impl Clients {
+    pub(super) fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Clients {
+            ecr: aws_sdk_ecr::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+        }
+    }
+}
+
+/// Diagnoses a run that waits in `runnable` or `starting`. Errors: a Batch
+/// call that failed (`DescribeJobs`, `DescribeJobQueues`,
+/// `DescribeComputeEnvironments`); the other calls' failures become
+/// "not checked".
 pub(super) async fn diagnose(
     executor: &BatchExecutor,
     run: &Run,
 ) -> Result<Diagnosis, ExecutorError> {
     let batch = &executor.batch;
-    let mut job_reason = None;
-    let mut job_status = None;
-    if let Some(job_id) = &run.job_id {
-        let jobs = batch
+    let queue_name = &executor.config.job_queue;
+    let job = match &run.job_id {
+        Some(job_id) => batch
             .describe_jobs()
             .jobs(job_id)
             .send()
             .await
-            .map_err(|error| to_executor(AwsFailure::new("Batch DescribeJobs", error)))?;
-        if let Some(job) = jobs.jobs().first() {
-            job_reason = job.status_reason().map(str::to_owned);
-            job_status = job.status().map(JobStatus::as_str).map(str::to_owned);
-        }
-    }
+            .map_err(|error| to_executor(AwsFailure::new("Batch DescribeJobs", error)))?
+            .jobs()
+            .first()
+            .cloned(),
+        None => None,
+    };
     let queues = batch
         .describe_job_queues()
-        .job_queues(&executor.config.job_queue)
+        .job_queues(queue_name)
         .send()
         .await
         .map_err(|error| to_executor(AwsFailure::new("Batch DescribeJobQueues", error)))?;
     let queue = queues.job_queues().first();
-    let environments: Vec<String> = queue
+    let environments = describe_environments(batch, queue).await?;
+
+    let mut found = checks::Found::default();
+    let unhealthy = checks::check_states(queue, &environments, &mut found);
+    let job_reason = job
+        .as_ref()
+        .and_then(|j| j.status_reason())
+        .filter(|r| !r.is_empty());
+    if let Some(reason) = job_reason.filter(|r| ahead::is_blocked(r)) {
+        found.cause(
+            "what Batch says of the job",
+            ahead::in_words(reason),
+            "Batch cannot place the job",
+            "Until that changes the job waits, and the jobs behind it on the queue too.",
+        );
+    }
+    let blocked_ahead = if run.status == RunStatus::Runnable {
+        checks::check_ahead(batch, queue_name, job.as_ref(), run, &mut found).await
+    } else {
+        None
+    };
+    checks::check_resources(job.as_ref(), run, &environments, &mut found);
+    let named = checks::named_by(batch, job.as_ref()).await;
+    checks::check_image(&executor.clients, named.as_ref(), &mut found).await;
+    checks::check_roles(&executor.clients, named.as_ref(), &environments, &mut found).await;
+    checks::not_read(&mut found);
+
+    let summary = summary(
+        &found,
+        unhealthy.as_deref(),
+        job_reason,
+        blocked_ahead.as_ref(),
+        environments.is_empty(),
+    );
+    Ok(Diagnosis {
+        summary,
+        findings: Findings::Batch {
+            job_status: job
+                .as_ref()
+                .and_then(|j| j.status())
+                .map(|s| JobStatus::as_str(s).to_owned()),
+            job_status_reason: job_reason.map(str::to_owned),
+            queue: queue.map(|q| QueueFinding {
+                name: q.job_queue_name().map(str::to_owned),
+                state: q.state().map(|s| s.as_str().to_owned()),
+                status: q.status().map(|s| s.as_str().to_owned()),
+                status_reason: q.status_reason().map(str::to_owned),
+            }),
+            compute_environments: environments.iter().map(environment_finding).collect(),
+            blocked_ahead: blocked_ahead.map(Box::new),
+        },
+        causes: found.causes,
+        checks: found.checks,
+    })
+}
+
+async fn describe_environments(
+    batch: &BatchClient,
+    queue: Option<&JobQueueDetail>,
+) -> Result<Vec<ComputeEnvironmentDetail>, ExecutorError> {
+    let names: Vec<String> = queue
         .map(|q| {
             q.compute_environment_order()
                 .iter()
@@ -76,71 +137,83 @@ pub(super) async fn diagnose(
                 .collect()
         })
         .unwrap_or_default();
-    let mut found = Vec::new();
-    if !environments.is_empty() {
-        let described = batch
-            .describe_compute_environments()
-            .set_compute_environments(Some(environments))
-            .send()
-            .await
-            .map_err(|error| {
-                to_executor(AwsFailure::new("Batch DescribeComputeEnvironments", error))
-            })?;
-        for environment in described.compute_environments() {
-            let resources = environment.compute_resources();
-            found.push(ComputeEnvironmentFinding {
-                name: environment.compute_environment_name().map(str::to_owned),
-                state: environment.state().map(|s| s.as_str().to_owned()),
-                status: environment.status().map(|s| s.as_str().to_owned()),
-                status_reason: environment.status_reason().map(str::to_owned),
-                kind: resources
-                    .and_then(|r| r.r#type())
-                    .map(|t| t.as_str().to_owned()),
-                max_vcpus: resources.and_then(|r| r.maxv_cpus()),
-                subnets: resources.map(|r| r.subnets().to_vec()),
-            });
-        }
+    if names.is_empty() {
+        return Ok(Vec::new());
     }
-    let unhealthy: Vec<String> = found
-        .iter()
-        .filter(|e| !e.is_healthy())
-        .map(|e| {
-            let or_unknown =
-                |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_owned());
-            format!(
-                "compute environment {} is {} and {}{}",
-                or_unknown(&e.name),
-                or_unknown(&e.state),
-                or_unknown(&e.status),
-                e.status_reason
-                    .as_ref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            )
-        })
-        .collect();
-    let summary = match (&unhealthy[..], &job_reason) {
-        ([], Some(reason)) => format!("Batch says of the job: {reason}"),
-        ([], None) if found.is_empty() => "the job queue has no compute environment".to_owned(),
-        ([], None) => {
-            "the job queue and its compute environments look healthy; Batch gives no reason"
-                .to_owned()
-        }
-        (problems, _) => problems.join("; "),
-    };
-    Ok(Diagnosis {
-        summary,
-        findings: Findings::Batch {
-            job_status,
-            job_status_reason: job_reason,
-            queue: queue.map(|q| QueueFinding {
-                name: q.job_queue_name().map(str::to_owned),
-                state: q.state().map(|s| s.as_str().to_owned()),
-                status: q.status().map(|s| s.as_str().to_owned()),
-                status_reason: q.status_reason().map(str::to_owned),
-            }),
-            compute_environments: found,
-        },
-        causes: usual_causes(),
-    })
+    Ok(batch
+        .describe_compute_environments()
+        .set_compute_environments(Some(names))
+        .send()
+        .await
+        .map_err(|error| to_executor(AwsFailure::new("Batch DescribeComputeEnvironments", error)))?
+        .compute_environments()
+        .to_vec())
+}
+
+fn environment_finding(environment: &ComputeEnvironmentDetail) -> ComputeEnvironmentFinding {
+    let resources = environment.compute_resources();
+    ComputeEnvironmentFinding {
+        name: environment.compute_environment_name().map(str::to_owned),
+        state: environment.state().map(|s| s.as_str().to_owned()),
+        status: environment.status().map(|s| s.as_str().to_owned()),
+        status_reason: environment.status_reason().map(str::to_owned),
+        kind: resources
+            .and_then(|r| r.r#type())
+            .map(|t| t.as_str().to_owned()),
+        max_vcpus: resources.and_then(|r| r.maxv_cpus()),
+        subnets: resources.map(|r| r.subnets().to_vec()),
+    }
+}
+
+/// One sentence, the most telling evidence first: a queue or compute
+/// environment that cannot run jobs, Batch's own reason for not placing
+/// the job, a blocked job ahead, the causes the checks found, then Batch's
+/// words or that nothing was found.
+fn summary(
+    found: &checks::Found,
+    unhealthy: Option<&str>,
+    job_reason: Option<&str>,
+    blocked_ahead: Option<&BlockedJobFinding>,
+    no_environment: bool,
+) -> String {
+    if let Some(unhealthy) = unhealthy {
+        return unhealthy.to_owned();
+    }
+    if let Some(reason) = job_reason.filter(|r| ahead::is_blocked(r)) {
+        return format!("Batch cannot place the job: {}", ahead::in_words(reason));
+    }
+    if let Some(blocked) = blocked_ahead {
+        return format!(
+            "waits behind {}, which Batch cannot place: {}",
+            checks::behind_whom(blocked),
+            ahead::in_words(&blocked.status_reason)
+        );
+    }
+    if no_environment {
+        return "the job queue has no compute environment".to_owned();
+    }
+    if !found.causes.is_empty() {
+        let causes: Vec<String> = found
+            .causes
+            .iter()
+            .map(|c| sentence_part(&c.cause))
+            .collect();
+        return causes.join("; ");
+    }
+    match job_reason {
+        Some(reason) => format!("Batch says of the job: {reason}; no check found a cause"),
+        None => "the job queue and its compute environments look healthy, Batch gives no reason, \
+                 and no check found a cause"
+            .to_owned(),
+    }
+}
+
+/// A cause's title ("The job's image is not in ECR") as a part of a
+/// sentence: its first letter in lower case.
+fn sentence_part(title: &str) -> String {
+    let mut chars = title.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -44,6 +44,8 @@ pub struct BatchExecutor {
     config: BatchConfig,
     /// This installation's id, read once at start: a tag on every job.
     installation: String,
+    /// What the diagnosis of a waiting run reads beyond Batch.
+    clients: diagnose::Clients,
 }
 
 impl BatchExecutor {
@@ -57,6 +59,7 @@ impl BatchExecutor {
             logs: LogsClient::new(sdk),
             config,
             installation: installation.id.clone(),
+            clients: diagnose::Clients::new(sdk),
         }
     }
 

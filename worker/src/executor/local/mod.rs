@@ -339,6 +339,7 @@ impl Executor for LocalExecutor {
                      progress.",
                 ),
             ],
+            checks: Vec::new(),
         })
     }
 
