@@ -244,6 +244,15 @@ export class Functions extends Construct {
       'batch:DescribeJobQueues', 'batch:DescribeComputeEnvironments'], ['*']);
     allow(['iam:PassRole'], [runs.executionRole.roleArn, runs.jobRole.roleArn],
       { StringEquals: { 'iam:PassedToService': 'batch.amazonaws.com' } });
+    // The diagnosis of a waiting run checks that the roles its jobs need
+    // exist: the job's two, and the compute environment's service role
+    // (Batch's service-linked role when the stack names none).
+    allow(['iam:GetRole'], [
+      runs.executionRole.roleArn,
+      runs.jobRole.roleArn,
+      runs.computeEnvironment.serviceRole?.roleArn
+        ?? stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch' }),
+    ]);
     allow(['s3:PutObject'], [props.artifacts.arnForObjects('runs/*')]);
     allow(['s3:GetObject'], [props.artifacts.arnForObjects('runs/*'), props.artifacts.arnForObjects('manifests/*')]);
     allow(['s3:ListBucket'], [props.artifacts.bucketArn], { StringLike: { 's3:prefix': ['runs/*'] } });

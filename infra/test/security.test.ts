@@ -151,6 +151,17 @@ for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEn
       assert.equal(byWorker.length, 1, 'the worker passes roles to Batch');
       assert.equal(list(byWorker[0].statement.Resource).length, 2, 'the execution role and the job role');
     });
+
+    it('lets the worker read only the roles its jobs need, for the diagnosis of waiting runs', () => {
+      const reads = statements(template).filter(({ statement }) => list(statement.Action).includes('iam:GetRole'));
+      assert.equal(reads.length, 1, 'one statement');
+      assert.ok(/Worker/.test(reads[0].id), reads[0].id);
+      const roles = list(reads[0].statement.Resource).map((r) => JSON.stringify(r));
+      assert.equal(roles.length, 3, roles.join(', '));
+      assert.ok(roles.some((r) => /ExecutionRole/.test(r)), 'the execution role');
+      assert.ok(roles.some((r) => /JobRole/.test(r)), 'the job role');
+      assert.ok(roles.every((r) => r !== '"*"'), 'no wildcard');
+    });
   });
 }
 
