@@ -43,6 +43,11 @@ const DISK_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60)
 /// Watches the free space of the data directory's disk, logging when it
 /// runs low; returns what the web app reports on /healthz and admin pages.
 fn watch_disk(global: &Global, common: &CommonArgs) -> DiskWatch {
+    // With Postgres and S3 nothing else may have made it yet; its disk is
+    // the one to watch all the same.
+    if let Err(error) = std::fs::create_dir_all(&global.data_dir) {
+        tracing::warn!(dir = %global.data_dir.display(), %error, "cannot create the data directory");
+    }
     let watch = DiskWatch {
         dir: global.data_dir.clone(),
         min_free_bytes: common.min_free_mib.saturating_mul(1024 * 1024),
