@@ -109,38 +109,15 @@ impl AwsWorld {
             "groupId",
         );
 
-        let batch = aws_sdk_batch::Client::new(&sdk);
-        let environment = batch
-            .create_compute_environment()
-            .compute_environment_name("modelrun-fargate")
-            .r#type(CeType::Managed)
-            .state(CeState::Enabled)
-            .service_role(&service_role)
-            .compute_resources(
-                ComputeResource::builder()
-                    .r#type(CrType::Fargate)
-                    .maxv_cpus(16)
-                    .subnets(subnet)
-                    .security_group_ids(group)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("compute environment");
-        batch
-            .create_job_queue()
-            .job_queue_name("modelrun")
-            .state(JqState::Enabled)
-            .priority(1)
-            .compute_environment_order(
-                ComputeEnvironmentOrder::builder()
-                    .order(1)
-                    .compute_environment(environment.compute_environment_arn().unwrap_or_default())
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("job queue");
+        fargate_queue(
+            &aws_sdk_batch::Client::new(&sdk),
+            "modelrun",
+            16,
+            &service_role,
+            vec![subnet],
+            vec![group],
+        )
+        .await;
 
         aws_sdk_cloudwatchlogs::Client::new(&sdk)
             .create_log_group()
@@ -181,6 +158,31 @@ impl AwsWorld {
         }
     }
 
+    /// Another job queue, `name`, on a Fargate compute environment of its
+    /// own with at most `max_vcpus`, in the world's subnets and with its
+    /// service role, and makes it the queue `batch` names.
+    pub async fn use_fargate_queue(&mut self, name: &str, max_vcpus: i32) {
+        let batch = self.batch_client();
+        let described = batch
+            .describe_compute_environments()
+            .compute_environments("modelrun-fargate")
+            .send()
+            .await
+            .expect("describe");
+        let existing = &described.compute_environments()[0];
+        let network = existing.compute_resources().expect("resources");
+        fargate_queue(
+            &batch,
+            name,
+            max_vcpus,
+            existing.service_role().unwrap_or_default(),
+            network.subnets().to_vec(),
+            network.security_group_ids().to_vec(),
+        )
+        .await;
+        self.batch.job_queue = name.to_owned();
+    }
+
     pub fn s3_client(&self) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&self.sdk)
@@ -204,4 +206,47 @@ impl AwsWorld {
     pub fn logs_client(&self) -> aws_sdk_cloudwatchlogs::Client {
         aws_sdk_cloudwatchlogs::Client::new(&self.sdk)
     }
+}
+
+/// A job queue `name` on a Fargate compute environment `<name>-fargate`
+/// (the world's own is `modelrun-fargate`) of at most `max_vcpus`.
+async fn fargate_queue(
+    batch: &aws_sdk_batch::Client,
+    name: &str,
+    max_vcpus: i32,
+    service_role: &str,
+    subnets: Vec<String>,
+    security_groups: Vec<String>,
+) {
+    let environment = batch
+        .create_compute_environment()
+        .compute_environment_name(format!("{name}-fargate"))
+        .r#type(CeType::Managed)
+        .state(CeState::Enabled)
+        .service_role(service_role)
+        .compute_resources(
+            ComputeResource::builder()
+                .r#type(CrType::Fargate)
+                .maxv_cpus(max_vcpus)
+                .set_subnets(Some(subnets))
+                .set_security_group_ids(Some(security_groups))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("compute environment");
+    batch
+        .create_job_queue()
+        .job_queue_name(name)
+        .state(JqState::Enabled)
+        .priority(1)
+        .compute_environment_order(
+            ComputeEnvironmentOrder::builder()
+                .order(1)
+                .compute_environment(environment.compute_environment_arn().unwrap_or_default())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("job queue");
 }

@@ -4,9 +4,6 @@
 //! that answers `ListJobs` as Batch then does and passes everything else
 //! to moto.
 
-use aws_sdk_batch::types::{
-    CeState, CeType, ComputeEnvironmentOrder, ComputeResource, CrType, JqState,
-};
 use modelrun_core::config::WorkerConfig;
 use modelrun_core::diagnosis::{CheckOutcome, Diagnosis, Findings};
 use modelrun_core::executor::{Executor, JobRequest};
@@ -140,47 +137,7 @@ async fn a_healthy_job_gets_no_cause_and_a_list_of_what_was_checked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_asking_more_vcpu_than_the_compute_environment_allows_gets_that_cause() {
     let mut world = AwsWorld::create().await;
-    let batch = world.batch_client();
-    let existing = batch
-        .describe_compute_environments()
-        .compute_environments("modelrun-fargate")
-        .send()
-        .await
-        .expect("describe");
-    let existing = &existing.compute_environments()[0];
-    let network = existing.compute_resources().expect("resources");
-    let small = batch
-        .create_compute_environment()
-        .compute_environment_name("modelrun-small")
-        .r#type(CeType::Managed)
-        .state(CeState::Enabled)
-        .service_role(existing.service_role().unwrap_or_default())
-        .compute_resources(
-            ComputeResource::builder()
-                .r#type(CrType::Fargate)
-                .maxv_cpus(1)
-                .set_subnets(Some(network.subnets().to_vec()))
-                .set_security_group_ids(Some(network.security_group_ids().to_vec()))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("compute environment");
-    batch
-        .create_job_queue()
-        .job_queue_name("modelrun-small")
-        .state(JqState::Enabled)
-        .priority(1)
-        .compute_environment_order(
-            ComputeEnvironmentOrder::builder()
-                .order(1)
-                .compute_environment(small.compute_environment_arn().unwrap_or_default())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("job queue");
-    world.batch.job_queue = "modelrun-small".to_owned();
+    world.use_fargate_queue("modelrun-small", 1).await;
     let h = Harness::in_world(world, WorkerConfig::default()).await;
     let digest = push(&h, "forecast", "a1b2c3d").await;
     let version = h
@@ -193,7 +150,7 @@ async fn a_job_asking_more_vcpu_than_the_compute_environment_allows_gets_that_ca
     assert_eq!(outcome, CheckOutcome::Found);
     assert_eq!(
         detail,
-        "the job asks for 2 vCPU and 4096 MiB; modelrun-small: at most 1 vCPU (maxvCpus)"
+        "the job asks for 2 vCPU and 4096 MiB; modelrun-small-fargate: at most 1 vCPU (maxvCpus)"
     );
     assert_eq!(diagnosis.causes.len(), 1, "{:#?}", diagnosis.causes);
     assert_eq!(
