@@ -25,6 +25,8 @@ w("chart.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</scrip
 w("model.bin", bytes(range(256)))
 w("amps.txt", b"&" * (2 * 1024 * 1024))
 w("amps.json", b'["' + b'&' * (2 * 1024 * 1024 - 8) + b'"]')
+w("zeros.json", b"[" + b",".join([b"0"] * 200000) + b"]")
+w("longline.csv", b"h" * (3 * 1024 * 1024))
 w("wide.csv", b"\n".join([b",".join(b"c%d" % i for i in range(2000))] + [b",".join([b"1"] * 2000)] * 520) + b"\n")
 block = b"2027-01,1234.56,1000.00,1500.00\n" * 10000
 with open(os.path.join(out, "big.csv"), "wb") as f:
@@ -117,6 +119,11 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
     for (name, note) in [
         ("amps.txt", "Showing the first 524.3 KB of 2.1 MB"),
         ("amps.json", "Showing the first 524.3 KB of 2.1 MB"),
+        ("zeros.json", "pretty-printed (the file is 400.0 KB)"),
+        (
+            "longline.csv",
+            "The first line of this 3.1 MB file is longer than the 2.1 MB",
+        ),
         ("wide.csv", "Showing the first 60 of 2000 columns"),
     ] {
         let page = preview(name).await;

@@ -149,20 +149,29 @@ pub(super) async fn preview(
             }
             _ => {
                 let (text, utf8) = decode(&bytes, partial);
-                let text = match (kind, partial) {
+                let pretty = match (kind, partial) {
                     (Kind::Json, false) => serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
-                        .and_then(|value| serde_json::to_string_pretty(&value).ok())
-                        .unwrap_or(text),
-                    _ => text,
+                        .and_then(|value| serde_json::to_string_pretty(&value).ok()),
+                    _ => None,
                 };
-                let (text, cut) = head_of_text(text, MAX_TEXT_BYTES);
-                if partial || cut {
-                    page.notes.push(format!(
+                let whole = pretty.as_ref().map(String::len);
+                let (text, cut) = head_of_text(pretty.unwrap_or(text), MAX_TEXT_BYTES);
+                match whole {
+                    // Pretty-printing made it longer than the file.
+                    Some(whole) if cut => page.notes.push(format!(
+                        "Showing the first {} of {} pretty-printed (the file is {}). Download \
+                         the file for all of it.",
+                        format::bytes(text.len() as i64),
+                        format::bytes(whole as i64),
+                        page.size
+                    )),
+                    _ if partial || cut => page.notes.push(format!(
                         "Showing the first {} of {}. Download the file for all of it.",
                         format::bytes(text.len() as i64),
                         page.size
-                    ));
+                    )),
+                    _ => {}
                 }
                 page.text = text;
                 if !utf8 {

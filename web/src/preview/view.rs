@@ -58,10 +58,22 @@ impl CsvView {
         let (text, utf8) = decode(bytes, partial);
         let table = Table::parse(&text, max_rows, partial);
         let mut notes = Vec::new();
-        if table.headers.is_empty() {
-            notes.push("The file is empty.".to_owned());
-        } else if table.rows.is_empty() && !table.truncated {
-            notes.push("The file has a header and no rows.".to_owned());
+        let read = format::bytes(bytes.len() as i64);
+        match (table.headers.is_empty(), table.rows.is_empty(), partial) {
+            (true, _, false) => notes.push("The file is empty.".to_owned()),
+            (true, _, true) => notes.push(format!(
+                "The first line of this {} file is longer than the {read} a preview reads. \
+                 Download the file to see it.",
+                format::bytes(size)
+            )),
+            (false, true, true) => notes.push(format!(
+                "The first row is longer than the {read} a preview reads: only the header is \
+                 shown. Download the file to see the rows."
+            )),
+            (false, true, false) if !table.truncated => {
+                notes.push("The file has a header and no rows.".to_owned())
+            }
+            _ => {}
         }
         if !utf8 {
             notes.push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
@@ -92,7 +104,7 @@ impl CsvView {
                 table.headers.len()
             ));
         }
-        if shown.rows < table.rows.len() || table.truncated {
+        if shown.rows > 0 && (shown.rows < table.rows.len() || table.truncated) {
             notes.push(format!(
                 "Showing the first {} of a {} file. Download it for all of them.",
                 words::count(shown.rows as i64, "row"),
@@ -140,8 +152,9 @@ impl CsvView {
             .collect();
         if cut > 0 {
             notes.push(format!(
-                "{} longer than {MAX_CELL_CHARS} characters are cut (…).",
-                words::count(cut as i64, "cell")
+                "{} longer than {MAX_CELL_CHARS} characters {} cut (…).",
+                words::count(cut as i64, "cell"),
+                if cut == 1 { "is" } else { "are" }
             ));
         }
         CsvView {
@@ -249,6 +262,42 @@ mod tests {
             view.notes
                 .iter()
                 .any(|n| n.starts_with("Showing the first"))
+        );
+    }
+
+    #[test]
+    fn a_first_line_longer_than_the_read_is_not_called_empty() {
+        let header = "h".repeat(3000);
+        let cut = |text: &str| {
+            CsvView::new(
+                &text.as_bytes()[..1000],
+                true,
+                3_000_000,
+                500,
+                "c",
+                "t",
+                NumberStyle::default(),
+            )
+        };
+        let view = cut(&header);
+        assert!(view.headers.is_empty());
+        assert!(
+            view.notes[0]
+                .starts_with("The first line of this 3.0 MB file is longer than the 1.0 KB"),
+            "{:?}",
+            view.notes
+        );
+        let view = cut(&format!("a,b\n{header}"));
+        assert_eq!(view.headers.len(), 2);
+        assert!(
+            view.notes[0].starts_with("The first row is longer than the 1.0 KB"),
+            "{:?}",
+            view.notes
+        );
+        assert!(
+            !view.notes.iter().any(|n| n.contains("first 0 rows")),
+            "{:?}",
+            view.notes
         );
     }
 
