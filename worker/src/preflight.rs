@@ -12,7 +12,8 @@
 use aws_config::SdkConfig;
 use aws_sdk_batch::types::JqState;
 use aws_sdk_s3::config::ProvideCredentials;
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use modelrun_core::config::{BatchConfig, S3Config};
 
 /// What a configuration asks of AWS.
@@ -73,16 +74,42 @@ async fn credentials(sdk: &SdkConfig) -> Result<(), String> {
     let Some(provider) = sdk.credentials_provider() else {
         return Err(format!("no AWS credentials: {HOW}"));
     };
-    provider
-        .provide_credentials()
-        .await
-        .map(|_| ())
-        .map_err(|error| {
-            format!(
-                "no AWS credentials ({}): {HOW}",
-                DisplayErrorContext(&error)
-            )
-        })
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            tracing::debug!(error = %DisplayErrorContext(&error), "loading AWS credentials");
+            Err(match std::env::var("AWS_PROFILE") {
+                Ok(profile) if !profile.is_empty() => format!(
+                    "no AWS credentials from the profile {profile:?} (AWS_PROFILE): check that \
+                     ~/.aws/config or ~/.aws/credentials has it, with keys or a role"
+                ),
+                _ => format!("no AWS credentials: {HOW}"),
+            })
+        }
+    }
+}
+
+/// An AWS error in a line: what the service said, or that it did not
+/// answer; the whole error goes to the debug log.
+fn short<E>(error: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    tracing::debug!(error = %DisplayErrorContext(error), "an AWS call of the start-up checks");
+    match error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            "AWS did not answer (no connection to the endpoint, or it timed out)".to_owned()
+        }
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => format!("HTTP {}", service.raw().status().as_u16()),
+            }
+        }
+        other => DisplayErrorContext(other).to_string(),
+    }
 }
 
 async fn bucket(sdk: &SdkConfig, s3: &S3Config) -> Result<(), String> {
@@ -104,7 +131,7 @@ async fn bucket(sdk: &SdkConfig, s3: &S3Config) -> Result<(), String> {
                 _ => format!(
                     "cannot reach the S3 bucket {:?} (--s3-bucket): {}",
                     s3.bucket,
-                    DisplayErrorContext(&error)
+                    short(&error)
                 ),
             })
         }
@@ -121,7 +148,7 @@ async fn queue(sdk: &SdkConfig, name: &str) -> Result<(), String> {
         .map_err(|error| {
             format!(
                 "cannot read the AWS Batch job queue {name:?} (--batch-job-queue): {}",
-                DisplayErrorContext(&error)
+                short(&error)
             )
         })?;
     match found.job_queues().first() {

@@ -90,6 +90,13 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
             return Ok(Some(false));
         }
     };
+    // A version whose own resources the executor cannot give would be
+    // listed, offered in the form, and fail every run that keeps them.
+    if let Err(refusal) = services.executor.check_resources(&manifest.resources) {
+        tracing::warn!(model = %image.model, tag = %image.tag, field = %format!("resources.{}", refusal.field),
+            reason = %refusal.message, "the manifest asks for resources the executor cannot give; the image is not registered");
+        return Ok(Some(false));
+    }
     let version = NewVersion {
         model: ModelMeta {
             name: manifest.name,

@@ -29,15 +29,45 @@ async fn push(h: &Harness, tag: &str, layer: &str) {
 }
 
 async fn upload_manifest(h: &Harness, tag: &str) {
+    upload(h, tag, MANIFEST.to_owned()).await;
+}
+
+async fn upload(h: &Harness, tag: &str, manifest: String) {
     let key = BlobKey::new(format!("manifests/forecast/{tag}/modelrun.toml")).expect("key");
     h.blob
-        .put(
-            &key,
-            Bytes::from_static(MANIFEST.as_bytes()),
-            "application/toml",
-        )
+        .put(&key, Bytes::from(manifest), "application/toml")
         .await
         .expect("manifest");
+}
+
+/// A version whose own resources Fargate cannot give (1 vCPU takes 2048
+/// MiB at least) would be offered in the form and fail every run: its
+/// image is not registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_asking_for_resources_the_platform_cannot_give_is_not_registered() {
+    let h = Harness::new().await;
+    h.world
+        .ecr_client()
+        .create_repository()
+        .repository_name("modelrun/forecast")
+        .send()
+        .await
+        .expect("repository");
+    push(&h, "b0b0b0b", "a").await;
+    let odd = MANIFEST
+        .replace("vcpu = 0.25", "vcpu = 1.0")
+        .replace("memory_mib = 512", "memory_mib = 1024");
+    assert_ne!(odd, MANIFEST);
+    upload(&h, "b0b0b0b", odd).await;
+    h.store
+        .enqueue(SyncImages {}.task())
+        .await
+        .expect("enqueue");
+    run_tasks(&h.worker).await;
+    assert!(
+        h.store.model("forecast").await.expect("query").is_none(),
+        "no version that cannot run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

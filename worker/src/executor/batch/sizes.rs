@@ -12,8 +12,21 @@ use super::definition::{check_ec2, check_fargate};
 /// The vCPU sizes of Fargate tasks (`check_fargate` gives each its memory).
 const FARGATE_VCPUS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
 
+/// The shortest time limit AWS Batch takes (`attemptDurationSeconds`, AWS
+/// Batch API reference: "The minimum value for the timeout is 60 seconds").
+pub(super) const MIN_TIMEOUT_SECONDS: i64 = 60;
+
 /// `resources` on `platform`, or the part to change and why.
 pub(super) fn check(platform: BatchPlatform, resources: &Resources) -> Result<(), ResourceRefusal> {
+    if resources.timeout_seconds < MIN_TIMEOUT_SECONDS {
+        return Err(ResourceRefusal {
+            field: "timeout_seconds",
+            message: format!(
+                "AWS Batch takes time limits of at least {MIN_TIMEOUT_SECONDS} s, not {} s",
+                resources.timeout_seconds
+            ),
+        });
+    }
     let (fits, vcpu_fits) = match platform {
         BatchPlatform::Fargate => (
             check_fargate(resources),
@@ -55,5 +68,16 @@ mod tests {
         assert!(check(BatchPlatform::Ec2, &resources(3.0, 8192)).is_ok());
         let ec2 = check(BatchPlatform::Ec2, &resources(0.5, 1024)).expect_err("fraction");
         assert_eq!(ec2.field, "vcpu");
+        let quick = Resources {
+            timeout_seconds: 30,
+            ..resources(1.0, 2048)
+        };
+        let refused = check(BatchPlatform::Fargate, &quick).expect_err("under a minute");
+        assert_eq!(refused.field, "timeout_seconds");
+        assert!(
+            refused.message.contains("at least 60 s"),
+            "{}",
+            refused.message
+        );
     }
 }
