@@ -199,7 +199,11 @@ function stage(read: ContextReader): string | undefined {
   return value;
 }
 
-/** Minutes, or 0 for never: Batch takes 10 minutes to 24 hours. */
+/**
+ * Minutes, or 0 for never: Batch takes 10 minutes to 24 hours; at least 15
+ * here, so that the worker's diagnosis of a waiting run (after 10 minutes,
+ * `--stuck-after-mins`) comes before the cancel.
+ */
 function runnableTimeout(read: ContextReader): number {
   const key = 'runnableTimeoutMinutes';
   const value = read(key);
@@ -207,8 +211,8 @@ function runnableTimeout(read: ContextReader): number {
     return 30;
   }
   const minutes = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(minutes) || (minutes !== 0 && (minutes < 10 || minutes > 1440))) {
-    throw new ConfigError(`context ${key}: must be 0 (never) or a whole number from 10 to 1440, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(minutes) || (minutes !== 0 && (minutes < 15 || minutes > 1440))) {
+    throw new ConfigError(`context ${key}: must be 0 (never) or a whole number from 15 to 1440 (the worker diagnoses a waiting run at 10), not ${JSON.stringify(value)}`);
   }
   return minutes;
 }

@@ -39,7 +39,7 @@ describe('config', () => {
     assert.equal(config.sesSandbox, false);
     assert.equal(config.runnableTimeoutMinutes, 1440);
     assert.equal(read({ ...good, runnableTimeoutMinutes: 0 }).runnableTimeoutMinutes, 0, '0: never');
-    assert.equal(read({ ...good, runnableTimeoutMinutes: 10 }).runnableTimeoutMinutes, 10);
+    assert.equal(read({ ...good, runnableTimeoutMinutes: 15 }).runnableTimeoutMinutes, 15);
   });
 
   it('names the missing or bad setting', () => {
@@ -59,8 +59,8 @@ describe('config', () => {
       refused({ ...good, stage }, /context stage: must be 1-16 of a-z and 0-9, starting with a letter/);
     }
     refused({ ...good, sesSandbox: 'maybe' }, /sesSandbox: must be true or false/);
-    for (const minutes of [5, 1441, 'soon', 2.5, -10]) {
-      refused({ ...good, runnableTimeoutMinutes: minutes }, /runnableTimeoutMinutes: must be 0 \(never\) or a whole number from 10 to 1440/);
+    for (const minutes of [5, 10, 1441, 'soon', 2.5, -10]) {
+      refused({ ...good, runnableTimeoutMinutes: minutes }, /runnableTimeoutMinutes: must be 0 \(never\) or a whole number from 15 to 1440/);
     }
   });
 
