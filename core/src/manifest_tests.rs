@@ -1,0 +1,175 @@
+//! Tests of [`super`]: manifests as model authors write them.
+
+use super::*;
+
+const GOOD: &str = r#"
+name = "forecast"
+title = "Revenue forecast"
+command = ["python3", "forecast.py"]
+
+[resources]
+vcpu = 0.5
+memory_mib = 1024
+
+[inputs]
+type = "object"
+required = ["growth"]
+
+[inputs.properties.growth]
+type = "number"
+maximum = 0.5
+
+[inputs.properties.start]
+type = "string"
+format = "date"
+default = 2027-01-01
+"#;
+
+#[test]
+fn parses_a_manifest_with_defaults_filled_in() {
+    let manifest = Manifest::parse(GOOD).expect("valid");
+    assert_eq!(manifest.name, "forecast");
+    assert_eq!(manifest.resources.vcpu, 0.5);
+    assert_eq!(manifest.resources.timeout_seconds, 3600);
+    assert_eq!(
+        manifest.command.as_deref(),
+        Some(&["python3".to_owned(), "forecast.py".to_owned()][..])
+    );
+    let start = manifest.inputs.field("start").expect("start");
+    assert_eq!(start.default, Some(Value::from("2027-01-01")));
+}
+
+#[test]
+fn reports_every_problem_with_its_path() {
+    let bad = GOOD
+        .replace("name = \"forecast\"", "name = \"Forecast!\"")
+        .replace("vcpu = 0.5", "vcpu = 64.0")
+        .replace("maximum = 0.5", "maximum = \"high\"");
+    let error = Manifest::parse(&bad).expect_err("invalid");
+    let paths: Vec<_> = error.problems.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["name", "resources.vcpu", "inputs.properties.growth.maximum"]
+    );
+}
+
+#[test]
+fn a_schema_larger_than_the_limit_is_refused_naming_it() {
+    let options: Vec<String> = (0..20_000).map(|i| format!("\"option {i}\"")).collect();
+    let huge = format!(
+        "{GOOD}\n[inputs.properties.region]\ntype = \"string\"\nenum = [{}]\n",
+        options.join(",")
+    );
+    let error = Manifest::parse(&huge).expect_err("too large");
+    assert_eq!(error.problems.len(), 1, "{:?}", error.problems);
+    assert_eq!(error.problems[0].0, "inputs");
+    assert!(
+        error.problems[0].1.contains("at most 65536 are allowed"),
+        "{}",
+        error.problems[0].1
+    );
+}
+
+#[test]
+fn resources_max_raises_what_one_run_may_ask_for() {
+    let manifest = Manifest::parse(GOOD).expect("valid");
+    assert_eq!(
+        manifest.max_resources, manifest.resources,
+        "no raising unasked"
+    );
+    let raised = GOOD.replace(
+        "memory_mib = 1024\n",
+        "memory_mib = 1024\n\n[resources.max]\nvcpu = 2.0\ntimeout_seconds = 7200\n",
+    );
+    let manifest = Manifest::parse(&raised).expect("valid");
+    assert_eq!(
+        manifest.max_resources,
+        Resources {
+            vcpu: 2.0,
+            memory_mib: 1024,
+            timeout_seconds: 7200
+        }
+    );
+    let lowered = raised.replace("vcpu = 2.0", "vcpu = 0.25");
+    let error = Manifest::parse(&lowered).expect_err("below the version's value");
+    assert_eq!(error.problems.len(), 1, "{:?}", error.problems);
+    assert_eq!(error.problems[0].0, "resources.max.vcpu");
+    assert!(
+        error.problems[0]
+            .1
+            .contains("at least resources.vcpu (0.5)")
+    );
+    let unknown = raised.replace("vcpu = 2.0", "gpus = 1");
+    assert!(Manifest::parse(&unknown).is_err());
+}
+
+#[test]
+fn unknown_keys_and_broken_toml_are_refused() {
+    let error = Manifest::parse(&format!("colour = \"red\"\n{GOOD}")).expect_err("unknown key");
+    assert!(error.to_string().contains("colour"), "{error}");
+    let error = Manifest::parse("name = ").expect_err("broken");
+    assert_eq!(error.problems[0].0, "modelrun.toml");
+}
+
+#[test]
+fn environment_and_secrets_are_read_and_checked() {
+    let manifest = Manifest::parse(&GOOD.replace(
+        "command = [\"python3\", \"forecast.py\"]",
+        "command = [\"python3\", \"forecast.py\"]\nsecrets = [\"WAREHOUSE_URL\"]\n\
+         [environment]\nrequirements = \"requirements.txt\"\npython = \"3.11\"\n",
+    ))
+    .expect("valid");
+    assert_eq!(
+        manifest.environment,
+        Some(EnvironmentDecl {
+            requirements: "requirements.txt".to_owned(),
+            python: Some("3.11".to_owned()),
+        })
+    );
+    assert_eq!(manifest.secrets, ["WAREHOUSE_URL"]);
+    assert!(manifest.network, "the network is there by default");
+    let offline = Manifest::parse(&format!("network = false\n{GOOD}")).expect("valid");
+    assert!(!offline.network);
+    assert_eq!(Manifest::parse(GOOD).expect("valid").environment, None);
+
+    let bad = GOOD.replace(
+        "command = [\"python3\", \"forecast.py\"]",
+        "secrets = [\"lower\", \"PATH\", \"A\", \"A\"]\n\
+         [environment]\nrequirements = \"../outside.txt\"\npython = \"latest\"\n",
+    );
+    let error = Manifest::parse(&bad).expect_err("invalid");
+    let paths: Vec<_> = error.problems.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "environment.requirements",
+            "environment.python",
+            "secrets[0]",
+            "secrets[1]",
+            "secrets[3]"
+        ]
+    );
+    for python in ["2.7", "2.1", "4", "3.11.7.1", "3.x", ""] {
+        let manifest = format!(
+            "{GOOD}[environment]\nrequirements = \"requirements.txt\"\npython = {python:?}\n"
+        );
+        let error = Manifest::parse(&manifest).expect_err(python);
+        assert_eq!(error.problems[0].0, "environment.python", "{python}");
+    }
+    for python in ["3", "3.11", "3.11.7"] {
+        let manifest = format!(
+            "{GOOD}[environment]\nrequirements = \"requirements.txt\"\npython = {python:?}\n"
+        );
+        Manifest::parse(&manifest).expect(python);
+    }
+}
+
+#[test]
+fn names_and_labels_follow_their_rules() {
+    assert!(valid_model_name("revenue-forecast"));
+    assert!(!valid_model_name("-x") && !valid_model_name("A") && !valid_model_name(""));
+    assert!(valid_version_label("a1b2c3d") && valid_version_label("v1.2.0"));
+    assert!(
+        !valid_version_label("../x") && !valid_version_label("") && !valid_version_label("a b")
+    );
+}
