@@ -57,3 +57,7 @@ id_type!(
     /// A named API token.
     TokenId
 );
+id_type!(
+    /// A schedule that runs a version on a cron rule.
+    ScheduleId
+);

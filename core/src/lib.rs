@@ -27,6 +27,7 @@ pub mod model_secrets;
 pub mod registry;
 pub mod resources;
 pub mod run;
+pub mod schedule;
 pub mod schema;
 pub mod secret;
 pub mod status;

@@ -375,6 +375,7 @@ pub trait Store:
     + RateLimits
     + EnvironmentStore
     + SealedSecrets
+    + crate::schedule::ScheduleStore
     + fmt::Debug
 {
     /// `sqlite` or `postgres`.

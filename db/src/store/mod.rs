@@ -9,6 +9,7 @@ mod models;
 mod outbox;
 mod queue;
 mod runs;
+mod schedules;
 mod secrets;
 mod security;
 mod users;

@@ -70,7 +70,7 @@ pub(super) async fn fetch_run(conn: &mut impl AsConn, id: RunId) -> StoreResult<
     .transpose()
 }
 
-async fn insert_event(
+pub(super) async fn insert_event(
     tx: &mut Tx,
     run: RunId,
     at: DateTime<Utc>,
@@ -209,49 +209,51 @@ async fn submitted_with_key(tx: &mut Tx, run: &NewRun) -> StoreResult<RunId> {
     .map(RunId)
 }
 
+/// Writes a queued run with its first event and its dispatch task inside
+/// the caller's transaction (a run, or a schedule's fire with its run).
+pub(super) async fn insert_queued_run(
+    tx: &mut Tx,
+    run: &NewRun,
+    now: DateTime<Utc>,
+) -> StoreResult<Queued<Run>> {
+    let version: Option<(i64, Option<Timestamp>)> = on_conn!(tx, |c| {
+        sqlx::query_as(c.sql(&RUN_VERSION))
+            .bind(run.version_id.0)
+            .fetch_optional(c)
+            .await
+    })?;
+    let Some((model_id, retired_at)) = version else {
+        return Err(StoreError::NotFound);
+    };
+    if retired_at.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "version {} is retired and takes no new runs",
+            run.version_id
+        )));
+    }
+    let Some(id) = insert_run(tx, run, model_id, now).await? else {
+        return Err(StoreError::AlreadySubmitted(
+            submitted_with_key(tx, run).await?,
+        ));
+    };
+    let created = fetch_run(tx, id).await?.ok_or(StoreError::NotFound)?;
+    let message = format!("queued: submitted by {}", created.submitter_email);
+    let no_facts = serde_json::json!({});
+    insert_event(tx, id, now, Some(RunStatus::Queued), &message, &no_facts).await?;
+    let task = insert_task(tx, &DispatchRun { run_id: id }.task(), now).await?;
+    Ok(Queued {
+        item: created,
+        task: task.id,
+    })
+}
+
 #[async_trait]
 impl<B> RunStore for SqlStore<B> {
     async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>> {
-        let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let version: Option<(i64, Option<Timestamp>)> = on_conn!(&mut tx, |c| {
-            sqlx::query_as(c.sql(&RUN_VERSION))
-                .bind(run.version_id.0)
-                .fetch_optional(c)
-                .await
-        })?;
-        let Some((model_id, retired_at)) = version else {
-            return Err(StoreError::NotFound);
-        };
-        if retired_at.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "version {} is retired and takes no new runs",
-                run.version_id
-            )));
-        }
-        let Some(id) = insert_run(&mut tx, &run, model_id, now).await? else {
-            return Err(StoreError::AlreadySubmitted(
-                submitted_with_key(&mut tx, &run).await?,
-            ));
-        };
-        let created = fetch_run(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
-        let message = format!("queued: submitted by {}", created.submitter_email);
-        let no_facts = serde_json::json!({});
-        insert_event(
-            &mut tx,
-            id,
-            now,
-            Some(RunStatus::Queued),
-            &message,
-            &no_facts,
-        )
-        .await?;
-        let task = insert_task(&mut tx, &DispatchRun { run_id: id }.task(), now).await?;
+        let queued = insert_queued_run(&mut tx, &run, Utc::now()).await?;
         tx.commit().await?;
-        Ok(Queued {
-            item: created,
-            task: task.id,
-        })
+        Ok(queued)
     }
 
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {

@@ -16,6 +16,7 @@ mod queue;
 mod reconnect;
 mod requeue;
 mod runs;
+mod schedules;
 mod security;
 mod support;
 mod users;
@@ -93,4 +94,6 @@ conformance!(
     environments::a_postponed_task_waits_uncounted_and_a_lease_is_extended,
     environments::sealed_secrets_are_kept_per_model_and_name,
     display::display_settings_default_then_keep_the_choice,
+    schedules::two_workers_firing_one_slot_make_one_run,
+    schedules::skipped_fires_are_kept_and_pause_resume_delete_apply,
 );
