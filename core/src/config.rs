@@ -218,6 +218,9 @@ pub struct WebConfig {
     /// The data directory whose free space `/healthz` and the admin pages
     /// report, on one machine; `None` where there is none (AWS Lambda).
     pub disk: Option<DiskWatch>,
+    /// Prices of runs and the time zone of budget months
+    /// ([`crate::estimate`], [`crate::budget`]).
+    pub costs: crate::estimate::CostSettings,
 }
 
 /// A directory whose disk holds what modelrun keeps (the SQLite database,
@@ -307,6 +310,7 @@ impl WebConfig {
             limits: Limits::default(),
             connections: ConnectionLimits::default(),
             disk: None,
+            costs: crate::estimate::CostSettings::default(),
         }
     }
 

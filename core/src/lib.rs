@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod blob;
+pub mod budget;
 pub mod config;
 pub mod crypto;
 mod definition;
@@ -12,6 +13,7 @@ pub mod diagnosis;
 pub mod display;
 pub mod email;
 pub mod environment;
+pub mod estimate;
 mod error;
 pub mod executor;
 pub mod ids;

@@ -13,9 +13,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
+use crate::budget::{Budget, BudgetScope, RunUsage};
 use crate::display::DisplaySettings;
 use crate::email::{Email, NewEmail};
 use crate::environment::{Environment, EnvironmentStatus};
+use crate::estimate::Estimate;
 use crate::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, VersionId};
 use crate::installation::Installation;
 use crate::limit::{Limit, Verdict};
@@ -361,6 +363,34 @@ pub trait DisplayStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// What runs took and cost: the durations behind an estimate, the
+/// estimate recorded with each run, and monthly budgets
+/// ([`crate::estimate`], [`crate::budget`]).
+#[async_trait]
+pub trait CostStore: Send + Sync {
+    /// Run times in milliseconds (start to end) of the latest `limit`
+    /// succeeded runs of a version (by when they ended), in no order.
+    async fn succeeded_durations(&self, version: VersionId, limit: u32) -> StoreResult<Vec<i64>>;
+    /// Keeps the estimate a run was submitted with. Once: a later call for
+    /// the same run changes nothing.
+    async fn record_estimate(&self, run: RunId, estimate: &Estimate) -> StoreResult<()>;
+    /// The estimate a run was submitted with; `None` for runs without one.
+    async fn run_estimate(&self, run: RunId) -> StoreResult<Option<Estimate>>;
+    /// Every run that started in `[from, to)`, as a budget counts it.
+    async fn usage(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<RunUsage>>;
+    /// Every budget: the installation's first, then users' by email.
+    async fn budgets(&self) -> StoreResult<Vec<Budget>>;
+    /// Sets a monthly budget in cents (at least 1), or removes it with
+    /// `None`. [`StoreError::NotFound`] for a user who does not exist.
+    async fn set_budget(
+        &self,
+        scope: BudgetScope,
+        monthly_cents: Option<i64>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
 /// Everything modelrun stores.
 #[async_trait]
 pub trait Store:
@@ -376,6 +406,7 @@ pub trait Store:
     + EnvironmentStore
     + SealedSecrets
     + crate::schedule::ScheduleStore
+    + CostStore
     + fmt::Debug
 {
     /// `sqlite` or `postgres`.

@@ -7,6 +7,7 @@
 mod accounts;
 mod attempts;
 mod display;
+mod costs;
 mod environments;
 mod installation;
 mod listing;
@@ -48,6 +49,9 @@ macro_rules! conformance {
 conformance!(
     installation::an_installation_has_one_identity_and_runs_their_own_keys,
     users::creates_users_and_refuses_duplicate_emails,
+    costs::durations_come_from_the_latest_succeeded_runs_of_the_version,
+    costs::an_estimate_is_kept_once_with_its_run,
+    costs::budgets_are_set_replaced_and_removed,
     users::sessions_expire_when_idle_or_old,
     users::tokens_work_until_revoked_or_expired,
     users::credential_changes_apply_to_the_next_lookup,
