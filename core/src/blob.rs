@@ -68,6 +68,12 @@ impl BlobKey {
         BlobKey(format!("runs/{run}/outputs"))
     }
 
+    /// `runs/<id>/bundle/modelrun-run-<id>.zip`: a run's reproducibility
+    /// bundle ([`crate::bundle`]), beside its outputs, never among them.
+    pub fn run_bundle(run: RunId) -> Self {
+        BlobKey(format!("runs/{run}/bundle/modelrun-run-{run}.zip"))
+    }
+
     /// `runs/<id>/outputs/<name>`, refusing names that are not plain relative paths.
     pub fn run_output(run: RunId, name: &str) -> Result<Self, BlobError> {
         check_relative_path(name, MAX_OUTPUT_NAME_BYTES)

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod blob;
+pub mod bundle;
 pub mod budget;
 pub mod config;
 pub mod crypto;

@@ -27,22 +27,25 @@ pub enum TaskKind {
     SyncImages,
     /// Build a model environment.
     PrepareEnvironment,
+    /// Build a run's reproducibility bundle ([`crate::bundle`]).
+    BuildBundle,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 6] = [
+    pub const ALL: [TaskKind; 7] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
         TaskKind::RegisterJobDefinition,
         TaskKind::SyncImages,
         TaskKind::PrepareEnvironment,
+        TaskKind::BuildBundle,
     ];
 
     /// Tasks that may take as long as an environment build (minutes, up
     /// to its timeout), and so run in slots of their own.
     pub fn is_long(self) -> bool {
-        matches!(self, TaskKind::PrepareEnvironment)
+        matches!(self, TaskKind::PrepareEnvironment | TaskKind::BuildBundle)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl TaskKind {
             TaskKind::RegisterJobDefinition => "register_job_definition",
             TaskKind::SyncImages => "sync_images",
             TaskKind::PrepareEnvironment => "prepare_environment",
+            TaskKind::BuildBundle => "build_bundle",
         }
     }
 }

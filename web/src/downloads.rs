@@ -184,7 +184,7 @@ async fn serve_file(
 /// A stored file as an attachment named `name`: a redirect to a presigned
 /// URL where the store signs them, the file itself from a local directory
 /// (see [`serve_file`]), else streamed.
-async fn stored(
+pub async fn stored(
     state: &AppState,
     key: &BlobKey,
     name: &str,

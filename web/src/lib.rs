@@ -8,6 +8,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod body_limit;
+mod bundle;
 pub mod disk;
 mod downloads;
 pub mod error;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::model_secrets::router())
         .merge(pages::new_run::router())
         .merge(pages::run::router())
+        .merge(pages::bundle::router())
         .merge(pages::preview::router())
         .merge(pages::input_files::router())
         .merge(pages::compare::router())

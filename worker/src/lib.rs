@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod blob;
+pub mod bundle;
 pub mod ecr;
 pub mod environments;
 pub mod exec;

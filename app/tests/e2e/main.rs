@@ -8,6 +8,7 @@ mod aws;
 mod aws_startup;
 mod aws_uploads;
 mod browser;
+mod bundle;
 mod cli;
 mod cli_client;
 mod cli_installation;
@@ -60,6 +61,9 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
+    bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
+    bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,
     browser::signing_in_and_out,
     browser::models_are_listed_with_their_versions,
     browser::the_form_is_generated_from_the_schema_with_defaults,

@@ -3,6 +3,7 @@
 //! for inputs that were refused: refusals of a request's path, query or
 //! body and of its method too.
 
+mod bundle;
 mod jobs;
 mod models;
 pub mod openapi;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(bundle::router())
         .merge(jobs::router())
         .merge(models::router())
         .merge(runs::router())

@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize)]
 struct VersionJson {
     label: String,
+    /// What was registered (snapshot or image digest): bundles name it.
+    digest: String,
     active: bool,
     registered_at: DateTime<Utc>,
     registered_via: String,
@@ -53,6 +55,7 @@ impl VersionJson {
     fn new(version: &ModelVersion, environment: Option<EnvironmentStatus>) -> Self {
         VersionJson {
             label: version.label.clone(),
+            digest: version.digest.clone(),
             active: version.is_active(),
             registered_at: version.registered_at,
             registered_via: version.registered_via.clone(),

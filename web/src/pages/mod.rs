@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod bundle;
 pub mod compare;
 pub mod input_files;
 pub mod model_secrets;

@@ -3,6 +3,7 @@
 //! idempotent: a task runs at least once, so running it again after a crash
 //! must do no harm.
 
+mod build_bundle;
 mod cancel_run;
 mod dispatch_run;
 mod prepare_environment;
@@ -129,6 +130,7 @@ fn handler(kind: TaskKind) -> &'static dyn Erased {
         TaskKind::RegisterJobDefinition => &Typed::<RegisterJobDefinition>(PhantomData),
         TaskKind::SyncImages => &Typed::<SyncImages>(PhantomData),
         TaskKind::PrepareEnvironment => &Typed::<PrepareEnvironment>(PhantomData),
+        TaskKind::BuildBundle => &Typed::<modelrun_core::bundle::BuildBundle>(PhantomData),
     }
 }
 

@@ -8,6 +8,7 @@ mod follow;
 mod http;
 mod inputs;
 mod output;
+mod reproduce;
 pub mod runs;
 mod terminal;
 mod upload;

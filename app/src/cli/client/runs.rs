@@ -67,6 +67,42 @@ pub enum RunsCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Run a reproducibility bundle (a run page's "Download the
+    /// reproducibility bundle") again on its version, and say which outputs
+    /// are byte-identical. Exit 0 when all are, 3 when any differs.
+    Reproduce {
+        /// The bundle, a .zip.
+        bundle: PathBuf,
+        /// `latest` to run the model's latest version (or another label),
+        /// where the bundle's is retired or has changed.
+        #[arg(long)]
+        version: Option<String>,
+        /// Wait for the run and compare its outputs (the default).
+        #[arg(long, overrides_with = "no_wait")]
+        wait: bool,
+        /// Submit only: do not wait or compare.
+        #[arg(long)]
+        no_wait: bool,
+        /// The server (default: the bundle's).
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// What runs of a version are likely to take and cost (duration from
+    /// its succeeded runs; cost on AWS Batch), and the budgets they would cross.
+    Estimate {
+        /// The model's name, as in `models list`.
+        model: String,
+        /// A version label (default: the latest active one).
+        #[arg(long)]
+        version: Option<String>,
+        #[command(flatten)]
+        resources: ResourceArgs,
+        /// How many runs (a sweep's size): the totals multiply.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Print a run's log.
     Logs {
         id: i64,
@@ -250,6 +286,21 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
                 println!("Run {id} is {}.", cell(&run["status"]));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        RunsCommand::Reproduce {
+            bundle,
+            version,
+            wait,
+            no_wait,
+            server,
+        } => {
+            super::reproduce::reproduce(super::reproduce::Reproduce {
+                bundle: &bundle,
+                version: version.as_deref(),
+                wait: wait || !no_wait,
+                server,
+            })
+            .await
         }
         RunsCommand::Logs { id, follow, server } => {
             let client = server.client()?;

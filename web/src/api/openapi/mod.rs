@@ -30,12 +30,13 @@ pub const UPLOAD: &str = "/api/v1/uploads/{upload}/{name}";
 pub const RUN_CANCEL: &str = "/api/v1/runs/{id}/cancel";
 pub const RUN_RERUN: &str = "/api/v1/runs/{id}/rerun";
 pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
+pub const RUN_BUNDLE: &str = "/api/v1/runs/{id}/bundle";
 pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
 pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 19] = [
+pub const OPERATIONS: [(&str, &str, &str); 20] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -51,6 +52,7 @@ pub const OPERATIONS: [(&str, &str, &str); 19] = [
     ("post", RUN_CANCEL, "cancelRun"),
     ("post", RUN_RERUN, "rerunRun"),
     ("get", RUN_LOG, "getLog"),
+    ("get", RUN_BUNDLE, "getBundle"),
     ("get", JOB_INPUTS, "getJobInputs"),
     (
         "get",

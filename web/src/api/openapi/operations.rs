@@ -239,6 +239,19 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
             "parameters": [id_param()],
             "responses": { "200": { "description": "The log", "content": { "text/plain": { "schema": { "type": "string" } } } }, "401": unauthorized, "404": not_found }
         }),
+        "getBundle" => json!({
+            "summary": "The run's reproducibility bundle: a zip (or a redirect to a short-lived URL)",
+            "description": "Offered once the run has ended (succeeded, failed or cancelled). The zip holds `bundle.json` (run id, model, version label and digest, image and image digest, source commit or \"not recorded\", inputs, input files and outputs with size and SHA-256, the server's URL), `README.md` (the commands to run it again), `inputs.json`, `inputs/<input>/<file>`, `outputs/<name>` and `log.txt`. The worker builds it on the first request; until it is stored the answer is 202 with `Retry-After`.",
+            "parameters": [id_param(), range_param()],
+            "responses": {
+                "200": { "description": "The zip, as an attachment named `modelrun-run-<id>.zip`", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                "206": { "description": "The range asked for (from a local directory)", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                "202": { "description": "Being built: ask again after `Retry-After` seconds", "headers": { "Retry-After": { "required": true, "schema": { "type": "integer" } } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/BundlePreparing" } } } },
+                "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
+                "401": unauthorized, "404": not_found,
+                "409": error("The run has not ended, or its bundle could not be made (the message says why)")
+            }
+        }),
         _ => return None,
     })
 }

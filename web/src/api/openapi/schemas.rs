@@ -57,6 +57,7 @@ fn model_schemas() -> Value {
             "type": "object", "required": ["label", "active", "input_schema", "secrets"],
             "properties": {
                 "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
+                "digest": { "type": "string", "description": "What was registered: the digest of a local version's snapshot, or of an image version's image. A reproducibility bundle names it" },
                 "input_schema": { "type": "object" },
                 "resources": { "$ref": "#/components/schemas/Resources" },
                 "max_resources": { "$ref": "#/components/schemas/Resources", "description": "The most one run may ask for" },
@@ -166,6 +167,13 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
                 "upload": { "type": "string", "pattern": "^[0-9a-f]{32}$" }, "name": { "type": "string" },
                 "bytes": { "type": "integer", "minimum": 0 }, "media_type": { "type": "string" },
                 "send": { "$ref": "#/components/schemas/Presigned" }
+            }
+        },
+        "BundlePreparing": {
+            "type": "object", "required": ["status", "message", "retry_after_seconds"],
+            "properties": {
+                "status": { "type": "string", "enum": ["preparing"] }, "message": { "type": "string" },
+                "retry_after_seconds": { "type": "integer", "minimum": 1 }
             }
         },
         "Presigned": {

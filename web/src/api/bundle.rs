@@ -1,0 +1,52 @@
+//! `GET /api/v1/runs/{id}/bundle`: an ended run's reproducibility bundle.
+//! `200` with the zip (one machine), `302` to a short-lived presigned URL
+//! (S3), or `202` with `Retry-After` while the worker builds it; `409` for
+//! a run that has not ended.
+
+use axum::extract::State;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::openapi as paths;
+use crate::auth::ApiUser;
+use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, fetch};
+use crate::error::ApiResult;
+use crate::extract::ApiPath;
+use crate::guard::ClientAddr;
+use crate::policy::visible_run;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(paths::RUN_BUNDLE, get(download))
+}
+
+async fn download(
+    api: ApiUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let user = api.acting();
+    let run = visible_run(&state, &user, &id).await?;
+    Ok(match fetch(&state, &user, &client, &run, &headers).await? {
+        Fetched::Ready(response) => response,
+        Fetched::Preparing => (
+            StatusCode::ACCEPTED,
+            [(RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())],
+            Json(json!({
+                "status": "preparing",
+                "message": format!(
+                    "the bundle of run {} is being made; ask again in {RETRY_AFTER_SECONDS} s",
+                    run.id
+                ),
+                "retry_after_seconds": RETRY_AFTER_SECONDS,
+            })),
+        )
+            .into_response(),
+    })
+}

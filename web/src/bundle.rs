@@ -1,0 +1,95 @@
+//! A run's reproducibility bundle, for the page and the API alike. The zip
+//! is built by the worker (the `build_bundle` task) into the blob store and
+//! handed out like an output: a presigned URL on S3, the file itself (with
+//! ranges) from a local directory. A request never builds it: a bundle
+//! holds every output, which may be a gigabyte, and on AWS Lambda a
+//! response carries at most 6 MB. The first request queues the build and
+//! waits a few seconds for it; a larger bundle is answered "being
+//! prepared", to be asked for again.
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use axum::response::Response;
+use modelrun_core::bundle::{self, BuildBundle};
+use modelrun_core::run::Run;
+use modelrun_core::task::{Job, TaskState};
+use modelrun_core::user::User;
+
+use crate::downloads;
+use crate::error::{AppError, AppResult};
+use crate::guard::ClientAddr;
+use crate::state::AppState;
+
+/// How long a request waits for a bundle being built before it answers
+/// that the bundle is being prepared: most bundles take well under this.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// How often the wait looks for the stored bundle.
+const LOOK_EVERY: Duration = Duration::from_millis(200);
+
+/// How long a client should wait before asking again, in seconds.
+pub const RETRY_AFTER_SECONDS: u64 = 2;
+
+/// A bundle asked for.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The download: the zip, or a redirect to it.
+    Ready(Response),
+    /// Being built; ask again in [`RETRY_AFTER_SECONDS`].
+    Preparing,
+}
+
+/// The bundle of `run` (already checked to be visible to `user`): ready,
+/// or queued to be built. A run that has not ended has none (409).
+pub async fn fetch(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+    request: &HeaderMap,
+) -> AppResult<Fetched> {
+    if !bundle::offered(run.status) {
+        return Err(AppError::Conflict(format!(
+            "run {} is {}: a reproducibility bundle is offered once the run has succeeded, \
+             failed or been cancelled",
+            run.id, run.status
+        )));
+    }
+    let key = bundle::key(run.id);
+    if !bundle::stored(state.blob.as_ref(), &key).await? && !build(state, run).await? {
+        return Ok(Fetched::Preparing);
+    }
+    downloads::audit_file_download(state, user, client, run, "bundle", request).await;
+    let name = bundle::file_name(run.id);
+    let response = downloads::stored(state, &key, &name, "application/zip", request).await?;
+    Ok(Fetched::Ready(response))
+}
+
+/// Queues the bundle's build (once: the task has a dedupe key) and waits
+/// up to [`WAIT`] for it; whether it is stored now. A build that gave up
+/// is an error saying why.
+async fn build(state: &AppState, run: &Run) -> AppResult<bool> {
+    let job = BuildBundle {
+        run_id: run.id,
+        server_url: state.config.public_url.trim_end_matches('/').to_owned(),
+    };
+    let task = state.store.enqueue(job.task()).await?;
+    state.kicker.kick(&[task.id]).await;
+    let key = bundle::key(run.id);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(LOOK_EVERY).await;
+        if bundle::stored(state.blob.as_ref(), &key).await? {
+            return Ok(true);
+        }
+    }
+    match state.store.task(task.id).await? {
+        Some(task) if task.state == TaskState::Dead => Err(AppError::Conflict(format!(
+            "the bundle of run {} could not be made: {}",
+            run.id,
+            task.last_error.as_deref().unwrap_or("no reason was given")
+        ))),
+        _ => Ok(false),
+    }
+}

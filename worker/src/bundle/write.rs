@@ -1,0 +1,195 @@
+//! Writing the zip, on a blocking thread: each file is read from the blob
+//! store a piece at a time (the runtime's `Handle` waits for each piece),
+//! hashed and written, so memory stays flat whatever the sizes.
+
+use std::fs::File;
+use std::io::Write;
+
+use futures_util::StreamExt;
+use modelrun_core::blob::{BlobError, BlobKey, BlobStore};
+use modelrun_core::bundle::{BundleFile, BundleManifest, LOG, MANIFEST};
+use modelrun_core::executor::Executor;
+use modelrun_core::run::{Run, RunOutput};
+use modelrun_core::schema::FileRef;
+use sha2::{Digest, Sha256};
+use tokio::runtime::Handle;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use super::BundleError;
+
+/// Files larger than this are stored, not deflated: large outputs are
+/// mostly compressed already (Parquet, images), and deflating a gigabyte
+/// costs more time than it saves.
+const DEFLATE_UP_TO: u64 = 64 * 1024 * 1024;
+
+/// What goes into one bundle.
+#[derive(Debug)]
+pub(super) struct Plan {
+    /// Without its files, which are added as they are written.
+    pub manifest: BundleManifest,
+    pub input_files: Vec<(String, FileRef)>,
+    pub outputs: Vec<RunOutput>,
+    pub run: Run,
+}
+
+/// Writes the bundle into `file`: the inputs, their files, the outputs,
+/// the log, then the manifest with every file's size and SHA-256, and the
+/// README.
+pub(super) fn write(
+    file: File,
+    plan: Plan,
+    blob: &dyn BlobStore,
+    executor: &dyn Executor,
+    handle: &Handle,
+) -> Result<(), BundleError> {
+    let Plan {
+        mut manifest,
+        input_files,
+        outputs,
+        run,
+    } = plan;
+    let mut zip = ZipWriter::new(file);
+    let inputs = serde_json::to_vec_pretty(&manifest.inputs).map_err(std::io::Error::other)?;
+    zip.start_file("inputs.json", options(inputs.len() as u64))?;
+    zip.write_all(&inputs)?;
+    for (input, file) in &input_files {
+        let key = BlobKey::input_file(file)?;
+        let path = format!("inputs/{input}/{}", file.name);
+        let copied = copy(&mut zip, blob, handle, &key, &path, file.bytes)?;
+        manifest.input_files.push(entry(
+            input,
+            &file.name,
+            &file.media_type,
+            copied.map(|c| (path, c)),
+        ));
+    }
+    for output in &outputs {
+        let key = BlobKey::run_output(run.id, &output.name)?;
+        let path = format!("outputs/{}", output.name);
+        let size = u64::try_from(output.size).unwrap_or(0);
+        let copied = copy(&mut zip, blob, handle, &key, &path, size)?;
+        if let (Some(recorded), Some(copied)) = (&output.sha256, &copied)
+            && !recorded.eq_ignore_ascii_case(&copied.sha256)
+        {
+            return Err(BundleError::Corrupt {
+                run: run.id,
+                name: output.name.clone(),
+                recorded: recorded.clone(),
+                read: copied.sha256.clone(),
+            });
+        }
+        let file_name = output.name.rsplit('/').next().unwrap_or(&output.name);
+        manifest.outputs.push(entry(
+            &output.name,
+            file_name,
+            &output.content_type,
+            copied.map(|c| (path, c)),
+        ));
+    }
+    write_log(&mut zip, executor, handle, &run)?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?;
+    zip.start_file(MANIFEST, options(json.len() as u64))?;
+    zip.write_all(&json)?;
+    let readme = super::readme(&manifest);
+    zip.start_file("README.md", options(readme.len() as u64))?;
+    zip.write_all(readme.as_bytes())?;
+    zip.finish()?.sync_all()?;
+    Ok(())
+}
+
+/// How an entry of `size` bytes is written.
+fn options(size: u64) -> SimpleFileOptions {
+    let method = if size <= DEFLATE_UP_TO {
+        CompressionMethod::Deflated
+    } else {
+        CompressionMethod::Stored
+    };
+    SimpleFileOptions::default()
+        .compression_method(method)
+        .unix_permissions(0o644)
+        .large_file(size >= u64::from(u32::MAX))
+}
+
+/// A file as copied: its size and hex SHA-256.
+#[derive(Debug)]
+struct Copied {
+    size: u64,
+    sha256: String,
+}
+
+/// Copies the object at `key` into the zip at `path`; `None` (and no
+/// entry) when the store no longer has it.
+fn copy(
+    zip: &mut ZipWriter<File>,
+    blob: &dyn BlobStore,
+    handle: &Handle,
+    key: &BlobKey,
+    path: &str,
+    size: u64,
+) -> Result<Option<Copied>, BundleError> {
+    let mut body = match handle.block_on(blob.get(key)) {
+        Ok(found) => found.body,
+        Err(BlobError::NotFound(_)) => {
+            tracing::warn!(%key, "a file of the run is missing from the blob store; the bundle says so");
+            return Ok(None);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    zip.start_file(path, options(size))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = handle.block_on(body.next()) {
+        let chunk = chunk?;
+        hasher.update(&chunk);
+        zip.write_all(&chunk)?;
+        size += chunk.len() as u64;
+    }
+    Ok(Some(Copied {
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    }))
+}
+
+/// The manifest's entry for a file, copied to `copied` or missing.
+fn entry(
+    name: &str,
+    file_name: &str,
+    content_type: &str,
+    copied: Option<(String, Copied)>,
+) -> BundleFile {
+    let (path, size, sha256) = match copied {
+        Some((path, copied)) => (Some(path), copied.size, copied.sha256),
+        None => (None, 0, String::new()),
+    };
+    BundleFile {
+        name: name.to_owned(),
+        file_name: file_name.to_owned(),
+        path,
+        size,
+        sha256,
+        content_type: content_type.to_owned(),
+    }
+}
+
+/// The whole log, page by page from the executor.
+fn write_log(
+    zip: &mut ZipWriter<File>,
+    executor: &dyn Executor,
+    handle: &Handle,
+    run: &Run,
+) -> Result<(), BundleError> {
+    zip.start_file(LOG, options(0))?;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = handle.block_on(executor.log(run, cursor.as_deref()))?;
+        if page.text.is_empty() {
+            return Ok(());
+        }
+        zip.write_all(page.text.as_bytes())?;
+        match page.next.filter(|_| page.truncated) {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
