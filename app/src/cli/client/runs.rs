@@ -87,22 +87,6 @@ pub enum RunsCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// What runs of a version are likely to take and cost (duration from
-    /// its succeeded runs; cost on AWS Batch), and the budgets they would cross.
-    Estimate {
-        /// The model's name, as in `models list`.
-        model: String,
-        /// A version label (default: the latest active one).
-        #[arg(long)]
-        version: Option<String>,
-        #[command(flatten)]
-        resources: ResourceArgs,
-        /// How many runs (a sweep's size): the totals multiply.
-        #[arg(long, default_value_t = 1)]
-        count: u32,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
     /// Print a run's log.
     Logs {
         id: i64,
