@@ -25,6 +25,7 @@ pub mod policy;
 pub mod preview;
 mod ranges;
 mod run_resources;
+pub mod schedules;
 pub mod secrets;
 pub mod server;
 pub mod state;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::input_files::router())
         .merge(pages::compare::router())
         .merge(pages::runs::router())
+        .merge(pages::schedules::router())
         .merge(pages::admin::router())
         .merge(pages::account::router())
         .merge(pages::users::router())

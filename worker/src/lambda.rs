@@ -101,6 +101,7 @@ pub async fn handle(
                 .await?;
         }
         Invocation::Scheduled => {
+            summary["scheduled_runs"] = json!(worker.fire_schedules().await?.runs.len());
             summary["swept"] = json!(worker.sweep().await?);
         }
     }

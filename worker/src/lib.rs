@@ -32,6 +32,7 @@ use modelrun_core::store::{Store, StoreError};
 
 pub use recorder::Recorder;
 pub use runner::{TaskOutcome, Worker};
+pub use tasks::schedules::Fires;
 
 /// Everything the worker's handlers use.
 #[derive(Debug, Clone)]

@@ -126,6 +126,12 @@ impl Worker {
         &self.services
     }
 
+    /// Fires the schedules due now: a run per due schedule, once per slot
+    /// however many workers fire it (see `tasks/schedules.rs`).
+    pub async fn fire_schedules(&self) -> Result<crate::Fires, WorkerError> {
+        crate::tasks::schedules::fire_due(&self.services, Utc::now()).await
+    }
+
     /// Claims and runs one due task; `None` when nothing is due.
     pub async fn run_one(&self) -> Result<Option<TaskOutcome>, WorkerError> {
         let Some(claimed) = self.claim().await? else {
@@ -359,6 +365,7 @@ impl Worker {
         let builds = Arc::new(Semaphore::new(self.config.environment_builds.max(1)));
         let tracker = TaskTracker::new();
         let mut next_sweep = Instant::now();
+        let mut next_schedules = Instant::now();
         tracing::info!(
             concurrency = self.config.concurrency,
             environment_builds = self.config.environment_builds,
@@ -395,6 +402,17 @@ impl Worker {
                         break;
                     }
                 }
+            }
+            if Instant::now() >= next_schedules {
+                match self.fire_schedules().await {
+                    // New runs: claim their dispatch tasks at once.
+                    Ok(fires) if !fires.runs.is_empty() => wake.wake(),
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(error = %error_chain(&error), "could not fire schedules")
+                    }
+                }
+                next_schedules = Instant::now() + self.config.poll_interval;
             }
             if Instant::now() >= next_sweep {
                 if let Err(error) = self.sweep().await {

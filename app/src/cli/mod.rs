@@ -115,6 +115,9 @@ enum Command {
     /// Submit, list, follow and cancel runs on a modelrun server, through its API.
     #[command(subcommand)]
     Runs(client::runs::RunsCommand),
+    /// Create, list, pause, resume and delete schedules on a modelrun server.
+    #[command(subcommand)]
+    Schedules(client::schedules::SchedulesCommand),
     /// Serve as an AWS Lambda function: the default under the Lambda runtime.
     Lambda(lambda::LambdaArgs),
     /// Run a model with the container contract, fetching its inputs from S3
@@ -389,6 +392,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tokens(command) => accounts::tokens(&global, command).await?,
         Command::Secrets(command) => model_secrets::run(&global, command).await?,
         Command::Runs(command) => return client::runs::run(command).await,
+        Command::Schedules(command) => return client::schedules::run(command).await,
         Command::Lambda(args) => lambda::lambda(&global, args).await?,
         // The model's exit code is the wrapper's.
         Command::Exec(args) => return Ok(lambda::exec(args).await),

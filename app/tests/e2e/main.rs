@@ -32,6 +32,8 @@ mod quick_start;
 mod run_log;
 mod run_resources;
 mod scenarios;
+mod schedule_workers;
+mod schedules;
 mod security;
 mod submit_once;
 mod support;
@@ -61,6 +63,8 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    schedules::the_api_schedules_fires_once_and_pauses,
+    schedules::the_schedule_form_refuses_then_creates,
     bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
     bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
     bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,

@@ -9,6 +9,7 @@ mod models;
 pub mod openapi;
 mod run_fields;
 mod runs;
+mod schedules;
 mod secrets;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(models::router())
         .merge(runs::router())
+        .merge(schedules::router())
         .merge(secrets::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

@@ -50,6 +50,13 @@ struct OutputJson {
 }
 
 #[derive(Serialize)]
+struct ScheduledByJson {
+    id: i64,
+    name: String,
+    url: String,
+}
+
+#[derive(Serialize)]
 struct RunJson {
     id: i64,
     model: String,
@@ -70,6 +77,9 @@ struct RunJson {
     /// a job after an infrastructure fault).
     attempt: i64,
     url: String,
+    /// The schedule that made the run, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduled_by: Option<ScheduledByJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     events: Option<Vec<RunEvent>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +107,7 @@ impl RunJson {
                 .map(|d| d.num_milliseconds() as f64 / 1000.0),
             attempt: run.attempt,
             url: format!("/runs/{}", run.id),
+            scheduled_by: None,
             events: None,
             outputs: None,
         }
@@ -136,7 +147,17 @@ async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
         state.store.run_events(run.id),
         state.store.run_outputs(run.id)
     )?;
-    Ok(RunJson::new(run).with_details(events, &outputs))
+    let mut json = RunJson::new(run).with_details(events, &outputs);
+    json.scheduled_by = state
+        .store
+        .run_schedule(run.id)
+        .await?
+        .map(|by| ScheduledByJson {
+            id: by.id.0,
+            url: format!("/schedules/{}", by.id),
+            name: by.name,
+        });
+    Ok(json)
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ pub mod new_run;
 pub mod preview;
 pub mod run;
 pub mod runs;
+pub mod schedules;
 pub mod tasks;
 mod typical;
 pub mod users;
@@ -29,6 +30,7 @@ pub enum Section {
     None,
     Models,
     Runs,
+    Schedules,
     Users,
     Audit,
     Tasks,

@@ -184,6 +184,8 @@ struct RunPage {
     log: String,
     /// Whether earlier lines of the log are left out of `log`.
     log_earlier: bool,
+    /// The schedule that made the run, if one did.
+    scheduled_by: Option<modelrun_core::schedule::ScheduledBy>,
 }
 
 /// Numbers from the run's `metrics.json`, in its order. Anything else in
@@ -301,6 +303,7 @@ async fn page(
         outputs: outputs.iter().map(OutputView::new).collect(),
         log: log.text,
         log_earlier: log.earlier,
+        scheduled_by: state.store.run_schedule(run.id).await?,
         run,
     })
 }

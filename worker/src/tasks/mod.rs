@@ -8,6 +8,7 @@ mod cancel_run;
 mod dispatch_run;
 mod prepare_environment;
 mod register_job_definition;
+pub(crate) mod schedules;
 mod send_email;
 mod sync_images;
 

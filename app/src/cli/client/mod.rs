@@ -10,6 +10,7 @@ mod inputs;
 mod output;
 mod reproduce;
 pub mod runs;
+pub mod schedules;
 mod terminal;
 mod upload;
 

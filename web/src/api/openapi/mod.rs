@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::state::AppState;
 
 mod operations;
+mod schedules;
 mod schemas;
 
 use operations::{error, model_operation, other_operation, run_operation};
@@ -33,10 +34,14 @@ pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
 pub const RUN_BUNDLE: &str = "/api/v1/runs/{id}/bundle";
 pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
 pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
+pub const SCHEDULES: &str = "/api/v1/schedules";
+pub const SCHEDULE: &str = "/api/v1/schedules/{id}";
+pub const SCHEDULE_PAUSE: &str = "/api/v1/schedules/{id}/pause";
+pub const SCHEDULE_RESUME: &str = "/api/v1/schedules/{id}/resume";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 20] = [
+pub const OPERATIONS: [(&str, &str, &str); 26] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -60,6 +65,12 @@ pub const OPERATIONS: [(&str, &str, &str); 20] = [
         "getJobFile",
     ),
     ("post", JOB_OUTPUTS, "storeJobOutput"),
+    ("get", SCHEDULES, "listSchedules"),
+    ("post", SCHEDULES, "createSchedule"),
+    ("get", SCHEDULE, "getSchedule"),
+    ("delete", SCHEDULE, "deleteSchedule"),
+    ("post", SCHEDULE_PAUSE, "pauseSchedule"),
+    ("post", SCHEDULE_RESUME, "resumeSchedule"),
     ("get", OPENAPI, "getOpenApi"),
 ];
 
@@ -83,6 +94,7 @@ fn operation(id: &str, route: &str) -> Value {
     let mut op = model_operation(id)
         .or_else(|| run_operation(id))
         .or_else(|| other_operation(id))
+        .or_else(|| schedules::operation(id))
         .unwrap_or_else(|| json!({ "summary": id, "responses": {} }));
     if id != "getOpenApi" {
         op["responses"]["503"] =

@@ -1,0 +1,164 @@
+//! Creating and changing schedules: the one path that the pages and the
+//! API share, and who may change which schedule.
+
+use chrono::Utc;
+use modelrun_core::model::ModelWithVersions;
+use modelrun_core::schedule::{CronRule, NewSchedule, Schedule, check_name};
+use modelrun_core::schema::{FieldKind, Inputs, ValidationErrors};
+use modelrun_core::store::StoreError;
+use modelrun_core::user::{Role, User};
+
+use crate::auth::require;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::submit::{check_inputs_size, pick_version};
+
+/// What the schedule form or the API asks for.
+#[derive(Debug)]
+pub struct ScheduleRequest<'a> {
+    pub name: &'a str,
+    pub model: &'a ModelWithVersions,
+    /// A version label, or `None` (or `latest`) for the latest active one.
+    pub version: Option<&'a str>,
+    /// The inputs as sent, checked here against the version's schema.
+    pub inputs: &'a serde_json::Map<String, serde_json::Value>,
+    pub cron: &'a str,
+    pub time_zone: &'a str,
+}
+
+/// The label that means "the latest active version when it fires".
+pub const LATEST: &str = "latest";
+
+/// Checks the name, the rule and the inputs, each error naming its field
+/// (422), then creates the schedule as `user`.
+pub async fn create(
+    state: &AppState,
+    user: &User,
+    request: ScheduleRequest<'_>,
+) -> AppResult<Schedule> {
+    require(user.role, Role::Runner, "schedule runs")?;
+    let mut errors = ValidationErrors::default();
+    let name = check_name(request.name).map_err(|e| errors.push(e.field, e.message));
+    let rule = CronRule::parse(request.cron, request.time_zone)
+        .map_err(|e| errors.push(e.field, e.message));
+    let label = request
+        .version
+        .map(str::trim)
+        .filter(|label| !label.is_empty() && *label != LATEST);
+    let version = pick_version(request.model, label)?;
+    let inputs = check_inputs(state, version, request.inputs).map_err(|e| {
+        errors.errors.extend(e.errors);
+    });
+    let (Ok(name), Ok(rule), Ok(inputs)) = (name, rule, inputs) else {
+        return Err(AppError::Invalid {
+            summary: "the schedule is not valid",
+            errors,
+        });
+    };
+    let created = state
+        .store
+        .create_schedule(NewSchedule {
+            name,
+            model_id: request.model.model.id,
+            version_id: label.map(|_| version.id),
+            inputs,
+            cron: rule.expression().to_owned(),
+            time_zone: rule.zone().name().to_owned(),
+            owner: user.id,
+            next_fire_at: rule.next_after(Utc::now()),
+        })
+        .await;
+    match created {
+        Err(StoreError::Conflict(message)) => Err(AppError::invalid_field(
+            "the schedule is not valid",
+            "name",
+            message,
+        )),
+        other => {
+            let schedule = other?;
+            tracing::info!(schedule_id = %schedule.id, user_id = %user.id, "schedule created");
+            Ok(schedule)
+        }
+    }
+}
+
+/// The inputs checked against the version's schema. A file input must be
+/// left empty (and so optional): an upload belongs to one run.
+fn check_inputs(
+    state: &AppState,
+    version: &modelrun_core::model::ModelVersion,
+    inputs: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Inputs, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for field in version.inputs.fields() {
+        let given = inputs
+            .get(&field.name)
+            .is_some_and(|value| !value.is_null() && value != "");
+        if matches!(field.kind, FieldKind::File { .. }) && (field.required || given) {
+            errors.push(
+                &field.name,
+                "is a file input, which a schedule cannot take: each run needs its own upload",
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let valid = version.inputs.validate(inputs)?;
+    check_inputs_size(&valid, state.config.max_inputs_bytes).map_err(|error| {
+        let mut errors = ValidationErrors::default();
+        errors.push("inputs", error.to_string());
+        errors
+    })?;
+    Ok(valid)
+}
+
+/// Who may pause, resume or delete a schedule: its owner, or an
+/// administrator.
+pub fn may_change(user: &User, schedule: &Schedule) -> AppResult<()> {
+    require(user.role, Role::Runner, "change schedules")?;
+    if user.id == schedule.owner || user.role >= Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "only {} or an administrator may change the schedule {:?}",
+            schedule.owner_email, schedule.name
+        )))
+    }
+}
+
+/// Pauses or resumes a schedule. On resume the next slot is the first one
+/// from now: slots passed while paused do not fire.
+pub async fn set_paused(
+    state: &AppState,
+    user: &User,
+    schedule: &Schedule,
+    paused: bool,
+) -> AppResult<Schedule> {
+    may_change(user, schedule)?;
+    let next = schedule
+        .rule()
+        .map_err(|error| AppError::Conflict(error.to_string()))?
+        .next_after(Utc::now());
+    Ok(state
+        .store
+        .set_schedule_paused(schedule.id, paused, next)
+        .await?)
+}
+
+/// Deletes a schedule; its runs and fires stay.
+pub async fn delete(state: &AppState, user: &User, schedule: &Schedule) -> AppResult<()> {
+    may_change(user, schedule)?;
+    state.store.delete_schedule(schedule.id, Utc::now()).await?;
+    Ok(())
+}
+
+/// A schedule not deleted, or 404.
+pub async fn load(state: &AppState, id: modelrun_core::ids::ScheduleId) -> AppResult<Schedule> {
+    state
+        .store
+        .schedule(id)
+        .await?
+        .filter(|schedule| schedule.deleted_at.is_none())
+        .ok_or(AppError::NotFound)
+}
