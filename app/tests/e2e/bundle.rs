@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use modelrun_core::bundle::{BundleManifest, NOT_RECORDED};
@@ -13,9 +14,32 @@ use modelrun_core::ids::RunId;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::cli_client::{client, run_while_draining};
 use crate::file_inputs::{PLAN_CSV, PLAN_PY, PLANFILE, sha256};
 use crate::support::*;
+
+/// The binary as a client of `app`, with `token`.
+fn client(app: &TestApp, token: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_modelrun"));
+    command
+        .env_remove("MODELRUN_CONFIG")
+        .env("MODELRUN_CONFIG", "/nonexistent/modelrun-config.toml")
+        .env("RUST_LOG", "warn")
+        .env("MODELRUN_URL", &app.base)
+        .env("MODELRUN_TOKEN", token);
+    command
+}
+
+/// Runs the command while the worker is drained, as a busy server would.
+async fn run_while_draining(app: &TestApp, mut command: Command) -> Output {
+    let child = tokio::task::spawn_blocking(move || command.output().expect("run modelrun"));
+    loop {
+        if child.is_finished() {
+            return child.await.expect("join");
+        }
+        app.drain().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
 /// A model whose one output is the text of its `out.txt` file.
 fn echo_manifest() -> &'static str {
