@@ -5,12 +5,14 @@
 mod api;
 mod api_errors;
 mod aws;
+mod aws_schedules;
 mod aws_startup;
 mod aws_uploads;
 mod browser;
 mod bundle;
 mod cli;
 mod cli_client;
+mod cli_schedules;
 mod cli_installation;
 mod cli_secrets;
 mod connections;
@@ -65,6 +67,8 @@ macro_rules! on_both_stores {
 on_both_stores!(
     schedules::the_api_schedules_fires_once_and_pauses,
     schedules::the_schedule_form_refuses_then_creates,
+    schedules::a_new_version_that_refuses_the_inputs_fails_the_fire_visibly,
+    cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,
     bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
     bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
     bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,

@@ -222,3 +222,49 @@ pub async fn the_schedule_form_refuses_then_creates(kind: StoreKind) {
         "signed out: to the sign-in page"
     );
 }
+
+/// Version 1 takes a level up to 10; version 2 only up to 3.
+fn gauge(max: u32) -> String {
+    format!(
+        "name = \"gauge\"\ncommand = [\"true\"]\n[inputs]\ntype = \"object\"\n\
+         [inputs.properties.level]\ntype = \"number\"\nmaximum = {max}\ndefault = 1\n"
+    )
+}
+
+pub async fn a_new_version_that_refuses_the_inputs_fails_the_fire_visibly(kind: StoreKind) {
+    let app = TestApp::spawn(kind).await;
+    app.register_model("gauge-1", &gauge(10)).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let created: Value = api
+        .post("/api/v1/schedules")
+        .json(&json!({
+            "name": "Gauge", "model": "gauge", "cron": "@daily",
+            "inputs": { "level": 5 }
+        }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_i64().expect("created");
+    app.register_model("gauge-2", &gauge(3)).await;
+    make_due(&app, id).await;
+    let fired = app.components.worker.fire_schedules().await.expect("fire");
+    assert_eq!((fired.runs.len(), fired.recorded), (0, 1));
+    let shown = api.get_json(&format!("/api/v1/schedules/{id}")).await;
+    let fire = &shown["fires"][0];
+    assert_eq!(fire["outcome"], "failed", "{shown}");
+    assert!(
+        fire["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("level"),
+        "{fire}"
+    );
+    // It goes on: the next slot is tomorrow's.
+    assert_eq!(shown["state"], "active");
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = browser.page(&format!("/schedules/{id}")).await;
+    assert!(page.contains("do not fit version"), "{page}");
+}
