@@ -5,6 +5,7 @@
 mod api;
 mod api_errors;
 mod aws;
+mod aws_bundle;
 mod aws_schedules;
 mod aws_startup;
 mod aws_uploads;

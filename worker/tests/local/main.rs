@@ -4,6 +4,7 @@
 mod boundary;
 mod build_boundary;
 mod builds;
+mod bundles;
 #[path = "../common/mod.rs"]
 mod common;
 mod environments;
