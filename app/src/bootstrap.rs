@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
+use modelrun_core::alias::Alias;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::model::Registered;
 use modelrun_core::store::{Store, StoreError};
@@ -286,6 +287,44 @@ pub async fn set_disabled_of(
 /// Registers the built-in example models (a new version of one only if its
 /// files changed). Their environments are built when a run first asks,
 /// so that a fresh install starts at once.
+/// A new release's example version becomes production while production is
+/// an earlier example version: the example ships with modelrun, and
+/// nobody chose another. A version someone promoted stays production.
+async fn follow_example(store: &Arc<dyn Store>, example: &Registered) -> anyhow::Result<()> {
+    let Registered::Created(version) = example else {
+        return Ok(());
+    };
+    if version.alias == Alias::Production {
+        return Ok(());
+    }
+    let Some(model) = store.model(&version.model).await? else {
+        return Ok(());
+    };
+    let production = model.production();
+    if production.is_some_and(|p| p.registered_via != "example") {
+        return Ok(());
+    }
+    let promotion = store.promote_version(version.id).await?;
+    let previous = promotion
+        .previous
+        .and_then(|id| model.versions.iter().find(|v| v.id == id))
+        .map(|v| v.label.clone());
+    let entry = NewAuditEntry::new(
+        Actor::system("example"),
+        AuditAction::VersionPromote,
+        format!("version {}", version.id),
+    )
+    .detail(serde_json::json!({
+        "model": version.model,
+        "label": version.label,
+        "alias": Alias::Production,
+        "previous": previous,
+        "note": "this release of modelrun brings a new version of its built-in example",
+    }));
+    store.record_audit(entry).await?;
+    Ok(())
+}
+
 pub async fn register_examples(
     store: &Arc<dyn Store>,
     data_dir: &Path,
@@ -311,6 +350,7 @@ pub async fn register_examples(
         let example = register_local(store, data_dir, environments, registration)
             .await
             .with_context(|| format!("the example model {name}"))?;
+        follow_example(store, &example).await?;
         registered.push(example);
     }
     Ok(registered)

@@ -27,6 +27,9 @@ pub enum AuditAction {
     Download,
     VersionRegister,
     VersionRetire,
+    /// A version became its model's production version (automatically for
+    /// a model's first version), with the note that says why.
+    VersionPromote,
     UserCreate,
     UserRoleChange,
     /// An administrator disabled an account: it cannot sign in, and its
@@ -43,7 +46,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
@@ -55,6 +58,7 @@ impl AuditAction {
         AuditAction::Download,
         AuditAction::VersionRegister,
         AuditAction::VersionRetire,
+        AuditAction::VersionPromote,
         AuditAction::UserCreate,
         AuditAction::UserRoleChange,
         AuditAction::UserDisable,
@@ -79,6 +83,7 @@ impl AuditAction {
             AuditAction::Download => "download",
             AuditAction::VersionRegister => "version_register",
             AuditAction::VersionRetire => "version_retire",
+            AuditAction::VersionPromote => "version_promote",
             AuditAction::UserCreate => "user_create",
             AuditAction::UserRoleChange => "user_role_change",
             AuditAction::UserDisable => "user_disable",

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::alias::Alias;
 use crate::environment::EnvironmentSpec;
 use crate::ids::{ModelId, VersionId};
 use crate::manifest::Resources;
@@ -61,6 +62,9 @@ pub struct ModelVersion {
     pub secrets: Vec<String>,
     /// Whether its runs may use the network.
     pub network: bool,
+    /// Production or candidate: read with the version, from its model's
+    /// one production version.
+    pub alias: Alias,
 }
 
 impl ModelVersion {
@@ -134,7 +138,8 @@ pub struct ModelWithVersions {
 }
 
 impl ModelWithVersions {
-    /// The newest version that is not retired.
+    /// The newest version that is not retired, production or not. What
+    /// planners run is [`ModelWithVersions::production`].
     pub fn latest_active(&self) -> Option<&ModelVersion> {
         self.versions.iter().find(|version| version.is_active())
     }

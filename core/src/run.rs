@@ -45,6 +45,9 @@ pub struct Run {
     /// Which attempt of its job the run is on, from 1: AWS Batch retries a
     /// job after an infrastructure fault.
     pub attempt: i64,
+    /// Whether its version was production or a candidate when the run was
+    /// submitted; `None` for runs made before versions had aliases.
+    pub alias: Option<crate::alias::Alias>,
 }
 
 impl Run {

@@ -14,19 +14,24 @@ use crate::ids::{TokenId, UserId};
 pub enum Role {
     /// Sees models and runs.
     Viewer,
-    /// Also submits and cancels runs.
+    /// Also submits and cancels runs of a model's production version
+    /// (a planner).
     Runner,
-    /// Also manages users, tokens and versions, and sees the queue and outbox.
+    /// A data scientist: also runs candidate versions, which nobody has
+    /// promoted to production yet (see [`crate::alias`]).
+    Scientist,
+    /// Also promotes versions, manages users, tokens and versions, and sees the queue and outbox.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::Runner, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Runner, Role::Scientist, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
             Role::Runner => "runner",
+            Role::Scientist => "scientist",
             Role::Admin => "admin",
         }
     }
@@ -45,7 +50,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|role| role.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}: use viewer, runner or admin"))
+            .ok_or_else(|| format!("unknown role {s:?}: use viewer, runner, scientist or admin"))
     }
 }
 
@@ -146,7 +151,9 @@ mod tests {
 
     #[test]
     fn roles_are_ordered_by_power() {
-        assert!(Role::Viewer < Role::Runner && Role::Runner < Role::Admin);
+        assert!(Role::Viewer < Role::Runner && Role::Runner < Role::Scientist);
+        assert!(Role::Scientist < Role::Admin);
+        assert_eq!("scientist".parse::<Role>(), Ok(Role::Scientist));
         assert_eq!("runner".parse::<Role>(), Ok(Role::Runner));
         assert!("root".parse::<Role>().is_err());
     }

@@ -2,6 +2,7 @@
 //! Times are [`Timestamp`]s and JSON columns decode with `Json`, which read
 //! each backend's own storage, so one row type serves both.
 
+use modelrun_core::alias::Alias;
 use modelrun_core::audit::{Actor, AuditEntry};
 use modelrun_core::email::{Email, EmailStatus};
 use modelrun_core::environment::{Environment, EnvironmentSpec};
@@ -153,6 +154,7 @@ pub(crate) struct VersionRow {
     secrets: Json<Vec<String>>,
     network: bool,
     model_name: String,
+    is_production: bool,
 }
 
 /// Most parsed input schemas kept; past it the cache starts again.
@@ -187,6 +189,12 @@ fn stored_schema(
     }
     cache.insert(id, (document.clone(), schema.clone()));
     Ok(schema)
+}
+
+impl VersionRow {
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 impl TryFrom<VersionRow> for ModelVersion {
@@ -225,6 +233,11 @@ impl TryFrom<VersionRow> for ModelVersion {
             secrets: row.secrets.0,
             network: row.network,
             model: row.model_name,
+            alias: if row.is_production {
+                Alias::Production
+            } else {
+                Alias::Candidate
+            },
         })
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use modelrun_core::DefinitionError;
+use modelrun_core::alias::adopted_entry;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::environment::{EnvironmentSpec, check_requirements};
 use modelrun_core::manifest::{EnvironmentDecl, Manifest, valid_version_label};
@@ -146,6 +147,9 @@ pub async fn register_local(
             format!("version {}", version.id),
         )
         .detail(serde_json::json!({ "model": manifest.name, "label": version.label }));
+        store.record_audit(entry).await?;
+    }
+    if let Some(entry) = adopted_entry(Actor::system(&registration.via), &registered) {
         store.record_audit(entry).await?;
     }
     Ok(registered)

@@ -103,9 +103,13 @@ impl TestApp {
         create_user(&store, RUNNER_EMAIL, RUNNER_PASSWORD, Role::Runner)
             .await
             .expect("runner");
-        register_examples(&store, &settings.data_dir, &components.environments)
-            .await
-            .expect("examples");
+        // As `modelrun up --executor batch`: on AWS versions come from
+        // images, and the first image of a model is its production version.
+        if world.is_none() {
+            register_examples(&store, &settings.data_dir, &components.environments)
+                .await
+                .expect("examples");
+        }
         let mut web = WebConfig::new(address);
         web.public_url = base.clone();
         configure(&mut web);

@@ -19,7 +19,7 @@ macro_rules! select_runs {
         "SELECT r.id, r.model_id, m.name AS model_name, r.version_id, v.label AS version_label, \
          r.submitted_by, u.email AS submitter_email, r.inputs, r.vcpu, r.memory_mib, \
          r.timeout_seconds, r.status, r.status_reason, r.job_id, r.log_stream, r.created_at, \
-         r.updated_at, r.started_at, r.finished_at, r.rerun_of, r.job_key, r.attempt \
+         r.updated_at, r.started_at, r.finished_at, r.rerun_of, r.job_key, r.attempt, r.alias \
          FROM runs r \
          JOIN models m ON m.id = r.model_id \
          JOIN model_versions v ON v.id = r.version_id \
@@ -48,6 +48,7 @@ pub(crate) struct RunRow {
     rerun_of: Option<i64>,
     job_key: Option<String>,
     attempt: i64,
+    alias: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
     started_at: Option<Timestamp>,
@@ -79,6 +80,11 @@ impl TryFrom<RunRow> for Run {
             rerun_of: row.rerun_of.map(RunId),
             job_key: row.job_key,
             attempt: row.attempt,
+            alias: row
+                .alias
+                .as_deref()
+                .map(|a| parse("alias", a))
+                .transpose()?,
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
             started_at: row.started_at.map(Into::into),

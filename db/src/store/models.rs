@@ -4,17 +4,19 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use modelrun_core::alias::{Alias, Promotion};
 use modelrun_core::ids::VersionId;
 use modelrun_core::model::{Model, ModelVersion, ModelWithVersions, NewVersion, Registered};
 use modelrun_core::store::{ModelStore, StoreError, StoreResult};
 use modelrun_core::task::NewTask;
 use sqlx::types::Json;
 
+use super::aliases;
 use super::environments::{record_environment, request};
 use super::queue::insert_task;
 use crate::SqlStore;
 use crate::backend::{AsConn, on_conn};
-use crate::convert::{to_json, touched};
+use crate::convert::to_json;
 use crate::rows::{ModelRow, VersionRow, convert_all};
 use crate::types::{JsonText, Timestamp};
 
@@ -23,7 +25,9 @@ macro_rules! version_columns {
         "id, model_id, label, digest, runtime, input_schema, vcpu, memory_mib, timeout_seconds, \
          max_vcpu, max_memory_mib, max_timeout_seconds, source_commit, registered_via, registered_at, job_definition_arn, retired_at, \
          environment, secrets, network, \
-         (SELECT name FROM models WHERE models.id = model_versions.model_id) AS model_name"
+         (SELECT name FROM models WHERE models.id = model_versions.model_id) AS model_name, \
+         coalesce((SELECT production_version_id FROM models \
+         WHERE models.id = model_versions.model_id) = model_versions.id, false) AS is_production"
     };
 }
 
@@ -139,6 +143,7 @@ impl<B> SqlStore<B> {
             Err(StoreError::Conflict(_)) => return Ok(None),
             Err(error) => return Err(error),
         };
+        let promoted = aliases::adopt_if_none(&mut tx, model_id, row.id()).await?;
         for task in follow_ups {
             insert_task(&mut tx, task, now).await?;
         }
@@ -148,7 +153,11 @@ impl<B> SqlStore<B> {
             request(&mut tx, digest, now).await?;
         }
         tx.commit().await?;
-        Ok(Some(Registered::Created(row.try_into()?)))
+        let mut created = ModelVersion::try_from(row)?;
+        if promoted {
+            created.alias = Alias::Production;
+        }
+        Ok(Some(Registered::Created(created)))
     }
 }
 
@@ -293,16 +302,16 @@ impl<B> ModelStore for SqlStore<B> {
     }
 
     async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
-        let retired = on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query(
-                "UPDATE model_versions SET retired_at = coalesce(retired_at, $1) WHERE id = $2",
-            )
-            .bind(Timestamp(now))
-            .bind(id.0)
-            .execute(c)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
-        touched(retired)
+        let mut tx = self.db.begin().await?;
+        aliases::retire(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion> {
+        let mut tx = self.db.begin().await?;
+        let promotion = aliases::promote(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(promotion)
     }
 }

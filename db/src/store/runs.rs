@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use modelrun_core::alias::Alias;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{ModelId, RunId, TaskId};
 use modelrun_core::run::{
@@ -28,8 +29,12 @@ use crate::types::Timestamp;
 
 /// The version a run is created on. `FOR SHARE`: it cannot be retired
 /// while the run is being created.
+/// The run's alias is read with it: whether the version is its model's
+/// production version at this moment.
 const RUN_VERSION: Sql = sql!(
-    "SELECT model_id, retired_at FROM model_versions WHERE id = $1",
+    "SELECT model_id, retired_at, coalesce((SELECT production_version_id FROM models \
+     WHERE models.id = model_versions.model_id) = model_versions.id, false) \
+     FROM model_versions WHERE id = $1",
     for_share
 );
 
@@ -169,13 +174,15 @@ async fn insert_run(
     tx: &mut Tx,
     run: &NewRun,
     model_id: i64,
+    alias: Alias,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<RunId>> {
     on_conn!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO runs (model_id, version_id, submitted_by, inputs, vcpu, memory_mib, \
-             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of, job_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) \
+             timeout_seconds, status, created_at, updated_at, submit_key, rerun_of, job_key, \
+             alias) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13) \
              ON CONFLICT (submitted_by, submit_key) WHERE submit_key IS NOT NULL DO NOTHING \
              RETURNING id",
         )
@@ -191,6 +198,7 @@ async fn insert_run(
         .bind(run.submit_key.as_deref())
         .bind(run.rerun_of.map(|id| id.0))
         .bind(random_hex(8))
+        .bind(alias.as_str())
         .fetch_optional(c)
         .await
     })
@@ -216,13 +224,13 @@ pub(super) async fn insert_queued_run(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> StoreResult<Queued<Run>> {
-    let version: Option<(i64, Option<Timestamp>)> = on_conn!(tx, |c| {
+    let version: Option<(i64, Option<Timestamp>, bool)> = on_conn!(tx, |c| {
         sqlx::query_as(c.sql(&RUN_VERSION))
             .bind(run.version_id.0)
             .fetch_optional(c)
             .await
     })?;
-    let Some((model_id, retired_at)) = version else {
+    let Some((model_id, retired_at, production)) = version else {
         return Err(StoreError::NotFound);
     };
     if retired_at.is_some() {
@@ -231,7 +239,12 @@ pub(super) async fn insert_queued_run(
             run.version_id
         )));
     }
-    let Some(id) = insert_run(tx, run, model_id, now).await? else {
+    let alias = if production {
+        Alias::Production
+    } else {
+        Alias::Candidate
+    };
+    let Some(id) = insert_run(tx, run, model_id, alias, now).await? else {
         return Err(StoreError::AlreadySubmitted(
             submitted_with_key(tx, run).await?,
         ));

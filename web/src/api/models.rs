@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use modelrun_core::alias::Alias;
 use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
@@ -32,6 +33,8 @@ struct VersionJson {
     /// What was registered (snapshot or image digest): bundles name it.
     digest: String,
     active: bool,
+    /// `production` (the one version planners run) or `candidate`.
+    alias: Alias,
     registered_at: DateTime<Utc>,
     registered_via: String,
     source_commit: Option<String>,
@@ -57,6 +60,7 @@ impl VersionJson {
             label: version.label.clone(),
             digest: version.digest.clone(),
             active: version.is_active(),
+            alias: version.alias,
             registered_at: version.registered_at,
             registered_via: version.registered_via.clone(),
             source_commit: version.source_commit.clone(),
@@ -79,7 +83,10 @@ struct ModelJson {
     title: String,
     description: String,
     owner: String,
+    /// The newest active version, production or not.
     latest_version: Option<String>,
+    /// The version planners run, and a run without a version runs.
+    production_version: Option<String>,
     versions: Vec<VersionJson>,
 }
 
@@ -91,6 +98,7 @@ impl ModelJson {
             description: model.model.description.clone(),
             owner: model.model.owner.clone(),
             latest_version: model.latest_active().map(|v| v.label.clone()),
+            production_version: model.production().map(|v| v.label.clone()),
             versions: model
                 .versions
                 .iter()

@@ -37,6 +37,8 @@ pub struct VersionView {
     pub registered_ago: String,
     pub source: String,
     pub active: bool,
+    /// Production or candidate.
+    pub alias: modelrun_core::alias::Alias,
     pub resources: String,
     /// The most one run may ask for, when it is more than `resources`.
     pub max_resources: Option<String>,
@@ -75,6 +77,7 @@ impl VersionView {
             registered_ago: format::ago(version.registered_at, Utc::now()),
             source,
             active: version.is_active(),
+            alias: version.alias,
             resources: crate::run_resources::text(&version.resources),
             max_resources: (version.max_resources != version.resources)
                 .then(|| crate::run_resources::text(&version.max_resources)),
@@ -110,7 +113,7 @@ impl ModelCard {
                 .iter()
                 .map(|version| VersionView::new(version, locale))
                 .collect(),
-            runnable: model.latest_active().is_some(),
+            runnable: model.production().is_some(),
         }
     }
 }

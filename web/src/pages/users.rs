@@ -46,7 +46,7 @@ struct UsersPage {
     nav: Nav,
     me: UserId,
     users: Vec<UserRow>,
-    roles: [Role; 3],
+    roles: [Role; 4],
     /// The zone of the times shown.
     zone: &'static str,
     error: Option<String>,

@@ -85,6 +85,8 @@ struct VersionPage {
     environment: Option<EnvironmentView>,
     /// Whether the page refreshes itself: the environment is being built.
     building: bool,
+    /// Whether the person may promote this version to production.
+    may_promote: bool,
 }
 
 async fn page(
@@ -104,6 +106,7 @@ async fn page(
         None => None,
     };
     Ok(VersionPage {
+        may_promote: modelrun_core::alias::may_promote(&user, &model.model),
         nav: Nav::new(&user, &csrf, Section::Models),
         model_name: model.model.name,
         model_title: model.model.title,

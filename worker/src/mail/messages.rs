@@ -138,6 +138,7 @@ mod tests {
             rerun_of: None,
             job_key: None,
             attempt: 1,
+            alias: None,
         }
     }
 

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use modelrun_core::alias::adopted_entry;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::blob::{BlobKey, MAX_DOCUMENT_BYTES};
 use modelrun_core::manifest::Manifest;
@@ -121,7 +122,8 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
         secrets: manifest.secrets,
         network: manifest.network,
     };
-    match services.store.register_version(version, Vec::new()).await? {
+    let registered = services.store.register_version(version, Vec::new()).await?;
+    match &registered {
         Registered::Created(version) => {
             tracing::info!(model = %image.model, tag = %image.tag, "registered a version from an image");
             let entry = NewAuditEntry::new(
@@ -135,6 +137,10 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
                 "digest": image.digest,
             }));
             services.store.record_audit(entry).await?;
+            // A model's first image becomes production on its own; later ones are candidates.
+            if let Some(entry) = adopted_entry(Actor::system("image-sync"), &registered) {
+                services.store.record_audit(entry).await?;
+            }
             services
                 .store
                 .enqueue(

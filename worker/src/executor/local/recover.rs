@@ -258,6 +258,7 @@ mod tests {
             rerun_of: None,
             job_key: key.map(str::to_owned),
             attempt: 1,
+            alias: None,
         }
     }
 

@@ -1,0 +1,193 @@
+//! Production and candidate versions: one production version per model,
+//! moved atomically, and the alias each run ran under.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use modelrun_core::alias::Alias;
+use modelrun_core::ids::VersionId;
+use modelrun_core::store::{Store, StoreError};
+use modelrun_core::user::{NewApiToken, NewUser, Role};
+
+use crate::support;
+
+async fn production(store: &Arc<dyn Store>, model: &str) -> Option<VersionId> {
+    let model = store.model(model).await.expect("query").expect("model");
+    let production: Vec<_> = model
+        .versions
+        .iter()
+        .filter(|v| v.alias == Alias::Production)
+        .collect();
+    assert!(
+        production.len() <= 1,
+        "two production versions: {production:?}"
+    );
+    production.first().map(|v| v.id)
+}
+
+pub async fn the_first_version_is_production_and_later_ones_candidates(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let first = support::version(&store, "forecast", "v1").await;
+    let second = support::version(&store, "forecast", "v2").await;
+    assert_eq!(first.alias, Alias::Production, "a model's first version");
+    assert_eq!(second.alias, Alias::Candidate, "a later version waits");
+    assert_eq!(production(&store, "forecast").await, Some(first.id));
+    let again = store
+        .register_version(support::new_version("forecast", "v2", "v2"), Vec::new())
+        .await
+        .expect("register again");
+    assert_eq!(again.version().alias, Alias::Candidate);
+
+    let on_first = support::run(&store, &first, ann.id).await;
+    let on_second = support::run(&store, &second, ann.id).await;
+    assert_eq!(on_first.alias, Some(Alias::Production));
+    assert_eq!(on_second.alias, Some(Alias::Candidate));
+    store.promote_version(second.id).await.expect("promote");
+    let kept = store.run(on_second.id).await.expect("query").expect("run");
+    assert_eq!(
+        kept.alias,
+        Some(Alias::Candidate),
+        "a run keeps the alias it was submitted under"
+    );
+    let after = support::run(&store, &second, ann.id).await;
+    assert_eq!(after.alias, Some(Alias::Production));
+}
+
+pub async fn a_promotion_moves_production_and_refuses_retired_versions(store: Arc<dyn Store>) {
+    let v1 = support::version(&store, "forecast", "v1").await;
+    let v2 = support::version(&store, "forecast", "v2").await;
+    let v3 = support::version(&store, "forecast", "v3").await;
+    let other = support::version(&store, "churn", "c1").await;
+
+    let promoted = store.promote_version(v2.id).await.expect("promote");
+    assert_eq!(promoted.previous, Some(v1.id));
+    assert_eq!(production(&store, "forecast").await, Some(v2.id));
+    assert_eq!(
+        production(&store, "churn").await,
+        Some(other.id),
+        "another model keeps its own"
+    );
+    let same = store.promote_version(v2.id).await.expect("promote again");
+    assert_eq!(same.previous, Some(v2.id), "nothing changes");
+
+    let rollback = store.promote_version(v1.id).await.expect("roll back");
+    assert_eq!(rollback.previous, Some(v2.id));
+    assert_eq!(production(&store, "forecast").await, Some(v1.id));
+
+    store
+        .retire_version(v3.id, Utc::now())
+        .await
+        .expect("retire");
+    let refused = store.promote_version(v3.id).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("retired")),
+        "{refused:?}"
+    );
+    assert_eq!(production(&store, "forecast").await, Some(v1.id));
+    let missing = store.promote_version(VersionId(9999)).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
+pub async fn concurrent_promotions_leave_one_production_version(store: Arc<dyn Store>) {
+    let first = support::version(&store, "forecast", "v0").await;
+    let mut candidates = Vec::new();
+    for n in 1..=8 {
+        candidates.push(support::version(&store, "forecast", &format!("v{n}")).await);
+    }
+    let tasks: Vec<_> = candidates
+        .iter()
+        .map(|version| {
+            let store = store.clone();
+            let id = version.id;
+            tokio::spawn(async move { store.promote_version(id).await })
+        })
+        .collect();
+    let mut previous = Vec::new();
+    for task in tasks {
+        let promotion = task.await.expect("join").expect("promote");
+        previous.push(promotion.previous.expect("there was one"));
+    }
+    // One after the other: each replaced a different version, so the
+    // promotions form one chain from the first version to the last one.
+    let distinct: HashSet<_> = previous.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        previous.len(),
+        "two promotions saw one production: {previous:?}"
+    );
+    assert!(distinct.contains(&first.id));
+    let last = production(&store, "forecast")
+        .await
+        .expect("a production version");
+    assert!(
+        !distinct.contains(&last),
+        "the last one replaced nobody's successor"
+    );
+    assert!(candidates.iter().any(|v| v.id == last));
+}
+
+pub async fn retiring_production_needs_another_version_promoted_first(store: Arc<dyn Store>) {
+    let v1 = support::version(&store, "forecast", "v1").await;
+    let v2 = support::version(&store, "forecast", "v2").await;
+    let refused = store.retire_version(v1.id, Utc::now()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("promote another")),
+        "{refused:?}"
+    );
+    assert!(
+        store
+            .version(v1.id)
+            .await
+            .expect("query")
+            .expect("v1")
+            .is_active()
+    );
+
+    store
+        .retire_version(v2.id, Utc::now())
+        .await
+        .expect("retire a candidate");
+    store
+        .retire_version(v1.id, Utc::now())
+        .await
+        .expect("retire the last one");
+    assert_eq!(
+        production(&store, "forecast").await,
+        None,
+        "a retired model"
+    );
+
+    let v3 = support::version(&store, "forecast", "v3").await;
+    assert_eq!(v3.alias, Alias::Production, "the model had none");
+}
+
+pub async fn the_scientist_role_is_stored_for_users_and_tokens(store: Arc<dyn Store>) {
+    let sam = store
+        .create_user(NewUser {
+            email: "sam@example.com".to_owned(),
+            password_hash: "not-a-real-hash".to_owned(),
+            role: Role::Scientist,
+        })
+        .await
+        .expect("create a scientist");
+    assert_eq!(sam.role, Role::Scientist);
+    let token = store
+        .create_token(NewApiToken {
+            user_id: sam.id,
+            name: "notebook".to_owned(),
+            token_hash: "t-sam".to_owned(),
+            prefix: "mr_sam".to_owned(),
+            role: Role::Scientist,
+            expires_at: None,
+        })
+        .await
+        .expect("token");
+    assert_eq!(token.role, Role::Scientist);
+    let (user, _) = store
+        .token_user("t-sam", Utc::now())
+        .await
+        .expect("lookup")
+        .expect("valid");
+    assert_eq!(user.role, Role::Scientist);
+}
