@@ -4,11 +4,23 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::cli_client::client;
 use crate::support::*;
 
+/// The command line as a client of `app`, with `token`, and nothing of
+/// this machine's configuration.
+fn client(app: &TestApp, token: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_modelrun"));
+    command
+        .env("MODELRUN_CONFIG", "/nonexistent/modelrun-config.toml")
+        .env("MODELRUN_URL", &app.base)
+        .env("MODELRUN_TOKEN", token)
+        .env("RUST_LOG", "warn")
+        .args(["--log-format", "text", "--data-dir", "/nonexistent"]);
+    command
+}
+
 async fn run(app: &TestApp, token: &str, args: &[&str]) -> Output {
-    let mut command: Command = client(app, token);
+    let mut command = client(app, token);
     command.args(args);
     tokio::task::spawn_blocking(move || command.output().expect("run modelrun"))
         .await
