@@ -3,6 +3,7 @@
 //! (store, task queue, executor, blob store, mailer, kicker). No I/O lives
 //! here.
 
+pub mod alias;
 pub mod audit;
 pub mod blob;
 pub mod bundle;

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
+use crate::alias::Promotion;
 use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::budget::{Budget, BudgetScope, RunUsage};
 use crate::display::DisplaySettings;
@@ -175,9 +176,18 @@ pub trait ModelStore: Send + Sync {
     /// Records the version's AWS Batch job definition, once: a version that
     /// has one keeps it ([`StoreError::Conflict`] if another is given).
     async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()>;
-    /// Retires a version: it stays visible, with its runs, but takes no new runs.
+    /// Retires a version: it stays visible, with its runs, but takes no new
+    /// runs. The production version is refused with
+    /// [`StoreError::Conflict`] while its model has another active version
+    /// (promote that one first); as the model's last active version it
+    /// retires and the model is left without production.
     async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()>;
 }
+    /// Makes a version its model's one production version, in one
+    /// transaction: the one before becomes a candidate. Refused with
+    /// [`StoreError::Conflict`] for a retired version, [`StoreError::NotFound`]
+    /// for none. Promoting the production version changes nothing.
+    async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion>;
 
 /// Runs and their history.
 #[async_trait]

@@ -18,6 +18,7 @@ mod forms;
 pub mod guard;
 mod health;
 mod locale;
+mod lifecycle;
 mod log_download;
 pub mod markdown;
 pub mod pages;
@@ -66,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::versions::router())
         .merge(pages::tasks::router())
         .merge(uploads::routes::router())
+        .merge(pages::promote::router())
         .merge(api::router())
         .merge(health::router())
         .merge(assets::router())

@@ -1,6 +1,7 @@
 //! Submitting a run: the one path that the form and the API share.
 
 use axum::http::StatusCode;
+use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::RunId;
 use modelrun_core::manifest::Resources;
@@ -17,13 +18,21 @@ use crate::run_resources;
 use crate::secrets::check_runnable;
 use crate::state::AppState;
 
-/// The version a submission names, or the latest active one.
+/// The version a submission names: a label, `production` (also what no
+/// label means: what planners run) or `latest` (the newest active version,
+/// production or not).
 pub fn pick_version<'a>(
     model: &'a ModelWithVersions,
     label: Option<&str>,
 ) -> AppResult<&'a ModelVersion> {
     match label.map(str::trim).filter(|l| !l.is_empty()) {
-        None => model.latest_active().ok_or_else(|| {
+        None | Some("production") => model.production().ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{} has no production version to run",
+                model.model.title
+            ))
+        }),
+        Some("latest") => model.latest_active().ok_or_else(|| {
             AppError::Conflict(format!(
                 "{} has no active version to run",
                 model.model.title
@@ -159,6 +168,7 @@ pub async fn submit(
 ) -> AppResult<Submitted> {
     require(user.role, Role::Runner, "submit runs")?;
     let version = request.version;
+    may_run(user.role, version).map_err(AppError::Forbidden)?;
     check_inputs_size(&request.inputs, state.config.max_inputs_bytes)?;
     run_resources::resolve_api(state, version, &Default::default(), request.resources)?;
     check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
@@ -207,4 +217,5 @@ pub async fn submit(
     audit(state, entry).await;
     state.kicker.kick(&[queued.task]).await;
     Ok(Submitted::Created(run))
+        "alias": run.alias,
 }

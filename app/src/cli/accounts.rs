@@ -105,9 +105,19 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
     {
         return super::client::runs::list_models(server).await;
     }
+    if let ModelsCommand::Promote {
+        model,
+        label,
+        note,
+        server,
+    } = &command
+        && server.names_a_server()?
+    {
+        return super::client::lifecycle::promote(server, model, label, note).await;
+    }
     let uses = match &command {
         ModelsCommand::Register { .. } => Uses::VersionFiles,
-        ModelsCommand::List { .. } => Uses::Database,
+        ModelsCommand::List { .. } | ModelsCommand::Promote { .. } => Uses::Database,
     };
     let (settings, store) = open(global, uses).await?;
     match command {
@@ -139,14 +149,17 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
                 }
             }
         }
+        ModelsCommand::Promote {
+            model, label, note, ..
+        } => super::lifecycle::promote_here(store.as_ref(), &model, &label, &note).await?,
         ModelsCommand::List { server: _ } => {
             for model in store.models().await? {
                 println!("{} — {}", model.model.name, model.model.title);
                 for version in &model.versions {
                     let state = if version.is_active() {
-                        ""
+                        format!(" ({})", version.alias)
                     } else {
-                        " (retired)"
+                        " (retired)".to_owned()
                     };
                     println!(
                         "  {}  registered {} via {}{state}",

@@ -7,6 +7,7 @@ mod client;
 mod environments;
 mod installation;
 mod lambda;
+mod lifecycle;
 mod model_secrets;
 mod secrets;
 mod server;
@@ -248,6 +249,21 @@ fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
 }
 
+    /// Make a version its model's production version, the one planners
+    /// run (an administrator's or the model owner's token): on a server
+    /// when one is named, else in this machine's database. Rolling back is
+    /// promoting an earlier version.
+    Promote {
+        /// The model's name.
+        model: String,
+        /// The version's label.
+        label: String,
+        /// Why this version goes to production; kept in the audit log.
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        server: client::ServerArgs,
+    },
 /// A path option made absolute against the working directory, once, as it
 /// is read: a relative path would mean something else to a model process,
 /// which runs in a directory of its own, and to any later reader of a

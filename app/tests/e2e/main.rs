@@ -26,6 +26,7 @@ mod file_inputs;
 mod form_inputs;
 mod job_api;
 mod lambda;
+mod lifecycle;
 mod limits;
 mod locale;
 mod model_needs;
@@ -66,6 +67,8 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    lifecycle::planners_run_production_and_scientists_promote,
+    lifecycle::the_cli_promotes_and_rolls_back,
     schedules::the_api_schedules_fires_once_and_pauses,
     schedules::the_schedule_form_refuses_then_creates,
     schedules::a_new_version_that_refuses_the_inputs_fails_the_fire_visibly,

@@ -1,6 +1,7 @@
 //! The store traits of `modelrun-core` on [`crate::SqlStore`], one module
 //! per concern. Each query is written once for both backends.
 
+mod aliases;
 mod costs;
 mod display;
 mod environments;

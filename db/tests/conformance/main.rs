@@ -5,6 +5,7 @@
 //! Postgres server the Postgres half fails; it never skips.
 
 mod accounts;
+mod aliases;
 mod attempts;
 mod display;
 mod costs;
@@ -62,6 +63,11 @@ conformance!(
     models::retired_versions_take_no_runs,
     models::a_job_definition_is_recorded_once,
     runs::a_new_run_comes_with_its_event_and_dispatch_task,
+    aliases::the_first_version_is_production_and_later_ones_candidates,
+    aliases::a_promotion_moves_production_and_refuses_retired_versions,
+    aliases::concurrent_promotions_leave_one_production_version,
+    aliases::retiring_production_needs_another_version_promoted_first,
+    aliases::the_scientist_role_is_stored_for_users_and_tokens,
     runs::transitions_follow_the_status_machine,
     runs::an_applied_transition_writes_its_outputs_and_follow_ups,
     runs::an_ignored_transition_writes_nothing,

@@ -8,6 +8,7 @@ mod jobs;
 mod models;
 pub mod openapi;
 mod run_fields;
+mod promote;
 mod runs;
 mod schedules;
 mod secrets;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(models::router())
         .merge(runs::router())
         .merge(schedules::router())
+        .merge(promote::router())
         .merge(secrets::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

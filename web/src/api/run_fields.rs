@@ -7,10 +7,11 @@ use serde_json::{Map, Value};
 use crate::error::AppError;
 
 /// Every property of a run in a list, in the order a row writes them.
-pub const RUN_FIELDS: [&str; 16] = [
+pub const RUN_FIELDS: [&str; 17] = [
     "id",
     "model",
     "version",
+    "alias",
     "status",
     "status_reason",
     "submitted_by",

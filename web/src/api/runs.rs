@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use modelrun_core::alias::Alias;
 use modelrun_core::manifest::Resources;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::schema::Inputs;
@@ -62,6 +63,9 @@ struct RunJson {
     model: String,
     version: String,
     status: RunStatus,
+    /// Whether its version was production or a candidate when it was
+    /// submitted; null for runs from before versions had aliases.
+    alias: Option<Alias>,
     status_reason: Option<String>,
     submitted_by: String,
     inputs: Inputs,
@@ -101,6 +105,7 @@ impl RunJson {
             job_id: run.job_id.clone(),
             created_at: run.created_at,
             started_at: run.started_at,
+            alias: run.alias,
             finished_at: run.finished_at,
             duration_seconds: run
                 .duration(Utc::now())
@@ -387,11 +392,10 @@ async fn rerun(
             .filter(|v| v.is_active())
             .ok_or_else(|| {
                 AppError::Conflict(format!(
-                    "version {} is retired; pass \"version\": \"latest\" or a label",
+                    "version {} is retired; pass \"version\": \"production\", \"latest\" or a label",
                     origin.version_label
                 ))
             })?,
-        Some("latest") => pick_version(&model, None)?,
         Some(label) => pick_version(&model, Some(label))?,
     };
     let mut inputs: Inputs = origin

@@ -10,6 +10,7 @@ pub mod model_secrets;
 pub mod models;
 pub mod new_run;
 pub mod preview;
+pub mod promote;
 pub mod run;
 pub mod runs;
 pub mod schedules;
@@ -106,3 +107,10 @@ impl Nav {
             .is_some_and(|user| user.role == Role::Admin)
     }
 }
+
+    /// Whether the person runs candidate versions (the data-science role).
+    pub fn runs_candidates(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|user| user.role >= modelrun_core::alias::RUNS_CANDIDATES)
+    }

@@ -8,6 +8,7 @@ mod follow;
 mod http;
 mod inputs;
 mod output;
+pub mod lifecycle;
 mod reproduce;
 pub mod runs;
 pub mod schedules;

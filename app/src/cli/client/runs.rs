@@ -29,7 +29,9 @@ pub enum RunsCommand {
         /// A JSON object of inputs; --input values override it.
         #[arg(long, value_name = "FILE")]
         inputs_file: Option<PathBuf>,
-        /// The version label (default: the latest active one).
+        /// The version: a label, `production` (the default: what planners
+        /// run) or `latest` (the newest active version, production or not;
+        /// a candidate needs the scientist or admin role).
         #[arg(long)]
         version: Option<String>,
         #[command(flatten)]
@@ -320,7 +322,7 @@ pub async fn list_models(server: &ServerArgs) -> anyhow::Result<()> {
                 if version["active"] == json!(false) {
                     "retired".to_owned()
                 } else {
-                    "active".to_owned()
+                    cell(&version["alias"])
                 },
                 cell(&version["registered_at"]),
             ]);
@@ -391,3 +393,6 @@ fn encode(part: &str) -> String {
 pub(super) fn encode_path(name: &str) -> String {
     name.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
+    if run["alias"].is_string() {
+        println!("  alias      {}", cell(&run["alias"]));
+    }

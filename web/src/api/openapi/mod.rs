@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
+mod lifecycle;
 mod operations;
 mod schedules;
 mod schemas;
@@ -38,10 +39,11 @@ pub const SCHEDULES: &str = "/api/v1/schedules";
 pub const SCHEDULE: &str = "/api/v1/schedules/{id}";
 pub const SCHEDULE_PAUSE: &str = "/api/v1/schedules/{id}/pause";
 pub const SCHEDULE_RESUME: &str = "/api/v1/schedules/{id}/resume";
+pub const VERSION_PROMOTE: &str = "/api/v1/models/{model}/versions/{label}/promote";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 26] = [
+pub const OPERATIONS: [(&str, &str, &str); 27] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -71,6 +73,7 @@ pub const OPERATIONS: [(&str, &str, &str); 26] = [
     ("delete", SCHEDULE, "deleteSchedule"),
     ("post", SCHEDULE_PAUSE, "pauseSchedule"),
     ("post", SCHEDULE_RESUME, "resumeSchedule"),
+    ("post", VERSION_PROMOTE, "promoteVersion"),
     ("get", OPENAPI, "getOpenApi"),
 ];
 
@@ -95,6 +98,7 @@ fn operation(id: &str, route: &str) -> Value {
         .or_else(|| run_operation(id))
         .or_else(|| other_operation(id))
         .or_else(|| schedules::operation(id))
+        .or_else(|| lifecycle::operation(id))
         .unwrap_or_else(|| json!({ "summary": id, "responses": {} }));
     if id != "getOpenApi" {
         op["responses"]["503"] =

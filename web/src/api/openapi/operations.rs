@@ -91,13 +91,14 @@ pub(super) fn model_operation(id: &str) -> Option<Value> {
         }),
         "submitRun" => json!({
             "summary": "Submit a run (runner role)",
+            "description": "`version` is a label, `production` or `latest` (the newest active version); without one the run is of the model's production version. A candidate version (not production) needs the scientist or admin role. The run records its `alias`.",
             "parameters": [model_param(), idempotency()],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SubmitRequest" } } } },
             "responses": {
                 "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
                 "400": error("A version the model does not have, a bad key, or a body that is not JSON"), "401": unauthorized,
-                "403": error("The token's role may not submit"), "404": not_found,
-                "409": error("The version is retired, a secret it reads is not set, or its environment failed to build"),
+                "403": error("The token's role may not submit, or may not run a candidate version"), "404": not_found,
+                "409": error("The model has no production version, the version is retired, a secret it reads is not set, or its environment failed to build"),
                 "413": error("The body or the inputs are too large"),
                 "415": error("Not JSON"), "422": error("Invalid inputs, a field of the body that is not one, or an Idempotency-Key used for another request; `fields` or the message names each"),
                 "429": error("Over a rate limit; `Retry-After` says when to try again")

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 fn run_properties() -> Value {
     json!({
         "id": { "type": "integer" }, "model": { "type": "string" }, "version": { "type": "string" },
+        "alias": { "type": ["string", "null"], "enum": ["production", "candidate", null], "description": "Whether its version was production or a candidate when it was submitted; null for runs from before versions had aliases" },
         "status": { "$ref": "#/components/schemas/Status" }, "status_reason": { "type": ["string", "null"] },
         "submitted_by": { "type": "string" }, "inputs": { "type": "object" }, "resources": { "type": "object" },
         "job_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
@@ -27,6 +28,10 @@ pub(super) fn schemas(config: &modelrun_core::config::WebConfig) -> Value {
         all.extend(more);
     }
     if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::schedules::schemas())
+    {
+        all.extend(more);
+    }
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::lifecycle::schemas())
     {
         all.extend(more);
     }
@@ -73,8 +78,10 @@ fn model_schemas() -> Value {
         "Model": {
             "type": "object", "required": ["name", "title", "versions"],
             "properties": {
+                "alias": { "type": "string", "enum": ["production", "candidate"], "description": "`production`: the model's one version that planners run and a run without a version gets; `candidate`: any other, run by the scientist and admin roles until it is promoted" },
                 "name": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" }, "owner": { "type": "string" },
-                "latest_version": { "type": ["string", "null"] },
+                "latest_version": { "type": ["string", "null"], "description": "The newest active version, production or candidate" },
+                "production_version": { "type": ["string", "null"], "description": "The version planners run; null when the model has none" },
                 "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } }
             }
         },
@@ -101,7 +108,7 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "inputs": { "type": "object", "description": "The inputs, checked against the version's `input_schema` (422 names each field it refuses); none: its defaults" },
-                "version": { "type": ["string", "null"], "description": "A version label; absent, null or empty: the latest active version" },
+                "version": { "type": ["string", "null"], "description": "A version label, `production` or `latest` (the newest active version); absent, null or empty: the production version" },
                 "resources": { "$ref": "#/components/schemas/ResourceRequest" }
             }
         },
@@ -118,7 +125,7 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "inputs": { "type": "object", "description": "Inputs to change; the others are the earlier run's" },
-                "version": { "type": ["string", "null"], "description": "same (absent or null: the default), latest, or a label" },
+                "version": { "type": ["string", "null"], "description": "same (absent or null: the default), production, latest (the newest active version), or a label" },
                 "resources": { "$ref": "#/components/schemas/ResourceRequest" }
             }
         },

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use modelrun_core::alias::{Alias, RUNS_CANDIDATES, may_run};
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
 struct VersionOption {
     label: String,
     selected: bool,
+    /// Production or candidate, said beside the label.
+    alias: modelrun_core::alias::Alias,
 }
 
 #[derive(Template, WebTemplate)]
@@ -62,6 +65,9 @@ struct NewRunPage {
     readiness: Readiness,
     /// The one-time key of this form.
     key: String,
+    /// Whether the picker leaves candidate versions out (a planner who
+    /// did not ask for them): the page offers a link that shows them.
+    candidates_hidden: bool,
     /// "Run again": the run the form started from, and what that means.
     from: Option<RunId>,
     origin_note: Option<String>,
@@ -80,15 +86,8 @@ impl NewRunPage {
             name: model.model.name.clone(),
             title: model.model.title.clone(),
             version: version.label.clone(),
-            versions: model
-                .versions
-                .iter()
-                .filter(|v| v.is_active())
-                .map(|v| VersionOption {
-                    label: v.label.clone(),
-                    selected: v.label == version.label,
-                })
-                .collect(),
+            versions: version_options(model, version, user.user.role >= RUNS_CANDIDATES),
+            candidates_hidden: false,
             fields,
             resources,
             problem: None,
@@ -118,9 +117,35 @@ impl NewRunPage {
 #[derive(Debug, Deserialize)]
 struct VersionQuery {
     version: Option<String>,
+/// The versions the picker offers: production first, then the active
+/// candidates (newest first) when `candidates` is set, and always the
+/// version the form is for.
+fn version_options(
+    model: &ModelWithVersions,
+    version: &ModelVersion,
+    candidates: bool,
+) -> Vec<VersionOption> {
+    let production = model.production().into_iter();
+    let others = model
+        .versions
+        .iter()
+        .filter(|v| v.is_active() && v.alias == Alias::Candidate)
+        .filter(|v| candidates || v.id == version.id);
+    production
+        .chain(others)
+        .map(|v| VersionOption {
+            label: v.label.clone(),
+            selected: v.label == version.label,
+            alias: v.alias,
+        })
+        .collect()
+}
+
     /// "Run again": the run whose inputs fill the form.
     from: Option<String>,
 }
+    /// `candidates=1`: the picker lists candidate versions too.
+    candidates: Option<String>,
 
 async fn load(state: &AppState, name: &str) -> AppResult<ModelWithVersions> {
     state.store.model(name).await?.ok_or(AppError::NotFound)
@@ -178,6 +203,13 @@ async fn form(
 
 /// Form pairs that are not inputs of the model.
 const RESERVED: [&str; 8] = [
+    show_candidates(
+        &mut page,
+        &user,
+        &model,
+        version,
+        query.candidates.as_deref(),
+    );
     "version",
     crate::guard::csrf::FIELD,
     KEY_FIELD,
@@ -190,6 +222,31 @@ const RESERVED: [&str; 8] = [
 
 /// "Use no file": the file inputs whose kept file the person let go.
 const DROP_FIELD: &str = "_drop";
+
+/// A planner sees candidate versions in the picker only when they ask
+/// (`candidates=1`), and is told that a candidate is not theirs to run.
+fn show_candidates(
+    page: &mut NewRunPage,
+    user: &CurrentUser,
+    model: &ModelWithVersions,
+    version: &ModelVersion,
+    asked: Option<&str>,
+) {
+    let asked = asked.is_some_and(|a| !a.is_empty() && a != "0");
+    let runs_candidates = user.user.role >= RUNS_CANDIDATES;
+    if asked && !runs_candidates {
+        page.versions = version_options(model, version, true);
+    }
+    page.candidates_hidden = !runs_candidates
+        && !asked
+        && model
+            .versions
+            .iter()
+            .any(|v| v.is_active() && v.alias == Alias::Candidate && v.id != version.id);
+    if let Err(why) = may_run(user.user.role, version) {
+        page.problem = Some(format!("{why}."));
+    }
+}
 
 /// The run a "Run again" form started from.
 const FROM_FIELD: &str = "_from";
