@@ -149,3 +149,33 @@ for (const input of document.querySelectorAll("input[type=file][data-upload]")) 
     }
   });
 }
+
+// The form's cost estimate follows the resources asked for in "Advanced:
+// resources": the same arithmetic as the server's (vCPU × price per
+// vCPU-hour + GiB × price per GiB-hour, × hours), which submission records.
+const estimate = document.getElementById("estimate");
+if (estimate && Number(estimate.dataset.vcpuHour) > 0) {
+  const median = estimate.querySelector("[data-estimate-median]");
+  const p90 = estimate.querySelector("[data-estimate-p90]");
+  const vcpuBox = document.getElementById("res-vcpu");
+  const memoryBox = document.getElementById("res-memory_mib");
+  const dollars = (amount) =>
+    amount > 0 && amount < 0.01
+      ? `$${amount.toFixed(1 - Math.floor(Math.log10(amount)))}`
+      : `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const update = () => {
+    const vcpu = Number(vcpuBox.value);
+    const gib = Number(memoryBox.value) / 1024;
+    if (!median || !p90 || !(vcpu > 0) || !(gib > 0)) {
+      return;
+    }
+    const perHour = vcpu * Number(estimate.dataset.vcpuHour) + gib * Number(estimate.dataset.gibHour);
+    median.textContent = dollars((perHour * Number(estimate.dataset.medianSeconds)) / 3600);
+    p90.textContent = dollars((perHour * Number(estimate.dataset.p90Seconds)) / 3600);
+  };
+  for (const box of [vcpuBox, memoryBox]) {
+    if (box) {
+      box.addEventListener("input", update);
+    }
+  }
+}

@@ -181,10 +181,18 @@ mod tests {
     fn amounts_parse_to_cents_or_say_why_not() {
         assert_eq!(parse_dollars("250"), Ok(25_000));
         assert_eq!(parse_dollars(" $1,000.5 "), Ok(100_050));
-        assert!(parse_dollars("0").unwrap_err().contains("at least"));
+        assert!(parse_dollars("0").expect_err("zero").contains("at least"));
         assert!(parse_dollars("-3").is_err());
-        assert!(parse_dollars("lots").unwrap_err().contains("not an amount"));
-        assert!(parse_dollars("1e12").unwrap_err().contains("at most"));
+        assert!(
+            parse_dollars("lots")
+                .expect_err("text")
+                .contains("not an amount")
+        );
+        assert!(
+            parse_dollars("1e12")
+                .expect_err("too much")
+                .contains("at most")
+        );
         assert!(parse_dollars("NaN").is_err());
     }
 

@@ -8,6 +8,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod body_limit;
+pub mod costs;
 mod bundle;
 pub mod disk;
 mod downloads;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::preview::router())
         .merge(pages::input_files::router())
         .merge(pages::compare::router())
+        .merge(pages::budgets::router())
         .merge(pages::runs::router())
         .merge(pages::schedules::router())
         .merge(pages::admin::router())

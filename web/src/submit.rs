@@ -179,6 +179,7 @@ pub async fn submit(
         "runs submitted",
     )
     .await?;
+    let estimate = crate::costs::estimate(state, version, request.resources, 1).await?;
     let created = state
         .store
         .create_run(NewRun {
@@ -201,6 +202,10 @@ pub async fn submit(
         Err(other) => return Err(other.into()),
     };
     let run = queued.item;
+    // Advice only: a run whose estimate could not be kept still runs.
+    if let Err(error) = state.store.record_estimate(run.id, &estimate).await {
+        tracing::warn!(run_id = %run.id, error = %modelrun_core::error_chain(&error), "the run's estimate was not kept");
+    }
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
     let entry = NewAuditEntry::new(
         Actor::user(user.id, &user.email),

@@ -122,6 +122,10 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
             web.max_log_bytes = Some(crate::lambda::MAX_LOG_BYTES);
             web.run_visibility = args.common.run_visibility;
             web.max_upload_bytes = args.common.max_upload_mib.saturating_mul(1024 * 1024);
+            web.costs = args
+                .common
+                .costs
+                .settings(settings.batch.as_ref().map(|batch| batch.platform))?;
             crate::lambda::web(components, web).await
         }
         Function::Worker => crate::lambda::worker(Components::build(&settings).await?).await,

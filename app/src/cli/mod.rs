@@ -4,6 +4,7 @@
 mod accounts;
 mod backends;
 mod client;
+mod costs;
 mod environments;
 mod installation;
 mod lambda;
@@ -119,6 +120,9 @@ enum Command {
     /// Create, list, pause, resume and delete schedules on a modelrun server.
     #[command(subcommand)]
     Schedules(client::schedules::SchedulesCommand),
+    /// List, set and remove monthly budgets on a modelrun server (admin role).
+    #[command(subcommand)]
+    Budgets(client::costs::BudgetsCommand),
     /// Serve as an AWS Lambda function: the default under the Lambda runtime.
     Lambda(lambda::LambdaArgs),
     /// Run a model with the container contract, fetching its inputs from S3
@@ -173,6 +177,8 @@ struct CommonArgs {
     max_upload_mib: u64,
     #[command(flatten)]
     backends: backends::BackendArgs,
+    #[command(flatten)]
+    costs: costs::CostArgs,
 }
 
 #[derive(Debug, Args)]
@@ -409,6 +415,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secrets(command) => model_secrets::run(&global, command).await?,
         Command::Runs(command) => return client::runs::run(command).await,
         Command::Schedules(command) => return client::schedules::run(command).await,
+        Command::Budgets(command) => return client::costs::budgets(command).await,
         Command::Lambda(args) => lambda::lambda(&global, args).await?,
         // The model's exit code is the wrapper's.
         Command::Exec(args) => return Ok(lambda::exec(args).await),

@@ -106,6 +106,9 @@ async fn start(
     web.run_visibility = common.run_visibility;
     web.disk = Some(watch_disk(global, common));
     web.max_upload_bytes = common.max_upload_mib.saturating_mul(1024 * 1024);
+    web.costs = common
+        .costs
+        .settings(settings.batch.as_ref().map(|batch| batch.platform))?;
     Ok((components, settings, listener, web))
 }
 

@@ -21,6 +21,8 @@ mod containment;
 mod crash;
 mod disk_full;
 mod downloads;
+mod estimates;
+mod estimates_aws;
 mod exec;
 mod file_inputs;
 mod form_inputs;
@@ -121,6 +123,9 @@ on_both_stores!(
     crash::a_killed_worker_loses_no_finished_work,
     run_resources::a_run_asks_for_resources_within_its_versions_bounds,
     run_resources::the_form_asks_for_resources_in_its_advanced_section,
+    estimates::an_estimate_comes_from_succeeded_runs_and_is_kept_with_each_run,
+    estimates::a_local_server_shows_durations_without_a_cost,
+    estimates::budgets_warn_a_submission_that_would_cross_them,
 );
 
 /// Declares each test on SQLite only: what it tests lives above the store,
@@ -139,6 +144,7 @@ macro_rules! on_sqlite {
 }
 
 on_sqlite!(
+    estimates::the_cli_estimates_and_sets_budgets,
     security::roles_bound_what_people_do,
     security::tokens_above_their_owners_role_cannot_be_minted,
     security::sessions_are_new_at_sign_in_and_end_at_sign_out,

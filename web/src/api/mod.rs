@@ -4,6 +4,7 @@
 //! body and of its method too.
 
 mod bundle;
+mod costs;
 mod jobs;
 mod models;
 pub mod openapi;
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(bundle::router())
+        .merge(costs::router())
         .merge(jobs::router())
         .merge(models::router())
         .merge(runs::router())

@@ -84,6 +84,10 @@ struct RunJson {
     /// The schedule that made the run, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     scheduled_by: Option<ScheduledByJson>,
+    /// The estimate it was submitted with, beside its actual duration and
+    /// cost (a run's own answer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<crate::costs::RunCost>,
     #[serde(skip_serializing_if = "Option::is_none")]
     events: Option<Vec<RunEvent>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,6 +117,7 @@ impl RunJson {
             attempt: run.attempt,
             url: format!("/runs/{}", run.id),
             scheduled_by: None,
+            cost: None,
             events: None,
             outputs: None,
         }
@@ -162,6 +167,7 @@ async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
             url: format!("/schedules/{}", by.id),
             name: by.name,
         });
+    json.cost = Some(crate::costs::run_cost(state, run, Utc::now()).await?);
     Ok(json)
 }
 

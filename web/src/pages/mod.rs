@@ -4,7 +4,9 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod bundle;
+pub mod budgets;
 pub mod compare;
+mod estimate;
 pub mod input_files;
 pub mod model_secrets;
 pub mod models;
@@ -36,6 +38,7 @@ pub enum Section {
     Audit,
     Tasks,
     Outbox,
+    Budgets,
     Account,
 }
 

@@ -186,6 +186,8 @@ struct RunPage {
     log_earlier: bool,
     /// The schedule that made the run, if one did.
     scheduled_by: Option<modelrun_core::schedule::ScheduledBy>,
+    /// Its actual duration and cost beside its estimate.
+    cost: super::estimate::RunCostView,
 }
 
 /// Numbers from the run's `metrics.json`, in its order. Anything else in
@@ -278,7 +280,9 @@ async fn page(
             }
         }
     };
+    let cost = crate::costs::run_cost(&state, &run, Utc::now()).await?;
     Ok(RunPage {
+        cost: super::estimate::RunCostView::new(&cost),
         nav: Nav::new(&user, &csrf, Section::Runs),
         active: !run.status.is_terminal(),
         waiting: WaitingView::find(&run, &events, &locale),

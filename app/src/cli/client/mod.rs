@@ -4,6 +4,7 @@
 //! `MODELRUN_TOKEN`), or a config file (`~/.config/modelrun/config.toml`, or
 //! `MODELRUN_CONFIG`), in that order.
 
+pub mod costs;
 mod follow;
 mod http;
 mod inputs;

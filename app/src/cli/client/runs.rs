@@ -89,6 +89,22 @@ pub enum RunsCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// What runs of a version are likely to take and cost (duration from
+    /// its succeeded runs; cost on AWS Batch), and the budgets they would cross.
+    Estimate {
+        /// The model's name, as in `models list`.
+        model: String,
+        /// A version label (default: the latest active one).
+        #[arg(long)]
+        version: Option<String>,
+        #[command(flatten)]
+        resources: ResourceArgs,
+        /// How many runs (a sweep's size): the totals multiply.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Print a run's log.
     Logs {
         id: i64,
@@ -116,6 +132,18 @@ pub struct ResourceArgs {
 }
 
 impl ResourceArgs {
+    /// The estimate's query parameters, for what was asked for.
+    pub(super) fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        query.extend(self.vcpu.map(|vcpu| ("vcpu", vcpu.to_string())));
+        query.extend(self.memory_mib.map(|mib| ("memory_mib", mib.to_string())));
+        query.extend(
+            self.timeout_seconds
+                .map(|s| ("timeout_seconds", s.to_string())),
+        );
+        query
+    }
+
     /// The body's `"resources"`, when any was asked for.
     fn body(&self) -> Option<Value> {
         let mut asked = serde_json::Map::new();
@@ -134,6 +162,22 @@ impl ResourceArgs {
 
 pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
     match command {
+        RunsCommand::Estimate {
+            model,
+            version,
+            resources,
+            count,
+            server,
+        } => {
+            super::costs::estimate(
+                &server,
+                &model,
+                version.as_deref(),
+                resources.query(),
+                count,
+            )
+            .await
+        }
         RunsCommand::Submit {
             model,
             inputs,
@@ -153,6 +197,17 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
                 &inputs,
             )
             .await?;
+            if !server.json {
+                // What to expect, before it is submitted; no estimate is no reason to stop.
+                let query = resources.query();
+                if let Ok(estimate) =
+                    super::costs::fetch(&client, &model, version.as_deref(), query, 1).await
+                {
+                    for line in super::costs::describe(&estimate) {
+                        eprintln!("{line}");
+                    }
+                }
+            }
             let mut body = json!({ "inputs": inputs });
             if let Some(version) = version {
                 body["version"] = json!(version);

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::state::AppState;
 
 mod lifecycle;
+mod costs;
 mod operations;
 mod schedules;
 mod schemas;
@@ -40,10 +41,12 @@ pub const SCHEDULE: &str = "/api/v1/schedules/{id}";
 pub const SCHEDULE_PAUSE: &str = "/api/v1/schedules/{id}/pause";
 pub const SCHEDULE_RESUME: &str = "/api/v1/schedules/{id}/resume";
 pub const VERSION_PROMOTE: &str = "/api/v1/models/{model}/versions/{label}/promote";
+pub const MODEL_ESTIMATE: &str = "/api/v1/models/{model}/estimate";
+pub const BUDGETS: &str = "/api/v1/budgets";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 27] = [
+pub const OPERATIONS: [(&str, &str, &str); 30] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -67,6 +70,9 @@ pub const OPERATIONS: [(&str, &str, &str); 27] = [
         "getJobFile",
     ),
     ("post", JOB_OUTPUTS, "storeJobOutput"),
+    ("get", MODEL_ESTIMATE, "estimateRuns"),
+    ("get", BUDGETS, "listBudgets"),
+    ("put", BUDGETS, "setBudget"),
     ("get", SCHEDULES, "listSchedules"),
     ("post", SCHEDULES, "createSchedule"),
     ("get", SCHEDULE, "getSchedule"),
@@ -97,6 +103,7 @@ fn operation(id: &str, route: &str) -> Value {
     let mut op = model_operation(id)
         .or_else(|| run_operation(id))
         .or_else(|| other_operation(id))
+        .or_else(|| costs::operation(id))
         .or_else(|| schedules::operation(id))
         .or_else(|| lifecycle::operation(id))
         .unwrap_or_else(|| json!({ "summary": id, "responses": {} }));

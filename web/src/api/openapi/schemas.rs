@@ -16,6 +16,7 @@ fn run_properties() -> Value {
         "attempt": { "type": "integer", "minimum": 1, "description": "Which attempt of its job the run is on: AWS Batch retries a job after an infrastructure fault." },
         "scheduled_by": { "$ref": "#/components/schemas/ScheduledBy", "description": "The schedule that made the run (one run's answer only)" },
         "url": { "type": "string" },
+        "cost": { "$ref": "#/components/schemas/RunCost" },
         "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
         "outputs": { "type": "array", "items": { "$ref": "#/components/schemas/Output" } }
     })
@@ -25,6 +26,9 @@ fn run_properties() -> Value {
 pub(super) fn schemas(config: &modelrun_core::config::WebConfig) -> Value {
     let mut schemas = run_schemas(config);
     if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), model_schemas()) {
+        all.extend(more);
+    }
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::costs::schemas()) {
         all.extend(more);
     }
     if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::schedules::schemas())

@@ -71,6 +71,8 @@ struct NewRunPage {
     /// "Run again": the run the form started from, and what that means.
     from: Option<RunId>,
     origin_note: Option<String>,
+    /// What to expect: duration, cost and budget warnings.
+    estimate: Option<super::estimate::EstimateView>,
 }
 
 impl NewRunPage {
@@ -95,6 +97,7 @@ impl NewRunPage {
             key: random_hex(16),
             from: None,
             origin_note: None,
+            estimate: None,
         }
     }
 
@@ -185,8 +188,20 @@ async fn form(
     let resources = origin
         .as_ref()
         .map_or(version.resources, |run| run.resources);
+    let estimate = crate::costs::estimate(&state, version, resources, 1).await?;
+    let budgets = crate::costs::budget_statuses(
+        &state,
+        &user.user,
+        estimate.expected_cost(),
+        chrono::Utc::now(),
+    )
+    .await?;
     let resources = ResourceForm::new(version, &resources);
     let mut page = NewRunPage::new(&user, &model, version, fields, resources);
+    page.estimate = Some(super::estimate::EstimateView::new(
+        &estimate,
+        crate::costs::warnings(&budgets),
+    ));
     page.readiness = readiness(&state.store, &state.vault, version).await?;
     if let Some(run) = &origin {
         page.from = Some(run.id);
