@@ -45,7 +45,7 @@ impl TaskKind {
     /// Tasks that may take as long as an environment build (minutes, up
     /// to its timeout), and so run in slots of their own.
     pub fn is_long(self) -> bool {
-        matches!(self, TaskKind::PrepareEnvironment | TaskKind::BuildBundle)
+        matches!(self, TaskKind::PrepareEnvironment)
     }
 
     pub fn as_str(self) -> &'static str {
