@@ -7,7 +7,7 @@
 // The environment names the stage's own queue, log group, repositories and
 // secrets (names.ts), so two stages in one account never reach each other's.
 
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -125,6 +125,9 @@ export class Functions extends Construct {
     this.worker = new lambda.Function(this, 'Worker', {
       ...common('Worker', 'modelrun worker: tasks, Batch and ECR events, the sweep'),
       memorySize: 512,
+      // A reproducibility bundle is written to /tmp before it is stored in
+      // S3: room for a run's outputs of a few GiB (docs/bundles.md).
+      ephemeralStorageSize: Size.gibibytes(4),
       // Tasks are released five seconds before the deadline.
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: reservation(props.workerConcurrency),
@@ -208,6 +211,7 @@ export class Functions extends Construct {
       resources: [
         props.artifacts.arnForObjects('runs/*/outputs/*'),
         props.artifacts.arnForObjects('runs/*/inputs.json'),
+        props.artifacts.arnForObjects('runs/*/bundle/*'),
         props.artifacts.arnForObjects('uploads/*'),
       ],
     }));
@@ -219,6 +223,13 @@ export class Functions extends Construct {
       actions: ['s3:ListBucket'],
       resources: [props.artifacts.bucketArn],
       conditions: { StringLike: { 's3:prefix': ['uploads/*'] } },
+    }));
+    // Whether a run's reproducibility bundle is stored yet: its prefix is
+    // listed before the presigned download is handed out.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [props.artifacts.bucketArn],
+      conditions: { StringLike: { 's3:prefix': ['runs/*/bundle/*'] } },
     }));
     role.addToPrincipalPolicy(this.readRunLogs(props));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -255,6 +266,8 @@ export class Functions extends Construct {
     ]);
     allow(['s3:PutObject'], [props.artifacts.arnForObjects('runs/*')]);
     allow(['s3:GetObject'], [props.artifacts.arnForObjects('runs/*'), props.artifacts.arnForObjects('manifests/*')]);
+    // A run's reproducibility bundle holds its input files: read, never written or listed.
+    allow(['s3:GetObject'], [props.artifacts.arnForObjects('uploads/*')]);
     allow(['s3:ListBucket'], [props.artifacts.bucketArn], { StringLike: { 's3:prefix': ['runs/*'] } });
     role.addToPrincipalPolicy(props.mail.sendingStatement());
     // Listing repositories (no names given) is authorized on `repository/*`
