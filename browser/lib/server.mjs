@@ -1,7 +1,7 @@
 // A fresh modelrun for the browser: `modelrun up` on a free port of
 // 127.0.0.1, with its own data directory, a known administrator, the example
-// forecast, a slow model to cancel, and a model whose required choice has no
-// default.
+// forecast, a slow model to cancel, a model whose required choice has no
+// default, and one that reports its progress.
 
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
@@ -46,6 +46,14 @@ title = "Plan"
 enum = ["low", "high"]
 `;
 
+const SEASONAL = `name = "seasonal"
+title = "Seasonal model fit"
+description = "Reports its progress while it fits."
+command = ["python3", "-c", "import time\\nfor step, what in [(0.1, 'reading the history'), (0.4, 'fitting the seasonal model')]:\\n    print(f'::progress {step} {what}', flush=True)\\n    time.sleep(1)\\ntime.sleep(10)\\nprint('::progress 0.9 writing the forecast', flush=True)\\ntime.sleep(1)"]
+[inputs]
+type = "object"
+`;
+
 export async function startModelrun() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "modelrun-browser-"));
   const slow = path.join(dataDir, "slow-model");
@@ -54,6 +62,9 @@ export async function startModelrun() {
   const choice = path.join(dataDir, "choice-model");
   mkdirSync(choice);
   writeFileSync(path.join(choice, "modelrun.toml"), CHOICE);
+  const seasonal = path.join(dataDir, "seasonal-model");
+  mkdirSync(seasonal);
+  writeFileSync(path.join(seasonal, "modelrun.toml"), SEASONAL);
   const env = {
     ...process.env,
     MODELRUN_DATA_DIR: dataDir,
@@ -65,6 +76,7 @@ export async function startModelrun() {
   execFileSync(binary, ["migrate"], { env, stdio: "ignore" });
   execFileSync(binary, ["models", "register", slow], { env, stdio: "ignore" });
   execFileSync(binary, ["models", "register", choice], { env, stdio: "ignore" });
+  execFileSync(binary, ["models", "register", seasonal], { env, stdio: "ignore" });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // One run at a time, so that a run can be seen waiting behind another.

@@ -66,7 +66,9 @@ pub fn last_lines(output: &str) -> Vec<String> {
     let mut bytes = 0;
     for line in output.lines().rev() {
         let shown = clean(line.rsplit('\r').next().unwrap_or(line));
-        if shown.trim().is_empty() || shown.starts_with(NOTE_PREFIX) {
+        // A progress report says how far the model got, not why it failed.
+        let progress = crate::progress::parse_line(line).is_some();
+        if shown.trim().is_empty() || shown.starts_with(NOTE_PREFIX) || progress {
             continue;
         }
         let shown = cut_line(shown, REASON_BYTES);

@@ -24,6 +24,7 @@ use crate::installation::Installation;
 use crate::limit::{Limit, Verdict};
 use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
 use crate::model_secrets::SecretInfo;
+use crate::progress::{Progress, RunProgress};
 use crate::run::{
     NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned, VersionCounts,
 };
@@ -359,6 +360,27 @@ pub trait JobTokens: Send + Sync {
     async fn job_token_run(&self, token_hash: &str) -> StoreResult<Option<RunId>>;
 }
 
+/// The latest progress each run's model reported ([`crate::progress`]):
+/// one row a run, the last report wins.
+#[async_trait]
+pub trait ProgressStore: Send + Sync {
+    /// Replaces the run's progress with `progress`, reported at `at`.
+    async fn record_progress(
+        &self,
+        run: RunId,
+        progress: &Progress,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The run's latest progress, if its model reported any.
+    async fn run_progress(&self, run: RunId) -> StoreResult<Option<RunProgress>>;
+    /// The latest progress of each of `runs` that reported any (a page of
+    /// the runs list).
+    async fn runs_progress(
+        &self,
+        runs: &[RunId],
+    ) -> StoreResult<std::collections::HashMap<RunId, RunProgress>>;
+}
+
 /// Each person's display settings ([`crate::display`]).
 #[async_trait]
 pub trait DisplayStore: Send + Sync {
@@ -408,6 +430,7 @@ pub trait Store:
     + ModelStore
     + RunStore
     + JobTokens
+    + ProgressStore
     + DisplayStore
     + TaskQueue
     + Outbox

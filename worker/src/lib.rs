@@ -14,6 +14,7 @@ mod input_files;
 pub mod kick;
 pub mod lambda;
 mod log_pipe;
+mod progress_feed;
 pub mod mail;
 pub mod preflight;
 mod recorder;

@@ -8,12 +8,19 @@
 //! few KiB of what was dropped are written after the limit's note once the
 //! output ends, so that the log still ends as the output did (a failed
 //! run's exception, say).
+//!
+//! Progress lines ([`modelrun_core::progress`]) stay in the log and are
+//! also put in the run's progress feed, after masking (a message never
+//! carries a secret) and whether or not the log has reached its limit.
 
 use std::io::{PipeReader, PipeWriter, Read, Write};
 
 use modelrun_core::log_text;
 use modelrun_core::model_secrets::{Masker, SecretValues};
+use modelrun_core::progress::LineScanner;
 use tokio::task::JoinHandle;
+
+use crate::progress_feed::Feed;
 
 /// Most bytes of dropped output written after the limit's note: room for
 /// a traceback's last lines.
@@ -54,15 +61,17 @@ impl Copied {
 
 /// The write end of a run's log pipe, for the model's stdout and stderr,
 /// and the copy into `log` that ends when every writer (the model, and
-/// anything it started) has closed it.
+/// anything it started) has closed it. Progress lines go to `progress`,
+/// which is dropped when the copy ends.
 pub(crate) fn start<W: Write + Send + 'static>(
     log: W,
     secrets: &SecretValues,
     max_bytes: Option<u64>,
+    progress: Option<Feed>,
 ) -> std::io::Result<(PipeWriter, JoinHandle<std::io::Result<Copied>>)> {
     let (reader, writer) = std::io::pipe()?;
     let masker = Masker::new(secrets);
-    let copy = tokio::task::spawn_blocking(move || copy(reader, log, masker, max_bytes));
+    let copy = tokio::task::spawn_blocking(move || copy(reader, log, masker, max_bytes, progress));
     Ok((writer, copy))
 }
 
@@ -71,7 +80,16 @@ fn copy(
     mut log: impl Write,
     mut masker: Masker,
     max_bytes: Option<u64>,
+    progress: Option<Feed>,
 ) -> std::io::Result<Copied> {
+    let mut scanner = LineScanner::default();
+    let scan = |bytes: &[u8], scanner: &mut LineScanner| {
+        if let Some(feed) = &progress {
+            scanner.push(bytes, |found| {
+                feed.send_replace(Some(found));
+            });
+        }
+    };
     let mut copied = Copied::default();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -82,10 +100,15 @@ fn copy(
             Err(error) => return Err(error),
         };
         let masked = masker.push(&buffer[..read]);
+        scan(&masked, &mut scanner);
         write_within(&mut log, &masked, max_bytes, &mut copied)?;
         log.flush()?;
     }
     let rest = masker.finish();
+    scan(&rest, &mut scanner);
+    if let (Some(feed), Some(last)) = (&progress, scanner.finish()) {
+        feed.send_replace(Some(last));
+    }
     write_within(&mut log, &rest, max_bytes, &mut copied)?;
     let end = copied.dropped_end();
     if !end.is_empty() {
@@ -156,6 +179,7 @@ mod tests {
             std::fs::File::create(&path).expect("log"),
             &secrets(),
             Some(40),
+            None,
         )
         .expect("pipe");
         writer.write_all(b"key sk-live-").expect("write");
@@ -189,7 +213,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("run.log");
         let log = std::fs::File::create(&path).expect("log");
-        let (mut writer, copy) = start(log, &secrets(), Some(1000)).expect("pipe");
+        let (mut writer, copy) = start(log, &secrets(), Some(1000), None).expect("pipe");
         let model = std::thread::spawn(move || {
             for i in 0..10_000 {
                 writeln!(writer, "line {i}").expect("write");
@@ -210,5 +234,28 @@ mod tests {
         );
         assert!(end.len() <= DROPPED_END_BYTES);
         assert!(end.ends_with("line 9999\nValueError: [secret API_KEY] is wrong\n"));
+    }
+
+    #[tokio::test]
+    async fn progress_lines_stay_in_the_log_and_reach_the_feed_masked() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("run.log");
+        let log = std::fs::File::create(&path).expect("log");
+        let (feed, mut latest) = tokio::sync::watch::channel(None);
+        let (mut writer, copy) = start(log, &secrets(), Some(30), Some(feed)).expect("pipe");
+        writer
+            .write_all(b"::progress 0.2 loading\n::progress 50% key sk-live-123456\n")
+            .expect("write");
+        drop(writer);
+        copy.await.expect("join").expect("copy");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with("::progress 0.2 loading\n"), "{text}");
+        let last = latest.borrow_and_update().clone().expect("progress");
+        assert_eq!(last.fraction, 0.5);
+        assert_eq!(last.message.as_deref(), Some("key [secret API_KEY]"));
+        assert!(
+            latest.changed().await.is_err(),
+            "the feed is dropped at the end"
+        );
     }
 }

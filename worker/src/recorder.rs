@@ -10,6 +10,7 @@ use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::executor::JobReport;
 use modelrun_core::ids::RunId;
 use modelrun_core::kick::Kicker;
+use modelrun_core::progress::Progress;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
 use modelrun_core::status::{Plan, RunStatus, plan, plan_attempt};
 use modelrun_core::store::{Store, StoreError};
@@ -39,6 +40,19 @@ impl Recorder {
             blob,
             kicker,
             public_url: public_url.into(),
+        }
+    }
+
+    /// Records the latest progress of a run's model. A failure is logged
+    /// and otherwise ignored: progress is news, and the next report
+    /// replaces it.
+    pub async fn record_progress(&self, run: RunId, progress: &Progress) {
+        if let Err(error) = self
+            .store
+            .record_progress(run, progress, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!(run_id = %run, %error, "could not record the run's progress");
         }
     }
 

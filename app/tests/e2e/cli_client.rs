@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn client(app: &TestApp, token: &str) -> Command {
+pub(crate) fn client(app: &TestApp, token: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_modelrun"));
     command
         .env_remove("MODELRUN_URL")
@@ -23,7 +23,7 @@ fn client(app: &TestApp, token: &str) -> Command {
 }
 
 /// Runs the command while the worker is drained, as a busy server would.
-async fn run_while_draining(app: &TestApp, mut command: Command) -> Output {
+pub(crate) async fn run_while_draining(app: &TestApp, mut command: Command) -> Output {
     let child = tokio::task::spawn_blocking(move || command.output().expect("run modelrun"));
     loop {
         if child.is_finished() {

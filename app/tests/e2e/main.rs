@@ -34,6 +34,7 @@ mod locale;
 mod model_needs;
 mod openapi;
 mod previews;
+mod progress;
 mod quick_start;
 mod run_log;
 mod run_resources;
@@ -123,6 +124,7 @@ on_both_stores!(
     crash::a_killed_worker_loses_no_finished_work,
     run_resources::a_run_asks_for_resources_within_its_versions_bounds,
     run_resources::the_form_asks_for_resources_in_its_advanced_section,
+    progress::a_models_progress_reaches_the_api_and_the_pages,
     estimates::an_estimate_comes_from_succeeded_runs_and_is_kept_with_each_run,
     estimates::a_local_server_shows_durations_without_a_cost,
     estimates::budgets_warn_a_submission_that_would_cross_them,
@@ -146,6 +148,7 @@ macro_rules! on_sqlite {
 on_sqlite!(
     estimates::the_cli_estimates_and_sets_budgets,
     security::roles_bound_what_people_do,
+    progress::runs_submit_wait_shows_the_progress,
     security::tokens_above_their_owners_role_cannot_be_minted,
     security::sessions_are_new_at_sign_in_and_end_at_sign_out,
     security::a_session_that_timed_out_is_refused,

@@ -9,6 +9,7 @@ mod job_tokens;
 mod listing;
 mod models;
 mod outbox;
+mod progress;
 mod queue;
 mod runs;
 mod schedules;

@@ -14,6 +14,7 @@ mod installation;
 mod listing;
 mod models;
 mod outbox;
+mod progress;
 mod queue;
 mod reconnect;
 mod requeue;
@@ -74,6 +75,8 @@ conformance!(
     attempts::a_later_attempt_goes_back_and_an_earlier_one_is_stale,
     listing::lists_runs_newest_first_with_filters_and_pages,
     runs::facts_are_appended_without_changing_status,
+    progress::the_last_report_of_each_run_is_kept,
+    progress::progress_needs_its_run,
     runs::concurrent_submitters_all_succeed,
     runs::a_failed_transaction_leaves_nothing_behind,
     runs::the_log_stream_is_recorded_from_a_change_or_a_fact,

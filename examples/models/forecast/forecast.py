@@ -31,6 +31,11 @@ PROFILES = {
 }
 
 
+def progress(fraction, message):
+    """Reports how far the run is: modelrun shows it as a bar (docs/models.md)."""
+    print(f"::progress {fraction:.2f} {message}", flush=True)
+
+
 def fail(message):
     print(f"forecast: {message}", file=sys.stderr)
     sys.exit(2)
@@ -155,6 +160,7 @@ def main():
     output_dir = os.environ.get("MODELRUN_OUTPUT_DIR")
     if not inputs_path or not output_dir:
         fail("MODELRUN_INPUTS and MODELRUN_OUTPUT_DIR must be set (run it with modelrun)")
+    progress(0.05, "reading the inputs")
     p = read_inputs(inputs_path)
     if p["horizon"] < 1:
         fail(f"horizon_months must be at least 1, got {p['horizon']}")
@@ -163,11 +169,13 @@ def main():
     labels = [label for label, _ in months(p["year"], p["month"], p["horizon"])]
     note_outside("known month", p["known"], labels)
     note_outside("campaign month", p["campaigns"], labels)
+    progress(0.3, "forecasting the months ahead")
     rows, factor = forecast(p)
     figures = [value for row in rows for value in row[1:]]
     if not all(math.isfinite(value) for value in figures + [sum(row[1] for row in rows)]):
         fail("the forecast's figures are too large to add up; check base_revenue and the actuals")
 
+    progress(0.7, "writing forecast.csv")
     with open(os.path.join(output_dir, "forecast.csv"), "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["month", "revenue", "low", "high"])
@@ -189,6 +197,7 @@ def main():
     with open(os.path.join(output_dir, "metrics.json"), "w", encoding="utf-8") as handle:
         json.dump(metrics, handle, indent=2, allow_nan=False)
     print(f"Total revenue {total:,.2f}; implied annual growth {metrics['cagr']:.2%}")
+    progress(1, "done")
 
 
 if __name__ == "__main__":

@@ -58,22 +58,31 @@ def fit(series, p):
     return model.fit(disp=False)
 
 
+def progress(fraction, message):
+    """Reports how far the run is: modelrun shows it as a bar (docs/models.md)."""
+    print(f"::progress {fraction:.2f} {message}", flush=True)
+
+
 def main():
+    progress(0.05, "reading the history")
     p = read_inputs()
     out = os.environ["MODELRUN_OUTPUT_DIR"]
     series = read_history()
     print(f"history: {len(series)} months, {series.index[0]:%Y-%m} to {series.index[-1]:%Y-%m}")
 
     # How well the model does on a year it has not seen.
+    progress(0.2, "fitting without the last 12 months, to measure the error")
     holdout = fit(series[:-12], p).forecast(12)
     mape = float(np.mean(np.abs(holdout.to_numpy() / series[-12:].to_numpy() - 1)))
     print(f"error on the last 12 months, fitted without them: {mape:.1%}")
 
+    progress(0.55, "fitting the seasonal model on the whole history")
     result = fit(series, p)
     frame = result.get_prediction(start=len(series), end=len(series) + p["horizon"] - 1)
     summary = frame.summary_frame(alpha=1 - p["interval"])
     months = pd.period_range(series.index[-1].to_period("M") + 1, periods=p["horizon"], freq="M")
 
+    progress(0.85, "writing the forecast")
     forecast = pd.DataFrame(
         {
             "month": months.strftime("%Y-%m"),
@@ -102,6 +111,7 @@ def main():
     with open(os.path.join(out, "metrics.json"), "w", encoding="utf-8") as handle:
         json.dump({k: v for k, v in metrics.items() if v is not None}, handle, indent=2)
     print(f"wrote {p['horizon']} months of forecast")
+    progress(1, "done")
 
 
 if __name__ == "__main__":

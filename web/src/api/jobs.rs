@@ -10,6 +10,9 @@
 //! - `POST /api/v1/jobs/{run}/outputs` with `{"name", "size", "sha256",
 //!   "content_type"}` → `{"method": "PUT", "url": …, "headers": {…}}`, a
 //!   request that stores exactly that file under the run's outputs.
+//! - `POST /api/v1/jobs/{run}/progress` with `{"fraction", "message"}` →
+//!   204: the model's latest progress ([`modelrun_core::progress`]), which
+//!   `modelrun exec` sends at most once a second.
 
 use std::collections::HashMap;
 
@@ -24,10 +27,11 @@ use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{
     JOB_FILE_ROUTE, JOB_TOKEN_PREFIX, JOB_URL_TTL, OutputUpload, Presigned, hash_job_token,
 };
+use modelrun_core::progress::Progress;
 use modelrun_core::run::Run;
 use modelrun_core::schema::FileRef;
 
-use super::openapi::{JOB_INPUTS, JOB_OUTPUTS};
+use super::openapi::{JOB_INPUTS, JOB_OUTPUTS, JOB_PROGRESS};
 use crate::auth::bearer_token;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::extract::ApiJson;
@@ -37,6 +41,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(JOB_INPUTS, get(inputs))
         .route(JOB_OUTPUTS, post(output))
+        .route(JOB_PROGRESS, post(progress))
         .route(JOB_FILE_ROUTE, get(input_file))
 }
 
@@ -148,4 +153,21 @@ async fn output(
         content_type: &upload.content_type,
     };
     signed(state.blob.presign_put(&key, &put, JOB_URL_TTL).await?)
+}
+
+/// Records the model's latest progress: 422 naming the field for a
+/// fraction outside 0–1.
+async fn progress(
+    State(state): State<AppState>,
+    JobRun(run): JobRun,
+    ApiJson(report): ApiJson<Progress>,
+) -> ApiResult<StatusCode> {
+    let progress = report
+        .normalized()
+        .map_err(|message| AppError::Rejected(StatusCode::UNPROCESSABLE_ENTITY, message))?;
+    state
+        .store
+        .record_progress(run.id, &progress, chrono::Utc::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

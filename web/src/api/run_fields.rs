@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::error::AppError;
 
 /// Every property of a run in a list, in the order a row writes them.
-pub const RUN_FIELDS: [&str; 17] = [
+pub const RUN_FIELDS: [&str; 18] = [
     "id",
     "model",
     "version",
@@ -24,6 +24,7 @@ pub const RUN_FIELDS: [&str; 17] = [
     "duration_seconds",
     "rerun_of",
     "attempt",
+    "progress",
     "url",
 ];
 

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use modelrun_core::alias::Alias;
 use modelrun_core::manifest::Resources;
+use modelrun_core::progress::RunProgress;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
@@ -80,6 +81,9 @@ struct RunJson {
     /// Which attempt of its job the run is on, from 1 (AWS Batch retries
     /// a job after an infrastructure fault).
     attempt: i64,
+    /// The latest progress the model reported, as it reported it (a
+    /// succeeded run's page shows it complete).
+    progress: Option<RunProgress>,
     url: String,
     /// The schedule that made the run, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +119,7 @@ impl RunJson {
                 .duration(Utc::now())
                 .map(|d| d.num_milliseconds() as f64 / 1000.0),
             attempt: run.attempt,
+            progress: None,
             url: format!("/runs/{}", run.id),
             scheduled_by: None,
             cost: None,
@@ -153,9 +158,10 @@ const PATH_SEGMENTS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHAN
     .remove(b'_');
 
 async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
-    let (events, outputs) = tokio::try_join!(
+    let (events, outputs, progress) = tokio::try_join!(
         state.store.run_events(run.id),
-        state.store.run_outputs(run.id)
+        state.store.run_outputs(run.id),
+        state.store.run_progress(run.id)
     )?;
     let mut json = RunJson::new(run).with_details(events, &outputs);
     json.scheduled_by = state
@@ -167,6 +173,7 @@ async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
             url: format!("/schedules/{}", by.id),
             name: by.name,
         });
+    json.progress = progress;
     json.cost = Some(crate::costs::run_cost(state, run, Utc::now()).await?);
     Ok(json)
 }
@@ -289,7 +296,12 @@ async fn list(
     filter.submitted_by = visible_submitter(&state, &api.acting());
     let page = state.store.list_runs(&filter).await?;
     let next_cursor = page.next.map(|id| id.to_string());
-    let rows = page.items.iter().map(RunJson::new);
+    let ids: Vec<_> = page.items.iter().map(|run| run.id).collect();
+    let mut progress = state.store.runs_progress(&ids).await?;
+    let rows = page.items.iter().map(|run| RunJson {
+        progress: progress.remove(&run.id),
+        ..RunJson::new(run)
+    });
     let Some(fields) = fields else {
         let runs = rows.collect();
         return Ok(Json(RunsJson { runs, next_cursor }).into_response());

@@ -12,6 +12,7 @@ pub mod model_secrets;
 pub mod models;
 pub mod new_run;
 pub mod preview;
+pub mod progress;
 pub mod promote;
 pub mod run;
 pub mod runs;

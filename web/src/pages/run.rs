@@ -21,6 +21,7 @@ use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::status::RunStatus;
 use modelrun_core::user::Role;
 
+use super::progress::ProgressView;
 use super::{Nav, Section};
 use crate::auth::{CurrentUser, require};
 use crate::error::AppResult;
@@ -161,6 +162,8 @@ struct RunPage {
     run: Run,
     active: bool,
     waiting: Option<WaitingView>,
+    /// The model's latest progress, as a bar.
+    progress: Option<ProgressView>,
     can_cancel: bool,
     can_rerun: bool,
     /// How the duration compares to the version's typical one.
@@ -263,10 +266,11 @@ async fn page(
     let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let run = visible_run(&state, &user, &id).await?;
-    let (events, outputs, version) = tokio::try_join!(
+    let (events, outputs, version, progress) = tokio::try_join!(
         state.store.run_events(run.id),
         state.store.run_outputs(run.id),
         state.store.version(run.version_id),
+        state.store.run_progress(run.id),
     )?;
     let inputs = input_rows(&run, version.as_ref(), locale.numbers);
     let input_files = super::input_files::list(&run, version.as_ref());
@@ -286,6 +290,7 @@ async fn page(
         nav: Nav::new(&user, &csrf, Section::Runs),
         active: !run.status.is_terminal(),
         waiting: WaitingView::find(&run, &events, &locale),
+        progress: ProgressView::of(run.status, progress, &locale),
         can_cancel: can_cancel(&user, &run),
         can_rerun: user.role >= Role::Runner,
         typical: super::typical::compare_duration(&state, &run).await,

@@ -10,6 +10,7 @@ use modelrun_core::ids::RunId;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 
+use super::progress::ProgressView;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
@@ -35,6 +36,8 @@ pub struct RunRow {
     pub created: LocalTime,
     pub created_ago: String,
     pub duration: String,
+    /// A small bar, for an active run whose model reports progress.
+    pub progress: Option<ProgressView>,
 }
 
 impl RunRow {
@@ -50,6 +53,7 @@ impl RunRow {
             created: locale.time(run.created_at),
             created_ago: format::ago(run.created_at, now),
             duration: run.duration(now).map(format::duration).unwrap_or_default(),
+            progress: None,
         }
     }
 }
@@ -79,6 +83,13 @@ async fn list(
     filter.submitted_by = crate::policy::visible_submitter(&state, &user);
     let page = state.store.list_runs(&filter).await?;
     let models = state.store.model_names().await?;
+    let active: Vec<RunId> = page
+        .items
+        .iter()
+        .filter(|run| !run.status.is_terminal())
+        .map(|run| run.id)
+        .collect();
+    let mut progress = state.store.runs_progress(&active).await?;
     let next = page.next.map(|before| {
         let mut link = format!("before={before}");
         for (key, value) in query.pairs() {
@@ -93,7 +104,10 @@ async fn list(
         runs: page
             .items
             .iter()
-            .map(|run| RunRow::new(run, &locale))
+            .map(|run| RunRow {
+                progress: ProgressView::of(run.status, progress.remove(&run.id), &locale),
+                ..RunRow::new(run, &locale)
+            })
             .collect(),
         runs_zone: locale.zone_name(),
         models,

@@ -11,6 +11,7 @@ use futures_util::TryStreamExt;
 use modelrun_core::blob::{ByteStream, MAX_DOCUMENT_BYTES};
 use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{OutputUpload, Presigned};
+use modelrun_core::progress::Progress;
 use modelrun_core::secret::Secret;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use sha2::{Digest, Sha256};
@@ -104,6 +105,28 @@ impl JobApi {
                 response.bytes_stream().map_err(std::io::Error::other),
             )),
         }
+    }
+
+    /// Reports the model's latest progress (`POST …/progress`), once: the
+    /// next report replaces it, so a failure is only noted in the log.
+    pub async fn report_progress(&self, progress: &Progress) {
+        let sent = match Self::client() {
+            Ok(client) => client
+                .post(self.endpoint("progress"))
+                .bearer_auth(self.token.expose())
+                .timeout(Duration::from_secs(10))
+                .json(progress)
+                .send()
+                .await
+                .map_err(|error| error.to_string()),
+            Err(error) => Err(error),
+        };
+        let failure = match sent {
+            Ok(response) if response.status().is_success() => return,
+            Ok(response) => refusal(response).await,
+            Err(error) => error,
+        };
+        eprintln!("[modelrun] the run's progress could not be reported: {failure}");
     }
 
     /// Stores the file at `path` as the output `name`; returns its size.

@@ -7,9 +7,11 @@
 //! `MODELRUN_INPUTS` and `MODELRUN_OUTPUT_DIR` pointing there, lets its
 //! output through to stdout and stderr (CloudWatch Logs), stores every file
 //! the model wrote through the job API (S3 checks each against its
-//! SHA-256), and exits with the model's exit code. The job role has no S3
-//! rights: a model reaches its own run's files and nothing else. Model
-//! authors write plain files and never touch the AWS SDK.
+//! SHA-256), and exits with the model's exit code. The model's progress
+//! lines reach modelrun through the job API too, at most once a second.
+//! The job role has no S3 rights: a model reaches its own run's files and
+//! nothing else. Model authors write plain files and never touch the AWS
+//! SDK.
 
 mod job_api;
 
@@ -23,7 +25,7 @@ use tokio::process::Command;
 
 pub use job_api::JobApi;
 
-use crate::{files, input_files, log_pipe};
+use crate::{files, input_files, log_pipe, progress_feed};
 
 /// Exit code when the wrapper itself fails (inputs missing, outputs not
 /// uploaded), as docker uses it for a container that could not run.
@@ -65,7 +67,24 @@ pub async fn run(exec: Exec) -> i32 {
     if let Err(message) = fetch_inputs(&exec.job, &inputs_path).await {
         return fail(message);
     }
-    let code = match run_model(&exec.command, &inputs_path, &outputs_dir, &exec.secrets).await {
+    let (feed, progress_writer) = {
+        let job = exec.job.clone();
+        progress_feed::start(move |progress| {
+            let job = job.clone();
+            async move { job.report_progress(&progress).await }
+        })
+    };
+    let ran = run_model(
+        &exec.command,
+        &inputs_path,
+        &outputs_dir,
+        &exec.secrets,
+        feed,
+    )
+    .await;
+    // The last progress reaches modelrun while the run is still active.
+    let _ = tokio::time::timeout(progress_feed::MIN_INTERVAL * 3, progress_writer).await;
+    let code = match ran {
         Ok(code) => code,
         Err(message) => return fail(message),
     };
@@ -99,11 +118,12 @@ async fn run_model(
     inputs: &Path,
     outputs: &Path,
     secrets: &SecretValues,
+    progress: progress_feed::Feed,
 ) -> Result<i32, String> {
     let (program, args) = command
         .split_first()
         .ok_or("no command given: modelrun exec -- <command…>")?;
-    let (output, copy) = log_pipe::start(std::io::stdout(), secrets, None)
+    let (output, copy) = log_pipe::start(std::io::stdout(), secrets, None, Some(progress))
         .map_err(|error| format!("cannot open the model's output: {error}"))?;
     let stderr = output
         .try_clone()

@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
@@ -15,22 +15,20 @@ use super::Client;
 use super::output::{cell, text};
 use super::runs::{TERMINAL, encode_path};
 use super::terminal::{Sanitizer, one_line};
+use super::waiting::Watch;
 
 /// How often `--wait` and `--follow` ask the server.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Polls until the run ends, printing each new status with the time taken.
+/// Polls until the run ends, showing each new status with the time taken
+/// and the model's progress ([`super::waiting`]).
 pub(super) async fn wait_for(client: &Client, id: i64) -> anyhow::Result<Value> {
-    let started = Instant::now();
-    let mut last = String::new();
+    let mut watch = Watch::new();
     loop {
         let run = client.get(&format!("/api/v1/runs/{id}")).await?;
-        let status = cell(&run["status"]);
-        if status != last {
-            eprintln!("  {:>6.1} s  {status}", started.elapsed().as_secs_f64());
-            last = status.clone();
-        }
-        if TERMINAL.contains(&status.as_str()) {
+        watch.show(&run);
+        if TERMINAL.contains(&cell(&run["status"]).as_str()) {
+            watch.finish();
             return Ok(run);
         }
         tokio::time::sleep(POLL).await;

@@ -15,6 +15,7 @@ pub mod runs;
 pub mod schedules;
 mod terminal;
 mod upload;
+mod waiting;
 
 use std::path::PathBuf;
 

@@ -36,6 +36,7 @@ pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
 pub const RUN_BUNDLE: &str = "/api/v1/runs/{id}/bundle";
 pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
 pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
+pub const JOB_PROGRESS: &str = "/api/v1/jobs/{id}/progress";
 pub const SCHEDULES: &str = "/api/v1/schedules";
 pub const SCHEDULE: &str = "/api/v1/schedules/{id}";
 pub const SCHEDULE_PAUSE: &str = "/api/v1/schedules/{id}/pause";
@@ -46,7 +47,7 @@ pub const BUDGETS: &str = "/api/v1/budgets";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 30] = [
+pub const OPERATIONS: [(&str, &str, &str); 31] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -70,6 +71,7 @@ pub const OPERATIONS: [(&str, &str, &str); 30] = [
         "getJobFile",
     ),
     ("post", JOB_OUTPUTS, "storeJobOutput"),
+    ("post", JOB_PROGRESS, "reportJobProgress"),
     ("get", MODEL_ESTIMATE, "estimateRuns"),
     ("get", BUDGETS, "listBudgets"),
     ("put", BUDGETS, "setBudget"),

@@ -296,6 +296,19 @@ pub(super) fn other_operation(id: &str) -> Option<Value> {
                 "413": error("Too large"), "415": error("Not JSON"), "422": error("Not an upload")
             }
         }),
+        "reportJobProgress" => json!({
+            "summary": "For a run's job on AWS Batch: the model's latest progress",
+            "description": "Only with the run's job token, and only while the run has not ended. `modelrun exec` sends the model's `::progress` lines here, at most once a second; each report replaces the last. The fraction is from 0 to 1 (within 0.001 of it is clamped); the message is cut at 200 characters.",
+            "security": [{ "jobToken": [] }],
+            "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ProgressReport" } } } },
+            "responses": {
+                "204": { "description": "Recorded" },
+                "401": error("No job token, or a wrong one"), "403": error("The token is for another run"), "404": not_found,
+                "409": error("The run has ended"),
+                "413": error("Too large"), "415": error("Not JSON"), "422": error("Not a progress report, or a fraction outside 0–1; the message names the field")
+            }
+        }),
         "getOpenApi" => json!({
             "summary": "This document",
             "security": [],

@@ -15,6 +15,7 @@ fn run_properties() -> Value {
         "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] },
         "attempt": { "type": "integer", "minimum": 1, "description": "Which attempt of its job the run is on: AWS Batch retries a job after an infrastructure fault." },
         "scheduled_by": { "$ref": "#/components/schemas/ScheduledBy", "description": "The schedule that made the run (one run's answer only)" },
+        "progress": { "oneOf": [{ "$ref": "#/components/schemas/RunProgress" }, { "type": "null" }], "description": "The latest progress the model reported (a `::progress` line of its output), as it reported it; null until it reports any" },
         "url": { "type": "string" },
         "cost": { "$ref": "#/components/schemas/RunCost" },
         "events": { "type": "array", "items": { "$ref": "#/components/schemas/Event" } },
@@ -150,6 +151,21 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
         "Run": {
             "type": "object", "required": ["id", "model", "version", "status", "submitted_by", "inputs", "created_at", "url"],
             "properties": run_properties()
+        },
+        "RunProgress": {
+            "type": "object", "required": ["fraction", "message", "at"],
+            "properties": {
+                "fraction": { "type": "number", "minimum": 0, "maximum": 1, "description": "How far the model is: 0 nothing done, 1 all done" },
+                "message": { "type": ["string", "null"], "maxLength": 200, "description": "What the model said it is doing" },
+                "at": { "type": "string", "format": "date-time", "description": "When the model reported it" }
+            }
+        },
+        "ProgressReport": {
+            "type": "object", "required": ["fraction"], "additionalProperties": false,
+            "properties": {
+                "fraction": { "type": "number", "minimum": -0.001, "maximum": 1.001, "description": "From 0 to 1; within 0.001 of the range is clamped" },
+                "message": { "type": ["string", "null"], "description": "Control characters become spaces; cut at 200 characters" }
+            }
         },
         "OutputUpload": {
             "type": "object", "required": ["name", "size", "sha256", "content_type"],

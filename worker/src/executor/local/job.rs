@@ -17,7 +17,7 @@ use super::process::{self, Outcome};
 use super::setup::{contract_env, limits, prepare, secret_values, start};
 use super::{Inner, Stop};
 use crate::files;
-use crate::log_pipe;
+use crate::{log_pipe, progress_feed};
 
 /// How long the log's copy may go on once the model's process group is gone.
 const LOG_DRAIN: Duration = Duration::from_secs(5);
@@ -220,13 +220,19 @@ async fn execute(
         ));
         return report;
     }
-    let started = log_pipe::start(log, &secrets, Some(inner.config.max_log_bytes)).and_then(
-        |(output, copy)| {
-            let start = start(inner, spec, &paths, &snapshot, &env)?;
-            let limits = limits(inner, request);
-            Ok((process::spawn(start, env, limits, output)?, copy))
-        },
-    );
+    let (feed, progress_writer) = {
+        let (recorder, run) = (inner.recorder.clone(), request.run_id);
+        progress_feed::start(move |progress| {
+            let recorder = recorder.clone();
+            async move { recorder.record_progress(run, &progress).await }
+        })
+    };
+    let max_log = Some(inner.config.max_log_bytes);
+    let started = log_pipe::start(log, &secrets, max_log, Some(feed)).and_then(|(output, copy)| {
+        let start = start(inner, spec, &paths, &snapshot, &env)?;
+        let limits = limits(inner, request);
+        Ok((process::spawn(start, env, limits, output)?, copy))
+    });
     let (mut child, copy) = match started {
         Ok(started) => started,
         Err(error) => {
@@ -253,6 +259,7 @@ async fn execute(
     let over_limit = outputs_over(&paths.outputs, inner.config.max_output_bytes);
     let outcome = process::wait(&mut child, timeout, stopped, over_limit).await;
     finish_log(copy, &log_path).await;
+    finish_progress(progress_writer).await;
     // Measured once more at the end: a run can write its outputs faster
     // than they are measured while it runs, and one whose file hit the
     // file-size limit was cut short.
@@ -349,6 +356,19 @@ async fn finish_log(copy: JoinHandle<std::io::Result<log_pipe::Copied>>, log_pat
             log_path,
             "a process the model started still holds its output open; the log may be incomplete",
         ),
+    }
+}
+
+/// Waits for the last progress to be written, before the end is recorded
+/// (a finished run keeps the last value its model reported); a writer
+/// still fed by a process the model left behind is stopped.
+async fn finish_progress(writer: JoinHandle<()>) {
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(progress_feed::MIN_INTERVAL * 3, writer)
+        .await
+        .is_err()
+    {
+        abort.abort();
     }
 }
 
