@@ -43,10 +43,15 @@ pub enum AuditAction {
     SecretDelete,
     /// An environment's build was asked for again.
     EnvironmentPrepare,
+    /// A schedule was created, paused, resumed or deleted.
+    ScheduleCreate,
+    SchedulePause,
+    ScheduleResume,
+    ScheduleDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
@@ -68,6 +73,10 @@ impl AuditAction {
         AuditAction::SecretSet,
         AuditAction::SecretDelete,
         AuditAction::EnvironmentPrepare,
+        AuditAction::ScheduleCreate,
+        AuditAction::SchedulePause,
+        AuditAction::ScheduleResume,
+        AuditAction::ScheduleDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +102,10 @@ impl AuditAction {
             AuditAction::SecretSet => "secret_set",
             AuditAction::SecretDelete => "secret_delete",
             AuditAction::EnvironmentPrepare => "environment_prepare",
+            AuditAction::ScheduleCreate => "schedule_create",
+            AuditAction::SchedulePause => "schedule_pause",
+            AuditAction::ScheduleResume => "schedule_resume",
+            AuditAction::ScheduleDelete => "schedule_delete",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! API share, and who may change which schedule.
 
 use chrono::Utc;
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::model::ModelWithVersions;
 use modelrun_core::schedule::{CronRule, NewSchedule, Schedule, check_name};
 use modelrun_core::schema::{FieldKind, Inputs, ValidationErrors};
@@ -10,6 +11,7 @@ use modelrun_core::user::{Role, User};
 
 use crate::auth::require;
 use crate::error::{AppError, AppResult};
+use crate::guard::{ClientAddr, audit};
 use crate::state::AppState;
 use crate::submit::{check_inputs_size, pick_version};
 
@@ -34,6 +36,7 @@ pub const LATEST: &str = "latest";
 pub async fn create(
     state: &AppState,
     user: &User,
+    client: &ClientAddr,
     request: ScheduleRequest<'_>,
 ) -> AppResult<Schedule> {
     require(user.role, Role::Runner, "schedule runs")?;
@@ -77,6 +80,21 @@ pub async fn create(
         other => {
             let schedule = other?;
             tracing::info!(schedule_id = %schedule.id, user_id = %user.id, "schedule created");
+            let detail = serde_json::json!({
+                "model": schedule.model_name,
+                "version": schedule.version,
+                "cron": schedule.cron,
+                "time_zone": schedule.time_zone,
+            });
+            record(
+                state,
+                user,
+                client,
+                AuditAction::ScheduleCreate,
+                &schedule,
+                detail,
+            )
+            .await;
             Ok(schedule)
         }
     }
@@ -132,6 +150,7 @@ pub fn may_change(user: &User, schedule: &Schedule) -> AppResult<()> {
 pub async fn set_paused(
     state: &AppState,
     user: &User,
+    client: &ClientAddr,
     schedule: &Schedule,
     paused: bool,
 ) -> AppResult<Schedule> {
@@ -140,17 +159,50 @@ pub async fn set_paused(
         .rule()
         .map_err(|error| AppError::Conflict(error.to_string()))?
         .next_after(Utc::now());
-    Ok(state
+    let changed = state
         .store
         .set_schedule_paused(schedule.id, paused, next)
-        .await?)
+        .await?;
+    let action = if paused {
+        AuditAction::SchedulePause
+    } else {
+        AuditAction::ScheduleResume
+    };
+    record(state, user, client, action, schedule, serde_json::json!({})).await;
+    Ok(changed)
 }
 
 /// Deletes a schedule; its runs and fires stay.
-pub async fn delete(state: &AppState, user: &User, schedule: &Schedule) -> AppResult<()> {
+pub async fn delete(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    schedule: &Schedule,
+) -> AppResult<()> {
     may_change(user, schedule)?;
     state.store.delete_schedule(schedule.id, Utc::now()).await?;
+    let action = AuditAction::ScheduleDelete;
+    record(state, user, client, action, schedule, serde_json::json!({})).await;
     Ok(())
+}
+
+/// Writes who changed which schedule into the audit log.
+async fn record(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    action: AuditAction,
+    schedule: &Schedule,
+    detail: serde_json::Value,
+) {
+    let entry = NewAuditEntry::new(
+        Actor::user(user.id, &user.email),
+        action,
+        format!("schedule {} ({})", schedule.id, schedule.name),
+    )
+    .detail(detail)
+    .from_address(client.as_str());
+    audit(state, entry).await;
 }
 
 /// A schedule not deleted, or 404.

@@ -4,6 +4,7 @@
 //! resume and delete apply (the runs stay).
 
 use chrono::{Duration, Utc};
+use modelrun_core::audit::AuditFilter;
 use modelrun_core::ids::ScheduleId;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -166,6 +167,32 @@ pub async fn the_api_schedules_fires_once_and_pauses(kind: StoreKind) {
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let run = api.get_json(&format!("/api/v1/runs/{run_id}")).await;
     assert_eq!(run["scheduled_by"]["name"], "Monthly");
+
+    // Who created, paused, resumed and deleted it is in the audit log.
+    let entries = app
+        .store
+        .audit_entries(&AuditFilter {
+            actor: Some(RUNNER_EMAIL.to_owned()),
+            limit: 50,
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry.action.as_str())
+        .filter(|action| action.starts_with("schedule_"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "schedule_delete",
+            "schedule_resume",
+            "schedule_pause",
+            "schedule_create"
+        ]
+    );
+    assert!(entries[0].target.contains("Monthly"), "{:?}", entries[0]);
 }
 
 pub async fn the_schedule_form_refuses_then_creates(kind: StoreKind) {

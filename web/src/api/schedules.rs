@@ -17,6 +17,7 @@ use super::openapi as paths;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath};
+use crate::guard::ClientAddr;
 use crate::schedules::{self, LATEST, ScheduleRequest};
 use crate::state::AppState;
 
@@ -132,6 +133,7 @@ struct CreateRequest {
 
 async fn create(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
@@ -145,6 +147,7 @@ async fn create(
     let schedule = schedules::create(
         &state,
         &api.acting(),
+        &client,
         ScheduleRequest {
             name: &request.name,
             model: &model,
@@ -182,37 +185,41 @@ async fn detail(
 
 async fn set_paused(
     api: ApiUser,
+    client: ClientAddr,
     state: AppState,
     id: &str,
     paused: bool,
 ) -> ApiResult<Json<ScheduleJson>> {
     let schedule = schedules::load(&state, schedule_id(id)?).await?;
-    let changed = schedules::set_paused(&state, &api.acting(), &schedule, paused).await?;
+    let changed = schedules::set_paused(&state, &api.acting(), &client, &schedule, paused).await?;
     Ok(Json(detailed(&state, &changed).await?))
 }
 
 async fn pause(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ScheduleJson>> {
-    set_paused(api, state, &id, true).await
+    set_paused(api, client, state, &id, true).await
 }
 
 async fn resume(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ScheduleJson>> {
-    set_paused(api, state, &id, false).await
+    set_paused(api, client, state, &id, false).await
 }
 
 async fn remove(
     api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let schedule = schedules::load(&state, schedule_id(&id)?).await?;
-    schedules::delete(&state, &api.acting(), &schedule).await?;
+    schedules::delete(&state, &api.acting(), &client, &schedule).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,6 +23,7 @@ use crate::auth::{CurrentUser, require};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
+use crate::guard::ClientAddr;
 use crate::schedules::{self, LATEST, ScheduleRequest, may_change};
 use crate::state::AppState;
 use crate::submit::pick_version;
@@ -180,39 +181,43 @@ fn fire_row(fire: &FireRecord, zone: Option<Tz>) -> FireRow {
 async fn change(
     state: &AppState,
     current: &CurrentUser,
+    client: &ClientAddr,
     id: &str,
     paused: bool,
 ) -> AppResult<Response> {
     let id = id.parse::<ScheduleId>().map_err(|_| AppError::NotFound)?;
     let schedule = schedules::load(state, id).await?;
-    schedules::set_paused(state, &current.user, &schedule, paused).await?;
+    schedules::set_paused(state, &current.user, client, &schedule, paused).await?;
     Ok(Redirect::to(&format!("/schedules/{id}")).into_response())
 }
 
 async fn pause(
     current: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    change(&state, &current, &id, true).await
+    change(&state, &current, &client, &id, true).await
 }
 
 async fn resume(
     current: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    change(&state, &current, &id, false).await
+    change(&state, &current, &client, &id, false).await
 }
 
 async fn remove(
     current: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = id.parse::<ScheduleId>().map_err(|_| AppError::NotFound)?;
     let schedule = schedules::load(&state, id).await?;
-    schedules::delete(&state, &current.user, &schedule).await?;
+    schedules::delete(&state, &current.user, &client, &schedule).await?;
     Ok(Redirect::to(&format!("/schedules/{id}")).into_response())
 }
 
@@ -320,6 +325,7 @@ const OWN: [&str; 5] = ["_csrf", "version", "name", "cron", "time_zone"];
 
 async fn create(
     current: CurrentUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     Path(name): Path<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
@@ -379,7 +385,7 @@ async fn create(
         cron: value("cron"),
         time_zone: value("time_zone"),
     };
-    match schedules::create(&state, &current.user, request).await {
+    match schedules::create(&state, &current.user, &client, request).await {
         Ok(schedule) => Ok(Redirect::to(&format!("/schedules/{}", schedule.id)).into_response()),
         Err(AppError::Invalid { errors, .. }) => Ok(again(&errors)),
         Err(other) => Err(other),
