@@ -153,6 +153,24 @@ pub async fn a_local_server_shows_durations_without_a_cost(store: StoreKind) {
     let form = browser.page("/models/sleepy/runs/new").await;
     assert!(form.contains("cost no cloud money"), "{form}");
     assert!(!form.contains("id=\"estimate-cost\""), "{form}");
+
+    // A refused form still says what to expect.
+    let version = hidden(&form, "version");
+    let refused = browser
+        .post_form(
+            "/models/sleepy/runs/new",
+            &[
+                ("version", version.as_str()),
+                ("_resources.vcpu", "99"),
+                ("_resources.memory_mib", "2048"),
+                ("_resources.timeout_seconds", "600"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("page");
+    assert!(page.contains("What to expect"), "{page}");
+    assert!(page.contains("from the latest 1 succeeded run "), "{page}");
 }
 
 pub async fn budgets_warn_a_submission_that_would_cross_them(store: StoreKind) {

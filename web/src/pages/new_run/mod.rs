@@ -188,20 +188,10 @@ async fn form(
     let resources = origin
         .as_ref()
         .map_or(version.resources, |run| run.resources);
-    let estimate = crate::costs::estimate(&state, version, resources, 1).await?;
-    let budgets = crate::costs::budget_statuses(
-        &state,
-        &user.user,
-        estimate.expected_cost(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let estimate = expect(&state, &user, version, resources).await?;
     let resources = ResourceForm::new(version, &resources);
     let mut page = NewRunPage::new(&user, &model, version, fields, resources);
-    page.estimate = Some(super::estimate::EstimateView::new(
-        &estimate,
-        crate::costs::warnings(&budgets),
-    ));
+    page.estimate = Some(estimate);
     page.readiness = readiness(&state.store, &state.vault, version).await?;
     if let Some(run) = &origin {
         page.from = Some(run.id);
@@ -237,6 +227,28 @@ const RESERVED: [&str; 8] = [
 
 /// "Use no file": the file inputs whose kept file the person let go.
 const DROP_FIELD: &str = "_drop";
+
+/// What the form says to expect of one run of `version` with `resources`,
+/// with a warning for each budget of `user` it would cross.
+async fn expect(
+    state: &AppState,
+    user: &CurrentUser,
+    version: &ModelVersion,
+    resources: modelrun_core::manifest::Resources,
+) -> AppResult<super::estimate::EstimateView> {
+    let estimate = crate::costs::estimate(state, version, resources, 1).await?;
+    let budgets = crate::costs::budget_statuses(
+        state,
+        &user.user,
+        estimate.expected_cost(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(super::estimate::EstimateView::new(
+        &estimate,
+        crate::costs::warnings(&budgets),
+    ))
+}
 
 /// A planner sees candidate versions in the picker only when they ask
 /// (`candidates=1`), and is told that a candidate is not theirs to run.
@@ -347,11 +359,14 @@ async fn create(
         page.from = origin;
         page
     };
+    // A refused form still says what to expect, of what it can read.
+    let expected = *asked.as_ref().unwrap_or(&version.resources);
     let (valid, resources) = match (checked, asked) {
         (Ok(valid), Ok(resources)) => (valid, resources),
         (checked, asked) => {
             let errors = checked.err().unwrap_or_default();
             let mut page = again(&errors, &asked.err().unwrap_or_default());
+            page.estimate = Some(expect(&state, &user, version, expected).await?);
             let unknown: Vec<_> = errors
                 .errors
                 .iter()
@@ -393,6 +408,7 @@ async fn create(
     };
     let none = ValidationErrors::default();
     let mut page = again(&none, &none);
+    page.estimate = Some(expect(&state, &user, version, expected).await?);
     if new_key {
         page.key = random_hex(16);
     }
