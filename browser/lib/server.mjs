@@ -103,6 +103,11 @@ export async function startModelrun() {
   }
   return {
     base,
+    dataDir,
+    /** Runs a `modelrun` command on this installation; `input` goes to its stdin. */
+    cli(args, input) {
+      return execFileSync(binary, args, { env, input, encoding: "utf8" });
+    },
     async stop() {
       child.kill("SIGTERM");
       await new Promise((resolve) => {
@@ -115,11 +120,6 @@ export async function startModelrun() {
           resolve();
         });
       });
-    dataDir,
-    /** Runs a `modelrun` command on this installation; `input` goes to its stdin. */
-    cli(args, input) {
-      return execFileSync(binary, args, { env, input, encoding: "utf8" });
-    },
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -183,12 +183,12 @@ pub trait ModelStore: Send + Sync {
     /// (promote that one first); as the model's last active version it
     /// retires and the model is left without production.
     async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()>;
-}
     /// Makes a version its model's one production version, in one
     /// transaction: the one before becomes a candidate. Refused with
     /// [`StoreError::Conflict`] for a retired version, [`StoreError::NotFound`]
     /// for none. Promoting the production version changes nothing.
     async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion>;
+}
 
 /// Runs and their history.
 #[async_trait]
@@ -438,8 +438,8 @@ pub trait Store:
     + RateLimits
     + EnvironmentStore
     + SealedSecrets
-    + crate::schedule::ScheduleStore
     + CostStore
+    + crate::schedule::ScheduleStore
     + fmt::Debug
 {
     /// `sqlite` or `postgres`.

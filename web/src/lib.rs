@@ -8,8 +8,8 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod body_limit;
-pub mod costs;
 mod bundle;
+pub mod costs;
 pub mod disk;
 mod downloads;
 pub mod error;
@@ -18,8 +18,8 @@ mod format;
 mod forms;
 pub mod guard;
 mod health;
-mod locale;
 mod lifecycle;
+mod locale;
 mod log_download;
 pub mod markdown;
 pub mod pages;
@@ -67,9 +67,9 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::users::router())
         .merge(pages::audit::router())
         .merge(pages::versions::router())
+        .merge(pages::promote::router())
         .merge(pages::tasks::router())
         .merge(uploads::routes::router())
-        .merge(pages::promote::router())
         .merge(api::router())
         .merge(health::router())
         .merge(assets::router())

@@ -217,10 +217,10 @@ pub async fn submit(
         "version": run.version_label,
         "rerun_of": run.rerun_of,
         "resources": run.resources,
+        "alias": run.alias,
     }))
     .from_address(client.as_str());
     audit(state, entry).await;
     state.kicker.kick(&[queued.task]).await;
     Ok(Submitted::Created(run))
-        "alias": run.alias,
 }

@@ -249,12 +249,6 @@ enum ModelsCommand {
         #[command(flatten)]
         server: client::ServerArgs,
     },
-}
-
-fn parse_role(text: &str) -> Result<Role, String> {
-    text.parse()
-}
-
     /// Make a version its model's production version, the one planners
     /// run (an administrator's or the model owner's token): on a server
     /// when one is named, else in this machine's database. Rolling back is
@@ -270,6 +264,12 @@ fn parse_role(text: &str) -> Result<Role, String> {
         #[command(flatten)]
         server: client::ServerArgs,
     },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+}
+
 /// A path option made absolute against the working directory, once, as it
 /// is read: a relative path would mean something else to a model process,
 /// which runs in a directory of its own, and to any later reader of a

@@ -13,8 +13,8 @@ mod browser;
 mod bundle;
 mod cli;
 mod cli_client;
-mod cli_schedules;
 mod cli_installation;
+mod cli_schedules;
 mod cli_secrets;
 mod connections;
 mod containment;
@@ -72,13 +72,13 @@ macro_rules! on_both_stores {
 on_both_stores!(
     lifecycle::planners_run_production_and_scientists_promote,
     lifecycle::the_cli_promotes_and_rolls_back,
+    bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
+    bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
+    bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,
     schedules::the_api_schedules_fires_once_and_pauses,
     schedules::the_schedule_form_refuses_then_creates,
     schedules::a_new_version_that_refuses_the_inputs_fails_the_fire_visibly,
     cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,
-    bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
-    bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
-    bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,
     browser::signing_in_and_out,
     browser::models_are_listed_with_their_versions,
     browser::the_form_is_generated_from_the_schema_with_defaults,

@@ -7,8 +7,8 @@
 mod accounts;
 mod aliases;
 mod attempts;
-mod display;
 mod costs;
+mod display;
 mod environments;
 mod installation;
 mod listing;
@@ -49,11 +49,11 @@ macro_rules! conformance {
 }
 
 conformance!(
-    installation::an_installation_has_one_identity_and_runs_their_own_keys,
-    users::creates_users_and_refuses_duplicate_emails,
     costs::durations_come_from_the_latest_succeeded_runs_of_the_version,
     costs::an_estimate_is_kept_once_with_its_run,
     costs::budgets_are_set_replaced_and_removed,
+    installation::an_installation_has_one_identity_and_runs_their_own_keys,
+    users::creates_users_and_refuses_duplicate_emails,
     users::sessions_expire_when_idle_or_old,
     users::tokens_work_until_revoked_or_expired,
     users::credential_changes_apply_to_the_next_lookup,
@@ -63,12 +63,12 @@ conformance!(
     models::lists_models_with_versions_newest_first,
     models::retired_versions_take_no_runs,
     models::a_job_definition_is_recorded_once,
-    runs::a_new_run_comes_with_its_event_and_dispatch_task,
     aliases::the_first_version_is_production_and_later_ones_candidates,
     aliases::a_promotion_moves_production_and_refuses_retired_versions,
     aliases::concurrent_promotions_leave_one_production_version,
     aliases::retiring_production_needs_another_version_promoted_first,
     aliases::the_scientist_role_is_stored_for_users_and_tokens,
+    runs::a_new_run_comes_with_its_event_and_dispatch_task,
     runs::transitions_follow_the_status_machine,
     runs::an_applied_transition_writes_its_outputs_and_follow_ups,
     runs::an_ignored_transition_writes_nothing,

@@ -8,8 +8,8 @@ mod costs;
 mod jobs;
 mod models;
 pub mod openapi;
-mod run_fields;
 mod promote;
+mod run_fields;
 mod runs;
 mod schedules;
 mod secrets;
@@ -22,13 +22,13 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(bundle::router())
         .merge(costs::router())
+        .merge(bundle::router())
         .merge(jobs::router())
         .merge(models::router())
+        .merge(promote::router())
         .merge(runs::router())
         .merge(schedules::router())
-        .merge(promote::router())
         .merge(secrets::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)

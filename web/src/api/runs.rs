@@ -63,10 +63,10 @@ struct RunJson {
     id: i64,
     model: String,
     version: String,
-    status: RunStatus,
     /// Whether its version was production or a candidate when it was
     /// submitted; null for runs from before versions had aliases.
     alias: Option<Alias>,
+    status: RunStatus,
     status_reason: Option<String>,
     submitted_by: String,
     inputs: Inputs,
@@ -85,13 +85,13 @@ struct RunJson {
     /// succeeded run's page shows it complete).
     progress: Option<RunProgress>,
     url: String,
-    /// The schedule that made the run, if one did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scheduled_by: Option<ScheduledByJson>,
     /// The estimate it was submitted with, beside its actual duration and
     /// cost (a run's own answer only).
     #[serde(skip_serializing_if = "Option::is_none")]
     cost: Option<crate::costs::RunCost>,
+    /// The schedule that made the run, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduled_by: Option<ScheduledByJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     events: Option<Vec<RunEvent>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +105,7 @@ impl RunJson {
             rerun_of: run.rerun_of.map(|id| id.0),
             model: run.model_name.clone(),
             version: run.version_label.clone(),
+            alias: run.alias,
             status: run.status,
             status_reason: run.status_reason.clone(),
             submitted_by: run.submitter_email.clone(),
@@ -113,7 +114,6 @@ impl RunJson {
             job_id: run.job_id.clone(),
             created_at: run.created_at,
             started_at: run.started_at,
-            alias: run.alias,
             finished_at: run.finished_at,
             duration_seconds: run
                 .duration(Utc::now())
@@ -121,8 +121,8 @@ impl RunJson {
             attempt: run.attempt,
             progress: None,
             url: format!("/runs/{}", run.id),
-            scheduled_by: None,
             cost: None,
+            scheduled_by: None,
             events: None,
             outputs: None,
         }

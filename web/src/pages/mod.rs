@@ -3,8 +3,8 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
-pub mod bundle;
 pub mod budgets;
+pub mod bundle;
 pub mod compare;
 mod estimate;
 pub mod input_files;
@@ -110,7 +110,6 @@ impl Nav {
             .as_ref()
             .is_some_and(|user| user.role == Role::Admin)
     }
-}
 
     /// Whether the person runs candidate versions (the data-science role).
     pub fn runs_candidates(&self) -> bool {
@@ -118,3 +117,4 @@ impl Nav {
             .as_ref()
             .is_some_and(|user| user.role >= modelrun_core::alias::RUNS_CANDIDATES)
     }
+}

@@ -394,6 +394,9 @@ fn print_run(run: &Value) {
         cell(&run["model"]),
         cell(&run["version"])
     );
+    if run["alias"].is_string() {
+        println!("  alias      {}", cell(&run["alias"]));
+    }
     println!("  status     {}", cell(&run["status"]));
     if run["status_reason"].is_string() {
         println!("  reason     {}", cell(&run["status_reason"]));
@@ -448,6 +451,3 @@ fn encode(part: &str) -> String {
 pub(super) fn encode_path(name: &str) -> String {
     name.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
-    if run["alias"].is_string() {
-        println!("  alias      {}", cell(&run["alias"]));
-    }

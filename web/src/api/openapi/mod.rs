@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
-mod lifecycle;
 mod costs;
+mod lifecycle;
 mod operations;
 mod schedules;
 mod schemas;
@@ -37,13 +37,13 @@ pub const RUN_BUNDLE: &str = "/api/v1/runs/{id}/bundle";
 pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
 pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
 pub const JOB_PROGRESS: &str = "/api/v1/jobs/{id}/progress";
+pub const MODEL_ESTIMATE: &str = "/api/v1/models/{model}/estimate";
+pub const BUDGETS: &str = "/api/v1/budgets";
+pub const VERSION_PROMOTE: &str = "/api/v1/models/{model}/versions/{label}/promote";
 pub const SCHEDULES: &str = "/api/v1/schedules";
 pub const SCHEDULE: &str = "/api/v1/schedules/{id}";
 pub const SCHEDULE_PAUSE: &str = "/api/v1/schedules/{id}/pause";
 pub const SCHEDULE_RESUME: &str = "/api/v1/schedules/{id}/resume";
-pub const VERSION_PROMOTE: &str = "/api/v1/models/{model}/versions/{label}/promote";
-pub const MODEL_ESTIMATE: &str = "/api/v1/models/{model}/estimate";
-pub const BUDGETS: &str = "/api/v1/budgets";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
@@ -75,13 +75,13 @@ pub const OPERATIONS: [(&str, &str, &str); 31] = [
     ("get", MODEL_ESTIMATE, "estimateRuns"),
     ("get", BUDGETS, "listBudgets"),
     ("put", BUDGETS, "setBudget"),
+    ("post", VERSION_PROMOTE, "promoteVersion"),
     ("get", SCHEDULES, "listSchedules"),
     ("post", SCHEDULES, "createSchedule"),
     ("get", SCHEDULE, "getSchedule"),
     ("delete", SCHEDULE, "deleteSchedule"),
     ("post", SCHEDULE_PAUSE, "pauseSchedule"),
     ("post", SCHEDULE_RESUME, "resumeSchedule"),
-    ("post", VERSION_PROMOTE, "promoteVersion"),
     ("get", OPENAPI, "getOpenApi"),
 ];
 
@@ -106,8 +106,8 @@ fn operation(id: &str, route: &str) -> Value {
         .or_else(|| run_operation(id))
         .or_else(|| other_operation(id))
         .or_else(|| costs::operation(id))
-        .or_else(|| schedules::operation(id))
         .or_else(|| lifecycle::operation(id))
+        .or_else(|| schedules::operation(id))
         .unwrap_or_else(|| json!({ "summary": id, "responses": {} }));
     if id != "getOpenApi" {
         op["responses"]["503"] =

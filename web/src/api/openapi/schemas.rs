@@ -32,11 +32,11 @@ pub(super) fn schemas(config: &modelrun_core::config::WebConfig) -> Value {
     if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::costs::schemas()) {
         all.extend(more);
     }
-    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::schedules::schemas())
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::lifecycle::schemas())
     {
         all.extend(more);
     }
-    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::lifecycle::schemas())
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), super::schedules::schemas())
     {
         all.extend(more);
     }
@@ -73,6 +73,7 @@ fn model_schemas() -> Value {
             "properties": {
                 "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
                 "digest": { "type": "string", "description": "What was registered: the digest of a local version's snapshot, or of an image version's image. A reproducibility bundle names it" },
+                "alias": { "type": "string", "enum": ["production", "candidate"], "description": "`production`: the model's one version that planners run and a run without a version gets; `candidate`: any other, run by the scientist and admin roles until it is promoted" },
                 "input_schema": { "type": "object" },
                 "resources": { "$ref": "#/components/schemas/Resources" },
                 "max_resources": { "$ref": "#/components/schemas/Resources", "description": "The most one run may ask for" },
@@ -83,7 +84,6 @@ fn model_schemas() -> Value {
         "Model": {
             "type": "object", "required": ["name", "title", "versions"],
             "properties": {
-                "alias": { "type": "string", "enum": ["production", "candidate"], "description": "`production`: the model's one version that planners run and a run without a version gets; `candidate`: any other, run by the scientist and admin roles until it is promoted" },
                 "name": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" }, "owner": { "type": "string" },
                 "latest_version": { "type": ["string", "null"], "description": "The newest active version, production or candidate" },
                 "production_version": { "type": ["string", "null"], "description": "The version planners run; null when the model has none" },

@@ -117,9 +117,6 @@ impl NewRunPage {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct VersionQuery {
-    version: Option<String>,
 /// The versions the picker offers: production first, then the active
 /// candidates (newest first) when `candidates` is set, and always the
 /// version the form is for.
@@ -144,11 +141,14 @@ fn version_options(
         .collect()
 }
 
+#[derive(Debug, Deserialize)]
+struct VersionQuery {
+    version: Option<String>,
+    /// `candidates=1`: the picker lists candidate versions too.
+    candidates: Option<String>,
     /// "Run again": the run whose inputs fill the form.
     from: Option<String>,
 }
-    /// `candidates=1`: the picker lists candidate versions too.
-    candidates: Option<String>,
 
 async fn load(state: &AppState, name: &str) -> AppResult<ModelWithVersions> {
     state.store.model(name).await?.ok_or(AppError::NotFound)
@@ -193,6 +193,13 @@ async fn form(
     let mut page = NewRunPage::new(&user, &model, version, fields, resources);
     page.estimate = Some(estimate);
     page.readiness = readiness(&state.store, &state.vault, version).await?;
+    show_candidates(
+        &mut page,
+        &user,
+        &model,
+        version,
+        query.candidates.as_deref(),
+    );
     if let Some(run) = &origin {
         page.from = Some(run.id);
         let dropped: Vec<&str> = run
@@ -205,28 +212,6 @@ async fn form(
     }
     Ok(page)
 }
-
-/// Form pairs that are not inputs of the model.
-const RESERVED: [&str; 8] = [
-    show_candidates(
-        &mut page,
-        &user,
-        &model,
-        version,
-        query.candidates.as_deref(),
-    );
-    "version",
-    crate::guard::csrf::FIELD,
-    KEY_FIELD,
-    FROM_FIELD,
-    DROP_FIELD,
-    run_resources::FORM_NAMES[0],
-    run_resources::FORM_NAMES[1],
-    run_resources::FORM_NAMES[2],
-];
-
-/// "Use no file": the file inputs whose kept file the person let go.
-const DROP_FIELD: &str = "_drop";
 
 /// What the form says to expect of one run of `version` with `resources`,
 /// with a warning for each budget of `user` it would cross.
@@ -274,6 +259,21 @@ fn show_candidates(
         page.problem = Some(format!("{why}."));
     }
 }
+
+/// Form pairs that are not inputs of the model.
+const RESERVED: [&str; 8] = [
+    "version",
+    crate::guard::csrf::FIELD,
+    KEY_FIELD,
+    FROM_FIELD,
+    DROP_FIELD,
+    run_resources::FORM_NAMES[0],
+    run_resources::FORM_NAMES[1],
+    run_resources::FORM_NAMES[2],
+];
+
+/// "Use no file": the file inputs whose kept file the person let go.
+const DROP_FIELD: &str = "_drop";
 
 /// The run a "Run again" form started from.
 const FROM_FIELD: &str = "_from";
