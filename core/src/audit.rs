@@ -48,10 +48,13 @@ pub enum AuditAction {
     SchedulePause,
     ScheduleResume,
     ScheduleDelete,
+    /// An administrator set or removed a monthly budget (the team's or one
+    /// person's), with the amount.
+    BudgetSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
@@ -77,6 +80,7 @@ impl AuditAction {
         AuditAction::SchedulePause,
         AuditAction::ScheduleResume,
         AuditAction::ScheduleDelete,
+        AuditAction::BudgetSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +110,7 @@ impl AuditAction {
             AuditAction::SchedulePause => "schedule_pause",
             AuditAction::ScheduleResume => "schedule_resume",
             AuditAction::ScheduleDelete => "schedule_delete",
+            AuditAction::BudgetSet => "budget_set",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `modelrun_core::budget`.
 
 use chrono::{DateTime, Utc};
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::budget::{BudgetScope, BudgetStatus, month_bounds, spent};
 use modelrun_core::estimate::{DurationStats, Estimate, HISTORY_RUNS, actual_cost};
 use modelrun_core::manifest::Resources;
@@ -14,7 +15,32 @@ use modelrun_core::store::StoreResult;
 use modelrun_core::user::User;
 use serde::Serialize;
 
+use crate::guard::{ClientAddr, audit};
 use crate::state::AppState;
+
+/// Records in the audit log that `user` set the budget of `scope` to
+/// `cents` a month, or removed it (`None`). `who` names the scope for a
+/// person: "the team" or the person's email address.
+pub async fn record_budget(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    scope: BudgetScope,
+    who: &str,
+    cents: Option<i64>,
+) {
+    let entry = NewAuditEntry::new(
+        Actor::user(user.id, &user.email),
+        AuditAction::BudgetSet,
+        format!("budget of {who}"),
+    )
+    .detail(serde_json::json!({
+        "scope": scope.key(),
+        "monthly_usd": cents.map(|cents| cents as f64 / 100.0),
+    }))
+    .from_address(client.as_str());
+    audit(state, entry).await;
+}
 
 /// What `count` runs of `version` with `resources` are likely to take: the
 /// latest [`HISTORY_RUNS`] succeeded runs' median and 90th percentile

@@ -2,8 +2,9 @@
 //! API share, and who may change which schedule.
 
 use chrono::Utc;
+use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
-use modelrun_core::model::ModelWithVersions;
+use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::schedule::{CronRule, NewSchedule, Schedule, check_name};
 use modelrun_core::schema::{FieldKind, Inputs, ValidationErrors};
 use modelrun_core::store::StoreError;
@@ -20,7 +21,8 @@ use crate::submit::{check_inputs_size, pick_version};
 pub struct ScheduleRequest<'a> {
     pub name: &'a str,
     pub model: &'a ModelWithVersions,
-    /// A version label, or `None` (or `latest`) for the latest active one.
+    /// A version label, or `None` (or `production`) for the model's
+    /// production version at each fire.
     pub version: Option<&'a str>,
     /// The inputs as sent, checked here against the version's schema.
     pub inputs: &'a serde_json::Map<String, serde_json::Value>,
@@ -28,8 +30,32 @@ pub struct ScheduleRequest<'a> {
     pub time_zone: &'a str,
 }
 
-/// The label that means "the latest active version when it fires".
-pub const LATEST: &str = "latest";
+/// The label that means "the model's production version when it fires".
+pub const PRODUCTION: &str = "production";
+
+/// The version a schedule of `model` by someone of `role` runs now:
+/// `label`, or production for `None`. `latest` is refused (422 naming
+/// `version`): a schedule runs unattended, so it follows production, where
+/// a promotion moves it, or a label pinned on purpose. A candidate needs
+/// the data-science role ([`may_run`]), at creation and at every fire.
+pub fn schedule_version<'a>(
+    model: &'a ModelWithVersions,
+    label: Option<&str>,
+    role: Role,
+) -> AppResult<&'a ModelVersion> {
+    if label == Some("latest") {
+        return Err(AppError::invalid_field(
+            "the schedule is not valid",
+            "version",
+            "a schedule runs production or a version label; `latest` would run whatever \
+             version arrived last, unchecked"
+                .to_owned(),
+        ));
+    }
+    let version = pick_version(model, label)?;
+    may_run(role, version).map_err(AppError::Forbidden)?;
+    Ok(version)
+}
 
 /// Checks the name, the rule and the inputs, each error naming its field
 /// (422), then creates the schedule as `user`.
@@ -47,8 +73,8 @@ pub async fn create(
     let label = request
         .version
         .map(str::trim)
-        .filter(|label| !label.is_empty() && *label != LATEST);
-    let version = pick_version(request.model, label)?;
+        .filter(|label| !label.is_empty() && *label != PRODUCTION);
+    let version = schedule_version(request.model, label, user.role)?;
     let inputs = check_inputs(state, version, request.inputs).map_err(|e| {
         errors.errors.extend(e.errors);
     });

@@ -320,6 +320,8 @@ pub async fn the_cli_reads_inputs_as_the_form_does_and_uploads_files(store: Stor
         "submit",
         "forecast",
         "--json",
+        "--version",
+        "production",
         "-i",
         "growth_rate=0,05",
         "-i",
@@ -344,6 +346,7 @@ pub async fn the_cli_reads_inputs_as_the_form_does_and_uploads_files(store: Stor
     );
     assert_eq!(run["inputs"]["actuals"]["name"], "known.csv");
     assert_eq!(run["inputs"]["actuals"]["bytes"], 27);
+    assert_eq!(run["alias"], "production", "{run}");
 
     let mut ambiguous = client(&app, &token);
     ambiguous.args(["runs", "submit", "forecast", "-i", "base_revenue=100,000"]);

@@ -283,6 +283,27 @@ pub async fn budgets_warn_a_submission_that_would_cross_them(store: StoreKind) {
     let list: Value = removed.json().await.expect("json");
     assert_eq!(list["budgets"].as_array().map(Vec::len), Some(1));
     assert!(list["budgets"][0]["spent_usd"].as_f64().expect("spent") > 0.01);
+
+    // Every change, by page or API, is in the audit log, newest first.
+    let entries = app
+        .store
+        .audit_entries(&modelrun_core::audit::AuditFilter {
+            action: Some(modelrun_core::audit::AuditAction::BudgetSet),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let removal = &entries[0];
+    assert_eq!(removal.target, format!("budget of {RUNNER_EMAIL}"));
+    assert_eq!(removal.detail["monthly_usd"], Value::Null, "{removal:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|entry| entry.target == "budget of the team"
+                && entry.detail["monthly_usd"] == json!(1000.0)),
+        "{entries:?}"
+    );
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -65,10 +65,18 @@ pub async fn the_api_schedules_fires_once_and_pauses(kind: StoreKind) {
         .expect("POST");
     assert_eq!(created.status(), StatusCode::CREATED);
     let created: Value = created.json().await.expect("json");
-    assert_eq!(created["version"], "latest");
+    assert_eq!(created["version"], "production");
     assert_eq!(created["state"], "active");
     assert_eq!(created["owner"], RUNNER_EMAIL);
     assert_eq!(created["next_fire_times"].as_array().map(Vec::len), Some(3));
+    // Unattended runs follow production, or a label pinned on purpose;
+    // `latest` would run whatever arrived last, unchecked.
+    let mut latest = schedule("Latest", "0 6 1W * *", "UTC");
+    latest["version"] = json!("latest");
+    assert_eq!(
+        refused_field(create(latest).await.expect("POST")).await,
+        "version"
+    );
     let again = create(schedule("Monthly", "0 7 * * *", "UTC"))
         .await
         .expect("POST");
@@ -206,7 +214,7 @@ pub async fn the_schedule_form_refuses_then_creates(kind: StoreKind) {
     assert!(run_form.contains("id=\"schedule-link\""));
 
     let mut fields = vec![
-        ("version", "latest"),
+        ("version", "production"),
         ("name", "Weekday mornings"),
         ("cron", "0 6 * * MON-FRI"),
         ("time_zone", "Mars/Base"),
@@ -275,13 +283,44 @@ pub async fn a_new_version_that_refuses_the_inputs_fails_the_fire_visibly(kind: 
         .await
         .expect("json");
     let id = created["id"].as_i64().expect("created");
+    // A newer version is a candidate: the schedule keeps running production
+    // until it is promoted.
     app.register_model("gauge-2", &gauge(3)).await;
     make_due(&app, id).await;
     let fired = app.components.worker.fire_schedules().await.expect("fire");
+    assert_eq!(fired.runs.len(), 1, "production gauge-1 still runs");
+    let newest = app
+        .store
+        .model("gauge")
+        .await
+        .expect("model")
+        .and_then(|model| model.latest_active().map(|v| v.label.clone()))
+        .expect("gauge-2");
+    let admin = app.api(&app.token(ADMIN_EMAIL).await);
+    let promoted = admin
+        .post(&format!("/api/v1/models/gauge/versions/{newest}/promote"))
+        .json(&json!({ "note": "tighter bound" }))
+        .send()
+        .await
+        .expect("promote");
+    assert_eq!(promoted.status(), StatusCode::OK, "promoted");
+    // Another slot than the one that just fired.
+    app.store
+        .set_schedule_paused(
+            ScheduleId(id),
+            false,
+            Some(Utc::now() - Duration::seconds(30)),
+        )
+        .await
+        .expect("due");
+    let fired = app.components.worker.fire_schedules().await.expect("fire");
     assert_eq!((fired.runs.len(), fired.recorded), (0, 1));
     let shown = api.get_json(&format!("/api/v1/schedules/{id}")).await;
-    let fire = &shown["fires"][0];
-    assert_eq!(fire["outcome"], "failed", "{shown}");
+    let fire = shown["fires"]
+        .as_array()
+        .and_then(|fires| fires.iter().find(|fire| fire["outcome"] == "failed"))
+        .unwrap_or_else(|| panic!("a failed fire: {shown}"));
+    assert_eq!(shown["fires"].as_array().map(Vec::len), Some(2), "{shown}");
     assert!(
         fire["message"]
             .as_str()

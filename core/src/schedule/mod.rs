@@ -1,4 +1,4 @@
-//! Schedules: a version (pinned, or the model's latest active one) run with
+//! Schedules: a version (pinned, or the model's production version) run with
 //! fixed inputs whenever a cron rule in a time zone says so.
 //!
 //! The rule is parsed and evaluated by the `croner` crate: five fields
@@ -229,9 +229,10 @@ pub fn check_name(name: &str) -> Result<String, FieldError> {
 pub enum VersionChoice {
     /// Always this version; a fire fails once it is retired.
     Pinned { id: VersionId, label: String },
-    /// The model's latest active version when the schedule fires; the
-    /// inputs are validated against its schema again then.
-    LatestActive,
+    /// The model's production version when the schedule fires (what
+    /// planners run; a promotion moves the schedule with it); the inputs
+    /// are validated against its schema again then.
+    Production,
 }
 
 /// A stored schedule.
@@ -286,7 +287,7 @@ impl Schedule {
 pub struct NewSchedule {
     pub name: String,
     pub model_id: ModelId,
-    /// `None`: the latest active version at each fire.
+    /// `None`: the model's production version at each fire.
     pub version_id: Option<VersionId>,
     pub inputs: Inputs,
     pub cron: String,

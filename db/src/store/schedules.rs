@@ -57,7 +57,7 @@ impl From<ScheduleRow> for Schedule {
                 id: VersionId(id),
                 label,
             },
-            _ => VersionChoice::LatestActive,
+            _ => VersionChoice::Production,
         };
         Schedule {
             id: ScheduleId(row.id),

@@ -133,7 +133,7 @@ pub async fn skipped_fires_are_kept_and_pause_resume_delete_apply(store: Arc<dyn
         .create_schedule(new_schedule("Latest", None, &ann, version.model_id, slot))
         .await
         .expect("create");
-    assert_eq!(schedule.version, VersionChoice::LatestActive);
+    assert_eq!(schedule.version, VersionChoice::Production);
     let duplicate = store
         .create_schedule(new_schedule("Latest", None, &ann, version.model_id, slot))
         .await;

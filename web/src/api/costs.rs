@@ -147,6 +147,7 @@ fn cents_of(value: &serde_json::Value) -> Result<Option<i64>, AppError> {
 
 async fn set_budget(
     api: ApiUser,
+    client: crate::guard::ClientAddr,
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SetBudget>,
 ) -> ApiResult<Json<BudgetsJson>> {
@@ -161,5 +162,19 @@ async fn set_budget(
         .set_budget(scope, cents, &api.user.email, Utc::now())
         .await?;
     tracing::info!(scope = %scope.key(), cents = ?cents, by = %api.user.email, "budget set");
+    let who = request
+        .user
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    crate::costs::record_budget(
+        &state,
+        &api.user,
+        &client,
+        scope,
+        who.unwrap_or("the team"),
+        cents,
+    )
+    .await;
     Ok(Json(budgets_json(&state, Utc::now()).await?))
 }

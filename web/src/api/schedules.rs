@@ -18,7 +18,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath};
 use crate::guard::ClientAddr;
-use crate::schedules::{self, LATEST, ScheduleRequest};
+use crate::schedules::{self, PRODUCTION, ScheduleRequest};
 use crate::state::AppState;
 
 /// How many fires a schedule's answer lists, newest first.
@@ -61,7 +61,8 @@ struct ScheduleJson {
     id: i64,
     name: String,
     model: String,
-    /// A version label, or `latest`: the latest active version at each fire.
+    /// A version label, or `production`: the model's production version at
+    /// each fire.
     version: String,
     inputs: Inputs,
     cron: String,
@@ -90,7 +91,7 @@ impl ScheduleJson {
             model: schedule.model_name.clone(),
             version: match &schedule.version {
                 VersionChoice::Pinned { label, .. } => label.clone(),
-                VersionChoice::LatestActive => LATEST.to_owned(),
+                VersionChoice::Production => PRODUCTION.to_owned(),
             },
             inputs: schedule.inputs.clone(),
             cron: schedule.cron.clone(),
@@ -122,7 +123,7 @@ async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<Sched
 struct CreateRequest {
     name: String,
     model: String,
-    /// A label, or `latest` (the default).
+    /// A label, or `production` (the default).
     version: Option<String>,
     #[serde(default)]
     inputs: serde_json::Map<String, serde_json::Value>,

@@ -120,6 +120,14 @@ struct BudgetForm {
 }
 
 /// The scope a form names: the team, or the user with that email.
+/// The budget's holder as the audit log names it.
+fn who(user: &str) -> &str {
+    match user.trim() {
+        "" => "the team",
+        email => email,
+    }
+}
+
 async fn scope_of(state: &AppState, user: &str) -> Result<BudgetScope, String> {
     if user.trim().is_empty() {
         return Ok(BudgetScope::Installation);
@@ -139,6 +147,7 @@ async fn scope_of(state: &AppState, user: &str) -> Result<BudgetScope, String> {
 
 async fn set(
     current: CurrentUser,
+    client: crate::guard::ClientAddr,
     State(state): State<AppState>,
     PageForm(form): PageForm<BudgetForm>,
 ) -> AppResult<Response> {
@@ -163,11 +172,21 @@ async fn set(
         .set_budget(scope, Some(cents), &current.user.email, Utc::now())
         .await?;
     tracing::info!(scope = %scope.key(), cents, by = %current.user.email, "budget set");
+    crate::costs::record_budget(
+        &state,
+        &current.user,
+        &client,
+        scope,
+        who(&form.user),
+        Some(cents),
+    )
+    .await;
     Ok(Redirect::to("/admin/budgets").into_response())
 }
 
 async fn remove(
     current: CurrentUser,
+    client: crate::guard::ClientAddr,
     State(state): State<AppState>,
     PageForm(form): PageForm<BudgetForm>,
 ) -> AppResult<Response> {
@@ -180,5 +199,6 @@ async fn remove(
         .set_budget(scope, None, &current.user.email, Utc::now())
         .await?;
     tracing::info!(scope = %scope.key(), by = %current.user.email, "budget removed");
+    crate::costs::record_budget(&state, &current.user, &client, scope, who(&form.user), None).await;
     Ok(Redirect::to("/admin/budgets").into_response())
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use modelrun_core::alias::may_run;
 use modelrun_core::ids::ScheduleId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::schedule::{CronRule, FireRecord, Schedule, VersionChoice, check_name};
@@ -24,9 +25,8 @@ use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
-use crate::schedules::{self, LATEST, ScheduleRequest, may_change};
+use crate::schedules::{self, PRODUCTION, ScheduleRequest, may_change};
 use crate::state::AppState;
-use crate::submit::pick_version;
 
 /// How many fires a schedule's page lists, newest first.
 const FIRES: u32 = 100;
@@ -98,7 +98,7 @@ impl ScheduleRow {
 fn version_text(schedule: &Schedule) -> String {
     match &schedule.version {
         VersionChoice::Pinned { label, .. } => label.clone(),
-        VersionChoice::LatestActive => "latest active".to_owned(),
+        VersionChoice::Production => "production (at each run)".to_owned(),
     }
 }
 
@@ -227,7 +227,7 @@ struct NewSchedulePage {
     nav: Nav,
     model: String,
     title: String,
-    /// The version picked: a label, or `latest`.
+    /// The version picked: a label, or `production`.
     version: String,
     versions: Vec<String>,
     name: String,
@@ -257,8 +257,12 @@ async fn load_model(state: &AppState, name: &str) -> AppResult<ModelWithVersions
     state.store.model(name).await?.ok_or(AppError::NotFound)
 }
 
-fn chosen<'a>(model: &'a ModelWithVersions, label: Option<&str>) -> AppResult<&'a ModelVersion> {
-    pick_version(model, label.filter(|l| *l != LATEST))
+fn chosen<'a>(
+    model: &'a ModelWithVersions,
+    label: Option<&str>,
+    role: Role,
+) -> AppResult<&'a ModelVersion> {
+    schedules::schedule_version(model, label.filter(|l| *l != PRODUCTION), role)
 }
 
 fn page(current: &CurrentUser, model: &ModelWithVersions, version: &str) -> NewSchedulePage {
@@ -270,7 +274,7 @@ fn page(current: &CurrentUser, model: &ModelWithVersions, version: &str) -> NewS
         versions: model
             .versions
             .iter()
-            .filter(|v| v.is_active())
+            .filter(|v| v.is_active() && may_run(current.user.role, v).is_ok())
             .map(|v| v.label.clone())
             .collect(),
         name: String::new(),
@@ -299,9 +303,9 @@ async fn form(
         .as_deref()
         .map(str::trim)
         .filter(|l| !l.is_empty());
-    let version = chosen(&model, label)?;
+    let version = chosen(&model, label, current.user.role)?;
     let locale = crate::locale::Locale::of(&current);
-    let mut page = page(&current, &model, label.unwrap_or(LATEST));
+    let mut page = page(&current, &model, label.unwrap_or(PRODUCTION));
     page.fields = without_files(fields_from_values(
         &version.inputs,
         &Default::default(),
@@ -339,14 +343,14 @@ async fn create(
             .map_or("", |(_, v)| v.as_str())
     };
     let label = Some(value("version").trim()).filter(|l| !l.is_empty());
-    let version = chosen(&model, label)?;
+    let version = chosen(&model, label, current.user.role)?;
     let inputs: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| !OWN.contains(&k.as_str()))
         .cloned()
         .collect();
     let again = |errors: &ValidationErrors| {
-        let mut page = page(&current, &model, label.unwrap_or(LATEST));
+        let mut page = page(&current, &model, label.unwrap_or(PRODUCTION));
         page.name = value("name").to_owned();
         page.cron = value("cron").to_owned();
         page.time_zone = value("time_zone").to_owned();

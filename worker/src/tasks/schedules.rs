@@ -122,10 +122,16 @@ async fn outcome(
         }
         Some(_) => {}
     }
+    let role = owner.map_or(Role::Viewer, |user| user.role);
     let version = match version(services, schedule).await? {
         Ok(version) => version,
         Err(why) => return Ok(FireOutcome::Failed(why)),
     };
+    // A pinned candidate is run for a data scientist only, as at creation;
+    // one whose owner lost that role fails visibly instead.
+    if let Err(why) = modelrun_core::alias::may_run(role, &version) {
+        return Ok(FireOutcome::Failed(why));
+    }
     let inputs = match version.inputs.validate(&schedule.inputs) {
         Ok(inputs) => inputs,
         Err(errors) => {
@@ -158,11 +164,11 @@ async fn version(
             Some(version) if version.is_active() => Ok(version),
             _ => Err(format!("version {label} is retired and takes no new runs")),
         },
-        VersionChoice::LatestActive => match services.store.model(&schedule.model_name).await? {
+        VersionChoice::Production => match services.store.model(&schedule.model_name).await? {
             Some(model) => model
-                .latest_active()
+                .production()
                 .cloned()
-                .ok_or_else(|| format!("{} has no active version", schedule.model_name)),
+                .ok_or_else(|| format!("{} has no production version", schedule.model_name)),
             None => Err(format!("the model {} is gone", schedule.model_name)),
         },
     })

@@ -85,7 +85,7 @@ fn needs_schema(from_file: &Map<String, Value>, pairs: &[(String, String)]) -> b
 }
 
 /// The input schema of the version a submission will run: the one named,
-/// else the latest active one.
+/// production when none is, or the newest active one for `latest`.
 async fn input_schema(
     client: &Client,
     model: &str,
@@ -100,12 +100,17 @@ async fn input_schema(
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
+    // As the server picks it (`pick_version`): production when none is
+    // named, `latest` the newest active one.
     let chosen = match version {
-        Some(label) => versions.iter().find(|v| v["label"] == label),
-        None => versions
+        None | Some("production") => versions
+            .iter()
+            .find(|v| v["label"] == found["production_version"]),
+        Some("latest") => versions
             .iter()
             .filter(|v| v["active"] == true)
             .max_by_key(|v| v["registered_at"].as_str().unwrap_or_default().to_owned()),
+        Some(label) => versions.iter().find(|v| v["label"] == label),
     }
     .with_context(|| format!("{model} has no version to run"))?;
     modelrun_core::schema::InputSchema::stored(&chosen["input_schema"], "inputs")

@@ -94,7 +94,7 @@ pub enum RunsCommand {
     Estimate {
         /// The model's name, as in `models list`.
         model: String,
-        /// A version label (default: the latest active one).
+        /// A version label, `production` (the default) or `latest`.
         #[arg(long)]
         version: Option<String>,
         #[command(flatten)]

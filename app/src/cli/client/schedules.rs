@@ -27,8 +27,8 @@ pub enum SchedulesCommand {
         /// An IANA time zone such as Europe/Berlin.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
-        /// A version label, or "latest" (the default): the latest active
-        /// version when it fires.
+        /// A version label, or "production" (the default): the model's
+        /// production version when it fires.
         #[arg(long)]
         version: Option<String>,
         /// An input as name=value; the value is read as JSON when it is
@@ -88,7 +88,7 @@ pub async fn run(command: SchedulesCommand) -> anyhow::Result<ExitCode> {
             let inputs = super::inputs::gather(
                 &client,
                 &model,
-                version.as_deref().filter(|v| *v != "latest"),
+                version.as_deref().filter(|v| *v != "production"),
                 inputs_file.as_deref(),
                 &inputs,
             )

@@ -24,7 +24,7 @@ pub(super) fn operation(id: &str) -> Option<Value> {
             "description": "Durations are the nearest-rank median and 90th percentile of the version's latest 200 succeeded runs (`history` is null when there is none). On AWS Batch the cost is the resources × that duration × the configured price per vCPU-hour and GiB-hour, an approximation; on the local executor `prices` and `cost` are null. `count` multiplies the totals (a sweep's size). A budget that the median total would cross is listed in `warnings`: submitting is still allowed.",
             "parameters": [
                 { "name": "model", "in": "path", "required": true, "schema": { "type": "string" } },
-                query("version", "A version label; the latest active one by default", json!({ "type": "string" })),
+                query("version", "A version label, `production` (the default) or `latest` (the newest active version)", json!({ "type": "string" })),
                 query("vcpu", "vCPUs for each run; the version's by default", json!({ "type": "string", "pattern": "^[0-9.]*$" })),
                 query("memory_mib", "Memory for each run in MiB; the version's by default", json!({ "type": "string", "pattern": "^[0-9]*$" })),
                 query("timeout_seconds", "Time limit of each run in seconds; the version's by default", json!({ "type": "string", "pattern": "^[0-9]*$" })),

@@ -81,7 +81,7 @@ pub(super) fn schemas() -> Value {
             "properties": {
                 "name": { "type": "string", "description": "1–100 characters, unique among schedules not deleted" },
                 "model": { "type": "string" },
-                "version": { "type": ["string", "null"], "description": "A version label, or `latest` (the default): the latest active version at each fire" },
+                "version": { "type": ["string", "null"], "description": "A version label, or `production` (the default): the model's production version at each fire; `latest` is refused, as a schedule runs unattended" },
                 "inputs": { "type": "object", "description": "The fixed inputs of every run; file inputs are refused" },
                 "cron": { "type": "string", "description": "Five fields, such as `0 6 1W * *`; at most 200 characters" },
                 "time_zone": { "type": ["string", "null"], "description": "An IANA zone such as Europe/Berlin; UTC by default" }
