@@ -51,18 +51,14 @@ pub struct Budget {
     pub set_at: DateTime<Utc>,
 }
 
-/// A budget amount from what a person typed (`250`, `99.50`, `$1,000`):
-/// cents, or why not.
+/// A budget amount from what a person typed (`250`, `99.50`, `99,50`,
+/// `$250`): cents, or why not. Numbers are read as a form's number boxes
+/// read them ([`crate::schema::read_typed_number`]): one decimal separator,
+/// `.` or `,`, no thousands separators, and `1,000` (which could mean
+/// 1000 or 1.000) refused rather than guessed.
 pub fn parse_dollars(text: &str) -> Result<i64, String> {
-    let cleaned: String = text
-        .trim()
-        .trim_start_matches('$')
-        .chars()
-        .filter(|c| *c != ',' && *c != '_')
-        .collect();
-    let amount: f64 = cleaned
-        .parse()
-        .map_err(|_| format!("{text:?} is not an amount in dollars, such as 250 or 99.50"))?;
+    let amount = crate::schema::read_typed_number(text.trim().trim_start_matches('$'))
+        .map_err(|why| format!("{why} (an amount in dollars, such as 250 or 99.50)"))?;
     let cents = (amount * 100.0).round();
     if !amount.is_finite() || cents < 1.0 {
         return Err("must be at least $0.01 a month".to_owned());
@@ -125,7 +121,8 @@ pub fn spent(usage: &[RunUsage], scope: BudgetScope, now: DateTime<Utc>) -> f64 
                 now,
             )
         })
-        .sum()
+        // An empty f64 sum is -0.0, which JSON and pages would show.
+        .fold(0.0, |total, cost| total + cost)
 }
 
 /// Where a budget stands this month, with a submission's expected cost.
@@ -180,13 +177,22 @@ mod tests {
     #[test]
     fn amounts_parse_to_cents_or_say_why_not() {
         assert_eq!(parse_dollars("250"), Ok(25_000));
-        assert_eq!(parse_dollars(" $1,000.5 "), Ok(100_050));
+        assert_eq!(parse_dollars(" $1000.5 "), Ok(100_050));
+        assert_eq!(parse_dollars("99,50"), Ok(9_950));
+        // Read as the run form reads numbers: never guessed.
+        assert!(
+            parse_dollars("1,000")
+                .expect_err("ambiguous")
+                .contains("could mean 1000 or 1.000")
+        );
+        assert!(parse_dollars("1.000,50").is_err());
+        assert!(parse_dollars("1,5").is_ok_and(|cents| cents == 150));
         assert!(parse_dollars("0").expect_err("zero").contains("at least"));
         assert!(parse_dollars("-3").is_err());
         assert!(
             parse_dollars("lots")
                 .expect_err("text")
-                .contains("not an amount")
+                .contains("not a number")
         );
         assert!(
             parse_dollars("1e12")
@@ -194,6 +200,13 @@ mod tests {
                 .contains("at most")
         );
         assert!(parse_dollars("NaN").is_err());
+    }
+
+    #[test]
+    fn nothing_spent_is_zero_not_minus_zero() {
+        let nothing = spent(&[], BudgetScope::Installation, Utc::now());
+        assert!(nothing == 0.0 && nothing.is_sign_positive(), "{nothing}");
+        assert_eq!(serde_json::json!(nothing).to_string(), "0.0");
     }
 
     #[test]

@@ -245,9 +245,11 @@ pub fn dollars(amount: f64) -> String {
     format!("${grouped}.{:02}", cents % 100)
 }
 
-/// `42 s`, `3 min 5 s`, `2 h 10 min`.
+/// `under 1 s`, `42 s`, `3 min 5 s`, `2 h 10 min` (durations are kept in
+/// whole seconds, so a run of 0.4 s reads as under a second, not 0 s).
 pub fn duration_text(seconds: i64) -> String {
     match seconds {
+        s if s < 1 => "under 1 s".to_owned(),
         s if s < 60 => format!("{s} s"),
         s if s < 3600 => match s % 60 {
             0 => format!("{} min", s / 60),
@@ -347,6 +349,7 @@ mod tests {
         assert_eq!(dollars(0.0042), "$0.0042");
         assert_eq!(dollars(12.0), "$12.00");
         assert_eq!(duration_text(42), "42 s");
+        assert_eq!(duration_text(0), "under 1 s");
         assert_eq!(duration_text(185), "3 min 5 s");
         assert_eq!(duration_text(120), "2 min");
         assert_eq!(duration_text(7800), "2 h 10 min");

@@ -241,10 +241,25 @@ pub async fn budgets_warn_a_submission_that_would_cross_them(store: StoreKind) {
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().await.expect("page").contains("Monthly budget"));
+    // Read as the run form reads numbers: "1,000" could be a thousand or
+    // one, so it is refused, never guessed; "0,01" is a cent.
+    let ambiguous = browser
+        .post_form(
+            "/admin/budgets",
+            &[
+                ("_csrf", &csrf),
+                ("user", RUNNER_EMAIL),
+                ("amount", "1,000"),
+            ],
+        )
+        .await;
+    assert_eq!(ambiguous.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = ambiguous.text().await.expect("page");
+    assert!(text.contains("could mean 1000 or 1.000"), "{text}");
     let good = browser
         .post_form(
             "/admin/budgets",
-            &[("_csrf", &csrf), ("user", RUNNER_EMAIL), ("amount", "0.01")],
+            &[("_csrf", &csrf), ("user", RUNNER_EMAIL), ("amount", "0,01")],
         )
         .await;
     assert_eq!(good.status(), StatusCode::SEE_OTHER);

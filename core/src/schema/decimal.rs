@@ -72,6 +72,19 @@ fn ambiguous(whole: &str, fraction: &str) -> bool {
     fraction.len() == 3 && (1..=3).contains(&whole.len()) && !whole.starts_with('0')
 }
 
+/// Reads a number a person typed outside an input schema (a budget, say)
+/// by the same rule as a form's number box; the error completes the
+/// sentence "<field> …".
+pub fn read_typed(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("is empty: write a number such as 250 or 99.50".to_owned());
+    }
+    read(text, false)?
+        .as_f64()
+        .ok_or_else(|| format!("is not a number: {HOW}"))
+}
+
 /// `1.5e3`: a number with an exponent, written the JSON way.
 fn exponent(text: &str) -> Option<Value> {
     let json_like = text

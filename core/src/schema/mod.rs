@@ -20,6 +20,7 @@
 
 mod choices;
 mod decimal;
+pub use decimal::read_typed as read_typed_number;
 pub mod diff;
 mod file;
 mod form;
