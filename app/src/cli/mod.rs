@@ -382,6 +382,9 @@ pub fn run() -> ExitCode {
         Cli::parse()
     };
     cli.global.invoked_as = installation::invoked_as();
+    if cli.command.prints_and_ends() {
+        quiet_on_a_closed_pipe();
+    }
     init_logging(cli.global.log_format, on_lambda);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -399,6 +402,36 @@ pub fn run() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+impl Command {
+    /// Whether the command prints what it was asked and ends, as a
+    /// listing does; the servers, the Lambda functions and the job
+    /// wrapper run on.
+    fn prints_and_ends(&self) -> bool {
+        !matches!(
+            self,
+            Command::Up(_)
+                | Command::Serve(_)
+                | Command::Worker(_)
+                | Command::Lambda(_)
+                | Command::Exec(_)
+        )
+    }
+}
+
+/// `modelrun runs list | head -1`: once the reader has gone, the next
+/// write ends the command quietly, as it ends `ls` or `cat`, instead of
+/// `println!` panicking on EPIPE. Rust ignores SIGPIPE for every program;
+/// this gives a one-shot command the default action back. Its sockets are
+/// unaffected: the standard library sends with `MSG_NOSIGNAL`.
+#[allow(unsafe_code)]
+fn quiet_on_a_closed_pipe() {
+    // SAFETY: called before the runtime and any other thread start; it
+    // changes only how this process reacts to SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

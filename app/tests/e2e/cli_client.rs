@@ -470,3 +470,23 @@ pub async fn the_cli_reads_lists_kinds_empty_values_and_files_of_an_inputs_file(
         assert!(text(&out.stderr).contains(said), "{}", text(&out.stderr));
     }
 }
+
+/// `modelrun runs list | head -1`: a reader that has gone ends a listing
+/// quietly (by SIGPIPE, as it ends `cat`), never with a panic's exit code
+/// 101 and message.
+pub async fn a_listing_into_a_closed_pipe_ends_quietly(store: StoreKind) {
+    use std::os::unix::process::ExitStatusExt;
+
+    let app = TestApp::spawn(store).await;
+    let token = app.token(RUNNER_EMAIL).await;
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut list = client(&app, &token);
+    list.args(["runs", "list", "--json"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped());
+    let out = list.output().expect("run");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
