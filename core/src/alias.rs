@@ -115,6 +115,23 @@ impl ModelWithVersions {
             .iter()
             .find(|version| version.alias == Alias::Production)
     }
+
+    /// Why retiring `version` would be refused, for a person, or `None`
+    /// when it may be retired: the production version stays while another
+    /// version is active (the store refuses it with 409), so pages offer
+    /// no Retire button that can only fail.
+    pub fn retire_refusal(&self, version: &ModelVersion) -> Option<String> {
+        let others = self
+            .versions
+            .iter()
+            .any(|other| other.id != version.id && other.is_active());
+        (version.is_active() && version.alias == Alias::Production && others).then(|| {
+            format!(
+                "Version {} is production: promote another version first, then retire this one.",
+                version.label
+            )
+        })
+    }
 }
 
 /// The audit entry of a registration that made its version production on

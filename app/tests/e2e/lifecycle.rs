@@ -1,7 +1,10 @@
 //! Candidate and production versions through the API and the command
 //! line: a planner runs production and is refused a candidate, a data
 //! scientist runs the candidate, promotion needs a note and is refused to
-//! a planner, and every run records its alias.
+//! a planner, and every run records its alias; a candidate's manifest
+//! cannot make its pusher the owner who promotes it; the pages offer no
+//! action the lifecycle refuses (retiring production, promoting a retired
+//! version).
 
 use modelrun_app::bootstrap::create_user;
 use modelrun_core::audit::{AuditAction, AuditFilter};
@@ -159,6 +162,80 @@ pub async fn planners_run_production_and_scientists_promote(kind: StoreKind) {
             .any(|e| e.actor.name.starts_with("system:") && e.detail["label"] == json!(first)),
         "the first version's own promotion is audited: {entries:?}"
     );
+}
+
+pub async fn a_candidate_cannot_name_its_own_promoter(kind: StoreKind) {
+    const PUSHER: &str = "sci2@example.com";
+    let app = TestApp::spawn(kind).await;
+    app.register_model("uplift-1", &manifest(1)).await;
+    let claimed = manifest(2).replace(SCIENTIST, PUSHER);
+    app.register_model("uplift-2", &claimed).await;
+    for email in [SCIENTIST, PUSHER] {
+        create_user(&app.store, email, "password-for-tests", Role::Scientist)
+            .await
+            .expect("scientist");
+    }
+    let model = app
+        .store
+        .model("uplift")
+        .await
+        .expect("query")
+        .expect("model");
+    assert_eq!(model.model.owner, SCIENTIST, "production's owner counts");
+    let promote = format!(
+        "/api/v1/models/uplift/versions/{}/promote",
+        model.versions[0].label
+    );
+    let note = json!({ "note": "mine now" });
+    let pusher = app.api(&app.token(PUSHER).await);
+    let refused = pusher.post(&promote).json(&note).send().await;
+    assert_eq!(refused.expect("promote").status(), StatusCode::FORBIDDEN);
+    let owner = app.api(&app.token(SCIENTIST).await);
+    let promoted = owner.post(&promote).json(&note).send().await;
+    assert_eq!(promoted.expect("promote").status(), StatusCode::OK);
+}
+
+pub async fn pages_offer_only_what_the_lifecycle_allows(kind: StoreKind) {
+    let app = TestApp::spawn(kind).await;
+    for (dir, factor) in [("uplift-1", 1), ("uplift-2", 2), ("uplift-3", 3)] {
+        app.register_model(dir, &manifest(factor)).await;
+    }
+    let model = app
+        .store
+        .model("uplift")
+        .await
+        .expect("query")
+        .expect("model");
+    let (retired, production) = (&model.versions[1], &model.versions[2]);
+    app.store
+        .retire_version(retired.id, chrono::Utc::now())
+        .await
+        .expect("retire");
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let retire = |label: &str| format!("action=\"/models/uplift/versions/{label}/retire\"");
+
+    let page = admin
+        .page(&format!("/models/uplift/versions/{}", production.label))
+        .await;
+    assert!(!page.contains(&retire(&production.label)), "{page}");
+    assert!(page.contains("promote another version first"), "{page}");
+    let list = admin.page("/models/uplift").await;
+    assert!(!list.contains(&retire(&production.label)), "{list}");
+    assert!(list.contains(&retire(&model.versions[0].label)), "{list}");
+
+    let page = admin
+        .page(&format!("/models/uplift/versions/{}", retired.label))
+        .await;
+    assert!(page.contains("Retired: it takes no new runs"), "{page}");
+    assert!(!page.contains("Candidate:"), "{page}");
+    let promote = admin
+        .page(&format!(
+            "/models/uplift/versions/{}/promote",
+            retired.label
+        ))
+        .await;
+    assert!(promote.contains("is retired"), "{promote}");
+    assert!(!promote.contains("name=\"note\""), "{promote}");
 }
 
 pub async fn the_cli_promotes_and_rolls_back(kind: StoreKind) {

@@ -87,12 +87,17 @@ impl<B> SqlStore<B> {
             return existing_outcome(existing, version).map(Some);
         }
         let meta = &version.model;
+        // The owner decides who promotes, so a candidate's manifest must not
+        // name it: only a version that becomes production on registering
+        // (the first, or one registered while none is production) does.
         let model_id: i64 = on_conn!(&mut tx, |c| {
             sqlx::query_scalar(
                 "INSERT INTO models (name, title, description, owner, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $5) \
                  ON CONFLICT (name) DO UPDATE SET title = excluded.title, \
-                 description = excluded.description, owner = excluded.owner, \
+                 description = excluded.description, \
+                 owner = CASE WHEN models.production_version_id IS NULL \
+                 THEN excluded.owner ELSE models.owner END, \
                  updated_at = excluded.updated_at \
                  RETURNING id",
             )

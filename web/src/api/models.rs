@@ -33,7 +33,9 @@ struct VersionJson {
     /// What was registered (snapshot or image digest): bundles name it.
     digest: String,
     active: bool,
-    /// `production` (the one version planners run) or `candidate`.
+    /// `production` (the one version planners run) or `candidate`. A
+    /// retired version (`active: false`) is never production and reads
+    /// `candidate`: runs cannot use it and it cannot be promoted.
     alias: Alias,
     registered_at: DateTime<Utc>,
     registered_via: String,

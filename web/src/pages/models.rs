@@ -49,6 +49,8 @@ pub struct VersionView {
     pub stats: Option<VersionStats>,
     /// How its environment's build went, if it declares one.
     pub environment: Option<EnvironmentStatus>,
+    /// Why it cannot be retired now (it is production), if so.
+    pub retire_refused: Option<String>,
 }
 
 #[derive(Debug)]
@@ -59,8 +61,9 @@ pub struct VersionStats {
 }
 
 impl VersionView {
-    /// `locale` words the hover of when it was registered.
-    pub fn new(version: &ModelVersion, locale: &Locale) -> Self {
+    /// `version` of `model`; `locale` words the hover of when it was
+    /// registered.
+    pub fn new(model: &ModelWithVersions, version: &ModelVersion, locale: &Locale) -> Self {
         let via = match version.registered_via.as_str() {
             "cli" => "command line",
             "example" => "built-in example",
@@ -85,6 +88,7 @@ impl VersionView {
             changes: Vec::new(),
             stats: None,
             environment: None,
+            retire_refused: model.retire_refusal(version),
         }
     }
 }
@@ -111,7 +115,7 @@ impl ModelCard {
             versions: model
                 .versions
                 .iter()
-                .map(|version| VersionView::new(version, locale))
+                .map(|version| VersionView::new(model, version, locale))
                 .collect(),
             runnable: model.production().is_some(),
         }

@@ -49,6 +49,8 @@ struct PromotePage {
     note: String,
     max_note: usize,
     problem: Option<String>,
+    /// A retired version cannot become production: no form, only why.
+    retired: bool,
 }
 
 impl PromotePage {
@@ -62,6 +64,7 @@ impl PromotePage {
             note: String::new(),
             max_note: MAX_NOTE_CHARS,
             problem: None,
+            retired: !version.is_active(),
         }
     }
 }

@@ -105,6 +105,7 @@ async fn page(
             .map(EnvironmentView::from),
         None => None,
     };
+    let view = VersionView::new(&model, &version, &locale);
     Ok(VersionPage {
         may_promote: modelrun_core::alias::may_promote(&user, &model.model),
         nav: Nav::new(&user, &csrf, Section::Models),
@@ -115,7 +116,7 @@ async fn page(
             .is_some_and(|e| e.status == EnvironmentStatus::Preparing),
         environment,
         secrets: version.secrets.clone(),
-        version: VersionView::new(&version, &locale),
+        version: view,
     })
 }
 

@@ -73,7 +73,7 @@ fn model_schemas() -> Value {
             "properties": {
                 "label": { "type": "string" }, "active": { "type": "boolean" }, "registered_at": { "type": "string", "format": "date-time" },
                 "digest": { "type": "string", "description": "What was registered: the digest of a local version's snapshot, or of an image version's image. A reproducibility bundle names it" },
-                "alias": { "type": "string", "enum": ["production", "candidate"], "description": "`production`: the model's one version that planners run and a run without a version gets; `candidate`: any other, run by the scientist and admin roles until it is promoted" },
+                "alias": { "type": "string", "enum": ["production", "candidate"], "description": "`production`: the model's one version that planners run and a run without a version gets; `candidate`: any other, run by the scientist and admin roles until it is promoted. A retired version (`active` false) is never production and reads `candidate`, but takes no runs and cannot be promoted" },
                 "input_schema": { "type": "object" },
                 "resources": { "$ref": "#/components/schemas/Resources" },
                 "max_resources": { "$ref": "#/components/schemas/Resources", "description": "The most one run may ask for" },
