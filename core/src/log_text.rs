@@ -93,8 +93,12 @@ pub fn failure_reason(end: &str, output: &str) -> String {
 }
 
 /// The line without control characters: terminal escape sequences
-/// (`ESC [ … m`, colours) go whole, tabs become spaces.
-fn clean(line: &str) -> String {
+/// (`ESC [ … m`, colours) go whole, tabs and other control spaces (a line
+/// break in a progress message) become spaces, and format characters that
+/// change how text shows without showing themselves (direction overrides,
+/// zero-width spaces) are dropped. The one rule for a model's text that
+/// modelrun shows: failure reasons and progress messages.
+pub(crate) fn clean(line: &str) -> String {
     let mut shown = String::with_capacity(line.len());
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
@@ -108,13 +112,42 @@ fn clean(line: &str) -> String {
                     }
                 }
             }
-            '\t' => shown.push(' '),
-            c if c.is_control() => {}
+            c if c.is_control() && c.is_whitespace() => shown.push(' '),
+            c if c.is_control() || is_format(c) => {}
             c => shown.push(c),
         }
     }
     shown.truncate(shown.trim_end().len());
     shown
+}
+
+/// Unicode's format characters (general category Cf, Unicode 15).
+const FORMAT: [(char, char); 21] = [
+    ('\u{ad}', '\u{ad}'),
+    ('\u{600}', '\u{605}'),
+    ('\u{61c}', '\u{61c}'),
+    ('\u{6dd}', '\u{6dd}'),
+    ('\u{70f}', '\u{70f}'),
+    ('\u{890}', '\u{891}'),
+    ('\u{8e2}', '\u{8e2}'),
+    ('\u{180e}', '\u{180e}'),
+    ('\u{200b}', '\u{200f}'),
+    ('\u{202a}', '\u{202e}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206f}'),
+    ('\u{feff}', '\u{feff}'),
+    ('\u{fff9}', '\u{fffb}'),
+    ('\u{110bd}', '\u{110bd}'),
+    ('\u{110cd}', '\u{110cd}'),
+    ('\u{13430}', '\u{1343f}'),
+    ('\u{1bca0}', '\u{1bca3}'),
+    ('\u{1d173}', '\u{1d17a}'),
+    ('\u{e0001}', '\u{e0001}'),
+    ('\u{e0020}', '\u{e007f}'),
+];
+
+fn is_format(c: char) -> bool {
+    FORMAT.iter().any(|(low, high)| (*low..=*high).contains(&c))
 }
 
 /// At most `max` bytes of `line`, cut at a character boundary with `…`.
@@ -204,6 +237,10 @@ mod tests {
         assert_eq!(
             last_lines("10%\r50%\r100%\n\x1b[31mError\x1b[0m\tbad\x07\n"),
             ["100%", "Error bad"]
+        );
+        assert_eq!(
+            last_lines("\u{202e}txt.exe\u{200b} failed\u{2069}\n"),
+            ["txt.exe failed"]
         );
     }
 }

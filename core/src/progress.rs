@@ -19,7 +19,11 @@
 //!   ordinary line of output.
 //! - The rest of the line, trimmed, is the message: optional, at most
 //!   [`MAX_MESSAGE_CHARS`] characters (longer ones are cut, ending in `…`),
-//!   control characters (escape sequences, tabs) replaced by spaces.
+//!   cleaned as a failed run's reason is (`log_text`): escape sequences and
+//!   invisible format characters (direction overrides, zero-width spaces)
+//!   dropped whole, tabs and line breaks as spaces.
+//! - A line ends at `\n` or at a `\r` (a progress bar that redraws itself
+//!   writes `\r` between reports).
 //! - Lines longer than [`MAX_LINE_BYTES`] are never progress.
 //!
 //! The line stays in the run's log: it is the model's output.
@@ -135,13 +139,11 @@ fn in_range(fraction: f64) -> Option<f64> {
         .then(|| fraction.clamp(0.0, 1.0))
 }
 
-/// The message as shown: control characters as spaces, trimmed, cut at
-/// [`MAX_MESSAGE_CHARS`]; `None` when nothing is left.
+/// The message as shown: cleaned like the log's text
+/// ([`crate::log_text`]), trimmed, cut at [`MAX_MESSAGE_CHARS`]; `None`
+/// when nothing is left.
 fn clean_message(message: &str) -> Option<String> {
-    let cleaned: String = message
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let cleaned = crate::log_text::clean(message);
     let cleaned = cleaned.trim();
     if cleaned.is_empty() {
         return None;
@@ -168,11 +170,11 @@ pub struct LineScanner {
 
 impl LineScanner {
     /// Reads the next piece of output; calls `found` for each progress line
-    /// that ends in it.
+    /// that ends in it (at `\n` or `\r`).
     pub fn push(&mut self, bytes: &[u8], mut found: impl FnMut(Progress)) {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let end = rest.iter().position(|&b| b == b'\n');
+            let end = rest.iter().position(|&b| b == b'\n' || b == b'\r');
             let (piece, after) = match end {
                 Some(end) => (&rest[..end], &rest[end + 1..]),
                 None => (rest, &[][..]),
@@ -279,7 +281,15 @@ mod tests {
     fn messages_are_cleaned_and_cut() {
         assert_eq!(
             parse_line("::progress 0.1 \u{1b}[31mred\u{1b}[0m\tdone"),
-            progress(0.1, Some("[31mred [0m done"))
+            progress(0.1, Some("red done"))
+        );
+        assert_eq!(
+            parse_line("::progress 0.2 \u{202e}evil\u{200b}\u{2066}ly\u{feff} done\u{1b}[1;32m"),
+            progress(0.2, Some("evilly done"))
+        );
+        assert_eq!(
+            parse_line("::progress 0.3 \u{200f}\u{1b}[0m"),
+            progress(0.3, None)
         );
         let line = format!("::progress 0.1 {}", "é".repeat(300));
         let message = parse_line(&line).and_then(|p| p.message).expect("message");
@@ -300,6 +310,24 @@ mod tests {
         assert_eq!(found, vec![progress(0.3, Some("loading")).expect("p")]);
         assert_eq!(scanner.finish(), progress(0.6, None));
         assert_eq!(scanner.finish(), None);
+    }
+
+    #[test]
+    fn a_carriage_return_ends_a_progress_line() {
+        let mut scanner = LineScanner::default();
+        let mut found = Vec::new();
+        scanner.push(b"::progress 0.7 a", |p| found.push(p));
+        scanner.push(b"\r::progress 0.8 b\r\n10%|#  |\r::progress 0.9", |p| {
+            found.push(p)
+        });
+        assert_eq!(
+            found,
+            vec![
+                progress(0.7, Some("a")).expect("p"),
+                progress(0.8, Some("b")).expect("p"),
+            ]
+        );
+        assert_eq!(scanner.finish(), progress(0.9, None));
     }
 
     #[test]
