@@ -48,6 +48,12 @@ pub enum BundleError {
         recorded: String,
         read: String,
     },
+    /// An output the run recorded is no longer in the blob store: a bundle
+    /// without it could not tell whether a new run reproduces it.
+    #[error(
+        "output {name:?} of run {run} is missing from the blob store, so no bundle can be made"
+    )]
+    MissingOutput { run: RunId, name: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

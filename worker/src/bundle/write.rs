@@ -68,8 +68,13 @@ pub(super) fn write(
         let key = BlobKey::run_output(run.id, &output.name)?;
         let path = format!("outputs/{}", output.name);
         let size = u64::try_from(output.size).unwrap_or(0);
-        let copied = copy(&mut zip, blob, handle, &key, &path, size)?;
-        if let (Some(recorded), Some(copied)) = (&output.sha256, &copied)
+        let copied = copy(&mut zip, blob, handle, &key, &path, size)?.ok_or_else(|| {
+            BundleError::MissingOutput {
+                run: run.id,
+                name: output.name.clone(),
+            }
+        })?;
+        if let Some(recorded) = &output.sha256
             && !recorded.eq_ignore_ascii_case(&copied.sha256)
         {
             return Err(BundleError::Corrupt {
@@ -84,7 +89,7 @@ pub(super) fn write(
             &output.name,
             file_name,
             &output.content_type,
-            copied.map(|c| (path, c)),
+            Some((path, copied)),
         ));
     }
     write_log(&mut zip, executor, handle, &run)?;

@@ -13,6 +13,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The server's URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn new(url: &str, token: &str) -> anyhow::Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {

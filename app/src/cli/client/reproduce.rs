@@ -2,6 +2,8 @@
 //! again on the version it names, and says which outputs came out
 //! byte-identical. The version must still be active with the bundle's
 //! digest, unless `--version latest` (or another label) says to use another.
+//! The server is the one named as for every command, never the bundle's:
+//! a bundle is a shared file, and the token must not follow what it says.
 //!
 //! Exit codes: 0 when the new run ended as the bundle's did and every
 //! output is identical (or, with `--no-wait`, when the run was submitted);
@@ -41,11 +43,8 @@ pub async fn reproduce(asked: Reproduce<'_>) -> anyhow::Result<ExitCode> {
     let mut bundle = tokio::task::spawn_blocking(move || OpenBundle::open(&path))
         .await
         .context("reading the bundle stopped")??;
-    let mut server = asked.server;
-    if !server.names_a_server()? {
-        server.url = Some(bundle.manifest.server_url.clone());
-    }
-    let client = server.client()?;
+    let server = asked.server;
+    let client = connect(&server, &bundle.manifest)?;
     let label = pick_version(&client, &bundle.manifest, asked.version).await?;
     let inputs = upload_files(&client, &mut bundle).await?;
     let manifest = &bundle.manifest;
@@ -60,9 +59,17 @@ pub async fn reproduce(asked: Reproduce<'_>) -> anyhow::Result<ExitCode> {
     let id = run["id"]
         .as_i64()
         .context("the server's answer has no run id")?;
+    // The server's answer names the version it resolved an alias to.
+    let label = run["version"].as_str().unwrap_or(&label);
     if !asked.wait {
         if server.json {
-            print_json(&run);
+            print_json(&json!({
+                "run": id,
+                "status": run["status"],
+                "version": label,
+                "bundle_run": manifest.run.id,
+                "bundle_status": manifest.run.status,
+            }));
         } else {
             println!(
                 "Submitted run {id} of {} (version {label}), reproducing run {}.",
@@ -77,6 +84,27 @@ pub async fn reproduce(asked: Reproduce<'_>) -> anyhow::Result<ExitCode> {
     );
     let run = wait_for(&client, id).await?;
     Ok(report(manifest, &run, server.json))
+}
+
+/// A client for the server named by `--url`, `MODELRUN_URL` or the config
+/// file, never the bundle's `server_url`: a bundle is a shared file, and
+/// whoever edits it must not be able to collect the token.
+fn connect(server: &ServerArgs, manifest: &BundleManifest) -> anyhow::Result<Client> {
+    let made_on = &manifest.server_url;
+    if !server.names_a_server()? {
+        bail!(
+            "no server named: this bundle was made on {made_on}; to run it there, pass \
+             --url {made_on} (or set MODELRUN_URL) once you trust that server with your token"
+        );
+    }
+    let client = server.client()?;
+    if client.base() != made_on.trim_end_matches('/') {
+        eprintln!(
+            "Running on {}; the bundle was made on {made_on}.",
+            client.base()
+        );
+    }
+    Ok(client)
 }
 
 /// The version label to submit: the bundle's, checked to be active with
@@ -104,6 +132,10 @@ async fn pick_version(
             }
             Ok(latest.to_owned())
         }
+        Some("production") => model["production_version"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("model {:?} has no production version", manifest.model)),
         Some(label) => Ok(label.to_owned()),
         None => {
             let version = model["versions"]
