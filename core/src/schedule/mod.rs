@@ -23,7 +23,7 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -133,12 +133,14 @@ impl CronRule {
     }
 
     /// The first fire time strictly after `after`; `None` if there is none.
+    /// Fire times are whole minutes: croner keeps the sub-second part of
+    /// the instant it starts from, and a fire time is part of a fire's key.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = after.with_timezone(&self.zone);
+        let local = whole_minute(after).with_timezone(&self.zone);
         self.cron
             .find_next_occurrence(&local, false)
             .ok()
-            .map(|at| at.with_timezone(&Utc))
+            .map(|at| whole_minute(at.with_timezone(&Utc)))
     }
 
     /// The next `n` fire times after `after`.
@@ -175,9 +177,9 @@ impl CronRule {
                     missed += 1;
                 }
                 Some(later) if later <= now => {
-                    let local = now.with_timezone(&self.zone);
+                    let local = whole_minute(now).with_timezone(&self.zone);
                     if let Ok(last) = self.cron.find_previous_occurrence(&local, true) {
-                        fire_at = last.with_timezone(&Utc).max(fire_at);
+                        fire_at = whole_minute(last.with_timezone(&Utc)).max(fire_at);
                     }
                     missed += 1;
                     break;
@@ -191,6 +193,11 @@ impl CronRule {
             next: self.next_after(now.max(fire_at)),
         })
     }
+}
+
+/// The start of the minute `at` falls in.
+fn whole_minute(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(at)
 }
 
 /// One slot to fire now ([`CronRule::due`]).

@@ -92,3 +92,22 @@ fn errors_name_the_field() {
         "Daily forecast"
     );
 }
+
+#[test]
+fn fire_times_are_whole_minutes_whatever_the_instant_asked_from() {
+    let rule = CronRule::parse("*/15 * * * *", "UTC").expect("rule");
+    let from = utc("2026-11-30T19:38:00.835909922Z");
+    assert_eq!(rule.next_after(from), Some(utc("2026-11-30T19:45:00Z")));
+    assert_eq!(
+        rule.upcoming(from, 2),
+        vec![utc("2026-11-30T19:45:00Z"), utc("2026-11-30T20:00:00Z")]
+    );
+    let due = rule
+        .due(utc("2026-11-30T19:45:00Z"), utc("2026-11-30T20:07:30.258Z"))
+        .expect("due");
+    assert_eq!(due.fire_at, utc("2026-11-30T20:00:00Z"));
+    assert_eq!(due.next, Some(utc("2026-11-30T20:15:00Z")));
+    // A slot asked for within its own minute is the next one, not itself.
+    let at_slot = utc("2026-11-30T19:45:00.5Z");
+    assert_eq!(rule.next_after(at_slot), Some(utc("2026-11-30T20:00:00Z")));
+}
