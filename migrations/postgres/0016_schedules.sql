@@ -1,7 +1,9 @@
 -- Schedules: a version (pinned, or the model's latest active one when
 -- version_id is NULL) run with fixed inputs on a cron rule in a time zone.
 -- A deleted schedule keeps its row, so that its runs still say which
--- schedule made them; only schedules not deleted need unique names.
+-- schedule made them; only schedules not deleted need unique names, and
+-- only per owner: one person's names say nothing of another's schedules,
+-- which they may not be allowed to see (run visibility `own`).
 CREATE TABLE schedules (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name         text        NOT NULL,
@@ -16,7 +18,7 @@ CREATE TABLE schedules (
     created_at   timestamptz NOT NULL,
     deleted_at   timestamptz
 );
-CREATE UNIQUE INDEX schedules_live_name ON schedules (name) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX schedules_live_name ON schedules (owner_id, name) WHERE deleted_at IS NULL;
 CREATE INDEX schedules_due ON schedules (next_fire_at) WHERE deleted_at IS NULL AND NOT paused;
 
 -- One row per fired slot. The primary key (schedule, fire time) is what

@@ -1,9 +1,10 @@
 //! Creating and changing schedules: the one path that the pages and the
-//! API share, and who may change which schedule.
+//! API share, who may see which schedule and who may change it.
 
 use chrono::Utc;
 use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::ids::ScheduleId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::schedule::{CronRule, NewSchedule, Schedule, check_name};
 use modelrun_core::schema::{FieldKind, Inputs, ValidationErrors};
@@ -13,6 +14,7 @@ use modelrun_core::user::{Role, User};
 use crate::auth::require;
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
+use crate::policy::visible_submitter;
 use crate::state::AppState;
 use crate::submit::{check_inputs_size, pick_version};
 
@@ -52,7 +54,12 @@ pub fn schedule_version<'a>(
                 .to_owned(),
         ));
     }
-    let version = pick_version(model, label)?;
+    let version = pick_version(model, label).map_err(|error| match error {
+        AppError::BadRequest(message) => {
+            AppError::invalid_field("the schedule is not valid", "version", message)
+        }
+        other => other,
+    })?;
     may_run(role, version).map_err(AppError::Forbidden)?;
     Ok(version)
 }
@@ -231,12 +238,34 @@ async fn record(
     audit(state, entry).await;
 }
 
-/// A schedule not deleted, or 404.
-pub async fn load(state: &AppState, id: modelrun_core::ids::ScheduleId) -> AppResult<Schedule> {
+/// Whether `user` may see `schedule`: everyone with team-wide visibility;
+/// with own-only, its owner and administrators, as for runs
+/// ([`visible_submitter`]).
+pub fn may_see(state: &AppState, user: &User, schedule: &Schedule) -> bool {
+    visible_submitter(state, user).is_none_or(|owner| owner == schedule.owner)
+}
+
+/// A schedule, deleted or not, if `user` may see it; otherwise 404, like
+/// one that does not exist.
+pub async fn visible(state: &AppState, user: &User, id: ScheduleId) -> AppResult<Schedule> {
     state
         .store
         .schedule(id)
         .await?
+        .filter(|schedule| may_see(state, user, schedule))
+        .ok_or(AppError::NotFound)
+}
+
+/// A schedule not deleted that `user` may see, or 404.
+pub async fn load(state: &AppState, user: &User, id: ScheduleId) -> AppResult<Schedule> {
+    Some(visible(state, user, id).await?)
         .filter(|schedule| schedule.deleted_at.is_none())
         .ok_or(AppError::NotFound)
+}
+
+/// The schedules not deleted that `user` may see, by name.
+pub async fn list(state: &AppState, user: &User) -> AppResult<Vec<Schedule>> {
+    let mut schedules = state.store.schedules().await?;
+    schedules.retain(|schedule| may_see(state, user, schedule));
+    Ok(schedules)
 }

@@ -5,10 +5,12 @@
 
 use chrono::{Duration, Utc};
 use modelrun_core::audit::AuditFilter;
+use modelrun_core::config::RunVisibility;
 use modelrun_core::ids::ScheduleId;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::security::{BOB_EMAIL, BOB_PASSWORD, add_bob};
 use crate::support::*;
 
 /// The first refused field of a 422 answer.
@@ -77,10 +79,22 @@ pub async fn the_api_schedules_fires_once_and_pauses(kind: StoreKind) {
         refused_field(create(latest).await.expect("POST")).await,
         "version"
     );
+    let mut nope = schedule("Nope", "0 6 1W * *", "UTC");
+    nope["version"] = json!("nope");
+    assert_eq!(
+        refused_field(create(nope).await.expect("POST")).await,
+        "version"
+    );
     let again = create(schedule("Monthly", "0 7 * * *", "UTC"))
         .await
         .expect("POST");
     assert_eq!(refused_field(again).await, "name");
+    // Slots are whole minutes, whenever they were computed: a fire's key.
+    for at in created["next_fire_times"].as_array().expect("times") {
+        let at: chrono::DateTime<Utc> = serde_json::from_value(at.clone()).expect("time");
+        assert_eq!(at.timestamp_subsec_nanos(), 0, "{at}");
+        assert_eq!(at.timestamp() % 60, 0, "{at}");
+    }
     let id = created["id"].as_i64().expect("id");
 
     // Its slot comes: two passes of the worker make one run.
@@ -333,4 +347,69 @@ pub async fn a_new_version_that_refuses_the_inputs_fails_the_fire_visibly(kind: 
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let page = browser.page(&format!("/schedules/{id}")).await;
     assert!(page.contains("do not fit version"), "{page}");
+}
+
+/// With own-only visibility a runner sees only their own schedules (list,
+/// page, API) and another's is not found; admins see all. Names are unique
+/// per owner, so a name another person uses is no sign of their schedule.
+pub async fn own_only_hides_other_peoples_schedules(kind: StoreKind) {
+    let app = TestApp::spawn_with(kind, |web| web.run_visibility = RunVisibility::Own).await;
+    add_bob(&app).await;
+    let admin = app.api(&app.token(ADMIN_EMAIL).await);
+    let created = admin
+        .post("/api/v1/schedules")
+        .json(&schedule("Board report", "0 6 1W * *", "UTC"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.expect("json")["id"]
+        .as_i64()
+        .expect("id");
+
+    let bob = app.api(&app.token(BOB_EMAIL).await);
+    let listed = bob.get_json("/api/v1/schedules").await;
+    assert_eq!(listed["schedules"], json!([]), "{listed}");
+    for path in [
+        format!("/api/v1/schedules/{id}"),
+        format!("/api/v1/schedules/{id}/pause"),
+    ] {
+        let response = if path.ends_with("pause") {
+            bob.post(&path).send().await
+        } else {
+            bob.get(&path).send().await
+        };
+        assert_eq!(
+            response.expect("send").status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let gone = bob
+        .delete(&format!("/api/v1/schedules/{id}"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    let browser = app.signed_in(BOB_EMAIL, BOB_PASSWORD).await;
+    assert!(!browser.page("/schedules").await.contains("Board report"));
+    let page = browser.get(&format!("/schedules/{id}")).await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+
+    // Bob may use the same name for his own schedule.
+    let own = bob
+        .post("/api/v1/schedules")
+        .json(&schedule("Board report", "0 7 * * *", "UTC"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(own.status(), StatusCode::CREATED);
+    let listed = bob.get_json("/api/v1/schedules").await;
+    assert_eq!(listed["schedules"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["schedules"][0]["owner"], BOB_EMAIL);
+
+    let all = admin.get_json("/api/v1/schedules").await;
+    assert_eq!(all["schedules"].as_array().map(Vec::len), Some(2), "{all}");
+    let shown = admin.get_json(&format!("/api/v1/schedules/{id}")).await;
+    assert_eq!(shown["name"], "Board report");
 }

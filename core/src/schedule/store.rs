@@ -11,7 +11,8 @@ use crate::store::StoreResult;
 #[async_trait]
 pub trait ScheduleStore: Send + Sync {
     /// Creates a schedule. [`crate::store::StoreError::Conflict`] when a
-    /// schedule that is not deleted has the name; `NotFound` when the model
+    /// schedule of the same owner that is not deleted has the name (names
+    /// are unique per owner); `NotFound` when the model
     /// or the pinned version is not there.
     async fn create_schedule(&self, schedule: NewSchedule) -> StoreResult<Schedule>;
     /// A schedule, deleted or not.

@@ -141,6 +141,16 @@ pub async fn skipped_fires_are_kept_and_pause_resume_delete_apply(store: Arc<dyn
         matches!(&duplicate, Err(StoreError::Conflict(message)) if message.contains("Latest")),
         "{duplicate:?}"
     );
+    // Names are unique per owner: another person may use the same one.
+    let bob = support::user(&store, "bob@example.com").await;
+    let bobs = store
+        .create_schedule(new_schedule("Latest", None, &bob, version.model_id, slot))
+        .await
+        .expect("another owner's schedule of the same name");
+    store
+        .delete_schedule(bobs.id, Utc::now())
+        .await
+        .expect("delete");
     let skipped = store
         .fire_schedule(Fire {
             schedule: schedule.id,

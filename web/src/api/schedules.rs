@@ -111,8 +111,8 @@ struct ScheduleList {
     schedules: Vec<ScheduleJson>,
 }
 
-async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<ScheduleList>> {
-    let schedules = state.store.schedules().await?;
+async fn list(api: ApiUser, State(state): State<AppState>) -> ApiResult<Json<ScheduleList>> {
+    let schedules = schedules::list(&state, &api.acting()).await?;
     Ok(Json(ScheduleList {
         schedules: schedules.iter().map(|s| ScheduleJson::new(s, 1)).collect(),
     }))
@@ -176,11 +176,11 @@ fn schedule_id(text: &str) -> Result<ScheduleId, AppError> {
 }
 
 async fn detail(
-    _: ApiUser,
+    api: ApiUser,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ScheduleJson>> {
-    let schedule = schedules::load(&state, schedule_id(&id)?).await?;
+    let schedule = schedules::load(&state, &api.acting(), schedule_id(&id)?).await?;
     Ok(Json(detailed(&state, &schedule).await?))
 }
 
@@ -191,7 +191,7 @@ async fn set_paused(
     id: &str,
     paused: bool,
 ) -> ApiResult<Json<ScheduleJson>> {
-    let schedule = schedules::load(&state, schedule_id(id)?).await?;
+    let schedule = schedules::load(&state, &api.acting(), schedule_id(id)?).await?;
     let changed = schedules::set_paused(&state, &api.acting(), &client, &schedule, paused).await?;
     Ok(Json(detailed(&state, &changed).await?))
 }
@@ -220,7 +220,7 @@ async fn remove(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let schedule = schedules::load(&state, schedule_id(&id)?).await?;
+    let schedule = schedules::load(&state, &api.acting(), schedule_id(&id)?).await?;
     schedules::delete(&state, &api.acting(), &client, &schedule).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -110,7 +110,7 @@ struct SchedulesPage {
 }
 
 async fn list(current: CurrentUser, State(state): State<AppState>) -> AppResult<SchedulesPage> {
-    let schedules = state.store.schedules().await?;
+    let schedules = schedules::list(&state, &current.user).await?;
     Ok(SchedulesPage {
         nav: Nav::new(&current.user, &current.csrf, Section::Schedules),
         schedules: schedules.iter().map(ScheduleRow::new).collect(),
@@ -144,7 +144,7 @@ async fn detail(
     Path(id): Path<String>,
 ) -> AppResult<SchedulePage> {
     let id = id.parse::<ScheduleId>().map_err(|_| AppError::NotFound)?;
-    let schedule = state.store.schedule(id).await?.ok_or(AppError::NotFound)?;
+    let schedule = schedules::visible(&state, &current.user, id).await?;
     let fires = state.store.schedule_fires(id, FIRES).await?;
     let rule = schedule.rule().ok();
     let zone = rule.as_ref().map(CronRule::zone);
@@ -186,7 +186,7 @@ async fn change(
     paused: bool,
 ) -> AppResult<Response> {
     let id = id.parse::<ScheduleId>().map_err(|_| AppError::NotFound)?;
-    let schedule = schedules::load(state, id).await?;
+    let schedule = schedules::load(state, &current.user, id).await?;
     schedules::set_paused(state, &current.user, client, &schedule, paused).await?;
     Ok(Redirect::to(&format!("/schedules/{id}")).into_response())
 }
@@ -216,7 +216,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = id.parse::<ScheduleId>().map_err(|_| AppError::NotFound)?;
-    let schedule = schedules::load(&state, id).await?;
+    let schedule = schedules::load(&state, &current.user, id).await?;
     schedules::delete(&state, &current.user, &client, &schedule).await?;
     Ok(Redirect::to(&format!("/schedules/{id}")).into_response())
 }

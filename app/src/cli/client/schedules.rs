@@ -17,7 +17,7 @@ pub enum SchedulesCommand {
     Create {
         /// The model's name, as in `models list`.
         model: String,
-        /// A name for the schedule, unique among schedules.
+        /// A name for the schedule, unique among your schedules.
         #[arg(long)]
         name: String,
         /// Five fields: minute hour day-of-month month day-of-week, such as

@@ -24,7 +24,7 @@ fn change(summary: &str) -> Value {
             "200": ok("The schedule, changed", "Schedule"),
             "401": error("No token, or a wrong, revoked or expired one"),
             "403": error("Only its owner or an administrator may change a schedule"),
-            "404": error("No such schedule, or it was deleted")
+            "404": error("No such schedule, it was deleted, or (run visibility `own`) another person's")
         }
     })
 }
@@ -43,17 +43,17 @@ pub(super) fn operation(id: &str) -> Option<Value> {
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewSchedule" } } } },
             "responses": {
                 "201": ok("The schedule", "Schedule"),
-                "400": error("A body that is not JSON, or a version the model does not have"),
+                "400": error("A body that is not JSON"),
                 "401": unauthorized, "403": error("Viewers cannot schedule runs"),
                 "409": error("The version is retired, or the model has no active version"),
                 "413": error("Too large"), "415": error("Not JSON"),
-                "422": error("A name taken or too long, a cron expression or time zone that does not parse, an unknown model, or inputs the version refuses; `fields` names each")
+                "422": error("A name the owner already uses or too long, a cron expression or time zone that does not parse, an unknown model, a version the model does not have, or inputs the version refuses; `fields` names each")
             }
         }),
         "getSchedule" => json!({
             "summary": "A schedule with its next 3 fire times and its fires (the runs it made, and slots that made none with why), newest first",
             "parameters": [id_param()],
-            "responses": { "200": ok("The schedule", "Schedule"), "401": unauthorized, "404": error("No such schedule, or it was deleted") }
+            "responses": { "200": ok("The schedule", "Schedule"), "401": unauthorized, "404": error("No such schedule, it was deleted, or (run visibility `own`) another person's") }
         }),
         "deleteSchedule" => json!({
             "summary": "Delete a schedule: it fires no more; its runs stay and still say which schedule made them",
@@ -61,7 +61,7 @@ pub(super) fn operation(id: &str) -> Option<Value> {
             "responses": {
                 "204": { "description": "Deleted" }, "401": unauthorized,
                 "403": error("Only its owner or an administrator may delete a schedule"),
-                "404": error("No such schedule, or it was deleted")
+                "404": error("No such schedule, it was deleted, or (run visibility `own`) another person's")
             }
         }),
         "pauseSchedule" => change("Pause a schedule: no slot fires until it is resumed"),
@@ -79,7 +79,7 @@ pub(super) fn schemas() -> Value {
         "NewSchedule": {
             "type": "object", "required": ["name", "model", "cron"], "additionalProperties": false,
             "properties": {
-                "name": { "type": "string", "description": "1–100 characters, unique among schedules not deleted" },
+                "name": { "type": "string", "description": "1–100 characters, unique among the owner's schedules not deleted" },
                 "model": { "type": "string" },
                 "version": { "type": ["string", "null"], "description": "A version label, or `production` (the default): the model's production version at each fire; `latest` is refused, as a schedule runs unattended" },
                 "inputs": { "type": "object", "description": "The fixed inputs of every run; file inputs are refused" },
