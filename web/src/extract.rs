@@ -5,11 +5,13 @@
 
 use std::error::Error as _;
 
+use axum::body::Bytes;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, AppError};
@@ -26,7 +28,10 @@ fn refusal(status: StatusCode, text: String, limit: usize) -> AppError {
     }
 }
 
-/// A JSON body for the API.
+/// A JSON body for the API: always a JSON object. serde reads a struct
+/// from an array too (`[null, null]` as its fields in order), which would
+/// let a body the OpenAPI document refuses through; it is refused here,
+/// 422, before it is read.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -34,15 +39,58 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
+        let limit = state.config.max_body_bytes;
+        if !is_json(request.headers()) {
+            // axum's refusal of the content type, in our format.
+            return match axum::Json::<T>::from_request(request, state).await {
+                Ok(axum::Json(value)) => Ok(ApiJson(value)),
+                Err(rejection) => Err(ApiError(refusal(
+                    rejection.status(),
+                    rejection.body_text(),
+                    limit,
+                ))),
+            };
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError(refusal(rejection.status(), rejection.body_text(), limit))
+            })?;
+        let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+        if first.is_some_and(|byte| *byte != b'{') {
+            return Err(ApiError(AppError::Rejected(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request body must be a JSON object".to_owned(),
+            )));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(ApiError(refusal(
                 rejection.status(),
                 rejection.body_text(),
-                state.config.max_body_bytes,
+                limit,
             ))),
         }
     }
+}
+
+/// Whether the request says its body is JSON, as axum's `Json` decides it:
+/// `application/json` or `application/<anything>+json`, parameters aside.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parameters of an API route's path.

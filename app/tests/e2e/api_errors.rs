@@ -63,6 +63,22 @@ pub async fn every_api_refusal_is_json_naming_what_was_wrong(store: StoreKind) {
     )
     .await;
     json_error(syntax, StatusCode::BAD_REQUEST, "JSON").await;
+    // serde would read a struct from an array of its fields: `[null, null]`
+    // once removed the team's budget.
+    let array = send(api.put("/api/v1/budgets").json(&json!([null, null]))).await;
+    json_error(
+        array,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "must be a JSON object",
+    )
+    .await;
+    let array = send(api.post(submit).json(&json!([{}]))).await;
+    json_error(
+        array,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "must be a JSON object",
+    )
+    .await;
     let wrong_type = send(api.post(submit).json(&json!({"inputs": {}, "version": 3}))).await;
     json_error(wrong_type, StatusCode::UNPROCESSABLE_ENTITY, "version").await;
     let unknown = send(
