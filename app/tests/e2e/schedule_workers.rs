@@ -1,7 +1,7 @@
 //! Two `modelrun worker` processes on one Postgres fire the same due
 //! schedules at the same moment: every slot makes exactly one run.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -11,26 +11,9 @@ use modelrun_core::store::{ModelStore, RunStore, UserStore};
 use modelrun_db::PgStore;
 use modelrun_db::postgres::testing::TempDatabase;
 
+use crate::workers::{Worker, modelrun};
+
 const SCHEDULES: usize = 20;
-
-struct Worker(Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn modelrun(data: &std::path::Path, url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_modelrun"));
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .env("DATABASE_URL", url)
-        .env_remove("MODELRUN_DATABASE_URL");
-    command
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_fire_each_slot_of_twenty_schedules_once() {

@@ -13,7 +13,8 @@ use modelrun_db::postgres::testing::TempDatabase;
 
 const RUNS: usize = 1000;
 
-struct Worker(Child);
+/// A `modelrun` process, killed when dropped.
+pub(crate) struct Worker(pub(crate) Child);
 
 impl Drop for Worker {
     fn drop(&mut self) {
@@ -22,7 +23,8 @@ impl Drop for Worker {
     }
 }
 
-fn modelrun(data: &std::path::Path, url: &str) -> Command {
+/// `modelrun` on the data directory `data` and the database `url`.
+pub(crate) fn modelrun(data: &std::path::Path, url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_modelrun"));
     command
         .arg("--data-dir")

@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::environment::{Environment, EnvironmentStatus};
-use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::user::Role;
 
 use super::models::VersionView;
@@ -31,22 +30,6 @@ pub fn router() -> Router<AppState> {
             "/models/{name}/versions/{label}/environment",
             post(prepare_again),
         )
-}
-
-/// A version of a model, or not found.
-async fn find(
-    state: &AppState,
-    name: &str,
-    label: &str,
-) -> AppResult<(ModelWithVersions, ModelVersion)> {
-    let model = state.store.model(name).await?.ok_or(AppError::NotFound)?;
-    let version = model
-        .versions
-        .iter()
-        .find(|v| v.label == label)
-        .cloned()
-        .ok_or(AppError::NotFound)?;
-    Ok((model, version))
 }
 
 /// An environment as the page shows it.
@@ -96,7 +79,7 @@ async fn page(
 ) -> AppResult<VersionPage> {
     let locale = crate::locale::Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
-    let (model, version) = find(&state, &name, &label).await?;
+    let (model, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
     let environment = match &version.environment {
         Some(digest) => state
             .store
@@ -127,7 +110,7 @@ async fn retire(
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<Response> {
     require(user.role, Role::Admin, "retire versions")?;
-    let (_, version) = find(&state, &name, &label).await?;
+    let (_, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
     if version.is_active() {
         state.store.retire_version(version.id, Utc::now()).await?;
         let entry = NewAuditEntry::new(
@@ -151,7 +134,7 @@ async fn prepare_again(
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<Response> {
     require(user.role, Role::Admin, "build environments")?;
-    let (_, version) = find(&state, &name, &label).await?;
+    let (_, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
     let digest = version.environment.ok_or(AppError::NotFound)?;
     if let Some(task) = state.store.request_environment(&digest, Utc::now()).await? {
         state.kicker.kick(&[task]).await;
