@@ -62,6 +62,10 @@ pub async fn the_cli_submits_waits_downloads_lists_and_cancels(store: StoreKind)
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stderr.contains("succeeded"), "progress is shown: {stderr}");
     assert!(stdout.contains("status     succeeded"), "{stdout}");
+    assert!(
+        stderr.trim_end().ends_with("Run 1 succeeded."),
+        "how it ended, last: {stderr}"
+    );
     let csv = std::fs::read_to_string(downloads.join("forecast.csv")).expect("downloaded");
     assert!(csv.starts_with("month,revenue,low,high\n"));
     assert_eq!(

@@ -435,11 +435,13 @@ fn print_run(run: &Value) {
     }
 }
 
+/// The end of `runs submit --wait`: how the run ended, last, on stderr
+/// (as "waiting for it to end" began it), and the exit code that says it.
 fn exit_for(run: &Value) -> ExitCode {
+    eprintln!("Run {} {}.", cell(&run["id"]), cell(&run["status"]));
     if run["status"] == "succeeded" {
         ExitCode::SUCCESS
     } else {
-        eprintln!("Run {} {}.", cell(&run["id"]), cell(&run["status"]));
         ExitCode::FAILURE
     }
 }
