@@ -11,6 +11,7 @@ mod aws_startup;
 mod aws_uploads;
 mod browser;
 mod bundle;
+mod bundle_trust;
 mod cli;
 mod cli_client;
 mod cli_installation;
@@ -77,8 +78,8 @@ on_both_stores!(
     bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
     bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
     bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,
-    bundle::runs_reproduce_trusts_no_server_and_no_file_the_bundle_names,
-    bundle::a_run_whose_output_is_gone_gets_no_bundle,
+    bundle_trust::runs_reproduce_trusts_no_server_and_no_file_the_bundle_names,
+    bundle_trust::a_run_whose_output_is_gone_gets_no_bundle,
     schedules::the_api_schedules_fires_once_and_pauses,
     schedules::the_schedule_form_refuses_then_creates,
     schedules::a_new_version_that_refuses_the_inputs_fails_the_fire_visibly,

@@ -100,8 +100,7 @@ async fn input_schema(
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
-    // As the server picks it (`pick_version`): production when none is
-    // named, `latest` the newest active one.
+    // As the server's `pick_version` picks it.
     let chosen = match version {
         None | Some("production") => versions
             .iter()
