@@ -13,13 +13,15 @@ use crate::bundle::{
 };
 use crate::support::*;
 
-pub async fn runs_reproduce_trusts_no_server_and_no_file_the_bundle_names(store: StoreKind) {
+/// A server with the echo model and one ended run of it by an
+/// administrator: the server, the administrator's token and the run's id.
+async fn ended_echo_run(store: StoreKind) -> (TestApp, String, i64) {
     let app = TestApp::spawn(store).await;
     app.register_model_with("echo", echo_manifest(), &[("echo.py", &echo_py("one"))])
         .await;
     let token = app.token(ADMIN_EMAIL).await;
-    let api = app.api(&token);
-    let run: Value = api
+    let run: Value = app
+        .api(&token)
         .post("/api/v1/models/echo/runs")
         .json(&serde_json::json!({ "inputs": {} }))
         .send()
@@ -29,7 +31,12 @@ pub async fn runs_reproduce_trusts_no_server_and_no_file_the_bundle_names(store:
         .await
         .expect("run");
     app.drain().await;
-    let id = run["id"].as_i64().expect("id");
+    (app, token, run["id"].as_i64().expect("id"))
+}
+
+pub async fn runs_reproduce_trusts_no_server_and_no_file_the_bundle_names(store: StoreKind) {
+    let (app, token, id) = ended_echo_run(store).await;
+    let api = app.api(&token);
     let dir = tempfile::tempdir().expect("dir");
     let bundle = save_bundle(&app, &api, id, dir.path()).await;
     let runs = || async {
@@ -128,22 +135,8 @@ pub async fn runs_reproduce_trusts_no_server_and_no_file_the_bundle_names(store:
 }
 
 pub async fn a_run_whose_output_is_gone_gets_no_bundle(store: StoreKind) {
-    let app = TestApp::spawn(store).await;
-    app.register_model_with("echo", echo_manifest(), &[("echo.py", &echo_py("one"))])
-        .await;
-    let token = app.token(ADMIN_EMAIL).await;
+    let (app, token, id) = ended_echo_run(store).await;
     let api = app.api(&token);
-    let run: Value = api
-        .post("/api/v1/models/echo/runs")
-        .json(&serde_json::json!({ "inputs": {} }))
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("run");
-    app.drain().await;
-    let id = run["id"].as_i64().expect("id");
     let key = modelrun_core::blob::BlobKey::run_output(RunId(id), "out.txt").expect("key");
     let path = app.components.blob.local_path(&key).expect("a local store");
     std::fs::remove_file(path).expect("remove the output");
