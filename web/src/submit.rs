@@ -57,6 +57,19 @@ pub fn pick_version<'a>(
     }
 }
 
+/// Records what `run` was expected to take and cost, for its page to set
+/// against what it took. Advice only: a new run whose estimate cannot be
+/// made or kept still runs, and a repeated submission makes none.
+async fn keep_estimate(state: &AppState, version: &ModelVersion, run: &Run) {
+    let kept = match crate::costs::estimate(state, version, run.resources, 1).await {
+        Ok(estimate) => state.store.record_estimate(run.id, &estimate).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = kept {
+        tracing::warn!(run_id = %run.id, error = %modelrun_core::error_chain(&error), "the run's estimate was not kept");
+    }
+}
+
 /// Refuses inputs whose JSON is larger than the configured limit.
 pub fn check_inputs_size(inputs: &Inputs, limit: usize) -> AppResult<()> {
     let size = serde_json::to_vec(inputs)
@@ -179,7 +192,6 @@ pub async fn submit(
         "runs submitted",
     )
     .await?;
-    let estimate = crate::costs::estimate(state, version, request.resources, 1).await?;
     let created = state
         .store
         .create_run(NewRun {
@@ -202,10 +214,7 @@ pub async fn submit(
         Err(other) => return Err(other.into()),
     };
     let run = queued.item;
-    // Advice only: a run whose estimate could not be kept still runs.
-    if let Err(error) = state.store.record_estimate(run.id, &estimate).await {
-        tracing::warn!(run_id = %run.id, error = %modelrun_core::error_chain(&error), "the run's estimate was not kept");
-    }
+    keep_estimate(state, version, &run).await;
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
     let entry = NewAuditEntry::new(
         Actor::user(user.id, &user.email),
