@@ -72,18 +72,7 @@ async fn the_browser_flow_works_end_to_end_on_aws() {
         !names.contains(&"MODELRUN_INPUTS"),
         "no S3 location is handed to the job: {names:?}"
     );
-    let wrapper = tokio::process::Command::new(env!("CARGO_BIN_EXE_modelrun"))
-        .current_dir(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../examples/models/forecast"
-        ))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(environment.iter().cloned())
-        .args(["exec", "--", "python3", "forecast.py"])
-        .output()
-        .await
-        .expect("modelrun exec");
+    let wrapper = exec_forecast(&environment).await;
     let log = String::from_utf8_lossy(&wrapper.stdout);
     assert!(
         wrapper.status.success(),
@@ -172,6 +161,23 @@ pub async fn forecast_image(app: &TestApp) {
 }
 
 /// The environment Batch gives the container of a job.
+/// The example forecast run as its Batch job's container runs it:
+/// `modelrun exec -- python3 forecast.py` with the job's environment only.
+pub async fn exec_forecast(environment: &[(String, String)]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_modelrun"))
+        .current_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/models/forecast"
+        ))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(environment.iter().cloned())
+        .args(["exec", "--", "python3", "forecast.py"])
+        .output()
+        .await
+        .expect("modelrun exec")
+}
+
 pub async fn job_environment(world: &AwsWorld, job_id: &str) -> Vec<(String, String)> {
     let jobs = world
         .batch_client()

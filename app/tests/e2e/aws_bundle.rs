@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
-use crate::aws::{forecast_image, job_environment};
+use crate::aws::{exec_forecast, forecast_image, job_environment};
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,18 +42,7 @@ async fn a_bundle_on_aws_is_built_into_s3_and_downloaded_presigned() {
         .expect("a Batch job");
     // The job's container: `modelrun exec` stores the outputs through the job API.
     let environment = job_environment(world, &job_id).await;
-    let wrapper = tokio::process::Command::new(env!("CARGO_BIN_EXE_modelrun"))
-        .current_dir(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../examples/models/forecast"
-        ))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(environment.iter().cloned())
-        .args(["exec", "--", "python3", "forecast.py"])
-        .output()
-        .await
-        .expect("modelrun exec");
+    let wrapper = exec_forecast(&environment).await;
     assert!(
         wrapper.status.success(),
         "{}",
