@@ -179,3 +179,57 @@ if (estimate && Number(estimate.dataset.vcpuHour) > 0) {
     }
   }
 }
+
+// A sweep from the run form: how many runs the "Vary" sections make (the
+// product of each varied input's count of values), said before submitting,
+// with the estimate multiplied. The server counts again and refuses a grid
+// over the maximum; this is only a preview.
+const runForm = document.querySelector("form.run-form");
+const sweepSize = document.getElementById("sweep-size");
+if (runForm && sweepSize) {
+  const submitButton = document.getElementById("submit-run");
+  const max = Number(runForm.dataset.maxSweepRuns);
+  const read = (box) => (box ? Number(box.value.trim().replace(",", ".")) : NaN);
+  const countOf = (section) => {
+    const ticked = section.querySelectorAll("input[type=checkbox]:checked").length;
+    if (ticked > 0) {
+      return ticked;
+    }
+    const lines = section.querySelector("[data-part=values]");
+    const listed = lines ? lines.value.split("\n").filter((line) => line.trim() !== "").length : 0;
+    if (listed > 0) {
+      return listed;
+    }
+    const [from, to, step] = ["from", "to", "step"].map((part) => read(section.querySelector(`[data-part=${part}]`)));
+    if ([from, to, step].every(Number.isFinite) && step > 0 && to >= from) {
+      return Math.floor((to - from) / step + 1e-9) + 1;
+    }
+    return 0;
+  };
+  const update = () => {
+    const counts = [...runForm.querySelectorAll("details.vary")].map(countOf).filter((n) => n > 0);
+    if (counts.length === 0) {
+      sweepSize.hidden = true;
+      submitButton.textContent = "Submit run";
+      return;
+    }
+    const runs = counts.reduce((a, b) => a * b, 1);
+    let text = `This sweep makes ${runs} ${runs === 1 ? "run" : "runs"}, one per combination (at most ${max}).`;
+    const median = estimate ? Number(estimate.dataset.medianSeconds) : 0;
+    if (median > 0) {
+      const minutes = (runs * median) / 60;
+      text += ` Together about ${minutes < 1 ? "under a minute" : `${Math.round(minutes)} min`} of run time`;
+      const perHour = Number(estimate.dataset.vcpuHour) > 0 ? estimate.querySelector("[data-estimate-median]") : null;
+      text += perHour ? `, about ${runs} × ${perHour.textContent} in cost.` : ".";
+    }
+    if (runs > max) {
+      text += ` That is more than ${max}: vary fewer values.`;
+    }
+    sweepSize.textContent = text;
+    sweepSize.hidden = false;
+    submitButton.textContent = `Submit sweep (${runs} runs)`;
+  };
+  runForm.addEventListener("input", update);
+  runForm.addEventListener("change", update);
+  update();
+}

@@ -51,10 +51,13 @@ pub enum AuditAction {
     /// An administrator set or removed a monthly budget (the team's or one
     /// person's), with the amount.
     BudgetSet,
+    /// A sweep was submitted (its runs are not logged one by one) or cancelled.
+    SweepSubmit,
+    SweepCancel,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 28] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignInLimited,
@@ -81,6 +84,8 @@ impl AuditAction {
         AuditAction::ScheduleResume,
         AuditAction::ScheduleDelete,
         AuditAction::BudgetSet,
+        AuditAction::SweepSubmit,
+        AuditAction::SweepCancel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +116,8 @@ impl AuditAction {
             AuditAction::ScheduleResume => "schedule_resume",
             AuditAction::ScheduleDelete => "schedule_delete",
             AuditAction::BudgetSet => "budget_set",
+            AuditAction::SweepSubmit => "sweep_submit",
+            AuditAction::SweepCancel => "sweep_cancel",
         }
     }
 }

@@ -74,6 +74,12 @@ impl BlobKey {
         BlobKey(format!("runs/{run}/bundle/modelrun-run-{run}.zip"))
     }
 
+    /// `sweeps/<id>/modelrun-sweep-<id>.zip`: every output of a sweep's
+    /// runs in one zip, with an index.
+    pub fn sweep_archive(sweep: crate::ids::SweepId) -> Self {
+        BlobKey(format!("sweeps/{sweep}/modelrun-sweep-{sweep}.zip"))
+    }
+
     /// `runs/<id>/outputs/<name>`, refusing names that are not plain relative paths.
     pub fn run_output(run: RunId, name: &str) -> Result<Self, BlobError> {
         check_relative_path(name, MAX_OUTPUT_NAME_BYTES)

@@ -203,6 +203,9 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Largest inputs of one run, as JSON.
     pub max_inputs_bytes: usize,
+    /// Most runs one sweep makes (`--max-sweep-runs`; default
+    /// [`crate::sweep::DEFAULT_MAX_RUNS`]).
+    pub max_sweep_runs: usize,
     /// Largest uploaded input file, in bytes: the server's cap over every
     /// file input's own `x-max-bytes`.
     pub max_upload_bytes: u64,
@@ -304,6 +307,7 @@ impl WebConfig {
             session_absolute: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
             max_inputs_bytes: 64 * 1024,
+            max_sweep_runs: usize::from(crate::sweep::DEFAULT_MAX_RUNS),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_MIB * 1024 * 1024,
             max_log_bytes: None,
             run_visibility: RunVisibility::Team,

@@ -47,6 +47,22 @@ pub struct JobRequest {
     pub job_token: Option<JobToken>,
 }
 
+/// Everything an executor needs to start a sweep's runs as one array job.
+/// The runs share the version, the resources and one job token.
+#[derive(Debug, Clone)]
+pub struct ArrayJobRequest {
+    pub sweep_id: crate::ids::SweepId,
+    /// The sweep's job name ([`crate::sweep::Sweep::job_name`]).
+    pub name: String,
+    /// Every run of the sweep, in grid order: child `i` runs `runs[i]`.
+    pub runs: Vec<RunId>,
+    pub runtime: Runtime,
+    pub job_definition: Option<String>,
+    pub resources: Resources,
+    /// The job token every child uses, each for its own run.
+    pub job_token: JobToken,
+}
+
 impl JobRequest {
     /// `modelrun-run-<id>-<key>`: the job name of a run, with the run's own
     /// random key (`modelrun-run-<id>` for a run made before runs had one).
@@ -169,6 +185,14 @@ pub trait Executor: Send + Sync + fmt::Debug {
     -> Result<String, EnvironmentError>;
     /// Starts the job, or finds the one already started under `job.name`.
     async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError>;
+    /// Starts one array job for a sweep's runs (child `i` runs
+    /// `job.runs[i]`), or finds the one already started under `job.name`.
+    /// Only for executors that [`Executor::runs_array_jobs`].
+    async fn submit_array(&self, _job: &ArrayJobRequest) -> Result<Submitted, ExecutorError> {
+        Err(ExecutorError::Refused(
+            "this executor runs each run of a sweep on its own".to_owned(),
+        ))
+    }
     /// Current state of these jobs. A job the executor does not know is
     /// reported `failed` with a reason.
     async fn describe(&self, runs: &[Run]) -> Result<Vec<JobReport>, ExecutorError>;
@@ -201,6 +225,11 @@ pub trait Executor: Send + Sync + fmt::Debug {
     /// Whether jobs reach their files through the job API with a job token
     /// ([`crate::job_access`]), as on AWS Batch; the dispatcher then makes one.
     fn needs_job_token(&self) -> bool {
+        false
+    }
+    /// Whether a sweep's runs go to this executor together, as one array
+    /// job ([`crate::sweep`]), rather than each on its own.
+    fn runs_array_jobs(&self) -> bool {
         false
     }
     /// A warning for administrators when runs are not contained here (no

@@ -61,3 +61,8 @@ id_type!(
     /// A schedule that runs a version on a cron rule.
     ScheduleId
 );
+id_type!(
+    /// A scenario sweep: one submission that makes a run per combination
+    /// of the inputs it varies.
+    SweepId
+);

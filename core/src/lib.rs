@@ -37,6 +37,7 @@ pub mod schema;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod sweep;
 pub mod task;
 pub mod user;
 pub mod words;

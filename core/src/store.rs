@@ -440,6 +440,7 @@ pub trait Store:
     + SealedSecrets
     + CostStore
     + crate::schedule::ScheduleStore
+    + crate::sweep::SweepStore
     + fmt::Debug
 {
     /// `sqlite` or `postgres`.

@@ -29,10 +29,12 @@ pub enum TaskKind {
     PrepareEnvironment,
     /// Build a run's reproducibility bundle ([`crate::bundle`]).
     BuildBundle,
+    /// Hand a sweep's runs to AWS Batch as one array job ([`crate::sweep`]).
+    DispatchSweep,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 7] = [
+    pub const ALL: [TaskKind; 8] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
@@ -40,6 +42,7 @@ impl TaskKind {
         TaskKind::SyncImages,
         TaskKind::PrepareEnvironment,
         TaskKind::BuildBundle,
+        TaskKind::DispatchSweep,
     ];
 
     /// Tasks that may take as long as an environment build (minutes, up
@@ -57,6 +60,7 @@ impl TaskKind {
             TaskKind::SyncImages => "sync_images",
             TaskKind::PrepareEnvironment => "prepare_environment",
             TaskKind::BuildBundle => "build_bundle",
+            TaskKind::DispatchSweep => "dispatch_sweep",
         }
     }
 }

@@ -87,6 +87,34 @@ pub struct FormField {
     /// A file input's `accept`: its media type and usual extension.
     pub accept: Option<String>,
     pub error: Option<String>,
+    /// How a sweep may vary this input, where it may.
+    pub vary: Option<Vary>,
+}
+
+/// How a sweep varies an input in the form: a number by a range or a list
+/// of values, a choice by several options. The boxes are named
+/// `_vary.<input>.from|to|step|values`, the options `_vary.<input>`.
+#[derive(Debug, Clone, Default)]
+pub struct Vary {
+    /// A choice (options ticked) rather than a number (range or list).
+    pub choices: bool,
+    pub from: String,
+    pub to: String,
+    pub step: String,
+    /// Values one per line.
+    pub values: String,
+    /// The ticked options' values.
+    pub chosen: Vec<String>,
+}
+
+impl Vary {
+    /// Whether anything was typed or ticked: the section opens.
+    pub fn used(&self) -> bool {
+        [&self.from, &self.to, &self.step, &self.values]
+            .iter()
+            .any(|text| !text.trim().is_empty())
+            || !self.chosen.is_empty()
+    }
 }
 
 /// A pattern the browser reads as the server does: an HTML pattern must
@@ -125,11 +153,13 @@ impl FormField {
             file: None,
             accept: None,
             error,
+            vary: None,
         };
         match &field.kind {
             FieldKind::Number { integer, .. } => {
                 form_field.control = Control::Number;
                 form_field.input_mode = Some(if *integer { "numeric" } else { "decimal" });
+                form_field.vary = Some(Vary::default());
             }
             FieldKind::String {
                 min_length,
@@ -163,6 +193,10 @@ impl FormField {
                     } else {
                         None
                     };
+                form_field.vary = Some(Vary {
+                    choices: true,
+                    ..Vary::default()
+                });
             }
             FieldKind::Date => form_field.control = Control::Date,
             FieldKind::DateTime => form_field.placeholder = Some("2027-01-31T09:00:00+01:00"),

@@ -32,6 +32,7 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 mod submit;
+pub mod sweeps;
 #[cfg(test)]
 mod testing;
 pub mod uploads;

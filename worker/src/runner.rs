@@ -78,20 +78,41 @@ impl Worker {
         &self,
         event: &serde_json::Value,
     ) -> Result<Option<Transitioned>, WorkerError> {
-        let Some(report) = crate::executor::batch::events::report(event) else {
+        use crate::executor::batch::events;
+        let name = events::job_name(event).unwrap_or_default();
+        let (run, report) = if let Some(report) = events::report(event) {
+            let Some(run) = self.services.store.run(report.run_id).await? else {
+                return Ok(None);
+            };
+            // A job without the run's own key belongs to someone else:
+            // another installation's run with this id.
+            if !JobRequest::is_job_of(name, &run) {
+                return Ok(None);
+            }
+            (run, report)
+        } else if let Some((sweep, index, mut report)) = events::sweep_child(event) {
+            let store = &self.services.store;
+            // Likewise a sweep's job carries the sweep's own key.
+            let ours = store
+                .sweep(sweep)
+                .await?
+                .is_some_and(|s| s.job_name() == name);
+            let Some(run_id) = store.sweep_run_at(sweep, index).await?.filter(|_| ours) else {
+                return Ok(None);
+            };
+            let Some(run) = store.run(run_id).await? else {
+                return Ok(None);
+            };
+            report.run_id = run.id;
+            (run, report)
+        } else {
             return Ok(None);
         };
-        let Some(run) = self.services.store.run(report.run_id).await? else {
-            return Ok(None);
-        };
-        // A job without the run's own key, or another job than the run's,
-        // belongs to someone else: another installation's run with this id.
-        let name = crate::executor::batch::events::job_name(event).unwrap_or_default();
-        if !JobRequest::is_job_of(name, &run)
-            || run
-                .job_id
-                .as_deref()
-                .is_some_and(|known| known != report.job_id)
+        // Another job than the run's is not about this run.
+        if run
+            .job_id
+            .as_deref()
+            .is_some_and(|known| known != report.job_id)
         {
             return Ok(None);
         }

@@ -121,6 +121,7 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
             web.public_url = settings.public_url.clone();
             web.max_log_bytes = Some(crate::lambda::MAX_LOG_BYTES);
             web.run_visibility = args.common.run_visibility;
+            web.max_sweep_runs = usize::from(args.common.max_sweep_runs);
             web.max_upload_bytes = args.common.max_upload_mib.saturating_mul(1024 * 1024);
             web.costs = args
                 .common
@@ -140,6 +141,14 @@ pub(super) struct ExecArgs {
     /// The run this job is (set by the job's dispatch).
     #[arg(long, env = RUN_ID_VARIABLE)]
     run_id: Option<RunId>,
+    /// The runs of a sweep's array job, comma-separated in grid order (set
+    /// by the sweep's dispatch): with AWS Batch's array index, the run this
+    /// child is.
+    #[arg(long, env = modelrun_core::sweep::RUNS_VARIABLE, hide = true)]
+    sweep_runs: Option<String>,
+    /// This child's index in its array job (set by AWS Batch).
+    #[arg(long, env = modelrun_core::sweep::ARRAY_INDEX_VARIABLE, hide = true)]
+    array_index: Option<String>,
     /// The run's job token (set by the job's dispatch).
     #[arg(long, env = JOB_TOKEN_VARIABLE, hide_env_values = true, hide = true, value_parser = parse_secret)]
     job_token: Option<Secret<String>>,
@@ -165,7 +174,20 @@ pub(super) struct ExecArgs {
 
 /// Runs the model; the exit code is the model's (or 125 if the wrapper failed).
 pub(super) async fn exec(args: ExecArgs) -> ExitCode {
-    let code = match (args.job_token, args.api_url, args.run_id) {
+    // A child of a sweep's array job finds its run by its index.
+    let run_id = match (args.run_id, &args.sweep_runs, &args.array_index) {
+        (None, Some(runs), Some(index)) => match modelrun_core::sweep::run_of_child(runs, index) {
+            Ok(run) => Some(run),
+            Err(message) => {
+                eprintln!("[modelrun] {message}");
+                return ExitCode::from(
+                    u8::try_from(modelrun_worker::exec::WRAPPER_FAILED).unwrap_or(1),
+                );
+            }
+        },
+        (run, _, _) => run,
+    };
+    let code = match (args.job_token, args.api_url, run_id) {
         (Some(token), Some(url), Some(run)) => {
             let exec = Exec {
                 job: JobApi { url, run, token },

@@ -104,6 +104,7 @@ async fn start(
     let mut web = WebConfig::new(address);
     web.public_url = url;
     web.run_visibility = common.run_visibility;
+    web.max_sweep_runs = usize::from(common.max_sweep_runs);
     web.disk = Some(watch_disk(global, common));
     web.max_upload_bytes = common.max_upload_mib.saturating_mul(1024 * 1024);
     web.costs = common

@@ -53,6 +53,35 @@ impl InputSchema {
         form: &[(String, String)],
         uploads: &Uploads,
     ) -> Result<Inputs, ValidationErrors> {
+        let (typed, unreadable) = self.read_form(form);
+        let checked = self.validate_with(&typed, uploads);
+        if unreadable.is_empty() {
+            return checked;
+        }
+        // Report each field once: what could not be read wins over what
+        // validation made of its absence.
+        let mut merged = ValidationErrors::default();
+        let later = checked.err().unwrap_or_default();
+        for field in &self.fields {
+            if let Some(message) = unreadable.message(&field.name) {
+                merged.push(&field.name, message);
+            } else if let Some(message) = later.message(&field.name) {
+                merged.push(&field.name, message);
+            }
+        }
+        for error in unreadable.errors.iter().chain(&later.errors) {
+            if self.field(&error.field).is_none() && merged.message(&error.field).is_none() {
+                merged.push(&error.field, &error.message);
+            }
+        }
+        Err(merged)
+    }
+
+    /// A form's values read as their fields' types, not yet validated, with
+    /// what could not be read: the first half of
+    /// [`InputSchema::validate_form_with`], for a caller that completes the
+    /// values itself (a sweep puts each run's varied values in).
+    pub fn read_form(&self, form: &[(String, String)]) -> (Map<String, Value>, ValidationErrors) {
         let mut typed = Map::new();
         let mut unreadable = ValidationErrors::default();
         let mut seen: Vec<&str> = Vec::new();
@@ -104,27 +133,7 @@ impl InputSchema {
                 Err(message) => unreadable.push(&field.name, message),
             }
         }
-        let checked = self.validate_with(&typed, uploads);
-        if unreadable.is_empty() {
-            return checked;
-        }
-        // Report each field once: what could not be read wins over what
-        // validation made of its absence.
-        let mut merged = ValidationErrors::default();
-        let later = checked.err().unwrap_or_default();
-        for field in &self.fields {
-            if let Some(message) = unreadable.message(&field.name) {
-                merged.push(&field.name, message);
-            } else if let Some(message) = later.message(&field.name) {
-                merged.push(&field.name, message);
-            }
-        }
-        for error in unreadable.errors.iter().chain(&later.errors) {
-            if self.field(&error.field).is_none() && merged.message(&error.field).is_none() {
-                merged.push(&error.field, &error.message);
-            }
-        }
-        Err(merged)
+        (typed, unreadable)
     }
 }
 

@@ -15,4 +15,5 @@ mod runs;
 mod schedules;
 mod secrets;
 mod security;
+mod sweeps;
 mod users;

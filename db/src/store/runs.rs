@@ -224,6 +224,21 @@ pub(super) async fn insert_queued_run(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> StoreResult<Queued<Run>> {
+    let created = insert_new_run(tx, run, now).await?;
+    let task = insert_task(tx, &DispatchRun { run_id: created.id }.task(), now).await?;
+    Ok(Queued {
+        item: created,
+        task: task.id,
+    })
+}
+
+/// Writes a queued run with its first event, and no dispatch task: for a
+/// caller that dispatches it another way (a sweep's array job).
+pub(super) async fn insert_new_run(
+    tx: &mut Tx,
+    run: &NewRun,
+    now: DateTime<Utc>,
+) -> StoreResult<Run> {
     let version: Option<(i64, Option<Timestamp>, bool)> = on_conn!(tx, |c| {
         sqlx::query_as(c.sql(&RUN_VERSION))
             .bind(run.version_id.0)
@@ -253,11 +268,7 @@ pub(super) async fn insert_queued_run(
     let message = format!("queued: submitted by {}", created.submitter_email);
     let no_facts = serde_json::json!({});
     insert_event(tx, id, now, Some(RunStatus::Queued), &message, &no_facts).await?;
-    let task = insert_task(tx, &DispatchRun { run_id: id }.task(), now).await?;
-    Ok(Queued {
-        item: created,
-        task: task.id,
-    })
+    Ok(created)
 }
 
 #[async_trait]

@@ -13,6 +13,7 @@ mod run_fields;
 mod runs;
 mod schedules;
 mod secrets;
+mod sweeps;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(runs::router())
         .merge(schedules::router())
         .merge(secrets::router())
+        .merge(sweeps::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -226,7 +226,7 @@ async fn submitted_response(state: &AppState, submitted: Submitted) -> ApiResult
 
 /// The optional `Idempotency-Key` header: a retried request with the same
 /// key answers with the run the first one created (200 instead of 201).
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };

@@ -73,7 +73,7 @@ pub async fn lookup(state: &AppState, ids: Vec<UploadId>) -> AppResult<Uploads> 
 }
 
 /// Refuses a file larger than the server's cap, naming the field.
-fn check_cap(
+pub(crate) fn check_cap(
     state: &AppState,
     schema: &InputSchema,
     inputs: &Inputs,

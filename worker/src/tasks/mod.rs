@@ -6,6 +6,7 @@
 mod build_bundle;
 mod cancel_run;
 mod dispatch_run;
+mod dispatch_sweep;
 mod prepare_environment;
 mod register_job_definition;
 pub(crate) mod schedules;
@@ -132,6 +133,7 @@ fn handler(kind: TaskKind) -> &'static dyn Erased {
         TaskKind::SyncImages => &Typed::<SyncImages>(PhantomData),
         TaskKind::PrepareEnvironment => &Typed::<PrepareEnvironment>(PhantomData),
         TaskKind::BuildBundle => &Typed::<modelrun_core::bundle::BuildBundle>(PhantomData),
+        TaskKind::DispatchSweep => &Typed::<modelrun_core::sweep::DispatchSweep>(PhantomData),
     }
 }
 

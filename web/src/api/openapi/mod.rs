@@ -15,6 +15,7 @@ mod lifecycle;
 mod operations;
 mod schedules;
 mod schemas;
+mod sweeps;
 
 use operations::{error, model_operation, other_operation, run_operation};
 use schemas::schemas;
@@ -44,10 +45,14 @@ pub const SCHEDULES: &str = "/api/v1/schedules";
 pub const SCHEDULE: &str = "/api/v1/schedules/{id}";
 pub const SCHEDULE_PAUSE: &str = "/api/v1/schedules/{id}/pause";
 pub const SCHEDULE_RESUME: &str = "/api/v1/schedules/{id}/resume";
+pub const MODEL_SWEEPS: &str = "/api/v1/models/{model}/sweeps";
+pub const SWEEPS: &str = "/api/v1/sweeps";
+pub const SWEEP: &str = "/api/v1/sweeps/{id}";
+pub const SWEEP_CANCEL: &str = "/api/v1/sweeps/{id}/cancel";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 31] = [
+pub const OPERATIONS: [(&str, &str, &str); 35] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -82,6 +87,10 @@ pub const OPERATIONS: [(&str, &str, &str); 31] = [
     ("delete", SCHEDULE, "deleteSchedule"),
     ("post", SCHEDULE_PAUSE, "pauseSchedule"),
     ("post", SCHEDULE_RESUME, "resumeSchedule"),
+    ("post", MODEL_SWEEPS, "submitSweep"),
+    ("get", SWEEPS, "listSweeps"),
+    ("get", SWEEP, "getSweep"),
+    ("post", SWEEP_CANCEL, "cancelSweep"),
     ("get", OPENAPI, "getOpenApi"),
 ];
 
@@ -108,6 +117,7 @@ fn operation(id: &str, route: &str) -> Value {
         .or_else(|| costs::operation(id))
         .or_else(|| lifecycle::operation(id))
         .or_else(|| schedules::operation(id))
+        .or_else(|| sweeps::operation(id))
         .unwrap_or_else(|| json!({ "summary": id, "responses": {} }));
     if id != "getOpenApi" {
         op["responses"]["503"] =

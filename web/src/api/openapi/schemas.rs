@@ -40,6 +40,11 @@ pub(super) fn schemas(config: &modelrun_core::config::WebConfig) -> Value {
     {
         all.extend(more);
     }
+    if let (Some(all), Value::Object(more)) =
+        (schemas.as_object_mut(), super::sweeps::schemas(config))
+    {
+        all.extend(more);
+    }
     schemas
 }
 

@@ -4,6 +4,7 @@
 //! created.
 
 mod origin;
+mod sweep;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -73,6 +74,8 @@ struct NewRunPage {
     origin_note: Option<String>,
     /// What to expect: duration, cost and budget warnings.
     estimate: Option<super::estimate::EstimateView>,
+    /// The most runs a sweep from this form may make.
+    max_sweep_runs: usize,
 }
 
 impl NewRunPage {
@@ -82,8 +85,10 @@ impl NewRunPage {
         version: &ModelVersion,
         fields: Vec<FormField>,
         resources: ResourceForm,
+        max_sweep_runs: usize,
     ) -> Self {
         NewRunPage {
+            max_sweep_runs,
             nav: Nav::new(&user.user, &user.csrf, Section::Models),
             name: model.model.name.clone(),
             title: model.model.title.clone(),
@@ -190,7 +195,14 @@ async fn form(
         .map_or(version.resources, |run| run.resources);
     let estimate = expect(&state, &user, version, resources).await?;
     let resources = ResourceForm::new(version, &resources);
-    let mut page = NewRunPage::new(&user, &model, version, fields, resources);
+    let mut page = NewRunPage::new(
+        &user,
+        &model,
+        version,
+        fields,
+        resources,
+        state.config.max_sweep_runs,
+    );
     page.estimate = Some(estimate);
     page.readiness = readiness(&state.store, &state.vault, version).await?;
     show_candidates(
@@ -307,7 +319,7 @@ async fn create(
         .collect();
     let inputs: Vec<(String, String)> = pairs
         .iter()
-        .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
+        .filter(|(key, _)| !RESERVED.contains(&key.as_str()) && !sweep::is_vary(key))
         .map(|(key, value)| {
             // A dropped file leaves its box empty, as if none had been kept.
             let value = if dropped.contains(&key.as_str()) {
@@ -352,7 +364,14 @@ async fn create(
             state.config.max_upload_bytes,
         );
         let resources = ResourceForm::with_texts(version, &texts, resource_errors);
-        let mut page = NewRunPage::new(&user, &model, version, fields, resources);
+        let mut page = NewRunPage::new(
+            &user,
+            &model,
+            version,
+            fields,
+            resources,
+            state.config.max_sweep_runs,
+        );
         if let Some(key) = &key {
             page.key = key.clone();
         }
@@ -361,6 +380,39 @@ async fn create(
     };
     // A refused form still says what to expect, of what it can read.
     let expected = *asked.as_ref().unwrap_or(&version.resources);
+    let (variations, vary_errors) = sweep::variations(&version.inputs, &pairs);
+    if !variations.is_empty() || !vary_errors.is_empty() {
+        let refused = match (&asked, vary_errors.is_empty()) {
+            (Ok(resources), true) => {
+                let form = sweep::SweepForm {
+                    version,
+                    inputs: &inputs,
+                    variations,
+                    resources: *resources,
+                    key: key.clone(),
+                };
+                match sweep::submit(&state, &user, &client, form).await? {
+                    Ok(response) => return Ok(response),
+                    Err(refused) => refused,
+                }
+            }
+            _ => sweep::Refused::Fields(vary_errors),
+        };
+        let none = ValidationErrors::default();
+        let (errors, problem) = match refused {
+            sweep::Refused::Fields(errors) => {
+                let problem = errors.message("vary").map(|m| format!("The sweep {m}."));
+                (errors, problem)
+            }
+            sweep::Refused::Problem(problem) => (none.clone(), Some(problem)),
+        };
+        let resource_errors = asked.as_ref().err().cloned().unwrap_or_default();
+        let mut page = again(&errors, &resource_errors);
+        sweep::refill(&mut page.fields, &pairs);
+        page.estimate = Some(expect(&state, &user, version, expected).await?);
+        page.problem = problem;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let (valid, resources) = match (checked, asked) {
         (Ok(valid), Ok(resources)) => (valid, resources),
         (checked, asked) => {

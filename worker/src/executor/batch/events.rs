@@ -3,6 +3,8 @@
 //! ignores what is stale or repeated.
 
 use modelrun_core::executor::{JobReport, JobRequest};
+use modelrun_core::ids::{RunId, SweepId};
+use modelrun_core::sweep::Sweep;
 use serde_json::Value;
 
 use super::JobState;
@@ -28,6 +30,22 @@ pub fn job_name(event: &Value) -> Option<&str> {
 /// ([`JobRequest::is_job_of`]).
 pub fn report(event: &Value) -> Option<JobReport> {
     let run = JobRequest::run_of_job_name(job_name(event)?)?;
+    job_state(event)?.report(run)
+}
+
+/// A child of a sweep's array job (`<array job id>:<index>`, named like
+/// the sweep): the sweep, the child's index, and the report with a
+/// placeholder run for the caller to fill in from the sweep's run at that
+/// index. `None` for the array job itself, which runs nothing.
+pub fn sweep_child(event: &Value) -> Option<(SweepId, usize, JobReport)> {
+    let sweep = Sweep::of_job_name(job_name(event)?)?;
+    let state = job_state(event)?;
+    let (_, index) = state.job_id.rsplit_once(':')?;
+    let index = index.parse().ok()?;
+    Some((sweep, index, state.report(RunId(0))?))
+}
+
+fn job_state(event: &Value) -> Option<JobState<'_>> {
     let detail = event.get("detail")?;
     let container = detail.get("container");
     let state = JobState {
@@ -45,7 +63,7 @@ pub fn report(event: &Value) -> Option<JobReport> {
             .and_then(Value::as_array)
             .map_or(0, Vec::len),
     };
-    state.report(run)
+    Some(state)
 }
 
 #[cfg(test)]
@@ -105,6 +123,20 @@ mod tests {
         let mut ended = event("modelrun-run-7", "SUCCEEDED");
         ended["detail"]["attempts"] = json!([{}, {}]);
         assert_eq!(report(&ended).expect("ours").attempt, Some(2));
+    }
+
+    #[test]
+    fn a_child_of_a_sweep_is_read_with_its_index() {
+        let mut child = event("modelrun-sweep-9-00ff00ff00ff00ff", "RUNNING");
+        child["detail"]["jobId"] = json!("4c7599ae-0a82-49aa-ba5a-4727fcce14a8:3");
+        let (sweep, index, report) = sweep_child(&child).expect("a child");
+        assert_eq!((sweep, index), (SweepId(9), 3));
+        assert_eq!(report.job_id, "4c7599ae-0a82-49aa-ba5a-4727fcce14a8:3");
+        assert_eq!(report.status, RunStatus::Running);
+        // The array job itself runs nothing.
+        let parent = event("modelrun-sweep-9-00ff00ff00ff00ff", "RUNNING");
+        assert!(sweep_child(&parent).is_none());
+        assert!(super::report(&child).is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! "Batch Job State Change" events ([`events`]) and the sweep's
 //! `DescribeJobs`. Logs are read from CloudWatch Logs ([`logs`]).
 
+mod array;
 mod definition;
 mod diagnose;
 pub mod events;
@@ -25,7 +26,7 @@ use modelrun_core::config::BatchConfig;
 use modelrun_core::diagnosis::Diagnosis;
 use modelrun_core::environment::{EnvironmentError, EnvironmentSpec};
 use modelrun_core::executor::{
-    Executor, ExecutorError, JobReport, JobRequest, LogPage, LogTail, Submitted,
+    ArrayJobRequest, Executor, ExecutorError, JobReport, JobRequest, LogPage, LogTail, Submitted,
 };
 use modelrun_core::installation::Installation;
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
@@ -195,6 +196,10 @@ impl Executor for BatchExecutor {
         true
     }
 
+    fn runs_array_jobs(&self) -> bool {
+        true
+    }
+
     async fn prepare_version(
         &self,
         version: &ModelVersion,
@@ -231,18 +236,12 @@ impl Executor for BatchExecutor {
         };
         // The job reaches its own inputs and outputs, and nothing else,
         // through the job API with its token: the job role has no S3 rights.
-        let environment = [
-            (RUN_ID_VARIABLE, job.run_id.to_string()),
-            (API_URL_VARIABLE, self.config.api_url.clone()),
-            (JOB_TOKEN_VARIABLE, token.expose().to_owned()),
-        ]
-        .into_iter()
-        .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
-        .collect();
-        let resources = vec![
-            requirement(ResourceType::Vcpu, job.resources.vcpu.to_string()),
-            requirement(ResourceType::Memory, job.resources.memory_mib.to_string()),
+        let environment = vec![
+            variable(RUN_ID_VARIABLE, job.run_id.to_string()),
+            variable(API_URL_VARIABLE, self.config.api_url.clone()),
+            variable(JOB_TOKEN_VARIABLE, token.expose().to_owned()),
         ];
+        let resources = requirements(&job.resources);
         let submitted = self
             .batch
             .submit_job()
@@ -274,6 +273,10 @@ impl Executor for BatchExecutor {
             job_id: job_id.to_owned(),
             existing: false,
         })
+    }
+
+    async fn submit_array(&self, job: &ArrayJobRequest) -> Result<Submitted, ExecutorError> {
+        array::submit(self, job).await
     }
 
     fn check_resources(&self, resources: &Resources) -> Result<(), ResourceRefusal> {
@@ -367,6 +370,18 @@ fn job_tags(installation: &str, job: &JobRequest) -> std::collections::HashMap<S
         tags.insert("modelrun:run-key".to_owned(), key.clone());
     }
     tags
+}
+
+pub(super) fn variable(name: &str, value: String) -> KeyValuePair {
+    KeyValuePair::builder().name(name).value(value).build()
+}
+
+/// A job's vCPU and memory, as container overrides.
+pub(super) fn requirements(resources: &Resources) -> Vec<ResourceRequirement> {
+    vec![
+        requirement(ResourceType::Vcpu, resources.vcpu.to_string()),
+        requirement(ResourceType::Memory, resources.memory_mib.to_string()),
+    ]
 }
 
 fn requirement(kind: ResourceType, value: String) -> ResourceRequirement {

@@ -1,0 +1,277 @@
+//! Submitting and cancelling a sweep: the one path that the form, the API
+//! and the command line share. A sweep is checked whole before anything is
+//! written: every run's inputs against the version's schema, the grid
+//! against `max_sweep_runs`; then the sweep and all its runs are created in
+//! one transaction.
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use modelrun_core::alias::may_run;
+use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::ids::SweepId;
+use modelrun_core::manifest::Resources;
+use modelrun_core::model::ModelVersion;
+use modelrun_core::run::NewRun;
+use modelrun_core::schema::{Inputs, Uploads, ValidationErrors};
+use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Variation};
+use modelrun_core::user::{Role, User};
+
+use crate::auth::require;
+use crate::error::{AppError, AppResult};
+use crate::guard::{ClientAddr, audit, check_limit};
+use crate::policy::{can_cancel, request_cancel, visible_submitter};
+use crate::run_resources;
+use crate::secrets::check_runnable;
+use crate::state::AppState;
+use crate::submit::check_inputs_size;
+
+/// What the sweep's runs will be: the axes and each run's inputs.
+#[derive(Debug)]
+pub struct Plan {
+    pub axes: Vec<Axis>,
+    pub runs: Vec<Inputs>,
+}
+
+impl Plan {
+    /// The inputs every run shares: the first run's, less what varies.
+    pub fn fixed(&self) -> Inputs {
+        let mut fixed = self.runs.first().cloned().unwrap_or_default();
+        for axis in &self.axes {
+            fixed.remove(&axis.field);
+        }
+        fixed
+    }
+}
+
+/// Checks a sweep and makes its grid: each variation becomes an axis
+/// (errors under the input's name), and `base` with each combination is
+/// validated whole. `base` holds typed values; what it holds for a varied
+/// input is replaced.
+///
+/// # Errors
+/// Field errors, under the input's name or `vary`.
+pub fn plan(
+    state: &AppState,
+    version: &ModelVersion,
+    base: &Inputs,
+    vary: &[(String, Variation)],
+    uploads: &Uploads,
+) -> Result<Plan, ValidationErrors> {
+    let max = state.config.max_sweep_runs;
+    let mut errors = ValidationErrors::default();
+    let mut axes = Vec::with_capacity(vary.len());
+    for (name, variation) in vary {
+        match sweep::axis(&version.inputs, name, variation, max) {
+            Ok(axis) => axes.push(axis),
+            Err(message) => errors.push(name, message),
+        }
+    }
+    if axes.is_empty() && errors.is_empty() {
+        errors.push(
+            "vary",
+            "names no input: a sweep varies one input or more (a range of numbers, or a list)",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut base = base.clone();
+    for axis in &axes {
+        base.remove(&axis.field);
+    }
+    let runs = sweep::expand(&version.inputs, &base, &axes, max, uploads)?;
+    // Files are not varied: every run has the first run's.
+    if let Some(first) = runs.first() {
+        crate::uploads::check_cap(state, &version.inputs, first)?;
+    }
+    Ok(Plan { axes, runs })
+}
+
+/// One request for a sweep, from the form or the API.
+#[derive(Debug)]
+pub struct SweepSubmission<'a> {
+    pub version: &'a ModelVersion,
+    pub plan: Plan,
+    /// What each run asks for; checked here against the version's bounds.
+    pub resources: Resources,
+    /// A one-time key: the form's, or the API's `Idempotency-Key`.
+    pub key: Option<String>,
+}
+
+/// What a submission did.
+#[derive(Debug)]
+pub enum SweepSubmitted {
+    Created(Sweep),
+    /// The sweep this one-time key already made.
+    Repeated(Sweep),
+}
+
+impl SweepSubmitted {
+    pub fn sweep(&self) -> &Sweep {
+        match self {
+            SweepSubmitted::Created(sweep) | SweepSubmitted::Repeated(sweep) => sweep,
+        }
+    }
+}
+
+/// Creates the sweep with its runs and wakes the worker. It counts as one
+/// submission against the submit rate. A key used before for another
+/// request is refused with 422, as for runs.
+pub async fn submit_sweep(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    request: SweepSubmission<'_>,
+) -> AppResult<SweepSubmitted> {
+    require(user.role, Role::Runner, "submit runs")?;
+    let version = request.version;
+    may_run(user.role, version).map_err(AppError::Forbidden)?;
+    for inputs in &request.plan.runs {
+        check_inputs_size(inputs, state.config.max_inputs_bytes)?;
+    }
+    run_resources::resolve_api(state, version, &Default::default(), request.resources)?;
+    check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
+    check_limit(
+        state,
+        &format!("submit:user:{}", user.id),
+        state.config.limits.submits_per_user,
+        "runs submitted",
+    )
+    .await?;
+    let fixed = request.plan.fixed();
+    let runs = request
+        .plan
+        .runs
+        .iter()
+        .map(|inputs| NewRun {
+            version_id: version.id,
+            submitted_by: user.id,
+            inputs: inputs.clone(),
+            resources: request.resources,
+            submit_key: None,
+            rerun_of: None,
+        })
+        .collect();
+    let created = state
+        .store
+        .create_sweep(NewSweep {
+            version_id: version.id,
+            submitted_by: user.id,
+            inputs: fixed.clone(),
+            axes: request.plan.axes.clone(),
+            runs,
+            submit_key: request.key.clone(),
+            array: state.executor.runs_array_jobs(),
+        })
+        .await?;
+    let (sweep, tasks) = match created {
+        SweepCreated::New { sweep, tasks } => (sweep, tasks),
+        SweepCreated::Repeated(id) => {
+            let sweep = state.store.sweep(id).await?.ok_or(AppError::NotFound)?;
+            if sweep.version_id != version.id
+                || sweep.axes != request.plan.axes
+                || sweep.inputs != fixed
+            {
+                return Err(AppError::Rejected(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "this key was already used for sweep #{}, which is another request: \
+                         a repeat must be the same request, and a new request needs a new key",
+                        sweep.id
+                    ),
+                ));
+            }
+            return Ok(SweepSubmitted::Repeated(sweep));
+        }
+    };
+    keep_estimates(state, version, &sweep, request.resources).await;
+    tracing::info!(sweep_id = %sweep.id, runs = sweep.run_count, model = %sweep.model_name, user_id = %user.id, "sweep submitted");
+    let entry = NewAuditEntry::new(
+        Actor::user(user.id, &user.email),
+        AuditAction::SweepSubmit,
+        format!("sweep {}", sweep.id),
+    )
+    .detail(serde_json::json!({
+        "model": sweep.model_name,
+        "version": sweep.version_label,
+        "runs": sweep.run_count,
+        "vary": sweep.axes.iter().map(|axis| axis.field.as_str()).collect::<Vec<_>>(),
+        "resources": request.resources,
+    }))
+    .from_address(client.as_str());
+    audit(state, entry).await;
+    state.kicker.kick(&tasks).await;
+    Ok(SweepSubmitted::Created(sweep))
+}
+
+/// Records each run's estimate (one estimate: the runs are alike). Advice
+/// only, as for a single run.
+async fn keep_estimates(
+    state: &AppState,
+    version: &ModelVersion,
+    sweep: &Sweep,
+    resources: Resources,
+) {
+    let kept = async {
+        let estimate = crate::costs::estimate(state, version, resources, 1).await?;
+        for run in state.store.sweep_runs(sweep.id).await? {
+            state.store.record_estimate(run.id, &estimate).await?;
+        }
+        Ok::<_, modelrun_core::store::StoreError>(())
+    };
+    if let Err(error) = kept.await {
+        tracing::warn!(sweep_id = %sweep.id, error = %modelrun_core::error_chain(&error), "the sweep's estimates were not kept");
+    }
+}
+
+/// The sweep a person asked for, if they may see it: as for runs, with
+/// own-only visibility people see their own sweeps and admins see all.
+pub async fn visible_sweep(state: &AppState, user: &User, id: &str) -> AppResult<Sweep> {
+    let id: SweepId = id.parse().map_err(|_| AppError::NotFound)?;
+    let sweep = state.store.sweep(id).await?.ok_or(AppError::NotFound)?;
+    match visible_submitter(state, user) {
+        Some(only) if only != sweep.submitted_by => Err(AppError::NotFound),
+        _ => Ok(sweep),
+    }
+}
+
+/// Cancels every run of the sweep that has not ended, as "Cancel" on each
+/// run would (the submitter or an administrator), and marks the sweep
+/// cancelled. Returns how many runs were asked to stop. Cancelling an
+/// ended sweep does nothing.
+pub async fn cancel_sweep(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    sweep: &Sweep,
+) -> AppResult<usize> {
+    if user.role != Role::Admin && !(user.role >= Role::Runner && user.id == sweep.submitted_by) {
+        return Err(AppError::Forbidden(
+            "Only the person who submitted a sweep, or an administrator, may cancel it.".to_owned(),
+        ));
+    }
+    let runs = state.store.sweep_runs(sweep.id).await?;
+    let active: Vec<_> = runs.iter().filter(|run| can_cancel(user, run)).collect();
+    if active.is_empty() {
+        return Ok(0);
+    }
+    state
+        .store
+        .mark_sweep_cancelled(sweep.id, Utc::now())
+        .await?;
+    audit(
+        state,
+        NewAuditEntry::new(
+            Actor::user(user.id, &user.email),
+            AuditAction::SweepCancel,
+            format!("sweep {}", sweep.id),
+        )
+        .detail(serde_json::json!({ "model": sweep.model_name, "runs": active.len() }))
+        .from_address(client.as_str()),
+    )
+    .await;
+    for run in &active {
+        request_cancel(state, user, client, run).await?;
+    }
+    Ok(active.len())
+}
