@@ -45,6 +45,7 @@ mod schedules;
 mod security;
 mod submit_once;
 mod support;
+mod sweeps;
 mod upload_rules;
 mod workers;
 
@@ -71,6 +72,10 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    sweeps::a_sweep_runs_every_combination_once,
+    sweeps::a_sweep_is_refused_whole_naming_the_field,
+    sweeps::a_sweep_is_cancelled_together_and_seen_by_who_may,
+    sweeps::the_run_form_submits_a_sweep,
     lifecycle::planners_run_production_and_scientists_promote,
     lifecycle::a_candidate_cannot_name_its_own_promoter,
     lifecycle::pages_offer_only_what_the_lifecycle_allows,
