@@ -154,10 +154,14 @@ pub async fn a_sweep_is_refused_whole_naming_the_field(kind: StoreKind) {
 
     // A value past the input's maximum, in the middle of a range.
     let mut far = six_runs();
-    far["vary"] = json!({ "growth_rate": { "from": 0.1, "to": 5.0, "step": 1.0 } });
+    far["vary"] = json!({ "growth_rate": { "from": 0.3, "to": 0.6, "step": 0.1 } });
     let fields = refused(send(far).await.expect("POST")).await;
     assert_eq!(fields[0].0, "growth_rate", "{fields:?}");
-    assert!(fields[0].1.contains("in the sweep"), "{fields:?}");
+    assert!(fields[0].1.starts_with("0.6 in the sweep"), "{fields:?}");
+    // A range longer than the maximum is refused before it is made.
+    let long = json!({ "vary": { "growth_rate": { "from": 0, "to": 0.5, "step": 0.000001 } } });
+    let fields = refused(send(long).await.expect("POST")).await;
+    assert!(fields[0].1.contains("more than 4 values"), "{fields:?}");
 
     let fields = refused(send(six_runs()).await.expect("POST")).await;
     assert_eq!(
