@@ -9,6 +9,11 @@
 //! outputs. The token is good for its own run only, and only until the run
 //! ends; each URL lives [`JOB_URL_TTL`], and a new one is asked for each
 //! file, so a job may run for hours.
+//!
+//! A sweep's array job has one token for all its children
+//! ([`crate::sweep`]): it is kept once per run of the sweep
+//! ([`hash_sweep_job_token`]), so it stands for each of those runs, each
+//! until that run ends, and for no other run.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -55,6 +60,12 @@ impl JobToken {
     pub fn hash(&self) -> String {
         hash_job_token(&self.0)
     }
+
+    /// What the store keeps for a sweep's shared token, once per run of
+    /// the sweep ([`hash_sweep_job_token`]).
+    pub fn hash_for_run(&self, run: crate::ids::RunId) -> String {
+        hash_sweep_job_token(&self.0, run)
+    }
 }
 
 impl fmt::Debug for JobToken {
@@ -66,6 +77,13 @@ impl fmt::Debug for JobToken {
 /// The store's key of a token as presented.
 pub fn hash_job_token(token: &str) -> String {
     sha256_hex(token)
+}
+
+/// The store's key of a sweep's shared token for one of its runs: the
+/// SHA-256 of the token and the run's id. The token alone is no key, so
+/// it works only for the runs it was kept for.
+pub fn hash_sweep_job_token(token: &str, run: crate::ids::RunId) -> String {
+    sha256_hex(format!("{token}/{run}"))
 }
 
 /// A job's request to store one output file (`POST /api/v1/jobs/{run}/outputs`).
@@ -114,6 +132,18 @@ pub struct Presigned {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_token_is_kept_once_per_run() {
+        let token = JobToken::generate();
+        let first = token.hash_for_run(crate::ids::RunId(12));
+        assert_eq!(
+            first,
+            hash_sweep_job_token(token.expose(), crate::ids::RunId(12))
+        );
+        assert_ne!(first, token.hash_for_run(crate::ids::RunId(13)));
+        assert_ne!(first, token.hash());
+    }
 
     #[test]
     fn tokens_are_long_random_and_hidden() {

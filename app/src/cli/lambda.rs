@@ -174,18 +174,18 @@ pub(super) struct ExecArgs {
 
 /// Runs the model; the exit code is the model's (or 125 if the wrapper failed).
 pub(super) async fn exec(args: ExecArgs) -> ExitCode {
-    // A child of a sweep's array job finds its run by its index.
-    let run_id = match (args.run_id, &args.sweep_runs, &args.array_index) {
-        (None, Some(runs), Some(index)) => match modelrun_core::sweep::run_of_child(runs, index) {
-            Ok(run) => Some(run),
-            Err(message) => {
-                eprintln!("[modelrun] {message}");
-                return ExitCode::from(
-                    u8::try_from(modelrun_worker::exec::WRAPPER_FAILED).unwrap_or(1),
-                );
-            }
-        },
-        (run, _, _) => run,
+    let run_id = match job_run(
+        args.run_id,
+        args.sweep_runs.as_deref(),
+        args.array_index.as_deref(),
+    ) {
+        Ok(run) => run,
+        Err(message) => {
+            eprintln!("[modelrun] {message}");
+            return ExitCode::from(
+                u8::try_from(modelrun_worker::exec::WRAPPER_FAILED).unwrap_or(1),
+            );
+        }
     };
     let code = match (args.job_token, args.api_url, run_id) {
         (Some(token), Some(url), Some(run)) => {
@@ -198,7 +198,9 @@ pub(super) async fn exec(args: ExecArgs) -> ExitCode {
         }
         (Some(_), _, _) => {
             eprintln!(
-                "[modelrun] a job token needs {API_URL_VARIABLE} and {RUN_ID_VARIABLE} beside it"
+                "[modelrun] a job token needs {API_URL_VARIABLE} and {RUN_ID_VARIABLE} (or, in \
+                 a sweep's array job, {}) beside it",
+                modelrun_core::sweep::RUNS_VARIABLE
             );
             modelrun_worker::exec::WRAPPER_FAILED
         }
@@ -216,6 +218,29 @@ pub(super) async fn exec(args: ExecArgs) -> ExitCode {
         }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// The run this job is: `MODELRUN_RUN_ID`, or for a child of a sweep's
+/// array job the run at its `AWS_BATCH_JOB_ARRAY_INDEX` in
+/// `MODELRUN_SWEEP_RUNS`. `None` when neither names one.
+///
+/// # Errors
+/// A one-line message naming the variable that is wrong or missing.
+fn job_run(
+    run_id: Option<RunId>,
+    sweep_runs: Option<&str>,
+    array_index: Option<&str>,
+) -> Result<Option<RunId>, String> {
+    use modelrun_core::sweep::{ARRAY_INDEX_VARIABLE, RUNS_VARIABLE, run_of_child};
+    match (run_id, sweep_runs, array_index) {
+        (Some(run), _, _) => Ok(Some(run)),
+        (None, Some(runs), Some(index)) => run_of_child(runs, index).map(Some),
+        (None, Some(_), None) => Err(format!(
+            "{RUNS_VARIABLE} is set but {ARRAY_INDEX_VARIABLE} is not: a sweep's job runs \
+             as the children of an AWS Batch array job, which sets it"
+        )),
+        (None, None, _) => Ok(None),
+    }
 }
 
 /// The values Batch put in the environment for these secret names, read

@@ -8,6 +8,7 @@ mod aws;
 mod aws_bundle;
 mod aws_schedules;
 mod aws_startup;
+mod aws_sweeps;
 mod aws_uploads;
 mod browser;
 mod bundle;

@@ -26,6 +26,7 @@ use modelrun_core::blob::{BlobKey, PutObject};
 use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{
     JOB_FILE_ROUTE, JOB_TOKEN_PREFIX, JOB_URL_TTL, OutputUpload, Presigned, hash_job_token,
+    hash_sweep_job_token,
 };
 use modelrun_core::progress::Progress;
 use modelrun_core::run::Run;
@@ -53,8 +54,8 @@ fn unauthorized(message: &str) -> ApiError {
 }
 
 /// The run whose job presents its token, checked before the body is read:
-/// 401 without a valid job token, 403 for another run's path, 409 once the
-/// run has ended.
+/// 401 without a valid job token (a sweep's token is valid for the runs of
+/// its sweep only), 403 for another run's path, 409 once the run has ended.
 struct JobRun(Run);
 
 impl FromRequestParts<AppState> for JobRun {
@@ -67,16 +68,29 @@ impl FromRequestParts<AppState> for JobRun {
             .and_then(|value| value.to_str().ok())
             .and_then(bearer_token)
             .filter(|token| token.starts_with(JOB_TOKEN_PREFIX))
+            .map(str::to_owned)
             .ok_or_else(|| {
                 unauthorized("send the run's job token as `Authorization: Bearer mrj_…`")
             })?;
-        let Some(owner) = state.store.job_token_run(&hash_job_token(token)).await? else {
-            return Err(unauthorized("the job token is not valid"));
-        };
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError(AppError::NotFound))?;
         let id = params.get("id").and_then(|id| id.parse::<RunId>().ok());
+        let owner = match (
+            state.store.job_token_run(&hash_job_token(&token)).await?,
+            id,
+        ) {
+            (Some(owner), _) => Some(owner),
+            // A sweep's one token is kept once for each run of the sweep.
+            (None, Some(id)) => {
+                let hash = hash_sweep_job_token(&token, id);
+                state.store.job_token_run(&hash).await?
+            }
+            (None, None) => None,
+        };
+        let Some(owner) = owner else {
+            return Err(unauthorized("the job token is not valid"));
+        };
         if id != Some(owner) {
             return Err(ApiError(AppError::Forbidden(format!(
                 "this job token is for run {owner} only"

@@ -84,12 +84,14 @@ async fn dispatch(services: &Services, payload: DispatchSweep) -> Result<(), Tas
             )
             .await?;
     }
-    // One token for the whole array job, recorded for each run: a retried
+    // One token for the whole array job, kept for each run: a retried
     // dispatch adds another, and the job it may have started keeps its own.
     let token = JobToken::generate();
     let now = Utc::now();
     for run in &runs {
-        store.add_job_token(run.id, &token.hash(), now).await?;
+        store
+            .add_job_token(run.id, &token.hash_for_run(run.id), now)
+            .await?;
     }
     let first = &runs[0];
     let request = ArrayJobRequest {
@@ -106,10 +108,11 @@ async fn dispatch(services: &Services, payload: DispatchSweep) -> Result<(), Tas
     for (position, run) in runs.iter().enumerate() {
         let child = format!("{}:{position}", submitted.job_id);
         if !waiting(run) {
-            // Cancelled before the job was submitted: its child stops at once.
-            let mut stopped = run.clone();
-            stopped.job_id = Some(child);
-            if run.status.is_terminal() || run.status == RunStatus::Cancelling {
+            // Cancelled before the job was submitted: its child stops at
+            // once. A run submitted by an earlier attempt is left alone.
+            if matches!(run.status, RunStatus::Cancelling | RunStatus::Cancelled) {
+                let mut stopped = run.clone();
+                stopped.job_id = Some(child);
                 services
                     .executor
                     .cancel(&stopped, "its run was cancelled before the sweep started")

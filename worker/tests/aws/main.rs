@@ -16,3 +16,4 @@ mod run_resources;
 mod secrets;
 mod storage;
 mod support;
+mod sweeps;

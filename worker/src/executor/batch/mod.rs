@@ -80,9 +80,12 @@ impl BatchExecutor {
             .send()
             .await
             .map_err(|error| to_executor(AwsFailure::new("Batch ListJobs", error)))?;
+        // The children of an array job carry its name and an id of
+        // `<array job id>:<index>`: the array job is the one meant.
         Ok(found
             .job_summary_list()
             .iter()
+            .filter(|job| job.job_id().is_some_and(|id| !id.contains(':')))
             .find(|job| job.job_name() == Some(name))
             .and_then(|job| job.job_id().map(str::to_owned)))
     }
