@@ -206,9 +206,27 @@ if (runForm && sweepSize) {
     }
     return 0;
   };
+  // A budget a sweep of `runs` would cross, said as a single run's is.
+  const warnBudgets = (runs) => {
+    const vcpu = Number(document.getElementById("res-vcpu")?.value);
+    const gib = Number(document.getElementById("res-memory_mib")?.value) / 1024;
+    const perRun = estimate
+      ? ((vcpu * Number(estimate.dataset.vcpuHour) + gib * Number(estimate.dataset.gibHour)) *
+          Number(estimate.dataset.medianSeconds)) / 3600
+      : 0;
+    for (const budget of document.querySelectorAll("[data-sweep-budget]")) {
+      const total = runs * perRun;
+      const crosses = runs > 1 && total > 0 && total > Number(budget.dataset.budgetLeft);
+      budget.hidden = !crosses;
+      budget.textContent = crosses
+        ? `This sweep of ${runs} runs would take spending past ${budget.dataset.budgetName}: ${budget.dataset.budgetSpent} spent this month, about $${total.toFixed(2)} more with this sweep. You may still submit.`
+        : "";
+    }
+  };
   const update = () => {
     const counts = [...runForm.querySelectorAll("details.vary")].map(countOf).filter((n) => n > 0);
     if (counts.length === 0) {
+      warnBudgets(1);
       sweepSize.hidden = true;
       submitButton.textContent = "Submit run";
       return;
@@ -225,6 +243,7 @@ if (runForm && sweepSize) {
     if (runs > max) {
       text += ` That is more than ${max}: vary fewer values.`;
     }
+    warnBudgets(runs);
     sweepSize.textContent = text;
     sweepSize.hidden = false;
     submitButton.textContent = `Submit sweep (${runs} runs)`;

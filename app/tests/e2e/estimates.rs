@@ -285,6 +285,12 @@ pub async fn budgets_warn_a_submission_that_would_cross_them(store: StoreKind) {
         .await;
     assert!(form.contains("budget-warning"), "{form}");
     assert!(form.contains("You may still submit"), "{form}");
+    // The form's script warns for a sweep from each budget's money left.
+    assert!(
+        form.contains("data-sweep-budget")
+            && form.contains("data-budget-name=\"your monthly budget of $0.01\""),
+        "{form}"
+    );
     // A warning, not a refusal.
     runner.submit_defaults("sleepy").await;
 

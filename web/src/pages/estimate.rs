@@ -26,6 +26,20 @@ pub struct EstimateView {
     pub gib_hour: f64,
     /// A sentence for each budget the submission would cross.
     pub warnings: Vec<String>,
+    /// Each budget that covers the person, for the form's script to warn
+    /// when a sweep of many runs would cross one that a single run does not.
+    pub budgets: Vec<BudgetLeft>,
+}
+
+/// A budget as the form's script reads it.
+#[derive(Debug, Clone)]
+pub struct BudgetLeft {
+    /// "the team's monthly budget of $250.00"
+    pub name: String,
+    /// "$12.50" spent this month.
+    pub spent: String,
+    /// Dollars left this month before the limit (negative past it).
+    pub left: f64,
 }
 
 impl EstimateView {
@@ -56,7 +70,28 @@ impl EstimateView {
             vcpu_hour: prices.map_or(0.0, |p| p.vcpu_hour),
             gib_hour: prices.map_or(0.0, |p| p.gib_hour),
             warnings,
+            budgets: Vec::new(),
         }
+    }
+
+    /// With the budgets that cover the submitter ([`BudgetLeft`]).
+    pub fn with_budgets(mut self, statuses: &[modelrun_core::budget::BudgetStatus]) -> Self {
+        use modelrun_core::budget::BudgetScope;
+        self.budgets = statuses
+            .iter()
+            .map(|status| {
+                let whose = match status.scope {
+                    BudgetScope::Installation => "the team's monthly budget",
+                    BudgetScope::User(_) => "your monthly budget",
+                };
+                BudgetLeft {
+                    name: format!("{whose} of {}", dollars(status.monthly_usd)),
+                    spent: dollars(status.spent_usd),
+                    left: status.monthly_usd - status.spent_usd,
+                }
+            })
+            .collect();
+        self
     }
 
     /// Whether runs here have a price at all.

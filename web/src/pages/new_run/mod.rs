@@ -241,10 +241,10 @@ async fn expect(
         chrono::Utc::now(),
     )
     .await?;
-    Ok(super::estimate::EstimateView::new(
-        &estimate,
-        crate::costs::warnings(&budgets),
-    ))
+    Ok(
+        super::estimate::EstimateView::new(&estimate, crate::costs::warnings(&budgets))
+            .with_budgets(&budgets),
+    )
 }
 
 /// A planner sees candidate versions in the picker only when they ask
