@@ -31,10 +31,12 @@ pub enum TaskKind {
     BuildBundle,
     /// Hand a sweep's runs to AWS Batch as one array job ([`crate::sweep`]).
     DispatchSweep,
+    /// Build the zip of every output of an ended sweep ([`crate::sweep`]).
+    BuildSweepArchive,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 8] = [
+    pub const ALL: [TaskKind; 9] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
@@ -43,6 +45,7 @@ impl TaskKind {
         TaskKind::PrepareEnvironment,
         TaskKind::BuildBundle,
         TaskKind::DispatchSweep,
+        TaskKind::BuildSweepArchive,
     ];
 
     /// Tasks that may take as long as an environment build (minutes, up
@@ -61,6 +64,7 @@ impl TaskKind {
             TaskKind::PrepareEnvironment => "prepare_environment",
             TaskKind::BuildBundle => "build_bundle",
             TaskKind::DispatchSweep => "dispatch_sweep",
+            TaskKind::BuildSweepArchive => "build_sweep_archive",
         }
     }
 }

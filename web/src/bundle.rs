@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::response::Response;
+use modelrun_core::blob::BlobKey;
 use modelrun_core::bundle::{self, BuildBundle};
 use modelrun_core::run::Run;
 use modelrun_core::task::{Job, TaskState};
@@ -31,7 +32,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(200);
 /// How long a client should wait before asking again, in seconds.
 pub const RETRY_AFTER_SECONDS: u64 = 2;
 
-/// A bundle asked for.
+/// A bundle (or a sweep's archive) asked for.
 #[derive(Debug)]
 pub enum Fetched {
     /// The download: the zip, or a redirect to it.
@@ -67,27 +68,38 @@ pub async fn fetch(
 }
 
 /// Queues the bundle's build (once: the task has a dedupe key) and waits
-/// up to [`WAIT`] for it; whether it is stored now. A build that gave up
-/// is an error saying why.
+/// up to [`WAIT`] for it; whether it is stored now.
 async fn build(state: &AppState, run: &Run) -> AppResult<bool> {
     let job = BuildBundle {
         run_id: run.id,
         server_url: state.config.public_url.trim_end_matches('/').to_owned(),
     };
+    let what = format!("the bundle of run {}", run.id);
+    prepare(state, &job, &bundle::key(run.id), &what).await
+}
+
+/// Queues `job`, which stores a zip under `key` (once: the task has a
+/// dedupe key), and waits up to [`WAIT`] for it; whether it is stored now.
+/// A build that gave up is a 409 saying why, `what` naming the zip ("the
+/// bundle of run 4"). Shared by a run's bundle and a sweep's archive.
+pub(crate) async fn prepare<J: Job>(
+    state: &AppState,
+    job: &J,
+    key: &BlobKey,
+    what: &str,
+) -> AppResult<bool> {
     let task = state.store.enqueue(job.task()).await?;
     state.kicker.kick(&[task.id]).await;
-    let key = bundle::key(run.id);
     let deadline = tokio::time::Instant::now() + WAIT;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(LOOK_EVERY).await;
-        if bundle::stored(state.blob.as_ref(), &key).await? {
+        if bundle::stored(state.blob.as_ref(), key).await? {
             return Ok(true);
         }
     }
     match state.store.task(task.id).await? {
         Some(task) if task.state == TaskState::Dead => Err(AppError::Conflict(format!(
-            "the bundle of run {} could not be made: {}",
-            run.id,
+            "{what} could not be made: {}",
             task.last_error.as_deref().unwrap_or("no reason was given")
         ))),
         _ => Ok(false),

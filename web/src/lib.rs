@@ -32,6 +32,7 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 mod submit;
+mod sweep_archive;
 pub mod sweeps;
 #[cfg(test)]
 mod testing;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::new_run::router())
         .merge(pages::run::router())
         .merge(pages::bundle::router())
+        .merge(pages::sweep_archive::router())
         .merge(pages::preview::router())
         .merge(pages::input_files::router())
         .merge(pages::compare::router())

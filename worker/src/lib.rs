@@ -21,7 +21,9 @@ mod recorder;
 pub mod register;
 mod runner;
 pub mod secrets;
+pub mod sweep_archive;
 mod tasks;
+mod zip_files;
 
 use std::sync::Arc;
 

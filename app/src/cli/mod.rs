@@ -120,6 +120,10 @@ enum Command {
     /// Create, list, pause, resume and delete schedules on a modelrun server.
     #[command(subcommand)]
     Schedules(client::schedules::SchedulesCommand),
+    /// Submit, list, cancel and download sweeps (one run per combination
+    /// of varied inputs) on a modelrun server.
+    #[command(subcommand)]
+    Sweeps(client::sweeps::SweepsCommand),
     /// List, set and remove monthly budgets on a modelrun server (admin role).
     #[command(subcommand)]
     Budgets(client::costs::BudgetsCommand),
@@ -451,6 +455,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secrets(command) => model_secrets::run(&global, command).await?,
         Command::Runs(command) => return client::runs::run(command).await,
         Command::Schedules(command) => return client::schedules::run(command).await,
+        Command::Sweeps(command) => return client::sweeps::run(command).await,
         Command::Budgets(command) => return client::costs::budgets(command).await,
         Command::Lambda(args) => lambda::lambda(&global, args).await?,
         // The model's exit code is the wrapper's.

@@ -18,6 +18,7 @@ mod cli_client;
 mod cli_installation;
 mod cli_schedules;
 mod cli_secrets;
+mod cli_sweeps;
 mod connections;
 mod containment;
 mod crash;
@@ -46,6 +47,7 @@ mod schedules;
 mod security;
 mod submit_once;
 mod support;
+mod sweep_archive;
 mod sweeps;
 mod upload_rules;
 mod workers;
@@ -91,6 +93,8 @@ on_both_stores!(
     schedules::a_new_version_that_refuses_the_inputs_fails_the_fire_visibly,
     schedules::own_only_hides_other_peoples_schedules,
     cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,
+    sweep_archive::a_sweeps_archive_holds_every_output_with_its_index,
+    sweep_archive::a_sweeps_archive_is_seen_only_by_who_may_see_the_sweep,
     browser::signing_in_and_out,
     browser::models_are_listed_with_their_versions,
     browser::the_form_is_generated_from_the_schema_with_defaults,
@@ -190,6 +194,8 @@ on_sqlite!(
     cli_client::the_cli_reads_inputs_as_the_form_does_and_uploads_files,
     cli_client::the_cli_reads_lists_kinds_empty_values_and_files_of_an_inputs_file,
     cli_client::a_listing_into_a_closed_pipe_ends_quietly,
+    cli_sweeps::the_cli_submits_lists_gets_cancels_and_downloads_sweeps,
+    cli_sweeps::a_vary_that_cannot_be_read_names_the_flag_and_the_rule,
     cli_secrets::a_piped_secret_reaches_the_run_and_a_foreign_key_is_told,
     model_needs::secrets_are_set_on_the_model_page,
     containment::an_unsandboxed_server_says_so_on_its_admin_pages,

@@ -7,6 +7,7 @@
 //! executor's slots. On AWS Batch the sweep is one array job: child `i`
 //! (`AWS_BATCH_JOB_ARRAY_INDEX`) is the sweep's run at position `i`.
 
+pub mod archive;
 mod grid;
 
 use async_trait::async_trait;
@@ -33,6 +34,21 @@ impl Job for DispatchSweep {
 
     fn dedupe_key(&self) -> Option<String> {
         Some(format!("dispatch_sweep:{}", self.sweep_id))
+    }
+}
+
+/// Build the archive of an ended sweep: every run's outputs in one zip
+/// ([`archive`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildSweepArchive {
+    pub sweep_id: SweepId,
+}
+
+impl Job for BuildSweepArchive {
+    const KIND: TaskKind = TaskKind::BuildSweepArchive;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("build_sweep_archive:{}", self.sweep_id))
     }
 }
 

@@ -35,18 +35,20 @@ async fn download(
     let run = visible_run(&state, &user, &id).await?;
     Ok(match fetch(&state, &user, &client, &run, &headers).await? {
         Fetched::Ready(response) => response,
-        Fetched::Preparing => (
-            StatusCode::ACCEPTED,
-            [(RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())],
-            Json(json!({
-                "status": "preparing",
-                "message": format!(
-                    "the bundle of run {} is being made; ask again in {RETRY_AFTER_SECONDS} s",
-                    run.id
-                ),
-                "retry_after_seconds": RETRY_AFTER_SECONDS,
-            })),
-        )
-            .into_response(),
+        Fetched::Preparing => preparing(&format!("the bundle of run {}", run.id)),
     })
+}
+
+/// `202` with `Retry-After`: `what` ("the bundle of run 4") is being made.
+pub(super) fn preparing(what: &str) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        [(RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())],
+        Json(json!({
+            "status": "preparing",
+            "message": format!("{what} is being made; ask again in {RETRY_AFTER_SECONDS} s"),
+            "retry_after_seconds": RETRY_AFTER_SECONDS,
+        })),
+    )
+        .into_response()
 }

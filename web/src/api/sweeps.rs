@@ -1,5 +1,7 @@
 //! Sweeps through the API: submit one (`POST /api/v1/models/{model}/sweeps`),
-//! list them, get one with its runs, cancel it.
+//! list them, get one with its runs, cancel it, download every output of
+//! an ended one (`GET /api/v1/sweeps/{id}/archive`: the zip, a redirect to
+//! it, or 202 with `Retry-After` while it is built).
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
@@ -17,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::openapi as paths;
 use crate::auth::{ApiUser, require};
+use crate::bundle::Fetched;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::guard::ClientAddr;
@@ -35,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::SWEEPS, get(list))
         .route(paths::SWEEP, get(detail))
         .route(paths::SWEEP_CANCEL, post(cancel))
+        .route(paths::SWEEP_ARCHIVE, get(archive))
 }
 
 #[derive(Serialize)]
@@ -254,4 +258,23 @@ async fn cancel(
         .ok_or(AppError::NotFound)?;
     let runs = state.store.sweep_runs(sweep.id).await?;
     Ok(Json(SweepJson::with_runs(&sweep, &runs)))
+}
+
+async fn archive(
+    api: ApiUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let user = api.acting();
+    let sweep = sweeps::visible_sweep(&state, &user, &id).await?;
+    Ok(
+        match crate::sweep_archive::fetch(&state, &user, &client, &sweep, &headers).await? {
+            Fetched::Ready(response) => response,
+            Fetched::Preparing => {
+                super::bundle::preparing(&format!("the archive of sweep {}", sweep.id))
+            }
+        },
+    )
 }

@@ -17,6 +17,7 @@ pub mod promote;
 pub mod run;
 pub mod runs;
 pub mod schedules;
+pub mod sweep_archive;
 pub mod tasks;
 mod typical;
 pub mod users;

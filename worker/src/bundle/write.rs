@@ -1,27 +1,20 @@
-//! Writing the zip, on a blocking thread: each file is read from the blob
-//! store a piece at a time (the runtime's `Handle` waits for each piece),
-//! hashed and written, so memory stays flat whatever the sizes.
+//! Writing the zip, on a blocking thread, with [`crate::zip_files`]: each
+//! file is read from the blob store a piece at a time, hashed and written,
+//! so memory stays flat whatever the sizes.
 
 use std::fs::File;
 use std::io::Write;
 
-use futures_util::StreamExt;
-use modelrun_core::blob::{BlobError, BlobKey, BlobStore};
+use modelrun_core::blob::{BlobKey, BlobStore};
 use modelrun_core::bundle::{BundleFile, BundleManifest, LOG, MANIFEST};
 use modelrun_core::executor::Executor;
 use modelrun_core::run::{Run, RunOutput};
 use modelrun_core::schema::FileRef;
-use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
+use zip::ZipWriter;
 
 use super::BundleError;
-
-/// Files larger than this are stored, not deflated: large outputs are
-/// mostly compressed already (Parquet, images), and deflating a gigabyte
-/// costs more time than it saves.
-const DEFLATE_UP_TO: u64 = 64 * 1024 * 1024;
+use crate::zip_files::{Copied, copy, options};
 
 /// What goes into one bundle.
 #[derive(Debug)]
@@ -56,7 +49,7 @@ pub(super) fn write(
     for (input, file) in &input_files {
         let key = BlobKey::input_file(file)?;
         let path = format!("inputs/{input}/{}", file.name);
-        let copied = copy(&mut zip, blob, handle, &key, &path, file.bytes)?;
+        let copied = copy::<BundleError>(&mut zip, blob, handle, &key, &path, file.bytes)?;
         manifest.input_files.push(entry(
             input,
             &file.name,
@@ -68,12 +61,13 @@ pub(super) fn write(
         let key = BlobKey::run_output(run.id, &output.name)?;
         let path = format!("outputs/{}", output.name);
         let size = u64::try_from(output.size).unwrap_or(0);
-        let copied = copy(&mut zip, blob, handle, &key, &path, size)?.ok_or_else(|| {
-            BundleError::MissingOutput {
-                run: run.id,
-                name: output.name.clone(),
-            }
-        })?;
+        let copied =
+            copy::<BundleError>(&mut zip, blob, handle, &key, &path, size)?.ok_or_else(|| {
+                BundleError::MissingOutput {
+                    run: run.id,
+                    name: output.name.clone(),
+                }
+            })?;
         if let Some(recorded) = &output.sha256
             && !recorded.eq_ignore_ascii_case(&copied.sha256)
         {
@@ -101,59 +95,6 @@ pub(super) fn write(
     zip.write_all(readme.as_bytes())?;
     zip.finish()?.sync_all()?;
     Ok(())
-}
-
-/// How an entry of `size` bytes is written.
-fn options(size: u64) -> SimpleFileOptions {
-    let method = if size <= DEFLATE_UP_TO {
-        CompressionMethod::Deflated
-    } else {
-        CompressionMethod::Stored
-    };
-    SimpleFileOptions::default()
-        .compression_method(method)
-        .unix_permissions(0o644)
-        .large_file(size >= u64::from(u32::MAX))
-}
-
-/// A file as copied: its size and hex SHA-256.
-#[derive(Debug)]
-struct Copied {
-    size: u64,
-    sha256: String,
-}
-
-/// Copies the object at `key` into the zip at `path`; `None` (and no
-/// entry) when the store no longer has it.
-fn copy(
-    zip: &mut ZipWriter<File>,
-    blob: &dyn BlobStore,
-    handle: &Handle,
-    key: &BlobKey,
-    path: &str,
-    size: u64,
-) -> Result<Option<Copied>, BundleError> {
-    let mut body = match handle.block_on(blob.get(key)) {
-        Ok(found) => found.body,
-        Err(BlobError::NotFound(_)) => {
-            tracing::warn!(%key, "a file of the run is missing from the blob store; the bundle says so");
-            return Ok(None);
-        }
-        Err(error) => return Err(error.into()),
-    };
-    zip.start_file(path, options(size))?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    while let Some(chunk) = handle.block_on(body.next()) {
-        let chunk = chunk?;
-        hasher.update(&chunk);
-        zip.write_all(&chunk)?;
-        size += chunk.len() as u64;
-    }
-    Ok(Some(Copied {
-        size,
-        sha256: hex::encode(hasher.finalize()),
-    }))
 }
 
 /// The manifest's entry for a file, copied to `copied` or missing.

@@ -4,6 +4,7 @@
 //! must do no harm.
 
 mod build_bundle;
+mod build_sweep_archive;
 mod cancel_run;
 mod dispatch_run;
 mod dispatch_sweep;
@@ -134,6 +135,9 @@ fn handler(kind: TaskKind) -> &'static dyn Erased {
         TaskKind::PrepareEnvironment => &Typed::<PrepareEnvironment>(PhantomData),
         TaskKind::BuildBundle => &Typed::<modelrun_core::bundle::BuildBundle>(PhantomData),
         TaskKind::DispatchSweep => &Typed::<modelrun_core::sweep::DispatchSweep>(PhantomData),
+        TaskKind::BuildSweepArchive => {
+            &Typed::<modelrun_core::sweep::BuildSweepArchive>(PhantomData)
+        }
     }
 }
 

@@ -86,7 +86,7 @@ fn needs_schema(from_file: &Map<String, Value>, pairs: &[(String, String)]) -> b
 
 /// The input schema of the version a submission will run: the one named,
 /// production when none is, or the newest active one for `latest`.
-async fn input_schema(
+pub(super) async fn input_schema(
     client: &Client,
     model: &str,
     version: Option<&str>,

@@ -4,6 +4,7 @@
 //! `MODELRUN_TOKEN`), or a config file (`~/.config/modelrun/config.toml`, or
 //! `MODELRUN_CONFIG`), in that order.
 
+mod archive;
 pub mod costs;
 mod follow;
 mod http;
@@ -13,8 +14,10 @@ mod output;
 mod reproduce;
 pub mod runs;
 pub mod schedules;
+pub mod sweeps;
 mod terminal;
 mod upload;
+mod vary;
 mod waiting;
 
 use std::path::PathBuf;

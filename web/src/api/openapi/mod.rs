@@ -49,10 +49,11 @@ pub const MODEL_SWEEPS: &str = "/api/v1/models/{model}/sweeps";
 pub const SWEEPS: &str = "/api/v1/sweeps";
 pub const SWEEP: &str = "/api/v1/sweeps/{id}";
 pub const SWEEP_CANCEL: &str = "/api/v1/sweeps/{id}/cancel";
+pub const SWEEP_ARCHIVE: &str = "/api/v1/sweeps/{id}/archive";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 35] = [
+pub const OPERATIONS: [(&str, &str, &str); 36] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -91,6 +92,7 @@ pub const OPERATIONS: [(&str, &str, &str); 35] = [
     ("get", SWEEPS, "listSweeps"),
     ("get", SWEEP, "getSweep"),
     ("post", SWEEP_CANCEL, "cancelSweep"),
+    ("get", SWEEP_ARCHIVE, "getSweepArchive"),
     ("get", OPENAPI, "getOpenApi"),
 ];
 

@@ -63,7 +63,7 @@ fn idempotency() -> Value {
 }
 
 /// `Range`: part of a file, to resume a download (RFC 9110, section 14).
-fn range_param() -> Value {
+pub(super) fn range_param() -> Value {
     json!({
         "name": "Range", "in": "header", "required": false,
         "description": "Bytes of the file, such as `bytes=1048576-`, to resume a download",

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::operations::error;
+use super::operations::{error, range_param};
 
 fn ok(description: &str, schema: &str) -> Value {
     json!({
@@ -59,6 +59,19 @@ pub(super) fn operation(id: &str) -> Option<Value> {
                 "200": ok("The sweep, its runs cancelling", "Sweep"), "401": unauthorized,
                 "403": error("Only the person who submitted a sweep, or an administrator, may cancel it"),
                 "404": error(NOT_FOUND)
+            }
+        }),
+        "getSweepArchive" => json!({
+            "summary": "Every output of every run of the sweep in one zip, with index.csv (or a redirect to a short-lived URL)",
+            "description": "Offered once every run of the sweep has ended (succeeded, failed or cancelled). The zip holds `index.csv`, with a header row and one row per run and output: `run_id`, `position`, one column per varied input named by the input, `status`, `output`, `path` (in the zip), `size_bytes` and `sha256`; a run without outputs has one row with those four empty. Each output is at `runs/<run id>/<output name>`. The worker builds it on the first request; until it is stored the answer is 202 with `Retry-After`.",
+            "parameters": [id_param(), range_param()],
+            "responses": {
+                "200": { "description": "The zip, as an attachment named `modelrun-sweep-<id>.zip`", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                "206": { "description": "The range asked for (from a local directory)", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                "202": { "description": "Being built: ask again after `Retry-After` seconds", "headers": { "Retry-After": { "required": true, "schema": { "type": "integer" } } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/BundlePreparing" } } } },
+                "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
+                "401": unauthorized, "404": error(NOT_FOUND),
+                "409": error("A run of the sweep has not ended, or its archive could not be made (the message says why)")
             }
         }),
         _ => return None,
