@@ -16,7 +16,7 @@ use crate::support::*;
 const SWEEPS: &str = "/api/v1/models/forecast/sweeps";
 
 /// A "Batch Job State Change" event of a child of the sweep's array job.
-fn child_event(name: &str, job_id: &str, status: &str) -> Value {
+pub(crate) fn child_event(name: &str, job_id: &str, status: &str) -> Value {
     json!({
         "version": "0",
         "id": "5d7c2f7e-3c52-4d0e-9a8b-2f3e4d5c6b7a",
@@ -44,7 +44,7 @@ fn child_event(name: &str, job_id: &str, status: &str) -> Value {
 
 /// Submits a sweep of the forecast over these growth rates and dispatches
 /// it: the sweep's id, its runs in grid order and its array job's id.
-async fn dispatched_sweep(
+pub(crate) async fn dispatched_sweep(
     app: &TestApp,
     api: &Api,
     growth: &[f64],

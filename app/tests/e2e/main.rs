@@ -7,6 +7,7 @@ mod api_errors;
 mod aws;
 mod aws_bundle;
 mod aws_schedules;
+mod aws_sweep_archive;
 mod aws_startup;
 mod aws_sweeps;
 mod aws_uploads;

