@@ -65,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::budgets::router())
         .merge(pages::runs::router())
         .merge(pages::schedules::router())
+        .merge(pages::sweeps::router())
         .merge(pages::admin::router())
         .merge(pages::account::router())
         .merge(pages::users::router())

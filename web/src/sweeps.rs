@@ -165,7 +165,7 @@ pub async fn submit_sweep(
         })
         .await?;
     let (sweep, tasks) = match created {
-        SweepCreated::New { sweep, tasks } => (sweep, tasks),
+        SweepCreated::New { sweep, tasks } => (*sweep, tasks),
         SweepCreated::Repeated(id) => {
             let sweep = state.store.sweep(id).await?.ok_or(AppError::NotFound)?;
             if sweep.version_id != version.id

@@ -44,22 +44,22 @@ fn a_range_lands_on_its_decimal_steps() {
 fn a_range_refuses_what_makes_no_sense_before_making_anything() {
     assert!(
         range_values(0.0, 1.0, 0.0, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("more than 0")
     );
     assert!(
         range_values(0.0, 1.0, -1.0, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("more than 0")
     );
     assert!(
         range_values(2.0, 1.0, 1.0, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("not be less")
     );
     assert!(
         range_values(0.0, 1.0, 1e-12, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("more than 200")
     );
     assert!(range_values(f64::NAN, 1.0, 1.0, 200).is_err());
@@ -91,7 +91,7 @@ fn an_axis_checks_each_value_against_its_input() {
         to: 0.6,
         step: 0.1,
     };
-    let message = super::axis(&schema, "growth", &too_far, 200).unwrap_err();
+    let message = super::axis(&schema, "growth", &too_far, 200).expect_err("refused");
     assert!(message.starts_with("0.6 in the sweep"), "{message}");
     let segments = Variation::List(vec![json!("retail"), json!("b2b")]);
     assert_eq!(
@@ -104,33 +104,33 @@ fn an_axis_checks_each_value_against_its_input() {
     let twice = Variation::List(vec![json!("b2b"), json!("b2b")]);
     assert!(
         super::axis(&schema, "segment", &twice, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("twice")
     );
     let unknown = Variation::List(vec![json!("nope")]);
     assert!(
         super::axis(&schema, "segment", &unknown, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .starts_with("nope in the sweep")
     );
     assert!(
         super::axis(&schema, "segment", &range, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("not a number")
     );
     assert!(
         super::axis(&schema, "missing", &segments, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("not an input")
     );
     assert!(
         super::axis(&schema, "data", &segments, 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("file")
     );
     assert!(
         super::axis(&schema, "segment", &Variation::List(vec![]), 200)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("no values")
     );
 }
@@ -172,7 +172,8 @@ fn the_grid_holds_from_two_runs_to_the_maximum() {
         field: "growth".into(),
         values: vec![json!(0.02)],
     }];
-    let refused = expand(&schema, &Inputs::new(), &one, 200, &Uploads::default()).unwrap_err();
+    let refused =
+        expand(&schema, &Inputs::new(), &one, 200, &Uploads::default()).expect_err("refused");
     assert!(refused.message("vary").expect("vary").contains("one run"));
     let wide = vec![
         Axis {
@@ -184,13 +185,15 @@ fn the_grid_holds_from_two_runs_to_the_maximum() {
             values: (1..=11).map(|i| json!(i)).collect(),
         },
     ];
-    let refused = expand(&schema, &Inputs::new(), &wide, 200, &Uploads::default()).unwrap_err();
+    let refused =
+        expand(&schema, &Inputs::new(), &wide, 200, &Uploads::default()).expect_err("refused");
     assert_eq!(
         refused.message("vary"),
         Some("makes 220 runs; a sweep makes at most 200")
     );
     let twice = vec![one[0].clone(), one[0].clone()];
-    let refused = expand(&schema, &Inputs::new(), &twice, 200, &Uploads::default()).unwrap_err();
+    let refused =
+        expand(&schema, &Inputs::new(), &twice, 200, &Uploads::default()).expect_err("refused");
     assert_eq!(refused.message("growth"), Some("is varied twice"));
 }
 
@@ -202,7 +205,8 @@ fn a_combination_the_schema_refuses_is_named() {
         values: vec![json!("retail"), json!("b2b")],
     }];
     // growth is required and not given.
-    let refused = expand(&schema, &Inputs::new(), &axes, 200, &Uploads::default()).unwrap_err();
+    let refused =
+        expand(&schema, &Inputs::new(), &axes, 200, &Uploads::default()).expect_err("refused");
     let message = refused.message("growth").expect("growth");
     assert!(message.starts_with("(with segment = retail)"), "{message}");
 }

@@ -139,7 +139,10 @@ pub struct NewSweep {
 #[derive(Debug)]
 pub enum SweepCreated {
     /// A new sweep, with the tasks that dispatch it.
-    New { sweep: Sweep, tasks: Vec<TaskId> },
+    New {
+        sweep: Box<Sweep>,
+        tasks: Vec<TaskId>,
+    },
     /// The sweep this one-time key made before.
     Repeated(SweepId),
 }
@@ -252,13 +255,13 @@ mod tests {
         assert_eq!(run_of_child("12", "0"), Ok(RunId(12)));
         assert!(
             run_of_child("12,13", "2")
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("no run at index 2")
         );
         assert!(run_of_child("12,13", "-1").is_err());
         assert!(
             run_of_child("12,x", "1")
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("not a run id")
         );
     }
@@ -287,5 +290,26 @@ mod tests {
         assert_eq!(tally.status(), "cancelled");
         tally.add(RunStatus::Queued, 1);
         assert_eq!(tally.status(), "waiting");
+    #[test]
+    fn a_list_of_runs_writes_stretches_as_ranges() {
+        let runs: Vec<RunId> = [12, 13, 14, 20, 22, 23].into_iter().map(RunId).collect();
+        let list = runs_list(&runs);
+        assert_eq!(list, "12-14,20,22-23");
+        for (index, run) in runs.iter().enumerate() {
+            assert_eq!(run_of_child(&list, &index.to_string()), Ok(*run));
+        }
+        assert!(
+            run_of_child(&list, "6")
+                .expect_err("refused")
+                .contains("no run at index 6")
+        );
+        assert!(
+            run_of_child("14-12", "0")
+                .expect_err("refused")
+                .contains("ends before it starts")
+        );
+        assert_eq!(runs_list(&[RunId(7), RunId(8)]), "7-8");
+    }
+
     }
 }

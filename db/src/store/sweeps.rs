@@ -161,7 +161,7 @@ impl<B> SweepStore for SqlStore<B> {
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         Ok(SweepCreated::New {
-            sweep: created,
+            sweep: Box::new(created),
             tasks,
         })
     }

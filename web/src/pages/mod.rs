@@ -18,6 +18,7 @@ pub mod run;
 pub mod runs;
 pub mod schedules;
 pub mod sweep_archive;
+pub mod sweeps;
 pub mod tasks;
 mod typical;
 pub mod users;
@@ -36,6 +37,7 @@ pub enum Section {
     Models,
     Runs,
     Schedules,
+    Sweeps,
     Users,
     Audit,
     Tasks,

@@ -16,8 +16,10 @@ use modelrun_core::blob::BlobKey;
 use modelrun_core::diagnosis::{Check, Diagnosis, Findings};
 use modelrun_core::display::NumberStyle;
 use modelrun_core::executor::LogTail;
+use modelrun_core::ids::SweepId;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
+use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
 use modelrun_core::user::Role;
 
@@ -189,18 +191,30 @@ struct RunPage {
     log_earlier: bool,
     /// The schedule that made the run, if one did.
     scheduled_by: Option<modelrun_core::schedule::ScheduledBy>,
+    /// The sweep it is part of, and its place there.
+    sweep: Option<(SweepId, String)>,
     /// Its actual duration and cost beside its estimate.
     cost: super::estimate::RunCostView,
 }
 
-/// Numbers from the run's `metrics.json`, in its order. Anything else in
-/// the file is not a key figure and is left out.
+/// Numbers from the run's `metrics.json`, in its order, each in `style`.
+/// Anything else in the file is not a key figure and is left out.
 pub async fn metrics(
     state: &AppState,
     run: &Run,
     outputs: &[RunOutput],
     style: NumberStyle,
 ) -> Vec<(String, String)> {
+    figures(state, run, outputs)
+        .await
+        .into_iter()
+        .map(|(name, value)| (name, format::figure(value, style)))
+        .collect()
+}
+
+/// The run's key figures as numbers: (name with spaces for underscores,
+/// value), in the order of its `metrics.json`.
+pub async fn figures(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, f64)> {
     let Some(output) = outputs.iter().find(|o| {
         o.name == "metrics.json"
             && usize::try_from(o.size).is_ok_and(|size| size <= MAX_METRICS_BYTES)
@@ -216,12 +230,7 @@ pub async fn metrics(
             match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
                 Ok(map) => map
                     .iter()
-                    .filter_map(|(key, value)| {
-                        Some((
-                            key.replace('_', " "),
-                            format::figure(value.as_f64()?, style),
-                        ))
-                    })
+                    .filter_map(|(key, value)| Some((key.replace('_', " "), value.as_f64()?)))
                     .collect(),
                 Err(_) => Vec::new(),
             }
@@ -235,8 +244,8 @@ pub async fn metrics(
 
 /// The inputs as (label, value) rows, in the order of the version's form;
 /// anything the schema does not name comes last.
-fn input_rows(
-    run: &Run,
+pub fn input_rows(
+    inputs: &Inputs,
     version: Option<&ModelVersion>,
     style: NumberStyle,
 ) -> Vec<(String, String)> {
@@ -246,11 +255,11 @@ fn input_rows(
         .filter_map(|field| {
             Some((
                 field.label().to_owned(),
-                format::input_value(Some(field), run.inputs.get(&field.name)?, style),
+                format::input_value(Some(field), inputs.get(&field.name)?, style),
             ))
         })
         .collect();
-    for (key, value) in &run.inputs {
+    for (key, value) in inputs {
         if !fields.iter().any(|field| &field.name == key) {
             rows.push((key.clone(), format::value_in(value, style)));
         }
@@ -272,7 +281,7 @@ async fn page(
         state.store.version(run.version_id),
         state.store.run_progress(run.id),
     )?;
-    let inputs = input_rows(&run, version.as_ref(), locale.numbers);
+    let inputs = input_rows(&run.inputs, version.as_ref(), locale.numbers);
     let input_files = super::input_files::list(&run, version.as_ref());
     let log = match state.executor.log_tail(&run, LOG_TAIL_BYTES).await {
         Ok(tail) => tail,
@@ -313,8 +322,25 @@ async fn page(
         log: log.text,
         log_earlier: log.earlier,
         scheduled_by: state.store.run_schedule(run.id).await?,
+        sweep: sweep_of(&state, &run).await?,
         run,
     })
+}
+
+/// The sweep `run` is part of and its place in the sweep's grid:
+/// (sweep, "growth_rate = 0.02, seasonality = retail").
+async fn sweep_of(state: &AppState, run: &Run) -> AppResult<Option<(SweepId, String)>> {
+    let Some((id, position)) = state.store.run_sweep(run.id).await? else {
+        return Ok(None);
+    };
+    let Some(sweep) = state.store.sweep(id).await? else {
+        return Ok(None);
+    };
+    let values = modelrun_core::sweep::point(&sweep.axes, position);
+    Ok(Some((
+        id,
+        modelrun_core::sweep::label(&sweep.axes, &values),
+    )))
 }
 
 async fn log(

@@ -18,9 +18,9 @@ const TOP: f64 = 16.0;
 /// Below the plot: the x labels, then one legend line per series.
 const AXIS_SPACE: f64 = 34.0;
 const LEGEND_LINE: f64 = 16.0;
-const MAX_SERIES: usize = 8;
+pub(crate) const MAX_SERIES: usize = 8;
 /// Colour-blind-safe (Okabe–Ito).
-const PALETTE: [&str; 8] = [
+pub(crate) const PALETTE: [&str; 8] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000",
 ];
 
@@ -34,6 +34,8 @@ pub struct Series {
     pub values: Values,
     /// The shaded range around it, if the table has one: (low, high).
     pub band: Option<(Values, Values)>,
+    /// Its own colour (`#rrggbb`); else the palette's, by its place.
+    pub colour: Option<String>,
 }
 
 /// What to draw.
@@ -42,6 +44,9 @@ pub struct Chart {
     pub x_label: String,
     pub x: Vec<String>,
     pub series: Vec<Series>,
+    /// The legend's lines, (text, colour), when lines share colours by
+    /// group; else one line per series.
+    pub legend: Option<Vec<(String, String)>>,
 }
 
 const BAND_NAMES: [(&str, &str); 4] = [
@@ -99,6 +104,7 @@ impl Chart {
                 name: table.headers[column].clone(),
                 values: column_values(table, column),
                 band,
+                colour: None,
             });
         }
         // A table of bands alone still draws them, as lines.
@@ -109,6 +115,7 @@ impl Chart {
                     name: table.headers[column].clone(),
                     values: column_values(table, column),
                     band: None,
+                    colour: None,
                 });
             }
         }
@@ -120,40 +127,49 @@ impl Chart {
             x_label: table.headers[x_column].clone(),
             x: table.rows.iter().map(|row| row[x_column].clone()).collect(),
             series,
+            legend: None,
         })
     }
 
     /// The first line of each chart on one time axis (the union of their x
     /// values, in order), each named by its label: runs side by side.
     pub fn overlay(charts: &[(String, Chart)]) -> Option<Chart> {
-        let mut x: Vec<String> = charts.iter().flat_map(|(_, c)| c.x.clone()).collect();
-        x.sort();
-        x.dedup();
-        let series = charts
-            .iter()
-            .filter_map(|(label, chart)| {
-                let first = chart.series.first()?;
-                let at = |values: &Vec<Option<f64>>| {
-                    x.iter()
-                        .map(|key| {
-                            chart
-                                .x
-                                .iter()
-                                .position(|k| k == key)
-                                .and_then(|i| values[i])
-                        })
-                        .collect::<Vec<_>>()
-                };
-                Some(Series {
-                    name: format!("{label}: {}", first.name),
-                    values: at(&first.values),
-                    band: first.band.as_ref().map(|(lo, hi)| (at(lo), at(hi))),
-                })
-            })
-            .take(MAX_SERIES)
-            .collect::<Vec<_>>();
+        let (x, lines) = first_lines(charts, true);
+        let series: Vec<Series> = lines.into_iter().flatten().take(MAX_SERIES).collect();
         let x_label = charts.first()?.1.x_label.clone();
-        (!series.is_empty() && x.len() >= 2).then_some(Chart { x_label, x, series })
+        (!series.is_empty() && x.len() >= 2).then_some(Chart {
+            x_label,
+            x,
+            series,
+            legend: None,
+        })
+    }
+
+    /// The colour of series `index`: its own, else the palette's.
+    fn colour(&self, index: usize) -> String {
+        self.series[index]
+            .colour
+            .clone()
+            .unwrap_or_else(|| PALETTE[index % PALETTE.len()].to_owned())
+    }
+
+    /// The legend: the given one, else each series with its colour.
+    fn legend_lines(&self) -> Vec<(String, String)> {
+        if let Some(legend) = &self.legend {
+            return legend.clone();
+        }
+        self.series
+            .iter()
+            .enumerate()
+            .map(|(index, series)| {
+                let band_note = if series.band.is_some() {
+                    " (band: low–high)"
+                } else {
+                    ""
+                };
+                (format!("{}{band_note}", series.name), self.colour(index))
+            })
+            .collect()
     }
 
     fn range(&self) -> (f64, f64) {
@@ -190,7 +206,8 @@ impl Chart {
         }
         let plot_w = WIDTH - LEFT - RIGHT;
         let plot_h = PLOT_HEIGHT;
-        let height = TOP + plot_h + AXIS_SPACE + LEGEND_LINE * self.series.len() as f64;
+        let legend = self.legend_lines();
+        let height = TOP + plot_h + AXIS_SPACE + LEGEND_LINE * legend.len() as f64;
         let n = self.x.len().max(2);
         let px = |i: usize| LEFT + plot_w * i as f64 / (n - 1) as f64;
         let py = |v: f64| TOP + plot_h * (1.0 - (v - y0) / (y1 - y0));
@@ -250,7 +267,7 @@ impl Chart {
             TOP + plot_h
         );
         for (index, series) in self.series.iter().enumerate() {
-            let colour = PALETTE[index % PALETTE.len()];
+            let colour = escape(&self.colour(index));
             if let Some((low, high)) = &series.band {
                 for segment in segments(low, high) {
                     let mut points: Vec<String> = segment
@@ -291,26 +308,64 @@ impl Chart {
                 r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>"#,
                 path.trim_end()
             );
-            // Legend, under the axis, one line each.
+        }
+        // Legend, under the axis, one line each.
+        for (index, (text, colour)) in legend.iter().enumerate() {
             let lx = LEFT;
             let ly = TOP + plot_h + AXIS_SPACE + LEGEND_LINE * index as f64 + 4.0;
-            let band_note = if series.band.is_some() {
-                " (band: low–high)"
-            } else {
-                ""
-            };
             let _ = write!(
                 svg,
-                r##"<rect x="{lx:.1}" y="{:.1}" width="12" height="3" fill="{colour}"/><text x="{:.1}" y="{:.1}" fill="#222">{}{band_note}</text>"##,
+                r##"<rect x="{lx:.1}" y="{:.1}" width="12" height="3" fill="{}"/><text x="{:.1}" y="{:.1}" fill="#222">{}</text>"##,
                 ly - 4.0,
+                escape(colour),
                 lx + 16.0,
                 ly,
-                escape(&series.name)
+                escape(text)
             );
         }
         svg.push_str("</svg>");
         svg
     }
+}
+
+/// The union of the charts' x values, in order, and the first line of
+/// each chart (named `<label>: <line>`, none for a chart without lines)
+/// placed on it; with their bands when `bands`.
+pub(crate) fn first_lines(
+    charts: &[(String, Chart)],
+    bands: bool,
+) -> (Vec<String>, Vec<Option<Series>>) {
+    let mut x: Vec<String> = charts.iter().flat_map(|(_, c)| c.x.clone()).collect();
+    x.sort();
+    x.dedup();
+    let series = charts
+        .iter()
+        .map(|(label, chart)| {
+            let first = chart.series.first()?;
+            let at = |values: &Vec<Option<f64>>| {
+                x.iter()
+                    .map(|key| {
+                        chart
+                            .x
+                            .iter()
+                            .position(|k| k == key)
+                            .and_then(|i| values[i])
+                    })
+                    .collect::<Vec<_>>()
+            };
+            Some(Series {
+                name: format!("{label}: {}", first.name),
+                values: at(&first.values),
+                band: first
+                    .band
+                    .as_ref()
+                    .filter(|_| bands)
+                    .map(|(lo, hi)| (at(lo), at(hi))),
+                colour: None,
+            })
+        })
+        .collect();
+    (x, series)
 }
 
 /// Runs of indices where both values are present.

@@ -1,0 +1,150 @@
+//! What a sweep's page reads of its runs' outputs, and its chart. Each
+//! ended run gives its key figures; at most [`CHART_RUNS`] succeeded runs
+//! (the first in grid order) give their main chart, so that a sweep of 200
+//! runs still makes a page of bounded size and time. A few runs are read
+//! at once.
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use modelrun_core::model::ModelVersion;
+use modelrun_core::run::Run;
+use modelrun_core::status::RunStatus;
+use modelrun_core::sweep::{Sweep, point};
+
+use crate::error::AppResult;
+use crate::format;
+use crate::locale::Locale;
+use crate::pages::preview::first_chart;
+use crate::pages::run::figures;
+use crate::preview::chart::Chart;
+use crate::preview::sweep_chart::{GroupedRun, MAX_LEGEND, grouped};
+use crate::state::AppState;
+
+/// The most runs the chart draws.
+pub const CHART_RUNS: usize = 50;
+
+/// Runs whose outputs are read at the same time.
+const READS_AT_ONCE: usize = 8;
+
+/// A run's key figures: (name, value), in its `metrics.json` order.
+pub type Figures = Vec<(String, f64)>;
+
+/// Per run, in grid order: its key figures, and its main chart when it is
+/// one of those the chart draws.
+pub struct Read {
+    pub figures: Vec<Figures>,
+    pub charts: Vec<Option<Chart>>,
+}
+
+/// Reads what the page shows of each run's outputs.
+pub async fn read(state: &AppState, runs: &[Run]) -> AppResult<Read> {
+    let mut charted = 0;
+    let drawn: Vec<bool> = runs
+        .iter()
+        .map(|run| {
+            let chart = run.status == RunStatus::Succeeded && charted < CHART_RUNS;
+            charted += usize::from(chart);
+            chart
+        })
+        .collect();
+    // By index: a closure over borrowed runs is not general enough for
+    // the future an axum handler must be.
+    let read: Vec<(Figures, Option<Chart>)> = stream::iter(0..runs.len())
+        .map(|index| read_one(state, &runs[index], drawn[index]))
+        .buffered(READS_AT_ONCE)
+        .try_collect()
+        .await?;
+    let (figures, charts) = read.into_iter().unzip();
+    Ok(Read { figures, charts })
+}
+
+/// One run's key figures, and its main chart when `chart`; nothing for a
+/// run that has not ended.
+async fn read_one(state: &AppState, run: &Run, chart: bool) -> AppResult<(Figures, Option<Chart>)> {
+    if !run.status.is_terminal() {
+        return Ok((Vec::new(), None));
+    }
+    let outputs = state.store.run_outputs(run.id).await?;
+    let figures = figures(state, run, &outputs).await;
+    let chart = if chart {
+        first_chart(state, run, &outputs).await.map(|(_, c)| c)
+    } else {
+        None
+    };
+    Ok((figures, chart))
+}
+
+/// The chart as the page shows it: the SVG and what it leaves out.
+pub struct SweepChart {
+    pub svg: String,
+    pub notes: Vec<String>,
+}
+
+/// The runs' main lines overlaid, coloured by the sweep's first varied
+/// input (`charts` is [`Read::charts`]). None when no run has a chart.
+pub fn chart(
+    sweep: &Sweep,
+    version: Option<&ModelVersion>,
+    runs: &[Run],
+    charts: Vec<Option<Chart>>,
+    locale: &Locale,
+) -> Option<SweepChart> {
+    let axis = sweep.axes.first()?;
+    let field = version.and_then(|v| v.inputs.field(&axis.field));
+    let label = field.map_or(axis.field.as_str(), |f| f.label());
+    let groups: Vec<String> = axis
+        .values
+        .iter()
+        .map(|value| {
+            format!(
+                "{label}: {}",
+                format::input_value(field, value, locale.numbers)
+            )
+        })
+        .collect();
+    let lines: Vec<GroupedRun> = runs
+        .iter()
+        .zip(charts)
+        .enumerate()
+        .filter_map(|(position, (run, chart))| {
+            let value = *point(&sweep.axes, position).first()?;
+            Some(GroupedRun {
+                group: axis.values.iter().position(|v| v == value)?,
+                label: format!("#{}", run.id),
+                chart: chart?,
+            })
+        })
+        .collect();
+    let chart = grouped(&lines, &groups)?;
+    let mut notes = Vec::new();
+    let succeeded = runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Succeeded)
+        .count();
+    if succeeded > CHART_RUNS {
+        notes.push(format!(
+            "The chart draws the first {CHART_RUNS} of the {succeeded} succeeded runs, in grid order; the table has them all."
+        ));
+    }
+    let values = chart.legend.as_ref().map_or(0, Vec::len);
+    let present = lines
+        .iter()
+        .map(|line| line.group)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if present > MAX_LEGEND {
+        notes.push(format!(
+            "The legend names {values} of the {present} values of {label}, light to dark in their order."
+        ));
+    }
+    let svg = chart.svg(
+        "sweep-chart",
+        &format!(
+            "{}: sweep #{}, {} runs overlaid, coloured by {label}",
+            sweep.model_name,
+            sweep.id,
+            chart.series.len()
+        ),
+        locale.numbers,
+    );
+    Some(SweepChart { svg, notes })
+}
