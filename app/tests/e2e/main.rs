@@ -49,6 +49,7 @@ mod security;
 mod submit_once;
 mod support;
 mod sweep_archive;
+mod sweep_pages;
 mod sweeps;
 mod upload_rules;
 mod workers;
@@ -93,6 +94,10 @@ on_both_stores!(
     schedules::the_schedule_form_refuses_then_creates,
     schedules::a_new_version_that_refuses_the_inputs_fails_the_fire_visibly,
     schedules::own_only_hides_other_peoples_schedules,
+    sweep_pages::the_sweep_page_shows_sorts_and_compares_its_runs,
+    sweep_pages::cancel_sweep_stops_its_active_runs,
+    sweep_pages::own_only_hides_other_peoples_sweeps,
+    sweep_pages::a_sweep_of_the_most_runs_still_renders,
     cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,
     sweep_archive::a_sweeps_archive_holds_every_output_with_its_index,
     sweep_archive::a_sweeps_archive_is_seen_only_by_who_may_see_the_sweep,
