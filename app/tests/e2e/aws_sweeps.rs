@@ -108,9 +108,9 @@ async fn a_sweep_runs_on_batch_as_one_array_job() {
 
     // What Batch gives each child's container: the sweep's environment.
     let environment = job_environment(world, &format!("{array}:0")).await;
-    let listed: Vec<String> = runs.iter().map(ToString::to_string).collect();
+    let listed = modelrun_core::sweep::runs_list(&runs);
     assert!(
-        environment.contains(&("MODELRUN_SWEEP_RUNS".to_owned(), listed.join(","))),
+        environment.contains(&("MODELRUN_SWEEP_RUNS".to_owned(), listed)),
         "{environment:?}"
     );
     assert!(

@@ -57,29 +57,70 @@ impl Job for BuildSweepArchive {
 pub const DEFAULT_MAX_RUNS: u16 = 200;
 
 /// The environment variable that lists an array job's runs, in grid
-/// order, comma-separated: child `i` runs the `i`-th.
+/// order ([`runs_list`]): child `i` runs the `i`-th.
 pub const RUNS_VARIABLE: &str = "MODELRUN_SWEEP_RUNS";
 
 /// The variable AWS Batch sets in each child of an array job, from 0.
 pub const ARRAY_INDEX_VARIABLE: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
 
+/// [`RUNS_VARIABLE`] for these runs in grid order: ids separated by
+/// commas, a stretch of consecutive ids written `first-last`
+/// (`"12-14,20"`). A sweep's runs are made together, so their ids are
+/// mostly consecutive and the list stays short: ECS takes at most 8192
+/// characters for all of a job's overrides.
+pub fn runs_list(runs: &[RunId]) -> String {
+    let mut stretches: Vec<(i64, i64)> = Vec::new();
+    for run in runs {
+        match stretches.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(run.0) => *last = run.0,
+            _ => stretches.push((run.0, run.0)),
+        }
+    }
+    let parts: Vec<String> = stretches
+        .iter()
+        .map(|(first, last)| {
+            if first == last {
+                first.to_string()
+            } else {
+                format!("{first}-{last}")
+            }
+        })
+        .collect();
+    parts.join(",")
+}
+
 /// The run an array job's child runs: the `index`-th of `runs`
-/// ([`RUNS_VARIABLE`], [`ARRAY_INDEX_VARIABLE`]).
+/// ([`RUNS_VARIABLE`], as [`runs_list`] writes it; [`ARRAY_INDEX_VARIABLE`]).
 ///
 /// # Errors
-/// What is wrong with the two variables, for the job's log.
+/// What is wrong with the two variables, naming the variable, for the
+/// job's log.
 pub fn run_of_child(runs: &str, index: &str) -> Result<RunId, String> {
     let index: usize = index
         .trim()
         .parse()
         .map_err(|_| format!("{ARRAY_INDEX_VARIABLE} is {index:?}, not an index from 0"))?;
-    let run = runs
-        .split(',')
-        .nth(index)
-        .ok_or_else(|| format!("{RUNS_VARIABLE} lists no run at index {index}"))?;
-    run.trim()
-        .parse()
-        .map_err(|_| format!("{RUNS_VARIABLE} holds {run:?}, not a run id"))
+    let mut before = 0usize;
+    for part in runs.split(',') {
+        let (first, last) = part.split_once('-').unwrap_or((part, part));
+        let id = |text: &str| text.trim().parse::<i64>().ok().filter(|id| *id > 0);
+        let (Some(first), Some(last)) = (id(first), id(last)) else {
+            return Err(format!(
+                "{RUNS_VARIABLE} holds {part:?}, not a run id or a range of them"
+            ));
+        };
+        let count = usize::try_from(last - first)
+            .map_err(|_| {
+                format!("{RUNS_VARIABLE} holds {part:?}, a range that ends before it starts")
+            })?
+            .saturating_add(1);
+        if index - before < count {
+            let offset = i64::try_from(index - before).unwrap_or(i64::MAX);
+            return Ok(RunId(first + offset));
+        }
+        before = before.saturating_add(count);
+    }
+    Err(format!("{RUNS_VARIABLE} lists no run at index {index}"))
 }
 
 /// A sweep as stored.
@@ -250,6 +291,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_list_of_runs_writes_stretches_as_ranges() {
+        let runs: Vec<RunId> = [12, 13, 14, 20, 22, 23].into_iter().map(RunId).collect();
+        let list = runs_list(&runs);
+        assert_eq!(list, "12-14,20,22-23");
+        for (index, run) in runs.iter().enumerate() {
+            assert_eq!(run_of_child(&list, &index.to_string()), Ok(*run));
+        }
+        assert!(
+            run_of_child(&list, "6")
+                .expect_err("refused")
+                .contains("no run at index 6")
+        );
+        assert!(
+            run_of_child("14-12", "0")
+                .expect_err("refused")
+                .contains("ends before it starts")
+        );
+        assert_eq!(runs_list(&[RunId(7), RunId(8)]), "7-8");
+    }
+
+    #[test]
     fn a_child_finds_its_run_by_its_index() {
         assert_eq!(run_of_child("12,13,14", "1"), Ok(RunId(13)));
         assert_eq!(run_of_child("12", "0"), Ok(RunId(12)));
@@ -290,26 +352,5 @@ mod tests {
         assert_eq!(tally.status(), "cancelled");
         tally.add(RunStatus::Queued, 1);
         assert_eq!(tally.status(), "waiting");
-    #[test]
-    fn a_list_of_runs_writes_stretches_as_ranges() {
-        let runs: Vec<RunId> = [12, 13, 14, 20, 22, 23].into_iter().map(RunId).collect();
-        let list = runs_list(&runs);
-        assert_eq!(list, "12-14,20,22-23");
-        for (index, run) in runs.iter().enumerate() {
-            assert_eq!(run_of_child(&list, &index.to_string()), Ok(*run));
-        }
-        assert!(
-            run_of_child(&list, "6")
-                .expect_err("refused")
-                .contains("no run at index 6")
-        );
-        assert!(
-            run_of_child("14-12", "0")
-                .expect_err("refused")
-                .contains("ends before it starts")
-        );
-        assert_eq!(runs_list(&[RunId(7), RunId(8)]), "7-8");
-    }
-
     }
 }

@@ -4,6 +4,7 @@
 
 use modelrun_core::blob::{BlobKey, BlobStore};
 use modelrun_core::executor::{ArrayJobRequest, Executor};
+use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{JobToken, hash_job_token, hash_sweep_job_token};
 use modelrun_core::model::{ModelMeta, ModelVersion, NewVersion, Runtime};
 use modelrun_core::run::{FollowUp, NewRun, Run, StatusChange};
@@ -56,7 +57,7 @@ async fn sweep_of(h: &Harness, version: &ModelVersion, growth: &[f64]) -> (Sweep
     };
     assert_eq!(tasks.len(), 1, "one dispatch_sweep task");
     let runs = h.store.sweep_runs(sweep.id).await.expect("runs");
-    (sweep, runs)
+    (Sweep::clone(&sweep), runs)
 }
 
 /// The recorded `SubmitJob` bodies.
@@ -101,11 +102,6 @@ fn event_of(run: &Run, name: &str, job_id: &str, status: &str) -> Value {
     state_change(run, job_id, status, json!({ "jobName": name }))
 }
 
-fn ids(runs: &[Run]) -> String {
-    let ids: Vec<_> = runs.iter().map(|run| run.id.to_string()).collect();
-    ids.join(",")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_is_one_array_job_whose_children_are_its_runs() {
     let h = Harness::new().await;
@@ -124,7 +120,13 @@ async fn a_sweep_is_one_array_job_whose_children_are_its_runs() {
         format!("modelrun-sweep-{}-{}", sweep.id, sweep.job_key)
     );
     assert_eq!(body["arrayProperties"]["size"], 3);
-    assert_eq!(variable(body, "MODELRUN_SWEEP_RUNS"), Some(ids(&runs)));
+    // The runs in grid order, consecutive ids as a range.
+    let first = runs[0].id;
+    assert_eq!(
+        variable(body, "MODELRUN_SWEEP_RUNS"),
+        Some(format!("{first}-{}", RunId(first.0 + 2)))
+    );
+    assert_eq!(runs[2].id, RunId(first.0 + 2));
     assert_eq!(variable(body, "MODELRUN_API_URL").as_deref(), Some(API_URL));
     assert_eq!(variable(body, "MODELRUN_RUN_ID"), None);
     let token = variable(body, "MODELRUN_JOB_TOKEN").expect("a job token");
@@ -216,6 +218,36 @@ async fn a_retried_dispatch_finds_the_array_job_by_its_name() {
             "{events:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_of_runs_too_long_for_the_environment_is_refused() {
+    let h = Harness::new().await;
+    let version = h.image_version("forecast", "a1b2c3d").await;
+    let (sweep, _) = sweep_of(&h, &version, &[0.02, 0.03]).await;
+    let definition = h.executor.prepare_version(&version).await.expect("prepare");
+    // 1,200 ids none of which follows another: no range shortens them.
+    let runs = (0..1_200).map(|i| RunId(100_001 + 2 * i)).collect();
+    let request = ArrayJobRequest {
+        sweep_id: sweep.id,
+        name: sweep.job_name(),
+        runs,
+        runtime: version.runtime.clone(),
+        job_definition: definition,
+        resources: version.resources,
+        job_token: JobToken::generate(),
+    };
+    let refused = h
+        .executor
+        .submit_array(&request)
+        .await
+        .expect_err("too long");
+    assert!(
+        refused
+            .to_string()
+            .contains("the sweep's 1200 runs do not fit in one Batch job"),
+        "{refused}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,11 +6,17 @@ use aws_sdk_batch::types::{ArrayProperties, ContainerOverrides};
 use modelrun_core::executor::{ArrayJobRequest, Executor, ExecutorError, Submitted};
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE};
 use modelrun_core::model::Runtime;
-use modelrun_core::sweep::RUNS_VARIABLE;
+use modelrun_core::sweep::{RUNS_VARIABLE, runs_list};
 
 use super::{BatchExecutor, definition, requirements, to_executor, variable};
 use crate::aws::AwsFailure;
 
+/// The longest list of runs a job's environment carries: ECS takes 8192
+/// characters for all of a job's overrides, the token, the address and
+/// the resources included.
+const MAX_LIST_CHARS: usize = 6000;
+
+/// Starts the sweep's array job, or finds the one started under its name.
 pub(super) async fn submit(
     executor: &BatchExecutor,
     job: &ArrayJobRequest,
@@ -37,9 +43,17 @@ pub(super) async fn submit(
         .map_err(|refusal| ExecutorError::Refused(format!("the runs cannot start: {refusal}")))?;
     // Batch takes arrays of 2 to 10,000 children; a sweep has 2 or more runs.
     let size = i32::try_from(job.runs.len()).unwrap_or(i32::MAX);
-    let runs: Vec<String> = job.runs.iter().map(ToString::to_string).collect();
+    let runs = runs_list(&job.runs);
+    if runs.len() > MAX_LIST_CHARS {
+        return Err(ExecutorError::Refused(format!(
+            "the sweep's {} runs do not fit in one Batch job: their list takes {} characters of \
+             the job's environment, over {MAX_LIST_CHARS}; submit the sweep in smaller parts",
+            job.runs.len(),
+            runs.len()
+        )));
+    }
     let environment = vec![
-        variable(RUNS_VARIABLE, runs.join(",")),
+        variable(RUNS_VARIABLE, runs),
         variable(API_URL_VARIABLE, executor.config.api_url.clone()),
         variable(JOB_TOKEN_VARIABLE, job.job_token.expose().to_owned()),
     ];
