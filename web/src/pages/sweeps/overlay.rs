@@ -37,15 +37,7 @@ pub struct Read {
 
 /// Reads what the page shows of each run's outputs.
 pub async fn read(state: &AppState, runs: &[Run]) -> AppResult<Read> {
-    let mut charted = 0;
-    let drawn: Vec<bool> = runs
-        .iter()
-        .map(|run| {
-            let chart = run.status == RunStatus::Succeeded && charted < CHART_RUNS;
-            charted += usize::from(chart);
-            chart
-        })
-        .collect();
+    let drawn = drawn(runs.iter().map(|run| run.status));
     // By index: a closure over borrowed runs is not general enough for
     // the future an axum handler must be.
     let read: Vec<(Figures, Option<Chart>)> = stream::iter(0..runs.len())
@@ -55,6 +47,28 @@ pub async fn read(state: &AppState, runs: &[Run]) -> AppResult<Read> {
         .await?;
     let (figures, charts) = read.into_iter().unzip();
     Ok(Read { figures, charts })
+}
+
+/// Which runs the chart draws, by status in grid order: the first
+/// [`CHART_RUNS`] that succeeded.
+fn drawn(statuses: impl Iterator<Item = RunStatus>) -> Vec<bool> {
+    let mut charted = 0;
+    statuses
+        .map(|status| {
+            let chart = status == RunStatus::Succeeded && charted < CHART_RUNS;
+            charted += usize::from(chart);
+            chart
+        })
+        .collect()
+}
+
+/// What the chart leaves out of `succeeded` runs, if anything.
+fn left_out(succeeded: usize) -> Option<String> {
+    (succeeded > CHART_RUNS).then(|| {
+        format!(
+            "The chart draws the first {CHART_RUNS} of the {succeeded} succeeded runs, in grid order; the table has them all."
+        )
+    })
 }
 
 /// One run's key figures, and its main chart when `chart`; nothing for a
@@ -115,16 +129,11 @@ pub fn chart(
         })
         .collect();
     let chart = grouped(&lines, &groups)?;
-    let mut notes = Vec::new();
     let succeeded = runs
         .iter()
         .filter(|run| run.status == RunStatus::Succeeded)
         .count();
-    if succeeded > CHART_RUNS {
-        notes.push(format!(
-            "The chart draws the first {CHART_RUNS} of the {succeeded} succeeded runs, in grid order; the table has them all."
-        ));
-    }
+    let mut notes: Vec<String> = left_out(succeeded).into_iter().collect();
     let values = chart.legend.as_ref().map_or(0, Vec::len);
     let present = lines
         .iter()
@@ -147,4 +156,23 @@ pub fn chart(
         locale.numbers,
     );
     Some(SweepChart { svg, notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_draws_the_first_succeeded_runs_and_says_what_it_leaves_out() {
+        let statuses = [RunStatus::Failed, RunStatus::Running]
+            .into_iter()
+            .chain(std::iter::repeat_n(RunStatus::Succeeded, CHART_RUNS + 5));
+        let drawn = drawn(statuses);
+        assert_eq!(drawn.len(), CHART_RUNS + 7);
+        assert_eq!(drawn.iter().filter(|&&d| d).count(), CHART_RUNS);
+        assert!(!drawn[0] && !drawn[1] && drawn[2] && !drawn[CHART_RUNS + 6]);
+        assert_eq!(left_out(CHART_RUNS), None);
+        let note = left_out(CHART_RUNS + 5).expect("a note");
+        assert!(note.contains(&format!("first {CHART_RUNS} of the {}", CHART_RUNS + 5)));
+    }
 }
