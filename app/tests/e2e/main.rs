@@ -202,6 +202,7 @@ on_sqlite!(
     cli_client::a_listing_into_a_closed_pipe_ends_quietly,
     cli_sweeps::the_cli_submits_lists_gets_cancels_and_downloads_sweeps,
     cli_sweeps::a_vary_that_cannot_be_read_names_the_flag_and_the_rule,
+    sweep_archive::a_sweep_whose_output_is_changed_or_gone_gets_no_archive,
     cli_secrets::a_piped_secret_reaches_the_run_and_a_foreign_key_is_told,
     model_needs::secrets_are_set_on_the_model_page,
     containment::an_unsandboxed_server_says_so_on_its_admin_pages,

@@ -1,12 +1,14 @@
 //! "Download all" of a sweep: once every run has ended, one zip of every
 //! run's outputs with `index.csv`, through the API and the page, each
 //! file's SHA-256 its own; refused before the end, hidden from who may
-//! not see the sweep.
+//! not see the sweep, and never made when an output is changed or gone.
 
 use std::io::Read;
 
 use modelrun_core::audit::{AuditAction, AuditFilter};
+use modelrun_core::blob::BlobKey;
 use modelrun_core::config::RunVisibility;
+use modelrun_core::ids::RunId;
 use modelrun_core::task::TaskKind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -267,4 +269,46 @@ pub async fn a_sweeps_archive_is_seen_only_by_who_may_see_the_sweep(store: Store
         get_while_draining(&app, admin.get(&format!("/api/v1/sweeps/{id}/archive"))).await;
     assert_eq!(response.status(), StatusCode::OK);
     check_archive(&admin, &sweep, &response.bytes().await.expect("zip")).await;
+}
+
+pub async fn a_sweep_whose_output_is_changed_or_gone_gets_no_archive(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let created: Value = api
+        .post("/api/v1/models/forecast/sweeps")
+        .json(
+            &json!({ "inputs": { "horizon_months": 2 }, "vary": { "growth_rate": [0.02, 0.03] } }),
+        )
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("sweep");
+    let id = created["id"].as_i64().expect("id");
+    let run = created["runs"][1]["id"].as_i64().expect("run");
+    app.drain().await;
+    let key = BlobKey::run_output(RunId(run), "forecast.csv").expect("key");
+    let path = app.components.blob.local_path(&key).expect("a local store");
+    let archive = format!("/api/v1/sweeps/{id}/archive");
+
+    std::fs::write(&path, "month,revenue\n").expect("change the output");
+    let response = get_while_draining(&app, api.get(&archive)).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains(&format!("the archive of sweep {id} could not be made"))
+            && body.contains(&format!("\\\"forecast.csv\\\" of run {run}"))
+            && body.contains("does not match its recorded SHA-256"),
+        "{body}"
+    );
+
+    std::fs::remove_file(&path).expect("remove the output");
+    let response = get_while_draining(&app, api.get(&archive)).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains(&format!("of run {run} is missing from the blob store")),
+        "{body}"
+    );
 }
