@@ -23,6 +23,9 @@ Postgres, builds the binary and makes the database.
    environment (its job token), which stores the outputs in S3 through the
    job API, and the model's log goes to the job's CloudWatch stream.
 7. The run's outputs, the presigned download URL, and the file it serves.
+8. A sweep of two runs: one array job, each child's `modelrun exec` with
+   its array index, its events, and the sweep ending succeeded
+   (scripts/lib/aws_walkthrough_sweep.py).
 
 Every wait is bounded in time. Every process started here is stopped on
 exit; with --keep, everything stays up until Ctrl-C.
@@ -480,12 +483,14 @@ def event(job, definition, status, at_ms, extra_container=None, attempts=(), rea
     }
 
 
-def run_exec(args, job, work):
+def run_exec(args, job, work, batch_sets=None):
     """The container's work: `modelrun exec` with the environment Batch
-    gives the job (its run, the job API's address, its job token)."""
+    gives the job (its run, the job API's address, its job token), and
+    what Batch sets itself (`batch_sets`: a child's array index)."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     for pair in job["container"].get("environment", []):
         env[pair["name"]] = pair["value"]
+    env.update(batch_sets or {})
     model_dir = os.path.join(ROOT, "examples/models", MODEL)
     # As the image runs it: a copy of the model, the wrapper in front.
     copy = os.path.join(work, "container")
@@ -563,8 +568,11 @@ class Walkthrough:
         self.submit()
         self.events()
         self.outputs()
+        from aws_walkthrough_sweep import sweep
+        sweep_id = sweep(self)
         print(f"\nDone in {time.monotonic() - started:.0f} s: run {self.run_id} went "
-              "submitted → pending → runnable → starting → running → succeeded on events alone.",
+              "submitted → pending → runnable → starting → running → succeeded on events alone, "
+              f"and sweep {sweep_id} ran as one array job.",
               flush=True)
         if self.args.keep:
             self.how_to_look()
