@@ -27,9 +27,10 @@ impl Installation {
 }
 
 /// The first segments of blob keys that belong to one installation: its
-/// runs' files and its uploads. Image manifests (`manifests/`), written by
-/// the image build, belong to the stack and are shared.
-const SCOPED_KINDS: [&str; 2] = ["runs", "uploads"];
+/// runs' files, its uploads and its sweeps' archives (a sweep's id, like a
+/// run's, starts again in a new database). Image manifests (`manifests/`),
+/// written by the image build, belong to the stack and are shared.
+const SCOPED_KINDS: [&str; 3] = ["runs", "uploads", "sweeps"];
 
 /// Where an installation's blobs are stored: `runs/<id>/…` and
 /// `uploads/<id>/…` put under its id, `runs/<installation>/<id>/…`, so that
@@ -79,7 +80,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn runs_and_uploads_go_under_the_installation() {
+    fn runs_uploads_and_sweeps_go_under_the_installation() {
         let scope = StorageScope::of(&Installation {
             id: "0a1b2c3d4e5f".to_owned(),
             scoped_storage: true,
@@ -87,6 +88,10 @@ mod tests {
         for (key, stored) in [
             ("runs/7/outputs/a.csv", "runs/0a1b2c3d4e5f/7/outputs/a.csv"),
             ("uploads/u1/data.csv", "uploads/0a1b2c3d4e5f/u1/data.csv"),
+            (
+                "sweeps/3/modelrun-sweep-3.zip",
+                "sweeps/0a1b2c3d4e5f/3/modelrun-sweep-3.zip",
+            ),
             (
                 "manifests/forecast/v1/modelrun.toml",
                 "manifests/forecast/v1/modelrun.toml",

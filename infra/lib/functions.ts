@@ -212,6 +212,7 @@ export class Functions extends Construct {
         props.artifacts.arnForObjects('runs/*/outputs/*'),
         props.artifacts.arnForObjects('runs/*/inputs.json'),
         props.artifacts.arnForObjects('runs/*/bundle/*'),
+        props.artifacts.arnForObjects('sweeps/*'),
         props.artifacts.arnForObjects('uploads/*'),
       ],
     }));
@@ -224,12 +225,13 @@ export class Functions extends Construct {
       resources: [props.artifacts.bucketArn],
       conditions: { StringLike: { 's3:prefix': ['uploads/*'] } },
     }));
-    // Whether a run's reproducibility bundle is stored yet: its prefix is
-    // listed before the presigned download is handed out.
+    // Whether a run's reproducibility bundle, or a sweep's archive, is
+    // stored yet: its prefix is listed before the presigned download is
+    // handed out.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [props.artifacts.bucketArn],
-      conditions: { StringLike: { 's3:prefix': ['runs/*/bundle/*'] } },
+      conditions: { StringLike: { 's3:prefix': ['runs/*/bundle/*', 'sweeps/*'] } },
     }));
     role.addToPrincipalPolicy(this.readRunLogs(props));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -266,6 +268,9 @@ export class Functions extends Construct {
     ]);
     allow(['s3:PutObject'], [props.artifacts.arnForObjects('runs/*')]);
     allow(['s3:GetObject'], [props.artifacts.arnForObjects('runs/*'), props.artifacts.arnForObjects('manifests/*')]);
+    // A sweep's archive: every output of its runs, written once under sweeps/.
+    allow(['s3:PutObject'], [props.artifacts.arnForObjects('sweeps/*')]);
+    allow(['s3:ListBucket'], [props.artifacts.bucketArn], { StringLike: { 's3:prefix': ['sweeps/*'] } });
     // A run's reproducibility bundle holds its input files: read, never written or listed.
     allow(['s3:GetObject'], [props.artifacts.arnForObjects('uploads/*')]);
     allow(['s3:ListBucket'], [props.artifacts.bucketArn], { StringLike: { 's3:prefix': ['runs/*'] } });

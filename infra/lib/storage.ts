@@ -47,6 +47,13 @@ export class Storage extends Construct {
           noncurrentVersionExpiration: Duration.days(7),
         },
         {
+          // A sweep's archive holds its runs' outputs: kept as long as they are.
+          id: 'expire-old-sweep-archives',
+          prefix: 'sweeps/',
+          expiration: Duration.days(props.runRetentionDays),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+        {
           // Uploads are kept with the runs that use them, no longer.
           id: 'expire-old-uploads',
           prefix: 'uploads/',

@@ -131,6 +131,21 @@ for (const variant of [{}, { batchPlatform: 'ec2', rdsProxy: 'true', interfaceEn
       }
     });
 
+    it('lets the worker write sweep archives and the web function find and read them, and jobs not', () => {
+      const onSweeps = statements(template).filter(({ statement }) =>
+        statement.Effect === 'Allow' && JSON.stringify(statement).includes('sweeps/'));
+      const has = (who: RegExp, action: string) => onSweeps.some(({ id, statement }) =>
+        who.test(id) && list(statement.Action).includes(action));
+      assert.ok(has(/Worker/, 's3:PutObject'), 'the worker stores an archive');
+      assert.ok(has(/Worker/, 's3:ListBucket'), 'the worker finds one already stored');
+      assert.ok(has(/Web/, 's3:GetObject'), 'the web function presigns its download');
+      assert.ok(has(/Web/, 's3:ListBucket'), 'the web function finds it stored');
+      assert.ok(!has(/Web/, 's3:PutObject'), 'the web function never writes one');
+      for (const { id } of onSweeps) {
+        assert.ok(!/JobRole/.test(id), `${id}: jobs reach no archive`);
+      }
+    });
+
     it('lets the web function find and read uploads, and the worker and jobs not', () => {
       const onUploads = statements(template).filter(({ statement }) =>
         statement.Effect === 'Allow' && JSON.stringify(statement).includes('uploads/'));
@@ -200,8 +215,8 @@ describe('storage', () => {
     });
     for (const bucket of Object.values(resources(template, 'AWS::S3::Bucket'))) {
       for (const rule of list(bucket.Properties?.LifecycleConfiguration?.Rules as any[])) {
-        assert.ok(rule.ExpirationInDays === undefined || ['runs/', 'uploads/'].includes(rule.Prefix) || rule.Id === 'expire-access-logs',
-          `only run files, uploads and access logs expire: ${JSON.stringify(rule)}`);
+        assert.ok(rule.ExpirationInDays === undefined || ['runs/', 'uploads/', 'sweeps/'].includes(rule.Prefix) || rule.Id === 'expire-access-logs',
+          `only run files, uploads, sweep archives and access logs expire: ${JSON.stringify(rule)}`);
       }
     }
   });
@@ -212,7 +227,9 @@ describe('storage', () => {
         .flatMap((bucket) => list(bucket.Properties?.LifecycleConfiguration?.Rules as any[]));
       const runs = rules.find((rule) => rule.Prefix === 'runs/');
       const uploads = rules.find((rule) => rule.Prefix === 'uploads/');
-      assert.ok(runs && uploads, 'both prefixes have a rule');
+      const sweeps = rules.find((rule) => rule.Prefix === 'sweeps/');
+      assert.ok(runs && uploads && sweeps, 'each prefix has a rule');
+      assert.equal(sweeps.ExpirationInDays, runs.ExpirationInDays, 'an archive goes with its runs');
       assert.equal(uploads.Status, 'Enabled');
       assert.equal(uploads.ExpirationInDays, days);
       assert.equal(uploads.ExpirationInDays, runs.ExpirationInDays);
