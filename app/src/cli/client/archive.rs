@@ -17,6 +17,11 @@ use super::terminal::one_line;
 /// The longest wait between two asks, whatever `Retry-After` says.
 const MOST_BETWEEN: Duration = Duration::from_secs(30);
 
+/// How long the whole download may take: an archive holds every output of
+/// up to hundreds of runs, far more than the two minutes the client gives
+/// an ordinary request.
+const DOWNLOAD_TAKES_AT_MOST: Duration = Duration::from_secs(6 * 60 * 60);
+
 /// Downloads the archive of sweep `id` into `target`; an existing file is
 /// replaced only with `force`. A download cut short leaves no file.
 ///
@@ -38,7 +43,10 @@ pub(super) async fn download(
     let path = format!("/api/v1/sweeps/{id}/archive");
     let mut told = false;
     let response = loop {
-        let response = client.send(client.request(Method::GET, &path)).await?;
+        let request = client
+            .request(Method::GET, &path)
+            .timeout(DOWNLOAD_TAKES_AT_MOST);
+        let response = client.send(request).await?;
         if response.status() != StatusCode::ACCEPTED {
             break response;
         }
