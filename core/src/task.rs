@@ -31,12 +31,14 @@ pub enum TaskKind {
     BuildBundle,
     /// Hand a sweep's runs to AWS Batch as one array job ([`crate::sweep`]).
     DispatchSweep,
+    /// Email a sweep's submitter once every run of it has ended.
+    NotifySweep,
     /// Build the zip of every output of an ended sweep ([`crate::sweep`]).
     BuildSweepArchive,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 9] = [
+    pub const ALL: [TaskKind; 10] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
@@ -45,6 +47,7 @@ impl TaskKind {
         TaskKind::PrepareEnvironment,
         TaskKind::BuildBundle,
         TaskKind::DispatchSweep,
+        TaskKind::NotifySweep,
         TaskKind::BuildSweepArchive,
     ];
 
@@ -64,6 +67,7 @@ impl TaskKind {
             TaskKind::PrepareEnvironment => "prepare_environment",
             TaskKind::BuildBundle => "build_bundle",
             TaskKind::DispatchSweep => "dispatch_sweep",
+            TaskKind::NotifySweep => "notify_sweep",
             TaskKind::BuildSweepArchive => "build_sweep_archive",
         }
     }

@@ -13,7 +13,8 @@ CREATE TABLE sweeps (
     job_key      text        NOT NULL,
     job_id       text,
     created_at   timestamptz NOT NULL,
-    cancelled_at timestamptz
+    cancelled_at timestamptz,
+    notified_at  timestamptz              -- when its submitter was emailed that it ended
 );
 CREATE UNIQUE INDEX sweeps_submit_key ON sweeps (submitted_by, submit_key)
     WHERE submit_key IS NOT NULL;

@@ -14,7 +14,8 @@ CREATE TABLE sweeps (
     job_key      TEXT    NOT NULL,
     job_id       TEXT,
     created_at   INTEGER NOT NULL,
-    cancelled_at INTEGER
+    cancelled_at INTEGER,
+    notified_at  INTEGER                  -- when its submitter was emailed that it ended
 );
 CREATE UNIQUE INDEX sweeps_submit_key ON sweeps (submitted_by, submit_key)
     WHERE submit_key IS NOT NULL;

@@ -43,6 +43,20 @@ impl Recorder {
         }
     }
 
+    /// Emails a sweep's submitter that it ended ([`mail::sweep_finished`]),
+    /// and wakes the worker to send it.
+    pub async fn sweep_ended(
+        &self,
+        sweep: &modelrun_core::sweep::Sweep,
+        tally: &modelrun_core::sweep::Tally,
+    ) -> Result<(), WorkerError> {
+        let email = mail::sweep_finished(sweep, tally, &self.public_url)
+            .map_err(|error| WorkerError::Internal(format!("cannot render the email: {error}")))?;
+        let queued = self.store.enqueue_email(email).await?;
+        self.kicker.kick(&[queued.task]).await;
+        Ok(())
+    }
+
     /// Records the latest progress of a run's model. A failure is logged
     /// and otherwise ignored: progress is news, and the next report
     /// replaces it.
@@ -117,7 +131,7 @@ impl Recorder {
         }
         if status.is_terminal() {
             change.outputs = self.index_outputs(&run).await?;
-            change.follow_ups.push(self.finished_email(&run, &change)?);
+            change.follow_ups.push(self.finished(&run, &change).await?);
         }
         self.apply(change).await
     }
@@ -136,7 +150,7 @@ impl Recorder {
         reason: &str,
     ) -> Result<Transitioned, WorkerError> {
         let mut change = StatusChange::new(run.id, status).reason(reason);
-        change.follow_ups.push(self.finished_email(run, &change)?);
+        change.follow_ups.push(self.finished(run, &change).await?);
         self.apply(change).await
     }
 
@@ -183,6 +197,18 @@ impl Recorder {
             self.kicker.kick(outcome.tasks()).await;
         }
         Ok(outcome)
+    }
+
+    /// What a run's end sets off: an email to its submitter, or for a run
+    /// of a sweep a check whether the whole sweep ended (one email for the
+    /// sweep, [`modelrun_core::sweep::NotifySweep`]).
+    async fn finished(&self, run: &Run, change: &StatusChange) -> Result<FollowUp, WorkerError> {
+        if let Some((sweep_id, _)) = self.store.run_sweep(run.id).await? {
+            return Ok(FollowUp::Task(modelrun_core::task::Job::task(
+                &modelrun_core::sweep::NotifySweep { sweep_id },
+            )));
+        }
+        self.finished_email(run, change)
     }
 
     fn finished_email(&self, run: &Run, change: &StatusChange) -> Result<FollowUp, WorkerError> {

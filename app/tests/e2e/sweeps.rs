@@ -130,6 +130,21 @@ pub async fn a_sweep_runs_every_combination_once(kind: StoreKind) {
     assert_eq!(listed["sweeps"][0]["tally"]["succeeded"], 6);
     assert_eq!(listed["sweeps"][0]["status"], "succeeded");
 
+    // One email for the sweep, not one per run.
+    let emails = app.store.list_emails(None, 50).await.expect("emails");
+    let subjects: Vec<&str> = emails.iter().map(|email| email.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [format!("Sweep #{id} of forecast succeeded")],
+        "{subjects:?}"
+    );
+    assert!(
+        emails[0].text.contains("6 runs: 6 succeeded"),
+        "{}",
+        emails[0].text
+    );
+    assert!(emails[0].text.contains(&format!("/sweeps/{id}")));
+
     // One audit entry for the sweep, not one per run.
     let audit = app
         .store
@@ -267,6 +282,12 @@ pub async fn a_sweep_is_cancelled_together_and_seen_by_who_may(kind: StoreKind) 
     let ended = ann.get_json(&path).await;
     assert_eq!(ended["status"], "cancelled", "{ended}");
     assert_eq!(ended["tally"]["cancelled"], 3);
+    let emails = app.store.list_emails(None, 50).await.expect("emails");
+    assert_eq!(emails.len(), 1, "one email for the sweep");
+    assert_eq!(
+        emails[0].subject,
+        format!("Sweep #{id} of forecast was cancelled")
+    );
     // Cancelling an ended sweep changes nothing.
     let again = ann
         .post(&format!("{path}/cancel"))

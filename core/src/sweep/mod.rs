@@ -23,6 +23,23 @@ use crate::status::RunStatus;
 use crate::store::StoreResult;
 use crate::task::{Job, TaskKind};
 
+/// Email a sweep's submitter that it ended, once every run of it has: a
+/// sweep's runs send no email each (a sweep of 200 runs is one message).
+/// Queued as each run ends; only the one that finds every run ended and
+/// claims the sweep's notice ([`SweepStore::claim_sweep_notice`]) sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotifySweep {
+    pub sweep_id: SweepId,
+}
+
+impl Job for NotifySweep {
+    const KIND: TaskKind = TaskKind::NotifySweep;
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("notify_sweep:{}", self.sweep_id))
+    }
+}
+
 /// Hand a sweep's queued runs to AWS Batch as one array job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DispatchSweep {
@@ -282,6 +299,9 @@ pub trait SweepStore: Send + Sync {
     async fn set_sweep_job(&self, id: SweepId, job_id: &str) -> StoreResult<()>;
     /// The run at `position` of the sweep (its array index).
     async fn sweep_run_at(&self, id: SweepId, position: usize) -> StoreResult<Option<RunId>>;
+    /// Marks that the sweep's submitter is being told it ended: `true` for
+    /// the one caller that marks it first, `false` ever after.
+    async fn claim_sweep_notice(&self, id: SweepId, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Marks the sweep cancelled (its runs are cancelled one by one).
     async fn mark_sweep_cancelled(&self, id: SweepId, now: DateTime<Utc>) -> StoreResult<()>;
 }

@@ -260,6 +260,18 @@ impl<B> SweepStore for SqlStore<B> {
         })
     }
 
+    async fn claim_sweep_notice(&self, id: SweepId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let claimed = on_conn!(&mut self.db.writer().await?, |c| {
+            sqlx::query("UPDATE sweeps SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL")
+                .bind(Timestamp(now))
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(claimed == 1)
+    }
+
     async fn mark_sweep_cancelled(&self, id: SweepId, now: DateTime<Utc>) -> StoreResult<()> {
         on_conn!(&mut self.db.writer().await?, |c| {
             sqlx::query(

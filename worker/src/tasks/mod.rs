@@ -8,6 +8,7 @@ mod build_sweep_archive;
 mod cancel_run;
 mod dispatch_run;
 mod dispatch_sweep;
+mod notify_sweep;
 mod prepare_environment;
 mod register_job_definition;
 pub(crate) mod schedules;
@@ -135,6 +136,7 @@ fn handler(kind: TaskKind) -> &'static dyn Erased {
         TaskKind::PrepareEnvironment => &Typed::<PrepareEnvironment>(PhantomData),
         TaskKind::BuildBundle => &Typed::<modelrun_core::bundle::BuildBundle>(PhantomData),
         TaskKind::DispatchSweep => &Typed::<modelrun_core::sweep::DispatchSweep>(PhantomData),
+        TaskKind::NotifySweep => &Typed::<modelrun_core::sweep::NotifySweep>(PhantomData),
         TaskKind::BuildSweepArchive => {
             &Typed::<modelrun_core::sweep::BuildSweepArchive>(PhantomData)
         }
