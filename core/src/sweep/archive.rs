@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The columns of `index.csv`: `run_id`, `position`, one column per varied
-//! input (named by the input, in the sweep's order), `status`, `output`,
+//! input (named by the input, in the sweep's order; [`input_column`]), `status`, `output`,
 //! `path` (in the zip), `size_bytes` and `sha256` (hex).
 
 use crate::blob::BlobKey;
@@ -30,6 +30,28 @@ pub fn key(sweep: SweepId) -> BlobKey {
 /// The name the archive is downloaded as: `modelrun-sweep-<id>.zip`.
 pub fn file_name(sweep: SweepId) -> String {
     format!("modelrun-sweep-{sweep}.zip")
+}
+
+/// The columns of `index.csv` that are not a varied input's.
+pub const FIXED_COLUMNS: [&str; 7] = [
+    "run_id",
+    "position",
+    "status",
+    "output",
+    "path",
+    "size_bytes",
+    "sha256",
+];
+
+/// The column of a varied input in `index.csv`: its name, or
+/// `input_<name>` when its name is one of [`FIXED_COLUMNS`], so that no
+/// two columns share a name.
+pub fn input_column(field: &str) -> String {
+    if FIXED_COLUMNS.contains(&field) {
+        format!("input_{field}")
+    } else {
+        field.to_owned()
+    }
 }
 
 /// Where an output of a run is in the zip: `runs/<run id>/<output name>`.
@@ -54,5 +76,12 @@ mod tests {
         assert_eq!(key.as_str(), "sweeps/7/modelrun-sweep-7.zip");
         assert!(key.as_str().ends_with(&file_name(SweepId(7))));
         assert_eq!(path(RunId(12), "forecast.csv"), "runs/12/forecast.csv");
+    }
+
+    #[test]
+    fn an_input_named_like_an_index_column_gets_a_column_of_its_own() {
+        assert_eq!(input_column("growth_rate"), "growth_rate");
+        assert_eq!(input_column("status"), "input_status");
+        assert_eq!(input_column("path"), "input_path");
     }
 }

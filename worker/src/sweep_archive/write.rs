@@ -7,7 +7,7 @@ use std::io::Write;
 
 use modelrun_core::blob::{BlobKey, BlobStore};
 use modelrun_core::run::{Run, RunOutput};
-use modelrun_core::sweep::archive::{INDEX, path};
+use modelrun_core::sweep::archive::{INDEX, input_column, path};
 use modelrun_core::sweep::{Axis, shown};
 use serde_json::Value;
 use tokio::runtime::Handle;
@@ -30,9 +30,10 @@ pub(super) fn write(
 ) -> Result<(), ArchiveError> {
     let mut zip = ZipWriter::new(file);
     let mut index = csv::Writer::from_writer(Vec::new());
+    let inputs: Vec<String> = axes.iter().map(|axis| input_column(&axis.field)).collect();
     let header = ["run_id", "position"]
         .into_iter()
-        .chain(axes.iter().map(|axis| axis.field.as_str()))
+        .chain(inputs.iter().map(String::as_str))
         .chain(TAIL);
     index.write_record(header)?;
     for (position, (run, outputs)) in runs.iter().enumerate() {
