@@ -168,6 +168,34 @@ pub struct Submission<'a> {
     pub rerun_of: Option<RunId>,
 }
 
+/// What every submission passes before anything is written, a single
+/// run's or a sweep's (one submission against the rate, however many
+/// runs): the runner role, a version the person may run, inputs within
+/// the size limit, resources within the version's bounds, a version that
+/// can run now, and the submit rate.
+pub async fn admit(
+    state: &AppState,
+    user: &User,
+    version: &ModelVersion,
+    inputs: &[&Inputs],
+    resources: Resources,
+) -> AppResult<()> {
+    require(user.role, Role::Runner, "submit runs")?;
+    may_run(user.role, version).map_err(AppError::Forbidden)?;
+    for inputs in inputs {
+        check_inputs_size(inputs, state.config.max_inputs_bytes)?;
+    }
+    run_resources::resolve_api(state, version, &Default::default(), resources)?;
+    check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
+    check_limit(
+        state,
+        &format!("submit:user:{}", user.id),
+        state.config.limits.submits_per_user,
+        "runs submitted",
+    )
+    .await
+}
+
 /// Creates the run (with its first event and its dispatch task, in one
 /// transaction) and wakes the worker. `user` carries the role they act
 /// with. A `key` already used by this person for the same request gives
@@ -179,19 +207,8 @@ pub async fn submit(
     client: &ClientAddr,
     request: Submission<'_>,
 ) -> AppResult<Submitted> {
-    require(user.role, Role::Runner, "submit runs")?;
     let version = request.version;
-    may_run(user.role, version).map_err(AppError::Forbidden)?;
-    check_inputs_size(&request.inputs, state.config.max_inputs_bytes)?;
-    run_resources::resolve_api(state, version, &Default::default(), request.resources)?;
-    check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
-    check_limit(
-        state,
-        &format!("submit:user:{}", user.id),
-        state.config.limits.submits_per_user,
-        "runs submitted",
-    )
-    .await?;
+    admit(state, user, version, &[&request.inputs], request.resources).await?;
     let created = state
         .store
         .create_run(NewRun {

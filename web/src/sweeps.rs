@@ -6,7 +6,6 @@
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::SweepId;
 use modelrun_core::manifest::Resources;
@@ -16,14 +15,11 @@ use modelrun_core::schema::{Inputs, Uploads, ValidationErrors};
 use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Variation};
 use modelrun_core::user::{Role, User};
 
-use crate::auth::require;
 use crate::error::{AppError, AppResult};
-use crate::guard::{ClientAddr, audit, check_limit};
+use crate::guard::{ClientAddr, audit};
 use crate::policy::{can_cancel, request_cancel, visible_submitter};
-use crate::run_resources;
-use crate::secrets::check_runnable;
 use crate::state::AppState;
-use crate::submit::check_inputs_size;
+use crate::submit::admit;
 
 /// What the sweep's runs will be: the axes and each run's inputs.
 #[derive(Debug)]
@@ -123,21 +119,9 @@ pub async fn submit_sweep(
     client: &ClientAddr,
     request: SweepSubmission<'_>,
 ) -> AppResult<SweepSubmitted> {
-    require(user.role, Role::Runner, "submit runs")?;
     let version = request.version;
-    may_run(user.role, version).map_err(AppError::Forbidden)?;
-    for inputs in &request.plan.runs {
-        check_inputs_size(inputs, state.config.max_inputs_bytes)?;
-    }
-    run_resources::resolve_api(state, version, &Default::default(), request.resources)?;
-    check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
-    check_limit(
-        state,
-        &format!("submit:user:{}", user.id),
-        state.config.limits.submits_per_user,
-        "runs submitted",
-    )
-    .await?;
+    let all: Vec<&Inputs> = request.plan.runs.iter().collect();
+    admit(state, user, version, &all, request.resources).await?;
     let fixed = request.plan.fixed();
     let runs = request
         .plan

@@ -2,14 +2,12 @@
 //! the `i`-th of `MODELRUN_SWEEP_RUNS` (by `AWS_BATCH_JOB_ARRAY_INDEX`),
 //! and every child uses the sweep's one job token for its own run.
 
-use aws_sdk_batch::types::{ArrayProperties, ContainerOverrides};
-use modelrun_core::executor::{ArrayJobRequest, Executor, ExecutorError, Submitted};
+use modelrun_core::executor::{ArrayJobRequest, ExecutorError, Submitted};
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE};
-use modelrun_core::model::Runtime;
 use modelrun_core::sweep::{RUNS_VARIABLE, runs_list};
 
-use super::{BatchExecutor, definition, requirements, to_executor, variable};
-use crate::aws::AwsFailure;
+use super::start::{self, Start};
+use super::{BatchExecutor, variable};
 
 /// The longest list of runs a job's environment carries: ECS takes 8192
 /// characters for all of a job's overrides, the token, the address and
@@ -21,26 +19,6 @@ pub(super) async fn submit(
     executor: &BatchExecutor,
     job: &ArrayJobRequest,
 ) -> Result<Submitted, ExecutorError> {
-    if !matches!(job.runtime, Runtime::Image { .. }) {
-        return Err(ExecutorError::Refused(
-            "this version runs on the local executor only; AWS Batch runs versions built as images"
-                .to_owned(),
-        ));
-    }
-    let Some(definition) = &job.job_definition else {
-        return Err(ExecutorError::Unavailable(
-            "the version's job definition is not registered yet".to_owned(),
-        ));
-    };
-    if let Some(job_id) = executor.find_by_name(&job.name).await? {
-        return Ok(Submitted {
-            job_id,
-            existing: true,
-        });
-    }
-    executor
-        .check_resources(&job.resources)
-        .map_err(|refusal| ExecutorError::Refused(format!("the runs cannot start: {refusal}")))?;
     // Batch takes arrays of 2 to 10,000 children; a sweep has 2 or more runs.
     let size = i32::try_from(job.runs.len()).unwrap_or(i32::MAX);
     let runs = runs_list(&job.runs);
@@ -64,36 +42,15 @@ pub(super) async fn submit(
         ),
         ("modelrun:sweep".to_owned(), job.sweep_id.to_string()),
     ]);
-    let submitted = executor
-        .batch
-        .submit_job()
-        .job_name(&job.name)
-        .job_queue(&executor.config.job_queue)
-        .job_definition(definition)
-        .array_properties(ArrayProperties::builder().size(size).build())
-        .container_overrides(
-            ContainerOverrides::builder()
-                .set_environment(Some(environment))
-                .set_resource_requirements(Some(requirements(&job.resources)))
-                .build(),
-        )
-        .timeout(
-            aws_sdk_batch::types::JobTimeout::builder()
-                .attempt_duration_seconds(definition::attempt_seconds(
-                    job.resources.timeout_seconds,
-                ))
-                .build(),
-        )
-        .set_tags(Some(tags))
-        .propagate_tags(true)
-        .send()
-        .await
-        .map_err(|error| to_executor(AwsFailure::new("Batch SubmitJob", error)))?;
-    let job_id = submitted.job_id().ok_or_else(|| {
-        ExecutorError::Unavailable("Batch accepted the array job without an id".to_owned())
-    })?;
-    Ok(Submitted {
-        job_id: job_id.to_owned(),
-        existing: false,
-    })
+    let start = Start {
+        name: &job.name,
+        runtime: &job.runtime,
+        definition: job.job_definition.as_deref(),
+        resources: &job.resources,
+        who: "the runs",
+        environment,
+        tags,
+        array_size: Some(size),
+    };
+    start::start(executor, start).await
 }

@@ -14,12 +14,12 @@ mod diagnose;
 pub mod events;
 mod logs;
 mod sizes;
+mod start;
 
 use async_trait::async_trait;
 use aws_sdk_batch::Client as BatchClient;
 use aws_sdk_batch::types::{
-    ContainerOverrides, JobDetail, JobStatus, KeyValuePair, KeyValuesPair, ResourceRequirement,
-    ResourceType,
+    JobDetail, JobStatus, KeyValuePair, KeyValuesPair, ResourceRequirement, ResourceType,
 };
 use aws_sdk_cloudwatchlogs::Client as LogsClient;
 use modelrun_core::config::BatchConfig;
@@ -31,7 +31,7 @@ use modelrun_core::executor::{
 use modelrun_core::installation::Installation;
 use modelrun_core::job_access::{API_URL_VARIABLE, JOB_TOKEN_VARIABLE, RUN_ID_VARIABLE};
 use modelrun_core::manifest::Resources;
-use modelrun_core::model::{ModelVersion, Runtime};
+use modelrun_core::model::ModelVersion;
 use modelrun_core::resources::ResourceRefusal;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
@@ -211,27 +211,6 @@ impl Executor for BatchExecutor {
     }
 
     async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError> {
-        if !matches!(job.runtime, Runtime::Image { .. }) {
-            return Err(ExecutorError::Refused(
-                "this version runs on the local executor only; AWS Batch runs versions built as images".to_owned(),
-            ));
-        }
-        let Some(definition) = &job.job_definition else {
-            return Err(ExecutorError::Unavailable(
-                "the version's job definition is not registered yet".to_owned(),
-            ));
-        };
-        if let Some(job_id) = self.find_by_name(&job.name).await? {
-            return Ok(Submitted {
-                job_id,
-                existing: true,
-            });
-        }
-        // Checked at submit too; a run queued before the platform changed
-        // fails here with the reason instead of with AWS's refusal.
-        self.check_resources(&job.resources).map_err(|refusal| {
-            ExecutorError::Refused(format!("the run cannot start: {refusal}"))
-        })?;
         let Some(token) = &job.job_token else {
             return Err(ExecutorError::Refused(
                 "a Batch job needs a job token to reach its files".to_owned(),
@@ -244,38 +223,17 @@ impl Executor for BatchExecutor {
             variable(API_URL_VARIABLE, self.config.api_url.clone()),
             variable(JOB_TOKEN_VARIABLE, token.expose().to_owned()),
         ];
-        let resources = requirements(&job.resources);
-        let submitted = self
-            .batch
-            .submit_job()
-            .job_name(&job.name)
-            .job_queue(&self.config.job_queue)
-            .job_definition(definition)
-            .container_overrides(
-                ContainerOverrides::builder()
-                    .set_environment(Some(environment))
-                    .set_resource_requirements(Some(resources))
-                    .build(),
-            )
-            .timeout(
-                aws_sdk_batch::types::JobTimeout::builder()
-                    .attempt_duration_seconds(definition::attempt_seconds(
-                        job.resources.timeout_seconds,
-                    ))
-                    .build(),
-            )
-            .set_tags(Some(job_tags(&self.installation, job)))
-            .propagate_tags(true)
-            .send()
-            .await
-            .map_err(|error| to_executor(AwsFailure::new("Batch SubmitJob", error)))?;
-        let job_id = submitted.job_id().ok_or_else(|| {
-            ExecutorError::Unavailable("Batch accepted the job without an id".to_owned())
-        })?;
-        Ok(Submitted {
-            job_id: job_id.to_owned(),
-            existing: false,
-        })
+        let start = start::Start {
+            name: &job.name,
+            runtime: &job.runtime,
+            definition: job.job_definition.as_deref(),
+            resources: &job.resources,
+            who: "the run",
+            environment,
+            tags: job_tags(&self.installation, job),
+            array_size: None,
+        };
+        start::start(self, start).await
     }
 
     async fn submit_array(&self, job: &ArrayJobRequest) -> Result<Submitted, ExecutorError> {
