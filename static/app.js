@@ -236,7 +236,7 @@ if (runForm && sweepSize) {
     const median = estimate ? Number(estimate.dataset.medianSeconds) : 0;
     if (median > 0) {
       const minutes = (runs * median) / 60;
-      text += ` Together about ${minutes < 1 ? "under a minute" : `${Math.round(minutes)} min`} of run time`;
+      text += minutes < 1 ? " Together under a minute of run time" : ` Together about ${Math.round(minutes)} min of run time`;
       const perHour = Number(estimate.dataset.vcpuHour) > 0 ? estimate.querySelector("[data-estimate-median]") : null;
       text += perHour ? `, about ${runs} × ${perHour.textContent} in cost.` : ".";
     }

@@ -205,7 +205,10 @@ impl Recorder {
     async fn finished(&self, run: &Run, change: &StatusChange) -> Result<FollowUp, WorkerError> {
         if let Some((sweep_id, _)) = self.store.run_sweep(run.id).await? {
             return Ok(FollowUp::Task(modelrun_core::task::Job::task(
-                &modelrun_core::sweep::NotifySweep { sweep_id },
+                &modelrun_core::sweep::NotifySweep {
+                    sweep_id,
+                    run_id: run.id,
+                },
             )));
         }
         self.finished_email(run, change)

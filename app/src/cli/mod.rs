@@ -160,8 +160,9 @@ struct CommonArgs {
     /// admins see all).
     #[arg(long, env = "MODELRUN_RUN_VISIBILITY", default_value = "team")]
     run_visibility: modelrun_core::config::RunVisibility,
-    /// Most runs one sweep may make (the grid of its varied inputs).
-    #[arg(long, env = "MODELRUN_MAX_SWEEP_RUNS", default_value_t = modelrun_core::sweep::DEFAULT_MAX_RUNS, value_parser = clap::value_parser!(u16).range(2..=10_000))]
+    /// Most runs one sweep may make (the grid of its varied inputs), from 2
+    /// to 1000: a sweep and all its runs are made in one request.
+    #[arg(long, env = "MODELRUN_MAX_SWEEP_RUNS", default_value_t = modelrun_core::sweep::DEFAULT_MAX_RUNS, value_parser = clap::value_parser!(u16).range(2..=1_000))]
     max_sweep_runs: u16,
     /// Whether runs on this machine execute in a sandbox (bubblewrap):
     /// `auto` (when it can; said at start-up when not), `required` (or no

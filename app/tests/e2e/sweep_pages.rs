@@ -119,8 +119,8 @@ pub async fn the_sweep_page_shows_sorts_and_compares_its_runs(kind: StoreKind) {
     let rows = result_rows(&page);
     assert_eq!(rows.len(), 6, "one row per run");
     // Grid order: the first varied input changes slowest.
-    let growth = column(&page, "growth_rate");
-    let season = column(&page, "seasonality");
+    let growth = column(&page, "input.growth_rate");
+    let season = column(&page, "input.seasonality");
     let grid: Vec<(&str, &str)> = rows
         .iter()
         .map(|row| (row[growth].as_str(), row[season].as_str()))
@@ -146,11 +146,11 @@ pub async fn the_sweep_page_shows_sorts_and_compares_its_runs(kind: StoreKind) {
     assert_eq!(svg.matches("Monthly growth rate: 0.03").count(), 1);
 
     // Sorted by a key figure, as numbers, both ways.
-    let total = column(&page, "total_revenue");
+    let total = column(&page, "figure.total_revenue");
     let number = |text: &str| text.replace(',', "").parse::<f64>().expect("a figure");
     for dir in ["asc", "desc"] {
         let sorted = browser
-            .page(&format!("{path}?sort=total_revenue&dir={dir}"))
+            .page(&format!("{path}?sort=figure.total_revenue&dir={dir}"))
             .await;
         let totals: Vec<f64> = result_rows(&sorted)
             .iter()
@@ -300,13 +300,13 @@ pub async fn a_sweep_of_the_most_runs_still_renders(kind: StoreKind) {
     let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let started = std::time::Instant::now();
     let page = browser
-        .page(&format!("/sweeps/{id}?sort=churn_rate&dir=desc"))
+        .page(&format!("/sweeps/{id}?sort=input.churn_rate&dir=desc"))
         .await;
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(page.contains("0 of 200 runs ended; 200 waiting."), "{page}");
     let rows = result_rows(&page);
     assert_eq!(rows.len(), 200);
-    let churn = column(&page, "churn_rate");
+    let churn = column(&page, "input.churn_rate");
     assert_eq!(rows[0][churn], "0.09");
     assert_eq!(rows[199][churn], "0");
 }

@@ -139,7 +139,9 @@ pub async fn a_sweep_runs_every_combination_once(kind: StoreKind) {
         "{subjects:?}"
     );
     assert!(
-        emails[0].text.contains("6 runs: 6 succeeded"),
+        emails[0]
+            .text
+            .contains("succeeded: of its 6 runs, 6 succeeded."),
         "{}",
         emails[0].text
     );
@@ -324,6 +326,7 @@ pub async fn the_run_form_submits_a_sweep(kind: StoreKind) {
             ("_vary.growth_rate.step", "0,01".to_owned()),
             ("_vary.seasonality", "retail".to_owned()),
             ("_vary.seasonality", "b2b".to_owned()),
+            ("_key", "sweep-form-key-1".to_owned()),
         ]
     };
     let send = |pairs: Vec<(&'static str, String)>| {
@@ -356,4 +359,22 @@ pub async fn the_run_form_submits_a_sweep(kind: StoreKind) {
     assert_eq!(sweep["inputs"]["churn_rate"], json!(0.01));
     assert_eq!(sweep["runs"][5]["values"]["growth_rate"], json!(0.04));
     assert_eq!(sweep["runs"][5]["values"]["seasonality"], "b2b");
+
+    // The same form sent again is the same sweep; sent again with other
+    // values (back, change, submit) it is refused once, with a new key so
+    // that the next press makes a new sweep.
+    let again = send(form("0,02")).await;
+    assert_eq!(location(&again), target);
+    let changed = send(form("0,03")).await;
+    assert_eq!(changed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let shown = changed.text().await.expect("body");
+    assert!(
+        shown.contains("already submitted with other values"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("value=\"sweep-form-key-1\""),
+        "the key was kept"
+    );
+    assert!(shown.contains("name=\"_vary.growth_rate.from\" value=\"0,03\""));
 }

@@ -25,18 +25,23 @@ use crate::task::{Job, TaskKind};
 
 /// Email a sweep's submitter that it ended, once every run of it has: a
 /// sweep's runs send no email each (a sweep of 200 runs is one message).
-/// Queued as each run ends; only the one that finds every run ended and
-/// claims the sweep's notice ([`SweepStore::claim_sweep_notice`]) sends.
+/// Queued by each run's end, in the transaction that ends it, one task per
+/// run: the task of the run that ends last therefore runs after every end
+/// is written and finds the sweep ended (a task shared by the runs could
+/// have read before the last end was written). Only the task that claims
+/// the sweep's notice ([`SweepStore::claim_sweep_notice`]) sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotifySweep {
     pub sweep_id: SweepId,
+    /// The run whose end queued it.
+    pub run_id: RunId,
 }
 
 impl Job for NotifySweep {
     const KIND: TaskKind = TaskKind::NotifySweep;
 
     fn dedupe_key(&self) -> Option<String> {
-        Some(format!("notify_sweep:{}", self.sweep_id))
+        Some(format!("notify_sweep:{}:{}", self.sweep_id, self.run_id))
     }
 }
 

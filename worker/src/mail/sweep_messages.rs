@@ -24,7 +24,7 @@ struct SweepFinishedHtml<'a> {
     url: &'a str,
 }
 
-/// "6 runs: 5 succeeded, 1 failed"
+/// "of its 6 runs, 5 succeeded and 1 failed"
 fn summary(tally: &Tally) -> String {
     let parts: Vec<String> = [
         (tally.succeeded, "succeeded"),
@@ -35,7 +35,11 @@ fn summary(tally: &Tally) -> String {
     .filter(|(n, _)| *n > 0)
     .map(|(n, what)| format!("{n} {what}"))
     .collect();
-    format!("{}: {}", count(tally.total(), "run"), parts.join(", "))
+    let parts = match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    };
+    format!("of its {}, {parts}", count(tally.total(), "run"))
 }
 
 /// The message to `sweep`'s submitter once its runs, counted in `tally`,
@@ -84,6 +88,6 @@ mod tests {
             failed: 1,
             ..Tally::default()
         };
-        assert_eq!(summary(&tally), "6 runs: 5 succeeded, 1 failed");
+        assert_eq!(summary(&tally), "of its 6 runs, 5 succeeded and 1 failed");
     }
 }

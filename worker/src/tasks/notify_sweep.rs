@@ -1,7 +1,7 @@
 //! `notify_sweep`: emails a sweep's submitter once every run of it has
-//! ended. Each run's end queues it (deduplicated while queued); the task
-//! that finds every run ended and claims the sweep's notice sends the one
-//! message, so two runs ending together still make one email.
+//! ended. Each run's end queues one ([`NotifySweep`]); the task that finds
+//! every run ended and claims the sweep's notice sends the one message, so
+//! two runs ending together still make one email.
 
 use async_trait::async_trait;
 use chrono::Utc;

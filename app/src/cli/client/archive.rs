@@ -62,11 +62,7 @@ pub(super) async fn download(
             .map_or(Duration::from_secs(2), Duration::from_secs);
         tokio::time::sleep(after.clamp(Duration::from_secs(1), MOST_BETWEEN)).await;
     };
-    let written = write(response, target, force).await;
-    if written.is_err() {
-        let _ = tokio::fs::remove_file(target).await;
-    }
-    let bytes = written?;
+    let bytes = write(response, target, force).await?;
     eprintln!(
         "Downloaded {} ({bytes} bytes).",
         one_line(&target.display().to_string())
@@ -74,19 +70,21 @@ pub(super) async fn download(
     Ok(())
 }
 
-/// Streams the body into `target`; the bytes written.
+/// Streams the body into a temporary file beside `target`, and gives it
+/// `target`'s name once whole: a download cut short (an error, Ctrl-C)
+/// never leaves a partial file under the name. Without `force` a file
+/// that appeared at `target` meanwhile is not replaced. The bytes written.
 async fn write(response: reqwest::Response, target: &Path, force: bool) -> anyhow::Result<u64> {
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let mut file = options
-        .open(target)
-        .await
-        .with_context(|| format!("cannot create {}", target.display()))?;
+    let dir = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let partial = tempfile::Builder::new()
+        .prefix(".modelrun-download-")
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut file = tokio::fs::File::from_std(partial.as_file().try_clone()?);
     let mut body = response.bytes_stream();
     let mut bytes = 0u64;
     while let Some(chunk) = body.next().await {
@@ -95,5 +93,13 @@ async fn write(response: reqwest::Response, target: &Path, force: bool) -> anyho
         bytes += chunk.len() as u64;
     }
     file.flush().await?;
+    file.sync_all().await?;
+    let kept = if force {
+        partial.persist(target).map(|_| ())
+    } else {
+        partial.persist_noclobber(target).map(|_| ())
+    };
+    kept.map_err(|error| error.error)
+        .with_context(|| format!("cannot write {}", target.display()))?;
     Ok(bytes)
 }

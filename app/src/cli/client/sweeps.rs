@@ -73,7 +73,8 @@ pub enum SweepsCommand {
     /// Download every output of an ended sweep as one zip, with index.csv.
     Download {
         id: i64,
-        /// Where to write the zip (default: modelrun-sweep-<id>.zip here).
+        /// Where to write the zip (default: modelrun-sweep-<id>.zip here;
+        /// in a directory, under that name).
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
         /// Replace the file if it exists.
@@ -111,9 +112,14 @@ pub async fn run(command: SweepsCommand) -> anyhow::Result<ExitCode> {
                 body["version"] = json!(version);
             }
             let path = format!("/api/v1/models/{}/sweeps", super::runs::encode_path(&model));
-            let sweep = client
-                .json(client.request(Method::POST, &path).json(&body))
-                .await?;
+            // One key per command: a request the client sends again (a
+            // lost answer) gives back the sweep the first one made.
+            let key = modelrun_core::crypto::random_hex(16);
+            let request = client
+                .request(Method::POST, &path)
+                .header("Idempotency-Key", key)
+                .json(&body);
+            let sweep = client.json(request).await?;
             let id = sweep["id"]
                 .as_i64()
                 .context("the server's answer has no sweep id")?;
@@ -184,8 +190,13 @@ pub async fn run(command: SweepsCommand) -> anyhow::Result<ExitCode> {
             server,
         } => {
             let client = server.client()?;
-            let target =
-                output.unwrap_or_else(|| PathBuf::from(format!("modelrun-sweep-{id}.zip")));
+            // An existing directory takes the archive under its own name.
+            let name = format!("modelrun-sweep-{id}.zip");
+            let target = match output {
+                Some(dir) if dir.is_dir() => dir.join(name),
+                Some(file) => file,
+                None => PathBuf::from(name),
+            };
             super::archive::download(&client, id, &target, force).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -290,6 +290,12 @@ const DROP_FIELD: &str = "_drop";
 /// The run a "Run again" form started from.
 const FROM_FIELD: &str = "_from";
 
+/// What the form says when its key already made a run or a sweep with
+/// other values (the back button, then a change); it comes back with a
+/// new key, so the next press makes a new one.
+const KEY_USED: &str = "This form was already submitted with other values, so nothing new was \
+     submitted. Check the values below and press Submit again to make a new run or sweep.";
+
 /// The form's one-time key: a double click or a resubmit makes one run.
 const KEY_FIELD: &str = "_key";
 
@@ -405,11 +411,15 @@ async fn create(
                 (errors, problem)
             }
             sweep::Refused::Problem(problem) => (none.clone(), Some(problem)),
+            sweep::Refused::KeyUsed => (none.clone(), Some(KEY_USED.to_owned())),
         };
         let resource_errors = asked.as_ref().err().cloned().unwrap_or_default();
         let mut page = again(&errors, &resource_errors);
         sweep::refill(&mut page.fields, &pairs);
         page.estimate = Some(expect(&state, &user, version, expected).await?);
+        if problem.as_deref() == Some(KEY_USED) {
+            page.key = random_hex(16);
+        }
         page.problem = problem;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
@@ -450,12 +460,9 @@ async fn create(
         }
         // This page was submitted before with other values (the back
         // button, then a change): a new key makes the next press a new run.
-        Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => (
-            "This form was already submitted with other values, so nothing new was \
-             submitted. Check the values below and press Submit run again to make a new run."
-                .to_owned(),
-            true,
-        ),
+        Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
+            (KEY_USED.to_owned(), true)
+        }
         Err(other) => return Err(other),
     };
     let none = ValidationErrors::default();

@@ -4,6 +4,7 @@
 //! A form with something varied submits a sweep instead of a run. Numbers
 //! are read as the form reads its boxes (a decimal comma is fine).
 
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::ModelVersion;
@@ -164,10 +165,13 @@ pub struct SweepForm<'a> {
     pub key: Option<String>,
 }
 
-/// Why the form's sweep was not submitted: field errors, or a sentence.
+/// Why the form's sweep was not submitted: field errors, a sentence, or
+/// the form's key already made another sweep (the back button, then a
+/// change): the form comes back with a new key.
 pub enum Refused {
     Fields(ValidationErrors),
     Problem(String),
+    KeyUsed,
 }
 
 /// Checks and submits the form's sweep; a redirect to its page.
@@ -217,9 +221,9 @@ pub async fn submit(
         Err(AppError::TooLarge(message)) => Ok(Err(Refused::Problem(format!(
             "The sweep was not submitted: {message}."
         )))),
-        Err(AppError::Rejected(_, message)) => Ok(Err(Refused::Problem(format!(
-            "The sweep was not submitted: {message}."
-        )))),
+        Err(AppError::Rejected(status, _)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
+            Ok(Err(Refused::KeyUsed))
+        }
         Err(other) => Err(other),
     }
 }

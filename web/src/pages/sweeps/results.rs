@@ -1,6 +1,8 @@
 //! A sweep's results table: one row per run in grid order, with a column
 //! per varied input, the status, each key figure and the duration. It sorts
-//! on the server by any column (`?sort=<column>&dir=asc|desc`, so it works
+//! on the server by any column (`?sort=<column>&dir=asc|desc`: `run`,
+//! `status`, `duration`, `input.<name>` or `figure.<name>`, so that an input
+//! and a figure named alike are two columns; so it works
 //! without script): numbers as numbers, text as text, blanks last whichever
 //! way.
 
@@ -110,11 +112,11 @@ pub fn table(
     let mut columns = vec![column("run", "Run")];
     for axis in axes {
         let name = field(&axis.field).map_or(axis.field.as_str(), |f| f.label());
-        columns.push(column(&axis.field, name));
+        columns.push(column(&format!("input.{}", axis.field), name));
     }
     columns.push(column("status", "Status"));
     for name in &figure_names {
-        columns.push(column(&name.replace(' ', "_"), name));
+        columns.push(column(&format!("figure.{}", name.replace(' ', "_")), name));
     }
     columns.push(column("duration", "Duration"));
     let rows = runs
