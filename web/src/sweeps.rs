@@ -41,8 +41,8 @@ impl Plan {
 
 /// Checks a sweep and makes its grid: each variation becomes an axis
 /// (errors under the input's name), and `base` with each combination is
-/// validated whole. `base` holds typed values; what it holds for a varied
-/// input is replaced.
+/// validated whole. `base` holds typed values, and none for a varied input
+/// (refused, naming the input).
 ///
 /// # Errors
 /// Field errors, under the input's name or `vary`.
@@ -71,11 +71,19 @@ pub fn plan(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut base = base.clone();
+    // A value given for a varied input would be dropped without a word.
     for axis in &axes {
-        base.remove(&axis.field);
+        if base.contains_key(&axis.field) {
+            errors.push(
+                &axis.field,
+                "is varied in this sweep: leave it out of the inputs every run shares",
+            );
+        }
     }
-    let runs = sweep::expand(&version.inputs, &base, &axes, max, uploads)?;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let runs = sweep::expand(&version.inputs, base, &axes, max, uploads)?;
     // Files are not varied: every run has the first run's.
     if let Some(first) = runs.first() {
         crate::uploads::check_cap(state, &version.inputs, first)?;

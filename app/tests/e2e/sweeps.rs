@@ -220,6 +220,18 @@ pub async fn a_sweep_is_refused_whole_naming_the_field(kind: StoreKind) {
         fields[0].1.starts_with("(with seasonality = retail)"),
         "{fields:?}"
     );
+    let both = json!({ "inputs": { "growth_rate": 9 }, "vary": { "growth_rate": [0.01, 0.02] } });
+    let fields = refused(send(both).await.expect("POST")).await;
+    assert_eq!(fields[0].0, "growth_rate");
+    assert!(
+        fields[0].1.contains("is varied in this sweep"),
+        "{fields:?}"
+    );
+    let extra = json!({ "vary": { "growth_rate": { "from": 0.01, "to": 0.02, "step": 0.01, "extra": 5 } } });
+    assert_eq!(
+        refused(send(extra).await.expect("POST")).await[0].0,
+        "growth_rate"
+    );
     assert_eq!(run_count(&app).await, 0, "a refused sweep makes no run");
     assert!(
         api.get_json("/api/v1/sweeps").await["sweeps"]

@@ -16,7 +16,7 @@ pub struct Axis {
 /// How a sweep varies one input: `{"from": 0.02, "to": 0.06, "step": 0.01}`
 /// (numbers only, both ends included) or a list of values.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Variation {
     Range { from: f64, to: f64, step: f64 },
     List(Vec<Value>),

@@ -239,3 +239,24 @@ fn points_cover_the_grid_once() {
     seen.dedup();
     assert_eq!(seen.len(), 12);
 }
+
+#[test]
+fn a_range_takes_from_to_and_step_and_nothing_else() {
+    let range: Variation =
+        serde_json::from_value(json!({"from": 1, "to": 2, "step": 1})).expect("range");
+    assert_eq!(
+        range,
+        Variation::Range {
+            from: 1.0,
+            to: 2.0,
+            step: 1.0
+        }
+    );
+    assert!(
+        serde_json::from_value::<Variation>(json!({"from": 1, "to": 2, "step": 1, "extra": 5}))
+            .is_err()
+    );
+    assert!(serde_json::from_value::<Variation>(json!({"from": 1, "to": 2})).is_err());
+    assert!(serde_json::from_value::<Variation>(json!([1, 2])).is_ok());
+    assert!(serde_json::from_value::<Variation>(json!("1 to 2")).is_err());
+}
