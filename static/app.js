@@ -24,6 +24,33 @@ for (const log of document.querySelectorAll("pre.log[data-follow]")) {
   log.scrollTop = log.scrollHeight;
 }
 
+// A sweep's compare form takes 2 to 4 runs: its button waits for them,
+// and what is ticked stays ticked when the page's live part refreshes.
+const tickedRuns = () =>
+  [...document.querySelectorAll("#compare-form input[name=runs]:checked")].map((box) => box.value);
+const updateCompare = () => {
+  const form = document.getElementById("compare-form");
+  if (!form) {
+    return;
+  }
+  const ticked = tickedRuns().length;
+  const [min, max] = [Number(form.dataset.min), Number(form.dataset.max)];
+  form.querySelector("button[type=submit]").disabled = ticked < min || ticked > max;
+  const note = document.getElementById("compare-note");
+  if (note) {
+    note.textContent =
+      ticked > max
+        ? `${ticked} runs are ticked; compare takes at most ${max}.`
+        : `Tick ${min} to ${max} runs (${ticked} ticked).`;
+  }
+};
+document.addEventListener("change", (event) => {
+  if (event.target instanceof Element && event.target.closest("#compare-form")) {
+    updateCompare();
+  }
+});
+updateCompare();
+
 // A run page refreshes its live part while the run is active.
 const live = document.getElementById("run-live");
 if (live && live.dataset.live === "true") {
@@ -43,8 +70,13 @@ if (live && live.dataset.live === "true") {
       }
       const log = live.querySelector("pre.log");
       const atBottom = !log || log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      const ticked = tickedRuns();
       live.replaceChildren(...fresh.childNodes);
       live.dataset.live = fresh.dataset.live;
+      for (const box of live.querySelectorAll("#compare-form input[name=runs]")) {
+        box.checked = ticked.includes(box.value);
+      }
+      updateCompare();
       document.title = page.title;
       const newLog = live.querySelector("pre.log");
       if (newLog && atBottom) {
@@ -190,21 +222,37 @@ if (runForm && sweepSize) {
   const submitButton = document.getElementById("submit-run");
   const max = Number(runForm.dataset.maxSweepRuns);
   const read = (box) => (box ? Number(box.value.trim().replace(",", ".")) : NaN);
+  // How many values a Vary section gives, or what keeps it from giving
+  // any: the server's rules, so the count shown is one it accepts.
   const countOf = (section) => {
     const ticked = section.querySelectorAll("input[type=checkbox]:checked").length;
     if (ticked > 0) {
-      return ticked;
+      return { count: ticked };
     }
     const lines = section.querySelector("[data-part=values]");
-    const listed = lines ? lines.value.split("\n").filter((line) => line.trim() !== "").length : 0;
-    if (listed > 0) {
-      return listed;
+    const listed = lines ? lines.value.split("\n").map((line) => line.trim()).filter((line) => line !== "") : [];
+    const parts = ["from", "to", "step"].map((part) => section.querySelector(`[data-part=${part}]`));
+    const typed = parts.filter((box) => box && box.value.trim() !== "");
+    if (typed.length > 0 && listed.length > 0) {
+      return { problem: "take a range or values, not both" };
     }
-    const [from, to, step] = ["from", "to", "step"].map((part) => read(section.querySelector(`[data-part=${part}]`)));
-    if ([from, to, step].every(Number.isFinite) && step > 0 && to >= from) {
-      return Math.floor((to - from) / step + 1e-9) + 1;
+    if (listed.length > 0) {
+      return new Set(listed).size < listed.length ? { problem: "list a value twice" } : { count: listed.length };
     }
-    return 0;
+    if (typed.length === 0) {
+      return { count: 0 };
+    }
+    const [from, to, step] = parts.map(read);
+    if (typed.length < 3 || ![from, to, step].every(Number.isFinite)) {
+      return { problem: "need a number in each of From, To and Step" };
+    }
+    if (step <= 0) {
+      return { problem: "need a Step above 0" };
+    }
+    if (to < from) {
+      return { problem: "need To to be at least From" };
+    }
+    return { count: Math.floor((to - from) / step + 1e-9) + 1 };
   };
   // A budget a sweep of `runs` would cross, said as a single run's is.
   const warnBudgets = (runs) => {
@@ -224,7 +272,16 @@ if (runForm && sweepSize) {
     }
   };
   const update = () => {
-    const counts = [...runForm.querySelectorAll("details.vary")].map(countOf).filter((n) => n > 0);
+    const sections = [...runForm.querySelectorAll("details.vary")];
+    const wrong = sections.find((section) => countOf(section).problem);
+    if (wrong) {
+      warnBudgets(1);
+      sweepSize.textContent = `The Vary boxes of ${wrong.dataset.label} ${countOf(wrong).problem}.`;
+      sweepSize.hidden = false;
+      submitButton.textContent = "Submit sweep";
+      return;
+    }
+    const counts = sections.map((section) => countOf(section).count).filter((n) => n > 0);
     if (counts.length === 0) {
       warnBudgets(1);
       sweepSize.hidden = true;

@@ -35,6 +35,9 @@ test("a sweep is submitted from the run form, followed, sorted and compared", as
   await growth.locator("summary").click();
   await growth.getByLabel("From").fill("0,02");
   await growth.getByLabel("To").fill("0,04");
+  // A range the server would refuse is named, not counted.
+  await growth.getByLabel("Step").fill("0");
+  await page.locator("#sweep-size").filter({ hasText: "The Vary boxes of Monthly growth rate need a Step above 0." }).waitFor();
   await growth.getByLabel("Step").fill("0,01");
   const seasons = page.locator("#vary-seasonality");
   await seasons.locator("summary").click();
@@ -75,9 +78,12 @@ test("a sweep is submitted from the run form, followed, sorted and compared", as
   await page.locator("#sweep-results th[aria-sort=descending]", { hasText: "total revenue" }).waitFor();
   assert.deepEqual(await totals(), [...ascending].reverse());
 
-  // Two of its runs, compared.
+  // Two of its runs, compared: the button waits for a second one.
+  const compare = page.getByRole("button", { name: "Compare selected runs" });
   await rows.nth(0).getByRole("checkbox").check();
+  assert.equal(await compare.isDisabled(), true, "one run does not compare");
   await rows.nth(5).getByRole("checkbox").check();
+  assert.equal(await compare.isDisabled(), false);
   await page.getByRole("button", { name: "Compare selected runs" }).click();
   await page.getByRole("heading", { name: "Compare runs of forecast" }).waitFor();
   assert.match(await page.locator("body").innerText(), /inputs? differs?/);
