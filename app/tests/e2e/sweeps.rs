@@ -124,6 +124,8 @@ pub async fn a_sweep_runs_every_combination_once(kind: StoreKind) {
             run["values"]["growth_rate"]
         );
         assert_eq!(detail["inputs"]["horizon_months"], 3);
+        assert_eq!(detail["sweep"]["id"], id);
+        assert_eq!(detail["sweep"]["position"], run["position"]);
     }
     let listed = api.get_json("/api/v1/sweeps").await;
     assert_eq!(listed["sweeps"][0]["id"], id);

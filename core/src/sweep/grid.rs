@@ -114,9 +114,9 @@ pub fn axis(
     for value in &values {
         let value = field
             .check(value)
-            .map_err(|message| format!("{} in the sweep {message}", shown(value)))?;
+            .map_err(|message| format!("{} in the sweep {message}", named(value)))?;
         if checked.contains(&value) {
-            return Err(format!("lists {} twice", shown(&value)));
+            return Err(format!("lists {} twice", named(&value)));
         }
         checked.push(value);
     }
@@ -124,6 +124,14 @@ pub fn axis(
         field: name.to_owned(),
         values: checked,
     })
+}
+
+/// A value as a message names it: as [`shown`], and an empty text as such.
+fn named(value: &Value) -> String {
+    match value {
+        Value::String(text) if text.is_empty() => "an empty text".to_owned(),
+        other => shown(other),
+    }
 }
 
 /// A value as a person reads it in a message or a table cell.

@@ -58,6 +58,15 @@ struct ScheduledByJson {
     url: String,
 }
 
+/// The sweep a run is part of, and its place in the grid.
+#[derive(Serialize)]
+struct SweepOfJson {
+    id: i64,
+    /// From 0; on AWS Batch its array index.
+    position: usize,
+    url: String,
+}
+
 #[derive(Serialize)]
 struct RunJson {
     id: i64,
@@ -92,6 +101,9 @@ struct RunJson {
     /// The schedule that made the run, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     scheduled_by: Option<ScheduledByJson>,
+    /// The sweep the run is part of, if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sweep: Option<SweepOfJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     events: Option<Vec<RunEvent>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,6 +135,7 @@ impl RunJson {
             url: format!("/runs/{}", run.id),
             cost: None,
             scheduled_by: None,
+            sweep: None,
             events: None,
             outputs: None,
         }
@@ -172,6 +185,15 @@ async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
             id: by.id.0,
             url: format!("/schedules/{}", by.id),
             name: by.name,
+        });
+    json.sweep = state
+        .store
+        .run_sweep(run.id)
+        .await?
+        .map(|(id, position)| SweepOfJson {
+            id: id.0,
+            position,
+            url: format!("/sweeps/{id}"),
         });
     json.progress = progress;
     json.cost = Some(crate::costs::run_cost(state, run, Utc::now()).await?);

@@ -15,6 +15,7 @@ fn run_properties() -> Value {
         "duration_seconds": { "type": ["number", "null"] }, "rerun_of": { "type": ["integer", "null"] },
         "attempt": { "type": "integer", "minimum": 1, "description": "Which attempt of its job the run is on: AWS Batch retries a job after an infrastructure fault." },
         "scheduled_by": { "$ref": "#/components/schemas/ScheduledBy", "description": "The schedule that made the run (one run's answer only)" },
+        "sweep": { "type": "object", "required": ["id", "position", "url"], "description": "The sweep the run is part of (one run's answer only)", "properties": { "id": { "type": "integer" }, "position": { "type": "integer", "minimum": 0, "description": "Its place in the sweep's grid, from 0 (on AWS Batch its array index)" }, "url": { "type": "string" } } },
         "progress": { "oneOf": [{ "$ref": "#/components/schemas/RunProgress" }, { "type": "null" }], "description": "The latest progress the model reported (a `::progress` line of its output), as it reported it; null until it reports any" },
         "url": { "type": "string" },
         "cost": { "$ref": "#/components/schemas/RunCost" },
