@@ -403,9 +403,10 @@ pub trait CostStore: Send + Sync {
     /// Run times in milliseconds (start to end) of the latest `limit`
     /// succeeded runs of a version (by when they ended), in no order.
     async fn succeeded_durations(&self, version: VersionId, limit: u32) -> StoreResult<Vec<i64>>;
-    /// Keeps the estimate a run was submitted with. Once: a later call for
-    /// the same run changes nothing.
-    async fn record_estimate(&self, run: RunId, estimate: &Estimate) -> StoreResult<()>;
+    /// Keeps the estimate each of `runs` was submitted with (the runs of a
+    /// sweep share one), in one transaction. Once: a later call for the
+    /// same run changes nothing.
+    async fn record_estimate(&self, runs: &[RunId], estimate: &Estimate) -> StoreResult<()>;
     /// The estimate a run was submitted with; `None` for runs without one.
     async fn run_estimate(&self, run: RunId) -> StoreResult<Option<Estimate>>;
     /// Every run that started in `[from, to)`, as a budget counts it.

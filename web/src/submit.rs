@@ -62,7 +62,7 @@ pub fn pick_version<'a>(
 /// made or kept still runs, and a repeated submission makes none.
 async fn keep_estimate(state: &AppState, version: &ModelVersion, run: &Run) {
     let kept = match crate::costs::estimate(state, version, run.resources, 1).await {
-        Ok(estimate) => state.store.record_estimate(run.id, &estimate).await,
+        Ok(estimate) => state.store.record_estimate(&[run.id], &estimate).await,
         Err(error) => Err(error),
     };
     if let Err(error) = kept {

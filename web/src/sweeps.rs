@@ -206,9 +206,14 @@ async fn keep_estimates(
 ) {
     let kept = async {
         let estimate = crate::costs::estimate(state, version, resources, 1).await?;
-        for run in state.store.sweep_runs(sweep.id).await? {
-            state.store.record_estimate(run.id, &estimate).await?;
-        }
+        let runs: Vec<_> = state
+            .store
+            .sweep_runs(sweep.id)
+            .await?
+            .iter()
+            .map(|run| run.id)
+            .collect();
+        state.store.record_estimate(&runs, &estimate).await?;
         Ok::<_, modelrun_core::store::StoreError>(())
     };
     if let Err(error) = kept.await {

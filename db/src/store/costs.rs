@@ -90,20 +90,25 @@ impl<B> CostStore for SqlStore<B> {
             .collect())
     }
 
-    async fn record_estimate(&self, run: RunId, estimate: &Estimate) -> StoreResult<()> {
+    async fn record_estimate(&self, runs: &[RunId], estimate: &Estimate) -> StoreResult<()> {
         let now = Timestamp(Utc::now());
-        on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query(
-                "INSERT INTO run_estimates (run_id, estimate, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (run_id) DO NOTHING",
-            )
-            .bind(run.0)
-            .bind(Json(estimate))
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|_| ())
-        })
+        let mut tx = self.db.begin().await?;
+        for run in runs {
+            on_conn!(&mut tx, |c| {
+                sqlx::query(
+                    "INSERT INTO run_estimates (run_id, estimate, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (run_id) DO NOTHING",
+                )
+                .bind(run.0)
+                .bind(Json(estimate))
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn run_estimate(&self, run: RunId) -> StoreResult<Option<Estimate>> {

@@ -89,12 +89,12 @@ pub async fn an_estimate_is_kept_once_with_its_run(store: Arc<dyn Store>) {
         Some(prices.clone()),
     );
     store
-        .record_estimate(run.id, &estimate)
+        .record_estimate(&[run.id], &estimate)
         .await
         .expect("record");
     let later = Estimate::new(version.resources, 1, None, None);
     store
-        .record_estimate(run.id, &later)
+        .record_estimate(&[run.id], &later)
         .await
         .expect("a second record changes nothing");
     let kept = store
