@@ -9,6 +9,8 @@ use std::io::Write;
 
 use futures_util::StreamExt;
 use modelrun_core::blob::{BlobError, BlobKey, BlobStore};
+use modelrun_core::ids::RunId;
+use modelrun_core::run::RunOutput;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 use zip::result::ZipError;
@@ -77,4 +79,59 @@ where
         size,
         sha256: hex::encode(hasher.finalize()),
     }))
+}
+
+/// Why a run's output cannot go into a zip as the run recorded it: a zip
+/// without it, or with other bytes, could not stand for the run's outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputFault {
+    #[error("output {name:?} of run {run} is missing from the blob store, so no zip can be made")]
+    Missing { run: RunId, name: String },
+    #[error(
+        "output {name:?} of run {run} does not match its recorded SHA-256 (recorded {recorded}, read {read})"
+    )]
+    Corrupt {
+        run: RunId,
+        name: String,
+        recorded: String,
+        read: String,
+    },
+}
+
+/// Copies output `output` of run `run` into the zip at `path`, checking
+/// its bytes against the SHA-256 recorded when it was stored.
+///
+/// # Errors
+/// [`OutputFault`] for a missing or changed output; reading the store, or
+/// writing the zip.
+pub(crate) fn copy_output<E>(
+    zip: &mut ZipWriter<File>,
+    blob: &dyn BlobStore,
+    handle: &Handle,
+    run: RunId,
+    output: &RunOutput,
+    path: &str,
+) -> Result<Copied, E>
+where
+    E: From<BlobError> + From<ZipError> + From<std::io::Error> + From<OutputFault>,
+{
+    let key = BlobKey::run_output(run, &output.name)?;
+    let size = u64::try_from(output.size).unwrap_or(0);
+    let copied =
+        copy::<E>(zip, blob, handle, &key, path, size)?.ok_or_else(|| OutputFault::Missing {
+            run,
+            name: output.name.clone(),
+        })?;
+    if let Some(recorded) = &output.sha256
+        && !recorded.eq_ignore_ascii_case(&copied.sha256)
+    {
+        return Err(OutputFault::Corrupt {
+            run,
+            name: output.name.clone(),
+            recorded: recorded.clone(),
+            read: copied.sha256,
+        }
+        .into());
+    }
+    Ok(copied)
 }

@@ -39,21 +39,10 @@ pub enum BundleError {
     NotEnded(RunId),
     #[error("the version of run {0} does not exist")]
     NoVersion(RunId),
-    #[error(
-        "output {name:?} of run {run} does not match its recorded SHA-256 (recorded {recorded}, read {read})"
-    )]
-    Corrupt {
-        run: RunId,
-        name: String,
-        recorded: String,
-        read: String,
-    },
-    /// An output the run recorded is no longer in the blob store: a bundle
-    /// without it could not tell whether a new run reproduces it.
-    #[error(
-        "output {name:?} of run {run} is missing from the blob store, so no bundle can be made"
-    )]
-    MissingOutput { run: RunId, name: String },
+    /// An output missing from the blob store, or changed since it was
+    /// stored.
+    #[error(transparent)]
+    Output(#[from] crate::zip_files::OutputFault),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

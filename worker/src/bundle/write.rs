@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 use zip::ZipWriter;
 
 use super::BundleError;
-use crate::zip_files::{Copied, copy, options};
+use crate::zip_files::{Copied, copy, copy_output, options};
 
 /// What goes into one bundle.
 #[derive(Debug)]
@@ -58,26 +58,8 @@ pub(super) fn write(
         ));
     }
     for output in &outputs {
-        let key = BlobKey::run_output(run.id, &output.name)?;
         let path = format!("outputs/{}", output.name);
-        let size = u64::try_from(output.size).unwrap_or(0);
-        let copied =
-            copy::<BundleError>(&mut zip, blob, handle, &key, &path, size)?.ok_or_else(|| {
-                BundleError::MissingOutput {
-                    run: run.id,
-                    name: output.name.clone(),
-                }
-            })?;
-        if let Some(recorded) = &output.sha256
-            && !recorded.eq_ignore_ascii_case(&copied.sha256)
-        {
-            return Err(BundleError::Corrupt {
-                run: run.id,
-                name: output.name.clone(),
-                recorded: recorded.clone(),
-                read: copied.sha256.clone(),
-            });
-        }
+        let copied = copy_output::<BundleError>(&mut zip, blob, handle, run.id, output, &path)?;
         let file_name = output.name.rsplit('/').next().unwrap_or(&output.name);
         manifest.outputs.push(entry(
             &output.name,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use modelrun_core::blob::{BlobError, BlobKey, BlobStore};
 use modelrun_core::bundle::stored;
-use modelrun_core::ids::{RunId, SweepId};
+use modelrun_core::ids::SweepId;
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::sweep::archive::{key, offered};
 
@@ -26,21 +26,10 @@ pub enum ArchiveError {
          succeeded, failed or been cancelled"
     )]
     NotEnded(SweepId),
-    #[error(
-        "output {name:?} of run {run} does not match its recorded SHA-256 (recorded {recorded}, read {read})"
-    )]
-    Corrupt {
-        run: RunId,
-        name: String,
-        recorded: String,
-        read: String,
-    },
-    /// An output a run recorded is no longer in the blob store: an archive
-    /// without it would not be "every output".
-    #[error(
-        "output {name:?} of run {run} is missing from the blob store, so no archive can be made"
-    )]
-    MissingOutput { run: RunId, name: String },
+    /// An output missing from the blob store, or changed since it was
+    /// stored.
+    #[error(transparent)]
+    Output(#[from] crate::zip_files::OutputFault),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::Write;
 
-use modelrun_core::blob::{BlobKey, BlobStore};
+use modelrun_core::blob::BlobStore;
 use modelrun_core::run::{Run, RunOutput};
 use modelrun_core::sweep::archive::{INDEX, input_column, path};
 use modelrun_core::sweep::{Axis, shown};
@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 use zip::ZipWriter;
 
 use super::ArchiveError;
-use crate::zip_files::{copy, options};
+use crate::zip_files::{self, options};
 
 /// The columns after the varied inputs'.
 const TAIL: [&str; 5] = ["status", "output", "path", "size_bytes", "sha256"];
@@ -76,24 +76,7 @@ fn copy_output(
     run: &Run,
     output: &RunOutput,
 ) -> Result<(String, u64, String), ArchiveError> {
-    let key = BlobKey::run_output(run.id, &output.name)?;
     let at = path(run.id, &output.name);
-    let size = u64::try_from(output.size).unwrap_or(0);
-    let copied = copy::<ArchiveError>(zip, blob, handle, &key, &at, size)?.ok_or_else(|| {
-        ArchiveError::MissingOutput {
-            run: run.id,
-            name: output.name.clone(),
-        }
-    })?;
-    if let Some(recorded) = &output.sha256
-        && !recorded.eq_ignore_ascii_case(&copied.sha256)
-    {
-        return Err(ArchiveError::Corrupt {
-            run: run.id,
-            name: output.name.clone(),
-            recorded: recorded.clone(),
-            read: copied.sha256,
-        });
-    }
+    let copied = zip_files::copy_output::<ArchiveError>(zip, blob, handle, run.id, output, &at)?;
     Ok((at, copied.size, copied.sha256))
 }
