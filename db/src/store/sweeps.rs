@@ -187,23 +187,36 @@ impl<B> SweepStore for SqlStore<B> {
                 .fetch_all(c)
                 .await
         })?;
-        let mut summaries = Vec::with_capacity(rows.len());
-        for row in rows {
-            let sweep = Sweep::from(row);
-            let counts: Vec<(String, i64)> = on_conn!(&mut conn, |c| {
-                sqlx::query_as(
-                    "SELECT r.status, count(*) FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id \
-                     WHERE sr.sweep_id = $1 GROUP BY r.status",
-                )
-                .bind(sweep.id.0)
-                .fetch_all(c)
-                .await
-            })?;
-            let mut runs = Tally::default();
-            for (status, count) in counts {
-                runs.add(parse::<RunStatus>("run status", &status)?, count);
+        let sweeps: Vec<Sweep> = rows.into_iter().map(Sweep::from).collect();
+        let (Some(first), Some(last)) = (sweeps.last(), sweeps.first()) else {
+            return Ok(Vec::new());
+        };
+        // Every listed sweep's counts in one query: the ids between the
+        // oldest and the newest listed (newest first), grouped.
+        let counts: Vec<(i64, String, i64)> = on_conn!(&mut conn, |c| {
+            sqlx::query_as(
+                "SELECT sr.sweep_id, r.status, count(*) FROM sweep_runs sr \
+                 JOIN runs r ON r.id = sr.run_id \
+                 WHERE sr.sweep_id BETWEEN $1 AND $2 GROUP BY sr.sweep_id, r.status",
+            )
+            .bind(first.id.0)
+            .bind(last.id.0)
+            .fetch_all(c)
+            .await
+        })?;
+        let mut summaries: Vec<SweepSummary> = sweeps
+            .into_iter()
+            .map(|sweep| SweepSummary {
+                sweep,
+                runs: Tally::default(),
+            })
+            .collect();
+        for (id, status, count) in counts {
+            if let Some(summary) = summaries.iter_mut().find(|s| s.sweep.id.0 == id) {
+                summary
+                    .runs
+                    .add(parse::<RunStatus>("run status", &status)?, count);
             }
-            summaries.push(SweepSummary { sweep, runs });
         }
         Ok(summaries)
     }
