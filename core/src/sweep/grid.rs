@@ -79,7 +79,7 @@ fn number(value: f64, integer: bool) -> Option<Value> {
 }
 
 /// Turns one input's variation into its axis, checking each value against
-/// the input on its own. `max` bounds the values of a range.
+/// the input on its own. `max` bounds the values of a range or a list.
 ///
 /// # Errors
 /// The message completes "<input> …".
@@ -109,6 +109,13 @@ pub fn axis(
     };
     if values.is_empty() {
         return Err("lists no values to run with".to_owned());
+    }
+    // Counted before each value is checked against the others.
+    if values.len() > max {
+        return Err(format!(
+            "lists {} values; a sweep makes at most {max} runs",
+            values.len()
+        ));
     }
     let mut checked: Vec<Value> = Vec::with_capacity(values.len());
     for value in &values {

@@ -260,3 +260,10 @@ fn a_range_takes_from_to_and_step_and_nothing_else() {
     assert!(serde_json::from_value::<Variation>(json!([1, 2])).is_ok());
     assert!(serde_json::from_value::<Variation>(json!("1 to 2")).is_err());
 }
+
+#[test]
+fn a_list_longer_than_the_maximum_is_refused_before_its_values_are_compared() {
+    let many = Variation::List((0..201).map(|i| json!(f64::from(i) / 1000.0)).collect());
+    let message = axis(&schema(), "growth", &many, 200).expect_err("refused");
+    assert_eq!(message, "lists 201 values; a sweep makes at most 200 runs");
+}
