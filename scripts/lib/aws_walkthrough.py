@@ -621,11 +621,12 @@ class Walkthrough:
         say(f"modelrun is up at {self.base} (log: {self.work}/modelrun-up.log)")
         self.function(flags)
         token = subprocess.run(
-            [self.args.bin, "tokens", "create", "--user", ADMIN, "--name", "aws-walkthrough"],
+            [self.args.bin, "tokens", "create", "--user", ADMIN, "--name", "aws-walkthrough",
+             "--role", "admin"],
             env=self.env, capture_output=True, text=True, timeout=60, check=True,
         ).stdout.strip().splitlines()[-1]
         self.api = Api(self.base, token)
-        say(f"an API token: modelrun tokens create --user {ADMIN} --name aws-walkthrough")
+        say(f"an API token: modelrun tokens create --user {ADMIN} --name aws-walkthrough --role admin")
 
     def function(self, flags):
         """The worker Lambda function, configured as a deployment configures

@@ -65,7 +65,8 @@ pub(super) enum TokensCommand {
         /// A name to tell the token apart.
         #[arg(long, default_value = "cli")]
         name: String,
-        /// The token's role, no higher than its owner's (default: the owner's).
+        /// The token's role, no higher than its owner's (default: runner, which
+        /// submits and cancels runs, or the owner's role when that is lower).
         #[arg(long, value_parser = parse_role)]
         role: Option<Role>,
         /// Days until the token expires (default: never).

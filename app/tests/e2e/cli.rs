@@ -96,6 +96,30 @@ fn users_and_tokens_are_created_from_the_command_line() {
     let token = out.lines().last().unwrap_or_default();
     assert!(token.starts_with("mr_") && token.len() == 51, "{out}");
     let (ok, _, err) = output(modelrun(dir.path()).args([
+        "users",
+        "create",
+        "--email",
+        "root@example.com",
+        "--role",
+        "admin",
+    ]));
+    assert!(ok, "{err}");
+    let (ok, out, err) =
+        output(modelrun(dir.path()).args(["tokens", "create", "--user", "root@example.com"]));
+    assert!(ok && out.contains("with the runner role"), "{err}{out}");
+    let (ok, out, err) = output(modelrun(dir.path()).args([
+        "tokens",
+        "create",
+        "--user",
+        "root@example.com",
+        "--role",
+        "admin",
+    ]));
+    assert!(ok && out.contains("with the admin role"), "{err}{out}");
+    let (ok, out, err) =
+        output(modelrun(dir.path()).args(["tokens", "create", "--user", "bob@example.com"]));
+    assert!(ok && out.contains("with the viewer role"), "{err}{out}");
+    let (ok, _, err) = output(modelrun(dir.path()).args([
         "tokens",
         "create",
         "--user",

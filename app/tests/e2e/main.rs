@@ -172,6 +172,7 @@ on_sqlite!(
     security::roles_bound_what_people_do,
     progress::runs_submit_wait_shows_the_progress,
     security::tokens_above_their_owners_role_cannot_be_minted,
+    security::a_new_token_is_a_runner_unless_chosen,
     security::sessions_are_new_at_sign_in_and_end_at_sign_out,
     security::a_session_that_timed_out_is_refused,
     security::a_password_change_ends_the_other_sessions,

@@ -166,9 +166,18 @@ impl TestApp {
         browser
     }
 
-    /// A fresh API token for the user.
+    /// A fresh API token for the user, with the user's own role (a token
+    /// made without a role is a runner's).
     pub async fn token(&self, email: &str) -> String {
-        create_token(&self.store, email, "tests", None, None)
+        let role = self
+            .store
+            .credentials(email)
+            .await
+            .expect("credentials")
+            .expect("the token's owner exists")
+            .user
+            .role;
+        create_token(&self.store, email, "tests", Some(role), None)
             .await
             .expect("token")
             .1

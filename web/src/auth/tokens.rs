@@ -1,5 +1,7 @@
 //! Minting API tokens: named, at most their owner's role, optionally
 //! expiring. The token is returned once; the store keeps its SHA-256.
+//! Without a chosen role a token gets the least role that acts, so a
+//! script's token that leaks reaches no more than submitting runs.
 
 use std::sync::Arc;
 
@@ -13,7 +15,14 @@ use crate::error::{AppError, AppResult};
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EXPIRY_DAYS: u32 = 3650;
 
-/// Creates a token for `owner`. Refusals name the field and its limit.
+/// The role a new token gets when none is chosen: [`Role::Runner`] (submits
+/// and cancels runs), or the owner's own role when that is lower.
+pub fn default_role(owner: Role) -> Role {
+    owner.min(Role::Runner)
+}
+
+/// Creates a token for `owner` with `role`, or [`default_role`] when `None`.
+/// Refusals name the field and its limit.
 pub async fn mint(
     store: &Arc<dyn Store>,
     owner: &User,
@@ -21,7 +30,7 @@ pub async fn mint(
     role: Option<Role>,
     expires_in_days: Option<u32>,
 ) -> AppResult<(ApiToken, String)> {
-    let role = role.unwrap_or(owner.role);
+    let role = role.unwrap_or_else(|| default_role(owner.role));
     if role > owner.role {
         return Err(AppError::Forbidden(format!(
             "role: a token cannot have a higher role ({role}) than its owner ({})",

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{Nav, Section};
 use crate::auth::routes::account_limit_key;
-use crate::auth::tokens::mint;
+use crate::auth::tokens::{default_role, mint};
 use crate::auth::{
     CurrentUser, MIN_PASSWORD_CHARS, check_password_rules, hash_password, verify_password,
 };
@@ -71,6 +71,8 @@ struct AccountPage {
     nav: Nav,
     user: User,
     roles: Vec<Role>,
+    /// The role the new-token form starts with: see [`default_role`].
+    token_role: Role,
     tokens: Vec<TokenRow>,
     min_password: usize,
     /// A token just created, shown this once.
@@ -93,6 +95,7 @@ impl AccountPage {
         Ok(AccountPage {
             nav: Nav::new(&user, &current.csrf, Section::Account),
             roles: Role::ALL.into_iter().filter(|r| *r <= user.role).collect(),
+            token_role: default_role(user.role),
             tokens: tokens.iter().map(|t| TokenRow::new(t, &locale)).collect(),
             display: display::DisplayForm::new(settings, &locale),
             user,
@@ -206,6 +209,11 @@ async fn create_token(
             let mut page = AccountPage::load(&state, &current).await?;
             page.token_error = Some(error.public_message());
             page.token_name = form.name;
+            if let Ok(role) = form.role.parse::<Role>()
+                && role <= user.role
+            {
+                page.token_role = role;
+            }
             return Ok((status, page).into_response());
         }
         Err(other) => return Err(other),

@@ -274,3 +274,35 @@ pub async fn tokens_above_their_owners_role_cannot_be_minted(store: StoreKind) {
     let after = api.get("/api/v1/models").send().await.expect("GET");
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// An administrator's new token starts as a runner's, the least role that
+/// acts: the form selects it, and a refused form keeps the role chosen.
+pub async fn a_new_token_is_a_runner_unless_chosen(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.page("/account").await;
+    assert!(
+        page.contains("<option value=\"runner\" selected>"),
+        "runner is selected: {page}"
+    );
+    assert!(
+        page.contains("<option value=\"admin\">"),
+        "admin is offered"
+    );
+    let refused = admin
+        .post_form(
+            "/account/tokens",
+            &[
+                ("name", "deploys"),
+                ("role", "admin"),
+                ("expires_in_days", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let again = refused.text().await.expect("body");
+    assert!(
+        again.contains("<option value=\"admin\" selected>"),
+        "the chosen role stays: {again}"
+    );
+}
