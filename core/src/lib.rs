@@ -28,6 +28,7 @@ pub mod mailer;
 pub mod manifest;
 pub mod model;
 pub mod model_secrets;
+pub mod outputs;
 pub mod progress;
 pub mod registry;
 pub mod resources;

@@ -25,6 +25,11 @@
 //! [inputs]                                # a JSON Schema (see docs/models.md)
 //! type = "object"
 //! ...
+//!
+//! [[outputs.charts]]                      # optional: see crate::outputs
+//! file = "forecast.csv"
+//! x = "month"
+//! series = ["revenue"]
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +38,7 @@ use serde_json::Value;
 use crate::DefinitionError;
 use crate::blob::check_relative_path;
 use crate::model_secrets::{MAX_SECRETS, check_secret_name};
+use crate::outputs::Outputs;
 use crate::resources::{RawMax, manifest_max};
 use crate::schema::InputSchema;
 
@@ -91,6 +97,8 @@ pub struct Manifest {
     pub secrets: Vec<String>,
     /// Whether its runs may use the network (they read databases by default).
     pub network: bool,
+    /// The charts and key figures it declares (`[outputs]`); empty when none.
+    pub outputs: Outputs,
 }
 
 /// The manifest's `[environment]`.
@@ -135,6 +143,7 @@ struct RawManifest {
     #[serde(default)]
     secrets: Vec<String>,
     network: Option<bool>,
+    outputs: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +273,10 @@ impl Manifest {
                 );
             }
         }
+        let outputs = raw
+            .outputs
+            .map(|outputs| crate::outputs::parse(outputs, &mut problems))
+            .unwrap_or_default();
         let document = toml_to_json(raw.inputs);
         let size = serde_json::to_vec(&document).map_or(0, |json| json.len());
         let inputs = if size > MAX_SCHEMA_BYTES {
@@ -300,6 +313,7 @@ impl Manifest {
                 }),
                 secrets: raw.secrets,
                 network: raw.network.unwrap_or(true),
+                outputs,
             }),
             _ => Err(DefinitionError { problems }),
         }

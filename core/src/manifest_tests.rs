@@ -173,3 +173,24 @@ fn names_and_labels_follow_their_rules() {
         !valid_version_label("../x") && !valid_version_label("") && !valid_version_label("a b")
     );
 }
+
+#[test]
+fn outputs_are_read_and_their_problems_listed_with_the_rest() {
+    let declared = format!(
+        "{GOOD}[[outputs.charts]]\nfile = \"forecast.csv\"\nx = \"month\"\nseries = [\"revenue\"]\n\
+         [outputs.metrics.cagr]\nlabel = \"Annual growth\"\nformat = \"percent\"\n"
+    );
+    let manifest = Manifest::parse(&declared).expect("valid");
+    assert_eq!(manifest.outputs.charts[0].series[0].column, "revenue");
+    assert_eq!(manifest.outputs.label("cagr"), "Annual growth");
+    assert_eq!(
+        Manifest::parse(GOOD).expect("valid").outputs,
+        crate::outputs::Outputs::default()
+    );
+    let bad = declared
+        .replace("name = \"forecast\"", "name = \"Forecast!\"")
+        .replace("\"percent\"", "\"percentage\"");
+    let error = Manifest::parse(&bad).expect_err("invalid");
+    let paths: Vec<_> = error.problems.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["name", "outputs.metrics.cagr.format"]);
+}

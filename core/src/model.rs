@@ -7,6 +7,7 @@ use crate::alias::Alias;
 use crate::environment::EnvironmentSpec;
 use crate::ids::{ModelId, VersionId};
 use crate::manifest::Resources;
+use crate::outputs::Outputs;
 use crate::resources::ResourceBounds;
 use crate::schema::InputSchema;
 
@@ -62,6 +63,9 @@ pub struct ModelVersion {
     pub secrets: Vec<String>,
     /// Whether its runs may use the network.
     pub network: bool,
+    /// The charts and key figures its manifest declares (`[outputs]`);
+    /// empty for versions registered before declarations.
+    pub outputs: Outputs,
     /// Production or candidate: read with the version, from its model's
     /// one production version.
     pub alias: Alias,
@@ -111,6 +115,8 @@ pub struct NewVersion {
     pub secrets: Vec<String>,
     /// Whether its runs may use the network.
     pub network: bool,
+    /// The charts and key figures its manifest declares.
+    pub outputs: Outputs,
 }
 
 /// What a registration did.

@@ -53,6 +53,7 @@ fn version(label: &str) -> NewVersion {
         prepare_environment: false,
         secrets: Vec::new(),
         network: true,
+        outputs: Default::default(),
     }
 }
 

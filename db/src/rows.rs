@@ -10,6 +10,7 @@ use modelrun_core::ids::{EmailId, ModelId, RunId, TaskId, TokenId, UserId, Versi
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{Model, ModelVersion, Runtime};
 use modelrun_core::model_secrets::SecretInfo;
+use modelrun_core::outputs::Outputs;
 use modelrun_core::schema::InputSchema;
 use modelrun_core::store::StoreError;
 use modelrun_core::task::Task;
@@ -153,6 +154,7 @@ pub(crate) struct VersionRow {
     environment: Option<String>,
     secrets: Json<Vec<String>>,
     network: bool,
+    outputs: Json<Outputs>,
     model_name: String,
     is_production: bool,
 }
@@ -232,6 +234,7 @@ impl TryFrom<VersionRow> for ModelVersion {
             environment: row.environment,
             secrets: row.secrets.0,
             network: row.network,
+            outputs: row.outputs.0,
             model: row.model_name,
             alias: if row.is_production {
                 Alias::Production

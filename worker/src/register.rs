@@ -138,6 +138,7 @@ pub async fn register_local(
         prepare_environment: registration.prepare_environment,
         secrets: manifest.secrets.clone(),
         network: manifest.network,
+        outputs: manifest.outputs.clone(),
     };
     let registered = store.register_version(version, Vec::new()).await?;
     if let Registered::Created(version) = &registered {

@@ -103,6 +103,7 @@ async fn file_version(app: &TestApp) -> ModelVersion {
         prepare_environment: false,
         secrets: Vec::new(),
         network: true,
+        outputs: Default::default(),
     };
     let registered = app.store.register_version(version, Vec::new()).await;
     registered.expect("register").version().clone()

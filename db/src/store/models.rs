@@ -24,7 +24,7 @@ macro_rules! version_columns {
     () => {
         "id, model_id, label, digest, runtime, input_schema, vcpu, memory_mib, timeout_seconds, \
          max_vcpu, max_memory_mib, max_timeout_seconds, source_commit, registered_via, registered_at, job_definition_arn, retired_at, \
-         environment, secrets, network, \
+         environment, secrets, network, outputs, \
          (SELECT name FROM models WHERE models.id = model_versions.model_id) AS model_name, \
          coalesce((SELECT production_version_id FROM models \
          WHERE models.id = model_versions.model_id) = model_versions.id, false) AS is_production"
@@ -118,9 +118,10 @@ impl<B> SqlStore<B> {
             sqlx::query_as::<_, VersionRow>(concat!(
                 "INSERT INTO model_versions (model_id, label, digest, runtime, input_schema, vcpu, \
                  memory_mib, timeout_seconds, max_vcpu, max_memory_mib, max_timeout_seconds, \
-                 source_commit, registered_via, registered_at, environment, secrets, network) \
+                 source_commit, registered_via, registered_at, environment, secrets, network, \
+                 outputs) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17) RETURNING ",
+                 $17, $18) RETURNING ",
                 version_columns!()
             ))
             .bind(model_id)
@@ -140,6 +141,7 @@ impl<B> SqlStore<B> {
             .bind(&environment)
             .bind(Json(&version.secrets))
             .bind(version.network)
+            .bind(Json(&version.outputs))
             .fetch_one(c)
             .await
         });

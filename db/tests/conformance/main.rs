@@ -60,6 +60,7 @@ conformance!(
     users::lists_users_by_email,
     models::registers_versions_immutably,
     models::versions_keep_their_resource_max_and_runs_their_own,
+    models::versions_keep_their_declared_outputs,
     models::lists_models_with_versions_newest_first,
     models::retired_versions_take_no_runs,
     models::a_job_definition_is_recorded_once,

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::Registered;
+use modelrun_core::outputs::{BandDecl, ChartDecl, MetricDecl, MetricFormat, Outputs, SeriesDecl};
 use modelrun_core::run::NewRun;
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::task::{NewTask, TaskKind, TaskState};
@@ -121,6 +122,70 @@ pub async fn versions_keep_their_resource_max_and_runs_their_own(store: Arc<dyn 
     assert_eq!(run.resources, asked);
     let read = store.run(run.id).await.expect("query").expect("run");
     assert_eq!(read.resources, asked);
+}
+
+pub async fn versions_keep_their_declared_outputs(store: Arc<dyn Store>) {
+    let plain = store
+        .register_version(
+            support::new_version("forecast", "a1", "digest-1"),
+            Vec::new(),
+        )
+        .await
+        .expect("register")
+        .version()
+        .clone();
+    assert_eq!(plain.outputs, Outputs::default(), "nothing declared");
+    let mut new = support::new_version("forecast", "a2", "digest-2");
+    new.outputs = Outputs {
+        charts: vec![ChartDecl {
+            file: "history.csv".into(),
+            x: "month".into(),
+            series: vec![SeriesDecl {
+                file: "forecast.csv".into(),
+                column: "forecast".into(),
+                label: Some("Forecast — €".into()),
+                dashed: true,
+            }],
+            band: Some(BandDecl {
+                file: "forecast.csv".into(),
+                low: "low".into(),
+                high: "high".into(),
+            }),
+            title: Some("Revenue".into()),
+            units: Some("EUR".into()),
+        }],
+        metrics: vec![
+            MetricDecl {
+                name: "total".into(),
+                label: Some("Total".into()),
+                format: MetricFormat::Currency {
+                    symbol: "€".into(),
+                    places: 2,
+                },
+            },
+            MetricDecl {
+                name: "cagr".into(),
+                label: None,
+                format: MetricFormat::Percent { places: 1 },
+            },
+        ],
+    };
+    let created = store
+        .register_version(new.clone(), Vec::new())
+        .await
+        .expect("register")
+        .version()
+        .clone();
+    assert_eq!(created.outputs, new.outputs);
+    let read = store
+        .version(created.id)
+        .await
+        .expect("query")
+        .expect("version");
+    assert_eq!(read.outputs, new.outputs, "read back as written, in order");
+    let listed = store.models().await.expect("query");
+    assert_eq!(listed[0].versions[0].outputs, new.outputs);
+    assert_eq!(listed[0].versions[1].outputs, Outputs::default());
 }
 
 pub async fn lists_models_with_versions_newest_first(store: Arc<dyn Store>) {

@@ -85,6 +85,7 @@ pub fn new_version(model: &str, label: &str, digest: &str) -> NewVersion {
         prepare_environment: false,
         secrets: Vec::new(),
         network: true,
+        outputs: Default::default(),
     }
 }
 

@@ -121,6 +121,7 @@ async fn register(services: &Services, image: &PushedImage) -> Result<Option<boo
         prepare_environment: false,
         secrets: manifest.secrets,
         network: manifest.network,
+        outputs: manifest.outputs,
     };
     let registered = services.store.register_version(version, Vec::new()).await?;
     match &registered {

@@ -170,6 +170,7 @@ impl Harness {
             prepare_environment: false,
             secrets: secrets.iter().map(|name| (*name).to_owned()).collect(),
             network: true,
+            outputs: Default::default(),
         };
         self.store
             .register_version(version, Vec::new())

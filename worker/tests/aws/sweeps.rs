@@ -390,6 +390,7 @@ async fn a_version_that_is_not_an_image_fails_every_run_with_the_reason() {
         prepare_environment: false,
         secrets: Vec::new(),
         network: true,
+        outputs: Default::default(),
     };
     let registered = h.store.register_version(local, Vec::new()).await;
     let local = registered.expect("register").version().clone();

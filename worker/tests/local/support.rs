@@ -243,6 +243,7 @@ pub mod fixtures {
             prepare_environment: false,
             secrets: Vec::new(),
             network: true,
+            outputs: Default::default(),
         }
     }
 }
