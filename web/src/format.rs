@@ -175,7 +175,9 @@ pub fn input_value(
     label.unwrap_or_else(|| value_in(value, style))
 }
 
-fn group(whole: &str, style: NumberStyle) -> String {
+/// `whole`, an optional `-` and digits, with its digits grouped by three
+/// in `style` ("-1,234,567").
+pub fn group(whole: &str, style: NumberStyle) -> String {
     let (sign, digits) = whole.strip_prefix('-').map_or(("", whole), |d| ("-", d));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

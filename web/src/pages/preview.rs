@@ -23,7 +23,7 @@ use crate::policy::visible_run;
 use crate::preview::chart::Chart;
 use crate::preview::load::head;
 use crate::preview::table::Table;
-use crate::preview::view::CsvView;
+use crate::preview::view::{CsvFile, CsvView};
 use crate::preview::{Kind, MAX_PREVIEW_BYTES, MAX_TEXT_BYTES, decode};
 use crate::state::AppState;
 
@@ -137,10 +137,14 @@ pub(super) async fn preview(
         match kind {
             Kind::Csv => {
                 let title = format!("{} of run #{}", page.output.name, page.run.id);
-                page.csv = Some(CsvView::new(
-                    &bytes,
+                let file = CsvFile {
+                    name: &page.output.name,
+                    bytes: &bytes,
                     partial,
-                    page.output.size,
+                    size: page.output.size,
+                };
+                page.csv = Some(CsvView::new(
+                    file,
                     MAX_ROWS,
                     "preview-chart",
                     &title,
@@ -269,7 +273,7 @@ pub async fn first_chart(
             }
         };
         let (text, _) = decode(&bytes, partial);
-        let table = Table::parse(&text, 5000, partial);
+        let table = Table::of_file(&output.name, &text, 5000, partial);
         if let Some(chart) = Chart::from_table(&table) {
             return Some((output.name.clone(), chart));
         }

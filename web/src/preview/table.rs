@@ -1,7 +1,16 @@
 //! A CSV file as a table: the header, the first rows, and a guess at each
-//! column's type from its values.
+//! column's type from its values. The cells are split on the file's own
+//! delimiter ([`delimiter`]: comma, semicolon or tab), and a `;` file's
+//! decimal commas are read as numbers, so that what reads the table (the
+//! preview, the chart) sees `1234.5` wherever the file says `1234,5`. How
+//! the numbers are then shown is [`numbers`]' rule.
 
 use std::fmt;
+
+pub mod delimiter;
+pub mod numbers;
+
+use delimiter::{Delimiter, points_for_commas};
 
 /// What a column holds, guessed from its non-empty values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,10 +105,13 @@ fn is_month(value: &str) -> bool {
 /// The table, as far as it was read.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
+    /// What parts its cells.
+    pub delimiter: Delimiter,
     pub headers: Vec<String>,
     pub types: Vec<ColumnType>,
     /// Every row has as many cells as there are headers (short rows are
-    /// padded, long ones cut, and counted in `ragged`).
+    /// padded, long ones cut, and counted in `ragged`). Numbers written
+    /// with decimal commas in a `;` file are here with a point.
     pub rows: Vec<Vec<String>>,
     /// Rows that had more or fewer cells than the header.
     pub ragged: usize,
@@ -112,9 +124,21 @@ pub struct Table {
 }
 
 impl Table {
-    /// Reads at most `max_rows` rows of `text`. `partial`: the text is the
+    /// Reads at most `max_rows` rows of `text`, split on the delimiter its
+    /// first lines use ([`Delimiter::sniff`]). `partial`: the text is the
     /// start of a longer file, so its last line may be cut and is dropped.
     pub fn parse(text: &str, max_rows: usize, partial: bool) -> Table {
+        Table::parse_as(text, Delimiter::sniff(text), max_rows, partial)
+    }
+
+    /// As [`Table::parse`], for a file named `name` (a `.tsv` is split on
+    /// tabs whatever its first lines hold).
+    pub fn of_file(name: &str, text: &str, max_rows: usize, partial: bool) -> Table {
+        Table::parse_as(text, Delimiter::for_file(name, text), max_rows, partial)
+    }
+
+    /// As [`Table::parse`], split on `delimiter`.
+    pub fn parse_as(text: &str, delimiter: Delimiter, max_rows: usize, partial: bool) -> Table {
         let text = if partial {
             text.rfind('\n').map_or("", |end| &text[..=end])
         } else {
@@ -123,8 +147,10 @@ impl Table {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter.byte())
             .from_reader(text.as_bytes());
         let mut table = Table {
+            delimiter,
             truncated: partial,
             ..Table::default()
         };
@@ -140,7 +166,6 @@ impl Table {
             }
         }
         let width = table.headers.len();
-        table.types = vec![ColumnType::Empty; width];
         for record in records {
             let record = match record {
                 Ok(record) => record,
@@ -158,11 +183,19 @@ impl Table {
             }
             let mut row: Vec<String> = record.iter().take(width).map(str::to_owned).collect();
             row.resize(width, String::new());
+            table.rows.push(row);
+        }
+        if delimiter.decimal_comma() {
+            for column in 0..width {
+                points_for_commas(&mut table.rows, column);
+            }
+        }
+        table.types = vec![ColumnType::Empty; width];
+        for row in &table.rows {
             for (column, value) in row.iter().enumerate() {
                 table.types[column] = table.types[column].join(ColumnType::of(value));
                 table.formulas += usize::from(starts_like_formula(value));
             }
-            table.rows.push(row);
         }
         table
     }
@@ -251,6 +284,29 @@ mod tests {
         }
         let table = Table::parse("a,b\n=1+1,-4\n\"@x\",ok\n", 10, false);
         assert_eq!(table.formulas, 2);
+    }
+
+    #[test]
+    fn a_semicolon_file_with_decimal_commas_reads_as_numbers() {
+        let table = Table::parse(
+            "month;revenue;note\n2027-01;1234,5;a,b\n2027-02;1.300,25;\n",
+            10,
+            false,
+        );
+        assert_eq!(table.delimiter, Delimiter::Semicolon);
+        assert_eq!(table.headers, ["month", "revenue", "note"]);
+        assert_eq!(
+            table.types,
+            [ColumnType::Month, ColumnType::Number, ColumnType::Text]
+        );
+        assert_eq!(table.rows[1], ["2027-02", "1300.25", ""]);
+        assert_eq!(table.rows[0][2], "a,b", "text keeps its commas");
+        let tabs = Table::of_file("a.tsv", "x\ty\n1,5\t2\n", 10, false);
+        assert_eq!(
+            tabs.rows,
+            [["1,5", "2"]],
+            "commas are decimal only in ; files"
+        );
     }
 
     #[test]

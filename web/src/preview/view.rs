@@ -7,12 +7,17 @@
 //! [`MAX_SHOWN_CHARS`] characters of cells are shown. HTML escaping makes a
 //! character at most six bytes (`"` is `&quot;`), so the cells of one
 //! table take at most about 1.5 MB.
+//!
+//! Numbers are shown rounded to their column's useful precision, in the
+//! person's number style ([`super::table::numbers`] says the rule); the
+//! download is the file as written, every digit kept.
 
 use modelrun_core::display::NumberStyle;
 use modelrun_core::words;
 
 use super::chart::Chart;
 use super::decode;
+use super::table::numbers::ColumnFormat;
 use super::table::{ColumnType, Table, starts_like_formula};
 use crate::format;
 
@@ -43,20 +48,37 @@ pub struct CsvView {
     pub notes: Vec<String>,
 }
 
+/// The start of a CSV file, as read for a preview.
+#[derive(Clone, Copy, Debug)]
+pub struct CsvFile<'a> {
+    /// Its name: a `.tsv` is split on tabs.
+    pub name: &'a str,
+    /// Its first bytes.
+    pub bytes: &'a [u8],
+    /// More of the file follows `bytes`.
+    pub partial: bool,
+    /// The whole file's size in bytes.
+    pub size: i64,
+}
+
 impl CsvView {
-    /// The view of `bytes`, the start of a file of `size` bytes (`partial`:
-    /// there is more), with at most `max_rows` rows.
+    /// The view of `file`, with at most `max_rows` rows; its chart is
+    /// drawn with the SVG id `chart_id` and titled `title`.
     pub fn new(
-        bytes: &[u8],
-        partial: bool,
-        size: i64,
+        file: CsvFile<'_>,
         max_rows: usize,
         chart_id: &str,
         title: &str,
         style: NumberStyle,
     ) -> Self {
+        let CsvFile {
+            name,
+            bytes,
+            partial,
+            size,
+        } = file;
         let (text, utf8) = decode(bytes, partial);
-        let table = Table::parse(&text, max_rows, partial);
+        let table = Table::of_file(name, &text, max_rows, partial);
         let mut notes = Vec::new();
         let read = format::bytes(bytes.len() as i64);
         match (table.headers.is_empty(), table.rows.is_empty(), partial) {
@@ -117,15 +139,24 @@ impl CsvView {
             .take(shown.columns)
             .map(|t| t.is_numeric())
             .collect();
+        let formats: Vec<Option<ColumnFormat>> = (0..shown.columns)
+            .map(|column| {
+                let cells = table
+                    .rows
+                    .iter()
+                    .take(shown.rows)
+                    .map(|row| row[column].as_str());
+                ColumnFormat::of(table.types[column], cells)
+            })
+            .collect();
         let mut cut = 0usize;
-        // Numbers read in the person's style; text, and cells that may run
-        // as formulas, stay as the file has them.
+        // Numbers rounded and in the person's style; text, and cells that
+        // may run as formulas, stay as the file has them.
         let mut cell = |column: usize, text: String| {
             let formula = starts_like_formula(&text);
-            let text = if !formula && numeric[column] {
-                format::number_text(&text, style)
-            } else {
-                text
+            let text = match formats[column] {
+                Some(format) if !formula => format.show(&text, style),
+                _ => text,
             };
             let (text, was_cut) = shorten(text);
             cut += usize::from(was_cut);
@@ -208,15 +239,13 @@ mod tests {
     use super::*;
 
     fn view(text: &str) -> CsvView {
-        CsvView::new(
-            text.as_bytes(),
-            false,
-            text.len() as i64,
-            500,
-            "c",
-            "t",
-            NumberStyle::default(),
-        )
+        let file = CsvFile {
+            name: "out.csv",
+            bytes: text.as_bytes(),
+            partial: false,
+            size: text.len() as i64,
+        };
+        CsvView::new(file, 500, "c", "t", NumberStyle::default())
     }
 
     #[test]
@@ -269,15 +298,13 @@ mod tests {
     fn a_first_line_longer_than_the_read_is_not_called_empty() {
         let header = "h".repeat(3000);
         let cut = |text: &str| {
-            CsvView::new(
-                &text.as_bytes()[..1000],
-                true,
-                3_000_000,
-                500,
-                "c",
-                "t",
-                NumberStyle::default(),
-            )
+            let file = CsvFile {
+                name: "big.csv",
+                bytes: &text.as_bytes()[..1000],
+                partial: true,
+                size: 3_000_000,
+            };
+            CsvView::new(file, 500, "c", "t", NumberStyle::default())
         };
         let view = cut(&header);
         assert!(view.headers.is_empty());
@@ -299,6 +326,22 @@ mod tests {
             "{:?}",
             view.notes
         );
+    }
+
+    #[test]
+    fn numbers_are_rounded_per_column_and_a_semicolon_file_has_its_columns() {
+        let view = view("month;revenue;units\n2027-01;317,43333333333334;3\n2027-02;402,75;12\n");
+        let texts: Vec<Vec<&str>> = view
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|cell| cell.text.as_str()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            [["2027-01", "317.4", "3"], ["2027-02", "402.8", "12"]]
+        );
+        assert_eq!(view.numeric, [false, true, true]);
+        assert!(view.chart.is_some(), "the chart reads the decimal commas");
     }
 
     #[test]
