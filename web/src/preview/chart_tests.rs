@@ -1,6 +1,11 @@
-//! Tests of the server-drawn charts: lines, bands, overlays and axes.
+//! Tests of the server-drawn charts: lines, bands, overlays, what is left
+//! out, and the axes as drawn.
+
+use modelrun_core::display::NumberStyle;
 
 use super::*;
+
+const POINT: NumberStyle = NumberStyle::PointDecimal;
 
 fn forecast() -> Table {
     Table::parse(
@@ -10,6 +15,35 @@ fn forecast() -> Table {
     )
 }
 
+fn chart(csv: &str) -> Chart {
+    Chart::from_table(&Table::parse(csv, 100, false)).expect("a chart")
+}
+
+/// The text of every element with `class` in the SVG, in order.
+fn texts(svg: &str, class: &str) -> Vec<String> {
+    svg.split(&format!(r#"class="chart-text {class}""#))
+        .skip(1)
+        .filter_map(|rest| Some(rest.split_once('>')?.1.split_once('<')?.0.to_owned()))
+        .collect()
+}
+
+/// How many pieces the lines are drawn in: moves in the paths.
+fn pieces(svg: &str) -> usize {
+    svg.split(" d=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"'))
+        .map(|(d, _)| d.matches('M').count())
+        .sum()
+}
+
+/// The x of every element with `class`, in order.
+fn xs(svg: &str, class: &str) -> Vec<f64> {
+    svg.split(&format!(r#"class="chart-text {class}" x=""#))
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"')?.0.parse().ok())
+        .collect()
+}
+
 #[test]
 fn a_forecast_is_a_line_with_its_band() {
     let chart = Chart::from_table(&forecast()).expect("chart");
@@ -17,99 +51,152 @@ fn a_forecast_is_a_line_with_its_band() {
     assert_eq!(chart.series.len(), 1);
     let revenue = &chart.series[0];
     assert_eq!(revenue.name, "revenue");
+    assert_eq!(revenue.x[3], "2027-04");
     assert_eq!(revenue.values[2], None);
     let (low, high) = revenue.band.as_ref().expect("band");
     assert_eq!((low[0], high[3]), (Some(90.0), Some(160.0)));
-    let svg = chart.svg("c1", "Forecast <revenue>", NumberStyle::PointDecimal);
+    assert!(chart.not_charted.is_empty());
+    let svg = chart.svg("c1", "Forecast <revenue>", POINT);
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     assert!(svg.contains("Forecast &lt;revenue&gt;"));
-    assert!(svg.contains("<polygon"), "the band is drawn");
-    assert_eq!(
-        svg.matches(" M").count() + svg.matches("\"M").count(),
-        2,
-        "the gap breaks the line"
-    );
+    assert_eq!(svg.matches("<polygon").count(), 2, "the band breaks too");
+    assert_eq!(pieces(&svg), 2, "the gap breaks the line");
     assert!(!svg.contains("style="), "no inline CSS");
+    assert!(!svg.contains("stroke-dasharray"));
 }
 
 #[test]
 fn tables_without_time_or_numbers_have_no_chart() {
     assert!(Chart::from_table(&Table::parse("name,value\na,1\nb,2\n", 10, false)).is_none());
-    assert!(
-        Chart::from_table(&Table::parse(
-            "month,note\n2027-01,a\n2027-02,b\n",
-            10,
-            false
-        ))
-        .is_none()
-    );
+    let text = Table::parse("month,note\n2027-01,a\n2027-02,b\n", 10, false);
+    assert!(Chart::from_table(&text).is_none());
     assert!(Chart::from_table(&Table::parse("month,v\n2027-01,1\n", 10, false)).is_none());
     assert!(Chart::from_table(&Table::parse("", 10, false)).is_none());
 }
 
 #[test]
 fn named_bands_and_plain_lines() {
-    let table = Table::parse(
-        "date,sales,sales_low,sales_high,cost\n2027-01-01,1,0,2,5\n2027-01-02,2,1,3,6\n",
-        10,
-        false,
-    );
-    let chart = Chart::from_table(&table).expect("chart");
+    let chart =
+        chart("date,sales,sales_low,sales_high,cost\n2027-01-01,1,0,2,5\n2027-01-02,2,1,3,6\n");
     let names: Vec<_> = chart.series.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["sales", "cost"]);
     assert!(chart.series[0].band.is_some() && chart.series[1].band.is_none());
 }
 
 #[test]
-fn overlays_line_up_on_the_union_of_months() {
+fn columns_left_out_are_named_with_why() {
+    let headers: Vec<String> = (1..=10).map(|n| format!("v{n}")).collect();
+    let row: Vec<&str> = vec!["1"; 10];
+    let csv = format!(
+        "month,note,{},ok\n2027-01,a,{},true\n2027-02,b,{},false\n",
+        headers.join(","),
+        row.join(","),
+        row.join(",")
+    );
+    let chart = chart(&csv);
+    assert_eq!(chart.series.len(), MAX_SERIES);
+    assert_eq!(
+        chart.not_charted,
+        [
+            "note (text)",
+            "v9 (past 8 lines)",
+            "v10 (past 8 lines)",
+            "ok (yes/no)"
+        ]
+    );
+    assert_eq!(
+        chart.not_charted_note().as_deref(),
+        Some("Not charted: note (text), v9 (past 8 lines), v10 (past 8 lines), ok (yes/no).")
+    );
+    assert_eq!(
+        Chart::from_table(&forecast())
+            .expect("chart")
+            .not_charted_note(),
+        None
+    );
+}
+
+#[test]
+fn overlays_keep_each_run_on_its_own_months() {
     let a = Chart::from_table(&forecast()).expect("a");
-    let b = Chart::from_table(&Table::parse(
-        "month,revenue\n2027-02,50\n2027-05,70\n",
-        10,
-        false,
-    ))
-    .expect("b");
+    let b = chart("month,revenue\n2030-01,50\n2030-02,70\n");
     let both = Chart::overlay(&[("#1".to_owned(), a), ("#2".to_owned(), b)]).expect("overlay");
-    assert_eq!(
-        both.x,
-        ["2027-01", "2027-02", "2027-03", "2027-04", "2027-05"]
-    );
-    assert_eq!(
-        both.series[1].values,
-        [None, Some(50.0), None, None, Some(70.0)]
-    );
+    assert_eq!(both.series[1].x, ["2030-01", "2030-02"]);
+    assert_eq!(both.series[1].values, [Some(50.0), Some(70.0)]);
     assert_eq!(both.series[0].name, "#1: revenue");
+    let svg = both.svg("o", "overlay", POINT);
+    assert_eq!(texts(&svg, "chart-x"), ["2027", "2028", "2029", "2030"]);
+    let at = xs(&svg, "chart-x");
+    let gaps: Vec<f64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|g| (g - gaps[0]).abs() < 1.5),
+        "years are evenly apart: {at:?}"
+    );
+    assert_eq!(pieces(&svg), 3, "two pieces of #1, one of #2");
+}
+
+#[test]
+fn lines_of_different_frequency_stay_whole() {
+    let monthly = chart("month,a\n2002-01,1\n2011-01,2\n2017-01,3\n2026-01,4\n");
+    let daily = chart("date,b\n2002-01-01,1\n2002-06-30,2\n2026-01-01,3\n");
+    let both =
+        Chart::overlay(&[("m".to_owned(), monthly), ("d".to_owned(), daily)]).expect("overlay");
+    let svg = both.svg("o", "mixed", POINT);
+    assert_eq!(pieces(&svg), 2, "one unbroken line each");
+    let labels = texts(&svg, "chart-x");
+    assert!(labels.iter().all(|l| l.len() == 4), "{labels:?}");
+    let mut distinct = labels.clone();
+    distinct.dedup();
+    assert_eq!(distinct, labels);
+}
+
+#[test]
+fn a_narrow_range_reads_distinct_round_ticks() {
+    let svg = chart("month,v\n2027-01,123456.1\n2027-02,123456.9\n").svg("n", "narrow", POINT);
+    let labels = texts(&svg, "chart-y");
+    assert_eq!(labels.first().map(String::as_str), Some("123,456.0"));
+    assert_eq!(labels.last().map(String::as_str), Some("123,457.0"));
+    let mut distinct = labels.clone();
+    distinct.dedup();
+    assert_eq!(distinct, labels);
+}
+
+#[test]
+fn dashed_lines_and_units() {
+    let mut chart = Chart::from_table(&forecast()).expect("chart");
+    chart.series[0].dashed = true;
+    chart.units = Some("€".to_owned());
+    let svg = chart.svg("d", "dashed", POINT);
+    assert_eq!(
+        svg.matches("stroke-dasharray").count(),
+        2,
+        "the line and its legend swatch"
+    );
+    assert_eq!(texts(&svg, "chart-units"), ["€"]);
+}
+
+#[test]
+fn dark_mode_classes_mark_every_part() {
+    let svg = Chart::from_table(&forecast())
+        .expect("chart")
+        .svg("c", "dark", POINT);
+    for class in [
+        "chart-grid",
+        "chart-axis",
+        "chart-text",
+        "chart-line",
+        "chart-band",
+        "chart-key",
+    ] {
+        assert!(svg.contains(class), "{class}");
+    }
 }
 
 #[test]
 fn huge_close_values_still_draw() {
-    let table = Table::parse(
-        "month,v\n2027-01,1e20\n2027-02,100000000000000000001\n2027-03,1e308\n",
-        10,
-        false,
-    );
-    let svg = Chart::from_table(&table)
-        .expect("chart")
-        .svg("c", "big", NumberStyle::PointDecimal);
+    let svg = chart("month,v\n2027-01,1e20\n2027-02,100000000000000000001\n2027-03,1e308\n")
+        .svg("c", "big", POINT);
     assert!(svg.ends_with("</svg>"));
-    let flat = Table::parse("month,v\n2027-01,1e20\n2027-02,1e20\n", 10, false);
-    assert!(
-        Chart::from_table(&flat)
-            .expect("chart")
-            .svg("c", "flat", NumberStyle::PointDecimal)
-            .ends_with("</svg>")
-    );
-}
-
-#[test]
-fn steps_and_labels_are_round() {
-    assert_eq!(nice_step(0.3), 0.5);
-    assert_eq!(nice_step(23.0), 25.0);
-    assert_eq!(nice_step(7000.0), 10000.0);
-    let point = NumberStyle::PointDecimal;
-    assert_eq!(compact(1_250_000.0, point), "1.25M");
-    assert_eq!(compact(350_000.0, point), "350k");
-    assert_eq!(compact(12.5, point), "12.5");
-    assert_eq!(compact(-0.0, point), "0");
-    assert_eq!(compact(1_250_000.0, NumberStyle::CommaDecimal), "1,25M");
+    let flat = chart("month,v\n2027-01,1e20\n2027-02,1e20\n");
+    assert!(flat.svg("c", "flat", POINT).ends_with("</svg>"));
 }

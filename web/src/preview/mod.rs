@@ -9,10 +9,14 @@
 //! a page larger than a Lambda response may be (6 MB).
 
 pub mod chart;
+pub mod chart_svg;
 pub mod load;
 pub mod sweep_chart;
 pub mod table;
+pub mod ticks;
+pub mod time_axis;
 pub mod view;
+pub mod x_axis;
 
 /// The most of one file a preview reads.
 pub const MAX_PREVIEW_BYTES: usize = 2 * 1024 * 1024;

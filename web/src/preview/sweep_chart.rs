@@ -4,7 +4,7 @@
 //! eight values take the palette's distinct colours; more take a
 //! sequential scale, light to dark, in the order of the values.
 
-use super::chart::{Chart, MAX_SERIES, PALETTE, first_lines};
+use super::chart::{Chart, MAX_SERIES, PALETTE, first_lines, has_two_places};
 
 /// The most values a legend names; more are sampled evenly, the first
 /// and the last kept.
@@ -70,7 +70,7 @@ pub fn grouped(runs: &[GroupedRun], groups: &[String]) -> Option<Chart> {
         .iter()
         .map(|run| (run.label.clone(), run.chart.clone()))
         .collect();
-    let (x, lines) = first_lines(&labelled, false);
+    let lines = first_lines(&labelled, false);
     let mut present = vec![false; groups.len()];
     let mut series = Vec::with_capacity(lines.len());
     for (run, line) in runs.iter().zip(lines) {
@@ -87,11 +87,11 @@ pub fn grouped(runs: &[GroupedRun], groups: &[String]) -> Option<Chart> {
         .map(|k| (groups[shown[k]].clone(), colours[shown[k]].clone()))
         .collect();
     let x_label = runs.first()?.chart.x_label.clone();
-    (!series.is_empty() && x.len() >= 2).then_some(Chart {
+    (!series.is_empty() && has_two_places(&series)).then_some(Chart {
         x_label,
-        x,
         series,
         legend: Some(legend),
+        ..Chart::default()
     })
 }
 
@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(legend[0].0, "growth 0.02");
         let svg = chart.svg("s", "sweep", NumberStyle::PointDecimal);
         assert_eq!(svg.matches("<path").count(), 3, "every run is drawn");
-        assert_eq!(svg.matches("<rect").count(), 2, "each value once");
+        assert_eq!(svg.matches("chart-key").count(), 2, "each value once");
         assert!(!svg.contains("style="), "no inline CSS");
     }
 
