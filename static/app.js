@@ -10,14 +10,15 @@ for (const button of document.querySelectorAll("[data-hide-with-js]")) {
   button.hidden = true;
 }
 
-// Forms that ask before doing something that cannot be undone.
-for (const form of document.querySelectorAll("form[data-confirm]")) {
-  form.addEventListener("submit", (event) => {
-    if (!window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-    }
-  });
-}
+// Forms that ask before doing something that cannot be undone: their
+// data-confirm is the question. Asked on the document, so that forms a
+// page's live part brings in later (a run's Cancel) ask too.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
 
 // A run's log opens at its end: the latest lines are the ones to read.
 for (const log of document.querySelectorAll("pre.log[data-follow]")) {

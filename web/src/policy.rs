@@ -4,6 +4,9 @@
 //! * Visibility: with `team` visibility every signed-in person sees every
 //!   run; with `own`, people see the runs they submitted and admins see all.
 //!   A run a person may not see is "not found", like one that does not exist.
+//! * Actions: what each role may do ([`Action`]), asked by the handlers
+//!   ([`require`]) and by the templates (`Nav::may`) alike, so that a page
+//!   never offers a button whose request would be refused.
 //! * Cancel: the submitter (a runner or more) or an administrator, while the
 //!   run is active.
 //! * The runs list's filter, read from a query string the same way for the
@@ -11,9 +14,11 @@
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::config::RunVisibility;
 use modelrun_core::ids::{RunId, UserId};
+use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{FollowUp, Run, RunFilter, StatusChange};
 use modelrun_core::status::RunStatus;
 use modelrun_core::task::{CancelRun, Job};
@@ -24,6 +29,114 @@ use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
 use crate::locale::start_of_day;
 use crate::state::AppState;
+
+/// Something a person does that their role allows or not. Each names the
+/// least role that may do it; a higher role may too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Submit runs and sweeps of production versions, run again, upload
+    /// files for them.
+    SubmitRuns,
+    /// Cancel runs and sweeps (their own: see [`can_cancel`]).
+    CancelRuns,
+    /// Create schedules.
+    ScheduleRuns,
+    /// Pause, resume and delete schedules (their own: see
+    /// `schedules::may_change`).
+    ChangeSchedules,
+    /// Run candidate versions, not yet promoted to production.
+    RunCandidates,
+    /// Create accounts, change roles, reset passwords, disable accounts.
+    ManageUsers,
+    /// Retire versions.
+    RetireVersions,
+    /// Build a version's environment again.
+    BuildEnvironments,
+    /// Look up a registry's new images.
+    SyncImages,
+    /// Set and delete model secrets.
+    ManageSecrets,
+    /// See and set budgets.
+    ManageBudgets,
+    /// Read the audit log.
+    ReadAuditLog,
+    /// See the task queue and retry dead tasks.
+    ManageTasks,
+    /// Read the outbox.
+    ReadOutbox,
+}
+
+impl Action {
+    /// The least role that may do it.
+    pub fn least_role(self) -> Role {
+        match self {
+            Action::SubmitRuns
+            | Action::CancelRuns
+            | Action::ScheduleRuns
+            | Action::ChangeSchedules => Role::Runner,
+            Action::RunCandidates => modelrun_core::alias::RUNS_CANDIDATES,
+            Action::ManageUsers
+            | Action::RetireVersions
+            | Action::BuildEnvironments
+            | Action::SyncImages
+            | Action::ManageSecrets
+            | Action::ManageBudgets
+            | Action::ReadAuditLog
+            | Action::ManageTasks
+            | Action::ReadOutbox => Role::Admin,
+        }
+    }
+
+    /// What it is, after "may not" in a refusal.
+    fn what(self) -> &'static str {
+        match self {
+            Action::SubmitRuns => "submit runs",
+            Action::CancelRuns => "cancel runs",
+            Action::ScheduleRuns => "schedule runs",
+            Action::ChangeSchedules => "change schedules",
+            Action::RunCandidates => "run candidate versions",
+            Action::ManageUsers => "manage users",
+            Action::RetireVersions => "retire versions",
+            Action::BuildEnvironments => "build environments",
+            Action::SyncImages => "sync images",
+            Action::ManageSecrets => "set or delete model secrets",
+            Action::ManageBudgets => "manage budgets",
+            Action::ReadAuditLog => "read the audit log",
+            Action::ManageTasks => "see or retry tasks",
+            Action::ReadOutbox => "read the outbox",
+        }
+    }
+}
+
+/// Whether `role` may do `action`.
+pub fn may(role: Role, action: Action) -> bool {
+    role >= action.least_role()
+}
+
+/// Refuses a person whose role may not do `action` (403, naming the role
+/// it needs).
+pub fn require(role: Role, action: Action) -> Result<(), AppError> {
+    if may(role, action) {
+        Ok(())
+    } else {
+        let (what, needed) = (action.what(), action.least_role());
+        Err(AppError::Forbidden(format!(
+            "Your role ({role}) may not {what}; it needs the {needed} role. Ask an administrator."
+        )))
+    }
+}
+
+/// Whether `role` may start a run of `version`: a runner for production,
+/// a data scientist for a candidate, and only while it is not retired.
+pub fn may_run_version(role: Role, version: &ModelVersion) -> bool {
+    version.is_active() && may(role, Action::SubmitRuns) && may_run(role, version).is_ok()
+}
+
+/// Whether `user` may stop what `submitted_by` submitted: their own (as a
+/// runner or more) or anyone's as an administrator.
+pub fn may_stop(user: &User, submitted_by: UserId) -> bool {
+    user.role == Role::Admin || (may(user.role, Action::CancelRuns) && user.id == submitted_by)
+}
 
 /// The run a person asked for, if they may see it: with team-wide
 /// visibility every signed-in person sees every run; with own-only, people
@@ -60,7 +173,7 @@ pub fn visible_submitter(state: &AppState, user: &User) -> Option<UserId> {
 pub fn can_cancel(user: &User, run: &Run) -> bool {
     !run.status.is_terminal()
         && run.status != RunStatus::Cancelling
-        && (user.role == Role::Admin || (user.role >= Role::Runner && user.id == run.submitted_by))
+        && may_stop(user, run.submitted_by)
 }
 
 /// Asks for a run to stop: `cancelling` now, with who asked; `cancelled`
@@ -206,4 +319,57 @@ pub fn parse_filter(query: &RunsQuery, limit: u32, zone: Tz) -> Result<RunFilter
         limit,
         ..RunFilter::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVERY_ACTION: [Action; 14] = [
+        Action::SubmitRuns,
+        Action::CancelRuns,
+        Action::ScheduleRuns,
+        Action::ChangeSchedules,
+        Action::RunCandidates,
+        Action::ManageUsers,
+        Action::RetireVersions,
+        Action::BuildEnvironments,
+        Action::SyncImages,
+        Action::ManageSecrets,
+        Action::ManageBudgets,
+        Action::ReadAuditLog,
+        Action::ManageTasks,
+        Action::ReadOutbox,
+    ];
+
+    #[test]
+    fn a_viewer_may_do_nothing_and_an_administrator_everything() {
+        for action in EVERY_ACTION {
+            assert!(!may(Role::Viewer, action), "{action:?}");
+            assert!(may(Role::Admin, action), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn a_runner_runs_production_and_a_scientist_candidates_too() {
+        assert!(may(Role::Runner, Action::SubmitRuns));
+        assert!(may(Role::Runner, Action::CancelRuns));
+        assert!(!may(Role::Runner, Action::RunCandidates));
+        assert!(may(Role::Scientist, Action::RunCandidates));
+        assert!(!may(Role::Scientist, Action::ManageUsers));
+    }
+
+    #[test]
+    fn a_refusal_names_the_role_and_the_role_it_needs() {
+        let refusal = require(Role::Viewer, Action::SubmitRuns).expect_err("refused");
+        let AppError::Forbidden(message) = refusal else {
+            panic!("a 403: {refusal:?}");
+        };
+        assert!(
+            message.contains("(viewer) may not submit runs"),
+            "{message}"
+        );
+        assert!(message.contains("needs the runner role"), "{message}");
+        assert!(require(Role::Runner, Action::SubmitRuns).is_ok());
+    }
 }

@@ -11,10 +11,9 @@ use modelrun_core::schema::{FieldKind, Inputs, ValidationErrors};
 use modelrun_core::store::StoreError;
 use modelrun_core::user::{Role, User};
 
-use crate::auth::require;
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
-use crate::policy::visible_submitter;
+use crate::policy::{Action, require, visible_submitter};
 use crate::state::AppState;
 use crate::submit::{check_inputs_size, pick_version};
 
@@ -72,7 +71,7 @@ pub async fn create(
     client: &ClientAddr,
     request: ScheduleRequest<'_>,
 ) -> AppResult<Schedule> {
-    require(user.role, Role::Runner, "schedule runs")?;
+    require(user.role, Action::ScheduleRuns)?;
     let mut errors = ValidationErrors::default();
     let name = check_name(request.name).map_err(|e| errors.push(e.field, e.message));
     let rule = CronRule::parse(request.cron, request.time_zone)
@@ -167,7 +166,7 @@ fn check_inputs(
 /// Who may pause, resume or delete a schedule: its owner, or an
 /// administrator.
 pub fn may_change(user: &User, schedule: &Schedule) -> AppResult<()> {
-    require(user.role, Role::Runner, "change schedules")?;
+    require(user.role, Action::ChangeSchedules)?;
     if user.id == schedule.owner || user.role >= Role::Admin {
         Ok(())
     } else {

@@ -9,11 +9,11 @@ use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::{NewRun, Run};
 use modelrun_core::schema::Inputs;
 use modelrun_core::store::StoreError;
-use modelrun_core::user::{Role, User};
+use modelrun_core::user::User;
 
-use crate::auth::require;
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit, check_limit};
+use crate::policy::{Action, require};
 use crate::run_resources;
 use crate::secrets::check_runnable;
 use crate::state::AppState;
@@ -180,7 +180,7 @@ pub async fn admit(
     inputs: &[&Inputs],
     resources: Resources,
 ) -> AppResult<()> {
-    require(user.role, Role::Runner, "submit runs")?;
+    require(user.role, Action::SubmitRuns)?;
     may_run(user.role, version).map_err(AppError::Forbidden)?;
     for inputs in inputs {
         check_inputs_size(inputs, state.config.max_inputs_bytes)?;

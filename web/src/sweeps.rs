@@ -13,11 +13,11 @@ use modelrun_core::model::ModelVersion;
 use modelrun_core::run::NewRun;
 use modelrun_core::schema::{Inputs, Uploads, ValidationErrors};
 use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Variation};
-use modelrun_core::user::{Role, User};
+use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
-use crate::policy::{can_cancel, request_cancel, visible_submitter};
+use crate::policy::{can_cancel, may_stop, request_cancel, visible_submitter};
 use crate::state::AppState;
 use crate::submit::admit;
 
@@ -242,7 +242,7 @@ pub async fn cancel_sweep(
     client: &ClientAddr,
     sweep: &Sweep,
 ) -> AppResult<usize> {
-    if user.role != Role::Admin && !(user.role >= Role::Runner && user.id == sweep.submitted_by) {
+    if !may_stop(user, sweep.submitted_by) {
         return Err(AppError::Forbidden(
             "Only the person who submitted a sweep, or an administrator, may cancel it.".to_owned(),
         ));

@@ -10,14 +10,14 @@ use modelrun_core::budget::{BudgetScope, BudgetStatus, MAX_CENTS};
 use modelrun_core::estimate::{Estimate, MAX_COUNT};
 use modelrun_core::resources::ResourceRequest;
 use modelrun_core::schema::ValidationErrors;
-use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 
 use super::openapi as paths;
-use crate::auth::{ApiUser, require};
+use crate::auth::ApiUser;
 use crate::costs::{self, BudgetsJson, budgets_json, user_id};
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::policy::{Action, require};
 use crate::run_resources;
 use crate::state::AppState;
 use crate::submit::pick_version;
@@ -109,7 +109,7 @@ async fn estimate(
 }
 
 async fn list_budgets(api: ApiUser, State(state): State<AppState>) -> ApiResult<Json<BudgetsJson>> {
-    require(api.role, Role::Admin, "see budgets")?;
+    require(api.role, Action::ManageBudgets)?;
     Ok(Json(budgets_json(&state, Utc::now()).await?))
 }
 
@@ -151,7 +151,7 @@ async fn set_budget(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SetBudget>,
 ) -> ApiResult<Json<BudgetsJson>> {
-    require(api.role, Role::Admin, "set budgets")?;
+    require(api.role, Action::ManageBudgets)?;
     let cents = cents_of(&request.monthly_usd)?;
     let scope = match request.user.as_deref().map(str::trim) {
         None | Some("") => BudgetScope::Installation,

@@ -13,12 +13,12 @@ use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::task::{Job, SyncImages};
-use modelrun_core::user::Role;
 use serde::Serialize;
 
 use super::openapi as paths;
-use crate::auth::{ApiUser, require};
+use crate::auth::ApiUser;
 use crate::error::ApiResult;
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -148,7 +148,7 @@ async fn list(_: ApiUser, State(state): State<AppState>) -> ApiResult<Json<Model
 /// next ECR push event or scheduled sync: the fallback for a build that
 /// cannot rely on EventBridge. Admins only.
 async fn sync_images(api: ApiUser, State(state): State<AppState>) -> ApiResult<Response> {
-    require(api.role, Role::Admin, "sync images")?;
+    require(api.role, Action::SyncImages)?;
     let task = state.store.enqueue(SyncImages {}.task()).await?;
     state.kicker.kick(&[task.id]).await;
     Ok((

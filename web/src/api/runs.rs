@@ -13,16 +13,17 @@ use modelrun_core::progress::RunProgress;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
-use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 
 use super::openapi as paths;
 use super::run_fields::Fields;
-use crate::auth::{ApiUser, require};
+use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::guard::ClientAddr;
-use crate::policy::{RunsQuery, parse_filter, request_cancel, visible_run, visible_submitter};
+use crate::policy::{
+    Action, RunsQuery, parse_filter, request_cancel, require, visible_run, visible_submitter,
+};
 use crate::state::AppState;
 use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
 use crate::{downloads, log_download, run_resources, uploads};
@@ -218,7 +219,7 @@ async fn create(
     ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> ApiResult<Response> {
-    require(api.role, Role::Runner, "submit runs")?;
+    require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
     let asked = run_resources::from_api(request.resources.as_ref())?;
@@ -386,7 +387,7 @@ async fn cancel(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    require(api.role, Role::Runner, "cancel runs")?;
+    require(api.role, Action::CancelRuns)?;
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
     request_cancel(&state, &user, &client, &run).await?;
@@ -417,7 +418,7 @@ async fn rerun(
     ApiJson(request): ApiJson<RerunRequest>,
 ) -> ApiResult<Response> {
     let user = api.acting();
-    require(user.role, Role::Runner, "submit runs")?;
+    require(user.role, Action::SubmitRuns)?;
     let origin = visible_run(&state, &user, &id).await?;
     let model = state
         .store

@@ -9,14 +9,14 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use modelrun_core::audit::Actor;
 use modelrun_core::secret::Secret;
-use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 
 use super::openapi as paths;
-use crate::auth::{ApiUser, require};
+use crate::auth::ApiUser;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath};
 use crate::guard::ClientAddr;
+use crate::policy::{Action, require};
 use crate::secrets::{self, Change};
 use crate::state::AppState;
 
@@ -79,7 +79,7 @@ async fn set(
     ApiPath((model, name)): ApiPath<(String, String)>,
     ApiJson(request): ApiJson<SetRequest>,
 ) -> ApiResult<Response> {
-    require(api.role, Role::Admin, "set model secrets")?;
+    require(api.role, Action::ManageSecrets)?;
     let change = Change {
         actor: Actor::user(api.user.id, &api.user.email),
         address: client.as_str(),
@@ -95,7 +95,7 @@ async fn delete(
     State(state): State<AppState>,
     ApiPath((model, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    require(api.role, Role::Admin, "delete model secrets")?;
+    require(api.role, Action::ManageSecrets)?;
     let change = Change {
         actor: Actor::user(api.user.id, &api.user.email),
         address: client.as_str(),

@@ -13,17 +13,16 @@ use chrono::{DateTime, Utc};
 use modelrun_core::run::Run;
 use modelrun_core::schema::Inputs;
 use modelrun_core::sweep::{Axis, Sweep, Tally, Variation};
-use modelrun_core::user::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::openapi as paths;
-use crate::auth::{ApiUser, require};
+use crate::auth::ApiUser;
 use crate::bundle::Fetched;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::guard::ClientAddr;
-use crate::policy::visible_submitter;
+use crate::policy::{Action, require, visible_submitter};
 use crate::run_resources;
 use crate::state::AppState;
 use crate::submit::pick_version;
@@ -158,7 +157,7 @@ async fn create(
     ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
-    require(api.role, Role::Runner, "submit runs")?;
+    require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
     let asked = run_resources::from_api(request.resources.as_ref())?;

@@ -272,17 +272,6 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Refuses a person whose role is below `needed`.
-pub fn require(role: Role, needed: Role, what: &str) -> Result<(), AppError> {
-    if role >= needed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "Your role ({role}) may not {what}; it needs the {needed} role. Ask an administrator."
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

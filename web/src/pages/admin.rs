@@ -11,14 +11,15 @@ use axum::routing::get;
 use chrono::Utc;
 use modelrun_core::email::Email;
 use modelrun_core::ids::EmailId;
-use modelrun_core::user::{Role, User};
+use modelrun_core::user::User;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::locale::{LocalTime, Locale};
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 const PAGE: u32 = 50;
@@ -31,7 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn admin(user: &User) -> AppResult<()> {
-    require(user.role, Role::Admin, "read the outbox")
+    require(user.role, Action::ReadOutbox)
 }
 
 struct EmailRow {

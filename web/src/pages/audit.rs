@@ -7,14 +7,14 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use chrono::NaiveDate;
 use modelrun_core::audit::{AuditAction, AuditEntry, AuditFilter};
-use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::locale::{LocalTime, Locale};
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 const PAGE: u32 = 100;
@@ -120,7 +120,7 @@ async fn list(
     State(state): State<AppState>,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<AuditPage> {
-    require(current.user.role, Role::Admin, "read the audit log")?;
+    require(current.user.role, Action::ReadAuditLog)?;
     let locale = Locale::of(&current);
     let filter = parse(&query, &locale)?;
     let entries = state.store.audit_entries(&filter).await?;

@@ -12,15 +12,15 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::budget::{BudgetScope, parse_dollars};
 use modelrun_core::estimate::dollars;
-use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::costs::{BudgetsJson, budgets_json, user_id};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::locale::Locale;
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -60,7 +60,7 @@ struct BudgetsPage {
 
 impl BudgetsPage {
     async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
-        require(current.user.role, Role::Admin, "manage budgets")?;
+        require(current.user.role, Action::ManageBudgets)?;
         let locale = Locale::of(current);
         let BudgetsJson {
             time_zone,
@@ -190,7 +190,7 @@ async fn remove(
     State(state): State<AppState>,
     PageForm(form): PageForm<BudgetForm>,
 ) -> AppResult<Response> {
-    require(current.user.role, Role::Admin, "manage budgets")?;
+    require(current.user.role, Action::ManageBudgets)?;
     let scope = scope_of(&state, &form.user)
         .await
         .map_err(AppError::BadRequest)?;

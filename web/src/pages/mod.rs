@@ -24,8 +24,9 @@ mod typical;
 pub mod users;
 pub mod versions;
 
-use modelrun_core::user::{Role, User};
+use modelrun_core::user::User;
 
+use crate::policy::Action;
 use crate::state::AppState;
 
 /// The part of the app a page belongs to: its link in the header is marked
@@ -108,16 +109,11 @@ impl Nav {
         }
     }
 
-    pub fn is_admin(&self) -> bool {
+    /// Whether the person signed in may do `action`: what a page asks
+    /// before it offers a button, as its handler asks before doing it.
+    pub fn may(&self, action: Action) -> bool {
         self.user
             .as_ref()
-            .is_some_and(|user| user.role == Role::Admin)
-    }
-
-    /// Whether the person runs candidate versions (the data-science role).
-    pub fn runs_candidates(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|user| user.role >= modelrun_core::alias::RUNS_CANDIDATES)
+            .is_some_and(|user| crate::policy::may(user.role, action))
     }
 }

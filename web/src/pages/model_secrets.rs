@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use modelrun_core::audit::Actor;
 use modelrun_core::secret::Secret;
-use modelrun_core::user::Role;
 use serde::Deserialize;
 
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::extract::PageForm;
 use crate::guard::ClientAddr;
+use crate::policy::{Action, require};
 use crate::secrets::{self, Change};
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ async fn set(
     Path((name, secret)): Path<(String, String)>,
     PageForm(form): PageForm<ValueForm>,
 ) -> AppResult<Response> {
-    require(user.role, Role::Admin, "set model secrets")?;
+    require(user.role, Action::ManageSecrets)?;
     let change = Change {
         actor: Actor::user(user.id, &user.email),
         address: client.as_str(),
@@ -51,7 +51,7 @@ async fn delete(
     State(state): State<AppState>,
     Path((name, secret)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    require(user.role, Role::Admin, "delete model secrets")?;
+    require(user.role, Action::ManageSecrets)?;
     let change = Change {
         actor: Actor::user(user.id, &user.email),
         address: client.as_str(),

@@ -11,6 +11,7 @@ use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::RunFilter;
 use modelrun_core::schema::diff::changes;
+use modelrun_core::user::Role;
 
 use super::runs::RunRow;
 use super::typical::median_duration;
@@ -18,6 +19,7 @@ use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::locale::Locale;
+use crate::policy::may_run_version;
 use crate::secrets::{self, SecretState};
 use crate::state::AppState;
 use crate::{format, markdown};
@@ -99,11 +101,13 @@ struct ModelCard {
     summary: String,
     owner: String,
     versions: Vec<VersionView>,
+    /// Whether the person may start a run of its production version: the
+    /// "New run" button's condition.
     runnable: bool,
 }
 
 impl ModelCard {
-    fn new(model: &ModelWithVersions, locale: &Locale) -> Self {
+    fn new(model: &ModelWithVersions, locale: &Locale, role: Role) -> Self {
         ModelCard {
             name: model.model.name.clone(),
             title: model.model.title.clone(),
@@ -117,7 +121,9 @@ impl ModelCard {
                 .iter()
                 .map(|version| VersionView::new(model, version, locale))
                 .collect(),
-            runnable: model.production().is_some(),
+            runnable: model
+                .production()
+                .is_some_and(|production| may_run_version(role, production)),
         }
     }
 }
@@ -145,7 +151,7 @@ async fn list(current: CurrentUser, State(state): State<AppState>) -> AppResult<
         nav: Nav::new(&user, &csrf, Section::Models),
         models: models
             .iter()
-            .map(|model| ModelCard::new(model, &locale))
+            .map(|model| ModelCard::new(model, &locale, user.role))
             .collect(),
     })
 }
@@ -252,7 +258,7 @@ async fn detail(
             ..RunFilter::default()
         })
         .await?;
-    let mut card = ModelCard::new(&model, &locale);
+    let mut card = ModelCard::new(&model, &locale, user.role);
     version_history(&state, &model, &mut card).await?;
     let secrets = secrets::states(&state.vault, &model.model.name, &model.versions).await?;
     Ok(ModelPage {

@@ -14,16 +14,15 @@ use modelrun_core::alias::{Alias, MAX_NOTE_CHARS, may_promote};
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::Run;
 use modelrun_core::schema::Inputs;
-use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::guard::ClientAddr;
 use crate::lifecycle::{find_version, promote};
-use crate::policy::visible_run;
+use crate::policy::{Action, require, visible_run};
 use crate::state::AppState;
 use crate::submit::{Submission, pick_version, submit};
 use crate::{run_resources, uploads};
@@ -156,7 +155,7 @@ async fn compare_production(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require(user.role, Role::Runner, "submit runs")?;
+    require(user.role, Action::SubmitRuns)?;
     let origin = visible_run(&state, &user, &id).await?;
     let model = state
         .store

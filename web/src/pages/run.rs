@@ -21,15 +21,14 @@ use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
-use modelrun_core::user::Role;
 
 use super::progress::ProgressView;
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::guard::ClientAddr;
 use crate::locale::{LocalTime, Locale};
-use crate::policy::{can_cancel, request_cancel, visible_run};
+use crate::policy::{Action, can_cancel, may, request_cancel, require, visible_run};
 use crate::preview::Kind;
 use crate::state::AppState;
 use crate::{downloads, format, log_download};
@@ -301,7 +300,7 @@ async fn page(
         waiting: WaitingView::find(&run, &events, &locale),
         progress: ProgressView::of(run.status, progress, &locale),
         can_cancel: can_cancel(&user, &run),
-        can_rerun: user.role >= Role::Runner,
+        can_rerun: may(user.role, Action::SubmitRuns),
         typical: super::typical::compare_duration(&state, &run).await,
         submitted: locale.time(run.created_at),
         zone: locale.zone_name(),
@@ -371,7 +370,7 @@ async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require(user.role, Role::Runner, "cancel runs")?;
+    require(user.role, Action::CancelRuns)?;
     let run = visible_run(&state, &user, &id).await?;
     request_cancel(&state, &user, &client, &run).await?;
     Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())

@@ -20,11 +20,12 @@ use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
+use crate::policy::{Action, require};
 use crate::schedules::{self, PRODUCTION, ScheduleRequest, may_change};
 use crate::state::AppState;
 
@@ -296,7 +297,7 @@ async fn form(
     Path(name): Path<String>,
     Query(query): Query<VersionQuery>,
 ) -> AppResult<NewSchedulePage> {
-    require(current.user.role, Role::Runner, "schedule runs")?;
+    require(current.user.role, Action::ScheduleRuns)?;
     let model = load_model(&state, &name).await?;
     let label = query
         .version
@@ -334,7 +335,7 @@ async fn create(
     Path(name): Path<String>,
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    require(current.user.role, Role::Runner, "schedule runs")?;
+    require(current.user.role, Action::ScheduleRuns)?;
     let model = load_model(&state, &name).await?;
     let value = |key: &str| {
         pairs

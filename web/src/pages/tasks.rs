@@ -10,13 +10,13 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::ids::TaskId;
 use modelrun_core::task::{Task, TaskState};
-use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::locale::{LocalTime, Locale};
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 const LIMIT: u32 = 200;
@@ -74,7 +74,7 @@ async fn list(
     State(state): State<AppState>,
     Query(query): Query<TasksQuery>,
 ) -> AppResult<TasksPage> {
-    require(current.user.role, Role::Admin, "see the task queue")?;
+    require(current.user.role, Action::ManageTasks)?;
     let wanted =
         match query.state.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -101,7 +101,7 @@ async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require(current.user.role, Role::Admin, "retry tasks")?;
+    require(current.user.role, Action::ManageTasks)?;
     let id = id.parse::<TaskId>().map_err(|_| AppError::NotFound)?;
     let task = state.store.retry_task(id, Utc::now()).await?;
     tracing::info!(task_id = %task.id, user_id = %current.user.id, "dead task retried");

@@ -17,11 +17,12 @@ use serde::Deserialize;
 
 use super::{Nav, Section};
 use crate::auth;
-use crate::auth::{CurrentUser, check_password_rules, generate_password, hash_password, require};
+use crate::auth::{CurrentUser, check_password_rules, generate_password, hash_password};
 use crate::error::{AppError, AppResult};
 use crate::extract::PageForm;
 use crate::guard::{ClientAddr, audit};
 use crate::locale::{LocalTime, Locale};
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -59,7 +60,7 @@ struct UsersPage {
 
 impl UsersPage {
     async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
-        require(current.user.role, Role::Admin, "manage users")?;
+        require(current.user.role, Action::ManageUsers)?;
         let users = state.store.list_users().await?;
         let locale = Locale::of(current);
         Ok(UsersPage {
@@ -174,7 +175,7 @@ async fn change_role(
     Path(id): Path<String>,
     PageForm(form): PageForm<RoleForm>,
 ) -> AppResult<Response> {
-    require(current.user.role, Role::Admin, "manage users")?;
+    require(current.user.role, Action::ManageUsers)?;
     let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
     if id == current.user.id {
         return Err(AppError::Conflict(
@@ -209,7 +210,7 @@ async fn reset_password(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    require(current.user.role, Role::Admin, "manage users")?;
+    require(current.user.role, Action::ManageUsers)?;
     let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
     if id == current.user.id {
         return Err(AppError::Conflict(
@@ -253,7 +254,7 @@ async fn set_disabled(
     id: String,
     disabled: bool,
 ) -> AppResult<Response> {
-    require(current.user.role, Role::Admin, "manage users")?;
+    require(current.user.role, Action::ManageUsers)?;
     let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
     if id == current.user.id && disabled {
         return Err(AppError::Conflict(

@@ -12,14 +12,14 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::environment::{Environment, EnvironmentStatus};
-use modelrun_core::user::Role;
 
 use super::models::VersionView;
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::guard::{ClientAddr, audit};
+use crate::policy::{Action, may_run_version, require};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -70,6 +70,8 @@ struct VersionPage {
     building: bool,
     /// Whether the person may promote this version to production.
     may_promote: bool,
+    /// Whether the person may start a run of this version.
+    may_run: bool,
 }
 
 async fn page(
@@ -91,6 +93,7 @@ async fn page(
     let view = VersionView::new(&model, &version, &locale);
     Ok(VersionPage {
         may_promote: modelrun_core::alias::may_promote(&user, &model.model),
+        may_run: may_run_version(user.role, &version),
         nav: Nav::new(&user, &csrf, Section::Models),
         model_name: model.model.name,
         model_title: model.model.title,
@@ -109,7 +112,7 @@ async fn retire(
     State(state): State<AppState>,
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    require(user.role, Role::Admin, "retire versions")?;
+    require(user.role, Action::RetireVersions)?;
     let (_, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
     if version.is_active() {
         state.store.retire_version(version.id, Utc::now()).await?;
@@ -133,7 +136,7 @@ async fn prepare_again(
     State(state): State<AppState>,
     Path((name, label)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    require(user.role, Role::Admin, "build environments")?;
+    require(user.role, Action::BuildEnvironments)?;
     let (_, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
     let digest = version.environment.ok_or(AppError::NotFound)?;
     if let Some(task) = state.store.request_environment(&digest, Utc::now()).await? {

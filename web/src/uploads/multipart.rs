@@ -8,13 +8,13 @@
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use modelrun_core::schema::{UploadId, size_text, tidy_file_name};
-use modelrun_core::user::Role;
 
 use super::meta::Announcement;
 use super::receive;
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::PageForm;
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 /// Most parts a multipart form may have: a form of [`modelrun_core::schema::MAX_FIELDS`]
@@ -63,7 +63,7 @@ impl FromRequest<AppState> for RunFormBody {
         let user = CurrentUser::from_request_parts(&mut parts, state)
             .await
             .map_err(|_| AppError::Forbidden("sign in to submit runs".to_owned()))?;
-        require(user.user.role, Role::Runner, "submit runs")?;
+        require(user.user.role, Action::SubmitRuns)?;
         let request = Request::from_parts(parts, body);
         let mut form = Multipart::from_request(request, state)
             .await

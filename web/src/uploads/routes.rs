@@ -17,15 +17,16 @@ use axum::{Json, Router};
 use modelrun_core::blob::{BlobKey, PutObject};
 use modelrun_core::job_access::Presigned;
 use modelrun_core::schema::{FileRef, UploadId};
-use modelrun_core::user::{Role, User};
+use modelrun_core::user::User;
 use serde::Serialize;
 
 use super::meta::Announcement;
 use super::receive::{Expected, NewUpload, receive};
 use crate::api::openapi as paths;
-use crate::auth::{ApiUser, CurrentUser, require};
+use crate::auth::{ApiUser, CurrentUser};
 use crate::error::{ApiResult, AppError, AppResult};
 use crate::extract::{ApiJson, ApiPath};
+use crate::policy::{Action, require};
 use crate::state::AppState;
 
 /// How long the address to send a file to stays good.
@@ -60,7 +61,7 @@ async fn announce(
     mut new: NewUpload,
     base: &str,
 ) -> AppResult<Response> {
-    require(user.role, Role::Runner, "upload files")?;
+    require(user.role, Action::SubmitRuns)?;
     new.check(state.config.max_upload_bytes)?;
     let id = UploadId::generate();
     let key = BlobKey::upload(&id, &new.name)?;
@@ -113,7 +114,7 @@ async fn content(
     headers: &HeaderMap,
     body: Body,
 ) -> AppResult<Json<FileRef>> {
-    require(user.role, Role::Runner, "upload files")?;
+    require(user.role, Action::SubmitRuns)?;
     let id = UploadId::try_from(id.to_owned())
         .map_err(|why| AppError::invalid_field("the upload is not valid", "id", why))?;
     if super::find(state, &id).await?.is_some() {

@@ -18,14 +18,14 @@ use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::RunId;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::schema::ValidationErrors;
-use modelrun_core::user::Role;
 use serde::Deserialize;
 
 use super::{Nav, Section};
-use crate::auth::{CurrentUser, require};
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::forms::{FormField, fields_from_submission, fields_from_values};
 use crate::guard::ClientAddr;
+use crate::policy::{Action, require};
 use crate::run_resources::{self, ResourceForm};
 use crate::secrets::{Readiness, readiness};
 use crate::state::AppState;
@@ -165,7 +165,7 @@ async fn form(
     Path(name): Path<String>,
     Query(query): Query<VersionQuery>,
 ) -> AppResult<NewRunPage> {
-    require(user.user.role, Role::Runner, "submit runs")?;
+    require(user.user.role, Action::SubmitRuns)?;
     let locale = crate::locale::Locale::of(&user);
     let model = load(&state, &name).await?;
     let origin = origin(&state, &user, &model, query.from.as_deref()).await?;
@@ -310,7 +310,7 @@ async fn create(
         refused: unreadable_files,
     }: RunFormBody,
 ) -> AppResult<Response> {
-    require(user.user.role, Role::Runner, "submit runs")?;
+    require(user.user.role, Action::SubmitRuns)?;
     let model = load(&state, &name).await?;
     let label = pairs
         .iter()
