@@ -238,17 +238,31 @@ async fn image(
         .into_response())
 }
 
+/// The run page's chart, drawn.
+#[derive(Debug)]
+pub struct RunChart {
+    /// The output it is drawn from.
+    pub name: String,
+    pub svg: String,
+    /// The columns it leaves out: "Not charted: note (text)."
+    pub not_charted: Option<String>,
+}
+
 /// The chart of the run's first CSV output that makes one, for the run
-/// page: the output's name and the SVG.
+/// page.
 pub async fn main_chart(
     state: &AppState,
     run: &Run,
     outputs: &[RunOutput],
     style: NumberStyle,
-) -> Option<(String, String)> {
+) -> Option<RunChart> {
     let (name, chart) = first_chart(state, run, outputs).await?;
     let title = format!("{name} of run #{}", run.id);
-    Some((name, chart.svg("run-chart", &title, style)))
+    Some(RunChart {
+        svg: chart.svg("run-chart", &title, style),
+        not_charted: chart.not_charted_note(),
+        name,
+    })
 }
 
 /// The first CSV output of a run that makes a chart, with its name.

@@ -170,7 +170,7 @@ struct RunPage {
     /// How the duration compares to the version's typical one.
     typical: Option<String>,
     /// The first CSV output's chart: its name and the SVG.
-    chart: Option<(String, String)>,
+    chart: Option<super::preview::RunChart>,
     submitted: LocalTime,
     /// The zone of the page's times.
     zone: &'static str,

@@ -45,6 +45,8 @@ pub struct CsvView {
     pub rows: Vec<Vec<Cell>>,
     pub numeric: Vec<bool>,
     pub chart: Option<String>,
+    /// The columns the chart leaves out: "Not charted: note (text)."
+    pub not_charted: Option<String>,
     pub notes: Vec<String>,
 }
 
@@ -118,7 +120,9 @@ impl CsvView {
                 table.formulas
             ));
         }
-        let chart = Chart::from_table(&table).map(|chart| chart.svg(chart_id, title, style));
+        let chart = Chart::from_table(&table);
+        let not_charted = chart.as_ref().and_then(Chart::not_charted_note);
+        let chart = chart.map(|chart| chart.svg(chart_id, title, style));
         let shown = Shown::of(&table);
         if shown.columns < table.headers.len() {
             notes.push(format!(
@@ -190,6 +194,7 @@ impl CsvView {
         }
         CsvView {
             chart,
+            not_charted,
             headers,
             numeric,
             rows,
