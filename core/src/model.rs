@@ -119,12 +119,30 @@ pub struct NewVersion {
     pub outputs: Outputs,
 }
 
+impl NewVersion {
+    /// Whether `existing`, a version of the same model, already is what this
+    /// registration carries, whatever its label: registering unchanged files
+    /// again makes no new version. Only a local version qualifies, whose
+    /// digest covers every file, its manifest among them; an image's digest
+    /// leaves out the manifest that comes beside it, so each pushed tag is a
+    /// version of its own. A retired version does not count: registering its
+    /// files under a new label brings them back.
+    pub fn repeats(&self, existing: &ModelVersion) -> bool {
+        matches!(self.runtime, Runtime::Local { .. })
+            && matches!(existing.runtime, Runtime::Local { .. })
+            && existing.digest == self.digest
+            && existing.is_active()
+    }
+}
+
 /// What a registration did.
 #[derive(Debug, Clone)]
 pub enum Registered {
     /// A new version exists.
     Created(ModelVersion),
-    /// This label was already registered with the same digest: nothing changed.
+    /// Nothing changed: this label was already registered with the same
+    /// digest, or the same files are already an active version under
+    /// another label ([`NewVersion::repeats`]); this is that version.
     Unchanged(ModelVersion),
 }
 

@@ -3,9 +3,10 @@
 //! so that the version stays what it was when registered, whatever happens
 //! to the directory later.
 //!
-//! The label defaults to the first 12 hex digits of the content digest:
-//! registering unchanged files again changes nothing, and any change makes
-//! a new version. The git commit, when there is one, is kept as the source.
+//! The label defaults to the first 12 hex digits of the content digest.
+//! Registering unchanged files again changes nothing, under any label: the
+//! answer is the active version they already are. Any change makes a new
+//! version. The git commit, when there is one, is kept as the source.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use modelrun_core::alias::adopted_entry;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::environment::{EnvironmentSpec, check_requirements};
 use modelrun_core::manifest::{EnvironmentDecl, Manifest, valid_version_label};
-use modelrun_core::model::{ModelMeta, NewVersion, Registered, Runtime};
+use modelrun_core::model::{ModelMeta, ModelVersion, NewVersion, Registered, Runtime};
 use modelrun_core::store::{Store, StoreError};
 
 use crate::environments::LocalEnvironments;
@@ -113,9 +114,6 @@ pub async fn register_local(
         None => None,
     };
     let snapshot = data_dir.join("models").join(&manifest.name).join(&label);
-    snapshot_once(&dir, &snapshot)
-        .await
-        .map_err(io(&snapshot))?;
     let version = NewVersion {
         model: ModelMeta {
             name: manifest.name.clone(),
@@ -140,6 +138,12 @@ pub async fn register_local(
         network: manifest.network,
         outputs: manifest.outputs.clone(),
     };
+    if let Some(same) = already_registered(store, &version).await? {
+        return Ok(Registered::Unchanged(same));
+    }
+    snapshot_once(&dir, &snapshot)
+        .await
+        .map_err(io(&snapshot))?;
     let registered = store.register_version(version, Vec::new()).await?;
     if let Registered::Created(version) = &registered {
         let entry = NewAuditEntry::new(
@@ -154,6 +158,23 @@ pub async fn register_local(
         store.record_audit(entry).await?;
     }
     Ok(registered)
+}
+
+/// The active version these files already are under another label, looked
+/// up before a snapshot is copied for nothing; the store decides again as
+/// it registers. A version with this label leaves the decision to the store
+/// (the same files, or a conflict).
+async fn already_registered(
+    store: &Arc<dyn Store>,
+    version: &NewVersion,
+) -> Result<Option<ModelVersion>, RegisterError> {
+    let Some(model) = store.model(&version.model.name).await? else {
+        return Ok(None);
+    };
+    if model.versions.iter().any(|v| v.label == version.label) {
+        return Ok(None);
+    }
+    Ok(model.versions.into_iter().find(|v| version.repeats(v)))
 }
 
 /// Refuses a model directory holding links or special files (the manifest

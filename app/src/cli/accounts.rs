@@ -75,6 +75,40 @@ pub(super) enum TokensCommand {
     },
 }
 
+/// What `models register` did, in words that name the model; `asked` is
+/// the `--label` given, if any.
+fn registered_message(registered: &Registered, asked: Option<&str>) -> String {
+    match registered {
+        Registered::Created(version) => {
+            let mut message = format!("{}: registered version {}.", version.model, version.label);
+            if version.environment.is_some() {
+                message.push_str(
+                    "\nIts environment is being built from its requirements; the version's \
+                     page shows the installer's output, and runs wait until it is ready.",
+                );
+            }
+            message
+        }
+        Registered::Unchanged(version) => {
+            let mut message = format!(
+                "{}: unchanged; version {} is already registered with these files.",
+                version.model, version.label
+            );
+            if let Some(asked) = asked.filter(|asked| *asked != version.label) {
+                message.push_str(&format!(
+                    " The label {asked} was not used: a new version needs changed files."
+                ));
+            }
+            if !version.is_active() {
+                message.push_str(
+                    " It is retired: register the files under another --label to run them again.",
+                );
+            }
+            message
+        }
+    }
+}
+
 /// The store of the existing installation that a command uses.
 async fn open(global: &Global, uses: Uses) -> anyhow::Result<(Settings, Arc<dyn Store>)> {
     let existing = global.existing(uses)?;
@@ -125,30 +159,14 @@ pub(super) async fn models(global: &Global, command: ModelsCommand) -> anyhow::R
         ModelsCommand::Register { dir, label } => {
             let registration = Registration {
                 dir,
-                label,
+                label: label.clone(),
                 via: "cli".to_owned(),
                 prepare_environment: true,
             };
             let environments = LocalEnvironments::new(settings.local.environments.clone());
-            match register_local(&store, &global.data_dir, &environments, registration).await? {
-                Registered::Created(version) => {
-                    println!("Registered version {} of {}.", version.label, version.model);
-                    if version.environment.is_some() {
-                        println!(
-                            "Its environment is being built from its requirements; the \
-                             version's page shows the installer's output, and runs wait \
-                             until it is ready."
-                        );
-                    }
-                }
-                Registered::Unchanged(version) => {
-                    println!(
-                        "Version {} of {} is already registered with these files; nothing \
-                         changed.",
-                        version.label, version.model
-                    )
-                }
-            }
+            let registered =
+                register_local(&store, &global.data_dir, &environments, registration).await?;
+            println!("{}", registered_message(&registered, label.as_deref()));
         }
         ModelsCommand::Promote {
             model, label, note, ..

@@ -243,11 +243,14 @@ struct WorkerArgs {
 #[derive(Debug, Subcommand)]
 enum ModelsCommand {
     /// Register a version from a model directory (with its modelrun.toml).
+    /// Files identical to an active version's register nothing new: that
+    /// version is named instead, whatever the label.
     Register {
         /// The model directory.
         #[arg(value_parser = parse_absolute_path)]
         dir: PathBuf,
-        /// The version label (default: derived from the files' content).
+        /// The version label (default: the first 12 hex digits of the files'
+        /// digest). Used only when the files differ from every active version's.
         #[arg(long)]
         label: Option<String>,
     },

@@ -149,23 +149,49 @@ fn models_are_registered_once_per_content() {
             .arg(&model),
     );
     assert!(ok, "{err}");
-    assert!(
-        out.starts_with("Registered version ") && out.trim_end().ends_with(" of forecast."),
-        "{out}"
-    );
+    let label = out
+        .strip_prefix("forecast: registered version ")
+        .and_then(|rest| rest.lines().next())
+        .and_then(|line| line.strip_suffix('.'))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
     let (ok, out, _) = output(
         modelrun(dir.path())
             .args(["models", "register"])
             .arg(&model),
     );
+    let unchanged =
+        format!("forecast: unchanged; version {label} is already registered with these files.");
+    assert!(ok && out.trim_end() == unchanged, "{out}");
+    // Another label for the same files names the version they already are.
+    let (ok, out, _) = output(
+        modelrun(dir.path())
+            .args(["models", "register", "--label", "v1"])
+            .arg(&model),
+    );
     assert!(
-        ok && out.contains(" of forecast is already registered"),
+        ok && out.starts_with(&unchanged) && out.contains("The label v1 was not used"),
         "{out}"
     );
     let (ok, out, _) = output(modelrun(dir.path()).args(["models", "list"]));
     assert!(
-        ok && out.starts_with("forecast — Revenue forecast"),
-        "{out}"
+        ok && out.starts_with("forecast — Revenue forecast") && out.lines().count() == 2,
+        "one version: {out}"
+    );
+    // Changed files under that label are a new version.
+    let changed = dir.path().join("forecast");
+    std::fs::create_dir_all(&changed).expect("mkdir");
+    for name in ["modelrun.toml", "forecast.py"] {
+        std::fs::copy(model.join(name), changed.join(name)).expect("copy");
+    }
+    let (ok, out, err) = output(
+        modelrun(dir.path())
+            .args(["models", "register", "--label", "v1"])
+            .arg(&changed),
+    );
+    assert!(
+        ok && out.starts_with("forecast: registered version v1."),
+        "{err}{out}"
     );
 
     let broken = dir.path().join("broken");

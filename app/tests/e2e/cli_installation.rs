@@ -120,7 +120,7 @@ fn local_commands_refuse_a_data_directory_that_is_not_there() {
             .args(["models", "register", "."]),
     );
     assert!(ok, "{err}");
-    assert!(out.starts_with("Registered version "), "{out}");
+    assert!(out.starts_with("warehouse: registered version "), "{out}");
     assert_eq!(
         err.trim(),
         format!("Using the data directory {}.", server.display())

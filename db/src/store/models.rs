@@ -58,6 +58,34 @@ async fn version_by_label(
     .transpose()
 }
 
+/// The newest version of the model that already is what `version` carries
+/// under another label ([`NewVersion::repeats`]), if any.
+async fn repeated_version(
+    conn: &mut impl AsConn,
+    version: &NewVersion,
+) -> StoreResult<Option<ModelVersion>> {
+    let rows = on_conn!(conn, |c| {
+        sqlx::query_as::<_, VersionRow>(concat!(
+            "SELECT ",
+            version_columns!(),
+            " FROM model_versions \
+             WHERE digest = $2 AND model_id = (SELECT id FROM models WHERE name = $1) \
+             ORDER BY id DESC"
+        ))
+        .bind(&version.model.name)
+        .bind(&version.digest)
+        .fetch_all(c)
+        .await
+    })?;
+    for row in rows {
+        let existing = ModelVersion::try_from(row)?;
+        if version.repeats(&existing) {
+            return Ok(Some(existing));
+        }
+    }
+    Ok(None)
+}
+
 /// Same digest: nothing to do; another digest: versions are immutable.
 fn existing_outcome(existing: ModelVersion, version: &NewVersion) -> StoreResult<Registered> {
     if existing.digest == version.digest {
@@ -85,6 +113,9 @@ impl<B> SqlStore<B> {
             version_by_label(&mut tx, &version.model.name, &version.label).await?
         {
             return existing_outcome(existing, version).map(Some);
+        }
+        if let Some(same) = repeated_version(&mut tx, version).await? {
+            return Ok(Some(Registered::Unchanged(same)));
         }
         let meta = &version.model;
         // The owner decides who promotes, so a candidate's manifest must not

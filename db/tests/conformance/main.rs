@@ -17,6 +17,7 @@ mod outbox;
 mod progress;
 mod queue;
 mod reconnect;
+mod registration;
 mod requeue;
 mod runs;
 mod schedules;
@@ -59,6 +60,8 @@ conformance!(
     users::credential_changes_apply_to_the_next_lookup,
     users::lists_users_by_email,
     models::registers_versions_immutably,
+    registration::the_same_files_under_another_label_are_the_same_version,
+    registration::each_tag_of_an_image_is_a_version,
     models::versions_keep_their_resource_max_and_runs_their_own,
     models::versions_keep_their_declared_outputs,
     models::lists_models_with_versions_newest_first,

@@ -7,6 +7,7 @@ pub mod budgets;
 pub mod bundle;
 pub mod compare;
 mod estimate;
+pub mod figures;
 pub mod input_files;
 pub mod model_secrets;
 pub mod models;
