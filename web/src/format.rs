@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use modelrun_core::display::NumberStyle;
+use modelrun_core::outputs::MetricFormat;
 
 /// "3.4 MB", "812 B".
 pub fn bytes(size: i64) -> String {
@@ -61,20 +62,76 @@ pub fn value(value: &serde_json::Value) -> String {
     }
 }
 
-/// A key figure in a person's number style: thousands grouped, at most
-/// four decimals ("1,704,285.06" or "1.704.285,06").
+/// A key figure in a person's number style, rounded sensibly: four
+/// significant digits below 1 ("0.2638", "0.000028"), at least two
+/// decimals from 1 on ("12.35", "1,704,285.06"), thousands grouped, no
+/// trailing zeros.
 pub fn figure(value: f64, style: NumberStyle) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         return group(&format!("{}", value as i64), style);
     }
-    // A small figure keeps two significant digits rather than reading 0.
-    let decimals = if value != 0.0 && value.abs() < 0.0001 {
-        (2.0 - value.abs().log10().floor()).min(20.0) as usize
+    let magnitude = value.abs().log10().floor();
+    let decimals = if magnitude < 0.0 {
+        (3.0 - magnitude).min(20.0) as usize
     } else {
-        4
+        (3.0 - magnitude).max(2.0) as usize
     };
     let text = format!("{value:.decimals$}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
+    separate(text, style)
+}
+
+/// A key figure written as its version declares (`[outputs.metrics]`):
+/// "7.1%" (or "7,1 %"), "€1,234.50" (or "1.234,50 €"), "24", "0.123".
+pub fn metric(value: f64, format: &MetricFormat, style: NumberStyle) -> String {
+    let comma = style == NumberStyle::CommaDecimal;
+    match format {
+        MetricFormat::Number => figure(value, style),
+        MetricFormat::Integer => fixed(value, 0, style),
+        MetricFormat::Decimals { places } => fixed(value, *places, style),
+        MetricFormat::Percent { places } => {
+            let number = fixed(value * 100.0, *places, style);
+            if comma {
+                format!("{number} %")
+            } else {
+                format!("{number}%")
+            }
+        }
+        MetricFormat::Currency { symbol, places } => {
+            let number = fixed(value.abs(), *places, style);
+            let sign = if value < 0.0 && number.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+                "-"
+            } else {
+                ""
+            };
+            // A word such as CHF stands apart; a sign such as € or $ does not.
+            let apart = symbol.chars().all(char::is_alphabetic);
+            if comma {
+                format!("{sign}{number} {symbol}")
+            } else if apart {
+                format!("{sign}{symbol} {number}")
+            } else {
+                format!("{sign}{symbol}{number}")
+            }
+        }
+    }
+}
+
+/// `value` with exactly `places` decimals, thousands grouped; never "-0".
+fn fixed(value: f64, places: u8, style: NumberStyle) -> String {
+    let places = usize::from(places);
+    let text = format!("{value:.places$}");
+    let zero = !text.bytes().any(|b| b.is_ascii_digit() && b != b'0');
+    let text = if zero {
+        text.trim_start_matches('-')
+    } else {
+        &text
+    };
+    separate(text, style)
+}
+
+/// Plain decimal text (`-1234.5`) in `style`: grouped, its separator.
+fn separate(text: &str, style: NumberStyle) -> String {
     match text.split_once('.') {
         Some((whole, fraction)) => format!(
             "{}{}{fraction}",
@@ -237,5 +294,38 @@ mod tests {
         assert_eq!(number_text("", comma), "");
         assert_eq!(value_in(&serde_json::json!(1200000), comma), "1.200.000");
         assert_eq!(value_in(&serde_json::json!("a.b"), comma), "a.b");
+    }
+
+    #[test]
+    fn figures_round_sensibly_and_follow_their_declared_format() {
+        let point = NumberStyle::PointDecimal;
+        let comma = NumberStyle::CommaDecimal;
+        assert_eq!(figure(12.345678, point), "12.35");
+        assert_eq!(figure(1.234567, point), "1.235");
+        assert_eq!(figure(0.00123456, point), "0.001235");
+        assert_eq!(figure(1234.5678, comma), "1.234,57");
+        let percent = MetricFormat::Percent { places: 1 };
+        assert_eq!(metric(0.591823, &percent, point), "59.2%");
+        assert_eq!(metric(0.0712, &percent, comma), "7,1 %");
+        assert_eq!(metric(-0.0001, &percent, point), "0.0%", "never -0");
+        let euro = MetricFormat::Currency {
+            symbol: "€".into(),
+            places: 2,
+        };
+        assert_eq!(metric(1_704_285.064, &euro, point), "€1,704,285.06");
+        assert_eq!(metric(1_704_285.064, &euro, comma), "1.704.285,06 €");
+        assert_eq!(metric(-12.5, &euro, point), "-€12.50");
+        let francs = MetricFormat::Currency {
+            symbol: "CHF".into(),
+            places: 0,
+        };
+        assert_eq!(metric(1500.0, &francs, point), "CHF 1,500");
+        assert_eq!(metric(23.6, &MetricFormat::Integer, point), "24");
+        assert_eq!(metric(-0.4, &MetricFormat::Integer, point), "0");
+        assert_eq!(
+            metric(0.12345, &MetricFormat::Decimals { places: 3 }, comma),
+            "0,123"
+        );
+        assert_eq!(metric(0.5, &MetricFormat::Number, point), "0.5");
     }
 }

@@ -12,7 +12,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use modelrun_core::blob::BlobKey;
 use modelrun_core::diagnosis::{Check, Diagnosis, Findings};
 use modelrun_core::display::NumberStyle;
 use modelrun_core::executor::LogTail;
@@ -22,6 +21,7 @@ use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
 
+pub use super::figures::{figures, metrics};
 use super::progress::ProgressView;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
@@ -30,11 +30,9 @@ use crate::guard::ClientAddr;
 use crate::locale::{LocalTime, Locale};
 use crate::policy::{Action, can_cancel, may, request_cancel, require, visible_run};
 use crate::preview::Kind;
+use crate::preview::declared::{self, DeclaredChart};
 use crate::state::AppState;
 use crate::{downloads, format, log_download};
-
-/// `metrics.json` larger than this is not read for key figures.
-const MAX_METRICS_BYTES: usize = 64 * 1024;
 
 /// Most bytes of a log's end the page shows; the whole log is a download.
 const LOG_TAIL_BYTES: usize = 256 * 1024;
@@ -169,8 +167,11 @@ struct RunPage {
     can_rerun: bool,
     /// How the duration compares to the version's typical one.
     typical: Option<String>,
-    /// The first CSV output's chart: its name and the SVG.
+    /// The first CSV output's chart, when the version declares none.
     chart: Option<super::preview::RunChart>,
+    /// The charts the version declares (`[[outputs.charts]]`), once the
+    /// run has outputs.
+    declared_charts: Vec<DeclaredChart>,
     submitted: LocalTime,
     /// The zone of the page's times.
     zone: &'static str,
@@ -194,51 +195,6 @@ struct RunPage {
     sweep: Option<(SweepId, String)>,
     /// Its actual duration and cost beside its estimate.
     cost: super::estimate::RunCostView,
-}
-
-/// Numbers from the run's `metrics.json`, in its order, each in `style`.
-/// Anything else in the file is not a key figure and is left out.
-pub async fn metrics(
-    state: &AppState,
-    run: &Run,
-    outputs: &[RunOutput],
-    style: NumberStyle,
-) -> Vec<(String, String)> {
-    figures(state, run, outputs)
-        .await
-        .into_iter()
-        .map(|(name, value)| (name, format::figure(value, style)))
-        .collect()
-}
-
-/// The run's key figures as numbers: (name with spaces for underscores,
-/// value), in the order of its `metrics.json`.
-pub async fn figures(state: &AppState, run: &Run, outputs: &[RunOutput]) -> Vec<(String, f64)> {
-    let Some(output) = outputs.iter().find(|o| {
-        o.name == "metrics.json"
-            && usize::try_from(o.size).is_ok_and(|size| size <= MAX_METRICS_BYTES)
-    }) else {
-        return Vec::new();
-    };
-    let read = async {
-        let key = BlobKey::run_output(run.id, &output.name)?;
-        state.blob.read_all(&key, MAX_METRICS_BYTES).await
-    };
-    match read.await {
-        Ok(bytes) => {
-            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
-                Ok(map) => map
-                    .iter()
-                    .filter_map(|(key, value)| Some((key.replace('_', " "), value.as_f64()?)))
-                    .collect(),
-                Err(_) => Vec::new(),
-            }
-        }
-        Err(error) => {
-            tracing::warn!(run_id = %run.id, %error, "could not read metrics.json");
-            Vec::new()
-        }
-    }
 }
 
 /// The inputs as (label, value) rows, in the order of the version's form;
@@ -293,6 +249,9 @@ async fn page(
         }
     };
     let cost = crate::costs::run_cost(&state, &run, Utc::now()).await?;
+    let declared = version
+        .as_ref()
+        .map_or(&[][..], |version| version.outputs.charts.as_slice());
     Ok(RunPage {
         cost: super::estimate::RunCostView::new(&cost),
         nav: Nav::new(&user, &csrf, Section::Runs),
@@ -315,8 +274,22 @@ async fn page(
         inputs,
         input_files,
         resources_note: crate::run_resources::asked_note(&run.resources, version.as_ref()),
-        metrics: metrics(&state, &run, &outputs, locale.numbers).await,
-        chart: super::preview::main_chart(&state, &run, &outputs, locale.numbers).await,
+        metrics: super::figures::of_version(
+            &state,
+            &run,
+            version.as_ref(),
+            &outputs,
+            locale.numbers,
+        )
+        .await,
+        chart: match declared.is_empty() {
+            true => super::preview::main_chart(&state, &run, &outputs, locale.numbers).await,
+            false => None,
+        },
+        declared_charts: match outputs.is_empty() {
+            true => Vec::new(),
+            false => declared::draw(&state, &run, &outputs, declared, locale.numbers).await,
+        },
         outputs: outputs.iter().map(OutputView::new).collect(),
         log: log.text,
         log_earlier: log.earlier,

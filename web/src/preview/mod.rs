@@ -10,6 +10,7 @@
 
 pub mod chart;
 pub mod chart_svg;
+pub mod declared;
 pub mod load;
 pub mod sweep_chart;
 pub mod table;

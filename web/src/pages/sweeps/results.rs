@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use modelrun_core::display::NumberStyle;
 use modelrun_core::ids::RunId;
 use modelrun_core::model::ModelVersion;
+use modelrun_core::outputs::Outputs;
 use modelrun_core::run::Run;
 use modelrun_core::status::RunStatus;
 use modelrun_core::sweep::Axis;
@@ -91,8 +92,9 @@ pub struct RunResult<'a> {
 }
 
 /// The table of `runs` (in grid order): columns `run`, each varied input
-/// (by its name), `status`, each figure any run has (its name, spaces as
-/// underscores), `duration`.
+/// (by its name), `status`, each figure any run has (keyed by its name in
+/// `metrics.json`, headed by its declared label, in the version's declared
+/// order), `duration`.
 pub fn table(
     axes: &[Axis],
     version: Option<&ModelVersion>,
@@ -108,6 +110,9 @@ pub fn table(
             }
         }
     }
+    let none = Outputs::default();
+    let declared = version.map_or(&none, |version| &version.outputs);
+    declared.order(&mut figure_names);
     let field = |name: &str| version.and_then(|v| v.inputs.field(name));
     let mut columns = vec![column("run", "Run")];
     for axis in axes {
@@ -116,7 +121,7 @@ pub fn table(
     }
     columns.push(column("status", "Status"));
     for name in &figure_names {
-        columns.push(column(&format!("figure.{}", name.replace(' ', "_")), name));
+        columns.push(column(&format!("figure.{name}"), &declared.label(name)));
     }
     columns.push(column("duration", "Duration"));
     let rows = runs
@@ -142,7 +147,9 @@ pub fn table(
                 .map(|name| {
                     let value = result.figures.iter().find(|(n, _)| n == name);
                     keys.push(value.map_or(Key::Blank, |(_, v)| Key::Number(*v)));
-                    value.map_or_else(String::new, |(_, v)| format::figure(*v, style))
+                    value.map_or_else(String::new, |(_, v)| {
+                        format::metric(*v, &declared.format(name), style)
+                    })
                 })
                 .collect();
             let duration = run.duration(now);
