@@ -12,6 +12,7 @@ use modelrun_core::alias::Alias;
 use modelrun_core::environment::EnvironmentStatus;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
+use modelrun_core::outputs::Outputs;
 use modelrun_core::task::{Job, SyncImages};
 use serde::Serialize;
 
@@ -48,6 +49,8 @@ struct VersionJson {
     environment: Option<EnvironmentJson>,
     /// The secrets it reads.
     secrets: Vec<String>,
+    /// The charts and key figures it declares.
+    outputs: Outputs,
 }
 
 #[derive(Serialize)]
@@ -75,6 +78,7 @@ impl VersionJson {
                 .zip(environment)
                 .map(|(digest, status)| EnvironmentJson { digest, status }),
             secrets: version.secrets.clone(),
+            outputs: version.outputs.clone(),
         }
     }
 }

@@ -84,7 +84,26 @@ fn model_schemas() -> Value {
                 "resources": { "$ref": "#/components/schemas/Resources" },
                 "max_resources": { "$ref": "#/components/schemas/Resources", "description": "The most one run may ask for" },
                 "environment": { "oneOf": [{ "type": "null" }, { "$ref": "#/components/schemas/Environment" }] },
-                "secrets": { "type": "array", "items": { "type": "string" } }
+                "secrets": { "type": "array", "items": { "type": "string" } },
+                "outputs": { "$ref": "#/components/schemas/Outputs" }
+            }
+        },
+        "Outputs": {
+            "type": "object", "required": ["charts", "metrics"],
+            "description": "The charts and key figures the version's manifest declares (`[outputs]`, docs/models.md); both lists empty when it declares none",
+            "properties": {
+                "charts": { "type": "array", "maxItems": 8, "items": { "type": "object", "required": ["file", "x", "series"], "properties": {
+                    "file": { "type": "string" }, "x": { "type": "string" },
+                    "series": { "type": "array", "minItems": 1, "maxItems": 8, "items": { "type": "object", "required": ["file", "column", "dashed"], "properties": {
+                        "file": { "type": "string" }, "column": { "type": "string" }, "label": { "type": ["string", "null"] }, "dashed": { "type": "boolean" } } } },
+                    "band": { "oneOf": [{ "type": "null" }, { "type": "object", "required": ["file", "low", "high"], "properties": {
+                        "file": { "type": "string" }, "low": { "type": "string" }, "high": { "type": "string" } } }] },
+                    "title": { "type": ["string", "null"] }, "units": { "type": ["string", "null"] } } } },
+                "metrics": { "type": "array", "maxItems": 50, "description": "In the order pages show them", "items": { "type": "object", "required": ["name", "format"], "properties": {
+                    "name": { "type": "string", "description": "The key in metrics.json" }, "label": { "type": ["string", "null"] },
+                    "format": { "type": "object", "required": ["kind"], "properties": {
+                        "kind": { "type": "string", "enum": ["number", "percent", "currency", "integer", "decimals"] },
+                        "places": { "type": "integer", "minimum": 0, "maximum": 10 }, "symbol": { "type": "string" } } } } } }
             }
         },
         "Model": {
