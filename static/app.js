@@ -20,6 +20,12 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// Filters folded behind their summary unfold where there is room for
+// them; on a phone they stay folded until asked for.
+for (const details of document.querySelectorAll("details[data-open-wide]")) {
+  details.open = window.matchMedia("(min-width: 40rem)").matches;
+}
+
 // A run's log opens at its end: the latest lines are the ones to read.
 for (const log of document.querySelectorAll("pre.log[data-follow]")) {
   log.scrollTop = log.scrollHeight;
@@ -72,7 +78,15 @@ if (live && live.dataset.live === "true") {
       const log = live.querySelector("pre.log");
       const atBottom = !log || log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
       const ticked = tickedRuns();
+      // A section a person opened ("All events") stays open.
+      const opened = [...live.querySelectorAll("details[id][open]")].map((d) => d.id);
       live.replaceChildren(...fresh.childNodes);
+      for (const id of opened) {
+        const details = document.getElementById(id);
+        if (details) {
+          details.open = true;
+        }
+      }
       live.dataset.live = fresh.dataset.live;
       for (const box of live.querySelectorAll("#compare-form input[name=runs]")) {
         box.checked = ticked.includes(box.value);

@@ -264,7 +264,7 @@ fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> 
         .map(|text| {
             NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
                 AppError::BadRequest(format!(
-                    "{field} must be a date such as 2026-11-01, not {text:?}"
+                    "{field} must be a day written YYYY-MM-DD, such as 2026-11-01, not {text:?}"
                 ))
             })
         })

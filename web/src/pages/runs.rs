@@ -4,6 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::routing::get;
 use chrono::Utc;
 use modelrun_core::ids::RunId;
@@ -13,7 +14,7 @@ use modelrun_core::status::RunStatus;
 use super::progress::ProgressView;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::locale::{LocalTime, Locale};
 use crate::policy::{RunsQuery, parse_filter};
@@ -70,19 +71,39 @@ struct RunsPage {
     runs_zone: &'static str,
     filtered: bool,
     next: Option<String>,
+    /// Why the filter was refused (a day not written YYYY-MM-DD…): said
+    /// above the form, which keeps what was typed.
+    error: Option<String>,
 }
 
 async fn list(
     current: CurrentUser,
     State(state): State<AppState>,
     Query(query): Query<RunsQuery>,
-) -> AppResult<RunsPage> {
+) -> AppResult<(StatusCode, RunsPage)> {
     let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
-    let mut filter = parse_filter(&query, PAGE, locale.zone)?;
+    let models = state.store.model_names().await?;
+    let mut filter = match parse_filter(&query, PAGE, locale.zone) {
+        Ok(filter) => filter,
+        Err(AppError::BadRequest(error)) => {
+            let page = RunsPage {
+                nav: Nav::new(&user, &csrf, Section::Runs),
+                runs: Vec::new(),
+                runs_zone: locale.zone_name(),
+                models,
+                statuses: statuses(),
+                filtered: !query.pairs().is_empty(),
+                query,
+                next: None,
+                error: Some(error),
+            };
+            return Ok((StatusCode::BAD_REQUEST, page));
+        }
+        Err(other) => return Err(other),
+    };
     filter.submitted_by = crate::policy::visible_submitter(&state, &user);
     let page = state.store.list_runs(&filter).await?;
-    let models = state.store.model_names().await?;
     let active: Vec<RunId> = page
         .items
         .iter()
@@ -99,7 +120,7 @@ async fn list(
         }
         link
     });
-    Ok(RunsPage {
+    let page = RunsPage {
         nav: Nav::new(&user, &csrf, Section::Runs),
         runs: page
             .items
@@ -111,12 +132,19 @@ async fn list(
             .collect(),
         runs_zone: locale.zone_name(),
         models,
-        statuses: RunStatus::ALL
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
+        statuses: statuses(),
         filtered: !query.pairs().is_empty(),
         query,
         next,
-    })
+        error: None,
+    };
+    Ok((StatusCode::OK, page))
+}
+
+/// Every status, for the filter's choice.
+fn statuses() -> Vec<String> {
+    RunStatus::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect()
 }
