@@ -62,20 +62,20 @@ test("a sweep is submitted from the run form, followed, sorted and compared", as
   await page.screenshot({ path: path.join(shots, "sweep.png"), fullPage: true });
 
   // Sort by a key figure: ascending, then descending.
-  const header = page.locator("#sweep-results th", { hasText: "total revenue" });
+  const header = page.locator("#sweep-results th", { hasText: "Total revenue" });
   await header.getByRole("link").click();
-  await page.locator("#sweep-results th[aria-sort=ascending]", { hasText: "total revenue" }).waitFor();
+  await page.locator("#sweep-results th[aria-sort=ascending]", { hasText: "Total revenue" }).waitFor();
   const column = await page.locator("#sweep-results thead th").evaluateAll((cells) =>
-    cells.findIndex((cell) => cell.textContent.trim() === "total revenue"),
+    cells.findIndex((cell) => cell.textContent.trim() === "Total revenue"),
   );
   const totals = async () =>
     (await rows.locator(`td:nth-child(${column + 1})`).allInnerTexts()).map((text) =>
-      Number(text.replaceAll(",", "")),
+      Number(text.replace(/[^0-9.-]/g, "")),
     );
   const ascending = await totals();
   assert.deepEqual(ascending, [...ascending].sort((a, b) => a - b));
   await header.getByRole("link").click();
-  await page.locator("#sweep-results th[aria-sort=descending]", { hasText: "total revenue" }).waitFor();
+  await page.locator("#sweep-results th[aria-sort=descending]", { hasText: "Total revenue" }).waitFor();
   assert.deepEqual(await totals(), [...ascending].reverse());
 
   // Two of its runs, compared: the button waits for a second one.

@@ -225,8 +225,8 @@ pub async fn a_run_submitted_in_the_browser_is_watched_and_downloaded(store: Sto
     assert!(done.contains("data-live=\"false\""));
     for expected in [
         "Forecasting 12 months from 2027-01",
-        "<dt>total revenue</dt>",
-        "<dt>cagr</dt>",
+        "<dt>Total revenue</dt>",
+        "<dt>Annual growth</dt>",
         "forecast.csv</a>",
         "metrics.json</a>",
         "<th scope=\"row\">Monthly growth rate</th><td>0.07</td>",

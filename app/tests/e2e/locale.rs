@@ -196,8 +196,8 @@ pub async fn key_figures_and_inputs_follow_the_number_style(store: StoreKind) {
     let run = page(&app, &client, &format!("/runs/{id}")).await;
     assert!(run.contains("<td>100.000</td>"), "the base revenue input");
     let figure = format!(
-        "<dt>total revenue</dt><dd>{}</dd>",
-        comma_decimal(&total.to_string())
+        "<dt>Total revenue</dt><dd>{} €</dd>",
+        comma_decimal(&format!("{total:.2}"))
     );
     assert!(run.contains(&figure), "{figure} in the key figures");
     assert!(

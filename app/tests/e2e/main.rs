@@ -23,6 +23,7 @@ mod cli_sweeps;
 mod connections;
 mod containment;
 mod crash;
+mod declared_outputs;
 mod disk_full;
 mod downloads;
 mod estimates;
@@ -77,6 +78,7 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    declared_outputs::declared_charts_and_figures_show_on_the_run_page,
     sweeps::a_sweep_runs_every_combination_once,
     sweeps::a_sweep_is_refused_whole_naming_the_field,
     sweeps::a_sweep_is_cancelled_together_and_seen_by_who_may,

@@ -147,7 +147,10 @@ pub async fn the_sweep_page_shows_sorts_and_compares_its_runs(kind: StoreKind) {
 
     // Sorted by a key figure, as numbers, both ways.
     let total = column(&page, "figure.total_revenue");
-    let number = |text: &str| text.replace(',', "").parse::<f64>().expect("a figure");
+    let number = |text: &str| {
+        let digits = text.replace([',', '€'], "");
+        digits.parse::<f64>().expect("a figure")
+    };
     for dir in ["asc", "desc"] {
         let sorted = browser
             .page(&format!("{path}?sort=figure.total_revenue&dir={dir}"))

@@ -57,7 +57,14 @@ pub async fn draw(
     declared
         .iter()
         .enumerate()
-        .map(|(index, chart)| build(chart, &files, &format!("declared-chart-{index}"), style))
+        .map(|(index, chart)| {
+            // The first is the page's main chart, with the id a guessed one has.
+            let id = match index {
+                0 => "run-chart".to_owned(),
+                _ => format!("run-chart-{index}"),
+            };
+            build(chart, &files, &id, style)
+        })
         .collect()
 }
 
