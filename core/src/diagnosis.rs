@@ -188,6 +188,14 @@ impl Diagnosis {
         .unwrap_or(Value::Null)
     }
 
+    /// The diagnosis `event` records, whatever status it was made in;
+    /// `None` for any other event.
+    pub fn of_event(event: &RunEvent) -> Option<Diagnosis> {
+        DiagnosisFact::deserialize(&event.data)
+            .ok()
+            .map(|fact| fact.found)
+    }
+
     /// The latest diagnosis of a run in `status` among its events, with
     /// when it was made.
     pub fn latest(events: &[RunEvent], status: RunStatus) -> Option<(DateTime<Utc>, Diagnosis)> {

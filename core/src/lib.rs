@@ -40,6 +40,7 @@ pub mod status;
 pub mod store;
 pub mod sweep;
 pub mod task;
+pub mod timeline;
 pub mod user;
 pub mod words;
 

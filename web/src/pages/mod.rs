@@ -21,6 +21,7 @@ pub mod schedules;
 pub mod sweep_archive;
 pub mod sweeps;
 pub mod tasks;
+mod timeline;
 mod typical;
 pub mod users;
 pub mod versions;

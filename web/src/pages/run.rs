@@ -176,6 +176,8 @@ struct RunPage {
     /// The zone of the page's times.
     zone: &'static str,
     duration: String,
+    /// Queued, running, finished…: the history as a planner reads it.
+    phases: Vec<super::timeline::PhaseView>,
     events: Vec<EventView>,
     inputs: Vec<(String, String)>,
     /// The files of its file inputs.
@@ -267,6 +269,7 @@ async fn page(
             .duration(Utc::now())
             .map(format::duration)
             .unwrap_or_default(),
+        phases: super::timeline::phases(&events, &locale, Utc::now()),
         events: events
             .iter()
             .map(|event| EventView::new(event, &locale))

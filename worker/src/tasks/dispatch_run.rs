@@ -168,7 +168,8 @@ async fn ready_environment(
         }
         EnvironmentStatus::Preparing => {}
     }
-    const WAITING: &str = "waiting for the model's environment to be built";
+    // The run page's timeline reads this fact as the reason the run waits.
+    const WAITING: &str = modelrun_core::timeline::WAITING_FOR_ENVIRONMENT;
     let events = store.run_events(run.id).await?;
     if !events.iter().any(|event| event.message == WAITING) {
         store
