@@ -59,7 +59,7 @@ test("key figures follow the number style chosen on the account page", async () 
   await page.goto("/runs");
   await page.locator("table.runs a").first().click();
   await page.locator("h1 .status-succeeded").waitFor({ timeout: 60_000 });
-  const average = page.locator("dl.figures div", { hasText: "average monthly revenue" });
+  const average = page.locator("dl.figures div", { hasText: "Average month" });
   const figure = await average.locator("dd").textContent();
-  assert.match(figure, /^\d{1,3}(\.\d{3})*(,\d+)?$/, `${figure} is written 1.234,5`);
+  assert.match(figure, /^\d{1,3}(\.\d{3})*(,\d+)? €$/, `${figure} is written 1.234,5 €`);
 });
