@@ -236,3 +236,22 @@ fn stored_json_reads_back_and_old_versions_read_as_empty() {
         Outputs::default()
     );
 }
+
+#[test]
+fn the_example_models_declare_what_they_write() {
+    for (name, text) in [
+        (
+            "forecast",
+            include_str!("../../../examples/models/forecast/modelrun.toml"),
+        ),
+        (
+            "holt-winters",
+            include_str!("../../../examples/models/holt-winters/modelrun.toml"),
+        ),
+    ] {
+        let manifest = crate::manifest::Manifest::parse(text).expect(name);
+        assert_eq!(manifest.outputs.charts.len(), 1, "{name}");
+        assert!(manifest.outputs.charts[0].band.is_some(), "{name}");
+        assert!(manifest.outputs.metrics.len() >= 4, "{name}");
+    }
+}
