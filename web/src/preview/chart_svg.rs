@@ -111,7 +111,6 @@ impl Chart {
             .map(|l| l.chars().count())
             .max()
             .unwrap_or(1);
-        #[allow(clippy::cast_precision_loss)]
         let left = (longest as f64 * CHAR_WIDTH + 14.0).max(48.0);
         let top = TOP
             + if self.units.is_some() {
@@ -122,7 +121,6 @@ impl Chart {
         let plot_w = WIDTH - left - RIGHT;
         let x = XAxis::of(&self.series, plot_w, style);
         let keys = self.keys();
-        #[allow(clippy::cast_precision_loss)]
         let height = top + PLOT_HEIGHT + AXIS_SPACE + LEGEND_LINE * keys.len() as f64;
         let px = |fraction: f64| left + plot_w * fraction;
         let (y0, y1) = (y.start(), y.end());
@@ -228,7 +226,6 @@ impl Chart {
             );
         }
         for (index, key) in keys.iter().enumerate() {
-            #[allow(clippy::cast_precision_loss)]
             let ly = bottom + AXIS_SPACE + LEGEND_LINE * index as f64;
             let _ = write!(
                 svg,

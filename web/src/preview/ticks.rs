@@ -24,17 +24,14 @@ impl Ticks {
         } else {
             (min - 1.0, max + 1.0)
         };
-        #[allow(clippy::cast_precision_loss)]
         let step = nice_step((max - min) / target.max(1) as f64);
         let start = (min / step).floor() * step;
         let end = (max / step).ceil() * step;
         let count = ((end - start) / step).round();
         if end > start && (1.0..=50.0).contains(&count) && start + step > start {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let count = count as usize;
             // Counted, not accumulated: with values far from zero, adding a
             // small step may not move a float at all.
-            #[allow(clippy::cast_precision_loss)]
             let values = (0..=count).map(|k| start + step * k as f64).collect();
             return Ticks { values, step };
         }
@@ -63,7 +60,6 @@ impl Ticks {
         let largest = self.values.iter().fold(0f64, |m, v| m.max(v.abs()));
         if largest >= 1e15 {
             let digits = (largest.log10().floor() - self.step.log10().floor()).clamp(0.0, 15.0);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let digits = digits as usize;
             return self
                 .values
@@ -106,10 +102,7 @@ fn decimals(step: f64) -> usize {
     if !step.is_finite() || step <= 0.0 {
         return 0;
     }
-    let places = -(step.log10() + 1e-9).floor();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let places = places.clamp(0.0, 12.0) as usize;
-    places
+    (-(step.log10() + 1e-9).floor()).clamp(0.0, 12.0) as usize
 }
 
 /// `value` with `places` decimals and thousands grouped, in `style`:

@@ -107,9 +107,9 @@ impl Step {
     /// Whether `date` is a tick of this step.
     fn is_tick(self, date: NaiveDate) -> bool {
         match self {
-            Step::Days(n) => (date.day() - 1) % n == 0,
+            Step::Days(n) => (date.day() - 1).is_multiple_of(n),
             Step::Week => date.weekday() == Weekday::Mon,
-            Step::Months(n) => date.day() == 1 && date.month0() % n == 0,
+            Step::Months(n) => date.day() == 1 && date.month0().is_multiple_of(n),
             Step::Years(n) => date.ordinal() == 1 && date.year().rem_euclid(n) == 0,
         }
     }
@@ -155,7 +155,6 @@ pub fn ticks(
         if precision == Precision::Month && matches!(step, Step::Days(_) | Step::Week) {
             continue;
         }
-        #[allow(clippy::cast_precision_loss)]
         let most = most(step).max(1) as f64;
         // Counting would walk every day of a long span: estimate first.
         let estimate = span / step.approx_days();
@@ -163,7 +162,6 @@ pub fn ticks(
             continue;
         }
         let dates = step.ticks(from, to);
-        #[allow(clippy::cast_precision_loss)]
         let fits = dates.len() as f64 <= most;
         if !fits {
             continue;

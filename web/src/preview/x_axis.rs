@@ -36,11 +36,6 @@ pub struct XAxis {
 }
 
 fn most_for(width: f64, chars: usize) -> usize {
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
     let fit = (width / (chars as f64 * CHAR_WIDTH + LABEL_GAP))
         .floor()
         .max(1.0) as usize;
@@ -77,14 +72,12 @@ impl XAxis {
         }
         let longest = texts.iter().map(|t| t.chars().count()).max().unwrap_or(1);
         let every = texts.len().div_ceil(most_for(width, longest)).max(1);
-        #[allow(clippy::cast_precision_loss)]
         let ticks = texts
             .iter()
             .enumerate()
             .filter(|(i, _)| i % every == 0)
             .map(|(i, t)| (i as f64, t.clone()))
             .collect();
-        #[allow(clippy::cast_precision_loss)]
         let to = texts.len().saturating_sub(1).max(1) as f64;
         XAxis {
             kind: Kind::Text(texts),
@@ -169,7 +162,6 @@ impl XAxis {
         let place = match &self.kind {
             Kind::Time => time_axis::days(time_axis::parse(x)?.0),
             Kind::Number => super::table::parse_number(x)?,
-            #[allow(clippy::cast_precision_loss)]
             Kind::Text(texts) => texts.iter().position(|t| t == x)? as f64,
         };
         Some(self.fraction_of(place))
