@@ -19,6 +19,7 @@ w("header.csv", b"month,revenue\n")
 w("quoted.csv", b'name,note\n"Smith, Ann","said ""hi"", left"\n')
 w("latin1.csv", "city,temp\nM\u00fcnchen,3\n".encode("latin-1"))
 w("formulas.csv", b'item,amount\nrefund,-12.5\n"=HYPERLINK(""http://evil.example"",""Click"")",1\n@SUM(1),2\n')
+w("european.csv", b"month;revenue;note\n2027-01;317,43333333333334;a,b\n2027-02;402,75;\n")
 w("notes.txt", b"plain text\n")
 w("data.json", b'{"a":[1,2]}')
 w("chart.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="4" height="4"/></svg>')
@@ -71,6 +72,24 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
             && formulas.matches("class=\"formula\"").count() == 2
             && formulas.contains("<td class=\"num\">-12.5</td>"),
         "formula cells are marked, a negative number is not: {formulas}"
+    );
+    let european = preview("european.csv").await;
+    assert!(
+        european.contains("<th scope=\"col\">revenue</th><th scope=\"col\">note</th>")
+            && european.contains("<td class=\"num\">317.4</td>")
+            && european.contains("<td class=\"num\">402.8</td>")
+            && european.contains("<td>a,b</td>"),
+        "a ; file in its columns, decimal commas read and rounded: {european}"
+    );
+    assert!(european.contains("<svg class=\"chart\""), "and charted");
+    let written = ann.get(&format!("/runs/{id}/outputs/european.csv")).await;
+    assert!(
+        written
+            .text()
+            .await
+            .expect("body")
+            .contains("317,43333333333334"),
+        "the download keeps every digit"
     );
     let download = ann.get(&format!("/runs/{id}/outputs/formulas.csv")).await;
     assert!(

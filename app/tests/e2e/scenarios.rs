@@ -132,7 +132,15 @@ pub async fn runs_compare_side_by_side(store: StoreKind) {
     assert!(runs.contains("form=\"compare-form\""), "runs can be ticked");
     let page = ann.page(&format!("/compare?runs={a}&runs={b}")).await;
     assert!(page.contains("1 input differs"), "only the growth rate");
-    assert!(page.contains("growth rate <span class=\"tag\">differs</span>"));
+    assert!(
+        page.contains("Monthly growth rate <span class=\"tag\">differs</span>"),
+        "inputs go by their titles, as on the run page"
+    );
+    assert_eq!(
+        page.matches("<table").count(),
+        1,
+        "one grid, so that each run's column lines up in every part"
+    );
     assert!(page.contains("<svg class=\"chart\""), "the charts overlaid");
     assert!(page.contains(&format!("#{a}: revenue")) && page.contains(&format!("#{b}: revenue")));
     assert!(page.contains("Key figures"));
@@ -231,6 +239,21 @@ pub async fn a_finished_run_is_set_against_its_versions_typical_duration(store: 
     assert!(
         !alone.contains("Typical for this version"),
         "one run is no norm"
+    );
+    // Its history as a planner reads it, the full list a click away.
+    let phases: Vec<&str> = alone
+        .match_indices("<li class=\"phase phase-")
+        .map(|(at, found)| {
+            let rest = &alone[at + found.len()..];
+            &rest[..rest.find('"').expect("class ends")]
+        })
+        .collect();
+    assert_eq!(phases, ["queued", "running", "finished"], "{alone}");
+    assert!(
+        alone.contains("<details class=\"events\" id=\"all-events\">")
+            && alone.contains("<summary>All events (")
+            && alone.contains("dispatching"),
+        "every event is still there"
     );
     submit(&api).await;
     let third = submit(&api).await;

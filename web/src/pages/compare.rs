@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use chrono::Utc;
+use modelrun_core::model::ModelVersion;
 use modelrun_core::run::Run;
 
 use super::preview::first_chart;
@@ -106,20 +107,12 @@ async fn page(
         )));
     }
     let now = Utc::now();
-    let mut names: Vec<String> = Vec::new();
-    for run in &runs {
-        for name in run.inputs.keys() {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
-    }
-    // Each run's own version says what its choices are called.
+    // Each run's own version says what its inputs and choices are called.
     let mut versions = Vec::with_capacity(runs.len());
     for run in &runs {
         versions.push(state.store.version(run.version_id).await?);
     }
-    let inputs: Vec<Row> = names
+    let inputs: Vec<Row> = input_names(&runs, &versions)
         .into_iter()
         .map(|name| {
             let values = runs
@@ -133,7 +126,7 @@ async fn page(
                         .unwrap_or_else(|| "—".to_owned())
                 })
                 .collect();
-            Row::new(name.replace('_', " "), values)
+            Row::new(input_label(&name, &versions), values)
         })
         .collect();
     let mut all_figures = Vec::new();
@@ -194,6 +187,33 @@ async fn page(
         figures,
         chart,
     })
+}
+
+/// The names of the inputs any of `runs` has, in the order of their
+/// versions' forms; a name no form has comes last.
+fn input_names(runs: &[Run], versions: &[Option<ModelVersion>]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let in_forms = versions
+        .iter()
+        .flatten()
+        .flat_map(|version| version.inputs.fields())
+        .map(|field| &field.name);
+    for name in in_forms.chain(runs.iter().flat_map(|run| run.inputs.keys())) {
+        if !names.contains(name) && runs.iter().any(|run| run.inputs.contains_key(name)) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// An input's title, as its form and the run page call it ("Monthly
+/// growth rate"), from the first of `versions` that has it; else its name.
+fn input_label(name: &str, versions: &[Option<ModelVersion>]) -> String {
+    versions
+        .iter()
+        .flatten()
+        .find_map(|version| version.inputs.field(name))
+        .map_or_else(|| name.to_owned(), |field| field.label().to_owned())
 }
 
 #[cfg(test)]
