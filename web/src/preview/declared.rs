@@ -6,6 +6,7 @@
 //! column) becomes a note under the chart, never an error page.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use modelrun_core::blob::BlobKey;
 use modelrun_core::display::NumberStyle;
@@ -48,9 +49,9 @@ pub async fn draw(
     let mut files: HashMap<String, Read> = HashMap::new();
     for chart in declared {
         for file in files_of(chart) {
-            if !files.contains_key(&file) {
-                let read = read(state, run, outputs, &file).await;
-                files.insert(file, read);
+            if let Entry::Vacant(slot) = files.entry(file) {
+                let read = read(state, run, outputs, slot.key()).await;
+                slot.insert(read);
             }
         }
     }
