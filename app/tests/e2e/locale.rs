@@ -93,7 +93,7 @@ pub async fn the_runs_list_filters_days_in_the_persons_zone(store: StoreKind) {
     )
     .await;
     assert_eq!(listed(&runs), 2, "today where the person is");
-    assert!(runs.contains(&format!("(a day in {})", zone.name())));
+    assert!(runs.contains(&format!("From and To are days in {}", zone.name())));
     assert!(
         runs.contains(&format!("title=\"{}", now.format("%Y-%m-%d"))) && runs.contains(" UTC\">"),
         "UTC is one hover away"

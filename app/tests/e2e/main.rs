@@ -41,6 +41,7 @@ mod openapi;
 mod previews;
 mod progress;
 mod quick_start;
+mod roles;
 mod run_log;
 mod run_resources;
 mod scenarios;
@@ -170,6 +171,8 @@ macro_rules! on_sqlite {
 }
 
 on_sqlite!(
+    roles::pages_offer_each_role_only_what_it_may_do,
+    roles::a_day_the_runs_filter_cannot_read_is_named,
     estimates::the_cli_estimates_and_sets_budgets,
     security::roles_bound_what_people_do,
     progress::runs_submit_wait_shows_the_progress,
