@@ -232,6 +232,12 @@ pub trait Executor: Send + Sync + fmt::Debug {
     fn runs_array_jobs(&self) -> bool {
         false
     }
+    /// How many runs execute at once when this executor bounds it (the
+    /// local executor's slots, `--max-concurrent-runs`); `None` when the
+    /// platform decides (AWS Batch: its compute environment's vCPUs).
+    fn runs_at_once(&self) -> Option<usize> {
+        None
+    }
     /// A warning for administrators when runs are not contained here (no
     /// sandbox on this machine), saying what a model can then reach.
     fn containment_warning(&self) -> Option<String> {

@@ -378,6 +378,31 @@ impl Worker {
         }
     }
 
+    /// Says how many runs execute at once, the number people ask about,
+    /// beside the tasks (dispatches, emails, checks) handled at once.
+    fn log_start(&self) {
+        let executor = self.services.executor.kind();
+        let tasks_at_once = self.config.concurrency;
+        let environment_builds = self.config.environment_builds;
+        match self.services.executor.runs_at_once() {
+            Some(runs_at_once) => tracing::info!(
+                executor,
+                runs_at_once,
+                tasks_at_once,
+                environment_builds,
+                "worker started: {runs_at_once} runs at once (--max-concurrent-runs), \
+                 the others wait in runnable"
+            ),
+            None => tracing::info!(
+                executor,
+                tasks_at_once,
+                environment_builds,
+                "worker started: runs execute on the {executor} executor, as many at once as its \
+                 platform allows"
+            ),
+        }
+    }
+
     /// Runs until `shutdown`: claims up to `concurrency` tasks at once, wakes
     /// on a kick or every `poll_interval`, sweeps every `sweep_interval`.
     /// On shutdown it stops claiming and waits for the tasks it holds.
@@ -387,11 +412,7 @@ impl Worker {
         let tracker = TaskTracker::new();
         let mut next_sweep = Instant::now();
         let mut next_schedules = Instant::now();
-        tracing::info!(
-            concurrency = self.config.concurrency,
-            environment_builds = self.config.environment_builds,
-            "worker started"
-        );
+        self.log_start();
         while !shutdown.is_cancelled() {
             while let Ok(slot) = slots.clone().try_acquire_owned() {
                 match self.claim().await {

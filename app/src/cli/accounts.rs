@@ -24,8 +24,11 @@ use crate::runtime::{Settings, describe};
 pub(super) enum UsersCommand {
     /// Create a user. Prints a random password unless one is given on stdin.
     Create {
+        /// Their email address, which they sign in with.
         #[arg(long)]
         email: String,
+        /// What they may do: viewer, runner (submits runs of production
+        /// versions), scientist (also candidates) or admin.
         #[arg(long, default_value = "runner", value_parser = parse_role)]
         role: Role,
         /// Read the password from the first line of standard input.
@@ -35,6 +38,7 @@ pub(super) enum UsersCommand {
     /// Set a new password for a user and end their sessions (their API
     /// tokens stay valid). Prints a random password unless one is given on stdin.
     SetPassword {
+        /// The account's email address.
         #[arg(long)]
         email: String,
         /// Read the password from the first line of standard input.
@@ -45,11 +49,13 @@ pub(super) enum UsersCommand {
     /// tokens stop (a running server notices within 2 s). The last enabled
     /// administrator cannot be disabled.
     Disable {
+        /// The account's email address.
         #[arg(long)]
         email: String,
     },
     /// Enable a disabled account again; its API tokens work again.
     Enable {
+        /// The account's email address.
         #[arg(long)]
         email: String,
     },

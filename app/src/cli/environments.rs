@@ -21,6 +21,7 @@ pub(super) enum Installer {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Model environments")]
 pub(super) struct EnvironmentArgs {
     /// What builds model environments.
     #[arg(long, env = "MODELRUN_ENVIRONMENT_INSTALLER", value_enum, default_value_t = Installer::Auto, global = true)]

@@ -6,6 +6,7 @@ mod backends;
 mod client;
 mod costs;
 mod environments;
+mod help;
 mod installation;
 mod lambda;
 mod lifecycle;
@@ -42,6 +43,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "This machine's installation")]
 struct Global {
     /// Where modelrun keeps its state on this machine: the database, run
     /// files, logs and the outbox.
@@ -72,7 +74,7 @@ struct Global {
     #[arg(long, env = "MODELRUN_NO_MIGRATE", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     no_migrate: bool,
     /// How to write logs.
-    #[arg(long, env = "MODELRUN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    #[arg(long, env = "MODELRUN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true, help_heading = None::<&str>)]
     log_format: LogFormat,
     /// The key that encrypts model secrets at rest (64 hex digits, such as
     /// `openssl rand -hex 32` prints). Without it, <data dir>/secrets.key,
@@ -388,9 +390,9 @@ fn init_logging(format: LogFormat, on_lambda: bool) {
 pub fn run() -> ExitCode {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let mut cli = if on_lambda && std::env::args_os().len() == 1 {
-        Cli::parse_from(["modelrun", "lambda"])
+        help::parse_from(["modelrun", "lambda"])
     } else {
-        Cli::parse()
+        help::parse()
     };
     cli.global.invoked_as = installation::invoked_as();
     if cli.command.prints_and_ends() {

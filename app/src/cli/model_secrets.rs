@@ -26,9 +26,17 @@ pub(super) enum SecretsCommand {
         name: String,
     },
     /// Delete a secret's value.
-    Delete { model: String, name: String },
+    Delete {
+        /// The model's name.
+        model: String,
+        /// The secret's name, as the manifest's `secrets` lists it.
+        name: String,
+    },
     /// The secrets a model reads and whether each is set (never a value).
-    List { model: String },
+    List {
+        /// The model's name.
+        model: String,
+    },
 }
 
 pub(super) async fn run(global: &Global, command: SecretsCommand) -> anyhow::Result<()> {

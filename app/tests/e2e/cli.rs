@@ -394,3 +394,51 @@ fn switches_read_from_the_environment_take_the_usual_spellings() {
         assert_eq!(ok, migrates, "MODELRUN_NO_MIGRATE={value}: {err}");
     }
 }
+
+/// The worker's start-up line states how many runs execute at once (what
+/// --max-concurrent-runs sets), apart from the tasks it handles at once.
+#[test]
+fn the_worker_says_how_many_runs_execute_at_once() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = modelrun(dir.path())
+        .args([
+            "--log-format",
+            "json",
+            "worker",
+            "--max-concurrent-runs",
+            "3",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn modelrun worker");
+    let stderr = child.stderr.take().expect("stderr");
+    let (lines, read) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::iter::from_fn(|| read.recv_timeout(std::time::Duration::from_secs(60)).ok())
+        .find(|line| line.contains("worker started"));
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let line = started.expect("a start-up line");
+    let event: serde_json::Value = serde_json::from_str(&line).expect("json");
+    let fields = &event["fields"];
+    assert_eq!(fields["runs_at_once"], 3, "{line}");
+    assert_eq!(fields["tasks_at_once"], 4, "{line}");
+    assert!(
+        fields["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("worker started: 3 runs at once")),
+        "{line}"
+    );
+}

@@ -146,6 +146,7 @@ pub enum BudgetsCommand {
     },
     /// Remove the team's budget, or a user's with --user.
     Remove {
+        /// A user's email; without it, the team's budget.
         #[arg(long)]
         user: Option<String>,
         #[command(flatten)]

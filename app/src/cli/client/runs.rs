@@ -47,8 +47,11 @@ pub enum RunsCommand {
     },
     /// List runs, newest first.
     List {
+        /// Only runs of this model.
         #[arg(long)]
         model: Option<String>,
+        /// Only runs in this status (queued, running, succeeded, failed,
+        /// cancelled, …).
         #[arg(long)]
         status: Option<String>,
         /// How many (1–200).
@@ -59,12 +62,14 @@ pub enum RunsCommand {
     },
     /// Show one run with its outputs.
     Get {
+        /// The run's number, as `runs list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Ask an active run to stop.
     Cancel {
+        /// The run's number, as `runs list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
@@ -107,6 +112,7 @@ pub enum RunsCommand {
     },
     /// Print a run's log.
     Logs {
+        /// The run's number, as `runs list` shows it.
         id: i64,
         /// Keep printing what the model writes until the run ends.
         #[arg(long, short = 'f')]

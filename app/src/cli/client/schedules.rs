@@ -48,24 +48,28 @@ pub enum SchedulesCommand {
     },
     /// Show a schedule, its next fire times and the runs it made.
     Get {
+        /// The schedule's number, as `schedules list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Stop a schedule from firing until it is resumed.
     Pause {
+        /// The schedule's number, as `schedules list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Let a paused schedule fire again from its next slot.
     Resume {
+        /// The schedule's number, as `schedules list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Delete a schedule; the runs it made stay.
     Delete {
+        /// The schedule's number, as `schedules list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,

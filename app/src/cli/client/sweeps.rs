@@ -60,18 +60,21 @@ pub enum SweepsCommand {
     },
     /// Show a sweep: its runs in grid order, with their varied values and status.
     Get {
+        /// The sweep's number, as `sweeps list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Cancel every run of a sweep that has not ended.
     Cancel {
+        /// The sweep's number, as `sweeps list` shows it.
         id: i64,
         #[command(flatten)]
         server: ServerArgs,
     },
     /// Download every output of an ended sweep as one zip, with index.csv.
     Download {
+        /// The sweep's number, as `sweeps list` shows it.
         id: i64,
         /// Where to write the zip (default: modelrun-sweep-<id>.zip here;
         /// in a directory, under that name).

@@ -236,6 +236,10 @@ impl Executor for LocalExecutor {
         "local"
     }
 
+    fn runs_at_once(&self) -> Option<usize> {
+        Some(self.inner.config.max_concurrent_runs.max(1))
+    }
+
     async fn submit(&self, request: &JobRequest) -> Result<Submitted, ExecutorError> {
         let Runtime::Local { command, dir } = &request.runtime else {
             return Err(ExecutorError::Refused(
