@@ -18,6 +18,8 @@
 //!   scientific notation with [`SIGNIFICANT`] figures (`1.235e-7`); one
 //!   too large for a float to hold every digit (1e15 and up) shows its
 //!   values as written.
+//! * A column with a value written with a leading zero (`01234`) holds
+//!   codes (postcodes, account numbers), not quantities: shown as written.
 //! * Thousands are grouped in the person's style when some value of the
 //!   column has more than four digits before the point, so a column of
 //!   years reads 2027 and one of revenues reads 1,234 beside 12,345.
@@ -50,6 +52,8 @@ pub enum ColumnFormat {
     Scientific,
     /// As written, only the separators in the person's style.
     AsWritten,
+    /// As written, digits and all: codes such as `01234`.
+    Code,
 }
 
 impl ColumnFormat {
@@ -66,6 +70,9 @@ impl ColumnFormat {
             let Some(value) = parse_number(cell) else {
                 continue;
             };
+            if is_code(cell.trim()) {
+                return Some(ColumnFormat::Code);
+            }
             let decimals = written_decimals(cell.trim());
             same = match same {
                 None => Some(Some(decimals)),
@@ -108,6 +115,7 @@ impl ColumnFormat {
             return cell.to_owned();
         };
         match self {
+            ColumnFormat::Code => cell.trim().to_owned(),
             ColumnFormat::AsWritten => format::number_text(cell.trim(), style),
             ColumnFormat::Scientific if value == 0.0 => "0".to_owned(),
             ColumnFormat::Scientific => {
@@ -151,6 +159,14 @@ fn written_decimals(cell: &str) -> usize {
     };
     let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len()) as i64;
     usize::try_from(fraction - exponent).unwrap_or(0)
+}
+
+/// Whether `cell` is written with a leading zero before other digits of
+/// its whole part (`01234`, `-007.5`; not `0.5` or `0`).
+fn is_code(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let whole = digits.split(['.', 'e', 'E']).next().unwrap_or_default();
+    whole.len() > 1 && whole.starts_with('0')
 }
 
 /// Whether two different `values` read alike with `decimals` decimals
@@ -240,6 +256,16 @@ mod tests {
             shown(ColumnType::Number, &["1.0", "2.0"], POINT),
             ["1.0", "2.0"]
         );
+    }
+
+    #[test]
+    fn codes_keep_their_leading_zeros() {
+        assert_eq!(
+            shown(ColumnType::Integer, &["01234", "10115"], POINT),
+            ["01234", "10115"]
+        );
+        assert!(!is_code("0.5") && !is_code("0") && !is_code("-0.25"));
+        assert!(is_code("-007.5"));
     }
 
     #[test]
