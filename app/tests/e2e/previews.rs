@@ -183,8 +183,8 @@ pub async fn the_forecast_is_charted_on_its_run_page(store: StoreKind) {
     let page = ann.page(&format!("/runs/{id}")).await;
     assert!(page.contains("<svg class=\"chart\""), "a chart");
     assert!(
-        page.contains("revenue (band: low–high)"),
-        "revenue with its band"
+        page.contains("Monthly revenue forecast</h2>") && page.contains("Revenue (band: low–high)"),
+        "the declared chart: revenue with its band"
     );
     assert!(page.contains("<polygon"), "the band is drawn");
     assert!(page.contains(&format!("href=\"/runs/{id}/preview/forecast.csv\"")));
