@@ -58,7 +58,7 @@ test("a sweep is submitted from the run form, followed, sorted and compared", as
   const chart = page.locator("figure.chart svg");
   await chart.waitFor();
   assert.equal(await chart.locator("path").count(), 6, "every run's line");
-  assert.equal(await chart.locator("rect").count(), 3, "each growth rate once in the legend");
+  assert.equal(await chart.locator(".chart-key").count(), 3, "each growth rate once in the legend");
   await page.screenshot({ path: path.join(shots, "sweep.png"), fullPage: true });
 
   // Sort by a key figure: ascending, then descending.

@@ -166,9 +166,12 @@ impl Chart {
         let bottom = top + PLOT_HEIGHT;
         for (place, label) in &x.ticks {
             let at = px(x.fraction_of(*place));
+            // A label at an end of the axis moves in rather than off the edge.
+            let half = label.chars().count() as f64 * CHAR_WIDTH / 2.0;
+            let centre = at.clamp(half + 2.0, (WIDTH - half - 2.0).max(half + 2.0));
             let _ = write!(
                 svg,
-                r##"<line class="chart-axis" x1="{at:.1}" x2="{at:.1}" y1="{bottom}" y2="{}" stroke="#888"/><text class="chart-text chart-x" x="{at:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
+                r##"<line class="chart-axis" x1="{at:.1}" x2="{at:.1}" y1="{bottom}" y2="{}" stroke="#888"/><text class="chart-text chart-x" x="{centre:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
                 bottom + 5.0,
                 bottom + 19.0,
                 escape(label)

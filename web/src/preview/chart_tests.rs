@@ -200,3 +200,12 @@ fn huge_close_values_still_draw() {
     let flat = chart("month,v\n2027-01,1e20\n2027-02,1e20\n");
     assert!(flat.svg("c", "flat", POINT).ends_with("</svg>"));
 }
+
+#[test]
+fn tick_labels_at_the_ends_stay_inside_the_chart() {
+    let svg = chart("month,v\n2027-01,1\n2027-03,2\n2027-05,3\n").svg("e", "ends", POINT);
+    let labels = texts(&svg, "chart-x");
+    assert_eq!(labels.last().map(String::as_str), Some("May 2027"));
+    let last = xs(&svg, "chart-x").last().copied().expect("a tick");
+    assert!(last + 4.0 * 7.0 <= 760.0, "May 2027 is centred at {last}");
+}
