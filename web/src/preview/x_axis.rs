@@ -46,9 +46,12 @@ impl XAxis {
     /// The axis for the lines' x values, `width` long (in SVG units), with
     /// labels in `style`.
     pub fn of(series: &[Series], width: f64, style: NumberStyle) -> XAxis {
+        // A row without an x value is not drawn; it does not make the
+        // axis one of texts.
         let all: Vec<&str> = series
             .iter()
-            .flat_map(|s| s.x.iter().map(String::as_str))
+            .flat_map(|s| s.x.iter().map(|x| x.trim()))
+            .filter(|x| !x.is_empty())
             .collect();
         if let Some(times) = all
             .iter()
@@ -162,7 +165,7 @@ impl XAxis {
         let place = match &self.kind {
             Kind::Time => time_axis::days(time_axis::parse(x)?.0),
             Kind::Number => super::table::parse_number(x)?,
-            Kind::Text(texts) => texts.iter().position(|t| t == x)? as f64,
+            Kind::Text(texts) => texts.iter().position(|t| t == x.trim())? as f64,
         };
         Some(self.fraction_of(place))
     }
@@ -234,6 +237,9 @@ mod tests {
         let words = axis(&[line(&["a", "b"]), line(&["b", "c"])]);
         assert_eq!(words.fraction("b"), Some(0.5));
         assert_eq!(words.fraction("z"), None);
+        let blank = axis(&[line(&["2027-01", "", "2027-03"])]);
+        assert_eq!(blank.fraction("2027-03"), Some(1.0), "still a time axis");
+        assert_eq!(blank.fraction(""), None);
         let single = axis(&[line(&["2027-01", "2027-01"])]);
         assert_eq!(single.fraction("2027-01"), Some(0.5));
     }
