@@ -74,6 +74,13 @@ impl BlobKey {
         BlobKey(format!("runs/{run}/bundle/modelrun-run-{run}.zip"))
     }
 
+    /// `runs/<id>/bundle/modelrun-run-<id>-outputs.zip`: every output of a
+    /// run in one zip ([`crate::outputs_zip`]), kept with the run's bundle,
+    /// where the web function may already look for and hand out a run's zips.
+    pub fn run_outputs_zip(run: RunId) -> Self {
+        BlobKey(format!("runs/{run}/bundle/modelrun-run-{run}-outputs.zip"))
+    }
+
     /// `sweeps/<id>/modelrun-sweep-<id>.zip`: every output of a sweep's
     /// runs in one zip, with an index.
     pub fn sweep_archive(sweep: crate::ids::SweepId) -> Self {

@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod model;
 pub mod model_secrets;
 pub mod outputs;
+pub mod outputs_zip;
 pub mod progress;
 pub mod registry;
 pub mod resources;

@@ -35,10 +35,12 @@ pub enum TaskKind {
     NotifySweep,
     /// Build the zip of every output of an ended sweep ([`crate::sweep`]).
     BuildSweepArchive,
+    /// Build the zip of an ended run's outputs ([`crate::outputs_zip`]).
+    BuildOutputsZip,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 10] = [
+    pub const ALL: [TaskKind; 11] = [
         TaskKind::DispatchRun,
         TaskKind::SendEmail,
         TaskKind::CancelRun,
@@ -49,6 +51,7 @@ impl TaskKind {
         TaskKind::DispatchSweep,
         TaskKind::NotifySweep,
         TaskKind::BuildSweepArchive,
+        TaskKind::BuildOutputsZip,
     ];
 
     /// Tasks that may take as long as an environment build (minutes, up
@@ -69,6 +72,7 @@ impl TaskKind {
             TaskKind::DispatchSweep => "dispatch_sweep",
             TaskKind::NotifySweep => "notify_sweep",
             TaskKind::BuildSweepArchive => "build_sweep_archive",
+            TaskKind::BuildOutputsZip => "build_outputs_zip",
         }
     }
 }

@@ -1,11 +1,12 @@
-//! A run's reproducibility bundle, for the page and the API alike. The zip
-//! is built by the worker (the `build_bundle` task) into the blob store and
-//! handed out like an output: a presigned URL on S3, the file itself (with
-//! ranges) from a local directory. A request never builds it: a bundle
-//! holds every output, which may be a gigabyte, and on AWS Lambda a
-//! response carries at most 6 MB. The first request queues the build and
-//! waits a few seconds for it; a larger bundle is answered "being
-//! prepared", to be asked for again.
+//! A run's zips, for the page and the API alike: its reproducibility
+//! bundle, and all its outputs in one zip ("Download all outputs"). Each
+//! zip is built by the worker (the `build_bundle` and `build_outputs_zip`
+//! tasks) into the blob store and handed out like an output: a presigned
+//! URL on S3, the file itself (with ranges) from a local directory. A
+//! request never builds one: a zip holds every output, which may be a
+//! gigabyte, and on AWS Lambda a response carries at most 6 MB. The first
+//! request queues the build and waits a few seconds for it; a larger zip is
+//! answered "being prepared", to be asked for again.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::bundle::{self, BuildBundle};
+use modelrun_core::outputs_zip::{self, BuildOutputsZip};
 use modelrun_core::run::Run;
 use modelrun_core::task::{Job, TaskState};
 use modelrun_core::user::User;
@@ -32,7 +34,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(200);
 /// How long a client should wait before asking again, in seconds.
 pub const RETRY_AFTER_SECONDS: u64 = 2;
 
-/// A bundle (or a sweep's archive) asked for.
+/// A run's zip (or a sweep's archive) asked for.
 #[derive(Debug)]
 pub enum Fetched {
     /// The download: the zip, or a redirect to it.
@@ -63,6 +65,42 @@ pub async fn fetch(
     }
     downloads::audit_file_download(state, user, client, run, "bundle", request).await;
     let name = bundle::file_name(run.id);
+    let response = downloads::stored(state, &key, &name, "application/zip", request).await?;
+    Ok(Fetched::Ready(response))
+}
+
+/// The zip of every output of `run` (already checked to be visible to
+/// `user`, as for one output's download): ready, or queued to be built.
+/// A run that has not ended has none yet (409).
+///
+/// # Errors
+/// 409 before the run has ended, or when the build gave up (an output
+/// missing, or not the bytes its SHA-256 records, named); the store or the
+/// blob store failing.
+pub async fn fetch_outputs(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+    request: &HeaderMap,
+) -> AppResult<Fetched> {
+    if !outputs_zip::offered(run.status) {
+        return Err(AppError::Conflict(format!(
+            "run {} is {}: the zip of its outputs is offered once the run has succeeded, \
+             failed or been cancelled",
+            run.id, run.status
+        )));
+    }
+    let key = outputs_zip::key(run.id);
+    let job = BuildOutputsZip { run_id: run.id };
+    let what = format!("the zip of the outputs of run {}", run.id);
+    if !bundle::stored(state.blob.as_ref(), &key).await?
+        && !prepare(state, &job, &key, &what).await?
+    {
+        return Ok(Fetched::Preparing);
+    }
+    downloads::audit_file_download(state, user, client, run, "outputs.zip", request).await;
+    let name = outputs_zip::file_name(run.id);
     let response = downloads::stored(state, &key, &name, "application/zip", request).await?;
     Ok(Fetched::Ready(response))
 }

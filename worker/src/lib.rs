@@ -15,6 +15,7 @@ pub mod kick;
 pub mod lambda;
 mod log_pipe;
 pub mod mail;
+pub mod outputs_zip;
 pub mod preflight;
 mod progress_feed;
 mod recorder;

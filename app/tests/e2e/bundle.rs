@@ -67,7 +67,7 @@ pub(crate) async fn get_while_draining(
 }
 
 /// The entries of a zip, by name.
-fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
     (0..zip.len())
         .map(|i| {

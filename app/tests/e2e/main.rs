@@ -38,6 +38,7 @@ mod limits;
 mod locale;
 mod model_needs;
 mod openapi;
+mod outputs_zip;
 mod previews;
 mod progress;
 mod quick_start;
@@ -91,6 +92,9 @@ on_both_stores!(
     bundle::an_ended_run_offers_its_bundle_through_the_api_and_its_page,
     bundle::a_bundle_is_seen_only_by_who_may_see_its_run,
     bundle::runs_reproduce_compares_outputs_and_refuses_a_retired_version,
+    outputs_zip::every_output_comes_in_one_zip_with_its_own_bytes,
+    outputs_zip::the_zip_of_outputs_is_seen_only_by_who_may_see_its_run,
+    outputs_zip::an_output_whose_bytes_changed_makes_no_zip,
     bundle_trust::runs_reproduce_trusts_no_server_and_no_file_the_bundle_names,
     bundle_trust::a_run_whose_output_is_gone_gets_no_bundle,
     schedules::the_api_schedules_fires_once_and_pauses,

@@ -1,5 +1,6 @@
-//! `GET /api/v1/runs/{id}/bundle`: an ended run's reproducibility bundle.
-//! `200` with the zip (one machine), `302` to a short-lived presigned URL
+//! `GET /api/v1/runs/{id}/bundle` and `GET /api/v1/runs/{id}/outputs.zip`:
+//! an ended run's reproducibility bundle, and the zip of all its outputs.
+//! `200` with the zip (one machine), `303` to a short-lived presigned URL
 //! (S3), or `202` with `Retry-After` while the worker builds it; `409` for
 //! a run that has not ended.
 
@@ -13,7 +14,7 @@ use serde_json::json;
 
 use super::openapi as paths;
 use crate::auth::ApiUser;
-use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, fetch};
+use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, fetch, fetch_outputs};
 use crate::error::ApiResult;
 use crate::extract::ApiPath;
 use crate::guard::ClientAddr;
@@ -21,7 +22,9 @@ use crate::policy::visible_run;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(paths::RUN_BUNDLE, get(download))
+    Router::new()
+        .route(paths::RUN_BUNDLE, get(download))
+        .route(paths::RUN_OUTPUTS_ZIP, get(download_outputs))
 }
 
 async fn download(
@@ -37,6 +40,23 @@ async fn download(
         Fetched::Ready(response) => response,
         Fetched::Preparing => preparing(&format!("the bundle of run {}", run.id)),
     })
+}
+
+async fn download_outputs(
+    api: ApiUser,
+    client: ClientAddr,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let user = api.acting();
+    let run = visible_run(&state, &user, &id).await?;
+    Ok(
+        match fetch_outputs(&state, &user, &client, &run, &headers).await? {
+            Fetched::Ready(response) => response,
+            Fetched::Preparing => preparing(&format!("the zip of the outputs of run {}", run.id)),
+        },
+    )
 }
 
 /// `202` with `Retry-After`: `what` ("the bundle of run 4") is being made.

@@ -4,6 +4,7 @@
 //! must do no harm.
 
 mod build_bundle;
+mod build_outputs_zip;
 mod build_sweep_archive;
 mod cancel_run;
 mod dispatch_run;
@@ -139,6 +140,9 @@ fn handler(kind: TaskKind) -> &'static dyn Erased {
         TaskKind::NotifySweep => &Typed::<modelrun_core::sweep::NotifySweep>(PhantomData),
         TaskKind::BuildSweepArchive => {
             &Typed::<modelrun_core::sweep::BuildSweepArchive>(PhantomData)
+        }
+        TaskKind::BuildOutputsZip => {
+            &Typed::<modelrun_core::outputs_zip::BuildOutputsZip>(PhantomData)
         }
     }
 }

@@ -35,6 +35,7 @@ pub const RUN_CANCEL: &str = "/api/v1/runs/{id}/cancel";
 pub const RUN_RERUN: &str = "/api/v1/runs/{id}/rerun";
 pub const RUN_LOG: &str = "/api/v1/runs/{id}/log";
 pub const RUN_BUNDLE: &str = "/api/v1/runs/{id}/bundle";
+pub const RUN_OUTPUTS_ZIP: &str = "/api/v1/runs/{id}/outputs.zip";
 pub const JOB_INPUTS: &str = "/api/v1/jobs/{id}/inputs";
 pub const JOB_OUTPUTS: &str = "/api/v1/jobs/{id}/outputs";
 pub const JOB_PROGRESS: &str = "/api/v1/jobs/{id}/progress";
@@ -53,7 +54,7 @@ pub const SWEEP_ARCHIVE: &str = "/api/v1/sweeps/{id}/archive";
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 
 /// Every operation: method, route (as the router has it), operation id.
-pub const OPERATIONS: [(&str, &str, &str); 36] = [
+pub const OPERATIONS: [(&str, &str, &str); 37] = [
     ("get", MODELS, "listModels"),
     ("post", MODEL_RUNS, "submitRun"),
     ("get", MODEL_SECRETS, "listSecrets"),
@@ -70,6 +71,7 @@ pub const OPERATIONS: [(&str, &str, &str); 36] = [
     ("post", RUN_RERUN, "rerunRun"),
     ("get", RUN_LOG, "getLog"),
     ("get", RUN_BUNDLE, "getBundle"),
+    ("get", RUN_OUTPUTS_ZIP, "getOutputsZip"),
     ("get", JOB_INPUTS, "getJobInputs"),
     (
         "get",

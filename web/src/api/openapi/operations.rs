@@ -253,6 +253,19 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
                 "409": error("The run has not ended, or its bundle could not be made (the message says why)")
             }
         }),
+        "getOutputsZip" => json!({
+            "summary": "Every output of the run in one zip (or a redirect to a short-lived URL)",
+            "description": "Offered once the run has ended (succeeded, failed or cancelled), to whoever may download its outputs one by one. Each output is in the zip at its name, with the bytes recorded when the run ended: an output missing from storage, or whose bytes no longer match its recorded SHA-256, makes no zip (409 naming it). The worker builds it on the first request; until it is stored the answer is 202 with `Retry-After`.",
+            "parameters": [id_param(), range_param()],
+            "responses": {
+                "200": { "description": "The zip, as an attachment named `modelrun-run-<id>-outputs.zip`", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                "206": { "description": "The range asked for (from a local directory)", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+                "202": { "description": "Being built: ask again after `Retry-After` seconds", "headers": { "Retry-After": { "required": true, "schema": { "type": "integer" } } }, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/BundlePreparing" } } } },
+                "303": { "description": "A presigned download URL, for 10 minutes", "headers": { "Location": { "required": true, "schema": { "type": "string" } } } },
+                "401": unauthorized, "404": not_found,
+                "409": error("The run has not ended, or the zip could not be made (the message says why)")
+            }
+        }),
         _ => return None,
     })
 }
