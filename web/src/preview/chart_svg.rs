@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use modelrun_core::display::NumberStyle;
 
-use super::chart::{Chart, PALETTE, Series};
+use super::chart::{Chart, PALETTE, Series, Values};
 use super::ticks::{Ticks, compact};
 use super::x_axis::XAxis;
 
@@ -106,28 +106,26 @@ impl Chart {
         let (min, max) = self.range();
         let y = Ticks::covering(min, max, 5);
         let y_labels = y.labels(style);
-        let longest = y_labels
-            .iter()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(1);
-        let left = (longest as f64 * CHAR_WIDTH + 14.0).max(48.0);
-        let top = TOP
-            + if self.units.is_some() {
-                UNITS_SPACE
-            } else {
-                0.0
-            };
-        let plot_w = WIDTH - left - RIGHT;
-        let x = XAxis::of(&self.series, plot_w, style);
+        let longest = y_labels.iter().map(|l| l.chars().count()).max();
+        let left = (longest.unwrap_or(1) as f64 * CHAR_WIDTH + 14.0).max(48.0);
+        let units_space = if self.units.is_some() {
+            UNITS_SPACE
+        } else {
+            0.0
+        };
+        let frame = Frame {
+            left,
+            top: TOP + units_space,
+            plot_w: WIDTH - left - RIGHT,
+            y0: y.start(),
+            y1: y.end(),
+        };
+        let x = XAxis::of(&self.series, frame.plot_w, style);
         let keys = self.keys();
-        let height = top + PLOT_HEIGHT + AXIS_SPACE + LEGEND_LINE * keys.len() as f64;
-        let px = |fraction: f64| left + plot_w * fraction;
-        let (y0, y1) = (y.start(), y.end());
-        let py = |v: f64| top + PLOT_HEIGHT * (1.0 - (v - y0) / (y1 - y0));
-        let mut svg = String::new();
+        let height = frame.bottom() + AXIS_SPACE + LEGEND_LINE * keys.len() as f64;
         let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
         let (first, last) = self.x_ends(&x);
+        let mut svg = String::new();
         let _ = write!(
             svg,
             r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">"#
@@ -143,106 +141,12 @@ impl Chart {
             compact(min, style),
             compact(max, style)
         );
-        if let Some(units) = &self.units {
-            let _ = write!(
-                svg,
-                r##"<text class="chart-text chart-units" x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
-                left - 6.0,
-                TOP + 4.0,
-                escape(units)
-            );
-        }
-        for (tick, label) in y.values.iter().zip(&y_labels) {
-            let at = py(*tick);
-            let _ = write!(
-                svg,
-                r##"<line class="chart-grid" x1="{left:.1}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="#e3e6ea"/><text class="chart-text chart-y" x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
-                WIDTH - RIGHT,
-                left - 6.0,
-                at + 4.0,
-                escape(label)
-            );
-        }
-        let bottom = top + PLOT_HEIGHT;
-        for (place, label) in &x.ticks {
-            let at = px(x.fraction_of(*place));
-            // A label at an end of the axis moves in rather than off the edge.
-            let half = label.chars().count() as f64 * CHAR_WIDTH / 2.0;
-            let centre = at.clamp(half + 2.0, (WIDTH - half - 2.0).max(half + 2.0));
-            let _ = write!(
-                svg,
-                r##"<line class="chart-axis" x1="{at:.1}" x2="{at:.1}" y1="{bottom}" y2="{}" stroke="#888"/><text class="chart-text chart-x" x="{centre:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
-                bottom + 5.0,
-                bottom + 19.0,
-                escape(label)
-            );
-        }
-        let _ = write!(
-            svg,
-            r##"<line class="chart-axis" x1="{left:.1}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#888"/>"##,
-            WIDTH - RIGHT
-        );
+        frame.y_axis(&mut svg, &y, &y_labels, self.units.as_deref());
+        frame.x_axis(&mut svg, &x);
         for (index, series) in self.series.iter().enumerate() {
-            let colour = self.colour(index);
-            let points = placed(series, &x);
-            let at = |i: usize, v: f64| format!("{:.1},{:.1}", px(points[i].0), py(v));
-            if let Some((low, high)) = &series.band {
-                for run in runs(&points, |i| {
-                    Some((low.get(i)?.as_ref()?, high.get(i)?.as_ref()?))
-                }) {
-                    let mut corners: Vec<String> = run
-                        .iter()
-                        .map(|&k| at(k, high[points[k].1].unwrap_or_default()))
-                        .collect();
-                    corners.extend(
-                        run.iter()
-                            .rev()
-                            .map(|&k| at(k, low[points[k].1].unwrap_or_default())),
-                    );
-                    let _ = write!(
-                        svg,
-                        r#"<polygon class="chart-band{}" points="{}" fill="{}" fill-opacity="0.15" stroke="none"/>"#,
-                        tone(&colour),
-                        corners.join(" "),
-                        escape(&colour)
-                    );
-                }
-            }
-            let mut path = String::new();
-            for run in runs(&points, |i| series.values.get(i).copied().flatten()) {
-                for (n, &k) in run.iter().enumerate() {
-                    let value = series.values[points[k].1].unwrap_or_default();
-                    let _ = write!(path, "{}{} ", if n == 0 { "M" } else { "L" }, at(k, value));
-                }
-                // A value alone between gaps is a dot (round caps).
-                if run.len() == 1 {
-                    path.push_str("l0,0 ");
-                }
-            }
-            let _ = write!(
-                svg,
-                r#"<path class="chart-line{}" d="{}" fill="none" stroke="{}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"{}/>"#,
-                tone(&colour),
-                path.trim_end(),
-                escape(&colour),
-                dash(series.dashed)
-            );
+            frame.line(&mut svg, series, &x, &self.colour(index));
         }
-        for (index, key) in keys.iter().enumerate() {
-            let ly = bottom + AXIS_SPACE + LEGEND_LINE * index as f64;
-            let _ = write!(
-                svg,
-                r##"<line class="chart-key{}" x1="{left:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{}" stroke-width="3"{}/><text class="chart-text chart-legend" x="{:.1}" y="{ly:.1}" fill="#222">{}</text>"##,
-                tone(&key.colour),
-                left + 22.0,
-                ly - 4.0,
-                ly - 4.0,
-                escape(&key.colour),
-                dash(key.dashed),
-                left + 28.0,
-                escape(&key.text)
-            );
-        }
+        frame.legend(&mut svg, &keys);
         svg.push_str("</svg>");
         svg
     }
@@ -260,6 +164,141 @@ impl Chart {
             all.first().map_or("", |p| p.1),
             all.last().map_or("", |p| p.1),
         )
+    }
+}
+
+/// Where the plot sits in the SVG, and the y values at its bottom and top.
+struct Frame {
+    left: f64,
+    top: f64,
+    plot_w: f64,
+    y0: f64,
+    y1: f64,
+}
+
+impl Frame {
+    fn bottom(&self) -> f64 {
+        self.top + PLOT_HEIGHT
+    }
+
+    /// The SVG x of a place `fraction` along the x axis.
+    fn px(&self, fraction: f64) -> f64 {
+        self.left + self.plot_w * fraction
+    }
+
+    /// The SVG y of a value.
+    fn py(&self, value: f64) -> f64 {
+        self.top + PLOT_HEIGHT * (1.0 - (value - self.y0) / (self.y1 - self.y0))
+    }
+
+    /// The grid, the y labels, and the units above them.
+    fn y_axis(&self, svg: &mut String, y: &Ticks, labels: &[String], units: Option<&str>) {
+        let left = self.left;
+        if let Some(units) = units {
+            let _ = write!(
+                svg,
+                r##"<text class="chart-text chart-units" x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
+                left - 6.0,
+                TOP + 4.0,
+                escape(units)
+            );
+        }
+        for (tick, label) in y.values.iter().zip(labels) {
+            let at = self.py(*tick);
+            let _ = write!(
+                svg,
+                r##"<line class="chart-grid" x1="{left:.1}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="#e3e6ea"/><text class="chart-text chart-y" x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
+                WIDTH - RIGHT,
+                left - 6.0,
+                at + 4.0,
+                escape(label)
+            );
+        }
+    }
+
+    /// The x ticks with their labels, and the axis line.
+    fn x_axis(&self, svg: &mut String, x: &XAxis) {
+        let bottom = self.bottom();
+        for (place, label) in &x.ticks {
+            let at = self.px(x.fraction_of(*place));
+            // A label at an end of the axis moves in rather than off the edge.
+            let half = label.chars().count() as f64 * CHAR_WIDTH / 2.0;
+            let centre = at.clamp(half + 2.0, (WIDTH - half - 2.0).max(half + 2.0));
+            let _ = write!(
+                svg,
+                r##"<line class="chart-axis" x1="{at:.1}" x2="{at:.1}" y1="{bottom}" y2="{}" stroke="#888"/><text class="chart-text chart-x" x="{centre:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
+                bottom + 5.0,
+                bottom + 19.0,
+                escape(label)
+            );
+        }
+        let _ = write!(
+            svg,
+            r##"<line class="chart-axis" x1="{:.1}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#888"/>"##,
+            self.left,
+            WIDTH - RIGHT
+        );
+    }
+
+    /// A series: its band, then its line, broken where a value is missing.
+    fn line(&self, svg: &mut String, series: &Series, x: &XAxis, colour: &str) {
+        let points = placed(series, x);
+        let at = |k: usize, v: f64| format!("{:.1},{:.1}", self.px(points[k].0), self.py(v));
+        let value = |values: &Values, k: usize| values[points[k].1].unwrap_or_default();
+        if let Some((low, high)) = &series.band {
+            for run in runs(&points, |i| {
+                Some((low.get(i)?.as_ref()?, high.get(i)?.as_ref()?))
+            }) {
+                let mut corners: Vec<String> = run.iter().map(|&k| at(k, value(high, k))).collect();
+                corners.extend(run.iter().rev().map(|&k| at(k, value(low, k))));
+                let _ = write!(
+                    svg,
+                    r#"<polygon class="chart-band{}" points="{}" fill="{}" fill-opacity="0.15" stroke="none"/>"#,
+                    tone(colour),
+                    corners.join(" "),
+                    escape(colour)
+                );
+            }
+        }
+        let mut path = String::new();
+        for run in runs(&points, |i| series.values.get(i).copied().flatten()) {
+            for (n, &k) in run.iter().enumerate() {
+                let pen = if n == 0 { "M" } else { "L" };
+                let _ = write!(path, "{pen}{} ", at(k, value(&series.values, k)));
+            }
+            // A value alone between gaps is a dot (round caps).
+            if run.len() == 1 {
+                path.push_str("l0,0 ");
+            }
+        }
+        let _ = write!(
+            svg,
+            r#"<path class="chart-line{}" d="{}" fill="none" stroke="{}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"{}/>"#,
+            tone(colour),
+            path.trim_end(),
+            escape(colour),
+            dash(series.dashed)
+        );
+    }
+
+    /// The legend, under the axis, one line each.
+    fn legend(&self, svg: &mut String, keys: &[Key]) {
+        let left = self.left;
+        for (index, key) in keys.iter().enumerate() {
+            let ly = self.bottom() + AXIS_SPACE + LEGEND_LINE * index as f64;
+            let _ = write!(
+                svg,
+                r##"<line class="chart-key{}" x1="{left:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{}" stroke-width="3"{}/><text class="chart-text chart-legend" x="{:.1}" y="{ly:.1}" fill="#222">{}</text>"##,
+                tone(&key.colour),
+                left + 22.0,
+                ly - 4.0,
+                ly - 4.0,
+                escape(&key.colour),
+                dash(key.dashed),
+                left + 28.0,
+                escape(&key.text)
+            );
+        }
     }
 }
 
