@@ -354,5 +354,16 @@ mod tests {
         let view = view("month,v\n2027-01,1\n2027-02,2\n");
         assert_eq!(view.rows.len(), 2);
         assert!(view.notes.is_empty(), "{:?}", view.notes);
+        assert_eq!(view.not_charted, None);
+    }
+
+    #[test]
+    fn columns_the_chart_leaves_out_are_named() {
+        let view = view("month,v,note\n2027-01,1,a\n2027-02,2,b\n");
+        assert!(view.chart.is_some());
+        assert_eq!(
+            view.not_charted.as_deref(),
+            Some("Not charted: note (text).")
+        );
     }
 }
