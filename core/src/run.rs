@@ -182,6 +182,19 @@ impl StatusChange {
         }
     }
 
+    /// The reason in the words of an event [`StatusChange::message`] wrote
+    /// for `status`: "cancel requested by ann@example.com" of
+    /// "cancelling: cancel requested by ann@example.com"; `None` when it
+    /// gave none.
+    pub fn reason_in(message: &str, status: RunStatus) -> Option<&str> {
+        let rest = message.strip_prefix(status.as_str())?;
+        let rest = match rest.strip_prefix(" (attempt ") {
+            Some(attempt) => &attempt[attempt.find(')')? + 1..],
+            None => rest,
+        };
+        rest.strip_prefix(": ").filter(|reason| !reason.is_empty())
+    }
+
     /// The facts its event keeps: those of the report, and the job id when
     /// it is first known (`known_job` is the one the run already has), so
     /// that the history mentions it once.
@@ -371,8 +384,31 @@ mod tests {
         let change = StatusChange::new(RunId(1), RunStatus::Failed);
         assert_eq!(change.message(), "failed");
         assert_eq!(
-            change.reason("exit code 1").message(),
+            change.clone().reason("exit code 1").message(),
             "failed: exit code 1"
+        );
+        assert_eq!(StatusChange::reason_in("failed", RunStatus::Failed), None);
+        for (change, reason) in [
+            (change.clone().reason("exit code 1"), "exit code 1"),
+            (
+                StatusChange::new(RunId(1), RunStatus::Runnable).reason("host lost"),
+                "host lost",
+            ),
+        ] {
+            let mut change = change;
+            change.attempt = Some(2);
+            let status = change.to;
+            assert_eq!(
+                StatusChange::reason_in(&change.message(), status),
+                Some(reason),
+                "read back from {}",
+                change.message()
+            );
+        }
+        assert_eq!(
+            StatusChange::reason_in("failed: x", RunStatus::Running),
+            None,
+            "another status's words"
         );
     }
 

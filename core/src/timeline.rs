@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::diagnosis::Diagnosis;
-use crate::run::{EventKind, RunEvent};
+use crate::run::{EventKind, RunEvent, StatusChange};
 use crate::status::RunStatus;
 
 /// The fact a run's history gets while its dispatch waits for its model's
@@ -93,6 +93,8 @@ pub struct Step {
     pub attempt: Option<i64>,
     /// Why it waited: the latest check of a waiting run made in this
     /// phase (its summary), else the wait for the model's environment.
+    /// Why it ended or is cancelling, for those: the reason its status
+    /// change gave ("exit code 1", "cancel requested by ann@example.com").
     pub reason: Option<String>,
 }
 
@@ -129,12 +131,14 @@ pub fn timeline(events: &[RunEvent]) -> Vec<Step> {
             step.until = Some(event.at);
         }
         diagnosed = false;
+        let said = StatusChange::reason_in(&event.message, status)
+            .filter(|_| !matches!(phase, Phase::Queued | Phase::Running));
         steps.push(Step {
             phase,
             from: event.at,
             until: None,
             attempt: attempt(event),
-            reason: None,
+            reason: said.map(str::to_owned),
         });
     }
     steps
@@ -293,12 +297,16 @@ mod tests {
         use RunStatus::*;
         let mut again = status(50, Runnable);
         again.data = json!({"attempt": 2});
+        let mut cancel = status(80, Cancelling);
+        cancel.message = "cancelling: cancel requested by ann@example.com".to_owned();
+        let mut submitted = status(0, Queued);
+        submitted.message = "queued: submitted by ann@example.com".to_owned();
         let events = [
-            status(0, Queued),
+            submitted,
             status(5, Running),
             again,
             status(60, Running),
-            status(80, Cancelling),
+            cancel,
             status(82, Cancelled),
         ];
         let steps = timeline(&events);
@@ -315,6 +323,12 @@ mod tests {
             ]
         );
         assert_eq!(steps[2].attempt, Some(2));
+        assert_eq!(
+            steps[4].reason.as_deref(),
+            Some("cancel requested by ann@example.com"),
+            "who cancelled"
+        );
+        assert_eq!(steps[0].reason, None, "submitting is no reason to wait");
         assert_eq!(steps[4].duration(at(1000)), Some(Duration::seconds(2)));
         assert!(timeline(&[]).is_empty());
     }

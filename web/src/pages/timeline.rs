@@ -1,8 +1,8 @@
 //! The run page's timeline as a planner reads it: queued, running, then
 //! finished, failed or cancelled, each with when it began, how long it
-//! took and, while the run waited, why. The phases come from
-//! [`modelrun_core::timeline`]; the page keeps the full list of events
-//! one click away.
+//! took and, where its history says, why the run waited or ended. The
+//! phases come from [`modelrun_core::timeline`]; the page keeps the full
+//! list of events one click away.
 
 use chrono::{DateTime, Utc};
 use modelrun_core::run::RunEvent;
@@ -22,7 +22,8 @@ pub struct PhaseView {
     /// How long it took ("1 min 30 s"; "4.0 s so far" for the phase the
     /// run is in); `None` for an end, which is a moment.
     pub duration: Option<String>,
-    /// Why the run waited, when its history says.
+    /// Why the run waited, or why it ended or is being cancelled, when its
+    /// history says.
     pub reason: Option<String>,
 }
 
