@@ -9,7 +9,7 @@ use clap::Subcommand;
 use modelrun_core::audit::Actor;
 use modelrun_core::model::Registered;
 use modelrun_core::store::Store;
-use modelrun_core::user::Role;
+use modelrun_core::user::{Role, normalize_email};
 use modelrun_worker::environments::LocalEnvironments;
 use modelrun_worker::register::{Registration, register_local};
 
@@ -270,8 +270,10 @@ pub(super) async fn tokens(global: &Global, command: TokensCommand) -> anyhow::R
         |at| format!("expires {}", at.format("%Y-%m-%d")),
     );
     println!(
-        "Created the token {:?} with the {} role; it {expiry}.",
-        created.name, created.role
+        "Created the token {:?} of {} with the {} role; it {expiry}.",
+        created.name,
+        normalize_email(&user).unwrap_or_else(|_| user.clone()),
+        created.role
     );
     println!("It is shown only this once:");
     println!("{token}");

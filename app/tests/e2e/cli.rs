@@ -106,7 +106,10 @@ fn users_and_tokens_are_created_from_the_command_line() {
     assert!(ok, "{err}");
     let (ok, out, err) =
         output(modelrun(dir.path()).args(["tokens", "create", "--user", "root@example.com"]));
-    assert!(ok && out.contains("with the runner role"), "{err}{out}");
+    assert!(
+        ok && out.contains("\"cli\" of root@example.com with the runner role"),
+        "{err}{out}"
+    );
     let (ok, out, err) = output(modelrun(dir.path()).args([
         "tokens",
         "create",
