@@ -127,6 +127,11 @@ test("a table saved with semicolons and decimal commas previews in its columns",
   assert.deepEqual(await table.locator("thead tr:first-child th").allInnerTexts(), ["month", "revenue", "note"]);
   const revenue = await table.locator("tbody tr td:nth-child(2)").allInnerTexts();
   assert.deepEqual(revenue, ["317.4", "402.8", "388.1"], "decimal commas read, rounded to the column");
+  assert.equal(
+    await table.locator("tbody tr:first-child td:nth-child(2)").getAttribute("title"),
+    "317.43333333333334",
+    "every digit on hover",
+  );
   assert.equal(await table.locator("tbody tr:first-child td:nth-child(3)").innerText(), "Jan, quiet");
   await page.locator("figure.chart svg").waitFor();
 });

@@ -76,8 +76,8 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
     let european = preview("european.csv").await;
     assert!(
         european.contains("<th scope=\"col\">revenue</th><th scope=\"col\">note</th>")
-            && european.contains("<td class=\"num\">317.4</td>")
-            && european.contains("<td class=\"num\">402.8</td>")
+            && european.contains("<td class=\"num\" title=\"317.43333333333334\">317.4</td>")
+            && european.contains("<td class=\"num\" title=\"402.75\">402.8</td>")
             && european.contains("<td>a,b</td>"),
         "a ; file in its columns, decimal commas read and rounded: {european}"
     );

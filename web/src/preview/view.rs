@@ -36,6 +36,9 @@ pub struct Cell {
     pub text: String,
     /// A spreadsheet may run it as a formula ([`starts_like_formula`]).
     pub formula: bool,
+    /// The number as the file writes it (in the person's style), where
+    /// `text` rounds it: shown on hover.
+    pub exact: Option<String>,
 }
 
 /// A CSV output, read and charted.
@@ -158,13 +161,22 @@ impl CsvView {
         // may run as formulas, stay as the file has them.
         let mut cell = |column: usize, text: String| {
             let formula = starts_like_formula(&text);
-            let text = match formats[column] {
-                Some(format) if !formula => format.show(&text, style),
-                _ => text,
+            let (text, exact) = match formats[column] {
+                Some(format) if !formula => {
+                    let written = format::number_text(text.trim(), style);
+                    let shown = format.show(&text, style);
+                    let rounded = shown != written;
+                    (shown, rounded.then_some(written))
+                }
+                _ => (text, None),
             };
             let (text, was_cut) = shorten(text);
             cut += usize::from(was_cut);
-            Cell { text, formula }
+            Cell {
+                text,
+                formula,
+                exact,
+            }
         };
         let rows: Vec<Vec<Cell>> = table
             .rows
@@ -345,6 +357,17 @@ mod tests {
             texts,
             [["2027-01", "317.4", "3"], ["2027-02", "402.8", "12"]]
         );
+        let exact: Vec<Option<&str>> = view
+            .rows
+            .iter()
+            .map(|row| row[1].exact.as_deref())
+            .collect();
+        assert_eq!(
+            exact,
+            [Some("317.43333333333334"), Some("402.75")],
+            "every digit on hover"
+        );
+        assert_eq!(view.rows[0][2].exact, None, "nothing rounded");
         assert_eq!(view.numeric, [false, true, true]);
         assert!(view.chart.is_some(), "the chart reads the decimal commas");
     }
