@@ -63,6 +63,10 @@ test("an administrator sets the team's monthly budget", async () => {
   assert.equal(await row.count(), 1);
   assert.match(await row.innerText(), /Team\s+\$250\.00\s+\$0\.00/);
 
+  page.once("dialog", (dialog) => {
+    assert.match(dialog.message(), /Remove/);
+    dialog.accept();
+  });
   await row.getByRole("button", { name: "Remove" }).click();
   await page.locator("#no-budgets").waitFor();
 });

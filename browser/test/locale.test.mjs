@@ -42,7 +42,7 @@ test("a run's time is Tokyo's, UTC is a hover away, and today is Tokyo's today",
 
   const today = tokyoDay(new Date());
   await page.goto("/runs");
-  assert.ok(await page.getByText(`(a day in ${ZONE})`).first().isVisible());
+  assert.ok(await page.getByText(`From and To are days in ${ZONE}`).first().isVisible());
   await page.locator("#filter-from").fill(today);
   await page.locator("#filter-to").fill(today);
   await page.getByRole("button", { name: "Filter" }).click();
