@@ -84,7 +84,7 @@ test("runs three years apart compare on a time axis that keeps the years between
   const yLabels = (await placed("figure.chart .chart-y")).map((t) => t.text);
   assert.ok(yLabels.length >= 3, `y ticks: ${yLabels}`);
   assert.equal(new Set(yLabels).size, yLabels.length, `distinct y labels: ${yLabels}`);
-  await shot("compare");
+  await shot("compare-years");
 });
 
 test("on a phone the chart keeps a readable size and scrolls in its own box", async () => {

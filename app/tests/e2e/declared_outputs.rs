@@ -120,4 +120,19 @@ pub async fn declared_charts_and_figures_show_on_the_run_page(store: StoreKind) 
         !page.contains("<h2 id=\"chart\">Chart</h2>"),
         "no guessed chart beside the declared ones"
     );
+
+    // Compared, each run is drawn by its declared chart's banded line.
+    let again = api.submit_defaults("declared").await;
+    let again = again["id"].as_i64().expect("id");
+    app.drain().await;
+    let compare = ann.get(&format!("/compare?runs={id},{again}")).await;
+    assert_eq!(compare.status(), StatusCode::OK);
+    let compare = compare.text().await.expect("compare page");
+    let chart = &compare[compare.find("compare-chart").expect("a chart")..];
+    assert!(
+        chart.contains(&format!("#{id}: Forecast"))
+            && chart.contains(&format!("#{again}: Forecast")),
+        "{chart}"
+    );
+    assert!(chart.contains("EUR"), "the declared units: {chart}");
 }

@@ -142,7 +142,7 @@ pub async fn runs_compare_side_by_side(store: StoreKind) {
         "one grid, so that each run's column lines up in every part"
     );
     assert!(page.contains("<svg class=\"chart\""), "the charts overlaid");
-    assert!(page.contains(&format!("#{a}: revenue")) && page.contains(&format!("#{b}: revenue")));
+    assert!(page.contains(&format!("#{a}: Revenue")) && page.contains(&format!("#{b}: Revenue")));
     assert!(page.contains("Key figures"));
 
     for (query, status) in [

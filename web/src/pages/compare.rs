@@ -10,7 +10,7 @@ use chrono::Utc;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::Run;
 
-use super::preview::first_chart;
+use super::preview::main_lines;
 use super::run::metrics;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
@@ -131,10 +131,10 @@ async fn page(
         .collect();
     let mut all_figures = Vec::new();
     let mut charts = Vec::new();
-    for run in &runs {
+    for (run, version) in runs.iter().zip(&versions) {
         let outputs = state.store.run_outputs(run.id).await?;
         all_figures.push(metrics(&state, run, &outputs, locale.numbers).await);
-        if let Some((_, chart)) = first_chart(&state, run, &outputs).await {
+        if let Some(chart) = main_lines(&state, run, &outputs, version.as_ref()).await {
             charts.push((format!("#{}", run.id), chart));
         }
     }

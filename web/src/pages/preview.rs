@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use modelrun_core::blob::BlobKey;
 use modelrun_core::display::NumberStyle;
+use modelrun_core::model::ModelVersion;
 use modelrun_core::run::{Run, RunOutput};
 
 use super::{Nav, Section};
@@ -263,6 +264,23 @@ pub async fn main_chart(
         not_charted: chart.not_charted_note(),
         name,
     })
+}
+
+/// A run's main chart, not drawn, for pages that overlay one per run
+/// (compare, a sweep): its version's first declared chart when it declares
+/// one, else the first CSV output that makes a chart.
+pub async fn main_lines(
+    state: &AppState,
+    run: &Run,
+    outputs: &[RunOutput],
+    version: Option<&ModelVersion>,
+) -> Option<Chart> {
+    match version.and_then(|version| version.outputs.charts.first()) {
+        Some(declared) => crate::preview::declared::first(state, run, outputs, declared).await,
+        None => first_chart(state, run, outputs)
+            .await
+            .map(|(_, chart)| chart),
+    }
 }
 
 /// The first CSV output of a run that makes a chart, with its name.

@@ -172,9 +172,11 @@ impl Chart {
             .flatten()
             .take(MAX_SERIES)
             .collect();
-        let x_label = charts.first()?.1.x_label.clone();
+        let first = &charts.first()?.1;
+        let (x_label, units) = (first.x_label.clone(), first.units.clone());
         (!series.is_empty() && has_two_places(&series)).then_some(Chart {
             x_label,
+            units,
             series,
             ..Chart::default()
         })

@@ -136,6 +136,15 @@ fn overlays_keep_each_run_on_its_own_months() {
 }
 
 #[test]
+fn overlays_keep_the_first_charts_units() {
+    let mut a = chart("month,revenue\n2027-01,1\n2027-02,2\n");
+    a.units = Some("€".to_owned());
+    let b = chart("month,revenue\n2027-01,3\n2027-02,4\n");
+    let both = Chart::overlay(&[("#1".to_owned(), a), ("#2".to_owned(), b)]).expect("overlay");
+    assert_eq!(both.units.as_deref(), Some("€"));
+}
+
+#[test]
 fn lines_of_different_frequency_stay_whole() {
     let monthly = chart("month,a\n2002-01,1\n2011-01,2\n2017-01,3\n2026-01,4\n");
     let daily = chart("date,b\n2002-01-01,1\n2002-06-30,2\n2026-01-01,3\n");

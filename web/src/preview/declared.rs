@@ -135,12 +135,57 @@ fn x_values(table: &Table, file: &str, x: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// The first chart `declared` makes of a run, not drawn, for pages that
+/// overlay one line per run (compare, a sweep): the line with the band goes
+/// first, as the model's estimate (a forecast beside a history that every
+/// run shares). None when the run's outputs give it nothing to draw.
+pub async fn first(
+    state: &AppState,
+    run: &Run,
+    outputs: &[RunOutput],
+    declared: &ChartDecl,
+) -> Option<Chart> {
+    let mut files: HashMap<String, Read> = HashMap::new();
+    for file in files_of(declared) {
+        let read = read(state, run, outputs, &file).await;
+        files.insert(file, read);
+    }
+    let (mut chart, _) = lines(declared, &files);
+    if let Some(banded) = chart.series.iter().position(|s| s.band.is_some()) {
+        chart.series[..=banded].rotate_right(1);
+    }
+    (!chart.series.is_empty() && has_two_places(&chart.series)).then_some(chart)
+}
+
 fn build(
     declared: &ChartDecl,
     files: &HashMap<String, Read>,
     id: &str,
     style: NumberStyle,
 ) -> DeclaredChart {
+    let (chart, mut notes) = lines(declared, files);
+    let title = declared.title.clone().unwrap_or_else(|| {
+        let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
+        match names.is_empty() {
+            true => declared.file.clone(),
+            false => format!("{} by {}", names.join(", "), declared.x),
+        }
+    });
+    let svg = (!chart.series.is_empty() && has_two_places(&chart.series))
+        .then(|| chart.svg(id, &title, style));
+    if svg.is_none() && notes.is_empty() {
+        notes.push("There is nothing to draw: the lines have fewer than two points.".into());
+    }
+    DeclaredChart {
+        title,
+        svg,
+        files: files_of(declared),
+        notes,
+    }
+}
+
+/// The chart's lines from the files read, and what could not be drawn.
+fn lines(declared: &ChartDecl, files: &HashMap<String, Read>) -> (Chart, Vec<String>) {
     let mut notes: Vec<String> = Vec::new();
     let mut note = |text: String| {
         if !notes.contains(&text) {
@@ -206,31 +251,13 @@ fn build(
             dashed: line.dashed,
         });
     }
-    let title = declared.title.clone().unwrap_or_else(|| {
-        let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
-        match names.is_empty() {
-            true => declared.file.clone(),
-            false => format!("{} by {}", names.join(", "), declared.x),
-        }
-    });
-    let svg = (!series.is_empty() && has_two_places(&series)).then(|| {
-        Chart {
-            x_label: declared.x.clone(),
-            units: declared.units.clone(),
-            series,
-            ..Chart::default()
-        }
-        .svg(id, &title, style)
-    });
-    if svg.is_none() && notes.is_empty() {
-        notes.push("There is nothing to draw: the lines have fewer than two points.".into());
-    }
-    DeclaredChart {
-        title,
-        svg,
-        files: files_of(declared),
-        notes,
-    }
+    let chart = Chart {
+        x_label: declared.x.clone(),
+        units: declared.units.clone(),
+        series,
+        ..Chart::default()
+    };
+    (chart, notes)
 }
 
 #[cfg(test)]

@@ -86,9 +86,11 @@ pub fn grouped(runs: &[GroupedRun], groups: &[String]) -> Option<Chart> {
         .into_iter()
         .map(|k| (groups[shown[k]].clone(), colours[shown[k]].clone()))
         .collect();
-    let x_label = runs.first()?.chart.x_label.clone();
+    let first = &runs.first()?.chart;
+    let (x_label, units) = (first.x_label.clone(), first.units.clone());
     (!series.is_empty() && has_two_places(&series)).then_some(Chart {
         x_label,
+        units,
         series,
         legend: Some(legend),
         ..Chart::default()

@@ -211,7 +211,7 @@ async fn page(
         .map(|run| run.id)
         .collect();
     let mut progress = state.store.runs_progress(&active).await?;
-    let read = overlay::read(&state, &runs).await?;
+    let read = overlay::read(&state, &runs, version.as_ref()).await?;
     let results = runs
         .iter()
         .zip(read.figures)

@@ -13,7 +13,7 @@ use modelrun_core::sweep::{Sweep, point};
 use crate::error::AppResult;
 use crate::format;
 use crate::locale::Locale;
-use crate::pages::preview::first_chart;
+use crate::pages::preview::main_lines;
 use crate::pages::run::figures;
 use crate::preview::chart::Chart;
 use crate::preview::sweep_chart::{GroupedRun, MAX_LEGEND, grouped};
@@ -35,13 +35,18 @@ pub struct Read {
     pub charts: Vec<Option<Chart>>,
 }
 
-/// Reads what the page shows of each run's outputs.
-pub async fn read(state: &AppState, runs: &[Run]) -> AppResult<Read> {
+/// Reads what the page shows of each run's outputs; `version` (the
+/// sweep's) says which chart is each run's main one.
+pub async fn read(
+    state: &AppState,
+    runs: &[Run],
+    version: Option<&ModelVersion>,
+) -> AppResult<Read> {
     let drawn = drawn(runs.iter().map(|run| run.status));
     // By index: a closure over borrowed runs is not general enough for
     // the future an axum handler must be.
     let read: Vec<(Figures, Option<Chart>)> = stream::iter(0..runs.len())
-        .map(|index| read_one(state, &runs[index], drawn[index]))
+        .map(|index| read_one(state, &runs[index], version, drawn[index]))
         .buffered(READS_AT_ONCE)
         .try_collect()
         .await?;
@@ -73,14 +78,19 @@ fn left_out(succeeded: usize) -> Option<String> {
 
 /// One run's key figures, and its main chart when `chart`; nothing for a
 /// run that has not ended.
-async fn read_one(state: &AppState, run: &Run, chart: bool) -> AppResult<(Figures, Option<Chart>)> {
+async fn read_one(
+    state: &AppState,
+    run: &Run,
+    version: Option<&ModelVersion>,
+    chart: bool,
+) -> AppResult<(Figures, Option<Chart>)> {
     if !run.status.is_terminal() {
         return Ok((Vec::new(), None));
     }
     let outputs = state.store.run_outputs(run.id).await?;
     let figures = figures(state, run, &outputs).await;
     let chart = if chart {
-        first_chart(state, run, &outputs).await.map(|(_, c)| c)
+        main_lines(state, run, &outputs, version).await
     } else {
         None
     };
