@@ -99,6 +99,11 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
                 );
             };
             settings.kick_function = Some(worker);
+            // Read before the first administrator is made, as `up` does.
+            let costs = args
+                .common
+                .costs
+                .settings(settings.batch.as_ref().map(|batch| batch.platform))?;
             let components = Components::build(&settings).await?;
             if components.store.count_users().await? == 0 {
                 let password = match (&args.admin_password, &args.admin_password_secret_arn) {
@@ -123,10 +128,7 @@ pub(super) async fn lambda(global: &Global, args: LambdaArgs) -> anyhow::Result<
             web.run_visibility = args.common.run_visibility;
             web.max_sweep_runs = usize::from(args.common.max_sweep_runs);
             web.max_upload_bytes = args.common.max_upload_mib.saturating_mul(1024 * 1024);
-            web.costs = args
-                .common
-                .costs
-                .settings(settings.batch.as_ref().map(|batch| batch.platform))?;
+            web.costs = costs;
             crate::lambda::web(components, web).await
         }
         Function::Worker => crate::lambda::worker(Components::build(&settings).await?).await,

@@ -88,6 +88,11 @@ async fn start(
     let mut settings = global.settings(url.clone())?;
     common.apply(&mut settings)?;
     settings_for(&mut settings);
+    // Every setting is read before anything is made: a refusal after the
+    // first administrator was created would lose its printed password.
+    let costs = common
+        .costs
+        .settings(settings.batch.as_ref().map(|batch| batch.platform))?;
     settings.check_aws().await?;
     let components = Components::build(&settings).await?;
     let password = http
@@ -107,9 +112,7 @@ async fn start(
     web.max_sweep_runs = usize::from(common.max_sweep_runs);
     web.disk = Some(watch_disk(global, common));
     web.max_upload_bytes = common.max_upload_mib.saturating_mul(1024 * 1024);
-    web.costs = common
-        .costs
-        .settings(settings.batch.as_ref().map(|batch| batch.platform))?;
+    web.costs = costs;
     Ok((components, settings, listener, web))
 }
 

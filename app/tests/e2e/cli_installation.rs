@@ -322,3 +322,46 @@ fn secrets_from_the_command_line_say_what_is_wrong() {
         assert!(!err.contains("nothing here"), "{err}");
     }
 }
+
+/// A setting the server cannot use stops `up` before it makes anything:
+/// no administrator whose printed password would be lost with the error.
+#[test]
+fn a_bad_setting_stops_the_first_start_before_the_administrator_is_made() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let up = |zone: &str| {
+        let mut command = modelrun(&data);
+        command
+            .args(["up", "--no-example", "--time-zone", zone])
+            .env("MODELRUN_BIND", "127.0.0.1:0");
+        command
+    };
+    let (ok, out, err) = output(&mut up("Mars/Base"));
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("--time-zone") && err.contains("Mars/Base"),
+        "{err}"
+    );
+    assert!(!out.contains("Created the administrator"), "{out}");
+
+    // The next start is still the first: it makes the administrator and
+    // prints the password.
+    let mut child = up("Europe/Berlin")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn modelrun up");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok);
+    let created = lines.find(|line| line.contains("administrator"));
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let created = created.expect("a line about the administrator");
+    assert!(
+        created.starts_with("Created the administrator"),
+        "{created}"
+    );
+}
