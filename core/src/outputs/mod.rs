@@ -152,6 +152,8 @@ impl Outputs {
 /// [`crate::DefinitionError`] lists them.
 pub type Problems = Vec<(String, String)>;
 
+mod fields;
+mod metric;
 mod parse;
 
 pub use parse::parse;

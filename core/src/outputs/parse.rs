@@ -2,70 +2,36 @@
 //! with its path (`outputs.charts[1].series[0].column`) and the limit it
 //! breaks, never only the first.
 
-use serde::Deserialize;
-
+use super::fields::{Fields, kind};
+use super::metric::parse_metric;
 use super::{
     BandDecl, ChartDecl, MAX_CHART_FILES, MAX_CHARTS, MAX_LABEL_CHARS, MAX_METRICS, MAX_NAME_CHARS,
-    MAX_PLACES, MAX_SERIES, MAX_SYMBOL_CHARS, MAX_UNITS_CHARS, MetricDecl, MetricFormat, Outputs,
-    Problems, SeriesDecl,
+    MAX_SERIES, MAX_UNITS_CHARS, Outputs, Problems, SeriesDecl,
 };
 use crate::blob::check_relative_path;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOutputs {
-    charts: Option<Vec<toml::Value>>,
-    metrics: Option<toml::Table>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawChart {
-    file: String,
-    x: String,
-    series: Vec<toml::Value>,
-    band: Option<RawBand>,
-    title: Option<String>,
-    units: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSeries {
-    file: Option<String>,
-    column: String,
-    label: Option<String>,
-    dashed: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBand {
-    file: Option<String>,
-    low: String,
-    high: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMetric {
-    label: Option<String>,
-    format: Option<String>,
-    symbol: Option<String>,
-    places: Option<i64>,
-}
 
 /// Reads `[outputs]` (the TOML value under the key), adding what is wrong
 /// to `problems`; what it returns is only meaningful when none were added.
 pub fn parse(value: toml::Value, problems: &mut Problems) -> Outputs {
-    let raw: RawOutputs = match value.try_into() {
-        Ok(raw) => raw,
-        Err(error) => {
-            problems.push(("outputs".to_owned(), error.message().to_owned()));
-            return Outputs::default();
-        }
+    let Some(mut fields) = Fields::open(
+        value,
+        "outputs",
+        "[outputs] with charts and metrics",
+        problems,
+    ) else {
+        return Outputs::default();
     };
-    let charts = raw.charts.unwrap_or_default();
+    let charts = fields
+        .list("charts", "a list of charts ([[outputs.charts]])", problems)
+        .unwrap_or_default();
+    let metrics = fields
+        .table(
+            "metrics",
+            "a table of key figures ([outputs.metrics.NAME])",
+            problems,
+        )
+        .unwrap_or_default();
+    fields.finish(&["charts", "metrics"], problems);
     if charts.len() > MAX_CHARTS {
         problems.push((
             "outputs.charts".to_owned(),
@@ -82,7 +48,6 @@ pub fn parse(value: toml::Value, problems: &mut Problems) -> Outputs {
             parse_chart(chart, &format!("outputs.charts[{index}]"), problems)
         })
         .collect();
-    let metrics = raw.metrics.unwrap_or_default();
     if metrics.len() > MAX_METRICS {
         problems.push((
             "outputs.metrics".to_owned(),
@@ -100,7 +65,7 @@ pub fn parse(value: toml::Value, problems: &mut Problems) -> Outputs {
 }
 
 /// A non-empty text of at most `max` characters, or a problem at `path`.
-fn check_text(text: &str, max: usize, path: &str, problems: &mut Problems) {
+pub(super) fn check_text(text: &str, max: usize, path: &str, problems: &mut Problems) {
     if text.trim().is_empty() || text.chars().count() > max || text.contains(char::is_control) {
         problems.push((
             path.to_owned(),
@@ -119,34 +84,78 @@ fn check_file(file: &str, path: &str, problems: &mut Problems) {
 }
 
 fn parse_chart(value: toml::Value, path: &str, problems: &mut Problems) -> Option<ChartDecl> {
-    let raw: RawChart = match value.try_into() {
-        Ok(raw) => raw,
-        Err(error) => {
-            problems.push((path.to_owned(), error.message().to_owned()));
-            return None;
-        }
+    let mut fields = Fields::open(
+        value,
+        path,
+        "[[outputs.charts]] with file, x and series",
+        problems,
+    )?;
+    let file = fields.needed_text("file", problems);
+    let x = fields.needed_text("x", problems);
+    let series = if fields.need("series", problems) {
+        fields.list("series", "a list of lines ([\"revenue\"])", problems)
+    } else {
+        None
     };
-    check_file(&raw.file, &format!("{path}.file"), problems);
-    check_text(&raw.x, MAX_NAME_CHARS, &format!("{path}.x"), problems);
-    if let Some(title) = &raw.title {
+    let band = fields.table(
+        "band",
+        "a table ({ low = \"low\", high = \"high\" })",
+        problems,
+    );
+    let title = fields.text("title", problems);
+    let units = fields.text("units", problems);
+    let band_path = fields.at("band");
+    fields.finish(&["file", "x", "series", "band", "title", "units"], problems);
+    if let Some(file) = &file {
+        check_file(file, &format!("{path}.file"), problems);
+    }
+    if let Some(x) = &x {
+        check_text(x, MAX_NAME_CHARS, &format!("{path}.x"), problems);
+    }
+    if let Some(title) = &title {
         check_text(title, MAX_NAME_CHARS, &format!("{path}.title"), problems);
     }
-    if let Some(units) = &raw.units {
+    if let Some(units) = &units {
         check_text(units, MAX_UNITS_CHARS, &format!("{path}.units"), problems);
     }
-    if raw.series.is_empty() || raw.series.len() > MAX_SERIES {
+    let chart_file = file.unwrap_or_default();
+    let series = parse_lines(series, &chart_file, path, problems);
+    let band = band
+        .and_then(|band| parse_band(toml::Value::Table(band), &chart_file, &band_path, problems));
+    check_chart_files(&chart_file, &series, band.as_ref(), path, problems);
+    Some(ChartDecl {
+        file: chart_file,
+        x: x.unwrap_or_default(),
+        series,
+        band,
+        title,
+        units,
+    })
+}
+
+/// A chart's `series`: from 1 to [`MAX_SERIES`] lines, none drawn twice.
+fn parse_lines(
+    entries: Option<Vec<toml::Value>>,
+    chart_file: &str,
+    path: &str,
+    problems: &mut Problems,
+) -> Vec<SeriesDecl> {
+    let Some(entries) = entries else {
+        return Vec::new();
+    };
+    if entries.is_empty() || entries.len() > MAX_SERIES {
         problems.push((
             format!("{path}.series"),
             format!(
                 "lists {} lines; a chart draws from 1 to {MAX_SERIES}",
-                raw.series.len()
+                entries.len()
             ),
         ));
     }
     let mut series: Vec<SeriesDecl> = Vec::new();
-    for (index, entry) in raw.series.into_iter().enumerate() {
+    for (index, entry) in entries.into_iter().enumerate() {
         let at = format!("{path}.series[{index}]");
-        let Some(line) = parse_series(entry, &raw.file, &at, problems) else {
+        let Some(line) = parse_series(entry, chart_file, &at, problems) else {
             continue;
         };
         if series
@@ -160,28 +169,45 @@ fn parse_chart(value: toml::Value, path: &str, problems: &mut Problems) -> Optio
         }
         series.push(line);
     }
-    let band = raw.band.map(|band| {
-        let file = band.file.unwrap_or_else(|| raw.file.clone());
-        check_file(&file, &format!("{path}.band.file"), problems);
-        check_text(
-            &band.low,
-            MAX_NAME_CHARS,
-            &format!("{path}.band.low"),
-            problems,
-        );
-        check_text(
-            &band.high,
-            MAX_NAME_CHARS,
-            &format!("{path}.band.high"),
-            problems,
-        );
-        BandDecl {
-            file,
-            low: band.low,
-            high: band.high,
+    series
+}
+
+/// `band = { file, low, high }`: its file is the chart's unless it names one.
+fn parse_band(
+    value: toml::Value,
+    chart_file: &str,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<BandDecl> {
+    let mut fields = Fields::open(value, path, "{ low = \"low\", high = \"high\" }", problems)?;
+    let file = fields.text("file", problems);
+    let low = fields.needed_text("low", problems);
+    let high = fields.needed_text("high", problems);
+    fields.finish(&["file", "low", "high"], problems);
+    if let Some(file) = &file {
+        check_file(file, &format!("{path}.file"), problems);
+    }
+    for (key, column) in [("low", &low), ("high", &high)] {
+        if let Some(column) = column {
+            check_text(column, MAX_NAME_CHARS, &format!("{path}.{key}"), problems);
         }
-    });
-    let mut files: Vec<&str> = vec![&raw.file];
+    }
+    Some(BandDecl {
+        file: file.unwrap_or_else(|| chart_file.to_owned()),
+        low: low.unwrap_or_default(),
+        high: high.unwrap_or_default(),
+    })
+}
+
+/// At most [`MAX_CHART_FILES`] files per chart, and a band around a line.
+fn check_chart_files(
+    chart_file: &str,
+    series: &[SeriesDecl],
+    band: Option<&BandDecl>,
+    path: &str,
+    problems: &mut Problems,
+) {
+    let mut files: Vec<&str> = vec![chart_file];
     let used = series
         .iter()
         .map(|s| s.file.as_str())
@@ -200,7 +226,7 @@ fn parse_chart(value: toml::Value, path: &str, problems: &mut Problems) -> Optio
             ),
         ));
     }
-    if let Some(band) = &band
+    if let Some(band) = band
         && !series.iter().any(|s| s.file == band.file)
     {
         problems.push((
@@ -211,14 +237,6 @@ fn parse_chart(value: toml::Value, path: &str, problems: &mut Problems) -> Optio
             ),
         ));
     }
-    Some(ChartDecl {
-        file: raw.file,
-        x: raw.x,
-        series,
-        band,
-        title: raw.title,
-        units: raw.units,
-    })
 }
 
 /// A line: `"revenue"`, or `{ file, column, label, dashed }`.
@@ -228,139 +246,48 @@ fn parse_series(
     path: &str,
     problems: &mut Problems,
 ) -> Option<SeriesDecl> {
-    let raw = match value {
-        toml::Value::String(column) => RawSeries {
-            file: None,
-            column,
-            label: None,
-            dashed: None,
-        },
-        table @ toml::Value::Table(_) => match table.try_into::<RawSeries>() {
-            Ok(raw) => raw,
-            Err(error) => {
-                problems.push((path.to_owned(), error.message().to_owned()));
-                return None;
-            }
-        },
+    let mut fields = match value {
+        toml::Value::String(column) => {
+            check_text(&column, MAX_NAME_CHARS, path, problems);
+            return Some(SeriesDecl {
+                file: chart_file.to_owned(),
+                column,
+                label: None,
+                dashed: false,
+            });
+        }
+        table @ toml::Value::Table(_) => Fields::open(table, path, "", problems)?,
         other => {
             problems.push((
                 path.to_owned(),
                 format!(
-                    "is a {}; write a column's name (\"revenue\") or a table \
+                    "is {}; write a column's name (\"revenue\") or a table \
                      ({{ file = \"history.csv\", column = \"revenue\", label = \"Actual\" }})",
-                    other.type_str()
+                    kind(&other)
                 ),
             ));
             return None;
         }
     };
-    let file = raw.file.unwrap_or_else(|| chart_file.to_owned());
-    check_file(&file, &format!("{path}.file"), problems);
-    check_text(
-        &raw.column,
-        MAX_NAME_CHARS,
-        &format!("{path}.column"),
-        problems,
-    );
-    if let Some(label) = &raw.label {
+    let file = fields.text("file", problems);
+    let column = fields.needed_text("column", problems);
+    let label = fields.text("label", problems);
+    let dashed = fields.flag("dashed", problems);
+    fields.finish(&["file", "column", "label", "dashed"], problems);
+    if let Some(file) = &file {
+        check_file(file, &format!("{path}.file"), problems);
+    }
+    if let Some(column) = &column {
+        check_text(column, MAX_NAME_CHARS, &format!("{path}.column"), problems);
+    }
+    if let Some(label) = &label {
         check_text(label, MAX_LABEL_CHARS, &format!("{path}.label"), problems);
     }
+    let file = file.unwrap_or_else(|| chart_file.to_owned());
     Some(SeriesDecl {
-        dashed: raw.dashed.unwrap_or(file != chart_file),
+        dashed: dashed.unwrap_or(file != chart_file),
         file,
-        column: raw.column,
-        label: raw.label,
-    })
-}
-
-fn parse_metric(name: String, value: toml::Value, problems: &mut Problems) -> Option<MetricDecl> {
-    let path = format!("outputs.metrics.{name}");
-    check_text(&name, MAX_NAME_CHARS, &path, problems);
-    let raw: RawMetric = match value.try_into() {
-        Ok(raw) => raw,
-        Err(error) => {
-            problems.push((path, error.message().to_owned()));
-            return None;
-        }
-    };
-    if let Some(label) = &raw.label {
-        check_text(label, MAX_LABEL_CHARS, &format!("{path}.label"), problems);
-    }
-    let places = match raw.places {
-        Some(places) if !(0..=i64::from(MAX_PLACES)).contains(&places) => {
-            problems.push((
-                format!("{path}.places"),
-                format!("is {places}; it must be from 0 to {MAX_PLACES}"),
-            ));
-            None
-        }
-        places => places.and_then(|p| u8::try_from(p).ok()),
-    };
-    let format = raw.format.as_deref().unwrap_or("number");
-    let mut refuse = |field: &str, message: String| {
-        problems.push((format!("{path}.{field}"), message));
-    };
-    if raw.symbol.is_some() && format != "currency" {
-        refuse(
-            "symbol",
-            format!("is for format = \"currency\", not {format:?}"),
-        );
-    }
-    if raw.places.is_some() && matches!(format, "number" | "integer") {
-        refuse(
-            "places",
-            format!("is not for format = {format:?}: use \"decimals\""),
-        );
-    }
-    let format = match format {
-        "number" => MetricFormat::Number,
-        "integer" => MetricFormat::Integer,
-        "percent" => MetricFormat::Percent {
-            places: places.unwrap_or(1),
-        },
-        "decimals" => match places {
-            Some(places) => MetricFormat::Decimals { places },
-            None => {
-                refuse(
-                    "places",
-                    "is needed with format = \"decimals\" (places = 2)".into(),
-                );
-                MetricFormat::Number
-            }
-        },
-        "currency" => {
-            let symbol = raw.symbol.unwrap_or_default();
-            if symbol.trim().is_empty()
-                || symbol.chars().count() > MAX_SYMBOL_CHARS
-                || symbol.contains(|c: char| c.is_control() || c.is_ascii_digit())
-            {
-                refuse(
-                    "symbol",
-                    format!(
-                        "is needed with format = \"currency\": 1–{MAX_SYMBOL_CHARS} characters \
-                         without digits, such as \"€\" or \"$\""
-                    ),
-                );
-            }
-            MetricFormat::Currency {
-                symbol,
-                places: places.unwrap_or(2),
-            }
-        }
-        other => {
-            refuse(
-                "format",
-                format!(
-                    "{other:?} is not a format; use \"number\", \"percent\", \"currency\", \
-                     \"integer\" or \"decimals\""
-                ),
-            );
-            MetricFormat::Number
-        }
-    };
-    Some(MetricDecl {
-        name,
-        label: raw.label,
-        format,
+        column: column.unwrap_or_default(),
+        label,
     })
 }

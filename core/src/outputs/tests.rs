@@ -143,9 +143,12 @@ places = 40
     assert_eq!(
         paths(&problems),
         [
-            "outputs.charts[0]",
+            "outputs.charts[0].colour",
+            "outputs.charts[0].file",
+            "outputs.charts[0].x",
+            "outputs.charts[0].series",
             "outputs.charts[1].series[0]",
-            "outputs.charts[1].series[1]",
+            "outputs.charts[1].series[1].colour",
             "outputs.charts[1].series[3]",
             "outputs.charts[1].band",
             "outputs.metrics.cagr.format",
@@ -165,7 +168,7 @@ places = 40
             .unwrap_or_default()
     };
     assert!(
-        message("outputs.charts[0]").contains("colour"),
+        message("outputs.charts[0].colour").contains("use file, x, series"),
         "{problems:?}"
     );
     assert!(message("outputs.charts[1].series[0]").contains("column's name"));
@@ -218,9 +221,156 @@ fn limits_on_counts_and_lengths_are_named() {
         ["outputs.metrics.cagr.label", "outputs.metrics."]
     );
     let problems = read("charts = 3\n").expect_err("not a list");
-    assert_eq!(paths(&problems), ["outputs"]);
+    assert_eq!(paths(&problems), ["outputs.charts"]);
     let problems = read("graphs = []\n").expect_err("unknown");
-    assert!(problems[0].1.contains("graphs"), "{problems:?}");
+    assert_eq!(
+        problems,
+        [(
+            "outputs.graphs".to_owned(),
+            "is not a key of this table; use charts or metrics".to_owned()
+        )]
+    );
+}
+
+/// The one problem `text` has, as (path, message).
+fn only_problem(text: &str) -> (String, String) {
+    let problems = read(text).expect_err("invalid");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    problems.into_iter().next().expect("one")
+}
+
+fn problem(path: &str, message: &str) -> (String, String) {
+    (path.to_owned(), message.to_owned())
+}
+
+#[test]
+fn a_given_but_wrong_value_is_named_once_at_its_key() {
+    let metric = |body: &str| only_problem(&format!("[metrics.total]\n{body}"));
+    let rule = "1–8 characters without digits, such as \"€\" or \"$\"";
+    assert_eq!(
+        metric("format = \"currency\"\nsymbol = \"E1\"\n"),
+        problem(
+            "outputs.metrics.total.symbol",
+            &format!("is \"E1\"; it must be {rule}")
+        )
+    );
+    assert_eq!(
+        metric("format = \"currency\"\nsymbol = \"ABCDEFGHI\"\n"),
+        problem(
+            "outputs.metrics.total.symbol",
+            &format!("is \"ABCDEFGHI\"; it must be {rule}")
+        )
+    );
+    assert_eq!(
+        metric("format = \"currency\"\n"),
+        problem(
+            "outputs.metrics.total.symbol",
+            &format!("is needed with format = \"currency\": {rule}")
+        )
+    );
+    assert_eq!(
+        metric("format = \"currency\"\nsymbol = 5\n"),
+        problem(
+            "outputs.metrics.total.symbol",
+            "is a whole number; it must be text in quotes"
+        )
+    );
+    assert_eq!(
+        metric("format = \"decimals\"\nplaces = 11\n"),
+        problem(
+            "outputs.metrics.total.places",
+            "is 11; it must be from 0 to 10"
+        )
+    );
+    assert_eq!(
+        metric("format = \"decimals\"\nplaces = 2.5\n"),
+        problem(
+            "outputs.metrics.total.places",
+            "is a number with decimals; it must be a whole number from 0 to 10"
+        )
+    );
+    assert_eq!(
+        metric("format = \"integer\"\nplaces = 40\n"),
+        problem(
+            "outputs.metrics.total.places",
+            "is for format = \"percent\", \"currency\" or \"decimals\", not \"integer\""
+        )
+    );
+    assert_eq!(
+        metric("format = \"pct\"\nplaces = 40\nsymbol = \"1\"\n"),
+        problem(
+            "outputs.metrics.total.format",
+            "\"pct\" is not a format; use \"number\", \"percent\", \"currency\", \"integer\" \
+             or \"decimals\""
+        ),
+        "symbol and places are not judged against a format that is not one"
+    );
+    assert_eq!(
+        metric("format = 3\n"),
+        problem(
+            "outputs.metrics.total.format",
+            "is a whole number; it must be text in quotes"
+        )
+    );
+    assert_eq!(
+        only_problem("metrics = [1]\n"),
+        problem(
+            "outputs.metrics",
+            "is a list; it must be a table of key figures ([outputs.metrics.NAME])"
+        )
+    );
+}
+
+#[test]
+fn a_chart_key_of_the_wrong_kind_is_named_at_that_key() {
+    let chart = |rest: &str| only_problem(&format!("[[charts]]\nx = \"m\"\n{rest}"));
+    assert_eq!(
+        chart("file = \"a.csv\"\nseries = [{ column = \"v\", dashed = \"yes\" }]\n"),
+        problem(
+            "outputs.charts[0].series[0].dashed",
+            "is text; it must be true or false"
+        )
+    );
+    assert_eq!(
+        chart("file = \"a.csv\"\nseries = [7]\n"),
+        problem(
+            "outputs.charts[0].series[0]",
+            "is a whole number; write a column's name (\"revenue\") or a table \
+             ({ file = \"history.csv\", column = \"revenue\", label = \"Actual\" })"
+        ),
+        "\"a whole number\", not \"a integer\""
+    );
+    assert_eq!(
+        chart("file = \"../a.csv\"\nseries = [\"v\", { column = \"w\" }]\n").0,
+        "outputs.charts[0].file",
+        "a chart's file is reported once, not again for each line that reads it"
+    );
+    assert_eq!(
+        chart("file = \"a.csv\"\nseries = [{ label = \"V\" }]\n"),
+        problem("outputs.charts[0].series[0].column", "is needed")
+    );
+    assert_eq!(
+        chart("series = [\"v\"]\n"),
+        problem("outputs.charts[0].file", "is needed")
+    );
+    assert_eq!(
+        chart("file = \"a.csv\"\nseries = \"v\"\n"),
+        problem(
+            "outputs.charts[0].series",
+            "is text; it must be a list of lines ([\"revenue\"])"
+        )
+    );
+    assert_eq!(
+        chart("file = \"a.csv\"\nseries = [\"v\"]\nband = { low = \"l\" }\n"),
+        problem("outputs.charts[0].band.high", "is needed")
+    );
+    assert_eq!(
+        only_problem("charts = \"nope\"\n"),
+        problem(
+            "outputs.charts",
+            "is text; it must be a list of charts ([[outputs.charts]])"
+        )
+    );
 }
 
 #[test]
