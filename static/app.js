@@ -12,11 +12,24 @@ for (const button of document.querySelectorAll("[data-hide-with-js]")) {
 
 // Forms that ask before doing something that cannot be undone: their
 // data-confirm is the question. Asked on the document, so that forms a
-// page's live part brings in later (a run's Cancel) ask too.
+// page's live part brings in later (a run's Cancel) ask too. A yes adds
+// confirmed=1, which the server asks for; without script it asks on a
+// page of its own instead.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+  if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) {
+    return;
+  }
+  if (!window.confirm(form.dataset.confirm)) {
     event.preventDefault();
+    return;
+  }
+  if (!form.querySelector("input[name=confirmed]")) {
+    const confirmed = document.createElement("input");
+    confirmed.type = "hidden";
+    confirmed.name = "confirmed";
+    confirmed.value = "1";
+    form.append(confirmed);
   }
 });
 

@@ -20,6 +20,7 @@ mod cli_installation;
 mod cli_schedules;
 mod cli_secrets;
 mod cli_sweeps;
+mod confirm;
 mod connections;
 mod containment;
 mod crash;
@@ -103,6 +104,7 @@ on_both_stores!(
     schedules::own_only_hides_other_peoples_schedules,
     sweep_pages::the_sweep_page_shows_sorts_and_compares_its_runs,
     sweep_pages::cancel_sweep_stops_its_active_runs,
+    confirm::cancel_asks_on_a_page_before_stopping_a_run,
     sweep_pages::own_only_hides_other_peoples_sweeps,
     sweep_pages::a_sweep_of_the_most_runs_still_renders,
     cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,

@@ -224,11 +224,30 @@ pub async fn cancel_sweep_stops_its_active_runs(kind: StoreKind) {
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
+    // Without script the press asks on a page of its own, and stops nothing
+    // until it is answered.
     let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
     let page = ann.page(&path).await;
     let csrf = hidden(&page, "_csrf");
-    let done = ann
+    let asked = ann
         .post_form(&format!("{path}/cancel"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let question = asked.text().await.expect("body");
+    assert!(
+        question.contains(&format!("Cancel sweep #{id}? Its active runs stop")),
+        "{question}"
+    );
+    assert!(question.contains(&format!("action=\"{path}/cancel\"")));
+    assert_eq!(hidden(&question, "confirmed"), "1");
+    assert!(question.contains(&format!("<a href=\"{path}\">Keep it running</a>")));
+    let sweep = api.get_json(&format!("/api/v1/sweeps/{id}")).await;
+    assert_ne!(sweep["status"], "cancelled", "{sweep}");
+    let done = ann
+        .post_form(
+            &format!("{path}/cancel"),
+            &[("_csrf", &csrf), ("confirmed", "1")],
+        )
         .await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&done), format!("{path}?cancelled=6"));

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod budgets;
 pub mod bundle;
 pub mod compare;
+pub mod confirm;
 mod estimate;
 pub mod figures;
 pub mod input_files;

@@ -21,11 +21,13 @@ use modelrun_core::run::{Run, RunEvent, RunOutput};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
 
+use super::confirm::{Answer, Question, ask};
 pub use super::figures::{figures, metrics};
 use super::progress::ProgressView;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
+use crate::extract::PageForm;
 use crate::guard::ClientAddr;
 use crate::locale::{LocalTime, Locale};
 use crate::policy::{Action, can_cancel, may, request_cancel, require, visible_run};
@@ -340,14 +342,29 @@ async fn output(
     downloads::output(&state, &user, &client, &run, &name, &headers).await
 }
 
+/// Cancels the run once the person has said yes (`confirmed=1`); until
+/// then, to whoever may, the question on a page of its own.
 async fn cancel(
-    CurrentUser { user, .. }: CurrentUser,
+    current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
+    let user = &current.user;
     require(user.role, Action::CancelRuns)?;
-    let run = visible_run(&state, &user, &id).await?;
-    request_cancel(&state, &user, &client, &run).await?;
-    Ok(Redirect::to(&format!("/runs/{}", run.id)).into_response())
+    let run = visible_run(&state, user, &id).await?;
+    let back = format!("/runs/{}", run.id);
+    if !answer.given() && can_cancel(user, &run) {
+        let question = Question {
+            text: format!("Cancel run #{}? Work in progress is lost.", run.id),
+            yes: "Cancel the run",
+            no: "Keep it running",
+            back,
+        };
+        let action = format!("/runs/{}/cancel", run.id);
+        return Ok(ask(&current, Section::Runs, question, action, Vec::new()));
+    }
+    request_cancel(&state, user, &client, &run).await?;
+    Ok(Redirect::to(&back).into_response())
 }

@@ -34,7 +34,9 @@ pub async fn the_audit_log_records_who_did_what(store: StoreKind) {
     assert_eq!(download.status(), StatusCode::OK);
     let api = app.api(&app.token(RUNNER_EMAIL).await);
     let id = submit(&api).await;
-    let cancel = ann.post_form(&format!("/runs/{id}/cancel"), &[]).await;
+    let cancel = ann
+        .post_form(&format!("/runs/{id}/cancel"), &[("confirmed", "1")])
+        .await;
     assert_eq!(cancel.status(), StatusCode::SEE_OTHER);
     let minted = ann
         .post_form(

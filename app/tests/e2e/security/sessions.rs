@@ -207,7 +207,9 @@ pub async fn cross_site_posts_are_refused(store: StoreKind) {
     assert_eq!(ann.get("/models").await.status(), StatusCode::OK);
 
     let token = hidden(&ann.page(&format!("/runs/{id}")).await, "_csrf");
-    let with_token = ann.post_form_with(&cancel, &[("_csrf", &token)], &[]).await;
+    let with_token = ann
+        .post_form_with(&cancel, &[("_csrf", &token), ("confirmed", "1")], &[])
+        .await;
     assert_eq!(
         with_token.status(),
         StatusCode::SEE_OTHER,

@@ -21,14 +21,16 @@ use modelrun_core::sweep::{Axis, Sweep, SweepSummary, Tally};
 use serde::Deserialize;
 
 use super::compare::{MAX_RUNS, MIN_RUNS};
+use super::confirm::{Answer, Question, ask};
 use super::progress::ProgressView;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
+use crate::extract::PageForm;
 use crate::format;
 use crate::guard::ClientAddr;
 use crate::locale::{LocalTime, Locale};
-use crate::policy::{can_cancel, visible_submitter};
+use crate::policy::{can_cancel, may_stop, visible_submitter};
 use crate::state::AppState;
 use crate::sweeps::{cancel_sweep, visible_sweep};
 use results::{Column, ResultRow, RunResult};
@@ -253,14 +255,31 @@ async fn page(
     })
 }
 
+/// Cancels the sweep's active runs once the person has said yes
+/// (`confirmed=1`); until then, to whoever may, the question on a page.
 async fn cancel(
-    CurrentUser { user, .. }: CurrentUser,
+    current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
-    let sweep = visible_sweep(&state, &user, &id).await?;
-    let stopped = cancel_sweep(&state, &user, &client, &sweep).await?;
+    let user = &current.user;
+    let sweep = visible_sweep(&state, user, &id).await?;
+    if !answer.given() && may_stop(user, sweep.submitted_by) {
+        let question = Question {
+            text: format!(
+                "Cancel sweep #{}? Its active runs stop and their work in progress is lost.",
+                sweep.id
+            ),
+            yes: "Cancel the sweep",
+            no: "Keep it running",
+            back: format!("/sweeps/{}", sweep.id),
+        };
+        let action = format!("/sweeps/{}/cancel", sweep.id);
+        return Ok(ask(&current, Section::Sweeps, question, action, Vec::new()));
+    }
+    let stopped = cancel_sweep(&state, user, &client, &sweep).await?;
     Ok(Redirect::to(&format!("/sweeps/{}?cancelled={stopped}", sweep.id)).into_response())
 }
 

@@ -1,0 +1,65 @@
+//! What cannot be undone is asked about first, with or without script: a
+//! destructive form posted without `confirmed=1` (a browser without
+//! JavaScript) answers with a page that asks, and changes nothing until that
+//! page's own form comes back with the field.
+
+use reqwest::StatusCode;
+
+use crate::security::{hidden, submit};
+use crate::support::*;
+
+pub async fn cancel_asks_on_a_page_before_stopping_a_run(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let id = submit(&api).await;
+    let ann = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let run_page = format!("/runs/{id}");
+    let cancel = format!("{run_page}/cancel");
+    let csrf = hidden(&ann.page(&run_page).await, "_csrf");
+
+    let asked = ann.post_form(&cancel, &[("_csrf", &csrf)]).await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let page = asked.text().await.expect("body");
+    assert!(
+        page.contains(&format!("Cancel run #{id}? Work in progress is lost.")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("action=\"{cancel}\"")), "{page}");
+    assert_eq!(hidden(&page, "confirmed"), "1");
+    assert_eq!(hidden(&page, "_csrf"), csrf);
+    assert!(page.contains(">Cancel the run</button>"), "{page}");
+    assert!(
+        page.contains(&format!("<a href=\"{run_page}\">Keep it running</a>")),
+        "{page}"
+    );
+    let run = api.get_json(&format!("/api/v1/runs/{id}")).await;
+    assert_eq!(run["status"], "queued", "nothing changes before the answer");
+
+    // Anything but confirmed=1 is not a yes.
+    let again = ann
+        .post_form(&cancel, &[("_csrf", &csrf), ("confirmed", "0")])
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let run = api.get_json(&format!("/api/v1/runs/{id}")).await;
+    assert_eq!(run["status"], "queued");
+
+    let done = ann
+        .post_form(&cancel, &[("_csrf", &csrf), ("confirmed", "1")])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), run_page);
+    let run = api.get_json(&format!("/api/v1/runs/{id}")).await;
+    assert!(
+        matches!(run["status"].as_str(), Some("cancelling" | "cancelled")),
+        "{run}"
+    );
+
+    // The API is unaffected: one call cancels.
+    let other = submit(&api).await;
+    let cancelled = api
+        .post(&format!("/api/v1/runs/{other}/cancel"))
+        .send()
+        .await
+        .expect("POST");
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+}
