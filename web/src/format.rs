@@ -62,17 +62,34 @@ pub fn value(value: &serde_json::Value) -> String {
     }
 }
 
+/// From this magnitude on a key figure reads in scientific notation: a
+/// float holds no more digits, and 1e300 written out would be 301 of them.
+const COMPACT_FROM: f64 = 1e15;
+
+/// Below this magnitude an undeclared key figure (not zero) reads in
+/// scientific notation rather than as a run of zeros.
+const COMPACT_BELOW: f64 = 1e-6;
+
+/// Significant figures of a key figure in scientific notation.
+const COMPACT_SIGNIFICANT: usize = 4;
+
 /// A key figure in a person's number style, rounded sensibly: four
-/// significant digits below 1 ("0.2638", "0.000028"), at least two
-/// decimals from 1 on ("12.35", "1,704,285.06"), thousands grouped, no
-/// trailing zeros.
+/// significant digits ("0.2638", "0.000028", "12.35") but never fewer than
+/// two decimals ("1,704,285.06"), trailing zeros dropped ("1,234.5",
+/// "24"), thousands grouped; a negative value as its positive one with a
+/// minus. From 1e15 on, and below 1e-6, in scientific notation with four
+/// significant figures ("1.235e15", "-1e300", "2.5e-9").
 pub fn figure(value: f64, style: NumberStyle) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
+    let size = value.abs();
+    if size >= COMPACT_FROM || (size > 0.0 && size < COMPACT_BELOW) {
+        return scientific(value, COMPACT_SIGNIFICANT, style);
+    }
+    if value.fract() == 0.0 {
         return group(&format!("{}", value as i64), style);
     }
-    let magnitude = value.abs().log10().floor();
+    let magnitude = size.log10().floor();
     let decimals = if magnitude < 0.0 {
-        (3.0 - magnitude).min(20.0) as usize
+        (3.0 - magnitude) as usize
     } else {
         (3.0 - magnitude).max(2.0) as usize
     };
@@ -81,8 +98,30 @@ pub fn figure(value: f64, style: NumberStyle) -> String {
     separate(text, style)
 }
 
+/// `value` in scientific notation with `significant` figures (at least
+/// 1), trailing zeros dropped, in `style`: "1.235e-7", "5e-7", "-1e300",
+/// "1,5e20"; 0 is "0", an infinity "∞" or "-∞".
+pub fn scientific(value: f64, significant: usize, style: NumberStyle) -> String {
+    if value == 0.0 {
+        return "0".to_owned();
+    }
+    if value.is_infinite() {
+        return if value < 0.0 { "-∞" } else { "∞" }.to_owned();
+    }
+    let text = format!("{:.*e}", significant.max(1) - 1, value);
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        mantissa
+    };
+    format!("{mantissa}e{exponent}").replace('.', &style.decimal_separator().to_string())
+}
+
 /// A key figure written as its version declares (`[outputs.metrics]`):
 /// "7.1%" (or "7,1 %"), "€1,234.50" (or "1.234,50 €"), "24", "0.123".
+/// In every format a number of 1e15 or more reads in scientific notation
+/// ("€1.235e15", "1e302%"), so that no figure runs across the page.
 pub fn metric(value: f64, format: &MetricFormat, style: NumberStyle) -> String {
     let comma = style == NumberStyle::CommaDecimal;
     match format {
@@ -118,7 +157,11 @@ pub fn metric(value: f64, format: &MetricFormat, style: NumberStyle) -> String {
 }
 
 /// `value` with exactly `places` decimals, thousands grouped; never "-0".
+/// From 1e15 on, in scientific notation (the decimals would be noise).
 fn fixed(value: f64, places: u8, style: NumberStyle) -> String {
+    if value.abs() >= COMPACT_FROM {
+        return scientific(value, COMPACT_SIGNIFICANT, style);
+    }
     let places = usize::from(places);
     let text = format!("{value:.places$}");
     let zero = !text.bytes().any(|b| b.is_ascii_digit() && b != b'0');
@@ -327,5 +370,43 @@ mod tests {
             "0,123"
         );
         assert_eq!(metric(0.5, &MetricFormat::Number, point), "0.5");
+    }
+
+    #[test]
+    fn huge_and_tiny_figures_are_compact_in_every_format() {
+        let point = NumberStyle::PointDecimal;
+        let comma = NumberStyle::CommaDecimal;
+        assert_eq!(figure(1e300, point), "1e300");
+        assert_eq!(figure(-1.23456e15, comma), "-1,235e15");
+        assert_eq!(figure(999_999_999_999_999.0, point), "999,999,999,999,999");
+        assert_eq!(figure(2.5e-9, point), "2.5e-9");
+        let euro = MetricFormat::Currency {
+            symbol: "€".into(),
+            places: 2,
+        };
+        assert_eq!(metric(1e300, &euro, point), "€1e300");
+        assert_eq!(metric(-1.5e20, &euro, comma), "-1,5e20 €");
+        assert_eq!(metric(1e300, &MetricFormat::Integer, point), "1e300");
+        let decimals = MetricFormat::Decimals { places: 3 };
+        assert_eq!(metric(-2e16, &decimals, point), "-2e16");
+        let percent = MetricFormat::Percent { places: 1 };
+        assert_eq!(metric(1e300, &percent, point), "1e302%");
+        for format in [MetricFormat::Number, MetricFormat::Integer, euro, percent] {
+            assert!(metric(f64::MAX, &format, point).len() < 16, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn negative_figures_follow_the_positive_rule() {
+        let point = NumberStyle::PointDecimal;
+        for (value, written) in [
+            (1234.5, "1,234.5"),
+            (1234.5678, "1,234.57"),
+            (12.345678, "12.35"),
+            (0.263773, "0.2638"),
+        ] {
+            assert_eq!(figure(value, point), written);
+            assert_eq!(figure(-value, point), format!("-{written}"));
+        }
     }
 }

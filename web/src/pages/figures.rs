@@ -124,4 +124,22 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_huge_figure_stays_short_in_any_format() {
+        let declared: Outputs = serde_json::from_value(serde_json::json!({
+            "metrics": [
+                { "name": "total", "label": "Total", "format": { "kind": "currency", "symbol": "€", "places": 2 } }
+            ]
+        }))
+        .expect("declaration");
+        let figures = vec![("total".to_owned(), 1e300), ("count".to_owned(), -1e300)];
+        assert_eq!(
+            shown(figures, &declared, NumberStyle::PointDecimal),
+            [
+                ("Total".to_owned(), "€1e300".to_owned()),
+                ("count".to_owned(), "-1e300".to_owned()),
+            ]
+        );
+    }
 }

@@ -180,8 +180,10 @@ pub(super) async fn preview(
                 }
                 page.text = text;
                 if !utf8 {
-                    page.notes
-                        .push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
+                    page.notes.push(
+                        "The file is not UTF-8; it is shown as Windows-1252 (what Excel saves)."
+                            .to_owned(),
+                    );
                 }
             }
         }

@@ -52,9 +52,12 @@ impl Kind {
 }
 
 /// Text from bytes that may not be UTF-8: UTF-8 when it is (a byte-order
-/// mark dropped), else Latin-1, which any byte sequence is. The flag says
-/// which. A cut in the middle of a UTF-8 character at the end of a partial
-/// read is not counted as "not UTF-8".
+/// mark dropped), else Windows-1252, which any byte sequence decodes as:
+/// what Excel and most Windows programs save, Latin-1's printable
+/// characters and, in 0x80–0x9F, `€`, curly quotes and dashes (the WHATWG
+/// table, as browsers read it). The flag says which. A cut in the middle
+/// of a UTF-8 character at the end of a partial read is not counted as
+/// "not UTF-8".
 pub fn decode(bytes: &[u8], partial: bool) -> (String, bool) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
@@ -63,7 +66,12 @@ pub fn decode(bytes: &[u8], partial: bool) -> (String, bool) {
             String::from_utf8_lossy(&bytes[..error.valid_up_to()]).into_owned(),
             true,
         ),
-        Err(_) => (bytes.iter().map(|&b| char::from(b)).collect(), false),
+        Err(_) => {
+            let text = encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0;
+            (text.into_owned(), false)
+        }
     }
 }
 
@@ -87,10 +95,15 @@ mod tests {
     }
 
     #[test]
-    fn text_that_is_not_utf8_is_read_as_latin1() {
+    fn text_that_is_not_utf8_is_read_as_windows_1252() {
         assert_eq!(decode("é".as_bytes(), false), ("é".to_owned(), true));
         assert_eq!(decode(b"\xEF\xBB\xBFa,b", false), ("a,b".to_owned(), true));
         assert_eq!(decode(b"caf\xE9", false), ("café".to_owned(), false));
+        assert_eq!(
+            decode(b"price;\x80 12,50;\x93ok\x94 \x96 \x85", false),
+            ("price;€ 12,50;“ok” – …".to_owned(), false),
+            "0x80-0x9F as Excel means them, not as control characters"
+        );
         // A partial read that ends inside a character is still UTF-8.
         assert_eq!(decode(&"aé".as_bytes()[..2], true), ("a".to_owned(), true));
     }

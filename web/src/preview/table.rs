@@ -310,6 +310,17 @@ mod tests {
     }
 
     #[test]
+    fn a_semicolon_file_with_dots_for_thousands_reads_as_numbers() {
+        let table = Table::parse("a;b;c\n1.000.000;2.000.000;3\n1.234;5,5;4\n", 10, false);
+        assert_eq!(
+            table.types,
+            [ColumnType::Integer, ColumnType::Number, ColumnType::Integer]
+        );
+        assert_eq!(table.rows[0], ["1000000", "2000000", "3"]);
+        assert_eq!(table.rows[1], ["1234", "5.5", "4"]);
+    }
+
+    #[test]
     fn months_are_checked() {
         assert!(is_month("2027-12"));
         assert!(!is_month("2027-13"));

@@ -103,7 +103,9 @@ impl CsvView {
             _ => {}
         }
         if !utf8 {
-            notes.push("The file is not UTF-8; it is shown as Latin-1.".to_owned());
+            notes.push(
+                "The file is not UTF-8; it is shown as Windows-1252 (what Excel saves).".to_owned(),
+            );
         }
         if table.ragged > 0 {
             notes.push(format!(

@@ -120,29 +120,32 @@ fn sample(text: &str) -> Vec<[usize; 3]> {
 }
 
 /// The cells of `column` of a `;` file's rows rewritten with a decimal
-/// point (`1.234,5` → `1234.5`), when the column is written with decimal
-/// commas: every non-empty cell is a number with an optional comma
-/// fraction (its whole part plain or grouped by dots in threes) and at
-/// least one has a comma. A column with no comma keeps its dots as decimal
-/// points, so `1.234` in a file written with points stays 1.234.
+/// point (`1.234,5` → `1234.5`, `1.000.000` → `1000000`), when the column
+/// is written as a decimal-comma locale writes numbers: every non-empty
+/// cell is a number with an optional comma fraction (its whole part plain
+/// or grouped by dots in threes), and at least one cell shows that its
+/// dots cannot be decimal points: it has a comma fraction or two dots or
+/// more. A column with none of those keeps its dots as decimal points, so
+/// `1.234` in a file written with points stays 1.234.
 pub fn points_for_commas(rows: &mut [Vec<String>], column: usize) {
-    let mut any_comma = false;
+    let mut certain = false;
     for cell in rows.iter().map(|row| row[column].trim()) {
         match comma_number(cell) {
-            Some(comma) => any_comma |= comma,
+            Some(sure) => certain |= sure,
             None if cell.is_empty() => {}
             None => return,
         }
     }
-    if any_comma {
+    if certain {
         for row in rows {
             row[column] = row[column].trim().replace('.', "").replace(',', ".");
         }
     }
 }
 
-/// `Some(has a comma fraction)` when `text` is a number as a decimal-comma
-/// locale writes it: `-1234`, `1.234`, `1234,5`, `1.234.567,25`, `,5`.
+/// When `text` is a number as a decimal-comma locale writes it (`-1234`,
+/// `1.234`, `1234,5`, `1.234.567,25`, `,5`, `1.000.000`), whether it can
+/// only be read so: `Some(true)` with a comma fraction or several dots.
 fn comma_number(text: &str) -> Option<bool> {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (whole, fraction) = match digits.split_once(',') {
@@ -155,7 +158,8 @@ fn comma_number(text: &str) -> Option<bool> {
         || whole.split('.').enumerate().all(|(index, group)| {
             plain(group) && (group.len() == 3 || (index == 0 && group.len() <= 3))
         });
-    (whole_ok && fraction.is_none_or(plain)).then_some(fraction.is_some())
+    let dots = whole.bytes().filter(|&b| b == b'.').count();
+    (whole_ok && fraction.is_none_or(plain)).then_some(fraction.is_some() || dots > 1)
 }
 
 #[cfg(test)]
@@ -223,5 +227,11 @@ mod tests {
         assert_eq!(comma_number("12.34,5"), None, "groups of three only");
         assert_eq!(comma_number("1,"), None);
         assert_eq!(comma_number("-1.000"), Some(false));
+        assert_eq!(
+            column(&["1.000.000", "2.000.000", "1.234", ""]),
+            ["1000000", "2000000", "1234", ""],
+            "several dot groups are thousands, so the column's dots are"
+        );
+        assert_eq!(column(&["1.000.000", "1.5"]), ["1.000.000", "1.5"]);
     }
 }

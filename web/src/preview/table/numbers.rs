@@ -1,7 +1,9 @@
 //! How a previewed column's numbers read. A model writes what its language
 //! prints (`317.43333333333334`), which is noise to a person reading a
 //! table; the preview rounds it, and the download stays the file as the
-//! model wrote it.
+//! model wrote it. Rounding never hides a number: a non-zero value never
+//! reads as 0 or loses its sign, and a rounded cell shows every digit the
+//! file has when hovered.
 //!
 //! The rule, one per column, so that its values line up:
 //!
@@ -9,15 +11,27 @@
 //! * A number column whose values are all written with the same few
 //!   decimals (at most [`KEPT_DECIMALS`]) keeps them: the model chose them
 //!   (`105000.00` reads `105,000.00`).
-//! * Any other number column shows every value with the same decimals: enough for
-//!   [`SIGNIFICANT`] significant figures of its largest value, never more
-//!   than its values are written with, one more at a time while two
-//!   different values would read alike, and at most [`MAX_DECIMALS`].
-//!   `317.43333333333334` beside `402.75` reads `317.4` and `402.8`.
-//! * A column of values all too small for that (below 0.001) shows each in
-//!   scientific notation with [`SIGNIFICANT`] figures (`1.235e-7`); one
-//!   too large for a float to hold every digit (1e15 and up) shows its
-//!   values as written.
+//! * Any other number column shows every value with the same decimals:
+//!   enough for [`SIGNIFICANT`] significant figures of its largest value
+//!   and [`MIN_SIGNIFICANT`] of its smallest non-zero one, never more than
+//!   its values are written with, and at most [`MAX_DECIMALS`].
+//!   `317.43333333333334` beside `402.75` reads `317.4` and `402.8`;
+//!   `-0.5`, `1234567.89` and `0.001` read `-0.500`, `1,234,567.890` and
+//!   `0.001`.
+//! * Where two different values would still read alike, the column takes
+//!   the fewest more decimals (up to what they are written with, and
+//!   [`DISTINCT_SIGNIFICANT`] figures of its largest value) that part
+//!   them: `1.000000001` beside `1.000000002` reads so, not `1.000000`
+//!   twice. Values that differ only past that (float noise such as
+//!   `0.30000000000000004` beside `0.3`) read alike.
+//! * A cell too small for the column's decimals to keep
+//!   [`MIN_SIGNIFICANT`] of its figures (`0.0000123` in a column of six
+//!   decimals) reads in scientific notation with [`SIGNIFICANT`] figures
+//!   (`1.23e-5`), as does every value of a column of values all too small
+//!   for [`MAX_DECIMALS`] (`1.235e-7`).
+//! * A column with a value too large for a float to hold every digit (1e15
+//!   and up) shows its values as written, a fraction of only zeros left
+//!   out (`1001000000000000000.0` reads `1,001,000,000,000,000,000`).
 //! * A column with a value written with a leading zero (`01234`) holds
 //!   codes (postcodes, account numbers), not quantities: shown as written.
 //! * Thousands are grouped in the person's style when some value of the
@@ -33,12 +47,20 @@ use crate::format;
 /// Significant figures of a column's largest value a preview shows.
 pub const SIGNIFICANT: i32 = 4;
 
+/// Significant figures every non-zero value keeps at the least (fewer only
+/// where it is written with fewer).
+pub const MIN_SIGNIFICANT: i32 = 3;
+
 /// The most decimals a column written with the same decimals throughout
 /// keeps as they are.
 pub const KEPT_DECIMALS: usize = 4;
 
-/// The most decimals a preview shows.
+/// The most decimals a preview shows for precision's sake.
 pub const MAX_DECIMALS: usize = 6;
+
+/// Significant figures of its largest value a column may show to part two
+/// different values; differences past these are float noise.
+pub const DISTINCT_SIGNIFICANT: i32 = 12;
 
 /// From this magnitude on a float no longer holds every digit of an integer.
 const EXACT_LIMIT: f64 = 1e15;
@@ -46,11 +68,14 @@ const EXACT_LIMIT: f64 = 1e15;
 /// How one numeric column's cells are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnFormat {
-    /// With this many decimals, grouped or not.
+    /// With this many decimals, grouped or not; a cell these decimals
+    /// would leave with fewer than [`MIN_SIGNIFICANT`] figures reads in
+    /// scientific notation.
     Fixed { decimals: usize, grouped: bool },
     /// Each in scientific notation, [`SIGNIFICANT`] figures.
     Scientific,
-    /// As written, only the separators in the person's style.
+    /// As written, only the separators in the person's style and a
+    /// fraction of zeros left out.
     AsWritten,
     /// As written, digits and all: codes such as `01234`.
     Code,
@@ -95,16 +120,22 @@ impl ColumnFormat {
         if let Some(Some(decimals @ 1..=KEPT_DECIMALS)) = same {
             return Some(ColumnFormat::Fixed { decimals, grouped });
         }
-        let magnitude = largest.log10().floor() as i32;
-        let wanted = usize::try_from(SIGNIFICANT - 1 - magnitude).unwrap_or(0);
-        if wanted > MAX_DECIMALS {
+        if decimals_for(largest, SIGNIFICANT) > MAX_DECIMALS {
             return Some(ColumnFormat::Scientific);
         }
-        let most = written.min(MAX_DECIMALS);
-        let mut decimals = wanted.min(most);
-        while decimals < most && collide(&mut values, decimals) {
-            decimals += 1;
-        }
+        let smallest = values
+            .iter()
+            .map(|v| v.abs())
+            .filter(|&v| v > 0.0)
+            .fold(largest, f64::min);
+        let wanted =
+            decimals_for(largest, SIGNIFICANT).max(decimals_for(smallest, MIN_SIGNIFICANT));
+        let start = wanted.min(written).min(MAX_DECIMALS);
+        let most = written.min(decimals_for(largest, DISTINCT_SIGNIFICANT).max(MAX_DECIMALS));
+        values.sort_by(f64::total_cmp);
+        let decimals = (start..=most)
+            .find(|&decimals| !collide(&values, decimals))
+            .unwrap_or(start);
         Some(ColumnFormat::Fixed { decimals, grouped })
     }
 
@@ -116,21 +147,39 @@ impl ColumnFormat {
         };
         match self {
             ColumnFormat::Code => cell.trim().to_owned(),
-            ColumnFormat::AsWritten => format::number_text(cell.trim(), style),
-            ColumnFormat::Scientific if value == 0.0 => "0".to_owned(),
-            ColumnFormat::Scientific => {
-                let text = format!("{:.*e}", (SIGNIFICANT - 1) as usize, value);
-                let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-                let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-                format!("{mantissa}e{exponent}")
-                    .replace('.', &style.decimal_separator().to_string())
+            ColumnFormat::AsWritten => format::number_text(whole_if_zeros(cell.trim()), style),
+            ColumnFormat::Scientific => scientific(value, style),
+            ColumnFormat::Fixed { decimals, .. } if too_coarse(value, cell.trim(), decimals) => {
+                scientific(value, style)
             }
             ColumnFormat::Fixed { decimals, grouped } => fixed(value, decimals, grouped, style),
         }
     }
 }
 
-/// `value` with `decimals` decimals in `style`; never "-0".
+/// The decimals `value` (non-zero) needs to show `figures` significant
+/// figures: 3 for 1.234 and 4 figures, 0 for 12345.
+fn decimals_for(value: f64, figures: i32) -> usize {
+    let magnitude = value.abs().log10().floor() as i32;
+    usize::try_from(figures - 1 - magnitude).unwrap_or(0)
+}
+
+/// Whether `decimals` leave non-zero `value`, written as `cell`, with fewer
+/// than [`MIN_SIGNIFICANT`] figures while the file has more of it.
+fn too_coarse(value: f64, cell: &str, decimals: usize) -> bool {
+    value != 0.0
+        && written_decimals(cell) > decimals
+        && decimals_for(value, MIN_SIGNIFICANT) > decimals
+}
+
+/// `value` in scientific notation with [`SIGNIFICANT`] figures
+/// (`1.235e-7`, `5e-7`); 0 is `0`.
+fn scientific(value: f64, style: NumberStyle) -> String {
+    format::scientific(value, SIGNIFICANT as usize, style)
+}
+
+/// `value` with `decimals` decimals in `style`; never "-0" (a value that
+/// rounds to zero is zero or was shown otherwise, see [`too_coarse`]).
 fn fixed(value: f64, decimals: usize, grouped: bool, style: NumberStyle) -> String {
     let text = format!("{value:.decimals$}");
     let text = match text.strip_prefix('-') {
@@ -147,6 +196,16 @@ fn fixed(value: f64, decimals: usize, grouped: bool, style: NumberStyle) -> Stri
         whole
     } else {
         format!("{whole}{}{fraction}", style.decimal_separator())
+    }
+}
+
+/// `cell` without a fraction of only zeros (`12.00` → `12`).
+fn whole_if_zeros(cell: &str) -> &str {
+    match cell.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') => {
+            whole
+        }
+        _ => cell,
     }
 }
 
@@ -169,128 +228,14 @@ fn is_code(cell: &str) -> bool {
     whole.len() > 1 && whole.starts_with('0')
 }
 
-/// Whether two different `values` read alike with `decimals` decimals
-/// (sorts them; equal neighbours after rounding are the only collisions).
-fn collide(values: &mut [f64], decimals: usize) -> bool {
-    values.sort_by(f64::total_cmp);
+/// Whether two different `values` (sorted) read alike with `decimals`
+/// decimals: equal neighbours after rounding are the only collisions.
+fn collide(values: &[f64], decimals: usize) -> bool {
     values.windows(2).any(|pair| {
         pair[0] != pair[1] && format!("{:.decimals$}", pair[0]) == format!("{:.decimals$}", pair[1])
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const POINT: NumberStyle = NumberStyle::PointDecimal;
-    const COMMA: NumberStyle = NumberStyle::CommaDecimal;
-
-    fn shown(kind: ColumnType, cells: &[&str], style: NumberStyle) -> Vec<String> {
-        let format = ColumnFormat::of(kind, cells.iter().copied()).expect("numeric");
-        cells.iter().map(|cell| format.show(cell, style)).collect()
-    }
-
-    #[test]
-    fn float_noise_is_rounded_to_four_significant_figures() {
-        assert_eq!(
-            shown(
-                ColumnType::Number,
-                &["317.43333333333334", "289.1", "402.75"],
-                POINT
-            ),
-            ["317.4", "289.1", "402.8"]
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["0.263773", "0.1"], POINT),
-            ["0.2638", "0.1000"]
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["105000.00", "98500.25"], POINT),
-            ["105,000.00", "98,500.25"],
-            "decimals the model chose are kept"
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["1704285.0612", "-12000.5"], COMMA),
-            ["1.704.285", "-12.000"]
-        );
-    }
-
-    #[test]
-    fn never_more_decimals_than_written_and_values_stay_distinct() {
-        assert_eq!(
-            shown(ColumnType::Number, &["2.5", "3.25"], POINT),
-            ["2.50", "3.25"]
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["100000.1", "100000.2", "3"], POINT),
-            ["100,000.1", "100,000.2", "3.0"],
-            "a decimal more so that the two read apart"
-        );
-        assert_eq!(
-            shown(
-                ColumnType::Number,
-                &["1.00000001", "1.00000002", "5000"],
-                POINT
-            ),
-            ["1.000000", "1.000000", "5000.000000"],
-            "capped at six decimals"
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["-0.00001", "12.5"], POINT),
-            ["0.00", "12.50"],
-            "never -0"
-        );
-    }
-
-    #[test]
-    fn integers_stay_integers_and_years_stay_ungrouped() {
-        assert_eq!(
-            shown(ColumnType::Integer, &["2027", "2028"], COMMA),
-            ["2027", "2028"]
-        );
-        assert_eq!(
-            shown(ColumnType::Integer, &["950", "1200", "15000"], POINT),
-            ["950", "1,200", "15,000"]
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["1.0", "2.0"], POINT),
-            ["1.0", "2.0"]
-        );
-    }
-
-    #[test]
-    fn codes_keep_their_leading_zeros() {
-        assert_eq!(
-            shown(ColumnType::Integer, &["01234", "10115"], POINT),
-            ["01234", "10115"]
-        );
-        assert!(!is_code("0.5") && !is_code("0") && !is_code("-0.25"));
-        assert!(is_code("-007.5"));
-    }
-
-    #[test]
-    fn tiny_and_huge_columns() {
-        assert_eq!(
-            shown(ColumnType::Number, &["1.23456e-7", "0.0000005"], COMMA),
-            ["1,235e-7", "5e-7"]
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["12345678901234567890.5"], POINT),
-            ["12,345,678,901,234,567,890.5"]
-        );
-        assert_eq!(
-            shown(ColumnType::Number, &["0", "2e-9"], POINT),
-            ["0", "2e-9"]
-        );
-        assert_eq!(shown(ColumnType::Number, &["", "1.5"], POINT), ["", "1.5"]);
-        assert_eq!(ColumnFormat::of(ColumnType::Text, ["a"].into_iter()), None);
-    }
-
-    #[test]
-    fn written_decimals_count_exponents() {
-        assert_eq!(written_decimals("1.25"), 2);
-        assert_eq!(written_decimals("1.5e-7"), 8);
-        assert_eq!(written_decimals("1.5E3"), 0);
-        assert_eq!(written_decimals("12"), 0);
-    }
-}
+#[path = "numbers_tests.rs"]
+mod tests;
