@@ -42,6 +42,7 @@ pub mod store;
 pub mod sweep;
 pub mod task;
 pub mod timeline;
+mod toml_fields;
 pub mod user;
 pub mod words;
 

@@ -39,7 +39,7 @@ use crate::DefinitionError;
 use crate::blob::check_relative_path;
 use crate::model_secrets::{MAX_SECRETS, check_secret_name};
 use crate::outputs::Outputs;
-use crate::resources::{RawMax, manifest_max};
+use crate::resources::manifest_max;
 use crate::schema::InputSchema;
 
 /// The largest input schema a version may have, as compact JSON: the form,
@@ -126,60 +126,31 @@ pub fn valid_version_label(label: &str) -> bool {
         && label.len() <= 64
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawManifest {
-    name: String,
-    title: Option<String>,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    owner: String,
-    command: Option<Vec<String>>,
-    #[serde(default)]
-    resources: RawResources,
-    inputs: toml::Value,
-    environment: Option<RawEnvironment>,
-    #[serde(default)]
-    secrets: Vec<String>,
-    network: Option<bool>,
-    outputs: Option<toml::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEnvironment {
-    requirements: String,
-    python: Option<String>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawResources {
-    vcpu: Option<f64>,
-    memory_mib: Option<i64>,
-    timeout_seconds: Option<i64>,
-    max: Option<RawMax>,
-}
-
 impl Manifest {
     /// Parses `modelrun.toml` text. Every problem is reported, with its path.
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
-        let raw: RawManifest = toml::from_str(text)
+        let table: toml::Table = toml::from_str(text)
             .map_err(|error| DefinitionError::one("modelrun.toml", error.message().to_owned()))?;
         let mut problems = Vec::new();
+        let raw = read_raw(table, &mut problems);
         let mut problem = |path: &str, message: String| problems.push((path.to_owned(), message));
-        if !valid_model_name(&raw.name) {
+        if let Some(name) = &raw.name
+            && !valid_model_name(name)
+        {
             problem(
                 "name",
                 "must be 1–63 lowercase letters, digits or -, starting with a letter or digit"
                     .into(),
             );
         }
-        let title = raw.title.unwrap_or_else(|| raw.name.clone());
-        if title.trim().is_empty() || title.chars().count() > 200 {
+        // Left out, the title is the name, whose problem is reported above.
+        if let Some(title) = &raw.title
+            && (title.trim().is_empty() || title.chars().count() > 200)
+        {
             problem("title", "must be 1–200 characters".into());
         }
+        let name = raw.name.clone().unwrap_or_default();
+        let title = raw.title.clone().unwrap_or_else(|| name.clone());
         if raw.description.chars().count() > 20_000 {
             problem("description", "must be at most 20000 characters".into());
         }
@@ -242,7 +213,9 @@ impl Manifest {
         let max_resources = manifest_max(raw.resources.max, &resources, &mut problems);
         let mut problem = |path: &str, message: String| problems.push((path.to_owned(), message));
         if let Some(environment) = &raw.environment {
-            if let Err(why) = check_relative_path(&environment.requirements, 255) {
+            if let Some(requirements) = &environment.requirements
+                && let Err(why) = check_relative_path(requirements, 255)
+            {
                 problem(
                     "environment.requirements",
                     format!("must be a file of the model directory: the path {why}"),
@@ -277,9 +250,19 @@ impl Manifest {
             .outputs
             .map(|outputs| crate::outputs::parse(outputs, &mut problems))
             .unwrap_or_default();
-        let document = toml_to_json(raw.inputs);
+        let document = raw.inputs.map(toml_to_json);
         let size = serde_json::to_vec(&document).map_or(0, |json| json.len());
-        let inputs = if size > MAX_SCHEMA_BYTES {
+        let inputs = if let Some(document) = document
+            && size <= MAX_SCHEMA_BYTES
+        {
+            match InputSchema::parse(&document, "inputs") {
+                Ok(inputs) => Some(inputs),
+                Err(error) => {
+                    problems.extend(error.problems);
+                    None
+                }
+            }
+        } else if size > MAX_SCHEMA_BYTES {
             problems.push((
                 "inputs".to_owned(),
                 format!(
@@ -289,17 +272,11 @@ impl Manifest {
             ));
             None
         } else {
-            match InputSchema::parse(&document, "inputs") {
-                Ok(inputs) => Some(inputs),
-                Err(error) => {
-                    problems.extend(error.problems);
-                    None
-                }
-            }
+            None
         };
         match inputs {
             Some(inputs) if problems.is_empty() => Ok(Manifest {
-                name: raw.name,
+                name,
                 title,
                 description: raw.description,
                 owner: raw.owner,
@@ -308,7 +285,7 @@ impl Manifest {
                 max_resources,
                 inputs,
                 environment: raw.environment.map(|environment| EnvironmentDecl {
-                    requirements: environment.requirements,
+                    requirements: environment.requirements.unwrap_or_default(),
                     python: environment.python,
                 }),
                 secrets: raw.secrets,
@@ -348,6 +325,11 @@ fn toml_to_json(value: toml::Value) -> Value {
         ),
     }
 }
+
+#[path = "manifest_read.rs"]
+mod read;
+
+use read::read_raw;
 
 #[cfg(test)]
 #[path = "manifest_tests.rs"]

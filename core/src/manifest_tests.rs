@@ -194,3 +194,73 @@ fn outputs_are_read_and_their_problems_listed_with_the_rest() {
     let paths: Vec<_> = error.problems.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(paths, ["name", "outputs.metrics.cagr.format"]);
 }
+
+/// Every problem of `text`, as (path, message).
+fn problems(text: &str) -> Vec<(String, String)> {
+    Manifest::parse(text).expect_err("invalid").problems
+}
+
+fn problem(path: &str, message: &str) -> (String, String) {
+    (path.to_owned(), message.to_owned())
+}
+
+#[test]
+fn a_value_of_the_wrong_kind_is_named_at_its_key() {
+    assert_eq!(
+        problems(&GOOD.replace("vcpu = 0.5", "vcpu = \"two\"")),
+        [problem(
+            "resources.vcpu",
+            "is text; it must be a number from 0.25 to 16"
+        )]
+    );
+    assert_eq!(
+        problems(&GOOD.replace("memory_mib = 1024", "memory_mib = 1.5\nmax = { gpus = 1 }")),
+        [
+            problem(
+                "resources.memory_mib",
+                "is a number with decimals; it must be a whole number of MiB from 128 to 122880"
+            ),
+            problem(
+                "resources.max.gpus",
+                "is not a key of this table; use vcpu, memory_mib or timeout_seconds"
+            ),
+        ]
+    );
+    assert_eq!(
+        problems(&GOOD.replace("\"forecast.py\"]", "3]\nnetwork = \"no\"")),
+        [
+            problem("command[1]", "is a whole number; it must be text in quotes"),
+            problem("network", "is text; it must be true or false"),
+        ]
+    );
+    assert_eq!(
+        problems("name = \"forecast\"\nother = 1\n"),
+        [
+            problem("inputs", "is needed"),
+            problem(
+                "other",
+                "is not a key of this table; use name, title, description, owner, command, \
+                 resources, inputs, environment, secrets, network or outputs"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_bad_name_is_not_reported_again_as_the_title_it_stands_in_for() {
+    let text = GOOD
+        .replace("name = \"forecast\"", "name = \"\"")
+        .replace("title = \"Revenue forecast\"\n", "");
+    assert_eq!(
+        problems(&text),
+        [problem(
+            "name",
+            "must be 1–63 lowercase letters, digits or -, starting with a letter or digit"
+        )]
+    );
+    let text = GOOD.replace("title = \"Revenue forecast\"", "title = \" \"");
+    assert_eq!(
+        problems(&text),
+        [problem("title", "must be 1–200 characters")]
+    );
+}

@@ -5,7 +5,6 @@
 //! the API alike; whether the executor's platform takes a combination is
 //! the executor's to say (`Executor::check_resources`).
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::manifest::Resources;
@@ -199,12 +198,11 @@ impl ResourceBounds {
 
 /// The manifest's `[resources.max]`: each part left out is the version's
 /// own value, so nothing is raised unless it says so.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(crate) struct RawMax {
-    vcpu: Option<f64>,
-    memory_mib: Option<i64>,
-    timeout_seconds: Option<i64>,
+    pub(crate) vcpu: Option<f64>,
+    pub(crate) memory_mib: Option<i64>,
+    pub(crate) timeout_seconds: Option<i64>,
 }
 
 /// The most a version's runs may ask for: each part at least the version's

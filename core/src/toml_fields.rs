@@ -1,12 +1,13 @@
-//! Reading one TOML table of `[outputs]` key by key, so that a wrong value
+//! Reading one TOML table of a manifest key by key, so that a wrong value
 //! is reported at its own key (`outputs.charts[0].series[1].dashed`) with
 //! what it is and what it must be, a missing key as needed, and an unknown
 //! key by its name, all at once rather than the first one serde meets.
 
-use super::Problems;
+/// (path, message) pairs, as [`crate::DefinitionError`] lists them.
+type Problems = Vec<(String, String)>;
 
 /// The keys of one table still to be read, and where the table sits.
-pub(super) struct Fields {
+pub(crate) struct Fields {
     table: toml::Table,
     path: String,
 }
@@ -14,7 +15,7 @@ pub(super) struct Fields {
 impl Fields {
     /// The table `value`, or a problem at `path` saying it is something
     /// else and that it must be `shape` (an example of the table).
-    pub(super) fn open(
+    pub(crate) fn open(
         value: toml::Value,
         path: &str,
         shape: &str,
@@ -35,13 +36,25 @@ impl Fields {
         }
     }
 
+    /// The top-level table of a document: its keys' paths are their names.
+    pub(crate) fn root(table: toml::Table) -> Fields {
+        Fields {
+            table,
+            path: String::new(),
+        }
+    }
+
     /// `{path}.{key}`: where a problem with `key` is reported.
-    pub(super) fn at(&self, key: &str) -> String {
-        format!("{}.{key}", self.path)
+    pub(crate) fn at(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     /// Text under `key`, if given and text.
-    pub(super) fn text(&mut self, key: &str, problems: &mut Problems) -> Option<String> {
+    pub(crate) fn text(&mut self, key: &str, problems: &mut Problems) -> Option<String> {
         match self.take(key)? {
             toml::Value::String(text) => Some(text),
             other => self.wrong(key, &other, "text in quotes", problems),
@@ -49,7 +62,7 @@ impl Fields {
     }
 
     /// Text under `key`, which must be given.
-    pub(super) fn needed_text(&mut self, key: &str, problems: &mut Problems) -> Option<String> {
+    pub(crate) fn needed_text(&mut self, key: &str, problems: &mut Problems) -> Option<String> {
         if self.need(key, problems) {
             self.text(key, problems)
         } else {
@@ -59,7 +72,7 @@ impl Fields {
 
     /// Whether `key` is given (of any type), else a problem saying it is
     /// needed.
-    pub(super) fn need(&self, key: &str, problems: &mut Problems) -> bool {
+    pub(crate) fn need(&self, key: &str, problems: &mut Problems) -> bool {
         let given = self.given(key);
         if !given {
             problems.push((self.at(key), "is needed".to_owned()));
@@ -68,12 +81,12 @@ impl Fields {
     }
 
     /// Whether `key` is given, of any type, and not yet read.
-    pub(super) fn given(&self, key: &str) -> bool {
+    pub(crate) fn given(&self, key: &str) -> bool {
         self.table.contains_key(key)
     }
 
     /// `true` or `false` under `key`, if given and one of them.
-    pub(super) fn flag(&mut self, key: &str, problems: &mut Problems) -> Option<bool> {
+    pub(crate) fn flag(&mut self, key: &str, problems: &mut Problems) -> Option<bool> {
         match self.take(key)? {
             toml::Value::Boolean(flag) => Some(flag),
             other => self.wrong(key, &other, "true or false", problems),
@@ -82,7 +95,7 @@ impl Fields {
 
     /// A whole number under `key`, if given and one; `expected` says which
     /// ("a whole number from 0 to 10").
-    pub(super) fn whole(
+    pub(crate) fn whole(
         &mut self,
         key: &str,
         expected: &str,
@@ -94,8 +107,41 @@ impl Fields {
         }
     }
 
+    /// A number under `key` (whole or with decimals), if given and one;
+    /// `expected` says which ("a number from 0.25 to 16").
+    pub(crate) fn number(
+        &mut self,
+        key: &str,
+        expected: &str,
+        problems: &mut Problems,
+    ) -> Option<f64> {
+        match self.take(key)? {
+            toml::Value::Float(number) => Some(number),
+            // As TOML writes `vcpu = 2`; far below where f64 loses digits.
+            toml::Value::Integer(number) => Some(number as f64),
+            other => self.wrong(key, &other, expected, problems),
+        }
+    }
+
+    /// A list of texts under `key`, if given and one; each entry that is not
+    /// text is reported at `key[index]`.
+    pub(crate) fn texts(&mut self, key: &str, problems: &mut Problems) -> Option<Vec<String>> {
+        let list = self.list(key, "a list of texts ([\"a\", \"b\"])", problems)?;
+        let mut texts = Vec::new();
+        for (index, entry) in list.into_iter().enumerate() {
+            match entry {
+                toml::Value::String(text) => texts.push(text),
+                other => problems.push((
+                    format!("{}[{index}]", self.at(key)),
+                    format!("is {}; it must be text in quotes", kind(&other)),
+                )),
+            }
+        }
+        Some(texts)
+    }
+
     /// A list under `key`, if given and one; `expected` shows one.
-    pub(super) fn list(
+    pub(crate) fn list(
         &mut self,
         key: &str,
         expected: &str,
@@ -108,7 +154,7 @@ impl Fields {
     }
 
     /// A table under `key`, if given and one; `expected` shows one.
-    pub(super) fn table(
+    pub(crate) fn table(
         &mut self,
         key: &str,
         expected: &str,
@@ -121,7 +167,7 @@ impl Fields {
     }
 
     /// Reports every key left unread as unknown, naming the `known` ones.
-    pub(super) fn finish(self, known: &[&str], problems: &mut Problems) {
+    pub(crate) fn finish(self, known: &[&str], problems: &mut Problems) {
         for key in self.table.keys() {
             problems.push((
                 self.at(key),
@@ -130,8 +176,13 @@ impl Fields {
         }
     }
 
+    /// The value under `key` as it is, if given: for a part read elsewhere.
+    pub(crate) fn value(&mut self, key: &str) -> Option<toml::Value> {
+        self.take(key)
+    }
+
     /// Drops `key` unread: its problem was reported some other way.
-    pub(super) fn skip(&mut self, key: &str) {
+    pub(crate) fn skip(&mut self, key: &str) {
         self.take(key);
     }
 
@@ -155,7 +206,7 @@ impl Fields {
 }
 
 /// What a TOML value is, in words a model author uses, with its article.
-pub(super) fn kind(value: &toml::Value) -> &'static str {
+pub(crate) fn kind(value: &toml::Value) -> &'static str {
     match value {
         toml::Value::String(_) => "text",
         toml::Value::Integer(_) => "a whole number",

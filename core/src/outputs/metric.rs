@@ -2,12 +2,12 @@
 //! written. A key that does not apply to the format is reported as that,
 //! once; a given but unusable value as what it is; a missing one as needed.
 
-use super::fields::Fields;
 use super::parse::check_text;
 use super::{
     MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_PLACES, MAX_SYMBOL_CHARS, MetricDecl, MetricFormat,
     Problems,
 };
+use crate::toml_fields::Fields;
 
 const FORMATS: &str = "\"number\", \"percent\", \"currency\", \"integer\" or \"decimals\"";
 

@@ -152,7 +152,6 @@ impl Outputs {
 /// [`crate::DefinitionError`] lists them.
 pub type Problems = Vec<(String, String)>;
 
-mod fields;
 mod metric;
 mod parse;
 

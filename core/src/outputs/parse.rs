@@ -2,13 +2,13 @@
 //! with its path (`outputs.charts[1].series[0].column`) and the limit it
 //! breaks, never only the first.
 
-use super::fields::{Fields, kind};
 use super::metric::parse_metric;
 use super::{
     BandDecl, ChartDecl, MAX_CHART_FILES, MAX_CHARTS, MAX_LABEL_CHARS, MAX_METRICS, MAX_NAME_CHARS,
     MAX_SERIES, MAX_UNITS_CHARS, Outputs, Problems, SeriesDecl,
 };
 use crate::blob::check_relative_path;
+use crate::toml_fields::{Fields, kind};
 
 /// Reads `[outputs]` (the TOML value under the key), adding what is wrong
 /// to `problems`; what it returns is only meaningful when none were added.
