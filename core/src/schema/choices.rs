@@ -74,6 +74,15 @@ fn what(kind: &str) -> &'static str {
     }
 }
 
+/// One value of a field of type `kind`, with its article.
+fn one(kind: &str) -> &'static str {
+    match kind {
+        "string" => "text",
+        "integer" => "a whole number",
+        _ => "a number",
+    }
+}
+
 fn plain(kind: &str, values: &Value, path: &str, problems: &mut Problems) -> Option<Vec<Choice>> {
     match values.as_array() {
         Some(items) if !items.is_empty() && items.iter().all(|item| fits(kind, item)) => Some(
@@ -123,10 +132,17 @@ fn labelled(
         }
         let value = match option.get("const") {
             Some(value) if fits(kind, value) => value.clone(),
-            _ => {
+            Some(value) => {
                 problems.add(
                     format!("{at}.const"),
-                    format!("is required, one of {}", what(kind)),
+                    format!("is {value}; it must be {}, as the field is", one(kind)),
+                );
+                continue;
+            }
+            None => {
+                problems.add(
+                    format!("{at}.const"),
+                    format!("is needed: the option's value, {}", one(kind)),
                 );
                 continue;
             }

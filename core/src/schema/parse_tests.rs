@@ -285,6 +285,33 @@ fn choices_are_text_or_numbers_plain_or_labelled() {
             "inputs.properties.f"
         ]
     );
+    let problems = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "b": {"type": "string", "oneOf": [{"const": 1, "title": "One"}, {"title": "Two"}]},
+            "n": {"type": "integer", "oneOf": [{"const": "3"}]}
+        }}),
+        "inputs",
+    )
+    .expect_err("invalid")
+    .problems;
+    let problem = |path: &str, message: &str| (path.to_owned(), message.to_owned());
+    assert_eq!(
+        problems,
+        [
+            problem(
+                "inputs.properties.b.oneOf[0].const",
+                "is 1; it must be text, as the field is"
+            ),
+            problem(
+                "inputs.properties.b.oneOf[1].const",
+                "is needed: the option's value, text"
+            ),
+            problem(
+                "inputs.properties.n.oneOf[0].const",
+                "is \"3\"; it must be a whole number, as the field is"
+            ),
+        ]
+    );
 }
 
 #[test]
