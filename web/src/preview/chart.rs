@@ -110,12 +110,12 @@ fn lines_of(table: &Table, numeric: &[usize]) -> Vec<(usize, Option<(usize, usiz
 }
 
 impl Chart {
-    /// A chart of the table, when it has a date or month column, at least
-    /// two rows, and a numeric column. Columns it leaves out are named in
+    /// A chart of the table, when it has a time column (date-times, dates
+    /// or months), a row, and a numeric column: one row draws a marker. Columns it leaves out are named in
     /// [`Chart::not_charted`].
     pub fn from_table(table: &Table) -> Option<Chart> {
         let x_column = table.types.iter().position(|t| t.is_time())?;
-        if table.rows.len() < 2 {
+        if table.rows.is_empty() {
             return None;
         }
         let numeric: Vec<usize> = (0..table.headers.len())
@@ -174,7 +174,7 @@ impl Chart {
             .collect();
         let first = &charts.first()?.1;
         let (x_label, units) = (first.x_label.clone(), first.units.clone());
-        (!series.is_empty() && has_two_places(&series)).then_some(Chart {
+        has_points(&series).then_some(Chart {
             x_label,
             units,
             series,
@@ -198,11 +198,14 @@ impl Chart {
     }
 }
 
-/// Whether the lines have at least two distinct x values between them.
-pub(crate) fn has_two_places(series: &[Series]) -> bool {
-    let mut all = series.iter().flat_map(|s| s.x.iter());
-    let first = all.next();
-    all.any(|x| Some(x) != first)
+/// Whether the lines have a value to draw between them: a value with an x
+/// value (a single one draws as a marker).
+pub(crate) fn has_points(series: &[Series]) -> bool {
+    series.iter().any(|s| {
+        s.x.iter()
+            .zip(&s.values)
+            .any(|(x, v)| v.is_some() && !x.trim().is_empty())
+    })
 }
 
 /// The first line of each chart (named `<label>: <line>`; none for a chart

@@ -4,17 +4,41 @@
 //! class (`chart-text`, `chart-grid`, `chart-axis`, `chart-ink`,
 //! `chart-shade`) that app.css recolours in dark mode, since CSS
 //! properties override presentation attributes.
+//!
+//! Each chart is drawn twice: wide for a desktop, and narrow (fewer x
+//! ticks, the same text size once scaled to a phone) as an image beside
+//! it; app.css shows the one that fits the screen, so that a phone sees
+//! every line whole without scrolling sideways.
 
 use std::fmt::Write;
 
+use base64::Engine;
 use modelrun_core::display::NumberStyle;
 
 use super::chart::{Chart, PALETTE, Series, Values};
-use super::ticks::{Ticks, compact};
+use super::ticks::{Ticks, compact_pair};
 use super::x_axis::XAxis;
 
-const WIDTH: f64 = 760.0;
-const PLOT_HEIGHT: f64 = 240.0;
+/// The sizes of one drawing, in SVG units.
+#[derive(Clone, Copy)]
+struct Layout {
+    width: f64,
+    plot_height: f64,
+}
+
+/// For a desktop: 760 wide, drawn at up to 1000 px.
+const WIDE: Layout = Layout {
+    width: 760.0,
+    plot_height: 240.0,
+};
+/// For a phone: drawn at about 350 px, so 12-unit text reads at about
+/// 11 px.
+const NARROW: Layout = Layout {
+    width: 380.0,
+    plot_height: 200.0,
+};
+/// A lone point's marker radius.
+const DOT: f64 = 3.5;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 16.0;
 /// Above the plot, for the units.
@@ -99,10 +123,25 @@ impl Chart {
         }
     }
 
-    /// The chart as an `<svg>` element. `id` makes its title's id unique on
-    /// the page; `title` is read out by screen readers; numbers are written
-    /// in `style`.
+    /// The chart as an `<svg>` element (class `chart`) for wide screens,
+    /// then the same chart drawn narrow for a phone as an `<img>` (class
+    /// `chart-narrow`, its `alt` the title and description). `id` makes
+    /// the title's id unique on the page; `title` is read out by screen
+    /// readers; numbers are written in `style`.
     pub fn svg(&self, id: &str, title: &str, style: NumberStyle) -> String {
+        let (wide, _) = self.draw(id, title, style, WIDE);
+        let (narrow, alt) = self.draw(&format!("{id}-narrow"), title, style, NARROW);
+        let data = base64::engine::general_purpose::STANDARD.encode(narrow);
+        format!(
+            r#"{wide}<img class="chart-narrow" src="data:image/svg+xml;base64,{data}" alt="{}">"#,
+            escape(&alt)
+        )
+    }
+
+    /// The chart drawn in `layout`, and its title and description as one
+    /// text.
+    fn draw(&self, id: &str, title: &str, style: NumberStyle, layout: Layout) -> (String, String) {
+        let width = layout.width;
         let (min, max) = self.range();
         let y = Ticks::covering(min, max, 5);
         let y_labels = y.labels(style);
@@ -116,7 +155,8 @@ impl Chart {
         let frame = Frame {
             left,
             top: TOP + units_space,
-            plot_w: WIDTH - left - RIGHT,
+            plot_w: width - left - RIGHT,
+            layout,
             y0: y.start(),
             y1: y.end(),
         };
@@ -125,21 +165,32 @@ impl Chart {
         let height = frame.bottom() + AXIS_SPACE + LEGEND_LINE * keys.len() as f64;
         let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
         let (first, last) = self.x_ends(&x);
+        let (low, high) = compact_pair(min, max, style);
+        let between = if low == high {
+            format!("at {low}")
+        } else {
+            format!("between {low} and {high}")
+        };
+        let span = if first == last {
+            format!("at {first}")
+        } else {
+            format!("from {first} to {last}")
+        };
+        let desc = format!(
+            "{} by {}, {span}, {between}.",
+            names.join(", "),
+            self.x_label
+        );
         let mut svg = String::new();
         let _ = write!(
             svg,
-            r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">"#
+            r#"<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">"#
         );
         let _ = write!(
             svg,
-            r#"<title id="{id}-title">{}</title><desc id="{id}-desc">{} by {}, from {} to {}, between {} and {}.</desc>"#,
+            r#"<title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
             escape(title),
-            escape(&names.join(", ")),
-            escape(&self.x_label),
-            escape(first),
-            escape(last),
-            compact(min, style),
-            compact(max, style)
+            escape(&desc)
         );
         frame.y_axis(&mut svg, &y, &y_labels, self.units.as_deref());
         frame.x_axis(&mut svg, &x);
@@ -148,7 +199,7 @@ impl Chart {
         }
         frame.legend(&mut svg, &keys);
         svg.push_str("</svg>");
-        svg
+        (svg, format!("{title}: {desc}"))
     }
 
     /// The first and the last x value, by place on the axis.
@@ -172,13 +223,18 @@ struct Frame {
     left: f64,
     top: f64,
     plot_w: f64,
+    layout: Layout,
     y0: f64,
     y1: f64,
 }
 
 impl Frame {
     fn bottom(&self) -> f64 {
-        self.top + PLOT_HEIGHT
+        self.top + self.layout.plot_height
+    }
+
+    fn width(&self) -> f64 {
+        self.layout.width
     }
 
     /// The SVG x of a place `fraction` along the x axis.
@@ -188,7 +244,7 @@ impl Frame {
 
     /// The SVG y of a value.
     fn py(&self, value: f64) -> f64 {
-        self.top + PLOT_HEIGHT * (1.0 - (value - self.y0) / (self.y1 - self.y0))
+        self.top + self.layout.plot_height * (1.0 - (value - self.y0) / (self.y1 - self.y0))
     }
 
     /// The grid, the y labels, and the units above them.
@@ -208,7 +264,7 @@ impl Frame {
             let _ = write!(
                 svg,
                 r##"<line class="chart-grid" x1="{left:.1}" x2="{:.1}" y1="{at:.1}" y2="{at:.1}" stroke="#e3e6ea"/><text class="chart-text chart-y" x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
-                WIDTH - RIGHT,
+                self.width() - RIGHT,
                 left - 6.0,
                 at + 4.0,
                 escape(label)
@@ -223,7 +279,8 @@ impl Frame {
             let at = self.px(x.fraction_of(*place));
             // A label at an end of the axis moves in rather than off the edge.
             let half = label.chars().count() as f64 * CHAR_WIDTH / 2.0;
-            let centre = at.clamp(half + 2.0, (WIDTH - half - 2.0).max(half + 2.0));
+            let width = self.width();
+            let centre = at.clamp(half + 2.0, (width - half - 2.0).max(half + 2.0));
             let _ = write!(
                 svg,
                 r##"<line class="chart-axis" x1="{at:.1}" x2="{at:.1}" y1="{bottom}" y2="{}" stroke="#888"/><text class="chart-text chart-x" x="{centre:.1}" y="{}" text-anchor="middle" fill="#444">{}</text>"##,
@@ -236,7 +293,7 @@ impl Frame {
             svg,
             r##"<line class="chart-axis" x1="{:.1}" x2="{}" y1="{bottom}" y2="{bottom}" stroke="#888"/>"##,
             self.left,
-            WIDTH - RIGHT
+            self.width() - RIGHT
         );
     }
 
@@ -261,14 +318,25 @@ impl Frame {
             }
         }
         let mut path = String::new();
+        let mut dots = String::new();
         for run in runs(&points, |i| series.values.get(i).copied().flatten()) {
             for (n, &k) in run.iter().enumerate() {
                 let pen = if n == 0 { "M" } else { "L" };
                 let _ = write!(path, "{pen}{} ", at(k, value(&series.values, k)));
             }
-            // A value alone between gaps is a dot (round caps).
+            // A value alone between gaps is a dot (round caps), and a
+            // marker that shows whatever the line's width.
             if run.len() == 1 {
                 path.push_str("l0,0 ");
+                let k = run[0];
+                let _ = write!(
+                    dots,
+                    r#"<circle class="chart-dot{}" cx="{:.1}" cy="{:.1}" r="{DOT}" fill="{}"/>"#,
+                    tone(colour),
+                    self.px(points[k].0),
+                    self.py(value(&series.values, k)),
+                    escape(colour)
+                );
             }
         }
         let _ = write!(
@@ -279,6 +347,7 @@ impl Frame {
             escape(colour),
             dash(series.dashed)
         );
+        svg.push_str(&dots);
     }
 
     /// The legend, under the axis, one line each.
@@ -296,7 +365,7 @@ impl Frame {
                 escape(&key.colour),
                 dash(key.dashed),
                 left + 28.0,
-                escape(&key.text)
+                escape(&fit(&key.text, (self.width() - left - 30.0) / CHAR_WIDTH))
             );
         }
     }
@@ -331,6 +400,16 @@ fn runs<T>(points: &[(f64, usize)], value: impl Fn(usize) -> Option<T>) -> Vec<V
         out.push(current);
     }
     out
+}
+
+/// `text` cut to about `chars` characters, with an ellipsis when cut.
+fn fit(text: &str, chars: f64) -> String {
+    let most = chars.max(4.0) as usize;
+    if text.chars().count() <= most {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(most - 1).collect();
+    format!("{}…", kept.trim_end())
 }
 
 pub(crate) fn escape(text: &str) -> String {

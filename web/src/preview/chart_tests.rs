@@ -57,7 +57,7 @@ fn a_forecast_is_a_line_with_its_band() {
     assert_eq!((low[0], high[3]), (Some(90.0), Some(160.0)));
     assert!(chart.not_charted.is_empty());
     let svg = chart.svg("c1", "Forecast <revenue>", POINT);
-    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert!(svg.starts_with("<svg") && svg.contains(r#"</svg><img class="chart-narrow""#));
     assert!(svg.contains("Forecast &lt;revenue&gt;"));
     assert_eq!(svg.matches("<polygon").count(), 2, "the band breaks too");
     assert_eq!(pieces(&svg), 2, "the gap breaks the line");
@@ -70,7 +70,6 @@ fn tables_without_time_or_numbers_have_no_chart() {
     assert!(Chart::from_table(&Table::parse("name,value\na,1\nb,2\n", 10, false)).is_none());
     let text = Table::parse("month,note\n2027-01,a\n2027-02,b\n", 10, false);
     assert!(Chart::from_table(&text).is_none());
-    assert!(Chart::from_table(&Table::parse("month,v\n2027-01,1\n", 10, false)).is_none());
     assert!(Chart::from_table(&Table::parse("", 10, false)).is_none());
 }
 
@@ -205,9 +204,9 @@ fn dark_mode_classes_mark_every_part() {
 fn huge_close_values_still_draw() {
     let svg = chart("month,v\n2027-01,1e20\n2027-02,100000000000000000001\n2027-03,1e308\n")
         .svg("c", "big", POINT);
-    assert!(svg.ends_with("</svg>"));
+    assert!(svg.contains("</svg>"));
     let flat = chart("month,v\n2027-01,1e20\n2027-02,1e20\n");
-    assert!(flat.svg("c", "flat", POINT).ends_with("</svg>"));
+    assert!(flat.svg("c", "flat", POINT).contains("</svg>"));
 }
 
 #[test]
@@ -217,4 +216,107 @@ fn tick_labels_at_the_ends_stay_inside_the_chart() {
     assert_eq!(labels.last().map(String::as_str), Some("May 2027"));
     let last = xs(&svg, "chart-x").last().copied().expect("a tick");
     assert!(last + 4.0 * 7.0 <= 760.0, "May 2027 is centred at {last}");
+}
+
+/// The narrow drawing in the `<img>` after the wide `<svg>`, decoded.
+fn narrow(svg: &str) -> String {
+    use base64::Engine;
+    let data = svg
+        .split_once("data:image/svg+xml;base64,")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .expect("a narrow image")
+        .0;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    String::from_utf8(bytes).expect("utf-8")
+}
+
+/// Every x coordinate of the paths' points.
+fn path_xs(svg: &str) -> Vec<f64> {
+    svg.split(" d=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"'))
+        .flat_map(|(d, _)| {
+            d.split(['M', 'L', ' '])
+                .filter_map(|p| p.split_once(',')?.0.parse::<f64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_phone_gets_a_narrow_drawing_of_every_line_whole() {
+    let two_runs = Chart::overlay(&[
+        ("#1".to_owned(), chart("month,v\n2027-01,1\n2027-12,2\n")),
+        ("#2".to_owned(), chart("month,v\n2030-01,3\n2030-12,4\n")),
+    ])
+    .expect("overlay");
+    let svg = two_runs.svg("p", "phone", POINT);
+    let small = narrow(&svg);
+    assert!(
+        small.starts_with(r#"<svg class="chart" viewBox="0 0 380 "#),
+        "{small}"
+    );
+    assert!(svg.contains(r#"alt="phone: #1: v, #2: v by month, from 2027-01 to 2030-12"#));
+    let xs = path_xs(&small);
+    assert_eq!(xs.len(), 4, "both lines, both ends: {xs:?}");
+    assert!(xs.iter().all(|x| (40.0..=360.0).contains(x)), "{xs:?}");
+    assert!(
+        xs.iter().any(|x| *x > 350.0),
+        "the 2030 line reaches the right"
+    );
+    let ticks = texts(&small, "chart-x");
+    assert!(ticks.len() >= 3 && ticks.len() <= texts(&svg, "chart-x").len());
+    assert_eq!(texts(&small, "chart-legend"), ["#1: v", "#2: v"]);
+    let long = Chart {
+        series: vec![Series {
+            name: "a very long name for a line that will not fit on a phone".into(),
+            ..two_runs.series[0].clone()
+        }],
+        ..two_runs.clone()
+    };
+    let legend = texts(&narrow(&long.svg("l", "long", POINT)), "chart-legend");
+    assert!(
+        legend[0].ends_with('…') && legend[0].chars().count() < 50,
+        "{legend:?}"
+    );
+}
+
+#[test]
+fn one_row_draws_a_marker_and_says_where() {
+    let svg = chart("month,v\n2027-01,5\n").svg("one", "one", POINT);
+    assert_eq!(svg.matches(r#"<circle class="chart-dot""#).count(), 1);
+    assert!(svg.contains("v by month, at 2027-01, at 5."), "{svg}");
+    let gap = chart("month,v\n2027-01,1\n2027-02,\n2027-03,3\n2027-04,4\n").svg("g", "g", POINT);
+    assert_eq!(gap.matches("<circle").count(), 1, "the lone first value");
+}
+
+#[test]
+fn descriptions_keep_close_values_apart() {
+    let svg = chart("month,v\n2027-01,100.0011\n2027-02,100.0038\n").svg("d", "d", POINT);
+    assert!(svg.contains("between 100.001 and 100.004."), "{svg}");
+    let labels = texts(&svg, "chart-y");
+    let mut distinct = labels.clone();
+    distinct.dedup();
+    assert_eq!(distinct, labels);
+}
+
+#[test]
+fn date_times_are_a_time_axis() {
+    let table = Table::parse(
+        "at,load\n2026-01-01T10:00:00Z,1\n2026-01-01T12:00:00Z,3\n2026-01-01T16:00:00Z,2\n",
+        10,
+        false,
+    );
+    assert_eq!(table.types[0].to_string(), "date-time");
+    let svg = Chart::from_table(&table)
+        .expect("charted")
+        .svg("t", "t", POINT);
+    assert_eq!(
+        texts(&svg, "chart-x"),
+        ["1 Jan 10:00", "1 Jan 12:00", "1 Jan 14:00", "1 Jan 16:00"]
+    );
+    let spaced = chart("at,load\n2026-01-01 10:00,1\n2026-01-02 10:00,2\n");
+    assert_eq!(spaced.series[0].x[1], "2026-01-02 10:00");
 }

@@ -13,7 +13,7 @@ use modelrun_core::display::NumberStyle;
 use modelrun_core::outputs::ChartDecl;
 use modelrun_core::run::{Run, RunOutput};
 
-use super::chart::{Chart, Series, Values, has_two_places};
+use super::chart::{Chart, Series, Values, has_points};
 use super::load::head;
 use super::table::{Table, parse_number};
 use super::{MAX_PREVIEW_BYTES, decode};
@@ -154,7 +154,7 @@ pub async fn first(
     if let Some(banded) = chart.series.iter().position(|s| s.band.is_some()) {
         chart.series[..=banded].rotate_right(1);
     }
-    (!chart.series.is_empty() && has_two_places(&chart.series)).then_some(chart)
+    has_points(&chart.series).then_some(chart)
 }
 
 fn build(
@@ -171,10 +171,9 @@ fn build(
             false => format!("{} by {}", names.join(", "), declared.x),
         }
     });
-    let svg = (!chart.series.is_empty() && has_two_places(&chart.series))
-        .then(|| chart.svg(id, &title, style));
+    let svg = has_points(&chart.series).then(|| chart.svg(id, &title, style));
     if svg.is_none() && notes.is_empty() {
-        notes.push("There is nothing to draw: the lines have fewer than two points.".into());
+        notes.push("There is nothing to draw: the lines have no values.".into());
     }
     DeclaredChart {
         title,

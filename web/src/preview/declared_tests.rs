@@ -106,3 +106,37 @@ fn without_a_title_the_lines_name_the_chart() {
     let chart = build(&untitled, &files(), "c", NumberStyle::PointDecimal);
     assert_eq!(chart.title, "Actual, Forecast by month");
 }
+
+#[test]
+fn files_of_one_row_draw_each_point_as_a_marker() {
+    let files = HashMap::from([
+        (
+            "history.csv".to_owned(),
+            table("month,revenue\n2026-12,120\n"),
+        ),
+        (
+            "forecast.csv".to_owned(),
+            table("month,forecast,low,high\n2027-01,125,115,135\n"),
+        ),
+    ]);
+    let chart = build(&declared(), &files, "c", NumberStyle::PointDecimal);
+    assert!(chart.notes.is_empty(), "{:?}", chart.notes);
+    let svg = chart.svg.expect("drawn, not nothing to draw");
+    assert_eq!(svg.matches("<circle").count(), 2, "a marker each");
+    let empty = HashMap::from([
+        ("history.csv".to_owned(), table("month,revenue\n")),
+        (
+            "forecast.csv".to_owned(),
+            table("month,forecast,low,high\n"),
+        ),
+    ]);
+    let chart = build(&declared(), &empty, "c", NumberStyle::PointDecimal);
+    assert!(chart.svg.is_none());
+    assert_eq!(
+        chart.notes,
+        [
+            "Column revenue of history.csv holds no numbers.",
+            "Column forecast of forecast.csv holds no numbers."
+        ]
+    );
+}

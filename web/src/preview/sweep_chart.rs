@@ -4,7 +4,7 @@
 //! eight values take the palette's distinct colours; more take a
 //! sequential scale, light to dark, in the order of the values.
 
-use super::chart::{Chart, MAX_SERIES, PALETTE, first_lines, has_two_places};
+use super::chart::{Chart, MAX_SERIES, PALETTE, first_lines, has_points};
 
 /// The most values a legend names; more are sampled evenly, the first
 /// and the last kept.
@@ -63,7 +63,7 @@ fn sample(count: usize, max: usize) -> Vec<usize> {
 
 /// The runs' lines on one axis, each in its group's colour, with a legend
 /// of the groups that have a line (`groups[i]` names group `i`). None when
-/// no run has a line or the axis has fewer than two points.
+/// no run has a value to draw.
 pub fn grouped(runs: &[GroupedRun], groups: &[String]) -> Option<Chart> {
     let colours = group_colours(groups.len());
     let labelled: Vec<(String, Chart)> = runs
@@ -88,7 +88,7 @@ pub fn grouped(runs: &[GroupedRun], groups: &[String]) -> Option<Chart> {
         .collect();
     let first = &runs.first()?.chart;
     let (x_label, units) = (first.x_label.clone(), first.units.clone());
-    (!series.is_empty() && has_two_places(&series)).then_some(Chart {
+    has_points(&series).then_some(Chart {
         x_label,
         units,
         series,

@@ -21,6 +21,8 @@ pub enum ColumnType {
     Date,
     /// `2027-01`
     Month,
+    /// `2027-01-31T10:00:00Z`, `2027-01-31 10:00`
+    DateTime,
     Boolean,
     Text,
     /// No value at all.
@@ -33,7 +35,10 @@ impl ColumnType {
     }
 
     pub fn is_time(self) -> bool {
-        matches!(self, ColumnType::Date | ColumnType::Month)
+        matches!(
+            self,
+            ColumnType::Date | ColumnType::Month | ColumnType::DateTime
+        )
     }
 
     fn of(value: &str) -> ColumnType {
@@ -48,6 +53,8 @@ impl ColumnType {
             ColumnType::Date
         } else if is_month(value) {
             ColumnType::Month
+        } else if super::time_axis::parse_date_time(value).is_some() {
+            ColumnType::DateTime
         } else if matches!(value.to_ascii_lowercase().as_str(), "true" | "false") {
             ColumnType::Boolean
         } else {
@@ -74,6 +81,7 @@ impl fmt::Display for ColumnType {
             ColumnType::Number => "number",
             ColumnType::Date => "date",
             ColumnType::Month => "month",
+            ColumnType::DateTime => "date-time",
             ColumnType::Boolean => "yes/no",
             ColumnType::Text => "text",
             ColumnType::Empty => "empty",

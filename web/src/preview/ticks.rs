@@ -55,31 +55,56 @@ impl Ticks {
         self.values.last().copied().unwrap_or(1.0)
     }
 
-    /// Each tick's label in `style`, distinct for distinct ticks.
+    /// Each tick's label in `style`, distinct for distinct ticks: zero
+    /// reads `0`; from 10,000 one suffix for every tick (`k`, `M`, `G`,
+    /// `T`) when it reads exactly; past 10¹⁵ one shared power of ten
+    /// (`0.5e15`, `1.0e15`); and no more decimals than the ticks need.
     pub fn labels(&self, style: NumberStyle) -> Vec<String> {
         let largest = self.values.iter().fold(0f64, |m, v| m.max(v.abs()));
-        if largest >= 1e15 {
-            let digits = (largest.log10().floor() - self.step.log10().floor()).clamp(0.0, 15.0);
-            let digits = digits as usize;
-            return self
-                .values
-                .iter()
-                .map(|v| {
-                    format!("{v:.digits$e}").replace('.', &style.decimal_separator().to_string())
+        let (scale, suffix) = if largest >= 1e15 {
+            let power = largest.log10().floor();
+            (10f64.powf(power), format!("e{power}"))
+        } else {
+            // Thousands only from 10k: `1,500` reads better than `1.5k`.
+            let scales = [
+                (1e12, "T", 1e12),
+                (1e9, "G", 1e9),
+                (1e6, "M", 1e6),
+                (1e3, "k", 1e4),
+            ];
+            scales
+                .into_iter()
+                .find(|(scale, _, from)| largest >= *from && decimals(self.step / scale) <= 2)
+                .map_or((1.0, String::new()), |(scale, suffix, _)| {
+                    (scale, suffix.to_owned())
                 })
-                .collect();
-        }
-        // Thousands only from 10k: `1,500` reads better than `1.5k`.
-        let scales = [(1e9, "G", 1e9), (1e6, "M", 1e6), (1e3, "k", 1e4)];
-        let (scale, suffix) = scales
-            .into_iter()
-            .find(|(scale, _, from)| largest >= *from && decimals(self.step / scale) <= 2)
-            .map_or((1.0, ""), |(scale, suffix, _)| (scale, suffix));
-        let places = decimals(self.step / scale);
+        };
+        let places = self.places(scale);
         self.values
             .iter()
-            .map(|v| format!("{}{suffix}", grouped(v / scale, places, style)))
+            .map(|v| {
+                if v.abs() <= self.step * 1e-9 {
+                    "0".to_owned()
+                } else {
+                    format!("{}{suffix}", grouped(v / scale, places, style))
+                }
+            })
             .collect()
+    }
+
+    /// The fewest decimals, up to the step's, that write every tick divided
+    /// by `scale` exactly: `1M, 2M` rather than `1.0M, 2.0M`.
+    fn places(&self, scale: f64) -> usize {
+        let most = decimals(self.step / scale);
+        let slack = self.step / scale * 1e-6;
+        (0..most)
+            .find(|&places| {
+                let unit = 10f64.powi(places as i32);
+                self.values
+                    .iter()
+                    .all(|v| ((v / scale * unit).round() / unit - v / scale).abs() <= slack)
+            })
+            .unwrap_or(most)
     }
 }
 
@@ -132,24 +157,48 @@ pub fn grouped(value: f64, places: usize, style: NumberStyle) -> String {
     }
 }
 
-/// `1.25M`, `350k`, `12.5` (or `1,25M` in the comma-decimal style): a
-/// short number for a chart's description.
-pub fn compact(value: f64, style: NumberStyle) -> String {
+/// `1.25M`, `350k`, `12.5`, `1.028e15` (or `1,25M` in the comma-decimal
+/// style): a short number for a chart's description, with at most
+/// `places` decimals (trailing zeros dropped).
+pub fn compact(value: f64, places: usize, style: NumberStyle) -> String {
     let abs = value.abs();
-    let (scaled, suffix) = if abs >= 1e9 {
-        (value / 1e9, "G")
-    } else if abs >= 1e6 {
-        (value / 1e6, "M")
-    } else if abs >= 1e4 {
-        (value / 1e3, "k")
-    } else {
-        (value, "")
-    };
-    let text = format!("{scaled:.2}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if abs >= 1e15 {
+        let text = format!("{value:.places$e}");
+        let (mantissa, power) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = trim_zeros(mantissa);
+        return format!("{mantissa}e{power}").replace('.', &style.decimal_separator().to_string());
+    }
+    let (scaled, suffix) = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e4, "k")]
+        .into_iter()
+        .find(|(from, _)| abs >= *from)
+        .map_or((value, ""), |(from, suffix)| {
+            (value / if from == 1e4 { 1e3 } else { from }, suffix)
+        });
+    let text = format!("{scaled:.places$}");
+    let text = trim_zeros(&text);
     let text = if text == "-0" { "0" } else { text };
     let text = text.replace('.', &style.decimal_separator().to_string());
     format!("{text}{suffix}")
+}
+
+/// `low` and `high` as [`compact`] numbers with the fewest decimals (at
+/// least two, at most twelve) that keep them apart when they differ: a
+/// range of 100.0011–100.0038 reads `100.001` to `100.004`, not `100` to
+/// `100`.
+pub fn compact_pair(low: f64, high: f64, style: NumberStyle) -> (String, String) {
+    let pair = |places| (compact(low, places, style), compact(high, places, style));
+    (2..=12)
+        .map(pair)
+        .find(|(a, b)| low == high || a != b)
+        .unwrap_or_else(|| pair(12))
+}
+
+fn trim_zeros(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -201,7 +250,7 @@ mod tests {
             ["90k", "100k", "110k", "120k", "130k", "140k"]
         );
         let small = Ticks::covering(-0.004, 0.011, 5);
-        assert_eq!(small.labels(POINT)[1], "0.000");
+        assert_eq!(small.labels(POINT)[1], "0");
         assert_eq!(small.labels(POINT)[0], "-0.005");
         let huge = Ticks::covering(1e20, 1e20, 5);
         assert_eq!(huge.values.len(), 2, "the step is lost in rounding");
@@ -210,13 +259,64 @@ mod tests {
     }
 
     #[test]
+    fn zero_reads_zero_and_suffixes_stay_one_per_axis() {
+        let thousands = Ticks::covering(-20_000.0, 60_000.0, 5);
+        assert_eq!(thousands.labels(POINT), ["-20k", "0", "20k", "40k", "60k"]);
+        let millions = Ticks::covering(0.0, 3_000_000.0, 5);
+        assert_eq!(millions.labels(POINT), ["0", "1M", "2M", "3M"]);
+        let whole = Ticks::covering(0.0, 4_000_000.0, 4);
+        assert_eq!(
+            whole.labels(POINT),
+            ["0", "1M", "2M", "3M", "4M"],
+            "no needless .0"
+        );
+        let trillions = Ticks::covering(0.0, 4e12, 4);
+        assert_eq!(trillions.labels(POINT), ["0", "1T", "2T", "3T", "4T"]);
+        let near = Ticks::covering(-100.0038, -100.0011, 5);
+        let labels = near.labels(POINT);
+        assert!(
+            labels.iter().all(|l| l.starts_with("-100.00")),
+            "{labels:?}"
+        );
+        let mut distinct = labels.clone();
+        distinct.dedup();
+        assert_eq!(distinct, labels);
+    }
+
+    #[test]
+    fn past_a_quadrillion_one_power_of_ten_for_all() {
+        let ticks = Ticks::covering(-28_010.0, 1.028e15, 4);
+        let labels = ticks.labels(POINT);
+        assert_eq!(labels, ["-0.5e15", "0", "0.5e15", "1.0e15", "1.5e15"]);
+        assert!(!labels.iter().any(|l| l.contains("e14") || l.contains("e0")));
+    }
+
+    #[test]
     fn short_numbers_for_descriptions() {
         assert_eq!(grouped(-0.0, 1, POINT), "0.0");
         assert_eq!(grouped(-1234.5, 1, POINT), "-1,234.5");
-        assert_eq!(compact(1_250_000.0, POINT), "1.25M");
-        assert_eq!(compact(350_000.0, POINT), "350k");
-        assert_eq!(compact(12.5, POINT), "12.5");
-        assert_eq!(compact(-0.0, POINT), "0");
-        assert_eq!(compact(1_250_000.0, NumberStyle::CommaDecimal), "1,25M");
+        assert_eq!(compact(1_250_000.0, 2, POINT), "1.25M");
+        assert_eq!(compact(350_000.0, 2, POINT), "350k");
+        assert_eq!(compact(12.5, 2, POINT), "12.5");
+        assert_eq!(compact(-0.0, 2, POINT), "0");
+        assert_eq!(compact(2.5e12, 2, POINT), "2.5T");
+        assert_eq!(compact(1.028e15, 2, POINT), "1.03e15");
+        assert_eq!(compact(1_250_000.0, 2, NumberStyle::CommaDecimal), "1,25M");
+    }
+
+    #[test]
+    fn a_description_keeps_different_ends_apart() {
+        let pair = |a, b| compact_pair(a, b, POINT);
+        assert_eq!(
+            pair(100.0011, 100.0038),
+            ("100.001".into(), "100.004".into())
+        );
+        assert_eq!(pair(1.0, 1.0000004), ("1".into(), "1.0000004".into()));
+        assert_eq!(pair(-100.0038, -100.0011).0, "-100.004");
+        assert_eq!(
+            pair(-28_010.0, 1.028e15),
+            ("-28.01k".into(), "1.03e15".into())
+        );
+        assert_eq!(pair(5.0, 5.0), ("5".into(), "5".into()));
     }
 }

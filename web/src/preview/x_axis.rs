@@ -1,5 +1,5 @@
-//! Where a chart's x values go: by time when every value is a month or a
-//! date, by value when every value is a number, else one place per
+//! Where a chart's x values go: by time when every value is a month, a
+//! date or a date-time, by value when every value is a number, else one place per
 //! distinct text in the order first met. The lines of one chart share the
 //! axis whatever x values each has.
 
@@ -81,16 +81,20 @@ impl XAxis {
             .filter(|(i, _)| i % every == 0)
             .map(|(i, t)| (i as f64, t.clone()))
             .collect();
-        let to = texts.len().saturating_sub(1).max(1) as f64;
+        // A single text sits in the middle.
+        let (from, to) = match texts.len() {
+            0 | 1 => (-1.0, 1.0),
+            n => (0.0, (n - 1) as f64),
+        };
         XAxis {
             kind: Kind::Text(texts),
-            from: 0.0,
+            from,
             to,
             ticks,
         }
     }
 
-    fn time(times: &[(chrono::NaiveDate, Precision)], width: f64) -> XAxis {
+    fn time(times: &[(chrono::NaiveDateTime, Precision)], width: f64) -> XAxis {
         let precision = times
             .iter()
             .map(|(_, p)| *p)
@@ -114,10 +118,10 @@ impl XAxis {
         .collect();
         let (mut from, mut to) = (time_axis::days(first), time_axis::days(last));
         if from == to {
-            let pad = if precision == Precision::Month {
-                15.0
-            } else {
-                1.0
+            let pad = match precision {
+                Precision::Month => 15.0,
+                Precision::Day => 1.0,
+                Precision::Time => 1.0 / 24.0,
             };
             (from, to) = (from - pad, to + pad);
         }
