@@ -1,8 +1,8 @@
 // Charts as a person reads them, in Debian's Chromium: two forecasts three
 // years apart compared on one time axis (the years between kept), round
-// and distinct y labels, a run's chart on a 390 px phone (readable, and
-// scrolling in its own box rather than the page), and the charts in dark
-// mode. Screenshots go to target/screenshots/.
+// and distinct y labels, a run's chart and the comparison on a 390 px phone
+// (every line whole, readable, nothing scrolling sideways), and the charts
+// in dark mode. Screenshots go to target/screenshots/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -87,33 +87,68 @@ test("runs three years apart compare on a time axis that keeps the years between
   await shot("compare-years");
 });
 
-test("on a phone the chart keeps a readable size and scrolls in its own box", async () => {
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(`/runs/${runs[0]}`);
-  const figure = page.locator("figure.chart").first();
-  await figure.waitFor();
-  const sizes = await figure.evaluate((f) => {
-    const svg = f.querySelector("svg");
-    const text = f.querySelector("svg .chart-text");
-    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+/**
+ * The phone's drawing of the chart in `figure` as the screen shows it: the
+ * image's box, the text size once scaled, and each line's left and right
+ * ends in page pixels (read from the image's own SVG).
+ */
+function narrowChart(figure) {
+  return figure.evaluate((f) => {
+    const img = f.querySelector("img.chart-narrow");
+    const wide = f.querySelector("svg.chart");
+    const box = img.getBoundingClientRect();
+    const svg = new DOMParser()
+      .parseFromString(atob(img.src.split(",")[1]), "image/svg+xml").documentElement;
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const lines = [...svg.querySelectorAll("path.chart-line")].map((p) => {
+      const xs = [...p.getAttribute("d").matchAll(/[ML]([\d.]+),/g)].map((m) => Number(m[1]));
+      return { left: box.left + Math.min(...xs) * scale, right: box.left + Math.max(...xs) * scale };
+    });
     return {
-      figure: f.getBoundingClientRect().right,
-      clientWidth: f.clientWidth,
-      scrollWidth: f.scrollWidth,
-      overflowX: getComputedStyle(f).overflowX,
-      svgWidth: svg.getBoundingClientRect().width,
-      textPx: parseFloat(getComputedStyle(text).fontSize) * scale,
+      left: box.left,
+      right: box.right,
+      figureRight: f.getBoundingClientRect().right,
+      wideShown: getComputedStyle(wide).display !== "none",
+      textPx: Number(svg.getAttribute("font-size")) * scale,
+      legend: [...svg.querySelectorAll(".chart-legend")].map((t) => t.textContent),
+      ticks: [...svg.querySelectorAll(".chart-x")].map((t) => t.textContent),
+      lines,
+      alt: img.alt,
     };
   });
-  assert.ok(sizes.figure <= 390, `the chart's box fits the screen (right edge ${sizes.figure})`);
-  assert.ok(sizes.svgWidth >= 600, `the chart keeps its width (${sizes.svgWidth}px)`);
-  assert.ok(sizes.textPx >= 10.5, `its text reads at ${sizes.textPx.toFixed(1)}px`);
-  assert.equal(sizes.overflowX, "auto");
-  assert.ok(sizes.scrollWidth > sizes.clientWidth, "it scrolls sideways in its box");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `the page does not scroll sideways (by ${overflow}px)`);
+}
 
-  // The outputs table shows every column: it fits, or scrolls in its own box.
+test("on a phone every line shows whole, in readable text, without scrolling sideways", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [where, name, count] of [
+    [`/runs/${runs[0]}`, "chart-phone", 1],
+    [`/compare?runs=${runs.join(",")}`, "compare-phone", 2],
+  ]) {
+    await page.goto(where);
+    const figure = page.locator("figure.chart").first();
+    await figure.locator("img.chart-narrow").waitFor();
+    const chart = await narrowChart(figure);
+    assert.equal(chart.wideShown, false, `${where}: the wide drawing is left out`);
+    assert.ok(chart.left >= 0 && chart.right <= chart.figureRight && chart.figureRight <= 390,
+      `${where}: the chart fits the screen (${chart.left}–${chart.right})`);
+    assert.ok(chart.textPx >= 10, `${where}: its text reads at ${chart.textPx.toFixed(1)}px`);
+    assert.equal(chart.lines.length, count, `${where}: every line drawn`);
+    assert.equal(chart.legend.length, count, `${where}: one legend line each`);
+    for (const line of chart.lines) {
+      assert.ok(line.left >= chart.left && line.right <= chart.right,
+        `${where}: a line runs whole inside the chart (${line.left}–${line.right})`);
+    }
+    assert.ok(chart.ticks.length >= 2 && chart.ticks.length <= 5, `${where}: few x ticks: ${chart.ticks}`);
+    assert.match(chart.alt, /from \d{4}-\d{2} to \d{4}-\d{2}/, "the image says what it shows");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${where}: the page does not scroll sideways (by ${overflow}px)`);
+    const scrolls = await figure.evaluate((f) => f.scrollWidth > f.clientWidth);
+    assert.equal(scrolls, false, `${where}: nor does the chart's box`);
+    await figure.evaluate((f) => f.scrollIntoView({ block: "center" }));
+    await shot(name, false);
+  }
+  // The run's outputs table shows every column: it fits, or scrolls in its own box.
+  await page.goto(`/runs/${runs[0]}`);
   const outputs = await page.locator("section[aria-labelledby=outputs] table").evaluate((table) => {
     const box = table.getBoundingClientRect();
     return {
@@ -122,8 +157,9 @@ test("on a phone the chart keeps a readable size and scrolls in its own box", as
     };
   });
   assert.ok(outputs.right <= 390, `the outputs table is not cut off (right edge ${outputs.right}, scrolls: ${outputs.scrolls})`);
-  await figure.evaluate((f) => f.scrollIntoView({ block: "center" }));
-  await shot("chart-phone", false);
+  await page.goto(`/compare?runs=${runs.join(",")}`);
+  const compare = await narrowChart(page.locator("figure.chart").first());
+  assert.ok(compare.lines[1].right > compare.lines[0].right + 100, "the 2030 run sits right of the 2027 one");
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
