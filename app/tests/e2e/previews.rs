@@ -17,7 +17,8 @@ def w(name, data):
 w("empty.csv", b"")
 w("header.csv", b"month,revenue\n")
 w("quoted.csv", b'name,note\n"Smith, Ann","said ""hi"", left"\n')
-w("latin1.csv", "city,temp\nM\u00fcnchen,3\n".encode("latin-1"))
+w("latin1.csv", "city,temp,fare\nM\u00fcnchen,3,\u20ac5\n".encode("cp1252"))
+w("thousands.csv", b"units;change\n1.000.000;-0,5\n2.000.000;1234567,89\n1.234;0,001\n")
 w("formulas.csv", b'item,amount\nrefund,-12.5\n"=HYPERLINK(""http://evil.example"",""Click"")",1\n@SUM(1),2\n')
 w("european.csv", b"month;revenue;note\n2027-01;317,43333333333334;a,b\n2027-02;402,75;\n")
 w("notes.txt", b"plain text\n")
@@ -65,7 +66,19 @@ pub async fn awkward_outputs_preview_without_failing(store: StoreKind) {
     );
     assert!(quoted.contains("said &#34;hi&#34;, left"), "{quoted}");
     let latin1 = preview("latin1.csv").await;
-    assert!(latin1.contains("München") && latin1.contains("not UTF-8"));
+    assert!(
+        latin1.contains("München") && latin1.contains("€5") && latin1.contains("Windows-1252"),
+        "read as Excel saves it: {latin1}"
+    );
+    let thousands = preview("thousands.csv").await;
+    assert!(
+        thousands.contains("<td class=\"num\">1,000,000</td>")
+            && thousands.contains("<td class=\"num\">1,234</td>")
+            && thousands.contains("<td class=\"num\" title=\"-0.5\">-0.500</td>")
+            && thousands.contains("<td class=\"num\" title=\"1,234,567.89\">1,234,567.890</td>")
+            && thousands.contains("<td class=\"num\">0.001</td>"),
+        "dots between thousands read, no number shown as 0: {thousands}"
+    );
     let formulas = preview("formulas.csv").await;
     assert!(
         formulas.contains("2 shown cells start with =, +, -, @")

@@ -167,7 +167,9 @@ impl CsvView {
                 Some(format) if !formula => {
                     let written = format::number_text(text.trim(), style);
                     let shown = format.show(&text, style);
-                    let rounded = shown != written;
+                    // `1,234` for `1234` is not rounded: only its grouping differs.
+                    let digits = |text: &str| text.replace(style.group_separator(), "");
+                    let rounded = digits(&shown) != digits(&written);
                     (shown, rounded.then_some(written))
                 }
                 _ => (text, None),
