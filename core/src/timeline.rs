@@ -8,6 +8,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use serde_json::Value;
+
 use crate::diagnosis::Diagnosis;
 use crate::run::{EventKind, RunEvent, StatusChange};
 use crate::status::RunStatus;
@@ -16,6 +18,11 @@ use crate::status::RunStatus;
 /// environment to be built: the worker writes it, [`timeline`] reads it as
 /// the reason the run waits.
 pub const WAITING_FOR_ENVIRONMENT: &str = "waiting for the model's environment to be built";
+
+/// The fact a run's status event gets when the local executor found every
+/// run slot taken as the run began to wait: its value is the number of runs
+/// the executor runs at once. [`timeline`] reads it into [`Step::slots`].
+pub const WAITING_FOR_SLOT: &str = "waiting_for_slot";
 
 /// A phase of a run's life, as a planner names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +103,10 @@ pub struct Step {
     /// Why it ended or is cancelling, for those: the reason its status
     /// change gave ("exit code 1", "cancel requested by ann@example.com").
     pub reason: Option<String>,
+    /// For a wait: the number of runs the executor runs at once, when it
+    /// found all of them running as this run began to wait for a slot
+    /// (the [`WAITING_FOR_SLOT`] fact).
+    pub slots: Option<u64>,
 }
 
 impl Step {
@@ -124,7 +135,9 @@ pub fn timeline(events: &[RunEvent]) -> Vec<Step> {
             continue;
         };
         let phase = Phase::of(status);
-        if steps.last().is_some_and(|step| step.phase == phase) {
+        let slots = event.data.get(WAITING_FOR_SLOT).and_then(Value::as_u64);
+        if let Some(step) = steps.last_mut().filter(|step| step.phase == phase) {
+            step.slots = slots.or(step.slots);
             continue;
         }
         if let Some(step) = steps.last_mut() {
@@ -139,6 +152,7 @@ pub fn timeline(events: &[RunEvent]) -> Vec<Step> {
             until: None,
             attempt: attempt(event),
             reason: said.map(str::to_owned),
+            slots,
         });
     }
     steps
@@ -165,7 +179,7 @@ fn attempt(event: &RunEvent) -> Option<i64> {
     event
         .data
         .get("attempt")
-        .and_then(serde_json::Value::as_i64)
+        .and_then(Value::as_i64)
         .filter(|&attempt| attempt > 1)
 }
 
@@ -290,6 +304,25 @@ mod tests {
             only_environment[0].reason.as_deref(),
             Some(WAITING_FOR_ENVIRONMENT)
         );
+    }
+
+    #[test]
+    fn a_wait_for_a_slot_is_read_from_its_status_event() {
+        use RunStatus::*;
+        let mut waiting = status(1, Runnable);
+        waiting.data = json!({ WAITING_FOR_SLOT: 2 });
+        let events = [status(0, Queued), waiting, status(75, Starting)];
+        let steps = timeline(&events);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].slots, Some(2), "the starting status keeps it");
+        assert_eq!(timeline(&events[..1])[0].slots, None);
+        let ran = [events[0].clone(), events[1].clone(), status(80, Running)];
+        assert_eq!(
+            timeline(&ran)[0].slots,
+            Some(2),
+            "the wait keeps it once over"
+        );
+        assert_eq!(timeline(&ran)[1].slots, None);
     }
 
     #[test]

@@ -56,6 +56,7 @@ mod sweep_archive;
 mod sweep_pages;
 mod sweeps;
 mod upload_rules;
+mod waiting;
 mod workers;
 
 /// Declares each test once per store: `sqlite::name` and `postgres::name`.
@@ -105,6 +106,7 @@ on_both_stores!(
     sweep_pages::the_sweep_page_shows_sorts_and_compares_its_runs,
     sweep_pages::cancel_sweep_stops_its_active_runs,
     confirm::cancel_asks_on_a_page_before_stopping_a_run,
+    waiting::a_run_waiting_for_a_slot_names_the_runs_holding_them,
     sweep_pages::own_only_hides_other_peoples_sweeps,
     sweep_pages::a_sweep_of_the_most_runs_still_renders,
     cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,
@@ -155,6 +157,7 @@ on_both_stores!(
     crash::a_killed_worker_loses_no_finished_work,
     run_resources::a_run_asks_for_resources_within_its_versions_bounds,
     run_resources::the_form_asks_for_resources_in_its_advanced_section,
+    run_resources::every_refused_part_is_named_at_once,
     progress::a_models_progress_reaches_the_api_and_the_pages,
     estimates::an_estimate_comes_from_succeeded_runs_and_is_kept_with_each_run,
     estimates::a_local_server_shows_durations_without_a_cost,

@@ -253,6 +253,7 @@ async fn page(
         }
     };
     let cost = crate::costs::run_cost(&state, &run, Utc::now()).await?;
+    let holders = super::timeline::slot_holders(&state, &user, &run, &events).await?;
     let declared = version
         .as_ref()
         .map_or(&[][..], |version| version.outputs.charts.as_slice());
@@ -271,7 +272,7 @@ async fn page(
             .duration(Utc::now())
             .map(format::duration)
             .unwrap_or_default(),
-        phases: super::timeline::phases(&events, &locale, Utc::now()),
+        phases: super::timeline::phases(&events, &locale, Utc::now(), &holders),
         events: events
             .iter()
             .map(|event| EventView::new(event, &locale))

@@ -8,6 +8,7 @@ use std::time::Duration;
 use modelrun_core::executor::{JobReport, JobRequest};
 use modelrun_core::ids::RunId;
 use modelrun_core::status::RunStatus;
+use modelrun_core::timeline::WAITING_FOR_SLOT;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -39,7 +40,15 @@ pub(super) struct Spec {
 pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Receiver<Option<Stop>>) {
     let run_id = spec.request.run_id;
     let report = |status| JobReport::new(run_id, spec.job_id.clone(), status);
-    progress(&inner, report(RunStatus::Runnable)).await;
+    let mut waiting = report(RunStatus::Runnable);
+    if inner.slots.available_permits() == 0 {
+        // Every slot is taken: the run page says so while the run waits.
+        let slots = inner.config.max_concurrent_runs.max(1);
+        waiting
+            .facts
+            .insert(WAITING_FOR_SLOT.to_owned(), slots.into());
+    }
+    progress(&inner, waiting).await;
     let slot = tokio::select! {
         slot = inner.slots.clone().acquire_owned() => slot,
         stop = wait_for_stop(&mut stopped) => {
