@@ -19,10 +19,14 @@ pub struct ResourceRequest {
 }
 
 impl ResourceRequest {
-    /// The API's `"resources"` object. Each problem names its field under
-    /// `prefix` (`resources.vcpu`); unknown keys are refused.
-    pub fn from_json(object: &Map<String, Value>, prefix: &str) -> Result<Self, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
+    /// The API's `"resources"` object: the parts that are numbers, each
+    /// other part's problem added to `errors` under `prefix`
+    /// (`resources.vcpu`); unknown keys are refused.
+    pub fn read_json(
+        object: &Map<String, Value>,
+        prefix: &str,
+        errors: &mut ValidationErrors,
+    ) -> Self {
         let mut request = ResourceRequest::default();
         for (key, value) in object {
             let field = format!("{prefix}.{key}");
@@ -41,7 +45,7 @@ impl ResourceRequest {
                     match whole {
                         Some(whole) if key == "memory_mib" => request.memory_mib = Some(whole),
                         Some(whole) => request.timeout_seconds = Some(whole),
-                        None => errors.push(field, "must be a whole number"),
+                        None => errors.push(field, format!("must be {}", whole_of(key))),
                     }
                 }
                 _ => errors.push(
@@ -50,51 +54,41 @@ impl ResourceRequest {
                 ),
             }
         }
-        if errors.is_empty() {
-            Ok(request)
-        } else {
-            Err(errors)
-        }
+        request
     }
 
-    /// The values a form sent (empty: not asked). Each problem names its
-    /// field under `prefix`.
-    pub fn from_text(
+    /// The values a form or query sent (empty: not asked): the parts that
+    /// are numbers, each other part's problem added to `errors` under
+    /// `prefix`.
+    pub fn read_text(
         vcpu: &str,
         memory_mib: &str,
         timeout_seconds: &str,
         prefix: &str,
-    ) -> Result<Self, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let vcpu = parse(
-            vcpu,
-            "vcpu",
-            "a number of vCPUs, such as 0.5 or 2",
-            prefix,
-            &mut errors,
-        );
-        let memory_mib = parse(
-            memory_mib,
-            "memory_mib",
-            "a whole number",
-            prefix,
-            &mut errors,
-        );
-        let timeout_seconds = parse(
-            timeout_seconds,
-            "timeout_seconds",
-            "a whole number",
-            prefix,
-            &mut errors,
-        );
-        if errors.is_empty() {
-            Ok(ResourceRequest {
+        errors: &mut ValidationErrors,
+    ) -> Self {
+        ResourceRequest {
+            vcpu: parse(
                 vcpu,
+                "vcpu",
+                "a number of vCPUs, such as 0.5 or 2",
+                prefix,
+                errors,
+            ),
+            memory_mib: parse(
                 memory_mib,
+                "memory_mib",
+                whole_of("memory_mib"),
+                prefix,
+                errors,
+            ),
+            timeout_seconds: parse(
                 timeout_seconds,
-            })
-        } else {
-            Err(errors)
+                "timeout_seconds",
+                whole_of("timeout_seconds"),
+                prefix,
+                errors,
+            ),
         }
     }
 
@@ -105,6 +99,25 @@ impl ResourceRequest {
             memory_mib: self.memory_mib.unwrap_or(base.memory_mib),
             timeout_seconds: self.timeout_seconds.unwrap_or(base.timeout_seconds),
         }
+    }
+}
+
+/// What a whole-number part must be: "a whole number of MiB".
+fn whole_of(key: &str) -> &'static str {
+    if key == "memory_mib" {
+        "a whole number of MiB"
+    } else {
+        "a whole number of seconds"
+    }
+}
+
+/// Where a part is named: `prefix.key`, or `key` alone without a prefix
+/// (a query's parameters).
+fn field_name(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
     }
 }
 
@@ -121,7 +134,7 @@ fn parse<T: std::str::FromStr>(
     }
     let parsed = text.parse().ok();
     if parsed.is_none() {
-        errors.push(format!("{prefix}.{key}"), format!("must be {what}"));
+        errors.push(field_name(prefix, key), format!("must be {what}"));
     }
     parsed
 }
@@ -159,7 +172,7 @@ impl ResourceBounds {
         let mut within = |key: &str, ok: bool, low: String, high: String, unit: &str| {
             if !ok {
                 errors.push(
-                    format!("{prefix}.{key}"),
+                    field_name(prefix, key),
                     format!(
                         "must be from {low} to {high}{unit} (the version allows at most {high})"
                     ),
@@ -281,13 +294,15 @@ mod tests {
 
     #[test]
     fn a_request_takes_the_version_values_for_what_it_leaves_out() {
-        let asked = ResourceRequest::from_json(
+        let mut errors = ValidationErrors::default();
+        let asked = ResourceRequest::read_json(
             json!({ "vcpu": 2, "timeout_seconds": null })
                 .as_object()
                 .expect("object"),
             "resources",
-        )
-        .expect("valid");
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors}");
         assert_eq!(
             asked.over(DEFAULT),
             Resources {
@@ -300,28 +315,46 @@ mod tests {
 
     #[test]
     fn wrong_types_and_unknown_keys_are_named() {
-        let errors = ResourceRequest::from_json(
-            json!({ "vcpu": "two", "memory_mib": 1.5, "gpus": 1 })
+        let mut errors = ValidationErrors::default();
+        let asked = ResourceRequest::read_json(
+            json!({ "vcpu": "two", "memory_mib": 1.5, "timeout_seconds": 60, "gpus": 1 })
                 .as_object()
                 .expect("object"),
             "resources",
-        )
-        .expect_err("invalid");
+            &mut errors,
+        );
         let mut fields: Vec<_> = errors.errors.iter().map(|e| e.field.as_str()).collect();
         fields.sort_unstable();
         assert_eq!(
             fields,
             ["resources.gpus", "resources.memory_mib", "resources.vcpu"]
         );
-        let errors = ResourceRequest::from_text("NaNa", "", "ten", "resources").expect_err("text");
-        assert_eq!(errors.errors.len(), 2);
         assert_eq!(
-            ResourceRequest::from_text(" 0.5 ", "", "", "resources").expect("valid"),
+            errors.message("resources.memory_mib"),
+            Some("must be a whole number of MiB")
+        );
+        assert_eq!(
+            asked.timeout_seconds,
+            Some(60),
+            "what is right is kept, to be checked against the bounds too"
+        );
+        let mut errors = ValidationErrors::default();
+        let asked = ResourceRequest::read_text("NaNa", "-3", "ten", "resources", &mut errors);
+        assert_eq!(
+            errors.to_string(),
+            "resources.vcpu: must be a number of vCPUs, such as 0.5 or 2; \
+             resources.timeout_seconds: must be a whole number of seconds"
+        );
+        assert_eq!(asked.memory_mib, Some(-3));
+        let mut errors = ValidationErrors::default();
+        assert_eq!(
+            ResourceRequest::read_text(" 0.5 ", "", "", "resources", &mut errors),
             ResourceRequest {
                 vcpu: Some(0.5),
                 ..Default::default()
             }
         );
+        assert!(errors.is_empty());
     }
 
     #[test]

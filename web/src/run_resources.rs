@@ -27,22 +27,31 @@ pub const PARTS: [(&str, &str, &str); 3] = [
 
 /// The resources a run gets: `request` over `base` (the version's values,
 /// or the repeated run's), within the version's bounds and on the
-/// executor's platform. Problems name their field under `prefix`.
+/// executor's platform. Problems name their field under `prefix`, after
+/// `errors` (what reading the request found), so that every part's problem
+/// is told at once; the platform is asked only about a request with none.
 pub fn resolve(
     state: &AppState,
     version: &ModelVersion,
     request: &ResourceRequest,
     base: Resources,
     prefix: &str,
+    mut errors: ValidationErrors,
 ) -> Result<Resources, ValidationErrors> {
     let asked = request.over(base);
-    version.resource_bounds().check(&asked, prefix)?;
-    state.executor.check_resources(&asked).map_err(|refusal| {
-        let mut errors = ValidationErrors::default();
+    if let Err(bounds) = version.resource_bounds().check(&asked, prefix) {
+        errors.errors.extend(bounds.errors);
+    }
+    if errors.is_empty()
+        && let Err(refusal) = state.executor.check_resources(&asked)
+    {
         errors.push(format!("{prefix}.{}", refusal.field), refusal.message);
-        errors
-    })?;
-    Ok(asked)
+    }
+    if errors.is_empty() {
+        Ok(asked)
+    } else {
+        Err(errors)
+    }
 }
 
 /// [`resolve`] for the API: a refusal is a 422 naming each field.
@@ -52,24 +61,58 @@ pub fn resolve_api(
     request: &ResourceRequest,
     base: Resources,
 ) -> Result<Resources, AppError> {
-    resolve(state, version, request, base, API_PREFIX).map_err(|errors| AppError::Invalid {
+    let errors = ValidationErrors::default();
+    resolve(state, version, request, base, API_PREFIX, errors).map_err(|errors| AppError::Invalid {
         summary: SUMMARY,
         errors,
     })
 }
 
-/// The API's optional `"resources"` object.
+/// The API's optional `"resources"` over `base`: every part's problem at
+/// once, whether it is not a number or passes a bound.
 pub fn from_api(
+    state: &AppState,
+    version: &ModelVersion,
     object: Option<&serde_json::Map<String, serde_json::Value>>,
-) -> Result<ResourceRequest, AppError> {
-    match object {
-        None => Ok(ResourceRequest::default()),
-        Some(object) => {
-            ResourceRequest::from_json(object, API_PREFIX).map_err(|errors| AppError::Invalid {
-                summary: SUMMARY,
-                errors,
+    base: Resources,
+) -> Result<Resources, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let request = object
+        .map(|object| ResourceRequest::read_json(object, API_PREFIX, &mut errors))
+        .unwrap_or_default();
+    resolve(state, version, &request, base, API_PREFIX, errors)
+}
+
+/// The summary of a refusal of both a request's inputs and its resources.
+pub const BOTH_SUMMARY: &str = "the inputs and resources are not valid";
+
+/// A submission's inputs (or what stands for them, as a sweep's plan) and
+/// its resources, checked apart and refused together: one 422 listing every
+/// field of both, as `{"fields": [{"field": "growth", ...},
+/// {"field": "resources.vcpu", ...}]}`.
+pub fn with_inputs<T>(
+    inputs: Result<T, AppError>,
+    resources: Result<Resources, ValidationErrors>,
+) -> Result<(T, Resources), AppError> {
+    match (inputs, resources) {
+        (Ok(inputs), Ok(resources)) => Ok((inputs, resources)),
+        (Ok(_), Err(errors)) => Err(AppError::Invalid {
+            summary: SUMMARY,
+            errors,
+        }),
+        (
+            Err(AppError::Invalid {
+                errors: mut both, ..
+            }),
+            Err(errors),
+        ) => {
+            both.errors.extend(errors.errors);
+            Err(AppError::Invalid {
+                summary: BOTH_SUMMARY,
+                errors: both,
             })
         }
+        (Err(error), _) => Err(error),
     }
 }
 
@@ -198,13 +241,22 @@ pub fn form_texts(pairs: &[(String, String)]) -> [String; 3] {
     })
 }
 
-/// The resources a form asks for, or its refused parts (named
+/// The resources a form asks for, or every refused part (named
 /// `resources.<key>`). An empty box is the version's value.
 pub fn from_form(
     state: &AppState,
     version: &ModelVersion,
     texts: &[String; 3],
 ) -> Result<Resources, ValidationErrors> {
-    let request = ResourceRequest::from_text(&texts[0], &texts[1], &texts[2], API_PREFIX)?;
-    resolve(state, version, &request, version.resources, API_PREFIX)
+    let mut errors = ValidationErrors::default();
+    let request =
+        ResourceRequest::read_text(&texts[0], &texts[1], &texts[2], API_PREFIX, &mut errors);
+    resolve(
+        state,
+        version,
+        &request,
+        version.resources,
+        API_PREFIX,
+        errors,
+    )
 }

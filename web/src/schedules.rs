@@ -74,8 +74,11 @@ pub async fn create(
     require(user.role, Action::ScheduleRuns)?;
     let mut errors = ValidationErrors::default();
     let name = check_name(request.name).map_err(|e| errors.push(e.field, e.message));
-    let rule = CronRule::parse(request.cron, request.time_zone)
-        .map_err(|e| errors.push(e.field, e.message));
+    let rule = CronRule::parse(request.cron, request.time_zone).map_err(|wrong| {
+        for e in wrong {
+            errors.push(e.field, e.message);
+        }
+    });
     let label = request
         .version
         .map(str::trim)

@@ -58,27 +58,20 @@ pub fn plan(
     let mut axes = Vec::with_capacity(vary.len());
     for (name, variation) in vary {
         match sweep::axis(&version.inputs, name, variation, max) {
+            // A value given for a varied input would be dropped without a word.
+            Ok(axis) if base.contains_key(&axis.field) => errors.push(
+                &axis.field,
+                "is varied in this sweep: leave it out of the inputs every run shares",
+            ),
             Ok(axis) => axes.push(axis),
             Err(message) => errors.push(name, message),
         }
     }
-    if axes.is_empty() && errors.is_empty() {
+    if vary.is_empty() {
         errors.push(
             "vary",
             "names no input: a sweep varies one input or more (a range of numbers, or a list)",
         );
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    // A value given for a varied input would be dropped without a word.
-    for axis in &axes {
-        if base.contains_key(&axis.field) {
-            errors.push(
-                &axis.field,
-                "is varied in this sweep: leave it out of the inputs every run shares",
-            );
-        }
     }
     if !errors.is_empty() {
         return Err(errors);

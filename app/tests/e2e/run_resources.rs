@@ -206,3 +206,103 @@ pub async fn the_form_asks_for_resources_in_its_advanced_section(store: StoreKin
     assert!(again.contains("id=\"resources\" open"));
     assert!(again.contains("Its resources are kept (2 vCPU, 2048 MiB, 600 s limit)"));
 }
+
+/// Every refused field of a 422 answer, as (field, message), and its summary.
+async fn refusals(response: reqwest::Response) -> (String, Vec<(String, String)>) {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("json");
+    let fields = body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|field| {
+            (
+                field["field"].as_str().unwrap_or_default().to_owned(),
+                field["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let summary = body["error"]["message"].as_str().unwrap_or_default();
+    (summary.to_owned(), fields)
+}
+
+fn refused(field: &str, message: &str) -> (String, String) {
+    (field.to_owned(), message.to_owned())
+}
+
+pub async fn every_refused_part_is_named_at_once(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    app.register_model("sized", SIZED).await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let vcpu = "must be from 0.25 to 4 vCPU (the version allows at most 4)";
+
+    // Not a whole number, and out of bounds: both, not the first.
+    let body = json!({"resources": {"vcpu": -1, "memory_mib": 1e12}});
+    let answer = api.post("/api/v1/models/sized/runs").json(&body).send();
+    let (summary, fields) = refusals(answer.await.expect("POST")).await;
+    assert_eq!(summary, "the resources are not valid");
+    assert_eq!(
+        fields,
+        [
+            refused("resources.memory_mib", "must be a whole number of MiB"),
+            refused("resources.vcpu", vcpu),
+        ]
+    );
+    // An unknown input and resources out of bounds, in one answer.
+    let body = json!({"inputs": {"colour": "red"}, "resources": {"vcpu": 9, "timeout_seconds": 0}});
+    let answer = api.post("/api/v1/models/sized/runs").json(&body).send();
+    let (summary, fields) = refusals(answer.await.expect("POST")).await;
+    assert_eq!(summary, "the inputs and resources are not valid");
+    let named: Vec<&str> = fields.iter().map(|(field, _)| field.as_str()).collect();
+    assert_eq!(
+        named,
+        ["colour", "resources.vcpu", "resources.timeout_seconds"],
+        "{fields:?}"
+    );
+
+    // A sweep's two unreadable variations and its resources, together.
+    let body = json!({
+        "vary": {"growth_rate": "lots", "horizon_months": 7},
+        "resources": {"memory_mib": -3},
+    });
+    let answer = api
+        .post("/api/v1/models/forecast/sweeps")
+        .json(&body)
+        .send();
+    let (_, fields) = refusals(answer.await.expect("POST")).await;
+    let named: Vec<&str> = fields.iter().map(|(field, _)| field.as_str()).collect();
+    assert_eq!(
+        named,
+        ["growth_rate", "horizon_months", "resources.memory_mib"],
+        "{fields:?}"
+    );
+
+    // A schedule's cron and zone, and its name, even without its model.
+    let body = json!({"name": " ", "model": "nope", "cron": "often", "time_zone": "Mars/Base"});
+    let answer = api.post("/api/v1/schedules").json(&body).send();
+    let (_, fields) = refusals(answer.await.expect("POST")).await;
+    let named: Vec<&str> = fields.iter().map(|(field, _)| field.as_str()).collect();
+    assert_eq!(named, ["model", "name", "cron", "time_zone"], "{fields:?}");
+
+    // The form shows each part's message at its box.
+    let browser = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = browser.page("/models/sized/runs/new").await;
+    let version = hidden(&page, "version");
+    let form = [
+        ("version", version.as_str()),
+        ("_resources.vcpu", "999"),
+        ("_resources.memory_mib", "-3"),
+        ("_resources.timeout_seconds", "an hour"),
+    ];
+    let refused_form = browser.post_form("/models/sized/runs/new", &form).await;
+    assert_eq!(refused_form.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused_form.text().await.expect("body");
+    for message in [
+        format!("vCPU {vcpu}."),
+        "Memory must be from 128 to 4096 MiB (the version allows at most 4096).".to_owned(),
+        "Time limit must be a whole number of seconds.".to_owned(),
+    ] {
+        assert!(page.contains(&message), "{message} in {page}");
+    }
+    assert_eq!(hidden(&page, "_resources.timeout_seconds"), "an hour");
+}

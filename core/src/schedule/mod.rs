@@ -63,6 +63,35 @@ impl FieldError {
     }
 }
 
+/// A trimmed five-field expression, or what is wrong with it.
+fn parse_cron(expression: &str) -> Result<Cron, FieldError> {
+    if expression.is_empty() {
+        return Err(FieldError::new(
+            "cron",
+            "a cron expression is required, such as 0 6 * * 1-5",
+        ));
+    }
+    if expression.chars().count() > MAX_CRON_CHARS {
+        return Err(FieldError::new(
+            "cron",
+            format!("at most {MAX_CRON_CHARS} characters"),
+        ));
+    }
+    CronParser::builder()
+        .seconds(Seconds::Disallowed)
+        .build()
+        .parse(expression)
+        .map_err(|error| {
+            FieldError::new(
+                "cron",
+                format!(
+                    "{expression:?} is not a cron expression ({error}): five fields, \
+                     minute hour day-of-month month day-of-week, such as 0 6 1W * *"
+                ),
+            )
+        })
+}
+
 /// A cron expression in a time zone: when a schedule fires.
 #[derive(Clone)]
 pub struct CronRule {
@@ -79,47 +108,27 @@ impl fmt::Debug for CronRule {
 
 impl CronRule {
     /// Parses a five-field expression (or `@daily`, `@weekly`…) and an IANA
-    /// zone name. Errors name the field (`cron` or `time_zone`) and what is
-    /// wrong; an expression that never matches (`0 0 31 2 *`) is refused.
-    pub fn parse(expression: &str, zone: &str) -> Result<Self, FieldError> {
+    /// zone name. Errors name the field (`cron`, `time_zone`, or both at
+    /// once) and what is wrong; an expression that never matches
+    /// (`0 0 31 2 *`) is refused.
+    pub fn parse(expression: &str, zone: &str) -> Result<Self, Vec<FieldError>> {
         let expression = expression.trim();
-        if expression.is_empty() {
-            return Err(FieldError::new(
-                "cron",
-                "a cron expression is required, such as 0 6 * * 1-5",
-            ));
-        }
-        if expression.chars().count() > MAX_CRON_CHARS {
-            return Err(FieldError::new(
-                "cron",
-                format!("at most {MAX_CRON_CHARS} characters"),
-            ));
-        }
-        let cron = CronParser::builder()
-            .seconds(Seconds::Disallowed)
-            .build()
-            .parse(expression)
-            .map_err(|error| {
-                FieldError::new(
-                    "cron",
-                    format!(
-                        "{expression:?} is not a cron expression ({error}): five fields, \
-                         minute hour day-of-month month day-of-week, such as 0 6 1W * *"
-                    ),
-                )
-            })?;
-        let zone =
-            parse_time_zone(zone).map_err(|message| FieldError::new("time_zone", message))?;
+        let cron = parse_cron(expression);
+        let zone = parse_time_zone(zone).map_err(|message| FieldError::new("time_zone", message));
+        let (cron, zone) = match (cron, zone) {
+            (Ok(cron), Ok(zone)) => (cron, zone),
+            (cron, zone) => return Err([cron.err(), zone.err()].into_iter().flatten().collect()),
+        };
         let rule = CronRule {
             cron,
             expression: expression.to_owned(),
             zone,
         };
         if rule.next_after(Utc::now()).is_none() {
-            return Err(FieldError::new(
+            return Err(vec![FieldError::new(
                 "cron",
                 format!("{expression:?} never happens"),
-            ));
+            )]);
         }
         Ok(rule)
     }
@@ -266,10 +275,15 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Its rule; [`FieldError`] if the stored text no longer parses (a zone
-    /// a newer time zone database dropped).
+    /// Its rule; the first [`FieldError`] if the stored text no longer
+    /// parses (a zone a newer time zone database dropped).
     pub fn rule(&self) -> Result<CronRule, FieldError> {
-        CronRule::parse(&self.cron, &self.time_zone)
+        CronRule::parse(&self.cron, &self.time_zone).map_err(|errors| {
+            errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| FieldError::new("cron", "does not parse"))
+        })
     }
 
     /// Whether it still fires: neither paused nor deleted.

@@ -77,15 +77,20 @@ fn long_downtime_of_a_minutely_rule_still_fires_the_latest_slot() {
 
 #[test]
 fn errors_name_the_field() {
-    let error = CronRule::parse("every day", "UTC").expect_err("bad cron");
-    assert_eq!(error.field, "cron");
-    let error = CronRule::parse("0 6 * * * *", "UTC").expect_err("seconds");
-    assert_eq!(error.field, "cron");
-    let error = CronRule::parse("0 6 * * *", "Mars/Olympus").expect_err("zone");
-    assert_eq!(error.field, "time_zone");
-    assert!(error.message.contains("Europe/Berlin"), "{}", error.message);
-    let error = CronRule::parse(" ", "UTC").expect_err("empty");
-    assert_eq!(error.field, "cron");
+    let fields = |errors: Vec<FieldError>| -> Vec<&'static str> {
+        errors.iter().map(|error| error.field).collect()
+    };
+    let errors = CronRule::parse("every day", "UTC").expect_err("bad cron");
+    assert_eq!(fields(errors), ["cron"]);
+    let errors = CronRule::parse("0 6 * * * *", "UTC").expect_err("seconds");
+    assert_eq!(fields(errors), ["cron"]);
+    let errors = CronRule::parse("0 6 * * *", "Mars/Olympus").expect_err("zone");
+    assert!(errors[0].message.contains("Europe/Berlin"), "{errors:?}");
+    assert_eq!(fields(errors), ["time_zone"]);
+    let errors = CronRule::parse(" ", "UTC").expect_err("empty");
+    assert_eq!(fields(errors), ["cron"]);
+    let errors = CronRule::parse("every day", "Mars/Olympus").expect_err("both");
+    assert_eq!(fields(errors), ["cron", "time_zone"], "both at once");
     assert_eq!(check_name("  ").expect_err("empty").field, "name");
     assert_eq!(
         check_name("Daily forecast ").expect("name"),

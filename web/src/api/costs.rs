@@ -87,14 +87,15 @@ async fn estimate(
     let version = pick_version(&model, query.version.as_deref())?;
     let count = parse_count(query.count.as_deref())?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let asked = ResourceRequest::from_text(
+    let mut errors = ValidationErrors::default();
+    let asked = ResourceRequest::read_text(
         &text(&query.vcpu),
         &text(&query.memory_mib),
         &text(&query.timeout_seconds),
         "",
-    )
-    .map_err(query_errors)?;
-    let resources = run_resources::resolve(&state, version, &asked, version.resources, "")
+        &mut errors,
+    );
+    let resources = run_resources::resolve(&state, version, &asked, version.resources, "", errors)
         .map_err(query_errors)?;
     let estimate = costs::estimate(&state, version, resources, count).await?;
     let budgets =

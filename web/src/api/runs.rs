@@ -222,12 +222,18 @@ async fn create(
     require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
-    let asked = run_resources::from_api(request.resources.as_ref())?;
-    let inputs = uploads::validate(&state, &version.inputs, &request.inputs).await?;
+    let resources = run_resources::from_api(
+        &state,
+        version,
+        request.resources.as_ref(),
+        version.resources,
+    );
+    let inputs = uploads::validate(&state, &version.inputs, &request.inputs).await;
+    let (inputs, resources) = run_resources::with_inputs(inputs, resources)?;
     let submission = Submission {
         version,
         inputs,
-        resources: run_resources::resolve_api(&state, version, &asked, version.resources)?,
+        resources,
         key: idempotency_key(&headers)?,
         rerun_of: None,
     };
@@ -446,13 +452,19 @@ async fn rerun(
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     inputs.extend(request.inputs);
-    let asked = run_resources::from_api(request.resources.as_ref())?;
-    let inputs = uploads::validate(&state, &version.inputs, &inputs).await?;
     // The origin's resources, unless changed, within this version's bounds.
+    let resources = run_resources::from_api(
+        &state,
+        version,
+        request.resources.as_ref(),
+        origin.resources,
+    );
+    let inputs = uploads::validate(&state, &version.inputs, &inputs).await;
+    let (inputs, resources) = run_resources::with_inputs(inputs, resources)?;
     let submission = Submission {
         version,
         inputs,
-        resources: run_resources::resolve_api(&state, version, &asked, origin.resources)?,
+        resources,
         key: idempotency_key(&headers)?,
         rerun_of: Some(origin.id),
     };

@@ -9,8 +9,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use modelrun_core::ids::ScheduleId;
-use modelrun_core::schedule::{FireRecord, Schedule, VersionChoice};
-use modelrun_core::schema::Inputs;
+use modelrun_core::schedule::{CronRule, FireRecord, Schedule, VersionChoice, check_name};
+use modelrun_core::schema::{Inputs, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
 use super::openapi as paths;
@@ -138,13 +138,26 @@ async fn create(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
-    let model = state.store.model(&request.model).await?.ok_or_else(|| {
-        AppError::invalid_field(
-            "the schedule is not valid",
-            "model",
-            format!("there is no model {:?}", request.model),
-        )
-    })?;
+    let Some(model) = state.store.model(&request.model).await? else {
+        // Without a model its inputs cannot be checked; the rest can.
+        let mut errors = ValidationErrors::default();
+        errors.push("model", format!("there is no model {:?}", request.model));
+        let time_zone = request.time_zone.as_deref().unwrap_or("UTC");
+        let wrong = check_name(&request.name).err().into_iter().chain(
+            CronRule::parse(&request.cron, time_zone)
+                .err()
+                .into_iter()
+                .flatten(),
+        );
+        for error in wrong {
+            errors.push(error.field, error.message);
+        }
+        return Err(AppError::Invalid {
+            summary: "the schedule is not valid",
+            errors,
+        }
+        .into());
+    };
     let schedule = schedules::create(
         &state,
         &api.acting(),

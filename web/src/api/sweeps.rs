@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use modelrun_core::run::Run;
-use modelrun_core::schema::Inputs;
+use modelrun_core::schema::{Inputs, ValidationErrors};
 use modelrun_core::sweep::{Axis, Sweep, Tally, Variation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -131,22 +131,25 @@ struct CreateRequest {
     resources: Option<Map<String, Value>>,
 }
 
-/// The variations of `vary`, in the order given.
-fn variations(vary: &Map<String, Value>) -> Result<Vec<(String, Variation)>, AppError> {
-    vary.iter()
-        .map(|(name, value)| {
-            serde_json::from_value::<Variation>(value.clone())
-                .map(|variation| (name.clone(), variation))
-                .map_err(|_| {
-                    AppError::invalid_field(
-                        "the sweep is not valid",
-                        name,
-                        "must be a range {\"from\": …, \"to\": …, \"step\": …} of numbers, or a list of values"
-                            .to_owned(),
-                    )
-                })
-        })
-        .collect()
+/// The variations of `vary`, in the order given, or every one that is not
+/// a range or a list.
+fn variations(vary: &Map<String, Value>) -> Result<Vec<(String, Variation)>, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut variations = Vec::with_capacity(vary.len());
+    for (name, value) in vary {
+        match serde_json::from_value::<Variation>(value.clone()) {
+            Ok(variation) => variations.push((name.clone(), variation)),
+            Err(_) => errors.push(
+                name,
+                "must be a range {\"from\": …, \"to\": …, \"step\": …} of numbers, or a list of values",
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok(variations)
+    } else {
+        Err(errors)
+    }
 }
 
 async fn create(
@@ -160,21 +163,25 @@ async fn create(
     require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
-    let asked = run_resources::from_api(request.resources.as_ref())?;
-    let vary = variations(&request.vary)?;
+    let resources = run_resources::from_api(
+        &state,
+        version,
+        request.resources.as_ref(),
+        version.resources,
+    );
     let uploads =
         crate::uploads::lookup(&state, version.inputs.named_uploads(&request.inputs)).await?;
-    let plan =
-        sweeps::plan(&state, version, &request.inputs, &vary, &uploads).map_err(|errors| {
-            AppError::Invalid {
-                summary: "the sweep is not valid",
-                errors,
-            }
-        })?;
+    let plan = variations(&request.vary)
+        .and_then(|vary| sweeps::plan(&state, version, &request.inputs, &vary, &uploads))
+        .map_err(|errors| AppError::Invalid {
+            summary: "the sweep is not valid",
+            errors,
+        });
+    let (plan, resources) = run_resources::with_inputs(plan, resources)?;
     let submission = SweepSubmission {
         version,
         plan,
-        resources: run_resources::resolve_api(&state, version, &asked, version.resources)?,
+        resources,
         key: super::runs::idempotency_key(&headers)?,
     };
     let submitted = sweeps::submit_sweep(&state, &api.acting(), &client, submission).await?;

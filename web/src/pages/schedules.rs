@@ -376,8 +376,10 @@ async fn create(
             if let Err(e) = check_name(value("name")) {
                 errors.push(e.field, e.message);
             }
-            if let Err(e) = CronRule::parse(value("cron"), value("time_zone")) {
-                errors.push(e.field, e.message);
+            if let Err(wrong) = CronRule::parse(value("cron"), value("time_zone")) {
+                for e in wrong {
+                    errors.push(e.field, e.message);
+                }
             }
             return Ok(again(&errors));
         }
