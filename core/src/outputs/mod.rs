@@ -102,8 +102,10 @@ pub struct MetricDecl {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum MetricFormat {
-    /// Rounded sensibly: four significant digits below 1, up to two
-    /// decimals from 1000 on, thousands grouped.
+    /// Rounded sensibly: four significant digits but never fewer than two
+    /// decimals, trailing zeros dropped, thousands grouped ("0.2638",
+    /// "-1,234.5"); scientific from 1e15 on and below 1e-6. Every format
+    /// writes 1e15 and more in scientific notation.
     Number,
     /// A fraction as a percentage: 0.0712 is "7.1%" (`places`: 1).
     Percent { places: u8 },
