@@ -17,7 +17,7 @@ use modelrun_core::display::NumberStyle;
 
 use super::chart::{Chart, PALETTE, Series, Values};
 use super::ticks::{Ticks, compact_pair};
-use super::x_axis::XAxis;
+use super::x_axis::{XAxis, placed, runs};
 
 /// The sizes of one drawing, in SVG units.
 #[derive(Clone, Copy)]
@@ -369,37 +369,6 @@ impl Frame {
             );
         }
     }
-}
-
-/// The series' points the axis places, as (fraction along it, index in
-/// the series), in order along the axis.
-fn placed(series: &Series, x: &XAxis) -> Vec<(f64, usize)> {
-    let mut points: Vec<(f64, usize)> = series
-        .x
-        .iter()
-        .enumerate()
-        .filter_map(|(i, text)| Some((x.fraction(text)?, i)))
-        .collect();
-    points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    points
-}
-
-/// Runs of consecutive points (indices into `points`) where `value` of the
-/// series index is present: a missing value breaks a line.
-fn runs<T>(points: &[(f64, usize)], value: impl Fn(usize) -> Option<T>) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    let mut current = Vec::new();
-    for (k, &(_, i)) in points.iter().enumerate() {
-        if value(i).is_some() {
-            current.push(k);
-        } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// `text` cut to about `chars` characters, with an ellipsis when cut.

@@ -151,7 +151,7 @@ impl Step {
     fn is_tick(self, time: NaiveDateTime) -> bool {
         let date = time.date();
         let seconds = time.num_seconds_from_midnight();
-        let whole_minute = seconds % 60 == 0 && time.nanosecond() == 0;
+        let whole_minute = seconds.is_multiple_of(60) && time.nanosecond() == 0;
         match self {
             Step::Minutes(n) => whole_minute && (seconds / 60).is_multiple_of(n),
             _ if !whole_minute || seconds != 0 => false,

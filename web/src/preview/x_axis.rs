@@ -1,7 +1,8 @@
 //! Where a chart's x values go: by time when every value is a month, a
 //! date or a date-time, by value when every value is a number, else one place per
 //! distinct text in the order first met. The lines of one chart share the
-//! axis whatever x values each has.
+//! axis whatever x values each has; a line's points go along it in order,
+//! in runs that a missing value breaks.
 
 use modelrun_core::display::NumberStyle;
 
@@ -182,6 +183,40 @@ impl XAxis {
             0.5
         }
     }
+}
+
+/// The series' points the axis places, as (fraction along it, index in
+/// the series), in order along the axis.
+pub(crate) fn placed(series: &Series, x: &XAxis) -> Vec<(f64, usize)> {
+    let mut points: Vec<(f64, usize)> = series
+        .x
+        .iter()
+        .enumerate()
+        .filter_map(|(i, text)| Some((x.fraction(text)?, i)))
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points
+}
+
+/// Runs of consecutive points (indices into `points`) where `value` of the
+/// series index is present: a missing value breaks a line.
+pub(crate) fn runs<T>(
+    points: &[(f64, usize)],
+    value: impl Fn(usize) -> Option<T>,
+) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut current = Vec::new();
+    for (k, &(_, i)) in points.iter().enumerate() {
+        if value(i).is_some() {
+            current.push(k);
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 #[cfg(test)]
