@@ -170,7 +170,35 @@ pub async fn a_local_server_shows_durations_without_a_cost(store: StoreKind) {
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.text().await.expect("page");
     assert!(page.contains("What to expect"), "{page}");
-    assert!(page.contains("from the latest 1 succeeded run "), "{page}");
+    assert!(
+        page.contains("from the one succeeded run of this version."),
+        "{page}"
+    );
+
+    // A run cancelled before it starts still shows what was expected, once:
+    // one run's median is its 90th percentile.
+    let cancelled = api.submit_defaults("sleepy").await;
+    let id = cancelled["id"].as_i64().expect("id");
+    let cancel = api
+        .post(&format!("/api/v1/runs/{id}/cancel"))
+        .send()
+        .await
+        .expect("POST");
+    assert!(cancel.status().is_success(), "{}", cancel.status());
+    let page = browser.page(&format!("/runs/{id}")).await;
+    let expected = page
+        .split("id=\"expected-duration\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</td>").next())
+        .expect("expected duration");
+    let seconds = expected
+        .strip_prefix("expected about ")
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .map(str::parse::<u32>);
+    assert!(
+        expected == "expected under 1 s" || matches!(seconds, Some(Ok(_))),
+        "{expected}"
+    );
 }
 
 pub async fn budgets_warn_a_submission_that_would_cross_them(store: StoreKind) {

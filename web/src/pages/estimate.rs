@@ -9,14 +9,22 @@ use crate::costs::RunCost;
 /// An estimate as a page shows it.
 #[derive(Debug, Clone)]
 pub struct EstimateView {
-    /// "3 min 5 s", or `None`: no history yet.
-    pub median: Option<String>,
-    pub p90: Option<String>,
-    /// How many succeeded runs the figures come from.
-    pub runs: u32,
+    /// The form's sentence: "About 3 min 5 s (median), up to 4 min (90th
+    /// percentile), from the latest 5 succeeded runs of this version.", or
+    /// `None`: no history yet.
+    pub duration: Option<String>,
+    /// The run page's words after "expected": "about 3 min 5 s, up to
+    /// 4 min", "under 1 s"; `None`: no history when submitted.
+    pub duration_range: Option<String>,
+    /// Whether the median and the 90th percentile are the same duration,
+    /// so that "up to" would only repeat the median, whatever it costs.
+    pub one_duration: bool,
     /// "$0.0042" for one run of median and 90th-percentile duration.
     pub cost_median: Option<String>,
     pub cost_p90: Option<String>,
+    /// The run page's words after "expected": "about $0.0042, up to
+    /// $0.0051", or "about $0.0042" when both are the same.
+    pub cost_range: Option<String>,
     /// Where the prices come from, with their date; `None` without prices.
     pub prices_note: Option<String>,
     /// For the form's script, which prices other resources as they change.
@@ -47,12 +55,29 @@ impl EstimateView {
         let history = estimate.history.as_ref();
         let per_run = estimate.cost.as_ref();
         let prices = estimate.prices.as_ref();
+        let cost_median = per_run.map(|c| dollars(c.median_per_run));
+        let cost_p90 = per_run.map(|c| dollars(c.p90_per_run));
         EstimateView {
-            median: history.map(|h| duration_text(h.median_seconds)),
-            p90: history.map(|h| duration_text(h.p90_seconds)),
-            runs: history.map_or(0, |h| h.runs),
-            cost_median: per_run.map(|c| dollars(c.median_per_run)),
-            cost_p90: per_run.map(|c| dollars(c.p90_per_run)),
+            duration: history.map(|h| {
+                duration_sentence(
+                    &duration_text(h.median_seconds),
+                    &duration_text(h.p90_seconds),
+                    h.runs,
+                )
+            }),
+            duration_range: history.map(|h| {
+                range_text(
+                    &duration_text(h.median_seconds),
+                    &duration_text(h.p90_seconds),
+                )
+            }),
+            one_duration: history.is_some_and(|h| h.median_seconds == h.p90_seconds),
+            cost_range: cost_median
+                .as_deref()
+                .zip(cost_p90.as_deref())
+                .map(|(median, p90)| range_text(median, p90)),
+            cost_median,
+            cost_p90,
             prices_note: prices.map(|p| {
                 format!(
                     "{} per vCPU-hour and {} per GiB-hour on {} in {}, from {} (read {}); \
@@ -100,6 +125,43 @@ impl EstimateView {
     }
 }
 
+/// "about 42 s, up to 3 min": a median and a 90th percentile as written
+/// by [`duration_text`] or [`dollars`]. "under 1 s" stands without
+/// "about", and a 90th percentile that reads as the median is left out
+/// ("under 1 s", not "about under 1 s, up to under 1 s").
+pub fn range_text(median: &str, p90: &str) -> String {
+    let about = if median.starts_with("under ") {
+        median.to_owned()
+    } else {
+        format!("about {median}")
+    };
+    if p90 == median {
+        about
+    } else {
+        format!("{about}, up to {p90}")
+    }
+}
+
+/// The form's sentence for durations `median` and `p90` (as
+/// [`duration_text`] writes them) learnt from `runs` succeeded runs.
+fn duration_sentence(median: &str, p90: &str, runs: u32) -> String {
+    let from = if runs == 1 {
+        "from the one succeeded run of this version".to_owned()
+    } else {
+        format!("from the latest {runs} succeeded runs of this version")
+    };
+    let about = if median.starts_with("under ") {
+        format!("U{}", &median[1..])
+    } else {
+        format!("About {median}")
+    };
+    if p90 == median {
+        format!("{about}, {from}.")
+    } else {
+        format!("{about} (median), up to {p90} (90th percentile), {from}.")
+    }
+}
+
 /// A run's actual duration and cost, with what was expected.
 #[derive(Debug, Clone)]
 pub struct RunCostView {
@@ -125,5 +187,45 @@ impl RunCostView {
     /// Whether the run has a price: its cost or its estimate's.
     pub fn priced(&self) -> bool {
         self.actual_cost.is_some() || self.expected.as_ref().is_some_and(EstimateView::priced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_says_under_and_up_to_only_where_they_fit() {
+        assert_eq!(range_text("under 1 s", "under 1 s"), "under 1 s");
+        assert_eq!(range_text("under 1 s", "3 s"), "under 1 s, up to 3 s");
+        assert_eq!(range_text("42 s", "42 s"), "about 42 s");
+        assert_eq!(
+            range_text("42 s", "3 min 5 s"),
+            "about 42 s, up to 3 min 5 s"
+        );
+        assert_eq!(range_text("$0.0042", "$0.0042"), "about $0.0042");
+        assert_eq!(range_text("$0.0042", "$0.01"), "about $0.0042, up to $0.01");
+    }
+
+    #[test]
+    fn the_forms_sentence_reads_naturally_for_each_history() {
+        assert_eq!(
+            duration_sentence("under 1 s", "under 1 s", 1),
+            "Under 1 s, from the one succeeded run of this version."
+        );
+        assert_eq!(
+            duration_sentence("under 1 s", "2 s", 4),
+            "Under 1 s (median), up to 2 s (90th percentile), from the latest 4 succeeded \
+             runs of this version."
+        );
+        assert_eq!(
+            duration_sentence("42 s", "42 s", 3),
+            "About 42 s, from the latest 3 succeeded runs of this version."
+        );
+        assert_eq!(
+            duration_sentence("42 s", "1 min", 20),
+            "About 42 s (median), up to 1 min (90th percentile), from the latest 20 \
+             succeeded runs of this version."
+        );
     }
 }
