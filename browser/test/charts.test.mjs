@@ -185,5 +185,14 @@ test("in dark mode the chart's text, grid and box are drawn for a dark page", as
   assert.ok(colours.legend > 0.7, `its legend is light (${colours.legend})`);
   assert.ok(colours.grid < 0.35 && colours.grid > colours.box, `its grid is faint (${colours.grid})`);
   await shot("chart-dark");
+
+  // The phone's drawing, an image, turns about as a whole.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const filter = await page.locator("figure.chart img.chart-narrow").first()
+    .evaluate((img) => getComputedStyle(img).filter);
+  assert.match(filter, /invert\(1\)/, `the narrow chart is drawn light on dark (${filter})`);
+  await page.locator("figure.chart").first().evaluate((f) => f.scrollIntoView({ block: "center" }));
+  await shot("chart-dark-phone", false);
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.emulateMedia({ colorScheme: "light" });
 });
