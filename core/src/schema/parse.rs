@@ -264,11 +264,13 @@ fn parse_kind(
     problems: &mut Problems,
 ) -> Option<(FieldKind, bool)> {
     let Some((kind, nullable)) = parse_type(spec) else {
-        problems.add(
-            format!("{path}.type"),
-            "is required: one of number, integer, string, boolean, array, \
-             or a list of one of them and \"null\" (for example [\"number\", \"null\"])",
-        );
+        let types = "one of number, integer, string, boolean, array, or a list of one of \
+                     them and \"null\" (for example [\"number\", \"null\"])";
+        let message = match spec.get("type") {
+            None => format!("is needed: {types}"),
+            Some(given) => format!("is {given}; it must be {types}"),
+        };
+        problems.add(format!("{path}.type"), message);
         return None;
     };
     if kind == "array" {

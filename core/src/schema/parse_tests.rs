@@ -295,6 +295,27 @@ fn choices_are_text_or_numbers_plain_or_labelled() {
     .expect_err("invalid")
     .problems;
     let problem = |path: &str, message: &str| (path.to_owned(), message.to_owned());
+    let types = "one of number, integer, string, boolean, array, or a list of one of them \
+                 and \"null\" (for example [\"number\", \"null\"])";
+    let typeless = InputSchema::parse(
+        &json!({"type": "object", "properties": {
+            "a": {"title": "A"},
+            "b": {"type": ["number", "text"]}
+        }}),
+        "inputs",
+    )
+    .expect_err("invalid")
+    .problems;
+    assert_eq!(
+        typeless,
+        [
+            problem("inputs.properties.a.type", &format!("is needed: {types}")),
+            problem(
+                "inputs.properties.b.type",
+                &format!("is [\"number\",\"text\"]; it must be {types}")
+            ),
+        ]
+    );
     assert_eq!(
         problems,
         [
