@@ -170,13 +170,13 @@ impl ResourceBounds {
     pub fn check(&self, asked: &Resources, prefix: &str) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let mut within = |key: &str, ok: bool, low: String, high: String, unit: &str| {
+            let message = if low == high {
+                format!("must be {low}{unit}, the only value the version allows")
+            } else {
+                format!("must be from {low} to {high}{unit} (the version allows at most {high})")
+            };
             if !ok {
-                errors.push(
-                    field_name(prefix, key),
-                    format!(
-                        "must be from {low} to {high}{unit} (the version allows at most {high})"
-                    ),
-                );
+                errors.push(field_name(prefix, key), message);
             }
         };
         within(
@@ -392,6 +392,19 @@ mod tests {
             ..DEFAULT
         };
         assert!(bounds.check(&nan, "resources").is_err());
+        let fixed = ResourceBounds {
+            default: DEFAULT,
+            max: Resources {
+                vcpu: Resources::MIN_VCPU,
+                ..DEFAULT
+            },
+        };
+        let errors = fixed.check(&DEFAULT, "resources").expect_err("above");
+        assert_eq!(
+            errors.message("resources.vcpu"),
+            Some("must be 0.25 vCPU, the only value the version allows"),
+            "not \"from 0.25 to 0.25\""
+        );
     }
 
     #[test]

@@ -305,4 +305,28 @@ pub async fn every_refused_part_is_named_at_once(store: StoreKind) {
         assert!(page.contains(&message), "{message} in {page}");
     }
     assert_eq!(hidden(&page, "_resources.timeout_seconds"), "an hour");
+
+    // A sweep from the form: a shared input and the resources, together.
+    let label = app.forecast_label().await;
+    let form = [
+        ("version", label.as_str()),
+        ("start_month", "2027-01"),
+        ("horizon_months", "lots"),
+        ("base_revenue", "100000"),
+        ("seasonality", "none"),
+        ("churn_rate", "0,01"),
+        ("_vary.growth_rate.from", "0,02"),
+        ("_vary.growth_rate.to", "0,04"),
+        ("_vary.growth_rate.step", "0,01"),
+        ("_resources.vcpu", "99"),
+    ];
+    let refused_sweep = browser.post_form("/models/forecast/runs/new", &form).await;
+    assert_eq!(refused_sweep.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused_sweep.text().await.expect("body");
+    for message in [
+        "<a href=\"#in-horizon_months\">Horizon (months) must be a whole number</a>",
+        "<a href=\"#res-vcpu\">vCPU must be 0.25 vCPU, the only value the version allows</a>",
+    ] {
+        assert!(page.contains(message), "{message} in {page}");
+    }
 }

@@ -388,21 +388,21 @@ async fn create(
     let expected = *asked.as_ref().unwrap_or(&version.resources);
     let (variations, vary_errors) = sweep::variations(&version.inputs, &pairs);
     if !variations.is_empty() || !vary_errors.is_empty() {
-        let refused = match (&asked, vary_errors.is_empty()) {
-            (Ok(resources), true) => {
-                let form = sweep::SweepForm {
-                    version,
-                    inputs: &inputs,
-                    variations,
-                    resources: *resources,
-                    key: key.clone(),
-                };
-                match sweep::submit(&state, &user, &client, form).await? {
-                    Ok(response) => return Ok(response),
-                    Err(refused) => refused,
-                }
+        // Refused resources still let the inputs be checked, to name both.
+        let refused = if vary_errors.is_empty() {
+            let form = sweep::SweepForm {
+                version,
+                inputs: &inputs,
+                variations,
+                resources: asked.as_ref().ok().copied(),
+                key: key.clone(),
+            };
+            match sweep::submit(&state, &user, &client, form).await? {
+                Ok(response) => return Ok(response),
+                Err(refused) => refused,
             }
-            _ => sweep::Refused::Fields(vary_errors),
+        } else {
+            sweep::Refused::Fields(vary_errors)
         };
         let none = ValidationErrors::default();
         let (errors, problem) = match refused {

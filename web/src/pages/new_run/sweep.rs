@@ -161,7 +161,9 @@ pub struct SweepForm<'a> {
     /// The form's input pairs (no reserved or sweep pairs).
     pub inputs: &'a [(String, String)],
     pub variations: Vec<(String, Variation)>,
-    pub resources: Resources,
+    /// What each run asks for; `None` when the form's resources were
+    /// refused (the page shows why), so that only the inputs are checked.
+    pub resources: Option<Resources>,
     pub key: Option<String>,
 }
 
@@ -206,10 +208,13 @@ pub async fn submit(
         Ok(plan) => plan,
         Err(errors) => return Ok(Err(Refused::Fields(errors))),
     };
+    let Some(resources) = form.resources else {
+        return Ok(Err(Refused::Fields(ValidationErrors::default())));
+    };
     let submission = SweepSubmission {
         version: form.version,
         plan,
-        resources: form.resources,
+        resources,
         key: form.key,
     };
     match submit_sweep(state, &user.user, client, submission).await {
