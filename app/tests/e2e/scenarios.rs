@@ -305,7 +305,7 @@ pub async fn the_model_page_renders_markdown_and_each_versions_record(store: Sto
     );
     assert!(page.contains("added region"));
     assert!(
-        page.contains("<td>2</td><td>100 %</td>"),
+        page.contains("<td>2</td><td class=\"lesser\">100 %</td>"),
         "two runs, all succeeded: {page}"
     );
 }
