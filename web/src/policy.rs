@@ -254,6 +254,26 @@ impl RunsQuery {
     }
 }
 
+/// The most runs one page of the list holds, on the page and in the API.
+pub const MAX_RUNS_LIMIT: u32 = 200;
+
+/// A list's `limit`: `default` when absent or empty; else a whole number
+/// from 1 to [`MAX_RUNS_LIMIT`], or a refusal naming `limit` and its range.
+pub fn parse_limit(text: Option<&str>, default: u32) -> Result<u32, AppError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_RUNS_LIMIT).contains(n))
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "limit must be a whole number from 1 to {MAX_RUNS_LIMIT}, not {text:?}"
+                ))
+            }),
+    }
+}
+
 /// Empty form fields mean "any".
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())

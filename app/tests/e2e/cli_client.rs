@@ -361,6 +361,38 @@ pub async fn the_cli_reads_inputs_as_the_form_does_and_uploads_files(store: Stor
         "{}",
         text(&out.stderr)
     );
+
+    // A model that is not there is named, before any file is read.
+    let out = client(&app, &token)
+        .args(["runs", "submit", "nope", "-i", "actuals=@/nonexistent.csv"])
+        .output()
+        .expect("run");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("no model nope: the models are "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("nothing here"), "{stderr}");
+
+    // A file that cannot be read stops the submission before any upload.
+    let out = client(&app, &token)
+        .args([
+            "runs",
+            "submit",
+            "forecast",
+            "-i",
+            "actuals=@/nonexistent.csv",
+        ])
+        .output()
+        .expect("run");
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("input actuals: cannot read /nonexistent.csv"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Uploading"), "{stderr}");
 }
 
 /// What a tester found: a repeated list input, JSON of the wrong kind, an

@@ -40,6 +40,7 @@ mod locale;
 mod model_needs;
 mod openapi;
 mod outputs_zip;
+mod page_queries;
 mod previews;
 mod progress;
 mod quick_start;
@@ -107,6 +108,8 @@ on_both_stores!(
     sweep_pages::cancel_sweep_stops_its_active_runs,
     confirm::cancel_asks_on_a_page_before_stopping_a_run,
     waiting::a_run_waiting_for_a_slot_names_the_runs_holding_them,
+    page_queries::page_filters_refuse_what_they_cannot_read,
+    page_queries::the_token_forms_help_fits_the_roles_offered,
     sweep_pages::own_only_hides_other_peoples_sweeps,
     sweep_pages::a_sweep_of_the_most_runs_still_renders,
     cli_schedules::the_cli_creates_lists_pauses_resumes_and_deletes_schedules,

@@ -22,14 +22,14 @@ use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::guard::ClientAddr;
 use crate::policy::{
-    Action, RunsQuery, parse_filter, request_cancel, require, visible_run, visible_submitter,
+    Action, RunsQuery, parse_filter, parse_limit, request_cancel, require, visible_run,
+    visible_submitter,
 };
 use crate::state::AppState;
 use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
 use crate::{downloads, log_download, run_resources, uploads};
 
 const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -298,18 +298,7 @@ async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
-    let limit = match query.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "limit must be a whole number from 1 to {MAX_LIMIT}"
-                ))
-            })?,
-    };
+    let limit = parse_limit(query.limit.as_deref(), DEFAULT_LIMIT)?;
     let runs_query = RunsQuery {
         model: query.model,
         version: query.version,

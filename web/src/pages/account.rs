@@ -85,6 +85,21 @@ struct AccountPage {
 }
 
 impl AccountPage {
+    /// The help under the token's role, for the roles this person may give.
+    fn token_role_help(&self) -> &'static str {
+        match self.user.role {
+            Role::Viewer => {
+                "Your account is a viewer's, so its tokens are too: they read models and runs."
+            }
+            Role::Runner => {
+                "A runner submits and cancels runs; choose viewer for a script that only reads."
+            }
+            Role::Scientist | Role::Admin => {
+                "A runner submits and cancels runs; choose more only for a script that needs it."
+            }
+        }
+    }
+
     async fn load(state: &AppState, current: &CurrentUser) -> AppResult<Self> {
         let user = current.user.clone();
         let (tokens, settings) = tokio::try_join!(

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use chrono::Utc;
+use modelrun_core::ids::RunId;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::Run;
 
@@ -72,6 +73,12 @@ pub fn run_ids(query: Option<&str>) -> AppResult<Vec<String>> {
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "runs" {
             for id in value.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+                if id.parse::<RunId>().is_err() {
+                    return Err(AppError::BadRequest(format!(
+                        "runs: {id:?} is not a run number; give runs as numbers, such as \
+                         runs=3&runs=5"
+                    )));
+                }
                 if !ids.iter().any(|known| known == id) {
                     ids.push(id.to_owned());
                 }
@@ -231,6 +238,15 @@ mod tests {
         assert!(run_ids(Some("runs=3")).is_err());
         assert!(run_ids(None).is_err());
         assert!(run_ids(Some("runs=1,2,3,4,5")).is_err());
+    }
+
+    #[test]
+    fn an_id_that_is_not_a_number_is_named() {
+        let refused = run_ids(Some("runs=1&runs=abc")).expect_err("refused");
+        assert!(
+            matches!(&refused, AppError::BadRequest(why) if why.starts_with("runs: \"abc\" is not a run number")),
+            "{refused}"
+        );
     }
 
     #[test]

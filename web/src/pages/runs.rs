@@ -7,9 +7,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use chrono::Utc;
+use chrono_tz::Tz;
 use modelrun_core::ids::RunId;
-use modelrun_core::run::Run;
+use modelrun_core::run::{Run, RunFilter};
 use modelrun_core::status::RunStatus;
+use serde::Deserialize;
 
 use super::progress::ProgressView;
 use super::{Nav, Section};
@@ -17,7 +19,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
 use crate::locale::{LocalTime, Locale};
-use crate::policy::{RunsQuery, parse_filter};
+use crate::policy::{RunsQuery, parse_filter, parse_limit};
 use crate::state::AppState;
 
 const PAGE: u32 = 25;
@@ -76,15 +78,36 @@ struct RunsPage {
     error: Option<String>,
 }
 
+/// The API's paging words, which the page reads as the API does: `limit`
+/// (rows a page) and `cursor` (the same as the page's own `before`).
+#[derive(Debug, Deserialize)]
+struct Paging {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The page's filter, refused as the API refuses it.
+fn filter_of(query: &mut RunsQuery, paging: Paging, zone: Tz) -> AppResult<RunFilter> {
+    let limit = parse_limit(paging.limit.as_deref(), PAGE)?;
+    if let Some(cursor) = paging.cursor.filter(|c| !c.trim().is_empty()) {
+        cursor.trim().parse::<RunId>().map_err(|_| {
+            AppError::BadRequest(format!("the cursor must be a run number, not {cursor:?}"))
+        })?;
+        query.before = Some(cursor);
+    }
+    parse_filter(query, limit, zone)
+}
+
 async fn list(
     current: CurrentUser,
     State(state): State<AppState>,
-    Query(query): Query<RunsQuery>,
+    Query(mut query): Query<RunsQuery>,
+    Query(paging): Query<Paging>,
 ) -> AppResult<(StatusCode, RunsPage)> {
     let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
     let models = state.store.model_names().await?;
-    let mut filter = match parse_filter(&query, PAGE, locale.zone) {
+    let mut filter = match filter_of(&mut query, paging, locale.zone) {
         Ok(filter) => filter,
         Err(AppError::BadRequest(error)) => {
             let page = RunsPage {
@@ -113,6 +136,9 @@ async fn list(
     let mut progress = state.store.runs_progress(&active).await?;
     let next = page.next.map(|before| {
         let mut link = format!("before={before}");
+        if filter.limit != PAGE {
+            link.push_str(&format!("&limit={}", filter.limit));
+        }
         for (key, value) in query.pairs() {
             let value =
                 percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC);

@@ -64,9 +64,32 @@ struct TasksPage {
     limit: u32,
 }
 
+/// The filter: `state`, or `status` as people also call it.
 #[derive(Debug, Deserialize)]
 struct TasksQuery {
     state: Option<String>,
+    status: Option<String>,
+}
+
+/// The state asked for, if any; a refusal names the field as it was given.
+fn wanted_state(query: &TasksQuery) -> AppResult<Option<TaskState>> {
+    let given = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let (field, text) = match (given(&query.state), given(&query.status)) {
+        (Some(text), _) => ("state", text),
+        (None, Some(text)) => ("status", text),
+        (None, None) => return Ok(None),
+    };
+    text.parse::<TaskState>().map(Some).map_err(|_| {
+        AppError::BadRequest(format!(
+            "{field}: must be queued, done or dead, not {text:?}"
+        ))
+    })
 }
 
 async fn list(
@@ -75,13 +98,7 @@ async fn list(
     Query(query): Query<TasksQuery>,
 ) -> AppResult<TasksPage> {
     require(current.user.role, Action::ManageTasks)?;
-    let wanted =
-        match query.state.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(text.parse::<TaskState>().map_err(|_| {
-                AppError::BadRequest("state: must be queued, done or dead".to_owned())
-            })?),
-        };
+    let wanted = wanted_state(&query)?;
     let tasks = state.store.list_tasks(wanted, LIMIT).await?;
     let locale = Locale::of(&current);
     Ok(TasksPage {

@@ -32,6 +32,12 @@ pub async fn gather(
     };
     let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
     let (mut inputs, files) = resolve(schema.as_ref(), from_file, base, &pairs)?;
+    // Every file is read before the first upload: one that cannot be read
+    // stops the submission before anything is sent.
+    for (name, path) in &files {
+        std::fs::File::open(path)
+            .with_context(|| format!("input {name}: cannot read {}", path.display()))?;
+    }
     for (name, path) in files {
         eprintln!("Uploading {} for {name}…", path.display());
         let id = super::upload::upload(client, &path).await?;
@@ -82,6 +88,27 @@ fn needs_schema(from_file: &Map<String, Value>, pairs: &[(String, String)]) -> b
         || from_file
             .values()
             .any(|value| value.as_str().is_some_and(|s| s.starts_with(FILE_PREFIX)))
+}
+
+/// Stops a submission to a model the server does not have (or that the
+/// token may not see), naming it and the ones there are, before any file
+/// is read or uploaded.
+pub(super) async fn require_model(client: &Client, model: &str) -> anyhow::Result<()> {
+    let models = client.get("/api/v1/models").await?;
+    let names: Vec<&str> = models["models"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    if names.contains(&model) {
+        return Ok(());
+    }
+    match names.is_empty() {
+        true => bail!("no model {model}: the server has no model yet"),
+        false => bail!("no model {model}: the models are {}", names.join(", ")),
+    }
 }
 
 /// The input schema of the version a submission will run: the one named,

@@ -195,6 +195,7 @@ pub async fn run(command: RunsCommand) -> anyhow::Result<ExitCode> {
             server,
         } => {
             let client = server.client()?;
+            super::inputs::require_model(&client, &model).await?;
             let inputs = super::inputs::gather(
                 &client,
                 &model,

@@ -1,0 +1,82 @@
+//! What a page is asked in its address is checked as the API checks it: a
+//! value it cannot read is a 400 that names the field, never a silent
+//! default or a 404; and a form's help fits what the form offers.
+
+use modelrun_core::user::Role;
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+const VIEWER: (&str, &str) = ("vera@example.com", "vera-password-for-tests");
+
+/// The page's text with the quotes the templates escape put back.
+fn unescape(page: &str) -> String {
+    page.replace("&#34;", "\"").replace("&#39;", "'")
+}
+
+pub async fn page_filters_refuse_what_they_cannot_read(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for (path, named) in [
+        (
+            "/compare?runs=1&runs=abc",
+            "runs: \"abc\" is not a run number",
+        ),
+        (
+            "/runs?limit=abc",
+            "limit must be a whole number from 1 to 200",
+        ),
+        (
+            "/runs?limit=0",
+            "limit must be a whole number from 1 to 200",
+        ),
+        ("/runs?cursor=zzz", "the cursor must be a run number"),
+        (
+            "/admin/tasks?status=zzz",
+            "status: must be queued, done or dead",
+        ),
+        (
+            "/admin/tasks?state=zzz",
+            "state: must be queued, done or dead",
+        ),
+    ] {
+        let response = admin.get(path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let page = unescape(&response.text().await.expect("body"));
+        assert!(page.contains(named), "{path}: {page}");
+    }
+    // What they can read still works, as the API reads it.
+    for path in [
+        "/runs?limit=5",
+        "/runs?cursor=9",
+        "/admin/tasks?status=dead",
+    ] {
+        assert_eq!(admin.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}
+
+pub async fn the_token_forms_help_fits_the_roles_offered(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    modelrun_app::bootstrap::create_user(&app.store, VIEWER.0, VIEWER.1, Role::Viewer)
+        .await
+        .expect("viewer");
+    let viewer = app.signed_in(VIEWER.0, VIEWER.1).await;
+    let page = unescape(&viewer.page("/account").await);
+    assert!(
+        page.contains("Your account is a viewer's, so its tokens are too"),
+        "{page}"
+    );
+    assert!(!page.contains("A runner submits"), "{page}");
+    let runner = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let page = runner.page("/account").await;
+    assert!(
+        page.contains("choose viewer for a script that only reads"),
+        "{page}"
+    );
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.page("/account").await;
+    assert!(
+        page.contains("choose more only for a script that needs it"),
+        "{page}"
+    );
+}
