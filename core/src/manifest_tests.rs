@@ -234,6 +234,14 @@ fn a_value_of_the_wrong_kind_is_named_at_its_key() {
         ]
     );
     assert_eq!(
+        problems(&GOOD.replace("command = [", "secrets = [1, \"A\", \"A\"]\ncommand = [")),
+        [problem(
+            "secrets[0]",
+            "is a whole number; it must be text in quotes"
+        )],
+        "the others are not named at an index one off"
+    );
+    assert_eq!(
         problems("name = \"forecast\"\nother = 1\n"),
         [
             problem("inputs", "is needed"),

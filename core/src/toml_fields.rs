@@ -123,21 +123,26 @@ impl Fields {
         }
     }
 
-    /// A list of texts under `key`, if given and one; each entry that is not
-    /// text is reported at `key[index]`.
+    /// A list of texts under `key`, if given and all text; each entry that
+    /// is not is reported at `key[index]`, and the list is then `None`, so
+    /// that later checks name the others at their own index.
     pub(crate) fn texts(&mut self, key: &str, problems: &mut Problems) -> Option<Vec<String>> {
         let list = self.list(key, "a list of texts ([\"a\", \"b\"])", problems)?;
         let mut texts = Vec::new();
+        let mut wrong = false;
         for (index, entry) in list.into_iter().enumerate() {
             match entry {
                 toml::Value::String(text) => texts.push(text),
-                other => problems.push((
-                    format!("{}[{index}]", self.at(key)),
-                    format!("is {}; it must be text in quotes", kind(&other)),
-                )),
+                other => {
+                    wrong = true;
+                    problems.push((
+                        format!("{}[{index}]", self.at(key)),
+                        format!("is {}; it must be text in quotes", kind(&other)),
+                    ));
+                }
             }
         }
-        Some(texts)
+        (!wrong).then_some(texts)
     }
 
     /// A list under `key`, if given and one; `expected` shows one.
