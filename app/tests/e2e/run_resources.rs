@@ -260,6 +260,20 @@ pub async fn every_refused_part_is_named_at_once(store: StoreKind) {
         "{fields:?}"
     );
 
+    // The estimate's query, the same way.
+    let answer = api.get("/api/v1/models/sized/estimate?vcpu=lots&memory_mib=-3");
+    let (_, fields) = refusals(answer.send().await.expect("GET")).await;
+    assert_eq!(
+        fields,
+        [
+            refused("vcpu", "must be a number of vCPUs, such as 0.5 or 2"),
+            refused(
+                "memory_mib",
+                "must be from 128 to 4096 MiB (the version allows at most 4096)"
+            ),
+        ]
+    );
+
     // A sweep's two unreadable variations and its resources, together.
     let body = json!({
         "vary": {"growth_rate": "lots", "horizon_months": 7},
