@@ -63,3 +63,73 @@ pub async fn cancel_asks_on_a_page_before_stopping_a_run(store: StoreKind) {
         .expect("POST");
     assert!(cancelled.status().is_success(), "{}", cancelled.status());
 }
+
+/// Every other form that asks with `data-confirm` asks the same way: without
+/// `confirmed=1` a page with the question, and nothing changed.
+pub async fn every_destructive_form_asks_before_it_acts(store: StoreKind) {
+    let app = TestApp::spawn(store).await;
+    let admin = app.signed_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id_of = |email: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let found = store.credentials(email).await.expect("query");
+            found.expect("user").user.id
+        }
+    };
+    let (ann, me) = (id_of(RUNNER_EMAIL).await, id_of(ADMIN_EMAIL).await);
+    let token = app.token(ADMIN_EMAIL).await;
+    let tokens = app.store.list_tokens(me).await.expect("tokens");
+    let label = app.forecast_label().await;
+    for (path, fields, question) in [
+        (
+            format!("/models/forecast/versions/{label}/retire"),
+            vec![],
+            format!("Retire version {label}? It will take no new runs."),
+        ),
+        (
+            format!("/admin/users/{ann}/password"),
+            vec![],
+            format!("Reset the password of {RUNNER_EMAIL}? Their password stops working"),
+        ),
+        (
+            format!("/admin/users/{ann}/disable"),
+            vec![],
+            format!("Disable the account of {RUNNER_EMAIL}? They cannot sign in"),
+        ),
+        (
+            format!("/account/tokens/{}/revoke", tokens[0].id),
+            vec![],
+            "Revoke the token tests? Scripts using it stop working.".to_owned(),
+        ),
+        (
+            "/admin/budgets/remove".to_owned(),
+            vec![("user", "")],
+            "Remove the budget for the team? Submissions are no longer warned".to_owned(),
+        ),
+    ] {
+        let asked = admin.post_form(&path, &fields).await;
+        assert_eq!(asked.status(), StatusCode::OK, "{path}");
+        let page = asked.text().await.expect("body");
+        assert!(page.contains(&question), "{path}: {page}");
+        assert!(page.contains(&format!("action=\"{path}\"")), "{path}");
+        assert_eq!(hidden(&page, "confirmed"), "1", "{path}");
+        for (name, value) in &fields {
+            assert_eq!(&hidden(&page, name), value, "{path} keeps {name}");
+        }
+    }
+    // Nothing changed: Ann signs in with her password, the token works and
+    // the version still takes runs.
+    app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
+    let models = app
+        .api(&token)
+        .get("/api/v1/models")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(models.status(), StatusCode::OK);
+    let model = admin.page("/models/forecast").await;
+    assert!(
+        model.contains(&format!("/versions/{label}/retire\"")),
+        "still active"
+    );
+}

@@ -107,6 +107,7 @@ on_both_stores!(
     sweep_pages::the_sweep_page_shows_sorts_and_compares_its_runs,
     sweep_pages::cancel_sweep_stops_its_active_runs,
     confirm::cancel_asks_on_a_page_before_stopping_a_run,
+    confirm::every_destructive_form_asks_before_it_acts,
     waiting::a_run_waiting_for_a_slot_names_the_runs_holding_them,
     page_queries::page_filters_refuse_what_they_cannot_read,
     page_queries::the_token_forms_help_fits_the_roles_offered,

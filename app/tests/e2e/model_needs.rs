@@ -226,7 +226,10 @@ pub async fn secrets_are_set_on_the_model_page(store: StoreKind) {
     let form = runner.page("/models/warehouse/runs/new").await;
     assert!(!form.contains("id=\"readiness\""), "{form}");
     let deleted = admin
-        .post_form("/models/warehouse/secrets/WAREHOUSE_URL/delete", &[])
+        .post_form(
+            "/models/warehouse/secrets/WAREHOUSE_URL/delete",
+            &[("confirmed", "1")],
+        )
         .await;
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert!(admin.page("/models/warehouse").await.contains("not set"));
@@ -314,7 +317,10 @@ pub async fn an_environment_is_followed_and_built_again(store: StoreKind) {
         .clone();
     let digest = version.environment.clone().expect("digest");
     let again = admin
-        .post_form(&format!("/models/probe/versions/{label}/environment"), &[])
+        .post_form(
+            &format!("/models/probe/versions/{label}/environment"),
+            &[("confirmed", "1")],
+        )
         .await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     let environment = app

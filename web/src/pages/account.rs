@@ -14,6 +14,7 @@ use modelrun_core::ids::TokenId;
 use modelrun_core::user::{ApiToken, Role, User};
 use serde::Deserialize;
 
+use super::confirm::{Answer, Question, ask};
 use super::{Nav, Section};
 use crate::auth::routes::account_limit_key;
 use crate::auth::tokens::{default_role, mint};
@@ -264,19 +265,41 @@ fn parse_token_form(form: &TokenForm) -> AppResult<(Role, Option<u32>)> {
 }
 
 async fn revoke_token(
-    CurrentUser { user, .. }: CurrentUser,
+    current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
+    let user = &current.user;
     let id = id.parse::<TokenId>().map_err(|_| AppError::NotFound)?;
+    if !answer.given() {
+        let tokens = state.store.list_tokens(user.id).await?;
+        let token = tokens
+            .iter()
+            .find(|token| token.id == id)
+            .ok_or(AppError::NotFound)?;
+        let question = Question {
+            text: format!(
+                "Revoke the token {}? Scripts using it stop working.",
+                token.name
+            ),
+            yes: "Revoke the token",
+            no: "Keep it",
+            back: "/account".to_owned(),
+        };
+        let action = format!("/account/tokens/{id}/revoke");
+        return Ok(ask(
+            &current,
+            Section::Account,
+            question,
+            action,
+            Vec::new(),
+        ));
+    }
     state.store.revoke_token(user.id, id, Utc::now()).await?;
-    let entry = NewAuditEntry::new(
-        actor(&user),
-        AuditAction::TokenRevoke,
-        format!("token {id}"),
-    )
-    .from_address(client.as_str());
+    let entry = NewAuditEntry::new(actor(user), AuditAction::TokenRevoke, format!("token {id}"))
+        .from_address(client.as_str());
     audit(&state, entry).await;
     Ok(Redirect::to("/account").into_response())
 }

@@ -14,6 +14,7 @@ use modelrun_core::budget::{BudgetScope, parse_dollars};
 use modelrun_core::estimate::dollars;
 use serde::Deserialize;
 
+use super::confirm::{Answer, Question, ask};
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::costs::{BudgetsJson, budgets_json, user_id};
@@ -119,6 +120,15 @@ struct BudgetForm {
     amount: String,
 }
 
+/// The remove button's form: whose budget, and whether the person said yes.
+#[derive(Deserialize)]
+struct RemoveForm {
+    #[serde(flatten)]
+    form: BudgetForm,
+    #[serde(flatten)]
+    answer: Answer,
+}
+
 /// The scope a form names: the team, or the user with that email.
 /// The budget's holder as the audit log names it.
 fn who(user: &str) -> &str {
@@ -188,12 +198,26 @@ async fn remove(
     current: CurrentUser,
     client: crate::guard::ClientAddr,
     State(state): State<AppState>,
-    PageForm(form): PageForm<BudgetForm>,
+    PageForm(RemoveForm { form, answer }): PageForm<RemoveForm>,
 ) -> AppResult<Response> {
     require(current.user.role, Action::ManageBudgets)?;
     let scope = scope_of(&state, &form.user)
         .await
         .map_err(AppError::BadRequest)?;
+    if !answer.given() {
+        let question = Question {
+            text: format!(
+                "Remove the budget for {}? Submissions are no longer warned against it.",
+                who(&form.user)
+            ),
+            yes: "Remove the budget",
+            no: "Keep it",
+            back: "/admin/budgets".to_owned(),
+        };
+        let fields = vec![("user".to_owned(), form.user.clone())];
+        let action = "/admin/budgets/remove".to_owned();
+        return Ok(ask(&current, Section::Budgets, question, action, fields));
+    }
     state
         .store
         .set_budget(scope, None, &current.user.email, Utc::now())

@@ -1,5 +1,8 @@
 //! Asking before what cannot be undone, with or without JavaScript. A
-//! destructive form (cancel a run, revoke a token…) posts to its action;
+//! destructive form (every one with `data-confirm`: cancel a run or a sweep,
+//! retire a version, build its environment again, revoke a token, reset a
+//! password, disable an account, delete a secret or a schedule, remove a
+//! budget) posts to its action;
 //! without `confirmed=1` in the body the handler answers with a small page
 //! that asks the form's question and re-posts it with `confirmed=1`. With
 //! JavaScript, app.js asks the same question in a dialog and adds the field

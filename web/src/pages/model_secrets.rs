@@ -9,6 +9,8 @@ use modelrun_core::audit::Actor;
 use modelrun_core::secret::Secret;
 use serde::Deserialize;
 
+use super::Section;
+use super::confirm::{Answer, Question, ask};
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::extract::PageForm;
@@ -46,12 +48,27 @@ async fn set(
 }
 
 async fn delete(
-    CurrentUser { user, .. }: CurrentUser,
+    current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path((name, secret)): Path<(String, String)>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
+    let user = &current.user;
     require(user.role, Action::ManageSecrets)?;
+    if !answer.given() {
+        let question = Question {
+            text: format!(
+                "Delete the value of {secret}? Runs that read it will be refused until it is \
+                 set again."
+            ),
+            yes: "Delete the value",
+            no: "Keep it",
+            back: format!("/models/{name}#secrets"),
+        };
+        let action = format!("/models/{name}/secrets/{secret}/delete");
+        return Ok(ask(&current, Section::Models, question, action, Vec::new()));
+    }
     let change = Change {
         actor: Actor::user(user.id, &user.email),
         address: client.as_str(),

@@ -19,6 +19,7 @@ use modelrun_core::schema::{Uploads, ValidationErrors};
 use modelrun_core::user::Role;
 use serde::Deserialize;
 
+use super::confirm::{Answer, Question, ask};
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
@@ -215,9 +216,26 @@ async fn remove(
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
     let id = id.parse::<ScheduleId>().map_err(|_| AppError::NotFound)?;
     let schedule = schedules::load(&state, &current.user, id).await?;
+    if !answer.given() && schedules::may_change(&current.user, &schedule).is_ok() {
+        let question = Question {
+            text: "Delete this schedule? Its runs stay.".to_owned(),
+            yes: "Delete the schedule",
+            no: "Keep it",
+            back: format!("/schedules/{id}"),
+        };
+        let action = format!("/schedules/{id}/delete");
+        return Ok(ask(
+            &current,
+            Section::Schedules,
+            question,
+            action,
+            Vec::new(),
+        ));
+    }
     schedules::delete(&state, &current.user, &client, &schedule).await?;
     Ok(Redirect::to(&format!("/schedules/{id}")).into_response())
 }

@@ -15,6 +15,7 @@ use modelrun_core::store::StoreError;
 use modelrun_core::user::{NewUser, Role, User, normalize_email};
 use serde::Deserialize;
 
+use super::confirm::{Answer, Question, ask};
 use super::{Nav, Section};
 use crate::auth;
 use crate::auth::{CurrentUser, check_password_rules, generate_password, hash_password};
@@ -209,6 +210,7 @@ async fn reset_password(
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
     require(current.user.role, Action::ManageUsers)?;
     let id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
@@ -218,6 +220,19 @@ async fn reset_password(
         ));
     }
     let user = state.store.user(id).await?.ok_or(AppError::NotFound)?;
+    if !answer.given() {
+        let question = Question {
+            text: format!(
+                "Reset the password of {}? Their password stops working and their sessions end.",
+                user.email
+            ),
+            yes: "Reset the password",
+            no: "Keep it",
+            back: "/admin/users".to_owned(),
+        };
+        let action = format!("/admin/users/{id}/password");
+        return Ok(ask(&current, Section::Users, question, action, Vec::new()));
+    }
     let password = generate_password();
     let admin = &current.user;
     let actor = Actor::user(admin.id, &admin.email);
@@ -227,12 +242,31 @@ async fn reset_password(
     Ok(page.into_response())
 }
 
+/// Disables another user's account once the administrator has said yes.
 async fn disable(
     current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
+    require(current.user.role, Action::ManageUsers)?;
+    let user_id = id.parse::<UserId>().map_err(|_| AppError::NotFound)?;
+    if !answer.given() && user_id != current.user.id {
+        let user = state.store.user(user_id).await?.ok_or(AppError::NotFound)?;
+        let question = Question {
+            text: format!(
+                "Disable the account of {}? They cannot sign in, and their sessions and API \
+                 tokens stop at once.",
+                user.email
+            ),
+            yes: "Disable the account",
+            no: "Keep it enabled",
+            back: "/admin/users".to_owned(),
+        };
+        let action = format!("/admin/users/{user_id}/disable");
+        return Ok(ask(&current, Section::Users, question, action, Vec::new()));
+    }
     set_disabled(current, client, state, id, true).await
 }
 

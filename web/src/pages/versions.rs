@@ -13,10 +13,12 @@ use chrono::Utc;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::environment::{Environment, EnvironmentStatus};
 
+use super::confirm::{Answer, Question, ask};
 use super::models::VersionView;
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::extract::PageForm;
 use crate::format;
 use crate::guard::{ClientAddr, audit};
 use crate::policy::{Action, may_run_version, require};
@@ -107,13 +109,25 @@ async fn page(
 }
 
 async fn retire(
-    CurrentUser { user, .. }: CurrentUser,
+    current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path((name, label)): Path<(String, String)>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
+    let user = &current.user;
     require(user.role, Action::RetireVersions)?;
     let (_, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
+    if version.is_active() && !answer.given() {
+        let question = Question {
+            text: format!("Retire version {label}? It will take no new runs."),
+            yes: "Retire the version",
+            no: "Keep it",
+            back: format!("/models/{name}/versions/{label}"),
+        };
+        let action = format!("/models/{name}/versions/{label}/retire");
+        return Ok(ask(&current, Section::Models, question, action, Vec::new()));
+    }
     if version.is_active() {
         state.store.retire_version(version.id, Utc::now()).await?;
         let entry = NewAuditEntry::new(
@@ -131,14 +145,29 @@ async fn retire(
 /// Builds a failed (or not yet built) environment again: after the
 /// requirements' index came back, or a wheel was added to the wheelhouse.
 async fn prepare_again(
-    CurrentUser { user, .. }: CurrentUser,
+    current: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path((name, label)): Path<(String, String)>,
+    PageForm(answer): PageForm<Answer>,
 ) -> AppResult<Response> {
+    let user = &current.user;
     require(user.role, Action::BuildEnvironments)?;
     let (_, version) = crate::lifecycle::find_version(&state, &name, &label).await?;
     let digest = version.environment.ok_or(AppError::NotFound)?;
+    if !answer.given() {
+        let question = Question {
+            text: format!(
+                "Build the environment of version {label} again? Runs of it wait until the \
+                 build ends."
+            ),
+            yes: "Build it again",
+            no: "Leave it",
+            back: format!("/models/{name}/versions/{label}#environment"),
+        };
+        let action = format!("/models/{name}/versions/{label}/environment");
+        return Ok(ask(&current, Section::Models, question, action, Vec::new()));
+    }
     if let Some(task) = state.store.request_environment(&digest, Utc::now()).await? {
         state.kicker.kick(&[task]).await;
         let entry = NewAuditEntry::new(

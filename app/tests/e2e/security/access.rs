@@ -151,7 +151,10 @@ pub async fn roles_bound_what_people_do(store: StoreKind) {
         StatusCode::BAD_REQUEST
     );
     let retired = admin
-        .post_form(&format!("/models/forecast/versions/{label}/retire"), &[])
+        .post_form(
+            &format!("/models/forecast/versions/{label}/retire"),
+            &[("confirmed", "1")],
+        )
         .await;
     assert_eq!(retired.status(), StatusCode::SEE_OTHER);
     let model = app
@@ -267,7 +270,7 @@ pub async fn tokens_above_their_owners_role_cannot_be_minted(store: StoreKind) {
     let revoked = ann
         .post_form(
             &format!("/account/tokens/{}/revoke", tokens[0].id),
-            &[("_csrf", &csrf)],
+            &[("_csrf", &csrf), ("confirmed", "1")],
         )
         .await;
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);

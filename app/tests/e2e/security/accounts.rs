@@ -49,7 +49,10 @@ pub async fn an_admin_disables_and_enables_an_account(store: StoreKind) {
     let ann_id = id_of(&app, RUNNER_EMAIL).await;
 
     let disabled = admin
-        .post_form(&format!("/admin/users/{ann_id}/disable"), &[])
+        .post_form(
+            &format!("/admin/users/{ann_id}/disable"),
+            &[("confirmed", "1")],
+        )
         .await;
     assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
     assert_eq!(

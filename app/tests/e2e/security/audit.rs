@@ -80,7 +80,10 @@ pub async fn the_audit_log_records_who_did_what(store: StoreKind) {
     assert_eq!(role.status(), StatusCode::SEE_OTHER);
     let label = app.forecast_label().await;
     let retired = admin
-        .post_form(&format!("/models/forecast/versions/{label}/retire"), &[])
+        .post_form(
+            &format!("/models/forecast/versions/{label}/retire"),
+            &[("confirmed", "1")],
+        )
         .await;
     assert_eq!(retired.status(), StatusCode::SEE_OTHER);
     let out = ann.post_form("/logout", &[]).await;

@@ -246,7 +246,10 @@ pub async fn an_admin_resets_a_lost_password(store: StoreKind) {
         .expect("runner")
         .user;
     let page = admin
-        .post_form(&format!("/admin/users/{}/password", ann.id), &[])
+        .post_form(
+            &format!("/admin/users/{}/password", ann.id),
+            &[("confirmed", "1")],
+        )
         .await;
     assert_eq!(page.status(), StatusCode::OK);
     let body = page.text().await.expect("body");
