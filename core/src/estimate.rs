@@ -259,9 +259,39 @@ pub fn duration_text(seconds: i64) -> String {
     }
 }
 
+/// "about 42 s, up to 3 min": a median and a 90th percentile as written
+/// by [`duration_text`] or [`dollars`], for pages and the command line. "under 1 s" stands without
+/// "about", and a 90th percentile that reads as the median is left out
+/// ("under 1 s", not "about under 1 s, up to under 1 s").
+pub fn range_text(median: &str, p90: &str) -> String {
+    let about = if median.starts_with("under ") {
+        median.to_owned()
+    } else {
+        format!("about {median}")
+    };
+    if p90 == median {
+        about
+    } else {
+        format!("{about}, up to {p90}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_says_under_and_up_to_only_where_they_fit() {
+        assert_eq!(range_text("under 1 s", "under 1 s"), "under 1 s");
+        assert_eq!(range_text("under 1 s", "3 s"), "under 1 s, up to 3 s");
+        assert_eq!(range_text("42 s", "42 s"), "about 42 s");
+        assert_eq!(
+            range_text("42 s", "3 min 5 s"),
+            "about 42 s, up to 3 min 5 s"
+        );
+        assert_eq!(range_text("$0.0042", "$0.0042"), "about $0.0042");
+        assert_eq!(range_text("$0.0042", "$0.01"), "about $0.0042, up to $0.01");
+    }
 
     fn resources(vcpu: f64, memory_mib: i64) -> Resources {
         Resources {

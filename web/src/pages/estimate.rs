@@ -2,7 +2,7 @@
 //! page says it took next to that: an [`Estimate`] in words, for the
 //! `_estimate.html` and `_run_cost.html` templates.
 
-use modelrun_core::estimate::{Estimate, dollars, duration_text};
+use modelrun_core::estimate::{Estimate, dollars, duration_text, range_text};
 
 use crate::costs::RunCost;
 
@@ -125,23 +125,6 @@ impl EstimateView {
     }
 }
 
-/// "about 42 s, up to 3 min": a median and a 90th percentile as written
-/// by [`duration_text`] or [`dollars`]. "under 1 s" stands without
-/// "about", and a 90th percentile that reads as the median is left out
-/// ("under 1 s", not "about under 1 s, up to under 1 s").
-pub fn range_text(median: &str, p90: &str) -> String {
-    let about = if median.starts_with("under ") {
-        median.to_owned()
-    } else {
-        format!("about {median}")
-    };
-    if p90 == median {
-        about
-    } else {
-        format!("{about}, up to {p90}")
-    }
-}
-
 /// The form's sentence for durations `median` and `p90` (as
 /// [`duration_text`] writes them) learnt from `runs` succeeded runs.
 fn duration_sentence(median: &str, p90: &str, runs: u32) -> String {
@@ -193,19 +176,6 @@ impl RunCostView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_range_says_under_and_up_to_only_where_they_fit() {
-        assert_eq!(range_text("under 1 s", "under 1 s"), "under 1 s");
-        assert_eq!(range_text("under 1 s", "3 s"), "under 1 s, up to 3 s");
-        assert_eq!(range_text("42 s", "42 s"), "about 42 s");
-        assert_eq!(
-            range_text("42 s", "3 min 5 s"),
-            "about 42 s, up to 3 min 5 s"
-        );
-        assert_eq!(range_text("$0.0042", "$0.0042"), "about $0.0042");
-        assert_eq!(range_text("$0.0042", "$0.01"), "about $0.0042, up to $0.01");
-    }
 
     #[test]
     fn the_forms_sentence_reads_naturally_for_each_history() {

@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use modelrun_core::estimate::range_text;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -58,26 +59,32 @@ pub(super) fn describe(estimate: &Value) -> Vec<String> {
         lines.push("Duration: no history yet (no succeeded run of this version).".to_owned());
     } else {
         lines.push(format!(
-            "Duration: about {} (median), up to {} (90th percentile), from {} succeeded runs.",
-            duration(&history["median_seconds"]),
-            duration(&history["p90_seconds"]),
+            "Duration: {} (median and 90th percentile), from {} succeeded runs.",
+            range_text(
+                &duration(&history["median_seconds"]),
+                &duration(&history["p90_seconds"])
+            ),
             cell(&history["runs"])
         ));
     }
     let cost = &estimate["cost"];
     if !cost.is_null() {
         let per_run = format!(
-            "about {}, up to {} a run",
-            dollars(&cost["median_per_run"]),
-            dollars(&cost["p90_per_run"])
+            "{} a run",
+            range_text(
+                &dollars(&cost["median_per_run"]),
+                &dollars(&cost["p90_per_run"])
+            )
         );
         lines.push(if count == 1 {
             format!("Cost: {per_run}.")
         } else {
             format!(
-                "Cost: {per_run}; {count} runs about {}, up to {}.",
-                dollars(&cost["median_total"]),
-                dollars(&cost["p90_total"])
+                "Cost: {per_run}; {count} runs {}.",
+                range_text(
+                    &dollars(&cost["median_total"]),
+                    &dollars(&cost["p90_total"])
+                )
             )
         });
     }
