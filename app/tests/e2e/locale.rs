@@ -100,7 +100,7 @@ pub async fn the_runs_list_filters_days_in_the_persons_zone(store: StoreKind) {
     );
     assert!(runs.contains(&format!("<time datetime=\"{}", now.format("%Y-%m-%dT"))));
     assert!(
-        runs.contains(&format!(">{local_today} ")),
+        runs.contains(&format!("<span>{local_today}</span> ")),
         "the time shown is local"
     );
     let utc_day = page(
