@@ -6,20 +6,16 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
-
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
+import { shotPath } from "../lib/shots.mjs";
 
 let session;
 let page;
 const runs = [];
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1280, height: 900 } } });
   page = session.page;
 });
@@ -30,7 +26,7 @@ after(async () => {
 
 /** A screenshot of the whole page, or of the screen when `fullPage` is false. */
 async function shot(name, fullPage = true) {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+  await page.screenshot({ path: shotPath(name), fullPage });
 }
 
 /** Runs the forecast from `start` for `months` and waits for it to succeed; its id. */

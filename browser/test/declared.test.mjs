@@ -7,19 +7,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
-
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
+import { shotPath } from "../lib/shots.mjs";
 
 let session;
 let page;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1200, height: 900 } } });
   page = session.page;
 });
@@ -29,7 +24,7 @@ after(async () => {
 });
 
 async function shot(name) {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: shotPath(name), fullPage: true });
 }
 
 /** The key figures on the page, as [label, value] pairs in their order. */

@@ -9,14 +9,11 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
 import { ADMIN } from "../lib/server.mjs";
+import { shotPath } from "../lib/shots.mjs";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
 const WIDTH = 390;
 
 let session;
@@ -24,7 +21,6 @@ let page;
 const runs = [];
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1280, height: 860 } } });
   page = session.page;
   for (const growth of ["0.02", "0.05"]) {
@@ -97,7 +93,7 @@ test("on a phone every table keeps its names, links and actions on the screen", 
     assert.deepEqual(sliding, [], `${where}: tables slide sideways`);
     assert.deepEqual(hidden, [], `${where}: off the screen`);
     if (name) {
-      await phone.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+      await phone.screenshot({ path: shotPath(name), fullPage: true });
     }
   }
 
@@ -123,7 +119,7 @@ test("on a phone every table keeps its names, links and actions on the screen", 
     .first()
     .evaluate((cell) => getComputedStyle(cell).position);
   assert.equal(sticky, "sticky");
-  await phone.screenshot({ path: path.join(shots, "phone-compare.png"), fullPage: true });
+  await phone.screenshot({ path: shotPath("phone-compare"), fullPage: true });
   await phone.context().close();
 });
 
@@ -137,7 +133,7 @@ test("without JavaScript, Cancel asks on a page and stops nothing until answered
 
   await plain.getByRole("button", { name: "Cancel run" }).click();
   await plain.getByRole("heading", { name: `Cancel run #${id}? Work in progress is lost.` }).waitFor();
-  await plain.screenshot({ path: path.join(shots, "nojs-cancel.png"), fullPage: true });
+  await plain.screenshot({ path: shotPath("nojs-cancel"), fullPage: true });
   await plain.getByRole("link", { name: "Keep it running" }).click();
   assert.equal(new URL(plain.url()).pathname, runPage);
   assert.equal(await plain.locator("h1 .status-cancelled, h1 .status-cancelling").count(), 0, "kept");

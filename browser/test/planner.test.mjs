@@ -6,16 +6,12 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 import { ADMIN, startModelrun } from "../lib/server.mjs";
+import { shotPath } from "../lib/shots.mjs";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = process.env.UPDATE_SCREENSHOTS === "1"
-  ? path.join(root, "docs", "screenshots")
-  : path.join(root, "target", "screenshots");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 let server;
@@ -24,7 +20,6 @@ let page;
 
 before(async () => {
   assert.ok(existsSync(executablePath), `no Chromium at ${executablePath}: apt-get install chromium`);
-  mkdirSync(shots, { recursive: true });
   server = await startModelrun();
   browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
   const context = await browser.newContext({
@@ -46,7 +41,7 @@ after(async () => {
 });
 
 async function shot(name) {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: shotPath(name), fullPage: true });
 }
 
 /** Waits for the run page's status to become `status` (the page refreshes itself). */

@@ -6,19 +6,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
-
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
+import { shotPath } from "../lib/shots.mjs";
 
 let session;
 let page;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1200, height: 860 } } });
   page = session.page;
 });
@@ -42,7 +37,7 @@ test("the run page and the runs list show the model's progress", async () => {
   // Named by its text, for a screen reader.
   assert.equal(await bar.getAttribute("aria-labelledby"), "run-progress-label");
   await page.locator("pre.log").filter({ hasText: "::progress 0.4 fitting the seasonal model" }).waitFor();
-  await page.screenshot({ path: path.join(shots, "progress.png") });
+  await page.screenshot({ path: shotPath("progress") });
 
   await page.goto("/runs");
   const mini = page.locator("table.runs progress.mini");

@@ -8,13 +8,10 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
+import { shotPath } from "../lib/shots.mjs";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
 const VIEWER = { email: "vera@localhost", password: "viewer-password-for-tests" };
 
 let session;
@@ -22,7 +19,6 @@ let page;
 let runId;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1280, height: 860 } } });
   page = session.page;
   // An administrator makes a viewer's account, as on the Users page.
@@ -44,7 +40,7 @@ after(async () => {
 });
 
 async function shot(on, name) {
-  await on.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  await on.screenshot({ path: shotPath(name), fullPage: true });
 }
 
 /** A new signed-in page of `who`, in its own context (its own cookies). */

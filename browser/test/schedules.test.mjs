@@ -6,19 +6,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
-
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
+import { shotPath } from "../lib/shots.mjs";
 
 let session;
 let page;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({
     context: { viewport: { width: 1200, height: 900 }, timezoneId: "Europe/Berlin" },
   });
@@ -56,7 +51,7 @@ test("a schedule is made from the run form, fires, pauses and is deleted", async
     await page.waitForTimeout(2_000);
     await page.reload();
   }
-  await page.screenshot({ path: path.join(shots, "schedules.png"), fullPage: true });
+  await page.screenshot({ path: shotPath("schedules"), fullPage: true });
 
   // The run says which schedule made it, with a link back.
   const schedulePage = page.url();

@@ -8,19 +8,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
-
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
+import { shotPath } from "../lib/shots.mjs";
 
 let session;
 let page;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1200, height: 900 } } });
   page = session.page;
 });
@@ -59,7 +54,7 @@ test("a sweep is submitted from the run form, followed, sorted and compared", as
   await chart.waitFor();
   assert.equal(await chart.locator("path").count(), 6, "every run's line");
   assert.equal(await chart.locator(".chart-key").count(), 3, "each growth rate once in the legend");
-  await page.screenshot({ path: path.join(shots, "sweep.png"), fullPage: true });
+  await page.screenshot({ path: shotPath("sweep"), fullPage: true });
 
   // Sort by a key figure: ascending, then descending.
   const header = page.locator("#sweep-results th", { hasText: "Total revenue" });

@@ -10,9 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
-
-const root = path.resolve(import.meta.dirname, "..", "..");
-const shots = path.join(root, "target", "screenshots");
+import { shotPath } from "../lib/shots.mjs";
 
 /** A model that writes its table as a European spreadsheet saves one. */
 const EUROPEAN = `name = "european"
@@ -27,7 +25,6 @@ let session;
 let page;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   session = await signedIn({ context: { viewport: { width: 1200, height: 900 } } });
   page = session.page;
   const dir = path.join(session.server.dataDir, "european-model");
@@ -41,7 +38,7 @@ after(async () => {
 });
 
 async function shot(name) {
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: shotPath(name), fullPage: true });
 }
 
 /** Submits `model`'s form, with `fill` run on the form first; the run's id. */
