@@ -43,77 +43,131 @@ pub enum Fetched {
     Preparing,
 }
 
-/// The bundle of `run` (already checked to be visible to `user`): ready,
-/// or queued to be built. A run that has not ended has none (409).
-pub async fn fetch(
-    state: &AppState,
-    user: &User,
-    client: &ClientAddr,
-    run: &Run,
-    request: &HeaderMap,
-) -> AppResult<Fetched> {
-    if !bundle::offered(run.status) {
-        return Err(AppError::Conflict(format!(
-            "run {} is {}: a reproducibility bundle is offered once the run has succeeded, \
-             failed or been cancelled",
-            run.id, run.status
-        )));
-    }
-    let key = bundle::key(run.id);
-    if !bundle::stored(state.blob.as_ref(), &key).await? && !build(state, run).await? {
-        return Ok(Fetched::Preparing);
-    }
-    downloads::audit_file_download(state, user, client, run, "bundle", request).await;
-    let name = bundle::file_name(run.id);
-    let response = downloads::stored(state, &key, &name, "application/zip", request).await?;
-    Ok(Fetched::Ready(response))
+/// Which of a run's zips is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunZip {
+    /// The reproducibility bundle ([`bundle`]).
+    Bundle,
+    /// Every output in one zip ([`outputs_zip`]).
+    Outputs,
 }
 
-/// The zip of every output of `run` (already checked to be visible to
-/// `user`, as for one output's download): ready, or queued to be built.
-/// A run that has not ended has none yet (409).
+impl RunZip {
+    /// "the bundle", "the zip of the outputs".
+    pub fn title(self) -> &'static str {
+        match self {
+            RunZip::Bundle => "the bundle",
+            RunZip::Outputs => "the zip of the outputs",
+        }
+    }
+
+    /// "the bundle of run 4", "the zip of the outputs of run 4".
+    pub fn what(self, run: &Run) -> String {
+        format!("{} of run {}", self.title(), run.id)
+    }
+
+    /// "a reproducibility bundle", "the zip of its outputs": for errors
+    /// that have named the run.
+    fn its(self) -> &'static str {
+        match self {
+            RunZip::Bundle => "a reproducibility bundle",
+            RunZip::Outputs => "the zip of its outputs",
+        }
+    }
+
+    /// What it holds, as a sentence for the page shown while it is made.
+    pub fn holds(self) -> &'static str {
+        match self {
+            RunZip::Bundle => {
+                "The bundle holds every input file and output of the run, so a large \
+                 run's takes a moment to make."
+            }
+            RunZip::Outputs => {
+                "The zip holds every output of the run, so a large run's takes a moment \
+                 to make."
+            }
+        }
+    }
+
+    fn offered(self, run: &Run) -> bool {
+        match self {
+            RunZip::Bundle => bundle::offered(run.status),
+            RunZip::Outputs => outputs_zip::offered(run.status),
+        }
+    }
+
+    fn key(self, run: &Run) -> BlobKey {
+        match self {
+            RunZip::Bundle => bundle::key(run.id),
+            RunZip::Outputs => outputs_zip::key(run.id),
+        }
+    }
+
+    fn file_name(self, run: &Run) -> String {
+        match self {
+            RunZip::Bundle => bundle::file_name(run.id),
+            RunZip::Outputs => outputs_zip::file_name(run.id),
+        }
+    }
+
+    /// The name its download is audited under.
+    fn audited_as(self) -> &'static str {
+        match self {
+            RunZip::Bundle => "bundle",
+            RunZip::Outputs => "outputs.zip",
+        }
+    }
+
+    /// Queues its build and waits a little; whether it is stored now.
+    async fn build(self, state: &AppState, run: &Run) -> AppResult<bool> {
+        let (key, what) = (self.key(run), self.what(run));
+        match self {
+            RunZip::Bundle => {
+                let job = BuildBundle {
+                    run_id: run.id,
+                    server_url: state.config.public_url.trim_end_matches('/').to_owned(),
+                };
+                prepare(state, &job, &key, &what).await
+            }
+            RunZip::Outputs => {
+                let job = BuildOutputsZip { run_id: run.id };
+                prepare(state, &job, &key, &what).await
+            }
+        }
+    }
+}
+
+/// The `zip` of `run` (already checked to be visible to `user`, as for one
+/// output's download): ready, or queued to be built.
 ///
 /// # Errors
 /// 409 before the run has ended, or when the build gave up (an output
 /// missing, or not the bytes its SHA-256 records, named); the store or the
 /// blob store failing.
-pub async fn fetch_outputs(
+pub async fn fetch(
     state: &AppState,
     user: &User,
     client: &ClientAddr,
     run: &Run,
+    zip: RunZip,
     request: &HeaderMap,
 ) -> AppResult<Fetched> {
-    if !outputs_zip::offered(run.status) {
+    if !zip.offered(run) {
         return Err(AppError::Conflict(format!(
-            "run {} is {}: the zip of its outputs is offered once the run has succeeded, \
-             failed or been cancelled",
-            run.id, run.status
+            "run {} is {}: {} is offered once the run has succeeded, failed or been cancelled",
+            run.id,
+            run.status,
+            zip.its()
         )));
     }
-    let key = outputs_zip::key(run.id);
-    let job = BuildOutputsZip { run_id: run.id };
-    let what = format!("the zip of the outputs of run {}", run.id);
-    if !bundle::stored(state.blob.as_ref(), &key).await?
-        && !prepare(state, &job, &key, &what).await?
-    {
+    let key = zip.key(run);
+    if !bundle::stored(state.blob.as_ref(), &key).await? && !zip.build(state, run).await? {
         return Ok(Fetched::Preparing);
     }
-    downloads::audit_file_download(state, user, client, run, "outputs.zip", request).await;
-    let name = outputs_zip::file_name(run.id);
-    let response = downloads::stored(state, &key, &name, "application/zip", request).await?;
+    downloads::audit_file_download(state, user, client, run, zip.audited_as(), request).await;
+    let response =
+        downloads::stored(state, &key, &zip.file_name(run), "application/zip", request).await?;
     Ok(Fetched::Ready(response))
-}
-
-/// Queues the bundle's build (once: the task has a dedupe key) and waits
-/// up to [`WAIT`] for it; whether it is stored now.
-async fn build(state: &AppState, run: &Run) -> AppResult<bool> {
-    let job = BuildBundle {
-        run_id: run.id,
-        server_url: state.config.public_url.trim_end_matches('/').to_owned(),
-    };
-    let what = format!("the bundle of run {}", run.id);
-    prepare(state, &job, &bundle::key(run.id), &what).await
 }
 
 /// Queues `job`, which stores a zip under `key` (once: the task has a

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::openapi as paths;
 use crate::auth::ApiUser;
-use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, fetch, fetch_outputs};
+use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, RunZip, fetch};
 use crate::error::ApiResult;
 use crate::extract::ApiPath;
 use crate::guard::ClientAddr;
@@ -30,31 +30,37 @@ pub fn router() -> Router<AppState> {
 async fn download(
     api: ApiUser,
     client: ClientAddr,
-    State(state): State<AppState>,
+    state: State<AppState>,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    id: ApiPath<String>,
 ) -> ApiResult<Response> {
-    let user = api.acting();
-    let run = visible_run(&state, &user, &id).await?;
-    Ok(match fetch(&state, &user, &client, &run, &headers).await? {
-        Fetched::Ready(response) => response,
-        Fetched::Preparing => preparing(&format!("the bundle of run {}", run.id)),
-    })
+    download_zip(api, client, state, headers, id, RunZip::Bundle).await
 }
 
 async fn download_outputs(
     api: ApiUser,
     client: ClientAddr,
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: ApiPath<String>,
+) -> ApiResult<Response> {
+    download_zip(api, client, state, headers, id, RunZip::Outputs).await
+}
+
+async fn download_zip(
+    api: ApiUser,
+    client: ClientAddr,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
+    zip: RunZip,
 ) -> ApiResult<Response> {
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;
     Ok(
-        match fetch_outputs(&state, &user, &client, &run, &headers).await? {
+        match fetch(&state, &user, &client, &run, zip, &headers).await? {
             Fetched::Ready(response) => response,
-            Fetched::Preparing => preparing(&format!("the zip of the outputs of run {}", run.id)),
+            Fetched::Preparing => preparing(&zip.what(&run)),
         },
     )
 }

@@ -14,7 +14,7 @@ use modelrun_core::run::Run;
 
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
-use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, fetch, fetch_outputs};
+use crate::bundle::{Fetched, RETRY_AFTER_SECONDS, RunZip, fetch};
 use crate::error::AppResult;
 use crate::guard::ClientAddr;
 use crate::policy::visible_run;
@@ -40,45 +40,44 @@ struct PreparingPage {
 }
 
 async fn download(
-    CurrentUser { user, csrf, .. }: CurrentUser,
+    user: CurrentUser,
     client: ClientAddr,
-    State(state): State<AppState>,
+    state: State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Path<String>,
 ) -> AppResult<Response> {
-    let run = visible_run(&state, &user, &id).await?;
-    Ok(match fetch(&state, &user, &client, &run, &headers).await? {
-        Fetched::Ready(response) => response,
-        Fetched::Preparing => PreparingPage {
-            nav: Nav::new(&user, &csrf, Section::Runs),
-            run,
-            refresh: RETRY_AFTER_SECONDS,
-            what: "the bundle",
-            holds: "The bundle holds every input file and output of the run, so a large \
-                    run's takes a moment to make.",
-        }
-        .into_response(),
-    })
+    download_zip(user, client, state, headers, id, RunZip::Bundle).await
 }
 
 async fn download_outputs(
+    user: CurrentUser,
+    client: ClientAddr,
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: Path<String>,
+) -> AppResult<Response> {
+    download_zip(user, client, state, headers, id, RunZip::Outputs).await
+}
+
+/// The zip, or the page that says it is being made and asks again.
+async fn download_zip(
     CurrentUser { user, csrf, .. }: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    zip: RunZip,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
     Ok(
-        match fetch_outputs(&state, &user, &client, &run, &headers).await? {
+        match fetch(&state, &user, &client, &run, zip, &headers).await? {
             Fetched::Ready(response) => response,
             Fetched::Preparing => PreparingPage {
                 nav: Nav::new(&user, &csrf, Section::Runs),
                 run,
                 refresh: RETRY_AFTER_SECONDS,
-                what: "the zip of the outputs",
-                holds: "The zip holds every output of the run, so a large run's takes a \
-                        moment to make.",
+                what: zip.title(),
+                holds: zip.holds(),
             }
             .into_response(),
         },
