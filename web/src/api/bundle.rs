@@ -9,7 +9,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::json;
 
 use super::openapi as paths;
@@ -23,37 +23,23 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(paths::RUN_BUNDLE, get(download))
-        .route(paths::RUN_OUTPUTS_ZIP, get(download_outputs))
+        .route(
+            paths::RUN_BUNDLE,
+            get(download).layer(Extension(RunZip::Bundle)),
+        )
+        .route(
+            paths::RUN_OUTPUTS_ZIP,
+            get(download).layer(Extension(RunZip::Outputs)),
+        )
 }
 
 async fn download(
     api: ApiUser,
     client: ClientAddr,
-    state: State<AppState>,
-    headers: HeaderMap,
-    id: ApiPath<String>,
-) -> ApiResult<Response> {
-    download_zip(api, client, state, headers, id, RunZip::Bundle).await
-}
-
-async fn download_outputs(
-    api: ApiUser,
-    client: ClientAddr,
-    state: State<AppState>,
-    headers: HeaderMap,
-    id: ApiPath<String>,
-) -> ApiResult<Response> {
-    download_zip(api, client, state, headers, id, RunZip::Outputs).await
-}
-
-async fn download_zip(
-    api: ApiUser,
-    client: ClientAddr,
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-    zip: RunZip,
+    Extension(zip): Extension<RunZip>,
 ) -> ApiResult<Response> {
     let user = api.acting();
     let run = visible_run(&state, &user, &id).await?;

@@ -5,11 +5,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use modelrun_core::run::Run;
 
 use super::{Nav, Section};
@@ -22,8 +22,14 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/runs/{id}/bundle", get(download))
-        .route("/runs/{id}/outputs.zip", get(download_outputs))
+        .route(
+            "/runs/{id}/bundle",
+            get(download).layer(Extension(RunZip::Bundle)),
+        )
+        .route(
+            "/runs/{id}/outputs.zip",
+            get(download).layer(Extension(RunZip::Outputs)),
+        )
 }
 
 /// The page shown while a run's zip is being built.
@@ -39,34 +45,14 @@ struct PreparingPage {
     holds: &'static str,
 }
 
-async fn download(
-    user: CurrentUser,
-    client: ClientAddr,
-    state: State<AppState>,
-    headers: HeaderMap,
-    id: Path<String>,
-) -> AppResult<Response> {
-    download_zip(user, client, state, headers, id, RunZip::Bundle).await
-}
-
-async fn download_outputs(
-    user: CurrentUser,
-    client: ClientAddr,
-    state: State<AppState>,
-    headers: HeaderMap,
-    id: Path<String>,
-) -> AppResult<Response> {
-    download_zip(user, client, state, headers, id, RunZip::Outputs).await
-}
-
 /// The zip, or the page that says it is being made and asks again.
-async fn download_zip(
+async fn download(
     CurrentUser { user, csrf, .. }: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    zip: RunZip,
+    Extension(zip): Extension<RunZip>,
 ) -> AppResult<Response> {
     let run = visible_run(&state, &user, &id).await?;
     Ok(
