@@ -146,7 +146,9 @@ const FORMAT: [(char, char); 21] = [
     ('\u{e0020}', '\u{e007f}'),
 ];
 
-fn is_format(c: char) -> bool {
+/// Whether `c` is a format character (Cf): it changes how the text
+/// around it shows without showing itself.
+pub(crate) fn is_format(c: char) -> bool {
     FORMAT.iter().any(|(low, high)| (*low..=*high).contains(&c))
 }
 

@@ -41,6 +41,7 @@ use crate::model_secrets::{MAX_SECRETS, check_secret_name};
 use crate::outputs::Outputs;
 use crate::resources::manifest_max;
 use crate::schema::InputSchema;
+use crate::toml_fields::check_shown;
 
 /// The largest input schema a version may have, as compact JSON: the form,
 /// the version's page and `GET /api/v1/models` carry it whole, and a
@@ -130,7 +131,7 @@ impl Manifest {
     /// Parses `modelrun.toml` text. Every problem is reported, with its path.
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
         let table: toml::Table = toml::from_str(text)
-            .map_err(|error| DefinitionError::one("modelrun.toml", error.message().to_owned()))?;
+            .map_err(|error| DefinitionError::one("modelrun.toml", syntax_error(text, &error)))?;
         let mut problems = Vec::new();
         let raw = read_raw(table, &mut problems);
         let mut problem = |path: &str, message: String| problems.push((path.to_owned(), message));
@@ -145,18 +146,22 @@ impl Manifest {
         }
         // Left out, the title is the name, whose problem is reported above.
         if let Some(title) = &raw.title
-            && (title.trim().is_empty() || title.chars().count() > 200)
+            && title.trim().is_empty()
         {
-            problem("title", "must be 1–200 characters".into());
+            problem("title", "is blank; it must be 1–200 characters".into());
+        }
+        for (key, text, max) in [
+            ("title", raw.title.as_deref().unwrap_or_default(), 200),
+            ("description", raw.description.as_str(), 20_000),
+            ("owner", raw.owner.as_str(), 200),
+        ] {
+            let length = text.chars().count();
+            if length > max {
+                problem(key, format!("is {length} characters; at most {max}"));
+            }
         }
         let name = raw.name.clone().unwrap_or_default();
         let title = raw.title.clone().unwrap_or_else(|| name.clone());
-        if raw.description.chars().count() > 20_000 {
-            problem("description", "must be at most 20000 characters".into());
-        }
-        if raw.owner.chars().count() > 200 {
-            problem("owner", "must be at most 200 characters".into());
-        }
         if let Some(command) = &raw.command
             && (command.is_empty()
                 || command
@@ -210,6 +215,14 @@ impl Manifest {
                 ),
             );
         }
+        check_shown(
+            raw.title.as_deref().unwrap_or_default(),
+            "title",
+            false,
+            &mut problems,
+        );
+        check_shown(&raw.description, "description", true, &mut problems);
+        check_shown(&raw.owner, "owner", false, &mut problems);
         let max_resources = manifest_max(raw.resources.max, &resources, &mut problems);
         let mut problem = |path: &str, message: String| problems.push((path.to_owned(), message));
         if let Some(environment) = &raw.environment {
@@ -294,6 +307,31 @@ impl Manifest {
             }),
             _ => Err(DefinitionError { problems }),
         }
+    }
+}
+
+/// A TOML mistake as a person finds it in their editor: "line 12, column
+/// 1: duplicate key `pct`", lines and columns counted from 1 in characters,
+/// the key named where the parser's message leaves it out.
+fn syntax_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().trim_end_matches('.');
+    let Some(span) = error.span() else {
+        return message.to_owned();
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    let key = text.get(span).map(str::trim).unwrap_or_default();
+    if message == "duplicate key" && !key.is_empty() {
+        format!("line {line}, column {column}: duplicate key `{key}`")
+    } else {
+        format!("line {line}, column {column}: {message}")
     }
 }
 

@@ -269,6 +269,57 @@ fn a_bad_name_is_not_reported_again_as_the_title_it_stands_in_for() {
     let text = GOOD.replace("title = \"Revenue forecast\"", "title = \" \"");
     assert_eq!(
         problems(&text),
-        [problem("title", "must be 1–200 characters")]
+        [problem("title", "is blank; it must be 1–200 characters")]
+    );
+}
+
+#[test]
+fn a_display_text_with_a_hidden_character_is_refused_and_markdown_keeps_its_lines() {
+    let hidden = |at: &str| format!("contains U+{at}, a control or format character");
+    let text = GOOD.replace(
+        "title = \"Revenue forecast\"",
+        "title = \"Revenue \u{202e}forecast\"",
+    );
+    assert_eq!(problems(&text), [problem("title", &hidden("202E"))]);
+    let text = GOOD.replace(
+        "title = \"Revenue forecast\"",
+        "title = \"Revenue forecast\"\ndescription = \"\"\"\nOne.\n\n\tTwo\u{200b}.\n\"\"\"",
+    );
+    assert_eq!(problems(&text), [problem("description", &hidden("200B"))]);
+    let text = GOOD.replace(
+        "title = \"Revenue forecast\"",
+        "title = \"Revenue forecast\"\ndescription = \"\"\"\nOne.\n\n\tTwo.\n\"\"\"",
+    );
+    Manifest::parse(&text).expect("line breaks and tabs are Markdown's");
+    let text = GOOD.replace(
+        "title = \"Revenue forecast\"",
+        &format!("title = \"{}\"", "t".repeat(201)),
+    );
+    assert_eq!(
+        problems(&text),
+        [problem("title", "is 201 characters; at most 200")]
+    );
+}
+
+#[test]
+fn a_toml_mistake_is_reported_at_its_line_and_column_with_its_key() {
+    let text = format!(
+        "{GOOD}\n[outputs.metrics.pct]\nlabel = \"A\"\n[outputs.metrics.pct]\nlabel = \"B\"\n"
+    );
+    let line = text.lines().count() - 1;
+    assert_eq!(
+        problems(&text),
+        [problem(
+            "modelrun.toml",
+            &format!("line {line}, column 18: duplicate key `pct`")
+        )]
+    );
+    let text = format!("{GOOD}\nfoo\n");
+    let line = text.lines().count();
+    let found = problems(&text);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].1.starts_with(&format!("line {line}, column 4: ")),
+        "{found:?}"
     );
 }

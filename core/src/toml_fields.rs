@@ -210,6 +210,27 @@ impl Fields {
     }
 }
 
+/// Reports at `path` the first control or format character of `text`
+/// (Unicode Cc or Cf: a direction override, a zero-width space) as "contains
+/// U+202E, a control or format character": shown on a page, such a
+/// character changes how the text, or the figure beside it, reads.
+/// `multiline` text (Markdown) may hold line breaks and tabs.
+pub(crate) fn check_shown(text: &str, path: &str, multiline: bool, problems: &mut Problems) {
+    let hidden = text.chars().find(|&c| {
+        (c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+            || crate::log_text::is_format(c)
+    });
+    if let Some(c) = hidden {
+        problems.push((
+            path.to_owned(),
+            format!(
+                "contains U+{:04X}, a control or format character",
+                u32::from(c)
+            ),
+        ));
+    }
+}
+
 /// What a TOML value is, in words a model author uses, with its article.
 pub(crate) fn kind(value: &toml::Value) -> &'static str {
     match value {

@@ -7,7 +7,7 @@ use super::{
     MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_PLACES, MAX_SYMBOL_CHARS, MetricDecl, MetricFormat,
     Problems,
 };
-use crate::toml_fields::Fields;
+use crate::toml_fields::{Fields, check_shown};
 
 const FORMATS: &str = "\"number\", \"percent\", \"currency\", \"integer\" or \"decimals\"";
 
@@ -121,11 +121,15 @@ fn read_symbol(fields: &mut Fields, problems: &mut Problems) -> Option<String> {
         return None;
     }
     let symbol = fields.text("symbol", problems)?;
-    if !valid_symbol(&symbol) {
-        problems.push((
-            fields.at("symbol"),
-            format!("is {symbol:?}; it must be {rule}"),
-        ));
+    let at = fields.at("symbol");
+    if symbol.trim().is_empty() {
+        problems.push((at, format!("is blank; it must be {rule}")));
+    } else if symbol.chars().count() > MAX_SYMBOL_CHARS
+        || symbol.contains(|c: char| c.is_ascii_digit())
+    {
+        problems.push((at, format!("is {symbol:?}; it must be {rule}")));
+    } else {
+        check_shown(&symbol, &at, false, problems);
     }
     Some(symbol)
 }
@@ -156,11 +160,4 @@ fn read_places(fields: &mut Fields, format: &str, problems: &mut Problems) -> Op
             None
         }
     }
-}
-
-/// 1 to [`MAX_SYMBOL_CHARS`] characters, none a digit or a control.
-fn valid_symbol(symbol: &str) -> bool {
-    !symbol.trim().is_empty()
-        && symbol.chars().count() <= MAX_SYMBOL_CHARS
-        && !symbol.contains(|c: char| c.is_control() || c.is_ascii_digit())
 }

@@ -8,7 +8,7 @@ use super::{
     MAX_SERIES, MAX_UNITS_CHARS, Outputs, Problems, SeriesDecl,
 };
 use crate::blob::check_relative_path;
-use crate::toml_fields::{Fields, kind};
+use crate::toml_fields::{Fields, check_shown, kind};
 
 /// Reads `[outputs]` (the TOML value under the key), adding what is wrong
 /// to `problems`; what it returns is only meaningful when none were added.
@@ -64,17 +64,26 @@ pub fn parse(value: toml::Value, problems: &mut Problems) -> Outputs {
     Outputs { charts, metrics }
 }
 
-/// A non-empty text of at most `max` characters, or a problem at `path`.
+/// A text that is not blank, of at most `max` characters, without control
+/// or format characters; else a problem at `path` saying which.
 pub(super) fn check_text(text: &str, max: usize, path: &str, problems: &mut Problems) {
-    if text.trim().is_empty() || text.chars().count() > max || text.contains(char::is_control) {
+    let length = text.chars().count();
+    if text.trim().is_empty() {
         problems.push((
             path.to_owned(),
-            format!("must be 1–{max} characters, without control characters"),
+            format!("is blank; it must be 1–{max} characters"),
+        ));
+    } else if length > max {
+        problems.push((
+            path.to_owned(),
+            format!("is {length} characters; at most {max}"),
         ));
     }
+    check_shown(text, path, false, problems);
 }
 
 fn check_file(file: &str, path: &str, problems: &mut Problems) {
+    check_shown(file, path, false, problems);
     if let Err(why) = check_relative_path(file, 255) {
         problems.push((
             path.to_owned(),
