@@ -16,7 +16,9 @@ def w(name, text):
     with open(os.path.join(out, name), "w") as f:
         f.write(text)
 w("history.csv", "month,revenue\n2026-10,100\n2026-11,110\n2026-12,120\n")
-w("forecast.csv", "month,forecast,low,high\n2027-01,125,115,135\n2027-02,130,117,143\n")
+# The history is the same in every run; the forecast is the run's own.
+run = int(os.environ["MODELRUN_RUN_ID"])
+w("forecast.csv", f"month,forecast,low,high\n2027-01,{125 + run},115,{135 + run}\n2027-02,130,117,143\n")
 w("metrics.json", json.dumps({"months": 2, "total_revenue": 1704285.064, "cagr": 0.591823}))
 ''']
 
@@ -121,7 +123,8 @@ pub async fn declared_charts_and_figures_show_on_the_run_page(store: StoreKind) 
         "no guessed chart beside the declared ones"
     );
 
-    // Compared, each run is drawn by its declared chart's banded line.
+    // Compared, each run is drawn by its declared chart's lines, and the
+    // history both runs share is drawn once, named without a run.
     let again = api.submit_defaults("declared").await;
     let again = again["id"].as_i64().expect("id");
     app.drain().await;
@@ -135,4 +138,11 @@ pub async fn declared_charts_and_figures_show_on_the_run_page(store: StoreKind) 
         "{chart}"
     );
     assert!(chart.contains("EUR"), "the declared units: {chart}");
+    let svg = &chart[..chart.find("</svg>").expect("the wide drawing")];
+    assert_eq!(
+        svg.matches(">Actual<").count(),
+        1,
+        "the shared history once: {svg}"
+    );
+    assert!(!svg.contains(": Actual"), "{svg}");
 }

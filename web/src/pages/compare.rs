@@ -64,12 +64,18 @@ struct ComparePage {
     inputs: Vec<Row>,
     figures: Vec<Row>,
     chart: Option<String>,
+    /// The lines past the chart's limit, for under it.
+    chart_note: Option<String>,
     differences: usize,
 }
 
-/// The run ids of `?runs=3&runs=5` or `?runs=3,5`, in the order given.
+/// The run ids of `?runs=3&runs=5` or `?runs=3,5`, in the order given;
+/// each once. Too few or too many different runs (naming a run listed
+/// twice), or one that is not a number, is refused naming `runs`.
 pub fn run_ids(query: Option<&str>) -> AppResult<Vec<String>> {
     let mut ids: Vec<String> = Vec::new();
+    // A run listed again is compared once; named if too few are left.
+    let mut twice: Option<String> = None;
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if key == "runs" {
             for id in value.split(',').map(str::trim).filter(|id| !id.is_empty()) {
@@ -79,11 +85,19 @@ pub fn run_ids(query: Option<&str>) -> AppResult<Vec<String>> {
                          runs=3&runs=5"
                     )));
                 }
-                if !ids.iter().any(|known| known == id) {
+                if ids.iter().any(|known| known == id) {
+                    twice.get_or_insert_with(|| id.to_owned());
+                } else {
                     ids.push(id.to_owned());
                 }
             }
         }
+    }
+    if let (Some(id), true) = (twice, ids.len() < MIN_RUNS) {
+        return Err(AppError::BadRequest(format!(
+            "runs: run {id} is listed twice; pick from {MIN_RUNS} to {MAX_RUNS} different \
+             runs to compare"
+        )));
     }
     if !(MIN_RUNS..=MAX_RUNS).contains(&ids.len()) {
         return Err(AppError::BadRequest(format!(
@@ -103,7 +117,16 @@ async fn page(
     let CurrentUser { user, csrf, .. } = current;
     let mut runs: Vec<Run> = Vec::new();
     for id in run_ids(query.as_deref())? {
-        runs.push(visible_run(&state, &user, &id).await?);
+        let run = visible_run(&state, &user, &id)
+            .await
+            .map_err(|error| match error {
+                AppError::NotFound => AppError::Rejected(
+                    axum::http::StatusCode::NOT_FOUND,
+                    format!("run {id} does not exist or you may not see it"),
+                ),
+                other => other,
+            })?;
+        runs.push(run);
     }
     runs.sort_by_key(|run| run.id);
     let model = runs[0].model_name.clone();
@@ -168,7 +191,9 @@ async fn page(
             Row::new(name, values)
         })
         .collect();
-    let chart = Chart::overlay(&charts).map(|chart| {
+    let overlay = Chart::overlay(&charts);
+    let chart_note = overlay.as_ref().and_then(Chart::not_charted_note);
+    let chart = overlay.map(|chart| {
         let ids: Vec<String> = runs.iter().map(|r| format!("#{}", r.id)).collect();
         chart.svg(
             "compare-chart",
@@ -193,6 +218,7 @@ async fn page(
         inputs,
         figures,
         chart,
+        chart_note,
     })
 }
 
@@ -231,13 +257,25 @@ mod tests {
     fn ids_come_repeated_or_comma_separated() {
         assert_eq!(run_ids(Some("runs=3&runs=5")).expect("ids"), ["3", "5"]);
         assert_eq!(run_ids(Some("runs=3%2C5,7")).expect("ids"), ["3", "5", "7"]);
+
+        assert!(run_ids(Some("runs=3")).is_err());
+        assert!(run_ids(None).is_err());
+        assert!(run_ids(Some("runs=1,2,3,4,5")).is_err());
+    }
+
+    #[test]
+    fn a_run_listed_twice_is_compared_once_and_named_when_too_few_are_left() {
         assert_eq!(
             run_ids(Some("runs=3&runs=3&runs=4")).expect("ids"),
             ["3", "4"]
         );
-        assert!(run_ids(Some("runs=3")).is_err());
-        assert!(run_ids(None).is_err());
-        assert!(run_ids(Some("runs=1,2,3,4,5")).is_err());
+        let refused = run_ids(Some("runs=1,1")).expect_err("one run");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("runs: run 1 is listed twice; pick from 2 to"),
+            "{refused}"
+        );
     }
 
     #[test]

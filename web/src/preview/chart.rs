@@ -164,20 +164,45 @@ impl Chart {
         })
     }
 
-    /// The first line of each chart on one axis, each named by its label
-    /// (`#12: revenue`): runs side by side, each over its own months.
+    /// Every line of each chart on one axis, each named by its chart's
+    /// label (`#12: revenue`): runs side by side, each over its own months.
+    /// A line the same in every chart (same name, x, values and band: the
+    /// history all the runs share) is drawn once, first, without a label.
+    /// Past [`MAX_SERIES`] lines, the rest are named in
+    /// [`Chart::not_charted`].
     pub fn overlay(charts: &[(String, Chart)]) -> Option<Chart> {
-        let series: Vec<Series> = first_lines(charts, true)
-            .into_iter()
-            .flatten()
-            .take(MAX_SERIES)
-            .collect();
         let first = &charts.first()?.1;
-        let (x_label, units) = (first.x_label.clone(), first.units.clone());
-        has_points(&series).then_some(Chart {
-            x_label,
-            units,
-            series,
+        let shared = |line: &Series| {
+            charts.len() > 1 && charts.iter().all(|(_, chart)| chart.series.contains(line))
+        };
+        let mut all: Vec<Series> = first
+            .series
+            .iter()
+            .filter(|line| shared(line))
+            .map(|line| Series {
+                colour: None,
+                ..line.clone()
+            })
+            .collect();
+        for (label, chart) in charts {
+            for line in chart.series.iter().filter(|line| !shared(line)) {
+                all.push(Series {
+                    name: format!("{label}: {}", line.name),
+                    colour: None,
+                    ..line.clone()
+                });
+            }
+        }
+        let rest = all.split_off(all.len().min(MAX_SERIES));
+        let not_charted = rest
+            .into_iter()
+            .map(|line| format!("{} (past {MAX_SERIES} lines)", line.name))
+            .collect();
+        has_points(&all).then(|| Chart {
+            x_label: first.x_label.clone(),
+            units: first.units.clone(),
+            series: all,
+            not_charted,
             ..Chart::default()
         })
     }
@@ -209,15 +234,15 @@ pub(crate) fn has_points(series: &[Series]) -> bool {
 }
 
 /// The first line of each chart (named `<label>: <line>`; none for a chart
-/// without lines), with its band when `bands`.
-pub(crate) fn first_lines(charts: &[(String, Chart)], bands: bool) -> Vec<Option<Series>> {
+/// without lines), without its band: a sweep draws one line per run.
+pub(crate) fn first_lines(charts: &[(String, Chart)]) -> Vec<Option<Series>> {
     charts
         .iter()
         .map(|(label, chart)| {
             let first = chart.series.first()?;
             Some(Series {
                 name: format!("{label}: {}", first.name),
-                band: first.band.clone().filter(|_| bands),
+                band: None,
                 colour: None,
                 ..first.clone()
             })

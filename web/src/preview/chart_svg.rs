@@ -43,6 +43,8 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 16.0;
 /// Above the plot, for the units.
 const UNITS_SPACE: f64 = 16.0;
+/// Where the units start: the drawing's left edge, less a margin.
+const UNITS_X: f64 = 4.0;
 /// Below the plot: the x labels, then one legend line per series.
 const AXIS_SPACE: f64 = 36.0;
 const LEGEND_LINE: f64 = 18.0;
@@ -247,17 +249,29 @@ impl Frame {
         self.top + self.layout.plot_height * (1.0 - (value - self.y0) / (self.y1 - self.y0))
     }
 
+    /// The units, above the y axis, starting at the drawing's left edge so
+    /// that up to 40 characters show whole; text wider than the drawing is
+    /// shortened with "…" and keeps its whole text in a `<title>`.
+    fn units(&self, svg: &mut String, units: &str) {
+        let fits = ((self.width() - UNITS_X - RIGHT) / CHAR_WIDTH) as usize;
+        let text = if units.chars().count() <= fits {
+            escape(units)
+        } else {
+            let cut: String = units.chars().take(fits.saturating_sub(1)).collect();
+            format!("{}…<title>{}</title>", escape(&cut), escape(units))
+        };
+        let _ = write!(
+            svg,
+            r##"<text class="chart-text chart-units" x="{UNITS_X:.1}" y="{:.1}" text-anchor="start" fill="#444">{text}</text>"##,
+            TOP + 4.0,
+        );
+    }
+
     /// The grid, the y labels, and the units above them.
     fn y_axis(&self, svg: &mut String, y: &Ticks, labels: &[String], units: Option<&str>) {
         let left = self.left;
         if let Some(units) = units {
-            let _ = write!(
-                svg,
-                r##"<text class="chart-text chart-units" x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
-                left - 6.0,
-                TOP + 4.0,
-                escape(units)
-            );
+            self.units(svg, units);
         }
         for (tick, label) in y.values.iter().zip(labels) {
             let at = self.py(*tick);

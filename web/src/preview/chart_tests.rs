@@ -135,6 +135,50 @@ fn overlays_keep_each_run_on_its_own_months() {
 }
 
 #[test]
+fn overlays_draw_every_line_of_each_run() {
+    let a = chart("month,base,alt\n2027-01,1,2\n2027-02,2,3\n");
+    let b = chart("month,base,alt\n2027-01,5,6\n2027-02,7,8\n");
+    let both = Chart::overlay(&[("#1".to_owned(), a), ("#2".to_owned(), b)]).expect("overlay");
+    let names: Vec<&str> = both.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["#1: base", "#1: alt", "#2: base", "#2: alt"]);
+    assert!(both.series[0].band.is_none());
+}
+
+#[test]
+fn overlays_draw_a_line_every_run_shares_once_without_a_label() {
+    let history = "month,Actual,Forecast\n2027-01,1,\n2027-02,2,\n";
+    let a = chart(&format!("{history}2027-03,,3\n"));
+    let b = chart(&format!("{history}2027-03,,4\n"));
+    let both =
+        Chart::overlay(&[("#1".to_owned(), a.clone()), ("#2".to_owned(), b)]).expect("overlay");
+    let names: Vec<&str> = both.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Actual", "#1: Forecast", "#2: Forecast"]);
+    let alone = Chart::overlay(&[("#1".to_owned(), a)]).expect("one run");
+    let names: Vec<&str> = alone.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["#1: Actual", "#1: Forecast"],
+        "one run shares nothing"
+    );
+}
+
+#[test]
+fn overlays_past_eight_lines_name_the_rest() {
+    let charts: Vec<(String, Chart)> = (1..=3)
+        .map(|n| {
+            let csv = format!("month,a,b,c\n2027-01,{n},{n},{n}\n2027-02,2,3,4\n");
+            (format!("#{n}"), chart(&csv))
+        })
+        .collect();
+    let all = Chart::overlay(&charts).expect("overlay");
+    assert_eq!(all.series.len(), MAX_SERIES);
+    assert_eq!(
+        all.not_charted_note().as_deref(),
+        Some("Not charted: #3: c (past 8 lines).")
+    );
+}
+
+#[test]
 fn overlays_keep_the_first_charts_units() {
     let mut a = chart("month,revenue\n2027-01,1\n2027-02,2\n");
     a.units = Some("€".to_owned());
@@ -181,6 +225,27 @@ fn dashed_lines_and_units() {
         "the line and its legend swatch"
     );
     assert_eq!(texts(&svg, "chart-units"), ["€"]);
+}
+
+#[test]
+fn long_units_show_whole_from_the_left_edge() {
+    let mut chart = chart("month,v\n2027-01,1\n2027-02,2\n");
+    let units = "thousands of euros per household at 2027";
+    chart.units = Some(units.to_owned());
+    let both = chart.svg("u", "units", POINT);
+    for svg in [both.clone(), narrow(&both)] {
+        assert_eq!(texts(&svg, "chart-units"), [units]);
+        assert!(svg.contains(r#"chart-units" x="4.0""#), "{svg}");
+        assert!(svg.contains(r#"text-anchor="start""#));
+    }
+    chart.units = Some("W".repeat(60));
+    let svg = narrow(&chart.svg("u", "units", POINT));
+    let shown = &texts(&svg, "chart-units")[0];
+    assert!(
+        shown.ends_with('…') && shown.chars().count() < 60,
+        "{shown}"
+    );
+    assert!(svg.contains(&format!("<title>{}</title>", "W".repeat(60))));
 }
 
 #[test]

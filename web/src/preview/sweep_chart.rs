@@ -70,7 +70,7 @@ pub fn grouped(runs: &[GroupedRun], groups: &[String]) -> Option<Chart> {
         .iter()
         .map(|run| (run.label.clone(), run.chart.clone()))
         .collect();
-    let lines = first_lines(&labelled, false);
+    let lines = first_lines(&labelled);
     let mut present = vec![false; groups.len()];
     let mut series = Vec::with_capacity(lines.len());
     for (run, line) in runs.iter().zip(lines) {
