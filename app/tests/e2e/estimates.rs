@@ -123,6 +123,23 @@ pub async fn an_estimate_comes_from_succeeded_runs_and_is_kept_with_each_run(sto
     assert!(page.contains("Duration and cost"), "{page}");
     assert!(page.contains("no history when submitted"), "{page}");
     assert!(page.contains(r#"id="actual-cost">$0.0"#), "{page}");
+    // The run's duration reads the same in its summary and beside its estimate.
+    let summary = page
+        .split("<dt>Duration</dt>")
+        .nth(1)
+        .and_then(|rest| rest.split("<dd>").nth(1))
+        .and_then(|rest| rest.split(['<', '\n']).next())
+        .expect("the summary's duration")
+        .trim()
+        .to_owned();
+    assert!(
+        summary.ends_with(" s") || summary.contains("min"),
+        "{summary}"
+    );
+    assert!(
+        page.contains(&format!(r#"id="actual-duration">{summary}</td>"#)),
+        "{summary}: {page}"
+    );
 
     // A run submitted now keeps the estimate it was submitted with.
     let third = api.submit_defaults("sleepy").await;
@@ -372,8 +389,13 @@ pub async fn the_cli_estimates_and_sets_budgets(store: StoreKind) {
         .expect("run");
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("5 run(s)"), "{stdout}");
-    assert!(stdout.contains("from 1 succeeded runs"), "{stdout}");
+    assert!(stdout.contains(", 5 runs:"), "{stdout}");
+    assert!(stdout.contains("from 1 succeeded run."), "{stdout}");
+    assert!(stdout.contains(" each (median"), "{stdout}");
+    assert!(
+        stdout.contains("; 5 runs ") && stdout.contains(" in all"),
+        "{stdout}"
+    );
     assert!(stdout.contains("5 runs about $"), "{stdout}");
     assert!(stdout.contains("EC2"), "{stdout}");
     let json_out = client(&app, &runner)
@@ -382,6 +404,43 @@ pub async fn the_cli_estimates_and_sets_budgets(store: StoreKind) {
         .expect("run");
     let estimate: Value = serde_json::from_slice(&json_out.stdout).expect("json");
     assert_eq!(estimate["count"], 1);
+    assert!(json_out.stdout.ends_with(b"}\n"), "a line ends the JSON");
+    let one = client(&app, &runner)
+        .args(["runs", "estimate", "sleepy"])
+        .output()
+        .expect("run");
+    assert!(
+        text(&one.stdout).contains(", 1 run:"),
+        "{}",
+        text(&one.stdout)
+    );
+    assert!(
+        !text(&one.stdout).contains(" each "),
+        "{}",
+        text(&one.stdout)
+    );
+    for args in [
+        &["runs", "estimate", "nope"][..],
+        &["sweeps", "submit", "nope", "--vary", "x=1,2"],
+        &[
+            "schedules",
+            "create",
+            "nope",
+            "--name",
+            "n",
+            "--cron",
+            "0 6 * * *",
+        ],
+    ] {
+        let out = client(&app, &runner).args(args).output().expect("run");
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("no model nope: the models are "),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("nothing here"), "{stderr}");
+    }
     let refused = client(&app, &runner)
         .args(["runs", "estimate", "sleepy", "--vcpu", "64"])
         .output()

@@ -149,20 +149,23 @@ fn duration_sentence(median: &str, p90: &str, runs: u32) -> String {
 #[derive(Debug, Clone)]
 pub struct RunCostView {
     pub expected: Option<EstimateView>,
-    /// "4 min 2 s", or `None` before it starts.
+    /// "4 min 2 s", "1.2 s" (as the run page's summary writes it), or
+    /// `None` before it starts.
     pub actual: Option<String>,
     /// "$0.0051", or `None` without a price.
     pub actual_cost: Option<String>,
 }
 
 impl RunCostView {
-    pub fn new(cost: &RunCost) -> Self {
+    /// `cost` as the run page shows it; `duration` is the run's duration as
+    /// its summary writes it, so that both places read the same.
+    pub fn new(cost: &RunCost, duration: Option<String>) -> Self {
         RunCostView {
             expected: cost
                 .estimate
                 .as_ref()
                 .map(|e| EstimateView::new(e, Vec::new())),
-            actual: cost.actual_seconds.map(duration_text),
+            actual: duration,
             actual_cost: cost.actual_cost_usd.map(dollars),
         }
     }

@@ -252,13 +252,16 @@ async fn page(
             }
         }
     };
-    let cost = crate::costs::run_cost(&state, &run, Utc::now()).await?;
+    let now = Utc::now();
+    let cost = crate::costs::run_cost(&state, &run, now).await?;
+    // One text for the run's duration in the summary and beside its estimate.
+    let duration = run.duration(now).map(format::duration);
     let holders = super::timeline::slot_holders(&state, &user, &run, &events).await?;
     let declared = version
         .as_ref()
         .map_or(&[][..], |version| version.outputs.charts.as_slice());
     Ok(RunPage {
-        cost: super::estimate::RunCostView::new(&cost),
+        cost: super::estimate::RunCostView::new(&cost, duration.clone()),
         nav: Nav::new(&user, &csrf, Section::Runs),
         active: !run.status.is_terminal(),
         waiting: WaitingView::find(&run, &events, &locale),
@@ -268,10 +271,7 @@ async fn page(
         typical: super::typical::compare_duration(&state, &run).await,
         submitted: locale.time(run.created_at),
         zone: locale.zone_name(),
-        duration: run
-            .duration(Utc::now())
-            .map(format::duration)
-            .unwrap_or_default(),
+        duration: duration.unwrap_or_default(),
         phases: super::timeline::phases(&events, &locale, Utc::now(), &holders),
         events: events
             .iter()

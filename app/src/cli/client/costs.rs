@@ -28,6 +28,14 @@ fn duration(value: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// "1 run", "5 runs": a count with its noun, singular for one.
+fn runs_text(count: u64, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// Asks the server for an estimate; `query` holds the resources asked for.
 pub(super) async fn fetch(
     client: &Client,
@@ -58,14 +66,26 @@ pub(super) fn describe(estimate: &Value) -> Vec<String> {
     if history.is_null() {
         lines.push("Duration: no history yet (no succeeded run of this version).".to_owned());
     } else {
-        lines.push(format!(
-            "Duration: {} (median and 90th percentile), from {} succeeded runs.",
-            range_text(
-                &duration(&history["median_seconds"]),
-                &duration(&history["p90_seconds"])
-            ),
-            cell(&history["runs"])
-        ));
+        let median = history["median_seconds"].as_i64().unwrap_or_default();
+        let p90 = history["p90_seconds"].as_i64().unwrap_or_default();
+        let per_run = range_text(&duration(&json!(median)), &duration(&json!(p90)));
+        let runs = history["runs"].as_u64().unwrap_or_default();
+        let from = format!("from {}", runs_text(runs, "succeeded run"));
+        lines.push(if count == 1 {
+            format!("Duration: {per_run} (median and 90th percentile), {from}.")
+        } else {
+            // The totals multiply as the cost's do: the time of every run
+            // added up, not how long the batch takes side by side.
+            let times = i64::try_from(count).unwrap_or(i64::MAX);
+            format!(
+                "Duration: {per_run} each (median and 90th percentile); {} {} in all, {from}.",
+                runs_text(count, "run"),
+                range_text(
+                    &duration(&json!(median.saturating_mul(times))),
+                    &duration(&json!(p90.saturating_mul(times)))
+                )
+            )
+        });
     }
     let cost = &estimate["cost"];
     if !cost.is_null() {
@@ -80,7 +100,8 @@ pub(super) fn describe(estimate: &Value) -> Vec<String> {
             format!("Cost: {per_run}.")
         } else {
             format!(
-                "Cost: {per_run}; {count} runs {}.",
+                "Cost: {per_run}; {} {}.",
+                runs_text(count, "run"),
                 range_text(
                     &dollars(&cost["median_total"]),
                     &dollars(&cost["p90_total"])
@@ -117,15 +138,16 @@ pub(super) async fn estimate(
     count: u32,
 ) -> anyhow::Result<ExitCode> {
     let client = server.client()?;
+    super::inputs::require_model(&client, model).await?;
     let estimate = fetch(&client, model, version, query, count).await?;
     if server.json {
         print_json(&estimate);
     } else {
         println!(
-            "{} version {}, {} run(s):",
+            "{} version {}, {}:",
             cell(&estimate["model"]),
             cell(&estimate["version"]),
-            count
+            runs_text(u64::from(count), "run")
         );
         for line in describe(&estimate) {
             println!("  {line}");

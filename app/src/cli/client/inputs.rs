@@ -90,7 +90,7 @@ fn needs_schema(from_file: &Map<String, Value>, pairs: &[(String, String)]) -> b
             .any(|value| value.as_str().is_some_and(|s| s.starts_with(FILE_PREFIX)))
 }
 
-/// Stops a submission to a model the server does not have (or that the
+/// Stops a command naming a model the server does not have (or that the
 /// token may not see), naming it and the ones there are, before any file
 /// is read or uploaded.
 pub(super) async fn require_model(client: &Client, model: &str) -> anyhow::Result<()> {

@@ -89,6 +89,7 @@ pub async fn run(command: SchedulesCommand) -> anyhow::Result<ExitCode> {
             server,
         } => {
             let client = server.client()?;
+            super::inputs::require_model(&client, &model).await?;
             let inputs = super::inputs::gather(
                 &client,
                 &model,

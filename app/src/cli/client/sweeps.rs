@@ -100,6 +100,7 @@ pub async fn run(command: SweepsCommand) -> anyhow::Result<ExitCode> {
             server,
         } => {
             let client = server.client()?;
+            super::inputs::require_model(&client, &model).await?;
             let schema = super::inputs::input_schema(&client, &model, version.as_deref()).await?;
             let vary = super::vary::read(Some(&schema), &vary)?;
             let inputs = super::inputs::gather(
