@@ -280,15 +280,26 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
-    value
-        .map(|text| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                AppError::BadRequest(format!(
-                    "{field} must be a day written YYYY-MM-DD, such as 2026-11-01, not {text:?}"
-                ))
-            })
-        })
-        .transpose()
+    value.map(|text| parse_day(field, text)).transpose()
+}
+
+/// A day typed in a filter box (the runs list's From and To, the audit
+/// log's Since): exactly four, two and two digits, `2026-11-01`, naming a
+/// day of the calendar. A refusal names `field` and says which rule failed.
+pub fn parse_day(field: &str, text: &str) -> Result<NaiveDate, AppError> {
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    let shaped = match text.split('-').collect::<Vec<_>>()[..] {
+        [year, month, day] => digits(year, 4) && digits(month, 2) && digits(day, 2),
+        _ => false,
+    };
+    if !shaped {
+        return Err(AppError::BadRequest(format!(
+            "{field} must be a day written YYYY-MM-DD, such as 2026-11-01, not {text:?}"
+        )));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| AppError::BadRequest(format!("{field}: {text} is not a day of the calendar")))
 }
 
 /// Reads the filter from the query string, refusing what cannot be a filter.
@@ -361,6 +372,33 @@ mod tests {
         Action::ManageTasks,
         Action::ReadOutbox,
     ];
+
+    #[test]
+    fn a_filter_day_is_four_two_two_digits_and_on_the_calendar() {
+        let day = |text| super::parse_day("from", text).map_err(|e| e.to_string());
+        assert_eq!(
+            day("2026-02-28"),
+            Ok(NaiveDate::from_ymd_opt(2026, 2, 28).expect("day"))
+        );
+        for loose in [
+            "2026-12-1",
+            "26-12-01",
+            "2026-1-01",
+            "2026/12/01",
+            "+2026-12-01",
+        ] {
+            let refusal = day(loose).expect_err(loose);
+            assert!(
+                refusal.contains("from must be a day written YYYY-MM-DD"),
+                "{refusal}"
+            );
+        }
+        let refusal = day("2026-02-30").expect_err("no such day");
+        assert!(
+            refusal.contains("from: 2026-02-30 is not a day of the calendar"),
+            "{refusal}"
+        );
+    }
 
     #[test]
     fn a_viewer_may_do_nothing_and_an_administrator_everything() {

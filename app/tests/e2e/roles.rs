@@ -105,18 +105,31 @@ pub async fn pages_offer_each_role_only_what_it_may_do(store: StoreKind) {
 pub async fn a_day_the_runs_filter_cannot_read_is_named(store: StoreKind) {
     let app = TestApp::spawn(store).await;
     let runner = app.signed_in(RUNNER_EMAIL, RUNNER_PASSWORD).await;
-    for (query, field, typed) in [
-        ("from=12%2F01%2F2026", "from", "12/01/2026"),
-        ("to=2026-02-30", "to", "2026-02-30"),
+    for (query, field, typed, said) in [
+        (
+            "from=12%2F01%2F2026",
+            "from",
+            "12/01/2026",
+            "from must be a day written YYYY-MM-DD",
+        ),
+        (
+            "from=2026-12-1",
+            "from",
+            "2026-12-1",
+            "from must be a day written YYYY-MM-DD",
+        ),
+        (
+            "to=2026-02-30",
+            "to",
+            "2026-02-30",
+            "to: 2026-02-30 is not a day of the calendar",
+        ),
     ] {
         let response = runner.get(&format!("/runs?{query}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
         let page = response.text().await.expect("body");
         assert!(page.contains("id=\"filter-error\""), "{page}");
-        assert!(
-            page.contains(&format!("{field} must be a day written YYYY-MM-DD")),
-            "{page}"
-        );
+        assert!(page.contains(said), "{page}");
         assert!(
             page.contains(&format!("name=\"{field}\""))
                 && page.contains(&format!("value=\"{typed}\"")),
@@ -142,4 +155,25 @@ pub async fn a_day_the_runs_filter_cannot_read_is_named(store: StoreKind) {
         message.contains("from must be a day written YYYY-MM-DD"),
         "{body}"
     );
+    for (path, said) in [
+        (
+            "/api/v1/runs?from=2026-12-1",
+            "from must be a day written YYYY-MM-DD",
+        ),
+        (
+            "/api/v1/runs?to=2026-02-30",
+            "to: 2026-02-30 is not a day of the calendar",
+        ),
+    ] {
+        let refused = api.get(path).send().await.expect("GET");
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body: Value = refused.json().await.expect("json");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(said),
+            "{body}"
+        );
+    }
 }

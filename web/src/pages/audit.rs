@@ -5,7 +5,6 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::NaiveDate;
 use modelrun_core::audit::{AuditAction, AuditEntry, AuditFilter};
 use serde::Deserialize;
 
@@ -92,13 +91,7 @@ fn parse(query: &AuditQuery, locale: &Locale) -> AppResult<AuditFilter> {
         })
         .transpose()?;
     let since = given(&query.since)
-        .map(|d| {
-            NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map(|date| locale.start_of_day(date))
-                .map_err(|_| {
-                    AppError::BadRequest("since: must be a date such as 2026-11-01".to_owned())
-                })
-        })
+        .map(|d| crate::policy::parse_day("since", d).map(|date| locale.start_of_day(date)))
         .transpose()?;
     let before = given(&query.before)
         .map(|b| {
