@@ -22,6 +22,7 @@ pub async fn page_filters_refuse_what_they_cannot_read(store: StoreKind) {
             "/compare?runs=1&runs=abc",
             "runs: \"abc\" is not a run number",
         ),
+        ("/compare?runs=1,1", "runs: run 1 is listed twice"),
         (
             "/runs?limit=abc",
             "limit must be a whole number from 1 to 200",

@@ -157,11 +157,20 @@ pub async fn runs_compare_side_by_side(store: StoreKind) {
             "{query}"
         );
     }
+    let missing = ann.get(&format!("/compare?runs={a},999")).await;
+    let page = missing.text().await.expect("body");
+    assert!(
+        page.contains("run 999 does not exist or you may not see it"),
+        "{page}"
+    );
     // Bob may not see Ann's runs, so he may not compare them.
     let bob = app.signed_in(BOB_EMAIL, BOB_PASSWORD).await;
-    assert_eq!(
-        bob.get(&format!("/compare?runs={a},{b}")).await.status(),
-        StatusCode::NOT_FOUND
+    let refused = bob.get(&format!("/compare?runs={a},{b}")).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let page = refused.text().await.expect("body");
+    assert!(
+        page.contains(&format!("run {a} does not exist or you may not see it")),
+        "{page}"
     );
 }
 
