@@ -73,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::versions::router())
         .merge(pages::promote::router())
         .merge(pages::tasks::router())
+        .merge(pages::confirm::router())
         .merge(uploads::routes::router())
         .merge(api::router())
         .merge(health::router())

@@ -35,6 +35,24 @@ pub async fn cancel_asks_on_a_page_before_stopping_a_run(store: StoreKind) {
     let run = api.get_json(&format!("/api/v1/runs/{id}")).await;
     assert_eq!(run["status"], "queued", "nothing changes before the answer");
 
+    // The question's URL opened again (a reload, a copied link) leads to
+    // the thing's page, never to a bare 405.
+    for (action, page) in [
+        (cancel.as_str(), run_page.as_str()),
+        (
+            "/models/q2%20plan/secrets/KEY/delete",
+            "/models/q2%20plan#secrets",
+        ),
+        ("/admin/users/5/disable", "/admin/users"),
+        ("/admin/budgets/remove", "/admin/budgets"),
+    ] {
+        let opened = ann.get(action).await;
+        assert_eq!(opened.status(), StatusCode::SEE_OTHER, "{action}");
+        assert_eq!(location(&opened), page, "{action}");
+    }
+    let run = api.get_json(&format!("/api/v1/runs/{id}")).await;
+    assert_eq!(run["status"], "queued", "a GET changes nothing");
+
     // Anything but confirmed=1 is not a yes.
     let again = ann
         .post_form(&cancel, &[("_csrf", &csrf), ("confirmed", "0")])

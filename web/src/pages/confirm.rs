@@ -7,14 +7,70 @@
 //! that asks the form's question and re-posts it with `confirmed=1`. With
 //! JavaScript, app.js asks the same question in a dialog and adds the field
 //! when the person agrees, so the page is never seen. The API is unaffected.
+//! The question page lives on the action's URL; opening that URL again
+//! (reload, history, a copied link) is a GET, sent to the thing's page.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::response::{IntoResponse, Response};
+use axum::Router;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::{Nav, Section};
 use crate::auth::CurrentUser;
+use crate::state::AppState;
+
+/// Each confirm-able form's action and the page the form is on, a `{part}`
+/// of the page being the same part of the action.
+const PAGES: [(&str, &str); 10] = [
+    ("/runs/{id}/cancel", "/runs/{id}"),
+    ("/sweeps/{id}/cancel", "/sweeps/{id}"),
+    (
+        "/models/{name}/versions/{label}/retire",
+        "/models/{name}/versions/{label}",
+    ),
+    (
+        "/models/{name}/versions/{label}/environment",
+        "/models/{name}/versions/{label}#environment",
+    ),
+    (
+        "/models/{name}/secrets/{secret}/delete",
+        "/models/{name}#secrets",
+    ),
+    ("/account/tokens/{id}/revoke", "/account"),
+    ("/admin/users/{id}/password", "/admin/users"),
+    ("/admin/users/{id}/disable", "/admin/users"),
+    ("/schedules/{id}/delete", "/schedules/{id}"),
+    ("/admin/budgets/remove", "/admin/budgets"),
+];
+
+/// A GET of each confirm-able action: a 303 to the page its form is on,
+/// never a bare 405.
+pub fn router() -> Router<AppState> {
+    PAGES.iter().fold(Router::new(), |router, &(action, page)| {
+        router.route(
+            action,
+            get(
+                move |Path(parts): Path<HashMap<String, String>>| async move {
+                    Redirect::to(&fill(page, &parts))
+                },
+            ),
+        )
+    })
+}
+
+/// `page` with each `{part}` replaced by its value, encoded for a path.
+fn fill(page: &str, parts: &HashMap<String, String>) -> String {
+    parts.iter().fold(page.to_owned(), |page, (name, value)| {
+        let value = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
+        page.replace(&format!("{{{name}}}"), &value)
+    })
+}
 
 /// The field a confirmed form carries, `confirmed=1`.
 pub const FIELD: &str = "confirmed";
@@ -85,6 +141,27 @@ mod tests {
     fn answer(confirmed: Option<&str>) -> Answer {
         Answer {
             confirmed: confirmed.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn each_action_leads_to_its_page_with_the_same_parts() {
+        let parts = HashMap::from([
+            ("name".to_owned(), "q2 plan".to_owned()),
+            ("label".to_owned(), "3".to_owned()),
+        ]);
+        assert_eq!(
+            fill("/models/{name}/versions/{label}#environment", &parts),
+            "/models/q2%20plan/versions/3#environment"
+        );
+        for (action, page) in PAGES {
+            for part in page.split('{').skip(1) {
+                let name = &part[..part.find('}').expect("closed")];
+                assert!(
+                    action.contains(&format!("{{{name}}}")),
+                    "{action} gives {name}"
+                );
+            }
         }
     }
 
