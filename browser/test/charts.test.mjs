@@ -2,10 +2,14 @@
 // years apart compared on one time axis (the years between kept), round
 // and distinct y labels, a run's chart and the comparison on a 390 px phone
 // (every line whole, readable, nothing scrolling sideways), and the charts
-// in dark mode. Screenshots go to target/screenshots/.
+// in dark mode; a model's longest texts (a 200-character title of one word,
+// 40-character units) wrapping and showing whole, on the run and compare
+// pages, and a history two runs share drawn once. Screenshots go to
+// target/screenshots/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { signedIn } from "../lib/session.mjs";
@@ -191,4 +195,93 @@ test("in dark mode the chart's text, grid and box are drawn for a dark page", as
   await shot("chart-dark-phone", false);
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.emulateMedia({ colorScheme: "light" });
+});
+
+/** A chart title of 200 characters and no space, and units of 40: the longest a manifest allows. */
+const LONG_TITLE = `Revenue${"X".repeat(193)}`;
+const LONG_UNITS = "thousands of euros per household at 2027";
+const LONG = `name = "longtext"
+title = "Long texts"
+description = "Declares a chart with the longest title and units a manifest allows."
+command = ["python3", "-c", '''
+import os
+out = os.environ["MODELRUN_OUTPUT_DIR"]
+run = int(os.environ["MODELRUN_RUN_ID"])
+open(os.path.join(out, "history.csv"), "w").write("month,revenue\\n2026-11,100\\n2026-12,110\\n")
+open(os.path.join(out, "forecast.csv"), "w").write(f"month,forecast\\n2027-01,{120 + run}\\n2027-02,{130 + run}\\n")
+''']
+[inputs]
+type = "object"
+[[outputs.charts]]
+file = "history.csv"
+x = "month"
+title = "${LONG_TITLE}"
+units = "${LONG_UNITS}"
+series = [
+  { column = "revenue", label = "Actual" },
+  { file = "forecast.csv", column = "forecast", label = "Forecast" },
+]
+`;
+
+/** How far the page scrolls sideways, in px. */
+function sideways() {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+/** The units above a chart's y axis: their text and whether they sit inside the drawing. */
+function units(figure) {
+  return figure.locator("svg.chart .chart-units").evaluate((text) => {
+    const box = text.getBoundingClientRect();
+    const svg = text.ownerSVGElement.getBoundingClientRect();
+    return { text: text.textContent, inside: box.left >= svg.left - 1 && box.right <= svg.right + 1 };
+  });
+}
+
+test("the longest title wraps and the longest units show whole, on a desktop and a phone", async () => {
+  const dir = path.join(session.server.dataDir, "longtext-model");
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "modelrun.toml"), LONG);
+  session.server.cli(["models", "register", dir]);
+  const ids = [];
+  for (const _ of [1, 2]) {
+    await page.goto("/models/longtext/runs/new");
+    await page.getByRole("button", { name: "Submit run" }).click();
+    await page.locator("h1 .status-succeeded").waitFor({ timeout: 60_000 });
+    ids.push(Number(new URL(page.url()).pathname.split("/").pop()));
+  }
+  const heading = page.getByRole("heading", { name: LONG_TITLE });
+  await heading.waitFor();
+  const right = await heading.evaluate((h) => h.getBoundingClientRect().right);
+  assert.ok(right <= 1280, `the title wraps inside the screen (right edge ${right})`);
+  assert.ok(await sideways() <= 1, `the run page does not scroll sideways (by ${await sideways()}px)`);
+  const figure = page.locator("section", { has: heading }).locator("figure.chart");
+  const shown = await units(figure);
+  assert.equal(shown.text, LONG_UNITS, "the units whole");
+  assert.ok(shown.inside, "inside the drawing");
+  await figure.evaluate((f) => f.scrollIntoView({ block: "center" }));
+  await shot("chart-long-texts", false);
+
+  await page.goto(`/compare?runs=${ids.join(",")}`);
+  const compare = page.locator("figure.chart").first();
+  const legend = await compare.locator("svg.chart .chart-legend").allTextContents();
+  assert.deepEqual(
+    legend,
+    ["Actual", `#${ids[0]}: Forecast`, `#${ids[1]}: Forecast`],
+    "the shared history once, each run's forecast",
+  );
+  assert.equal((await units(compare)).text, LONG_UNITS);
+  assert.ok(await sideways() <= 1, "the compare page does not scroll sideways");
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const where of [`/runs/${ids[0]}`, `/compare?runs=${ids.join(",")}`, "/models/longtext"]) {
+    await page.goto(where);
+    assert.ok(await sideways() <= 1, `${where} on a phone does not scroll sideways (by ${await sideways()}px)`);
+  }
+  await page.goto(`/runs/${ids[0]}`);
+  const narrow = await page.locator("figure.chart img.chart-narrow").first().evaluate((img) => {
+    const svg = atob(img.src.split("base64,")[1]);
+    return new DOMParser().parseFromString(svg, "image/svg+xml").querySelector(".chart-units").textContent;
+  });
+  assert.equal(narrow, LONG_UNITS, "the phone's drawing shows the units whole");
+  await page.setViewportSize({ width: 1280, height: 900 });
 });
