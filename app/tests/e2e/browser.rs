@@ -110,8 +110,8 @@ pub async fn the_form_is_generated_from_the_schema_with_defaults(store: StoreKin
         "<select id=\"in-seasonality\" name=\"seasonality\"",
         "<option value=\"none\" selected>Flat</option>",
         "<option value=\"retail\">Retail: strong Q4</option>",
-        "pattern=\"^[0-9]{4}-(0[1-9]|1[0-2])$\"",
-        "title=\"Start month must look like 2027-01\"",
+        "pattern=\"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])$\"",
+        "title=\"Start month must look like 2027-01, a month from 1900-01 to 2199-12\"",
         "Growth of new business per month",
     ] {
         assert!(page.contains(expected), "missing {expected:?}");
@@ -163,13 +163,27 @@ pub async fn bad_form_input_comes_back_with_messages_and_creates_nothing(store: 
         "Monthly growth rate must be at most 0.5.",
         "Horizon (months) must be a whole number.",
         "Base monthly revenue is required.",
-        "Start month must look like 2027-01.",
+        "Start month must look like 2027-01, a month from 1900-01 to 2199-12.",
         "value=\"0.9\"",
         "value=\"twelve\"",
         "value=\"2027-13\"",
         "aria-invalid=\"true\"",
     ] {
         assert!(page.contains(expected), "missing {expected:?}");
+    }
+    // A year that would write five-digit months later on is refused by name.
+    for month in ["9999-12", "1899-12", "2200-01"] {
+        let refused = submit_form(&browser, &label, &[("start_month", month)]).await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{month}"
+        );
+        let page = refused.text().await.expect("body");
+        assert!(
+            page.contains("Start month must look like 2027-01, a month from 1900-01 to 2199-12."),
+            "{month}: {page}"
+        );
     }
     let unknown = submit_form(&browser, &label, &[("colour", "red")]).await;
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
