@@ -10,7 +10,7 @@ use std::fmt;
 pub mod delimiter;
 pub mod numbers;
 
-use delimiter::{Delimiter, points_for_commas};
+use delimiter::{Delimiter, points_for_commas, reads_as_number};
 
 /// What a column holds, guessed from its non-empty values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,12 +94,14 @@ pub fn parse_number(value: &str) -> Option<f64> {
     value.trim().parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
-/// A cell a spreadsheet may run as a formula when the file is opened: it
-/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a
-/// plain number (`-12.5` and `+3` are numbers). The characters are OWASP's
-/// list for "CSV injection" (owasp.org/www-community/attacks/CSV_Injection).
-pub fn starts_like_formula(cell: &str) -> bool {
-    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && parse_number(cell).is_none()
+/// A cell of a file parted by `delimiter` that a spreadsheet may run as a
+/// formula when the file is opened: it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return, and does not read as a number in the file's
+/// own style ([`reads_as_number`]: `-12.5`, `+3`, and in a `;` file
+/// `-0,0000001`). The characters are OWASP's list for "CSV injection"
+/// (owasp.org/www-community/attacks/CSV_Injection).
+pub fn starts_like_formula(cell: &str, delimiter: Delimiter) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !reads_as_number(cell, delimiter)
 }
 
 fn is_month(value: &str) -> bool {
@@ -202,7 +204,7 @@ impl Table {
         for row in &table.rows {
             for (column, value) in row.iter().enumerate() {
                 table.types[column] = table.types[column].join(ColumnType::of(value));
-                table.formulas += usize::from(starts_like_formula(value));
+                table.formulas += usize::from(starts_like_formula(value, delimiter));
             }
         }
         table
@@ -285,13 +287,64 @@ mod tests {
             "\r=1",
             "=HYPERLINK(\"x\")",
         ] {
-            assert!(starts_like_formula(formula), "{formula:?}");
+            assert!(
+                starts_like_formula(formula, Delimiter::Comma),
+                "{formula:?}"
+            );
+            assert!(starts_like_formula(formula, Delimiter::Semicolon));
         }
         for plain in ["-12.5", "+3", "-3e2", "a=b", " =1", "", "2027-01"] {
-            assert!(!starts_like_formula(plain), "{plain:?}");
+            assert!(!starts_like_formula(plain, Delimiter::Comma), "{plain:?}");
         }
         let table = Table::parse("a,b\n=1+1,-4\n\"@x\",ok\n", 10, false);
         assert_eq!(table.formulas, 2);
+    }
+
+    #[test]
+    fn a_number_in_the_files_own_style_is_never_a_formula() {
+        for number in ["-0,0000001", "-9.999.999.999,99", "-2,0e3", "+1,5E+20"] {
+            assert!(
+                !starts_like_formula(number, Delimiter::Semicolon),
+                "{number:?}"
+            );
+            assert!(starts_like_formula(number, Delimiter::Comma), "{number:?}");
+        }
+        for formula in ["-1,5+2", "-2,0e", "-1,,5", "-e3"] {
+            assert!(
+                starts_like_formula(formula, Delimiter::Semicolon),
+                "{formula:?}"
+            );
+        }
+        // Numbers in a column of text are still numbers, not formulas.
+        let table = Table::parse(
+            "a;b\n-0,0000001;x\n-9.999.999.999,99;y\n-2,0e3;z\nn/a;=1+1\n",
+            10,
+            false,
+        );
+        assert_eq!(table.types[0], ColumnType::Text);
+        assert_eq!(table.formulas, 1);
+    }
+
+    #[test]
+    fn scientific_notation_with_a_decimal_comma_reads_as_numbers() {
+        let table = Table::parse(
+            "x;y\n3,14e-10;1\n1,5E+20;2\n-2,0e3;3\n-0,0000001;4\n-9.999.999.999,99;5\n",
+            10,
+            false,
+        );
+        assert_eq!(table.types, [ColumnType::Number, ColumnType::Integer]);
+        let column: Vec<f64> = table
+            .rows
+            .iter()
+            .map(|row| parse_number(&row[0]).expect("a number"))
+            .collect();
+        assert_eq!(
+            column,
+            [3.14e-10, 1.5e20, -2000.0, -1e-7, -9_999_999_999.99]
+        );
+        assert_eq!(table.formulas, 0);
+        let points = Table::parse("x,y\n1e20,1\n", 10, false);
+        assert_eq!(points.types[0], ColumnType::Number);
     }
 
     #[test]

@@ -143,11 +143,32 @@ pub fn points_for_commas(rows: &mut [Vec<String>], column: usize) {
     }
 }
 
+/// Whether `cell` reads as a number in a file parted by `delimiter`: as
+/// models write numbers (`-12.5`, `1e20`), or in a `;` file also as a
+/// decimal-comma locale does (`-9.999.999.999,99`, `-2,0e3`). The same
+/// readers type the table's columns.
+pub fn reads_as_number(cell: &str, delimiter: Delimiter) -> bool {
+    super::parse_number(cell).is_some()
+        || (delimiter.decimal_comma() && comma_number(cell.trim()).is_some())
+}
+
 /// When `text` is a number as a decimal-comma locale writes it (`-1234`,
-/// `1.234`, `1234,5`, `1.234.567,25`, `,5`, `1.000.000`), whether it can
-/// only be read so: `Some(true)` with a comma fraction or several dots.
+/// `1.234`, `1234,5`, `1.234.567,25`, `,5`, `1.000.000`, `3,14e-10`,
+/// `1,5E+20`), whether it can only be read so: `Some(true)` with a comma
+/// fraction or several dots.
 fn comma_number(text: &str) -> Option<bool> {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (text, None),
+    };
+    let exponent_ok = exponent.is_none_or(|exponent| {
+        let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    if !exponent_ok {
+        return None;
+    }
+    let digits = mantissa.strip_prefix(['-', '+']).unwrap_or(mantissa);
     let (whole, fraction) = match digits.split_once(',') {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (digits, None),

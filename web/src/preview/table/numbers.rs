@@ -29,9 +29,14 @@
 //!   decimals) reads in scientific notation with [`SIGNIFICANT`] figures
 //!   (`1.23e-5`), as does every value of a column of values all too small
 //!   for [`MAX_DECIMALS`] (`1.235e-7`).
+//! * A value too small for [`MAX_DECIMALS`] to keep [`MIN_SIGNIFICANT`] of
+//!   its figures reads in its own notation, so it drives neither the
+//!   column's decimals nor how many it is written with: `0.5` beside
+//!   `-0.0000001` reads `0.5` and `-1e-7`, not `0.500000`.
 //! * A column with a value too large for a float to hold every digit (1e15
 //!   and up) shows its values as written, a fraction of only zeros left
-//!   out (`1001000000000000000.0` reads `1,001,000,000,000,000,000`).
+//!   out (`1001000000000000000.0` reads `1,001,000,000,000,000,000`,
+//!   `1,50E+20` in a `;` file `1,5e20`).
 //! * A column with a value written with a leading zero (`01234`) holds
 //!   codes (postcodes, account numbers), not quantities: shown as written.
 //! * Thousands are grouped in the person's style when some value of the
@@ -89,7 +94,6 @@ impl ColumnFormat {
             return None;
         }
         let mut values = Vec::new();
-        let mut written = 0usize;
         let mut same = None;
         for cell in cells {
             let Some(value) = parse_number(cell) else {
@@ -103,10 +107,9 @@ impl ColumnFormat {
                 None => Some(Some(decimals)),
                 Some(kept) => Some(kept.filter(|&kept| kept == decimals)),
             };
-            written = written.max(decimals);
-            values.push(value);
+            values.push((value, decimals));
         }
-        let largest = values.iter().fold(0.0f64, |max, v| max.max(v.abs()));
+        let largest = values.iter().fold(0.0f64, |max, (v, _)| max.max(v.abs()));
         if largest >= EXACT_LIMIT {
             return Some(ColumnFormat::AsWritten);
         }
@@ -123,6 +126,9 @@ impl ColumnFormat {
         if decimals_for(largest, SIGNIFICANT) > MAX_DECIMALS {
             return Some(ColumnFormat::Scientific);
         }
+        values.retain(|&(value, _)| !own_notation(value));
+        let written = values.iter().map(|&(_, d)| d).max().unwrap_or(0);
+        let mut values: Vec<f64> = values.into_iter().map(|(value, _)| value).collect();
         let smallest = values
             .iter()
             .map(|v| v.abs())
@@ -147,7 +153,7 @@ impl ColumnFormat {
         };
         match self {
             ColumnFormat::Code => cell.trim().to_owned(),
-            ColumnFormat::AsWritten => format::number_text(whole_if_zeros(cell.trim()), style),
+            ColumnFormat::AsWritten => as_written(cell.trim(), style),
             ColumnFormat::Scientific => scientific(value, style),
             ColumnFormat::Fixed { decimals, .. } if too_coarse(value, cell.trim(), decimals) => {
                 scientific(value, style)
@@ -162,6 +168,13 @@ impl ColumnFormat {
 fn decimals_for(value: f64, figures: i32) -> usize {
     let magnitude = value.abs().log10().floor() as i32;
     usize::try_from(figures - 1 - magnitude).unwrap_or(0)
+}
+
+/// Whether `value` is too small for [`MAX_DECIMALS`] to keep
+/// [`MIN_SIGNIFICANT`] of its figures (`0.0000123`, `-1e-7`): in a column of
+/// larger values it reads in scientific notation ([`too_coarse`]).
+fn own_notation(value: f64) -> bool {
+    value != 0.0 && decimals_for(value, MIN_SIGNIFICANT) > MAX_DECIMALS
 }
 
 /// Whether `decimals` leave non-zero `value`, written as `cell`, with fewer
@@ -196,6 +209,25 @@ fn fixed(value: f64, decimals: usize, grouped: bool, style: NumberStyle) -> Stri
         whole
     } else {
         format!("{whole}{}{fraction}", style.decimal_separator())
+    }
+}
+
+/// `cell` as written in `style`, a fraction of only zeros left out; one
+/// written with an exponent keeps its digits in the form
+/// [`format::scientific`] writes (`1.50E+20` reads `1.5e20`).
+fn as_written(cell: &str, style: NumberStyle) -> String {
+    match cell.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => {
+            let mantissa = if mantissa.contains('.') {
+                let trimmed = mantissa.trim_end_matches('0');
+                trimmed.strip_suffix('.').unwrap_or(trimmed)
+            } else {
+                mantissa
+            };
+            let exponent = exponent.parse::<i64>().unwrap_or(0);
+            format!("{}e{exponent}", format::number_text(mantissa, style))
+        }
+        None => format::number_text(whole_if_zeros(cell), style),
     }
 }
 

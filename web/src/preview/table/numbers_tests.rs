@@ -42,15 +42,15 @@ fn a_non_zero_value_never_reads_as_zero_nor_loses_its_sign() {
     );
     assert_eq!(
         shown(ColumnType::Number, &["-0.00001", "12.5"], POINT),
-        ["-0.00001", "12.50000"]
+        ["-1e-5", "12.5"]
     );
     assert_eq!(
         shown(
             ColumnType::Number,
-            &["0.0000123456", "-0.000004", "1000.5", "0"],
+            &["0.0000123456", "-0.000004", "1000.25", "0.125", "0"],
             POINT
         ),
-        ["1.235e-5", "-0.000004", "1000.500000", "0.000000"],
+        ["1.235e-5", "-4e-6", "1000.250", "0.125", "0.000"],
         "too small for six decimals: scientific, that cell only"
     );
     let table = Table::parse("a;b\n-0,5;1\n1234567,89;2\n0,001;3\n", 10, false);
@@ -162,4 +162,46 @@ fn written_decimals_count_exponents() {
     assert_eq!(written_decimals("1.5e-7"), 8);
     assert_eq!(written_decimals("1.5E3"), 0);
     assert_eq!(written_decimals("12"), 0);
+}
+
+/// The column of a `;` file's first column, as shown in `style`.
+fn shown_in_semicolon_file(text: &str, style: NumberStyle) -> Vec<String> {
+    let table = Table::parse(text, 10, false);
+    let cells = || table.rows.iter().map(|row| row[0].as_str());
+    let format = ColumnFormat::of(table.types[0], cells()).expect("numeric");
+    cells().map(|cell| format.show(cell, style)).collect()
+}
+
+#[test]
+fn a_cell_in_its_own_notation_does_not_set_the_columns_decimals() {
+    assert_eq!(
+        shown_in_semicolon_file("x;n\n0,5;1\n-0,0000001;2\n", COMMA),
+        ["0,5", "-1e-7"]
+    );
+    assert_eq!(
+        shown_in_semicolon_file(
+            "x;n\n3,14e-10;1\n1,5E+20;2\n-2,0e3;3\n-0,0000001;4\n0,5;5\n",
+            COMMA
+        ),
+        ["3,14e-10", "1,5e20", "-2e3", "-0,0000001", "0,5"],
+        "beside 1e20 every value reads as written, in the person's style"
+    );
+    assert_eq!(
+        shown_in_semicolon_file("x;n\n3,14e-10;1\n-2,0e3;2\n-0,0000001;3\n0,5;4\n", COMMA),
+        ["3,14e-10", "-2000,0", "-1e-7", "0,5"],
+        "the column's decimals follow 0,5, not the cells in their own notation"
+    );
+    assert_eq!(
+        shown_in_semicolon_file("x;n\n-9.999.999.999,99;1\n-0,0000001;2\n0,5;3\n", POINT),
+        ["-9,999,999,999.99", "-1e-7", "0.50"]
+    );
+    assert_eq!(
+        shown(
+            ColumnType::Number,
+            &["0.1", "0.0000001", "0.0000002"],
+            POINT
+        ),
+        ["0.1", "1e-7", "2e-7"],
+        "different small values still read apart"
+    );
 }
