@@ -16,7 +16,7 @@ pub fn bytes(size: i64) -> String {
     if unit == 0 {
         format!("{size} B")
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        format!("{} {}", rounded(value, 1), UNITS[unit])
     }
 }
 
@@ -27,7 +27,7 @@ pub fn duration(span: chrono::Duration) -> String {
         0..60 => {
             let millis = span.num_milliseconds().max(0);
             if millis < 10_000 {
-                format!("{:.1} s", millis as f64 / 1000.0)
+                format!("{} s", rounded(millis as f64 / 1000.0, 1))
             } else {
                 format!("{seconds} s")
             }
@@ -93,7 +93,7 @@ pub fn figure(value: f64, style: NumberStyle) -> String {
     } else {
         (3.0 - magnitude).max(2.0) as usize
     };
-    let text = format!("{value:.decimals$}");
+    let text = rounded(value, decimals);
     let text = text.trim_end_matches('0').trim_end_matches('.');
     separate(text, style)
 }
@@ -108,14 +108,25 @@ pub fn scientific(value: f64, significant: usize, style: NumberStyle) -> String 
     if value.is_infinite() {
         return if value < 0.0 { "-∞" } else { "∞" }.to_owned();
     }
-    let text = format!("{:.*e}", significant.max(1) - 1, value);
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let shortest = format!("{:e}", value.abs());
+    let (mantissa, exponent) = shortest.split_once('e').unwrap_or((&shortest, "0"));
+    let mut exponent: i32 = exponent.parse().unwrap_or(0);
+    let mut mantissa = rounded(mantissa.parse().unwrap_or(0.0), significant.max(1) - 1);
+    // Rounding up 9.9995 makes 10.00: one more power of ten.
+    if mantissa.starts_with("10") {
+        exponent += 1;
+        mantissa = rounded(
+            mantissa.parse::<f64>().unwrap_or(0.0) / 10.0,
+            significant.max(1) - 1,
+        );
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
     let mantissa = if mantissa.contains('.') {
         mantissa.trim_end_matches('0').trim_end_matches('.')
     } else {
-        mantissa
+        &mantissa
     };
-    format!("{mantissa}e{exponent}").replace('.', &style.decimal_separator().to_string())
+    format!("{sign}{mantissa}e{exponent}").replace('.', &style.decimal_separator().to_string())
 }
 
 /// A key figure written as its version declares (`[outputs.metrics]`):
@@ -156,21 +167,63 @@ pub fn metric(value: f64, format: &MetricFormat, style: NumberStyle) -> String {
     }
 }
 
-/// `value` with exactly `places` decimals, thousands grouped; never "-0".
-/// From 1e15 on, in scientific notation (the decimals would be noise).
+/// `value` with exactly `places` decimals, thousands grouped. A value that
+/// is not zero never reads as zero: one that `places` would round to it
+/// gets the decimals of two significant figures ("0.0012", not "0.00"),
+/// and below 1e-6 scientific notation ("1.2e-9"). From 1e15 on, in
+/// scientific notation (the decimals would be noise).
 fn fixed(value: f64, places: u8, style: NumberStyle) -> String {
-    if value.abs() >= COMPACT_FROM {
+    let size = value.abs();
+    if size >= COMPACT_FROM {
         return scientific(value, COMPACT_SIGNIFICANT, style);
     }
     let places = usize::from(places);
-    let text = format!("{value:.places$}");
-    let zero = !text.bytes().any(|b| b.is_ascii_digit() && b != b'0');
-    let text = if zero {
-        text.trim_start_matches('-')
+    let text = rounded(value, places);
+    if size == 0.0 || text.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        return separate(&text, style);
+    }
+    if size < COMPACT_BELOW {
+        return scientific(value, 2, style);
+    }
+    let first = (-size.log10()).floor() as usize + 1;
+    let text = rounded(value, first + 1);
+    separate(text.trim_end_matches('0').trim_end_matches('.'), style)
+}
+
+/// `value` as plain decimal text with exactly `places` decimals ("-12.50"),
+/// never "-0". Rounded from the shortest decimal that reads back as the
+/// same number (what `{}` writes), half away from zero as spreadsheets
+/// round: 0.125 is "0.13" and 2.5 is "3", where `{:.N}` rounds the binary
+/// value ("0.12", a hair under) half to even ("2"), and 999999999999999.9
+/// at two places is "…999.90", not the "…999.88" of the binary value's
+/// further digits. Not finite, as `{}` writes it ("inf", "NaN").
+fn rounded(value: f64, places: usize) -> String {
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    let shortest = format!("{}", value.abs());
+    let (whole, fraction) = shortest.split_once('.').unwrap_or((&shortest, ""));
+    let kept = fraction.bytes().chain(std::iter::repeat(b'0')).take(places);
+    let mut digits: Vec<u8> = whole.bytes().chain(kept).collect();
+    if fraction.as_bytes().get(places).is_some_and(|d| *d >= b'5') {
+        let carried = digits.iter().rposition(|d| *d != b'9');
+        for digit in &mut digits[carried.map_or(0, |at| at + 1)..] {
+            *digit = b'0';
+        }
+        match carried {
+            Some(at) => digits[at] += 1,
+            None => digits.insert(0, b'1'),
+        }
+    }
+    let zero = digits.iter().all(|d| *d == b'0');
+    let sign = if value < 0.0 && !zero { "-" } else { "" };
+    let (whole, fraction) = digits.split_at(digits.len() - places);
+    let whole = String::from_utf8_lossy(whole);
+    if places == 0 {
+        format!("{sign}{whole}")
     } else {
-        &text
-    };
-    separate(text, style)
+        format!("{sign}{whole}.{}", String::from_utf8_lossy(fraction))
+    }
 }
 
 /// Plain decimal text (`-1234.5`) in `style`: grouped, its separator.

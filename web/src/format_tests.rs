@@ -57,7 +57,11 @@ fn figures_round_sensibly_and_follow_their_declared_format() {
     let percent = MetricFormat::Percent { places: 1 };
     assert_eq!(metric(0.591823, &percent, point), "59.2%");
     assert_eq!(metric(0.0712, &percent, comma), "7,1 %");
-    assert_eq!(metric(-0.0001, &percent, point), "0.0%", "never -0");
+    assert_eq!(
+        metric(-0.0001, &percent, point),
+        "-0.01%",
+        "never -0, nor 0"
+    );
     let euro = MetricFormat::Currency {
         symbol: "€".into(),
         places: 2,
@@ -71,7 +75,7 @@ fn figures_round_sensibly_and_follow_their_declared_format() {
     };
     assert_eq!(metric(1500.0, &francs, point), "CHF 1,500");
     assert_eq!(metric(23.6, &MetricFormat::Integer, point), "24");
-    assert_eq!(metric(-0.4, &MetricFormat::Integer, point), "0");
+    assert_eq!(metric(-0.4, &MetricFormat::Integer, point), "-0.4");
     assert_eq!(
         metric(0.12345, &MetricFormat::Decimals { places: 3 }, comma),
         "0,123"
@@ -115,4 +119,62 @@ fn negative_figures_follow_the_positive_rule() {
         assert_eq!(figure(value, point), written);
         assert_eq!(figure(-value, point), format!("-{written}"));
     }
+}
+
+#[test]
+fn rounding_is_half_away_from_zero_on_the_decimal_the_value_holds() {
+    let point = NumberStyle::PointDecimal;
+    let places = |places| MetricFormat::Decimals { places };
+    assert_eq!(metric(0.125, &places(2), point), "0.13");
+    assert_eq!(metric(-0.125, &places(2), point), "-0.13");
+    assert_eq!(metric(2.5, &MetricFormat::Integer, point), "3");
+    assert_eq!(metric(-2.5, &MetricFormat::Integer, point), "-3");
+    assert_eq!(metric(0.5, &MetricFormat::Integer, point), "1");
+    assert_eq!(
+        metric(9.995, &places(2), point),
+        "10.00",
+        "the carry runs on"
+    );
+    let euro = MetricFormat::Currency {
+        symbol: "€".to_owned(),
+        places: 2,
+    };
+    assert_eq!(
+        metric(999_999_999_999_999.9, &euro, point),
+        "€999,999,999,999,999.90",
+        "no digits the value does not hold"
+    );
+    assert_eq!(metric(1.005, &euro, point), "€1.01");
+    assert_eq!(
+        figure(0.00012345, point),
+        "0.0001235",
+        "four significant, half up"
+    );
+    assert_eq!(scientific(1.2345e20, 4, point), "1.235e20");
+    assert_eq!(
+        scientific(-9.9995e-8, 4, point),
+        "-1e-7",
+        "a carry is one more power"
+    );
+    assert_eq!(bytes(1_250_000), "1.3 MB");
+    assert_eq!(duration(chrono::Duration::milliseconds(1250)), "1.3 s");
+}
+
+#[test]
+fn a_value_that_is_not_zero_never_reads_as_zero() {
+    let point = NumberStyle::PointDecimal;
+    let percent = MetricFormat::Percent { places: 2 };
+    assert_eq!(metric(0.000012, &percent, point), "0.0012%");
+    assert_eq!(metric(-0.000012, &percent, point), "-0.0012%");
+    assert_eq!(metric(0.00004, &percent, point), "0.004%");
+    assert_eq!(metric(0.0, &percent, point), "0.00%");
+    assert_eq!(metric(0.3, &MetricFormat::Integer, point), "0.3");
+    assert_eq!(
+        metric(1.5e-12, &MetricFormat::Decimals { places: 2 }, point),
+        "1.5e-12"
+    );
+    assert_eq!(
+        metric(0.000012, &percent, NumberStyle::CommaDecimal),
+        "0,0012 %"
+    );
 }
