@@ -24,6 +24,14 @@ pub async fn page_filters_refuse_what_they_cannot_read(store: StoreKind) {
         ),
         ("/compare?runs=1,1", "runs: run 1 is listed twice"),
         (
+            "/admin/audit?since=2026-02-30",
+            "since: 2026-02-30 is not a day of the calendar",
+        ),
+        (
+            "/admin/audit?since=2026-2-1",
+            "since must be a day written YYYY-MM-DD",
+        ),
+        (
             "/runs?limit=abc",
             "limit must be a whole number from 1 to 200",
         ),
