@@ -117,8 +117,12 @@ test("run it again with one input changed, then compare the two", async () => {
   await page.getByRole("button", { name: "Compare selected runs" }).click();
   await page.getByRole("heading", { name: "Compare runs of forecast" }).waitFor();
   await page.getByText("1 input differs").waitFor();
-  const differing = page.locator("tr.differs th");
+  const differing = page.locator("tbody[aria-labelledby=inputs] tr.differs th");
   assert.equal(await differing.count(), 1);
+  // Key figures that differ are marked as inputs are: the row, its name and a tag.
+  const figures = page.locator("tbody[aria-labelledby=figures] tr.differs th");
+  assert.ok(await figures.count() >= 1, "the revenue figures differ");
+  assert.equal(await figures.first().locator(".tag").innerText(), "differs");
   assert.match(await differing.first().innerText(), /growth rate/);
   assert.equal(await page.locator("figure.chart svg path[stroke-width='2']").count(), 2, "two lines overlaid");
   await shot("compare");
