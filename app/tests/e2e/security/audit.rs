@@ -161,6 +161,6 @@ pub async fn the_audit_log_records_who_did_what(store: StoreKind) {
         bad.text()
             .await
             .expect("body")
-            .contains("since: must be a date")
+            .contains("since must be a day written YYYY-MM-DD")
     );
 }
