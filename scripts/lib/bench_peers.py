@@ -268,7 +268,7 @@ class Modelrun:
             self.cli("models", "register", d)
         self.cli("users", "create", "--email", ADMIN, "--role", "admin", "--password-stdin",
                  input=ADMIN_PASSWORD + "\n")
-        self.admin_token = self.cli("tokens", "create", "--user", ADMIN, "--name", "bench").strip().splitlines()[-1]
+        self.runner_token = self.cli("tokens", "create", "--user", ADMIN, "--name", "bench").strip().splitlines()[-1]
         for i in range(SUBMITTERS):
             email = f"submitter{i}@example.com"
             self.cli("users", "create", "--email", email, "--password-stdin", input=f"bench-pw-{i}-xyz\n")
@@ -295,8 +295,8 @@ class Modelrun:
 
 def measure_download(args, mr, work, rounds=3):
     log(f"download: running `big` ({args.big_mib} MiB output)")
-    run_ = api(mr.base, mr.admin_token, "/api/v1/models/big/runs", "POST", {"inputs": {}})
-    done = wait_run(mr.base, mr.admin_token, run_["id"], lambda r: r["status"] == "succeeded", 600)
+    run_ = api(mr.base, mr.runner_token, "/api/v1/models/big/runs", "POST", {"inputs": {}})
+    done = wait_run(mr.base, mr.runner_token, run_["id"], lambda r: r["status"] == "succeeded", 600)
     size = next(o["size"] for o in done["outputs"] if o["name"] == "big.bin")
     blob = None
     for root, _dirs, files in os.walk(os.path.join(mr.data, "blobs")):
@@ -331,7 +331,7 @@ def measure_download(args, mr, work, rounds=3):
         ours, theirs = [], []
         url = f"{mr.base}/api/v1/runs/{run_['id']}/outputs/big.bin"
         for i in range(rounds):
-            speed, got = curl_speed(url, [f"Authorization: Bearer {mr.admin_token}"])
+            speed, got = curl_speed(url, [f"Authorization: Bearer {mr.runner_token}"])
             assert got == size, (got, size)
             ours.append(speed)
             speed, got = curl_speed(f"http://127.0.0.1:{port}/big.bin", [])
@@ -350,11 +350,11 @@ def measure_download(args, mr, work, rounds=3):
 def measure_lists(args, mr, flask_base, rounds):
     """wrk, alternating modelrun and Flask, JSON then HTML, `rounds` times."""
     pairs = {
-        "json": ((f"{mr.base}/api/v1/runs?limit=50", [f"Authorization: Bearer {mr.admin_token}"]),
+        "json": ((f"{mr.base}/api/v1/runs?limit=50", [f"Authorization: Bearer {mr.runner_token}"]),
                  (f"{flask_base}/api/runs?limit=50", [])),
         # The same four columns as Flask's rows: like for like.
         "json_fields": ((f"{mr.base}/api/v1/runs?limit=50&fields=id,model,status,created_at",
-                         [f"Authorization: Bearer {mr.admin_token}"]),
+                         [f"Authorization: Bearer {mr.runner_token}"]),
                         (f"{flask_base}/api/runs?limit=50", [])),
         "html": ((f"{mr.base}/runs", [f"Cookie: {mr.cookie}"]), (f"{flask_base}/", [])),
     }
@@ -443,10 +443,10 @@ def measure_first_statement(args, mr, n=10):
     for i in range(n):
         time.sleep(0.3 + (i % 5) * 0.37)  # land at different phases of any poll loop
         t0 = time.time()
-        r = api(mr.base, mr.admin_token, "/api/v1/models/first/runs", "POST", {"inputs": {}})
-        wait_run(mr.base, mr.admin_token, r["id"], lambda r: r["status"] == "succeeded", 60)
+        r = api(mr.base, mr.runner_token, "/api/v1/models/first/runs", "POST", {"inputs": {}})
+        wait_run(mr.base, mr.runner_token, r["id"], lambda r: r["status"] == "succeeded", 60)
         req = urllib.request.Request(f"{mr.base}/api/v1/runs/{r['id']}/outputs/t.txt",
-                                     headers={"Authorization": f"Bearer {mr.admin_token}"})
+                                     headers={"Authorization": f"Bearer {mr.runner_token}"})
         with urllib.request.urlopen(req, timeout=10) as resp:
             lat.append(float(resp.read().decode()) - t0)
     return {"n": n, "p50_s": round(pct(lat, 0.5), 3), "max_s": round(max(lat), 3)}
