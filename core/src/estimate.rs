@@ -259,16 +259,22 @@ pub fn duration_text(seconds: i64) -> String {
     }
 }
 
-/// "about 42 s, up to 3 min": a median and a 90th percentile as written
-/// by [`duration_text`] or [`dollars`], for pages and the command line. "under 1 s" stands without
-/// "about", and a 90th percentile that reads as the median is left out
-/// ("under 1 s", not "about under 1 s, up to under 1 s").
-pub fn range_text(median: &str, p90: &str) -> String {
-    let about = if median.starts_with("under ") {
+/// "about 42 s": a median as written by [`duration_text`] or [`dollars`].
+/// "under 1 s" stands without "about" ("about under 1 s" reads wrong).
+pub fn about_text(median: &str) -> String {
+    if median.starts_with("under ") {
         median.to_owned()
     } else {
         format!("about {median}")
-    };
+    }
+}
+
+/// "about 42 s, up to 3 min": a median and a 90th percentile as written
+/// by [`duration_text`] or [`dollars`], for pages and the command line. A
+/// 90th percentile that reads as the median is left out ("under 1 s", not
+/// "under 1 s, up to under 1 s"); the median reads as [`about_text`] says.
+pub fn range_text(median: &str, p90: &str) -> String {
+    let about = about_text(median);
     if p90 == median {
         about
     } else {

@@ -2,7 +2,7 @@
 //! page says it took next to that: an [`Estimate`] in words, for the
 //! `_estimate.html` and `_run_cost.html` templates.
 
-use modelrun_core::estimate::{Estimate, dollars, duration_text, range_text};
+use modelrun_core::estimate::{Estimate, about_text, dollars, duration_text, range_text};
 
 use crate::costs::RunCost;
 
@@ -133,11 +133,8 @@ fn duration_sentence(median: &str, p90: &str, runs: u32) -> String {
     } else {
         format!("from the latest {runs} succeeded runs of this version")
     };
-    let about = if median.starts_with("under ") {
-        format!("U{}", &median[1..])
-    } else {
-        format!("About {median}")
-    };
+    let about = about_text(median);
+    let about = about[..1].to_uppercase() + &about[1..];
     if p90 == median {
         format!("{about}, {from}.")
     } else {
