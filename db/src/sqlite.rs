@@ -36,6 +36,8 @@ const READ_WAIT: Duration = Duration::from_secs(10);
 /// How long SQLite waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const READERS: u32 = 8;
+/// Rows a connection's thread may hand over before the reader takes them.
+const ROW_BUFFER: usize = 256;
 
 /// A store in one SQLite file.
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -57,11 +59,15 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A page of runs (up to 201 rows) fits, so the connection's
+            // thread hands over a whole result without waiting for the reader.
+            .row_buffer_size(ROW_BUFFER);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(WRITE_WAIT)
+            .test_before_acquire(false)
             .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options.clone())
             .await
@@ -69,6 +75,7 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(READ_WAIT)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db_error)?;
