@@ -16,6 +16,7 @@ mod bundle;
 mod bundle_trust;
 mod cli;
 mod cli_client;
+mod cli_inputs;
 mod cli_installation;
 mod cli_schedules;
 mod cli_secrets;
@@ -216,8 +217,8 @@ on_sqlite!(
     api_errors::every_api_refusal_is_json_naming_what_was_wrong,
     cli_client::the_cli_submits_waits_downloads_lists_and_cancels,
     cli_client::a_models_escape_sequences_never_reach_a_terminal,
-    cli_client::the_cli_reads_inputs_as_the_form_does_and_uploads_files,
-    cli_client::the_cli_reads_lists_kinds_empty_values_and_files_of_an_inputs_file,
+    cli_inputs::the_cli_reads_inputs_as_the_form_does_and_uploads_files,
+    cli_inputs::the_cli_reads_lists_kinds_empty_values_and_files_of_an_inputs_file,
     cli_client::a_listing_into_a_closed_pipe_ends_quietly,
     cli_sweeps::the_cli_submits_lists_gets_cancels_and_downloads_sweeps,
     cli_sweeps::a_vary_that_cannot_be_read_names_the_flag_and_the_rule,
