@@ -318,6 +318,7 @@ impl Components {
             kicker: self.web_kicker.clone(),
             vault: self.vault.clone(),
             config: Arc::new(web),
+            caches: Arc::default(),
         }
     }
 }

@@ -56,6 +56,11 @@ impl Run {
         let start = self.started_at?;
         Some(self.finished_at.unwrap_or(now) - start)
     }
+
+    /// Whether [`Run::duration`] still grows with `now`: started, not ended.
+    pub fn duration_grows(&self) -> bool {
+        self.started_at.is_some() && self.finished_at.is_none()
+    }
 }
 
 /// A run to create. The inputs are already validated against the version.

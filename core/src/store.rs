@@ -69,6 +69,15 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Where the database stands: two equal versions mean nothing was committed
+/// to it in between, by this process or any other (a separate worker, a
+/// web function on another Lambda instance). Different versions say only
+/// that something may have been. Read before a read, it lets an answer
+/// built from that read be kept until the version moves (see
+/// [`Store::data_version`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataVersion(pub String);
+
 /// Accounts, sessions and API tokens.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -450,4 +459,8 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// This installation's identity (made by the migrations).
     async fn installation(&self) -> StoreResult<Installation>;
+    /// The database's [`DataVersion`] now: one cheap query (SQLite's
+    /// `PRAGMA data_version` on a connection kept for it, Postgres's
+    /// `pg_current_snapshot()`).
+    async fn data_version(&self) -> StoreResult<DataVersion>;
 }

@@ -6,11 +6,14 @@
 //! reads and writes, begins a transaction and announces new tasks is decided
 //! here; the SQL that differs is in [`crate::dialect`].
 
-use modelrun_core::store::{StoreError, StoreResult};
+use std::sync::Arc;
+
+use modelrun_core::store::{DataVersion, StoreError, StoreResult};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use crate::changes::{SqliteChanges, postgres_version};
 use crate::convert::db_error;
 use crate::postgres::TASKS_CHANNEL;
 
@@ -26,6 +29,7 @@ pub(crate) enum Db {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        changes: Arc<SqliteChanges>,
     },
     /// One pool. `notify` is false behind a proxy, where nobody listens.
     Postgres { pool: PgPool, notify: bool },
@@ -72,6 +76,14 @@ impl Db {
         .map_err(db_error)
     }
 
+    /// Where the database stands (see [`crate::changes`]).
+    pub(crate) async fn data_version(&self) -> StoreResult<DataVersion> {
+        match self {
+            Db::Sqlite { changes, .. } => changes.version().await,
+            Db::Postgres { pool, .. } => postgres_version(pool).await,
+        }
+    }
+
     /// Applies pending migrations from `migrations/sqlite` or `migrations/postgres`.
     pub(crate) async fn migrate(&self) -> StoreResult<()> {
         match self {
@@ -84,9 +96,14 @@ impl Db {
     /// Closes every connection.
     pub(crate) async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite {
+                writer,
+                reader,
+                changes,
+            } => {
                 writer.close().await;
                 reader.close().await;
+                changes.close().await;
             }
             Db::Postgres { pool, .. } => pool.close().await,
         }

@@ -7,6 +7,7 @@
 //! `db/tests/conformance`.
 
 mod backend;
+mod changes;
 mod convert;
 mod dialect;
 mod limits;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use modelrun_core::config::DatabaseConfig;
 use modelrun_core::installation::Installation;
-use modelrun_core::store::{Store, StoreError, StoreResult};
+use modelrun_core::store::{DataVersion, Store, StoreError, StoreResult};
 
 use backend::{Db, on_conn};
 pub use postgres::PgStore;
@@ -92,6 +93,10 @@ impl<B> Store for SqlStore<B> {
                 .await
         })?;
         Ok(Installation { id, scoped_storage })
+    }
+
+    async fn data_version(&self) -> StoreResult<DataVersion> {
+        self.db.data_version().await
     }
 }
 

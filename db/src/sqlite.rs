@@ -18,6 +18,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use modelrun_core::store::{StoreError, StoreResult};
@@ -27,6 +28,7 @@ use sqlx::{Connection, Sqlite};
 
 use crate::SqlStore;
 use crate::backend::Db;
+use crate::changes::SqliteChanges;
 use crate::convert::db_error;
 
 /// How long a write may wait for the writer connection.
@@ -76,9 +78,14 @@ impl SqliteStore {
             .max_connections(READERS)
             .acquire_timeout(READ_WAIT)
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error)?;
-        Ok(SqlStore::new(Db::Sqlite { writer, reader }))
+        let changes = Arc::new(SqliteChanges::new(options));
+        Ok(SqlStore::new(Db::Sqlite {
+            writer,
+            reader,
+            changes,
+        }))
     }
 }

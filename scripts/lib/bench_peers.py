@@ -190,8 +190,26 @@ def curl_speed(url, headers):
     return round(float(out[0]) / 2**20, 1), int(out[1])
 
 
-def wrk(url, headers, seconds, wrk_bin, connections=64):
+# Each request of wrk's two threads asks for another page of the runs list
+# (cursors 6002..10001, thread 0 the even ones, thread 1 the odd ones): a
+# page is asked again only after 2,000 others, long after modelrun stopped
+# keeping it, so every answer is built from the database.
+WALK_PAGES_LUA = """
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) n = 0 end
+function request()
+  n = n + 1
+  local cursor = 10001 - ((n * 2 + tid) % 4000)
+  return wrk.format(nil, "/api/v1/runs?limit=50&cursor=" .. cursor)
+end
+"""
+
+
+def wrk(url, headers, seconds, wrk_bin, connections=64, script=None):
     cmd = [wrk_bin, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    if script:
+        cmd += ["-s", script]
     for h in headers:
         cmd += ["-H", h]
     out = run(cmd + [url], timeout=seconds + 60)
@@ -357,7 +375,14 @@ def measure_lists(args, mr, flask_base, rounds):
                          [f"Authorization: Bearer {mr.runner_token}"]),
                         (f"{flask_base}/api/runs?limit=50", [])),
         "html": ((f"{mr.base}/runs", [f"Cookie: {mr.cookie}"]), (f"{flask_base}/", [])),
+        # A different page each request: nothing kept, every answer built.
+        "json_walk": ((f"{mr.base}/api/v1/runs?limit=50&cursor=10001",
+                       [f"Authorization: Bearer {mr.runner_token}"]),
+                      (f"{flask_base}/api/runs?limit=50", [])),
     }
+    walk = os.path.join(os.path.dirname(mr.dir), "walk-pages.lua")
+    with open(walk, "w") as f:
+        f.write(WALK_PAGES_LUA)
     # what one answer holds (rows), checked before the load
     check = {}
     for kind, ((url, hdrs), (furl, _)) in pairs.items():
@@ -378,7 +403,8 @@ def measure_lists(args, mr, flask_base, rounds):
     res = {k: {"modelrun": [], "flask": [], "check": check[k]} for k in pairs}
     for i in range(rounds):
         for kind, ((url, hdrs), (furl, fhdrs)) in pairs.items():
-            res[kind]["modelrun"].append(wrk(url, hdrs, args.seconds, args.wrk))
+            script = walk if kind == "json_walk" else None
+            res[kind]["modelrun"].append(wrk(url, hdrs, args.seconds, args.wrk, script=script))
             res[kind]["flask"].append(wrk(furl, fhdrs, args.seconds, args.wrk))
             log(f"{mr.label} {kind} round {i + 1}: modelrun {res[kind]['modelrun'][-1]['rps']} rps, "
                 f"flask {res[kind]['flask'][-1]['rps']} rps")
@@ -510,8 +536,12 @@ def table(res):
         for kind, what, peer in (("json", "`GET /api/v1/runs?limit=50`", "Flask `/api/runs?limit=50`"),
                                  ("json_fields", "`GET /api/v1/runs?limit=50&fields=id,model,status,created_at`",
                                   "Flask `/api/runs?limit=50`"),
-                                 ("html", "`/runs` page", "Flask `/`")):
-            x = lists[kind]
+                                 ("html", "`/runs` page", "Flask `/`"),
+                                 ("json_walk", "`GET /api/v1/runs?limit=50&cursor=…`, another page each request "
+                                  "(every answer built)", "Flask `/api/runs?limit=50`")):
+            x = lists.get(kind)
+            if not x:
+                continue
             a = med([w["ok_rps"] for w in x["modelrun"]])
             b = med([w["ok_rps"] for w in x["flask"]])
             ap = med([w["p99_ms"] for w in x["modelrun"] if w["p99_ms"] is not None])

@@ -16,6 +16,7 @@ pub mod error;
 mod extract;
 mod format;
 mod forms;
+pub mod fresh;
 pub mod guard;
 mod health;
 mod lifecycle;

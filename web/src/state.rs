@@ -21,6 +21,8 @@ pub struct AppState {
     /// Where model secret values are set; the web app never reads one back.
     pub vault: Arc<dyn SecretVault>,
     pub config: Arc<WebConfig>,
+    /// Answers kept while the database has not changed.
+    pub caches: Arc<crate::fresh::Caches>,
 }
 
 impl FromRef<AppState> for Arc<dyn Store> {

@@ -33,6 +33,7 @@ mod estimates_aws;
 mod exec;
 mod file_inputs;
 mod form_inputs;
+mod fresh_lists;
 mod job_api;
 mod lambda;
 mod lifecycle;
@@ -84,6 +85,7 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    fresh_lists::a_kept_runs_list_shows_every_commit_at_once,
     declared_outputs::declared_charts_and_figures_show_on_the_run_page,
     sweeps::a_sweep_runs_every_combination_once,
     sweeps::a_sweep_is_refused_whole_naming_the_field,

@@ -30,6 +30,9 @@ pub struct TestApp {
     pub world: Option<AwsWorld>,
     pub base: String,
     pub store: Arc<dyn Store>,
+    /// The database the server uses, for a store opened as another
+    /// process opens it.
+    pub database: DatabaseConfig,
     pub components: Components,
     pub dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -125,11 +128,21 @@ impl TestApp {
             world,
             base,
             store,
+            database: settings.database.clone(),
             components,
             dir,
             server,
             _database: database,
         }
+    }
+
+    /// The server's database opened anew, as another process (a separate
+    /// worker) opens it: its writes reach the server only through the
+    /// database.
+    pub async fn another_store(&self) -> Arc<dyn Store> {
+        modelrun_db::open(&self.database, false)
+            .await
+            .expect("open the database again")
     }
 
     pub fn url(&self, path: &str) -> String {

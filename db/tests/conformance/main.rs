@@ -8,6 +8,7 @@ mod accounts;
 mod aliases;
 mod attempts;
 mod costs;
+mod data_version;
 mod display;
 mod environments;
 mod installation;
@@ -114,3 +115,20 @@ conformance!(
     schedules::two_workers_firing_one_slot_make_one_run,
     schedules::skipped_fires_are_kept_and_pause_resume_delete_apply,
 );
+
+/// Tests that open a second store on the same database.
+mod two_stores {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_data_version_moves_with_every_commit_and_nothing_else() {
+        let backend = crate::support::Backend::sqlite().await;
+        crate::data_version::the_data_version_moves_with_every_commit_and_nothing_else(backend)
+            .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_data_version_moves_with_every_commit_and_nothing_else() {
+        let backend = crate::support::Backend::postgres().await;
+        crate::data_version::the_data_version_moves_with_every_commit_and_nothing_else(backend)
+            .await;
+    }
+}

@@ -46,6 +46,25 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// Another store on the same database, as another process opens it.
+    pub async fn another(&self) -> Arc<dyn Store> {
+        match (&self._dir, &self._database) {
+            (Some(dir), _) => Arc::new(
+                modelrun_db::SqliteStore::open(&dir.path().join("test.db"))
+                    .await
+                    .expect("open sqlite again"),
+            ),
+            (None, Some(database)) => Arc::new(
+                modelrun_db::PgStore::open(&database.config)
+                    .await
+                    .expect("open postgres again"),
+            ),
+            (None, None) => unreachable!("a backend has a file or a database"),
+        }
+    }
+}
+
 pub async fn user(store: &Arc<dyn Store>, email: &str) -> User {
     store
         .create_user(NewUser {

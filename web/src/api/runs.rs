@@ -1,16 +1,17 @@
 //! Runs through the API: submit, list, get, download, cancel, log.
 
 use axum::extract::State;
-use axum::http::header::LOCATION;
+use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use modelrun_core::alias::Alias;
 use modelrun_core::manifest::Resources;
 use modelrun_core::progress::RunProgress;
-use modelrun_core::run::{Run, RunEvent, RunOutput};
+use modelrun_core::run::{Run, RunEvent, RunFilter, RunOutput};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ use super::run_fields::Fields;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, AppError};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::fresh::Built;
 use crate::guard::ClientAddr;
 use crate::policy::{
     Action, RunsQuery, parse_filter, parse_limit, request_cancel, require, visible_run,
@@ -312,7 +314,29 @@ async fn list(
     let fields = Fields::parse(query.fields.as_deref())?;
     let mut filter = parse_filter(&runs_query, limit, chrono_tz::Tz::UTC)?;
     filter.submitted_by = visible_submitter(&state, &api.acting());
-    let page = state.store.list_runs(&filter).await?;
+    // The filter (with whose runs are visible) and the fields are all the
+    // body depends on.
+    let key = format!("{filter:?}|{fields:?}");
+    let body = state
+        .caches
+        .runs_json
+        .get_or_build(state.store.as_ref(), key, || {
+            list_body(&state, &filter, fields.as_ref())
+        })
+        .await?;
+    Ok(([(CONTENT_TYPE, "application/json")], Bytes::clone(&body)).into_response())
+}
+
+/// The JSON of one page of runs, each with its latest progress; kept
+/// unless a run on it is running, whose `duration_seconds` grows with the
+/// clock.
+async fn list_body(
+    state: &AppState,
+    filter: &RunFilter,
+    fields: Option<&Fields>,
+) -> Result<Built<Bytes>, AppError> {
+    let page = state.store.list_runs(filter).await?;
+    let keep = page.items.iter().all(|run| !run.duration_grows());
     let next_cursor = page.next.map(|id| id.to_string());
     let ids: Vec<_> = page.items.iter().map(|run| run.id).collect();
     let mut progress = state.store.runs_progress(&ids).await?;
@@ -320,14 +344,24 @@ async fn list(
         progress: progress.remove(&run.id),
         ..RunJson::new(run)
     });
-    let Some(fields) = fields else {
-        let runs = rows.collect();
-        return Ok(Json(RunsJson { runs, next_cursor }).into_response());
+    let body = match fields {
+        None => serde_json::to_vec(&RunsJson {
+            runs: rows.collect(),
+            next_cursor,
+        }),
+        Some(fields) => {
+            let runs = rows
+                .map(
+                    |row| Ok(fields.select(serde_json::to_value(row).map_err(AppError::internal)?)),
+                )
+                .collect::<Result<Vec<_>, AppError>>()?;
+            serde_json::to_vec(&RunsJson { runs, next_cursor })
+        }
     };
-    let runs = rows
-        .map(|row| Ok(fields.select(serde_json::to_value(row).map_err(AppError::internal)?)))
-        .collect::<Result<Vec<_>, AppError>>()?;
-    Ok(Json(RunsJson { runs, next_cursor }).into_response())
+    Ok(Built {
+        answer: body.map(Bytes::from).map_err(AppError::internal)?,
+        keep,
+    })
 }
 
 async fn detail(

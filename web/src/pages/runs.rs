@@ -1,5 +1,7 @@
 //! All runs, newest first, filtered by model and status, a page at a time.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -9,7 +11,8 @@ use axum::routing::get;
 use chrono::Utc;
 use chrono_tz::Tz;
 use modelrun_core::ids::RunId;
-use modelrun_core::run::{Run, RunFilter};
+use modelrun_core::progress::RunProgress;
+use modelrun_core::run::{Page, Run, RunFilter};
 use modelrun_core::status::RunStatus;
 use serde::Deserialize;
 
@@ -18,6 +21,7 @@ use super::{Nav, Section};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::format;
+use crate::fresh::Built;
 use crate::locale::{LocalTime, Locale};
 use crate::policy::{RunsQuery, parse_filter, parse_limit};
 use crate::state::AppState;
@@ -98,6 +102,38 @@ fn filter_of(query: &mut RunsQuery, paging: Paging, zone: Tz) -> AppResult<RunFi
     parse_filter(query, limit, zone)
 }
 
+/// What the page shows of the database, the same for everyone who may see
+/// these runs: kept while the database has not changed (see
+/// [`crate::fresh`]).
+#[derive(Debug)]
+pub struct Listed {
+    page: Page<Run>,
+    /// The latest progress of the runs still active.
+    progress: HashMap<RunId, RunProgress>,
+    models: Vec<String>,
+}
+
+/// Always kept: the times shown are worked out from it at each request.
+async fn listed(state: &AppState, filter: &RunFilter) -> AppResult<Built<Listed>> {
+    let models = state.store.model_names().await?;
+    let page = state.store.list_runs(filter).await?;
+    let active: Vec<RunId> = page
+        .items
+        .iter()
+        .filter(|run| !run.status.is_terminal())
+        .map(|run| run.id)
+        .collect();
+    let progress = state.store.runs_progress(&active).await?;
+    Ok(Built {
+        answer: Listed {
+            page,
+            progress,
+            models,
+        },
+        keep: true,
+    })
+}
+
 async fn list(
     current: CurrentUser,
     State(state): State<AppState>,
@@ -106,7 +142,6 @@ async fn list(
 ) -> AppResult<(StatusCode, RunsPage)> {
     let locale = Locale::of(&current);
     let CurrentUser { user, csrf, .. } = current;
-    let models = state.store.model_names().await?;
     let mut filter = match filter_of(&mut query, paging, locale.zone) {
         Ok(filter) => filter,
         Err(AppError::BadRequest(error)) => {
@@ -114,7 +149,7 @@ async fn list(
                 nav: Nav::new(&user, &csrf, Section::Runs),
                 runs: Vec::new(),
                 runs_zone: locale.zone_name(),
-                models,
+                models: state.store.model_names().await?,
                 statuses: statuses(),
                 filtered: !query.pairs().is_empty(),
                 query,
@@ -126,15 +161,16 @@ async fn list(
         Err(other) => return Err(other),
     };
     filter.submitted_by = crate::policy::visible_submitter(&state, &user);
-    let page = state.store.list_runs(&filter).await?;
-    let active: Vec<RunId> = page
-        .items
-        .iter()
-        .filter(|run| !run.status.is_terminal())
-        .map(|run| run.id)
-        .collect();
-    let mut progress = state.store.runs_progress(&active).await?;
-    let next = page.next.map(|before| {
+    // The filter (days in the reader's zone, whose runs are visible) is
+    // all the kept part depends on.
+    let listed = state
+        .caches
+        .runs_page
+        .get_or_build(state.store.as_ref(), format!("{filter:?}"), || {
+            listed(&state, &filter)
+        })
+        .await?;
+    let next = listed.page.next.map(|before| {
         let mut link = format!("before={before}");
         if filter.limit != PAGE {
             link.push_str(&format!("&limit={}", filter.limit));
@@ -148,16 +184,21 @@ async fn list(
     });
     let page = RunsPage {
         nav: Nav::new(&user, &csrf, Section::Runs),
-        runs: page
+        runs: listed
+            .page
             .items
             .iter()
             .map(|run| RunRow {
-                progress: ProgressView::of(run.status, progress.remove(&run.id), &locale),
+                progress: ProgressView::of(
+                    run.status,
+                    listed.progress.get(&run.id).cloned(),
+                    &locale,
+                ),
                 ..RunRow::new(run, &locale)
             })
             .collect(),
         runs_zone: locale.zone_name(),
-        models,
+        models: listed.models.clone(),
         statuses: statuses(),
         filtered: !query.pairs().is_empty(),
         query,
