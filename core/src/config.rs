@@ -63,12 +63,22 @@ pub struct WorkerConfig {
     pub image_sync_interval: Duration,
 }
 
+impl WorkerConfig {
+    /// Tasks handled at once by default. Most of them (dispatches, cancels,
+    /// emails, checks) wait on the database, the executor or the network,
+    /// not the CPU, and runs and environment builds have slots of their
+    /// own: 64 lets a burst of 50 submits be claimed in one go and every
+    /// run be `dispatching` within about 0.1 s (docs/benchmarks.md), where
+    /// 4 or 16 slots made the last wait 0.4 s behind the others' turns.
+    pub const DEFAULT_CONCURRENCY: u16 = 64;
+}
+
 impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
             poll_interval: Duration::from_secs(2),
             lease: Duration::from_secs(120),
-            concurrency: 4,
+            concurrency: usize::from(Self::DEFAULT_CONCURRENCY),
             environment_builds: 2,
             sweep_interval: Duration::from_secs(30),
             stuck_after: Duration::from_secs(10 * 60),

@@ -241,6 +241,15 @@ pub trait TaskQueue: Send + Sync {
     /// Leases the next due task until `now + lease`, counting an attempt.
     /// A task whose lease expired is due again.
     async fn claim(&self, now: DateTime<Utc>, lease: Duration) -> StoreResult<Option<Claimed>>;
+    /// Leases up to `most` due tasks at once, as [`TaskQueue::claim`] leases
+    /// one, oldest due first: one statement however many (a burst of
+    /// submits is taken in one go, not one round trip a task).
+    async fn claim_many(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        most: u32,
+    ) -> StoreResult<Vec<Claimed>>;
     /// Marks a leased task done. [`StoreError::LeaseLost`] if the lease is not ours.
     async fn complete(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()>;
     /// Records a failure: retried later, or dead.

@@ -193,8 +193,9 @@ struct CommonArgs {
 
 #[derive(Debug, Args)]
 struct WorkerTuning {
-    /// Tasks the worker handles at once.
-    #[arg(long, env = "MODELRUN_WORKER_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Tasks the worker handles at once (dispatches, cancels, emails,
+    /// checks; runs and environment builds have slots of their own).
+    #[arg(long, env = "MODELRUN_WORKER_CONCURRENCY", default_value_t = WorkerConfig::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..))]
     worker_concurrency: u16,
     /// Environment builds the worker handles at once, in slots of their
     /// own beside --worker-concurrency; more wait their turn.

@@ -437,7 +437,7 @@ fn the_worker_says_how_many_runs_execute_at_once() {
     let event: serde_json::Value = serde_json::from_str(&line).expect("json");
     let fields = &event["fields"];
     assert_eq!(fields["runs_at_once"], 3, "{line}");
-    assert_eq!(fields["tasks_at_once"], 4, "{line}");
+    assert_eq!(fields["tasks_at_once"], 64, "{line}");
     assert!(
         fields["message"]
             .as_str()

@@ -26,14 +26,14 @@ macro_rules! task_columns {
     };
 }
 
-/// Leases the next due task: `$1` lease end, `$2` lease token, `$3` now.
-const CLAIM: Sql = sql!(
-    "UPDATE tasks SET attempts = attempts + 1, locked_until = $1, lease = $2, updated_at = $3 \
-     WHERE id = (SELECT id FROM tasks WHERE state = 'queued' AND run_after <= $3 \
-     AND (locked_until IS NULL OR locked_until <= $3) ORDER BY run_after, id LIMIT 1",
-    skip_locked,
-    concat!(") RETURNING ", task_columns!())
-);
+/// Leases due tasks, oldest due first, up to a ` LIMIT n` written after
+/// it: `$1` lease end, `$2` lease token, `$3` now.
+const CLAIM_DUE: &str = "UPDATE tasks SET attempts = attempts + 1, locked_until = $1, lease = $2, \
+     updated_at = $3 WHERE id IN (SELECT id FROM tasks WHERE state = 'queued' AND run_after <= $3 \
+     AND (locked_until IS NULL OR locked_until <= $3) ORDER BY run_after, id";
+
+/// What follows [`CLAIM_DUE`]'s limit.
+const CLAIMED: Sql = sql!("", skip_locked, concat!(") RETURNING ", task_columns!()));
 
 /// Inserts a task inside the caller's transaction, and announces it to
 /// listening workers when the transaction commits. With a dedupe key that a
@@ -95,22 +95,43 @@ impl<B> TaskQueue for SqlStore<B> {
     }
 
     async fn claim(&self, now: DateTime<Utc>, lease: Duration) -> StoreResult<Option<Claimed>> {
+        Ok(self.claim_many(now, lease, 1).await?.pop())
+    }
+
+    async fn claim_many(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        most: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        if most == 0 {
+            return Ok(Vec::new());
+        }
         let token = random_hex(16);
-        let row = on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query_as::<_, TaskRow>(c.sql(&CLAIM))
+        let mut rows = on_conn!(&mut self.db.writer().await?, |c| {
+            let text = format!(
+                "{CLAIM_DUE}{}{}",
+                crate::dialect::limit(most),
+                c.sql(&CLAIMED)
+            );
+            sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(text))
                 .bind(Timestamp(now + lease))
                 .bind(&token)
                 .bind(Timestamp(now))
-                .fetch_optional(c)
+                .fetch_all(c)
                 .await
-        })?;
-        row.map(|row| {
+        })?
+        .into_iter()
+        .map(|row| {
             Ok(Claimed {
                 task: row.try_into()?,
-                lease: token,
+                lease: token.clone(),
             })
         })
-        .transpose()
+        .collect::<StoreResult<Vec<Claimed>>>()?;
+        // `RETURNING` keeps no order: the oldest due first, as claimed.
+        rows.sort_by_key(|claimed| (claimed.task.run_after, claimed.task.id.0));
+        Ok(rows)
     }
 
     async fn complete(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()> {

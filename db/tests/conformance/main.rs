@@ -89,6 +89,7 @@ conformance!(
     queue::enqueue_dedupes_while_a_task_is_queued,
     queue::claims_due_tasks_in_order_with_a_lease,
     queue::concurrent_claims_never_share_a_task,
+    queue::batch_claims_take_the_oldest_due_tasks_once,
     queue::expired_leases_are_reclaimed_and_the_old_lease_is_void,
     queue::failures_back_off_then_die_and_dead_tasks_stay_visible,
     queue::release_gives_a_task_back_without_counting_it,

@@ -275,3 +275,79 @@ pub async fn release_gives_a_task_back_without_counting_it(store: Arc<dyn Store>
         Err(StoreError::LeaseLost(_))
     ));
 }
+
+/// A batch claim takes the oldest due tasks, each leased; concurrent batch
+/// claims never share a task, and every task is taken once.
+pub async fn batch_claims_take_the_oldest_due_tasks_once(store: Arc<dyn Store>) {
+    let now = Utc::now();
+    let mut queued = Vec::new();
+    for n in 0..5 {
+        queued.push(store.enqueue(task(n)).await.expect("enqueue").id);
+    }
+    let future = store
+        .enqueue(NewTask {
+            run_after: Some(now + Duration::seconds(60)),
+            ..task(99)
+        })
+        .await
+        .expect("enqueue");
+    let first = store
+        .claim_many(Utc::now(), Duration::seconds(30), 3)
+        .await
+        .expect("claim");
+    let ids: Vec<_> = first.iter().map(|claimed| claimed.task.id).collect();
+    assert_eq!(ids, queued[..3], "the three oldest, oldest first");
+    assert!(first.iter().all(|claimed| claimed.task.attempts == 1));
+    let rest = store
+        .claim_many(Utc::now(), Duration::seconds(30), 10)
+        .await
+        .expect("claim");
+    let ids: Vec<_> = rest.iter().map(|claimed| claimed.task.id).collect();
+    assert_eq!(ids, queued[3..], "the rest, and not the one due later");
+    assert!(!ids.contains(&future.id));
+    assert!(
+        store
+            .claim_many(Utc::now(), Duration::seconds(30), 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased tasks are not claimed again"
+    );
+    for claimed in first.iter().chain(&rest) {
+        store.complete(claimed, Utc::now()).await.expect("complete");
+    }
+
+    for n in 0..200 {
+        store.enqueue(task(n)).await.expect("enqueue");
+    }
+    let mut claimers = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        claimers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_many(Utc::now(), Duration::seconds(60), 7)
+                    .await
+                    .expect("claim");
+                if batch.is_empty() {
+                    return mine;
+                }
+                for claimed in batch {
+                    mine.push(claimed.task.id);
+                    store
+                        .complete(&claimed, Utc::now())
+                        .await
+                        .expect("complete");
+                }
+            }
+        }));
+    }
+    let mut seen = HashSet::new();
+    for claimer in claimers {
+        for id in claimer.await.expect("claimer") {
+            assert!(seen.insert(id), "task {id} was claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), 200);
+}

@@ -120,9 +120,7 @@ impl Worker {
                 Err(_) => {
                     let task = claimed.task.id;
                     tracing::warn!(%task, "out of time: the task is given back for the next invocation");
-                    if let Err(error) = self.services.store.release(&claimed, Utc::now()).await {
-                        tracing::warn!(%task, %error, "could not give the task back; its lease will expire");
-                    }
+                    self.give_back(&claimed).await;
                     break;
                 }
             }
@@ -268,35 +266,49 @@ impl Worker {
         let mut next_schedules = Instant::now();
         self.log_start();
         while !shutdown.is_cancelled() {
-            while let Ok(slot) = slots.clone().try_acquire_owned() {
-                match self.claim().await {
-                    Ok(Some(claimed)) => {
-                        let slot = if claimed.task.kind.is_long() {
-                            // A long task takes a build slot and gives its
-                            // slot back, or waits its turn.
-                            let Ok(build) = builds.clone().try_acquire_owned() else {
-                                self.wait_for_a_build_slot(&claimed).await;
-                                continue;
-                            };
-                            build
-                        } else {
-                            slot
-                        };
-                        let (worker, wake) = (self.clone(), wake.clone());
-                        tracker.spawn(async move {
-                            if let Err(error) = worker.process(claimed).await {
-                                tracing::error!(error = %error_chain(&error), "could not record a task's outcome");
-                            }
-                            drop(slot);
-                            // A slot is free: look for more work at once.
-                            wake.wake();
-                        });
-                    }
-                    Ok(None) => break,
+            // As many due tasks as there are free slots, in one claim.
+            loop {
+                let free = slots.available_permits();
+                if free == 0 {
+                    break;
+                }
+                let claimed = match self.claim_many(free).await {
+                    Ok(claimed) => claimed,
                     Err(error) => {
                         tracing::error!(error = %error_chain(&error), "could not claim tasks");
                         break;
                     }
+                };
+                let all_due = claimed.len() < free;
+                for claimed in claimed {
+                    // Only this loop takes slots: the ones counted are free.
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        self.give_back(&claimed).await;
+                        continue;
+                    };
+                    let slot = if claimed.task.kind.is_long() {
+                        // A long task takes a build slot and gives its
+                        // slot back, or waits its turn.
+                        let Ok(build) = builds.clone().try_acquire_owned() else {
+                            self.wait_for_a_build_slot(&claimed).await;
+                            continue;
+                        };
+                        build
+                    } else {
+                        slot
+                    };
+                    let (worker, wake) = (self.clone(), wake.clone());
+                    tracker.spawn(async move {
+                        if let Err(error) = worker.process(claimed).await {
+                            tracing::error!(error = %error_chain(&error), "could not record a task's outcome");
+                        }
+                        drop(slot);
+                        // A slot is free: look for more work at once.
+                        wake.wake();
+                    });
+                }
+                if all_due {
+                    break;
                 }
             }
             if Instant::now() >= next_schedules {
@@ -352,9 +364,27 @@ impl Worker {
     }
 
     async fn claim(&self) -> Result<Option<Claimed>, WorkerError> {
+        Ok(self.claim_many(1).await?.pop())
+    }
+
+    /// Up to `most` due tasks, leased in one statement.
+    async fn claim_many(&self, most: usize) -> Result<Vec<Claimed>, WorkerError> {
         let lease = chrono::Duration::from_std(self.config.lease)
             .map_err(|error| WorkerError::Internal(format!("lease out of range: {error}")))?;
-        Ok(self.services.store.claim(Utc::now(), lease).await?)
+        let most = u32::try_from(most).unwrap_or(u32::MAX);
+        Ok(self
+            .services
+            .store
+            .claim_many(Utc::now(), lease, most)
+            .await?)
+    }
+
+    /// Gives a claimed task back, uncounted, for the next claim.
+    async fn give_back(&self, claimed: &Claimed) {
+        if let Err(error) = self.services.store.release(claimed, Utc::now()).await {
+            let task = claimed.task.id;
+            tracing::warn!(%task, %error, "could not give the task back; its lease will expire");
+        }
     }
 }
 
