@@ -2,14 +2,14 @@
 //!
 //! A reader that asks again for what it asked a moment ago (a planner's
 //! runs list, refreshed; many people on the same page) gets the answer
-//! already built when nothing was committed since: the store's
-//! [`DataVersion`] is read first, one cheap query, and an answer is kept
-//! with the version read before it was built. Any commit, by this process
+//! already built when nothing was committed since: from a key's second
+//! ask on, the store's [`DataVersion`] is read first, one cheap query, and
+//! the answer is kept with the version read before it was built. Any commit, by this process
 //! or another (a separate worker, another Lambda instance), moves the
 //! version, so a kept answer is never older than the database: this is not
 //! a cache with a lifetime, and nothing shown is stale.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -31,15 +31,28 @@ pub struct Built<V> {
     pub keep: bool,
 }
 
+/// Keys asked once and not kept, remembered so that a second ask keeps
+/// its answer. Past the bound the list starts afresh.
+const ASKED_CAPACITY: usize = 1024;
+
 /// Answers of one kind, by a key that names everything they depend on.
 pub struct FreshCache<V> {
-    kept: Mutex<HashMap<String, (DataVersion, Arc<V>)>>,
+    kept: Mutex<Kept<V>>,
+}
+
+struct Kept<V> {
+    answers: HashMap<String, (DataVersion, Arc<V>)>,
+    /// Asked once: the next ask reads the version and keeps its answer.
+    asked: HashSet<String>,
 }
 
 impl<V> Default for FreshCache<V> {
     fn default() -> Self {
         FreshCache {
-            kept: Mutex::default(),
+            kept: Mutex::new(Kept {
+                answers: HashMap::new(),
+                asked: HashSet::new(),
+            }),
         }
     }
 }
@@ -52,8 +65,11 @@ impl<V> fmt::Debug for FreshCache<V> {
 
 impl<V> FreshCache<V> {
     /// The answer for `key`: the one kept, if the database has not changed
-    /// since it was built, or a new one from `build`, then kept if it may
-    /// be. An error of `build` is returned and nothing is kept.
+    /// since it was built, or a new one from `build`. A key asked for the
+    /// first time is built without reading the version and not kept (a
+    /// reader paging through runs asks each page once); from its second
+    /// ask on, its answer is kept if it may be. An error of `build` is
+    /// returned and nothing is kept.
     pub async fn get_or_build<F, Fut>(
         &self,
         store: &dyn Store,
@@ -64,10 +80,24 @@ impl<V> FreshCache<V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = AppResult<Built<V>>>,
     {
+        let asked_before = {
+            let mut kept = self.lock();
+            let before = kept.answers.contains_key(&key) || kept.asked.contains(&key);
+            if !before {
+                if kept.asked.len() >= ASKED_CAPACITY {
+                    kept.asked.clear();
+                }
+                kept.asked.insert(key.clone());
+            }
+            before
+        };
+        if !asked_before {
+            return Ok(Arc::new(build().await?.answer));
+        }
         // Read before the answer is built: a commit in between moves the
         // version again, and the answer kept under this one is not used.
         let version = store.data_version().await?;
-        if let Some((kept_at, answer)) = self.lock().get(&key)
+        if let Some((kept_at, answer)) = self.lock().answers.get(&key)
             && *kept_at == version
         {
             return Ok(answer.clone());
@@ -78,18 +108,20 @@ impl<V> FreshCache<V> {
             return Ok(answer);
         }
         let mut kept = self.lock();
-        if kept.len() >= CAPACITY && !kept.contains_key(&key) {
-            kept.retain(|_, (kept_at, _)| *kept_at == version);
-            if kept.len() >= CAPACITY {
-                kept.clear();
+        let answers = &mut kept.answers;
+        if answers.len() >= CAPACITY && !answers.contains_key(&key) {
+            answers.retain(|_, (kept_at, _)| *kept_at == version);
+            if answers.len() >= CAPACITY {
+                answers.clear();
             }
         }
-        kept.insert(key, (version, answer.clone()));
+        answers.insert(key.clone(), (version, answer.clone()));
+        kept.asked.remove(&key);
         Ok(answer)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (DataVersion, Arc<V>)>> {
-        // A panic while holding the lock leaves a map still whole.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept<V>> {
+        // A panic while holding the lock leaves the maps still whole.
         self.kept
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -231,6 +231,9 @@ pub async fn submit(
         Err(other) => return Err(other.into()),
     };
     let run = queued.item;
+    // The worker starts on it now; the estimate and the audit entry below
+    // are for people, and nothing it does waits for them.
+    state.kicker.kick(&[queued.task]).await;
     keep_estimate(state, version, &run).await;
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
     let entry = NewAuditEntry::new(
@@ -247,6 +250,5 @@ pub async fn submit(
     }))
     .from_address(client.as_str());
     audit(state, entry).await;
-    state.kicker.kick(&[queued.task]).await;
     Ok(Submitted::Created(run))
 }
