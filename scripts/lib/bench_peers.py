@@ -10,7 +10,8 @@ the same run, alternating modelrun and the baseline (A B A B):
    serving the same file; `cat` as a ceiling; modelrun's VmRSS around it;
 2. the runs list with N runs, c=64, wrk --latency: `GET /api/v1/runs?limit=50`
    vs Flask's `/api/runs?limit=50`, and `/runs` vs Flask's `/`; on SQLite and
-   on Postgres;
+   on Postgres; and the JSON list with another page each request (a wrk
+   script walks the cursor), so that every answer is built;
 3. 50 concurrent submits of a model that sleeps 5 s: submit -> `dispatching`
    and -> `running` (from the run's events), on SQLite and on Postgres;
 4. (--airflow) one-at-a-time submit -> the model's first statement, next to
