@@ -41,6 +41,10 @@ pub async fn page_filters_refuse_what_they_cannot_read(store: StoreKind) {
         ),
         ("/runs?cursor=zzz", "the cursor must be a run number"),
         (
+            "/runs?before=1&cursor=2",
+            "before (1) and cursor (2) name the same place in the list; give one",
+        ),
+        (
             "/admin/tasks?status=zzz",
             "status: must be queued, done or dead",
         ),
@@ -58,6 +62,7 @@ pub async fn page_filters_refuse_what_they_cannot_read(store: StoreKind) {
     for path in [
         "/runs?limit=5",
         "/runs?cursor=9",
+        "/runs?before=9&cursor=9",
         "/admin/tasks?status=dead",
     ] {
         assert_eq!(admin.get(path).await.status(), StatusCode::OK, "{path}");

@@ -97,6 +97,14 @@ fn filter_of(query: &mut RunsQuery, paging: Paging, zone: Tz) -> AppResult<RunFi
         cursor.trim().parse::<RunId>().map_err(|_| {
             AppError::BadRequest(format!("the cursor must be a run number, not {cursor:?}"))
         })?;
+        // Two names for one place in the list: one of them, or the same.
+        if let Some(before) = query.before.as_deref().filter(|b| !b.trim().is_empty())
+            && before.trim() != cursor.trim()
+        {
+            return Err(AppError::BadRequest(format!(
+                "before ({before}) and cursor ({cursor}) name the same place in the list; give one"
+            )));
+        }
         query.before = Some(cursor);
     }
     parse_filter(query, limit, zone)
