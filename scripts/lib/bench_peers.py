@@ -412,9 +412,37 @@ def measure_lists(args, mr, flask_base, rounds):
     return res
 
 
-def measure_submits(args, mr, n=50):
-    """n submits at once (threads behind a barrier), spread over SUBMITTERS users."""
-    log(f"{mr.label}: {n} concurrent submits of `sleep`")
+def cpu_ms(pids_of):
+    """CPU time (user + system, ms) used so far by the processes `pids_of()` names."""
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids_of():
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += (int(fields[11]) + int(fields[12])) * tick
+    return total
+
+
+def postgres_pids():
+    """The Postgres server's processes on this machine (backends come and go)."""
+    pids = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                with open(f"/proc/{stat}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(stat)
+            except OSError:
+                pass
+    return pids
+
+
+def one_burst(mr, n):
+    """n submits at once (threads behind a barrier), spread over SUBMITTERS users;
+    with the CPU the server (and Postgres) spent from the barrier to the last answer."""
     barrier = threading.Barrier(n)
     sent = [None] * n
 
@@ -440,8 +468,11 @@ def measure_submits(args, mr, n=50):
             raise RuntimeError(f"submit answered {resp.status}: {data[:300]!r}")
         sent[i] = (t0, t1, json.loads(data)["id"], token)
 
+    server = lambda: [mr.proc.pid]  # noqa: E731
+    before = cpu_ms(server), cpu_ms(postgres_pids) if mr.database_url else 0
     with ThreadPoolExecutor(max_workers=n) as ex:
         list(ex.map(one, range(n)))
+    after = cpu_ms(server), cpu_ms(postgres_pids) if mr.database_url else 0
     to_disp, to_run, api_ms = [], [], []
     deadline = time.monotonic() + 120
     for t0, t1, rid, token in sent:
@@ -460,8 +491,23 @@ def measure_submits(args, mr, n=50):
     def summary(xs):
         return {"p50_ms": round(pct(xs, 0.5), 1), "p99_ms": round(pct(xs, 0.99), 1), "max_ms": round(max(xs), 1)}
 
-    return {"n": n, "users": len(mr.tokens), "submit_call": summary(api_ms),
-            "to_dispatching": summary(to_disp), "to_running": summary(to_run)}
+    return {"submit_call": summary(api_ms), "to_dispatching": summary(to_disp), "to_running": summary(to_run),
+            "cpu_ms_per_submit": {"server": round((after[0] - before[0]) / n, 1),
+                                  "postgres": round((after[1] - before[1]) / n, 1)}}
+
+
+def measure_submits(args, mr, n=50):
+    """args.bursts bursts of n concurrent submits of `sleep`: each burst's
+    p50 / p99, and the median of the bursts' figures (one burst's p99 of 50 is
+    nearly its maximum, so a single burst says little)."""
+    log(f"{mr.label}: {args.bursts} bursts of {n} concurrent submits of `sleep`")
+    bursts = [one_burst(mr, n) for _ in range(args.bursts)]
+    out = {"n": n, "users": len(mr.tokens), "bursts": bursts}
+    for key in ("submit_call", "to_dispatching", "to_running"):
+        out[key] = {q: round(med([b[key][q] for b in bursts]), 1) for q in ("p50_ms", "p99_ms", "max_ms")}
+    out["cpu_ms_per_submit"] = {w: round(med([b["cpu_ms_per_submit"][w] for b in bursts]), 1)
+                                for w in ("server", "postgres")}
+    return out
 
 
 def measure_first_statement(args, mr, n=10):
@@ -560,12 +606,21 @@ def table(res):
     if subs:
         base = subs.get("sqlite")
         for db, s in subs.items():
+            k = len(s.get("bursts", [])) or 1
             for key, what in (("to_dispatching", "`dispatching`"), ("to_running", "`running`")):
                 v = s[key]
+                each = " · ".join(f"{b[key]['p99_ms']:.0f}" for b in s.get("bursts", []))
                 cmp_ = "" if db == "sqlite" or not base else \
                     f"{ratio(v['p50_ms'], base[key]['p50_ms'])} of SQLite's p50"
-                rows.append(f"| {s['n']} concurrent submits → {what}, {db}: p50 / p99 ms (lower is better) "
+                rows.append(f"| {s['n']} concurrent submits → {what}, {db}: p50 / p99 ms, median of {k} bursts "
+                            f"(each burst's p99: {each}; lower is better) "
                             f"| {v['p50_ms']:.0f} / {v['p99_ms']:.0f} | no peer | {cmp_ or '—'} |")
+            c = s.get("cpu_ms_per_submit")
+            if c:
+                what, used = ("server + Postgres", f"{c['server']:.1f} + {c['postgres']:.1f}") \
+                    if db == "postgres" else ("server", f"{c['server']:.1f}")
+                rows.append(f"| … CPU per submit from the burst to its last answer, ms ({what}; median of {k}) "
+                            f"| {used} | no peer | — |")
     a = res.get("airflow")
     if a:
         f = res.get("first_statement", {})
@@ -594,6 +649,8 @@ def main():
     ap.add_argument("--page-rows", type=int, default=25, help="rows of Flask's `/`: those of modelrun's /runs")
     ap.add_argument("--airflow", action="store_true")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--submits", action="store_true", help="only the bursts of concurrent submits")
+    ap.add_argument("--bursts", type=int, default=3, help="bursts of 50 concurrent submits per database")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -606,7 +663,8 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-peers-")
     started = time.monotonic()
     res = {"config": {"quick": args.quick, "seconds": args.seconds, "big_mib": args.big_mib, "runs": args.runs,
-                      "rounds": args.rounds, "cores": os.cpu_count(), "wrk": "wrk -t2 -c64 --latency",
+                      "rounds": args.rounds, "bursts": args.bursts, "submits_only": args.submits,
+                      "cores": os.cpu_count(), "wrk": "wrk -t2 -c64 --latency",
                       "modelrun": run([args.bin, "--version"]).strip(),
                       "modelrun_up": "--max-concurrent-runs 64, other options default",
                       "flask": f"gunicorn -w 2 (shared/peers/flask_runs_page), PAGE_SIZE={args.page_rows}",
@@ -616,30 +674,34 @@ def main():
     failed = False
     try:
         models = write_models(os.path.join(work, "models"), args.big_mib)
-        # Flask baseline, seeded with as many runs
-        fdir = os.path.join(work, "flask")
-        os.makedirs(fdir)
-        fdb = os.path.join(fdir, "runs.db")
-        fpy = os.path.join(args.flask_venv, "bin", "python")
-        run([fpy, os.path.join(args.peers, "flask_runs_page", "seed.py"), fdb, str(args.runs)])
-        fport = free_port()
-        flask = start([os.path.join(args.flask_venv, "bin", "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{fport}",
-                       "--chdir", os.path.join(args.peers, "flask_runs_page"), "app:app"],
-                      # modelrun's /runs page shows 25 runs: Flask's `/` the same number
-                      dict(os.environ, RUNS_DB=fdb, PAGE_SIZE=str(args.page_rows)),
-                      os.path.join(fdir, "gunicorn.log"))
-        flask_base = f"http://127.0.0.1:{fport}"
-        wait_http(flask_base + "/healthz", flask, 60)
+        flask = flask_base = None
+        if not args.submits:
+            # Flask baseline, seeded with as many runs
+            fdir = os.path.join(work, "flask")
+            os.makedirs(fdir)
+            fdb = os.path.join(fdir, "runs.db")
+            fpy = os.path.join(args.flask_venv, "bin", "python")
+            run([fpy, os.path.join(args.peers, "flask_runs_page", "seed.py"), fdb, str(args.runs)])
+            fport = free_port()
+            flask = start([os.path.join(args.flask_venv, "bin", "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{fport}",
+                           "--chdir", os.path.join(args.peers, "flask_runs_page"), "app:app"],
+                          # modelrun's /runs page shows 25 runs: Flask's `/` the same number
+                          dict(os.environ, RUNS_DB=fdb, PAGE_SIZE=str(args.page_rows)),
+                          os.path.join(fdir, "gunicorn.log"))
+            flask_base = f"http://127.0.0.1:{fport}"
+            wait_http(flask_base + "/healthz", flask, 60)
 
         # SQLite
         mr = Modelrun(args, work, "sqlite")
         mr.setup(models, args.runs)
         mr.up()
         try:
-            res["download"] = measure_download(args, mr, work)
-            res["lists"]["sqlite"] = measure_lists(args, mr, flask_base, args.rounds)
+            if not args.submits:
+                res["download"] = measure_download(args, mr, work)
+                res["lists"]["sqlite"] = measure_lists(args, mr, flask_base, args.rounds)
             res["submits"]["sqlite"] = measure_submits(args, mr)
-            res["first_statement"] = measure_first_statement(args, mr, 3 if args.quick else 10)
+            if not args.submits:
+                res["first_statement"] = measure_first_statement(args, mr, 3 if args.quick else 10)
         finally:
             mr.down()
         # Postgres: a scratch database on the server
@@ -649,11 +711,13 @@ def main():
         mr.setup(models, args.runs)
         mr.up()
         try:
-            res["lists"]["postgres"] = measure_lists(args, mr, flask_base, args.rounds)
+            if not args.submits:
+                res["lists"]["postgres"] = measure_lists(args, mr, flask_base, args.rounds)
             res["submits"]["postgres"] = measure_submits(args, mr)
         finally:
             mr.down()
-        stop(flask)
+        if flask:
+            stop(flask)
         if args.airflow:
             res["airflow"] = run_airflow(args, work)
     except BaseException as e:  # noqa: BLE001  (report what was measured, then fail)
@@ -670,9 +734,14 @@ def main():
     with open(args.out, "w") as f:
         json.dump(res, f, indent=2)
     print()
-    print(f"modelrun vs peers, one run on this machine ({os.cpu_count()} cores), "
-          f"{'quick' if args.quick else 'full'}: {args.seconds} s per load test, {args.rounds} alternating "
-          f"rounds, {args.runs} runs, {args.big_mib} MiB file. JSON: {args.out}")
+    if args.submits:
+        print(f"modelrun, one run on this machine ({os.cpu_count()} cores): {args.bursts} bursts of 50 "
+              f"submits per database, {args.runs} runs. JSON: {args.out}")
+    else:
+        print(f"modelrun vs peers, one run on this machine ({os.cpu_count()} cores), "
+              f"{'quick' if args.quick else 'full'}: {args.seconds} s per load test, {args.rounds} alternating "
+              f"rounds, {args.runs} runs, {args.big_mib} MiB file, {args.bursts} bursts of 50 submits. "
+              f"JSON: {args.out}")
     print()
     print(table(res))
     if failed:

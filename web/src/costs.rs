@@ -130,15 +130,28 @@ pub struct RunCost {
     pub actual_cost_usd: Option<f64>,
 }
 
-/// The [`RunCost`] of `run`.
+/// The [`RunCost`] of `run`, with the estimate recorded for it.
 pub async fn run_cost(state: &AppState, run: &Run, now: DateTime<Utc>) -> StoreResult<RunCost> {
     let estimate = state.store.run_estimate(run.id).await?;
-    let prices = estimate.as_ref().and_then(|e| e.prices.as_ref());
-    Ok(RunCost {
-        actual_seconds: run.duration(now).map(|d| d.num_seconds().max(0)),
-        actual_cost_usd: actual_cost(&run.resources, prices, run.started_at, run.finished_at, now),
-        estimate,
-    })
+    Ok(RunCost::of(run, estimate, now))
+}
+
+impl RunCost {
+    /// The cost of `run` at `now`, given the `estimate` recorded for it.
+    pub fn of(run: &Run, estimate: Option<Estimate>, now: DateTime<Utc>) -> RunCost {
+        let prices = estimate.as_ref().and_then(|e| e.prices.as_ref());
+        RunCost {
+            actual_seconds: run.duration(now).map(|d| d.num_seconds().max(0)),
+            actual_cost_usd: actual_cost(
+                &run.resources,
+                prices,
+                run.started_at,
+                run.finished_at,
+                now,
+            ),
+            estimate,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
+use modelrun_core::estimate::Estimate;
 use modelrun_core::ids::RunId;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
@@ -58,16 +59,22 @@ pub fn pick_version<'a>(
 }
 
 /// Records what `run` was expected to take and cost, for its page to set
-/// against what it took. Advice only: a new run whose estimate cannot be
-/// made or kept still runs, and a repeated submission makes none.
-async fn keep_estimate(state: &AppState, version: &ModelVersion, run: &Run) {
+/// against what it took, and gives back what it recorded. Advice only: a
+/// new run whose estimate cannot be made or kept still runs (and gets
+/// `None`), and a repeated submission makes none.
+async fn keep_estimate(state: &AppState, version: &ModelVersion, run: &Run) -> Option<Estimate> {
     let kept = match crate::costs::estimate(state, version, run.resources, 1).await {
-        Ok(estimate) => state.store.record_estimate(&[run.id], &estimate).await,
+        Ok(estimate) => state
+            .store
+            .record_estimate(&[run.id], &estimate)
+            .await
+            .map(|()| estimate),
         Err(error) => Err(error),
     };
-    if let Err(error) = kept {
-        tracing::warn!(run_id = %run.id, error = %modelrun_core::error_chain(&error), "the run's estimate was not kept");
-    }
+    kept.inspect_err(|error| {
+        tracing::warn!(run_id = %run.id, error = %modelrun_core::error_chain(error), "the run's estimate was not kept");
+    })
+    .ok()
 }
 
 /// Refuses inputs whose JSON is larger than the configured limit.
@@ -89,8 +96,13 @@ pub const MAX_KEY_CHARS: usize = 128;
 /// What a submission did.
 #[derive(Debug)]
 pub enum Submitted {
-    /// A new run.
-    Created(Run),
+    /// A new run: `queued`, with its first event and no outputs, progress,
+    /// schedule or sweep; `estimate` is the one recorded for it (`None`
+    /// when none could be made or kept).
+    Created {
+        run: Run,
+        estimate: Option<Box<Estimate>>,
+    },
     /// The run that this one-time key already created.
     Repeated(Run),
 }
@@ -98,7 +110,7 @@ pub enum Submitted {
 impl Submitted {
     pub fn run(&self) -> &Run {
         match self {
-            Submitted::Created(run) | Submitted::Repeated(run) => run,
+            Submitted::Created { run, .. } | Submitted::Repeated(run) => run,
         }
     }
 }
@@ -234,7 +246,7 @@ pub async fn submit(
     // The worker starts on it now; the estimate and the audit entry below
     // are for people, and nothing it does waits for them.
     state.kicker.kick(&[queued.task]).await;
-    keep_estimate(state, version, &run).await;
+    let estimate = keep_estimate(state, version, &run).await;
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
     let entry = NewAuditEntry::new(
         Actor::user(user.id, &user.email),
@@ -250,5 +262,8 @@ pub async fn submit(
     }))
     .from_address(client.as_str());
     audit(state, entry).await;
-    Ok(Submitted::Created(run))
+    Ok(Submitted::Created {
+        run,
+        estimate: estimate.map(Box::new),
+    })
 }

@@ -142,9 +142,21 @@ pub async fn an_estimate_comes_from_succeeded_runs_and_is_kept_with_each_run(sto
     );
 
     // A run submitted now keeps the estimate it was submitted with.
-    let third = api.submit_defaults("sleepy").await;
-    let third = api.get_json(&format!("/api/v1/runs/{}", third["id"])).await;
+    let created = api.submit_defaults("sleepy").await;
+    let third = api
+        .get_json(&format!("/api/v1/runs/{}", created["id"]))
+        .await;
     assert_eq!(third["cost"]["estimate"]["history"]["runs"], 2);
+    // The 201 says what a read of the run says, from what the submit knew.
+    assert_eq!(created["cost"]["estimate"], third["cost"]["estimate"]);
+    assert_eq!(created["events"][0], third["events"][0]);
+    let keys =
+        |run: &Value| -> Vec<String> { run.as_object().expect("a run").keys().cloned().collect() };
+    assert_eq!(keys(&created), keys(&third));
+    for empty in ["progress", "scheduled_by", "sweep"] {
+        assert_eq!(created[empty], Value::Null, "{empty}: {created}");
+    }
+    assert_eq!(created["outputs"], json!([]));
     let form = browser.page("/models/sleepy/runs/new").await;
     assert!(form.contains("What to expect"), "{form}");
     assert!(form.contains("from the latest 2 succeeded runs"), "{form}");
