@@ -150,6 +150,9 @@ pub async fn an_estimate_comes_from_succeeded_runs_and_is_kept_with_each_run(sto
     // The 201 says what a read of the run says, from what the submit knew.
     assert_eq!(created["cost"]["estimate"], third["cost"]["estimate"]);
     assert_eq!(created["events"][0], third["events"][0]);
+    // As it was created: queued, with its one event, whatever the worker did since.
+    assert_eq!(created["status"], "queued");
+    assert_eq!(created["events"].as_array().map(Vec::len), Some(1));
     let keys =
         |run: &Value| -> Vec<String> { run.as_object().expect("a run").keys().cloned().collect() };
     assert_eq!(keys(&created), keys(&third));

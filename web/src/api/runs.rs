@@ -205,13 +205,15 @@ async fn detailed(state: &AppState, run: &Run) -> ApiResult<RunJson> {
     Ok(json)
 }
 
-/// What [`detailed`] says of a run its request just created, from what the
-/// submission knows: its events are read (the worker may have moved it
-/// on), but it has no outputs, progress, schedule or sweep yet, and its
-/// estimate is the one the submission recorded. Five queries fewer for
-/// every submit.
+/// What [`detailed`] says of a run its request just created, as it was
+/// created: `queued`, with its first event (read: the store words it), no
+/// outputs, progress, schedule or sweep, and the estimate the submission
+/// recorded. Events the worker may have added meanwhile are left to the
+/// run's own endpoint, so that the answer never shows a `queued` run with
+/// a later status's event. Five queries fewer for every submit.
 async fn created(state: &AppState, run: &Run, estimate: Option<Estimate>) -> ApiResult<RunJson> {
-    let events = state.store.run_events(run.id).await?;
+    let mut events = state.store.run_events(run.id).await?;
+    events.truncate(1);
     let mut json = RunJson::new(run).with_details(events, &[]);
     json.cost = Some(RunCost::of(run, estimate, Utc::now()));
     Ok(json)
