@@ -10,6 +10,7 @@ mod models;
 pub mod openapi;
 mod promote;
 mod run_fields;
+mod run_submit;
 mod runs;
 mod schedules;
 mod secrets;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(models::router())
         .merge(promote::router())
         .merge(runs::router())
+        .merge(run_submit::router())
         .merge(schedules::router())
         .merge(secrets::router())
         .merge(sweeps::router())

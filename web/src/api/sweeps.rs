@@ -182,7 +182,7 @@ async fn create(
         version,
         plan,
         resources,
-        key: super::runs::idempotency_key(&headers)?,
+        key: super::run_submit::idempotency_key(&headers)?,
     };
     let submitted = sweeps::submit_sweep(&state, &api.acting(), &client, submission).await?;
     let status = match &submitted {
