@@ -136,6 +136,19 @@ impl JobReport {
             facts: serde_json::Map::new(),
         }
     }
+
+    /// Whether the report says only what `run` already shows: its status,
+    /// on its attempt, with its log stream. A sweep leaves such reports
+    /// out rather than write nothing in a transaction per run.
+    pub fn repeats(&self, run: &Run) -> bool {
+        self.run_id == run.id
+            && self.status == run.status
+            && self.attempt.is_none_or(|attempt| attempt == run.attempt)
+            && self
+                .log_stream
+                .as_ref()
+                .is_none_or(|stream| run.log_stream.as_ref() == Some(stream))
+    }
 }
 
 /// Part of a run's log. A page never ends inside a character: what is cut
@@ -185,6 +198,12 @@ pub trait Executor: Send + Sync + fmt::Debug {
     -> Result<String, EnvironmentError>;
     /// Starts the job, or finds the one already started under `job.name`.
     async fn submit(&self, job: &JobRequest) -> Result<Submitted, ExecutorError>;
+    /// The dispatcher has recorded the run's `submitted` (or found the run
+    /// past it). An executor whose jobs report their own progress from this
+    /// process (the local one) holds a new job's first report until then,
+    /// so that the run's history keeps its order: `submitted` before
+    /// `starting`. The default does nothing.
+    fn submission_recorded(&self, _run: RunId) {}
     /// Starts one array job for a sweep's runs (child `i` runs
     /// `job.runs[i]`), or finds the one already started under `job.name`.
     /// Only for executors that [`Executor::runs_array_jobs`].
@@ -251,6 +270,55 @@ pub trait Executor: Send + Sync + fmt::Debug {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{ModelId, UserId, VersionId};
+
+    fn running() -> Run {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        Run {
+            id: RunId(7),
+            model_id: ModelId(1),
+            model_name: "forecast".to_owned(),
+            version_id: VersionId(1),
+            version_label: "v1".to_owned(),
+            submitted_by: UserId(1),
+            submitter_email: "a@example.com".to_owned(),
+            inputs: Default::default(),
+            resources: Resources::default(),
+            status: RunStatus::Running,
+            status_reason: None,
+            job_id: Some("job-7".to_owned()),
+            log_stream: Some("stream-1".to_owned()),
+            created_at: at,
+            updated_at: at,
+            started_at: Some(at),
+            finished_at: None,
+            rerun_of: None,
+            job_key: None,
+            attempt: 1,
+            alias: None,
+        }
+    }
+
+    #[test]
+    fn a_report_repeats_a_run_only_when_it_says_nothing_new() {
+        let run = running();
+        let report = |status| JobReport::new(RunId(7), "job-7", status);
+        assert!(report(RunStatus::Running).repeats(&run));
+        let mut same = report(RunStatus::Running);
+        same.attempt = Some(1);
+        same.log_stream = Some("stream-1".to_owned());
+        assert!(same.repeats(&run));
+        assert!(!report(RunStatus::Succeeded).repeats(&run));
+        let mut retried = report(RunStatus::Running);
+        retried.attempt = Some(2);
+        assert!(!retried.repeats(&run));
+        let mut stream = report(RunStatus::Running);
+        stream.log_stream = Some("stream-2".to_owned());
+        assert!(!stream.repeats(&run));
+        let mut other = report(RunStatus::Running);
+        other.run_id = RunId(8);
+        assert!(!other.repeats(&run));
+    }
 
     #[test]
     fn a_job_name_carries_the_run_and_its_key() {

@@ -250,19 +250,16 @@ impl RunTimes {
 #[derive(Debug, Clone)]
 pub enum Transitioned {
     /// Written, with its event and follow-ups; `tasks` are the tasks the
-    /// follow-ups queued (what a kick names).
-    Applied { run: Run, tasks: Vec<TaskId> },
-    /// Nothing written: a repeated or stale report.
-    Ignored(Run),
+    /// follow-ups queued (what a kick names). The run is not read back: a
+    /// caller that shows it reads it (`RunStore::run`), while the executor's
+    /// reports, several per run, need only know the change was written.
+    Applied { tasks: Vec<TaskId> },
+    /// Nothing written: a repeated or stale report, with the run as it is
+    /// (boxed: a run is large, and most changes are applied).
+    Ignored(Box<Run>),
 }
 
 impl Transitioned {
-    pub fn run(&self) -> &Run {
-        match self {
-            Transitioned::Applied { run, .. } | Transitioned::Ignored(run) => run,
-        }
-    }
-
     /// The tasks that were queued along with the change.
     pub fn tasks(&self) -> &[TaskId] {
         match self {

@@ -208,6 +208,8 @@ pub trait RunStore: Send + Sync {
     /// submitter already used the run's `submit_key`.
     async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>>;
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>>;
+    /// The run `user` made with the one-time key `key`, if any.
+    async fn run_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<RunId>>;
     /// The history, oldest first.
     async fn run_events(&self, id: RunId) -> StoreResult<Vec<RunEvent>>;
     async fn run_outputs(&self, id: RunId) -> StoreResult<Vec<RunOutput>>;

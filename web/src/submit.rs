@@ -220,6 +220,14 @@ pub async fn submit(
     request: Submission<'_>,
 ) -> AppResult<Submitted> {
     let version = request.version;
+    // A repeated key is answered before the submit rate counts anything: a
+    // retry of a request that was made is not another submission.
+    if let Some(key) = &request.key {
+        require(user.role, Action::SubmitRuns)?;
+        if let Some(id) = state.store.run_with_key(user.id, key).await? {
+            return repeated(state, user, id, &request).await;
+        }
+    }
     admit(state, user, version, &[&request.inputs], request.resources).await?;
     let created = state
         .store
@@ -234,12 +242,8 @@ pub async fn submit(
         .await;
     let queued = match created {
         Ok(queued) => queued,
-        Err(StoreError::AlreadySubmitted(id)) => {
-            let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
-            check_same_request(&run, &request)?;
-            tracing::info!(run_id = %run.id, user_id = %user.id, "repeated submit: the run exists");
-            return Ok(Submitted::Repeated(run));
-        }
+        // Made meanwhile by a request with the same key.
+        Err(StoreError::AlreadySubmitted(id)) => return repeated(state, user, id, &request).await,
         Err(other) => return Err(other.into()),
     };
     let run = queued.item;
@@ -266,4 +270,18 @@ pub async fn submit(
         run,
         estimate: estimate.map(Box::new),
     })
+}
+
+/// The run `id` that `request`'s one-time key already made, when `request`
+/// is the same request (else 422, see [`check_same_request`]).
+async fn repeated(
+    state: &AppState,
+    user: &User,
+    id: RunId,
+    request: &Submission<'_>,
+) -> AppResult<Submitted> {
+    let run = state.store.run(id).await?.ok_or(AppError::NotFound)?;
+    check_same_request(&run, request)?;
+    tracing::info!(run_id = %run.id, user_id = %user.id, "repeated submit: the run exists");
+    Ok(Submitted::Repeated(run))
 }

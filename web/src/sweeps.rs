@@ -17,7 +17,7 @@ use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
-use crate::policy::{can_cancel, may_stop, request_cancel, visible_submitter};
+use crate::policy::{Action, can_cancel, may_stop, request_cancel, require, visible_submitter};
 use crate::state::AppState;
 use crate::submit::admit;
 
@@ -121,9 +121,16 @@ pub async fn submit_sweep(
     request: SweepSubmission<'_>,
 ) -> AppResult<SweepSubmitted> {
     let version = request.version;
+    let fixed = request.plan.fixed();
+    // A repeated key is answered before the submit rate counts anything.
+    if let Some(key) = &request.key {
+        require(user.role, Action::SubmitRuns)?;
+        if let Some(id) = state.store.sweep_with_key(user.id, key).await? {
+            return repeated(state, id, &request, &fixed).await;
+        }
+    }
     let all: Vec<&Inputs> = request.plan.runs.iter().collect();
     admit(state, user, version, &all, request.resources).await?;
-    let fixed = request.plan.fixed();
     let runs = request
         .plan
         .runs
@@ -151,23 +158,8 @@ pub async fn submit_sweep(
         .await?;
     let (sweep, tasks) = match created {
         SweepCreated::New { sweep, tasks } => (*sweep, tasks),
-        SweepCreated::Repeated(id) => {
-            let sweep = state.store.sweep(id).await?.ok_or(AppError::NotFound)?;
-            if sweep.version_id != version.id
-                || sweep.axes != request.plan.axes
-                || sweep.inputs != fixed
-            {
-                return Err(AppError::Rejected(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!(
-                        "this key was already used for sweep #{}, which is another request: \
-                         a repeat must be the same request, and a new request needs a new key",
-                        sweep.id
-                    ),
-                ));
-            }
-            return Ok(SweepSubmitted::Repeated(sweep));
-        }
+        // Made meanwhile by a request with the same key.
+        SweepCreated::Repeated(id) => return repeated(state, id, &request, &fixed).await,
     };
     keep_estimates(state, version, &sweep, request.resources).await;
     tracing::info!(sweep_id = %sweep.id, runs = sweep.run_count, model = %sweep.model_name, user_id = %user.id, "sweep submitted");
@@ -264,4 +256,30 @@ pub async fn cancel_sweep(
         request_cancel(state, user, client, run).await?;
     }
     Ok(active.len())
+}
+
+/// The sweep `id` that `request`'s one-time key already made, when
+/// `request` is the same request (its version, axes and fixed inputs);
+/// else 422.
+async fn repeated(
+    state: &AppState,
+    id: SweepId,
+    request: &SweepSubmission<'_>,
+    fixed: &Inputs,
+) -> AppResult<SweepSubmitted> {
+    let sweep = state.store.sweep(id).await?.ok_or(AppError::NotFound)?;
+    if sweep.version_id != request.version.id
+        || sweep.axes != request.plan.axes
+        || sweep.inputs != *fixed
+    {
+        return Err(AppError::Rejected(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "this key was already used for sweep #{}, which is another request: \
+                 a repeat must be the same request, and a new request needs a new key",
+                sweep.id
+            ),
+        ));
+    }
+    Ok(SweepSubmitted::Repeated(sweep))
 }

@@ -85,6 +85,16 @@ impl Recorder {
             }
             return Ok(outcome);
         }
+        if !report.status.is_terminal() {
+            // Progress on the way (`runnable`, `starting`, `running`): the
+            // store's own plan decides, and the run is read only when the
+            // report changed nothing but may name a new log stream.
+            let outcome = self.apply(change_of(&report, report.status)).await?;
+            if let Transitioned::Ignored(run) = &outcome {
+                self.keep_log_stream(run, &report).await?;
+            }
+            return Ok(outcome);
+        }
         let run = self
             .store
             .run(report.run_id)
@@ -102,38 +112,29 @@ impl Recorder {
             .map_err(StoreError::from)?,
         };
         let Plan::Apply(status) = planned else {
-            // No new status, but a new fact is still worth keeping.
-            if let Some(stream) = report
-                .log_stream
-                .as_ref()
-                .filter(|s| run.log_stream.as_ref() != Some(*s))
-            {
-                let message = format!("log stream {stream}");
-                self.store
-                    .add_fact(run.id, &message, json!({ "log_stream": stream }))
-                    .await?;
-            }
-            return Ok(Transitioned::Ignored(run));
+            self.keep_log_stream(&run, &report).await?;
+            return Ok(Transitioned::Ignored(Box::new(run)));
         };
-        let mut change = StatusChange::new(run.id, status);
-        change.reason = report.reason.clone();
-        change.job_id = Some(report.job_id.clone());
-        change.log_stream = report.log_stream.clone();
-        change.attempt = report.attempt;
-        if let Some(code) = report.exit_code {
-            change = change.fact("exit_code", code);
-        }
-        if let Some(stream) = &report.log_stream {
-            change = change.fact("log_stream", stream.as_str());
-        }
-        for (name, value) in &report.facts {
-            change = change.fact(name, value.clone());
-        }
-        if status.is_terminal() {
-            change.outputs = self.index_outputs(&run).await?;
-            change.follow_ups.push(self.finished(&run, &change).await?);
-        }
+        let mut change = change_of(&report, status);
+        change.outputs = self.index_outputs(&run).await?;
+        change.follow_ups.push(self.finished(&run, &change).await?);
         self.apply(change).await
+    }
+
+    /// A report that changed no status may still name a new log stream,
+    /// which is worth keeping as a fact.
+    async fn keep_log_stream(&self, run: &Run, report: &JobReport) -> Result<(), WorkerError> {
+        if let Some(stream) = report
+            .log_stream
+            .as_ref()
+            .filter(|s| run.log_stream.as_ref() != Some(*s))
+        {
+            let message = format!("log stream {stream}");
+            self.store
+                .add_fact(run.id, &message, json!({ "log_stream": stream }))
+                .await?;
+        }
+        Ok(())
     }
 
     /// A run's status; `None` when there is no such run.
@@ -247,4 +248,23 @@ impl Recorder {
             })
             .collect())
     }
+}
+
+/// The status change a report asks for, as `status`.
+fn change_of(report: &JobReport, status: RunStatus) -> StatusChange {
+    let mut change = StatusChange::new(report.run_id, status);
+    change.reason = report.reason.clone();
+    change.job_id = Some(report.job_id.clone());
+    change.log_stream = report.log_stream.clone();
+    change.attempt = report.attempt;
+    if let Some(code) = report.exit_code {
+        change = change.fact("exit_code", code);
+    }
+    if let Some(stream) = &report.log_stream {
+        change = change.fact("log_stream", stream.as_str());
+    }
+    for (name, value) in &report.facts {
+        change = change.fact(name, value.clone());
+    }
+    change
 }

@@ -203,6 +203,7 @@ on_sqlite!(
     security::cross_site_posts_are_refused,
     security::next_never_leaves_the_site,
     security::addresses_and_submitters_are_limited,
+    security::a_repeated_key_is_answered_past_the_submit_rate,
     security::responses_carry_the_security_headers,
     security::the_audit_log_records_who_did_what,
     previews::awkward_outputs_preview_without_failing,

@@ -290,6 +290,8 @@ pub trait SweepStore: Send + Sync {
     /// `Conflict` when the version is retired.
     async fn create_sweep(&self, sweep: NewSweep) -> StoreResult<SweepCreated>;
     async fn sweep(&self, id: SweepId) -> StoreResult<Option<Sweep>>;
+    /// The sweep `user` made with the one-time key `key`, if any.
+    async fn sweep_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<SweepId>>;
     /// Sweeps newest first, at most `limit`; only `submitted_by`'s when given.
     async fn sweeps(
         &self,

@@ -12,7 +12,7 @@ use modelrun_core::store::{CostStore, StoreError, StoreResult};
 use sqlx::types::Json;
 
 use crate::SqlStore;
-use crate::backend::on_conn;
+use crate::backend::{AsConn, on_conn};
 use crate::dialect::limit;
 use crate::types::Timestamp;
 
@@ -92,20 +92,14 @@ impl<B> CostStore for SqlStore<B> {
 
     async fn record_estimate(&self, runs: &[RunId], estimate: &Estimate) -> StoreResult<()> {
         let now = Timestamp(Utc::now());
+        // One run (every submit) is one statement, a transaction of its own;
+        // a sweep's runs are kept together.
+        if let [run] = runs {
+            return insert_estimate(&mut self.db.writer().await?, *run, estimate, now).await;
+        }
         let mut tx = self.db.begin().await?;
         for run in runs {
-            on_conn!(&mut tx, |c| {
-                sqlx::query(
-                    "INSERT INTO run_estimates (run_id, estimate, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (run_id) DO NOTHING",
-                )
-                .bind(run.0)
-                .bind(Json(estimate))
-                .bind(now)
-                .execute(c)
-                .await
-                .map(|_| ())
-            })?;
+            insert_estimate(&mut tx, *run, estimate, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -200,4 +194,24 @@ impl<B> CostStore for SqlStore<B> {
             _ => Ok(()),
         }
     }
+}
+
+async fn insert_estimate(
+    conn: &mut impl AsConn,
+    run: RunId,
+    estimate: &Estimate,
+    now: Timestamp,
+) -> StoreResult<()> {
+    on_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO run_estimates (run_id, estimate, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (run_id) DO NOTHING",
+        )
+        .bind(run.0)
+        .bind(Json(estimate))
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())
+    })
 }

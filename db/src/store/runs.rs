@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::alias::Alias;
 use modelrun_core::crypto::random_hex;
-use modelrun_core::ids::{ModelId, RunId, TaskId};
+use modelrun_core::ids::{ModelId, RunId, TaskId, UserId};
 use modelrun_core::run::{
     EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
     Transitioned, VersionCounts,
@@ -284,6 +284,17 @@ impl<B> RunStore for SqlStore<B> {
         fetch_run(&mut self.db.reader().await?, id).await
     }
 
+    async fn run_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<RunId>> {
+        on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_scalar("SELECT id FROM runs WHERE submitted_by = $1 AND submit_key = $2")
+                .bind(user.0)
+                .bind(key)
+                .fetch_optional(c)
+                .await
+        })
+        .map(|id| id.map(RunId))
+    }
+
     async fn run_events(&self, id: RunId) -> StoreResult<Vec<RunEvent>> {
         let rows = on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, EventRow>(
@@ -346,7 +357,9 @@ impl<B> RunStore for SqlStore<B> {
             Plan::Ignore => {
                 let run = fetch_run(&mut tx, change.run_id).await?;
                 tx.rollback().await?;
-                return Ok(Transitioned::Ignored(run.ok_or(StoreError::NotFound)?));
+                return Ok(Transitioned::Ignored(Box::new(
+                    run.ok_or(StoreError::NotFound)?,
+                )));
             }
         };
         set_status(&mut tx, &change, state.times().after(change.to, now), now).await?;
@@ -363,12 +376,8 @@ impl<B> RunStore for SqlStore<B> {
         .await?;
         insert_outputs(&mut tx, change.run_id, &change.outputs).await?;
         let tasks = insert_follow_ups(&mut tx, &change.follow_ups, now).await?;
-        let run = fetch_run(&mut tx, change.run_id).await?;
         tx.commit().await?;
-        Ok(Transitioned::Applied {
-            run: run.ok_or(StoreError::NotFound)?,
-            tasks,
-        })
+        Ok(Transitioned::Applied { tasks })
     }
 
     async fn requeue(&self, run: RunId, job_id: &str, reason: &str) -> StoreResult<Transitioned> {
@@ -385,7 +394,9 @@ impl<B> RunStore for SqlStore<B> {
         if !may_requeue(from) || state.job_id.as_deref() != Some(job_id) {
             let current = fetch_run(&mut tx, run).await?;
             tx.rollback().await?;
-            return Ok(Transitioned::Ignored(current.ok_or(StoreError::NotFound)?));
+            return Ok(Transitioned::Ignored(Box::new(
+                current.ok_or(StoreError::NotFound)?,
+            )));
         }
         on_conn!(&mut tx, |c| {
             sqlx::query(
@@ -405,10 +416,8 @@ impl<B> RunStore for SqlStore<B> {
         insert_event(&mut tx, run, now, Some(RunStatus::Queued), &message, &data).await?;
         let task = insert_task(&mut tx, &DispatchRun { run_id: run }.task(), now).await?;
         tx.announce_tasks().await?;
-        let current = fetch_run(&mut tx, run).await?;
         tx.commit().await?;
         Ok(Transitioned::Applied {
-            run: current.ok_or(StoreError::NotFound)?,
             tasks: vec![task.id],
         })
     }

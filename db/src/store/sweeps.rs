@@ -170,6 +170,17 @@ impl<B> SweepStore for SqlStore<B> {
         fetch_sweep(&mut self.db.reader().await?, id).await
     }
 
+    async fn sweep_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<SweepId>> {
+        on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_scalar("SELECT id FROM sweeps WHERE submitted_by = $1 AND submit_key = $2")
+                .bind(user.0)
+                .bind(key)
+                .fetch_optional(c)
+                .await
+        })
+        .map(|id| id.map(SweepId))
+    }
+
     async fn sweeps(
         &self,
         submitted_by: Option<UserId>,

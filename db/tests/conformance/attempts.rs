@@ -23,8 +23,12 @@ pub async fn a_later_attempt_goes_back_and_an_earlier_one_is_stale(store: Arc<dy
     let mut retried = StatusChange::new(run.id, RunStatus::Runnable).reason("host lost");
     retried.attempt = Some(2);
     let outcome = store.transition(retried).await.expect("retried");
-    assert!(matches!(outcome, Transitioned::Applied { ref run, .. }
-        if run.status == RunStatus::Runnable && run.attempt == 2));
+    assert!(
+        matches!(outcome, Transitioned::Applied { .. }),
+        "{outcome:?}"
+    );
+    let retried = store.run(run.id).await.expect("get").expect("run");
+    assert_eq!((retried.status, retried.attempt), (RunStatus::Runnable, 2));
     let last = store
         .run_events(run.id)
         .await

@@ -43,9 +43,10 @@ pub async fn a_run_whose_job_never_started_is_queued_again(store: Arc<dyn Store>
         .requeue(run.id, "job-1", "dispatched again: its worker stopped")
         .await
         .expect("requeue");
-    let Transitioned::Applied { run: queued, tasks } = again else {
+    let Transitioned::Applied { tasks } = again else {
         panic!("not applied: {again:?}");
     };
+    let queued = store.run(run.id).await.expect("get").expect("run");
     assert_eq!(queued.status, RunStatus::Queued);
     assert_eq!(queued.job_id, None);
     assert_eq!(

@@ -107,6 +107,7 @@ impl Worker {
         for report in self.services.executor.describe(&runs).await? {
             let run_id = report.run_id;
             let report = match runs.iter().find(|run| run.id == run_id) {
+                Some(run) if report.repeats(run) => continue,
                 Some(run) => self.services.executor.explain_failure(run, report).await,
                 None => report,
             };

@@ -114,7 +114,9 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
     // Ignored when the job already reported progress, which is fine, or
     // when the run was cancelled while it was being submitted: then the
     // new job is stopped at once.
-    if let Transitioned::Ignored(now) = store.transition(change).await?
+    let outcome = store.transition(change).await?;
+    services.executor.submission_recorded(run.id);
+    if let Transitioned::Ignored(now) = outcome
         && matches!(now.status, RunStatus::Cancelling | RunStatus::Cancelled)
     {
         services

@@ -131,7 +131,7 @@ async fn dispatch(services: &Services, payload: DispatchSweep) -> Result<(), Tas
         if let Transitioned::Ignored(now) = store.transition(change).await?
             && matches!(now.status, RunStatus::Cancelling | RunStatus::Cancelled)
         {
-            let mut stopped = now;
+            let mut stopped = *now;
             stopped.job_id = Some(child);
             services
                 .executor

@@ -143,6 +143,66 @@ pub async fn addresses_and_submitters_are_limited(store: StoreKind) {
     assert_eq!(runs.items.len(), 2, "the refused submit created nothing");
 }
 
+/// A request repeated with its `Idempotency-Key` (a client's retry) is
+/// answered with what it made even once the submit rate is reached, and
+/// counts nothing; a new request is still refused.
+pub async fn a_repeated_key_is_answered_past_the_submit_rate(store: StoreKind) {
+    let app = TestApp::spawn_with(store, |web| {
+        web.limits.submits_per_user = Limit::new(2, Duration::from_secs(60));
+    })
+    .await;
+    let api = app.api(&app.token(RUNNER_EMAIL).await);
+    let run = || {
+        api.post("/api/v1/models/forecast/runs")
+            .header("Idempotency-Key", "plan-2027")
+            .json(&json!({"inputs": {"growth_rate": 0.03}}))
+            .send()
+    };
+    let sweep = || {
+        api.post("/api/v1/models/forecast/sweeps")
+            .header("Idempotency-Key", "sweep-2027")
+            .json(&json!({
+                "inputs": {},
+                "vary": {"growth_rate": {"from": 0.02, "to": 0.03, "step": 0.01}}
+            }))
+            .send()
+    };
+    let first = run().await.expect("POST");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("run");
+    let swept = sweep().await.expect("POST");
+    assert_eq!(swept.status(), StatusCode::CREATED);
+    let swept: Value = swept.json().await.expect("sweep");
+    let unkeyed = api
+        .post("/api/v1/models/forecast/runs")
+        .json(&json!({"inputs": {}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(unkeyed.status(), StatusCode::TOO_MANY_REQUESTS);
+    for _ in 0..3 {
+        let again = run().await.expect("POST");
+        assert_eq!(again.status(), StatusCode::OK, "a retry of the run");
+        assert_eq!(again.json::<Value>().await.expect("run")["id"], first["id"]);
+        let again = sweep().await.expect("POST");
+        assert_eq!(again.status(), StatusCode::OK, "a retry of the sweep");
+        assert_eq!(
+            again.json::<Value>().await.expect("sweep")["id"],
+            swept["id"]
+        );
+    }
+    let new_key = api
+        .post("/api/v1/models/forecast/runs")
+        .header("Idempotency-Key", "plan-2028")
+        .json(&json!({"inputs": {"growth_rate": 0.03}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(new_key.status(), StatusCode::TOO_MANY_REQUESTS);
+    let runs = app.store.list_runs(&all_runs()).await.expect("runs");
+    assert_eq!(runs.items.len(), 3, "one run and a sweep of two");
+}
+
 /// A double click or a resubmit of one form makes one run and shows it; so
 /// does a retried API call with the same `Idempotency-Key`.
 pub async fn a_reused_form_key_gives_one_run(store: StoreKind) {

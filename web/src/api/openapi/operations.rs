@@ -57,7 +57,7 @@ fn filter(name: &str, description: &str, schema: Value) -> Value {
 fn idempotency() -> Value {
     json!({
         "name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "A repeat of the same request with the same key answers 200 with the run the first request made; the key with another request (version, inputs, origin) is a 422",
+        "description": "A repeat of the same request with the same key answers 200 with the run the first request made, even past the submit rate (a repeat is not counted); the key with another request (version, inputs, resources, origin) is a 422",
         "schema": { "type": "string", "pattern": "^[!-~]([ -~]{0,126}[!-~])?$" }
     })
 }

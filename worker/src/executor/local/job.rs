@@ -31,7 +31,15 @@ pub(super) struct Spec {
     pub command: Vec<String>,
     /// The version's snapshot, or why it cannot be used.
     pub model_dir: Result<PathBuf, String>,
+    /// Turns `true` once the run's `submitted` is recorded.
+    pub submission: watch::Receiver<bool>,
 }
+
+/// How long a new job waits for its run's `submitted` to be recorded
+/// before it goes on anyway (the dispatcher may have failed after starting
+/// it; its retry finds this job): the run's history may then show
+/// `starting` without `submitted`, and nothing else is lost.
+const SUBMISSION_WAIT: Duration = Duration::from_secs(10);
 
 /// Runs a job to its end. Never fails: every problem becomes the run's
 /// `failed` status with a reason a person can act on. A job still waiting
@@ -40,23 +48,41 @@ pub(super) struct Spec {
 pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Receiver<Option<Stop>>) {
     let run_id = spec.request.run_id;
     let report = |status| JobReport::new(run_id, spec.job_id.clone(), status);
-    let mut waiting = report(RunStatus::Runnable);
-    if inner.slots.available_permits() == 0 {
-        // Every slot is taken: the run page says so while the run waits.
-        let slots = inner.config.max_concurrent_runs.max(1);
-        waiting
-            .facts
-            .insert(WAITING_FOR_SLOT.to_owned(), slots.into());
-    }
-    progress(&inner, waiting).await;
-    let slot = tokio::select! {
-        slot = inner.slots.clone().acquire_owned() => slot,
+    let mut submission = spec.submission.clone();
+    let recorded = async move { submission.wait_for(|recorded| *recorded).await.map(|_| ()) };
+    tokio::select! {
+        waited = tokio::time::timeout(SUBMISSION_WAIT, recorded) => {
+            if waited.is_err() {
+                tracing::warn!(run_id = %run_id, "the run's submission was not recorded in time; its job starts anyway");
+            }
+        }
         stop = wait_for_stop(&mut stopped) => {
             stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
             return;
         }
+    }
+    let slot = match inner.slots.clone().try_acquire_owned() {
+        // A slot is free: the run starts at once, and a `runnable` that
+        // lasted no time is not worth a status change of its own.
+        Ok(slot) => Ok(slot),
+        Err(_) => {
+            // Every slot is taken: the run page says so while the run waits.
+            let mut waiting = report(RunStatus::Runnable);
+            let slots = inner.config.max_concurrent_runs.max(1);
+            waiting
+                .facts
+                .insert(WAITING_FOR_SLOT.to_owned(), slots.into());
+            progress(&inner, waiting).await;
+            tokio::select! {
+                slot = inner.slots.clone().acquire_owned() => slot,
+                stop = wait_for_stop(&mut stopped) => {
+                    stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
+                    return;
+                }
+            }
+        }
     };
-    if let Err(stop) = wait_for_space(&inner, run_id, &mut stopped).await {
+    if let Err(stop) = wait_for_space(&inner, report(RunStatus::Runnable), &mut stopped).await {
         stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
         return;
     }
@@ -81,18 +107,22 @@ async fn stopped_before_start(inner: &Inner, stop: Stop, report: JobReport) {
 /// How often a run that waits for disk space looks again.
 const SPACE_POLL: Duration = Duration::from_secs(2);
 
-/// Waits, in `runnable`, while the data directory's disk is full: a model
-/// started now could not write its inputs, log or outputs, and the run
-/// would be lost. `Err` when the job is stopped meanwhile.
+/// Waits, in `runnable` (recorded with `waiting`, which repeats nothing
+/// when the run already waited for a slot), while the data directory's
+/// disk is full: a model started now could not write its inputs, log or
+/// outputs, and the run would be lost. `Err` when the job is stopped
+/// meanwhile.
 async fn wait_for_space(
     inner: &Inner,
-    run: RunId,
+    waiting: JobReport,
     stopped: &mut watch::Receiver<Option<Stop>>,
 ) -> Result<(), Stop> {
     let mut warned = false;
     while let Some(full) = inner.disk_full() {
         if !warned {
+            let run = waiting.run_id;
             tracing::warn!(run_id = %run, "{full}: the run waits for space before it starts");
+            progress(inner, waiting.clone()).await;
             warned = true;
         }
         tokio::select! {

@@ -68,10 +68,15 @@ enum Stop {
 #[derive(Debug)]
 struct JobEntry {
     job_id: String,
+    /// What the job last reported: `submitted` until it waits for a slot
+    /// (`runnable`) or starts.
     status: RunStatus,
     /// Set once the job ended, until its end is recorded.
     ended: Option<JobReport>,
     stop: watch::Sender<Option<Stop>>,
+    /// Set once the dispatcher recorded the run's `submitted`: the job
+    /// reports nothing before (see [`Executor::submission_recorded`]).
+    recorded: watch::Sender<bool>,
 }
 
 #[derive(Debug)]
@@ -257,13 +262,15 @@ impl Executor for LocalExecutor {
         }
         let job_id = self.inner.owner.job_id(&request.name);
         let (stop, stopped) = watch::channel(None);
+        let (recorded, submission) = watch::channel(false);
         jobs.insert(
             request.run_id,
             JobEntry {
                 job_id: job_id.clone(),
-                status: RunStatus::Runnable,
+                status: RunStatus::Submitted,
                 ended: None,
                 stop,
+                recorded,
             },
         );
         drop(jobs);
@@ -273,6 +280,7 @@ impl Executor for LocalExecutor {
             request: request.clone(),
             command: command.clone(),
             model_dir,
+            submission,
         };
         self.inner
             .tracker
@@ -281,6 +289,12 @@ impl Executor for LocalExecutor {
             job_id,
             existing: false,
         })
+    }
+
+    fn submission_recorded(&self, run: RunId) {
+        if let Some(job) = self.inner.jobs().get(&run) {
+            job.recorded.send_replace(true);
+        }
     }
 
     fn containment_warning(&self) -> Option<String> {
