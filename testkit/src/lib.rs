@@ -12,12 +12,13 @@
 mod lambda;
 mod moto;
 mod outage;
+mod ports;
 mod smtp;
 mod wheels;
 mod world;
 
 pub use lambda::LambdaRuntime;
-pub use moto::{Moto, free_port};
+pub use moto::Moto;
 pub use outage::Outage;
 pub use smtp::{SMTP_PASSWORD, SMTP_USER, SmtpServer};
 pub use wheels::{nosy_sdist, probe_wheel, wheelhouse};

@@ -8,6 +8,8 @@ use modelrun_core::config::AwsSettings;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
+use crate::ports::{free_port, listens_on};
+
 /// The region every test uses.
 pub const REGION: &str = "eu-west-1";
 
@@ -35,23 +37,28 @@ fn moto_binary() -> PathBuf {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|error| panic!("no free port on 127.0.0.1: {error}"))
-}
-
 impl Moto {
     /// Starts moto with Batch and Lambda running nothing in Docker.
     pub async fn start() -> Self {
-        Self::start_on(free_port(), &[]).await
+        Self::start_with(&[]).await
     }
 
-    /// Starts moto on `port`, with extra environment (such as
-    /// `MOTO_SIMPLE_BATCH_FAIL_AFTER=0`, which makes every job fail).
-    pub async fn start_on(port: u16, env: &[(&str, &str)]) -> Self {
+    /// Starts moto with extra environment (such as
+    /// `MOTO_SIMPLE_BATCH_FAIL_AFTER=0`, which makes every job fail), on a
+    /// port of its own: when another process took the port first, on the
+    /// next of up to 5 ports.
+    pub async fn start_with(env: &[(&str, &str)]) -> Self {
+        for _ in 0..5 {
+            if let Some(moto) = Self::try_start(free_port(), env).await {
+                return moto;
+            }
+        }
+        panic!("moto server could not listen on any of 5 free ports of 127.0.0.1")
+    }
+
+    /// moto on `port`, once it answers from a socket of its own process;
+    /// `None` when it exits first or another server answers on the port.
+    async fn try_start(port: u16, env: &[(&str, &str)]) -> Option<Self> {
         let binary = moto_binary();
         // testkit/moto/sitecustomize.py corrects where moto's answers differ from AWS's.
         let corrections = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto");
@@ -73,7 +80,8 @@ impl Moto {
                     binary.display()
                 )
             });
-        let moto = Moto {
+        let pid = server.id().expect("moto server's pid");
+        let mut moto = Moto {
             url: format!("http://127.0.0.1:{port}"),
             port,
             _server: server,
@@ -81,15 +89,19 @@ impl Moto {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if moto
+            if moto._server.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            let answered = moto
                 .post(
                     "/moto-api/config",
                     json!({"batch": {"use_docker": false}, "lambda": {"use_docker": false}}),
                 )
                 .await
-                .is_ok()
-            {
-                return moto;
+                .is_ok();
+            if answered {
+                // Dropping a foreign answer's moto kills this test's own.
+                return listens_on(pid, port).then_some(moto);
             }
             assert!(
                 Instant::now() < deadline,

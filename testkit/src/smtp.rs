@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::free_port;
+use crate::ports::{free_port, listens_on};
 
 /// The user and password the server accepts.
 pub const SMTP_USER: &str = "modelrun";
@@ -47,19 +47,37 @@ impl SmtpServer {
         Self::start(true).await
     }
 
+    /// A server on a port of its own: when another process took the port
+    /// first, on the next of up to 5 ports.
     async fn start(tls: bool) -> Self {
         let dir = tempfile::tempdir().expect("a directory for the SMTP server");
-        let out = dir.path().join("messages");
-        std::fs::create_dir(&out).expect("messages dir");
-        let port = free_port();
+        std::fs::create_dir(dir.path().join("messages")).expect("messages dir");
+        let certificate = tls.then(|| self_signed(dir.path()));
+        for _ in 0..5 {
+            let port = free_port();
+            if let Some(server) = Self::try_start(port, dir.path(), tls).await {
+                return SmtpServer {
+                    port,
+                    certificate,
+                    dir,
+                    _server: server,
+                };
+            }
+        }
+        panic!("the test SMTP server could not listen on any of 5 free ports of 127.0.0.1")
+    }
+
+    /// The server on `port`, once it says it is ready and holds the port;
+    /// `None` when it exits first (the port was taken).
+    async fn try_start(port: u16, dir: &Path, tls: bool) -> Option<Child> {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("smtp/server.py");
         let mut command = Command::new(python());
-        command.arg(&script).arg(port.to_string()).arg(&out);
-        let certificate = tls.then(|| self_signed(dir.path()));
-        if certificate.is_some() {
-            command
-                .arg(dir.path().join("cert.pem"))
-                .arg(dir.path().join("key.pem"));
+        command
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(dir.join("messages"));
+        if tls {
+            command.arg(dir.join("cert.pem")).arg(dir.join("key.pem"));
         }
         let mut server = command
             .stdout(Stdio::piped())
@@ -76,15 +94,14 @@ impl SmtpServer {
         let stdout = server.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-        assert!(
-            matches!(&ready, Ok(Ok(Some(line))) if line == "ready"),
-            "the test SMTP server did not start: {ready:?}"
-        );
-        SmtpServer {
-            port,
-            certificate,
-            dir,
-            _server: server,
+        match ready {
+            Ok(Ok(Some(line))) if line == "ready" => {
+                let pid = server.id().expect("SMTP server's pid");
+                listens_on(pid, port).then_some(server)
+            }
+            // Closed its output: it exited, most likely for want of the port.
+            Ok(Ok(None)) => None,
+            other => panic!("the test SMTP server did not start: {other:?}"),
         }
     }
 

@@ -7,7 +7,7 @@ use modelrun_core::executor::Executor;
 use modelrun_core::run::{FollowUp, StatusChange};
 use modelrun_core::status::RunStatus;
 use modelrun_core::task::{CancelRun, Job};
-use modelrun_testkit::{AwsWorld, Moto, free_port};
+use modelrun_testkit::{AwsWorld, Moto};
 use serde_json::json;
 
 use crate::support::*;
@@ -195,7 +195,7 @@ async fn the_sweep_follows_batch_to_the_end_and_indexes_the_outputs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweep_reads_a_failed_job() {
-    let moto = Moto::start_on(free_port(), &[("MOTO_SIMPLE_BATCH_FAIL_AFTER", "0")]).await;
+    let moto = Moto::start_with(&[("MOTO_SIMPLE_BATCH_FAIL_AFTER", "0")]).await;
     let h = Harness::in_world(AwsWorld::create_in(moto).await, WorkerConfig::default()).await;
     let version = h.image_version("forecast", "a1b2c3d").await;
     let run = h.submit(&version).await;
