@@ -19,7 +19,7 @@ use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::config::RunVisibility;
 use modelrun_core::ids::{RunId, UserId};
 use modelrun_core::model::ModelVersion;
-use modelrun_core::run::{FollowUp, Run, RunFilter, StatusChange};
+use modelrun_core::run::{FollowUp, Run, RunFilter, StatusChange, Transitioned};
 use modelrun_core::status::RunStatus;
 use modelrun_core::task::{CancelRun, Job};
 use modelrun_core::user::{Role, User};
@@ -177,13 +177,20 @@ pub fn can_cancel(user: &User, run: &Run) -> bool {
 }
 
 /// Asks for a run to stop: `cancelling` now, with who asked; `cancelled`
-/// once the executor confirms.
+/// once the executor confirms. A run cancelling or cancelled already is
+/// what was asked: `Ok`, nothing written.
+///
+/// Errors: 409 [`AppError::Conflict`] when the run has ended otherwise
+/// (succeeded or failed), before or while it is asked ("Run 7 already
+/// finished (succeeded); nothing to cancel."); 403 when `user` is neither
+/// its submitter nor an administrator.
 pub async fn request_cancel(
     state: &AppState,
     user: &User,
     client: &ClientAddr,
     run: &Run,
 ) -> AppResult<()> {
+    finished(run)?;
     if !can_cancel(user, run) {
         if run.status.is_terminal() || run.status == RunStatus::Cancelling {
             return Ok(());
@@ -203,6 +210,10 @@ pub async fn request_cancel(
         .task(),
     ));
     let outcome = state.store.transition(change).await?;
+    if let Transitioned::Ignored(now) = &outcome {
+        // It ended between the read and the change.
+        return finished(now);
+    }
     tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
     audit(
         state,
@@ -217,6 +228,17 @@ pub async fn request_cancel(
     .await;
     state.kicker.kick(outcome.tasks()).await;
     Ok(())
+}
+
+/// 409 for a run that ended otherwise than cancelled: nothing to cancel.
+fn finished(run: &Run) -> AppResult<()> {
+    match run.status {
+        RunStatus::Succeeded | RunStatus::Failed => Err(AppError::Conflict(format!(
+            "Run {} already finished ({}); nothing to cancel.",
+            run.id, run.status
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,7 +12,7 @@ use modelrun_core::manifest::Resources;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::NewRun;
 use modelrun_core::schema::{Inputs, Uploads, ValidationErrors};
-use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Variation};
+use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Tally, Variation};
 use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
@@ -219,8 +219,13 @@ pub async fn visible_sweep(state: &AppState, user: &User, id: &str) -> AppResult
 
 /// Cancels every run of the sweep that has not ended, as "Cancel" on each
 /// run would (the submitter or an administrator), and marks the sweep
-/// cancelled. Returns how many runs were asked to stop. Cancelling an
-/// ended sweep does nothing.
+/// cancelled. Returns how many runs were asked to stop. Cancelling a
+/// sweep cancelled already does nothing.
+///
+/// Errors: 409 [`AppError::Conflict`] when every run has ended and none
+/// was cancelled ("Sweep 3 already ended (succeeded); nothing to
+/// cancel."); 403 when `user` is neither its submitter nor an
+/// administrator.
 pub async fn cancel_sweep(
     state: &AppState,
     user: &User,
@@ -235,6 +240,13 @@ pub async fn cancel_sweep(
     let runs = state.store.sweep_runs(sweep.id).await?;
     let active: Vec<_> = runs.iter().filter(|run| can_cancel(user, run)).collect();
     if active.is_empty() {
+        let status = Tally::of(&runs).status();
+        if matches!(status, "succeeded" | "failed") {
+            return Err(AppError::Conflict(format!(
+                "Sweep {} already ended ({status}); nothing to cancel.",
+                sweep.id
+            )));
+        }
         return Ok(0);
     }
     state
@@ -253,7 +265,11 @@ pub async fn cancel_sweep(
     )
     .await;
     for run in &active {
-        request_cancel(state, user, client, run).await?;
+        match request_cancel(state, user, client, run).await {
+            // A run that ended on its own meanwhile has nothing to stop.
+            Ok(()) | Err(AppError::Conflict(_)) => {}
+            Err(error) => return Err(error),
+        }
     }
     Ok(active.len())
 }

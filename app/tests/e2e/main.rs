@@ -14,6 +14,7 @@ mod aws_uploads;
 mod browser;
 mod bundle;
 mod bundle_trust;
+mod cancel_ended;
 mod cli;
 mod cli_client;
 mod cli_inputs;
@@ -110,6 +111,7 @@ on_both_stores!(
     sweep_pages::the_sweep_page_shows_sorts_and_compares_its_runs,
     sweep_pages::cancel_sweep_stops_its_active_runs,
     confirm::cancel_asks_on_a_page_before_stopping_a_run,
+    cancel_ended::cancelling_what_has_ended_says_so,
     confirm::every_destructive_form_asks_before_it_acts,
     waiting::a_run_waiting_for_a_slot_names_the_runs_holding_them,
     page_queries::page_filters_refuse_what_they_cannot_read,

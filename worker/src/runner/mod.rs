@@ -242,8 +242,9 @@ impl Worker {
                 runs_at_once,
                 tasks_at_once,
                 environment_builds,
-                "worker started: {runs_at_once} runs at once (--max-concurrent-runs), \
-                 the others wait in runnable"
+                "worker started: {runs_at_once} {} at once (--max-concurrent-runs), \
+                 the others wait in runnable",
+                if runs_at_once == 1 { "run" } else { "runs" }
             ),
             None => tracing::info!(
                 executor,

@@ -221,7 +221,7 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
         "cancelRun" => json!({
             "summary": "Ask an active run to stop",
             "parameters": [id_param()],
-            "responses": { "202": ok("The run, now cancelling", "Run"), "401": unauthorized, "403": error("Not yours, or not a runner"), "404": not_found, "409": error("The run cannot be cancelled now") }
+            "responses": { "202": ok("The run, now cancelling (or cancelling or cancelled already: a repeated cancel changes nothing)", "Run"), "401": unauthorized, "403": error("Not yours, or not a runner"), "404": not_found, "409": error("The run already finished (succeeded or failed): nothing to cancel") }
         }),
         "rerunRun" => json!({
             "summary": "A new run from an earlier one: its inputs with changes",

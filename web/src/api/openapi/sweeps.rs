@@ -56,9 +56,10 @@ pub(super) fn operation(id: &str) -> Option<Value> {
             "summary": "Cancel every run of the sweep that has not ended (its submitter or an administrator)",
             "parameters": [id_param()],
             "responses": {
-                "200": ok("The sweep, its runs cancelling", "Sweep"), "401": unauthorized,
+                "200": ok("The sweep, its runs cancelling (a sweep cancelled already: unchanged)", "Sweep"), "401": unauthorized,
                 "403": error("Only the person who submitted a sweep, or an administrator, may cancel it"),
-                "404": error(NOT_FOUND)
+                "404": error(NOT_FOUND),
+                "409": error("Every run of the sweep has ended and none was cancelled: nothing to cancel")
             }
         }),
         "getSweepArchive" => json!({
