@@ -270,32 +270,13 @@ pub trait Executor: Send + Sync + fmt::Debug {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ModelId, UserId, VersionId};
 
     fn running() -> Run {
-        let at = chrono::DateTime::UNIX_EPOCH;
         Run {
-            id: RunId(7),
-            model_id: ModelId(1),
-            model_name: "forecast".to_owned(),
-            version_id: VersionId(1),
-            version_label: "v1".to_owned(),
-            submitted_by: UserId(1),
-            submitter_email: "a@example.com".to_owned(),
-            inputs: Default::default(),
-            resources: Resources::default(),
-            status: RunStatus::Running,
-            status_reason: None,
             job_id: Some("job-7".to_owned()),
             log_stream: Some("stream-1".to_owned()),
-            created_at: at,
-            updated_at: at,
-            started_at: Some(at),
-            finished_at: None,
-            rerun_of: None,
-            job_key: None,
-            attempt: 1,
-            alias: None,
+            started_at: Some(chrono::DateTime::UNIX_EPOCH),
+            ..Run::fixture(RunId(7), RunStatus::Running)
         }
     }
 

@@ -57,6 +57,37 @@ impl Run {
         Some(self.finished_at.unwrap_or(now) - start)
     }
 
+    /// A run for unit tests of code that reads runs: `id` of model
+    /// `forecast` version `v1` (ids 1) by `ann@example.com` (user 1), in
+    /// `status`, created at the Unix epoch, default inputs and resources,
+    /// first attempt, nothing else set. Change fields with `..`.
+    #[doc(hidden)]
+    pub fn fixture(id: RunId, status: RunStatus) -> Run {
+        Run {
+            id,
+            model_id: ModelId(1),
+            model_name: "forecast".to_owned(),
+            version_id: VersionId(1),
+            version_label: "v1".to_owned(),
+            submitted_by: UserId(1),
+            submitter_email: "ann@example.com".to_owned(),
+            inputs: Inputs::default(),
+            resources: Resources::default(),
+            status,
+            status_reason: None,
+            job_id: None,
+            log_stream: None,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            started_at: None,
+            finished_at: None,
+            rerun_of: None,
+            job_key: None,
+            attempt: 1,
+            alias: None,
+        }
+    }
+
     /// Whether [`Run::duration`] still grows with `now`: started, not ended.
     pub fn duration_grows(&self) -> bool {
         self.started_at.is_some() && self.finished_at.is_none()

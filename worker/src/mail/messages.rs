@@ -110,35 +110,15 @@ pub fn run_finished(run: &Run, public_url: &str) -> Result<NewEmail, askama::Err
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-    use modelrun_core::ids::{ModelId, RunId, UserId, VersionId};
-    use modelrun_core::manifest::Resources;
+    use modelrun_core::ids::RunId;
 
     use super::*;
 
     fn run(status: RunStatus, reason: Option<&str>) -> Run {
         Run {
-            id: RunId(42),
-            model_id: ModelId(1),
-            model_name: "forecast".to_owned(),
-            version_id: VersionId(1),
             version_label: "<b>v1</b>".to_owned(),
-            submitted_by: UserId(1),
-            submitter_email: "ann@example.com".to_owned(),
-            inputs: Default::default(),
-            resources: Resources::default(),
-            status,
             status_reason: reason.map(str::to_owned),
-            job_id: None,
-            log_stream: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            started_at: None,
-            finished_at: None,
-            rerun_of: None,
-            job_key: None,
-            attempt: 1,
-            alias: None,
+            ..Run::fixture(RunId(42), status)
         }
     }
 

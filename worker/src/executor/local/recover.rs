@@ -230,35 +230,13 @@ pub(super) async fn tidy(inner: &Inner, active: &[RunId]) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-    use modelrun_core::ids::{ModelId, UserId, VersionId};
-    use modelrun_core::manifest::Resources;
 
     use super::*;
 
     fn run(key: Option<&str>) -> Run {
         Run {
-            id: RunId(7),
-            model_id: ModelId(1),
-            model_name: "forecast".to_owned(),
-            version_id: VersionId(1),
-            version_label: "v1".to_owned(),
-            submitted_by: UserId(1),
-            submitter_email: "ann@example.com".to_owned(),
-            inputs: Default::default(),
-            resources: Resources::default(),
-            status: RunStatus::Running,
-            status_reason: None,
-            job_id: None,
-            log_stream: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            started_at: None,
-            finished_at: None,
-            rerun_of: None,
             job_key: key.map(str::to_owned),
-            attempt: 1,
-            alias: None,
+            ..Run::fixture(RunId(7), RunStatus::Running)
         }
     }
 
