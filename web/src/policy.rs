@@ -190,10 +190,30 @@ pub async fn request_cancel(
     client: &ClientAddr,
     run: &Run,
 ) -> AppResult<()> {
-    finished(run)?;
+    match ask_to_stop(state, user, client, run).await? {
+        Some(ended) => Err(AppError::Conflict(format!(
+            "Run {} already finished ({ended}); nothing to cancel.",
+            run.id
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// [`request_cancel`], with a run that had ended otherwise than cancelled
+/// given back as its status (`Some`, nothing written) rather than a 409:
+/// what a sweep's cancel, which stops many runs, passes over.
+pub async fn ask_to_stop(
+    state: &AppState,
+    user: &User,
+    client: &ClientAddr,
+    run: &Run,
+) -> AppResult<Option<RunStatus>> {
+    if let Some(ended) = finished(run) {
+        return Ok(Some(ended));
+    }
     if !can_cancel(user, run) {
-        if run.status.is_terminal() || run.status == RunStatus::Cancelling {
-            return Ok(());
+        if matches!(run.status, RunStatus::Cancelling | RunStatus::Cancelled) {
+            return Ok(None);
         }
         return Err(AppError::Forbidden(
             "Only the person who submitted a run, or an administrator, may cancel it.".to_owned(),
@@ -211,8 +231,8 @@ pub async fn request_cancel(
     ));
     let outcome = state.store.transition(change).await?;
     if let Transitioned::Ignored(now) = &outcome {
-        // It ended between the read and the change.
-        return finished(now);
+        // It ended, or was cancelled, between the read and the change.
+        return Ok(finished(now));
     }
     tracing::info!(run_id = %run.id, user_id = %user.id, "cancel requested");
     audit(
@@ -227,18 +247,13 @@ pub async fn request_cancel(
     )
     .await;
     state.kicker.kick(outcome.tasks()).await;
-    Ok(())
+    Ok(None)
 }
 
-/// 409 for a run that ended otherwise than cancelled: nothing to cancel.
-fn finished(run: &Run) -> AppResult<()> {
-    match run.status {
-        RunStatus::Succeeded | RunStatus::Failed => Err(AppError::Conflict(format!(
-            "Run {} already finished ({}); nothing to cancel.",
-            run.id, run.status
-        ))),
-        _ => Ok(()),
-    }
+/// The status of a run that ended otherwise than cancelled: nothing to
+/// cancel.
+fn finished(run: &Run) -> Option<RunStatus> {
+    matches!(run.status, RunStatus::Succeeded | RunStatus::Failed).then_some(run.status)
 }
 
 #[derive(Debug, Default, Deserialize)]

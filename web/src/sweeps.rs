@@ -17,7 +17,7 @@ use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
-use crate::policy::{Action, can_cancel, may_stop, request_cancel, require, visible_submitter};
+use crate::policy::{Action, ask_to_stop, can_cancel, may_stop, require, visible_submitter};
 use crate::state::AppState;
 use crate::submit::admit;
 
@@ -265,11 +265,8 @@ pub async fn cancel_sweep(
     )
     .await;
     for run in &active {
-        match request_cancel(state, user, client, run).await {
-            // A run that ended on its own meanwhile has nothing to stop.
-            Ok(()) | Err(AppError::Conflict(_)) => {}
-            Err(error) => return Err(error),
-        }
+        // A run that ended on its own meanwhile has nothing to stop.
+        ask_to_stop(state, user, client, run).await?;
     }
     Ok(active.len())
 }

@@ -18,6 +18,13 @@ async fn cancel(api: &Api, path: &str) -> (StatusCode, Value) {
     (status, answer.json().await.expect("json"))
 }
 
+/// Cancels `path`, expecting 409 with `message`.
+async fn cancel_refused(api: &Api, path: &str, message: String) {
+    let (status, body) = cancel(api, path).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["message"], message);
+}
+
 pub async fn cancelling_what_has_ended_says_so(store: StoreKind) {
     let app = TestApp::spawn(store).await;
     let api = app.api(&app.token(RUNNER_EMAIL).await);
@@ -26,12 +33,8 @@ pub async fn cancelling_what_has_ended_says_so(store: StoreKind) {
     app.drain().await;
     let path = format!("/api/v1/runs/{done}");
     assert_eq!(api.get_json(&path).await["status"], "succeeded");
-    let (status, body) = cancel(&api, &path).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(
-        body["error"]["message"],
-        format!("Run {done} already finished (succeeded); nothing to cancel.")
-    );
+    let message = format!("Run {done} already finished (succeeded); nothing to cancel.");
+    cancel_refused(&api, &path, message).await;
     assert_eq!(api.get_json(&path).await["status"], "succeeded");
 
     // The run page's form says the same, on a page, and changes nothing.
@@ -76,11 +79,7 @@ pub async fn cancelling_what_has_ended_says_so(store: StoreKind) {
     app.drain().await;
     let path = format!("/api/v1/sweeps/{id}");
     assert_eq!(api.get_json(&path).await["status"], "succeeded");
-    let (status, body) = cancel(&api, &path).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(
-        body["error"]["message"],
-        format!("Sweep {id} already ended (succeeded); nothing to cancel.")
-    );
+    let message = format!("Sweep {id} already ended (succeeded); nothing to cancel.");
+    cancel_refused(&api, &path, message).await;
     assert!(api.get_json(&path).await["cancelled_at"].is_null());
 }
