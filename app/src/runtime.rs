@@ -13,6 +13,7 @@ use modelrun_core::config::{
 };
 use modelrun_core::executor::Executor;
 use modelrun_core::installation::StorageScope;
+use modelrun_core::intake::Intake;
 use modelrun_core::kick::Kicker;
 use modelrun_core::mailer::Mailer;
 use modelrun_core::model_secrets::SecretVault;
@@ -203,6 +204,8 @@ pub struct Components {
     pub vault: Arc<dyn SecretVault>,
     /// This machine's model environments (for registering local versions).
     pub environments: LocalEnvironments,
+    /// Submits the web app is answering, which local starts give way to.
+    pub intake: Intake,
 }
 
 /// The configured store, migrated unless told not to.
@@ -230,6 +233,7 @@ impl Components {
             None => Arc::new(LocalBlobStore::new(settings.data_dir.join("blobs")).scoped(scope)),
         };
         let kicker = LocalKicker::new();
+        let intake = Intake::new();
         let recorder = Recorder::new(
             store.clone(),
             blob.clone(),
@@ -248,6 +252,7 @@ impl Components {
                     blob.clone(),
                     recorder.clone(),
                     vault.clone(),
+                    intake.clone(),
                 )
                 .map_err(|why| anyhow::anyhow!(why))?;
                 (Arc::new(local.clone()), Some(local))
@@ -290,6 +295,7 @@ impl Components {
             worker,
             vault,
             environments: LocalEnvironments::new(settings.local.environments.clone()),
+            intake,
         })
     }
 
@@ -319,6 +325,7 @@ impl Components {
             vault: self.vault.clone(),
             config: Arc::new(web),
             caches: Arc::default(),
+            intake: self.intake.clone(),
         }
     }
 }

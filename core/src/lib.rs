@@ -20,6 +20,7 @@ pub mod estimate;
 pub mod executor;
 pub mod ids;
 pub mod installation;
+pub mod intake;
 pub mod job_access;
 pub mod kick;
 pub mod limit;

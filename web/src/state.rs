@@ -23,6 +23,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Answers kept while the database has not changed.
     pub caches: Arc<crate::fresh::Caches>,
+    /// Submits being answered: see [`crate::submit::AnsweringSubmit`].
+    pub intake: modelrun_core::intake::Intake,
 }
 
 impl FromRef<AppState> for Arc<dyn Store> {

@@ -22,7 +22,7 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::guard::ClientAddr;
 use crate::policy::{Action, require, visible_run};
 use crate::state::AppState;
-use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
+use crate::submit::{AnsweringSubmit, MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
 use crate::{run_resources, uploads};
 
 pub fn router() -> Router<AppState> {
@@ -56,6 +56,7 @@ struct SubmitRequest {
 }
 
 async fn create(
+    _answering: AnsweringSubmit,
     api: ApiUser,
     client: ClientAddr,
     headers: HeaderMap,
@@ -134,6 +135,7 @@ struct RerunRequest {
 /// A new run from an earlier one: its inputs, with changes, on its version
 /// or another. The new run names its origin.
 async fn rerun(
+    _answering: AnsweringSubmit,
     api: ApiUser,
     client: ClientAddr,
     headers: HeaderMap,

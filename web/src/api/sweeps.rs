@@ -25,7 +25,7 @@ use crate::guard::ClientAddr;
 use crate::policy::{Action, require, visible_submitter};
 use crate::run_resources;
 use crate::state::AppState;
-use crate::submit::pick_version;
+use crate::submit::{AnsweringSubmit, pick_version};
 use crate::sweeps::{self, SweepSubmission, SweepSubmitted};
 
 /// Most sweeps one list answers with.
@@ -153,6 +153,7 @@ fn variations(vary: &Map<String, Value>) -> Result<Vec<(String, Variation)>, Val
 }
 
 async fn create(
+    _answering: AnsweringSubmit,
     api: ApiUser,
     client: ClientAddr,
     headers: HeaderMap,

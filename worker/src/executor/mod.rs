@@ -4,4 +4,4 @@ pub mod batch;
 pub mod local;
 
 pub use batch::BatchExecutor;
-pub use local::{Boundary, LocalExecutor};
+pub use local::{Boundary, GIVE_WAY, LocalExecutor};

@@ -14,5 +14,6 @@ mod mail;
 mod registration;
 mod runs;
 mod secrets;
+mod starts;
 mod stops;
 mod support;

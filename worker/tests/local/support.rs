@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use modelrun_core::blob::BlobStore;
 use modelrun_core::config::{LocalExecutorConfig, WorkerConfig};
+use modelrun_core::intake::Intake;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::status::RunStatus;
@@ -27,6 +28,9 @@ pub struct Harness {
     pub worker: Worker,
     pub vault: Arc<dyn SecretVault>,
     pub environments: LocalEnvironments,
+    /// What the executor's starts give way to (no web app here: a test
+    /// holds an answer to play one).
+    pub intake: Intake,
 }
 
 impl Deref for Harness {
@@ -79,8 +83,15 @@ impl Harness {
         };
         adjust(&mut local);
         let environments = LocalEnvironments::new(local.environments.clone());
-        let executor = LocalExecutor::new(local, blob.clone(), recorder.clone(), vault.clone())
-            .expect("the local executor");
+        let intake = Intake::new();
+        let executor = LocalExecutor::new(
+            local,
+            blob.clone(),
+            recorder.clone(),
+            vault.clone(),
+            intake.clone(),
+        )
+        .expect("the local executor");
         let parts = Parts {
             blob,
             executor: Arc::new(executor.clone()),
@@ -94,6 +105,7 @@ impl Harness {
             worker,
             vault,
             environments,
+            intake,
         }
     }
 

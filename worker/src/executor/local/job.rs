@@ -20,6 +20,11 @@ use super::{Inner, Stop};
 use crate::files;
 use crate::{log_pipe, progress_feed};
 
+/// The longest a model's start waits while submits are being answered in
+/// this process ([`modelrun_core::intake`]): long enough for a burst of 50
+/// on two cores to be answered (about 0.1 s), short against a run.
+pub const GIVE_WAY: Duration = Duration::from_millis(500);
+
 /// How long the log's copy may go on once the model's process group is gone.
 const LOG_DRAIN: Duration = Duration::from_secs(5);
 
@@ -86,6 +91,9 @@ pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Recei
         stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
         return;
     }
+    // The run has its slot and its space: only submits being answered
+    // meanwhile (in a burst, its neighbours') come before its start.
+    inner.intake.quiet(GIVE_WAY).await;
     progress(&inner, report(RunStatus::Starting)).await;
     let ended = execute(&inner, &spec, &mut stopped).await;
     inner.remove_work_dir(run_id).await;

@@ -41,6 +41,7 @@ use modelrun_core::executor::{
     Executor, ExecutorError, JobReport, JobRequest, LogPage, LogTail, Submitted,
 };
 use modelrun_core::ids::RunId;
+use modelrun_core::intake::Intake;
 use modelrun_core::model::{ModelVersion, Runtime};
 use modelrun_core::model_secrets::SecretVault;
 use modelrun_core::run::Run;
@@ -48,6 +49,7 @@ use modelrun_core::status::RunStatus;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
+pub use self::job::GIVE_WAY;
 use self::journal::Journals;
 use self::owner::{Owner, Whose};
 use self::paths::{absolute, snapshot_dir};
@@ -95,6 +97,8 @@ struct Inner {
     boundary: Boundary,
     /// Each job's steps, for recovery after a crash.
     journals: Journals,
+    /// Submits being answered in this process, which starts give way to.
+    intake: Intake,
 }
 
 /// Runs versions as local processes.
@@ -111,11 +115,16 @@ impl LocalExecutor {
     /// Whether runs execute in a sandbox is decided here, once
     /// ([`Boundary::detect`]); with `SandboxMode::Required` and no way to
     /// make one, the executor is refused, saying why.
+    ///
+    /// A model starts once `intake` counts no submit being answered, or
+    /// after [`GIVE_WAY`] (see [`modelrun_core::intake`]); give it the web
+    /// app's when both run in this process, a fresh one otherwise.
     pub fn new(
         mut config: LocalExecutorConfig,
         blob: Arc<dyn BlobStore>,
         recorder: Recorder,
         vault: Arc<dyn SecretVault>,
+        intake: Intake,
     ) -> Result<Self, String> {
         config.data_dir = absolute(config.data_dir);
         config.environments.root = absolute(config.environments.root);
@@ -142,6 +151,7 @@ impl LocalExecutor {
                 blob,
                 recorder,
                 tracker: TaskTracker::new(),
+                intake,
             }),
         })
     }
