@@ -3,10 +3,11 @@
 //! In `modelrun up` the web app and the local executor share the machine's
 //! cores, and starting a run (its working directory, a forked process,
 //! `bwrap`'s namespaces) costs several times the CPU of answering a submit.
-//! When many people submit at once, starts made meanwhile make every later
-//! submit wait: 50 submits at once on two cores reached `dispatching` at a
-//! p99 of 77–86 ms on SQLite with starts competing and 60–66 ms with them
-//! giving way (`scripts/bench-peers --submits`, docs/benchmarks.md).
+//! When many people submit within moments, starts made meanwhile make every
+//! later submit wait: with starts giving way, 50 submits sent over a few
+//! tens of milliseconds on two cores reached `dispatching` at 0.55–0.85× of
+//! the p99 they had before (docs/benchmarks.md, "Starts give way to
+//! submits").
 //!
 //! The web app holds an [`Answering`] while it answers a submit; the local
 //! executor waits, at most a bounded time, for [`Intake::quiet`] before it
@@ -115,7 +116,7 @@ mod tests {
         let quiet = tokio::time::timeout(Duration::from_secs(5), waiting)
             .await
             .expect("the last answer ends the wait")
-            .unwrap();
+            .expect("the waiting task");
         assert!(quiet);
         assert_eq!(intake.count(), 0);
     }

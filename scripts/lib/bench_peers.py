@@ -38,7 +38,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 PROCS = []  # every Popen started here, stopped in stop_all()
@@ -441,39 +440,30 @@ def postgres_pids():
 
 
 def one_burst(mr, n, tokens):
-    """n submits at once (threads behind a barrier), spread over the users of
-    `tokens` (a burst's own, so that no burst meets the per-user rate limit);
-    with the CPU the server (and Postgres) spent from the barrier to the last answer."""
-    barrier = threading.Barrier(n)
-    sent = [None] * n
-
-    def one(i):
-        token = tokens[i % len(tokens)]
-        # Connected before the barrier, the request ready to send: what is
-        # timed is the server, not the client's TCP handshake or encoding.
-        host, port = urllib.parse.urlsplit(mr.base).netloc.split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=60)
-        conn.connect()
-        body = json.dumps({"inputs": {}}).encode()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        try:
-            barrier.wait(timeout=30)
-            t0 = time.time()
-            conn.request("POST", "/api/v1/models/sleep/runs", body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            t1 = time.time()
-        finally:
-            conn.close()
-        if resp.status != 201:
-            raise RuntimeError(f"submit answered {resp.status}: {data[:300]!r}")
-        sent[i] = (t0, t1, json.loads(data)["id"], token)
-
+    """n submits at once, spread over the users of `tokens` (a burst's own,
+    so that no burst meets the per-user rate limit), sent by the burst
+    client (app/examples/submit_burst.rs: connected first, then every
+    request written at once from one thread, so that the client takes
+    little of the cores the server needs); with the CPU the server (and
+    Postgres) spent from the burst to its last answer."""
+    host_port = urllib.parse.urlsplit(mr.base).netloc
+    command = [mr.args.burster, "--addr", host_port, "--path", "/api/v1/models/sleep/runs", "--n", str(n)]
+    for token in tokens:
+        command += ["--token", token]
     server = lambda: [mr.proc.pid]  # noqa: E731
     before = cpu_ms(server), cpu_ms(postgres_pids) if mr.database_url else 0
-    with ThreadPoolExecutor(max_workers=n) as ex:
-        list(ex.map(one, range(n)))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     after = cpu_ms(server), cpu_ms(postgres_pids) if mr.database_url else 0
+    if done.returncode != 0:
+        raise RuntimeError(f"the burst client failed: {done.stderr[-500:]}")
+    sent = []
+    for line in done.stdout.splitlines():
+        answer = json.loads(line)
+        if answer["status"] != 201:
+            raise RuntimeError(f"submit answered {answer['status']}: {answer['body'][:300]!r}")
+        sent.append((answer["t0"], answer["t1"], json.loads(answer["body"])["id"], tokens[answer["i"] % len(tokens)]))
+    if len(sent) != n:
+        raise RuntimeError(f"the burst client answered {len(sent)} submits of {n}")
     to_disp, to_run, api_ms = [], [], []
     deadline = time.monotonic() + 120
     for t0, t1, rid, token in sent:
@@ -639,6 +629,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--seeder", required=True)
+    ap.add_argument("--burster", required=True, help="app/examples/submit_burst.rs, built")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     ap.add_argument("--flask-venv", help="the Flask baseline's venv (all but --submits)")
     ap.add_argument("--peers", help="../shared/peers (all but --submits)")
