@@ -23,7 +23,10 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Answers kept while the database has not changed.
     pub caches: Arc<crate::fresh::Caches>,
-    /// Submits being answered: see [`crate::submit::AnsweringSubmit`].
+    /// Submits being answered ([`modelrun_core::intake`]): every handler
+    /// that submits runs holds `intake.answering()` from the moment its
+    /// request is authenticated and its body read (a slow upload holds
+    /// nothing) until it answers; models started here meanwhile give way.
     pub intake: modelrun_core::intake::Intake,
 }
 

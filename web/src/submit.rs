@@ -1,15 +1,10 @@
 //! Submitting a run: the one path that the form and the API share.
 
-use std::convert::Infallible;
-
-use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use modelrun_core::alias::may_run;
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::estimate::Estimate;
 use modelrun_core::ids::RunId;
-use modelrun_core::intake::Answering;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
 use modelrun_core::run::{NewRun, Run};
@@ -23,21 +18,6 @@ use crate::policy::{Action, require};
 use crate::run_resources;
 use crate::secrets::check_runnable;
 use crate::state::AppState;
-
-/// Counts the request as a submit being answered for as long as its
-/// handler runs ([`modelrun_core::intake`]): models started here meanwhile
-/// give way to it. Every handler that submits runs takes it first, before
-/// its body is read.
-#[derive(Debug)]
-pub struct AnsweringSubmit(#[allow(dead_code)] Answering);
-
-impl FromRequestParts<AppState> for AnsweringSubmit {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(_: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        Ok(AnsweringSubmit(state.intake.answering()))
-    }
-}
 
 /// The version a submission names: a label, `production` (also what no
 /// label means: what planners run) or `latest` (the newest active version,

@@ -35,6 +35,7 @@ mod exec;
 mod file_inputs;
 mod form_inputs;
 mod fresh_lists;
+mod give_way;
 mod job_api;
 mod lambda;
 mod lifecycle;
@@ -189,6 +190,7 @@ macro_rules! on_sqlite {
 }
 
 on_sqlite!(
+    give_way::only_a_submit_being_answered_holds_starts,
     roles::pages_offer_each_role_only_what_it_may_do,
     roles::a_day_the_runs_filter_cannot_read_is_named,
     estimates::the_cli_estimates_and_sets_budgets,

@@ -22,7 +22,7 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::guard::ClientAddr;
 use crate::policy::{Action, require, visible_run};
 use crate::state::AppState;
-use crate::submit::{AnsweringSubmit, MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
+use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
 use crate::{run_resources, uploads};
 
 pub fn router() -> Router<AppState> {
@@ -56,7 +56,6 @@ struct SubmitRequest {
 }
 
 async fn create(
-    _answering: AnsweringSubmit,
     api: ApiUser,
     client: ClientAddr,
     headers: HeaderMap,
@@ -64,6 +63,8 @@ async fn create(
     ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> ApiResult<Response> {
+    // Read and signed in: from here to the answer, starts give way to it.
+    let _answering = state.intake.answering();
     require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
@@ -135,7 +136,6 @@ struct RerunRequest {
 /// A new run from an earlier one: its inputs, with changes, on its version
 /// or another. The new run names its origin.
 async fn rerun(
-    _answering: AnsweringSubmit,
     api: ApiUser,
     client: ClientAddr,
     headers: HeaderMap,
@@ -143,6 +143,8 @@ async fn rerun(
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<RerunRequest>,
 ) -> ApiResult<Response> {
+    // Read and signed in: from here to the answer, starts give way to it.
+    let _answering = state.intake.answering();
     let user = api.acting();
     require(user.role, Action::SubmitRuns)?;
     let origin = visible_run(&state, &user, &id).await?;

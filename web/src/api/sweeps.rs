@@ -25,7 +25,7 @@ use crate::guard::ClientAddr;
 use crate::policy::{Action, require, visible_submitter};
 use crate::run_resources;
 use crate::state::AppState;
-use crate::submit::{AnsweringSubmit, pick_version};
+use crate::submit::pick_version;
 use crate::sweeps::{self, SweepSubmission, SweepSubmitted};
 
 /// Most sweeps one list answers with.
@@ -153,7 +153,6 @@ fn variations(vary: &Map<String, Value>) -> Result<Vec<(String, Variation)>, Val
 }
 
 async fn create(
-    _answering: AnsweringSubmit,
     api: ApiUser,
     client: ClientAddr,
     headers: HeaderMap,
@@ -161,6 +160,8 @@ async fn create(
     ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
+    // Read and signed in: from here to the answer, starts give way to it.
+    let _answering = state.intake.answering();
     require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;

@@ -24,7 +24,7 @@ use crate::guard::ClientAddr;
 use crate::lifecycle::{find_version, promote};
 use crate::policy::{Action, require, visible_run};
 use crate::state::AppState;
-use crate::submit::{AnsweringSubmit, Submission, pick_version, submit};
+use crate::submit::{Submission, pick_version, submit};
 use crate::{run_resources, uploads};
 
 pub fn router() -> Router<AppState> {
@@ -150,12 +150,13 @@ fn inputs_for(origin: &Run, version: &ModelVersion) -> serde_json::Map<String, s
 /// the run's one-time key is made of the candidate run and the production
 /// version.
 async fn compare_production(
-    _answering: AnsweringSubmit,
     CurrentUser { user, .. }: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    // Read and signed in: from here to the answer, starts give way to it.
+    let _answering = state.intake.answering();
     require(user.role, Action::SubmitRuns)?;
     let origin = visible_run(&state, &user, &id).await?;
     let model = state

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use modelrun_core::ids::RunId;
+use modelrun_core::run::{FollowUp, StatusChange};
 use modelrun_core::status::RunStatus;
+use modelrun_core::task::{CancelRun, Job};
 use modelrun_worker::executor::GIVE_WAY;
 use serde_json::json;
 
@@ -55,6 +57,47 @@ async fn with_no_submit_being_answered_a_start_does_not_wait() {
     h.drain().await;
     let waited = between(&h, run.id, RunStatus::Submitted, RunStatus::Starting).await;
     assert!(waited < GIVE_WAY, "{waited:?} from submitted to starting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cancelled_while_it_gives_way_never_starts() {
+    let h = Harness::new(1).await;
+    let version = h
+        .shell_model("never", "touch \"$MODELRUN_OUTPUT_DIR/ran\"", 60)
+        .await;
+    let _answering = h.intake.answering();
+    let run = h.submit(&version, json!({})).await;
+    h.wait_for(run.id, RunStatus::Submitted).await;
+    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling);
+    cancel.follow_ups.push(FollowUp::Task(
+        CancelRun {
+            run_id: run.id,
+            by: Some("bob@example.com".to_owned()),
+        }
+        .task(),
+    ));
+    h.store.transition(cancel).await.expect("cancel");
+    // Ended by the cancel while the submit is still being answered: not by
+    // the bound running out.
+    h.wait_for(run.id, RunStatus::Cancelled).await;
+    let waited = between(&h, run.id, RunStatus::Submitted, RunStatus::Cancelled).await;
+    assert!(waited < GIVE_WAY, "{waited:?} from submitted to cancelled");
+    let statuses: Vec<_> = h
+        .store
+        .run_events(run.id)
+        .await
+        .expect("events")
+        .iter()
+        .filter_map(|e| e.status)
+        .collect();
+    assert!(!statuses.contains(&RunStatus::Starting), "{statuses:?}");
+    assert!(
+        h.store
+            .run_outputs(run.id)
+            .await
+            .expect("outputs")
+            .is_empty()
+    );
 }
 
 /// The time from the run's `from` event to its `to` event.

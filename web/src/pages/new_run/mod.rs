@@ -29,7 +29,7 @@ use crate::policy::{Action, require};
 use crate::run_resources::{self, ResourceForm};
 use crate::secrets::{Readiness, readiness};
 use crate::state::AppState;
-use crate::submit::{AnsweringSubmit, MAX_KEY_CHARS, Submission, pick_version, submit};
+use crate::submit::{MAX_KEY_CHARS, Submission, pick_version, submit};
 use crate::uploads::{self, RunFormBody};
 use origin::{origin, origin_note};
 
@@ -300,7 +300,6 @@ const KEY_USED: &str = "This form was already submitted with other values, so no
 const KEY_FIELD: &str = "_key";
 
 async fn create(
-    _answering: AnsweringSubmit,
     user: CurrentUser,
     client: ClientAddr,
     State(state): State<AppState>,
@@ -311,6 +310,8 @@ async fn create(
         refused: unreadable_files,
     }: RunFormBody,
 ) -> AppResult<Response> {
+    // Read and signed in: from here to the answer, starts give way to it.
+    let _answering = state.intake.answering();
     require(user.user.role, Action::SubmitRuns)?;
     let model = load(&state, &name).await?;
     let label = pairs

@@ -92,8 +92,15 @@ pub(super) async fn run(inner: Arc<Inner>, spec: Spec, mut stopped: watch::Recei
         return;
     }
     // The run has its slot and its space: only submits being answered
-    // meanwhile (in a burst, its neighbours') come before its start.
-    inner.intake.quiet(GIVE_WAY).await;
+    // meanwhile (in a burst, its neighbours') come before its start, and a
+    // cancel meanwhile ends it without its model having run.
+    tokio::select! {
+        _ = inner.intake.quiet(GIVE_WAY) => {}
+        stop = wait_for_stop(&mut stopped) => {
+            stopped_before_start(&inner, stop, report(RunStatus::Failed)).await;
+            return;
+        }
+    }
     progress(&inner, report(RunStatus::Starting)).await;
     let ended = execute(&inner, &spec, &mut stopped).await;
     inner.remove_work_dir(run_id).await;
