@@ -4,9 +4,7 @@
 use modelrun_core::config::WorkerConfig;
 use modelrun_core::email::EmailStatus;
 use modelrun_core::executor::Executor;
-use modelrun_core::run::{FollowUp, StatusChange};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::{CancelRun, Job};
 use modelrun_testkit::{AwsWorld, Moto};
 use serde_json::json;
 
@@ -215,16 +213,7 @@ async fn cancel_terminates_the_job_and_the_end_says_who() {
         .handle_batch_event(&state_change(&run, &job_id, "RUNNING", json!({})))
         .await
         .expect("running");
-    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling)
-        .reason("cancel requested by ann@example.com");
-    cancel.follow_ups.push(FollowUp::Task(
-        CancelRun {
-            run_id: run.id,
-            by: Some("ann@example.com".to_owned()),
-        }
-        .task(),
-    ));
-    h.store.transition(cancel).await.expect("cancel");
+    h.cancel(run.id, "ann@example.com").await;
     run_tasks(&h.worker).await;
     // moto records the termination's reason on the job.
     let jobs = h

@@ -7,11 +7,10 @@ use modelrun_core::executor::{ArrayJobRequest, Executor};
 use modelrun_core::ids::RunId;
 use modelrun_core::job_access::{JobToken, hash_job_token, hash_sweep_job_token};
 use modelrun_core::model::{ModelMeta, ModelVersion, NewVersion, Runtime};
-use modelrun_core::run::{FollowUp, NewRun, Run, StatusChange};
+use modelrun_core::run::{NewRun, Run};
 use modelrun_core::schema::Uploads;
 use modelrun_core::status::RunStatus;
 use modelrun_core::sweep::{Axis, NewSweep, Sweep, SweepCreated};
-use modelrun_core::task::{CancelRun, Job};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -307,7 +306,7 @@ async fn cancelling_a_sweep_terminates_its_children() {
         .expect("array job");
     h.world.moto.start_recording().await;
     for run in &runs {
-        cancel(&h, run).await;
+        h.cancel(run.id, "ann@example.com").await;
     }
     run_tasks(&h.worker).await;
     let mut terminated = terminated_jobs(&h).await;
@@ -327,7 +326,7 @@ async fn a_run_cancelled_before_dispatch_has_its_child_terminated() {
     let h = Harness::new().await;
     let version = h.image_version("forecast", "a1b2c3d").await;
     let (sweep, runs) = sweep_of(&h, &version, &[0.02, 0.03, 0.04]).await;
-    cancel(&h, &runs[1]).await;
+    h.cancel(runs[1].id, "ann@example.com").await;
     h.world.moto.start_recording().await;
     run_tasks(&h.worker).await;
     let array = h
@@ -408,18 +407,4 @@ async fn a_version_that_is_not_an_image_fails_every_run_with_the_reason() {
             "{reason}"
         );
     }
-}
-
-/// Cancels the run as "Cancel" on its page does.
-async fn cancel(h: &Harness, run: &Run) {
-    let mut change = StatusChange::new(run.id, RunStatus::Cancelling)
-        .reason("cancel requested by ann@example.com");
-    change.follow_ups.push(FollowUp::Task(
-        CancelRun {
-            run_id: run.id,
-            by: Some("ann@example.com".to_owned()),
-        }
-        .task(),
-    ));
-    h.store.transition(change).await.expect("cancel");
 }

@@ -15,9 +15,11 @@ use modelrun_core::ids::RunId;
 use modelrun_core::mailer::Mailer;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::registry::Registry;
-use modelrun_core::run::{NewRun, Run};
+use modelrun_core::run::{FollowUp, NewRun, Run, StatusChange};
 use modelrun_core::schema::Uploads;
+use modelrun_core::status::RunStatus;
 use modelrun_core::store::Store;
+use modelrun_core::task::{CancelRun, Job};
 use modelrun_core::user::{NewUser, Role, User};
 use modelrun_worker::kick::LocalKicker;
 use modelrun_worker::{Recorder, Services, Worker};
@@ -112,6 +114,33 @@ impl Base {
 
     pub async fn run(&self, id: RunId) -> Run {
         self.store.run(id).await.expect("query").expect("run")
+    }
+
+    /// Asks to cancel the run as `by`, as its page does: `cancelling` with
+    /// the reason and the `by` fact, and the worker's `cancel_run` task.
+    pub async fn cancel(&self, id: RunId, by: &str) {
+        let mut change = StatusChange::new(id, RunStatus::Cancelling)
+            .reason(format!("cancel requested by {by}"))
+            .fact("by", by);
+        change.follow_ups.push(FollowUp::Task(
+            CancelRun {
+                run_id: id,
+                by: Some(by.to_owned()),
+            }
+            .task(),
+        ));
+        self.store.transition(change).await.expect("cancel");
+    }
+
+    /// The statuses of the run's history, oldest first.
+    pub async fn statuses(&self, id: RunId) -> Vec<RunStatus> {
+        self.store
+            .run_events(id)
+            .await
+            .expect("events")
+            .iter()
+            .filter_map(|e| e.status)
+            .collect()
     }
 
     /// What the local executor wrote to the run's log file (empty if none):

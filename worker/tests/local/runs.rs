@@ -35,14 +35,7 @@ async fn the_forecast_runs_and_its_outputs_are_stored() {
     assert_eq!(run.job_id.as_deref(), Some(owner.as_str()));
     // In order: the job reports nothing before its `submitted` is
     // recorded, and a run that finds a slot free is never `runnable`.
-    let statuses: Vec<_> = h
-        .store
-        .run_events(run.id)
-        .await
-        .expect("events")
-        .iter()
-        .filter_map(|e| e.status)
-        .collect();
+    let statuses = h.statuses(run.id).await;
     assert_eq!(
         statuses,
         [

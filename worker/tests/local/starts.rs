@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use modelrun_core::ids::RunId;
-use modelrun_core::run::{FollowUp, StatusChange};
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::{CancelRun, Job};
 use modelrun_worker::executor::GIVE_WAY;
 use serde_json::json;
 
@@ -68,28 +66,13 @@ async fn a_run_cancelled_while_it_gives_way_never_starts() {
     let _answering = h.intake.answering();
     let run = h.submit(&version, json!({})).await;
     h.wait_for(run.id, RunStatus::Submitted).await;
-    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling);
-    cancel.follow_ups.push(FollowUp::Task(
-        CancelRun {
-            run_id: run.id,
-            by: Some("bob@example.com".to_owned()),
-        }
-        .task(),
-    ));
-    h.store.transition(cancel).await.expect("cancel");
+    h.cancel(run.id, "bob@example.com").await;
     // Ended by the cancel while the submit is still being answered: not by
     // the bound running out.
     h.wait_for(run.id, RunStatus::Cancelled).await;
     let waited = between(&h, run.id, RunStatus::Submitted, RunStatus::Cancelled).await;
     assert!(waited < GIVE_WAY, "{waited:?} from submitted to cancelled");
-    let statuses: Vec<_> = h
-        .store
-        .run_events(run.id)
-        .await
-        .expect("events")
-        .iter()
-        .filter_map(|e| e.status)
-        .collect();
+    let statuses = h.statuses(run.id).await;
     assert!(!statuses.contains(&RunStatus::Starting), "{statuses:?}");
     assert!(
         h.store

@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use modelrun_core::manifest::Resources;
-use modelrun_core::run::{FollowUp, NewRun, StatusChange};
+use modelrun_core::run::{NewRun, StatusChange};
 use modelrun_core::schema::Uploads;
 use modelrun_core::status::RunStatus;
-use modelrun_core::task::{CancelRun, Job};
 use serde_json::json;
 
 use crate::support::*;
@@ -106,15 +105,7 @@ async fn a_cancelled_run_stops_and_says_who_cancelled_it() {
         1,
         "the grandchild runs"
     );
-    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling).fact("by", "ann@example.com");
-    cancel.follow_ups.push(FollowUp::Task(
-        CancelRun {
-            run_id: run.id,
-            by: Some("ann@example.com".to_owned()),
-        }
-        .task(),
-    ));
-    h.store.transition(cancel).await.expect("cancel");
+    h.cancel(run.id, "ann@example.com").await;
     h.drain().await;
     let run = h.run(run.id).await;
     assert_eq!(run.status, RunStatus::Cancelled);
@@ -135,15 +126,7 @@ async fn a_run_cancelled_before_dispatch_never_starts() {
         .shell_model("never", "touch \"$MODELRUN_OUTPUT_DIR/ran\"", 60)
         .await;
     let run = h.submit(&version, json!({})).await;
-    let mut cancel = StatusChange::new(run.id, RunStatus::Cancelling);
-    cancel.follow_ups.push(FollowUp::Task(
-        CancelRun {
-            run_id: run.id,
-            by: Some("bob@example.com".to_owned()),
-        }
-        .task(),
-    ));
-    h.store.transition(cancel).await.expect("cancel");
+    h.cancel(run.id, "bob@example.com").await;
     h.drain().await;
     let run = h.run(run.id).await;
     assert_eq!((run.status, run.job_id), (RunStatus::Cancelled, None));
@@ -207,15 +190,7 @@ async fn the_sweep_leaves_live_neighbours_alone_and_fails_dead_ones() {
     );
 
     // Cancelling a neighbour's run leaves the stopping to its owner's sweep.
-    let mut cancel = StatusChange::new(alive.id, RunStatus::Cancelling);
-    cancel.follow_ups.push(FollowUp::Task(
-        CancelRun {
-            run_id: alive.id,
-            by: Some("ann@example.com".to_owned()),
-        }
-        .task(),
-    ));
-    h.store.transition(cancel).await.expect("cancel");
+    h.cancel(alive.id, "ann@example.com").await;
     h.worker.run_due().await.expect("tasks");
     assert_eq!(h.run(alive.id).await.status, RunStatus::Cancelling);
 }
