@@ -9,9 +9,9 @@
 //! the p99 they had before (docs/benchmarks.md, "Starts give way to
 //! submits").
 //!
-//! The web app holds an [`Answering`] from the moment a submit's request is
-//! signed in and its body read (a slow upload holds nothing) until it
-//! answers; the local executor waits, at most a bounded time, for
+//! The web app holds an [`Answering`] while it creates a submit's runs
+//! (its request signed in and read by then, so a slow upload holds
+//! nothing); the local executor waits, at most a bounded time, for
 //! [`Intake::quiet`] before it starts a model. A person waiting for the
 //! page to answer comes before a run that takes seconds anyway; while
 //! submits overlap without a pause, each start waits the whole bound.

@@ -21,7 +21,6 @@ Prints a Markdown table; writes everything as JSON.
 """
 
 import argparse
-import http.client
 import json
 import os
 import re

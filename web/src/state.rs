@@ -23,10 +23,10 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Answers kept while the database has not changed.
     pub caches: Arc<crate::fresh::Caches>,
-    /// Submits being answered ([`modelrun_core::intake`]): every handler
-    /// that submits runs holds `intake.answering()` from the moment its
-    /// request is authenticated and its body read (a slow upload holds
-    /// nothing) until it answers; models started here meanwhile give way.
+    /// Submits being answered ([`modelrun_core::intake`]): [`crate::submit::submit`]
+    /// and [`crate::sweeps::submit_sweep`], the two ways every handler
+    /// submits, hold `intake.answering()` while they run; models started
+    /// here meanwhile give way.
     pub intake: modelrun_core::intake::Intake,
 }
 

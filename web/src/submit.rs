@@ -219,6 +219,10 @@ pub async fn submit(
     client: &ClientAddr,
     request: Submission<'_>,
 ) -> AppResult<Submitted> {
+    // From here to its answer, models started in this process give way to
+    // this submit (`modelrun_core::intake`); its request is signed in and
+    // read by now, so a slow upload holds nothing.
+    let _answering = state.intake.answering();
     let version = request.version;
     // A repeated key is answered before the submit rate counts anything: a
     // retry of a request that was made is not another submission.

@@ -120,6 +120,10 @@ pub async fn submit_sweep(
     client: &ClientAddr,
     request: SweepSubmission<'_>,
 ) -> AppResult<SweepSubmitted> {
+    // From here to its answer, models started in this process give way to
+    // this submit (`modelrun_core::intake`); its request is signed in and
+    // read by now, so a slow upload holds nothing.
+    let _answering = state.intake.answering();
     let version = request.version;
     let fixed = request.plan.fixed();
     // A repeated key is answered before the submit rate counts anything.

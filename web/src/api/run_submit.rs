@@ -63,8 +63,6 @@ async fn create(
     ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> ApiResult<Response> {
-    // Read and signed in: from here to the answer, starts give way to it.
-    let _answering = state.intake.answering();
     require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;
@@ -143,8 +141,6 @@ async fn rerun(
     ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<RerunRequest>,
 ) -> ApiResult<Response> {
-    // Read and signed in: from here to the answer, starts give way to it.
-    let _answering = state.intake.answering();
     let user = api.acting();
     require(user.role, Action::SubmitRuns)?;
     let origin = visible_run(&state, &user, &id).await?;

@@ -160,8 +160,6 @@ async fn create(
     ApiPath(model): ApiPath<String>,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
-    // Read and signed in: from here to the answer, starts give way to it.
-    let _answering = state.intake.answering();
     require(api.role, Action::SubmitRuns)?;
     let model = state.store.model(&model).await?.ok_or(AppError::NotFound)?;
     let version = pick_version(&model, request.version.as_deref())?;

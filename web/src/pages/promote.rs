@@ -155,8 +155,6 @@ async fn compare_production(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    // Read and signed in: from here to the answer, starts give way to it.
-    let _answering = state.intake.answering();
     require(user.role, Action::SubmitRuns)?;
     let origin = visible_run(&state, &user, &id).await?;
     let model = state

@@ -310,8 +310,6 @@ async fn create(
         refused: unreadable_files,
     }: RunFormBody,
 ) -> AppResult<Response> {
-    // Read and signed in: from here to the answer, starts give way to it.
-    let _answering = state.intake.answering();
     require(user.user.role, Action::SubmitRuns)?;
     let model = load(&state, &name).await?;
     let label = pairs
