@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::audit::NewAuditEntry;
 use crate::email::NewEmail;
+use crate::estimate::Estimate;
 use crate::ids::{ModelId, RunId, TaskId, UserId, VersionId};
 use crate::manifest::Resources;
 use crate::schema::Inputs;
@@ -108,6 +110,28 @@ pub struct NewRun {
     pub rerun_of: Option<RunId>,
 }
 
+/// Makes a run's audit entry once the run exists (its id, its alias).
+pub type AuditFor = Box<dyn FnOnce(&Run) -> NewAuditEntry + Send + Sync>;
+
+/// What a submission records in its run's own transaction, so that a run
+/// exists with them or not at all, and a submit is one write: the
+/// estimate the run's page sets against what it took, and the audit
+/// entry, made from the created run (its target and details name it).
+#[derive(Default)]
+pub struct Alongside {
+    pub estimate: Option<Estimate>,
+    pub audit: Option<AuditFor>,
+}
+
+impl std::fmt::Debug for Alongside {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alongside")
+            .field("estimate", &self.estimate)
+            .field("audit", &self.audit.is_some())
+            .finish()
+    }
+}
+
 /// What an event records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,6 +160,21 @@ pub struct RunEvent {
     pub status: Option<RunStatus>,
     pub message: String,
     pub data: Value,
+}
+
+impl RunEvent {
+    /// A new run's first event: `queued` when it was created, naming who
+    /// submitted it. The store writes it with the run; a submit's answer
+    /// shows it without reading it back.
+    pub fn submitted(run: &Run) -> RunEvent {
+        RunEvent {
+            at: run.created_at,
+            kind: EventKind::Status,
+            status: Some(RunStatus::Queued),
+            message: format!("queued: submitted by {}", run.submitter_email),
+            data: Value::Object(Default::default()),
+        }
+    }
 }
 
 /// A file a run produced.

@@ -26,7 +26,8 @@ use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
 use crate::model_secrets::SecretInfo;
 use crate::progress::{Progress, RunProgress};
 use crate::run::{
-    NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned, VersionCounts,
+    Alongside, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned,
+    VersionCounts,
 };
 use crate::status::IllegalTransition;
 use crate::task::{Claimed, Failure, NewTask, Queued, Task, TaskState};
@@ -206,7 +207,13 @@ pub trait RunStore: Send + Sync {
     /// task, in one transaction. Fails with [`StoreError::Conflict`] if the
     /// version is retired, and with [`StoreError::AlreadySubmitted`] if the
     /// submitter already used the run's `submit_key`.
-    async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>>;
+    async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>> {
+        self.create_run_with(run, Alongside::default()).await
+    }
+    /// [`RunStore::create_run`], writing `alongside` (an estimate, an
+    /// audit entry) in the same transaction: nothing of it is written when
+    /// the run is not.
+    async fn create_run_with(&self, run: NewRun, alongside: Alongside) -> StoreResult<Queued<Run>>;
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>>;
     /// The run `user` made with the one-time key `key`, if any.
     async fn run_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<RunId>>;

@@ -7,13 +7,13 @@ use modelrun_core::estimate::Estimate;
 use modelrun_core::ids::RunId;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
-use modelrun_core::run::{NewRun, Run};
+use modelrun_core::run::{Alongside, AuditFor, NewRun, Run};
 use modelrun_core::schema::Inputs;
 use modelrun_core::store::StoreError;
 use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
-use crate::guard::{ClientAddr, audit, check_limit};
+use crate::guard::{ClientAddr, check_limit};
 use crate::policy::{Action, require};
 use crate::run_resources;
 use crate::secrets::check_runnable;
@@ -58,23 +58,37 @@ pub fn pick_version<'a>(
     }
 }
 
-/// Records what `run` was expected to take and cost, for its page to set
-/// against what it took, and gives back what it recorded. Advice only: a
-/// new run whose estimate cannot be made or kept still runs (and gets
-/// `None`), and a repeated submission makes none.
-async fn keep_estimate(state: &AppState, version: &ModelVersion, run: &Run) -> Option<Estimate> {
-    let kept = match crate::costs::estimate(state, version, run.resources, 1).await {
-        Ok(estimate) => state
-            .store
-            .record_estimate(&[run.id], &estimate)
-            .await
-            .map(|()| estimate),
-        Err(error) => Err(error),
-    };
-    kept.inspect_err(|error| {
-        tracing::warn!(run_id = %run.id, error = %modelrun_core::error_chain(error), "the run's estimate was not kept");
+/// What a run of `version` with `resources` is expected to take and cost,
+/// for its page to set against what it took. Advice only: when it cannot
+/// be made, the run still runs (and gets `None`).
+async fn make_estimate(
+    state: &AppState,
+    version: &ModelVersion,
+    resources: Resources,
+) -> Option<Estimate> {
+    crate::costs::estimate(state, version, resources, 1)
+        .await
+        .inspect_err(|error| {
+            tracing::warn!(version_id = %version.id, error = %modelrun_core::error_chain(error), "no estimate for the run");
+        })
+        .ok()
+}
+
+/// The audit entry of a submitted run, made from the run once it exists.
+fn submit_entry(user: &User, client: &ClientAddr) -> AuditFor {
+    let actor = Actor::user(user.id, &user.email);
+    let address = client.as_str().to_owned();
+    Box::new(move |run| {
+        NewAuditEntry::new(actor, AuditAction::RunSubmit, format!("run {}", run.id))
+            .detail(serde_json::json!({
+                "model": run.model_name,
+                "version": run.version_label,
+                "rerun_of": run.rerun_of,
+                "resources": run.resources,
+                "alias": run.alias,
+            }))
+            .from_address(address)
     })
-    .ok()
 }
 
 /// Refuses inputs whose JSON is larger than the configured limit.
@@ -233,16 +247,25 @@ pub async fn submit(
         }
     }
     admit(state, user, version, &[&request.inputs], request.resources).await?;
+    let estimate = make_estimate(state, version, request.resources).await;
+    // The run, its first event, its dispatch task, its estimate and its
+    // audit entry are one write.
     let created = state
         .store
-        .create_run(NewRun {
-            version_id: version.id,
-            submitted_by: user.id,
-            inputs: request.inputs.clone(),
-            resources: request.resources,
-            submit_key: request.key.clone(),
-            rerun_of: request.rerun_of,
-        })
+        .create_run_with(
+            NewRun {
+                version_id: version.id,
+                submitted_by: user.id,
+                inputs: request.inputs.clone(),
+                resources: request.resources,
+                submit_key: request.key.clone(),
+                rerun_of: request.rerun_of,
+            },
+            Alongside {
+                estimate: estimate.clone(),
+                audit: Some(submit_entry(user, client)),
+            },
+        )
         .await;
     let queued = match created {
         Ok(queued) => queued,
@@ -251,25 +274,8 @@ pub async fn submit(
         Err(other) => return Err(other.into()),
     };
     let run = queued.item;
-    // The worker starts on it now; the estimate and the audit entry below
-    // are for people, and nothing it does waits for them.
     state.kicker.kick(&[queued.task]).await;
-    let estimate = keep_estimate(state, version, &run).await;
     tracing::info!(run_id = %run.id, model = %run.model_name, version = %run.version_label, user_id = %user.id, "run submitted");
-    let entry = NewAuditEntry::new(
-        Actor::user(user.id, &user.email),
-        AuditAction::RunSubmit,
-        format!("run {}", run.id),
-    )
-    .detail(serde_json::json!({
-        "model": run.model_name,
-        "version": run.version_label,
-        "rerun_of": run.rerun_of,
-        "resources": run.resources,
-        "alias": run.alias,
-    }))
-    .from_address(client.as_str());
-    audit(state, entry).await;
     Ok(Submitted::Created {
         run,
         estimate: estimate.map(Box::new),

@@ -196,7 +196,7 @@ impl<B> CostStore for SqlStore<B> {
     }
 }
 
-async fn insert_estimate(
+pub(super) async fn insert_estimate(
     conn: &mut impl AsConn,
     run: RunId,
     estimate: &Estimate,

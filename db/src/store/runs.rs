@@ -8,8 +8,8 @@ use modelrun_core::alias::Alias;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{ModelId, RunId, TaskId, UserId};
 use modelrun_core::run::{
-    EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
-    Transitioned, VersionCounts,
+    Alongside, EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes,
+    StatusChange, Transitioned, VersionCounts,
 };
 use modelrun_core::status::{Plan, RunStatus, may_requeue, plan, plan_attempt};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
@@ -17,9 +17,11 @@ use modelrun_core::task::{DispatchRun, Job, Queued};
 use serde_json::Value;
 use sqlx::types::Json;
 
+use super::costs::insert_estimate;
 use super::listing;
 use super::outbox::insert_email;
 use super::queue::insert_task;
+use super::security::insert_audit;
 use crate::SqlStore;
 use crate::backend::{AsConn, Tx, on_conn};
 use crate::convert::parse;
@@ -265,17 +267,23 @@ pub(super) async fn insert_new_run(
         ));
     };
     let created = fetch_run(tx, id).await?.ok_or(StoreError::NotFound)?;
-    let message = format!("queued: submitted by {}", created.submitter_email);
-    let no_facts = serde_json::json!({});
-    insert_event(tx, id, now, Some(RunStatus::Queued), &message, &no_facts).await?;
+    let first = RunEvent::submitted(&created);
+    insert_event(tx, id, first.at, first.status, &first.message, &first.data).await?;
     Ok(created)
 }
 
 #[async_trait]
 impl<B> RunStore for SqlStore<B> {
-    async fn create_run(&self, run: NewRun) -> StoreResult<Queued<Run>> {
+    async fn create_run_with(&self, run: NewRun, alongside: Alongside) -> StoreResult<Queued<Run>> {
+        let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let queued = insert_queued_run(&mut tx, &run, Utc::now()).await?;
+        let queued = insert_queued_run(&mut tx, &run, now).await?;
+        if let Some(estimate) = &alongside.estimate {
+            insert_estimate(&mut tx, queued.item.id, estimate, Timestamp(now)).await?;
+        }
+        if let Some(audit) = alongside.audit {
+            insert_audit(&mut tx, &audit(&queued.item)).await?;
+        }
         tx.commit().await?;
         Ok(queued)
     }

@@ -8,7 +8,7 @@ use modelrun_core::store::{AuditLog, RateLimits, StoreResult};
 use sqlx::QueryBuilder;
 
 use crate::SqlStore;
-use crate::backend::on_conn;
+use crate::backend::{AsConn, on_conn};
 use crate::dialect::{Dialect, Sql, sql};
 use crate::limits::{verdict, window_ended};
 use crate::rows::{AuditRow, convert_all};
@@ -28,22 +28,7 @@ const PURGE: Sql = sql!(
 #[async_trait]
 impl<B> AuditLog for SqlStore<B> {
     async fn record_audit(&self, entry: NewAuditEntry) -> StoreResult<()> {
-        on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, address) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(Timestamp(Utc::now()))
-            .bind(entry.actor.user_id.map(|id| id.0))
-            .bind(&entry.actor.name)
-            .bind(entry.action.as_str())
-            .bind(&entry.target)
-            .bind(&entry.detail)
-            .bind(&entry.address)
-            .execute(c)
-            .await
-            .map(|_| ())
-        })
+        insert_audit(&mut self.db.writer().await?, &entry).await
     }
 
     async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
@@ -122,4 +107,24 @@ impl<B> RateLimits for SqlStore<B> {
                 .map(|done| done.rows_affected())
         })
     }
+}
+
+/// Writes an audit entry, on its own or in the caller's transaction.
+pub(super) async fn insert_audit(conn: &mut impl AsConn, entry: &NewAuditEntry) -> StoreResult<()> {
+    on_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Timestamp(Utc::now()))
+        .bind(entry.actor.user_id.map(|id| id.0))
+        .bind(&entry.actor.name)
+        .bind(entry.action.as_str())
+        .bind(&entry.target)
+        .bind(&entry.detail)
+        .bind(&entry.address)
+        .execute(c)
+        .await
+        .map(|_| ())
+    })
 }

@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
 use modelrun_core::estimate::Estimate;
-use modelrun_core::run::Run;
+use modelrun_core::run::{Run, RunEvent};
 use modelrun_core::schema::Inputs;
 use serde::Deserialize;
 
@@ -32,17 +32,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What [`detailed`] says of a run its request just created, as it was
-/// created: `queued`, with its first event (read: the store words it), no
-/// outputs, progress, schedule or sweep, and the estimate the submission
-/// recorded. Events the worker may have added meanwhile are left to the
-/// run's own endpoint, so that the answer never shows a `queued` run with
-/// a later status's event. Five queries fewer for every submit.
-async fn created(state: &AppState, run: &Run, estimate: Option<Estimate>) -> ApiResult<RunJson> {
-    let mut events = state.store.run_events(run.id).await?;
-    events.truncate(1);
-    let mut json = RunJson::new(run).with_details(events, &[]);
+/// created: `queued`, with its first event, no outputs, progress, schedule
+/// or sweep, and the estimate the submission recorded. Nothing is read
+/// back: events the worker may have added meanwhile are left to the run's
+/// own endpoint, so that the answer never shows a `queued` run with a
+/// later status's event.
+fn created(run: &Run, estimate: Option<Estimate>) -> RunJson {
+    let mut json = RunJson::new(run).with_details(vec![RunEvent::submitted(run)], &[]);
     json.cost = Some(RunCost::of(run, estimate, Utc::now()));
-    Ok(json)
+    json
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,7 +89,7 @@ async fn submitted_response(state: &AppState, submitted: Submitted) -> ApiResult
     let (status, body, run) = match submitted {
         Submitted::Created { run, estimate } => (
             StatusCode::CREATED,
-            created(state, &run, estimate.map(|e| *e)).await?,
+            created(&run, estimate.map(|e| *e)),
             run,
         ),
         Submitted::Repeated(run) => (StatusCode::OK, detailed(state, &run).await?, run),
