@@ -110,20 +110,30 @@ pub struct NewRun {
     pub rerun_of: Option<RunId>,
 }
 
-/// Makes a run's audit entry once the run exists (its id, its alias).
-pub type AuditFor = Box<dyn FnOnce(&Run) -> NewAuditEntry + Send + Sync>;
+/// Makes a submission's audit entry once what it made exists (a run, a
+/// sweep: its id, its alias).
+pub type AuditFor<T> = Box<dyn FnOnce(&T) -> NewAuditEntry + Send + Sync>;
 
-/// What a submission records in its run's own transaction, so that a run
-/// exists with them or not at all, and a submit is one write: the
-/// estimate the run's page sets against what it took, and the audit
-/// entry, made from the created run (its target and details name it).
-#[derive(Default)]
-pub struct Alongside {
+/// What a submission records in its own transaction, so that a run (or a
+/// sweep and its runs) exists with them or not at all, and a submit is one
+/// write: the estimate each run's page sets against what it took, and the
+/// audit entry, made from what was created (its target and details name
+/// it).
+pub struct Alongside<T> {
     pub estimate: Option<Estimate>,
-    pub audit: Option<AuditFor>,
+    pub audit: Option<AuditFor<T>>,
 }
 
-impl std::fmt::Debug for Alongside {
+impl<T> Default for Alongside<T> {
+    fn default() -> Self {
+        Alongside {
+            estimate: None,
+            audit: None,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Alongside<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Alongside")
             .field("estimate", &self.estimate)

@@ -213,7 +213,11 @@ pub trait RunStore: Send + Sync {
     /// [`RunStore::create_run`], writing `alongside` (an estimate, an
     /// audit entry) in the same transaction: nothing of it is written when
     /// the run is not.
-    async fn create_run_with(&self, run: NewRun, alongside: Alongside) -> StoreResult<Queued<Run>>;
+    async fn create_run_with(
+        &self,
+        run: NewRun,
+        alongside: Alongside<Run>,
+    ) -> StoreResult<Queued<Run>>;
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>>;
     /// The run `user` made with the one-time key `key`, if any.
     async fn run_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<RunId>>;

@@ -61,7 +61,7 @@ pub fn pick_version<'a>(
 /// What a run of `version` with `resources` is expected to take and cost,
 /// for its page to set against what it took. Advice only: when it cannot
 /// be made, the run still runs (and gets `None`).
-async fn make_estimate(
+pub(crate) async fn make_estimate(
     state: &AppState,
     version: &ModelVersion,
     resources: Resources,
@@ -75,7 +75,7 @@ async fn make_estimate(
 }
 
 /// The audit entry of a submitted run, made from the run once it exists.
-fn submit_entry(user: &User, client: &ClientAddr) -> AuditFor {
+fn submit_entry(user: &User, client: &ClientAddr) -> AuditFor<Run> {
     let actor = Actor::user(user.id, &user.email);
     let address = client.as_str().to_owned();
     Box::new(move |run| {

@@ -10,7 +10,7 @@ use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::SweepId;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::ModelVersion;
-use modelrun_core::run::NewRun;
+use modelrun_core::run::{Alongside, AuditFor, NewRun};
 use modelrun_core::schema::{Inputs, Uploads, ValidationErrors};
 use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Tally, Variation};
 use modelrun_core::user::User;
@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
 use crate::policy::{Action, ask_to_stop, can_cancel, may_stop, require, visible_submitter};
 use crate::state::AppState;
-use crate::submit::admit;
+use crate::submit::{admit, make_estimate};
 
 /// What the sweep's runs will be: the axes and each run's inputs.
 #[derive(Debug)]
@@ -148,66 +148,56 @@ pub async fn submit_sweep(
             rerun_of: None,
         })
         .collect();
+    // Its runs' estimate (one: the runs are alike) and its audit entry are
+    // written with it.
+    let estimate = make_estimate(state, version, request.resources).await;
     let created = state
         .store
-        .create_sweep(NewSweep {
-            version_id: version.id,
-            submitted_by: user.id,
-            inputs: fixed.clone(),
-            axes: request.plan.axes.clone(),
-            runs,
-            submit_key: request.key.clone(),
-            array: state.executor.runs_array_jobs(),
-        })
+        .create_sweep(
+            NewSweep {
+                version_id: version.id,
+                submitted_by: user.id,
+                inputs: fixed.clone(),
+                axes: request.plan.axes.clone(),
+                runs,
+                submit_key: request.key.clone(),
+                array: state.executor.runs_array_jobs(),
+            },
+            Alongside {
+                estimate,
+                audit: Some(submit_entry(user, client, request.resources)),
+            },
+        )
         .await?;
     let (sweep, tasks) = match created {
         SweepCreated::New { sweep, tasks } => (*sweep, tasks),
         // Made meanwhile by a request with the same key.
         SweepCreated::Repeated(id) => return repeated(state, id, &request, &fixed).await,
     };
-    keep_estimates(state, version, &sweep, request.resources).await;
     tracing::info!(sweep_id = %sweep.id, runs = sweep.run_count, model = %sweep.model_name, user_id = %user.id, "sweep submitted");
-    let entry = NewAuditEntry::new(
-        Actor::user(user.id, &user.email),
-        AuditAction::SweepSubmit,
-        format!("sweep {}", sweep.id),
-    )
-    .detail(serde_json::json!({
-        "model": sweep.model_name,
-        "version": sweep.version_label,
-        "runs": sweep.run_count,
-        "vary": sweep.axes.iter().map(|axis| axis.field.as_str()).collect::<Vec<_>>(),
-        "resources": request.resources,
-    }))
-    .from_address(client.as_str());
-    audit(state, entry).await;
     state.kicker.kick(&tasks).await;
     Ok(SweepSubmitted::Created(sweep))
 }
 
-/// Records each run's estimate (one estimate: the runs are alike). Advice
-/// only, as for a single run.
-async fn keep_estimates(
-    state: &AppState,
-    version: &ModelVersion,
-    sweep: &Sweep,
-    resources: Resources,
-) {
-    let kept = async {
-        let estimate = crate::costs::estimate(state, version, resources, 1).await?;
-        let runs: Vec<_> = state
-            .store
-            .sweep_runs(sweep.id)
-            .await?
-            .iter()
-            .map(|run| run.id)
-            .collect();
-        state.store.record_estimate(&runs, &estimate).await?;
-        Ok::<_, modelrun_core::store::StoreError>(())
-    };
-    if let Err(error) = kept.await {
-        tracing::warn!(sweep_id = %sweep.id, error = %modelrun_core::error_chain(&error), "the sweep's estimates were not kept");
-    }
+/// The audit entry of a submitted sweep, made from the sweep once it exists.
+fn submit_entry(user: &User, client: &ClientAddr, resources: Resources) -> AuditFor<Sweep> {
+    let actor = Actor::user(user.id, &user.email);
+    let address = client.as_str().to_owned();
+    Box::new(move |sweep| {
+        NewAuditEntry::new(
+            actor,
+            AuditAction::SweepSubmit,
+            format!("sweep {}", sweep.id),
+        )
+        .detail(serde_json::json!({
+            "model": sweep.model_name,
+            "version": sweep.version_label,
+            "runs": sweep.run_count,
+            "vary": sweep.axes.iter().map(|axis| axis.field.as_str()).collect::<Vec<_>>(),
+            "resources": resources,
+        }))
+        .from_address(address)
+    })
 }
 
 /// The sweep a person asked for, if they may see it: as for runs, with

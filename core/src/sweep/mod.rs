@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use grid::{Axis, Variation, axis, expand, grid_size, label, point, range_values, shown};
 
 use crate::ids::{ModelId, RunId, SweepId, TaskId, UserId, VersionId};
-use crate::run::{NewRun, Run};
+use crate::run::{Alongside, NewRun, Run};
 use crate::schema::Inputs;
 use crate::status::RunStatus;
 use crate::store::StoreResult;
@@ -287,8 +287,14 @@ pub trait SweepStore: Send + Sync {
     /// dispatch: a task per run, or one `dispatch_sweep` task when
     /// `array`, all in one transaction. A one-time key used before by the
     /// same person gives back that sweep and creates nothing.
-    /// `Conflict` when the version is retired.
-    async fn create_sweep(&self, sweep: NewSweep) -> StoreResult<SweepCreated>;
+    /// `Conflict` when the version is retired. `alongside` is written in
+    /// the same transaction: its estimate for each run, its audit entry
+    /// made from the sweep.
+    async fn create_sweep(
+        &self,
+        sweep: NewSweep,
+        alongside: Alongside<Sweep>,
+    ) -> StoreResult<SweepCreated>;
     async fn sweep(&self, id: SweepId) -> StoreResult<Option<Sweep>>;
     /// The sweep `user` made with the one-time key `key`, if any.
     async fn sweep_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<SweepId>>;

@@ -34,7 +34,7 @@ use crate::types::Timestamp;
 /// The run's alias is read with it: whether the version is its model's
 /// production version at this moment.
 const RUN_VERSION: Sql = sql!(
-    "SELECT model_id, retired_at, coalesce((SELECT production_version_id FROM models \
+    "SELECT model_id, label, retired_at, coalesce((SELECT production_version_id FROM models \
      WHERE models.id = model_versions.model_id) = model_versions.id, false) \
      FROM model_versions WHERE id = $1",
     for_share
@@ -241,19 +241,18 @@ pub(super) async fn insert_new_run(
     run: &NewRun,
     now: DateTime<Utc>,
 ) -> StoreResult<Run> {
-    let version: Option<(i64, Option<Timestamp>, bool)> = on_conn!(tx, |c| {
+    let version: Option<(i64, String, Option<Timestamp>, bool)> = on_conn!(tx, |c| {
         sqlx::query_as(c.sql(&RUN_VERSION))
             .bind(run.version_id.0)
             .fetch_optional(c)
             .await
     })?;
-    let Some((model_id, retired_at, production)) = version else {
+    let Some((model_id, label, retired_at, production)) = version else {
         return Err(StoreError::NotFound);
     };
     if retired_at.is_some() {
         return Err(StoreError::Conflict(format!(
-            "version {} is retired and takes no new runs",
-            run.version_id
+            "version {label} is retired and takes no new runs"
         )));
     }
     let alias = if production {
@@ -274,7 +273,11 @@ pub(super) async fn insert_new_run(
 
 #[async_trait]
 impl<B> RunStore for SqlStore<B> {
-    async fn create_run_with(&self, run: NewRun, alongside: Alongside) -> StoreResult<Queued<Run>> {
+    async fn create_run_with(
+        &self,
+        run: NewRun,
+        alongside: Alongside<Run>,
+    ) -> StoreResult<Queued<Run>> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
         let queued = insert_queued_run(&mut tx, &run, now).await?;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{ModelId, RunId, SweepId, UserId, VersionId};
-use modelrun_core::run::Run;
+use modelrun_core::run::{Alongside, Run};
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::{StoreError, StoreResult};
@@ -15,8 +15,10 @@ use modelrun_core::sweep::{
 use modelrun_core::task::{DispatchRun, Job};
 use sqlx::types::Json;
 
+use super::costs::insert_estimate;
 use super::queue::insert_task;
 use super::runs::insert_new_run;
+use super::security::insert_audit;
 use crate::SqlStore;
 use crate::backend::{AsConn, on_conn};
 use crate::convert::parse;
@@ -90,7 +92,11 @@ fn index(position: usize) -> i64 {
 
 #[async_trait]
 impl<B> SweepStore for SqlStore<B> {
-    async fn create_sweep(&self, sweep: NewSweep) -> StoreResult<SweepCreated> {
+    async fn create_sweep(
+        &self,
+        sweep: NewSweep,
+        alongside: Alongside<Sweep>,
+    ) -> StoreResult<SweepCreated> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
         let model_id: Option<i64> = on_conn!(&mut tx, |c| {
@@ -135,6 +141,9 @@ impl<B> SweepStore for SqlStore<B> {
         let mut tasks = Vec::new();
         for (position, new_run) in sweep.runs.iter().enumerate() {
             let run = insert_new_run(&mut tx, new_run, now).await?;
+            if let Some(estimate) = &alongside.estimate {
+                insert_estimate(&mut tx, run.id, estimate, Timestamp(now)).await?;
+            }
             on_conn!(&mut tx, |c| {
                 sqlx::query(
                     "INSERT INTO sweep_runs (sweep_id, position, run_id) VALUES ($1, $2, $3)",
@@ -159,6 +168,9 @@ impl<B> SweepStore for SqlStore<B> {
         let created = fetch_sweep(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        if let Some(audit) = alongside.audit {
+            insert_audit(&mut tx, &audit(&created)).await?;
+        }
         tx.commit().await?;
         Ok(SweepCreated::New {
             sweep: Box::new(created),

@@ -86,6 +86,7 @@ conformance!(
     runs::concurrent_submitters_all_succeed,
     runs::a_failed_transaction_leaves_nothing_behind,
     alongside::a_run_is_written_with_its_estimate_and_audit_entry_or_not_at_all,
+    alongside::a_sweep_is_written_with_its_estimates_and_audit_entry_or_not_at_all,
     runs::the_log_stream_is_recorded_from_a_change_or_a_fact,
     requeue::a_run_whose_job_never_started_is_queued_again,
     queue::enqueue_dedupes_while_a_task_is_queued,

@@ -253,7 +253,12 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             rerun_of: None,
         })
         .await;
-    assert!(matches!(refused, Err(StoreError::Conflict(message)) if message.contains("retired")));
+    // The refusal names the version as people know it, by its label.
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(message))
+            if message == "version new is retired and takes no new runs"),
+        "{refused:?}"
+    );
     let missing = store
         .create_run(NewRun {
             version_id: modelrun_core::ids::VersionId(9999),

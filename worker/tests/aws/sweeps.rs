@@ -37,18 +37,21 @@ async fn sweep_of(h: &Harness, version: &ModelVersion, growth: &[f64]) -> (Sweep
         .collect();
     let created = h
         .store
-        .create_sweep(NewSweep {
-            version_id: version.id,
-            submitted_by: h.user.id,
-            inputs: Default::default(),
-            axes: vec![Axis {
-                field: "growth".to_owned(),
-                values: growth.iter().map(|rate| json!(rate)).collect(),
-            }],
-            runs,
-            submit_key: None,
-            array: true,
-        })
+        .create_sweep(
+            NewSweep {
+                version_id: version.id,
+                submitted_by: h.user.id,
+                inputs: Default::default(),
+                axes: vec![Axis {
+                    field: "growth".to_owned(),
+                    values: growth.iter().map(|rate| json!(rate)).collect(),
+                }],
+                runs,
+                submit_key: None,
+                array: true,
+            },
+            Default::default(),
+        )
         .await
         .expect("create sweep");
     let SweepCreated::New { sweep, tasks } = created else {
