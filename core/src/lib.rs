@@ -4,6 +4,7 @@
 //! here.
 
 pub mod alias;
+pub mod alongside;
 pub mod audit;
 pub mod blob;
 pub mod budget;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use crate::alias::Promotion;
+use crate::alongside::Alongside;
 use crate::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::budget::{Budget, BudgetScope, RunUsage};
 use crate::display::DisplaySettings;
@@ -26,8 +27,7 @@ use crate::model::{ModelVersion, ModelWithVersions, NewVersion, Registered};
 use crate::model_secrets::SecretInfo;
 use crate::progress::{Progress, RunProgress};
 use crate::run::{
-    Alongside, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned,
-    VersionCounts,
+    NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned, VersionCounts,
 };
 use crate::status::IllegalTransition;
 use crate::task::{Claimed, Failure, NewTask, Queued, Task, TaskState};

@@ -2,12 +2,13 @@
 
 use axum::http::StatusCode;
 use modelrun_core::alias::may_run;
+use modelrun_core::alongside::{Alongside, AuditFor};
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::estimate::Estimate;
 use modelrun_core::ids::RunId;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::{ModelVersion, ModelWithVersions};
-use modelrun_core::run::{Alongside, AuditFor, NewRun, Run};
+use modelrun_core::run::{NewRun, Run};
 use modelrun_core::schema::Inputs;
 use modelrun_core::store::StoreError;
 use modelrun_core::user::User;

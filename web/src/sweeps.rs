@@ -6,11 +6,12 @@
 
 use axum::http::StatusCode;
 use chrono::Utc;
+use modelrun_core::alongside::{Alongside, AuditFor};
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::SweepId;
 use modelrun_core::manifest::Resources;
 use modelrun_core::model::ModelVersion;
-use modelrun_core::run::{Alongside, AuditFor, NewRun};
+use modelrun_core::run::NewRun;
 use modelrun_core::schema::{Inputs, Uploads, ValidationErrors};
 use modelrun_core::sweep::{self, Axis, NewSweep, Sweep, SweepCreated, Tally, Variation};
 use modelrun_core::user::User;

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use grid::{Axis, Variation, axis, expand, grid_size, label, point, range_values, shown};
 
+use crate::alongside::Alongside;
 use crate::ids::{ModelId, RunId, SweepId, TaskId, UserId, VersionId};
-use crate::run::{Alongside, NewRun, Run};
+use crate::run::{NewRun, Run};
 use crate::schema::Inputs;
 use crate::status::RunStatus;
 use crate::store::StoreResult;

@@ -5,11 +5,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::alias::Alias;
+use modelrun_core::alongside::Alongside;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{ModelId, RunId, TaskId, UserId};
 use modelrun_core::run::{
-    Alongside, EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes,
-    StatusChange, Transitioned, VersionCounts,
+    EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
+    Transitioned, VersionCounts,
 };
 use modelrun_core::status::{Plan, RunStatus, may_requeue, plan, plan_attempt};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};

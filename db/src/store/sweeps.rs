@@ -3,9 +3,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use modelrun_core::alongside::Alongside;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{ModelId, RunId, SweepId, UserId, VersionId};
-use modelrun_core::run::{Alongside, Run};
+use modelrun_core::run::Run;
 use modelrun_core::schema::Inputs;
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::{StoreError, StoreResult};

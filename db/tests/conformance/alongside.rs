@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
+use modelrun_core::alongside::{Alongside, AuditFor};
 use modelrun_core::audit::{Actor, AuditAction, AuditFilter, NewAuditEntry};
 use modelrun_core::estimate::{DurationStats, Estimate};
 use modelrun_core::ids::UserId;
-use modelrun_core::run::{Alongside, AuditFor, NewRun, RunEvent, RunFilter};
+use modelrun_core::run::{NewRun, RunEvent, RunFilter};
 use modelrun_core::store::{Store, StoreError};
 use modelrun_core::sweep::{Axis, NewSweep, Sweep, SweepCreated};
 use serde_json::json;
