@@ -52,6 +52,8 @@ struct Entry {
 pub(crate) struct RecentCredentials {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
+    /// When this process last wrote each credential's last use.
+    touched: Mutex<HashMap<String, Instant>>,
 }
 
 impl RecentCredentials {
@@ -90,6 +92,30 @@ impl RecentCredentials {
                 known,
             },
         );
+    }
+
+    /// Whether this request is the one to write `key`'s last use, which
+    /// is written at most once every `every` per process: true for the
+    /// first caller since then, which the others see at once. Concurrent
+    /// requests with a credential all read that it is due (a burst of 50
+    /// submits with one token), and all of them used to write it, one
+    /// after another on SQLite's writer, ahead of the submits' own writes.
+    pub(crate) fn claim_touch(&self, key: &str, every: Duration) -> bool {
+        let Ok(mut touched) = self.touched.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        if touched
+            .get(key)
+            .is_some_and(|at| now.duration_since(*at) < every)
+        {
+            return false;
+        }
+        if touched.len() >= MAX_ENTRIES {
+            touched.clear();
+        }
+        touched.insert(key.to_owned(), now);
+        true
     }
 
     /// Forgets `key` alone: what was kept of it is out of date.

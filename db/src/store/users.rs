@@ -25,9 +25,13 @@ fn untouched_is_fine(touched: StoreResult<()>, what: &str) {
 }
 
 /// Last-seen and last-used times are refreshed at most this often, so that
-/// reading a page does not cost a write every time.
+/// reading a page does not cost a write every time, and by one request of
+/// those that find one due at once
+/// ([`crate::recent::RecentCredentials::claim_touch`]).
+const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn touch_every() -> Duration {
-    Duration::seconds(60)
+    Duration::from_std(TOUCH_EVERY).unwrap_or(Duration::MAX)
 }
 
 /// Every enabled administrator, locked until the transaction ends. In id
@@ -255,7 +259,7 @@ impl<B> UserStore for SqlStore<B> {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
-        if last_seen > touch_every() {
+        if last_seen > touch_every() && self.recent.claim_touch(&key, TOUCH_EVERY) {
             let touched = async {
                 on_conn!(&mut self.db.writer().await?, |c| {
                     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
@@ -410,7 +414,9 @@ impl<B> UserStore for SqlStore<B> {
         if token.expires_at.is_some_and(|at| at <= now) {
             return Ok(None);
         }
-        if token.last_used_at.is_none_or(|at| now - at > touch_every()) {
+        if token.last_used_at.is_none_or(|at| now - at > touch_every())
+            && self.recent.claim_touch(&key, TOUCH_EVERY)
+        {
             let touched = async {
                 on_conn!(&mut self.db.writer().await?, |c| {
                     sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
