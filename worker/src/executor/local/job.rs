@@ -267,7 +267,7 @@ async fn execute(
         job_id: spec.job_id.clone(),
         group: None,
     };
-    if let Err(error) = inner.journals.write(request.run_id, &starting) {
+    if let Err(error) = inner.journals.save(request.run_id, starting).await {
         report.reason = Some(format!(
             "could not write the run's journal {}: {error}",
             inner.journals.path(request.run_id).display()
@@ -300,11 +300,12 @@ async fn execute(
     journal(
         inner,
         request.run_id,
-        &Entry::Started {
+        Entry::Started {
             job_id: spec.job_id.clone(),
             group: child.id(),
         },
-    );
+    )
+    .await;
     let mut running = JobReport::new(request.run_id, spec.job_id.clone(), RunStatus::Running);
     running.log_stream = Some(super::log_name(request.run_id, request.job_key.as_deref()));
     progress(inner, running).await;
@@ -345,23 +346,24 @@ async fn execute(
     journal(
         inner,
         request.run_id,
-        &Entry::Exited {
+        Entry::Exited {
             job_id: spec.job_id.clone(),
             ended: ended.clone(),
             outputs,
         },
-    );
+    )
+    .await;
     let run = (request.run_id, request.job_key.as_deref());
     let report = conclude(inner, run, &spec.job_id, &ended, &paths.outputs).await;
-    journal(inner, request.run_id, &concluded(&report));
+    journal(inner, request.run_id, concluded(&report)).await;
     report
 }
 
 /// Writes a step of the job to its journal. A journal that cannot be
 /// written (a full disk) costs only what a crash would then lose, so the
 /// job goes on, with a warning.
-fn journal(inner: &Inner, run: RunId, entry: &Entry) {
-    if let Err(error) = inner.journals.write(run, entry) {
+async fn journal(inner: &Inner, run: RunId, entry: Entry) {
+    if let Err(error) = inner.journals.save(run, entry).await {
         tracing::warn!(run_id = %run, %error, "could not write the run's journal");
     }
 }

@@ -110,6 +110,20 @@ impl Journals {
         written
     }
 
+    /// [`Self::write`] on a blocking thread: its `fsync` takes milliseconds
+    /// (up to 15 ms measured here while other files were written), which on
+    /// one of the async runtime's threads would stall every request and
+    /// task queued on it.
+    ///
+    /// # Errors
+    /// As [`Self::write`]; or the blocking thread could not run it.
+    pub(super) async fn save(&self, run: RunId, entry: Entry) -> std::io::Result<()> {
+        let journals = self.clone();
+        tokio::task::spawn_blocking(move || journals.write(run, &entry))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
     /// Where a journal is written before it replaces the old one.
     fn partial(&self, run: RunId) -> PathBuf {
         self.dir.join(format!("{run}.journal.partial"))

@@ -83,7 +83,7 @@ pub(super) async fn recover(inner: &Inner, run: &Run, job_id: String) -> Option<
     // disk), the journal as it was goes back, with the working directory,
     // for the next sweep to recover the run again should this report not
     // be recorded either.
-    match inner.journals.write(run.id, &concluded(&report)) {
+    match inner.journals.save(run.id, concluded(&report)).await {
         Ok(()) => {
             remove_quietly(&taken_path);
             inner.remove_work_dir(run.id).await;
