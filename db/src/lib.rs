@@ -8,6 +8,7 @@
 
 mod backend;
 mod changes;
+mod checkpoint;
 mod convert;
 mod dialect;
 mod limits;

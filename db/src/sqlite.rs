@@ -12,7 +12,9 @@
 //! pool opens a fresh one: one failed write never breaks the ones after it.
 //! Reads use a separate pool and, thanks to WAL mode,
 //! never wait for writes. `busy_timeout` covers the remaining case: another
-//! process (a separate `modelrun worker`) writing to the same file.
+//! process (a separate `modelrun worker`) writing to the same file. WAL
+//! checkpoints are made by a task of their own, not by the writer's
+//! commits ([`checkpoint`]).
 //!
 //! This module opens the pools; the queries are Postgres's too.
 
@@ -29,6 +31,7 @@ use sqlx::{Connection, Sqlite};
 use crate::SqlStore;
 use crate::backend::Db;
 use crate::changes::SqliteChanges;
+use crate::checkpoint;
 use crate::convert::db_error;
 
 /// How long a write may wait for the writer connection.
@@ -71,7 +74,11 @@ impl SqliteStore {
             .acquire_timeout(WRITE_WAIT)
             .test_before_acquire(false)
             .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", checkpoint::WRITER_AUTOCHECKPOINT),
+            )
             .await
             .map_err(db_error)?;
         let reader = SqlitePoolOptions::new()
@@ -81,7 +88,8 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(db_error)?;
-        let changes = Arc::new(SqliteChanges::new(options));
+        let changes = Arc::new(SqliteChanges::new(options.clone()));
+        checkpoint::spawn(options, Arc::downgrade(&changes));
         Ok(SqlStore::new(Db::Sqlite {
             writer,
             reader,
