@@ -1,8 +1,9 @@
 //! What a submission writes in its own transaction besides what it
-//! creates: the estimate and the audit entry.
+//! creates: the estimate, the audit entry and the submit rate's count.
 
 use crate::audit::NewAuditEntry;
 use crate::estimate::Estimate;
+use crate::limit::Limit;
 
 /// Makes a submission's audit entry once what it made exists (a run, a
 /// sweep: its id, its alias).
@@ -10,12 +11,26 @@ pub type AuditFor<T> = Box<dyn FnOnce(&T) -> NewAuditEntry + Send + Sync>;
 
 /// What a submission records in its own transaction, so that a run (or a
 /// sweep and its runs) exists with them or not at all, and a submit is one
-/// write: the estimate each run's page sets against what it took, and the
+/// write: the estimate each run's page sets against what it took, the
 /// audit entry, made from what was created (its target and details name
-/// it).
+/// it), and the attempt counted against a rate limit.
 pub struct Alongside<T> {
     pub estimate: Option<Estimate>,
     pub audit: Option<AuditFor<T>>,
+    /// Counted last in the transaction, so that on Postgres the counter's
+    /// row stays locked only until the commit. Over the limit, nothing is
+    /// created and the store answers [`crate::store::StoreError::OverLimit`];
+    /// the refused attempt is counted on its own (as
+    /// [`crate::store::RateLimits::hit`] counts it), and a submission that
+    /// fails for another reason counts nothing.
+    pub limit: Option<Counted>,
+}
+
+/// An attempt counted against `limit` under `key` (`submit:user:7`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub key: String,
+    pub limit: Limit,
 }
 
 impl<T> Default for Alongside<T> {
@@ -23,6 +38,7 @@ impl<T> Default for Alongside<T> {
         Alongside {
             estimate: None,
             audit: None,
+            limit: None,
         }
     }
 }
@@ -32,6 +48,7 @@ impl<T> std::fmt::Debug for Alongside<T> {
         f.debug_struct("Alongside")
             .field("estimate", &self.estimate)
             .field("audit", &self.audit.is_some())
+            .field("limit", &self.limit)
             .finish()
     }
 }

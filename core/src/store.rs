@@ -46,6 +46,15 @@ pub enum StoreError {
     /// The submitter already created a run with this one-time key: here it is.
     #[error("run {0} was already submitted with this key")]
     AlreadySubmitted(RunId),
+    /// The attempt counted with a submission
+    /// ([`crate::alongside::Alongside::limit`]) is over its limit: nothing
+    /// was created. The window ends in `retry_after`; `first` as in
+    /// [`crate::limit::Verdict::Refused`].
+    #[error("over the rate limit: the window ends in {} s", retry_after.as_secs())]
+    OverLimit {
+        retry_after: std::time::Duration,
+        first: bool,
+    },
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
     /// The lease on a task was lost: it expired and another worker claimed it.
@@ -235,6 +244,21 @@ pub trait RunStore: Send + Sync {
     /// [`crate::status::plan`]; when it applies, writes the status, an event,
     /// the job id, the outputs and the follow-ups in one transaction.
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned>;
+    /// Several [`Self::transition`]s in one transaction, in the order given
+    /// (one write where a burst of dispatches made one each). Each change
+    /// has its answer: one that is illegal or names no run fails alone,
+    /// without writing; any other failure fails them all, and none is
+    /// written.
+    async fn transition_many(
+        &self,
+        changes: Vec<StatusChange>,
+    ) -> StoreResult<Vec<StoreResult<Transitioned>>> {
+        let mut answers = Vec::with_capacity(changes.len());
+        for change in changes {
+            answers.push(self.transition(change).await);
+        }
+        Ok(answers)
+    }
     /// Sends a run back to `queued` with a new dispatch task, in one
     /// transaction, when its job `job_id` never started the model (see
     /// [`crate::status::may_requeue`]): the job id is cleared and `reason`

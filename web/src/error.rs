@@ -151,6 +151,13 @@ impl From<StoreError> for AppError {
             StoreError::IllegalTransition(illegal) => AppError::Conflict(illegal.to_string()),
             StoreError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
             StoreError::DiskFull(_) => AppError::DiskFull(Box::new(error)),
+            StoreError::OverLimit { retry_after, .. } => AppError::TooMany {
+                message: format!(
+                    "Too many attempts. Try again in {} s.",
+                    retry_after.as_secs()
+                ),
+                retry_after,
+            },
             other => AppError::Internal(Box::new(other)),
         }
     }

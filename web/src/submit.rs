@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use modelrun_core::alias::may_run;
-use modelrun_core::alongside::{Alongside, AuditFor};
+use modelrun_core::alongside::{Alongside, AuditFor, Counted};
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::estimate::Estimate;
 use modelrun_core::ids::RunId;
@@ -14,7 +14,7 @@ use modelrun_core::store::StoreError;
 use modelrun_core::user::User;
 
 use crate::error::{AppError, AppResult};
-use crate::guard::{ClientAddr, check_limit};
+use crate::guard::{ClientAddr, refusal};
 use crate::policy::{Action, require};
 use crate::run_resources;
 use crate::secrets::check_runnable;
@@ -196,10 +196,10 @@ pub struct Submission<'a> {
 }
 
 /// What every submission passes before anything is written, a single
-/// run's or a sweep's (one submission against the rate, however many
-/// runs): the runner role, a version the person may run, inputs within
-/// the size limit, resources within the version's bounds, a version that
-/// can run now, and the submit rate.
+/// run's or a sweep's: the runner role, a version the person may run,
+/// inputs within the size limit, resources within the version's bounds,
+/// and a version that can run now. The submit rate is counted with what
+/// the submission writes ([`submit_rate`]).
 pub async fn admit(
     state: &AppState,
     user: &User,
@@ -213,14 +213,32 @@ pub async fn admit(
         check_inputs_size(inputs, state.config.max_inputs_bytes)?;
     }
     run_resources::resolve_api(state, version, &Default::default(), resources)?;
-    check_runnable(&state.store, &state.vault, &state.kicker, version).await?;
-    check_limit(
-        state,
-        &format!("submit:user:{}", user.id),
-        state.config.limits.submits_per_user,
-        "runs submitted",
-    )
-    .await
+    check_runnable(&state.store, &state.vault, &state.kicker, version).await
+}
+
+/// What to say of a refused submit rate.
+const SUBMITTED: &str = "runs submitted";
+
+/// The submit rate, counted in the transaction that writes a submission,
+/// a single run's or a sweep's (one submission, however many runs): an
+/// attempt over it creates nothing, and a submission refused for another
+/// reason counts nothing.
+pub(crate) fn submit_rate(state: &AppState, user: &User) -> Counted {
+    Counted {
+        key: format!("submit:user:{}", user.id),
+        limit: state.config.limits.submits_per_user,
+    }
+}
+
+/// The answer to a submission the store refused: over the submit rate, a
+/// 429 that names the limit and says when to try again.
+pub(crate) fn refused(rate: &Counted, error: StoreError) -> AppError {
+    match error {
+        StoreError::OverLimit { retry_after, first } => {
+            refusal(&rate.key, rate.limit, SUBMITTED, retry_after, first).error
+        }
+        other => other.into(),
+    }
 }
 
 /// Creates the run (with its first event and its dispatch task, in one
@@ -249,8 +267,9 @@ pub async fn submit(
     }
     admit(state, user, version, &[&request.inputs], request.resources).await?;
     let estimate = make_estimate(state, version, request.resources).await;
-    // The run, its first event, its dispatch task, its estimate and its
-    // audit entry are one write.
+    // The run, its first event, its dispatch task, its estimate, its
+    // audit entry and the submit rate's count are one write.
+    let rate = submit_rate(state, user);
     let created = state
         .store
         .create_run_with(
@@ -265,6 +284,7 @@ pub async fn submit(
             Alongside {
                 estimate: estimate.clone(),
                 audit: Some(submit_entry(user, client)),
+                limit: Some(rate.clone()),
             },
         )
         .await;
@@ -272,7 +292,7 @@ pub async fn submit(
         Ok(queued) => queued,
         // Made meanwhile by a request with the same key.
         Err(StoreError::AlreadySubmitted(id)) => return repeated(state, user, id, &request).await,
-        Err(other) => return Err(other.into()),
+        Err(other) => return Err(refused(&rate, other)),
     };
     let run = queued.item;
     state.kicker.kick(&[queued.task]).await;

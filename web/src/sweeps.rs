@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::guard::{ClientAddr, audit};
 use crate::policy::{Action, ask_to_stop, can_cancel, may_stop, require, visible_submitter};
 use crate::state::AppState;
-use crate::submit::{admit, make_estimate};
+use crate::submit::{admit, make_estimate, refused, submit_rate};
 
 /// What the sweep's runs will be: the axes and each run's inputs.
 #[derive(Debug)]
@@ -149,9 +149,10 @@ pub async fn submit_sweep(
             rerun_of: None,
         })
         .collect();
-    // Its runs' estimate (one: the runs are alike) and its audit entry are
-    // written with it.
+    // Its runs' estimate (one: the runs are alike), its audit entry and
+    // the submit rate's count are written with it.
     let estimate = make_estimate(state, version, request.resources).await;
+    let rate = submit_rate(state, user);
     let created = state
         .store
         .create_sweep(
@@ -167,9 +168,11 @@ pub async fn submit_sweep(
             Alongside {
                 estimate,
                 audit: Some(submit_entry(user, client, request.resources)),
+                limit: Some(rate.clone()),
             },
         )
-        .await?;
+        .await
+        .map_err(|error| refused(&rate, error))?;
     let (sweep, tasks) = match created {
         SweepCreated::New { sweep, tasks } => (*sweep, tasks),
         // Made meanwhile by a request with the same key.

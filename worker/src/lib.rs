@@ -24,6 +24,7 @@ mod runner;
 pub mod secrets;
 pub mod sweep_archive;
 mod tasks;
+mod transitions;
 mod zip_files;
 
 use std::sync::Arc;

@@ -13,16 +13,19 @@ use modelrun_core::kick::Kicker;
 use modelrun_core::progress::Progress;
 use modelrun_core::run::{FollowUp, Run, RunOutput, StatusChange, Transitioned};
 use modelrun_core::status::{Plan, RunStatus, plan, plan_attempt};
-use modelrun_core::store::{Store, StoreError};
+use modelrun_core::store::{Store, StoreError, StoreResult};
 use modelrun_core::user::Role;
 use serde_json::json;
 
 use crate::WorkerError;
 use crate::mail;
+use crate::transitions::Transitions;
 
 #[derive(Debug, Clone)]
 pub struct Recorder {
     store: Arc<dyn Store>,
+    /// Every status change the worker writes goes through here.
+    transitions: Transitions,
     blob: Arc<dyn BlobStore>,
     kicker: Arc<dyn Kicker>,
     public_url: String,
@@ -36,6 +39,7 @@ impl Recorder {
         public_url: impl Into<String>,
     ) -> Self {
         Recorder {
+            transitions: Transitions::new(store.clone()),
             store,
             blob,
             kicker,
@@ -192,8 +196,14 @@ impl Recorder {
         Ok(())
     }
 
+    /// Writes a status change, with those that arrive meanwhile
+    /// ([`Transitions`]).
+    pub async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
+        self.transitions.apply(change).await
+    }
+
     async fn apply(&self, change: StatusChange) -> Result<Transitioned, WorkerError> {
-        let outcome = self.store.transition(change).await?;
+        let outcome = self.transition(change).await?;
         if !outcome.tasks().is_empty() {
             self.kicker.kick(outcome.tasks()).await;
         }

@@ -272,6 +272,49 @@ pub(super) async fn insert_new_run(
     Ok(created)
 }
 
+/// Applies `change` inside `tx`, as [`RunStore::transition`] describes:
+/// locks the run, plans the change and, when it applies, writes the
+/// status, its event, outputs and follow-ups. An ignored change writes
+/// nothing and answers with the run as it is.
+async fn apply_change(
+    tx: &mut Tx,
+    change: StatusChange,
+    now: DateTime<Utc>,
+) -> StoreResult<Transitioned> {
+    let state: RunState = on_conn!(&mut *tx, |c| {
+        sqlx::query_as(c.sql(&RUN_STATE))
+            .bind(change.run_id.0)
+            .fetch_optional(c)
+            .await
+    })?
+    .ok_or(StoreError::NotFound)?;
+    let from: RunStatus = parse("run status", &state.status)?;
+    let planned = match change.attempt {
+        Some(attempt) => plan_attempt(from, state.attempt, change.to, attempt)?,
+        None => plan(from, change.to)?,
+    };
+    let change = match planned {
+        Plan::Apply(to) => StatusChange {
+            to,
+            attempt: Some(change.attempt.unwrap_or(1).max(state.attempt)),
+            ..change
+        },
+        Plan::Ignore => {
+            let run = fetch_run(&mut *tx, change.run_id).await?;
+            return Ok(Transitioned::Ignored(Box::new(
+                run.ok_or(StoreError::NotFound)?,
+            )));
+        }
+    };
+    set_status(tx, &change, state.times().after(change.to, now), now).await?;
+    let data = change.event_data(state.job_id.as_deref());
+    let message = change.message();
+    insert_event(tx, change.run_id, now, Some(change.to), &message, &data).await?;
+    insert_outputs(tx, change.run_id, &change.outputs).await?;
+    let tasks = insert_follow_ups(tx, &change.follow_ups, now).await?;
+    Ok(Transitioned::Applied { tasks })
+}
+
 #[async_trait]
 impl<B> RunStore for SqlStore<B> {
     async fn create_run_with(
@@ -280,16 +323,29 @@ impl<B> RunStore for SqlStore<B> {
         alongside: Alongside<Run>,
     ) -> StoreResult<Queued<Run>> {
         let now = Utc::now();
-        let mut tx = self.db.begin().await?;
-        let queued = insert_queued_run(&mut tx, &run, now).await?;
-        if let Some(estimate) = &alongside.estimate {
-            insert_estimate(&mut tx, queued.item.id, estimate, Timestamp(now)).await?;
+        let Alongside {
+            estimate,
+            audit,
+            limit,
+        } = alongside;
+        let counting = self.start_counting(limit.as_ref(), now).await?;
+        let written = async {
+            let mut tx = self.db.begin().await?;
+            let queued = insert_queued_run(&mut tx, &run, now).await?;
+            if let Some(estimate) = &estimate {
+                insert_estimate(&mut tx, queued.item.id, estimate, Timestamp(now)).await?;
+            }
+            if let Some(audit) = audit {
+                insert_audit(&mut tx, &audit(&queued.item)).await?;
+            }
+            self.commit_counted(tx, &counting, now).await?;
+            Ok(queued)
         }
-        if let Some(audit) = alongside.audit {
-            insert_audit(&mut tx, &audit(&queued.item)).await?;
+        .await;
+        if written.is_err() {
+            self.give_back(&counting).await;
         }
-        tx.commit().await?;
-        Ok(queued)
+        written
     }
 
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {
@@ -346,50 +402,33 @@ impl<B> RunStore for SqlStore<B> {
     }
 
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
+        let mut tx = self.db.begin().await?;
+        let outcome = apply_change(&mut tx, change, Utc::now()).await?;
+        match outcome {
+            Transitioned::Applied { .. } => tx.commit().await?,
+            Transitioned::Ignored(_) => tx.rollback().await?,
+        }
+        Ok(outcome)
+    }
+
+    async fn transition_many(
+        &self,
+        changes: Vec<StatusChange>,
+    ) -> StoreResult<Vec<StoreResult<Transitioned>>> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let state: RunState = on_conn!(&mut tx, |c| {
-            sqlx::query_as(c.sql(&RUN_STATE))
-                .bind(change.run_id.0)
-                .fetch_optional(c)
-                .await
-        })?
-        .ok_or(StoreError::NotFound)?;
-        let from: RunStatus = parse("run status", &state.status)?;
-        let planned = match change.attempt {
-            Some(attempt) => plan_attempt(from, state.attempt, change.to, attempt)?,
-            None => plan(from, change.to)?,
-        };
-        let change = match planned {
-            Plan::Apply(to) => StatusChange {
-                to,
-                attempt: Some(change.attempt.unwrap_or(1).max(state.attempt)),
-                ..change
-            },
-            Plan::Ignore => {
-                let run = fetch_run(&mut tx, change.run_id).await?;
-                tx.rollback().await?;
-                return Ok(Transitioned::Ignored(Box::new(
-                    run.ok_or(StoreError::NotFound)?,
-                )));
+        let mut answers = Vec::with_capacity(changes.len());
+        for change in changes {
+            match apply_change(&mut tx, change, now).await {
+                Err(error @ (StoreError::NotFound | StoreError::IllegalTransition(_))) => {
+                    answers.push(Err(error));
+                }
+                Err(other) => return Err(other),
+                Ok(outcome) => answers.push(Ok(outcome)),
             }
-        };
-        set_status(&mut tx, &change, state.times().after(change.to, now), now).await?;
-        let data = change.event_data(state.job_id.as_deref());
-        let message = change.message();
-        insert_event(
-            &mut tx,
-            change.run_id,
-            now,
-            Some(change.to),
-            &message,
-            &data,
-        )
-        .await?;
-        insert_outputs(&mut tx, change.run_id, &change.outputs).await?;
-        let tasks = insert_follow_ups(&mut tx, &change.follow_ups, now).await?;
+        }
         tx.commit().await?;
-        Ok(Transitioned::Applied { tasks })
+        Ok(answers)
     }
 
     async fn requeue(&self, run: RunId, job_id: &str, reason: &str) -> StoreResult<Transitioned> {

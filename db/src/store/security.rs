@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use modelrun_core::alongside::Counted;
 use modelrun_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use modelrun_core::limit::{Limit, Verdict};
-use modelrun_core::store::{AuditLog, RateLimits, StoreResult};
+use modelrun_core::store::{AuditLog, RateLimits, StoreError, StoreResult};
 use sqlx::QueryBuilder;
 
 use crate::SqlStore;
-use crate::backend::{AsConn, on_conn};
+use crate::backend::{AsConn, Db, Tx, on_conn};
 use crate::dialect::{Dialect, Sql, sql};
 use crate::limits::{verdict, window_ended};
 use crate::rows::{AuditRow, convert_all};
@@ -64,28 +65,7 @@ impl<B> AuditLog for SqlStore<B> {
 #[async_trait]
 impl<B> RateLimits for SqlStore<B> {
     async fn hit(&self, key: &str, limit: Limit, now: DateTime<Utc>) -> StoreResult<Verdict> {
-        let window_ms = i64::try_from(limit.window.as_millis()).unwrap_or(i64::MAX);
-        // SET expressions read the row as it was, so the window either
-        // restarts with this attempt or counts it. On Postgres the row lock
-        // serialises concurrent attempts on one key; on SQLite the writer does.
-        let (window_start, hits): (Timestamp, i64) = on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query_as(
-                "INSERT INTO rate_limits AS l (key, window_start, window_ms, hits) \
-                 VALUES ($1, $2, $3, 1) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                   hits = CASE WHEN l.window_start <= $4 THEN 1 ELSE l.hits + 1 END, \
-                   window_start = CASE WHEN l.window_start <= $4 THEN $2 ELSE l.window_start END, \
-                   window_ms = $3 \
-                 RETURNING window_start, hits",
-            )
-            .bind(key)
-            .bind(Timestamp(now))
-            .bind(window_ms)
-            .bind(Timestamp(window_ended(limit, now)))
-            .fetch_one(c)
-            .await
-        })?;
-        Ok(verdict(limit, hits, window_start.into(), now))
+        count_hit(&mut self.db.writer().await?, key, limit, now).await
     }
 
     async fn forgive(&self, key: &str) -> StoreResult<()> {
@@ -106,6 +86,118 @@ impl<B> RateLimits for SqlStore<B> {
                 .await
                 .map(|done| done.rows_affected())
         })
+    }
+}
+
+/// Counts an attempt against `limit` under `key`, on its own or in the
+/// caller's transaction.
+async fn count_hit(
+    conn: &mut impl AsConn,
+    key: &str,
+    limit: Limit,
+    now: DateTime<Utc>,
+) -> StoreResult<Verdict> {
+    let window_ms = i64::try_from(limit.window.as_millis()).unwrap_or(i64::MAX);
+    // SET expressions read the row as it was, so the window either
+    // restarts with this attempt or counts it. On Postgres the row lock
+    // serialises concurrent attempts on one key; on SQLite the writer does.
+    let (window_start, hits): (Timestamp, i64) = on_conn!(conn, |c| {
+        sqlx::query_as(
+            "INSERT INTO rate_limits AS l (key, window_start, window_ms, hits) \
+             VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               hits = CASE WHEN l.window_start <= $4 THEN 1 ELSE l.hits + 1 END, \
+               window_start = CASE WHEN l.window_start <= $4 THEN $2 ELSE l.window_start END, \
+               window_ms = $3 \
+             RETURNING window_start, hits",
+        )
+        .bind(key)
+        .bind(Timestamp(now))
+        .bind(window_ms)
+        .bind(Timestamp(window_ended(limit, now)))
+        .fetch_one(c)
+        .await
+    })?;
+    Ok(verdict(limit, hits, window_start.into(), now))
+}
+
+/// Where a submission's attempt is counted ([`Alongside::limit`]).
+///
+/// On SQLite, inside the submission's transaction, as its last write: one
+/// turn of the single writer fewer per submit. On Postgres, on its own just
+/// before the transaction: inside it, the counter's row would stay locked
+/// to the commit, and ten submits of one person at once queued on it while
+/// holding pool connections (measured: a burst's p99 doubled). There a
+/// submission that then fails gives its count back ([`SqlStore::give_back`]).
+///
+/// [`Alongside::limit`]: modelrun_core::alongside::Alongside::limit
+pub(super) struct Counting<'a> {
+    counted: Option<&'a Counted>,
+    /// Counted already, before the transaction.
+    before: bool,
+}
+
+impl<B> SqlStore<B> {
+    /// Starts counting `counted` for a submission about to be written:
+    /// on Postgres it is counted now, and an attempt over the limit fails
+    /// here with [`StoreError::OverLimit`].
+    pub(super) async fn start_counting<'a>(
+        &self,
+        counted: Option<&'a Counted>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Counting<'a>> {
+        let before = matches!(self.db, Db::Postgres { .. });
+        if let (Some(counted), true) = (counted, before) {
+            let verdict = self.hit(&counted.key, counted.limit, now).await?;
+            if let Verdict::Refused { retry_after, first } = verdict {
+                return Err(StoreError::OverLimit { retry_after, first });
+            }
+        }
+        Ok(Counting { counted, before })
+    }
+
+    /// Commits `tx`, with the attempt as its last write unless it was
+    /// counted before. Over the limit, `tx` is rolled back, the refused
+    /// attempt is counted on its own, as [`RateLimits::hit`] counts it, and
+    /// the answer is [`StoreError::OverLimit`].
+    pub(super) async fn commit_counted(
+        &self,
+        mut tx: Tx,
+        counting: &Counting<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let Some(counted) = counting.counted.filter(|_| !counting.before) else {
+            return tx.commit().await;
+        };
+        if count_hit(&mut tx, &counted.key, counted.limit, now).await? == Verdict::Allowed {
+            return tx.commit().await;
+        }
+        tx.rollback().await?;
+        match self.hit(&counted.key, counted.limit, now).await? {
+            Verdict::Refused { retry_after, first } => {
+                Err(StoreError::OverLimit { retry_after, first })
+            }
+            // The window ended meanwhile: the attempt just counted belongs to
+            // nothing that was made, and the next one may be allowed.
+            Verdict::Allowed => {
+                self.forgive(&counted.key).await?;
+                Err(StoreError::OverLimit {
+                    retry_after: std::time::Duration::from_secs(1),
+                    first: false,
+                })
+            }
+        }
+    }
+
+    /// Gives back the count of a submission that made nothing (it failed,
+    /// or its one-time key had made it already), when it was counted
+    /// before its transaction.
+    pub(super) async fn give_back(&self, counting: &Counting<'_>) {
+        if let (Some(counted), true) = (counting.counted, counting.before)
+            && let Err(error) = self.forgive(&counted.key).await
+        {
+            tracing::warn!(error = %modelrun_core::error_chain(&error), "could not give back the count of a submission that made nothing");
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use modelrun_core::alongside::Alongside;
+use modelrun_core::alongside::{Alongside, AuditFor};
 use modelrun_core::crypto::random_hex;
+use modelrun_core::estimate::Estimate;
 use modelrun_core::ids::{ModelId, RunId, SweepId, UserId, VersionId};
 use modelrun_core::run::Run;
 use modelrun_core::schema::Inputs;
@@ -19,7 +20,7 @@ use sqlx::types::Json;
 use super::costs::insert_estimate;
 use super::queue::insert_task;
 use super::runs::insert_new_run;
-use super::security::insert_audit;
+use super::security::{Counting, insert_audit};
 use crate::SqlStore;
 use crate::backend::{AsConn, on_conn};
 use crate::convert::parse;
@@ -91,15 +92,18 @@ fn index(position: usize) -> i64 {
     i64::try_from(position).unwrap_or(i64::MAX)
 }
 
-#[async_trait]
-impl<B> SweepStore for SqlStore<B> {
-    async fn create_sweep(
+impl<B> SqlStore<B> {
+    /// The writes of [`SweepStore::create_sweep`], in one transaction.
+    async fn write_sweep(
         &self,
         sweep: NewSweep,
-        alongside: Alongside<Sweep>,
+        estimate: Option<Estimate>,
+        audit: Option<AuditFor<Sweep>>,
+        counting: &Counting<'_>,
+        now: DateTime<Utc>,
     ) -> StoreResult<SweepCreated> {
-        let now = Utc::now();
         let mut tx = self.db.begin().await?;
+
         let model_id: Option<i64> = on_conn!(&mut tx, |c| {
             sqlx::query_scalar("SELECT model_id FROM model_versions WHERE id = $1")
                 .bind(sweep.version_id.0)
@@ -142,7 +146,7 @@ impl<B> SweepStore for SqlStore<B> {
         let mut tasks = Vec::new();
         for (position, new_run) in sweep.runs.iter().enumerate() {
             let run = insert_new_run(&mut tx, new_run, now).await?;
-            if let Some(estimate) = &alongside.estimate {
+            if let Some(estimate) = &estimate {
                 insert_estimate(&mut tx, run.id, estimate, Timestamp(now)).await?;
             }
             on_conn!(&mut tx, |c| {
@@ -169,14 +173,38 @@ impl<B> SweepStore for SqlStore<B> {
         let created = fetch_sweep(&mut tx, id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if let Some(audit) = alongside.audit {
+        if let Some(audit) = audit {
             insert_audit(&mut tx, &audit(&created)).await?;
         }
-        tx.commit().await?;
+        self.commit_counted(tx, counting, now).await?;
         Ok(SweepCreated::New {
             sweep: Box::new(created),
             tasks,
         })
+    }
+}
+
+#[async_trait]
+impl<B> SweepStore for SqlStore<B> {
+    async fn create_sweep(
+        &self,
+        sweep: NewSweep,
+        alongside: Alongside<Sweep>,
+    ) -> StoreResult<SweepCreated> {
+        let now = Utc::now();
+        let Alongside {
+            estimate,
+            audit,
+            limit,
+        } = alongside;
+        let counting = self.start_counting(limit.as_ref(), now).await?;
+        let written = self
+            .write_sweep(sweep, estimate, audit, &counting, now)
+            .await;
+        if !matches!(written, Ok(SweepCreated::New { .. })) {
+            self.give_back(&counting).await;
+        }
+        written
     }
 
     async fn sweep(&self, id: SweepId) -> StoreResult<Option<Sweep>> {

@@ -60,6 +60,7 @@ pub async fn a_run_is_written_with_its_estimate_and_audit_entry_or_not_at_all(
             Alongside {
                 estimate: Some(estimate.clone()),
                 audit: Some(entry_by(ann.id)),
+                limit: None,
             },
         )
         .await
@@ -108,6 +109,7 @@ pub async fn a_run_is_written_with_its_estimate_and_audit_entry_or_not_at_all(
             Alongside {
                 estimate: Some(Estimate::new(version.resources, 1, None, None)),
                 audit: Some(entry_by(UserId(ann.id.0 + 100))),
+                limit: None,
             },
         )
         .await
@@ -162,6 +164,7 @@ pub async fn a_sweep_is_written_with_its_estimates_and_audit_entry_or_not_at_all
             Alongside {
                 estimate: Some(estimate.clone()),
                 audit: Some(entry_by(ann.id)),
+                limit: None,
             },
         )
         .await
@@ -197,6 +200,7 @@ pub async fn a_sweep_is_written_with_its_estimates_and_audit_entry_or_not_at_all
             Alongside {
                 estimate: Some(estimate),
                 audit: Some(entry_by(UserId(ann.id.0 + 100))),
+                limit: None,
             },
         )
         .await

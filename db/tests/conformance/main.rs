@@ -9,6 +9,7 @@ mod aliases;
 mod alongside;
 mod attempts;
 mod costs;
+mod counted;
 mod data_version;
 mod display;
 mod environments;
@@ -87,6 +88,9 @@ conformance!(
     runs::a_failed_transaction_leaves_nothing_behind,
     alongside::a_run_is_written_with_its_estimate_and_audit_entry_or_not_at_all,
     alongside::a_sweep_is_written_with_its_estimates_and_audit_entry_or_not_at_all,
+    counted::a_submission_counts_only_when_it_makes_something,
+    counted::a_sweep_counts_once_however_many_runs,
+    counted::status_changes_are_written_together_each_with_its_answer,
     runs::the_log_stream_is_recorded_from_a_change_or_a_fact,
     requeue::a_run_whose_job_never_started_is_queued_again,
     queue::enqueue_dedupes_while_a_task_is_queued,

@@ -30,28 +30,41 @@ pub async fn count_attempt(
     limit: Limit,
     what: &str,
 ) -> AppResult<Result<(), Refused>> {
-    match state.store.hit(key, limit, Utc::now()).await? {
-        Verdict::Allowed => Ok(Ok(())),
+    Ok(match state.store.hit(key, limit, Utc::now()).await? {
+        Verdict::Allowed => Ok(()),
         Verdict::Refused { retry_after, first } => {
-            if first {
-                tracing::warn!(
-                    limit = key.split(':').next().unwrap_or(""),
-                    "rate limit reached"
-                );
-            }
-            Ok(Err(Refused {
-                error: AppError::TooMany {
-                    message: format!(
-                        "Too many {what}: at most {} in {}. Try again in {} s.",
-                        limit.max,
-                        window(limit),
-                        retry_after.as_secs()
-                    ),
-                    retry_after,
-                },
-                first,
-            }))
+            Err(refusal(key, limit, what, retry_after, first))
         }
+    })
+}
+
+/// The 429 for an attempt under `key` over `limit`, the window ending in
+/// `retry_after`: "Too many {what}: at most 30 in a minute. Try again in
+/// 12 s." The first refusal of a window is logged.
+pub fn refusal(
+    key: &str,
+    limit: Limit,
+    what: &str,
+    retry_after: std::time::Duration,
+    first: bool,
+) -> Refused {
+    if first {
+        tracing::warn!(
+            limit = key.split(':').next().unwrap_or(""),
+            "rate limit reached"
+        );
+    }
+    Refused {
+        error: AppError::TooMany {
+            message: format!(
+                "Too many {what}: at most {} in {}. Try again in {} s.",
+                limit.max,
+                window(limit),
+                retry_after.as_secs()
+            ),
+            retry_after,
+        },
+        first,
     }
 }
 

@@ -11,4 +11,4 @@ pub mod timeout;
 
 pub use audit::audit;
 pub use client::ClientAddr;
-pub use limits::{Refused, check_limit, count_attempt};
+pub use limits::{Refused, check_limit, count_attempt, refusal};

@@ -67,7 +67,8 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         },
         None => None,
     };
-    store
+    services
+        .recorder
         .transition(StatusChange::new(run.id, RunStatus::Dispatching))
         .await?;
     let version = prepare(services, version).await?;
@@ -114,7 +115,7 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
     // Ignored when the job already reported progress, which is fine, or
     // when the run was cancelled while it was being submitted: then the
     // new job is stopped at once.
-    let outcome = store.transition(change).await?;
+    let outcome = services.recorder.transition(change).await?;
     services.executor.submission_recorded(run.id);
     if let Transitioned::Ignored(now) = outcome
         && matches!(now.status, RunStatus::Cancelling | RunStatus::Cancelled)

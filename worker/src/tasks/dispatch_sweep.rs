@@ -66,10 +66,14 @@ async fn dispatch(services: &Services, payload: DispatchSweep) -> Result<(), Tas
             sweep.version_id, sweep.id
         )));
     };
-    for run in runs.iter().filter(|run| run.status == RunStatus::Queued) {
-        store
-            .transition(StatusChange::new(run.id, RunStatus::Dispatching))
-            .await?;
+    // The sweep's queued runs move to `dispatching` in one write.
+    let queued = runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Queued)
+        .map(|run| StatusChange::new(run.id, RunStatus::Dispatching))
+        .collect();
+    for answer in store.transition_many(queued).await? {
+        answer?;
     }
     let version = prepare(services, version).await?;
     for run in runs.iter().filter(|run| waiting(run)) {
@@ -128,7 +132,7 @@ async fn dispatch(services: &Services, payload: DispatchSweep) -> Result<(), Tas
             change = change.fact("found_existing_job", true);
         }
         change.job_id = Some(child.clone());
-        if let Transitioned::Ignored(now) = store.transition(change).await?
+        if let Transitioned::Ignored(now) = services.recorder.transition(change).await?
             && matches!(now.status, RunStatus::Cancelling | RunStatus::Cancelled)
         {
             let mut stopped = *now;
