@@ -17,12 +17,13 @@ pub type AuditFor<T> = Box<dyn FnOnce(&T) -> NewAuditEntry + Send + Sync>;
 pub struct Alongside<T> {
     pub estimate: Option<Estimate>,
     pub audit: Option<AuditFor<T>>,
-    /// Counted last in the transaction, so that on Postgres the counter's
-    /// row stays locked only until the commit. Over the limit, nothing is
-    /// created and the store answers [`crate::store::StoreError::OverLimit`];
-    /// the refused attempt is counted on its own (as
-    /// [`crate::store::RateLimits::hit`] counts it), and a submission that
-    /// fails for another reason counts nothing.
+    /// Counted with the submission's write (on SQLite as its last
+    /// statement, on Postgres just before its transaction, so that the
+    /// counter's row is not locked while it runs). Over the limit, nothing
+    /// is created and the store answers
+    /// [`crate::store::StoreError::OverLimit`]; the refused attempt counts
+    /// (as [`crate::store::RateLimits::hit`] counts it), and a submission
+    /// that makes nothing for another reason counts nothing.
     pub limit: Option<Counted>,
 }
 

@@ -52,8 +52,8 @@ struct Entry {
 pub(crate) struct RecentCredentials {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
-    /// When this process last wrote each credential's last use.
-    touched: Mutex<HashMap<String, Instant>>,
+    /// The last-use time this process last wrote for each credential.
+    touched: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 impl RecentCredentials {
@@ -94,20 +94,25 @@ impl RecentCredentials {
         );
     }
 
-    /// Whether this request is the one to write `key`'s last use, which
-    /// is written at most once every `every` per process: true for the
-    /// first caller since then, which the others see at once. Concurrent
-    /// requests with a credential all read that it is due (a burst of 50
-    /// submits with one token), and all of them used to write it, one
-    /// after another on SQLite's writer, ahead of the submits' own writes.
-    pub(crate) fn claim_touch(&self, key: &str, every: Duration) -> bool {
+    /// Whether this request, at `now`, is the one to write `key`'s last
+    /// use, which is written at most once every `every`: true unless this
+    /// process wrote it less than `every` before `now` (or is writing it).
+    /// Concurrent requests with a credential all read that it is due (a
+    /// burst of 50 submits with one token), and all of them used to write
+    /// it, one after another on SQLite's writer, ahead of the submits' own
+    /// writes. A write that fails is [`Self::unclaim_touch`]ed.
+    pub(crate) fn claim_touch(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        every: chrono::Duration,
+    ) -> bool {
         let Ok(mut touched) = self.touched.lock() else {
             return true;
         };
-        let now = Instant::now();
         if touched
             .get(key)
-            .is_some_and(|at| now.duration_since(*at) < every)
+            .is_some_and(|at| now.signed_duration_since(*at) < every)
         {
             return false;
         }
@@ -116,6 +121,13 @@ impl RecentCredentials {
         }
         touched.insert(key.to_owned(), now);
         true
+    }
+
+    /// Forgets a claim whose write failed: the next request tries again.
+    pub(crate) fn unclaim_touch(&self, key: &str) {
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.remove(key);
+        }
     }
 
     /// Forgets `key` alone: what was kept of it is out of date.

@@ -80,17 +80,42 @@ impl Transitions {
 
 /// Writes what waits, a batch at a time, until nothing does.
 async fn write_batches(inner: Arc<Inner>) {
+    let guard = Stopped(inner.clone());
     loop {
         let batch: Vec<Waiting> = {
             let mut queue = inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            // A caller that stopped waiting (a task given back at a
+            // deadline) has its change dropped, unwritten.
+            queue.waiting.retain(|(_, answer)| !answer.is_closed());
             if queue.waiting.is_empty() {
                 queue.writing = false;
-                return;
+                break;
             }
             let take = queue.waiting.len().min(MAX_BATCH);
             queue.waiting.drain(..take).collect()
         };
         write(&*inner.store, batch).await;
+    }
+    drop(guard);
+}
+
+/// Should the writing task end early (a panic, the runtime shutting
+/// down), the changes that wait are answered, and the next change starts a
+/// new task: nobody waits forever.
+struct Stopped(Arc<Inner>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let mut queue = self.0.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if !queue.writing {
+            return;
+        }
+        queue.writing = false;
+        for (_, answer) in queue.waiting.drain(..) {
+            let _ = answer.send(Err(StoreError::Unavailable(
+                "the status change was not written: its writer stopped".into(),
+            )));
+        }
     }
 }
 
@@ -102,18 +127,37 @@ async fn write(store: &dyn Store, batch: Vec<Waiting>) {
         return;
     }
     let changes = batch.iter().map(|(change, _)| change.clone()).collect();
-    match RunStore::transition_many(store, changes).await {
-        Ok(answers) => {
+    let error = match RunStore::transition_many(store, changes).await {
+        Ok(answers) if answers.len() == batch.len() => {
             for ((_, answer), outcome) in batch.into_iter().zip(answers) {
                 let _ = answer.send(outcome);
             }
+            return;
         }
-        Err(error) => {
-            tracing::warn!(error = %modelrun_core::error_chain(&error), changes = batch.len(),
-                "a batch of status changes failed; writing them one by one");
-            for (change, answer) in batch {
-                let _ = answer.send(store.transition(change).await);
-            }
+        Ok(answers) => StoreError::Corrupt(format!(
+            "{} answers to a batch of {} status changes",
+            answers.len(),
+            batch.len()
+        )),
+        Err(error) => error,
+    };
+    // No connection, or no space: the same for every change, at once
+    // (one by one, each would wait its own turn for the same answer).
+    if matches!(error, StoreError::Unavailable(_) | StoreError::DiskFull(_)) {
+        let why = error.to_string();
+        for (_, answer) in batch {
+            let same = match &error {
+                StoreError::DiskFull(full) => StoreError::DiskFull(full.clone()),
+                _ => StoreError::Unavailable(why.clone().into()),
+            };
+            let _ = answer.send(Err(same));
         }
+        return;
+    }
+    // Otherwise one change may be at fault: each alone gets its own answer.
+    tracing::warn!(error = %modelrun_core::error_chain(&error), changes = batch.len(),
+        "a batch of status changes failed; writing them one by one");
+    for (change, answer) in batch {
+        let _ = answer.send(store.transition(change).await);
     }
 }

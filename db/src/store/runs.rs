@@ -275,23 +275,31 @@ pub(super) async fn insert_new_run(
 /// Applies `change` inside `tx`, as [`RunStore::transition`] describes:
 /// locks the run, plans the change and, when it applies, writes the
 /// status, its event, outputs and follow-ups. An ignored change writes
-/// nothing and answers with the run as it is.
+/// nothing and answers with the run as it is. The inner error is the
+/// change's own, found before anything is written (no such run, an illegal
+/// change); the outer one fails the transaction.
 async fn apply_change(
     tx: &mut Tx,
     change: StatusChange,
     now: DateTime<Utc>,
-) -> StoreResult<Transitioned> {
-    let state: RunState = on_conn!(&mut *tx, |c| {
+) -> StoreResult<StoreResult<Transitioned>> {
+    let state: Option<RunState> = on_conn!(&mut *tx, |c| {
         sqlx::query_as(c.sql(&RUN_STATE))
             .bind(change.run_id.0)
             .fetch_optional(c)
             .await
-    })?
-    .ok_or(StoreError::NotFound)?;
+    })?;
+    let Some(state) = state else {
+        return Ok(Err(StoreError::NotFound));
+    };
     let from: RunStatus = parse("run status", &state.status)?;
     let planned = match change.attempt {
-        Some(attempt) => plan_attempt(from, state.attempt, change.to, attempt)?,
-        None => plan(from, change.to)?,
+        Some(attempt) => plan_attempt(from, state.attempt, change.to, attempt),
+        None => plan(from, change.to),
+    };
+    let planned = match planned {
+        Ok(planned) => planned,
+        Err(illegal) => return Ok(Err(illegal.into())),
     };
     let change = match planned {
         Plan::Apply(to) => StatusChange {
@@ -301,9 +309,9 @@ async fn apply_change(
         },
         Plan::Ignore => {
             let run = fetch_run(&mut *tx, change.run_id).await?;
-            return Ok(Transitioned::Ignored(Box::new(
-                run.ok_or(StoreError::NotFound)?,
-            )));
+            return Ok(run
+                .map(|run| Transitioned::Ignored(Box::new(run)))
+                .ok_or(StoreError::NotFound));
         }
     };
     set_status(tx, &change, state.times().after(change.to, now), now).await?;
@@ -312,7 +320,7 @@ async fn apply_change(
     insert_event(tx, change.run_id, now, Some(change.to), &message, &data).await?;
     insert_outputs(tx, change.run_id, &change.outputs).await?;
     let tasks = insert_follow_ups(tx, &change.follow_ups, now).await?;
-    Ok(Transitioned::Applied { tasks })
+    Ok(Ok(Transitioned::Applied { tasks }))
 }
 
 #[async_trait]
@@ -403,7 +411,7 @@ impl<B> RunStore for SqlStore<B> {
 
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
         let mut tx = self.db.begin().await?;
-        let outcome = apply_change(&mut tx, change, Utc::now()).await?;
+        let outcome = apply_change(&mut tx, change, Utc::now()).await??;
         match outcome {
             Transitioned::Applied { .. } => tx.commit().await?,
             Transitioned::Ignored(_) => tx.rollback().await?,
@@ -415,20 +423,26 @@ impl<B> RunStore for SqlStore<B> {
         &self,
         changes: Vec<StatusChange>,
     ) -> StoreResult<Vec<StoreResult<Transitioned>>> {
-        let now = Utc::now();
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Runs are locked in id order, so that two batches of one run never
+        // wait for each other (a deadlock on Postgres); one run's changes
+        // keep their order, and the answers come back in the order given.
+        let mut order: Vec<(usize, StatusChange)> = changes.into_iter().enumerate().collect();
+        order.sort_by_key(|(_, change)| change.run_id.0);
         let mut tx = self.db.begin().await?;
-        let mut answers = Vec::with_capacity(changes.len());
-        for change in changes {
-            match apply_change(&mut tx, change, now).await {
-                Err(error @ (StoreError::NotFound | StoreError::IllegalTransition(_))) => {
-                    answers.push(Err(error));
-                }
-                Err(other) => return Err(other),
-                Ok(outcome) => answers.push(Ok(outcome)),
-            }
+        let now = Utc::now();
+        let mut answers: Vec<Option<StoreResult<Transitioned>>> =
+            (0..order.len()).map(|_| None).collect();
+        for (position, change) in order {
+            answers[position] = Some(apply_change(&mut tx, change, now).await?);
         }
         tx.commit().await?;
-        Ok(answers)
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or(Err(StoreError::NotFound)))
+            .collect())
     }
 
     async fn requeue(&self, run: RunId, job_id: &str, reason: &str) -> StoreResult<Transitioned> {

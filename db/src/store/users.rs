@@ -10,7 +10,7 @@ use crate::SqlStore;
 use crate::backend::{Tx, on_conn};
 use crate::convert::{conflict, touched};
 use crate::dialect::{Dialect, Sql, sql};
-use crate::recent::{Known, session_key, token_key};
+use crate::recent::{Known, RecentCredentials, session_key, token_key};
 use crate::rows::{TokenRow, TokenUserRow, UserRow, convert_all};
 use crate::types::Timestamp;
 use modelrun_core::display::DisplaySettings;
@@ -18,8 +18,9 @@ use modelrun_core::display::DisplaySettings;
 /// A "last used" time that could not be written (a full disk, a busy
 /// writer) is only a stale hint: the request that reads goes on, and the
 /// next one tries again.
-fn untouched_is_fine(touched: StoreResult<()>, what: &str) {
+fn untouched_is_fine(recent: &RecentCredentials, key: &str, touched: StoreResult<()>, what: &str) {
     if let Err(error) = touched {
+        recent.unclaim_touch(key);
         tracing::warn!(error = %modelrun_core::error_chain(&error), "could not note when {what} was last used");
     }
 }
@@ -28,10 +29,8 @@ fn untouched_is_fine(touched: StoreResult<()>, what: &str) {
 /// reading a page does not cost a write every time, and by one request of
 /// those that find one due at once
 /// ([`crate::recent::RecentCredentials::claim_touch`]).
-const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
 fn touch_every() -> Duration {
-    Duration::from_std(TOUCH_EVERY).unwrap_or(Duration::MAX)
+    Duration::seconds(60)
 }
 
 /// Every enabled administrator, locked until the transaction ends. In id
@@ -259,7 +258,7 @@ impl<B> UserStore for SqlStore<B> {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
-        if last_seen > touch_every() && self.recent.claim_touch(&key, TOUCH_EVERY) {
+        if last_seen > touch_every() && self.recent.claim_touch(&key, now, touch_every()) {
             let touched = async {
                 on_conn!(&mut self.db.writer().await?, |c| {
                     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
@@ -270,7 +269,7 @@ impl<B> UserStore for SqlStore<B> {
                         .map(|_| ())
                 })
             };
-            untouched_is_fine(touched.await, "a session");
+            untouched_is_fine(&self.recent, &key, touched.await, "a session");
             // What is kept says when it was last seen: seen now.
             self.recent.forget(&key);
         }
@@ -415,7 +414,7 @@ impl<B> UserStore for SqlStore<B> {
             return Ok(None);
         }
         if token.last_used_at.is_none_or(|at| now - at > touch_every())
-            && self.recent.claim_touch(&key, TOUCH_EVERY)
+            && self.recent.claim_touch(&key, now, touch_every())
         {
             let touched = async {
                 on_conn!(&mut self.db.writer().await?, |c| {
@@ -427,7 +426,7 @@ impl<B> UserStore for SqlStore<B> {
                         .map(|_| ())
                 })
             };
-            untouched_is_fine(touched.await, "an API token");
+            untouched_is_fine(&self.recent, &key, touched.await, "an API token");
             // What is kept says when it was last used: used now.
             self.recent.forget(&key);
         }

@@ -138,7 +138,7 @@ pub async fn a_sweep_counts_once_however_many_runs(store: Arc<dyn Store>) {
         array: false,
     };
     let with_limit = || Alongside {
-        limit: Some(rate(1)),
+        limit: Some(rate(2)),
         ..Alongside::default()
     };
     let made = store
@@ -152,8 +152,14 @@ pub async fn a_sweep_counts_once_however_many_runs(store: Arc<dyn Store>) {
         .await
         .expect("repeat");
     assert!(matches!(again, SweepCreated::Repeated(_)), "{again:?}");
-    let refused = store
+    // One sweep of three runs counted one: a second is allowed, a third not.
+    let second = store
         .create_sweep(sweep("s2"), with_limit())
+        .await
+        .expect("second sweep");
+    assert!(matches!(second, SweepCreated::New { .. }));
+    let refused = store
+        .create_sweep(sweep("s3"), with_limit())
         .await
         .expect_err("over the limit");
     assert!(
