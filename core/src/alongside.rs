@@ -6,8 +6,10 @@ use crate::estimate::Estimate;
 use crate::limit::Limit;
 
 /// Makes a submission's audit entry once what it made exists (a run, a
-/// sweep: its id, its alias).
-pub type AuditFor<T> = Box<dyn FnOnce(&T) -> NewAuditEntry + Send + Sync>;
+/// sweep: its id, its alias). `Fn`, not `FnOnce`: a store that writes
+/// submissions together and then, after a fault, one by one makes the
+/// entry again for what it made the second time.
+pub type AuditFor<T> = Box<dyn Fn(&T) -> NewAuditEntry + Send + Sync>;
 
 /// What a submission records in its own transaction, so that a run (or a
 /// sweep and its runs) exists with them or not at all, and a submit is one

@@ -6,6 +6,7 @@
 //! reads and writes, begins a transaction and announces new tasks is decided
 //! here; the SQL that differs is in [`crate::dialect`].
 
+use std::future::Future;
 use std::sync::Arc;
 
 use modelrun_core::store::{DataVersion, StoreError, StoreResult};
@@ -15,6 +16,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
 
 use crate::changes::{SqliteChanges, postgres_version};
 use crate::convert::db_error;
+use crate::lane::WriteLane;
 use crate::postgres::TASKS_CHANNEL;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -30,6 +32,8 @@ pub(crate) enum Db {
         writer: SqlitePool,
         reader: SqlitePool,
         changes: Arc<SqliteChanges>,
+        /// Where the busiest write transactions run (see [`crate::lane`]).
+        lane: Arc<WriteLane>,
     },
     /// One pool. `notify` is false behind a proxy, where nobody listens.
     Postgres { pool: PgPool, notify: bool },
@@ -60,6 +64,36 @@ impl Db {
             Db::Postgres { pool, .. } => pool.acquire().await.map(Pooled::Postgres),
         }
         .map_err(db_error)
+    }
+
+    /// Runs `work`, given a clone of these pools, to its end: on SQLite on
+    /// the write lane ([`crate::lane`]), so that a transaction's round trips
+    /// do not wait behind the async runtime's other work while it holds the
+    /// one writer; on Postgres, here. For the write transactions taken
+    /// often and at once (a burst of submits and their dispatches).
+    pub(crate) async fn write<T, F, Fut>(&self, work: F) -> StoreResult<T>
+    where
+        F: FnOnce(Db) -> Fut,
+        Fut: Future<Output = StoreResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self {
+            Db::Sqlite { lane, .. } => lane.run(work(self.clone())).await,
+            Db::Postgres { .. } => work(self.clone()).await,
+        }
+    }
+
+    /// Starts `work` in the background: on SQLite on the write lane, on
+    /// Postgres on the current runtime (not at all outside one).
+    pub(crate) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        match self {
+            Db::Sqlite { lane, .. } => lane.spawn(work),
+            Db::Postgres { .. } => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(work);
+                }
+            }
+        }
     }
 
     /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so it
@@ -100,6 +134,7 @@ impl Db {
                 writer,
                 reader,
                 changes,
+                ..
             } => {
                 writer.close().await;
                 reader.close().await;

@@ -11,6 +11,7 @@ mod changes;
 mod checkpoint;
 mod convert;
 mod dialect;
+mod lane;
 mod limits;
 pub mod postgres;
 pub mod recent;
@@ -40,12 +41,15 @@ pub struct SqlStore<B> {
     db: Db,
     /// Credentials read in the last seconds (see [`recent`]).
     recent: Arc<recent::RecentCredentials>,
+    /// Submits on their way to being written together (see `store::submits`).
+    submits: Arc<store::SubmitQueue>,
     backend: PhantomData<fn() -> B>,
 }
 
 impl<B> SqlStore<B> {
     fn new(db: Db) -> Self {
         SqlStore {
+            submits: Arc::new(store::SubmitQueue::start(&db)),
             db,
             recent: Arc::default(),
             backend: PhantomData,
@@ -65,7 +69,12 @@ impl<B> SqlStore<B> {
 
 impl<B> Clone for SqlStore<B> {
     fn clone(&self) -> Self {
-        SqlStore::new(self.db.clone())
+        SqlStore {
+            db: self.db.clone(),
+            recent: Arc::default(),
+            submits: self.submits.clone(),
+            backend: PhantomData,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ use crate::backend::Db;
 use crate::changes::SqliteChanges;
 use crate::checkpoint;
 use crate::convert::db_error;
+use crate::lane::WriteLane;
 
 /// How long a write may wait for the writer connection.
 const WRITE_WAIT: Duration = Duration::from_secs(30);
@@ -94,6 +95,7 @@ impl SqliteStore {
             writer,
             reader,
             changes,
+            lane: WriteLane::start()?,
         }))
     }
 }

@@ -80,15 +80,19 @@ fn submit_entry(user: &User, client: &ClientAddr) -> AuditFor<Run> {
     let actor = Actor::user(user.id, &user.email);
     let address = client.as_str().to_owned();
     Box::new(move |run| {
-        NewAuditEntry::new(actor, AuditAction::RunSubmit, format!("run {}", run.id))
-            .detail(serde_json::json!({
-                "model": run.model_name,
-                "version": run.version_label,
-                "rerun_of": run.rerun_of,
-                "resources": run.resources,
-                "alias": run.alias,
-            }))
-            .from_address(address)
+        NewAuditEntry::new(
+            actor.clone(),
+            AuditAction::RunSubmit,
+            format!("run {}", run.id),
+        )
+        .detail(serde_json::json!({
+            "model": run.model_name,
+            "version": run.version_label,
+            "rerun_of": run.rerun_of,
+            "resources": run.resources,
+            "alias": run.alias,
+        }))
+        .from_address(address.clone())
     })
 }
 

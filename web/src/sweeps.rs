@@ -189,7 +189,7 @@ fn submit_entry(user: &User, client: &ClientAddr, resources: Resources) -> Audit
     let address = client.as_str().to_owned();
     Box::new(move |sweep| {
         NewAuditEntry::new(
-            actor,
+            actor.clone(),
             AuditAction::SweepSubmit,
             format!("sweep {}", sweep.id),
         )
@@ -200,7 +200,7 @@ fn submit_entry(user: &User, client: &ClientAddr, resources: Resources) -> Audit
             "vary": sweep.axes.iter().map(|axis| axis.field.as_str()).collect::<Vec<_>>(),
             "resources": resources,
         }))
-        .from_address(address)
+        .from_address(address.clone())
     })
 }
 

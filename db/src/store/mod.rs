@@ -15,5 +15,8 @@ mod runs;
 mod schedules;
 mod secrets;
 mod security;
+mod submits;
 mod sweeps;
 mod users;
+
+pub(crate) use submits::SubmitQueue;

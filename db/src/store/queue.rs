@@ -108,45 +108,57 @@ impl<B> TaskQueue for SqlStore<B> {
             return Ok(Vec::new());
         }
         let token = random_hex(16);
-        let mut rows = on_conn!(&mut self.db.writer().await?, |c| {
-            let text = format!(
-                "{CLAIM_DUE}{}{}",
-                crate::dialect::limit(most),
-                c.sql(&CLAIMED)
-            );
-            sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(text))
-                .bind(Timestamp(now + lease))
-                .bind(&token)
-                .bind(Timestamp(now))
-                .fetch_all(c)
-                .await
-        })?
-        .into_iter()
-        .map(|row| {
-            Ok(Claimed {
-                task: row.try_into()?,
-                lease: token.clone(),
+        let leased = token.clone();
+        let mut rows = self
+            .db
+            .write(move |db| async move {
+                on_conn!(&mut db.writer().await?, |c| {
+                    let text = format!(
+                        "{CLAIM_DUE}{}{}",
+                        crate::dialect::limit(most),
+                        c.sql(&CLAIMED)
+                    );
+                    sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(text))
+                        .bind(Timestamp(now + lease))
+                        .bind(&leased)
+                        .bind(Timestamp(now))
+                        .fetch_all(c)
+                        .await
+                })
             })
-        })
-        .collect::<StoreResult<Vec<Claimed>>>()?;
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok(Claimed {
+                    task: row.try_into()?,
+                    lease: token.clone(),
+                })
+            })
+            .collect::<StoreResult<Vec<Claimed>>>()?;
         // `RETURNING` keeps no order: the oldest due first, as claimed.
         rows.sort_by_key(|claimed| (claimed.task.run_after, claimed.task.id.0));
         Ok(rows)
     }
 
     async fn complete(&self, claimed: &Claimed, now: DateTime<Utc>) -> StoreResult<()> {
-        let done = on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query(
-                "UPDATE tasks SET state = 'done', locked_until = NULL, lease = NULL, \
-                 updated_at = $1 WHERE id = $2 AND lease = $3 AND state = 'queued'",
-            )
-            .bind(Timestamp(now))
-            .bind(claimed.task.id.0)
-            .bind(&claimed.lease)
-            .execute(c)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
+        let (id, lease) = (claimed.task.id.0, claimed.lease.clone());
+        let done = self
+            .db
+            .write(move |db| async move {
+                on_conn!(&mut db.writer().await?, |c| {
+                    sqlx::query(
+                        "UPDATE tasks SET state = 'done', locked_until = NULL, lease = NULL, \
+                         updated_at = $1 WHERE id = $2 AND lease = $3 AND state = 'queued'",
+                    )
+                    .bind(Timestamp(now))
+                    .bind(id)
+                    .bind(&lease)
+                    .execute(c)
+                    .await
+                    .map(|done| done.rows_affected())
+                })
+            })
+            .await?;
         lease_held(claimed, done)
     }
 

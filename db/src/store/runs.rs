@@ -24,7 +24,7 @@ use super::outbox::insert_email;
 use super::queue::insert_task;
 use super::security::insert_audit;
 use crate::SqlStore;
-use crate::backend::{AsConn, Tx, on_conn};
+use crate::backend::{AsConn, Db, Tx, on_conn};
 use crate::convert::parse;
 use crate::dialect::{Dialect, Sql, sql};
 use crate::rows::{EventRow, OutputRow, RunRow, convert_all, select_runs};
@@ -323,6 +323,74 @@ async fn apply_change(
     Ok(Ok(Transitioned::Applied { tasks }))
 }
 
+/// [`RunStore::create_run_with`] for one submit on its own, in a
+/// transaction of its own (`submits` writes submits together).
+pub(super) async fn write_run(
+    db: Db,
+    run: NewRun,
+    alongside: Alongside<Run>,
+) -> StoreResult<Queued<Run>> {
+    let now = Utc::now();
+    let Alongside {
+        estimate,
+        audit,
+        limit,
+    } = alongside;
+    let counting = db.start_counting(limit.as_ref(), now).await?;
+    let written = async {
+        let mut tx = db.begin().await?;
+        let queued = insert_queued_run(&mut tx, &run, now).await?;
+        if let Some(estimate) = &estimate {
+            insert_estimate(&mut tx, queued.item.id, estimate, Timestamp(now)).await?;
+        }
+        if let Some(audit) = audit {
+            insert_audit(&mut tx, &audit(&queued.item)).await?;
+        }
+        db.commit_counted(tx, &counting, now).await?;
+        Ok(queued)
+    }
+    .await;
+    if written.is_err() {
+        db.give_back(&counting).await;
+    }
+    written
+}
+
+/// [`RunStore::transition`], on the write lane.
+async fn write_change(db: Db, change: StatusChange) -> StoreResult<Transitioned> {
+    let mut tx = db.begin().await?;
+    let outcome = apply_change(&mut tx, change, Utc::now()).await??;
+    match outcome {
+        Transitioned::Applied { .. } => tx.commit().await?,
+        Transitioned::Ignored(_) => tx.rollback().await?,
+    }
+    Ok(outcome)
+}
+
+/// [`RunStore::transition_many`], on the write lane: one transaction.
+async fn write_changes(
+    db: Db,
+    changes: Vec<StatusChange>,
+) -> StoreResult<Vec<StoreResult<Transitioned>>> {
+    // Runs are locked in id order, so that two batches of one run never
+    // wait for each other (a deadlock on Postgres); one run's changes
+    // keep their order, and the answers come back in the order given.
+    let mut order: Vec<(usize, StatusChange)> = changes.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, change)| change.run_id.0);
+    let mut tx = db.begin().await?;
+    let now = Utc::now();
+    let mut answers: Vec<Option<StoreResult<Transitioned>>> =
+        (0..order.len()).map(|_| None).collect();
+    for (position, change) in order {
+        answers[position] = Some(apply_change(&mut tx, change, now).await?);
+    }
+    tx.commit().await?;
+    Ok(answers
+        .into_iter()
+        .map(|answer| answer.unwrap_or(Err(StoreError::NotFound)))
+        .collect())
+}
+
 #[async_trait]
 impl<B> RunStore for SqlStore<B> {
     async fn create_run_with(
@@ -330,30 +398,7 @@ impl<B> RunStore for SqlStore<B> {
         run: NewRun,
         alongside: Alongside<Run>,
     ) -> StoreResult<Queued<Run>> {
-        let now = Utc::now();
-        let Alongside {
-            estimate,
-            audit,
-            limit,
-        } = alongside;
-        let counting = self.start_counting(limit.as_ref(), now).await?;
-        let written = async {
-            let mut tx = self.db.begin().await?;
-            let queued = insert_queued_run(&mut tx, &run, now).await?;
-            if let Some(estimate) = &estimate {
-                insert_estimate(&mut tx, queued.item.id, estimate, Timestamp(now)).await?;
-            }
-            if let Some(audit) = audit {
-                insert_audit(&mut tx, &audit(&queued.item)).await?;
-            }
-            self.commit_counted(tx, &counting, now).await?;
-            Ok(queued)
-        }
-        .await;
-        if written.is_err() {
-            self.give_back(&counting).await;
-        }
-        written
+        self.submits.submit(&self.db, run, alongside).await
     }
 
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {
@@ -410,13 +455,7 @@ impl<B> RunStore for SqlStore<B> {
     }
 
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
-        let mut tx = self.db.begin().await?;
-        let outcome = apply_change(&mut tx, change, Utc::now()).await??;
-        match outcome {
-            Transitioned::Applied { .. } => tx.commit().await?,
-            Transitioned::Ignored(_) => tx.rollback().await?,
-        }
-        Ok(outcome)
+        self.db.write(move |db| write_change(db, change)).await
     }
 
     async fn transition_many(
@@ -426,23 +465,7 @@ impl<B> RunStore for SqlStore<B> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
-        // Runs are locked in id order, so that two batches of one run never
-        // wait for each other (a deadlock on Postgres); one run's changes
-        // keep their order, and the answers come back in the order given.
-        let mut order: Vec<(usize, StatusChange)> = changes.into_iter().enumerate().collect();
-        order.sort_by_key(|(_, change)| change.run_id.0);
-        let mut tx = self.db.begin().await?;
-        let now = Utc::now();
-        let mut answers: Vec<Option<StoreResult<Transitioned>>> =
-            (0..order.len()).map(|_| None).collect();
-        for (position, change) in order {
-            answers[position] = Some(apply_change(&mut tx, change, now).await?);
-        }
-        tx.commit().await?;
-        Ok(answers
-            .into_iter()
-            .map(|answer| answer.unwrap_or(Err(StoreError::NotFound)))
-            .collect())
+        self.db.write(move |db| write_changes(db, changes)).await
     }
 
     async fn requeue(&self, run: RunId, job_id: &str, reason: &str) -> StoreResult<Transitioned> {

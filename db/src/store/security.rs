@@ -65,17 +65,11 @@ impl<B> AuditLog for SqlStore<B> {
 #[async_trait]
 impl<B> RateLimits for SqlStore<B> {
     async fn hit(&self, key: &str, limit: Limit, now: DateTime<Utc>) -> StoreResult<Verdict> {
-        count_hit(&mut self.db.writer().await?, key, limit, now).await
+        self.db.hit(key, limit, now).await
     }
 
     async fn forgive(&self, key: &str) -> StoreResult<()> {
-        on_conn!(&mut self.db.writer().await?, |c| {
-            sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND hits > 0")
-                .bind(key)
-                .execute(c)
-                .await
-                .map(|_| ())
-        })
+        self.db.forgive(key).await
     }
 
     async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64> {
@@ -97,16 +91,31 @@ async fn count_hit(
     limit: Limit,
     now: DateTime<Utc>,
 ) -> StoreResult<Verdict> {
+    let (window_start, hits) = count_hits(conn, key, limit, 1, now).await?;
+    Ok(verdict(limit, hits, window_start, now))
+}
+
+/// Counts `n` attempts against `limit` under `key` in one statement (the
+/// attempts of one person that are written together); answers the
+/// window's start and its hits with them, so that the `i`th of them
+/// (from 1) made `hits - n + i`.
+pub(super) async fn count_hits(
+    conn: &mut impl AsConn,
+    key: &str,
+    limit: Limit,
+    n: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<(DateTime<Utc>, i64)> {
     let window_ms = i64::try_from(limit.window.as_millis()).unwrap_or(i64::MAX);
     // SET expressions read the row as it was, so the window either
-    // restarts with this attempt or counts it. On Postgres the row lock
+    // restarts with these attempts or counts them. On Postgres the row lock
     // serialises concurrent attempts on one key; on SQLite the writer does.
     let (window_start, hits): (Timestamp, i64) = on_conn!(conn, |c| {
         sqlx::query_as(
             "INSERT INTO rate_limits AS l (key, window_start, window_ms, hits) \
-             VALUES ($1, $2, $3, 1) \
+             VALUES ($1, $2, $3, $5) \
              ON CONFLICT (key) DO UPDATE SET \
-               hits = CASE WHEN l.window_start <= $4 THEN 1 ELSE l.hits + 1 END, \
+               hits = CASE WHEN l.window_start <= $4 THEN $5 ELSE l.hits + $5 END, \
                window_start = CASE WHEN l.window_start <= $4 THEN $2 ELSE l.window_start END, \
                window_ms = $3 \
              RETURNING window_start, hits",
@@ -115,10 +124,23 @@ async fn count_hit(
         .bind(Timestamp(now))
         .bind(window_ms)
         .bind(Timestamp(window_ended(limit, now)))
+        .bind(n)
         .fetch_one(c)
         .await
     })?;
-    Ok(verdict(limit, hits, window_start.into(), now))
+    Ok((window_start.into(), hits))
+}
+
+/// Takes one attempt under `key` back, on its own or in the caller's
+/// transaction.
+pub(super) async fn take_back(conn: &mut impl AsConn, key: &str) -> StoreResult<()> {
+    on_conn!(conn, |c| {
+        sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND hits > 0")
+            .bind(key)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Where a submission's attempt is counted ([`Alongside::limit`]).
@@ -128,7 +150,7 @@ async fn count_hit(
 /// before the transaction: inside it, the counter's row would stay locked
 /// to the commit, and ten submits of one person at once queued on it while
 /// holding pool connections (measured: a burst's p99 doubled). There a
-/// submission that then fails gives its count back ([`SqlStore::give_back`]).
+/// submission that then fails gives its count back ([`Db::give_back`]).
 ///
 /// [`Alongside::limit`]: modelrun_core::alongside::Alongside::limit
 pub(super) struct Counting<'a> {
@@ -137,7 +159,17 @@ pub(super) struct Counting<'a> {
     before: bool,
 }
 
-impl<B> SqlStore<B> {
+impl Db {
+    /// Counts an attempt on its own ([`RateLimits::hit`]).
+    async fn hit(&self, key: &str, limit: Limit, now: DateTime<Utc>) -> StoreResult<Verdict> {
+        count_hit(&mut self.writer().await?, key, limit, now).await
+    }
+
+    /// Takes one attempt back ([`RateLimits::forgive`]).
+    async fn forgive(&self, key: &str) -> StoreResult<()> {
+        take_back(&mut self.writer().await?, key).await
+    }
+
     /// Starts counting `counted` for a submission about to be written:
     /// on Postgres it is counted now, and an attempt over the limit fails
     /// here with [`StoreError::OverLimit`].
@@ -146,7 +178,7 @@ impl<B> SqlStore<B> {
         counted: Option<&'a Counted>,
         now: DateTime<Utc>,
     ) -> StoreResult<Counting<'a>> {
-        let before = matches!(self.db, Db::Postgres { .. });
+        let before = matches!(self, Db::Postgres { .. });
         if let (Some(counted), true) = (counted, before) {
             let verdict = self.hit(&counted.key, counted.limit, now).await?;
             if let Verdict::Refused { retry_after, first } = verdict {

@@ -176,7 +176,7 @@ impl<B> SqlStore<B> {
         if let Some(audit) = audit {
             insert_audit(&mut tx, &audit(&created)).await?;
         }
-        self.commit_counted(tx, counting, now).await?;
+        self.db.commit_counted(tx, counting, now).await?;
         Ok(SweepCreated::New {
             sweep: Box::new(created),
             tasks,
@@ -197,12 +197,12 @@ impl<B> SweepStore for SqlStore<B> {
             audit,
             limit,
         } = alongside;
-        let counting = self.start_counting(limit.as_ref(), now).await?;
+        let counting = self.db.start_counting(limit.as_ref(), now).await?;
         let written = self
             .write_sweep(sweep, estimate, audit, &counting, now)
             .await;
         if !matches!(written, Ok(SweepCreated::New { .. })) {
-            self.give_back(&counting).await;
+            self.db.give_back(&counting).await;
         }
         written
     }

@@ -25,6 +25,7 @@ mod requeue;
 mod runs;
 mod schedules;
 mod security;
+mod submits;
 mod support;
 mod users;
 
@@ -91,6 +92,8 @@ conformance!(
     counted::a_submission_counts_only_when_it_makes_something,
     counted::a_sweep_counts_once_however_many_runs,
     counted::status_changes_are_written_together_each_with_its_answer,
+    submits::submits_written_together_are_each_answered,
+    submits::a_bad_submit_does_not_fail_its_neighbours,
     runs::the_log_stream_is_recorded_from_a_change_or_a_fact,
     requeue::a_run_whose_job_never_started_is_queued_again,
     queue::enqueue_dedupes_while_a_task_is_queued,
