@@ -279,6 +279,7 @@ impl Components {
             mailer,
             registry,
             recorder,
+            intake: intake.clone(),
         };
         let worker = Arc::new(Worker::new(services, settings.worker.clone()));
         let web_kicker: Arc<dyn Kicker> = match &settings.kick_function {

@@ -49,6 +49,9 @@ pub struct Services {
     /// Where model images are pushed, when versions come from images.
     pub registry: Option<Arc<dyn Registry>>,
     pub recorder: Recorder,
+    /// What starts give way to ([`modelrun_core::intake`]): the local
+    /// executor's, in `modelrun up`; a fresh one elsewhere.
+    pub intake: modelrun_core::intake::Intake,
 }
 
 #[derive(Debug, thiserror::Error)]

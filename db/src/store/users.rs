@@ -259,16 +259,17 @@ impl<B> UserStore for SqlStore<B> {
             return Ok(None);
         }
         if last_seen > touch_every() && self.recent.claim_touch(&key, now, touch_every()) {
-            let touched = async {
-                on_conn!(&mut self.db.writer().await?, |c| {
+            let token_hash = token_hash.to_owned();
+            let touched = self.db.write(move |db| async move {
+                on_conn!(&mut db.writer().await?, |c| {
                     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                         .bind(Timestamp(now))
-                        .bind(token_hash)
+                        .bind(&token_hash)
                         .execute(c)
                         .await
                         .map(|_| ())
                 })
-            };
+            });
             untouched_is_fine(&self.recent, &key, touched.await, "a session");
             // What is kept says when it was last seen: seen now.
             self.recent.forget(&key);
@@ -416,16 +417,18 @@ impl<B> UserStore for SqlStore<B> {
         if token.last_used_at.is_none_or(|at| now - at > touch_every())
             && self.recent.claim_touch(&key, now, touch_every())
         {
-            let touched = async {
-                on_conn!(&mut self.db.writer().await?, |c| {
+            let id = token.id.0;
+            // On SQLite's write lane, as it comes in the middle of a burst.
+            let touched = self.db.write(move |db| async move {
+                on_conn!(&mut db.writer().await?, |c| {
                     sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                         .bind(Timestamp(now))
-                        .bind(token.id.0)
+                        .bind(id)
                         .execute(c)
                         .await
                         .map(|_| ())
                 })
-            };
+            });
             untouched_is_fine(&self.recent, &key, touched.await, "an API token");
             // What is kept says when it was last used: used now.
             self.recent.forget(&key);

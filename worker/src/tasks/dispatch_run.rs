@@ -35,6 +35,9 @@ impl Handler for DispatchRun {
 }
 
 async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskError> {
+    // Models started in this process give way until the run is
+    // `dispatching` (`modelrun_core::intake`).
+    let handing = services.intake.dispatching();
     let store = &services.store;
     let Some(run) = store.run(payload.run_id).await? else {
         return Err(TaskError::Fatal(format!(
@@ -71,6 +74,7 @@ async fn dispatch(services: &Services, payload: DispatchRun) -> Result<(), TaskE
         .recorder
         .transition(StatusChange::new(run.id, RunStatus::Dispatching))
         .await?;
+    drop(handing);
     let version = prepare(services, version).await?;
     let inputs = serde_json::to_vec(&run.inputs)
         .map_err(|error| TaskError::Fatal(format!("cannot encode the inputs: {error}")))?;

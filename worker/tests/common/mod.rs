@@ -74,6 +74,7 @@ impl Base {
             mailer: parts.mailer,
             registry: parts.registry,
             recorder,
+            intake: Default::default(),
         };
         Worker::new(services, config)
     }
