@@ -19,9 +19,11 @@ pub type AuditFor<T> = Box<dyn Fn(&T) -> NewAuditEntry + Send + Sync>;
 pub struct Alongside<T> {
     pub estimate: Option<Estimate>,
     pub audit: Option<AuditFor<T>>,
-    /// Counted with the submission's write (on SQLite as its last
-    /// statement, on Postgres just before its transaction, so that the
-    /// counter's row is not locked while it runs). Over the limit, nothing
+    /// Counted with the submission's write: for submits written together,
+    /// in their transaction, each person's in one statement; for one
+    /// written alone, on SQLite as its last statement and on Postgres just
+    /// before its transaction, so that the counter's row is not locked
+    /// while it runs. Over the limit, nothing
     /// is created and the store answers
     /// [`crate::store::StoreError::OverLimit`]; the refused attempt counts
     /// (as [`crate::store::RateLimits::hit`] counts it), and a submission

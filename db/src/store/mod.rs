@@ -17,6 +17,7 @@ mod secrets;
 mod security;
 mod submits;
 mod sweeps;
+mod transitions;
 mod users;
 
 pub(crate) use submits::SubmitQueue;

@@ -1,18 +1,18 @@
-//! Runs, events and outputs. What a status change means (whether it
-//! applies, what times it sets, what its event says) is decided in
-//! `modelrun-core`; the SQL here only writes the result.
+//! Runs, events and outputs: creating a run, reading runs, requeueing one.
+//! Status changes are written by `transitions`, submits that arrive
+//! together by `submits`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::alias::Alias;
 use modelrun_core::alongside::Alongside;
 use modelrun_core::crypto::random_hex;
-use modelrun_core::ids::{ModelId, RunId, TaskId, UserId};
+use modelrun_core::ids::{ModelId, RunId, UserId};
 use modelrun_core::run::{
-    EventKind, FollowUp, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, RunTimes, StatusChange,
-    Transitioned, VersionCounts,
+    EventKind, NewRun, Page, Run, RunEvent, RunFilter, RunOutput, StatusChange, Transitioned,
+    VersionCounts,
 };
-use modelrun_core::status::{Plan, RunStatus, may_requeue, plan, plan_attempt};
+use modelrun_core::status::{RunStatus, may_requeue};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
 use modelrun_core::task::{DispatchRun, Job, Queued};
 use serde_json::Value;
@@ -20,9 +20,9 @@ use sqlx::types::Json;
 
 use super::costs::insert_estimate;
 use super::listing;
-use super::outbox::insert_email;
 use super::queue::insert_task;
 use super::security::insert_audit;
+use super::transitions::{RUN_STATE, RunState, write_changes};
 use crate::SqlStore;
 use crate::backend::{AsConn, Db, Tx, on_conn};
 use crate::convert::parse;
@@ -40,32 +40,6 @@ const RUN_VERSION: Sql = sql!(
      FROM model_versions WHERE id = $1",
     for_share
 );
-
-/// What a status change depends on. `FOR UPDATE`: reports about one run
-/// from several processes apply one after the other.
-const RUN_STATE: Sql = sql!(
-    "SELECT status, job_id, started_at, finished_at, attempt FROM runs WHERE id = $1",
-    for_update
-);
-
-/// A run's state as a status change finds it.
-#[derive(sqlx::FromRow)]
-struct RunState {
-    status: String,
-    job_id: Option<String>,
-    started_at: Option<Timestamp>,
-    finished_at: Option<Timestamp>,
-    attempt: i64,
-}
-
-impl RunState {
-    fn times(&self) -> RunTimes {
-        RunTimes {
-            started_at: self.started_at.map(Into::into),
-            finished_at: self.finished_at.map(Into::into),
-        }
-    }
-}
 
 pub(super) async fn fetch_run(conn: &mut impl AsConn, id: RunId) -> StoreResult<Option<Run>> {
     on_conn!(conn, |c| {
@@ -106,70 +80,6 @@ pub(super) async fn insert_event(
         .await
         .map(|_| ())
     })
-}
-
-async fn insert_follow_ups(
-    tx: &mut Tx,
-    follow_ups: &[FollowUp],
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<TaskId>> {
-    let mut tasks = Vec::with_capacity(follow_ups.len());
-    for follow_up in follow_ups {
-        let task = match follow_up {
-            FollowUp::Task(task) => insert_task(tx, task, now).await?.id,
-            FollowUp::Email(email) => insert_email(tx, email, now).await?.task,
-        };
-        tasks.push(task);
-    }
-    Ok(tasks)
-}
-
-/// Writes an applied change: the status and the times it sets.
-async fn set_status(
-    tx: &mut Tx,
-    change: &StatusChange,
-    times: RunTimes,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    on_conn!(tx, |c| {
-        sqlx::query(
-            "UPDATE runs SET status = $1, status_reason = $2, job_id = coalesce($3, job_id), \
-             log_stream = coalesce($4, log_stream), updated_at = $5, started_at = $6, \
-             finished_at = $7, attempt = coalesce($8, attempt) WHERE id = $9",
-        )
-        .bind(change.to.as_str())
-        .bind(&change.reason)
-        .bind(&change.job_id)
-        .bind(&change.log_stream)
-        .bind(Timestamp(now))
-        .bind(times.started_at.map(Timestamp))
-        .bind(times.finished_at.map(Timestamp))
-        .bind(change.attempt)
-        .bind(change.run_id.0)
-        .execute(c)
-        .await
-        .map(|_| ())
-    })
-}
-
-async fn insert_outputs(tx: &mut Tx, run: RunId, outputs: &[RunOutput]) -> StoreResult<()> {
-    for output in outputs {
-        on_conn!(tx, |c| {
-            sqlx::query(
-                "INSERT INTO run_outputs (run_id, name, size, content_type, sha256) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, name) DO NOTHING",
-            )
-            .bind(run.0)
-            .bind(&output.name)
-            .bind(output.size)
-            .bind(&output.content_type)
-            .bind(&output.sha256)
-            .execute(c)
-            .await
-            .map(|_| ())
-        })?;
-    }
-    Ok(())
 }
 
 /// Inserts a queued run; `None` when its submitter already used its key.
@@ -272,57 +182,6 @@ pub(super) async fn insert_new_run(
     Ok(created)
 }
 
-/// Applies `change` inside `tx`, as [`RunStore::transition`] describes:
-/// locks the run, plans the change and, when it applies, writes the
-/// status, its event, outputs and follow-ups. An ignored change writes
-/// nothing and answers with the run as it is. The inner error is the
-/// change's own, found before anything is written (no such run, an illegal
-/// change); the outer one fails the transaction.
-async fn apply_change(
-    tx: &mut Tx,
-    change: StatusChange,
-    now: DateTime<Utc>,
-) -> StoreResult<StoreResult<Transitioned>> {
-    let state: Option<RunState> = on_conn!(&mut *tx, |c| {
-        sqlx::query_as(c.sql(&RUN_STATE))
-            .bind(change.run_id.0)
-            .fetch_optional(c)
-            .await
-    })?;
-    let Some(state) = state else {
-        return Ok(Err(StoreError::NotFound));
-    };
-    let from: RunStatus = parse("run status", &state.status)?;
-    let planned = match change.attempt {
-        Some(attempt) => plan_attempt(from, state.attempt, change.to, attempt),
-        None => plan(from, change.to),
-    };
-    let planned = match planned {
-        Ok(planned) => planned,
-        Err(illegal) => return Ok(Err(illegal.into())),
-    };
-    let change = match planned {
-        Plan::Apply(to) => StatusChange {
-            to,
-            attempt: Some(change.attempt.unwrap_or(1).max(state.attempt)),
-            ..change
-        },
-        Plan::Ignore => {
-            let run = fetch_run(&mut *tx, change.run_id).await?;
-            return Ok(run
-                .map(|run| Transitioned::Ignored(Box::new(run)))
-                .ok_or(StoreError::NotFound));
-        }
-    };
-    set_status(tx, &change, state.times().after(change.to, now), now).await?;
-    let data = change.event_data(state.job_id.as_deref());
-    let message = change.message();
-    insert_event(tx, change.run_id, now, Some(change.to), &message, &data).await?;
-    insert_outputs(tx, change.run_id, &change.outputs).await?;
-    let tasks = insert_follow_ups(tx, &change.follow_ups, now).await?;
-    Ok(Ok(Transitioned::Applied { tasks }))
-}
-
 /// [`RunStore::create_run_with`] for one submit on its own, in a
 /// transaction of its own (`submits` writes submits together).
 pub(super) async fn write_run(
@@ -354,41 +213,6 @@ pub(super) async fn write_run(
         db.give_back(&counting).await;
     }
     written
-}
-
-/// [`RunStore::transition`], on the write lane.
-async fn write_change(db: Db, change: StatusChange) -> StoreResult<Transitioned> {
-    let mut tx = db.begin().await?;
-    let outcome = apply_change(&mut tx, change, Utc::now()).await??;
-    match outcome {
-        Transitioned::Applied { .. } => tx.commit().await?,
-        Transitioned::Ignored(_) => tx.rollback().await?,
-    }
-    Ok(outcome)
-}
-
-/// [`RunStore::transition_many`], on the write lane: one transaction.
-async fn write_changes(
-    db: Db,
-    changes: Vec<StatusChange>,
-) -> StoreResult<Vec<StoreResult<Transitioned>>> {
-    // Runs are locked in id order, so that two batches of one run never
-    // wait for each other (a deadlock on Postgres); one run's changes
-    // keep their order, and the answers come back in the order given.
-    let mut order: Vec<(usize, StatusChange)> = changes.into_iter().enumerate().collect();
-    order.sort_by_key(|(_, change)| change.run_id.0);
-    let mut tx = db.begin().await?;
-    let now = Utc::now();
-    let mut answers: Vec<Option<StoreResult<Transitioned>>> =
-        (0..order.len()).map(|_| None).collect();
-    for (position, change) in order {
-        answers[position] = Some(apply_change(&mut tx, change, now).await?);
-    }
-    tx.commit().await?;
-    Ok(answers
-        .into_iter()
-        .map(|answer| answer.unwrap_or(Err(StoreError::NotFound)))
-        .collect())
 }
 
 #[async_trait]
@@ -455,7 +279,12 @@ impl<B> RunStore for SqlStore<B> {
     }
 
     async fn transition(&self, change: StatusChange) -> StoreResult<Transitioned> {
-        self.db.write(move |db| write_change(db, change)).await
+        // A batch of one, with the same answers.
+        let mut answers = self
+            .db
+            .write(move |db| write_changes(db, vec![change]))
+            .await?;
+        answers.pop().unwrap_or(Err(StoreError::NotFound))
     }
 
     async fn transition_many(

@@ -1,28 +1,5 @@
-//! Submits that arrive together are written together (group commit).
-//!
-//! A submit written on its own is a transaction of ten statements on
-//! SQLite (fourteen on Postgres, with its commit), each a round trip to
-//! the database, one submit after another on SQLite's one writer. Measured
-//! in a burst of 50 submits (2026-12-03, `scripts/bench-peers --submits`
-//! with a timing build), each held the writer 0.2 to 3.6 ms, 28 to 34 ms for
-//! the 50, while the requests themselves had all been read by 20 ms.
-//!
-//! Here one task per store takes the submits that wait when it is free, up
-//! to [`MAX_BATCH`], and writes them in one transaction of about ten
-//! statements, however many they are: their versions read together, their
-//! one-time keys looked up together, each person's attempts counted in one
-//! statement ([`count_hits`]), and the runs, first events, dispatch tasks,
-//! estimates and audit entries inserted in one statement each. A submit
-//! that arrives alone is a batch of one.
-//!
-//! What one submit meets is its own and is answered to it alone: a version
-//! that is gone or retired, a one-time key used before, the submit rate.
-//! When the batch fails before its commit (a statement one submit's data
-//! broke), it is rolled back and each submit is written on its own
-//! ([`write_run`]), so that one bad submit does not fail its neighbours;
-//! when the commit itself fails, nothing was written and each submit that
-//! was to be gets the error. A submit whose caller stopped waiting before
-//! its batch began is not written.
+//! The statements of a batch of submits (see the module above), in the
+//! order they run; each answers the submits it finds something about.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,28 +8,21 @@ use modelrun_core::alias::Alias;
 use modelrun_core::alongside::Alongside;
 use modelrun_core::crypto::random_hex;
 use modelrun_core::ids::{RunId, TaskId};
+use modelrun_core::limit::Verdict;
 use modelrun_core::run::{NewRun, Run, RunEvent};
 use modelrun_core::status::RunStatus;
 use modelrun_core::store::{StoreError, StoreResult};
 use modelrun_core::task::{DispatchRun, Job, Queued};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
-use tokio::sync::{mpsc, oneshot};
 
-use super::runs::write_run;
-use super::security::{count_hits, take_back};
-use crate::backend::{Db, Tx, on_conn};
+use super::{Item, Pending, State};
+use crate::backend::{Tx, on_conn};
 use crate::dialect::{Dialect, Sql, sql};
 use crate::limits::verdict;
 use crate::rows::{RunRow, select_runs};
+use crate::store::security::{count_hits, take_back};
 use crate::types::Timestamp;
-
-/// Most submits written in one transaction: 64 runs take 832 bound values
-/// in the largest statement, far under SQLite's 32,766 and Postgres's 65,535.
-pub(crate) const MAX_BATCH: usize = 64;
-
-/// Submits waiting for the writing task, past which a submit waits to be queued.
-const QUEUE: usize = 1024;
 
 /// The versions that runs are created on, `FOR SHARE` on Postgres (not
 /// retired while the batch is written), with whether each is its model's
@@ -62,192 +32,9 @@ const VERSIONS: &str = "SELECT id, model_id, label, retired_at, coalesce((SELECT
      model_versions.id, false) FROM model_versions WHERE id IN (";
 const VERSIONS_END: Sql = sql!(")", for_share);
 
-/// The queue of a store's submits to the task that writes them.
-#[derive(Debug)]
-pub(crate) struct SubmitQueue {
-    sender: mpsc::Sender<Submit>,
-}
-
-struct Submit {
-    run: NewRun,
-    alongside: Alongside<Run>,
-    answer: oneshot::Sender<StoreResult<Queued<Run>>>,
-}
-
-impl std::fmt::Debug for Submit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Submit").field("run", &self.run).finish()
-    }
-}
-
-impl SubmitQueue {
-    /// Starts the task that writes `db`'s submits; it ends once the queue
-    /// is dropped (with the last clone of its store).
-    pub(crate) fn start(db: &Db) -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE);
-        db.spawn(write_batches(db.clone(), receiver));
-        SubmitQueue { sender }
-    }
-
-    /// Writes one submit with those that wait beside it; see the module.
-    /// Should the writing task be gone, the submit is written on its own.
-    pub(crate) async fn submit(
-        &self,
-        db: &Db,
-        run: NewRun,
-        alongside: Alongside<Run>,
-    ) -> StoreResult<Queued<Run>> {
-        let (answer, answered) = oneshot::channel();
-        let submit = Submit {
-            run,
-            alongside,
-            answer,
-        };
-        if let Err(returned) = self.sender.send(submit).await {
-            let Submit { run, alongside, .. } = returned.0;
-            return db.write(move |db| write_run(db, run, alongside)).await;
-        }
-        answered.await.unwrap_or_else(|_| {
-            Err(StoreError::Unavailable(
-                "the task that writes submits stopped before this one was written".into(),
-            ))
-        })
-    }
-}
-
-async fn write_batches(db: Db, mut queue: mpsc::Receiver<Submit>) {
-    let mut waiting = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut waiting, MAX_BATCH).await > 0 {
-        let batch: Vec<Submit> = waiting
-            .drain(..)
-            .filter(|submit| !submit.answer.is_closed())
-            .collect();
-        if !batch.is_empty() {
-            write_batch(&db, batch).await;
-        }
-    }
-}
-
-/// One submit of a batch and what became of it.
-struct Item {
-    submit: Submit,
-    state: State,
-}
-
-enum State {
-    /// Still to be written; what the batch learned of it so far.
-    Pending(Pending),
-    /// Answered: found before anything was written, or written.
-    Answered(StoreResult<Queued<Run>>),
-    /// To be written on its own once the batch is over: its key is another
-    /// submit's of this batch, or another process made its key meanwhile.
-    Alone,
-}
-
-#[derive(Default)]
-struct Pending {
-    model_id: i64,
-    alias: Option<Alias>,
-    job_key: String,
-    /// Counted against its limit in the batch.
-    counted: bool,
-    id: Option<RunId>,
-    run: Option<Run>,
-}
-
-impl Item {
-    fn pending(&mut self) -> Option<&mut Pending> {
-        match &mut self.state {
-            State::Pending(pending) => Some(pending),
-            _ => None,
-        }
-    }
-
-    fn answer(&mut self, result: StoreResult<Queued<Run>>) {
-        self.state = State::Answered(result);
-    }
-}
-
-/// How a batch failed.
-enum Failed {
-    /// Before its commit: rolled back, nothing written.
-    Before(StoreError),
-    /// At its commit.
-    AtCommit(StoreError),
-}
-
-async fn write_batch(db: &Db, batch: Vec<Submit>) {
-    let now = Utc::now();
-    let mut items: Vec<Item> = batch
-        .into_iter()
-        .map(|submit| Item {
-            submit,
-            state: State::Pending(Pending::default()),
-        })
-        .collect();
-    match write_together(db, &mut items, now).await {
-        Ok(()) => {}
-        Err(Failed::Before(error)) => {
-            tracing::warn!(error = %modelrun_core::error_chain(&error), submits = items.len(), "a batch of submits failed; writing them one by one");
-            for item in &mut items {
-                item.state = State::Alone;
-            }
-        }
-        Err(Failed::AtCommit(error)) => {
-            for item in &mut items {
-                if matches!(
-                    item.state,
-                    State::Pending(_)
-                        | State::Answered(Ok(_))
-                        | State::Answered(Err(StoreError::OverLimit { .. }))
-                ) {
-                    item.answer(Err(same_error(&error)));
-                }
-            }
-        }
-    }
-    for item in items {
-        let Item { submit, state } = item;
-        let Submit {
-            run,
-            alongside,
-            answer,
-        } = submit;
-        let result = match state {
-            State::Answered(result) => result,
-            State::Pending(_) => Err(StoreError::NotFound),
-            State::Alone => write_run(db.clone(), run, alongside).await,
-        };
-        let _ = answer.send(result);
-    }
-}
-
-/// One error for every submit of a batch whose commit failed.
-fn same_error(error: &StoreError) -> StoreError {
-    match error {
-        StoreError::DiskFull(message) => StoreError::DiskFull(message.clone()),
-        StoreError::Unavailable(source) => StoreError::Unavailable(source.to_string().into()),
-        other => StoreError::Backend(modelrun_core::error_chain(other).into()),
-    }
-}
-
-async fn write_together(db: &Db, items: &mut [Item], now: DateTime<Utc>) -> Result<(), Failed> {
-    let mut tx = db.begin().await.map_err(Failed::Before)?;
-    let before = |error| Failed::Before(error);
-    check_versions(&mut tx, items).await.map_err(before)?;
-    check_keys(&mut tx, items).await.map_err(before)?;
-    count(&mut tx, items, now).await.map_err(before)?;
-    insert_runs(&mut tx, items, now).await.map_err(before)?;
-    if items.iter_mut().any(|item| item.pending().is_some()) {
-        read_runs(&mut tx, items).await.map_err(before)?;
-        insert_rest(&mut tx, items, now).await.map_err(before)?;
-    }
-    tx.commit().await.map_err(Failed::AtCommit)
-}
-
 /// Answers the submits whose version is gone or retired; notes the others'
 /// model and alias.
-async fn check_versions(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
+pub(super) async fn check_versions(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
     let ids: HashSet<i64> = items
         .iter()
         .map(|item| item.submit.run.version_id.0)
@@ -286,7 +73,7 @@ async fn check_versions(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
 
 /// Answers the submits whose one-time key made a run before; a key that
 /// an earlier submit of the batch holds waits for the batch to be over.
-async fn check_keys(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
+pub(super) async fn check_keys(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
     let keys: HashSet<String> = items
         .iter_mut()
         .filter(|item| matches!(item.state, State::Pending(_)))
@@ -295,10 +82,21 @@ async fn check_keys(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
     if keys.is_empty() {
         return Ok(());
     }
+    let users: HashSet<i64> = items
+        .iter()
+        .filter(|item| item.submit.run.submit_key.is_some())
+        .map(|item| item.submit.run.submitted_by.0)
+        .collect();
     let rows: Vec<(i64, i64, String)> = on_conn!(&mut *tx, |c| {
+        // Both columns, so that the index on (submitted_by, submit_key) is used.
         let mut query = QueryBuilder::new(
-            "SELECT id, submitted_by, submit_key FROM runs WHERE submit_key IN (",
+            "SELECT id, submitted_by, submit_key FROM runs WHERE submitted_by IN (",
         );
+        let mut list = query.separated(", ");
+        for user in &users {
+            list.push_bind(*user);
+        }
+        query.push(") AND submit_key IN (");
         let mut list = query.separated(", ");
         for key in &keys {
             list.push_bind(key.clone());
@@ -330,7 +128,7 @@ async fn check_keys(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
 
 /// Counts each person's attempts in one statement per limit key, in the
 /// order they came; answers those over the limit (their attempts count).
-async fn count(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> StoreResult<()> {
+pub(super) async fn count(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> StoreResult<()> {
     let mut keys: Vec<(String, modelrun_core::limit::Limit, Vec<usize>)> = Vec::new();
     for (position, item) in items.iter_mut().enumerate() {
         if item.pending().is_none() {
@@ -344,18 +142,21 @@ async fn count(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> StoreResu
             None => keys.push((counted.key.clone(), counted.limit, vec![position])),
         }
     }
+    // In key order, so that batches of several processes (or several
+    // writers) lock the counters in the same order on Postgres.
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, limit, positions) in keys {
         let n = i64::try_from(positions.len()).unwrap_or(i64::MAX);
         let (window_start, hits) = count_hits(&mut *tx, &key, limit, n, now).await?;
         for (i, position) in (1..).zip(positions) {
             let item = &mut items[position];
             match verdict(limit, hits - n + i, window_start, now) {
-                modelrun_core::limit::Verdict::Allowed => {
+                Verdict::Allowed => {
                     if let Some(pending) = item.pending() {
                         pending.counted = true;
                     }
                 }
-                modelrun_core::limit::Verdict::Refused { retry_after, first } => {
+                Verdict::Refused { retry_after, first } => {
                     item.answer(Err(StoreError::OverLimit { retry_after, first }));
                 }
             }
@@ -366,7 +167,11 @@ async fn count(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> StoreResu
 
 /// Inserts the pending runs in one statement. One whose key another
 /// process used meanwhile gives its count back and waits for the batch.
-async fn insert_runs(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> StoreResult<()> {
+pub(super) async fn insert_runs(
+    tx: &mut Tx,
+    items: &mut [Item],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     for item in items.iter_mut() {
         if let Some(pending) = item.pending() {
             pending.job_key = random_hex(8);
@@ -432,7 +237,7 @@ async fn insert_runs(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> Sto
 }
 
 /// Reads the runs just inserted back, as the answers show them.
-async fn read_runs(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
+pub(super) async fn read_runs(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
     let ids: Vec<i64> = items
         .iter_mut()
         .filter_map(|item| item.pending().and_then(|pending| pending.id))
@@ -463,7 +268,11 @@ async fn read_runs(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()> {
 
 /// The written runs' first events, dispatch tasks, estimates and audit
 /// entries, one statement each; answers each written submit.
-async fn insert_rest(tx: &mut Tx, items: &mut [Item], now: DateTime<Utc>) -> StoreResult<()> {
+pub(super) async fn insert_rest(
+    tx: &mut Tx,
+    items: &mut [Item],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let written: Vec<(&Run, &Alongside<Run>)> = items
         .iter()
         .filter_map(|item| match &item.state {
