@@ -51,7 +51,13 @@ pub(crate) const MAX_BATCH: usize = 64;
 const QUEUE: usize = 1024;
 
 /// Batches written at once on Postgres, each on a connection of its own.
-const POSTGRES_WRITERS: usize = 4;
+/// Four measured worse than one in bursts of 50 submits (p99 to
+/// `dispatching` 112 against 92 ms, Postgres CPU 2.4 against 1.4 ms a
+/// submit, `scripts/bench-peers --submits`, 2026-12-03): the burst was cut
+/// into smaller transactions whose per-person counter rows locked each
+/// other. Should a batch wait on a lock (another process's batch, a
+/// version being retired), the submits behind it wait too.
+const POSTGRES_WRITERS: usize = 1;
 
 /// The queue of a store's submits to the task that writes them.
 #[derive(Debug)]
@@ -72,11 +78,9 @@ impl std::fmt::Debug for Submit {
 }
 
 impl SubmitQueue {
-    /// Starts the tasks that write `db`'s submits: one on SQLite, whose
-    /// writes are one at a time anyway; [`POSTGRES_WRITERS`] on Postgres,
-    /// so that a batch that waits for a lock (another process's batch, a
-    /// version being retired) does not hold up every other submit. They end
-    /// once the queue is dropped (with the last clone of its store).
+    /// Starts the tasks that write `db`'s submits, [`POSTGRES_WRITERS`] on
+    /// Postgres and one on SQLite, whose writes are one at a time anyway.
+    /// They end once the queue is dropped (with the last clone of its store).
     pub(crate) fn start(db: &Db) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
