@@ -101,3 +101,19 @@ pub(crate) use fragment;
 pub(crate) fn limit(n: u32) -> String {
     format!(" LIMIT {n}")
 }
+
+/// Binds `values` into `query` as a comma-separated list, for an
+/// `IN (…)` whose parentheses the caller writes. The list must not be
+/// empty (`IN ()` is an error on Postgres).
+pub(crate) fn push_list<DB, T>(
+    query: &mut sqlx::QueryBuilder<DB>,
+    values: impl IntoIterator<Item = T>,
+) where
+    DB: sqlx::Database,
+    T: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+}

@@ -10,6 +10,7 @@ use sqlx::QueryBuilder;
 
 use crate::backend::{AsConn, on_conn};
 use crate::convert::parse;
+use crate::dialect::push_list;
 use crate::rows::{RunRow, convert_all, select_runs};
 use crate::types::Timestamp;
 
@@ -76,10 +77,10 @@ pub(super) async fn list_runs(
 pub(super) async fn active_runs(conn: &mut impl AsConn) -> StoreResult<Vec<Run>> {
     let rows: Vec<RunRow> = on_conn!(conn, |c| {
         let mut query = QueryBuilder::new(concat!(select_runs!(), "WHERE r.status IN ("));
-        let mut statuses = query.separated(", ");
-        for status in RunStatus::ACTIVE {
-            statuses.push_bind(status.as_str());
-        }
+        push_list(
+            &mut query,
+            RunStatus::ACTIVE.iter().map(|status| status.as_str()),
+        );
         query.push(") ORDER BY r.id");
         query.build_query_as().fetch_all(c).await
     })?;

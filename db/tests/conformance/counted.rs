@@ -227,3 +227,54 @@ pub async fn status_changes_are_written_together_each_with_its_answer(store: Arc
         );
     }
 }
+
+/// Several changes of one run in a batch leave it as they would one after
+/// the other: the last status, reason and times, and a job id or log
+/// stream that a later change does not repeat is kept.
+pub async fn changes_of_one_run_in_a_batch_add_up(store: Arc<dyn Store>) {
+    let (_, _, run) = support::seeded(&store).await;
+    let mut submitted = StatusChange::new(run.id, RunStatus::Submitted);
+    submitted.job_id = Some("job-1".to_owned());
+    submitted.log_stream = Some("stream-1".to_owned());
+    submitted.reason = Some("handed over".to_owned());
+    let answers = store
+        .transition_many(vec![
+            StatusChange::new(run.id, RunStatus::Dispatching),
+            submitted,
+            StatusChange::new(run.id, RunStatus::Running),
+        ])
+        .await
+        .expect("written");
+    assert!(
+        answers
+            .iter()
+            .all(|answer| matches!(answer, Ok(Transitioned::Applied { .. }))),
+        "{answers:?}"
+    );
+    let now = store.run(run.id).await.expect("read").expect("run");
+    assert_eq!(now.status, RunStatus::Running);
+    assert_eq!(now.job_id.as_deref(), Some("job-1"));
+    assert_eq!(now.log_stream.as_deref(), Some("stream-1"));
+    assert_eq!(now.status_reason, None, "the last change gave no reason");
+    assert!(
+        now.started_at.is_some() && now.finished_at.is_none(),
+        "{now:?}"
+    );
+    assert_eq!(now.attempt, 1);
+    let statuses: Vec<_> = store
+        .run_events(run.id)
+        .await
+        .expect("events")
+        .iter()
+        .filter_map(|event| event.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            RunStatus::Queued,
+            RunStatus::Dispatching,
+            RunStatus::Submitted,
+            RunStatus::Running
+        ]
+    );
+}

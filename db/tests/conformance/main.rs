@@ -92,6 +92,7 @@ conformance!(
     counted::a_submission_counts_only_when_it_makes_something,
     counted::a_sweep_counts_once_however_many_runs,
     counted::status_changes_are_written_together_each_with_its_answer,
+    counted::changes_of_one_run_in_a_batch_add_up,
     submits::submits_written_together_are_each_answered,
     submits::a_bad_submit_does_not_fail_its_neighbours,
     runs::the_log_stream_is_recorded_from_a_change_or_a_fact,

@@ -18,7 +18,7 @@ use sqlx::types::Json;
 
 use super::{Item, Pending, State};
 use crate::backend::{Tx, on_conn};
-use crate::dialect::{Dialect, Sql, sql};
+use crate::dialect::{Dialect, Sql, push_list, sql};
 use crate::limits::verdict;
 use crate::rows::{RunRow, select_runs};
 use crate::store::security::{count_hits, take_back};
@@ -42,10 +42,7 @@ pub(super) async fn check_versions(tx: &mut Tx, items: &mut [Item]) -> StoreResu
     type Version = (i64, i64, String, Option<Timestamp>, bool);
     let rows: Vec<Version> = on_conn!(&mut *tx, |c| {
         let mut query = QueryBuilder::new(VERSIONS);
-        let mut list = query.separated(", ");
-        for id in &ids {
-            list.push_bind(*id);
-        }
+        push_list(&mut query, ids.iter().copied());
         query.push(c.sql(&VERSIONS_END));
         query.build_query_as().fetch_all(c).await
     })?;
@@ -92,15 +89,9 @@ pub(super) async fn check_keys(tx: &mut Tx, items: &mut [Item]) -> StoreResult<(
         let mut query = QueryBuilder::new(
             "SELECT id, submitted_by, submit_key FROM runs WHERE submitted_by IN (",
         );
-        let mut list = query.separated(", ");
-        for user in &users {
-            list.push_bind(*user);
-        }
+        push_list(&mut query, users.iter().copied());
         query.push(") AND submit_key IN (");
-        let mut list = query.separated(", ");
-        for key in &keys {
-            list.push_bind(key.clone());
-        }
+        push_list(&mut query, keys.iter().cloned());
         query.push(")");
         query.build_query_as().fetch_all(c).await
     })?;
@@ -245,10 +236,7 @@ pub(super) async fn read_runs(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()
         .collect();
     let rows: Vec<RunRow> = on_conn!(&mut *tx, |c| {
         let mut query = QueryBuilder::new(concat!(select_runs!(), "WHERE r.id IN ("));
-        let mut list = query.separated(", ");
-        for id in &ids {
-            list.push_bind(*id);
-        }
+        push_list(&mut query, ids.iter().copied());
         query.push(")");
         query.build_query_as().fetch_all(c).await
     })?;
