@@ -11,6 +11,7 @@ mod changes;
 mod checkpoint;
 mod convert;
 mod dialect;
+mod flight;
 mod lane;
 mod limits;
 pub mod postgres;

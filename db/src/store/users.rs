@@ -70,6 +70,12 @@ impl<B> SqlStore<B> {
         if let Some(known) = self.recent.get(key) {
             return Ok(Some(known));
         }
+        // Requests that come together with one credential wait for one
+        // read of it (`crate::flight`), then find it kept.
+        let _turn = self.recent.flights.turn(key).await;
+        if let Some(known) = self.recent.get(key) {
+            return Ok(Some(known));
+        }
         // `read` has not started yet: it runs when awaited, after this.
         let generation = self.recent.generation();
         let found = read.await?;
