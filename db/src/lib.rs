@@ -44,6 +44,8 @@ pub struct SqlStore<B> {
     recent: Arc<recent::RecentCredentials>,
     /// Submits on their way to being written together (see `store::submits`).
     submits: Arc<store::SubmitQueue>,
+    /// Reads under way that a read of the same key shares (see `flight`).
+    reads: Arc<flight::SharedReads>,
     backend: PhantomData<fn() -> B>,
 }
 
@@ -53,6 +55,7 @@ impl<B> SqlStore<B> {
             submits: Arc::new(store::SubmitQueue::start(&db)),
             db,
             recent: Arc::default(),
+            reads: Arc::default(),
             backend: PhantomData,
         }
     }
@@ -74,6 +77,7 @@ impl<B> Clone for SqlStore<B> {
             db: self.db.clone(),
             recent: Arc::default(),
             submits: self.submits.clone(),
+            reads: Arc::default(),
             backend: PhantomData,
         }
     }

@@ -70,24 +70,13 @@ impl From<BudgetRow> for Budget {
 #[async_trait]
 impl<B> CostStore for SqlStore<B> {
     async fn succeeded_durations(&self, version: VersionId, count: u32) -> StoreResult<Vec<i64>> {
-        let query = format!(
-            "SELECT started_at, finished_at FROM runs \
-             WHERE version_id = $1 AND status = 'succeeded' \
-             AND started_at IS NOT NULL AND finished_at IS NOT NULL \
-             ORDER BY finished_at DESC{}",
-            limit(count)
-        );
-        // The limit is a number the caller gave, never text from a request.
-        let rows: Vec<(Timestamp, Timestamp)> = on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as(sqlx::AssertSqlSafe(query.clone()))
-                .bind(version.0)
-                .fetch_all(c)
-                .await
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(|(start, end)| (end.0 - start.0).num_milliseconds().max(0))
-            .collect())
+        // Every submit of a burst asks at once: one query answers them.
+        self.reads
+            .durations
+            .read(format!("{version}:{count}"), || {
+                self.read_succeeded_durations(version, count)
+            })
+            .await
     }
 
     async fn record_estimate(&self, runs: &[RunId], estimate: &Estimate) -> StoreResult<()> {
@@ -214,4 +203,31 @@ pub(super) async fn insert_estimate(
         .await
         .map(|_| ())
     })
+}
+
+impl<B> SqlStore<B> {
+    async fn read_succeeded_durations(
+        &self,
+        version: VersionId,
+        count: u32,
+    ) -> StoreResult<Vec<i64>> {
+        let query = format!(
+            "SELECT started_at, finished_at FROM runs \
+             WHERE version_id = $1 AND status = 'succeeded' \
+             AND started_at IS NOT NULL AND finished_at IS NOT NULL \
+             ORDER BY finished_at DESC{}",
+            limit(count)
+        );
+        // The limit is a number the caller gave, never text from a request.
+        let rows: Vec<(Timestamp, Timestamp)> = on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(query.clone()))
+                .bind(version.0)
+                .fetch_all(c)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(start, end)| (end.0 - start.0).num_milliseconds().max(0))
+            .collect())
+    }
 }

@@ -206,7 +206,9 @@ impl<B> ModelStore for SqlStore<B> {
         version: NewVersion,
         follow_ups: Vec<NewTask>,
     ) -> StoreResult<Registered> {
-        match self.try_register(&version, &follow_ups).await? {
+        let registered = self.try_register(&version, &follow_ups).await;
+        self.reads.models_changed();
+        match registered? {
             Some(registered) => Ok(registered),
             None => {
                 let mut conn = self.db.reader().await?;
@@ -263,6 +265,45 @@ impl<B> ModelStore for SqlStore<B> {
     }
 
     async fn model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>> {
+        self.reads
+            .models
+            .read(name.to_owned(), || self.read_model(name))
+            .await
+    }
+
+    async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
+        self.reads
+            .versions
+            .read(id.0.to_string(), || self.read_version(id))
+            .await
+    }
+
+    async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
+        let set = self.write_job_definition(id, arn).await;
+        self.reads.models_changed();
+        set
+    }
+
+    async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        aliases::retire(&mut tx, id, now).await?;
+        tx.commit().await?;
+        self.reads.models_changed();
+        Ok(())
+    }
+
+    async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion> {
+        let mut tx = self.db.begin().await?;
+        let promotion = aliases::promote(&mut tx, id).await?;
+        tx.commit().await?;
+        self.reads.models_changed();
+        Ok(promotion)
+    }
+}
+
+/// The reads and writes behind [`ModelStore`]'s shared reads.
+impl<B> SqlStore<B> {
+    async fn read_model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>> {
         let mut conn = self.db.reader().await?;
         let Some(row) = on_conn!(&mut conn, |c| {
             sqlx::query_as::<_, ModelRow>(concat!(
@@ -294,7 +335,7 @@ impl<B> ModelStore for SqlStore<B> {
         }))
     }
 
-    async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
+    async fn read_version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
         on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, VersionRow>(concat!(
                 "SELECT ",
@@ -309,7 +350,7 @@ impl<B> ModelStore for SqlStore<B> {
         .transpose()
     }
 
-    async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
+    async fn write_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
         let set = on_conn!(&mut self.db.writer().await?, |c| {
             sqlx::query(
                 "UPDATE model_versions SET job_definition_arn = $1 WHERE id = $2 \
@@ -337,19 +378,5 @@ impl<B> ModelStore for SqlStore<B> {
                 other.unwrap_or_default()
             ))),
         }
-    }
-
-    async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.db.begin().await?;
-        aliases::retire(&mut tx, id, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion> {
-        let mut tx = self.db.begin().await?;
-        let promotion = aliases::promote(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(promotion)
     }
 }

@@ -191,3 +191,43 @@ pub async fn the_scientist_role_is_stored_for_users_and_tokens(store: Arc<dyn St
         .expect("valid");
     assert_eq!(user.role, Role::Scientist);
 }
+
+/// Reads of one model or version that come together (every submit of a
+/// burst) may share one query; each gets the whole answer, and a read that
+/// starts after a change through the store returns sees the change.
+pub async fn reads_that_come_together_agree_and_see_changes_made_before(store: Arc<dyn Store>) {
+    let v1 = support::version(&store, "forecast", "v1").await;
+    let v2 = support::version(&store, "forecast", "v2").await;
+    let reads: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let model = store
+                    .model("forecast")
+                    .await
+                    .expect("model")
+                    .expect("found");
+                let version = store.version(v2.id).await.expect("version").expect("found");
+                (model, version)
+            })
+        })
+        .collect();
+    for read in reads {
+        let (model, version) = read.await.expect("task");
+        let labels: Vec<_> = model.versions.iter().map(|v| v.label.as_str()).collect();
+        assert_eq!(labels, ["v2", "v1"]);
+        assert_eq!(version.alias, Alias::Candidate);
+        assert!(version.retired_at.is_none());
+    }
+    store.promote_version(v2.id).await.expect("promote");
+    assert_eq!(production(&store, "forecast").await, Some(v2.id));
+    let promoted = store.version(v2.id).await.expect("version").expect("found");
+    assert_eq!(promoted.alias, Alias::Production);
+    store
+        .retire_version(v1.id, Utc::now())
+        .await
+        .expect("retire");
+    let retired = store.version(v1.id).await.expect("version").expect("found");
+    assert!(retired.retired_at.is_some(), "{retired:?}");
+    assert!(store.model("nothing").await.expect("model").is_none());
+}

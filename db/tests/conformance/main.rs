@@ -76,6 +76,7 @@ conformance!(
     aliases::concurrent_promotions_leave_one_production_version,
     aliases::retiring_production_needs_another_version_promoted_first,
     aliases::the_scientist_role_is_stored_for_users_and_tokens,
+    aliases::reads_that_come_together_agree_and_see_changes_made_before,
     runs::a_new_run_comes_with_its_event_and_dispatch_task,
     runs::transitions_follow_the_status_machine,
     runs::an_applied_transition_writes_its_outputs_and_follow_ups,
