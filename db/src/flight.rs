@@ -5,35 +5,43 @@
 //! and the worker read the version again for each dispatch: about 250
 //! identical queries at the moment the submits wait for them.
 //!
-//! * [`Flights`]: one reader of a key at a time; the next finds what the
-//!   first kept ([`crate::recent`], for credentials).
+//! * [`Flights`]: the first reader of a key reads; those that come while it
+//!   reads wait for it, then find what it kept ([`crate::recent`], for
+//!   credentials), or read for themselves when it kept nothing.
 //! * [`Shared`]: a read of a key that finds another under way takes its
-//!   answer. A change made through the store ([`Shared::changed`]) starts
-//!   new flights, so a request that comes after a change returns never
-//!   gets an answer read before it.
+//!   answer. A change made through this store ([`Shared::changed`]) starts
+//!   new flights, so a request that comes after such a change has returned
+//!   never gets an answer read before it. A change made by another process
+//!   (another web instance, the command line) is seen by the reads that
+//!   start after it commits, and may be missed by a read that joins one
+//!   begun a moment before: the window is one query's time.
+//!
+//! A read that fails is not shared: the first one's error is its own, and
+//! those that waited for it read for themselves, at once.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use modelrun_core::store::StoreResult;
+use modelrun_core::store::{StoreError, StoreResult};
 use tokio::sync::{OnceCell, OwnedMutexGuard};
 
 /// At most this many keys are remembered; past it, those no read holds
 /// are forgotten.
 const MAX_KEYS: usize = 10_000;
 
-/// Turns to read a key, one holder at a time per key.
+/// Turns to read a key, one reader at a time per key.
 #[derive(Debug, Default)]
 pub(crate) struct Flights {
     turns: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 impl Flights {
-    /// Waits until no other holder reads `key`; the turn lasts until the
-    /// guard is dropped. Waiters take their turns in the order they came.
-    pub(crate) async fn turn(&self, key: &str) -> OwnedMutexGuard<()> {
+    /// The turn to read `key` (until the guard is dropped) when nobody
+    /// reads it; else waits until the reader is done and gives `None`:
+    /// look for what it kept, and read without a turn if it kept nothing.
+    pub(crate) async fn turn(&self, key: &str) -> Option<OwnedMutexGuard<()>> {
         let turn = {
             // A panic while holding the lock leaves the map still whole.
             let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
@@ -49,7 +57,13 @@ impl Flights {
                 }
             }
         };
-        turn.lock_owned().await
+        match turn.clone().try_lock_owned() {
+            Ok(guard) => Some(guard),
+            Err(_) => {
+                drop(turn.lock_owned().await);
+                None
+            }
+        }
     }
 }
 
@@ -62,11 +76,14 @@ pub(crate) struct SharedReads {
     /// A version, by id.
     pub(crate) versions: Shared<Option<modelrun_core::model::ModelVersion>>,
     /// The durations of a version's last runs that succeeded (estimates).
+    /// Nothing starts new reads of these: a run that succeeds while a read
+    /// is under way is in the next one.
     pub(crate) durations: Shared<Vec<i64>>,
 }
 
 impl SharedReads {
-    /// A model or version was changed through the store.
+    /// A model or version was changed through the store (or may have been:
+    /// a commit whose outcome is unknown).
     pub(crate) fn models_changed(&self) {
         self.models.changed();
         self.versions.changed();
@@ -81,8 +98,9 @@ pub(crate) struct Shared<V> {
     flights: Mutex<HashMap<String, Flight<V>>>,
 }
 
-/// A read under way: the generation it started in, and its answer to be.
-type Flight<V> = (u64, Arc<OnceCell<V>>);
+/// A read under way: the generation it started in, and its answer to be
+/// (`None`: the read failed).
+type Flight<V> = (u64, Arc<OnceCell<Option<V>>>);
 
 impl<V> Default for Shared<V> {
     fn default() -> Self {
@@ -95,9 +113,7 @@ impl<V> Default for Shared<V> {
 
 impl<V: Clone> Shared<V> {
     /// The answer of `read`, or of the read of `key` under way when it
-    /// started in this generation. A failed read is not shared: each of
-    /// its waiters reads in turn (and the first to succeed answers the
-    /// rest).
+    /// started in this generation (see the module's notes on failures).
     pub(crate) async fn read<F, Fut>(&self, key: String, read: F) -> StoreResult<V>
     where
         F: FnOnce() -> Fut,
@@ -115,16 +131,34 @@ impl<V: Clone> Shared<V> {
                 }
             }
         };
-        let answer = cell.get_or_try_init(read).await.cloned();
-        // Landed: the next read of the key is a new one.
-        let mut flights = self.lock();
-        if flights
-            .get(&key)
-            .is_some_and(|(_, kept)| Arc::ptr_eq(kept, &cell))
-        {
-            flights.remove(&key);
+        let _landing = Landing {
+            shared: self,
+            key: &key,
+            cell: &cell,
+        };
+        let mut read = Some(read);
+        let mut own = None;
+        let shared = cell
+            .get_or_init(|| async {
+                let read = read.take()?;
+                let answer = read().await;
+                let value = answer.as_ref().ok().cloned();
+                own = Some(answer);
+                value
+            })
+            .await
+            .clone();
+        match (own, shared) {
+            (Some(answer), _) => answer,
+            (None, Some(value)) => Ok(value),
+            // The read waited for failed: this one reads for itself.
+            (None, None) => match read.take() {
+                Some(read) => read().await,
+                None => Err(StoreError::Unavailable(
+                    "a shared read ended without an answer".into(),
+                )),
+            },
         }
-        answer
     }
 
     /// A change was committed: reads that start from now on are new.
@@ -138,116 +172,99 @@ impl<V: Clone> Shared<V> {
     }
 }
 
+/// Takes a flight out of the map once it has landed, or once the last
+/// reader waiting for it has gone (a request cancelled mid-read): the next
+/// read of the key is a new one, and no key stays behind.
+struct Landing<'a, V: Clone> {
+    shared: &'a Shared<V>,
+    key: &'a str,
+    cell: &'a Arc<OnceCell<Option<V>>>,
+}
+
+impl<V: Clone> Drop for Landing<'_, V> {
+    fn drop(&mut self) {
+        let mut flights = self.shared.lock();
+        let ours = flights
+            .get(self.key)
+            .is_some_and(|(_, kept)| Arc::ptr_eq(kept, self.cell));
+        // Two holders: the map and this reader, the last one.
+        if ours && (self.cell.initialized() || Arc::strong_count(self.cell) <= 2) {
+            flights.remove(self.key);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
+
+    use tokio::sync::oneshot;
 
     use super::*;
 
+    /// A read of `key` on `shared` that says when it started and answers
+    /// `value` when told.
+    fn blocked(
+        shared: &Arc<Shared<u32>>,
+        key: &str,
+        value: StoreResult<u32>,
+    ) -> (
+        oneshot::Receiver<()>,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<StoreResult<u32>>,
+    ) {
+        let (started, on_start) = oneshot::channel();
+        let (release, on_release) = oneshot::channel::<()>();
+        let (shared, key) = (shared.clone(), key.to_owned());
+        let task = tokio::spawn(async move {
+            shared
+                .read(key, || async move {
+                    let _ = started.send(());
+                    let _ = on_release.await;
+                    value
+                })
+                .await
+        });
+        (on_start, release, task)
+    }
+
+    fn joiner(
+        shared: &Arc<Shared<u32>>,
+        reads: &Arc<AtomicUsize>,
+        value: u32,
+    ) -> tokio::task::JoinHandle<StoreResult<u32>> {
+        let (shared, reads) = (shared.clone(), reads.clone());
+        tokio::spawn(async move {
+            shared
+                .read("k".into(), || async move {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    Ok(value)
+                })
+                .await
+        })
+    }
+
     #[tokio::test]
-    async fn one_holder_per_key_and_keys_apart() {
+    async fn the_first_reader_reads_and_the_others_wait_then_look() {
         let flights = Arc::new(Flights::default());
-        let inside = Arc::new(AtomicUsize::new(0));
-        let most = Arc::new(AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (flights, inside, most) = (flights.clone(), inside.clone(), most.clone());
-            tasks.push(tokio::spawn(async move {
-                let _turn = flights.turn("a").await;
-                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                inside.fetch_sub(1, Ordering::SeqCst);
-            }));
-        }
-        // Another key is not held up by "a"'s holders.
+        let first = flights.turn("a").await;
+        assert!(first.is_some(), "nobody reads a: the turn is ours");
+        let waiting = {
+            let flights = flights.clone();
+            tokio::spawn(async move { flights.turn("a").await.is_none() })
+        };
+        // Another key is not held up by a's reader.
         let other = tokio::time::timeout(Duration::from_secs(1), flights.turn("b")).await;
-        assert!(other.is_ok(), "key b waited for key a");
-        drop(other);
-        for task in tasks {
-            task.await.expect("task");
-        }
-        assert_eq!(
-            most.load(Ordering::SeqCst),
-            1,
-            "two holders of one key at once"
-        );
-    }
-
-    #[tokio::test]
-    async fn reads_that_come_together_share_one() {
-        let shared = Arc::new(Shared::<u32>::default());
-        let reads = Arc::new(AtomicUsize::new(0));
-        let (opened, open) = tokio::sync::oneshot::channel::<()>();
-        // The first read waits until the others have joined it.
-        let first = {
-            let (shared, reads) = (shared.clone(), reads.clone());
-            tokio::spawn(async move {
-                shared
-                    .read("k".into(), || async move {
-                        reads.fetch_add(1, Ordering::SeqCst);
-                        let _ = open.await;
-                        Ok(7)
-                    })
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
-        let mut joined = Vec::new();
-        for _ in 0..5 {
-            let (shared, reads) = (shared.clone(), reads.clone());
-            joined.push(tokio::spawn(async move {
-                shared
-                    .read("k".into(), || async move {
-                        reads.fetch_add(1, Ordering::SeqCst);
-                        Ok(8)
-                    })
-                    .await
-            }));
-        }
+        assert!(matches!(other, Ok(Some(_))), "key b waited for key a");
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let _ = opened.send(());
-        assert_eq!(first.await.expect("task").expect("read"), 7);
-        for task in joined {
-            assert_eq!(task.await.expect("task").expect("read"), 7);
-        }
-        assert_eq!(reads.load(Ordering::SeqCst), 1);
-        // Landed: the next read is a new one.
-        let next = shared.read("k".into(), || async { Ok(9) }).await;
-        assert_eq!(next.expect("read"), 9);
-    }
-
-    #[tokio::test]
-    async fn a_change_starts_new_reads_and_a_failure_is_not_shared() {
-        let shared = Arc::new(Shared::<u32>::default());
-        let (opened, open) = tokio::sync::oneshot::channel::<()>();
-        let before = {
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                shared
-                    .read("k".into(), || async move {
-                        let _ = open.await;
-                        Ok(1)
-                    })
-                    .await
-            })
-        };
-        tokio::task::yield_now().await;
-        shared.changed();
-        // Under way still, but read before the change: not shared.
-        let after = shared.read("k".into(), || async { Ok(2) }).await;
-        assert_eq!(after.expect("read"), 2);
-        let _ = opened.send(());
-        assert_eq!(before.await.expect("task").expect("read"), 1);
-        let failed = shared
-            .read("e".into(), || async {
-                Err(modelrun_core::store::StoreError::NotFound)
-            })
-            .await;
-        assert!(failed.is_err());
-        let again = shared.read("e".into(), || async { Ok(3) }).await;
-        assert_eq!(again.expect("read"), 3);
+        assert!(!waiting.is_finished(), "a second reader did not wait");
+        drop(first);
+        assert!(
+            waiting.await.expect("task"),
+            "a waiter is told to look first"
+        );
+        assert!(flights.turn("a").await.is_some(), "read over: a new turn");
     }
 
     #[tokio::test]
@@ -258,5 +275,75 @@ mod tests {
         }
         let kept = flights.turns.lock().expect("lock").len();
         assert!(kept <= 1, "{kept} keys kept");
+    }
+
+    #[tokio::test]
+    async fn reads_that_come_together_share_one() {
+        let shared = Arc::new(Shared::<u32>::default());
+        let reads = Arc::new(AtomicUsize::new(0));
+        let (started, release, first) = blocked(&shared, "k", Ok(7));
+        started.await.expect("started");
+        let joined: Vec<_> = (0..5).map(|_| joiner(&shared, &reads, 8)).collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = release.send(());
+        assert_eq!(first.await.expect("task").expect("read"), 7);
+        for task in joined {
+            assert_eq!(task.await.expect("task").expect("read"), 7);
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 0, "the joiners read nothing");
+        assert!(shared.lock().is_empty(), "landed: the flight is gone");
+        // The next read is a new one.
+        let next = shared.read("k".into(), || async { Ok(9) }).await;
+        assert_eq!(next.expect("read"), 9);
+    }
+
+    #[tokio::test]
+    async fn a_change_starts_new_reads() {
+        let shared = Arc::new(Shared::<u32>::default());
+        let (started, release, before) = blocked(&shared, "k", Ok(1));
+        started.await.expect("started");
+        shared.changed();
+        // Under way still, but begun before the change: not shared.
+        let after = shared.read("k".into(), || async { Ok(2) }).await;
+        assert_eq!(after.expect("read"), 2);
+        let _ = release.send(());
+        assert_eq!(before.await.expect("task").expect("read"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_shared() {
+        let shared = Arc::new(Shared::<u32>::default());
+        let reads = Arc::new(AtomicUsize::new(0));
+        let (started, release, first) = blocked(&shared, "k", Err(StoreError::NotFound));
+        started.await.expect("started");
+        let joined: Vec<_> = (0..3).map(|_| joiner(&shared, &reads, 5)).collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = release.send(());
+        assert!(matches!(
+            first.await.expect("task"),
+            Err(StoreError::NotFound)
+        ));
+        for task in joined {
+            assert_eq!(task.await.expect("task").expect("own read"), 5);
+        }
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            3,
+            "each waiter read for itself"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_whose_callers_all_left_leaves_nothing_behind() {
+        let shared = Arc::new(Shared::<u32>::default());
+        let (started, _release, first) = blocked(&shared, "k", Ok(1));
+        started.await.expect("started");
+        assert_eq!(shared.lock().len(), 1);
+        first.abort();
+        let _ = first.await;
+        assert!(
+            shared.lock().is_empty(),
+            "a cancelled read stayed in the map"
+        );
     }
 }

@@ -77,7 +77,7 @@ impl<B> Clone for SqlStore<B> {
             db: self.db.clone(),
             recent: Arc::default(),
             submits: self.submits.clone(),
-            reads: Arc::default(),
+            reads: self.reads.clone(),
             backend: PhantomData,
         }
     }

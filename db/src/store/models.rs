@@ -285,19 +285,27 @@ impl<B> ModelStore for SqlStore<B> {
     }
 
     async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.db.begin().await?;
-        aliases::retire(&mut tx, id, now).await?;
-        tx.commit().await?;
+        let retired = async {
+            let mut tx = self.db.begin().await?;
+            aliases::retire(&mut tx, id, now).await?;
+            tx.commit().await
+        }
+        .await;
+        // Also when the commit's outcome is unknown.
         self.reads.models_changed();
-        Ok(())
+        retired
     }
 
     async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion> {
-        let mut tx = self.db.begin().await?;
-        let promotion = aliases::promote(&mut tx, id).await?;
-        tx.commit().await?;
+        let promoted = async {
+            let mut tx = self.db.begin().await?;
+            let promotion = aliases::promote(&mut tx, id).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(promotion)
+        }
+        .await;
         self.reads.models_changed();
-        Ok(promotion)
+        promoted
     }
 }
 

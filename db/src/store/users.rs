@@ -72,8 +72,10 @@ impl<B> SqlStore<B> {
         }
         // Requests that come together with one credential wait for one
         // read of it (`crate::flight`), then find it kept.
-        let _turn = self.recent.flights.turn(key).await;
-        if let Some(known) = self.recent.get(key) {
+        let turn = self.recent.flights.turn(key).await;
+        if turn.is_none()
+            && let Some(known) = self.recent.get(key)
+        {
             return Ok(Some(known));
         }
         // `read` has not started yet: it runs when awaited, after this.

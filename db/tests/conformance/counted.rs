@@ -230,9 +230,16 @@ pub async fn status_changes_are_written_together_each_with_its_answer(store: Arc
 
 /// Several changes of one run in a batch leave it as they would one after
 /// the other: the last status, reason and times, and a job id or log
-/// stream that a later change does not repeat is kept.
+/// stream that a later change does not repeat is kept. Runs changed in one
+/// batch are written in one statement, a run with nothing to set beside
+/// one with everything.
 pub async fn changes_of_one_run_in_a_batch_add_up(store: Arc<dyn Store>) {
-    let (_, _, run) = support::seeded(&store).await;
+    let (ann, version, first) = support::seeded(&store).await;
+    let run = store
+        .create_run_with(new_run(&version, ann.id, None), Alongside::default())
+        .await
+        .expect("run")
+        .item;
     let mut submitted = StatusChange::new(run.id, RunStatus::Submitted);
     submitted.job_id = Some("job-1".to_owned());
     submitted.log_stream = Some("stream-1".to_owned());
@@ -241,6 +248,8 @@ pub async fn changes_of_one_run_in_a_batch_add_up(store: Arc<dyn Store>) {
         .transition_many(vec![
             StatusChange::new(run.id, RunStatus::Dispatching),
             submitted,
+            // The first row written: no job, no times, no reason.
+            StatusChange::new(first.id, RunStatus::Dispatching),
             StatusChange::new(run.id, RunStatus::Running),
         ])
         .await
@@ -276,5 +285,11 @@ pub async fn changes_of_one_run_in_a_batch_add_up(store: Arc<dyn Store>) {
             RunStatus::Submitted,
             RunStatus::Running
         ]
+    );
+    let first = store.run(first.id).await.expect("read").expect("run");
+    assert_eq!(first.status, RunStatus::Dispatching);
+    assert!(
+        first.job_id.is_none() && first.log_stream.is_none() && first.started_at.is_none(),
+        "{first:?}"
     );
 }
