@@ -12,6 +12,7 @@ mod checkpoint;
 mod convert;
 mod dialect;
 mod flight;
+mod gather;
 mod lane;
 mod limits;
 pub mod postgres;
@@ -46,6 +47,8 @@ pub struct SqlStore<B> {
     submits: Arc<store::SubmitQueue>,
     /// Reads under way that a read of the same key shares (see `flight`).
     reads: Arc<flight::SharedReads>,
+    /// Reads of single runs that come together (see `gather`).
+    run_reads: Arc<gather::Gathered<modelrun_core::run::Run>>,
     backend: PhantomData<fn() -> B>,
 }
 
@@ -56,6 +59,7 @@ impl<B> SqlStore<B> {
             db,
             recent: Arc::default(),
             reads: Arc::default(),
+            run_reads: Arc::default(),
             backend: PhantomData,
         }
     }
@@ -78,6 +82,7 @@ impl<B> Clone for SqlStore<B> {
             recent: Arc::default(),
             submits: self.submits.clone(),
             reads: self.reads.clone(),
+            run_reads: self.run_reads.clone(),
             backend: PhantomData,
         }
     }

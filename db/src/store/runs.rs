@@ -2,6 +2,8 @@
 //! Status changes are written by `transitions`, submits that arrive
 //! together by `submits`.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use modelrun_core::alias::Alias;
@@ -16,6 +18,7 @@ use modelrun_core::status::{RunStatus, may_requeue};
 use modelrun_core::store::{RunStore, StoreError, StoreResult};
 use modelrun_core::task::{DispatchRun, Job, Queued};
 use serde_json::Value;
+use sqlx::QueryBuilder;
 use sqlx::types::Json;
 
 use super::costs::insert_estimate;
@@ -26,7 +29,7 @@ use super::transitions::{RUN_STATE, RunState, write_changes};
 use crate::SqlStore;
 use crate::backend::{AsConn, Db, Tx, on_conn};
 use crate::convert::parse;
-use crate::dialect::{Dialect, Sql, sql};
+use crate::dialect::{Dialect, Sql, push_list, sql};
 use crate::rows::{EventRow, OutputRow, RunRow, convert_all, select_runs};
 use crate::types::Timestamp;
 
@@ -50,6 +53,28 @@ pub(super) async fn fetch_run(conn: &mut impl AsConn, id: RunId) -> StoreResult<
     })?
     .map(Run::try_from)
     .transpose()
+}
+
+/// The runs of `ids` that exist, by id, in one query.
+pub(crate) async fn fetch_runs(
+    conn: &mut impl AsConn,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, Run>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<RunRow> = on_conn!(conn, |c| {
+        let mut query = QueryBuilder::new(concat!(select_runs!(), "WHERE r.id IN ("));
+        push_list(&mut query, ids.iter().copied());
+        query.push(")");
+        query.build_query_as().fetch_all(c).await
+    })?;
+    let mut runs = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let run = Run::try_from(row)?;
+        runs.insert(run.id.0, run);
+    }
+    Ok(runs)
 }
 
 pub(super) async fn insert_event(
@@ -226,7 +251,14 @@ impl<B> RunStore for SqlStore<B> {
     }
 
     async fn run(&self, id: RunId) -> StoreResult<Option<Run>> {
-        fetch_run(&mut self.db.reader().await?, id).await
+        // Reads that come together (a burst's dispatches) are one query.
+        let db = self.db.clone();
+        self.run_reads
+            .read(id.0, move |ids| {
+                let db = db.clone();
+                async move { fetch_runs(&mut db.reader().await?, &ids).await }
+            })
+            .await
     }
 
     async fn run_with_key(&self, user: UserId, key: &str) -> StoreResult<Option<RunId>> {

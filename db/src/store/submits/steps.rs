@@ -20,7 +20,7 @@ use super::{Item, Pending, State};
 use crate::backend::{Tx, on_conn};
 use crate::dialect::{Dialect, Sql, push_list, sql};
 use crate::limits::verdict;
-use crate::rows::{RunRow, select_runs};
+use crate::store::runs::fetch_runs;
 use crate::store::security::{count_hits, take_back};
 use crate::types::Timestamp;
 
@@ -234,21 +234,11 @@ pub(super) async fn read_runs(tx: &mut Tx, items: &mut [Item]) -> StoreResult<()
         .filter_map(|item| item.pending().and_then(|pending| pending.id))
         .map(|id| id.0)
         .collect();
-    let rows: Vec<RunRow> = on_conn!(&mut *tx, |c| {
-        let mut query = QueryBuilder::new(concat!(select_runs!(), "WHERE r.id IN ("));
-        push_list(&mut query, ids.iter().copied());
-        query.push(")");
-        query.build_query_as().fetch_all(c).await
-    })?;
-    let mut runs: HashMap<RunId, Run> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let run = Run::try_from(row)?;
-        runs.insert(run.id, run);
-    }
+    let mut runs = fetch_runs(&mut *tx, &ids).await?;
     for item in items.iter_mut() {
         if let Some(pending) = item.pending() {
             let id = pending.id.ok_or(StoreError::NotFound)?;
-            pending.run = Some(runs.remove(&id).ok_or(StoreError::NotFound)?);
+            pending.run = Some(runs.remove(&id.0).ok_or(StoreError::NotFound)?);
         }
     }
     Ok(())
