@@ -1,27 +1,24 @@
 //! Reads that come together, made once ("single flight").
 //!
-//! A burst of 50 submits read each of five API tokens ten times at once,
-//! the model and its versions 50 times, the version's run history 50 times,
-//! and the worker read the version again for each dispatch: about 250
-//! identical queries at the moment the submits wait for them.
+//! A burst of 50 submits read each of five API tokens ten times at once
+//! and the version's run history 50 times, all at the moment the submits
+//! wait for them.
 //!
 //! * [`Flights`]: the first reader of a key reads; those that come while it
 //!   reads wait for it, then find what it kept ([`crate::recent`], for
 //!   credentials), or read for themselves when it kept nothing.
 //! * [`Shared`]: a read of a key that finds another under way takes its
-//!   answer. A change made through this store ([`Shared::changed`]) starts
-//!   new flights, so a request that comes after such a change has returned
-//!   never gets an answer read before it. A change made by another process
-//!   (another web instance, the command line) is seen by the reads that
-//!   start after it commits, and may be missed by a read that joins one
-//!   begun a moment before: the window is one query's time.
+//!   answer, one that may be a moment older than the request: only for
+//!   reads where that is harmless (a version's run history, for an
+//!   estimate). A model or version is always read afresh: a request made
+//!   after a promotion elsewhere (another web instance, the command line)
+//!   must see it, and a shared read begun before could miss it.
 //!
 //! A read that fails is not shared: the first one's error is its own, and
 //! those that waited for it read for themselves, at once.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use modelrun_core::store::{StoreError, StoreResult};
@@ -67,70 +64,32 @@ impl Flights {
     }
 }
 
-/// The store's reads that are shared ([`Shared`]): what every submit and
-/// every dispatch reads of the same model and version.
-#[derive(Debug, Default)]
-pub(crate) struct SharedReads {
-    /// A model and its versions, by name.
-    pub(crate) models: Shared<Option<modelrun_core::model::ModelWithVersions>>,
-    /// A version, by id.
-    pub(crate) versions: Shared<Option<modelrun_core::model::ModelVersion>>,
-    /// The durations of a version's last runs that succeeded (estimates).
-    /// Nothing starts new reads of these: a run that succeeds while a read
-    /// is under way is in the next one.
-    pub(crate) durations: Shared<Vec<i64>>,
-}
-
-impl SharedReads {
-    /// A model or version was changed through the store (or may have been:
-    /// a commit whose outcome is unknown).
-    pub(crate) fn models_changed(&self) {
-        self.models.changed();
-        self.versions.changed();
-    }
-}
-
 /// Answers of reads under way, by key; see the module's notes.
 #[derive(Debug)]
 pub(crate) struct Shared<V> {
-    /// Moves on with every change, which starts new flights.
-    generation: AtomicU64,
     flights: Mutex<HashMap<String, Flight<V>>>,
 }
 
-/// A read under way: the generation it started in, and its answer to be
-/// (`None`: the read failed).
-type Flight<V> = (u64, Arc<OnceCell<Option<V>>>);
+/// A read under way: its answer to be (`None`: the read failed).
+type Flight<V> = Arc<OnceCell<Option<V>>>;
 
 impl<V> Default for Shared<V> {
     fn default() -> Self {
         Shared {
-            generation: AtomicU64::new(0),
             flights: Mutex::default(),
         }
     }
 }
 
 impl<V: Clone> Shared<V> {
-    /// The answer of `read`, or of the read of `key` under way when it
-    /// started in this generation (see the module's notes on failures).
+    /// The answer of `read`, or of the read of `key` under way (see the
+    /// module's notes on failures).
     pub(crate) async fn read<F, Fut>(&self, key: String, read: F) -> StoreResult<V>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = StoreResult<V>>,
     {
-        let generation = self.generation.load(Ordering::Acquire);
-        let cell = {
-            let mut flights = self.lock();
-            match flights.get(&key) {
-                Some((at, cell)) if *at == generation => cell.clone(),
-                _ => {
-                    let cell = Arc::new(OnceCell::new());
-                    flights.insert(key.clone(), (generation, cell.clone()));
-                    cell
-                }
-            }
-        };
+        let cell = self.lock().entry(key.clone()).or_default().clone();
         let _landing = Landing {
             shared: self,
             key: &key,
@@ -161,11 +120,6 @@ impl<V: Clone> Shared<V> {
         }
     }
 
-    /// A change was committed: reads that start from now on are new.
-    pub(crate) fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flight<V>>> {
         // A panic while holding the lock leaves the map still whole.
         self.flights.lock().unwrap_or_else(|p| p.into_inner())
@@ -186,7 +140,7 @@ impl<V: Clone> Drop for Landing<'_, V> {
         let mut flights = self.shared.lock();
         let ours = flights
             .get(self.key)
-            .is_some_and(|(_, kept)| Arc::ptr_eq(kept, self.cell));
+            .is_some_and(|kept| Arc::ptr_eq(kept, self.cell));
         // Two holders: the map and this reader, the last one.
         if ours && (self.cell.initialized() || Arc::strong_count(self.cell) <= 2) {
             flights.remove(self.key);
@@ -196,7 +150,7 @@ impl<V: Clone> Drop for Landing<'_, V> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     use tokio::sync::oneshot;
@@ -295,19 +249,6 @@ mod tests {
         // The next read is a new one.
         let next = shared.read("k".into(), || async { Ok(9) }).await;
         assert_eq!(next.expect("read"), 9);
-    }
-
-    #[tokio::test]
-    async fn a_change_starts_new_reads() {
-        let shared = Arc::new(Shared::<u32>::default());
-        let (started, release, before) = blocked(&shared, "k", Ok(1));
-        started.await.expect("started");
-        shared.changed();
-        // Under way still, but begun before the change: not shared.
-        let after = shared.read("k".into(), || async { Ok(2) }).await;
-        assert_eq!(after.expect("read"), 2);
-        let _ = release.send(());
-        assert_eq!(before.await.expect("task").expect("read"), 1);
     }
 
     #[tokio::test]

@@ -206,9 +206,7 @@ impl<B> ModelStore for SqlStore<B> {
         version: NewVersion,
         follow_ups: Vec<NewTask>,
     ) -> StoreResult<Registered> {
-        let registered = self.try_register(&version, &follow_ups).await;
-        self.reads.models_changed();
-        match registered? {
+        match self.try_register(&version, &follow_ups).await? {
             Some(registered) => Ok(registered),
             None => {
                 let mut conn = self.db.reader().await?;
@@ -265,53 +263,6 @@ impl<B> ModelStore for SqlStore<B> {
     }
 
     async fn model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>> {
-        self.reads
-            .models
-            .read(name.to_owned(), || self.read_model(name))
-            .await
-    }
-
-    async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
-        self.reads
-            .versions
-            .read(id.0.to_string(), || self.read_version(id))
-            .await
-    }
-
-    async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
-        let set = self.write_job_definition(id, arn).await;
-        self.reads.models_changed();
-        set
-    }
-
-    async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
-        let retired = async {
-            let mut tx = self.db.begin().await?;
-            aliases::retire(&mut tx, id, now).await?;
-            tx.commit().await
-        }
-        .await;
-        // Also when the commit's outcome is unknown.
-        self.reads.models_changed();
-        retired
-    }
-
-    async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion> {
-        let promoted = async {
-            let mut tx = self.db.begin().await?;
-            let promotion = aliases::promote(&mut tx, id).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(promotion)
-        }
-        .await;
-        self.reads.models_changed();
-        promoted
-    }
-}
-
-/// The reads and writes behind [`ModelStore`]'s shared reads.
-impl<B> SqlStore<B> {
-    async fn read_model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>> {
         let mut conn = self.db.reader().await?;
         let Some(row) = on_conn!(&mut conn, |c| {
             sqlx::query_as::<_, ModelRow>(concat!(
@@ -343,7 +294,7 @@ impl<B> SqlStore<B> {
         }))
     }
 
-    async fn read_version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
+    async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
         on_conn!(&mut self.db.reader().await?, |c| {
             sqlx::query_as::<_, VersionRow>(concat!(
                 "SELECT ",
@@ -358,7 +309,7 @@ impl<B> SqlStore<B> {
         .transpose()
     }
 
-    async fn write_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
+    async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
         let set = on_conn!(&mut self.db.writer().await?, |c| {
             sqlx::query(
                 "UPDATE model_versions SET job_definition_arn = $1 WHERE id = $2 \
@@ -386,5 +337,19 @@ impl<B> SqlStore<B> {
                 other.unwrap_or_default()
             ))),
         }
+    }
+
+    async fn retire_version(&self, id: VersionId, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        aliases::retire(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn promote_version(&self, id: VersionId) -> StoreResult<Promotion> {
+        let mut tx = self.db.begin().await?;
+        let promotion = aliases::promote(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(promotion)
     }
 }

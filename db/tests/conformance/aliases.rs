@@ -193,8 +193,8 @@ pub async fn the_scientist_role_is_stored_for_users_and_tokens(store: Arc<dyn St
 }
 
 /// Reads of one model or version that come together (every submit of a
-/// burst) may share one query; each gets the whole answer, and a read that
-/// starts after a change through the store returns sees the change.
+/// burst) each get the whole answer, and a read that starts after a change
+/// has returned sees it.
 pub async fn reads_that_come_together_agree_and_see_changes_made_before(store: Arc<dyn Store>) {
     let v1 = support::version(&store, "forecast", "v1").await;
     let v2 = support::version(&store, "forecast", "v2").await;
