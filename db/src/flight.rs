@@ -1,24 +1,26 @@
 //! Reads that come together, made once ("single flight").
 //!
-//! A burst of 50 submits read each of five API tokens ten times at once
-//! and the version's run history 50 times, all at the moment the submits
-//! wait for them.
+//! A burst of 50 submits read each of five API tokens ten times at once,
+//! the model and its versions 50 times, the version's run history 50 times,
+//! and the worker read the version again for each dispatch: about 250
+//! identical queries at the moment the submits wait for them.
 //!
 //! * [`Flights`]: the first reader of a key reads; those that come while it
 //!   reads wait for it, then find what it kept ([`crate::recent`], for
 //!   credentials), or read for themselves when it kept nothing.
-//! * [`Shared`]: a read of a key that finds another under way takes its
-//!   answer, one that may be a moment older than the request: only for
-//!   reads where that is harmless (a version's run history, for an
-//!   estimate). A model or version is always read afresh: a request made
-//!   after a promotion elsewhere (another web instance, the command line)
-//!   must see it, and a shared read begun before could miss it.
+//! * [`Shared`]: a read of a key joins another's that has not begun yet;
+//!   one that finds a read under way waits for it to land and joins the
+//!   next. Every answer comes from a read begun after the request came, so
+//!   a request made after a change committed (here, in another web
+//!   instance, on the command line) sees it: a request after a promotion
+//!   never runs the version that was production before.
 //!
 //! A read that fails is not shared: the first one's error is its own, and
-//! those that waited for it read for themselves, at once.
+//! those that joined it read for themselves, at once.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use modelrun_core::store::{StoreError, StoreResult};
@@ -64,14 +66,48 @@ impl Flights {
     }
 }
 
+/// The store's reads that are shared ([`Shared`]).
+#[derive(Debug, Default)]
+pub(crate) struct SharedReads {
+    /// A model and its versions, by name: every submit reads it.
+    pub(crate) models: Shared<Option<modelrun_core::model::ModelWithVersions>>,
+    /// A version, by id: every dispatch reads it.
+    pub(crate) versions: Shared<Option<modelrun_core::model::ModelVersion>>,
+    /// The durations of a version's last runs that succeeded: every
+    /// submit's estimate reads them.
+    pub(crate) durations: Shared<Vec<i64>>,
+}
+
 /// Answers of reads under way, by key; see the module's notes.
 #[derive(Debug)]
 pub(crate) struct Shared<V> {
-    flights: Mutex<HashMap<String, Flight<V>>>,
+    flights: Mutex<HashMap<String, KeyReads<V>>>,
 }
 
-/// A read under way: its answer to be (`None`: the read failed).
-type Flight<V> = Arc<OnceCell<Option<V>>>;
+/// The reads of a key: the one under way or about to begin, and the one
+/// that those who came while it was under way wait to begin together.
+#[derive(Debug)]
+struct KeyReads<V> {
+    current: Flight<V>,
+    next: Option<Flight<V>>,
+}
+
+/// One read: whether it has begun, and its answer to be (`None`: it
+/// failed).
+#[derive(Debug)]
+struct State<V> {
+    begun: AtomicBool,
+    answer: OnceCell<Option<V>>,
+}
+
+type Flight<V> = Arc<State<V>>;
+
+fn flight<V>() -> Flight<V> {
+    Arc::new(State {
+        begun: AtomicBool::new(false),
+        answer: OnceCell::new(),
+    })
+}
 
 impl<V> Default for Shared<V> {
     fn default() -> Self {
@@ -82,23 +118,43 @@ impl<V> Default for Shared<V> {
 }
 
 impl<V: Clone> Shared<V> {
-    /// The answer of `read`, or of the read of `key` under way (see the
-    /// module's notes on failures).
+    /// The answer of a read of `key` begun after this call: `read`'s, or
+    /// that of a read another caller begins (see the module's notes, and
+    /// on failures).
     pub(crate) async fn read<F, Fut>(&self, key: String, read: F) -> StoreResult<V>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = StoreResult<V>>,
     {
-        let cell = self.lock().entry(key.clone()).or_default().clone();
+        // Dropped last, when this caller holds no read any more.
         let _landing = Landing {
             shared: self,
             key: &key,
-            cell: &cell,
         };
+        let (joined, under_way) = {
+            let mut flights = self.lock();
+            let reads = flights.entry(key.clone()).or_insert_with(|| KeyReads {
+                current: flight(),
+                next: None,
+            });
+            if reads.current.begun.load(Ordering::Acquire) {
+                let next = reads.next.get_or_insert_with(flight).clone();
+                (next, Some(reads.current.clone()))
+            } else {
+                (reads.current.clone(), None)
+            }
+        };
+        if let Some(under_way) = under_way {
+            // Begun before this call: it may miss a change committed since.
+            let _ = under_way.answer.get_or_init(|| async { None }).await;
+            self.tidy(&key);
+        }
         let mut read = Some(read);
         let mut own = None;
-        let shared = cell
+        let shared = joined
+            .answer
             .get_or_init(|| async {
+                joined.begun.store(true, Ordering::Release);
                 let read = read.take()?;
                 let answer = read().await;
                 let value = answer.as_ref().ok().cloned();
@@ -107,50 +163,62 @@ impl<V: Clone> Shared<V> {
             })
             .await
             .clone();
-        match (own, shared) {
-            (Some(answer), _) => answer,
-            (None, Some(value)) => Ok(value),
-            // The read waited for failed: this one reads for itself.
-            (None, None) => match read.take() {
-                Some(read) => read().await,
-                None => Err(StoreError::Unavailable(
-                    "a shared read ended without an answer".into(),
-                )),
-            },
+        match (own, shared, read) {
+            (Some(answer), _, _) => answer,
+            (None, Some(value), _) => Ok(value),
+            // The read joined failed: this one reads for itself.
+            (None, None, Some(read)) => read().await,
+            (None, None, None) => Err(StoreError::Unavailable(
+                "a shared read ended without an answer".into(),
+            )),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Flight<V>>> {
+    /// Moves `key`'s reads on past the ones that have landed, and forgets
+    /// the key when no read of it is under way or awaited.
+    fn tidy(&self, key: &str) {
+        let mut flights = self.lock();
+        let Some(reads) = flights.get_mut(key) else {
+            return;
+        };
+        if reads.current.answer.initialized() {
+            match reads.next.take() {
+                Some(next) => reads.current = next,
+                None => {
+                    flights.remove(key);
+                    return;
+                }
+            }
+        }
+        // Nobody holds the current read but the map: all left.
+        if reads.next.is_none() && Arc::strong_count(&reads.current) == 1 {
+            flights.remove(key);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, KeyReads<V>>> {
         // A panic while holding the lock leaves the map still whole.
         self.flights.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Takes a flight out of the map once it has landed, or once the last
-/// reader waiting for it has gone (a request cancelled mid-read): the next
-/// read of the key is a new one, and no key stays behind.
+/// Tidies the key's reads when a caller is done or leaves (a request
+/// cancelled mid-read): the next read of the key is a new one, and no key
+/// stays behind.
 struct Landing<'a, V: Clone> {
     shared: &'a Shared<V>,
     key: &'a str,
-    cell: &'a Arc<OnceCell<Option<V>>>,
 }
 
 impl<V: Clone> Drop for Landing<'_, V> {
     fn drop(&mut self) {
-        let mut flights = self.shared.lock();
-        let ours = flights
-            .get(self.key)
-            .is_some_and(|kept| Arc::ptr_eq(kept, self.cell));
-        // Two holders: the map and this reader, the last one.
-        if ours && (self.cell.initialized() || Arc::strong_count(self.cell) <= 2) {
-            flights.remove(self.key);
-        }
+        self.shared.tidy(self.key);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
 
     use tokio::sync::oneshot;
@@ -232,19 +300,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reads_that_come_together_share_one() {
+    async fn reads_that_come_during_a_read_share_the_next_one() {
         let shared = Arc::new(Shared::<u32>::default());
         let reads = Arc::new(AtomicUsize::new(0));
         let (started, release, first) = blocked(&shared, "k", Ok(7));
         started.await.expect("started");
+        // Begun before they came: its answer may be older than they are.
         let joined: Vec<_> = (0..5).map(|_| joiner(&shared, &reads, 8)).collect();
         tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            0,
+            "they wait for the read under way"
+        );
         let _ = release.send(());
         assert_eq!(first.await.expect("task").expect("read"), 7);
         for task in joined {
-            assert_eq!(task.await.expect("task").expect("read"), 7);
+            assert_eq!(task.await.expect("task").expect("read"), 8);
         }
-        assert_eq!(reads.load(Ordering::SeqCst), 0, "the joiners read nothing");
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "the five shared one read");
         assert!(shared.lock().is_empty(), "landed: the flight is gone");
         // The next read is a new one.
         let next = shared.read("k".into(), || async { Ok(9) }).await;
@@ -265,13 +339,9 @@ mod tests {
             Err(StoreError::NotFound)
         ));
         for task in joined {
-            assert_eq!(task.await.expect("task").expect("own read"), 5);
+            assert_eq!(task.await.expect("task").expect("a read of their own"), 5);
         }
-        assert_eq!(
-            reads.load(Ordering::SeqCst),
-            3,
-            "each waiter read for itself"
-        );
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -45,9 +45,8 @@ pub struct SqlStore<B> {
     recent: Arc<recent::RecentCredentials>,
     /// Submits on their way to being written together (see `store::submits`).
     submits: Arc<store::SubmitQueue>,
-    /// Reads of a version's run history under way, which a read of the
-    /// same history shares (see `flight`).
-    durations: Arc<flight::Shared<Vec<i64>>>,
+    /// Reads that come together, made once (see `flight`).
+    reads: Arc<flight::SharedReads>,
     /// Reads of single runs that come together (see `gather`).
     run_reads: Arc<gather::Gathered<modelrun_core::run::Run>>,
     backend: PhantomData<fn() -> B>,
@@ -59,7 +58,7 @@ impl<B> SqlStore<B> {
             submits: Arc::new(store::SubmitQueue::start(&db)),
             db,
             recent: Arc::default(),
-            durations: Arc::default(),
+            reads: Arc::default(),
             run_reads: Arc::default(),
             backend: PhantomData,
         }
@@ -82,7 +81,7 @@ impl<B> Clone for SqlStore<B> {
             db: self.db.clone(),
             recent: Arc::default(),
             submits: self.submits.clone(),
-            durations: self.durations.clone(),
+            reads: self.reads.clone(),
             run_reads: self.run_reads.clone(),
             backend: PhantomData,
         }

@@ -71,7 +71,8 @@ impl From<BudgetRow> for Budget {
 impl<B> CostStore for SqlStore<B> {
     async fn succeeded_durations(&self, version: VersionId, count: u32) -> StoreResult<Vec<i64>> {
         // Every submit of a burst asks at once: one query answers them.
-        self.durations
+        self.reads
+            .durations
             .read(format!("{version}:{count}"), || {
                 self.read_succeeded_durations(version, count)
             })

@@ -263,50 +263,18 @@ impl<B> ModelStore for SqlStore<B> {
     }
 
     async fn model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>> {
-        let mut conn = self.db.reader().await?;
-        let Some(row) = on_conn!(&mut conn, |c| {
-            sqlx::query_as::<_, ModelRow>(concat!(
-                "SELECT ",
-                model_columns!(),
-                " FROM models WHERE name = $1"
-            ))
-            .bind(name)
-            .fetch_optional(c)
+        // Every submit of a burst asks at once (`crate::flight`).
+        self.reads
+            .models
+            .read(name.to_owned(), || self.read_model(name))
             .await
-        })?
-        else {
-            return Ok(None);
-        };
-        let model = Model::from(row);
-        let versions = on_conn!(&mut conn, |c| {
-            sqlx::query_as::<_, VersionRow>(concat!(
-                "SELECT ",
-                version_columns!(),
-                " FROM model_versions WHERE model_id = $1 ORDER BY id DESC"
-            ))
-            .bind(model.id.0)
-            .fetch_all(c)
-            .await
-        })?;
-        Ok(Some(ModelWithVersions {
-            model,
-            versions: convert_all(versions)?,
-        }))
     }
 
     async fn version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
-        on_conn!(&mut self.db.reader().await?, |c| {
-            sqlx::query_as::<_, VersionRow>(concat!(
-                "SELECT ",
-                version_columns!(),
-                " FROM model_versions WHERE id = $1"
-            ))
-            .bind(id.0)
-            .fetch_optional(c)
+        self.reads
+            .versions
+            .read(id.0.to_string(), || self.read_version(id))
             .await
-        })?
-        .map(ModelVersion::try_from)
-        .transpose()
     }
 
     async fn set_job_definition(&self, id: VersionId, arn: &str) -> StoreResult<()> {
@@ -351,5 +319,55 @@ impl<B> ModelStore for SqlStore<B> {
         let promotion = aliases::promote(&mut tx, id).await?;
         tx.commit().await?;
         Ok(promotion)
+    }
+}
+
+/// The reads behind [`ModelStore::model`] and [`ModelStore::version`].
+impl<B> SqlStore<B> {
+    async fn read_model(&self, name: &str) -> StoreResult<Option<ModelWithVersions>> {
+        let mut conn = self.db.reader().await?;
+        let Some(row) = on_conn!(&mut conn, |c| {
+            sqlx::query_as::<_, ModelRow>(concat!(
+                "SELECT ",
+                model_columns!(),
+                " FROM models WHERE name = $1"
+            ))
+            .bind(name)
+            .fetch_optional(c)
+            .await
+        })?
+        else {
+            return Ok(None);
+        };
+        let model = Model::from(row);
+        let versions = on_conn!(&mut conn, |c| {
+            sqlx::query_as::<_, VersionRow>(concat!(
+                "SELECT ",
+                version_columns!(),
+                " FROM model_versions WHERE model_id = $1 ORDER BY id DESC"
+            ))
+            .bind(model.id.0)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(Some(ModelWithVersions {
+            model,
+            versions: convert_all(versions)?,
+        }))
+    }
+
+    async fn read_version(&self, id: VersionId) -> StoreResult<Option<ModelVersion>> {
+        on_conn!(&mut self.db.reader().await?, |c| {
+            sqlx::query_as::<_, VersionRow>(concat!(
+                "SELECT ",
+                version_columns!(),
+                " FROM model_versions WHERE id = $1"
+            ))
+            .bind(id.0)
+            .fetch_optional(c)
+            .await
+        })?
+        .map(ModelVersion::try_from)
+        .transpose()
     }
 }
