@@ -190,8 +190,9 @@ impl<V: Clone> Shared<V> {
                 }
             }
         }
-        // Nobody holds the current read but the map: all left.
-        if reads.next.is_none() && Arc::strong_count(&reads.current) == 1 {
+        // Nobody holds a read of the key but the map: all left.
+        let held = |flight: &Flight<V>| Arc::strong_count(flight) > 1;
+        if !held(&reads.current) && !reads.next.as_ref().is_some_and(held) {
             flights.remove(key);
         }
     }
@@ -342,6 +343,21 @@ mod tests {
             assert_eq!(task.await.expect("task").expect("a read of their own"), 5);
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_read_and_its_waiter_that_both_left_leave_nothing_behind() {
+        let shared = Arc::new(Shared::<u32>::default());
+        let reads = Arc::new(AtomicUsize::new(0));
+        let (started, _release, first) = blocked(&shared, "k", Ok(1));
+        started.await.expect("started");
+        let waiter = joiner(&shared, &reads, 2);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        first.abort();
+        waiter.abort();
+        let _ = first.await;
+        let _ = waiter.await;
+        assert!(shared.lock().is_empty(), "the key stayed in the map");
     }
 
     #[tokio::test]

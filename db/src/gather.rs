@@ -10,6 +10,7 @@
 //! worker's status changes, for reads.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -67,8 +68,13 @@ impl<V: Clone + Send + 'static> Gathered<V> {
         };
         if start {
             // A task of its own: a reader that leaves meanwhile never
-            // leaves the others waiting.
-            tokio::spawn(read_batches(self.clone(), read_many));
+            // leaves the others waiting. The guard is made here, so that a
+            // task dropped before it runs still answers them.
+            let guard = Stopped {
+                gathered: self.clone(),
+                done: false,
+            };
+            tokio::spawn(read_batches(guard, read_many));
         }
         answered.await.unwrap_or_else(|_| {
             Err(StoreError::Unavailable(
@@ -84,20 +90,20 @@ impl<V: Clone + Send + 'static> Gathered<V> {
 }
 
 /// Reads what waits, a batch at a time, until nothing does.
-async fn read_batches<V, F, Fut>(gathered: Arc<Gathered<V>>, read_many: F)
+async fn read_batches<V, F, Fut>(mut guard: Stopped<V>, read_many: F)
 where
     V: Clone + Send + 'static,
     F: Fn(Vec<i64>) -> Fut,
     Fut: Future<Output = StoreResult<HashMap<i64, V>>>,
 {
-    let guard = Stopped(gathered.clone());
     loop {
         let batch: Vec<Waiting<V>> = {
-            let mut queue = gathered.lock();
+            let mut queue = guard.gathered.lock();
             queue.waiting.retain(|(_, answer)| !answer.is_closed());
             if queue.waiting.is_empty() {
                 queue.reading = false;
-                break;
+                guard.done = true;
+                return;
             }
             let take = queue.waiting.len().min(MAX_BATCH);
             queue.waiting.drain(..take).collect()
@@ -105,33 +111,69 @@ where
         let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
+        let several = ids.len() > 1;
         match read_many(ids).await {
             Ok(found) => {
                 for (id, answer) in batch {
                     let _ = answer.send(Ok(found.get(&id).cloned()));
                 }
             }
-            Err(_) => {
+            // A row that cannot be read fails only its own readers.
+            Err(StoreError::Corrupt(_) | StoreError::Backend(_)) if several => {
+                let mut alone: HashMap<i64, StoreResult<Option<V>>> = HashMap::new();
                 for (id, answer) in batch {
-                    let alone = read_many(vec![id]).await.map(|mut found| found.remove(&id));
-                    let _ = answer.send(alone);
+                    if answer.is_closed() {
+                        continue;
+                    }
+                    let read = match alone.entry(id) {
+                        Entry::Occupied(read) => read.into_mut(),
+                        Entry::Vacant(slot) => slot
+                            .insert(read_many(vec![id]).await.map(|mut found| found.remove(&id))),
+                    };
+                    let _ = answer.send(match read {
+                        Ok(row) => Ok(row.clone()),
+                        Err(error) => Err(again(error)),
+                    });
+                }
+            }
+            Err(error) => {
+                for (_, answer) in batch {
+                    let _ = answer.send(Err(again(&error)));
                 }
             }
         }
     }
-    drop(guard);
 }
 
-/// Should the reading task end early (the runtime shutting down), the
-/// reads that wait are answered, and the next read starts a new task.
-struct Stopped<V>(Arc<Gathered<V>>);
+/// An error again, for each reader that met it.
+fn again(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::DiskFull(what) => StoreError::DiskFull(what.clone()),
+        StoreError::Corrupt(what) => StoreError::Corrupt(what.clone()),
+        StoreError::NotFound => StoreError::NotFound,
+        other => StoreError::Unavailable(modelrun_core::error_chain(other).into()),
+    }
+}
+
+/// Should the reading task end early (the runtime shutting down, before
+/// or while it runs), the reads that wait are answered, and the next read
+/// starts a new task.
+struct Stopped<V> {
+    gathered: Arc<Gathered<V>>,
+    /// The task ended with nothing waiting: the queue is another task's.
+    done: bool,
+}
 
 impl<V> Drop for Stopped<V> {
     fn drop(&mut self) {
-        let mut queue = self.0.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if !queue.reading {
+        if self.done {
             return;
         }
+        let mut queue = self
+            .gathered
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         queue.reading = false;
         for (_, answer) in queue.waiting.drain(..) {
             let _ = answer.send(Err(StoreError::Unavailable(
@@ -223,5 +265,29 @@ mod tests {
         let alone = gathered.read(7, reader(batches.clone())).await;
         assert_eq!(alone.expect("read").as_deref(), Some("row 7"));
         assert_eq!(batches.lock().expect("lock").last(), Some(&vec![7]));
+    }
+
+    #[test]
+    fn a_reading_task_dropped_before_it_runs_leaves_the_next_read_free() {
+        let gathered = Arc::new(Gathered::<String>::default());
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("runtime")
+        };
+        let first = runtime();
+        let read = gathered.read(1, reader(batches.clone()));
+        // Polled once: the reading task is spawned, then the runtime goes
+        // away before it runs.
+        let polled = first.block_on(async { tokio::time::timeout(Duration::ZERO, read).await });
+        assert!(polled.is_err(), "the read could not have been made yet");
+        drop(first);
+        let next = runtime().block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), gathered.read(2, reader(batches))).await
+        });
+        let row = next.expect("the next read was not stuck").expect("read");
+        assert_eq!(row.as_deref(), Some("row 2"));
     }
 }
