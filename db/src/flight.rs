@@ -5,15 +5,12 @@
 //! and the worker read the version again for each dispatch: about 250
 //! identical queries at the moment the submits wait for them.
 //!
-//! * [`Flights`]: the first reader of a key reads; those that come while it
-//!   reads wait for it, then find what it kept ([`crate::recent`], for
-//!   credentials), or read for themselves when it kept nothing.
-//! * [`Shared`]: a read of a key joins another's that has not begun yet;
-//!   one that finds a read under way waits for it to land and joins the
-//!   next. Every answer comes from a read begun after the request came, so
-//!   a request made after a change committed (here, in another web
-//!   instance, on the command line) sees it: a request after a promotion
-//!   never runs the version that was production before.
+//! A read of a key joins another's that has not begun yet; one that finds
+//! a read under way waits for it to land and joins the next. Every answer
+//! comes from a read begun after the request came, so a request made after
+//! a change committed (here, in another web instance, on the command line)
+//! sees it: a request after a promotion never runs the version that was
+//! production before, nor a revoked token.
 //!
 //! A read that fails is not shared: the first one's error is its own, and
 //! those that joined it read for themselves, at once.
@@ -21,52 +18,12 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use modelrun_core::store::{StoreError, StoreResult};
-use tokio::sync::{OnceCell, OwnedMutexGuard};
+use tokio::sync::OnceCell;
 
-/// At most this many keys are remembered; past it, those no read holds
-/// are forgotten.
-const MAX_KEYS: usize = 10_000;
-
-/// Turns to read a key, one reader at a time per key.
-#[derive(Debug, Default)]
-pub(crate) struct Flights {
-    turns: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
-}
-
-impl Flights {
-    /// The turn to read `key` (until the guard is dropped) when nobody
-    /// reads it; else waits until the reader is done and gives `None`:
-    /// look for what it kept, and read without a turn if it kept nothing.
-    pub(crate) async fn turn(&self, key: &str) -> Option<OwnedMutexGuard<()>> {
-        let turn = {
-            // A panic while holding the lock leaves the map still whole.
-            let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
-            match turns.get(key).and_then(Weak::upgrade) {
-                Some(turn) => turn,
-                None => {
-                    if turns.len() >= MAX_KEYS {
-                        turns.retain(|_, turn| turn.strong_count() > 0);
-                    }
-                    let turn = Arc::new(tokio::sync::Mutex::new(()));
-                    turns.insert(key.to_owned(), Arc::downgrade(&turn));
-                    turn
-                }
-            }
-        };
-        match turn.clone().try_lock_owned() {
-            Ok(guard) => Some(guard),
-            Err(_) => {
-                drop(turn.lock_owned().await);
-                None
-            }
-        }
-    }
-}
-
-/// The store's reads that are shared ([`Shared`]).
+/// The store's reads that are shared.
 #[derive(Debug, Default)]
 pub(crate) struct SharedReads {
     /// A model and its versions, by name: every submit reads it.
@@ -266,38 +223,6 @@ mod tests {
                 })
                 .await
         })
-    }
-
-    #[tokio::test]
-    async fn the_first_reader_reads_and_the_others_wait_then_look() {
-        let flights = Arc::new(Flights::default());
-        let first = flights.turn("a").await;
-        assert!(first.is_some(), "nobody reads a: the turn is ours");
-        let waiting = {
-            let flights = flights.clone();
-            tokio::spawn(async move { flights.turn("a").await.is_none() })
-        };
-        // Another key is not held up by a's reader.
-        let other = tokio::time::timeout(Duration::from_secs(1), flights.turn("b")).await;
-        assert!(matches!(other, Ok(Some(_))), "key b waited for key a");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(!waiting.is_finished(), "a second reader did not wait");
-        drop(first);
-        assert!(
-            waiting.await.expect("task"),
-            "a waiter is told to look first"
-        );
-        assert!(flights.turn("a").await.is_some(), "read over: a new turn");
-    }
-
-    #[tokio::test]
-    async fn keys_no_one_holds_are_forgotten_when_full() {
-        let flights = Flights::default();
-        for i in 0..=MAX_KEYS {
-            drop(flights.turn(&i.to_string()).await);
-        }
-        let kept = flights.turns.lock().expect("lock").len();
-        assert!(kept <= 1, "{kept} keys kept");
     }
 
     #[tokio::test]

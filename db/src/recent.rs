@@ -9,9 +9,8 @@
 //! that overlapped such a change is not kept (each entry carries the
 //! generation its read started in). Only found credentials are kept; an
 //! unknown token asks the database every time. Requests that come together
-//! with one credential read it once: the others wait for that read
-//! ([`crate::flight`]). Keys are the credentials' SHA-256 hashes, never the
-//! secrets.
+//! with one credential share one read of it ([`crate::flight`]). Keys are
+//! the credentials' SHA-256 hashes, never the secrets.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -56,8 +55,8 @@ pub(crate) struct RecentCredentials {
     entries: Mutex<HashMap<String, Entry>>,
     /// The last-use time this process last wrote for each credential.
     touched: Mutex<HashMap<String, DateTime<Utc>>>,
-    /// Reads under way: one per credential at a time.
-    pub(crate) flights: crate::flight::Flights,
+    /// Reads of credentials that come together, made once.
+    pub(crate) reads: crate::flight::Shared<Option<Known>>,
 }
 
 impl RecentCredentials {

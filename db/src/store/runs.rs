@@ -45,14 +45,7 @@ const RUN_VERSION: Sql = sql!(
 );
 
 pub(super) async fn fetch_run(conn: &mut impl AsConn, id: RunId) -> StoreResult<Option<Run>> {
-    on_conn!(conn, |c| {
-        sqlx::query_as::<_, RunRow>(concat!(select_runs!(), "WHERE r.id = $1"))
-            .bind(id.0)
-            .fetch_optional(c)
-            .await
-    })?
-    .map(Run::try_from)
-    .transpose()
+    Ok(fetch_runs(conn, &[id.0]).await?.remove(&id.0))
 }
 
 /// The runs of `ids` that exist, by id, in one query.

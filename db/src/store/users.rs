@@ -70,21 +70,19 @@ impl<B> SqlStore<B> {
         if let Some(known) = self.recent.get(key) {
             return Ok(Some(known));
         }
-        // Requests that come together with one credential wait for one
-        // read of it (`crate::flight`), then find it kept.
-        let turn = self.recent.flights.turn(key).await;
-        if turn.is_none()
-            && let Some(known) = self.recent.get(key)
-        {
-            return Ok(Some(known));
-        }
-        // `read` has not started yet: it runs when awaited, after this.
-        let generation = self.recent.generation();
-        let found = read.await?;
-        if let Some(found) = &found {
-            self.recent.keep(key, generation, found.clone());
-        }
-        Ok(found)
+        // Requests that come together with one credential share one read
+        // of it (`crate::flight`); `read` runs only when awaited.
+        self.recent
+            .reads
+            .read(key.to_owned(), || async {
+                let generation = self.recent.generation();
+                let found = read.await?;
+                if let Some(found) = &found {
+                    self.recent.keep(key, generation, found.clone());
+                }
+                Ok(found)
+            })
+            .await
     }
 
     /// A session and its person, as the database has them now.
