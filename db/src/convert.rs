@@ -22,18 +22,19 @@ pub(crate) fn touched(rows: u64) -> StoreResult<()> {
 }
 
 /// Maps a driver error: a full disk becomes [`StoreError::DiskFull`] (see
-/// [`is_disk_full`]), pool timeouts [`StoreError::Unavailable`] (both
-/// answered with 503), a broken uniqueness rule a [`StoreError::Conflict`]
-/// (see [`conflict`]), a value that cannot be read back
-/// [`StoreError::Corrupt`], everything else a backend error with its cause.
+/// [`is_disk_full`]), a database that cannot answer now
+/// [`StoreError::Unavailable`] (see [`is_unavailable`]; both answered with
+/// 503), a broken uniqueness rule a [`StoreError::Conflict`] (see
+/// [`conflict`]), a value that cannot be read back [`StoreError::Corrupt`],
+/// everything else a backend error with its cause.
 pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
     if is_disk_full(&error) {
         return StoreError::DiskFull(error.to_string());
     }
+    if is_unavailable(&error) {
+        return StoreError::Unavailable(Box::new(error));
+    }
     match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            StoreError::Unavailable(Box::new(error))
-        }
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
@@ -42,6 +43,46 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
             StoreError::Corrupt(format!("column {index}: {source}"))
         }
         other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+/// Whether the database could not answer now, though the request was
+/// sound, so that trying again later may succeed: no connection in time,
+/// a connection lost (the socket, TLS, or the SQLite connection's thread),
+/// and the server's own words for it, by SQLSTATE (PostgreSQL's "Appendix
+/// A. Error Codes"): class `08` (connection exception), `57P01`–`57P05`
+/// (the server shutting down, restarting, or ending the session: what
+/// `pg_terminate_backend` and a failover send), class `53` (insufficient
+/// resources: too many connections, out of memory), and `40001`/`40P01`
+/// (a serialization failure or deadlock, which the server rolled back);
+/// SQLite's `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6) once its busy
+/// timeout has passed.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or_default();
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || code.starts_with("53")
+                    || code == "40001"
+                    || code == "40P01"
+            } else {
+                // SQLite reports the primary code in the low byte of an extended one.
+                code.parse::<i32>()
+                    .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+            }
+        }
+        _ => false,
     }
 }
 
@@ -68,5 +109,86 @@ pub(crate) fn conflict(words: impl FnOnce() -> String) -> impl FnOnce(StoreError
     move |error| match error {
         StoreError::Conflict(_) => StoreError::Conflict(words()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
+
+    use super::*;
+    use crate::postgres::testing::TEST_DATABASE_URL;
+
+    fn postgres_url() -> String {
+        std::env::var(TEST_DATABASE_URL)
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    }
+
+    /// What a real server sends when it ends a session under a query and
+    /// after it (`pg_terminate_backend`, as a failover or an administrator
+    /// does) is read as "unavailable", answered with 503.
+    #[tokio::test]
+    async fn a_session_the_server_ends_is_unavailable() {
+        let url = postgres_url();
+        let mut admin = PgConnection::connect(&url).await.expect("connect");
+        for under_a_query in [true, false] {
+            let mut conn = PgConnection::connect(&url).await.expect("connect");
+            let (pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+                .fetch_one(&mut conn)
+                .await
+                .expect("pid");
+            let end = sqlx::query("SELECT pg_terminate_backend($1)").bind(pid);
+            let error = if under_a_query {
+                let sleeping = conn.execute("SELECT pg_sleep(5)");
+                let (slept, ended) = tokio::join!(sleeping, async {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    end.execute(&mut admin).await
+                });
+                ended.expect("terminate");
+                slept.expect_err("the session was ended")
+            } else {
+                end.execute(&mut admin).await.expect("terminate");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                conn.execute("SELECT 1")
+                    .await
+                    .expect_err("the session was ended")
+            };
+            let mapped = db_error(error);
+            assert!(
+                matches!(mapped, StoreError::Unavailable(_)),
+                "under a query: {under_a_query}: {mapped:?}"
+            );
+        }
+    }
+
+    /// SQLite's `SQLITE_BUSY` once the busy timeout has passed (here none)
+    /// is "unavailable"; a broken uniqueness rule stays a conflict.
+    #[tokio::test]
+    async fn a_busy_sqlite_file_is_unavailable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let mut holder = SqliteConnection::connect(&url).await.expect("open");
+        holder
+            .execute("CREATE TABLE t (id INTEGER PRIMARY KEY); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            .await
+            .expect("hold the write lock");
+        let mut other = SqliteConnection::connect(&url).await.expect("open");
+        other
+            .execute("PRAGMA busy_timeout = 0")
+            .await
+            .expect("pragma");
+        let busy = other
+            .execute("INSERT INTO t VALUES (2)")
+            .await
+            .expect_err("the file is locked");
+        let mapped = db_error(busy);
+        assert!(matches!(mapped, StoreError::Unavailable(_)), "{mapped:?}");
+        holder.execute("COMMIT").await.expect("commit");
+        let twice = other
+            .execute("INSERT INTO t VALUES (1)")
+            .await
+            .expect_err("a second row with id 1");
+        let mapped = db_error(twice);
+        assert!(matches!(mapped, StoreError::Conflict(_)), "{mapped:?}");
     }
 }
