@@ -60,10 +60,17 @@ impl FromStr for Alias {
 /// The least role that runs candidate versions.
 pub const RUNS_CANDIDATES: Role = Role::Scientist;
 
+/// Whether `role` runs only production versions (below [`RUNS_CANDIDATES`]);
+/// such a person's runs are written with
+/// [`NewRun::production_only`](crate::run::NewRun::production_only).
+pub fn runs_only_production(role: Role) -> bool {
+    role < RUNS_CANDIDATES
+}
+
 /// Whether `role` may run `version`: production needs a runner, a
 /// candidate a data scientist. `Err` says why not, for a person.
 pub fn may_run(role: Role, version: &ModelVersion) -> Result<(), String> {
-    if version.alias == Alias::Candidate && role < RUNS_CANDIDATES {
+    if version.alias == Alias::Candidate && runs_only_production(role) {
         return Err(format!(
             "version {} of {} is a candidate: only data scientists and administrators \
              run it until it is promoted to production",

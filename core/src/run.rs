@@ -106,6 +106,14 @@ pub struct NewRun {
     pub submit_key: Option<String>,
     /// The run this one repeats, with changes ("Run again").
     pub rerun_of: Option<RunId>,
+    /// Written only while its version is its model's production version:
+    /// for a person who may not run candidates (a runner), and for a
+    /// schedule that runs production. A promotion that moves production
+    /// away between the caller's read of the version and the write makes
+    /// the store refuse with [`crate::store::StoreError::Conflict`],
+    /// writing nothing; otherwise the run records the alias its version
+    /// has when it is written.
+    pub production_only: bool,
 }
 
 /// What an event records.

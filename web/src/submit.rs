@@ -1,7 +1,7 @@
 //! Submitting a run: the one path that the form and the API share.
 
 use axum::http::StatusCode;
-use modelrun_core::alias::may_run;
+use modelrun_core::alias::{may_run, runs_only_production};
 use modelrun_core::alongside::{Alongside, AuditFor, Counted};
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::estimate::Estimate;
@@ -284,6 +284,7 @@ pub async fn submit(
                 resources: request.resources,
                 submit_key: request.key.clone(),
                 rerun_of: request.rerun_of,
+                production_only: runs_only_production(user.role),
             },
             Alongside {
                 estimate: estimate.clone(),

@@ -6,6 +6,7 @@
 
 use axum::http::StatusCode;
 use chrono::Utc;
+use modelrun_core::alias::runs_only_production;
 use modelrun_core::alongside::{Alongside, AuditFor};
 use modelrun_core::audit::{Actor, AuditAction, NewAuditEntry};
 use modelrun_core::ids::SweepId;
@@ -147,6 +148,7 @@ pub async fn submit_sweep(
             resources: request.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: runs_only_production(user.role),
         })
         .collect();
     // Its runs' estimate (one: the runs are alike), its audit entry and

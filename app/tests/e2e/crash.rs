@@ -114,6 +114,7 @@ impl Setup {
                 resources: self.version.resources,
                 submit_key: None,
                 rerun_of: None,
+                production_only: false,
             })
             .await
             .expect("create run")

@@ -147,6 +147,7 @@ async fn dispatched_with_file(
             resources: version.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect("run")

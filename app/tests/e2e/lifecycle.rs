@@ -191,6 +191,19 @@ pub async fn a_candidate_cannot_name_its_own_promoter(kind: StoreKind) {
     let refused = pusher.post(&promote).json(&note).send().await;
     assert_eq!(refused.expect("promote").status(), StatusCode::FORBIDDEN);
     let owner = app.api(&app.token(SCIENTIST).await);
+    // A missing note is refused as a blank one is, naming the field.
+    let without = owner
+        .post(&promote)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("promote");
+    assert_eq!(without.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = without.text().await.expect("body");
+    assert!(
+        body.contains("say why this version goes to production"),
+        "{body}"
+    );
     let promoted = owner.post(&promote).json(&note).send().await;
     assert_eq!(promoted.expect("promote").status(), StatusCode::OK);
 }

@@ -117,6 +117,7 @@ async fn two_workers_dispatch_a_thousand_runs_exactly_once() {
                 resources: version.resources,
                 submit_key: None,
                 rerun_of: None,
+                production_only: false,
             })
             .await
             .expect("create run");

@@ -163,6 +163,34 @@ pub(super) async fn insert_queued_run(
     })
 }
 
+/// The alias a run is written with, from its version as the writing
+/// transaction reads it (`FOR SHARE` on Postgres): `Conflict` for a
+/// retired version, and for a run that must be of production
+/// ([`NewRun::production_only`]) whose version a promotion has just
+/// demoted.
+pub(super) fn alias_at_write(
+    run: &NewRun,
+    label: &str,
+    retired: bool,
+    production: bool,
+) -> StoreResult<Alias> {
+    if retired {
+        return Err(StoreError::Conflict(format!(
+            "version {label} is retired and takes no new runs"
+        )));
+    }
+    if production {
+        return Ok(Alias::Production);
+    }
+    if run.production_only {
+        return Err(StoreError::Conflict(format!(
+            "version {label} stopped being production while this run was submitted \
+             (another version was promoted); submit again to run the production version"
+        )));
+    }
+    Ok(Alias::Candidate)
+}
+
 /// Writes a queued run with its first event, and no dispatch task: for a
 /// caller that dispatches it another way (a sweep's array job).
 pub(super) async fn insert_new_run(
@@ -179,16 +207,7 @@ pub(super) async fn insert_new_run(
     let Some((model_id, label, retired_at, production)) = version else {
         return Err(StoreError::NotFound);
     };
-    if retired_at.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "version {label} is retired and takes no new runs"
-        )));
-    }
-    let alias = if production {
-        Alias::Production
-    } else {
-        Alias::Candidate
-    };
+    let alias = alias_at_write(run, &label, retired_at.is_some(), production)?;
     let Some(id) = insert_run(tx, run, model_id, alias, now).await? else {
         return Err(StoreError::AlreadySubmitted(
             submitted_with_key(tx, run).await?,

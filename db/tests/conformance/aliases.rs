@@ -6,9 +6,14 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use modelrun_core::alias::Alias;
+use modelrun_core::alongside::Alongside;
 use modelrun_core::ids::VersionId;
-use modelrun_core::store::{Store, StoreError};
+use modelrun_core::run::{NewRun, RunFilter};
+use modelrun_core::store::{Store, StoreError, StoreResult};
+use modelrun_core::sweep::{Axis, NewSweep};
 use modelrun_core::user::{NewApiToken, NewUser, Role};
+use serde_json::json;
+use tokio::task::JoinSet;
 
 use crate::support;
 
@@ -230,4 +235,93 @@ pub async fn reads_that_come_together_agree_and_see_changes_made_before(store: A
     let retired = store.version(v1.id).await.expect("version").expect("found");
     assert!(retired.retired_at.is_some(), "{retired:?}");
     assert!(store.model("nothing").await.expect("model").is_none());
+}
+
+/// A run of a person who runs only production (`production_only`) is
+/// written only while its version is production: a promotion between the
+/// caller's read of the version and the write refuses it, alone, among
+/// submits written together, and in a sweep, and writes nothing.
+pub async fn a_production_only_run_is_refused_once_its_version_is_demoted(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let v1 = support::version(&store, "forecast", "v1").await;
+    let v2 = support::version(&store, "forecast", "v2").await;
+    // v1 was read as production; v2 is promoted before the run is written.
+    store.promote_version(v2.id).await.expect("promote");
+    let new_run = |version: VersionId, production_only: bool| NewRun {
+        version_id: version,
+        submitted_by: ann.id,
+        inputs: support::inputs(0.1),
+        resources: v1.resources,
+        submit_key: None,
+        rerun_of: None,
+        production_only,
+    };
+    fn demoted<T>(answer: &StoreResult<T>) -> bool {
+        matches!(answer, Err(StoreError::Conflict(message))
+            if message.starts_with("version v1 stopped being production"))
+    }
+
+    let alone = store.create_run(new_run(v1.id, true)).await;
+    assert!(demoted(&alone), "{alone:?}");
+
+    let mut set = JoinSet::new();
+    for (position, run) in [
+        new_run(v1.id, true),
+        new_run(v1.id, false),
+        new_run(v2.id, true),
+        new_run(v1.id, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let store = store.clone();
+        set.spawn(async move { (position, store.create_run(run).await) });
+    }
+    let mut answers = set.join_all().await;
+    answers.sort_by_key(|(position, _)| *position);
+    assert!(demoted(&answers[0].1), "{:?}", answers[0]);
+    assert!(demoted(&answers[3].1), "{:?}", answers[3]);
+    let candidate = answers[1].1.as_ref().expect("a scientist's run of v1");
+    assert_eq!(candidate.item.alias, Some(Alias::Candidate));
+    let production = answers[2].1.as_ref().expect("a run of production");
+    assert_eq!(production.item.alias, Some(Alias::Production));
+
+    let sweep = store
+        .create_sweep(
+            NewSweep {
+                version_id: v1.id,
+                submitted_by: ann.id,
+                inputs: Default::default(),
+                axes: vec![Axis {
+                    field: "growth".to_owned(),
+                    values: vec![json!(0.1), json!(0.2)],
+                }],
+                runs: vec![new_run(v1.id, true), new_run(v1.id, true)],
+                submit_key: None,
+                array: false,
+            },
+            Alongside::default(),
+        )
+        .await;
+    assert!(demoted(&sweep), "{:?}", sweep.as_ref().err());
+
+    // Only the two runs that were allowed exist, each with its one task.
+    let runs = store
+        .list_runs(&RunFilter {
+            submitted_by: Some(ann.id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("runs")
+        .items;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(store.list_tasks(None, 10).await.expect("tasks").len(), 2);
+    assert!(
+        store
+            .sweeps(Some(ann.id), 10)
+            .await
+            .expect("sweeps")
+            .is_empty()
+    );
 }

@@ -24,6 +24,7 @@ fn new_run(version: &modelrun_core::model::ModelVersion, by: UserId) -> NewRun {
         resources: version.resources,
         submit_key: None,
         rerun_of: None,
+        production_only: false,
     }
 }
 

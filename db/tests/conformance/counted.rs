@@ -30,6 +30,7 @@ fn new_run(version: &ModelVersion, by: UserId, key: Option<&str>) -> NewRun {
         resources: version.resources,
         submit_key: key.map(str::to_owned),
         rerun_of: None,
+        production_only: false,
     }
 }
 

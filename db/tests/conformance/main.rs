@@ -77,6 +77,7 @@ conformance!(
     aliases::retiring_production_needs_another_version_promoted_first,
     aliases::the_scientist_role_is_stored_for_users_and_tokens,
     aliases::reads_that_come_together_agree_and_see_changes_made_before,
+    aliases::a_production_only_run_is_refused_once_its_version_is_demoted,
     runs::a_new_run_comes_with_its_event_and_dispatch_task,
     runs::transitions_follow_the_status_machine,
     runs::an_applied_transition_writes_its_outputs_and_follow_ups,
@@ -127,6 +128,7 @@ conformance!(
     display::display_settings_default_then_keep_the_choice,
     schedules::two_workers_firing_one_slot_make_one_run,
     schedules::skipped_fires_are_kept_and_pause_resume_delete_apply,
+    schedules::a_fire_on_a_demoted_version_leaves_its_slot_free,
 );
 
 /// Tests that open a second store on the same database.

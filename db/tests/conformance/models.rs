@@ -115,6 +115,7 @@ pub async fn versions_keep_their_resource_max_and_runs_their_own(store: Arc<dyn 
             resources: asked,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect("run")
@@ -251,6 +252,7 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             resources: new.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await;
     // The refusal names the version as people know it, by its label.
@@ -267,6 +269,7 @@ pub async fn retired_versions_take_no_runs(store: Arc<dyn Store>) {
             resources: new.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)));

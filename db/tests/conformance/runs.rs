@@ -45,6 +45,7 @@ pub async fn a_new_run_comes_with_its_event_and_dispatch_task(store: Arc<dyn Sto
             resources: version.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect("second run");
@@ -381,6 +382,7 @@ pub async fn a_failed_transaction_leaves_nothing_behind(store: Arc<dyn Store>) {
             resources: version.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect_err("a run needs a submitter");

@@ -44,6 +44,7 @@ fn run_fire(schedule: &Schedule, version: VersionId, at: DateTime<Utc>) -> Fire 
             resources: Default::default(),
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         }),
     }
 }
@@ -225,4 +226,41 @@ pub async fn skipped_fires_are_kept_and_pause_resume_delete_apply(store: Arc<dyn
         .create_schedule(new_schedule("Latest", None, &ann, version.model_id, slot))
         .await
         .expect("the name is free again");
+}
+
+/// A fire of production whose version a promotion demoted after it was
+/// read is refused and claims nothing, so the slot fires on production
+/// when tried again.
+pub async fn a_fire_on_a_demoted_version_leaves_its_slot_free(store: Arc<dyn Store>) {
+    let ann = support::user(&store, "ann@example.com").await;
+    let v1 = support::version(&store, "forecast", "v1").await;
+    let v2 = support::version(&store, "forecast", "v2").await;
+    let slot = Utc::now() - Duration::minutes(1);
+    let schedule = store
+        .create_schedule(new_schedule("Daily", None, &ann, v1.model_id, slot))
+        .await
+        .expect("create");
+    assert_eq!(schedule.version, VersionChoice::Production);
+    store.promote_version(v2.id).await.expect("promote");
+    let production_only = |version: VersionId| {
+        let mut fire = run_fire(&schedule, version, slot);
+        if let FireOutcome::Run(run) = &mut fire.outcome {
+            run.production_only = true;
+        }
+        fire
+    };
+    let refused = store.fire_schedule(production_only(v1.id)).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(message)) if message.contains("stopped being production")),
+        "{refused:?}"
+    );
+    let fired = store
+        .fire_schedule(production_only(v2.id))
+        .await
+        .expect("fire on production");
+    let Fired::Run { run, .. } = fired else {
+        panic!("a run: {fired:?}")
+    };
+    let run = store.run(run).await.expect("query").expect("run");
+    assert_eq!(run.version_id, v2.id);
 }

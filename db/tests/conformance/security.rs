@@ -87,6 +87,7 @@ pub async fn a_submit_key_makes_one_run(store: Arc<dyn Store>) {
         resources: version.resources,
         submit_key: Some(key.to_owned()),
         rerun_of: None,
+        production_only: false,
     };
     let first = store
         .create_run(new(ann.id, "k1"))
@@ -143,6 +144,7 @@ pub async fn concurrent_submits_with_one_key_make_one_run(store: Arc<dyn Store>)
                     resources: version.resources,
                     submit_key: Some("double-click".to_owned()),
                     rerun_of: None,
+                    production_only: false,
                 })
                 .await
         })

@@ -32,6 +32,7 @@ fn new_run(version: VersionId, by: UserId, key: Option<&str>) -> NewRun {
         resources: Default::default(),
         submit_key: key.map(str::to_owned),
         rerun_of: None,
+        production_only: false,
     }
 }
 

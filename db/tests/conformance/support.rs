@@ -132,6 +132,7 @@ pub async fn run(store: &Arc<dyn Store>, version: &ModelVersion, by: UserId) -> 
             resources: version.resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect("create run")

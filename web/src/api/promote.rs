@@ -21,6 +21,9 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PromoteRequest {
+    /// Missing reads as empty, so that it is refused with the same words
+    /// as a blank note (`modelrun_core::alias::check_note`).
+    #[serde(default)]
     note: String,
 }
 

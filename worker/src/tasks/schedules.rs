@@ -5,6 +5,7 @@
 //! once one run. After downtime only the latest missed slot fires.
 
 use chrono::{DateTime, Utc};
+use modelrun_core::alias::{may_run, runs_only_production};
 use modelrun_core::error_chain;
 use modelrun_core::model::ModelVersion;
 use modelrun_core::run::NewRun;
@@ -58,7 +59,7 @@ async fn fire_one(
     let Some(next) = schedule.next_fire_at else {
         return Ok(Fired::AlreadyFired);
     };
-    let (due, outcome) = match schedule.rule() {
+    let (due, first) = match schedule.rule() {
         Ok(rule) => {
             let Some(due) = rule.due(next, now) else {
                 return Ok(Fired::AlreadyFired);
@@ -80,17 +81,32 @@ async fn fire_one(
         schedule: schedule.id,
         fire_at: due.fire_at,
         next_fire_at: due.next,
-        outcome,
+        outcome: first,
     };
     match services.store.fire_schedule(fire.clone()).await {
-        // The version was retired between the check and the write.
-        Err(StoreError::Conflict(why)) => Ok(services
-            .store
-            .fire_schedule(Fire {
-                outcome: FireOutcome::Failed(why),
-                ..fire
-            })
-            .await?),
+        // The version was retired, or production moved, between the check
+        // and the write: the version is read again once, and a second
+        // refusal is recorded as the fire's failure.
+        Err(StoreError::Conflict(_)) if matches!(fire.outcome, FireOutcome::Run(_)) => {
+            let again = outcome(services, schedule, due).await?;
+            match services
+                .store
+                .fire_schedule(Fire {
+                    outcome: again,
+                    ..fire.clone()
+                })
+                .await
+            {
+                Err(StoreError::Conflict(why)) => Ok(services
+                    .store
+                    .fire_schedule(Fire {
+                        outcome: FireOutcome::Failed(why),
+                        ..fire
+                    })
+                    .await?),
+                other => Ok(other?),
+            }
+        }
         other => Ok(other?),
     }
 }
@@ -129,7 +145,7 @@ async fn outcome(
     };
     // A pinned candidate is run for a data scientist only, as at creation;
     // one whose owner lost that role fails visibly instead.
-    if let Err(why) = modelrun_core::alias::may_run(role, &version) {
+    if let Err(why) = may_run(role, &version) {
         return Ok(FireOutcome::Failed(why));
     }
     let inputs = match version.inputs.validate(&schedule.inputs) {
@@ -141,6 +157,10 @@ async fn outcome(
             )));
         }
     };
+    // A run of production, or of a person who runs only production, is
+    // refused by the store if a promotion moved production meanwhile.
+    let production_only =
+        runs_only_production(role) || matches!(schedule.version, VersionChoice::Production);
     if due.missed > 0 {
         tracing::info!(schedule_id = %schedule.id, missed = due.missed, "missed slots passed over; the latest fires");
     }
@@ -151,6 +171,7 @@ async fn outcome(
         resources: version.resources,
         submit_key: None,
         rerun_of: None,
+        production_only: production_only,
     }))
 }
 

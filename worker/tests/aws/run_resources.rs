@@ -26,6 +26,7 @@ async fn run_asking(h: &Harness, version: &ModelVersion, resources: Resources) -
             resources,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect("create run")

@@ -32,6 +32,7 @@ async fn sweep_of(h: &Harness, version: &ModelVersion, growth: &[f64]) -> (Sweep
                 resources: version.resources,
                 submit_key: None,
                 rerun_of: None,
+                production_only: false,
             }
         })
         .collect();

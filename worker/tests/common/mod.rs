@@ -107,6 +107,7 @@ impl Base {
                 resources: version.resources,
                 submit_key: None,
                 rerun_of: None,
+                production_only: false,
             })
             .await
             .expect("create run")

@@ -51,6 +51,7 @@ async fn a_run_that_asked_for_less_time_is_stopped_at_its_own_limit() {
             resources: asked,
             submit_key: None,
             rerun_of: None,
+            production_only: false,
         })
         .await
         .expect("create run")

@@ -20,7 +20,7 @@ use super::{Item, Pending, State};
 use crate::backend::{Tx, on_conn};
 use crate::dialect::{Dialect, Sql, push_list, sql};
 use crate::limits::verdict;
-use crate::store::runs::fetch_runs;
+use crate::store::runs::{alias_at_write, fetch_runs};
 use crate::store::security::{count_hits, take_back};
 use crate::types::Timestamp;
 
@@ -48,19 +48,18 @@ pub(super) async fn check_versions(tx: &mut Tx, items: &mut [Item]) -> StoreResu
     })?;
     let versions: HashMap<i64, Version> = rows.into_iter().map(|row| (row.0, row)).collect();
     for item in items {
-        match versions.get(&item.submit.run.version_id.0) {
-            None => item.answer(Err(StoreError::NotFound)),
-            Some((_, _, label, Some(_), _)) => item.answer(Err(StoreError::Conflict(format!(
-                "version {label} is retired and takes no new runs"
-            )))),
-            Some((_, model_id, _, None, production)) => {
+        let Some((_, model_id, label, retired_at, production)) =
+            versions.get(&item.submit.run.version_id.0)
+        else {
+            item.answer(Err(StoreError::NotFound));
+            continue;
+        };
+        match alias_at_write(&item.submit.run, label, retired_at.is_some(), *production) {
+            Err(refused) => item.answer(Err(refused)),
+            Ok(alias) => {
                 if let Some(pending) = item.pending() {
                     pending.model_id = *model_id;
-                    pending.alias = Some(if *production {
-                        Alias::Production
-                    } else {
-                        Alias::Candidate
-                    });
+                    pending.alias = Some(alias);
                 }
             }
         }
