@@ -60,7 +60,8 @@ pub enum StoreError {
     /// The lease on a task was lost: it expired and another worker claimed it.
     #[error("the lease on task {0} was lost")]
     LeaseLost(TaskId),
-    /// No connection could be had in time: the caller should answer 503.
+    /// The database cannot answer now (no connection in time, a lost
+    /// session, a server turning work away): the caller should answer 503.
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),
     /// The database's disk is full (SQLite `SQLITE_FULL`, Postgres

@@ -50,13 +50,16 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
 /// sound, so that trying again later may succeed: no connection in time,
 /// a connection lost (the socket, TLS, or the SQLite connection's thread),
 /// and the server's own words for it, by SQLSTATE (PostgreSQL's "Appendix
-/// A. Error Codes"): class `08` (connection exception), `57P01`–`57P05`
-/// (the server shutting down, restarting, or ending the session: what
-/// `pg_terminate_backend` and a failover send), class `53` (insufficient
-/// resources: too many connections, out of memory), and `40001`/`40P01`
-/// (a serialization failure or deadlock, which the server rolled back);
-/// SQLite's `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6) once its busy
-/// timeout has passed.
+/// A. Error Codes"): class `08` (connection exception) but `08P01`
+/// (protocol violation, a fault of the client); `57P01`, `57P02`,
+/// `57P03` and `57P05` (the server shutting down, restarting, not yet
+/// taking connections, or ending the session: what `pg_terminate_backend`
+/// and a failover send); `53000`, `53200` and `53300` (insufficient
+/// resources: out of memory, too many connections); and `25006` (a write
+/// sent to a read-only standby, as after a failover). SQLite:
+/// `SQLITE_BUSY` (5), once the busy timeout has passed. A deadlock or
+/// serialization failure stays a backend error: a batch that meets one
+/// is written again one by one, where it does not recur.
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -71,15 +74,23 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
                 .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
                 .is_some()
             {
-                code.starts_with("08")
-                    || code.starts_with("57P0")
-                    || code.starts_with("53")
-                    || code == "40001"
-                    || code == "40P01"
-            } else {
+                (code.starts_with("08") && code != "08P01")
+                    || matches!(
+                        code,
+                        "57P01"
+                            | "57P02"
+                            | "57P03"
+                            | "57P05"
+                            | "53000"
+                            | "53200"
+                            | "53300"
+                            | "25006"
+                    )
+            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
                 // SQLite reports the primary code in the low byte of an extended one.
-                code.parse::<i32>()
-                    .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+                code.parse::<i32>().is_ok_and(|code| code & 0xff == 5)
+            } else {
+                false
             }
         }
         _ => false,
@@ -137,7 +148,8 @@ mod tests {
                 .fetch_one(&mut conn)
                 .await
                 .expect("pid");
-            let end = sqlx::query("SELECT pg_terminate_backend($1)").bind(pid);
+            // Waits up to 5 s until the session has ended (PostgreSQL 14+).
+            let end = sqlx::query("SELECT pg_terminate_backend($1, 5000)").bind(pid);
             let error = if under_a_query {
                 let sleeping = conn.execute("SELECT pg_sleep(5)");
                 let (slept, ended) = tokio::join!(sleeping, async {
@@ -145,10 +157,16 @@ mod tests {
                     end.execute(&mut admin).await
                 });
                 ended.expect("terminate");
-                slept.expect_err("the session was ended")
+                let error = slept.expect_err("the session was ended");
+                // The server's own words, not a lost socket.
+                let code = error
+                    .as_database_error()
+                    .and_then(|db| db.code())
+                    .map(|code| code.into_owned());
+                assert_eq!(code.as_deref(), Some("57P01"), "{error:?}");
+                error
             } else {
                 end.execute(&mut admin).await.expect("terminate");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 conn.execute("SELECT 1")
                     .await
                     .expect_err("the session was ended")

@@ -141,7 +141,7 @@ async fn write(store: &dyn Store, batch: Vec<Waiting>) {
         )),
         Err(error) => error,
     };
-    // No connection, or no space: the same for every change, at once
+    // The database cannot answer now, or no space: the same for every change, at once
     // (one by one, each would wait its own turn for the same answer).
     if matches!(error, StoreError::Unavailable(_) | StoreError::DiskFull(_)) {
         let why = error.to_string();

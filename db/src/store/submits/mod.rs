@@ -197,8 +197,8 @@ async fn write_batch(db: &Db, batch: Vec<Submit>) {
         .collect();
     match write_together(db, &mut items, now).await {
         Ok(()) => {}
-        // No connection, no space: writing one by one would only wait
-        // again, once per submit.
+        // The database cannot answer now, or no space: writing one by one
+        // would only wait again, once per submit.
         Err(Failed::Before(error @ (StoreError::Unavailable(_) | StoreError::DiskFull(_)))) => {
             for item in &mut items {
                 item.answer(Err(same_error(&error)));
