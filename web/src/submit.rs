@@ -20,27 +20,38 @@ use crate::run_resources;
 use crate::secrets::check_runnable;
 use crate::state::AppState;
 
+/// Whether a submission's version label asks for production: `production`,
+/// or no label at all (what planners run).
+pub fn names_production(label: Option<&str>) -> bool {
+    matches!(
+        label.map(str::trim).filter(|l| !l.is_empty()),
+        None | Some("production")
+    )
+}
+
 /// The version a submission names: a label, `production` (also what no
-/// label means: what planners run) or `latest` (the newest active version,
-/// production or not).
+/// label means: see [`names_production`]) or `latest` (the newest active
+/// version, production or not).
 pub fn pick_version<'a>(
     model: &'a ModelWithVersions,
     label: Option<&str>,
 ) -> AppResult<&'a ModelVersion> {
-    match label.map(str::trim).filter(|l| !l.is_empty()) {
-        None | Some("production") => model.production().ok_or_else(|| {
+    if names_production(label) {
+        return model.production().ok_or_else(|| {
             AppError::Conflict(format!(
                 "{} has no production version to run",
                 model.model.title
             ))
-        }),
-        Some("latest") => model.latest_active().ok_or_else(|| {
+        });
+    }
+    match label.map(str::trim).unwrap_or_default() {
+        "latest" => model.latest_active().ok_or_else(|| {
             AppError::Conflict(format!(
                 "{} has no active version to run",
                 model.model.title
             ))
         }),
-        Some(label) => {
+        label => {
             let version = model
                 .versions
                 .iter()
@@ -197,6 +208,11 @@ pub struct Submission<'a> {
     pub key: Option<String>,
     /// The run it repeats ("Run again").
     pub rerun_of: Option<RunId>,
+    /// It asked for production (no label, `production`, or Compare with
+    /// production) rather than a version: written only while `version`
+    /// still is production ([`NewRun::production_only`]). A person who
+    /// runs only production is held to that whatever this says.
+    pub production_only: bool,
 }
 
 /// What every submission passes before anything is written, a single
@@ -284,7 +300,7 @@ pub async fn submit(
                 resources: request.resources,
                 submit_key: request.key.clone(),
                 rerun_of: request.rerun_of,
-                production_only: runs_only_production(user.role),
+                production_only: request.production_only || runs_only_production(user.role),
             },
             Alongside {
                 estimate: estimate.clone(),
@@ -320,4 +336,25 @@ async fn repeated(
     check_same_request(&run, request)?;
     tracing::info!(run_id = %run.id, user_id = %user.id, "repeated submit: the run exists");
     Ok(Submitted::Repeated(run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_production;
+
+    #[test]
+    fn no_label_and_production_ask_for_production() {
+        for label in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("production"),
+            Some(" production "),
+        ] {
+            assert!(names_production(label), "{label:?}");
+        }
+        for label in [Some("latest"), Some("v1"), Some("Production")] {
+            assert!(!names_production(label), "{label:?}");
+        }
+    }
 }

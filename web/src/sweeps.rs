@@ -95,6 +95,9 @@ pub struct SweepSubmission<'a> {
     pub resources: Resources,
     /// A one-time key: the form's, or the API's `Idempotency-Key`.
     pub key: Option<String>,
+    /// It asked for production rather than a version: see
+    /// [`crate::submit::Submission::production_only`].
+    pub production_only: bool,
 }
 
 /// What a submission did.
@@ -148,7 +151,7 @@ pub async fn submit_sweep(
             resources: request.resources,
             submit_key: None,
             rerun_of: None,
-            production_only: runs_only_production(user.role),
+            production_only: request.production_only || runs_only_production(user.role),
         })
         .collect();
     // Its runs' estimate (one: the runs are alike), its audit entry and

@@ -184,8 +184,9 @@ pub(super) fn alias_at_write(
     }
     if run.production_only {
         return Err(StoreError::Conflict(format!(
-            "version {label} stopped being production while this run was submitted \
-             (another version was promoted); submit again to run the production version"
+            "version {label} stopped being production while this run was being submitted \
+             (another version was promoted), so nothing was run: start it again on the \
+             production version"
         )));
     }
     Ok(Alias::Candidate)

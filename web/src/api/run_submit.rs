@@ -22,7 +22,7 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::guard::ClientAddr;
 use crate::policy::{Action, require, visible_run};
 use crate::state::AppState;
-use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, pick_version, submit};
+use crate::submit::{MAX_KEY_CHARS, Submission, Submitted, names_production, pick_version, submit};
 use crate::{run_resources, uploads};
 
 pub fn router() -> Router<AppState> {
@@ -78,6 +78,7 @@ async fn create(
         resources,
         key: idempotency_key(&headers)?,
         rerun_of: None,
+        production_only: names_production(request.version.as_deref()),
     };
     let submitted = submit(&state, &api.acting(), &client, submission).await?;
     submitted_response(&state, submitted).await
@@ -147,8 +148,15 @@ async fn rerun(
         .model(&origin.model_name)
         .await?
         .ok_or(AppError::NotFound)?;
-    let version = match request.version.as_deref().map(str::trim) {
-        None | Some("same") => model
+    // "same" (or none) keeps the origin's version; another label is picked
+    // as a submit's is.
+    let label = request
+        .version
+        .as_deref()
+        .map(str::trim)
+        .filter(|label| *label != "same");
+    let version = match label {
+        None => model
             .versions
             .iter()
             .find(|v| v.id == origin.version_id)
@@ -183,6 +191,7 @@ async fn rerun(
         resources,
         key: idempotency_key(&headers)?,
         rerun_of: Some(origin.id),
+        production_only: label.is_some() && names_production(label),
     };
     let submitted = submit(&state, &user, &client, submission).await?;
     submitted_response(&state, submitted).await

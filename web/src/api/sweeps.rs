@@ -25,7 +25,7 @@ use crate::guard::ClientAddr;
 use crate::policy::{Action, require, visible_submitter};
 use crate::run_resources;
 use crate::state::AppState;
-use crate::submit::pick_version;
+use crate::submit::{names_production, pick_version};
 use crate::sweeps::{self, SweepSubmission, SweepSubmitted};
 
 /// Most sweeps one list answers with.
@@ -183,6 +183,7 @@ async fn create(
         plan,
         resources,
         key: super::run_submit::idempotency_key(&headers)?,
+        production_only: names_production(request.version.as_deref()),
     };
     let submitted = sweeps::submit_sweep(&state, &api.acting(), &client, submission).await?;
     let status = match &submitted {

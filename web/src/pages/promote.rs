@@ -184,6 +184,7 @@ async fn compare_production(
             origin.id, production.id
         )),
         rerun_of: Some(origin.id),
+        production_only: true,
     };
     let submitted = submit(&state, &user, &client, submission).await?;
     let runs = format!("{},{}", origin.id, submitted.run().id);

@@ -87,7 +87,8 @@ async fn fire_one(
         // The version was retired, or production moved, between the check
         // and the write: the version is read again once, and a second
         // refusal is recorded as the fire's failure.
-        Err(StoreError::Conflict(_)) if matches!(fire.outcome, FireOutcome::Run(_)) => {
+        Err(StoreError::Conflict(why)) if matches!(fire.outcome, FireOutcome::Run(_)) => {
+            tracing::info!(schedule_id = %schedule.id, why, "the version changed as the schedule fired; reading it again");
             let again = outcome(services, schedule, due).await?;
             match services
                 .store
@@ -171,7 +172,7 @@ async fn outcome(
         resources: version.resources,
         submit_key: None,
         rerun_of: None,
-        production_only: production_only,
+        production_only,
     }))
 }
 

@@ -98,7 +98,7 @@ pub(super) fn model_operation(id: &str) -> Option<Value> {
                 "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
                 "400": error("A version the model does not have, a bad key, or a body that is not JSON"), "401": unauthorized,
                 "403": error("The token's role may not submit, or may not run a candidate version"), "404": not_found,
-                "409": error("The model has no production version, the version is retired, a promotion made it a candidate while a runner's submit was written (submit again), a secret it reads is not set, or its environment failed to build"),
+                "409": error("The model has no production version, the version is retired, a promotion made it a candidate while a submit of production or a runner's was written (nothing was run), a secret it reads is not set, or its environment failed to build"),
                 "413": error("The body or the inputs are too large"),
                 "415": error("Not JSON"), "422": error("Invalid inputs, a field of the body that is not one, or an Idempotency-Key used for another request; `fields` or the message names each"),
                 "429": error("Over a rate limit; `Retry-After` says when to try again")
@@ -230,7 +230,7 @@ pub(super) fn run_operation(id: &str) -> Option<Value> {
             "responses": {
                 "201": ok("The new run", "Run"), "200": ok("The run this Idempotency-Key made", "Run"),
                 "400": error("A version the model does not have, a bad key, or a body that is not JSON"), "401": unauthorized, "403": error("Not a runner"),
-                "404": not_found, "409": error("The version is retired, a promotion made it a candidate while a runner's submit was written (submit again), a secret it reads is not set, or its environment failed to build"),
+                "404": not_found, "409": error("The version is retired, a promotion made it a candidate while a submit of production or a runner's was written (nothing was run), a secret it reads is not set, or its environment failed to build"),
                 "413": error("Too large"), "415": error("Not JSON"), "422": error("Invalid inputs, a field of the body that is not one, or an Idempotency-Key used for another request"),
                 "429": error("Over a rate limit; `Retry-After` says when to try again")
             }

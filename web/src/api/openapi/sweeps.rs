@@ -36,7 +36,7 @@ pub(super) fn operation(id: &str) -> Option<Value> {
                 "401": unauthorized,
                 "403": error("Viewers cannot submit runs; planners cannot run a candidate version"),
                 "404": error("No such model"),
-                "409": error("The version is retired, a promotion made it a candidate while a runner's sweep was written (submit again), the model has no version to run, or the version cannot run now (a secret is missing, its environment failed)"),
+                "409": error("The version is retired, a promotion made it a candidate while a sweep of production or a runner's was written (nothing was run), the model has no version to run, or the version cannot run now (a secret is missing, its environment failed)"),
                 "413": error("Too large"), "415": error("Not JSON"),
                 "422": error("A variation or input the version refuses, a grid of one run or more than the maximum, or an Idempotency-Key used for another request; `fields` names each"),
                 "429": error("Too many submissions; see Retry-After")

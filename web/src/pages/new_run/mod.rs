@@ -450,6 +450,8 @@ async fn create(
         resources,
         key: key.clone(),
         rerun_of: origin,
+        // The form names a version by its label.
+        production_only: false,
     };
     let (problem, new_key) = match submit(&state, &user.user, &client, submission).await {
         Ok(submitted) => {

@@ -216,6 +216,8 @@ pub async fn submit(
         plan,
         resources,
         key: form.key,
+        // The form names a version by its label.
+        production_only: false,
     };
     match submit_sweep(state, &user.user, client, submission).await {
         Ok(submitted) => Ok(Ok(Redirect::to(&format!(
