@@ -72,6 +72,12 @@ pub enum StoreError {
     DiskFull(String),
     #[error("database error")]
     Backend(#[source] BoxError),
+    /// A value the database cannot hold or search for, from the request:
+    /// PostgreSQL refuses a NUL character in text (SQLSTATE `22021`) and
+    /// `\u0000` in JSON (`22P05`). Nothing was written; the caller
+    /// should answer 400 with the message.
+    #[error("{0}")]
+    Unstorable(String),
     /// A stored value could not be read back (a schema or status that no
     /// longer parses).
     #[error("stored data is invalid: {0}")]

@@ -34,6 +34,17 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
     if is_unavailable(&error) {
         return StoreError::Unavailable(Box::new(error));
     }
+    if let sqlx::Error::Database(db) = &error
+        && db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some()
+        && matches!(db.code().as_deref(), Some("22021" | "22P05"))
+    {
+        return StoreError::Unstorable(
+            "a value holds a NUL character (\\0 or %00), which no name, filter or text can contain"
+                .to_owned(),
+        );
+    }
     match error {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -177,6 +188,37 @@ mod tests {
                 "under a query: {under_a_query}: {mapped:?}"
             );
         }
+    }
+
+    /// PostgreSQL refuses a NUL character in text and in JSON: the
+    /// request's fault (400), not the server's (500).
+    #[tokio::test]
+    async fn a_nul_character_is_unstorable_not_a_failure() {
+        let mut conn = PgConnection::connect(&postgres_url())
+            .await
+            .expect("connect");
+        for sql in [
+            "SELECT $1::text",
+            "SELECT jsonb_build_object('a', $1::text)",
+        ] {
+            let error = sqlx::query(sql)
+                .bind("a\0b")
+                .execute(&mut conn)
+                .await
+                .expect_err("a NUL character");
+            let mapped = db_error(error);
+            assert!(
+                matches!(mapped, StoreError::Unstorable(_)),
+                "{sql}: {mapped:?}"
+            );
+        }
+        let error = sqlx::query("SELECT $1::jsonb")
+            .bind(r#"{"a": "\u0000"}"#)
+            .execute(&mut conn)
+            .await
+            .expect_err("an escaped NUL in JSON");
+        let mapped = db_error(error);
+        assert!(matches!(mapped, StoreError::Unstorable(_)), "{mapped:?}");
     }
 
     /// SQLite's `SQLITE_BUSY` once the busy timeout has passed (here none)

@@ -150,6 +150,7 @@ fn again(error: &StoreError) -> StoreError {
     match error {
         StoreError::DiskFull(what) => StoreError::DiskFull(what.clone()),
         StoreError::Corrupt(what) => StoreError::Corrupt(what.clone()),
+        StoreError::Unstorable(what) => StoreError::Unstorable(what.clone()),
         StoreError::NotFound => StoreError::NotFound,
         other => StoreError::Unavailable(modelrun_core::error_chain(other).into()),
     }

@@ -150,6 +150,7 @@ impl From<StoreError> for AppError {
             }
             StoreError::IllegalTransition(illegal) => AppError::Conflict(illegal.to_string()),
             StoreError::Unavailable(_) => AppError::Unavailable(Box::new(error)),
+            StoreError::Unstorable(message) => AppError::BadRequest(message),
             StoreError::DiskFull(_) => AppError::DiskFull(Box::new(error)),
             StoreError::OverLimit { retry_after, .. } => AppError::TooMany {
                 message: format!(

@@ -58,6 +58,28 @@ pub async fn page_filters_refuse_what_they_cannot_read(store: StoreKind) {
         let page = unescape(&response.text().await.expect("body"));
         assert!(page.contains(named), "{path}: {page}");
     }
+    // A NUL character (%00) in a name or filter, which PostgreSQL cannot
+    // search for: a 400 that says so there, never a 500; SQLite finds nothing.
+    let api = app.api(&app.token(ADMIN_EMAIL).await);
+    for path in [
+        "/runs?model=%00",
+        "/runs?submitter=a%00b",
+        "/runs?version=%00",
+        "/models/%00",
+        "/api/v1/runs?submitter=%00",
+        "/api/v1/runs?model=a%00b",
+        "/api/v1/models/%00/estimate",
+    ] {
+        let status = if path.starts_with("/api/") {
+            api.get(path).send().await.expect("GET").status()
+        } else {
+            admin.get(path).await.status()
+        };
+        assert!(!status.is_server_error(), "{path}: {status}");
+        if matches!(store, StoreKind::Postgres) {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        }
+    }
     // What they can read still works, as the API reads it.
     for path in [
         "/runs?limit=5",

@@ -58,7 +58,9 @@ impl TaskError {
 impl From<StoreError> for TaskError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound | StoreError::Corrupt(_) => TaskError::Fatal(error.to_string()),
+            StoreError::NotFound | StoreError::Corrupt(_) | StoreError::Unstorable(_) => {
+                TaskError::Fatal(error.to_string())
+            }
             other => TaskError::Retry(error_chain(&other)),
         }
     }

@@ -257,6 +257,7 @@ fn same_error(error: &StoreError) -> StoreError {
     match error {
         StoreError::DiskFull(message) => StoreError::DiskFull(message.clone()),
         StoreError::Unavailable(source) => StoreError::Unavailable(source.to_string().into()),
+        StoreError::Unstorable(message) => StoreError::Unstorable(message.clone()),
         other => StoreError::Backend(modelrun_core::error_chain(other).into()),
     }
 }
