@@ -128,8 +128,8 @@ const READ_CHUNK: usize = 256 * 1024;
 const CONDITIONS: [HeaderName; 4] = [RANGE, IF_RANGE, IF_MODIFIED_SINCE, IF_UNMODIFIED_SINCE];
 
 /// A local file as an attachment: the whole file (`200`), the one range
-/// asked for (`206`, see [`ranges`]), `416` for a range outside it, `304`
-/// when unchanged.
+/// asked for (`206`, see [`ranges::part_to_serve`]), `416` for a range
+/// that starts past its end, `304` when unchanged.
 async fn serve_file(
     path: &Path,
     name: &str,
@@ -137,24 +137,27 @@ async fn serve_file(
     request: &HeaderMap,
 ) -> AppResult<Response> {
     let mut builder = Request::builder().method(Method::GET).uri("/");
-    let part = match tokio::fs::metadata(path).await {
+    let part: Option<String> = match tokio::fs::metadata(path).await {
         Ok(meta) => {
             let modified = meta.modified().ok().map(|at| {
                 chrono::DateTime::<chrono::Utc>::from(at)
                     .format("%a, %d %b %Y %H:%M:%S GMT")
                     .to_string()
             });
-            ranges::serve_part(request, meta.len(), modified.as_deref().unwrap_or(""))
+            ranges::part_to_serve(request, meta.len(), modified.as_deref().unwrap_or(""))
         }
-        Err(_) => false,
+        Err(_) => None,
     };
     for header in &CONDITIONS {
-        if !part && (header == RANGE || header == IF_RANGE) {
+        if header == RANGE || (part.is_none() && header == IF_RANGE) {
             continue;
         }
         if let Some(value) = request.get(header) {
             builder = builder.header(header, value);
         }
+    }
+    if let Some(range) = &part {
+        builder = builder.header(RANGE, range.as_str());
     }
     let request = builder.body(Body::empty()).map_err(AppError::internal)?;
     let response = ServeFile::new(path)

@@ -32,19 +32,23 @@ fn single_byte_range(value: &str) -> Option<(Option<u64>, Option<u64>)> {
     }
 }
 
-/// Whether `headers`' `Range` is served as a part of a file of `len` bytes
-/// last modified at `last_modified` (an HTTP date, as `Last-Modified` says
-/// it); see the module's notes.
-pub fn serve_part(headers: &HeaderMap, len: u64, last_modified: &str) -> bool {
-    let Some(range) = headers.get(RANGE).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    if len == 0 || single_byte_range(range).is_none() {
-        return false;
+/// The `Range` to serve of a file of `len` bytes last modified at
+/// `last_modified` (an HTTP date, as `Last-Modified` says it), or `None`
+/// for the whole file; see the module's notes. A suffix longer than the
+/// file is the whole file as a part (`bytes=0-`, RFC 9110 §14.1.3: "the
+/// entire representation is used"), where it would be refused with 416.
+pub fn part_to_serve(headers: &HeaderMap, len: u64, last_modified: &str) -> Option<String> {
+    let range = headers.get(RANGE).and_then(|v| v.to_str().ok())?;
+    if len == 0 {
+        return None;
     }
+    let served = match single_byte_range(range)? {
+        (None, Some(suffix)) if suffix >= len => "bytes=0-".to_owned(),
+        _ => range.to_owned(),
+    };
     match headers.get(IF_RANGE) {
-        None => true,
-        Some(condition) => condition.as_bytes() == last_modified.as_bytes(),
+        Some(condition) if condition.as_bytes() != last_modified.as_bytes() => None,
+        _ => Some(served),
     }
 }
 
@@ -70,7 +74,19 @@ mod tests {
     fn one_byte_range_is_served_as_a_part() {
         for range in ["bytes=0-1", "bytes=5-", "bytes=-10", "bytes=7-7"] {
             assert!(
-                serve_part(&headers(&[("range", range)]), 100, MODIFIED),
+                part_to_serve(&headers(&[("range", range)]), 100, MODIFIED).as_deref()
+                    == Some(range),
+                "{range}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_suffix_longer_than_the_file_is_the_whole_file_as_a_part() {
+        for range in ["bytes=-100", "bytes=-101", "bytes=-99999999999"] {
+            assert_eq!(
+                part_to_serve(&headers(&[("range", range)]), 100, MODIFIED).as_deref(),
+                Some("bytes=0-"),
                 "{range}"
             );
         }
@@ -89,13 +105,16 @@ mod tests {
             "bytes=99999999999999999999999-",
         ] {
             assert!(
-                !serve_part(&headers(&[("range", range)]), 100, MODIFIED),
+                part_to_serve(&headers(&[("range", range)]), 100, MODIFIED).is_none(),
                 "{range}"
             );
         }
-        assert!(!serve_part(&headers(&[]), 100, MODIFIED), "no range");
         assert!(
-            !serve_part(&headers(&[("range", "bytes=0-0")]), 0, MODIFIED),
+            part_to_serve(&headers(&[]), 100, MODIFIED).is_none(),
+            "no range"
+        );
+        assert!(
+            part_to_serve(&headers(&[("range", "bytes=0-0")]), 0, MODIFIED).is_none(),
             "an empty file has no bytes to range over"
         );
     }
@@ -103,11 +122,12 @@ mod tests {
     #[test]
     fn if_range_must_be_the_files_own_date() {
         let part = |condition: &'static str| {
-            serve_part(
+            part_to_serve(
                 &headers(&[("range", "bytes=0-1"), ("if-range", condition)]),
                 100,
                 MODIFIED,
             )
+            .is_some()
         };
         assert!(part(MODIFIED));
         assert!(!part("Mon, 01 Jan 2024 00:00:00 GMT"), "changed since");

@@ -43,6 +43,21 @@ pub async fn a_download_resumes_from_a_range(store: StoreKind) {
         .expect("GET");
     assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
 
+    // The last N bytes of a file shorter than N: all of it, as a part
+    // (RFC 9110 §14.1.3), not a refusal.
+    let suffix = api
+        .get(&path)
+        .header("range", format!("bytes=-{}", whole.len() + 1000))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(suffix.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        suffix.headers()["content-range"],
+        format!("bytes 0-{}/{}", whole.len() - 1, whole.len()).as_str()
+    );
+    assert_eq!(suffix.bytes().await.expect("body"), whole);
+
     // A range the server does not serve as a part gets the whole file,
     // not a refusal: several ranges, another unit, a stale If-Range.
     let last_modified = part_last_modified(&api, &path).await;

@@ -28,6 +28,10 @@ pub const RUN_FIELDS: [&str; 18] = [
     "url",
 ];
 
+/// Properties of one run's own answer (`GET /api/v1/runs/{id}`) that a
+/// list row does not carry.
+const OWN_ANSWER_ONLY: [&str; 5] = ["events", "outputs", "cost", "scheduled_by", "sweep"];
+
 /// The properties a list asked for (`fields=id,status,created_at`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields(Vec<&'static str>);
@@ -45,8 +49,14 @@ impl Fields {
         let mut fields = Vec::new();
         for name in text.split(',') {
             let known = RUN_FIELDS.iter().find(|f| **f == name).ok_or_else(|| {
+                let why = if OWN_ANSWER_ONLY.contains(&name) {
+                    "which a list does not carry (GET /api/v1/runs/{id} has it)"
+                } else {
+                    "which a run does not have"
+                };
                 AppError::BadRequest(format!(
-                    "fields names {name:?}, which a run does not have; it takes {}",
+                    "fields names {:?}, {why}; it takes {}",
+                    shortened(name),
                     RUN_FIELDS.join(", ")
                 ))
             })?;
@@ -69,6 +79,15 @@ impl Fields {
             }
         }
         Value::Object(kept)
+    }
+}
+
+/// A name as an error repeats it: at most 64 characters.
+fn shortened(name: &str) -> String {
+    const MOST: usize = 64;
+    match name.char_indices().nth(MOST) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_owned(),
     }
 }
 
@@ -102,5 +121,20 @@ mod tests {
         assert!(pattern().starts_with("^(id|model|"));
         let error = Fields::parse(Some("id,colour")).expect_err("unknown");
         assert!(error.to_string().contains("\"colour\""), "{error}");
+        assert!(error.to_string().contains("a run does not have"), "{error}");
+        let error = Fields::parse(Some("sweep")).expect_err("one run's only");
+        assert!(
+            error
+                .to_string()
+                .contains("a list does not carry (GET /api/v1/runs/{id} has it)"),
+            "{error}"
+        );
+        let long = "x".repeat(20_000);
+        let error = Fields::parse(Some(&long)).expect_err("unknown");
+        assert!(
+            error.to_string().len() < 600,
+            "{} characters",
+            error.to_string().len()
+        );
     }
 }

@@ -246,7 +246,7 @@ fn run_schemas(config: &modelrun_core::config::WebConfig) -> Value {
         },
         "RunRow": {
             "type": "object",
-            "description": "A run in a list: every property of a Run but events and outputs, or those `fields` names",
+            "description": "A run in a list: every property of a Run but those of one run's answer only (events, outputs, cost, scheduled_by, sweep: read them from `/api/v1/runs/{id}`), or those `fields` names",
             "properties": run_properties()
         }
     })
