@@ -25,8 +25,9 @@ pub(crate) fn touched(rows: u64) -> StoreResult<()> {
 /// [`is_disk_full`]), a database that cannot answer now
 /// [`StoreError::Unavailable`] (see [`is_unavailable`]; both answered with
 /// 503), a broken uniqueness rule a [`StoreError::Conflict`] (see
-/// [`conflict`]), a value that cannot be read back [`StoreError::Corrupt`],
-/// everything else a backend error with its cause.
+/// [`conflict`]), a NUL character Postgres cannot hold
+/// [`StoreError::Unstorable`] (400), a value that cannot be read back
+/// [`StoreError::Corrupt`], everything else a backend error with its cause.
 pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
     if is_disk_full(&error) {
         return StoreError::DiskFull(error.to_string());
@@ -34,12 +35,7 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
     if is_unavailable(&error) {
         return StoreError::Unavailable(Box::new(error));
     }
-    if let sqlx::Error::Database(db) = &error
-        && db
-            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-            .is_some()
-        && matches!(db.code().as_deref(), Some("22021" | "22P05"))
-    {
+    if matches!(sqlstate(&error), Some("22021" | "22P05")) {
         return StoreError::Unstorable(
             "a value holds a NUL character (\\0 or %00), which no name, filter or text can contain"
                 .to_owned(),
@@ -79,12 +75,7 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
-            let code = db.code();
-            let code = code.as_deref().unwrap_or_default();
-            if db
-                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .is_some()
-            {
+            if let Some(code) = sqlstate(error) {
                 (code.starts_with("08") && code != "08P01")
                     || matches!(
                         code,
@@ -99,12 +90,25 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
                     )
             } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
                 // SQLite reports the primary code in the low byte of an extended one.
-                code.parse::<i32>().is_ok_and(|code| code & 0xff == 5)
+                db.code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|code| code & 0xff == 5)
             } else {
                 false
             }
         }
         _ => false,
+    }
+}
+
+/// The SQLSTATE of an error the PostgreSQL server sent; `None` for any
+/// other error, SQLite's included (whose numeric codes could read as one).
+fn sqlstate(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .map(|pg| pg.code()),
+        _ => None,
     }
 }
 
@@ -139,12 +143,7 @@ mod tests {
     use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
     use super::*;
-    use crate::postgres::testing::TEST_DATABASE_URL;
-
-    fn postgres_url() -> String {
-        std::env::var(TEST_DATABASE_URL)
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-    }
+    use crate::postgres::testing::server_url as postgres_url;
 
     /// What a real server sends when it ends a session under a query and
     /// after it (`pg_terminate_backend`, as a failover or an administrator

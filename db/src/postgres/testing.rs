@@ -14,6 +14,12 @@ use sqlx::{Connection, PgConnection};
 pub const TEST_DATABASE_URL: &str = "MODELRUN_TEST_DATABASE_URL";
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// The server's URL for tests: `MODELRUN_TEST_DATABASE_URL`, or the local
+/// server with trust auth.
+pub fn server_url() -> String {
+    std::env::var(TEST_DATABASE_URL).unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
 /// An empty database that exists until this is dropped.
 #[derive(Debug)]
 pub struct TempDatabase {
@@ -27,7 +33,7 @@ impl TempDatabase {
     /// `MODELRUN_TEST_DATABASE_URL`. Panics with what to do when the server
     /// cannot be reached: tests that need Postgres fail, they never skip.
     pub async fn create() -> Self {
-        let url = std::env::var(TEST_DATABASE_URL).unwrap_or_else(|_| DEFAULT_URL.to_owned());
+        let url = server_url();
         match Self::try_create(&url).await {
             Ok(database) => database,
             Err(error) => panic!(
